@@ -1,0 +1,40 @@
+"""Home and 我的待办 (the inbox)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from workflows.engine import inbox
+from workflows.registry import get_process
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    if current_user.is_admin_only:
+        from models.roles import Role
+
+        if current_user.has_role(Role.AUDITOR):
+            return redirect(url_for("audit.index"))
+        return redirect(url_for("admin.users"))
+    return redirect(url_for("main.inbox"))
+
+
+@bp.route("/inbox", endpoint="inbox")
+@login_required
+def inbox_page():
+    items = inbox(current_user)
+    rows = [(item, get_process(item.process_table)) for item in items]
+    return render_template("main/inbox.html", rows=rows)
+
+
+
+@bp.route("/inbox/count")
+@login_required
+def inbox_count():
+    """The header badge, polled by htmx; does not renew the idle timer."""
+    count = len(inbox(current_user))
+    return str(count) if count else ""

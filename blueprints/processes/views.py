@@ -1,0 +1,156 @@
+"""/processes: the catalogue of the standard's 31 diagrams, and process instances."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from workflows.diagram import render_svg
+
+from models import ProcessInstance, db
+from models.workflow import InstanceStatus
+from services.org import partner_departments
+from services.scope import get_in_scope_or_404, scope_instances
+from workflows import engine
+from workflows.errors import ProcessError
+from workflows.lanes import RELATION_LABELS
+from workflows.registry import PROCESSES, get_process
+
+bp = Blueprint("processes", __name__, url_prefix="/processes")
+
+
+def _process_or_404(table: int):
+    try:
+        return get_process(table)
+    except LookupError:
+        abort(404)
+
+
+@bp.route("/")
+@login_required
+def catalogue():
+    return render_template("processes/catalogue.html", processes=list(PROCESSES.values()))
+
+
+@bp.route("/<int:table>")
+@login_required
+def detail(table: int):
+    process = _process_or_404(table)
+    return render_template(
+        "processes/detail.html",
+        process=process,
+        svg=render_svg(process),
+        can_start=engine.can_start(current_user, process),
+    )
+
+
+@bp.route("/<int:table>.svg")
+@login_required
+def diagram_svg(table: int):
+    process = _process_or_404(table)
+    return Response(render_svg(process), mimetype="image/svg+xml")
+
+
+@bp.route("/<int:table>/start", methods=["GET", "POST"])
+@login_required
+def start(table: int):
+    process = _process_or_404(table)
+    if not engine.can_start(current_user, process):
+        abort(403)
+    candidates = partner_departments(current_user.department) if process.party_relations else []
+    status = 200
+    if request.method == "POST":
+        parties = {rel: request.form.getlist(rel, type=int) for rel in process.party_relations}
+        try:
+            instance = engine.start(table, current_user, title=request.form.get("title", ""), parties=parties)
+        except ProcessError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            status = exc.status
+        else:
+            db.session.commit()
+            flash("已发起", "success")
+            return redirect(url_for("processes.instance", instance_id=instance.id))
+    return (
+        render_template(
+            "processes/start.html",
+            process=process,
+            candidates=candidates,
+            relation_labels=RELATION_LABELS,
+            form=request.form,
+        ),
+        status,
+    )
+
+
+@bp.route("/instances")
+@login_required
+def instances():
+    query = scope_instances(select(ProcessInstance), current_user)
+    state = request.args.get("status", "")
+    if state in {s.value for s in InstanceStatus}:
+        query = query.where(ProcessInstance.status == state)
+    table = request.args.get("table", type=int)
+    if table:
+        query = query.where(ProcessInstance.process_table == table)
+    page = db.paginate(query.order_by(ProcessInstance.id.desc()), per_page=30, error_out=False)
+    return render_template(
+        "processes/instances.html", page=page, processes=PROCESSES, state=state, table=table, statuses=InstanceStatus
+    )
+
+
+@bp.route("/instances/<int:instance_id>")
+@login_required
+def instance(instance_id: int):
+    inst = get_in_scope_or_404(ProcessInstance, instance_id, current_user)
+    process = get_process(inst.process_table)
+    visited, taken = engine.path_of(inst)
+    svg = render_svg(
+        process,
+        visited=visited,
+        taken=taken,
+        current=inst.current_step or None,
+        ended=inst.status != InstanceStatus.ACTIVE,
+    )
+    return render_template(
+        "processes/instance.html",
+        inst=inst,
+        process=process,
+        svg=svg,
+        actions=engine.actions_for(current_user, inst),
+        can_withdraw=engine.can_withdraw(current_user, inst),
+    )
+
+
+@bp.route("/instances/<int:instance_id>/items/<int:item_id>", methods=["POST"])
+@login_required
+def act(instance_id: int, item_id: int):
+    inst = get_in_scope_or_404(ProcessInstance, instance_id, current_user)
+    if not any(i.id == item_id for i in inst.work_items):
+        abort(404)
+    version = request.form.get("version", type=int)
+    if version is None:
+        raise ProcessError("表单缺少版本号，请刷新页面后重试")
+    engine.complete(
+        current_user,
+        item_id,
+        request.form.get("outcome", ""),
+        version=version,
+        comment=request.form.get("comment", ""),
+    )
+    db.session.commit()
+    flash("已办理", "success")
+    return redirect(url_for("processes.instance", instance_id=instance_id))
+
+
+@bp.route("/instances/<int:instance_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(instance_id: int):
+    inst = get_in_scope_or_404(ProcessInstance, instance_id, current_user)
+    version = request.form.get("version", type=int)
+    if version is None:
+        raise ProcessError("表单缺少版本号，请刷新页面后重试")
+    engine.withdraw(current_user, inst.id, version=version)
+    db.session.commit()
+    flash("已撤回", "success")
+    return redirect(url_for("processes.instance", instance_id=instance_id))

@@ -1,0 +1,57 @@
+"""Flask CLI commands: demo, processes, audit verify."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("processes")
+    @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部业务流程")
+    def processes_command(as_json: bool) -> None:
+        """列出标准 DB5101 的全部业务流程（表3–表34）。"""
+        from workflows.registry import PROCESSES
+
+        if as_json:
+            click.echo(json.dumps([p.as_json() for p in PROCESSES.values()], ensure_ascii=False, indent=2))
+            return
+        for p in PROCESSES.values():
+            click.echo(f"表{p.table}\t图{p.figure}\t{p.section}\t{p.title}\t{len(p.steps)}个环节")
+
+    @app.cli.group("audit")
+    def audit_group() -> None:
+        """审计日志。"""
+
+    @audit_group.command("verify")
+    def audit_verify() -> None:
+        """校验审计日志哈希链：发现被修改或删除的记录时以非零状态退出。"""
+        from services.audit import verify
+
+        checked, problems = verify()
+        for p in problems:
+            click.echo(f"记录 #{p.event_id}: {p.problem}")
+        if problems:
+            click.echo(f"已校验 {checked} 条记录，发现 {len(problems)} 处异常。")
+            sys.exit(1)
+        click.echo(f"已校验 {checked} 条记录，哈希链完整。")
+
+    @app.cli.command("demo")
+    @click.option("--reset-passwords", is_flag=True, help="为演示账号重新生成初始密码")
+    def demo_command(reset_passwords: bool) -> None:
+        """载入演示区县（可重复执行），并打印演示账号的初始密码。"""
+        from models import db
+        from services.demo import load_demo
+
+        created = load_demo(reset_passwords=reset_passwords)
+        db.session.commit()
+        if not created:
+            click.echo("演示数据已存在，未重复创建。如需重新生成演示账号密码：flask --app app demo --reset-passwords")
+            return
+        click.echo("演示区县已载入。以下初始密码只显示这一次，首次登录须修改密码：")
+        click.echo(f"{'账号':<16}{'姓名':<8}{'角色':<20}{'部门':<24}初始密码")
+        for row in created:
+            click.echo(f"{row.account:<16}{row.name:<8}{row.roles:<20}{row.department:<24}{row.password}")

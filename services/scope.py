@@ -1,0 +1,63 @@
+"""The one data-scope filter (DESIGN §7).
+
+A user sees business data of their own department and its subtree, plus every process
+instance to which a department of that subtree is a party.  Every query of business data goes
+through these helpers; ``get_in_scope_or_404`` is what views use to load one object.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import abort
+from sqlalchemy import Select, exists, select
+
+from models import Department, InstanceParty, ProcessInstance, User, db
+
+T = TypeVar("T")
+
+
+def subtree_ids(department: Department) -> Select[Any]:
+    """A subquery of the ids of ``department`` and everything below it."""
+    return select(Department.id).where(Department.path.startswith(department.path))
+
+
+def scope_departments(query: Select[Any], user: User) -> Select[Any]:
+    return query.where(Department.path.startswith(user.department.path))
+
+
+def scope_users(query: Select[Any], user: User) -> Select[Any]:
+    return query.where(User.department_id.in_(subtree_ids(user.department)))
+
+
+def scope_instances(query: Select[Any], user: User) -> Select[Any]:
+    mine = subtree_ids(user.department)
+    party = exists().where(InstanceParty.instance_id == ProcessInstance.id, InstanceParty.department_id.in_(mine))
+    return query.where(ProcessInstance.department_id.in_(mine) | party)
+
+
+def scope_owned(query: Select[Any], model: Any, user: User) -> Select[Any]:
+    """For any model with a ``department_id`` owner column."""
+    return query.where(model.department_id.in_(subtree_ids(user.department)))
+
+
+def in_scope(user: User, obj: Any) -> bool:
+    """Whether one loaded object lies in the user's scope."""
+    if isinstance(obj, Department):
+        return obj.is_within(user.department)
+    if isinstance(obj, ProcessInstance):
+        return db.session.execute(
+            scope_instances(select(ProcessInstance.id).where(ProcessInstance.id == obj.id), user)
+        ).first() is not None
+    department = getattr(obj, "department", None)
+    if isinstance(department, Department):
+        return department.is_within(user.department)
+    raise TypeError(f"no scope rule for {type(obj).__name__}")
+
+
+def get_in_scope_or_404(model: type[T], ident: Any, user: User) -> T:
+    """Load one object; 404 when absent or outside the user's scope (its existence is not revealed)."""
+    obj = db.session.get(model, ident)
+    if obj is None or not in_scope(user, obj):
+        abort(404)
+    return obj

@@ -1,0 +1,213 @@
+"""Request-level plumbing: sign-in sessions, idle timeout, forced password change, CSRF,
+security headers, error pages and the role-based menu."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, current_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from models import User, db
+from models.roles import Role
+from services import audit
+from workflows.errors import ProcessError
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Endpoints reachable without signing in, and those that must not renew the idle timer.
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PASSIVE_ENDPOINTS = {"main.inbox_count"}
+PASSWORD_GATE_EXEMPT = {"auth.change_password", "auth.logout", "static"}
+
+ERROR_MESSAGES = {
+    400: "请求有误，请检查后重试",
+    401: "请先登录",
+    403: "您没有权限访问该页面或执行该操作",
+    404: "您访问的页面或数据不存在，或不在您的数据权限范围内",
+    405: "不支持该请求方式",
+    409: "该事项已被他人处理，请刷新页面查看最新状态",
+    413: "上传的文件过大（不能超过10MB）",
+    500: "系统内部错误，请稍后重试或联系系统管理员",
+}
+
+
+@login_manager.user_loader
+def _load_user(ident: str) -> User | None:
+    user_id, _, nonce = ident.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_nonce != nonce or not user.is_active:
+        return None
+    return user
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """403 unless the signed-in user holds one of ``roles``."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def error_response(status: int, message: str | None = None) -> tuple[str, int]:
+    message = message or ERROR_MESSAGES.get(status, "请求无法完成")
+    template = "errors/_fragment.html" if is_htmx() else "errors/error.html"
+    return render_template(template, status=status, message=message), status
+
+
+MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
+    ("我的待办", "main.inbox", None),
+    ("业务流程", "processes.catalogue", None),
+    ("流程实例", "processes.instances", None),
+    ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
+    ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
+    ("角色管理", "admin.roles", (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)),
+    ("审计日志", "audit.index", (Role.AUDITOR,)),
+]
+
+
+def menu_for(user: Any) -> list[tuple[str, str]]:
+    if not user.is_authenticated:
+        return []
+    admin_only = user.is_admin_only
+    items = []
+    for label, endpoint, roles in MENU:
+        if roles is None:
+            if admin_only:
+                continue
+        elif not user.has_role(*roles):
+            continue
+        items.append((label, endpoint))
+    return items
+
+
+def init_web(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Response:
+        if is_htmx():
+            resp = Response("", 401)
+            resp.headers["HX-Redirect"] = url_for("auth.login")
+            return resp
+        flash("请先登录", "warning")
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+    @app.before_request
+    def _gatekeeper() -> Any:
+        endpoint = request.endpoint or ""
+        if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith("public."):
+            return None
+        if not current_user.is_authenticated:
+            if endpoint:
+                return login_manager.unauthorized()
+            return None
+        now = time.time()
+        idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
+        last = session.get("last_seen")
+        if last is not None and now - float(last) > idle:
+            user = current_user._get_current_object()
+            audit.record("session_expired", object_type="user", object_id=user.id, user=user)
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(f"您已超过{app.config['IDLE_TIMEOUT_MINUTES']}分钟未操作，请重新登录", "warning")
+            return login_manager.unauthorized()
+        if endpoint not in PASSIVE_ENDPOINTS:
+            session["last_seen"] = now
+        if session.get("must_change_password") and endpoint not in PASSWORD_GATE_EXEMPT:
+            if is_htmx():
+                resp = Response("", 403)
+                resp.headers["HX-Redirect"] = url_for("auth.change_password")
+                return resp
+            flash("请先修改密码后再使用系统", "warning")
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        if request.endpoint != "static":
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+        db.session.rollback()
+        return error_response(400, "页面已过期或缺少安全令牌，请刷新页面后重试")
+
+    @app.errorhandler(ProcessError)
+    def _process_error(exc: ProcessError) -> tuple[str, int]:
+        db.session.rollback()
+        return error_response(exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        db.session.rollback()
+        # A view may pass a Chinese description (abort(403, "…")); defaults stay ours.
+        custom = exc.description != type(exc).description
+        message = exc.description if custom else None
+        return error_response(exc.code, message)
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception) -> tuple[str, int]:
+        app.logger.exception("unhandled error: %s", exc)
+        db.session.rollback()
+        return error_response(500)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        from models.roles import role_label
+
+        return {"menu": menu_for(current_user), "role_label": role_label, "Role": Role}
+
+    @app.before_request
+    def _request_started() -> None:
+        g.htmx = is_htmx()
+
+    @app.template_filter("dt")
+    def _local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """Stored times are UTC; the users work in China Standard Time."""
+        if value is None:
+            return ""
+        return (value + timedelta(hours=8)).strftime(fmt)

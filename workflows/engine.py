@@ -1,0 +1,503 @@
+"""The process engine: start an instance, act on a work item, withdraw, list an inbox.
+
+One call advances an instance: it checks the lane (role and department relation), the guard
+and the validator, writes a history row and an audit row, and opens the next step's work
+items.  Work items and instances carry a version: a form submitted against an old version is
+refused with 该事项已被他人处理 and nothing changes.  Services never commit; the caller does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import Department, InstanceParty, ProcessHistory, ProcessInstance, User, WorkItem, db, utcnow
+from models.org import DepartmentKind
+from models.roles import Role
+from models.workflow import InstanceStatus, WorkItemStatus
+from services import audit
+from services.scope import subtree_ids
+from workflows import lanes as L
+from workflows.actions import AUTO_ACTIONS
+from workflows.errors import NotAllowed, NotFound, ProcessError, StaleSubmission
+from workflows.guards import GUARDS
+from workflows.model import END, Lane, LaneKind, Process, Step, Transition, TransitionKind
+from workflows.registry import PROCESSES, get_process
+
+PLATFORM_NAME = "智慧监管平台"
+_MAX_AUTO_CHAIN = 50
+
+
+# ---------------------------------------------------------------- lanes and parties
+
+
+def conference_office_for(department: Department) -> Department | None:
+    """The nearest 联席会议办公室: a conference-office department under the closest ancestor."""
+    for ancestor_id in reversed(department.ancestors()):
+        office = db.session.execute(
+            select(Department).where(
+                Department.parent_id == ancestor_id,
+                Department.kind == DepartmentKind.CONFERENCE_OFFICE,
+                Department.active.is_(True),
+            )
+        ).scalars().first()
+        if office is not None:
+            return office
+    return None
+
+
+def _party_departments(instance: ProcessInstance, relation: str, *, active_only: bool) -> list[int]:
+    ids = [
+        p.department_id
+        for p in instance.parties
+        if p.relation == relation and not (active_only and p.declined)
+    ]
+    return sorted(set(ids), key=ids.index)
+
+
+def _lane_of(step: Step, name: str) -> Lane:
+    for lane in step.lanes:
+        if lane.name == name:
+            return lane
+    raise NotFound("未知的业务环节")
+
+
+def _process_of(instance: ProcessInstance) -> Process:
+    try:
+        return get_process(instance.process_table)
+    except LookupError as exc:
+        raise NotFound(str(exc)) from None
+
+
+def _step_of(process: Process, key: str) -> Step:
+    try:
+        return process.step(key)
+    except KeyError:
+        raise NotFound("未知的业务环节") from None
+
+
+# ---------------------------------------------------------------- permission
+
+
+def can_act(user: User, item: WorkItem) -> bool:
+    """Whether ``user`` may complete ``item``: the lane's roles and the item's department."""
+    if item.status != WorkItemStatus.OPEN or not user.is_active:
+        return False
+    if item.user_id is not None:
+        return item.user_id == user.id
+    process = _process_of(item.instance)
+    step = _step_of(process, item.step_key)
+    roles = step.acting_roles(_lane_of(step, item.lane))
+    if not user.has_role(*roles):
+        return False
+    if item.department_id is None:
+        return False
+    if item.department_id == user.department_id:
+        return True
+    # A leader approves for the sections and stations below their department.
+    return (
+        Role.DEPT_LEADER in roles
+        and user.has_role(Role.DEPT_LEADER)
+        and item.department is not None
+        and item.department.is_within(user.department)
+    )
+
+
+def can_start(user: User, process: Process) -> bool:
+    step = process.start
+    return any(user.has_role(*step.acting_roles(lane)) for lane in step.lanes) and user.is_active
+
+
+# ---------------------------------------------------------------- actions offered
+
+
+@dataclass(frozen=True)
+class Action:
+    item: WorkItem
+    step: Step
+    transition: Transition
+
+
+def _guard_holds(name: str, instance: ProcessInstance) -> bool:
+    if not name:
+        return True
+    try:
+        guard = GUARDS[name]
+    except KeyError:
+        raise ProcessError(f"流程条件“{name}”尚未配置，请联系系统管理员") from None
+    return bool(guard(instance))
+
+
+def open_transitions(process: Process, step: Step, instance: ProcessInstance) -> list[Transition]:
+    return [t for t in process.outgoing(step.key) if _guard_holds(t.guard, instance)]
+
+
+def actions_for(user: User, instance: ProcessInstance) -> list[Action]:
+    """Every choice ``user`` can make on ``instance`` now."""
+    if instance.status != InstanceStatus.ACTIVE:
+        return []
+    process = _process_of(instance)
+    found: list[Action] = []
+    for item in instance.work_items:
+        if not can_act(user, item):
+            continue
+        step = _step_of(process, item.step_key)
+        found.extend(Action(item, step, t) for t in open_transitions(process, step, instance))
+    return found
+
+
+# ---------------------------------------------------------------- start
+
+
+def start(
+    table: int,
+    user: User,
+    *,
+    title: str,
+    parties: dict[str, Iterable[int]] | None = None,
+    subject_type: str = "",
+    subject_id: int | None = None,
+) -> ProcessInstance:
+    """Create an instance with its first step open for the starter's department."""
+    process = get_process(table)
+    if not can_start(user, process):
+        raise NotAllowed("您没有发起该业务流程的权限")
+    title = (title or "").strip()
+    if not title:
+        raise ProcessError("请填写事项名称")
+    if len(title) > 200:
+        raise ProcessError("事项名称不能超过200个字符")
+    instance = ProcessInstance(
+        process_table=table,
+        status=InstanceStatus.ACTIVE,
+        title=title,
+        department_id=user.department_id,
+        created_by_id=user.id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+    )
+    own = user.department_id
+    relations = {lane.relation for lane in process.lanes if lane.kind != LaneKind.PLATFORM}
+    instance.parties.append(InstanceParty(department_id=own, relation=L.OWNER))
+    if L.INITIATOR in relations:
+        instance.parties.append(InstanceParty(department_id=own, relation=L.INITIATOR))
+    if L.COURT in relations:
+        instance.parties.append(InstanceParty(department_id=own, relation=L.COURT))
+    if L.CONFERENCE in relations:
+        office = conference_office_for(user.department)
+        if office is None:
+            raise ProcessError("未找到本级联席会议办公室，请先在部门管理中设立")
+        if office.id != own:
+            instance.parties.append(InstanceParty(department_id=office.id, relation=L.CONFERENCE))
+        else:
+            instance.parties.append(InstanceParty(department_id=own, relation=L.CONFERENCE))
+    given = {rel: list(dict.fromkeys(int(i) for i in ids)) for rel, ids in (parties or {}).items()}
+    for relation in process.party_relations:
+        chosen = [i for i in given.get(relation, []) if i != own]
+        if not chosen:
+            raise ProcessError(f"请至少选择一个{L.RELATION_LABELS.get(relation, relation)}")
+        found = db.session.execute(
+            select(Department).where(Department.id.in_(chosen), Department.active.is_(True))
+        ).scalars().all()
+        if len(found) != len(chosen):
+            raise ProcessError(f"所选{L.RELATION_LABELS.get(relation, relation)}不存在或已停用")
+        for dept in sorted(found, key=lambda d: chosen.index(d.id)):
+            instance.parties.append(InstanceParty(department_id=dept.id, relation=relation))
+    db.session.add(instance)
+    db.session.flush()
+    _history(instance, process.start, "start", "发起", user, target=process.start.key)
+    audit.record(
+        "process_start",
+        object_type="process_instance",
+        object_id=instance.id,
+        summary={"表": table, "流程": process.title, "事项": title},
+        user=user,
+    )
+    _enter(instance, process, process.start, user)
+    db.session.flush()
+    return instance
+
+
+# ---------------------------------------------------------------- complete
+
+
+def _lock_instance(instance_id: int) -> ProcessInstance:
+    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+    return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
+
+
+def complete(
+    user: User, item_id: int, outcome: str, *, version: int, comment: str = ""
+) -> ProcessInstance:
+    """Complete one work item with the chosen outcome; advance when the step is done."""
+    item = db.session.get(WorkItem, item_id)
+    if item is None:
+        raise NotFound("未找到该待办事项")
+    instance = _lock_instance(item.instance_id)
+    db.session.refresh(item)
+    if item.status != WorkItemStatus.OPEN or item.version != version or instance.status != InstanceStatus.ACTIVE:
+        raise StaleSubmission()
+    if not can_act(user, item):
+        raise NotAllowed("您不在该环节的办理角色中，无权办理")
+    process = _process_of(instance)
+    step = _step_of(process, item.step_key)
+    choices = {t.outcome: t for t in open_transitions(process, step, instance)}
+    transition = choices.get(outcome)
+    if transition is None:
+        raise ProcessError("无效的办理操作，请刷新页面后重试")
+    comment = (comment or "").strip()
+    if transition.requires_comment and not comment:
+        raise ProcessError(f"“{transition.button}”须填写意见或理由")
+    if len(comment) > 2000:
+        raise ProcessError("意见不能超过2000个字符")
+
+    item.status = WorkItemStatus.DONE
+    item.outcome = outcome
+    item.done_by_id = user.id
+    item.done_at = utcnow()
+    if transition.drops_party and item.department_id is not None:
+        lane = _lane_of(step, item.lane)
+        for party in instance.parties:
+            if party.department_id == item.department_id and party.relation == lane.relation:
+                party.declined = True
+                party.note = comment
+    _history(instance, step, outcome, transition.button, user, comment=comment, target=transition.target)
+    audit.record(
+        "process_step",
+        object_type="process_instance",
+        object_id=instance.id,
+        summary={"表": process.table, "环节": step.name, "操作": transition.button, "意见": comment},
+        user=user,
+    )
+    instance.updated_at = utcnow()
+    open_items = [i for i in instance.work_items if i.step_key == step.key and i.status == WorkItemStatus.OPEN]
+    if not open_items:
+        chosen = _join(process, step, instance) if step.per_party else transition
+        _follow(instance, process, chosen, user)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleSubmission() from None
+    return instance
+
+
+def _join(process: Process, step: Step, instance: ProcessInstance) -> Transition:
+    """After every party answered: the first declared transition someone chose."""
+    outcomes = {i.outcome for i in instance.work_items if i.step_key == step.key and i.status == WorkItemStatus.DONE}
+    for t in open_transitions(process, step, instance):
+        if t.outcome in outcomes:
+            return t
+    raise ProcessError("流程数据不一致：没有可继续的环节")
+
+
+def _follow(instance: ProcessInstance, process: Process, transition: Transition, user: User | None) -> None:
+    if transition.target == END:
+        instance.status = InstanceStatus.TERMINATED if transition.terminates else InstanceStatus.COMPLETED
+        instance.current_step = ""
+        instance.ended_at = utcnow()
+        return
+    _enter(instance, process, _step_of(process, transition.target), user)
+
+
+def _enter(instance: ProcessInstance, process: Process, step: Step, user: User | None, depth: int = 0) -> None:
+    if depth > _MAX_AUTO_CHAIN:
+        raise ProcessError("流程定义错误：自动环节循环")
+    instance.current_step = step.key
+    if step.automatic:
+        handler = AUTO_ACTIONS.get((process.table, step.key))
+        note = handler(instance) if handler else ""
+        ways = open_transitions(process, step, instance)
+        if not ways:
+            raise ProcessError(f"“{step.name}”没有满足条件的后续环节")
+        way = ways[0]
+        _history(instance, step, "auto", "平台自动办理", None, comment=note, target=way.target)
+        if way.target == END:
+            _follow(instance, process, way, user)
+        else:
+            _enter(instance, process, _step_of(process, way.target), user, depth + 1)
+        return
+    for item in _items_for(instance, step):
+        instance.work_items.append(item)
+
+
+def _items_for(instance: ProcessInstance, step: Step) -> list[WorkItem]:
+    items: list[WorkItem] = []
+    for lane in step.lanes:
+        departments = _party_departments(instance, lane.relation, active_only=step.per_party)
+        if not departments:
+            departments = [instance.department_id]
+        if not step.per_party:
+            departments = departments[:1]
+        items.extend(
+            WorkItem(
+                process_table=instance.process_table,
+                step_key=step.key,
+                lane=lane.name,
+                department_id=d,
+                status=WorkItemStatus.OPEN,
+            )
+            for d in departments
+        )
+    return items
+
+
+# ---------------------------------------------------------------- withdraw
+
+
+def can_withdraw(user: User, instance: ProcessInstance) -> bool:
+    return _withdrawable(user, instance) is not None
+
+
+def _withdrawable(user: User, instance: ProcessInstance) -> ProcessHistory | None:
+    """The last forward action of ``user``, if nothing has been done since (撤回)."""
+    if instance.status != InstanceStatus.ACTIVE or not instance.history:
+        return None
+    last = instance.history[-1]
+    if last.actor_id != user.id or last.action in {"start", "withdraw", "auto"}:
+        return None
+    process = _process_of(instance)
+    step = _step_of(process, last.step_key)
+    if step.per_party or last.target_step != instance.current_step:
+        return None
+    transition = next((t for t in process.outgoing(step.key) if t.outcome == last.action), None)
+    if transition is None or transition.kind == TransitionKind.RETURN:
+        return None
+    current = [i for i in instance.work_items if i.step_key == instance.current_step]
+    if any(i.status == WorkItemStatus.DONE for i in current):
+        return None
+    return last
+
+
+def withdraw(user: User, instance_id: int, *, version: int) -> ProcessInstance:
+    instance = _lock_instance(instance_id)
+    if instance.version != version:
+        raise StaleSubmission()
+    last = _withdrawable(user, instance)
+    if last is None:
+        raise ProcessError("该事项已由下一环节处理或不允许撤回")
+    process = _process_of(instance)
+    step = _step_of(process, last.step_key)
+    for item in instance.work_items:
+        if item.step_key == instance.current_step and item.status == WorkItemStatus.OPEN:
+            item.status = WorkItemStatus.CANCELLED
+    previous = next(
+        i for i in reversed(instance.work_items) if i.step_key == step.key and i.done_by_id == user.id
+    )
+    instance.work_items.append(
+        WorkItem(
+            process_table=instance.process_table,
+            step_key=step.key,
+            lane=previous.lane,
+            department_id=previous.department_id,
+            user_id=previous.user_id,
+            status=WorkItemStatus.OPEN,
+        )
+    )
+    instance.current_step = step.key
+    instance.updated_at = utcnow()
+    _history(instance, step, "withdraw", "撤回", user, target=step.key)
+    audit.record(
+        "process_withdraw",
+        object_type="process_instance",
+        object_id=instance.id,
+        summary={"表": process.table, "环节": step.name},
+        user=user,
+    )
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleSubmission() from None
+    return instance
+
+
+# ---------------------------------------------------------------- history
+
+
+def _history(
+    instance: ProcessInstance,
+    step: Step,
+    action: str,
+    label: str,
+    user: User | None,
+    *,
+    comment: str = "",
+    target: str = "",
+) -> None:
+    seq = len(instance.history) + 1
+    instance.history.append(
+        ProcessHistory(
+            seq=seq,
+            step_key=step.key,
+            step_name=label if action == "start" else step.name,
+            action=action,
+            target_step=target,
+            actor_id=user.id if user else None,
+            actor_name=user.name if user else PLATFORM_NAME,
+            department_id=user.department_id if user else None,
+            department_name=user.department.name if user else PLATFORM_NAME,
+            comment=comment if action != "start" else "",
+            at=utcnow(),
+            version=instance.version or 1,
+        )
+    )
+
+
+def path_of(instance: ProcessInstance) -> tuple[set[str], list[tuple[str, str]]]:
+    """Steps visited and transitions taken, for drawing the instance over its diagram."""
+    visited: set[str] = set()
+    taken: list[tuple[str, str]] = []
+    for h in instance.history:
+        if h.action == "start":
+            continue
+        visited.add(h.step_key)
+        if h.action != "withdraw" and h.target_step and (h.step_key, h.target_step) not in taken:
+            taken.append((h.step_key, h.target_step or END))
+    if instance.status != InstanceStatus.ACTIVE and instance.history:
+        last = instance.history[-1]
+        if (last.step_key, END) not in taken:
+            taken.append((last.step_key, END))
+    return visited, taken
+
+
+# ---------------------------------------------------------------- inbox
+
+
+def _role_steps(user: User) -> dict[int, list[tuple[str, str]]]:
+    """(step key, lane name) pairs per table in which one of the user's roles acts."""
+    codes = user.role_codes
+    found: dict[int, list[tuple[str, str]]] = {}
+    for table, process in PROCESSES.items():
+        for step in process.steps:
+            for lane in step.lanes:
+                if lane.kind != LaneKind.PLATFORM and {str(r) for r in step.acting_roles(lane)} & codes:
+                    found.setdefault(table, []).append((step.key, lane.name))
+    return found
+
+
+def inbox_query(user: User) -> Select[tuple[WorkItem]]:
+    """Open work items waiting in the user's lanes (待办)."""
+    per_table = _role_steps(user)
+    lane_match = [
+        and_(WorkItem.process_table == table, or_(*[and_(WorkItem.step_key == s, WorkItem.lane == n) for s, n in pairs]))
+        for table, pairs in per_table.items()
+    ]
+    department_match = WorkItem.department_id == user.department_id
+    if user.has_role(Role.DEPT_LEADER):
+        department_match = department_match | WorkItem.department_id.in_(subtree_ids(user.department))
+    mine = WorkItem.user_id == user.id
+    shared = and_(WorkItem.user_id.is_(None), department_match, or_(*lane_match) if lane_match else false())
+    return (
+        select(WorkItem)
+        .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
+        .where(WorkItem.status == WorkItemStatus.OPEN, ProcessInstance.status == InstanceStatus.ACTIVE)
+        .where(mine | shared)
+        .order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
+    )
+
+
+def inbox(user: User) -> list[WorkItem]:
+    """The inbox, with the leader rule of ``can_act`` applied exactly."""
+    return [i for i in db.session.execute(inbox_query(user)).scalars() if can_act(user, i)]

@@ -1,0 +1,49 @@
+"""Guards: named predicates on a process instance that open or close a transition.
+
+A transition names its guard by string (``Transition.guard``); the engine looks the name up
+in ``GUARDS`` and offers or follows the transition only when the predicate holds.  On an
+automatic step (智慧监管平台) the guards choose the way on; on a user's step they hide the
+choices that do not apply.
+
+The processes use the names in ``DECLARED_GUARDS``.  A predicate is registered with
+``@register_guard(name)`` once the data it reads exists; until then the name is declared but
+not wired, and the engine refuses the step rather than guess:
+
+- ``has_account`` / ``no_account`` (表17 判断是否有系统操作账号): whether the inspectors just
+  added already have a user account, matched by ID-card number or mobile phone number.
+- ``ad_hoc_plan`` / ``not_ad_hoc_plan`` (表21 确认形成联合双随机抽查计划): a temporary (临时)
+  joint plan is published without the conference office's review (表21 注).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from models.workflow import ProcessInstance
+
+Guard = Callable[["ProcessInstance"], bool]
+
+DECLARED_GUARDS: dict[str, str] = {
+    "has_account": "执法检查人员已有系统操作账号",
+    "no_account": "执法检查人员没有系统操作账号",
+    "ad_hoc_plan": "临时抽查计划，不需要报联席会议办公室审定",
+    "not_ad_hoc_plan": "非临时抽查计划，报联席会议办公室审定",
+}
+
+GUARDS: dict[str, Guard] = {}
+
+
+def register_guard(name: str) -> Callable[[Guard], Guard]:
+    """Decorator: ``@register_guard("ad_hoc_plan")`` over ``def f(instance) -> bool``."""
+    if name not in DECLARED_GUARDS:
+        raise ValueError(f"guard {name!r} is not declared in DECLARED_GUARDS")
+
+    def decorate(func: Guard) -> Guard:
+        if name in GUARDS:
+            raise ValueError(f"guard {name!r} registered twice")
+        GUARDS[name] = func
+        return func
+
+    return decorate

@@ -1,0 +1,1 @@
+"""The standard's processes, one module per chapter of DB5101."""
