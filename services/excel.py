@@ -1,0 +1,170 @@
+"""Excel in and out (DESIGN §5): styled templates and exports with openpyxl, uploads read
+with python-calamine.  Code columns are text so an 18-character code never becomes 1.2E+17;
+cells that start with = + - @ are escaped on export so a spreadsheet never runs them."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
+_ERROR_FILL = PatternFill("solid", fgColor="F8D7DA")
+_THIN = Side(style="thin", color="A6A6A6")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+class ExcelError(ValueError):
+    """An upload that cannot be read at all; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: int = 16
+    text: bool = False  # format as text (codes, ID numbers, phone numbers)
+    choices: Sequence[str] = field(default=())  # dropdown validation
+    required: bool = False
+
+
+def escape_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in exported text (CSV/Excel injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _style_header(ws: Any, columns: Sequence[Column]) -> None:
+    for idx, col in enumerate(columns, start=1):
+        cell = ws.cell(row=1, column=idx, value=col.title + (" *" if col.required else ""))
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(idx)].width = col.width
+    ws.freeze_panes = "A2"
+    ws.row_dimensions[1].height = 24
+
+
+def build_workbook(
+    title: str,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]] = (),
+    *,
+    instructions: Sequence[str] = (),
+    template_rows: int = 500,
+) -> Workbook:
+    """A workbook with a styled header, text-formatted code columns, dropdowns and an
+    optional 填写说明 sheet.  ``template_rows`` rows get the formats even when empty."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    _style_header(ws, columns)
+    count = 0
+    for r, row in enumerate(rows, start=2):
+        count += 1
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c, value=escape_cell(value))
+            if columns[c - 1].text:
+                cell.number_format = "@"
+            if isinstance(value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+    last = max(count + 1, template_rows + 1)
+    for c, col in enumerate(columns, start=1):
+        letter = get_column_letter(c)
+        if col.text:
+            for r in range(count + 2, last + 1):
+                ws.cell(row=r, column=c).number_format = "@"
+        if col.choices:
+            dv = DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True)
+            dv.error = "请从下拉列表中选择"
+            dv.errorTitle = "输入有误"
+            ws.add_data_validation(dv)
+            dv.add(f"{letter}2:{letter}{last}")
+    if instructions:
+        info = wb.create_sheet("填写说明")
+        info.column_dimensions["A"].width = 100
+        for i, line in enumerate(instructions, start=1):
+            info.cell(row=i, column=1, value=line).alignment = Alignment(wrap_text=True)
+        info.cell(row=1, column=1).font = Font(bold=True)
+    return wb
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def read_rows(data: bytes, expected: Sequence[str]) -> list[dict[str, str]]:
+    """Read the first sheet of an upload into dicts keyed by the expected column titles.
+
+    Headers are matched after stripping spaces and a trailing "*"; missing columns raise
+    ExcelError naming them.  Fully empty rows are skipped; each dict carries ``_row``, the
+    1-based spreadsheet row number, for error reports.
+    """
+    from python_calamine import CalamineWorkbook
+
+    if not data:
+        raise ExcelError("上传的文件为空")
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = wb.get_sheet_by_index(0)
+        table = sheet.to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises several types for a damaged or foreign file
+        raise ExcelError("无法读取该文件，请上传 .xlsx 格式的Excel文件（可下载模板填写）") from exc
+    if not table:
+        raise ExcelError("文件中没有数据")
+    header = [_cell_text(h).replace(" ", "").rstrip("*").strip() for h in table[0]]
+    missing = [title for title in expected if title not in header]
+    if missing:
+        raise ExcelError("缺少必需的列：" + "、".join(missing) + "（请使用系统提供的模板）")
+    index = {title: header.index(title) for title in expected}
+    rows: list[dict[str, str]] = []
+    for number, raw in enumerate(table[1:], start=2):
+        values = {title: _cell_text(raw[i]) if i < len(raw) else "" for title, i in index.items()}
+        if not any(values.values()):
+            continue
+        values["_row"] = str(number)
+        rows.append(values)
+    return rows
+
+
+def annotate_errors(data: bytes, errors: dict[int, list[str]], error_title: str = "错误说明") -> bytes:
+    """A copy of the uploaded workbook with an error column and the faulty rows highlighted."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.worksheets[0]
+    col = ws.max_column + 1
+    head = ws.cell(row=1, column=col, value=error_title)
+    head.font = Font(bold=True, color="9C0006")
+    ws.column_dimensions[get_column_letter(col)].width = 60
+    for row, messages in errors.items():
+        ws.cell(row=row, column=col, value="；".join(messages))
+        for c in range(1, col + 1):
+            ws.cell(row=row, column=c).fill = _ERROR_FILL
+    return workbook_bytes(wb)
