@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "process_withdraw": "撤回",
     "view_personal_data": "查看个人信息",
     "export": "导出",
+    "verify": "校验审计日志",
 }
 
 

@@ -95,7 +95,13 @@ class _BoundSession(FsaSession):
 
 @pytest.fixture()
 def session(app: Flask) -> Iterator[Any]:
-    """Everything a test does is rolled back at its end."""
+    """Everything a test does is rolled back at its end.
+
+    The app context stays pushed for the whole test, so test-client requests share this
+    session (Flask reuses a pushed context of the same app).  The app's commits release
+    savepoints; a request that rolls back undoes only what is not yet committed, so tests
+    commit their setup before making requests, as a real earlier request would have.
+    """
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
@@ -112,8 +118,20 @@ def session(app: Flask) -> Iterator[Any]:
             connection.close()
 
 
+class _FreshRequestClient(FlaskClient):
+    """Clears ``g`` before each request: the test's pushed app context is shared by the
+    requests, and ``g`` (Flask-Login's cached user among others) must not leak between them."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from flask import g
+
+        g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture()
 def client(app: Flask, session: Any) -> FlaskClient:
+    app.test_client_class = _FreshRequestClient
     return app.test_client()
 
 
@@ -135,7 +153,7 @@ def make_department(session: Any) -> Callable[..., Department]:
         session.add(dept)
         session.flush()
         place_department(dept, parent)
-        session.flush()
+        session.commit()  # a savepoint release: the test's outer transaction still rolls back
         return dept
 
     return make
@@ -162,7 +180,7 @@ def make_user(session: Any) -> Callable[..., User]:
         )
         user.roles = [UserRole(role=str(r)) for r in roles]
         session.add(user)
-        session.flush()
+        session.commit()
         return user
 
     return make

@@ -58,10 +58,11 @@ TAG_W, TAG_H = 54.0, 15.0  # 当前环节 tag above a box's top-left corner
 
 # Grid.
 HEAD_W, LEFT_PAD, RIGHT_PAD, TOP_PAD = 40.0, 18.0, 24.0, 0.0
-GAP_MIN, TRACK_SP = 80.0, 12.0
+GAP_MIN, TRACK_SP, TRACK_EDGE = 80.0, 12.0, 14.0
 BAND_MIN, CHANNEL_TOP, CHANNEL_SP, CHANNEL_BOTTOM = 18.0, 14.0, 14.0, 20.0
 LANE_BOTTOM = 12.0
 PORT_SP = 14.0
+STUB_DY = 12.0
 
 # Punctuation that must not begin a line.
 _NO_LINE_START = set("、，。；：？！）》」』】”’,.;:?!)")
@@ -226,6 +227,8 @@ class _Route:
     form: str = ""  # "straight", "early", "late", "channel" or "back"
     exit_lane: int = 0
     entry_lane: int = 0
+    exit_dy: float = 0.0  # shifts off the lane centre where stubs of other arrows would touch
+    entry_dy: float = 0.0
     gaps: tuple[int, ...] = ()
     band: int = -1
     slot: int = 0
@@ -241,10 +244,6 @@ class _Route:
     @property
     def span(self) -> int:
         return abs(self.target.col - self.source.col)
-
-    @property
-    def dashed(self) -> bool:
-        return self.back or (self.transition is not None and self.transition.kind == TransitionKind.RETURN)
 
 
 @dataclass
@@ -441,16 +440,15 @@ def layout(process: Process) -> Layout:
     for route in routes:
         for gap in route.gaps:
             tracks.setdefault(gap, []).append(route)
+    for gap, members in tracks.items():
+        members.sort(key=lambda r, g=gap: _track_key(r, g))
     col_x: dict[int, float] = {}
     x = HEAD_W + LEFT_PAD
     for col in range(-1, last_col + 1):
         col_x[col] = x
         x += by_col[col].col_w
         if col < last_col:
-            gap_w = max(GAP_MIN, TRACK_SP * (len(tracks.get(col, [])) + 1))
-            for k, route in enumerate(tracks.get(col, [])):
-                route.track_x[col] = x + gap_w * (k + 1) / (len(tracks[col]) + 1)
-            x += gap_w
+            x += _place_tracks(col, x, tracks.get(col, []), routes)
     width = x + RIGHT_PAD
 
     # Lane rows: channel band, box band, document band.
@@ -490,10 +488,79 @@ def layout(process: Process) -> Layout:
             doc_y = tops[node.last] + bands[node.last] + boxes_h[node.last] + DOC_GAP
             node.doc_box = Box(cx - DOC_W / 2, doc_y, DOC_W, node.doc_h)
 
+    _separate_stubs(routes, centre, tops)
     for route in routes:
         _place_points(route, centre, tops)
     _place_labels(routes, nodes, width, height)
     return Layout(process, nodes, routes, tops, heights, width, height)
+
+
+def _track_key(route: _Route, gap: int) -> tuple[int, int, int]:
+    """Order of tracks in a gap: arrows leaving the left column on the left, arrows entering
+    the right column on the right, so their stubs never cross each other's turns."""
+    if route.form == "channel":
+        side = 0 if gap == route.gaps[0] else 2
+        extent = abs((route.exit_lane if side == 0 else route.entry_lane) - route.band)
+    else:
+        exits, enters = route.source.col == gap, route.target.col == gap + 1
+        side = 1 if exits and enters else (0 if exits else 2)
+        extent = abs(route.exit_lane - route.entry_lane)
+    return side, -extent if side == 0 else extent, route.index
+
+
+def _place_tracks(gap: int, left: float, members: list[_Route], routes: list[_Route]) -> float:
+    """Set the x of each vertical track in a gap and return the gap's width.
+
+    A single track sits in the middle.  Otherwise tracks of arrows leaving the left column
+    keep to the left edge and those entering the right column to the right edge, leaving the
+    middle free for a label of a straight arrow through the gap.
+    """
+    labels = [
+        _label_size(_label_variants(r.transition.label)[1])[0] + 10
+        for r in routes
+        if r.form == "straight" and r.source.col == gap and r.transition is not None and r.transition.label
+    ]
+    if not members or (len(members) == 1 and not labels):
+        for route in members:
+            route.track_x[gap] = left + GAP_MIN / 2
+        return GAP_MIN
+    sides: dict[int, list[_Route]] = {0: [], 1: [], 2: []}
+    for route in members:
+        sides[_track_key(route, gap)[0]].append(route)
+    middle = GAP_MIN - 2 * TRACK_EDGE if sides[1] else 2 * TRACK_SP
+    middle = max([middle, (len(sides[1]) + 1) * TRACK_SP, *labels])
+    width = max(GAP_MIN, 2 * TRACK_EDGE + (len(sides[0]) + len(sides[2])) * TRACK_SP + middle)
+    for k, route in enumerate(sides[0]):
+        route.track_x[gap] = left + TRACK_EDGE + k * TRACK_SP
+    for k, route in enumerate(sides[1]):
+        route.track_x[gap] = left + width / 2 + (k - (len(sides[1]) - 1) / 2) * TRACK_SP
+    for k, route in enumerate(sides[2]):
+        route.track_x[gap] = left + width - TRACK_EDGE - (len(sides[2]) - 1 - k) * TRACK_SP
+    return width
+
+
+def _separate_stubs(routes: list[_Route], centre: list[float], tops: list[float]) -> None:
+    """Shift an arrow end by STUB_DY where, in one gap and on one lane, an arrow leaving the
+    left column and an unrelated arrow entering the right column would meet in one line."""
+    exits: dict[tuple[int, int], list[_Route]] = {}
+    entries: dict[tuple[int, int], list[_Route]] = {}
+    for r in routes:
+        if r.form in ("early", "channel"):
+            exits.setdefault((r.gaps[0], r.exit_lane), []).append(r)
+        if r.form in ("early", "late", "channel"):
+            entries.setdefault((r.gaps[-1], r.entry_lane), []).append(r)
+    for key, leaving in exits.items():
+        for b in entries.get(key, []):
+            for a in leaving:
+                if a is b or a.source is b.source or a.target is b.target:
+                    continue
+                lane_y = centre[key[1]]
+                if b.target.shape == "rect" and b.entry_dy == 0:
+                    came_from = _channel_y(b, tops) if b.form == "channel" else centre[b.exit_lane]
+                    b.entry_dy = STUB_DY if came_from > lane_y else -STUB_DY
+                elif a.source.shape == "rect" and a.exit_dy == 0:
+                    going_to = _channel_y(a, tops) if a.form == "channel" else centre[a.entry_lane]
+                    a.exit_dy = STUB_DY if going_to > lane_y else -STUB_DY
 
 
 def _channel_y(route: _Route, tops: list[float]) -> float:
@@ -525,8 +592,8 @@ def _place_points(route: _Route, centre: list[float], tops: list[float]) -> None
         tx = t.box.cx + t.ports[(route.index, "in")]
         route.points = _simplify([(sx, s.top_at(sx)), (sx, ys), (tx, ys), (tx, t.top_at(tx))])
         return
-    start = (s.box.right, centre[route.exit_lane])
-    end = (t.box.x, centre[route.entry_lane])
+    start = (s.box.right, centre[route.exit_lane] + route.exit_dy)
+    end = (t.box.x, centre[route.entry_lane] + route.entry_dy)
     if route.form == "straight":
         points = [start, end]
     elif route.form in ("early", "late"):
@@ -564,6 +631,9 @@ def _label_candidates(route: _Route, label: str) -> list[tuple[Box, list[str]]]:
     if route.back:
         order += [(s, "on") for s in horizontal] + [(s, "above") for s in horizontal]
         order += [(s, "on") for s in vertical]
+    elif route.form == "channel" and len(horizontal) == 3:
+        order += [(horizontal[1], "on"), (horizontal[1], "above"), (segs[0], "above")]
+        order += [(s, "on") for s in vertical] + [(segs[-1], "above")]
     else:
         middle = horizontal[1:-1] if len(horizontal) > 2 else []
         order.append((segs[0], "above"))
@@ -588,7 +658,8 @@ def _label_candidates(route: _Route, label: str) -> list[tuple[Box, list[str]]]:
                 room = w + (6 if mode == "above" else 16)
                 if hi - lo < room:
                     continue
-                for frac in (0.5, 0.35, 0.65, 0.2, 0.8):
+                fracs = (0.1, 0.3, 0.5, 0.7, 0.9) if route.form == "channel" else (0.5, 0.35, 0.65, 0.2, 0.8)
+                for frac in fracs:
                     cx = min(max(lo + (hi - lo) * frac, lo + room / 2), hi - room / 2)
                     cy = a[1] - h / 2 - 1 if mode == "above" else a[1]
                     found.append((Box(cx - w / 2, cy - h / 2, w, h), lines))
@@ -664,10 +735,10 @@ def _css() -> str:
 .dg .lane-head {{ fill: #eeeeee; stroke: #000; stroke-width: 1; }}
 .dg .lane-name {{ font-size: {_n(LANE_FONT)}px; font-weight: bold; text-anchor: middle; }}
 .dg .shape {{ fill: #fff; stroke: #000; stroke-width: 1.4; }}
-.dg .step-auto .shape {{ fill: #f2f2f2; stroke-dasharray: 5 3; }}
-.dg .step.visited .shape {{ fill: #d9f2d4; }}
-.dg .step.current .shape {{ fill: #ffe2bf; stroke: #d35400; stroke-width: 3; }}
-.dg .terminator.ended .shape {{ fill: #d9f2d4; stroke: #1e7b34; stroke-width: 3; }}
+.dg .step-auto > .shape {{ fill: #f2f2f2; stroke-dasharray: 5 3; }}
+.dg .step.visited > .shape {{ fill: #d9f2d4; }}
+.dg .step.current > .shape {{ fill: #ffe2bf; stroke: #d35400; stroke-width: 3; }}
+.dg .terminator.ended > .shape {{ fill: #d9f2d4; stroke: #1e7b34; stroke-width: 3; }}
 .dg .step-name, .dg .terminator text {{ font-size: {_n(STEP_FONT)}px; text-anchor: middle; }}
 .dg .step.current .step-name {{ font-weight: bold; }}
 .dg .step-note {{ font-size: {_n(NOTE_FONT)}px; fill: #444; text-anchor: middle; }}
@@ -807,7 +878,8 @@ def _terminator_svg(node: _Node, *, ended: bool) -> str:
     )
 
 
-def _route_attrs(route: _Route, taken: bool) -> str:
+def _route_attrs(route: _Route) -> str:
+    """data-source/data-target (END and START included) and the outcome of an arrow."""
     t = route.transition
     source = route.source.key
     target = route.target.key
@@ -827,10 +899,7 @@ def _arrow_svg(route: _Route, prefix: str, taken: bool) -> str:
         classes.append("taken")
     d = "M" + " L".join(f"{_n(x)},{_n(y)}" for x, y in route.points)
     marker = f"url(#{prefix}-arrow-taken)" if taken else f"url(#{prefix}-arrow)"
-    return (
-        f'<g class="{" ".join(classes)}" {_route_attrs(route, taken)}>'
-        f'<path d="{d}" marker-end="{marker}"/></g>'
-    )
+    return f'<g class="{" ".join(classes)}" {_route_attrs(route)}><path d="{d}" marker-end="{marker}"/></g>'
 
 
 def _label_svg(route: _Route, taken: bool) -> str:
@@ -838,7 +907,7 @@ def _label_svg(route: _Route, taken: bool) -> str:
     assert box is not None
     cls = "flow-label taken" if taken else "flow-label"
     return (
-        f'<g class="{cls}" {_route_attrs(route, taken)}>'
+        f'<g class="{cls}" {_route_attrs(route)}>'
         f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" height="{_n(box.h)}" rx="2"/>'
         + _text_lines("label", route.label_lines, box.cx, box.cy, LABEL_FONT, LABEL_LINE)
         + "</g>"

@@ -90,18 +90,20 @@ def can_act(user: User, item: WorkItem) -> bool:
         return item.user_id == user.id
     process = _process_of(item.instance)
     step = _step_of(process, item.step_key)
-    roles = step.acting_roles(_lane_of(step, item.lane))
+    lane = _lane_of(step, item.lane)
+    roles = step.acting_roles(lane)
     if not user.has_role(*roles):
         return False
-    if item.department_id is None:
+    if item.department_id is None or item.department is None:
         return False
     if item.department_id == user.department_id:
+        return True
+    if lane.subtree and user.department.is_within(item.department):
         return True
     # A leader approves for the sections and stations below their department.
     return (
         Role.DEPT_LEADER in roles
         and user.has_role(Role.DEPT_LEADER)
-        and item.department is not None
         and item.department.is_within(user.department)
     )
 
@@ -487,6 +489,8 @@ def inbox_query(user: User) -> Select[tuple[WorkItem]]:
     department_match = WorkItem.department_id == user.department_id
     if user.has_role(Role.DEPT_LEADER):
         department_match = department_match | WorkItem.department_id.in_(subtree_ids(user.department))
+    # Lanes open to the whole subtree (执法人员): items of the departments above the user's.
+    department_match = department_match | WorkItem.department_id.in_(user.department.ancestors())
     mine = WorkItem.user_id == user.id
     shared = and_(WorkItem.user_id.is_(None), department_match, or_(*lane_match) if lane_match else false())
     return (

@@ -38,7 +38,7 @@ IMPLEMENTING_DEPT = Lane("实施部门", LaneKind.RELATION, _DEPT_ROLES, IMPLEME
 MEMBER_UNIT = Lane("成员单位", LaneKind.RELATION, (Role.MEMBER_LIAISON,), MEMBER)
 CONFERENCE_OFFICE = Lane("联席会议办公室", LaneKind.RELATION, (Role.CONFERENCE_OFFICE,), CONFERENCE)
 LEADING_DEPT = Lane("牵头部门", LaneKind.RELATION, (Role.LEADING_DEPARTMENT,), OWNER)
-INSPECTOR = Lane("执法人员", LaneKind.RELATION, (Role.INSPECTOR,), OWNER)
+INSPECTOR = Lane("执法人员", LaneKind.RELATION, (Role.INSPECTOR,), OWNER, subtree=True)
 PLATFORM = Lane("智慧监管平台", LaneKind.PLATFORM)
 PARTNER = Lane("第三方合作机构", LaneKind.EXTERNAL, (Role.PARTNER,), OWNER)
 # 市场主体 have no accounts: what they do is recorded by the partner institution that hears of it.

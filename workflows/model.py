@@ -28,6 +28,9 @@ class Lane:
     kind: LaneKind
     roles: tuple[Role, ...] = ()
     relation: str = ""
+    # Users anywhere below the item's department may act (an inspector of a 市场监管所
+    # acts for the bureau above it); otherwise the user's own department must match.
+    subtree: bool = False
 
     @property
     def automatic(self) -> bool:

@@ -207,13 +207,27 @@ def test_withdraw_with_stale_version_is_refused(org):
 
 
 def test_single_department_random_check_runs_to_completion(org):
+    """表20 from scheme to 完成抽查."""
     inst = _scheme_at_review(org)
     inst = _do(org.leader_a, inst, "review_scheme", "approve")
     inst = _do(org.clerk_a, inst, "draw_objects")
     inst = _do(org.clerk_a, inst, "draw_inspectors")
-    # the inspectors of the bureau's station act for the bureau? no: the lane is the bureau's
+    # an inspector of a station below the bureau acts in the bureau's 执法人员 lane
     item = _item(inst, "inspect")
     assert item.department_id == org.bureau_a.id
+    assert item in engine.inbox(org.inspector_a)
+    assert not engine.can_act(org.clerk_a, item)
+    inst = _do(org.inspector_a, inst, "inspect")
+    inst = _do(org.inspector_a, inst, "record")
+    inst = _do(org.inspector_a, inst, "review_results", "return", comment="记录不完整")
+    assert inst.current_step == "record"
+    inst = _do(org.inspector_a, inst, "record")
+    inst = _do(org.inspector_a, inst, "review_results", "approve")
+    # 公示检查结果 is the platform's; 完成抽查 waits for the inspector
+    assert inst.current_step == "finish"
+    assert inst.history[-1].actor_name == "智慧监管平台"
+    inst = _do(org.inspector_a, inst, "finish")
+    assert inst.status == InstanceStatus.COMPLETED
 
 
 def test_inbox_lists_items_in_my_lanes_only(org):

@@ -1,0 +1,106 @@
+"""Role × step matrix for the processes the engine runs end to end (表7, 表12, 表20).
+
+For every step, every user of the org fixture is asked whether they may act on the open work
+item.  The expected actors are written out by hand from the standard's lanes, not derived
+from the engine's data, so that a wrong lane or role in the definitions fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from models.workflow import WorkItemStatus
+from workflows import engine
+from workflows.lanes import PARTICIPANT
+
+USERS = (
+    "clerk_a", "leader_a", "leader_a2", "section_clerk_a", "inspector_a", "health_clerk", "safety_clerk",
+    "office_user", "clerk_b", "leader_b", "office_b_user", "sysadmin", "secadmin", "auditor",
+)
+
+# (table, step): who may act.  Paths to reach each step are in ROUTES.
+EXPECTED: dict[tuple[int, str], set[str]] = {
+    (7, "add"): {"clerk_a", "leader_a", "leader_a2"},
+    (12, "add"): {"clerk_a", "leader_a", "leader_a2"},
+    (12, "consult"): {"clerk_a", "leader_a", "leader_a2"},
+    (12, "participate"): {"health_clerk", "safety_clerk"},
+    (12, "own_list"): {"clerk_a", "leader_a", "leader_a2", "health_clerk", "safety_clerk"},
+    (12, "submit"): {"clerk_a", "leader_a", "leader_a2"},
+    (12, "review"): {"office_user"},
+    (12, "terminate"): {"clerk_a", "leader_a", "leader_a2"},
+    (20, "scheme"): {"clerk_a"},
+    (20, "review_scheme"): {"leader_a", "leader_a2"},
+    (20, "draw_objects"): {"clerk_a"},
+    (20, "draw_inspectors"): {"clerk_a"},
+    (20, "inspect"): {"inspector_a"},
+    (20, "record"): {"inspector_a"},
+    (20, "review_results"): {"inspector_a"},
+    (20, "finish"): {"inspector_a"},
+}
+
+# How to walk to a step: (step, actor, outcome, comment) in order.
+ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
+    7: [],
+    12: [
+        ("add", "clerk_a", "next", ""),
+        ("consult", "clerk_a", "next", ""),
+        ("participate", "health_clerk", "yes", ""),
+        ("participate", "safety_clerk", "yes", ""),
+        ("own_list", "clerk_a", "next", ""),
+        ("own_list", "health_clerk", "next", ""),
+        ("own_list", "safety_clerk", "next", ""),
+        ("submit", "clerk_a", "next", ""),
+        ("review", "office_user", "return", "退回完善"),
+    ],
+    20: [
+        ("scheme", "clerk_a", "next", ""),
+        ("review_scheme", "leader_a", "approve", ""),
+        ("draw_objects", "clerk_a", "next", ""),
+        ("draw_inspectors", "clerk_a", "next", ""),
+        ("inspect", "inspector_a", "next", ""),
+        ("record", "inspector_a", "next", ""),
+        ("review_results", "inspector_a", "approve", ""),
+    ],
+}
+
+
+def _start(org, table):
+    if table == 12:
+        return engine.start(12, org.clerk_a, title="矩阵", parties={PARTICIPANT: [org.health_a.id, org.safety_a.id]})
+    return engine.start(table, org.clerk_a, title="矩阵")
+
+
+def _walk_to(org, table, step):
+    inst = _start(org, table)
+    for key, actor, outcome, comment in ROUTES[table]:
+        if inst.current_step == step:
+            break
+        user = getattr(org, actor)
+        item = next(
+            i for i in inst.work_items
+            if i.step_key == key and i.status == WorkItemStatus.OPEN and engine.can_act(user, i)
+        )
+        inst = engine.complete(user, item.id, outcome, version=item.version, comment=comment)
+    assert inst.current_step == step
+    return inst
+
+
+@pytest.mark.parametrize(("table", "step"), sorted(EXPECTED))
+def test_who_may_act(org, table, step):
+    inst = _walk_to(org, table, step)
+    items = [i for i in inst.work_items if i.step_key == step and i.status == WorkItemStatus.OPEN]
+    assert items
+    actors = {name for name in USERS if any(engine.can_act(getattr(org, name), i) for i in items)}
+    assert actors == EXPECTED[(table, step)]
+    # and the inbox agrees with can_act
+    for name in USERS:
+        in_inbox = any(i in engine.inbox(getattr(org, name)) for i in items)
+        assert in_inbox == (name in EXPECTED[(table, step)]), name
+
+
+def test_matrix_covers_every_step_of_the_three_processes():
+    from workflows.registry import PROCESSES
+
+    for table in (7, 12, 20):
+        human = {s.key for s in PROCESSES[table].steps if not s.automatic}
+        assert human == {step for t, step in EXPECTED if t == table}
