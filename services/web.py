@@ -9,7 +9,19 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -73,6 +85,23 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def wants_fragment() -> bool:
+    """An htmx request that swaps part of a page.  A history restore (the user went back
+    and htmx's cache missed) also says HX-Request but needs the whole page."""
+    return is_htmx() and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def render_block(template_name: str, block: str, **context: Any) -> str:
+    """Render one ``{% block %}`` of a template alone, with the usual template globals.
+
+    Macros the block uses must be imported inside the block: the template's top level
+    does not run."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    template = app.jinja_env.get_or_select_template(template_name)
+    app.update_template_context(context)
+    return template.environment.concat(template.blocks[block](template.new_context(context)))  # type: ignore[attr-defined]
+
+
 def error_response(status: int, message: str | None = None) -> tuple[str, int]:
     message = message or ERROR_MESSAGES.get(status, "请求无法完成")
     template = "errors/_fragment.html" if is_htmx() else "errors/error.html"
@@ -91,7 +120,7 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
 
 
 def menu_for(user: Any) -> list[tuple[str, str]]:
-    if not user.is_authenticated:
+    if not user.is_authenticated or session.get("must_change_password"):
         return []
     admin_only = user.is_admin_only
     items = []
@@ -145,6 +174,8 @@ def init_web(app: Flask) -> None:
         if endpoint not in PASSIVE_ENDPOINTS:
             session["last_seen"] = now
         if session.get("must_change_password") and endpoint not in PASSWORD_GATE_EXEMPT:
+            if endpoint in PASSIVE_ENDPOINTS:
+                return Response("", 204)
             if is_htmx():
                 resp = Response("", 403)
                 resp.headers["HX-Redirect"] = url_for("auth.change_password")

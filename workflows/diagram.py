@@ -947,7 +947,7 @@ def render_svg(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="dg swimlane" role="img" '
         f'viewBox="0 0 {_n(width)} {_n(height)}" width="{_n(width)}" height="{_n(height)}" '
-        f'data-table="{process.table}">',
+        f'font-family="{_esc(FONT_FAMILY)}" data-table="{process.table}">',
         f"<title>{_esc(caption)}</title>",
         f"<style>{_css()}</style>",
         _defs(prefix),

@@ -1,0 +1,66 @@
+"""Main paths in a real browser: sign in, 我的待办 with the htmx badge, a swimlane page,
+acting on an instance, and the forced change of an initial password."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import PASSWORD, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, live, account, password=PASSWORD):
+    page.goto(live.url + "/login")
+    page.fill("input[name=account]", account)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+
+
+def test_sign_in_inbox_swimlane_and_act(page, live_server):
+    _sign_in(page, live_server, "wangxy")
+    page.wait_for_url(re.compile(r".*/inbox$"))
+    assert page.locator("h1").inner_text() == "我的待办"
+    assert page.get_by_text("餐饮服务联合抽查事项").is_visible()
+    # the header badge is filled by htmx after load
+    page.wait_for_function("document.querySelector('#inbox-count').textContent.trim() === '1'")
+    path = screenshot(page, "inbox")
+    assert path.stat().st_size > 10_000
+
+    page.goto(live_server.url + "/processes/12")
+    svg = page.locator(".diagram svg")
+    assert svg.is_visible()
+    assert page.locator('.diagram [data-step="participate"]').count() == 1
+    box = svg.bounding_box()
+    assert box and box["width"] > 600 and box["height"] > 200
+    screenshot(page, "swimlane-12")
+
+    page.goto(live_server.url + "/inbox")
+    page.get_by_role("link", name="办理").first.click()
+    assert page.get_by_text("新增部门联合抽查事项").first.is_visible()
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_selector("text=已办理")
+    assert page.locator("dl.props").get_by_text("征求参与部门意见").is_visible()
+    screenshot(page, "instance-after-submit")
+
+
+def test_wrong_password_shows_chinese_message(page, live_server):
+    _sign_in(page, live_server, "wangxy", "wrong-password")
+    assert page.get_by_text("账号或密码错误").is_visible()
+    _sign_in(page, live_server, "no-such-user", "wrong-password")
+    assert page.get_by_text("账号或密码错误").is_visible()
+
+
+def test_initial_password_must_be_changed(page, live_server):
+    _sign_in(page, live_server, "newbie")
+    page.wait_for_url(re.compile(r".*/password$"))
+    page.goto(live_server.url + "/inbox")
+    page.wait_for_url(re.compile(r".*/password$"))
+    page.fill("input[name=current]", PASSWORD)
+    page.fill("input[name=new]", "Changed#2026x")
+    page.fill("input[name=confirm]", "Changed#2026x")
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/inbox$"))
+    assert page.get_by_text("密码已修改").is_visible()
