@@ -1,0 +1,86 @@
+"""`flask --app app processes --json` and `flask demo`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from models import Department, User, UserRole
+from models.org import DepartmentKind
+from models.roles import Role
+from services.passwords import policy_errors, verify_password
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_processes_json_in_a_real_process():
+    """The exact command of the issue, run as a user would (it needs no database)."""
+    env = {**os.environ, "ZHJG_INSTANCE": str(ROOT / "instance")}
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "processes", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=120,
+    ).stdout
+    data = json.loads(out)
+    assert [p["table"] for p in data] == [t for t in range(3, 35) if t != 26]
+    for p in data:
+        assert set(p) == {"table", "section", "title", "lanes", "steps"}
+        assert isinstance(p["section"], str) and p["title"].endswith("流程")
+        assert all(set(s) == {"name", "lane"} for s in p["steps"])
+        assert all(isinstance(lane, str) and lane for lane in p["lanes"])
+        for step in p["steps"]:
+            for lane in step["lane"].split("、"):
+                assert lane in p["lanes"]
+    joint = next(p for p in data if p["table"] == 12)
+    assert {"name": "审定新增依据", "lane": "联席会议办公室"} in joint["steps"]
+    assert "联系会议办公室" not in out
+
+
+def test_processes_plain_listing(app):
+    result = app.test_cli_runner().invoke(args=["processes"])
+    assert result.exit_code == 0
+    assert "表34\t图31\t14\t企业送达信息共享业务流程" in result.output
+
+
+def test_demo_is_idempotent_and_covers_every_role(app, session):
+    from services.demo import USERS, load_demo
+
+    created = load_demo()
+    assert len(created) == len(USERS)
+    again = load_demo()
+    assert again == []
+    assert session.scalar(select(func.count()).select_from(User).where(User.account == "wangxy")) == 1
+    roles = set(session.scalars(select(UserRole.role)))
+    assert roles >= {str(r) for r in Role if r != Role.PARTNER}
+    offices = session.scalars(select(Department).where(Department.kind == DepartmentKind.CONFERENCE_OFFICE)).all()
+    assert len(offices) == 1
+    stations = session.scalars(select(Department).where(Department.name.like("%市场监管所"))).all()
+    assert len(stations) == 3
+    court = session.scalars(select(User).where(User.account == "court_api")).one()
+    assert court.has_role(Role.API_CLIENT)
+    for row in created:
+        assert policy_errors(row.password) == []
+        user = session.scalars(select(User).where(User.account == row.account)).one()
+        assert user.must_change_password
+        assert verify_password(user.password_hash, row.password)
+
+
+def test_demo_reset_passwords(app, session):
+    from services.demo import load_demo
+
+    load_demo()
+    reset = load_demo(reset_passwords=True)
+    user = session.scalars(select(User).where(User.account == reset[0].account)).one()
+    assert verify_password(user.password_hash, reset[0].password)
+
+
+def test_demo_command_prints_sign_ins(app, session):
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0
+    assert "wangxy" in result.output and "王晓燕" in result.output and "初始密码" in result.output
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert "演示数据已存在" in result.output
