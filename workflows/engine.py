@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Department, InstanceParty, ProcessHistory, ProcessInstance, User, WorkItem, db, utcnow
@@ -88,7 +89,10 @@ def can_act(user: User, item: WorkItem) -> bool:
         return False
     if item.user_id is not None:
         return item.user_id == user.id
-    process = _process_of(item.instance)
+    try:
+        process = get_process(item.process_table)
+    except LookupError:
+        return False
     step = _step_of(process, item.step_key)
     lane = _lane_of(step, item.lane)
     roles = step.acting_roles(lane)
@@ -467,41 +471,58 @@ def path_of(instance: ProcessInstance) -> tuple[set[str], list[tuple[str, str]]]
 # ---------------------------------------------------------------- inbox
 
 
-def _role_steps(user: User) -> dict[int, list[tuple[str, str]]]:
-    """(step key, lane name) pairs per table in which one of the user's roles acts."""
+def _lane_keys(user: User) -> dict[str, list[tuple[int, str, str]]]:
+    """(table, step key, lane name) where one of the user's roles acts, grouped by which
+    departments' items the user may take there (mirrors ``can_act``)."""
     codes = user.role_codes
-    found: dict[int, list[tuple[str, str]]] = {}
+    groups: dict[str, list[tuple[int, str, str]]] = {"own": [], "leader": [], "subtree": []}
     for table, process in PROCESSES.items():
         for step in process.steps:
             for lane in step.lanes:
-                if lane.kind != LaneKind.PLATFORM and {str(r) for r in step.acting_roles(lane)} & codes:
-                    found.setdefault(table, []).append((step.key, lane.name))
-    return found
+                roles = {str(r) for r in step.acting_roles(lane)}
+                if lane.kind == LaneKind.PLATFORM or not roles & codes:
+                    continue
+                key = (table, step.key, lane.name)
+                if lane.subtree:
+                    groups["subtree"].append(key)
+                elif str(Role.DEPT_LEADER) in roles and str(Role.DEPT_LEADER) in codes:
+                    groups["leader"].append(key)
+                else:
+                    groups["own"].append(key)
+    return groups
 
 
 def inbox_query(user: User) -> Select[tuple[WorkItem]]:
-    """Open work items waiting in the user's lanes (待办)."""
-    per_table = _role_steps(user)
-    lane_match = [
-        and_(WorkItem.process_table == table, or_(*[and_(WorkItem.step_key == s, WorkItem.lane == n) for s, n in pairs]))
-        for table, pairs in per_table.items()
-    ]
-    department_match = WorkItem.department_id == user.department_id
-    if user.has_role(Role.DEPT_LEADER):
-        department_match = department_match | WorkItem.department_id.in_(subtree_ids(user.department))
-    # Lanes open to the whole subtree (执法人员): items of the departments above the user's.
-    department_match = department_match | WorkItem.department_id.in_(user.department.ancestors())
+    """Open work items waiting in the user's lanes (待办), exactly those ``can_act`` allows."""
+    where_lane = tuple_(WorkItem.process_table, WorkItem.step_key, WorkItem.lane)
+    groups = _lane_keys(user)
+    own = [user.department_id]
+    departments = {
+        "own": WorkItem.department_id.in_(own),
+        "leader": WorkItem.department_id.in_(subtree_ids(user.department)),
+        "subtree": WorkItem.department_id.in_(own + user.department.ancestors()),
+    }
+    shared = [and_(where_lane.in_(keys), departments[name]) for name, keys in groups.items() if keys]
     mine = WorkItem.user_id == user.id
-    shared = and_(WorkItem.user_id.is_(None), department_match, or_(*lane_match) if lane_match else false())
+    visible = mine | and_(WorkItem.user_id.is_(None), or_(*shared)) if shared else mine
     return (
         select(WorkItem)
         .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
         .where(WorkItem.status == WorkItemStatus.OPEN, ProcessInstance.status == InstanceStatus.ACTIVE)
-        .where(mine | shared)
-        .order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
+        .where(visible)
     )
 
 
 def inbox(user: User) -> list[WorkItem]:
-    """The inbox, with the leader rule of ``can_act`` applied exactly."""
-    return [i for i in db.session.execute(inbox_query(user)).scalars() if can_act(user, i)]
+    if not user.is_active:
+        return []
+    query = inbox_query(user).options(
+        contains_eager(WorkItem.instance), joinedload(WorkItem.department)
+    ).order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
+    return list(db.session.execute(query).scalars())
+
+
+def inbox_count(user: User) -> int:
+    if not user.is_active:
+        return 0
+    return db.session.execute(select(func.count()).select_from(inbox_query(user).subquery())).scalar_one()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from workflows.engine import inbox
+from workflows import engine
 from workflows.registry import get_process
 
 bp = Blueprint("main", __name__)
@@ -26,7 +26,7 @@ def index():
 @bp.route("/inbox", endpoint="inbox")
 @login_required
 def inbox_page():
-    items = inbox(current_user)
+    items = engine.inbox(current_user)
     rows = [(item, get_process(item.process_table)) for item in items]
     return render_template("main/inbox.html", rows=rows)
 
@@ -36,5 +36,5 @@ def inbox_page():
 @login_required
 def inbox_count():
     """The header badge, polled by htmx; does not renew the idle timer."""
-    count = len(inbox(current_user))
+    count = engine.inbox_count(current_user)
     return str(count) if count else ""

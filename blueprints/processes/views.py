@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from workflows.diagram import render_svg
 
 from models import ProcessInstance, db
 from models.workflow import InstanceStatus
 from services.org import partner_departments
 from services.scope import get_in_scope_or_404, scope_instances
 from workflows import engine
+from workflows.diagram import render_svg
 from workflows.errors import ProcessError
 from workflows.lanes import RELATION_LABELS
 from workflows.registry import PROCESSES, get_process
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
+
+
+@lru_cache(maxsize=64)
+def _plain_svg(table: int) -> str:
+    """The diagram without an instance drawn over it: derived from code, so cached per worker."""
+    return render_svg(get_process(table))
 
 
 def _process_or_404(table: int):
@@ -39,7 +47,7 @@ def detail(table: int):
     return render_template(
         "processes/detail.html",
         process=process,
-        svg=render_svg(process),
+        svg=_plain_svg(table),
         can_start=engine.can_start(current_user, process),
     )
 
@@ -48,7 +56,7 @@ def detail(table: int):
 @login_required
 def diagram_svg(table: int):
     process = _process_or_404(table)
-    return Response(render_svg(process), mimetype="image/svg+xml")
+    return Response(_plain_svg(process.table), mimetype="image/svg+xml")
 
 
 @bp.route("/<int:table>/start", methods=["GET", "POST"])
