@@ -1,0 +1,111 @@
+"""Every URL of every blueprint, walked as users of another district.
+
+District A owns an instance, a work item, users, departments, an import batch and audit rows.
+Each user of district B (clerk, leader, conference office and the three administrators) asks
+for every route: a route that names an object of district A must answer 403 or 404; a page
+without such an object must not show anything of district A.  A new route with a parameter
+this test does not know fails here until it is added to ``PARAMETERS``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from models import AuditEvent, db
+from models.imports import ImportBatch
+from models.roles import Role
+from services import audit
+from tests.conftest import csrf_token, sign_in
+from workflows import engine
+from workflows.lanes import PARTICIPANT
+
+# Routes anyone signed in may use whatever their district (the standard's catalogue), or
+# that act on the signed-in user's own session.
+UNSCOPED_PARAMETERS = {"table"}
+SKIP_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_password"}
+B_USERS = ("clerk_b", "leader_b", "office_b_user", "sysadmin_b", "secadmin_b", "auditor_b")
+MARKERS = ("甲区", "王晓燕", "机密联合事项")
+
+
+@pytest.fixture()
+def district_a(org, make_user, session):
+    admin_a = make_user(org.district_a, Role.SYSTEM_ADMIN, name="甲区系统管理员")
+    inst = engine.start(12, org.clerk_a, title="机密联合事项", parties={PARTICIPANT: [org.health_a.id]})
+    audit.record("update", object_type="department", object_id=org.bureau_a.id, summary="甲区修改", user=org.clerk_a)
+    batch = ImportBatch(
+        kind="users", filename="甲区用户.xlsx", content=b"x", created_by_id=admin_a.id, department_id=org.district_a.id
+    )
+    session.add(batch)
+    session.commit()
+    event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
+    return {
+        "department_id": org.bureau_a.id,
+        "parent_id": org.bureau_a.id,
+        "user_id": org.clerk_a.id,
+        "instance_id": inst.id,
+        "item_id": inst.work_items[0].id,
+        "batch_id": batch.id,
+        "event_id": event.id,
+        "table": 12,
+    }
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP_ENDPOINTS:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def _text(resp) -> str:
+    if resp.mimetype and "spreadsheetml" in resp.mimetype:
+        wb = load_workbook(io.BytesIO(resp.data), read_only=True)
+        return "\n".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c)
+    return resp.get_data(as_text=True)
+
+
+def test_every_route_is_closed_to_another_district(app, client, org, district_a):
+    unknown = set()
+    checked = 0
+    for rule, method in _routes(app):
+        params = set(rule.arguments)
+        if params - set(district_a):
+            unknown |= params - set(district_a)
+            continue
+        url = rule.build({p: district_a[p] for p in params}, append_unknown=False)[1]
+        scoped = bool(params - UNSCOPED_PARAMETERS)
+        for name in B_USERS:
+            sign_in(client, getattr(org, name))
+            if method == "GET":
+                resp = client.get(url)
+            else:
+                token = csrf_token(client, "/processes/" if not getattr(org, name).is_admin_only else "/password")
+                resp = client.post(url, data={"csrf_token": token, "version": 1, "outcome": "next"})
+            checked += 1
+            assert resp.status_code < 500, (method, url, name, resp.status_code)
+            if scoped:
+                assert resp.status_code in (403, 404), (method, url, name, resp.status_code)
+            elif resp.status_code == 200:
+                body = _text(resp)
+                for marker in MARKERS:
+                    assert marker not in body, (method, url, name, marker)
+    assert not unknown, f"add these route parameters to the walk: {sorted(unknown)}"
+    assert checked > 100
+
+
+def test_walk_knows_every_parameter(app):
+    names = {a for rule in app.url_map.iter_rules() for a in rule.arguments} - {"filename"}
+    assert names <= {"department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table"}
+
+
+def test_list_pages_filter_to_own_district(client, org, district_a):
+    for name, url in (("clerk_b", "/processes/instances"), ("sysadmin_b", "/admin/users"), ("auditor_b", "/audit/")):
+        sign_in(client, getattr(org, name))
+        html = client.get(url).get_data(as_text=True)
+        assert not re.search("|".join(MARKERS), html), (name, url)
+    db.session.rollback()
