@@ -51,7 +51,8 @@ def policy_errors(password: str, account: str = "") -> list[str]:
 
 def generate_password(length: int = 12) -> str:
     """A random initial password that satisfies the policy (all four classes)."""
-    alphabet = string.ascii_letters + string.digits + "!@#$%&*?"
+    # No look-alikes (0/O, 1/l/I) and no symbols that are awkward to read out or type.
+    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI") + "#@*+=!"
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
         if not policy_errors(candidate) and all(
