@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 
 from models import AuditEvent, User, db, utcnow
 
@@ -51,7 +51,7 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
 
 
-def _canonical(event: AuditEvent) -> str:
+def _canonical(event: AuditEvent | Row[Any]) -> str:
     fields = [
         event.prev_hash,
         event.at.isoformat(timespec="microseconds"),
@@ -69,7 +69,8 @@ def _canonical(event: AuditEvent) -> str:
     return "\x1f".join(fields)
 
 
-def compute_hash(event: AuditEvent) -> str:
+def compute_hash(event: AuditEvent | Row[Any]) -> str:
+    """SHA-256 of the row's fields and its prev_hash (an ORM object or a plain row)."""
     return hashlib.sha256(_canonical(event).encode("utf-8")).hexdigest()
 
 
@@ -142,10 +143,13 @@ def verify(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
     expected_prev = GENESIS
     checked = 0
     last_id = 0
+    table = AuditEvent.__table__
     while True:
+        # Plain rows, not ORM objects: the stored values are read even when the session holds
+        # the same events in its identity map, and the caller's session is left untouched.
         rows = db.session.execute(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-        ).scalars().all()
+            select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
+        ).all()
         if not rows:
             break
         for event in rows:
@@ -156,7 +160,6 @@ def verify(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
                 problems.append(ChainProblem(event.id, "记录内容与其哈希不符：该记录被修改"))
             expected_prev = event.hash
             last_id = event.id
-        db.session.expunge_all()
     return checked, problems
 
 

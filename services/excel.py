@@ -5,12 +5,14 @@ cells that start with = + - @ are escaped on export so a spreadsheet never runs 
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -168,3 +170,43 @@ def annotate_errors(data: bytes, errors: dict[int, list[str]], error_title: str 
         for c in range(1, col + 1):
             ws.cell(row=row, column=c).fill = _ERROR_FILL
     return workbook_bytes(wb)
+
+
+def stream_workbook(
+    title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, spool_bytes: int = 8 * 1024 * 1024
+) -> IO[bytes]:
+    """Write ``rows`` into a write-only workbook and return the finished file, rewound.
+
+    For large exports: rows are consumed one at a time (pass a generator that reads the
+    database in batches) and openpyxl's write-only mode keeps only the current row in memory.
+    The file is spooled to disk past ``spool_bytes``; the caller streams and closes it.
+    Values are escaped against formulas like ``build_workbook`` does.
+    """
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    for idx, col in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(idx)].width = col.width
+    ws.freeze_panes = "A2"
+    header = []
+    for col in columns:
+        cell = WriteOnlyCell(ws, value=col.title)
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        out: list[Any] = []
+        for value in row:
+            if isinstance(value, datetime):
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+                out.append(cell)
+            else:
+                out.append(escape_cell(value))
+        ws.append(out)
+    buf: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=spool_bytes)  # noqa: SIM115 - handed to the caller
+    wb.save(buf)
+    buf.seek(0)
+    return buf

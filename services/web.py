@@ -170,7 +170,9 @@ def init_web(app: Flask) -> None:
             logout_user()
             session.clear()
             flash(f"您已超过{app.config['IDLE_TIMEOUT_MINUTES']}分钟未操作，请重新登录", "warning")
-            return login_manager.unauthorized()
+            if is_htmx():
+                return login_manager.unauthorized()
+            return redirect(url_for("auth.login"))
         if endpoint not in PASSIVE_ENDPOINTS:
             session["last_seen"] = now
         if session.get("must_change_password") and endpoint not in PASSWORD_GATE_EXEMPT:

@@ -105,6 +105,11 @@ def session(app: Flask) -> Iterator[Any]:
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
+        if connection.dialect.name == "sqlite":
+            # pysqlite opens its transaction lazily, before the first DML statement.  The
+            # session's SAVEPOINT would come first and become the outermost transaction, and
+            # its RELEASE (the app's commit) would commit for good.  Open it now.
+            connection.exec_driver_sql("BEGIN")
         original = db.session
         db.session = db._make_scoped_session(
             {"class_": _BoundSession, "bind": connection, "join_transaction_mode": "create_savepoint"}

@@ -1,16 +1,134 @@
-"""Audit log pages for the 审计员 (being built)."""
+"""/audit: the audit trail for the 审计员 only (三员分立: administrators have no access).
 
-from flask import Blueprint
-from flask_login import login_required
+The list is filtered and paged on the server; its filter form swaps only the results block
+through htmx.  The export streams the same filtered events into an Excel file and is itself
+audited, as is a run of the hash-chain check.
+"""
 
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from models import AuditEvent, db, utcnow
 from models.roles import Role
-from services.web import roles_required
+from services import audit
+from services import audit_query as aq
+from services.excel import XLSX_MIME, stream_workbook
+from services.web import render_block, roles_required, wants_fragment
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+VERIFY_SHOWN = 200  # problems listed on the page (all are counted)
+VERIFY_RECORDED = 50  # problem ids kept in the verify run's own audit row
+
+
+def _helpers() -> dict[str, Any]:
+    """Formatting helpers the audit templates use."""
+    return {
+        "action_label": audit.action_label,
+        "object_type_label": aq.object_type_label,
+        "summary_pairs": aq.summary_pairs,
+        "export_limit": aq.EXPORT_LIMIT,
+    }
 
 
 @bp.route("/")
 @login_required
 @roles_required(Role.AUDITOR)
-def index():
-    return "审计日志"
+def index() -> Any:
+    """The filtered, paged list; an htmx request gets the results block alone."""
+    flt = aq.AuditFilter.from_args(request.args)
+    page = None
+    if not flt.errors:
+        page = db.paginate(aq.search(current_user, flt), per_page=aq.PER_PAGE, error_out=False, count=True)
+    context = {"flt": flt, "page": page, "args": flt.query_args(), **_helpers()}
+    if wants_fragment():
+        resp = Response(render_block("audit/index.html", "rows", **context).strip())
+    else:
+        resp = Response(
+            render_template(
+                "audit/index.html",
+                departments=aq.scope_departments_for(current_user),
+                actions=aq.action_choices(),
+                object_types=aq.OBJECT_TYPE_LABELS,
+                **context,
+            )
+        )
+    resp.vary.add("HX-Request")
+    if flt.errors and not wants_fragment():
+        resp.status_code = 400  # htmx would not swap a 4xx answer in: its fragment says 200
+    return resp
+
+
+@bp.route("/<int:event_id>")
+@login_required
+@roles_required(Role.AUDITOR)
+def detail(event_id: int) -> Any:
+    """One event with its hashes; 404 outside the auditor's scope."""
+    event = db.session.execute(
+        aq.scoped_events(current_user).where(AuditEvent.id == event_id)
+    ).scalar_one_or_none()
+    if event is None:
+        abort(404)
+    previous = db.session.execute(
+        select(AuditEvent.hash).where(AuditEvent.id < event.id).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar()
+    return render_template(
+        "audit/detail.html",
+        event=event,
+        content_ok=audit.compute_hash(event) == event.hash,
+        link_ok=event.prev_hash == (previous or audit.GENESIS),
+        **_helpers(),
+    )
+
+
+@bp.route("/export.xlsx")
+@login_required
+@roles_required(Role.AUDITOR)
+def export() -> Any:
+    """The filtered events as an Excel file (at most EXPORT_LIMIT, newest first); audited."""
+    flt = aq.AuditFilter.from_args(request.args)
+    if flt.errors:  # the list page shows what is wrong with the filter
+        return redirect(url_for("audit.index", **request.args))
+    up_to = aq.last_id()  # a fixed snapshot: later events (this export's own row) stay out
+    total = aq.count(current_user, flt, up_to_id=up_to)
+    written = 0
+
+    def counted() -> Any:
+        nonlocal written
+        for row in aq.export_rows(current_user, flt, up_to_id=up_to):
+            written += 1
+            yield row
+
+    fh = stream_workbook("审计日志", aq.EXPORT_COLUMNS, counted())
+    summary: dict[str, Any] = {"筛选条件": flt.describe(), "导出条数": written}
+    if total > aq.EXPORT_LIMIT:
+        summary["说明"] = f"符合条件 {total} 条，超过单次导出上限，仅导出最新的 {aq.EXPORT_LIMIT} 条"
+    audit.record("export", object_type="audit_event", summary=summary)
+    db.session.commit()
+    stamp = aq.to_china(utcnow()).strftime("%Y%m%d_%H%M%S")
+    resp = send_file(fh, mimetype=XLSX_MIME, as_attachment=True, download_name=f"审计日志_{stamp}.xlsx")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.AUDITOR)
+def verify() -> Any:
+    """Recompute the whole hash chain on request (POST); the run is audited."""
+    result = None
+    if request.method == "POST":
+        checked, problems = audit.verify()
+        summary: dict[str, Any] = {"已校验条数": checked, "异常数": len(problems)}
+        if problems:
+            ids = sorted({p.event_id for p in problems})
+            summary["异常记录"] = ids[:VERIFY_RECORDED]
+        audit.record("verify", object_type="audit_event", summary=summary)
+        db.session.commit()
+        result = {"checked": checked, "problems": problems[:VERIFY_SHOWN], "total": len(problems)}
+    return render_template("audit/verify.html", result=result)
