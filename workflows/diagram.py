@@ -27,6 +27,7 @@ a box.  Labels are placed on the first free spot along their arrow.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
@@ -967,3 +968,26 @@ def render_svg(
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+_ROOT_SIZE = re.compile(r'viewBox="0 0 ([\d.]+) ([\d.]+)" width="[\d.]+" height="[\d.]+"')
+
+
+def print_tiles(svg: str, max_width: float = 1500, overlap: float = 60) -> list[str]:
+    """Cut a wide diagram into windows for print: a 4000px-wide figure scaled onto one A4 page
+    would print its 12px labels at 3px; windows of ``max_width`` keep them legible.  Each
+    window is the same SVG with another viewBox, so nothing is drawn twice differently."""
+    match = _ROOT_SIZE.search(svg)
+    if match is None:
+        return [svg]
+    width, height = float(match.group(1)), float(match.group(2))
+    if width <= max_width:
+        return [svg]
+    tiles: list[str] = []
+    x = 0.0
+    while x < width - overlap:
+        w = min(max_width, width - x)
+        root = f'viewBox="{_n(x)} 0 {_n(w)} {_n(height)}" width="{_n(w)}" height="{_n(height)}"'
+        tiles.append(_ROOT_SIZE.sub(root, svg, count=1))
+        x += max_width - overlap
+    return tiles

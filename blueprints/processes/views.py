@@ -13,7 +13,7 @@ from models.workflow import InstanceStatus
 from services.org import partner_departments
 from services.scope import get_in_scope_or_404, scope_instances
 from workflows import engine
-from workflows.diagram import render_svg
+from workflows.diagram import print_tiles, render_svg
 from workflows.errors import ProcessError
 from workflows.lanes import RELATION_LABELS
 from workflows.registry import PROCESSES, get_process
@@ -48,6 +48,7 @@ def detail(table: int):
         "processes/detail.html",
         process=process,
         svg=_plain_svg(table),
+        tiles=print_tiles(_plain_svg(table)),
         can_start=engine.can_start(current_user, process),
     )
 
@@ -125,6 +126,7 @@ def instance(instance_id: int):
         inst=inst,
         process=process,
         svg=svg,
+        tiles=print_tiles(svg),
         actions=engine.actions_for(current_user, inst),
         can_withdraw=engine.can_withdraw(current_user, inst),
     )

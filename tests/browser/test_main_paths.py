@@ -64,3 +64,22 @@ def test_initial_password_must_be_changed(page, live_server):
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/inbox$"))
     assert page.get_by_text("密码已修改").is_visible()
+
+
+def test_wide_diagram_prints_in_legible_windows(page, live_server):
+    _sign_in(page, live_server, "wangxy")
+    page.wait_for_url(re.compile(r".*/inbox$"))
+    page.goto(live_server.url + "/processes/23")
+    assert page.locator(".diagram-screen").is_visible()
+    assert not page.locator(".diagram-print").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".diagram-screen").is_visible()
+    tiles = page.locator(".diagram-print .diagram-tile")
+    assert tiles.count() >= 3
+    assert not page.locator(".topbar").is_visible()
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    assert pdf.startswith(b"%PDF")
+    from tests.browser.conftest import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "print-23.pdf").write_bytes(pdf)
