@@ -121,6 +121,10 @@ class Process:
                 return s
         raise KeyError(key)
 
+    def step_name(self, key: str) -> str:
+        """For display: the step's name, or a marker for a key these definitions lack."""
+        return self.step(key).name if self.has_step(key) else f"未知的业务环节（{key}）"
+
     def has_step(self, key: str) -> bool:
         return any(s.key == key for s in self.steps)
 

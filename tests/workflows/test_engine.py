@@ -238,3 +238,22 @@ def test_inbox_lists_items_in_my_lanes_only(org):
     assert engine.inbox(org.clerk_a) == []
     assert engine.inbox(org.clerk_b) == []
     assert engine.inbox(org.office_user) == []
+
+
+def test_unknown_step_in_stored_data_is_refused_cleanly(org, session):
+    """A work item whose step no longer exists in the definitions (data from an older release)."""
+    from workflows.errors import NotFound
+
+    inst = engine.start(7, org.clerk_a, title="旧数据")
+    item = _item(inst, "add")
+    item.step_key = "no_such_step"
+    session.flush()
+    with pytest.raises(NotFound, match="未知的业务环节"):
+        engine.complete(org.clerk_a, item.id, "next", version=item.version)
+
+
+def test_unknown_work_item_is_not_found(org):
+    from workflows.errors import NotFound
+
+    with pytest.raises(NotFound, match="未找到该待办事项"):
+        engine.complete(org.clerk_a, 987654, "next", version=1)

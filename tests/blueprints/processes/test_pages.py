@@ -202,3 +202,18 @@ def test_menu_shows_only_allowed_entries(client, org, login):
     login(org.auditor)
     html = client.get("/audit/").get_data(as_text=True)
     assert "审计日志" in html and "我的待办" not in html
+
+
+def test_instance_with_unknown_step_does_not_crash_the_list(client, org, login, session):
+    inst = engine.start(7, org.clerk_a, title="旧版本数据")
+    inst.current_step = "no_such_step"
+    for item in inst.work_items:
+        item.step_key = "no_such_step"
+    session.commit()
+    login(org.clerk_a)
+    resp = client.get("/processes/instances")
+    assert resp.status_code == 200
+    assert "未知的业务环节（no_such_step）" in resp.get_data(as_text=True)
+    resp = client.get(f"/processes/instances/{inst.id}")
+    assert resp.status_code == 404
+    assert "未知的业务环节" in resp.get_data(as_text=True)
