@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from models.imports import ImportBatch, ImportStatus
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
@@ -9,6 +10,8 @@ __all__ = [
     "AuditEvent",
     "Department",
     "DepartmentLevel",
+    "ImportBatch",
+    "ImportStatus",
     "InstanceParty",
     "ProcessHistory",
     "ProcessInstance",

@@ -98,6 +98,10 @@ class UserStatus(enum.StrEnum):
     def label(self) -> str:
         return {"active": "正常", "disabled": "停用"}[self.value]
 
+    @property
+    def css(self) -> str:
+        return {"active": "ok", "disabled": "muted"}[self.value]
+
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"

@@ -1,30 +1,501 @@
-"""Administration: departments, users, roles (being built)."""
+"""/admin: 部门管理, 用户管理, 角色管理 and 用户批量导入.
 
-from flask import Blueprint
-from flask_login import login_required
+Views load (404 outside the admin's subtree), authorize, call a service and commit once; the
+rules themselves are in services/departments.py and services/users.py.
+"""
 
-from models.roles import Role
-from services.web import roles_required
+from __future__ import annotations
+
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.admin.forms import DepartmentForm, ImportForm, UserEditForm, UserForm, department_select
+from models import Department, ImportBatch, ImportStatus, User, db, utcnow
+from models.org import DepartmentKind, DepartmentLevel, UserStatus
+from models.roles import ADMIN_ROLES, Role
+from services import departments as dept_svc
+from services import users as user_svc
+from services.errors import Conflict, Invalid, ServiceError
+from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
+from services.scope import get_in_scope_or_404
+from services.web import error_response, is_htmx, render_block, roles_required, wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ADMINS = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
+ROLE_ORDER = list(Role)
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> tuple[str, int]:
+    db.session.rollback()
+    return error_response(exc.status, exc.message)
+
+
+def _attach(form: FlaskForm, exc: Invalid) -> None:
+    """Show a service's message under the form field it concerns (or as a flash)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ departments
+
+
+def _departments_page(status: int = 200) -> tuple[str, int]:
+    me = _me()
+    rows = dept_svc.department_tree(me)
+    editable = {r.department.id for r in rows if dept_svc.can_edit_department(me, r.department)}
+    return render_template("admin/departments.html", rows=rows, editable=editable), status
 
 
 @bp.route("/departments")
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def departments():
-    return "部门管理"
+    return _departments_page()
+
+
+@bp.route("/departments/<int:parent_id>/new", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def department_new(parent_id: int):
+    parent = get_in_scope_or_404(Department, parent_id, _me())
+    if not parent.active:
+        raise Invalid("上级部门已停用，不能新增下级部门")
+    form = DepartmentForm()
+    levels = dept_svc.allowed_child_levels(parent.level)
+    form.limit_levels(levels)
+    if request.method == "GET":
+        form.region_code.data = parent.region_code
+        form.kind.data = DepartmentKind.SUPERVISION.value
+        form.level.data = levels[0].value if levels else ""
+    status = 200
+    if form.validate_on_submit():
+        try:
+            department = dept_svc.create_department(
+                _me(),
+                parent,
+                name=form.name.data,
+                level=DepartmentLevel(form.level.data),
+                kind=DepartmentKind(form.kind.data),
+                region_code=form.region_code.data,
+                sort_order=form.sort_order.data or 0,
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            _attach(form, exc)
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"已新增部门“{department.name}”", "success")
+            return redirect(url_for("admin.departments"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/department_form.html", form=form, parent=parent, department=None), status
+
+
+@bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def department_edit(department_id: int):
+    department = get_in_scope_or_404(Department, department_id, _me())
+    if not dept_svc.can_edit_department(_me(), department):
+        abort(403, "本级部门由上级管理员维护，您只能修改下级部门")
+    parent = department.parent
+    form = DepartmentForm(obj=department)
+    if parent is not None:
+        form.limit_levels(dept_svc.allowed_child_levels(parent.level))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            dept_svc.update_department(
+                _me(),
+                department,
+                name=form.name.data,
+                level=DepartmentLevel(form.level.data),
+                kind=DepartmentKind(form.kind.data),
+                region_code=form.region_code.data,
+                sort_order=form.sort_order.data or 0,
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            _attach(form, exc)
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"已保存部门“{department.name}”", "success")
+            return redirect(url_for("admin.departments"))
+    elif request.method == "POST":
+        status = 400
+    return (
+        render_template("admin/department_form.html", form=form, parent=parent, department=department),
+        status,
+    )
+
+
+@bp.route("/departments/<int:department_id>/status", methods=["POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def department_status(department_id: int):
+    department = get_in_scope_or_404(Department, department_id, _me())
+    if not dept_svc.can_edit_department(_me(), department):
+        abort(403, "本级部门由上级管理员维护，您只能停用或启用下级部门")
+    active = request.form.get("active") == "1"
+    try:
+        dept_svc.set_department_active(_me(), department, active)
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _departments_page(400)
+    db.session.commit()
+    flash(f"已{'启用' if active else '停用'}部门“{department.name}”", "success")
+    return redirect(url_for("admin.departments"))
+
+
+# ------------------------------------------------------------------ users
 
 
 @bp.route("/users")
 @login_required
-@roles_required(Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
+@roles_required(*ADMINS)
 def users():
-    return "用户管理"
+    me = _me()
+    filters = user_svc.parse_filters(me, request.args)
+    page = db.paginate(user_svc.search_users(me, filters), per_page=20, error_out=False)
+    context = {
+        "page": page,
+        "filters": filters,
+        "args": filters.as_args(),
+        "departments": dept_svc.department_choices(me, active_only=False),
+        "roles": ROLE_ORDER,
+        "statuses": list(UserStatus),
+        "can_create": user_svc.is_user_admin(me),
+    }
+    if wants_fragment():
+        return render_block("admin/users.html", "rows", **context)
+    return render_template("admin/users.html", **context)
+
+
+def _detail_page(user: User, *, revealed: bool = False, status: int = 200) -> tuple[str, int]:
+    me = _me()
+    grantable = user_svc.grantable_to(me, user)
+    held = user.role_codes
+    admin_held = held & {str(r) for r in ADMIN_ROLES}
+    to_grant = [
+        r
+        for r in ROLE_ORDER
+        if r in grantable and r.value not in held and not (r in ADMIN_ROLES and admin_held)
+    ]
+    return (
+        render_template(
+            "admin/user_detail.html",
+            user=user,
+            revealed=revealed,
+            refusal=user_svc.manage_refusal(me, user),
+            can_manage=user_svc.can_manage(me, user),
+            is_user_admin=user_svc.is_user_admin(me),
+            is_role_admin=user_svc.is_role_admin(me),
+            held_roles=[r for r in ROLE_ORDER if r.value in held],
+            revocable={r.value for r in grantable},
+            to_grant=to_grant,
+            locked=bool(user.locked_until and user.locked_until > utcnow()),
+        ),
+        status,
+    )
+
+
+@bp.route("/users/<int:user_id>")
+@login_required
+@roles_required(*ADMINS)
+def user_detail(user_id: int):
+    return _detail_page(get_in_scope_or_404(User, user_id, _me()))
+
+
+@bp.route("/users/<int:user_id>/reveal", methods=["POST"])
+@login_required
+@roles_required(*ADMINS)
+def user_reveal(user_id: int):
+    user = get_in_scope_or_404(User, user_id, _me())
+    user_svc.reveal_personal_data(_me(), user)
+    db.session.commit()
+    if is_htmx():
+        return render_template("admin/_personal.html", user=user, revealed=True)
+    return _detail_page(user, revealed=True)
+
+
+def _department(ident: int | None) -> Department | None:
+    return db.session.get(Department, ident) if ident else None
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def user_new():
+    me = _me()
+    form = UserForm()
+    department_select(form.department_id, dept_svc.department_choices(me))
+    if request.method == "GET":
+        form.department_id.data = request.args.get("department", type=int) or me.department_id
+    status = 200
+    if form.validate_on_submit():
+        try:
+            issued = user_svc.create_user(
+                me,
+                account=form.account.data,
+                name=form.name.data,
+                department=_department(form.department_id.data),
+                mobile=form.mobile.data,
+                id_number=form.id_number.data,
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            _attach(form, exc)
+            status = 400
+        else:
+            db.session.commit()
+            return render_template("admin/password_issued.html", issued=[issued], heading="用户已创建")
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def user_edit(user_id: int):
+    me = _me()
+    user = get_in_scope_or_404(User, user_id, me)
+    reason = user_svc.manage_refusal(me, user)
+    if reason:
+        abort(403, reason)
+    form = UserEditForm(name=user.name, department_id=user.department_id)
+    choices = dept_svc.department_choices(me)
+    if user.department_id not in {c[0] for c in choices}:
+        choices.insert(0, (user.department_id, user.department.name + "（当前，已停用）"))
+    department_select(form.department_id, choices)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user_svc.update_user(
+                me,
+                user,
+                name=form.name.data,
+                department=_department(form.department_id.data),
+                mobile=form.mobile.data,
+                id_number=form.id_number.data,
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            _attach(form, exc)
+            status = 400
+        else:
+            db.session.commit()
+            flash("已保存", "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.route("/users/<int:user_id>/status", methods=["POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def user_status(user_id: int):
+    user = get_in_scope_or_404(User, user_id, _me())
+    value = request.form.get("status", "")
+    if value not in {s.value for s in UserStatus}:
+        abort(400, "状态不正确")
+    try:
+        user_svc.set_status(_me(), user, UserStatus(value))
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _detail_page(user, status=400)
+    db.session.commit()
+    flash(f"已{'启用' if value == UserStatus.ACTIVE else '停用'}账号 {user.account}", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def user_reset_password(user_id: int):
+    user = get_in_scope_or_404(User, user_id, _me())
+    issued = user_svc.reset_password(_me(), user)
+    db.session.commit()
+    return render_template("admin/password_issued.html", issued=[issued], heading="密码已重置")
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def user_unlock(user_id: int):
+    user = get_in_scope_or_404(User, user_id, _me())
+    user_svc.unlock(_me(), user)
+    db.session.commit()
+    flash(f"已解除账号 {user.account} 的锁定", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/roles", methods=["POST"])
+@login_required
+@roles_required(Role.SECURITY_ADMIN)
+def user_roles(user_id: int):
+    user = get_in_scope_or_404(User, user_id, _me())
+    op, code = request.form.get("op", ""), request.form.get("role", "")
+    if op not in {"grant", "revoke"}:
+        abort(400, "操作不正确")
+    try:
+        if op == "grant":
+            user_svc.grant_role(_me(), user, code)
+        else:
+            user_svc.revoke_role(_me(), user, code)
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _detail_page(user, status=400)
+    db.session.commit()
+    label = Role(code).label
+    flash(f"已{'授予' if op == 'grant' else '收回'}“{label}”角色", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+# ------------------------------------------------------------------ roles
 
 
 @bp.route("/roles")
 @login_required
-@roles_required(Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
+@roles_required(*ADMINS)
 def roles():
-    return "角色管理"
+    counts = user_svc.role_holder_counts(_me())
+    rows = [(r, r in ADMIN_ROLES, counts.get(r.value, 0)) for r in ROLE_ORDER]
+    return render_template("admin/roles.html", rows=rows)
+
+
+# ------------------------------------------------------------------ Excel import
+
+
+@bp.route("/users/template.xlsx")
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def import_template():
+    wb = build_workbook(
+        "用户导入",
+        user_svc.IMPORT_COLUMNS,
+        instructions=user_svc.import_instructions(_me()),
+        template_rows=200,
+    )
+    return send_file(
+        io.BytesIO(workbook_bytes(wb)),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name="用户导入模板.xlsx",
+    )
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def import_upload():
+    form = ImportForm()
+    status = 200
+    error = ""
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            batch, _check = user_svc.store_import(_me(), upload.filename or "", upload.read())
+        except ExcelError as exc:
+            db.session.rollback()
+            error, status = str(exc), 400
+        else:
+            db.session.commit()
+            return redirect(url_for("admin.import_preview", batch_id=batch.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "admin/import.html", form=form, error=error, max_rows=user_svc.MAX_IMPORT_ROWS
+    ), status
+
+
+def _batch_or_404(batch_id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or not user_svc.can_use_batch(_me(), batch):
+        abort(404)
+    return batch
+
+
+@bp.route("/users/import/<int:batch_id>")
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def import_preview(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    expired = user_svc.is_expired(batch)
+    usable = batch.status == ImportStatus.PENDING and not expired
+    check = user_svc.check_import(_me(), batch.content) if usable else None
+    return render_template(
+        "admin/import_preview.html",
+        batch=batch,
+        check=check,
+        expired=expired,
+        summary=user_svc.batch_summary(batch),
+    )
+
+
+@bp.route("/users/import/<int:batch_id>/errors.xlsx")
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def import_errors(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    data = user_svc.annotated_copy(_me(), batch)
+    db.session.commit()
+    stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
+    return send_file(
+        io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx"
+    )
+
+
+@bp.route("/users/import/<int:batch_id>/confirm", methods=["POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def import_confirm(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    try:
+        issued = user_svc.import_users(_me(), batch)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("导入期间数据已被他人修改，请返回预览页重新校验后再导入") from None
+    return render_template(
+        "admin/password_issued.html", issued=issued, heading=f"已导入 {len(issued)} 个用户"
+    )
+
+
+@bp.route("/users/import/<int:batch_id>/discard", methods=["POST"])
+@login_required
+@roles_required(Role.SYSTEM_ADMIN)
+def import_discard(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    user_svc.discard_import(_me(), batch)
+    db.session.commit()
+    flash("已放弃该批次，上传的文件已删除", "info")
+    return redirect(url_for("admin.import_upload"))

@@ -1,0 +1,27 @@
+"""Errors the administration services raise: a Chinese message for the user and the HTTP
+status a view answers with.  ``field`` names the form field a message belongs to, if any."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Invalid(ServiceError):
+    """Input the user can correct (duplicate name, bad format, …)."""
+
+    status = 400
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+class Conflict(ServiceError):
+    status = 409

@@ -1,0 +1,96 @@
+"""services.validators: mainland mobile numbers, GB 11643 ID numbers, accounts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from services.validators import (
+    id_number_check_char,
+    normalize_id_number,
+    normalize_mobile,
+    valid_account,
+    valid_id_number,
+    valid_mobile,
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "11010519491231002X",  # the example of GB 11643-1999
+        "11010519491231002x",  # a lower-case check character is accepted
+        "440524188001010014",
+        "510104199001011230",
+    ],
+)
+def test_valid_id_numbers(value):
+    assert valid_id_number(value)
+
+
+@pytest.mark.parametrize(
+    "value,why",
+    [
+        ("110105194912310021", "wrong check digit"),
+        ("11010519491231002", "17 characters"),
+        ("1101051949123100211", "19 characters"),
+        ("110105194913310026", "month 13"),
+        ("110105194902300027", "30 February"),
+        ("01010519491231002X", "leading zero"),
+        ("1101051949123100X2", "X not last"),
+        ("110105 19491231002X", "space inside"),
+        ("", "empty"),
+        ("110105491231002", "old 15-digit number"),
+    ],
+)
+def test_invalid_id_numbers(value, why):
+    assert not valid_id_number(value), why
+
+
+def test_birth_date_in_the_future_is_invalid():
+    born = (date.today() + timedelta(days=1)).strftime("%Y%m%d")
+    first17 = "510104" + born + "123"
+    assert not valid_id_number(first17 + id_number_check_char(first17))
+    past = "510104" + "20000229" + "123"
+    assert valid_id_number(past + id_number_check_char(past))
+
+
+def test_check_character_covers_x_and_every_digit():
+    assert id_number_check_char("11010519491231002") == "X"
+    assert id_number_check_char("44052418800101001") == "4"
+
+
+@pytest.mark.parametrize("value", ["13812345678", "19912345678", "14700000000"])
+def test_valid_mobiles(value):
+    assert valid_mobile(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["12812345678", "1381234567", "138123456789", "+8613812345678", "138-1234-5678", "", "1381234567x"],
+)
+def test_invalid_mobiles(value):
+    assert not valid_mobile(value)
+
+
+def test_normalizers_drop_spaces_and_hyphens():
+    assert normalize_mobile(" 138 1234-5678\u3000") == "13812345678"
+    assert normalize_id_number(" 11010519491231002x ") == "11010519491231002X"
+    assert normalize_mobile(None) == ""
+
+
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("abcd", True),
+        ("a.b-c_1", True),
+        ("abc", False),
+        ("张三abcd", False),
+        ("a" * 64, True),
+        ("a" * 65, False),
+        ("ab cd", False),
+    ],
+)
+def test_accounts(value, ok):
+    assert valid_account(value) is ok
