@@ -7,7 +7,18 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
@@ -132,7 +143,11 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", foreign_keys="UserRole.user_id"
     )
 
-    __table_args__ = (CheckConstraint("failed_logins >= 0", name="failed_logins_nonnegative"),)
+    __table_args__ = (
+        CheckConstraint("failed_logins >= 0", name="failed_logins_nonnegative"),
+        # Sign-in treats accounts case-insensitively, so must uniqueness.
+        Index("uq_user_account_account_lower", func.lower(account), unique=True),
+    )
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_nonce}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, screenshot
 
@@ -22,8 +23,8 @@ def _sign_in(page, live, account, password=PASSWORD):
 def test_sign_in_inbox_swimlane_and_act(page, live_server):
     _sign_in(page, live_server, "wangxy")
     page.wait_for_url(re.compile(r".*/inbox$"))
-    assert page.locator("h1").inner_text() == "我的待办"
-    assert page.get_by_text("餐饮服务联合抽查事项").is_visible()
+    expect(page.locator("h1")).to_have_text("我的待办")
+    expect(page.get_by_text("餐饮服务联合抽查事项")).to_be_visible()
     # the header badge is filled by htmx after load
     page.wait_for_function("document.querySelector('#inbox-count').textContent.trim() === '1'")
     path = screenshot(page, "inbox")
@@ -31,7 +32,7 @@ def test_sign_in_inbox_swimlane_and_act(page, live_server):
 
     page.goto(live_server.url + "/processes/12")
     svg = page.locator(".diagram svg")
-    assert svg.is_visible()
+    expect(svg).to_be_visible()
     assert page.locator('.diagram [data-step="participate"]').count() == 1
     box = svg.bounding_box()
     assert box and box["width"] > 600 and box["height"] > 200
@@ -39,18 +40,19 @@ def test_sign_in_inbox_swimlane_and_act(page, live_server):
 
     page.goto(live_server.url + "/inbox")
     page.get_by_role("link", name="办理").first.click()
-    assert page.get_by_text("新增部门联合抽查事项").first.is_visible()
+    page.wait_for_url(re.compile(r".*/processes/instances/\d+$"))
+    expect(page.locator("dl.props")).to_contain_text("新增部门联合抽查事项")
     page.get_by_role("button", name="提交").click()
-    page.wait_for_selector("text=已办理")
-    assert page.locator("dl.props").get_by_text("征求参与部门意见").is_visible()
+    expect(page.locator(".flash-success")).to_have_text("已办理")
+    expect(page.locator("dl.props")).to_contain_text("征求参与部门意见")
     screenshot(page, "instance-after-submit")
 
 
 def test_wrong_password_shows_chinese_message(page, live_server):
     _sign_in(page, live_server, "wangxy", "wrong-password")
-    assert page.get_by_text("账号或密码错误").is_visible()
+    expect(page.locator(".flash-error")).to_contain_text("账号或密码错误")
     _sign_in(page, live_server, "no-such-user", "wrong-password")
-    assert page.get_by_text("账号或密码错误").is_visible()
+    expect(page.locator(".flash-error")).to_contain_text("账号或密码错误")
 
 
 def test_initial_password_must_be_changed(page, live_server):
@@ -63,20 +65,20 @@ def test_initial_password_must_be_changed(page, live_server):
     page.fill("input[name=confirm]", "Changed#2026x")
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/inbox$"))
-    assert page.get_by_text("密码已修改").is_visible()
+    expect(page.get_by_text("密码已修改")).to_be_visible()
 
 
 def test_wide_diagram_prints_in_legible_windows(page, live_server):
     _sign_in(page, live_server, "wangxy")
     page.wait_for_url(re.compile(r".*/inbox$"))
     page.goto(live_server.url + "/processes/23")
-    assert page.locator(".diagram-screen").is_visible()
-    assert not page.locator(".diagram-print").is_visible()
+    expect(page.locator(".diagram-screen")).to_be_visible()
+    expect(page.locator(".diagram-print")).to_be_hidden()
     page.emulate_media(media="print")
-    assert not page.locator(".diagram-screen").is_visible()
+    expect(page.locator(".diagram-screen")).to_be_hidden()
     tiles = page.locator(".diagram-print .diagram-tile")
     assert tiles.count() >= 3
-    assert not page.locator(".topbar").is_visible()
+    expect(page.locator(".topbar")).to_be_hidden()
     pdf = page.pdf(format="A4", landscape=True, print_background=True)
     assert pdf.startswith(b"%PDF")
     from tests.browser.conftest import ARTIFACTS

@@ -414,3 +414,13 @@ def test_session_cookie_flags(client: FlaskClient, org: Any) -> None:
     resp = _post_login(client, org.clerk_a.account, PASSWORD)
     cookie = next(v for k, v in resp.headers.items() if k == "Set-Cookie" and v.startswith("zhjg_session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_accounts_are_unique_regardless_of_case(org, make_user, session):
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    make_user(org.bureau_a, account="Zhang.Wei")
+    with pytest.raises(IntegrityError):
+        make_user(org.bureau_a, account="zhang.wei")
+    session.rollback()
