@@ -19,3 +19,12 @@ document.addEventListener("htmx:responseError", function (event) {
   var main = document.querySelector("main.page");
   if (main && !box.parentNode) { main.insertBefore(box, main.firstChild); }
 });
+// Bring the current step of a wide swimlane diagram into view.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".diagram-screen").forEach(function (box) {
+    var step = box.querySelector("g.current");
+    if (!step) { return; }
+    var offset = step.getBoundingClientRect().left - box.getBoundingClientRect().left;
+    box.scrollLeft = Math.max(0, offset - box.clientWidth / 3);
+  });
+});

@@ -81,6 +81,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         _user("lijg", "李建国", bureau, Role.DEPT_LEADER)
         _user("newbie", "新同事", bureau, Role.CLERK, must_change=True)
         _user("zhaom", "赵敏", health, Role.CLERK)
+        _user("xitong", "冯志刚", city, Role.SYSTEM_ADMIN)
+        _user("shenji", "彭建军", city, Role.AUDITOR)
         engine.start(12, clerk, title="餐饮服务联合抽查事项", parties={PARTICIPANT: [health.id]})
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -85,3 +85,23 @@ def test_wide_diagram_prints_in_legible_windows(page, live_server):
 
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "print-23.pdf").write_bytes(pdf)
+
+
+def test_administrator_and_auditor_see_only_their_pages(page, live_server):
+    _sign_in(page, live_server, "xitong")
+    page.wait_for_url(re.compile(r".*/admin/users"))
+    expect(page.locator("nav.menu")).to_contain_text("部门管理")
+    expect(page.locator("nav.menu")).not_to_contain_text("我的待办")
+    expect(page.locator("main")).to_contain_text("王晓燕")
+    screenshot(page, "admin-users")
+    page.goto(live_server.url + "/admin/departments")
+    expect(page.locator("main")).to_contain_text("锦华区市场监督管理局")
+    screenshot(page, "admin-departments")
+    page.goto(live_server.url + "/audit/")
+    expect(page.locator("h1")).to_have_text("无权访问")
+
+    page.context.clear_cookies()
+    _sign_in(page, live_server, "shenji")
+    page.wait_for_url(re.compile(r".*/audit/"))
+    expect(page.locator("main")).to_contain_text("登录")
+    screenshot(page, "audit")
