@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from models import User, db
 from models.roles import Role
 from services import audit
-from workflows.errors import ProcessError
+from services.errors import ServiceError
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -207,8 +207,8 @@ def init_web(app: Flask) -> None:
         db.session.rollback()
         return error_response(400, "页面已过期或缺少安全令牌，请刷新页面后重试")
 
-    @app.errorhandler(ProcessError)
-    def _process_error(exc: ProcessError) -> tuple[str, int]:
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError) -> tuple[str, int]:
         db.session.rollback()
         return error_response(exc.status, exc.message)
 

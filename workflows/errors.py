@@ -1,14 +1,12 @@
-"""Errors the engine raises, each with a Chinese message and the HTTP status a view returns."""
+"""Errors the engine raises: the service errors of ``services.errors`` under process names."""
 
 from __future__ import annotations
 
+from services.errors import ServiceError
 
-class ProcessError(Exception):
+
+class ProcessError(ServiceError):
     status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class NotAllowed(ProcessError):

@@ -28,21 +28,15 @@ from models.org import DepartmentKind, DepartmentLevel, UserStatus
 from models.roles import ADMIN_ROLES, Role
 from services import departments as dept_svc
 from services import users as user_svc
-from services.errors import Conflict, Invalid, ServiceError
+from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
 from services.scope import get_in_scope_or_404
-from services.web import error_response, is_htmx, render_block, roles_required, wants_fragment
+from services.web import is_htmx, render_block, roles_required, wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ADMINS = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
 ROLE_ORDER = list(Role)
-
-
-@bp.errorhandler(ServiceError)
-def _service_error(exc: ServiceError) -> tuple[str, int]:
-    db.session.rollback()
-    return error_response(exc.status, exc.message)
 
 
 def _attach(form: FlaskForm, exc: Invalid) -> None:
