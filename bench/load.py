@@ -1,7 +1,7 @@
 """Load benchmark: N signed-in clients on loopback for T seconds against the app under gunicorn.
 
-It makes its own data (a throw-away SQLite database by default, or the PostgreSQL database
-named by --database-url, which it migrates and fills), starts gunicorn, signs N users in, and
+It makes its own data (a throw-away SQLite database by default, or a scratch database it
+creates, migrates, fills and drops on the PostgreSQL server named by --database-url), starts gunicorn, signs N users in, and
 has each of them browse the pages clerks use most (我的待办, the header count, a swimlane page,
 the instance list, an instance page).  It prints p50/p95/p99 latency per page and overall,
 throughput and the error count.  Nothing here is a pass/fail assertion.
@@ -28,6 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,13 +42,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def scratch_database(server_url: str) -> tuple[str, Callable[[], None]]:
+    """Create zhjg_bench_<pid> on the server of ``server_url``; return its URL and a dropper."""
+    import psycopg
+
+    plain = server_url.replace("postgresql+psycopg://", "postgresql://")
+    name = f"zhjg_bench_{os.getpid()}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return plain.rsplit("/", 1)[0] + "/" + name, drop
+
+
 def prepare(database_url: str, instance: Path, clients: int) -> list[int]:
     """Migrate and fill the database; return ids of instances to open."""
     os.environ["ZHJG_INSTANCE"] = str(instance)
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from app import create_app
     from models import Department, User, UserRole, db, utcnow
@@ -60,9 +76,6 @@ def prepare(database_url: str, instance: Path, clients: int) -> list[int]:
 
     app = create_app({"SECRET_KEY": "bench"})
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
         upgrade()
 
         def dept(name, parent, level, kind=DepartmentKind.SUPERVISION):
@@ -180,6 +193,10 @@ def main() -> None:
     args = parser.parse_args()
 
     instance = Path(tempfile.mkdtemp(prefix="zhjg-bench-"))
+    server_url, drop = args.database_url, None
+    if server_url:
+        # Never touch the named database: work in a scratch database on the same server.
+        args.database_url, drop = scratch_database(server_url)
     try:
         ids = prepare(args.database_url, instance, args.clients)
         port = _free_port()
@@ -206,6 +223,8 @@ def main() -> None:
             server.wait(timeout=10)
     finally:
         shutil.rmtree(instance, ignore_errors=True)
+        if drop:
+            drop()
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     all_lat = [v for vals in result["latencies"].values() for v in vals]

@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import HTTPException
 
 from models import User, db
@@ -58,7 +59,7 @@ def _load_user(ident: str) -> User | None:
     user_id, _, nonce = ident.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[selectinload(User.roles), joinedload(User.department)])
     if user is None or user.session_nonce != nonce or not user.is_active:
         return None
     return user
