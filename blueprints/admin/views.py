@@ -27,6 +27,7 @@ from models import Department, ImportBatch, ImportStatus, User, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel, UserStatus
 from models.roles import ADMIN_ROLES, Role
 from services import departments as dept_svc
+from services import user_import
 from services import users as user_svc
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
@@ -395,8 +396,8 @@ def roles():
 def import_template():
     wb = build_workbook(
         "用户导入",
-        user_svc.IMPORT_COLUMNS,
-        instructions=user_svc.import_instructions(_me()),
+        user_import.IMPORT_COLUMNS,
+        instructions=user_import.import_instructions(_me()),
         template_rows=200,
     )
     return send_file(
@@ -417,7 +418,7 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            batch, _check = user_svc.store_import(_me(), upload.filename or "", upload.read())
+            batch, _check = user_import.store_import(_me(), upload.filename or "", upload.read())
         except ExcelError as exc:
             db.session.rollback()
             error, status = str(exc), 400
@@ -427,13 +428,13 @@ def import_upload():
     elif request.method == "POST":
         status = 400
     return render_template(
-        "admin/import.html", form=form, error=error, max_rows=user_svc.MAX_IMPORT_ROWS
+        "admin/import.html", form=form, error=error, max_rows=user_import.MAX_IMPORT_ROWS
     ), status
 
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not user_svc.can_use_batch(_me(), batch):
+    if batch is None or not user_import.can_use_batch(_me(), batch):
         abort(404)
     return batch
 
@@ -443,15 +444,15 @@ def _batch_or_404(batch_id: int) -> ImportBatch:
 @roles_required(Role.SYSTEM_ADMIN)
 def import_preview(batch_id: int):
     batch = _batch_or_404(batch_id)
-    expired = user_svc.is_expired(batch)
+    expired = user_import.is_expired(batch)
     usable = batch.status == ImportStatus.PENDING and not expired
-    check = user_svc.check_import(_me(), batch.content) if usable else None
+    check = user_import.check_import(_me(), batch.content) if usable else None
     return render_template(
         "admin/import_preview.html",
         batch=batch,
         check=check,
         expired=expired,
-        summary=user_svc.batch_summary(batch),
+        summary=user_import.batch_summary(batch),
     )
 
 
@@ -460,7 +461,7 @@ def import_preview(batch_id: int):
 @roles_required(Role.SYSTEM_ADMIN)
 def import_errors(batch_id: int):
     batch = _batch_or_404(batch_id)
-    data = user_svc.annotated_copy(_me(), batch)
+    data = user_import.annotated_copy(_me(), batch)
     db.session.commit()
     stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
     return send_file(
@@ -474,7 +475,7 @@ def import_errors(batch_id: int):
 def import_confirm(batch_id: int):
     batch = _batch_or_404(batch_id)
     try:
-        issued = user_svc.import_users(_me(), batch)
+        issued = user_import.import_users(_me(), batch)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -489,7 +490,7 @@ def import_confirm(batch_id: int):
 @roles_required(Role.SYSTEM_ADMIN)
 def import_discard(batch_id: int):
     batch = _batch_or_404(batch_id)
-    user_svc.discard_import(_me(), batch)
+    user_import.discard_import(_me(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("admin.import_upload"))
