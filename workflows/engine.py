@@ -201,9 +201,11 @@ def start(
         else:
             instance.parties.append(InstanceParty(department_id=own, relation=L.CONFERENCE))
     given = {rel: list(dict.fromkeys(int(i) for i in ids)) for rel, ids in (parties or {}).items()}
-    for relation in process.party_relations:
+    for relation in process.starter_relations:
         chosen = [i for i in given.get(relation, []) if i != own]
         if not chosen:
+            if relation in process.optional_relations:
+                continue
             raise ProcessError(f"请至少选择一个{L.RELATION_LABELS.get(relation, relation)}")
         found = db.session.execute(
             select(Department).where(Department.id.in_(chosen), Department.active.is_(True))
@@ -325,7 +327,14 @@ def _enter(instance: ProcessInstance, process: Process, step: Step, user: User |
         else:
             _enter(instance, process, _step_of(process, way.target), user, depth + 1)
         return
-    for item in _items_for(instance, step):
+    items = _items_for(instance, step)
+    if not items:
+        # No department holds this lane (e.g. 接收通报 in a campaign without 参与部门).
+        ways = open_transitions(process, step, instance)
+        _history(instance, step, "skip", "无相关部门", None, comment="无相关部门，自动跳过", target=ways[0].target)
+        _follow(instance, process, ways[0], user)
+        return
+    for item in items:
         instance.work_items.append(item)
 
 
@@ -333,7 +342,7 @@ def _items_for(instance: ProcessInstance, step: Step) -> list[WorkItem]:
     items: list[WorkItem] = []
     for lane in step.lanes:
         departments = _party_departments(instance, lane.relation, active_only=step.per_party)
-        if not departments:
+        if not departments and lane.relation in (L.OWNER, L.INITIATOR):
             departments = [instance.department_id]
         if not step.per_party:
             departments = departments[:1]
@@ -362,7 +371,7 @@ def _withdrawable(user: User, instance: ProcessInstance) -> ProcessHistory | Non
     if instance.status != InstanceStatus.ACTIVE or not instance.history:
         return None
     last = instance.history[-1]
-    if last.actor_id != user.id or last.action in {"start", "withdraw", "auto"}:
+    if last.actor_id != user.id or last.action in {"start", "withdraw", "auto", "skip"}:
         return None
     process = _process_of(instance)
     step = _step_of(process, last.step_key)

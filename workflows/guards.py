@@ -30,6 +30,7 @@ DECLARED_GUARDS: dict[str, str] = {
     "no_account": "执法检查人员没有系统操作账号",
     "ad_hoc_plan": "临时抽查计划，不需要报联席会议办公室审定",
     "not_ad_hoc_plan": "非临时抽查计划，报联席会议办公室审定",
+    "has_participants": "已选定参与部门（表23 判断是否联合执法：联合执法）",
 }
 
 GUARDS: dict[str, Guard] = {}
@@ -47,3 +48,9 @@ def register_guard(name: str) -> Callable[[Guard], Guard]:
         return func
 
     return decorate
+
+
+@register_guard("has_participants")
+def _has_participants(instance: ProcessInstance) -> bool:
+    """A joint action needs at least one participating department that has not declined."""
+    return any(p.relation == "participant" and not p.declined for p in instance.parties)

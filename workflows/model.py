@@ -105,6 +105,12 @@ class Process:
     transitions: tuple[Transition, ...]
     # Relations a starter must fill in (e.g. 参与部门) besides the initiating department.
     party_relations: tuple[str, ...] = field(default=())
+    # Relations a starter may fill in, or leave empty (专项整治 without 联合执法).
+    optional_relations: tuple[str, ...] = field(default=())
+
+    @property
+    def starter_relations(self) -> tuple[str, ...]:
+        return self.party_relations + self.optional_relations
 
     @property
     def figure(self) -> int:

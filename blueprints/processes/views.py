@@ -66,10 +66,10 @@ def start(table: int):
     process = _process_or_404(table)
     if not engine.can_start(current_user, process):
         abort(403)
-    candidates = partner_departments(current_user.department) if process.party_relations else []
+    candidates = partner_departments(current_user.department) if process.starter_relations else []
     status = 200
     if request.method == "POST":
-        parties = {rel: request.form.getlist(rel, type=int) for rel in process.party_relations}
+        parties = {rel: request.form.getlist(rel, type=int) for rel in process.starter_relations}
         try:
             instance = engine.start(table, current_user, title=request.form.get("title", ""), parties=parties)
         except ProcessError as exc:

@@ -252,8 +252,10 @@ def test_leader_reviews_schemes():
 def test_starters_choose_their_partners():
     from workflows.lanes import IMPLEMENTER, MEMBER, PARTICIPANT
 
-    for table in (12, 13, 21, 22, 23):
+    for table in (12, 13, 21, 22):
         assert PARTICIPANT in PROCESSES[table].party_relations, table
+    # a 专项整治 may be run by the initiator alone (判断是否联合执法: 否)
+    assert PARTICIPANT in PROCESSES[23].optional_relations
     for table in (24, 32, 33):
         assert MEMBER in PROCESSES[table].party_relations, table
     assert IMPLEMENTER in PROCESSES[29].party_relations

@@ -257,3 +257,38 @@ def test_unknown_work_item_is_not_found(org):
 
     with pytest.raises(NotFound, match="未找到该待办事项"):
         engine.complete(org.clerk_a, 987654, "next", version=1)
+
+
+def _campaign_to_joint_decision(org, parties):
+    inst = engine.start(23, org.clerk_a, title="燃气安全专项整治", parties=parties)
+    for step in ("risk", "objects", "plan"):
+        inst = _do(org.clerk_a, inst, step)
+    assert inst.current_step == "joint"
+    return inst
+
+
+def test_campaign_without_participants_runs_alone_and_skips_their_steps(org):
+    inst = _campaign_to_joint_decision(org, {})
+    item = _item(inst, "joint")
+    outcomes = {a.transition.outcome for a in engine.actions_for(org.clerk_a, inst) if a.item.id == item.id}
+    assert outcomes == {"no"}  # 联合执法 needs participants
+    inst = _do(org.clerk_a, inst, "joint", "no")
+    inst = _do(org.clerk_a, inst, "enforce")
+    # 指派执法人员 waits for the initiator only
+    assert [i.department_id for i in inst.work_items if i.step_key == "assign"] == [org.bureau_a.id]
+    inst = _do(org.clerk_a, inst, "assign")
+    for step, outcome in (("inspect", "next"), ("lawful", "yes")):
+        inst = _do(org.inspector_a, inst, step, outcome)
+    inst = _do(org.inspector_a, inst, "report")
+    inst = _do(org.clerk_a, inst, "summary")
+    inst = _do(org.clerk_a, inst, "notify")
+    # 接收通报 has no participating department: skipped, and the campaign ends
+    assert inst.status == InstanceStatus.COMPLETED
+    assert inst.history[-1].action == "skip"
+
+
+def test_campaign_with_participants_offers_joint_action(org):
+    inst = _campaign_to_joint_decision(org, {PARTICIPANT: [org.health_a.id]})
+    inst = _do(org.clerk_a, inst, "joint", "yes")
+    inst = _do(org.clerk_a, inst, "send_plan")
+    assert _item(inst, "joint_enforce").department_id == org.health_a.id

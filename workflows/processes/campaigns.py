@@ -16,9 +16,9 @@ SPECIAL_CAMPAIGN = Process(
     section="8",
     title="专项整治业务流程",
     lanes=(INITIATOR_DEPT, PARTICIPANT_DEPT, INSPECTOR),
-    # The starter names the participating departments; a campaign the initiator runs alone
-    # (判断是否联合执法: 否) has none, and then 接收通报 has no party to wait for.
-    party_relations=(PARTICIPANT,),
+    # The starter may name participating departments; a campaign the initiator runs alone
+    # has none: 联合执法 is then not offered, and 接收通报 is skipped.
+    optional_relations=(PARTICIPANT,),
     steps=(
         Step("risk", "确定风险分类结果", (INITIATOR_DEPT,)),
         Step("objects", "建立专项整治对象库", (INITIATOR_DEPT,)),
@@ -45,7 +45,7 @@ SPECIAL_CAMPAIGN = Process(
         Transition("risk", "objects", "确定"),
         Transition("objects", "plan", "建立对象库"),
         Transition("plan", "joint", "制定方案"),
-        Transition("joint", "send_plan", "联合执法", outcome="yes"),
+        Transition("joint", "send_plan", "联合执法", outcome="yes", guard="has_participants"),
         Transition("joint", "enforce", "不联合执法", outcome="no"),
         Transition("send_plan", "joint_enforce", "发送整治方案"),
         Transition("enforce", "assign", "部署执法"),
