@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -102,13 +102,23 @@ def can_act(user: User, item: WorkItem) -> bool:
         return False
     if item.department_id == user.department_id:
         return True
-    if lane.subtree and user.department.is_within(item.department):
+    if lane.subtree and _in_team(user, item):
         return True
     # A leader approves for the sections and stations below their department.
     return (
         Role.DEPT_LEADER in roles
         and user.has_role(Role.DEPT_LEADER)
         and item.department.is_within(user.department)
+    )
+
+
+def _in_team(user: User, item: WorkItem) -> bool:
+    """The user works in (or below) the item's department or a party department of the instance."""
+    if user.department.is_within(item.department):
+        return True
+    return any(
+        p.relation in L.TEAM_RELATIONS and not p.declined and user.department.is_within(p.department)
+        for p in item.instance.parties
     )
 
 
@@ -506,10 +516,17 @@ def inbox_query(user: User) -> Select[tuple[WorkItem]]:
     where_lane = tuple_(WorkItem.process_table, WorkItem.step_key, WorkItem.lane)
     groups = _lane_keys(user)
     own = [user.department_id]
+    above = own + user.department.ancestors()
+    team = exists().where(
+        InstanceParty.instance_id == WorkItem.instance_id,
+        InstanceParty.relation.in_(L.TEAM_RELATIONS),
+        InstanceParty.declined.is_(False),
+        InstanceParty.department_id.in_(above),
+    )
     departments = {
         "own": WorkItem.department_id.in_(own),
         "leader": WorkItem.department_id.in_(subtree_ids(user.department)),
-        "subtree": WorkItem.department_id.in_(own + user.department.ancestors()),
+        "subtree": WorkItem.department_id.in_(above) | team,
     }
     shared = [and_(where_lane.in_(keys), departments[name]) for name, keys in groups.items() if keys]
     mine = WorkItem.user_id == user.id

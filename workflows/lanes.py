@@ -19,6 +19,9 @@ MEMBER = "member"
 CONFERENCE = "conference_office"
 COURT = "court"
 
+# Departments whose inspectors make up an instance's teams (执法人员 of 联合检查组).
+TEAM_RELATIONS = (OWNER, INITIATOR, PARTICIPANT, MEMBER, IMPLEMENTER)
+
 RELATION_LABELS = {
     OWNER: "监管部门",
     INITIATOR: "发起部门",

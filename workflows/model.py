@@ -29,7 +29,8 @@ class Lane:
     roles: tuple[Role, ...] = ()
     relation: str = ""
     # Users anywhere below the item's department may act (an inspector of a 市场监管所
-    # acts for the bureau above it); otherwise the user's own department must match.
+    # acts for the bureau above it), and so may those below any department that takes
+    # part in the instance (a joint team); otherwise the user's own department must match.
     subtree: bool = False
 
     @property

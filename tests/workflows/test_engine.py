@@ -292,3 +292,26 @@ def test_campaign_with_participants_offers_joint_action(org):
     inst = _do(org.clerk_a, inst, "joint", "yes")
     inst = _do(org.clerk_a, inst, "send_plan")
     assert _item(inst, "joint_enforce").department_id == org.health_a.id
+
+
+def test_inspectors_of_member_units_act_in_a_conference_led_process(org, make_user):
+    """表24 is started by the conference office; its 执法人员 come from the member units."""
+    from models.roles import Role
+    from workflows.lanes import MEMBER
+
+    health_inspector = make_user(org.health_a, Role.INSPECTOR, name="卫健执法员")
+    office_b_inspector = make_user(org.bureau_b, Role.INSPECTOR, name="乙区执法员")
+    liaison = make_user(org.health_a, Role.MEMBER_LIAISON, name="卫健联络员")
+    inst = engine.start(24, org.office_user, title="无证无照经营综合治理", parties={MEMBER: [org.health_a.id]})
+    inst = _do(org.office_user, inst, "notice")
+    inst = _do(liaison, inst, "annual_plan")
+    for step in ("collect", "scheme"):
+        inst = _do(org.office_user, inst, step)
+    while inst.current_step != "enforce":
+        inst = _do(liaison, inst, inst.current_step)
+    item = _item(inst, "enforce")
+    assert engine.can_act(health_inspector, item)
+    assert item in engine.inbox(health_inspector)
+    assert not engine.can_act(office_b_inspector, item)
+    assert item not in engine.inbox(office_b_inspector)
+    assert not engine.can_act(org.inspector_a, item)  # 甲区市场监管局 is not a member unit here
