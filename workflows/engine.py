@@ -122,7 +122,15 @@ def _in_team(user: User, item: WorkItem) -> bool:
     )
 
 
+def missing_guards(process: Process) -> list[str]:
+    """Guards the process names that no chapter has registered yet: such a process would
+    stop at that branch, so it cannot be started until its data exists."""
+    return sorted({t.guard for t in process.transitions if t.guard and t.guard not in GUARDS})
+
+
 def can_start(user: User, process: Process) -> bool:
+    if missing_guards(process):
+        return False
     step = process.start
     return any(user.has_role(*step.acting_roles(lane)) for lane in step.lanes) and user.is_active
 
@@ -179,6 +187,8 @@ def start(
 ) -> ProcessInstance:
     """Create an instance with its first step open for the starter's department."""
     process = get_process(table)
+    if missing_guards(process):
+        raise ProcessError("该业务流程依赖的业务数据尚未接入，暂不能发起")
     if not can_start(user, process):
         raise NotAllowed("您没有发起该业务流程的权限")
     title = (title or "").strip()

@@ -50,6 +50,7 @@ def detail(table: int):
         svg=_plain_svg(table),
         tiles=print_tiles(_plain_svg(table)),
         can_start=engine.can_start(current_user, process),
+        missing_guards=engine.missing_guards(process),
     )
 
 
@@ -64,6 +65,8 @@ def diagram_svg(table: int):
 @login_required
 def start(table: int):
     process = _process_or_404(table)
+    if engine.missing_guards(process):
+        raise ProcessError("该业务流程依赖的业务数据尚未接入，暂不能发起")
     if not engine.can_start(current_user, process):
         abort(403)
     candidates = partner_departments(current_user.department) if process.starter_relations else []

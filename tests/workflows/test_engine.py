@@ -315,3 +315,15 @@ def test_inspectors_of_member_units_act_in_a_conference_led_process(org, make_us
     assert not engine.can_act(office_b_inspector, item)
     assert item not in engine.inbox(office_b_inspector)
     assert not engine.can_act(org.inspector_a, item)  # 甲区市场监管局 is not a member unit here
+
+
+def test_process_with_unregistered_guard_cannot_be_started(org):
+    from workflows.guards import GUARDS
+    from workflows.registry import PROCESSES
+
+    assert "ad_hoc_plan" not in GUARDS
+    assert engine.missing_guards(PROCESSES[21]) == ["ad_hoc_plan", "not_ad_hoc_plan"]
+    assert not engine.can_start(org.clerk_a, PROCESSES[21])
+    with pytest.raises(ProcessError, match="尚未接入"):
+        engine.start(21, org.clerk_a, title="x", parties={PARTICIPANT: [org.health_a.id]})
+    assert engine.missing_guards(PROCESSES[12]) == []

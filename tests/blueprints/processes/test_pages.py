@@ -217,3 +217,11 @@ def test_instance_with_unknown_step_does_not_crash_the_list(client, org, login, 
     resp = client.get(f"/processes/instances/{inst.id}")
     assert resp.status_code == 404
     assert "未知的业务环节" in resp.get_data(as_text=True)
+
+
+def test_process_waiting_for_data_says_so_and_refuses_start(client, org, login):
+    login(org.clerk_a)
+    html = client.get("/processes/21").get_data(as_text=True)
+    assert "尚未接入" in html and "/processes/21/start" not in html
+    resp = client.get("/processes/21/start")
+    assert resp.status_code == 400 and "暂不能发起" in resp.get_data(as_text=True)
