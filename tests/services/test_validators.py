@@ -94,3 +94,32 @@ def test_normalizers_drop_spaces_and_hyphens():
 )
 def test_accounts(value, ok):
     assert valid_account(value) is ok
+
+
+class TestUscc:
+    def test_known_codes(self):
+        from services.validators import valid_uscc
+
+        # published codes of well-known organisations
+        for code in ("91350100M000100Y43", "911100001000079554", "91110000600037341L"):
+            assert valid_uscc(code), code
+
+    def test_check_character_is_verified(self):
+        from services.validators import uscc_check_char, valid_uscc
+
+        code = "91350100M000100Y43"
+        wrong = code[:17] + ("0" if code[17] != "0" else "1")
+        assert not valid_uscc(wrong)
+        assert uscc_check_char(code[:17]) == "3"
+
+    def test_shape(self):
+        from services.validators import valid_uscc
+
+        for bad in ("", "123", "91350100M000100Y4", "91350100M000100Y433", "9135O100M000100Y43", "91350100m000100y43"):
+            assert not valid_uscc(bad), bad
+
+    def test_normalize(self):
+        from services.validators import normalize_uscc
+
+        assert normalize_uscc(" ９１350100m000100y43 ") == "91350100M000100Y43"
+        assert normalize_uscc(None) == ""
