@@ -89,10 +89,12 @@ class WorkItemStatus(enum.StrEnum):
     OPEN = "open"
     DONE = "done"
     CANCELLED = "cancelled"
+    # Done in an earlier round of a step the flow came back to; the history keeps the record.
+    SUPERSEDED = "superseded"
 
     @property
     def label(self) -> str:
-        return {"open": "待办", "done": "已办", "cancelled": "已撤销"}[self.value]
+        return {"open": "待办", "done": "已办", "cancelled": "已撤销", "superseded": "已办（前一轮）"}[self.value]
 
 
 class WorkItem(db.Model):

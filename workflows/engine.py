@@ -347,6 +347,16 @@ def _enter(instance: ProcessInstance, process: Process, step: Step, user: User |
         else:
             _enter(instance, process, _step_of(process, way.target), user, depth + 1)
         return
+    # Coming back to a step starts a new round: earlier answers no longer count for the join,
+    # and parties that dropped out of a per-party decision are asked again.
+    for old in instance.work_items:
+        if old.step_key == step.key and old.status == WorkItemStatus.DONE:
+            old.status = WorkItemStatus.SUPERSEDED
+    if step.per_party and any(t.drops_party for t in process.outgoing(step.key)):
+        relations = {lane.relation for lane in step.lanes}
+        for party in instance.parties:
+            if party.relation in relations:
+                party.declined = False
     items = _items_for(instance, step)
     if not items:
         # No department holds this lane (e.g. 接收通报 in a campaign without 参与部门).

@@ -327,3 +327,33 @@ def test_process_with_unregistered_guard_cannot_be_started(org):
     with pytest.raises(ProcessError, match="尚未接入"):
         engine.start(21, org.clerk_a, title="x", parties={PARTICIPANT: [org.health_a.id]})
     assert engine.missing_guards(PROCESSES[12]) == []
+
+
+def test_asking_again_after_everyone_declined_is_a_new_round(org):
+    inst = _joint(org)
+    for step in ("add", "consult"):
+        inst = _do(org.clerk_a, inst, step)
+    inst = _do(org.health_clerk, inst, "participate", "no", comment="否", department=org.health_a)
+    inst = _do(org.safety_clerk, inst, "participate", "no", comment="否", department=org.safety_a)
+    assert inst.current_step == "consult"
+    inst = _do(org.clerk_a, inst, "consult")
+    # both are asked again, and only this round's answers decide
+    assert {i.department_id for i in inst.work_items if i.step_key == "participate" and i.status == WorkItemStatus.OPEN} == {
+        org.health_a.id,
+        org.safety_a.id,
+    }
+    inst = _do(org.health_clerk, inst, "participate", "yes", department=org.health_a)
+    inst = _do(org.safety_clerk, inst, "participate", "no", comment="仍不参与", department=org.safety_a)
+    assert inst.current_step == "own_list"
+    assert {i.department_id for i in inst.work_items if i.step_key == "own_list"} == {org.bureau_a.id, org.health_a.id}
+
+
+def test_revisited_step_does_not_count_the_earlier_round(org):
+    """表20: a return sends 录入检查结果 back; the old 审核 answer must not decide the new round."""
+    inst = _scheme_at_review(org)
+    inst = _do(org.leader_a, inst, "review_scheme", "return", comment="比例不当")
+    inst = _do(org.clerk_a, inst, "scheme")
+    statuses = [i.status for i in inst.work_items if i.step_key == "review_scheme"]
+    assert statuses == [WorkItemStatus.SUPERSEDED, WorkItemStatus.OPEN]
+    inst = _do(org.leader_a, inst, "review_scheme", "approve")
+    assert inst.current_step == "draw_objects"
