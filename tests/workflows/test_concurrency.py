@@ -1,0 +1,109 @@
+"""Two leaders approve the same scheme at the same moment, on PostgreSQL with real
+connections: exactly one succeeds, the other is told 该事项已被他人处理, nothing is doubled."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from models import Department, ProcessHistory, User, UserRole, WorkItem, db, utcnow
+from models.org import DepartmentKind, DepartmentLevel
+from models.roles import Role
+from models.workflow import WorkItemStatus
+from services.org import place_department
+from tests.conftest import _HASH, _create_pg_database
+from workflows import engine
+from workflows.errors import StaleSubmission
+
+
+@pytest.fixture()
+def pg_app(tmp_path):
+    url, drop = _create_pg_database()
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
+            "SECRET_KEY": "concurrency",
+            "TESTING": True,
+        }
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    drop()
+
+
+def _setup(app):
+    with app.app_context():
+        def dept(name, parent, level, kind=DepartmentKind.SUPERVISION):
+            d = Department(name=name, parent=parent, level=level, kind=kind)
+            db.session.add(d)
+            db.session.flush()
+            place_department(d, parent)
+            return d
+
+        def user(account, d, role):
+            u = User(account=account, name=account, department=d, password_hash=_HASH,
+                     must_change_password=False, password_changed_at=utcnow())
+            u.roles = [UserRole(role=str(role))]
+            db.session.add(u)
+            return u
+
+        city = dept("并发市", None, DepartmentLevel.CITY, DepartmentKind.GOVERNMENT)
+        bureau = dept("并发区市场监督管理局", city, DepartmentLevel.BUREAU)
+        clerk = user("clerk", bureau, Role.CLERK)
+        user("leader1", bureau, Role.DEPT_LEADER)
+        user("leader2", bureau, Role.DEPT_LEADER)
+        db.session.flush()
+        inst = engine.start(20, clerk, title="并发审核")
+        item = next(i for i in inst.work_items if i.step_key == "scheme")
+        inst = engine.complete(clerk, item.id, "next", version=item.version)
+        review = next(i for i in inst.work_items if i.step_key == "review_scheme")
+        db.session.commit()
+        return inst.id, review.id, review.version
+
+
+def test_two_leaders_at_once(pg_app):
+    instance_id, item_id, version = _setup(pg_app)
+    barrier = threading.Barrier(2)
+    results: dict[str, str] = {}
+
+    def approve(account: str) -> None:
+        with pg_app.app_context():
+            leader = db.session.execute(select(User).where(User.account == account)).scalar_one()
+            barrier.wait()
+            try:
+                engine.complete(leader, item_id, "approve", version=version)
+                db.session.commit()
+                results[account] = "ok"
+            except StaleSubmission as exc:
+                db.session.rollback()
+                results[account] = exc.message
+
+    threads = [threading.Thread(target=approve, args=(a,)) for a in ("leader1", "leader2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results.values()) == ["ok", "该事项已被他人处理"]
+    with pg_app.app_context():
+        approvals = db.session.scalar(
+            select(func.count()).select_from(ProcessHistory).where(
+                ProcessHistory.instance_id == instance_id, ProcessHistory.action == "approve"
+            )
+        )
+        assert approvals == 1
+        open_draws = db.session.scalar(
+            select(func.count()).select_from(WorkItem).where(
+                WorkItem.instance_id == instance_id,
+                WorkItem.step_key == "draw_objects",
+                WorkItem.status == WorkItemStatus.OPEN,
+            )
+        )
+        assert open_draws == 1
