@@ -1,9 +1,10 @@
-"""Flask CLI commands: demo, processes, audit verify."""
+"""Flask CLI commands: demo, processes, audit verify, templates."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -21,6 +22,18 @@ def register_cli(app: Flask) -> None:
             return
         for p in PROCESSES.values():
             click.echo(f"表{p.table}\t图{p.figure}\t{p.section}\t{p.title}\t{len(p.steps)}个环节")
+
+    @app.cli.command("templates")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    def templates_command(directory: Path) -> None:
+        """把全部导入模板（A.1.1 … C.1）写入目录 DIRECTORY（不存在则创建），文件以模板编号命名。"""
+        from services.templates_catalogue import TEMPLATES, template_workbook
+
+        directory.mkdir(parents=True, exist_ok=True)
+        for code, template in TEMPLATES.items():
+            path = directory / template.filename
+            path.write_bytes(template_workbook(code))
+            click.echo(f"{path}\t{template.title}")
 
     @app.cli.group("audit")
     def audit_group() -> None:
