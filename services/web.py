@@ -150,7 +150,7 @@ def init_web(app: Flask) -> None:
             resp.headers["HX-Redirect"] = url_for("auth.login")
             return resp
         flash("请先登录", "warning")
-        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
 
     @app.before_request
     def _gatekeeper() -> Any:
