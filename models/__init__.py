@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
@@ -10,9 +11,13 @@ __all__ = [
     "AuditEvent",
     "Department",
     "DepartmentLevel",
+    "EntityStatus",
+    "EntityTag",
+    "EntityType",
     "ImportBatch",
     "ImportStatus",
     "InstanceParty",
+    "MarketEntity",
     "ProcessHistory",
     "ProcessInstance",
     "User",

@@ -20,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy import Row, select, text
 
 from models import AuditEvent, User, db, utcnow
+from services.bulk import insert_rows
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x5A484A47  # "ZHJG": one advisory lock for the chain
@@ -129,6 +130,67 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_many(
+    action: str,
+    object_type: str,
+    items: list[tuple[str | int, dict[str, Any] | str]],
+    *,
+    user: User | None = None,
+    chunk: int = 2000,
+) -> int:
+    """Append one row per (object_id, summary) in a single chained run, for bulk imports.
+
+    The rows are hashed here and inserted with services.bulk (no ORM objects), under the same
+    lock ``record`` takes; rows are inserted in list order, so ids follow the chain as
+    ``verify`` expects.  Returns how many rows were written.
+    """
+    if not items:
+        return 0
+    actor = _acting_user(user)
+    session = db.session
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    prev = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
+    common = {
+        "user_id": actor.id if actor else None,
+        "user_account": (actor.account if actor else "")[:64],
+        "user_name": (actor.name if actor else "")[:50],
+        "department_id": actor.department_id if actor else None,
+        "department_name": (actor.department.name if actor else "")[:100],
+        "ip": _client_ip(),
+        "action": action,
+        "object_type": object_type,
+    }
+    at = utcnow()
+    columns = ["at", *common, "object_id", "summary", "prev_hash", "hash"]
+    rows: list[list[Any]] = []
+    for object_id, summary in items:
+        row = {**common, "at": at, "object_id": str(object_id), "summary": _summary_text(summary), "prev_hash": prev}
+        prev = hashlib.sha256(_canonical_dict(row).encode("utf-8")).hexdigest()
+        row["hash"] = prev
+        rows.append([row[c] for c in columns])
+    return insert_rows(AuditEvent.__table__, columns, rows, chunk=chunk)
+
+
+def _canonical_dict(row: dict[str, Any]) -> str:
+    fields = [
+        row["prev_hash"],
+        row["at"].isoformat(timespec="microseconds"),
+        str(row["user_id"] or ""),
+        row["user_account"],
+        row["user_name"],
+        str(row["department_id"] or ""),
+        row["department_name"],
+        row["ip"],
+        row["action"],
+        row["object_type"],
+        row["object_id"],
+        row["summary"],
+    ]
+    return "\x1f".join(fields)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ OBJECT_TYPE_LABELS = {
     "department": "部门",
     "user_role": "角色",
     "process_instance": "流程实例",
+    "market_entity": "市场主体",
+    "import_batch": "导入批次",
     "audit_event": "审计日志",
     "import": "导入",
     "demo": "演示数据",

@@ -1,8 +1,11 @@
 """The one data-scope filter (DESIGN §7).
 
 A user sees business data of their own department and its subtree, plus every process
-instance to which a department of that subtree is a party.  Every query of business data goes
-through these helpers; ``get_in_scope_or_404`` is what views use to load one object.
+instance to which a department of that subtree is a party.  The entity registry (市场主体库) is
+shared by a whole district: a user sees the entities of their area (the 区 or 市 node above
+their department, services.org.region_root) and of the districts below it.  Every query of
+business data goes through these helpers; ``get_in_scope_or_404`` is what views use to load
+one object.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any, TypeVar
 from flask import abort
 from sqlalchemy import Select, exists, select
 
-from models import Department, InstanceParty, ProcessInstance, User, db
+from models import Department, InstanceParty, MarketEntity, ProcessInstance, User, db
+from services.org import region_root
 
 T = TypeVar("T")
 
@@ -36,6 +40,11 @@ def scope_instances(query: Select[Any], user: User) -> Select[Any]:
     return query.where(ProcessInstance.department_id.in_(mine) | party)
 
 
+def scope_entities(query: Select[Any], user: User) -> Select[Any]:
+    """Market entities of the registries of the user's area (district, or the whole city)."""
+    return query.where(MarketEntity.department_id.in_(subtree_ids(region_root(user.department))))
+
+
 def scope_owned(query: Select[Any], model: Any, user: User) -> Select[Any]:
     """For any model with a ``department_id`` owner column."""
     return query.where(model.department_id.in_(subtree_ids(user.department)))
@@ -45,6 +54,8 @@ def in_scope(user: User, obj: Any) -> bool:
     """Whether one loaded object lies in the user's scope."""
     if isinstance(obj, Department):
         return obj.is_within(user.department)
+    if isinstance(obj, MarketEntity):
+        return obj.department.is_within(region_root(user.department))
     if isinstance(obj, ProcessInstance):
         return db.session.execute(
             scope_instances(select(ProcessInstance.id).where(ProcessInstance.id == obj.id), user)

@@ -1,6 +1,7 @@
 """Every URL of every blueprint, walked as users of another district.
 
-District A owns an instance, a work item, users, departments, an import batch and audit rows.
+District A owns an instance, a work item, users, departments, an import batch, a market entity
+and audit rows.
 Each user of district B (clerk, leader, conference office and the three administrators) asks
 for every route: a route that names an object of district A must answer 403 or 404; a page
 without such an object must not show anything of district A.  A new route with a parameter
@@ -18,7 +19,7 @@ from openpyxl import load_workbook
 from models import AuditEvent, db
 from models.imports import ImportBatch
 from models.roles import Role
-from services import audit
+from services import audit, entities
 from tests.conftest import csrf_token, sign_in
 from workflows import engine
 from workflows.lanes import PARTICIPANT
@@ -40,6 +41,11 @@ def district_a(org, make_user, session):
         kind="users", filename="甲区用户.xlsx", content=b"x", created_by_id=admin_a.id, department_id=org.district_a.id
     )
     session.add(batch)
+    entity = entities.create_entity(
+        org.clerk_a,
+        {"name": "甲区机密餐饮有限公司", "uscc": "91510108MA6CX0001W", "entity_type": "enterprise",
+         "division_code": "510108001000", "status": "active", "credit_grade": "E"},
+    )
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -50,6 +56,7 @@ def district_a(org, make_user, session):
         "item_id": inst.work_items[0].id,
         "batch_id": batch.id,
         "event_id": event.id,
+        "entity_id": entity.id,
         "table": 12,
     }
 
@@ -100,11 +107,19 @@ def test_every_route_is_closed_to_another_district(app, client, org, district_a)
 
 def test_walk_knows_every_parameter(app):
     names = {a for rule in app.url_map.iter_rules() for a in rule.arguments} - {"filename"}
-    assert names <= {"department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table"}
+    assert names <= {
+        "department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table", "entity_id"
+    }
 
 
 def test_list_pages_filter_to_own_district(client, org, district_a):
-    for name, url in (("clerk_b", "/processes/instances"), ("sysadmin_b", "/admin/users"), ("auditor_b", "/audit/")):
+    for name, url in (
+        ("clerk_b", "/processes/instances"),
+        ("clerk_b", "/entities/"),
+        ("leader_b", "/entities/?grade=E"),
+        ("sysadmin_b", "/admin/users"),
+        ("auditor_b", "/audit/"),
+    ):
         sign_in(client, getattr(org, name))
         html = client.get(url).get_data(as_text=True)
         assert not re.search("|".join(MARKERS), html), (name, url)
