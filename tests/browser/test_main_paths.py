@@ -26,7 +26,7 @@ def test_sign_in_inbox_swimlane_and_act(page, live_server):
     expect(page.locator("h1")).to_have_text("我的待办")
     expect(page.get_by_text("餐饮服务联合抽查事项")).to_be_visible()
     # the header badge is filled by htmx after load
-    page.wait_for_function("document.querySelector('#inbox-count').textContent.trim() === '1'")
+    expect(page.locator("#inbox-count")).to_have_text("1")
     path = screenshot(page, "inbox")
     assert path.stat().st_size > 10_000
 
