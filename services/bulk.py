@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select, text
 
 from models import db
 
@@ -107,3 +107,25 @@ def update_rows(table: Table, key: str, columns: Sequence[str], rows: Iterable[S
         [prepared(row) for row in rows],  # type: ignore[arg-type]
     )
     return len(rows)
+
+
+def allocate_ids(table: Table, count: int) -> list[int]:
+    """``count`` new primary-key values for rows that ``insert_rows`` will insert with their
+    id, so that no query has to find them afterwards.
+
+    PostgreSQL draws them from the column's sequence (safe with concurrent writers).  SQLite
+    continues after the largest id: call this only once the transaction has written (SQLite
+    then admits no other writer until it ends); a clash would still fail on the primary key
+    rather than mix rows up.
+    """
+    if count <= 0:
+        return []
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table.name, "n": count},
+        )
+        return [r[0] for r in rows]
+    start = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(start + 1, start + 1 + count))
