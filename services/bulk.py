@@ -129,3 +129,14 @@ def allocate_ids(table: Table, count: int) -> list[int]:
         return [r[0] for r in rows]
     start = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     return list(range(start + 1, start + 1 + count))
+
+
+def refresh_statistics(*tables: Table) -> None:
+    """After a bulk load, let PostgreSQL's planner know the tables' new size at once rather
+    than when autovacuum gets round to it: with the old statistics it reads a freshly filled
+    table sequentially for every lookup (minutes for 100,000 rows).  SQLite plans without
+    statistics and needs nothing."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        quote = connection.dialect.identifier_preparer.format_table
+        connection.exec_driver_sql("ANALYZE " + ", ".join(quote(t) for t in tables))

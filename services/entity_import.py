@@ -37,10 +37,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from sqlalchemy import select, update
 
-from models import ImportBatch, ImportStatus, MarketEntity, User, db, utcnow
+from models import EntityTag, ImportBatch, ImportStatus, MarketEntity, User, db, utcnow
 from models.entity import EntityStatus
 from services import audit
-from services.bulk import allocate_ids, insert_rows, update_rows
+from services.bulk import allocate_ids, insert_rows, refresh_statistics, update_rows
 from services.entities import (
     COLUMN_KEYS,
     FIELD_BY_KEY,
@@ -68,6 +68,7 @@ FULL_COPY_ROWS = 5_000
 PREVIEW_PROBLEMS = 200
 CHUNK = 2_000
 LOOKUP_CHUNK = 500
+ANALYZE_AFTER_ROWS = 5_000  # services.bulk.refresh_statistics
 FORMULA = "单元格为公式，请复制后“选择性粘贴—数值”再导入"
 MAX_FORMULA_CELLS = 1_000
 
@@ -646,6 +647,8 @@ def import_entities(actor: User, batch: ImportBatch) -> dict[str, Any]:
         insert_rows(MarketEntity.__table__, columns, rows)
 
     updated_audit: list[tuple[str | int, dict[str, Any] | str]] = []
+    changed: list[tuple[EntityRow, dict[str, Any]]] = []
+    untouched: list[EntityRow] = []
     unchanged = 0
     columns = [MarketEntity.__table__.c[k] for k in COLUMN_KEYS]
     position = {k: i for i, k in enumerate(COLUMN_KEYS, start=2)}  # after id, department_id
@@ -661,7 +664,9 @@ def import_entities(actor: User, batch: ImportBatch) -> dict[str, Any]:
         }
         by_keys: dict[tuple[str, ...], list[list[Any]]] = {}
         for r in chunk:
-            old = current[r.target_id]
+            old = current.get(r.target_id)  # type: ignore[arg-type]
+            if old is None:  # deleted since the check: the whole import stops (nothing written)
+                raise Conflict("导入期间有主体被他人删除，请返回预览页重新校验后再导入")
             keys: list[str] = []
             values: list[Any] = []
             shown: dict[str, list[Any]] = {}
@@ -676,27 +681,34 @@ def import_entities(actor: User, batch: ImportBatch) -> dict[str, Any]:
             if r.owner != old[1]:
                 keys.append("department_id")
                 values.append(r.owner)
-            tags = r.values.get("tags", ())
-            tag_pairs.extend((r.target_id, t) for t in tags)  # type: ignore[misc]
+            tag_pairs.extend((r.target_id, t) for t in r.values.get("tags", ()))  # type: ignore[misc]
             if not keys:
                 unchanged += 1
-                if tags:
-                    updated_audit.append(
-                        (r.target_id, {"批次": batch.id, "行": r.number, "追加标签": "、".join(tags)})  # type: ignore[arg-type]
-                    )
+                untouched.append(r)
                 continue
             keys.append("updated_at")
             values.append(now)
             values.append(r.target_id)
             by_keys.setdefault(tuple(keys), []).append(values)
-            summary: dict[str, Any] = {"批次": batch.id, "行": r.number, **shown}
-            if tags:
-                summary["追加标签"] = "、".join(tags)
-            updated_audit.append((r.target_id, summary))  # type: ignore[arg-type]
+            changed.append((r, {"批次": batch.id, "行": r.number, **shown}))
         for keys_group, rows in by_keys.items():
             update_rows(MarketEntity.__table__, "id", keys_group, rows)
 
-    added_tags = add_tags_bulk(tag_pairs, set(new_ids))
+    added = add_tags_bulk(tag_pairs, set(new_ids))
+    added_by_entity: dict[int, list[str]] = {}
+    for ident, tag in added:
+        added_by_entity.setdefault(ident, []).append(tag)
+    for r, summary in changed:
+        if r.target_id in added_by_entity:
+            summary["追加标签"] = "、".join(added_by_entity[r.target_id])
+        updated_audit.append((r.target_id, summary))  # type: ignore[arg-type]
+    for r in untouched:  # only new tags: still a change of the entity
+        if r.target_id in added_by_entity:
+            updated_audit.append(
+                (r.target_id, {"批次": batch.id, "行": r.number, "追加标签": "、".join(added_by_entity[r.target_id])})  # type: ignore[arg-type]
+            )
+    if len(creates) + len(updates) >= ANALYZE_AFTER_ROWS:
+        refresh_statistics(MarketEntity.__table__, EntityTag.__table__)
     audit.record_many("create", SUBJECT_TYPE, created_audit, user=actor)
     audit.record_many("update", SUBJECT_TYPE, updated_audit, user=actor)
     summary = {
@@ -704,7 +716,7 @@ def import_entities(actor: User, batch: ImportBatch) -> dict[str, Any]:
         "新增": len(creates),
         "更新": len(updates) - unchanged,
         "无变化": unchanged,
-        "新增标签": added_tags,
+        "新增标签": len(added),
         "跳过问题行": len(check.invalid_rows),
     }
     batch.result = json.dumps(summary, ensure_ascii=False)

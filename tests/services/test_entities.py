@@ -540,7 +540,8 @@ def test_check_messy_rows(org, session):
     assert summary["valid"] == 3 and summary["invalid"] == 9 and summary["create"] == 3
 
 
-def test_import_then_reimport_updates_instead_of_duplicating(org, session):
+def test_import_then_reimport_updates_instead_of_duplicating(org, session, monkeypatch):
+    monkeypatch.setattr(imp, "ANALYZE_AFTER_ROWS", 1)  # refresh the planner's statistics too
     batch, check = imp.store_import(org.clerk_a, "名录.xlsx", messy())
     session.commit()
     summary = imp.import_entities(org.clerk_a, batch)
@@ -575,6 +576,16 @@ def test_import_then_reimport_updates_instead_of_duplicating(org, session):
     by_reg = session.execute(select(MarketEntity).where(MarketEntity.reg_no == "510108600000123")).scalar_one()
     assert by_reg.uscc == uscc("91510108MA6CX0123")
     assert session.scalar(select(func.count()).select_from(MarketEntity)) == 4
+    # the same file once more: nothing changes, nothing is recorded against the entities
+    rows_before = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "market_entity"))
+    batch3, _ = imp.store_import(org.clerk_a, "名录2.xlsx", again)
+    session.commit()
+    summary3 = imp.import_entities(org.clerk_a, batch3)
+    session.commit()
+    assert (summary3["新增"], summary3["更新"], summary3["无变化"], summary3["新增标签"]) == (0, 0, 3, 0)
+    assert session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "market_entity")
+    ) == rows_before
     checked, problems = audit.verify()
     assert problems == [] and checked > 6
 
