@@ -312,6 +312,38 @@ def complete(
     return instance
 
 
+def advance(
+    user: User, instance: ProcessInstance, step_key: str, outcome: str, *, comment: str = ""
+) -> ProcessInstance:
+    """Complete ``user``'s open work item at ``step_key``: for a business page that performs
+    the step itself (the item form, the department's own list …) in the same transaction.
+    Refused as stale when the step is no longer open, as not allowed when it is not the
+    user's."""
+    open_items = [
+        i for i in instance.work_items if i.step_key == step_key and i.status == WorkItemStatus.OPEN
+    ]
+    if not open_items or instance.status != InstanceStatus.ACTIVE:
+        raise StaleSubmission()
+    item = next((i for i in open_items if can_act(user, i)), None)
+    if item is None:
+        raise NotAllowed("您不在该环节的办理角色中，无权办理")
+    return complete(user, item.id, outcome, version=item.version, comment=comment)
+
+
+def open_item(user: User, instance: ProcessInstance, step_key: str) -> WorkItem | None:
+    """``user``'s open work item at ``step_key``, if any (to show or hide a business form)."""
+    if instance.status != InstanceStatus.ACTIVE:
+        return None
+    return next(
+        (
+            i
+            for i in instance.work_items
+            if i.step_key == step_key and i.status == WorkItemStatus.OPEN and can_act(user, i)
+        ),
+        None,
+    )
+
+
 def _join(process: Process, step: Step, instance: ProcessInstance) -> Transition:
     """After every party answered: the first declared transition someone chose."""
     outcomes = {i.outcome for i in instance.work_items if i.step_key == step.key and i.status == WorkItemStatus.DONE}

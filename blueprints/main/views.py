@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from workflows import engine
+from workflows import bindings, engine
 from workflows.registry import get_process
 
 bp = Blueprint("main", __name__)
@@ -28,7 +28,15 @@ def index():
 def inbox_page():
     items = engine.inbox(current_user)
     rows = [(item, get_process(item.process_table)) for item in items]
-    return render_template("main/inbox.html", rows=rows)
+    return render_template("main/inbox.html", rows=rows, business_url=_business_url)
+
+
+def _business_url(item) -> str | None:
+    """A step done on its subject's page opens that page (workflows.bindings)."""
+    if not bindings.is_business_step(item.process_table, item.step_key):
+        return None
+    link = bindings.subject_link(item.instance.subject_type, item.instance.subject_id)
+    return link[1] if link else None
 
 
 

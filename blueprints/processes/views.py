@@ -12,7 +12,7 @@ from models import ProcessInstance, db
 from models.workflow import InstanceStatus
 from services.org import partner_departments
 from services.scope import get_in_scope_or_404, scope_instances
-from workflows import engine
+from workflows import bindings, engine
 from workflows.diagram import print_tiles, render_svg
 from workflows.errors import ProcessError
 from workflows.lanes import RELATION_LABELS
@@ -69,6 +69,9 @@ def start(table: int):
         raise ProcessError("该业务流程依赖的业务数据尚未接入，暂不能发起")
     if not engine.can_start(current_user, process):
         abort(403)
+    business_start = bindings.start_url(table)
+    if business_start:  # this process starts on its chapter's page, with its data
+        return redirect(business_start)
     candidates = partner_departments(current_user.department) if process.starter_relations else []
     status = 200
     if request.method == "POST":
@@ -130,7 +133,11 @@ def instance(instance_id: int):
         process=process,
         svg=svg,
         tiles=print_tiles(svg),
-        actions=engine.actions_for(current_user, inst),
+        actions=[a for a in engine.actions_for(current_user, inst)
+                 if not bindings.is_business_step(inst.process_table, a.step.key)],
+        business_items=[a.item for a in engine.actions_for(current_user, inst)
+                        if bindings.is_business_step(inst.process_table, a.step.key)],
+        subject=bindings.subject_link(inst.subject_type, inst.subject_id),
         can_withdraw=engine.can_withdraw(current_user, inst),
     )
 
@@ -139,8 +146,11 @@ def instance(instance_id: int):
 @login_required
 def act(instance_id: int, item_id: int):
     inst = get_in_scope_or_404(ProcessInstance, instance_id, current_user)
-    if not any(i.id == item_id for i in inst.work_items):
+    item = next((i for i in inst.work_items if i.id == item_id), None)
+    if item is None:
         abort(404)
+    if bindings.is_business_step(inst.process_table, item.step_key):
+        raise ProcessError("该环节须在业务页面填写后办理，请从“业务对象”链接进入")
     version = request.form.get("version", type=int)
     if version is None:
         raise ProcessError("表单缺少版本号，请刷新页面后重试")
