@@ -4,11 +4,15 @@ from models.audit import AuditEvent
 from models.base import db, utcnow
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
+from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemStatus, PartRole
 from models.org import Department, DepartmentLevel, User, UserRole
+from models.publication import Publication, PublicationAction
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
     "AuditEvent",
+    "CheckItem",
+    "CheckItemPart",
     "Department",
     "DepartmentLevel",
     "EntityStatus",
@@ -17,9 +21,15 @@ __all__ = [
     "ImportBatch",
     "ImportStatus",
     "InstanceParty",
+    "ItemCategory",
+    "ItemKind",
+    "ItemStatus",
     "MarketEntity",
+    "PartRole",
     "ProcessHistory",
     "ProcessInstance",
+    "Publication",
+    "PublicationAction",
     "User",
     "UserRole",
     "WorkItem",
