@@ -31,6 +31,19 @@ def database_url(instance_path: str) -> str:
     return url
 
 
+def engine_options(url: str) -> dict[str, Any]:
+    """Pool options; on PostgreSQL every statement is planned with its actual values.
+
+    psycopg prepares a statement it has run five times, and PostgreSQL may then switch to a
+    generic plan that cannot see how selective ``division_code >= $1`` or a department
+    subtree is: the registry search got twenty times slower that way (bench/entities.py).
+    Planning these short statements afresh costs far less than one bad plan."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"options": "-c plan_cache_mode=force_custom_plan"}
+    return options
+
+
 def secret_key(instance_path: str) -> str:
     """SECRET_KEY from the environment, else one generated once into instance/secret_key."""
     configured = os.environ.get("SECRET_KEY", "").strip()
@@ -59,7 +72,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=database_url(app.instance_path),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
@@ -75,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
     if app.config["PROXY_HOPS"]:

@@ -39,7 +39,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from models import AuditEvent, Department, EntityTag, MarketEntity, ProcessInstance, User, db, utcnow
@@ -865,17 +865,6 @@ class EntityPage:
         return f"{COUNT_CAP}+" if self.capped else str(self.total)
 
 
-def custom_plans() -> None:
-    """Plan this transaction's statements with their actual values on PostgreSQL.
-
-    psycopg prepares a statement it has run five times; PostgreSQL then switches to a
-    generic plan that cannot see how selective ``division_code >= $1`` is, and the same
-    search gets twenty times slower (bench/entities.py).  ``SET LOCAL`` ends with the
-    transaction."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
 def count_entities(query: Select[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many rows ``query`` yields, counting no further than ``cap`` + 1."""
     limited = query.with_only_columns(MarketEntity.id).order_by(None).limit(cap + 1).subquery()
@@ -893,7 +882,6 @@ def search_entities(
     count: bool = True,
 ) -> EntityPage:
     """One keyset page of the actor's registries, newest first, with the capped total."""
-    custom_plans()
     query = entity_query(actor, filters)
     # Two steps in one statement: the page's ids from the indexes alone (they cover the filter
     # and scope columns), then those rows.  Sorting a district's 100,000 ids is cheap; sorting
