@@ -4,6 +4,7 @@ from models.audit import AuditEvent
 from models.base import db, utcnow
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
+from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
@@ -17,7 +18,11 @@ __all__ = [
     "ImportBatch",
     "ImportStatus",
     "InstanceParty",
+    "LibraryMember",
+    "LibrarySource",
+    "LibraryTag",
     "MarketEntity",
+    "ObjectLibrary",
     "ProcessHistory",
     "ProcessInstance",
     "User",
