@@ -140,6 +140,22 @@ class LibraryList:
     pages: int
     total: int
 
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
 
 def list_libraries(actor: User, keyword: str = "", page: int = 1, per_page: int = PER_PAGE) -> LibraryList:
     query = libraries_query(actor, keyword)
