@@ -224,13 +224,13 @@ class MemberPage:
 
 
 def _member_query(library: ObjectLibrary, keyword: str) -> Select[Any]:
-    query = select(MarketEntity.id).join(LibraryMember, LibraryMember.entity_id == MarketEntity.id).where(
-        LibraryMember.library_id == library.id
-    )
+    """The member ids, on the (library, entity) key: a page reads 21 index entries in order."""
+    key = LibraryMember.entity_id
+    query = select(key).where(LibraryMember.library_id == library.id)
     keyword = (keyword or "").strip()[:100]
     if keyword:
         code = keyword.upper()
-        query = query.where(
+        query = query.join(MarketEntity, MarketEntity.id == key).where(
             or_(starts_with(MarketEntity.name, keyword), MarketEntity.uscc == code, MarketEntity.reg_no == code)
         )
     return query
@@ -246,19 +246,18 @@ def members_page(
 ) -> MemberPage:
     """One keyset page of a library's members (newest entity first), searched by name prefix
     or exact code; the total is the stored count unless a keyword narrows it."""
+    key = LibraryMember.entity_id
     ids = _member_query(library, keyword)
     if before is not None:
-        ids = ids.where(MarketEntity.id > before).order_by(MarketEntity.id.asc())
+        ids = ids.where(key > before).order_by(key.asc())
     else:
         if after is not None:
-            ids = ids.where(MarketEntity.id < after)
-        ids = ids.order_by(MarketEntity.id.desc())
-    rows = list(
-        db.session.execute(
-            select(MarketEntity)
-            .where(MarketEntity.id.in_(ids.limit(per_page + 1).scalar_subquery()))
-            .order_by(MarketEntity.id.desc())
-        ).scalars()
+            ids = ids.where(key < after)
+        ids = ids.order_by(key.desc())
+    page_ids = list(db.session.execute(ids.limit(per_page + 1)).scalars())
+    rows = sorted(
+        db.session.execute(select(MarketEntity).where(MarketEntity.id.in_(page_ids))).scalars(),
+        key=lambda e: -e.id,
     )
     if before is not None:
         has_prev = len(rows) > per_page
