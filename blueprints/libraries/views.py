@@ -347,7 +347,8 @@ def _tags_response(library: ObjectLibrary, error: str = "", value: str = "", sta
     if wants_fragment():
         context = _detail_context(library, tag_error=error, tag_value=value)
         return render_block("libraries/detail.html", "tags", **context), status
-    flash(error, "error") if error else None
+    if error:
+        flash(error, "error")
     return redirect(url_for("libraries.detail", id=library.id))
 
 
