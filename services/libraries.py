@@ -395,28 +395,48 @@ def preview_filter(actor: User, args: Mapping[str, Any]) -> FilterPreview:
 def create_from_filter(
     actor: User, name: Any, args: Mapping[str, Any], *, tags: Any = "", description: Any = ""
 ) -> ObjectLibrary:
-    """筛选录入 → 入库: store a library whose members are the entities the filter selects now."""
+    """筛选录入 → 入库: store a library whose members are the entities the filter selects now.
+
+    The members are written by one ``INSERT … SELECT`` of the filter's own query, capped at
+    MAX_MEMBERS + 1 rows: a filter that selects more (or none) is refused after the insert,
+    which a savepoint takes back.  The filter is not counted twice."""
     _require_edit(actor)
     clean = clean_name(actor, name)
     text = clean_description(description)
     tag_list = clean_tags(tags)
-    preview = preview_filter(actor, args)
-    if preview.problems:
-        raise Invalid("筛选条件未能全部生效：" + "；".join(preview.problems))
-    if preview.too_many:
-        raise Invalid(f"符合条件的市场主体超过{MAX_MEMBERS}个，请增加筛选条件")
-    if not preview.count:
-        raise Invalid("没有符合条件的市场主体，请调整筛选条件")
-    saved = preview.filters.as_args()
-    library = _new_library(
-        actor,
-        clean,
-        text,
-        tag_list,
-        LibrarySource.FILTER,
-        filter_json=json.dumps(saved, ensure_ascii=False, sort_keys=True),
-    )
+    custom_plans()
+    filters = parse_filters(args)
+    query = entity_query(actor, filters)  # decides, and notes, what a broad filter cannot do
+    if filters.problems:
+        raise Invalid("筛选条件未能全部生效：" + "；".join(filters.problems))
+    saved = filters.as_args()
     condition = "；".join(f"{k}：{v}" for k, v in describe_filter(saved)) or "全部市场主体"
+    # The library and its members first, in a savepoint: a refused filter (none, or too
+    # many) leaves nothing behind.  The members come straight from the filter's query, on the
+    # database side.
+    with db.session.begin_nested():
+        library = _new_library(
+            actor,
+            clean,
+            text,
+            tag_list,
+            LibrarySource.FILTER,
+            filter_json=json.dumps(saved, ensure_ascii=False, sort_keys=True),
+        )
+        ids = (
+            query.with_only_columns(literal(library.id, Integer), MarketEntity.id)
+            .order_by(None)
+            .limit(MAX_MEMBERS + 1)
+        )
+        stored = db.session.execute(insert(LibraryMember).from_select(["library_id", "entity_id"], ids)).rowcount
+        if stored is None or stored < 0:  # a driver that does not report it
+            stored = db.session.execute(
+                select(func.count()).where(LibraryMember.library_id == library.id)
+            ).scalar_one()
+        if stored > MAX_MEMBERS:
+            raise Invalid(f"符合条件的市场主体超过{MAX_MEMBERS}个，请增加筛选条件")
+        if not stored:
+            raise Invalid("没有符合条件的市场主体，请调整筛选条件")
     instance = _run(
         3,
         actor,
@@ -424,19 +444,6 @@ def create_from_filter(
         library.id,
         [("choose_mode", "filter", "筛选录入"), ("filter", "next", condition)],
     )
-    # 入库: the members straight from the filter's query, on the database side.
-    ids = (
-        entity_query(actor, preview.filters)
-        .with_only_columns(literal(library.id, Integer), MarketEntity.id)
-        .order_by(None)
-    )
-    stored = db.session.execute(
-        insert(LibraryMember).from_select(["library_id", "entity_id"], ids)
-    ).rowcount
-    if stored is None or stored < 0:  # a driver that does not report it
-        stored = db.session.execute(
-            select(func.count()).where(LibraryMember.library_id == library.id)
-        ).scalar_one()
     library.member_count = stored
     if stored >= ANALYZE_AFTER_ROWS:
         refresh_statistics(LibraryMember.__table__)

@@ -125,6 +125,9 @@ def test_create_from_filter_refusals(org, registry, session):
     finally:
         svc.MAX_MEMBERS = too_many
     assert session.execute(select(func.count()).select_from(ObjectLibrary)).scalar_one() == 2
+    # A refused filter leaves no library, member or process instance behind.
+    assert session.execute(select(func.count()).select_from(ProcessInstance)).scalar_one() == 2
+    assert session.execute(select(func.count()).select_from(LibraryMember)).scalar_one() == 4 + 1
 
 
 def test_scope_is_the_department_subtree(org, registry, session):
