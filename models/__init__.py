@@ -5,6 +5,7 @@ from models.base import db, utcnow
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
 from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemStatus, PartRole
+from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.publication import Publication, PublicationAction
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
@@ -24,7 +25,11 @@ __all__ = [
     "ItemCategory",
     "ItemKind",
     "ItemStatus",
+    "LibraryMember",
+    "LibrarySource",
+    "LibraryTag",
     "MarketEntity",
+    "ObjectLibrary",
     "PartRole",
     "ProcessHistory",
     "ProcessInstance",

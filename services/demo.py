@@ -112,7 +112,9 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
             created.append(_row(user, dept_name, roles, password))
         db.session.flush()
         audit.record("create", object_type="demo", summary={"部门": len(by_name), "用户": len(USERS)})
+        load_demo_libraries()
         return created
+    load_demo_libraries()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -126,3 +128,74 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
 
 def _row(user: User, dept_name: str, roles: tuple[Role, ...], password: str) -> CreatedAccount:
     return CreatedAccount(user.account, user.name, "、".join(r.label for r in roles), dept_name, password)
+
+
+# ------------------------------------------------------------------ 监管对象库 (表3–表6)
+
+# (name, 统一社会信用代码 without its check character, type, industry, 住所, tags)
+DEMO_ENTITIES: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("成都成华好味餐饮管理有限公司", "91510108MA6CH0001", "enterprise", "H6210", "成华区建设路12号", "餐饮"),
+    ("成都蜀香源火锅店", "92510108MA6CH0002", "individual", "H6210", "成华区双桥路88号", "餐饮"),
+    ("成都猛追湾老茶馆", "92510108MA6CH0003", "individual", "H6220", "成华区猛追湾街5号", "餐饮"),
+    ("成都府青便民超市有限公司", "91510108MA6CH0004", "enterprise", "F5211", "成华区府青路二段3号", "食品"),
+    ("成都东郊记忆文化传播有限公司", "91510108MA6CH0005", "enterprise", "R8710", "成华区建设南支路4号", ""),
+    ("成都成华阳光幼儿园", "52510108MA6CH0006", "non_profit", "P8310", "成华区青龙街道崔家店路9号", ""),
+    ("成华区猛追湾社区服务中心", "12510108MA6CH0007", "non_market", "S9220", "成华区猛追湾街道望平街1号", ""),
+)
+DEMO_LIBRARIES = ("成华区餐饮服务监管对象库", "成华区非营利性主体监管对象库")
+
+
+def load_demo_libraries() -> None:
+    """A few registry entities of 成华区 and two libraries of its 市场监督管理局 (one made by
+    筛选录入, one by an A.4.1 workbook), each through its service, so that their 表3
+    instances exist too.  Idempotent."""
+    from services import entities, libraries
+    from services.templates_catalogue import TEMPLATES
+    from services.validators import uscc_check_char
+
+    clerk = db.session.execute(select(User).where(User.account == "wangxy")).scalar_one_or_none()
+    if clerk is None:
+        return
+    existing = set(
+        db.session.execute(
+            select(libraries.ObjectLibrary.name).where(libraries.ObjectLibrary.name.in_(DEMO_LIBRARIES))
+        ).scalars()
+    )
+    if len(existing) == len(DEMO_LIBRARIES):
+        return
+    from models import MarketEntity
+
+    for name, body, etype, industry, address, tags in DEMO_ENTITIES:
+        code = body + uscc_check_char(body)
+        if db.session.execute(select(MarketEntity.id).where(MarketEntity.uscc == code)).first():
+            continue
+        entities.create_entity(clerk, {
+            "name": name, "uscc": code, "entity_type": etype, "industry_code": industry,
+            "division_code": "510108001000", "division_name": "成华区", "domicile": address,
+            "legal_rep": "张三", "status": "active", "tags": tags,
+        })
+    if DEMO_LIBRARIES[0] not in existing:
+        libraries.create_from_filter(
+            clerk, DEMO_LIBRARIES[0], {"division": "510108", "industry": "H", "status": "active"},
+            tags="餐饮、食品安全", description="成华区存续的住宿和餐饮业主体",
+        )
+    if DEMO_LIBRARIES[1] not in existing:
+        import io
+
+        from openpyxl import Workbook
+
+        template = TEMPLATES["A.4.1"]
+        wb = Workbook()
+        ws = wb.active
+        ws.title = template.sheet
+        ws.append(list(template.titles))
+        ws.append(["成华区青龙街道崔家店路9号", "成华区", "510108001000", "张三", "", "", "非营利性市场主体",
+                   "成都成华阳光幼儿园", "存续", "", "", "", ""])
+        ws.append(["成华区猛追湾街道望平街1号", "成华区", "510108001000", "张三", "", "", "非市场主体",
+                   "", "存续", "社区", "", "", ""])
+        buf = io.BytesIO()
+        wb.save(buf)
+        batch, _check = libraries.store_import(
+            clerk, "A.4.1", "成华区非营利性主体.xlsx", buf.getvalue(), name=DEMO_LIBRARIES[1], tags="非营利"
+        )
+        libraries.import_library(clerk, batch)

@@ -1062,6 +1062,9 @@ def delete_entity(actor: User, entity: MarketEntity) -> None:
         raise Conflict(refusal)
     summary = {"名称": entity.name, "统一社会信用代码": entity.uscc or "", "注册号": entity.reg_no or ""}
     ident = entity.id
+    from services.libraries import forget_entity
+
+    forget_entity(ident)  # its memberships of supervised-object libraries
     db.session.delete(entity)  # its tags go with it (cascade)
     db.session.flush()
     audit.record("delete", object_type=SUBJECT_TYPE, object_id=ident, summary=summary, user=actor)

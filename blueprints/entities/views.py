@@ -137,11 +137,13 @@ def detail(entity_id: int):
     entity = _entity_or_404(entity_id)
     instances = list(db.session.execute(svc.linked_instances_query(me, entity)).scalars())
     events = [(e, action_label(e.action), _summary_items(e.summary)) for e in svc.history(entity)]
+    from services.libraries import libraries_of_entity
     from workflows.registry import PROCESSES
 
     return render_template(
         "entities/detail.html",
         entity=entity,
+        libraries=libraries_of_entity(me, entity),
         instances=instances,
         processes=PROCESSES,
         events=events,

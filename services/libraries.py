@@ -1,0 +1,910 @@
+"""Supervised-object libraries (监管对象库, DB5101 §6): 表3 新增, 表4 删除, 表5 新增标签,
+表6 标签维护.
+
+A library belongs to the department of the clerk who made it; that department's subtree sees
+and changes it (services.scope.scope_owned), everyone else gets 404.  Its members are
+entities of the registry the maker can see.
+
+表3 has two ways in, the flow's decision 选择监管对象库新增方式:
+
+* 按模板导入: the clerk downloads A.4.2 (营利性主体: 企业名称, 社会信用代码, 注册号, 标签) or
+  A.4.1 (非营利性主体/非市场主体, which has no code column), fills it and uploads it.  The
+  upload follows the registry import's pattern (services/entity_import.py): it is checked and
+  kept as an ImportBatch, previewed with each problem by row and column, the clerk may
+  download the file with an error column, and the confirmation stores the library with the
+  rows still valid ("仅导入有效行").  A.4.2 rows are matched to the registry by
+  社会信用代码, else by 注册号; A.4.1 rows by 行政区划编码 and 地址 (the entity's 住所 or
+  经营场所) among entities of the 机构性质's type, narrowed by 其他名称 (the entity's name) and
+  法定代表人/负责人 when several share the address.  A row's 标签 are added to the entity's own
+  tags.
+* 筛选录入: a filter over the registry (services.entities.entity_query: division, industry,
+  type, status, grade, tag, name, code, scope keyword), previewed as a count, then stored:
+  the members are written by one ``INSERT … SELECT`` from the filter's own query, so a
+  100,000-member library costs one statement (bench/libraries.py).  The filter is kept as
+  JSON (the list's query arguments) and shown again on the library's page.
+
+Each verb drives its process in the same transaction (the bindings pattern,
+workflows/bindings.py): it starts the instance and completes the steps the page just performed,
+so the history reads 选择监管对象库新增方式 → 下载模板 → 根据模板填充数据并上传 → 入库 (or
+→ 筛选符合规则的数据 → 入库); a cancelled deletion ends its instance as 已终止.
+
+Nothing here commits; every change writes an audit row (one per library, not per member).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Integer, Select, delete, func, insert, literal, or_, select, update
+
+from models import (
+    ImportBatch,
+    ImportStatus,
+    LibraryMember,
+    LibraryTag,
+    MarketEntity,
+    ObjectLibrary,
+    User,
+    db,
+    utcnow,
+)
+from models.entity import EntityStatus, EntityType
+from models.library import LibrarySource
+from models.roles import Role
+from services import audit
+from services.bulk import insert_rows, refresh_statistics
+from services.entities import SUBJECT_TYPE as ENTITY_SUBJECT
+from services.entities import (
+    EntityFilters,
+    FieldError,
+    add_tags_bulk,
+    count_entities,
+    custom_plans,
+    entity_query,
+    parse_filters,
+    parse_tags,
+    starts_with,
+)
+from services.errors import Conflict, Forbidden, Invalid
+from services.excel import Row, RowErrors, check_upload, mark_duplicates, read_table
+from services.scope import scope_entities, scope_owned
+from services.templates_catalogue import TEMPLATES
+from workflows import engine
+
+SUBJECT_TYPE = "object_library"
+VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER)
+EDIT_ROLES = (Role.CLERK, Role.DEPT_LEADER)  # the flow's 监管部门 lane
+PER_PAGE = 20
+MAX_MEMBERS = 500_000
+NAME_MAX = 100
+DESCRIPTION_MAX = 500
+TAG_MAX = 30
+MAX_LIBRARY_TAGS = 20
+IMPORT_KIND = "library"
+TEMPLATE_CODES = ("A.4.2", "A.4.1")
+MAX_IMPORT_ROWS = 200_000
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+PREVIEW_PROBLEMS = 200
+LOOKUP_CHUNK = 500
+ANALYZE_AFTER_ROWS = 5_000
+
+# A.4.1's 机构性质 and the registry types it stands for.
+NATURE_TYPES = {"非营利性市场主体": EntityType.NON_PROFIT, "非市场主体": EntityType.NON_MARKET}
+
+FILTER_LABELS = {
+    "name": "主体名称",
+    "contains": "名称包含",
+    "code": "统一社会信用代码/注册号",
+    "division": "行政区划编码",
+    "industry": "行业代码",
+    "type": "主体类型",
+    "status": "登记状态",
+    "grade": "信用风险等级",
+    "tag": "标签",
+    "scope": "经营范围关键字",
+}
+
+
+# ------------------------------------------------------------------ permissions and lookups
+
+
+def can_view(actor: User) -> bool:
+    return actor.has_role(*VIEW_ROLES)
+
+
+def can_edit(actor: User) -> bool:
+    return actor.has_role(*EDIT_ROLES)
+
+
+def _require_edit(actor: User) -> None:
+    if not can_edit(actor):
+        raise Forbidden("只有监管部门可以维护监管对象库")
+
+
+def libraries_query(actor: User, keyword: str = "") -> Select[Any]:
+    """The libraries of the actor's department subtree, newest first."""
+    query = scope_owned(select(ObjectLibrary), ObjectLibrary, actor)
+    keyword = (keyword or "").strip()
+    if keyword:
+        query = query.where(ObjectLibrary.name.icontains(keyword[:NAME_MAX], autoescape=True))
+    return query.order_by(ObjectLibrary.id.desc())
+
+
+@dataclass
+class LibraryList:
+    items: list[ObjectLibrary]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def list_libraries(actor: User, keyword: str = "", page: int = 1, per_page: int = PER_PAGE) -> LibraryList:
+    query = libraries_query(actor, keyword)
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    items = list(db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars())
+    return LibraryList(items, page, pages, total)
+
+
+def libraries_of_entity(actor: User, entity: MarketEntity) -> list[ObjectLibrary]:
+    """The libraries (in the actor's scope) the entity belongs to, for the entity's page."""
+    ids = select(LibraryMember.library_id).where(LibraryMember.entity_id == entity.id)
+    query = scope_owned(select(ObjectLibrary).where(ObjectLibrary.id.in_(ids)), ObjectLibrary, actor)
+    return list(db.session.execute(query.order_by(ObjectLibrary.name)).scalars())
+
+
+def filter_args(library: ObjectLibrary) -> dict[str, str]:
+    """The stored filter of a 筛选录入 library as query arguments."""
+    if not library.filter_json:
+        return {}
+    try:
+        data = json.loads(library.filter_json)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def describe_filter(args: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(label, value) pairs of a filter, in words."""
+    out: list[tuple[str, str]] = []
+    for key, value in args.items():
+        if key == "contains":
+            continue
+        text = value
+        if key == "type" and value in {t.value for t in EntityType}:
+            text = EntityType(value).label
+        elif key == "status" and value in {s.value for s in EntityStatus}:
+            text = EntityStatus(value).label
+        elif key == "grade":
+            text = f"{value}级"
+        elif key == "name":
+            text = f"{value}（{'包含' if args.get('contains') else '开头'}）"
+        out.append((FILTER_LABELS.get(key, key), text))
+    return out
+
+
+# ------------------------------------------------------------------ members
+
+
+@dataclass
+class MemberPage:
+    items: list[MarketEntity]
+    has_next: bool
+    has_prev: bool
+    total: int
+    per_page: int = PER_PAGE
+
+    @property
+    def next_after(self) -> int | None:
+        return self.items[-1].id if self.items and self.has_next else None
+
+    @property
+    def prev_before(self) -> int | None:
+        return self.items[0].id if self.items and self.has_prev else None
+
+
+def _member_query(library: ObjectLibrary, keyword: str) -> Select[Any]:
+    """The member ids, on the (library, entity) key: a page reads 21 index entries in order."""
+    key = LibraryMember.entity_id
+    query = select(key).where(LibraryMember.library_id == library.id)
+    keyword = (keyword or "").strip()[:100]
+    if keyword:
+        code = keyword.upper()
+        query = query.join(MarketEntity, MarketEntity.id == key).where(
+            or_(starts_with(MarketEntity.name, keyword), MarketEntity.uscc == code, MarketEntity.reg_no == code)
+        )
+    return query
+
+
+def members_page(
+    library: ObjectLibrary,
+    keyword: str = "",
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = PER_PAGE,
+) -> MemberPage:
+    """One keyset page of a library's members (newest entity first), searched by name prefix
+    or exact code; the total is the stored count unless a keyword narrows it."""
+    key = LibraryMember.entity_id
+    ids = _member_query(library, keyword)
+    if before is not None:
+        ids = ids.where(key > before).order_by(key.asc())
+    else:
+        if after is not None:
+            ids = ids.where(key < after)
+        ids = ids.order_by(key.desc())
+    page_ids = list(db.session.execute(ids.limit(per_page + 1)).scalars())
+    rows = sorted(
+        db.session.execute(select(MarketEntity).where(MarketEntity.id.in_(page_ids))).scalars(),
+        key=lambda e: -e.id,
+    )
+    if before is not None:
+        has_prev = len(rows) > per_page
+        items = rows[-per_page:] if has_prev else rows
+        has_next = True
+    else:
+        has_next = len(rows) > per_page
+        items = rows[:per_page]
+        has_prev = after is not None
+    if keyword.strip():
+        total = db.session.execute(
+            select(func.count()).select_from(_member_query(library, keyword).subquery())
+        ).scalar_one()
+    else:
+        total = library.member_count
+    return MemberPage(items, has_next, has_prev, total, per_page)
+
+
+def forget_entity(entity_id: int) -> None:
+    """An entity is being deleted: its memberships go with it (the foreign key cascades);
+    the libraries' counts follow."""
+    libraries = select(LibraryMember.library_id).where(LibraryMember.entity_id == entity_id)
+    db.session.execute(
+        update(ObjectLibrary)
+        .where(ObjectLibrary.id.in_(libraries))
+        .values(member_count=ObjectLibrary.member_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(LibraryMember).where(LibraryMember.entity_id == entity_id))
+
+
+# ------------------------------------------------------------------ field rules
+
+
+def clean_name(actor: User, raw: Any, *, library: ObjectLibrary | None = None) -> str:
+    name = " ".join(str(raw or "").split())
+    if not name:
+        raise Invalid("请填写监管对象库名称", field="name")
+    if len(name) > NAME_MAX:
+        raise Invalid(f"名称不能超过{NAME_MAX}个字", field="name")
+    query = select(ObjectLibrary.id).where(
+        ObjectLibrary.department_id == actor.department_id, ObjectLibrary.name == name
+    )
+    if library is not None:
+        query = query.where(ObjectLibrary.id != library.id)
+    if db.session.execute(query).first() is not None:
+        raise Invalid(f"本部门已有名为“{name}”的监管对象库", field="name")
+    return name
+
+
+def clean_description(raw: Any) -> str:
+    text = str(raw or "").strip()
+    if len(text) > DESCRIPTION_MAX:
+        raise Invalid(f"说明不能超过{DESCRIPTION_MAX}个字", field="description")
+    return text
+
+
+def clean_tags(raw: Any) -> list[str]:
+    try:
+        tags = parse_tags(raw)
+    except FieldError as exc:
+        raise Invalid(exc.message, field="tags") from None
+    if len(tags) > MAX_LIBRARY_TAGS:
+        raise Invalid(f"最多{MAX_LIBRARY_TAGS}个标签", field="tags")
+    return tags
+
+
+def clean_tag(raw: Any) -> str:
+    tag = " ".join(str(raw or "").split())
+    if not tag:
+        raise Invalid("请填写标签", field="tag")
+    if len(tag) > TAG_MAX:
+        raise Invalid(f"标签不能超过{TAG_MAX}个字", field="tag")
+    if any(c in tag for c in "、,，;；"):
+        raise Invalid("一次填写一个标签（不含“、”“，”“；”）", field="tag")
+    return tag
+
+
+# ------------------------------------------------------------------ the processes
+
+
+def _run(
+    table: int, actor: User, title: str, library_id: int | None, steps: Sequence[tuple[str, str, str]]
+) -> Any:
+    """Start ``table`` about the library and complete the steps the page performed."""
+    instance = engine.start(table, actor, title=title[:200], subject_type=SUBJECT_TYPE, subject_id=library_id)
+    for step_key, outcome, comment in steps:
+        engine.advance(actor, instance, step_key, outcome, comment=comment)
+    return instance
+
+
+def _new_library(
+    actor: User, name: str, description: str, tags: list[str], source: LibrarySource, **extra: Any
+) -> ObjectLibrary:
+    library = ObjectLibrary(
+        name=name,
+        description=description,
+        department_id=actor.department_id,
+        source=source,
+        created_by_id=actor.id,
+        **extra,
+    )
+    library.tags = [LibraryTag(tag=t) for t in tags]
+    db.session.add(library)
+    db.session.flush()
+    return library
+
+
+# ------------------------------------------------------------------ 表3 筛选录入
+
+
+@dataclass
+class FilterPreview:
+    filters: EntityFilters
+    count: int
+    too_many: bool
+
+    @property
+    def problems(self) -> list[str]:
+        return self.filters.problems
+
+    @property
+    def storable(self) -> bool:
+        return self.count > 0 and not self.too_many and not self.filters.problems
+
+
+def preview_filter(actor: User, args: Mapping[str, Any]) -> FilterPreview:
+    """筛选符合规则的数据: how many entities of the actor's registries the filter selects."""
+    custom_plans()
+    filters = parse_filters(args)
+    count, capped = count_entities(entity_query(actor, filters, for_count=True), cap=MAX_MEMBERS)
+    return FilterPreview(filters, count, capped)
+
+
+def create_from_filter(
+    actor: User, name: Any, args: Mapping[str, Any], *, tags: Any = "", description: Any = ""
+) -> ObjectLibrary:
+    """筛选录入 → 入库: store a library whose members are the entities the filter selects now.
+
+    The members are written by one ``INSERT … SELECT`` of the filter's own query, capped at
+    MAX_MEMBERS + 1 rows: a filter that selects more (or none) is refused after the insert,
+    which a savepoint takes back.  The filter is not counted twice."""
+    _require_edit(actor)
+    clean = clean_name(actor, name)
+    text = clean_description(description)
+    tag_list = clean_tags(tags)
+    custom_plans()
+    filters = parse_filters(args)
+    query = entity_query(actor, filters)  # decides, and notes, what a broad filter cannot do
+    if filters.problems:
+        raise Invalid("筛选条件未能全部生效：" + "；".join(filters.problems))
+    saved = filters.as_args()
+    condition = "；".join(f"{k}：{v}" for k, v in describe_filter(saved)) or "全部市场主体"
+    # The library and its members first, in a savepoint: a refused filter (none, or too
+    # many) leaves nothing behind.  The members come straight from the filter's query, on the
+    # database side.
+    with db.session.begin_nested():
+        library = _new_library(
+            actor,
+            clean,
+            text,
+            tag_list,
+            LibrarySource.FILTER,
+            filter_json=json.dumps(saved, ensure_ascii=False, sort_keys=True),
+        )
+        ids = (
+            query.with_only_columns(literal(library.id, Integer), MarketEntity.id)
+            .order_by(None)
+            .limit(MAX_MEMBERS + 1)
+        )
+        stored = db.session.execute(insert(LibraryMember).from_select(["library_id", "entity_id"], ids)).rowcount
+        if stored is None or stored < 0:  # a driver that does not report it
+            stored = db.session.execute(
+                select(func.count()).where(LibraryMember.library_id == library.id)
+            ).scalar_one()
+        if stored > MAX_MEMBERS:
+            raise Invalid(f"符合条件的市场主体超过{MAX_MEMBERS}个，请增加筛选条件")
+        if not stored:
+            raise Invalid("没有符合条件的市场主体，请调整筛选条件")
+    instance = _run(
+        3,
+        actor,
+        f"新增监管对象库：{clean}",
+        library.id,
+        [("choose_mode", "filter", "筛选录入"), ("filter", "next", condition)],
+    )
+    library.member_count = stored
+    if stored >= ANALYZE_AFTER_ROWS:
+        refresh_statistics(LibraryMember.__table__)
+    db.session.flush()
+    engine.advance(actor, instance, "store", "next", comment=f"入库{stored}个市场主体")
+    audit.record(
+        "create",
+        object_type=SUBJECT_TYPE,
+        object_id=library.id,
+        summary={"名称": clean, "方式": "筛选录入", "条件": condition, "成员": stored, "标签": "、".join(tag_list)},
+        user=actor,
+    )
+    return library
+
+
+# ------------------------------------------------------------------ 表3 按模板导入
+
+
+@dataclass
+class LibraryCheck:
+    template_code: str
+    rows: list[Row]
+    matches: dict[int, int] = field(default_factory=dict)  # spreadsheet row → entity id
+    names: dict[int, str] = field(default_factory=dict)  # entity id → name
+
+    @property
+    def valid_rows(self) -> list[Row]:
+        return [r for r in self.rows if r.valid]
+
+    @property
+    def invalid_rows(self) -> list[Row]:
+        return [r for r in self.rows if not r.valid]
+
+    def errors(self) -> RowErrors:
+        found = RowErrors()
+        found.add_rows(self.rows)
+        return found
+
+    def summary(self) -> dict[str, Any]:
+        valid = self.valid_rows
+        return {
+            "template": self.template_code,
+            "rows": len(self.rows),
+            "valid": len(valid),
+            "invalid": len(self.rows) - len(valid),
+            "entities": len({self.matches[r.number] for r in valid}),
+            "problems": [
+                {"row": r.number, "errors": r.errors} for r in self.invalid_rows[:PREVIEW_PROBLEMS]
+            ],
+        }
+
+
+def _lookup(actor: User, column: Any, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for i in range(0, len(keys), LOOKUP_CHUNK):
+        query = scope_entities(
+            select(MarketEntity.id, MarketEntity.name, column).where(column.in_(keys[i : i + LOOKUP_CHUNK])), actor
+        )
+        for row in db.session.execute(query):
+            found[row[2]] = (row[0], row[1])
+    return found
+
+
+NOT_IN_REGISTRY = "本辖区市场主体库中没有该代码的主体（请先在市场主体库登记）"
+
+
+def _match_a42(actor: User, rows: list[Row], check: LibraryCheck) -> None:
+    mark_duplicates(rows, "社会信用代码")
+    mark_duplicates(rows, "注册号")
+    usccs = sorted({r.values["社会信用代码"] for r in rows if r.values.get("社会信用代码")})
+    reg_nos = sorted({r.values["注册号"].upper() for r in rows if r.values.get("注册号")})
+    by_uscc = _lookup(actor, MarketEntity.uscc, usccs)
+    by_reg = _lookup(actor, MarketEntity.reg_no, reg_nos)
+    for r in rows:
+        if not r.valid:
+            continue
+        uscc, reg_no = r.values.get("社会信用代码") or "", (r.values.get("注册号") or "").upper()
+        e1 = by_uscc.get(uscc) if uscc else None
+        e2 = by_reg.get(reg_no) if reg_no else None
+        if e1 and e2 and e1[0] != e2[0]:
+            r.add_error("注册号", f"该注册号属于另一主体（{e2[1]}），与社会信用代码不一致")
+            continue
+        found = e1 or e2
+        if found is None:
+            r.add_error("社会信用代码" if uscc else "注册号", NOT_IN_REGISTRY)
+            continue
+        check.matches[r.number] = found[0]
+        check.names[found[0]] = found[1]
+
+
+def _same_text(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+def _match_a41(actor: User, rows: list[Row], check: LibraryCheck) -> None:
+    codes = sorted({r.values["行政区划编码"] for r in rows if r.values.get("行政区划编码")})
+    candidates: dict[str, list[Any]] = {}
+    for i in range(0, len(codes), LOOKUP_CHUNK):
+        query = scope_entities(
+            select(
+                MarketEntity.id,
+                MarketEntity.name,
+                MarketEntity.division_code,
+                MarketEntity.entity_type,
+                MarketEntity.domicile,
+                MarketEntity.business_address,
+                MarketEntity.legal_rep,
+            ).where(
+                MarketEntity.division_code.in_(codes[i : i + LOOKUP_CHUNK]),
+                MarketEntity.entity_type.in_(tuple(NATURE_TYPES.values())),
+            ),
+            actor,
+        )
+        for row in db.session.execute(query):
+            candidates.setdefault(row.division_code, []).append(row)
+    for r in rows:
+        if not r.valid:
+            continue
+        wanted = NATURE_TYPES[r.values["机构性质"]]
+        address = r.values["地址（住所、经营场所）"]
+        found = [
+            c
+            for c in candidates.get(r.values["行政区划编码"], [])
+            if c.entity_type == wanted
+            and (_same_text(c.domicile, address) or _same_text(c.business_address, address))
+        ]
+        other = r.values.get("其他名称（关联主体名称，如主办方等）") or ""
+        if len(found) > 1 and other:
+            found = [c for c in found if _same_text(c.name, other)] or found
+        person = r.values.get("法定代表人/负责人") or ""
+        if len(found) > 1 and person:
+            found = [c for c in found if _same_text(c.legal_rep, person)] or found
+        if not found:
+            r.add_error(
+                "地址（住所、经营场所）",
+                f"本辖区市场主体库中没有该行政区划下此地址的{r.values['机构性质']}（地址须与登记的住所或经营场所一致）",
+            )
+        elif len(found) > 1:
+            r.add_error(
+                "其他名称（关联主体名称，如主办方等）",
+                "该地址有多个主体（" + "、".join(c.name for c in found[:3]) + "），请在此列填写主体名称以区分",
+            )
+        else:
+            check.matches[r.number] = found[0].id
+            check.names[found[0].id] = found[0].name
+
+
+def check_library_import(actor: User, template_code: str, filename: str, data: bytes) -> LibraryCheck:
+    """Read an A.4.1/A.4.2 upload and match its rows to the registry (nothing is written)."""
+    if template_code not in TEMPLATE_CODES:
+        raise Invalid("请选择模板（A.4.1 或 A.4.2）", field="template")
+    template = TEMPLATES[template_code]
+    check_upload(data, filename, csv_ok=True, max_bytes=MAX_UPLOAD_BYTES, max_rows=MAX_IMPORT_ROWS)
+    rows = read_table(data, template, csv_ok=True, max_rows=MAX_IMPORT_ROWS)
+    for r in rows:
+        try:
+            r.values["_tags"] = parse_tags(r.values.get("标签"))
+        except FieldError as exc:
+            r.values["_tags"] = []
+            r.add_error("标签", exc.message)
+    check = LibraryCheck(template_code, rows)
+    if template_code == "A.4.2":
+        _match_a42(actor, rows, check)
+    else:
+        _match_a41(actor, rows, check)
+    # Two rows naming one entity: the second is a repetition.
+    seen: dict[int, int] = {}
+    for r in rows:
+        ident = check.matches.get(r.number)
+        if ident is None or not r.valid:
+            continue
+        if ident in seen:
+            r.add_error(_key_column(template_code), f"与第{seen[ident]}行是同一市场主体")
+            del check.matches[r.number]
+        else:
+            seen[ident] = r.number
+    return check
+
+
+def _key_column(template_code: str) -> str:
+    return "社会信用代码" if template_code == "A.4.2" else "地址（住所、经营场所）"
+
+
+def can_use_batch(actor: User, batch: ImportBatch) -> bool:
+    return batch.kind == IMPORT_KIND and batch.created_by_id == actor.id and can_edit(actor)
+
+
+def batch_summary(batch: ImportBatch) -> dict[str, Any]:
+    return json.loads(batch.result) if batch.result else {}
+
+
+def store_import(
+    actor: User,
+    template_code: str,
+    filename: str,
+    data: bytes,
+    *,
+    name: Any,
+    tags: Any = "",
+    description: Any = "",
+) -> tuple[ImportBatch, LibraryCheck]:
+    """根据模板填充数据并上传: check the upload and keep it for the preview."""
+    from services.user_import import purge_stale_imports
+
+    _require_edit(actor)
+    clean = clean_name(actor, name)
+    text = clean_description(description)
+    tag_list = clean_tags(tags)
+    check = check_library_import(actor, template_code, filename, data)
+    purge_stale_imports(actor)
+    batch = ImportBatch(
+        kind=IMPORT_KIND,
+        filename=(filename or "")[-255:],
+        content=data,
+        created_by_id=actor.id,
+        department_id=actor.department_id,
+        status=ImportStatus.PENDING.value,
+        result=json.dumps(
+            {"name": clean, "description": text, "tags": tag_list, "check": check.summary()},
+            ensure_ascii=False,
+        ),
+    )
+    db.session.add(batch)
+    db.session.flush()
+    audit.record(
+        "create",
+        object_type="import_batch",
+        object_id=batch.id,
+        summary={"文件": batch.filename, "模板": template_code, "监管对象库": clean,
+                 "有效行": len(check.valid_rows), "问题行": len(check.invalid_rows)},
+        user=actor,
+    )
+    return batch, check
+
+
+def _ensure_pending(batch: ImportBatch) -> None:
+    from services.user_import import is_expired
+
+    if batch.status == ImportStatus.IMPORTED.value:
+        raise Conflict("该批次已入库")
+    if batch.status != ImportStatus.PENDING.value:
+        raise Conflict("该批次已放弃，请重新上传")
+    if is_expired(batch):
+        raise Conflict("该批次上传已超过24小时未确认，已失效，请重新上传")
+
+
+def _claim(batch: ImportBatch, status: ImportStatus) -> None:
+    claimed = db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch.id, ImportBatch.status == ImportStatus.PENDING.value)
+        .values(status=status.value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(batch)
+    if claimed != 1:
+        _ensure_pending(batch)
+        raise Conflict("该批次已被处理")
+
+
+def recheck(actor: User, batch: ImportBatch) -> LibraryCheck:
+    """Check a stored upload again: the registry may have changed since."""
+    code = batch_summary(batch).get("check", {}).get("template", "")
+    return check_library_import(actor, code, batch.filename, batch.content)
+
+
+def annotated_copy(actor: User, batch: ImportBatch) -> bytes:
+    """The upload (a CSV as .xlsx) with an error column beside each problem row."""
+    _ensure_pending(batch)
+    check = recheck(actor, batch)
+    audit.record(
+        "export", object_type="import_batch", object_id=batch.id,
+        summary={"文件": batch.filename, "内容": "问题标注"}, user=actor,
+    )
+    return check.errors().annotated(batch.content, sheet=TEMPLATES[check.template_code].sheet)
+
+
+def import_library(actor: User, batch: ImportBatch) -> ObjectLibrary:
+    """入库 (仅导入有效行): store the library with the rows that still match the registry."""
+    if not can_use_batch(actor, batch):
+        raise Forbidden("只有上传该文件的人员可以入库")
+    _ensure_pending(batch)
+    stored = batch_summary(batch)
+    name = clean_name(actor, stored.get("name"))
+    check = recheck(actor, batch)
+    valid = check.valid_rows
+    if not valid:
+        raise Invalid("没有可入库的有效行，请修改文件后重新上传")
+    _claim(batch, ImportStatus.IMPORTED)
+    tags = list(stored.get("tags") or [])
+    library = _new_library(
+        actor,
+        name,
+        stored.get("description") or "",
+        tags,
+        LibrarySource.TEMPLATE,
+        template_code=check.template_code,
+        filename=batch.filename,
+    )
+    instance = _run(
+        3,
+        actor,
+        f"新增监管对象库：{name}",
+        library.id,
+        [
+            ("choose_mode", "template", "按模板导入"),
+            ("download_template", "next", f"{check.template_code} {TEMPLATES[check.template_code].title}"),
+            ("upload", "next", f"{batch.filename}：有效行{len(valid)}，问题行{len(check.invalid_rows)}"),
+        ],
+    )
+    ids = sorted({check.matches[r.number] for r in valid})
+    insert_rows(LibraryMember.__table__, ("library_id", "entity_id"), ((library.id, e) for e in ids))
+    library.member_count = len(ids)
+    added = add_tags_bulk((check.matches[r.number], t) for r in valid for t in r.values.get("_tags", ()))
+    by_entity: dict[int, list[str]] = {}
+    for ident, tag in added:
+        by_entity.setdefault(ident, []).append(tag)
+    audit.record_many(
+        "update",
+        ENTITY_SUBJECT,
+        [(ident, {"追加标签": "、".join(t), "监管对象库": name}) for ident, t in by_entity.items()],
+        user=actor,
+    )
+    if len(ids) >= ANALYZE_AFTER_ROWS:
+        refresh_statistics(LibraryMember.__table__)
+    db.session.flush()
+    engine.advance(actor, instance, "store", "next", comment=f"入库{len(ids)}个市场主体")
+    summary = {
+        "名称": name,
+        "方式": "按模板导入",
+        "模板": check.template_code,
+        "文件": batch.filename,
+        "成员": len(ids),
+        "跳过问题行": len(check.invalid_rows),
+        "标签": "、".join(tags),
+    }
+    batch.result = json.dumps({**stored, "library_id": library.id, "result": summary}, ensure_ascii=False)
+    batch.content = b""
+    db.session.flush()
+    audit.record("create", object_type=SUBJECT_TYPE, object_id=library.id, summary=summary, user=actor)
+    audit.record("import", object_type="import_batch", object_id=batch.id, summary=summary, user=actor)
+    return library
+
+
+def discard_import(actor: User, batch: ImportBatch) -> None:
+    if not can_use_batch(actor, batch):
+        raise Forbidden("只有上传该文件的人员可以放弃该批次")
+    _ensure_pending(batch)
+    _claim(batch, ImportStatus.DISCARDED)
+    batch.content = b""
+    db.session.flush()
+    audit.record("delete", object_type="import_batch", object_id=batch.id, summary={"文件": batch.filename}, user=actor)
+
+
+# ------------------------------------------------------------------ 表4 删除
+
+
+def delete_library(actor: User, library: ObjectLibrary, *, confirmed: bool) -> bool:
+    """选择拟删除的对象库 → 确认是否删除: 确认删除 removes the library and its memberships
+    (one statement), 取消删除 ends the instance as terminated.  Returns whether it was deleted."""
+    _require_edit(actor)
+    title = f"删除监管对象库：{library.name}"
+    if not confirmed:
+        _run(4, actor, title, library.id, [("select", "next", ""), ("confirm", "no", "")])
+        return False
+    instance = _run(4, actor, title, library.id, [("select", "next", ""), ("confirm", "yes", "")])
+    summary = {"名称": library.name, "成员": library.member_count, "标签": "、".join(library.tag_names)}
+    ident = library.id
+    db.session.execute(delete(LibraryMember).where(LibraryMember.library_id == ident))
+    db.session.execute(delete(LibraryTag).where(LibraryTag.library_id == ident))
+    db.session.expire(library)
+    db.session.execute(delete(ObjectLibrary).where(ObjectLibrary.id == ident))
+    db.session.flush()
+    db.session.expunge(library)
+    engine.advance(actor, instance, "delete", "next")
+    audit.record("delete", object_type=SUBJECT_TYPE, object_id=ident, summary=summary, user=actor)
+    return True
+
+
+# ------------------------------------------------------------------ 表5 新增标签, 表6 标签维护
+
+
+def _tag_of(library: ObjectLibrary, tag_id: Any) -> LibraryTag:
+    try:
+        ident = int(tag_id)
+    except (TypeError, ValueError):
+        ident = -1
+    found = next((t for t in library.tags if t.id == ident), None)
+    if found is None:
+        raise Invalid("该标签不存在或已被删除，请刷新页面", field="tag")
+    return found
+
+
+def _ensure_new_tag(library: ObjectLibrary, tag: str, *, besides: LibraryTag | None = None) -> None:
+    if any(t.tag == tag and t is not besides for t in library.tags):
+        raise Invalid(f"该对象库已有标签“{tag}”", field="tag")
+    if besides is None and len(library.tags) >= MAX_LIBRARY_TAGS:
+        raise Invalid(f"每个对象库最多{MAX_LIBRARY_TAGS}个标签", field="tag")
+
+
+def add_tag(actor: User, library: ObjectLibrary, raw: Any) -> LibraryTag:
+    """表5: 选择拟新增标签的对象库 → 新增标签."""
+    _require_edit(actor)
+    tag = clean_tag(raw)
+    _ensure_new_tag(library, tag)
+    made = LibraryTag(tag=tag)
+    library.tags.append(made)
+    library.updated_at = utcnow()
+    db.session.flush()
+    _run(5, actor, f"监管对象库新增标签：{library.name}", library.id,
+         [("select", "next", ""), ("add_tag", "next", tag)])
+    audit.record("update", object_type=SUBJECT_TYPE, object_id=library.id, summary={"新增标签": tag}, user=actor)
+    return made
+
+
+def edit_tag(actor: User, library: ObjectLibrary, tag_id: Any, raw: Any) -> LibraryTag:
+    """表6 修改: 选择拟维护标签的对象库 → 确认修改/删除标签 (修改) → 修改标签."""
+    _require_edit(actor)
+    found = _tag_of(library, tag_id)
+    tag = clean_tag(raw)
+    old = found.tag
+    if tag == old:
+        raise Invalid("标签没有修改", field="tag")
+    _ensure_new_tag(library, tag, besides=found)
+    found.tag = tag
+    library.updated_at = utcnow()
+    db.session.flush()
+    _run(6, actor, f"监管对象库标签维护：{library.name}", library.id,
+         [("select", "next", ""), ("choose", "edit", ""), ("edit_tag", "next", f"{old} → {tag}")])
+    audit.record("update", object_type=SUBJECT_TYPE, object_id=library.id, summary={"标签": [old, tag]}, user=actor)
+    return found
+
+
+def delete_tag(actor: User, library: ObjectLibrary, tag_id: Any, *, confirmed: bool) -> bool:
+    """表6 删除: … → 确认是否删除 → 删除标签 (确认删除) or the end (取消删除, terminated)."""
+    _require_edit(actor)
+    found = _tag_of(library, tag_id)
+    steps = [("select", "next", ""), ("choose", "delete", ""), ("confirm_delete", "yes" if confirmed else "no", "")]
+    title = f"监管对象库标签维护：{library.name}"
+    if not confirmed:
+        _run(6, actor, title, library.id, steps)
+        return False
+    instance = _run(6, actor, title, library.id, steps)
+    tag = found.tag
+    library.tags.remove(found)
+    library.updated_at = utcnow()
+    db.session.flush()
+    engine.advance(actor, instance, "delete_tag", "next", comment=tag)
+    audit.record("update", object_type=SUBJECT_TYPE, object_id=library.id, summary={"删除标签": tag}, user=actor)
+    return True
+
+
+def tags_by_library(ids: Iterable[int]) -> dict[int, list[str]]:
+    """{library id: [tag, …]} for a list page."""
+    wanted = list(ids)
+    out: dict[int, list[str]] = {i: [] for i in wanted}
+    if not wanted:
+        return out
+    rows = db.session.execute(
+        select(LibraryTag.library_id, LibraryTag.tag).where(LibraryTag.library_id.in_(wanted)).order_by(LibraryTag.tag)
+    )
+    for library_id, tag in rows:
+        out[library_id].append(tag)
+    return out
+
