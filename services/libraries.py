@@ -62,7 +62,6 @@ from services.entities import (
     FieldError,
     add_tags_bulk,
     count_entities,
-    custom_plans,
     entity_query,
     parse_filters,
     parse_tags,
@@ -386,7 +385,6 @@ class FilterPreview:
 
 def preview_filter(actor: User, args: Mapping[str, Any]) -> FilterPreview:
     """筛选符合规则的数据: how many entities of the actor's registries the filter selects."""
-    custom_plans()
     filters = parse_filters(args)
     count, capped = count_entities(entity_query(actor, filters, for_count=True), cap=MAX_MEMBERS)
     return FilterPreview(filters, count, capped)
@@ -404,7 +402,6 @@ def create_from_filter(
     clean = clean_name(actor, name)
     text = clean_description(description)
     tag_list = clean_tags(tags)
-    custom_plans()
     filters = parse_filters(args)
     query = entity_query(actor, filters)  # decides, and notes, what a broad filter cannot do
     if filters.problems:
