@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from flask import Blueprint
 
 from models.workflow import InstanceStatus
 from tests.conftest import csrf_token, sign_in
@@ -12,14 +11,19 @@ from workflows.errors import NotAllowed, StaleSubmission
 
 
 @pytest.fixture
-def bound_12(app):
-    """Bind 表12 to a throwaway subject page for the test's duration."""
+def bound_12(app, monkeypatch):
+    """Bind 表12 to a throwaway subject page for the test's duration (its URLs are faked:
+    the shared app has served requests and takes no new routes)."""
     saved = dict(bindings.BINDINGS), dict(bindings.SUBJECT_PAGES)
-    if "fake_subject" not in app.blueprints:
-        bp = Blueprint("fake_subject", __name__)
-        bp.add_url_rule("/fake/<int:id>", "page", lambda id: f"subject {id}")
-        bp.add_url_rule("/fake/start", "start", lambda: "start page")
-        app.register_blueprint(bp)
+    real_url_for = bindings.url_for
+    fake = {"fake_subject.page": "/fake/{id}", "fake_subject.start": "/fake/start"}
+
+    def url_for(endpoint, **values):
+        if endpoint in fake:
+            return fake[endpoint].format(**values)
+        return real_url_for(endpoint, **values)
+
+    monkeypatch.setattr(bindings, "url_for", url_for)
     bindings.BINDINGS.pop(12, None)
     bindings.bind(12, "fake", "测试对象", "fake_subject.page", start_endpoint="fake_subject.start",
                   business_steps=("own_list",))
