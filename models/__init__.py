@@ -4,6 +4,7 @@ from models.audit import AuditEvent
 from models.base import db, utcnow
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
+from models.jobs import Job, JobStatus
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
@@ -17,6 +18,8 @@ __all__ = [
     "ImportBatch",
     "ImportStatus",
     "InstanceParty",
+    "Job",
+    "JobStatus",
     "MarketEntity",
     "ProcessHistory",
     "ProcessInstance",
