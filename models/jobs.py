@@ -86,13 +86,5 @@ class Job(db.Model):
     def outcome(self) -> dict[str, Any]:
         return json.loads(self.result) if self.result else {}
 
-    @property
-    def percent(self) -> int:
-        if self.state == JobStatus.DONE:
-            return 100
-        if self.total <= 0:
-            return 0
-        return max(0, min(99, self.done * 100 // self.total))
-
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.kind} {self.status}>"
