@@ -483,6 +483,8 @@ def check_import(
     rows = _parse_rows(table, report)
     if not rows:
         raise ExcelError("文件中没有数据行：列名行之下没有内容")
+    if report is not None:
+        report(len(rows), "正在比对已登记的主体")
     _mark_duplicates(rows, "uscc")
     _mark_duplicates(rows, "reg_no")
     registries = Registries(actor)

@@ -178,14 +178,19 @@ class Progress:
     job_id: int
     interval: float = PROGRESS_INTERVAL
     _last: float = field(default=0.0, init=False)
+    _stage: str = field(default="", init=False)
     _to_database: bool = field(default=True, init=False)
     writes: int = field(default=0, init=False)
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
+        """Throttled to one write per ``interval``, except that a new stage (the text of the
+        message before "：") is written at once."""
         _LIVE[self.job_id] = (done, total, message[:200])
         now = time.monotonic()
-        if now - self._last < self.interval:
+        stage = message.split("：", 1)[0]
+        if now - self._last < self.interval and stage == self._stage:
             return
+        self._stage = stage
         self._last = now
         self._write(done, total, message[:200])
 
