@@ -232,3 +232,14 @@ def test_the_runner_thread_runs_queued_jobs(app, committed_user, monkeypatch):
         assert job.state == JobStatus.DONE and job.outcome["text"] == "完成2步"
         assert job.worker == jobs.worker_id()
         db.session.remove()
+
+
+def test_flask_jobs_run_once(app, org, session):
+    job = jobs.enqueue("test.steps", org.clerk_a, title="命令行任务", payload={"steps": 2})
+    session.commit()
+    job_id = job.id
+    result = app.test_cli_runner().invoke(args=["jobs", "run", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "已处理 1 个任务" in result.output
+    job = db.session.get(Job, job_id)  # the command ends by removing the context's session
+    assert job.state == JobStatus.DONE and job.outcome["text"] == "完成2步"
