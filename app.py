@@ -102,6 +102,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_web(app)
     register_blueprints(app)
 
+    from services.jobs import init_jobs
+
+    init_jobs(app)
+
     from services.cli import register_cli
 
     register_cli(app)

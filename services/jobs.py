@@ -429,6 +429,19 @@ def kick(app: Flask | None = None) -> None:
         runner(app).kick()
 
 
+def init_jobs(app: Flask) -> None:
+    """With JOBS_RUNNER=thread, the first request a process serves wakes its runner once, so
+    that after a restart the queued jobs run and the jobs the old process left running are
+    marked failed without waiting for anyone to open their page."""
+    started = threading.Event()
+
+    @app.before_request
+    def _wake_runner_once() -> None:
+        if not started.is_set():
+            started.set()
+            kick(app)
+
+
 def work_forever(poll: float = 2.0, once: bool = False) -> int:
     """The loop of ``flask jobs run``: run queued jobs, then look again every ``poll`` s."""
     total = 0
