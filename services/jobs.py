@@ -203,6 +203,8 @@ class Progress:
                 if sqlite:
                     old = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
                     conn.exec_driver_sql("PRAGMA busy_timeout = 50")
+                else:  # never wait on a job row the handler's own transaction has locked
+                    conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
                 try:
                     conn.execute(
                         update(Job)
@@ -216,7 +218,8 @@ class Progress:
                         conn.rollback()
                         conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(old or 0)}")
         except OperationalError:
-            # SQLite: the job's own transaction holds the write lock until it commits.
+            # SQLite: the job's own transaction holds the write lock until it commits (or,
+            # anywhere, the handler's transaction has written to the job's row).
             self._to_database = False
 
 
