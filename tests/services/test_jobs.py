@@ -243,3 +243,24 @@ def test_flask_jobs_run_once(app, org, session):
     assert "已处理 1 个任务" in result.output
     job = db.session.get(Job, job_id)  # the command ends by removing the context's session
     assert job.state == JobStatus.DONE and job.outcome["text"] == "完成2步"
+
+
+@jobs.register("test.own_row")
+def _own_row(job: Job, progress: jobs.Progress) -> dict:
+    job.message = "处理者自己改了任务行"
+    db.session.flush()  # the handler's transaction now holds the job's row
+    progress(1, 2, "一")  # must not wait for it
+    return {"text": "ok", "writes": progress.writes}
+
+
+def test_a_progress_report_never_waits_on_the_jobs_own_transaction(app, committed_user):
+    dept_id, user_id = committed_user
+    with app.app_context():
+        job = Job(kind="test.own_row", title="t", created_by_id=user_id, department_id=dept_id)
+        db.session.add(job)
+        db.session.commit()
+        assert jobs.run_pending() == 1
+        db.session.expire_all()
+        job = db.session.get(Job, job.id)
+        assert job.state == JobStatus.DONE and job.outcome["writes"] == 0
+        db.session.remove()
