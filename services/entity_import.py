@@ -633,18 +633,19 @@ def import_entities(
     transaction (all or nothing).  The file is dropped once imported.
 
     ``progress(done, total, message)`` (a background job's reporter) hears of the rows checked
-    and then written: one unit per row of the file to check it and one per valid row to
-    write it, so the bar moves through both halves."""
+    and then written: one unit per row of the file to check it, one per valid row to write
+    it and one per valid row for its audit row (a third of the time on PostgreSQL), so the
+    bar moves through every stage."""
     if not can_use_batch(actor, batch):
         raise Forbidden("只有上传该文件的经办人可以导入")
     _ensure_pending(batch)
     rows_in_file = int(batch_summary(batch).get("check", {}).get("rows") or 0)
     report: Report | None = None
     if progress is not None:
-        total_guess = max(rows_in_file, 1) * 2
+        total_guess = max(rows_in_file, 1) * 3
 
         def checked(done: int, message: str) -> None:
-            progress(min(done, total_guess // 2), total_guess, message)
+            progress(min(done, total_guess // 3), total_guess, message)
 
         report = checked
         progress(0, total_guess, "正在校验")
@@ -652,7 +653,7 @@ def import_entities(
     valid = check.valid_rows
     if not valid:
         raise Invalid("没有可导入的有效行，请修改文件后重新上传")
-    total = len(check.rows) + len(valid)
+    total = len(check.rows) + 2 * len(valid)
 
     def written(count: int, what: str) -> None:
         if progress is not None:
