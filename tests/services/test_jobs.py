@@ -175,6 +175,20 @@ def committed_user(app):
         db.session.remove()
 
 
+def _queue(committed_user: tuple[int, int], kind: str, title: str, payload: str = "{}") -> int:
+    """Commit a queued job of the committed user (inside an app context); returns its id."""
+    dept_id, user_id = committed_user
+    job = Job(kind=kind, title=title, payload=payload, created_by_id=user_id, department_id=dept_id)
+    db.session.add(job)
+    db.session.commit()
+    return job.id
+
+
+def _reloaded(job_id: int) -> Job:
+    db.session.expire_all()
+    return db.session.get(Job, job_id)
+
+
 def _observed(job_id: int) -> tuple[int, int, str]:
     """The job's progress as another connection (another request) reads it."""
     with db.engine.connect() as conn:
@@ -196,14 +210,10 @@ def _observe(job: Job, progress: jobs.Progress) -> dict:
 
 
 def test_progress_is_visible_to_other_connections_while_the_job_runs(app, committed_user):
-    dept_id, user_id = committed_user
     with app.app_context():
-        job = Job(kind="test.observe", title="改名后的局", created_by_id=user_id, department_id=dept_id)
-        db.session.add(job)
-        db.session.commit()
+        job_id = _queue(committed_user, "test.observe", "改名后的局")
         assert jobs.run_pending() == 1
-        db.session.expire_all()
-        job = db.session.get(Job, job.id)
+        job = _reloaded(job_id)
         first, second, live = job.outcome["seen"]
         assert tuple(first) == (1, 4, "校验中")  # committed while the job's transaction was open
         if db.engine.dialect.name == "postgresql":
@@ -212,23 +222,18 @@ def test_progress_is_visible_to_other_connections_while_the_job_runs(app, commit
             assert tuple(second) == (1, 4, "校验中")
         assert tuple(live) == (2, 4, "写入中")
         assert job.state == JobStatus.DONE
-        assert db.session.get(Department, dept_id).name == "改名后的局"  # the work, committed with "done"
+        assert db.session.get(Department, committed_user[0]).name == "改名后的局"  # the work, committed with "done"
         db.session.remove()
 
 
 def test_the_runner_thread_runs_queued_jobs(app, committed_user, monkeypatch):
-    dept_id, user_id = committed_user
     monkeypatch.setitem(app.config, "JOBS_RUNNER", "thread")
     monkeypatch.setattr(jobs, "IDLE_SECONDS", 0.05)
     with app.app_context():
-        job = Job(kind="test.steps", title="线程任务", payload='{"steps": 2}', created_by_id=user_id,
-                  department_id=dept_id)
-        db.session.add(job)
-        db.session.commit()
+        job_id = _queue(committed_user, "test.steps", "线程任务", '{"steps": 2}')
         jobs.kick(app)
         jobs.runner(app).join(timeout=60)
-        db.session.expire_all()
-        job = db.session.get(Job, job.id)
+        job = _reloaded(job_id)
         assert job.state == JobStatus.DONE and job.outcome["text"] == "完成2步"
         assert job.worker == jobs.worker_id()
         db.session.remove()
@@ -254,13 +259,9 @@ def _own_row(job: Job, progress: jobs.Progress) -> dict:
 
 
 def test_a_progress_report_never_waits_on_the_jobs_own_transaction(app, committed_user):
-    dept_id, user_id = committed_user
     with app.app_context():
-        job = Job(kind="test.own_row", title="t", created_by_id=user_id, department_id=dept_id)
-        db.session.add(job)
-        db.session.commit()
+        job_id = _queue(committed_user, "test.own_row", "t")
         assert jobs.run_pending() == 1
-        db.session.expire_all()
-        job = db.session.get(Job, job.id)
+        job = _reloaded(job_id)
         assert job.state == JobStatus.DONE and job.outcome["writes"] == 0
         db.session.remove()
