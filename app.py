@@ -58,12 +58,19 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+# A writer waits this long for SQLite's one write lock (a large import holds it for seconds).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Foreign keys on; writers queue for the write lock instead of failing at once; WAL, so
+    that pages (and a job's progress) are read while a long import writes."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 
@@ -84,6 +91,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         LOCKOUT_THRESHOLD=5,
         LOCKOUT_MINUTES=15,
         PROXY_HOPS=int(os.environ.get("PROXY_HOPS", "0")),
+        # Background jobs (services/jobs.py): "thread" runs them in the web process,
+        # "external" leaves them to `flask jobs run`.
+        JOBS_RUNNER=os.environ.get("JOBS_RUNNER", "thread"),
+        JOB_STALE_SECONDS=int(os.environ.get("JOB_STALE_SECONDS", "900")),
+        IMPORT_JOB_ROWS=int(os.environ.get("IMPORT_JOB_ROWS", "5000")),
     )
     if config:
         app.config.update(config)
@@ -102,6 +114,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_web(app)
     register_blueprints(app)
+
+    from services.jobs import init_jobs
+
+    init_jobs(app)
 
     from services.cli import register_cli
 

@@ -5,6 +5,7 @@ from models.base import db, utcnow
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
 from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemStatus, PartRole
+from models.jobs import Job, JobStatus
 from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.publication import Publication, PublicationAction
@@ -25,6 +26,8 @@ __all__ = [
     "ItemCategory",
     "ItemKind",
     "ItemStatus",
+    "Job",
+    "JobStatus",
     "LibraryMember",
     "LibrarySource",
     "LibraryTag",

@@ -1,4 +1,4 @@
-"""Flask CLI commands: demo, processes, audit verify, templates."""
+"""Flask CLI commands: demo, processes, audit verify, templates, jobs run."""
 
 from __future__ import annotations
 
@@ -51,6 +51,24 @@ def register_cli(app: Flask) -> None:
             click.echo(f"已校验 {checked} 条记录，发现 {len(problems)} 处异常。")
             sys.exit(1)
         click.echo(f"已校验 {checked} 条记录，哈希链完整。")
+
+    @app.cli.group("jobs")
+    def jobs_group() -> None:
+        """后台任务。"""
+
+    @jobs_group.command("run")
+    @click.option("--once", is_flag=True, help="处理完当前排队的任务后退出")
+    @click.option("--poll", default=2.0, show_default=True, help="队列为空时每隔多少秒查看一次")
+    def jobs_run(once: bool, poll: float) -> None:
+        """后台任务处理进程：领取并执行排队的任务（可在多台主机上各运行一个）。"""
+        import logging
+
+        from services.jobs import work_forever, worker_id
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        click.echo(f"后台任务处理进程 {worker_id()} 已启动" + ("（处理完排队任务后退出）" if once else ""))
+        ran = work_forever(poll=poll, once=once)
+        click.echo(f"已处理 {ran} 个任务")
 
     @app.cli.command("demo")
     @click.option("--reset-passwords", is_flag=True, help="为演示账号重新生成初始密码")

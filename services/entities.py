@@ -35,7 +35,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -46,12 +46,13 @@ from models import AuditEvent, Department, EntityTag, MarketEntity, ProcessInsta
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
 from models.roles import Role
-from services import audit
+from services import audit, validators
 from services.bulk import insert_rows
 from services.errors import Conflict, Forbidden, Invalid
+from services.excel import parse_date as excel_parse_date
 from services.org import region_root
 from services.scope import scope_entities, scope_instances
-from services.validators import USCC_CHARSET, normalize_uscc
+from services.validators import USCC_CHARSET, canonical_phone, normalize_uscc
 
 SUBJECT_TYPE = "market_entity"  # ProcessInstance.subject_type and AuditEvent.object_type
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)
@@ -85,25 +86,9 @@ _REG_NO_RE = re.compile(r"[0-9A-Za-z\u4e00-\u9fff()（）-]{6,30}")
 _DIVISION_RE = re.compile(r"[1-9]\d{5}(?:\d{3}(?:\d{3})?)?")
 _INDUSTRY_RE = re.compile(r"([A-T])?(\d{2,4})?")
 _INDUSTRY_CODE = re.compile(r"[A-T]\d{2,4}")
-_DATE_RES = (
-    re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"),
-    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
-    re.compile(r"(\d{4})(\d{2})(\d{2})"),
-)
-_EXCEL_EPOCH = date(1899, 12, 30)
-_MOBILE_RE = re.compile(r"1[3-9]\d{9}")
-# 010 and 02x take 8-digit local numbers, 0[3-9]xx 7 or 8; an extension may follow.
-_LANDLINE_RE = re.compile(r"(0(?:10|2\d)|0[3-9]\d{2})-?([1-9]\d{6,7})(?:-(\d{1,6}))?")
-_INTL_MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
-_LANDLINE_CANON = re.compile(r"0(?:10|2\d)-[1-9]\d{7}|0[3-9]\d{2}-[1-9]\d{6,7}")
-_SERVICE_RE = re.compile(r"([48]00)-?(\d{3})-?(\d{4})")
 _PHONE_SPLIT = re.compile(r"[、,，;；/／]+")
 _TAG_SPLIT = re.compile(r"[、,，;；\s\u3000]+")
-DATE_RULE = "日期格式不正确，可填写 2024-01-05、2024/1/5 或 20240105"
-PHONE_RULE = (
-    "应为11位手机号码、带区号的固定电话（如 028-12345678，分机写作 028-12345678-801）"
-    "或400/800号码；多个号码用“、”分隔"
-)
+PHONE_RULE = validators.PHONE_RULE + "；多个号码用“、”分隔"
 
 # GB/T 4754-2017 门类 and the 大类 (two-digit divisions) each covers.
 INDUSTRY_SECTIONS: dict[str, tuple[str, int, int]] = {
@@ -336,60 +321,20 @@ def parse_industry(value: Any) -> str:
     return letter + digits
 
 
-def _serial_date(number: float) -> date:
-    if number.is_integer() and 19000101 <= number <= 21001231:
-        return _checked_date(*_ymd(str(int(number))))
-    if not 1 <= number < 73051:  # 1900-01-01 .. 2099-12-31
-        raise FieldError(DATE_RULE)
-    return _EXCEL_EPOCH + timedelta(days=int(number))
-
-
-def _ymd(text: str) -> tuple[int, int, int]:
-    return int(text[:4]), int(text[4:6]), int(text[6:8])
-
-
-def _checked_date(y: int, m: int, d: int) -> date:
-    try:
-        value = date(y, m, d)
-    except ValueError:
-        raise FieldError(f"日期不存在：{y}年{m}月{d}日") from None
-    if not 1900 <= y <= 2100:
-        raise FieldError("日期超出合理范围")
-    return value
-
-
 def parse_date(value: Any) -> date | None:
     """A date cell, an Excel serial number (45296 → 2024-01-05), or text: 2024-01-05,
-    2024/1/5, 2024.1.5, 20240105, 2024年1月5日.  Not later than today."""
-    if value is None or value == "":
-        return None
-    if type(value) is date:
-        if value > date.today():
-            raise FieldError("不能晚于今天")
-        return value
-    if isinstance(value, datetime):
-        result = value.date()
-    elif isinstance(value, date):
-        result = value
-    elif _is_number(value):
-        result = _serial_date(float(value))
-    else:
-        text = _SPACES.sub(" ", _fold(text_of(value))).strip()
-        if not text:
+    2024/1/5, 2024.1.5, 20240105, 2024年1月5日 (services.excel.parse_date).  Not later than
+    today."""
+    if type(value) is not date:
+        try:
+            value = excel_parse_date(value)
+        except ValueError as exc:
+            raise FieldError(str(exc)) from None
+        if value is None:
             return None
-        for pattern in _DATE_RES:
-            m = pattern.fullmatch(text)
-            if m:
-                result = _checked_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-                break
-        else:
-            if re.fullmatch(r"\d{5}(?:\.\d+)?", text):  # a serial number that arrived as text
-                result = _serial_date(float(text))
-            else:
-                raise FieldError(DATE_RULE)
-    if result > date.today():
+    if value > date.today():
         raise FieldError("不能晚于今天")
-    return result
+    return value
 
 
 def parse_capital(value: Any) -> Decimal | None:
@@ -423,33 +368,18 @@ def parse_capital(value: Any) -> Decimal | None:
     return number
 
 
-def _one_phone(part: str) -> str | None:
-    value = re.sub(r"[\s\u3000]", "", part)
-    m = _INTL_MOBILE.fullmatch(value.replace("-", ""))
-    if m:
-        return m.group(1)
-    value = re.sub(r"^[(（](0\d{2,3})[)）]-?", r"\1-", value)
-    value = re.sub(r"(?:转|ext\.?|x)(\d{1,6})$", r"-\1", value, flags=re.IGNORECASE)
-    m = _LANDLINE_RE.fullmatch(value)
-    if m:
-        return f"{m.group(1)}-{m.group(2)}" + (f"-{m.group(3)}" if m.group(3) else "")
-    m = _SERVICE_RE.fullmatch(value)
-    if m:
-        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
-    return None
-
-
 def normalize_phone(value: Any) -> str:
-    """Up to three phone numbers in a canonical form (13812345678, 028-12345678-801,
-    400-123-4567) joined by 、; FieldError when one is not a phone number."""
+    """Up to three phone numbers in their canonical form (services.validators.canonical_phone:
+    13812345678, 028-86123456-801, 400-820-8820) joined by 、; FieldError when one is not a
+    phone number."""
     if value is None or value == "":
         return ""
-    if type(value) is str and (_MOBILE_RE.fullmatch(value) or _LANDLINE_CANON.fullmatch(value)):
-        return value  # already canonical: the usual case, fast
     if _is_number(value):
         text = _digits_of_number(value)
-        if not (_MOBILE_RE.fullmatch(text) or _SERVICE_RE.fullmatch(text)):
+        if canonical_phone(text) is None:  # a number cell cannot hold an area code's 0
             raise FieldError("该单元格为数字格式，固定电话区号开头的0已丢失；" + TEXT_FORMAT)
+    elif type(value) is str and (phone := canonical_phone(value)) == value:
+        return phone  # already canonical: the usual case, fast
     else:
         text = _fold(text_of(value)).translate({ord(c): "-" for c in "—–﹣‐"})
     if not text:
@@ -457,10 +387,10 @@ def normalize_phone(value: Any) -> str:
     parts = [p for p in _PHONE_SPLIT.split(text) if p.strip()]
     out: list[str] = []
     for part in parts:
-        phone = _one_phone(part)
+        phone = canonical_phone(part)
         if phone is None:
-            # "028-12345678 13812345678": numbers separated by spaces only
-            pieces = [_one_phone(p) for p in part.split()]
+            # "028-86123456 13812345678": numbers separated by spaces only
+            pieces = [canonical_phone(p) for p in part.split()]
             if len(pieces) < 2 or None in pieces:
                 raise FieldError(PHONE_RULE)
             out.extend(p for p in pieces if p)

@@ -93,10 +93,22 @@ def valid_uscc(s: str) -> bool:
     return uscc_check_char(s[:17]) == s[17]
 
 
-# Telephone numbers: mobiles, landlines with their area code (010 and 02x take 8-digit local
-# numbers, 0[3-9]xx take 7 or 8) and an optional extension, and 400/800 service numbers.
-_LANDLINE = re.compile(r"(?:0(?:10|2\d)-?[2-9]\d{7}|0[3-9]\d{2}-?[2-9]\d{6,7})(?:-\d{1,6})?")
-_SERVICE = re.compile(r"[48]00-?\d{3}-?\d{4}")
+# Telephone numbers (one implementation for forms, the Excel toolkit and the registry import).
+#
+# * Mobile: 11 digits, 1[3-9]xxxxxxxxx.
+# * Landline: the area code (0 and 2 or 3 digits: 010 and 020–029 are the large cities, whose
+#   local numbers have 8 digits; 0[3-9]xx have 7 or 8), then the local (subscriber) number,
+#   which never begins with 0 or 1: 0 is the trunk prefix that dialling an area code starts
+#   with, and 1 opens the special-service and short numbers (110, 114, 12345, 12315 …), so a
+#   local number beginning with 1 is not one anybody can be called on.  028-12345678 is
+#   therefore refused (a typing placeholder); 028-86123456 is a number.  An extension of 1–6
+#   digits may follow ("-801", "转801", "ext 801").
+# * Service: 400 and 800 numbers, 10 digits (400-820-8820).
+_LANDLINE_BIG = re.compile(r"(0(?:10|2\d))-?([2-9]\d{7})(?:-(\d{1,6}))?")
+_LANDLINE_OTHER = re.compile(r"(0[3-9]\d{2})-?([2-9]\d{6,7})(?:-(\d{1,6}))?")
+_SERVICE = re.compile(r"([48]00)-?(\d{3})-?(\d{4})")
+# The canonical forms canonical_phone returns (the fast path of a bulk import).
+_CANONICAL_PHONE = re.compile(r"1[3-9]\d{9}|0(?:10|2\d)-[2-9]\d{7}|0[3-9]\d{2}-[2-9]\d{6,7}")
 _PHONE_DASHES = str.maketrans({"—": "-", "–": "-", "－": "-", "﹣": "-", "‐": "-"})
 
 PHONE_RULE = "应为11位手机号码，或“区号-号码[-分机]”格式的固定电话（如 028-86123456、0817-2234567-801），或400/800号码"
@@ -115,17 +127,31 @@ def normalize_phone(s: str | None) -> str:
     return re.sub(r"-{2,}", "-", value).strip("-")
 
 
-def valid_phone(s: str) -> bool:
-    """A mobile number, a landline with area code (028-86123456, 0817-2234567-801) or a
-    400/800 number; spaces, brackets and full-width characters are tolerated."""
+def canonical_phone(s: str | None) -> str | None:
+    """One telephone number in its canonical form (13812345678, 028-86123456,
+    0817-2234567-801, 400-820-8820), or None when it is not one (the rules above)."""
+    if s and _CANONICAL_PHONE.fullmatch(s):
+        return s
     value = normalize_phone(s)
     if not value:
-        return False
-    return bool(
-        (_MOBILE.fullmatch(value.replace("-", "")) and re.fullmatch(r"[\d-]+", value))
-        or _LANDLINE.fullmatch(value)
-        or _SERVICE.fullmatch(value)
-    )
+        return None
+    digits = value.replace("-", "")
+    if _MOBILE.fullmatch(digits) and digits.isdigit():
+        return digits
+    m = _LANDLINE_BIG.fullmatch(value) or _LANDLINE_OTHER.fullmatch(value)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}" + (f"-{m.group(3)}" if m.group(3) else "")
+    m = _SERVICE.fullmatch(value)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    return None
+
+
+def valid_phone(s: str) -> bool:
+    """A mobile number, a landline with its area code (028-86123456, 0817-2234567-801) or a
+    400/800 number; spaces, brackets and full-width characters are tolerated.  A local
+    number beginning with 0 or 1 is refused (see the rules above)."""
+    return canonical_phone(s) is not None
 
 
 # 行政区划代码: 6 digits (county level, GB/T 2260), 9 (township, GB/T 10114) or 12 (village,

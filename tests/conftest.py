@@ -72,6 +72,8 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
             "SECRET_KEY": "test-" + request.param,
             "SERVER_NAME": "localhost",
+            # Tests run jobs themselves (services.jobs.run_pending), in the test's transaction.
+            "JOBS_RUNNER": "external",
         }
     )
     with application.app_context():

@@ -1,7 +1,7 @@
 """Every URL of every blueprint, walked as users of another district.
 
 District A owns an instance, a work item, users, departments, an import batch, a market entity,
-a supervised-object library and audit rows.
+a supervised-object library, a background job and audit rows.
 Each user of district B (clerk, leader, conference office and the three administrators) asks
 for every route: a route that names an object of district A must answer 403 or 404; a page
 without such an object must not show anything of district A.  A new route with a parameter
@@ -16,7 +16,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from models import AuditEvent, db
+from models import AuditEvent, Job, db
 from models.imports import ImportBatch
 from models.roles import Role
 from services import audit, entities, libraries
@@ -47,6 +47,9 @@ def district_a(org, make_user, session):
          "division_code": "510108001000", "status": "active", "credit_grade": "E"},
     )
     library = libraries.create_from_filter(org.clerk_a, "甲区机密对象库", {"division": "510108"}, tags="甲区标签")
+    job = Job(kind="entity_import", title="甲区机密导入", status="done", created_by_id=org.clerk_a.id,
+              department_id=org.bureau_a.id, subject_type="import_batch")
+    session.add(job)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -59,6 +62,7 @@ def district_a(org, make_user, session):
         "event_id": event.id,
         "entity_id": entity.id,
         "id": library.id,  # /libraries/<id> (a bound process's subject page takes ``id``)
+        "job_id": job.id,
         "table": 12,
     }
 
@@ -112,6 +116,7 @@ def test_walk_knows_every_parameter(app):
     assert names <= {
         "department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table", "entity_id",
         "id",
+        "job_id",
     }
 
 

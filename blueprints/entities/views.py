@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -28,11 +29,11 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.entities.forms import EntityForm, ImportForm, TagsForm
-from models import ImportBatch, ImportStatus, MarketEntity, User, db
+from models import ImportBatch, ImportStatus, JobStatus, MarketEntity, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
 from services import entities as svc
-from services import entity_import
+from services import entity_import, jobs
 from services.audit import action_label
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
@@ -319,12 +320,18 @@ def import_preview(batch_id: int):
     expired = is_expired(batch)
     summary = entity_import.batch_summary(batch)
     pending = batch.status == ImportStatus.PENDING and not expired
+    job = jobs.latest_for(entity_import.BATCH_SUBJECT, batch.id)
+    if job is not None and job.state == JobStatus.QUEUED:
+        jobs.kick()  # a queued job left by a restart starts again when its page is open
     return render_template(
         "entities/import_preview.html",
         batch=batch,
         check=summary.get("check") if pending else None,
         result=summary if batch.status == ImportStatus.IMPORTED else None,
         expired=expired,
+        job=job,
+        panel=jobs.panel(job, link=False) if job is not None and job.state.active and pending else None,
+        failed=job if job is not None and job.state == JobStatus.FAILED and pending else None,
     )
 
 
@@ -345,18 +352,20 @@ def import_errors(batch_id: int):
 @roles_required(*EDITORS)
 def import_confirm(batch_id: int):
     batch = _batch_or_404(batch_id)
+    threshold = int(current_app.config.get("IMPORT_JOB_ROWS", entity_import.IMPORT_JOB_ROWS))
+    if entity_import.runs_as_job(batch, threshold):
+        entity_import.enqueue_import(_me(), batch)
+        db.session.commit()
+        jobs.kick()
+        flash("文件较大，已转入后台导入，完成前可离开本页，稍后回到本页查看结果", "info")
+        return redirect(url_for("entities.import_preview", batch_id=batch.id))
     try:
         summary = entity_import.import_entities(_me(), batch)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise Conflict("导入期间数据已被他人修改，请返回预览页重新校验后再导入") from None
-    flash(
-        f"已导入：新增 {summary['新增']} 个、更新 {summary['更新']} 个市场主体"
-        + (f"，{summary['无变化']} 个没有变化" if summary["无变化"] else "")
-        + (f"，跳过问题行 {summary['跳过问题行']} 行" if summary["跳过问题行"] else ""),
-        "success",
-    )
+    flash(entity_import.summary_text(summary), "success")
     return redirect(url_for("entities.import_preview", batch_id=batch.id))
 
 
@@ -365,6 +374,8 @@ def import_confirm(batch_id: int):
 @roles_required(*EDITORS)
 def import_discard(batch_id: int):
     batch = _batch_or_404(batch_id)
+    if jobs.active_for(entity_import.BATCH_SUBJECT, batch.id) is not None:
+        raise Conflict("该批次正在导入，不能放弃")
     entity_import.discard_import(_me(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")

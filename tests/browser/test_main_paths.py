@@ -105,3 +105,52 @@ def test_administrator_and_auditor_see_only_their_pages(page, live_server):
     page.wait_for_url(re.compile(r".*/audit/"))
     expect(page.locator("main")).to_contain_text("登录")
     screenshot(page, "audit")
+
+
+def test_a_large_import_shows_a_progress_bar_then_the_result(page, live_server):
+    """An import above IMPORT_JOB_ROWS becomes a background job: the batch page shows the
+    polling status panel with its progress bar, then the result.  The test runs the job
+    itself once the bar is on screen (JOBS_RUNNER=external), so nothing depends on timing."""
+    from models import db
+    from services import jobs
+    from services.validators import uscc_check_char
+
+    app = live_server.app
+    saved = {k: app.config.get(k) for k in ("JOBS_RUNNER", "IMPORT_JOB_ROWS")}
+    app.config.update(JOBS_RUNNER="external", IMPORT_JOB_ROWS=5)
+    try:
+        lines = ["主体名称,统一社会信用代码,主体类型,行政区划编码,登记状态"]
+        for i in range(8):
+            body = f"91510108MA6BR{i:04d}"
+            lines.append(f"锦华区浏览器测试商行{i},{body + uscc_check_char(body)},个体工商户,510108,存续")
+        _sign_in(page, live_server, "wangxy")
+        page.wait_for_url(re.compile(r".*/inbox$"))
+        page.goto(live_server.url + "/entities/import")
+        page.set_input_files(
+            "input[type=file]",
+            files=[{"name": "名录.csv", "mimeType": "text/csv", "buffer": ("\n".join(lines) + "\n").encode()}],
+        )
+        page.get_by_role("button", name="上传并校验").click()
+        page.wait_for_url(re.compile(r".*/entities/import/\d+$"))
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name=re.compile("仅导入有效行")).click()
+        panel = page.locator(".job-panel")
+        expect(panel.locator("progress")).to_be_visible()
+        expect(panel).to_have_attribute("data-job-status", "queued")
+        expect(panel).to_contain_text("排队中")
+        screenshot(page, "import-job-progress")
+
+        with app.app_context():
+            try:
+                assert jobs.run_pending() == 1
+            finally:
+                db.session.remove()
+        # the panel polls itself every second and then shows the outcome
+        expect(page.locator(".job-panel .job-result")).to_contain_text("已导入：新增 8 个", timeout=10_000)
+        expect(page.locator(".job-panel")).to_have_attribute("data-job-status", "done")
+        expect(page.locator(".job-panel .job-percent")).to_have_text("100%")
+        screenshot(page, "import-job-done")
+        page.get_by_role("link", name="查看结果").click()
+        expect(page.locator("main")).to_contain_text("该批次已导入：新登记 8 个")
+    finally:
+        app.config.update(saved)

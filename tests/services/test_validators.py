@@ -1,4 +1,4 @@
-"""services.validators: mainland mobile numbers, GB 11643 ID numbers, accounts."""
+"""services.validators: mainland mobile and landline numbers, GB 11643 ID numbers, accounts."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from datetime import date, timedelta
 import pytest
 
 from services.validators import (
+    canonical_phone,
     id_number_check_char,
     normalize_id_number,
     normalize_mobile,
     valid_account,
     valid_id_number,
     valid_mobile,
+    valid_phone,
 )
 
 
@@ -123,3 +125,42 @@ class TestUscc:
 
         assert normalize_uscc(" ９１350100m000100y43 ") == "91350100M000100Y43"
         assert normalize_uscc(None) == ""
+
+
+# ------------------------------------------------------------------ telephone numbers
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical"),
+    [
+        ("13812345678", "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        ("028-86123456", "028-86123456"),  # 02x: 8-digit local numbers
+        ("02886123456", "028-86123456"),
+        ("010-62345678", "010-62345678"),
+        ("0817-2234567", "0817-2234567"),  # 0xxx: 7 or 8 digits
+        ("0755-82345678", "0755-82345678"),
+        ("（028）8612 3456转801", "028-86123456-801"),
+        ("4008208820", "400-820-8820"),
+    ],
+)
+def test_canonical_phone(value, canonical):
+    assert canonical_phone(value) == canonical and valid_phone(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "028-12345678",  # a local number beginning with 1 (110, 114, 12345 … are short codes)
+        "0755-12345678",
+        "0817-1234567",
+        "028-02345678",  # 0 is the trunk prefix, never the start of a local number
+        "028-8612345",  # Chengdu numbers have 8 digits
+        "010-6234567",
+        "028-86123456-1234567",  # an extension has at most 6 digits
+        "12345",
+        "",
+    ],
+)
+def test_landline_local_numbers_do_not_begin_with_0_or_1(value):
+    assert canonical_phone(value) is None and not valid_phone(value)
