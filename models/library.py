@@ -7,6 +7,8 @@ filter can be shown again and re-run).  Members are (library, entity) pairs: the
 serves "the members of a library", the second index "the libraries of an entity" (the
 entity page).  A library's tags (标签) show on each member entity's page.
 
+The member table has no foreign keys (see LibraryMember): the service maintains both ends.
+
 ``member_count`` is kept on the library: counting 100,000 members on every list page is not
 worth it.  It changes only when the library is built or an entity is deleted
 (services.libraries.forget_entity).
@@ -78,14 +80,22 @@ class ObjectLibrary(db.Model):
 
 
 class LibraryMember(db.Model):
-    """One entity of a library.  No surrogate key: the pair is the key."""
+    """One entity of a library.  No surrogate key: the pair is the key.
+
+    Deliberately without foreign keys: PostgreSQL checks a foreign key row by row (a lookup
+    and a row lock on the referenced row), which took 8 of the 10 seconds of storing a
+    100,000-member library (bench/libraries.py), against 1 second without.  The service keeps
+    both ends instead: deleting a library deletes its members in the same transaction, deleting
+    an entity deletes its memberships (services.libraries.forget_entity, called by
+    services.entities.delete_entity), members are only ever written from rows just read from
+    the registry, and the member pages join the registry, so a member without its entity is
+    never shown.
+    """
 
     __tablename__ = "object_library_member"
 
-    library_id: Mapped[int] = mapped_column(
-        ForeignKey("object_library.id", ondelete="CASCADE"), primary_key=True
-    )
-    entity_id: Mapped[int] = mapped_column(ForeignKey("market_entity.id", ondelete="CASCADE"), primary_key=True)
+    library_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
     __table_args__ = (Index("ix_object_library_member_entity", "entity_id", "library_id"),)
 

@@ -253,19 +253,19 @@ def members_page(
         if after is not None:
             ids = ids.where(key < after)
         ids = ids.order_by(key.desc())
-    page_ids = list(db.session.execute(ids.limit(per_page + 1)).scalars())
-    rows = sorted(
+    page_ids = sorted(db.session.execute(ids.limit(per_page + 1)).scalars(), reverse=True)
+    if before is not None:
+        has_prev = len(page_ids) > per_page
+        page_ids = page_ids[-per_page:] if has_prev else page_ids
+        has_next = True
+    else:
+        has_next = len(page_ids) > per_page
+        page_ids = page_ids[:per_page]
+        has_prev = after is not None
+    items = sorted(
         db.session.execute(select(MarketEntity).where(MarketEntity.id.in_(page_ids))).scalars(),
         key=lambda e: -e.id,
     )
-    if before is not None:
-        has_prev = len(rows) > per_page
-        items = rows[-per_page:] if has_prev else rows
-        has_next = True
-    else:
-        has_next = len(rows) > per_page
-        items = rows[:per_page]
-        has_prev = after is not None
     if keyword.strip():
         total = db.session.execute(
             select(func.count()).select_from(_member_query(library, keyword).subquery())
@@ -276,8 +276,8 @@ def members_page(
 
 
 def forget_entity(entity_id: int) -> None:
-    """An entity is being deleted: its memberships go with it (the foreign key cascades);
-    the libraries' counts follow."""
+    """An entity is being deleted: its memberships go with it (the member table has no
+    foreign keys, see models.library.LibraryMember), and the libraries' counts follow."""
     libraries = select(LibraryMember.library_id).where(LibraryMember.entity_id == entity_id)
     db.session.execute(
         update(ObjectLibrary)

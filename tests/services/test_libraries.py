@@ -157,6 +157,10 @@ def test_members_page_is_keyset_paged_and_searchable(org, registry):
     found = svc.members_page(lib, "甲区川味")
     assert [e.name for e in found.items] == ["甲区川味餐饮有限公司"] and found.total == 1
     assert svc.members_page(lib, "510108600012345").items[0].name == "甲区便民超市"
+    # The member table has no foreign keys: a member whose entity vanished is never shown.
+    svc.db.session.add(LibraryMember(library_id=lib.id, entity_id=10**9))
+    svc.db.session.flush()
+    assert 10**9 not in {e.id for e in svc.members_page(lib).items}
 
 
 def test_deleting_an_entity_updates_the_count(org, registry, session):
