@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from models import AuditEvent, db
 from models.imports import ImportBatch
 from models.roles import Role
-from services import audit, entities
+from services import audit, entities, joint_items
 from tests.conftest import csrf_token, sign_in
 from workflows import engine
 from workflows.lanes import PARTICIPANT
@@ -46,6 +46,12 @@ def district_a(org, make_user, session):
         {"name": "甲区机密餐饮有限公司", "uscc": "91510108MA6CX0001W", "entity_type": "enterprise",
          "division_code": "510108001000", "status": "active", "credit_grade": "E"},
     )
+    joint = joint_items.create(
+        org.clerk_a,
+        {"name": "机密联合事项", "objects": "甲区对象", "methods": ["实地核查"], "levels": ["区县级"],
+         "own_tasks": "甲区事项"},
+        [org.health_a.id],
+    )
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -58,6 +64,7 @@ def district_a(org, make_user, session):
         "event_id": event.id,
         "entity_id": entity.id,
         "table": 12,
+        "joint_id": joint.id,
     }
 
 
@@ -108,7 +115,8 @@ def test_every_route_is_closed_to_another_district(app, client, org, district_a)
 def test_walk_knows_every_parameter(app):
     names = {a for rule in app.url_map.iter_rules() for a in rule.arguments} - {"filename"}
     assert names <= {
-        "department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table", "entity_id"
+        "department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table", "entity_id",
+        "joint_id",
     }
 
 
@@ -116,6 +124,8 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
     for name, url in (
         ("clerk_b", "/processes/instances"),
         ("clerk_b", "/entities/"),
+        ("clerk_b", "/joint-items/"),
+        ("office_b_user", "/joint-items/industries"),
         ("leader_b", "/entities/?grade=E"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),
