@@ -112,6 +112,9 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
             created.append(_row(user, dept_name, roles, password))
         db.session.flush()
         audit.record("create", object_type="demo", summary={"部门": len(by_name), "用户": len(USERS)})
+        from services.joint_items import load_demo_items
+
+        load_demo_items()
         return created
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}

@@ -869,3 +869,51 @@ def industry_groups(user: User) -> list[tuple[str, list[CheckItem]]]:
         key = f"{item.industry_code[:1]} {section[0]}" if section else (item.domain or "未分行业")
         groups.setdefault(key, []).append(item)
     return sorted(groups.items(), key=lambda kv: (kv[0] == "未分行业", kv[0]))
+
+
+# ------------------------------------------------------------------ demo data
+
+
+def load_demo_items() -> None:
+    """`flask demo`: one published joint item and one under consultation in 成华区."""
+    users = {u.account: u for u in db.session.execute(
+        select(User).where(User.account.in_(("wangxy", "zhaom", "wul", "guoq", "zhengh")))
+    ).scalars()}
+    if len(users) < 5:
+        return
+    clerk, health, safety, fire, office = (users[a] for a in ("wangxy", "zhaom", "wul", "guoq", "zhengh"))
+
+    def version(user: User, item: CheckItem, step: str) -> int:
+        return my_steps(user, active_instance(item))[step].version
+
+    first = {
+        "name": "餐饮服务单位食品安全与安全生产联合检查",
+        "objects": "餐饮服务经营者",
+        "methods": ["实地核查", "书面检查"],
+        "levels": ["区县级"],
+        "own_tasks": "餐饮服务食品安全监督检查",
+        "domain": "餐饮服务",
+        "industry_code": "H",
+        "basis": "《中华人民共和国食品安全法》第八十七条；《中华人民共和国安全生产法》第六十五条",
+    }
+    item = create(clerk, first, [health.department_id, safety.department_id])
+    consult(clerk, item, version(clerk, item, "consult"), first, [health.department_id, safety.department_id])
+    participate(health, item, version(health, item, "participate"), True)
+    participate(safety, item, version(safety, item, "participate"), True)
+    own_list(clerk, item, version(clerk, item, "own_list"), "餐饮服务食品安全监督检查", ["区县级"])
+    own_list(health, item, version(health, item, "own_list"), "餐饮具集中消毒单位卫生监督检查", ["区县级"])
+    own_list(safety, item, version(safety, item, "own_list"), "餐饮场所燃气使用安全检查", ["区县级"])
+    submit(clerk, item, version(clerk, item, "submit"))
+    review(office, item, version(office, item, "review"), True, "同意")
+
+    second = {
+        "name": "旅馆业公共卫生与消防安全联合检查",
+        "objects": "旅馆、民宿",
+        "methods": ["实地核查"],
+        "levels": ["区县级"],
+        "own_tasks": "旅馆业食品安全与价格行为检查",
+        "domain": "住宿业",
+        "industry_code": "H",
+    }
+    item = create(clerk, second, [health.department_id, fire.department_id])
+    consult(clerk, item, version(clerk, item, "consult"), second, [health.department_id, fire.department_id])

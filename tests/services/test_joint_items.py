@@ -308,3 +308,13 @@ def test_industry_groups_show_published_items_of_the_area(session, org):
     assert list(groups) == ["H 住宿和餐饮业"]
     assert groups["H 住宿和餐饮业"] == [item] and draft not in groups["H 住宿和餐饮业"]
     assert svc.industry_groups(org.clerk_b) == []
+
+
+def test_demo_has_a_published_item_and_one_in_consultation(session):
+    from services.demo import load_demo
+
+    load_demo()
+    items = session.execute(select(CheckItem).where(CheckItem.kind == ItemKind.JOINT).order_by(CheckItem.id)).scalars()
+    published, consulting = list(items)
+    assert published.status == ItemStatus.PUBLISHED and _current(published)["清单类型"] == "部门联合"
+    assert svc.active_instance(consulting).current_step == "participate"
