@@ -191,3 +191,10 @@ def test_industry_page(client, org, session):
     sign_in(client, org.clerk_a)
     assert client.get("/joint-items/industries").status_code == 200
     assert "本区域暂无" in client.get("/joint-items/industries").get_data(as_text=True)
+
+
+def test_generic_start_of_12_opens_the_joint_item_form(client, org, session):
+    sign_in(client, org.clerk_a)
+    resp = client.get("/processes/12/start")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/joint-items/new")
+    assert client.get("/processes/13/start").headers["Location"].endswith("/joint-items/")
