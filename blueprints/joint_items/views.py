@@ -24,7 +24,7 @@ from services.excel import XLSX_MIME, ExcelError
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS, TEMPLATES
 from services.web import roles_required
 from workflows import bindings
-from workflows.registry import get_process
+from workflows.registry import PROCESSES, get_process
 
 bp = Blueprint("joint_items", __name__, url_prefix="/joint-items")
 
@@ -174,6 +174,7 @@ def _detail(item: CheckItem, *, error: str = "", status: int = 200):
         delete_reason=svc.delete_reason(item),
         notified=svc.deletion_notified(item),
         instances=svc.instances_of(item),
+        processes=PROCESSES,
         error=error,
         industry_label=svc.industry_label,
         **_choices(),
