@@ -384,9 +384,18 @@ def my_steps(user: User, inst: ProcessInstance | None) -> dict[str, WorkItem]:
     return found
 
 
+def _lock(item: CheckItem) -> None:
+    """Lock the item's row (PostgreSQL) and re-read it: two participants answering at once
+    must not both rewrite the pending proposal from the same old copy."""
+    db.session.execute(
+        select(CheckItem).where(CheckItem.id == item.id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
 def _take(user: User, item: CheckItem, table: int | None, step_key: str, version: int | None) -> ProcessInstance:
     """The active instance at ``step_key`` with the user's open work item there, at the
     version the form was built from: else 409 (someone else acted) or 403 (not the user's)."""
+    _lock(item)
     inst = active_instance(item)
     if inst is None or (table is not None and inst.process_table != table):
         raise Conflict(STALE)
@@ -657,6 +666,7 @@ def start_edit(user: User, item: CheckItem, reason: str = "") -> ProcessInstance
     _check_editor(user)
     if not is_initiator(user, item):
         raise Forbidden("只有发起部门可以编辑部门联合抽查事项")
+    _lock(item)
     if item.status != ItemStatus.PUBLISHED:
         raise Conflict("只有已公布的事项可以编辑")
     if active_instance(item) is not None:
@@ -690,6 +700,7 @@ def start_delete(user: User, item: CheckItem, reason: str) -> ProcessInstance:
     _check_editor(user)
     if not is_initiator(user, item):
         raise Forbidden("只有发起部门可以删除部门联合抽查事项")
+    _lock(item)
     if item.status != ItemStatus.PUBLISHED:
         raise Conflict("只有已公布的事项可以删除")
     if active_instance(item) is not None:
