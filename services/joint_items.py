@@ -775,10 +775,11 @@ def public_payload(item: CheckItem) -> dict[str, Any]:
         ),
         "抽查领域": item.domain,
         "行业": industry_label(item.industry_code),
-        "各部门实施清单": [
-            {"部门": p.department.name, "角色": p.role.label, "抽查事项": p.tasks, "实施层级": p.levels}
+        # Every value is text, so that any public list or CSV shows it as it is.
+        "各部门实施清单": "；".join(
+            f"{p.department.name}（{p.role.label}）：{p.tasks}" + (f"（{p.levels}）" if p.levels else "")
             for p in parts
-        ],
+        ),
     }
 
 

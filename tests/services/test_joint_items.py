@@ -95,7 +95,8 @@ def test_add_accept_approve_publishes(session, org):
     assert payload["参与部门"] == "甲区卫生健康局、甲区应急管理局"
     assert payload["发起部门抽查事项"] == "餐饮服务食品安全监督检查"
     assert "甲区卫生健康局：公共场所卫生监督检查（区县级）" in payload["参与部门抽查事项及实施层级"]
-    assert [p["部门"] for p in payload["各部门实施清单"]][0] == "甲区市场监督管理局"
+    assert payload["各部门实施清单"].startswith("甲区市场监督管理局（发起部门）：餐饮服务食品安全监督检查（区县级）；")
+    assert all(isinstance(v, str) for v in payload.values())
     steps = [h.step_key for h in inst.history]
     assert steps[-1] == "publish" and "participate" in steps and "own_list" in steps
 
@@ -318,3 +319,23 @@ def test_demo_has_a_published_item_and_one_in_consultation(session):
     published, consulting = list(items)
     assert published.status == ItemStatus.PUBLISHED and _current(published)["清单类型"] == "部门联合"
     assert svc.active_instance(consulting).current_step == "participate"
+
+
+def test_edit_with_a_participant_declining(session, org):
+    item = _published(org)
+    svc.start_edit(org.clerk_a, item)
+    _send(org, item, [org.health_a.id, org.safety_a.id])
+    svc.participate(org.health_clerk, item, _v(org.health_clerk, item, "participate"), True)
+    svc.participate(org.safety_clerk, item, _v(org.safety_clerk, item, "participate"), False, "职责调整")
+    live = next(p for p in item.parts if p.department_id == org.safety_a.id)
+    assert not live.declined  # the published part is untouched until approval
+    assert not svc.my_steps(org.safety_clerk, svc.active_instance(item))
+    _own(org.clerk_a, item)
+    _own(org.health_clerk, item)
+    svc.collect(org.clerk_a, item, _v(org.clerk_a, item, "collect"))
+    svc.submit(org.clerk_a, item, _v(org.clerk_a, item, "submit"))
+    svc.review(org.office_user, item, _v(org.office_user, item, "review"), True)
+    db.session.flush()
+    safety = next(p for p in item.parts if p.department_id == org.safety_a.id)
+    assert safety.declined and safety.decline_reason == "职责调整"
+    assert _current(item)["参与部门"] == "甲区卫生健康局" and item.version == 2
