@@ -101,7 +101,7 @@ def test_stale_form_is_409_and_strangers_404(client, org, session):
     resp = client.post(f"/joint-items/{item_id}/submit",
                        data={"version": 1, "csrf_token": csrf_token(client, f"/joint-items/{item_id}")})
     assert resp.status_code == 403
-    for stranger in (org.clerk_b, org.office_b_user):
+    for stranger in (org.clerk_b, org.office_b_user, org.safety_clerk):  # 乙区, and a non-party of 甲区
         sign_in(client, stranger)
         assert client.get(f"/joint-items/{item_id}").status_code == 404
         assert "住宿业联合检查" not in client.get("/joint-items/").get_data(as_text=True)
