@@ -527,8 +527,10 @@ def consult(
         if dept_id not in present:
             inst.parties.append(InstanceParty(department_id=dept_id, relation=PARTICIPANT))
     db.session.flush()
-    if inst.process_table == ADD:
-        item.name = draft.name
+    audit.record("update", object_type=PUBLIC_SUBJECT, object_id=item.id, user=user, summary={
+        "环节": "征求参与部门意见", "联合抽查事项": draft.name, "参与部门": len(participants),
+        "表": inst.process_table,
+    })
     return engine.advance(user, inst, "consult", "next")
 
 
@@ -547,6 +549,9 @@ def participate(user: User, item: CheckItem, version: int | None, accept: bool, 
     part.declined = not accept
     part.decline_reason = "" if accept else reason
     _store(item, draft)
+    audit.record("update", object_type=PUBLIC_SUBJECT, object_id=item.id, user=user, summary={
+        "环节": "确认是否参与", "结果": "参与" if accept else "不参与", "意见": reason,
+    })
     return engine.advance(user, inst, "participate", "yes" if accept else "no", comment=reason)
 
 
@@ -601,6 +606,9 @@ def own_list(
         raise NotAllowed("本部门不参与该联合抽查事项")
     part.tasks, part.levels, part.item_ids, part.confirmed = tasks, chosen_levels, picked, True
     _store(item, draft)
+    audit.record("update", object_type=PUBLIC_SUBJECT, object_id=item.id, user=user, summary={
+        "环节": "确定本部门实施清单", "本部门抽查事项": tasks, "实施层级": SEP.join(chosen_levels),
+    })
     return engine.advance(user, inst, "own_list", "next")
 
 
@@ -861,10 +869,26 @@ def current_steps(items: Sequence[CheckItem]) -> dict[int, tuple[int, str]]:
     return {sid: (table, get_process(table).step_name(step)) for sid, table, step in rows if step}
 
 
-def industry_groups(user: User) -> list[tuple[str, list[CheckItem]]]:
-    """一业一单: the published joint items of the user's area, grouped by industry (行业门类,
-    else 抽查领域)."""
-    area = subtree_ids(region_root(user.department))
+def districts_of(user: User) -> list[Department]:
+    """The 区（市）县 a city-level user may choose on 一业一单 (none for a district user)."""
+    from models.org import DepartmentLevel
+
+    root = region_root(user.department)
+    if root.level != DepartmentLevel.CITY:
+        return []
+    return list(db.session.execute(
+        select(Department)
+        .where(Department.parent_id == root.id, Department.level == DepartmentLevel.DISTRICT)
+        .order_by(Department.sort_order, Department.id)
+    ).scalars())
+
+
+def industry_groups(user: User, district_id: int | None = None) -> list[tuple[str, list[CheckItem]]]:
+    """一业一单: the published joint items of the user's area (or of one district of a city
+    user's), grouped by industry (行业门类, else 抽查领域)."""
+    root = region_root(user.department)
+    chosen = next((d for d in districts_of(user) if d.id == district_id), None) if district_id else None
+    area = subtree_ids(chosen or root)
     items = db.session.execute(
         select(CheckItem)
         .where(

@@ -92,7 +92,14 @@ def index():
 @login_required
 @roles_required(*svc.VIEW_ROLES)
 def industries():
-    return render_template("joint_items/industries.html", groups=svc.industry_groups(_me()))
+    me = _me()
+    district = request.args.get("district", type=int)
+    return render_template(
+        "joint_items/industries.html",
+        groups=svc.industry_groups(me, district),
+        districts=svc.districts_of(me),
+        district=district,
+    )
 
 
 @bp.route("/open")

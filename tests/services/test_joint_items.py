@@ -339,3 +339,15 @@ def test_edit_with_a_participant_declining(session, org):
     safety = next(p for p in item.parts if p.department_id == org.safety_a.id)
     assert safety.declined and safety.decline_reason == "职责调整"
     assert _current(item)["参与部门"] == "甲区卫生健康局" and item.version == 2
+
+
+def test_city_user_chooses_a_district_on_the_industry_list(session, org, make_user):
+    from models.roles import Role
+
+    item = _published(org)
+    city_clerk = make_user(org.city, Role.CLERK)
+    assert [d.name for d in svc.districts_of(city_clerk)] == ["甲区", "乙区"]
+    assert svc.districts_of(org.clerk_a) == []
+    assert dict(svc.industry_groups(city_clerk))["H 住宿和餐饮业"] == [item]
+    assert svc.industry_groups(city_clerk, org.district_b.id) == []
+    assert dict(svc.industry_groups(city_clerk, org.district_a.id))["H 住宿和餐饮业"] == [item]
