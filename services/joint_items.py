@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import (
     CheckItem,
@@ -849,7 +849,7 @@ def _publish_deleted(instance: ProcessInstance) -> str:
 
 
 def list_items(user: User, status: str = "") -> list[CheckItem]:
-    query = visible_query(user).options(selectinload(CheckItem.parts), selectinload(CheckItem.department))
+    query = visible_query(user).options(selectinload(CheckItem.parts).joinedload(CheckItemPart.department), joinedload(CheckItem.department))
     if status in {s.value for s in ItemStatus}:
         query = query.where(CheckItem.status == status)
     return list(db.session.execute(query.order_by(CheckItem.id.desc()).limit(500)).scalars())
@@ -896,7 +896,7 @@ def industry_groups(user: User, district_id: int | None = None) -> list[tuple[st
             CheckItem.status == ItemStatus.PUBLISHED,
             CheckItem.department_id.in_(area),
         )
-        .options(selectinload(CheckItem.parts), selectinload(CheckItem.department))
+        .options(selectinload(CheckItem.parts).joinedload(CheckItemPart.department), joinedload(CheckItem.department))
         .order_by(CheckItem.industry_code, CheckItem.domain, CheckItem.name)
     ).scalars()
     groups: dict[str, list[CheckItem]] = {}
