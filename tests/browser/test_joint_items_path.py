@@ -45,6 +45,7 @@ def test_joint_item_add_across_three_users(browser, live_server):
     clerk.get_by_role("button", name="提交").click()
     clerk.wait_for_url(re.compile(r".*/joint-items/\d+$"))
     expect(clerk.locator(".current-step")).to_have_text("征求参与部门意见")
+    screenshot(clerk, "joint-item-consult")
     clerk.get_by_role("button", name="发送征求意见").click()
     expect(clerk.locator(".flash-success")).to_have_text("已发送征求意见")
     item_url = clerk.url
@@ -73,5 +74,9 @@ def test_joint_item_add_across_three_users(browser, live_server):
     expect(office.locator("h1 .badge")).to_have_text("已公布")
     expect(office.locator("#my-step")).to_have_count(0)
     screenshot(office, "joint-item-published")
+    # The initiator may now start 表13 or 表14 from the item's page.
+    clerk.goto(item_url)
+    expect(clerk.get_by_role("button", name="选择拟编辑的抽查事项")).to_be_visible()
+    screenshot(clerk, "joint-item-initiator-published")
     for c in (ctx, hctx, octx):
         c.close()
