@@ -179,6 +179,7 @@ def _detail(item: CheckItem, *, error: str = "", status: int = 200):
         is_initiator=svc.is_initiator(me, item),
         return_reason=svc.return_reason(item),
         delete_reason=svc.delete_reason(item),
+        edit_reason=svc.last_comment(inst, "select") if inst and inst.process_table == svc.EDIT else "",
         notified=svc.deletion_notified(item),
         instances=svc.instances_of(item),
         processes=PROCESSES,

@@ -123,7 +123,7 @@ def test_edit_and_delete_on_the_page(client, org, session):
     resp = _post(client, org.clerk_a, item.id, "consult", **{**FORM, "name": "改后名称"}, participants=[org.health_a.id])
     assert resp.status_code == 302
     page = client.get(f"/joint-items/{item.id}").get_data(as_text=True)
-    assert "拟编辑内容" in page and "改后名称" in page and "已公布内容" in page
+    assert "拟编辑内容" in page and "改后名称" in page and "已公布内容" in page and "编辑依据：调整" in page
     db.session.refresh(item)
     assert item.name == "已公布事项"
     # Finish the edit by terminating it, then delete.
@@ -198,3 +198,15 @@ def test_generic_start_of_12_opens_the_joint_item_form(client, org, session):
     resp = client.get("/processes/12/start")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/joint-items/new")
     assert client.get("/processes/13/start").headers["Location"].endswith("/joint-items/")
+
+
+def test_import_refuses_a_file_that_is_not_a_workbook(client, org, session):
+    sign_in(client, org.clerk_a)
+    token = csrf_token(client, "/joint-items/import")
+    resp = client.post("/joint-items/import", data={"csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4"), "a.pdf")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400 and "不支持" in resp.get_data(as_text=True)
+    resp = client.post("/joint-items/import", data={"csrf_token": token}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "请选择要上传的文件" in resp.get_data(as_text=True)
+    sign_in(client, org.office_user)
+    assert client.get("/joint-items/import").status_code == 403
