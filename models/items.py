@@ -68,14 +68,16 @@ class ItemStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     DELETED = "deleted"
+    # A joint item whose 表12 the initiator ended at 判断是否终止: never published.
+    TERMINATED = "terminated"
 
     @property
     def label(self) -> str:
-        return {"draft": "审定中", "published": "已公布", "deleted": "已删除"}[self.value]
+        return {"draft": "审定中", "published": "已公布", "deleted": "已删除", "terminated": "已终止"}[self.value]
 
     @property
     def css(self) -> str:
-        return {"draft": "info", "published": "ok", "deleted": "muted"}[self.value]
+        return {"draft": "info", "published": "ok", "deleted": "muted", "terminated": "muted"}[self.value]
 
 
 class CheckItem(db.Model):
@@ -99,6 +101,9 @@ class CheckItem(db.Model):
     levels: Mapped[str] = mapped_column(String(40), default="")  # 实施层级, joined by 、
     industry_code: Mapped[str] = mapped_column(String(10), default="", index=True)  # 一业一单
     note: Mapped[str] = mapped_column(Text, default="")  # 备注
+    # A published joint item under 表13 (编辑) or 表14 (删除): the proposed values and parts,
+    # as JSON, until the conference office approves; the published row stays as it is.
+    pending_edit: Mapped[str | None] = mapped_column(Text)
     # 认领 (表10): the city item a district took into its own list.
     source_id: Mapped[int | None] = mapped_column(ForeignKey("check_item.id"), index=True)
     # 指派 (表11): the lower department or section that carries the item out.

@@ -113,6 +113,9 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         db.session.flush()
         audit.record("create", object_type="demo", summary={"部门": len(by_name), "用户": len(USERS)})
         load_demo_libraries()
+        from services.joint_items import load_demo_items
+
+        load_demo_items()
         return created
     load_demo_libraries()
     if reset_passwords:

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from models import AuditEvent, Job, db
 from models.imports import ImportBatch
 from models.roles import Role
-from services import audit, entities, libraries
+from services import audit, entities, joint_items, libraries
 from tests.conftest import csrf_token, sign_in
 from workflows import engine
 from workflows.lanes import PARTICIPANT
@@ -50,6 +50,12 @@ def district_a(org, make_user, session):
     job = Job(kind="entity_import", title="甲区机密导入", status="done", created_by_id=org.clerk_a.id,
               department_id=org.bureau_a.id, subject_type="import_batch")
     session.add(job)
+    joint = joint_items.create(
+        org.clerk_a,
+        {"name": "机密联合事项", "objects": "甲区对象", "methods": ["实地核查"], "levels": ["区县级"],
+         "own_tasks": "甲区事项"},
+        [org.health_a.id],
+    )
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -65,6 +71,7 @@ def district_a(org, make_user, session):
         "id": {"libraries": library.id},
         "job_id": job.id,
         "table": 12,
+        "joint_id": joint.id,
     }
 
 
@@ -125,6 +132,7 @@ def test_walk_knows_every_parameter(app):
         "department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table", "entity_id",
         "id",
         "job_id",
+        "joint_id",
     }
 
 
@@ -134,6 +142,8 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/entities/"),
         ("clerk_b", "/libraries/"),
         ("leader_b", "/libraries/?q=机密"),
+        ("clerk_b", "/joint-items/"),
+        ("office_b_user", "/joint-items/industries"),
         ("leader_b", "/entities/?grade=E"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),

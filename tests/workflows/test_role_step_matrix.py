@@ -1,4 +1,4 @@
-"""Role × step matrix for the processes the engine runs end to end (表7, 表12, 表20).
+"""Role × step matrix for the processes the engine runs end to end (表7, 表12–表14, 表20).
 
 For every step, every user of the org fixture is asked whether they may act on the open work
 item.  The expected actors are written out by hand from the standard's lanes, not derived
@@ -28,6 +28,19 @@ EXPECTED: dict[tuple[int, str], set[str]] = {
     (12, "submit"): {"clerk_a", "leader_a", "leader_a2"},
     (12, "review"): {"office_user"},
     (12, "terminate"): {"clerk_a", "leader_a", "leader_a2"},
+    (13, "select"): {"clerk_a", "leader_a", "leader_a2"},
+    (13, "consult"): {"clerk_a", "leader_a", "leader_a2"},
+    (13, "participate"): {"health_clerk", "safety_clerk"},
+    (13, "own_list"): {"clerk_a", "leader_a", "leader_a2", "health_clerk", "safety_clerk"},
+    (13, "collect"): {"clerk_a", "leader_a", "leader_a2"},
+    (13, "submit"): {"clerk_a", "leader_a", "leader_a2"},
+    (13, "review"): {"office_user"},
+    (13, "terminate"): {"clerk_a", "leader_a", "leader_a2"},
+    (14, "select"): {"clerk_a", "leader_a", "leader_a2"},
+    (14, "notify"): {"clerk_a", "leader_a", "leader_a2"},
+    (14, "submit"): {"clerk_a", "leader_a", "leader_a2"},
+    (14, "review"): {"office_user"},
+    (14, "delete"): {"clerk_a", "leader_a", "leader_a2"},
     (20, "scheme"): {"clerk_a"},
     (20, "review_scheme"): {"leader_a", "leader_a2"},
     (20, "draw_objects"): {"clerk_a"},
@@ -52,6 +65,24 @@ ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
         ("submit", "clerk_a", "next", ""),
         ("review", "office_user", "return", "退回完善"),
     ],
+    13: [
+        ("select", "clerk_a", "next", ""),
+        ("consult", "clerk_a", "next", ""),
+        ("participate", "health_clerk", "yes", ""),
+        ("participate", "safety_clerk", "yes", ""),
+        ("own_list", "clerk_a", "next", ""),
+        ("own_list", "health_clerk", "next", ""),
+        ("own_list", "safety_clerk", "next", ""),
+        ("collect", "clerk_a", "next", ""),
+        ("submit", "clerk_a", "next", ""),
+        ("review", "office_user", "return", "退回完善"),
+    ],
+    14: [
+        ("select", "clerk_a", "next", ""),
+        ("notify", "clerk_a", "next", ""),
+        ("submit", "clerk_a", "next", ""),
+        ("review", "office_user", "approve", ""),
+    ],
     20: [
         ("scheme", "clerk_a", "next", ""),
         ("review_scheme", "leader_a", "approve", ""),
@@ -65,8 +96,8 @@ ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
 
 
 def _start(org, table):
-    if table == 12:
-        return engine.start(12, org.clerk_a, title="矩阵", parties={PARTICIPANT: [org.health_a.id, org.safety_a.id]})
+    if table in (12, 13):
+        return engine.start(table, org.clerk_a, title="矩阵", parties={PARTICIPANT: [org.health_a.id, org.safety_a.id]})
     return engine.start(table, org.clerk_a, title="矩阵")
 
 
@@ -98,9 +129,9 @@ def test_who_may_act(org, table, step):
         assert in_inbox == (name in EXPECTED[(table, step)]), name
 
 
-def test_matrix_covers_every_step_of_the_three_processes():
+def test_matrix_covers_every_step_of_the_processes():
     from workflows.registry import PROCESSES
 
-    for table in (7, 12, 20):
+    for table in (7, 12, 13, 14, 20):
         human = {s.key for s in PROCESSES[table].steps if not s.automatic}
         assert human == {step for t, step in EXPECTED if t == table}

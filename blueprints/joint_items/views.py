@@ -1,0 +1,376 @@
+"""/joint-items: 部门联合抽查事项清单 — the list, 新增 (表12), the item's page where every step of
+表12–表14 is done, the A.1.2 import and 一业一单.
+
+Views load (404 when absent or not visible to the user), authorize (403), call
+services/joint_items.py and commit once.  A step form that fails shows the item's page
+again with the message and the status (400 input, 403 not the user's, 409 stale).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from models import CheckItem, User, db
+from models.items import ItemStatus
+from models.roles import Role
+from services import joint_import
+from services import joint_items as svc
+from services.errors import ServiceError
+from services.excel import XLSX_MIME, ExcelError
+from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS, TEMPLATES
+from services.web import roles_required
+from workflows import bindings
+from workflows.registry import PROCESSES, get_process
+
+bp = Blueprint("joint_items", __name__, url_prefix="/joint-items")
+
+for _table in svc.TABLES:
+    bindings.bind(
+        _table,
+        svc.SUBJECT,
+        "部门联合抽查事项",
+        "joint_items.open_subject",
+        start_endpoint="joint_items.create" if _table == svc.ADD else "joint_items.index",
+        business_steps=svc.BUSINESS_STEPS[_table],
+    )
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _item_or_404(joint_id: int) -> CheckItem:
+    item = svc.get_visible(_me(), joint_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _form_fields() -> dict[str, Any]:
+    form = request.form
+    return {
+        **{k: form.get(k, "") for k in ("name", "objects", "own_tasks", "domain", "industry_code", "basis", "note")},
+        "methods": form.getlist("methods"),
+        "levels": form.getlist("levels"),
+    }
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "methods": INSPECTION_METHODS,
+        "levels": IMPLEMENTATION_LEVELS,
+        "sections": svc.INDUSTRY_SECTIONS,
+    }
+
+
+# ------------------------------------------------------------------ list
+
+
+@bp.route("/")
+@login_required
+@roles_required(*svc.VIEW_ROLES)
+def index():
+    me = _me()
+    status = request.args.get("status", "")
+    items = svc.list_items(me, status)
+    return render_template(
+        "joint_items/index.html",
+        items=items,
+        steps=svc.current_steps(items),
+        notices=svc.deletion_notices(me),
+        statuses=list(ItemStatus),
+        status=status,
+        can_edit=me.has_role(*svc.EDIT_ROLES),
+    )
+
+
+@bp.route("/industries")
+@login_required
+@roles_required(*svc.VIEW_ROLES)
+def industries():
+    me = _me()
+    district = request.args.get("district", type=int)
+    return render_template(
+        "joint_items/industries.html",
+        groups=svc.industry_groups(me, district),
+        districts=svc.districts_of(me),
+        district=district,
+    )
+
+
+@bp.route("/open")
+@login_required
+@roles_required(*svc.VIEW_ROLES)
+def open_subject():
+    """The subject page of a bound instance (bindings call it with ``id=``)."""
+    ident = request.args.get("id", type=int)
+    if ident is None:
+        abort(404)
+    item = _item_or_404(ident)
+    return redirect(url_for("joint_items.detail", joint_id=item.id))
+
+
+# ------------------------------------------------------------------ 表12 新增
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def create():
+    me = _me()
+    values: dict[str, Any] = {"methods": [], "levels": []}
+    chosen: list[int] = []
+    error, field, status = "", "", 200
+    if request.method == "POST":
+        values = _form_fields()
+        chosen = request.form.getlist("participants", type=int)
+        try:
+            item = svc.create(me, values, request.form.getlist("participants"))
+        except ServiceError as exc:
+            db.session.rollback()
+            error, field, status = exc.message, exc.field or "", exc.status
+        else:
+            db.session.commit()
+            flash("已新增部门联合抽查事项，请征求参与部门意见", "success")
+            return redirect(url_for("joint_items.detail", joint_id=item.id))
+    return render_template(
+        "joint_items/form.html",
+        values=values,
+        chosen=chosen,
+        candidates=svc.participant_choices(me),
+        error=error,
+        error_field=field,
+        **_choices(),
+    ), status
+
+
+# ------------------------------------------------------------------ one item
+
+
+def _detail(item: CheckItem, *, error: str = "", status: int = 200):
+    me = _me()
+    inst = svc.active_instance(item)
+    mine = svc.my_steps(me, inst)
+    draft = svc.load_draft(item)
+    departments = {p.department_id: p.department for p in item.parts}
+    missing = [p.department_id for p in draft.parts if p.department_id not in departments]
+    if missing:
+        from models import Department
+
+        for dept in db.session.query(Department).filter(Department.id.in_(missing)):
+            departments[dept.id] = dept
+    own_part = draft.part(me.department_id)
+    return render_template(
+        "joint_items/detail.html",
+        item=item,
+        inst=inst,
+        process=get_process(inst.process_table) if inst else None,
+        mine=mine,
+        draft=draft,
+        live=svc.draft_of_live(item) if item.pending_edit else None,
+        departments=departments,
+        own_part=own_part,
+        own_singles=svc.own_single_items(me) if "own_list" in mine else [],
+        candidates=svc.participant_choices(me) if "consult" in mine else [],
+        is_initiator=svc.is_initiator(me, item),
+        return_reason=svc.return_reason(item),
+        delete_reason=svc.delete_reason(item),
+        edit_reason=svc.last_comment(inst, "select") if inst and inst.process_table == svc.EDIT else "",
+        notified=svc.deletion_notified(item),
+        instances=svc.instances_of(item),
+        processes=PROCESSES,
+        error=error,
+        industry_label=svc.industry_label,
+        **_choices(),
+    ), status
+
+
+@bp.route("/<int:joint_id>")
+@login_required
+@roles_required(*svc.VIEW_ROLES)
+def detail(joint_id: int):
+    return _detail(_item_or_404(joint_id))
+
+
+def _act(joint_id: int, perform: Any, done: str):
+    """Run one step on the item's page: commit and go back, or show the page with the error."""
+    item = _item_or_404(joint_id)
+    version = request.form.get("version", type=int)
+    try:
+        perform(_me(), item, version)
+    except ServiceError as exc:
+        db.session.rollback()
+        item = _item_or_404(joint_id)
+        return _detail(item, error=exc.message, status=exc.status)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("joint_items.detail", joint_id=joint_id))
+
+
+def _yes(name: str) -> bool:
+    return request.form.get(name) == "yes"
+
+
+@bp.route("/<int:joint_id>/consult", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def consult(joint_id: int):
+    return _act(
+        joint_id,
+        lambda u, i, v: svc.consult(u, i, v, _form_fields(), request.form.getlist("participants")),
+        "已发送征求意见",
+    )
+
+
+@bp.route("/<int:joint_id>/participate", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def participate(joint_id: int):
+    accept = _yes("outcome")
+    return _act(
+        joint_id,
+        lambda u, i, v: svc.participate(u, i, v, accept, request.form.get("reason", "")),
+        "已确认参与，请确定本部门实施清单" if accept else "已反馈不参与意见",
+    )
+
+
+@bp.route("/<int:joint_id>/own-list", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def own_list(joint_id: int):
+    return _act(
+        joint_id,
+        lambda u, i, v: svc.own_list(
+            u, i, v, request.form.get("tasks", ""), request.form.getlist("levels"), request.form.getlist("item_ids")
+        ),
+        "已确定本部门实施清单",
+    )
+
+
+@bp.route("/<int:joint_id>/collect", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def collect(joint_id: int):
+    return _act(joint_id, svc.collect, "已归集形成联合实施清单")
+
+
+@bp.route("/<int:joint_id>/submit", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def submit(joint_id: int):
+    return _act(joint_id, svc.submit, "已提交联席会议办公室审定")
+
+
+@bp.route("/<int:joint_id>/review", methods=["POST"])
+@login_required
+@roles_required(Role.CONFERENCE_OFFICE)
+def review(joint_id: int):
+    approve = request.form.get("outcome") == "approve"
+    return _act(
+        joint_id,
+        lambda u, i, v: svc.review(u, i, v, approve, request.form.get("comment", "")),
+        "已审定通过" if approve else "已退回发起部门",
+    )
+
+
+@bp.route("/<int:joint_id>/terminate", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def terminate(joint_id: int):
+    stop = _yes("outcome")
+    return _act(
+        joint_id,
+        lambda u, i, v: svc.decide_terminate(u, i, v, stop, request.form.get("comment", "")),
+        "已终止" if stop else "已退回各部门重新完善本部门实施清单",
+    )
+
+
+@bp.route("/<int:joint_id>/edit", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def edit(joint_id: int):
+    """表13 选择拟编辑的抽查事项."""
+    return _act(
+        joint_id,
+        lambda u, i, v: svc.start_edit(u, i, request.form.get("reason", "")),
+        "已选择拟编辑的事项：修改后征求参与部门意见，审定通过前公布内容不变",
+    )
+
+
+@bp.route("/<int:joint_id>/delete", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def delete(joint_id: int):
+    """表14 选择拟删除的抽查事项 (and, after 退回, 重新选择)."""
+    reason = request.form.get("reason", "")
+    item = _item_or_404(joint_id)
+    inst = svc.active_instance(item)
+    if inst is not None and inst.process_table == svc.DELETE:
+        return _act(joint_id, lambda u, i, v: svc.reselect(u, i, v, reason), "已重新选择拟删除的事项")
+    return _act(joint_id, lambda u, i, v: svc.start_delete(u, i, reason), "已选择拟删除的事项，请告知参与部门")
+
+
+@bp.route("/<int:joint_id>/notify", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def notify(joint_id: int):
+    return _act(joint_id, svc.notify, "已告知参与部门")
+
+
+@bp.route("/<int:joint_id>/remove", methods=["POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def remove(joint_id: int):
+    """表14 删除抽查事项 (after 审定通过)."""
+    return _act(joint_id, svc.delete, "已删除抽查事项，平台已撤下公布")
+
+
+# ------------------------------------------------------------------ A.1.2 import
+
+
+@bp.route("/import/template.xlsx")
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def import_template():
+    data = TEMPLATES["A.1.2"].workbook()
+    from services.excel import workbook_bytes
+
+    return send_file(
+        io.BytesIO(workbook_bytes(data)),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name="部门联合抽查事项清单导入模板.xlsx",
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+@roles_required(*svc.EDIT_ROLES)
+def import_upload():
+    me = _me()
+    status, error, problems, created = 200, "", [], []
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            status, error = 400, "请选择要上传的文件"
+        else:
+            try:
+                created = joint_import.import_items(me, upload.filename, upload.read())
+            except ExcelError as exc:
+                db.session.rollback()
+                status, error = 400, str(exc)
+                problems = [p for p in getattr(exc, "problems", []) if p != error]
+            except joint_import.ImportRejected as exc:
+                db.session.rollback()
+                status, error, problems = 422, exc.message, exc.problems
+            else:
+                db.session.commit()
+                flash(f"已导入 {len(created)} 个部门联合抽查事项，均待征求参与部门意见", "success")
+                return redirect(url_for("joint_items.index"))
+    return render_template(
+        "joint_items/import.html", error=error, problems=problems, max_rows=joint_import.MAX_ROWS
+    ), status
