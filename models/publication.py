@@ -41,6 +41,10 @@ class Publication(db.Model):
     )
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
+    # Copied from the payload at publication, for the public list's filters: 清单类型
+    # (单部门 / 部门联合) and 抽查类别.
+    list_type: Mapped[str] = mapped_column(String(20), default="")
+    domain: Mapped[str] = mapped_column(String(100), default="")
     # JSON object of the public fields, in display order (Chinese labels as keys).
     payload: Mapped[str] = mapped_column(Text, default="{}")
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))

@@ -53,6 +53,8 @@ def publish(
         action=action,
         department_id=department_id,
         title=title[:200],
+        list_type=str(payload.get("清单类型", ""))[:20],
+        domain=str(payload.get("抽查类别", ""))[:100],
         payload=json.dumps(dict(payload), ensure_ascii=False, default=str),
         instance_id=instance_id,
         published_at=utcnow(),
