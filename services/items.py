@@ -167,7 +167,7 @@ def _choices(value: Any, allowed: tuple[str, ...]) -> tuple[list[str], list[str]
     return [a for a in allowed if a in parts], unknown
 
 
-def _category(value: Any) -> ItemCategory | None:
+def category_of(value: Any) -> ItemCategory | None:
     text = _text(value)
     for c in ItemCategory:
         if text in (c.value, c.label):
@@ -184,7 +184,7 @@ def parse_item(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         if len(text) > limit:
             errors[key] = f"不能超过{limit}个字"
         values[key] = text
-    category = _category(raw.get("category"))
+    category = category_of(raw.get("category"))
     if category is None:
         errors["category"] = "请选择重点检查事项或一般检查事项" if _text(raw.get("category")) else "必填"
     values["category"] = category or ItemCategory.GENERAL
