@@ -31,7 +31,7 @@ FOOD = {
 
 
 def general(**kw):
-    return {**FOOD, "name": "广告发布者检查", "category": "general", "ratio_cap": "5", "industry_code": "L", **kw}
+    return {**FOOD, "name": "广告发布者检查", "domain": "广告", "category": "general", "ratio_cap": "5", "industry_code": "L", **kw}
 
 
 def history_of(instance):
