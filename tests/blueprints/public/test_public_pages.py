@@ -37,7 +37,7 @@ def test_public_list_without_sign_in(client, org, session):
         {"name": "甲区公开测试餐饮有限公司", "uscc": "91510108MA6CX0001W", "entity_type": "enterprise",
          "division_code": "510108001000", "status": "active", "credit_grade": "E"},
     )
-    food = svc.create_item(org.clerk_a, FOOD)
+    svc.create_item(org.clerk_a, FOOD)
     ad = svc.create_item(org.clerk_b, general())
     gone = svc.create_item(org.clerk_a, general(name="已删除事项"))
     svc.delete_item(org.clerk_a, gone, version=1)
