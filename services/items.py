@@ -471,14 +471,19 @@ def _city_departments(city: Department) -> Select[Any]:
 
 
 def can_claim(user: User) -> bool:
-    """A department of a district (区县级) claims from the list of its city."""
-    return can_edit(user) and _region(user.department, DepartmentLevel.DISTRICT) is not None
+    """A district-level (区县级) department claims from the list of its city; its sections and
+    stations carry out what it assigns them (表11)."""
+    return (
+        can_edit(user)
+        and user.department.level == DepartmentLevel.BUREAU
+        and _region(user.department, DepartmentLevel.DISTRICT) is not None
+    )
 
 
 def city_list_query(user: User) -> Select[tuple[CheckItem]]:
     """The city list the user's district may claim from: the city departments' published items."""
     city = _region(user.department, DepartmentLevel.CITY)
-    if city is None or _region(user.department, DepartmentLevel.DISTRICT) is None:
+    if city is None or not can_claim(user):
         return select(CheckItem).where(CheckItem.id.is_(None))
     return (
         select(CheckItem)

@@ -149,6 +149,9 @@ def test_claim_takes_a_city_item_once(org, session, city):
     assert svc.claimable(org.clerk_a, draft_like.id) is None
     with pytest.raises(Forbidden):
         svc.claim_item(city.clerk, source)
+    with pytest.raises(Forbidden):  # a section does not claim: its bureau assigns (表11)
+        svc.claim_item(org.section_clerk_a, source)
+    assert session.execute(svc.city_list_query(org.section_clerk_a)).scalars().all() == []
     # district B claims its own copy
     svc.claim_item(org.clerk_b, source)
     # a claimed item is edited and published as the district's own
