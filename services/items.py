@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from models import (
@@ -731,6 +731,3 @@ def claims_of(item: CheckItem) -> list[CheckItem]:
         ).scalars()
     )
 
-
-def has_claims(item: CheckItem) -> bool:
-    return bool(db.session.execute(select(exists().where(CheckItem.source_id == item.id))).scalar())
