@@ -163,7 +163,7 @@ def main() -> None:
                     "action": PublicationAction.PUBLISH.value, "department_id": bureau.id,
                     "title": payload["抽查事项"], "list_type": "单部门", "domain": domain,
                     "payload": json.dumps(payload, ensure_ascii=False), "instance_id": None,
-                    "published_at": now,
+                    "published_at": now, "latest": i % 2 == 1,
                 })
             columns = list(rows[0])
             insert_rows(Publication.__table__, columns, [tuple(r[c] for c in columns) for r in rows])
