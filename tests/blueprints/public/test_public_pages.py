@@ -129,3 +129,11 @@ def test_csv_feed_has_a_bom(client, org, session):
 def test_login_page_links_to_the_public_list(client):
     html = client.get("/login").get_data(as_text=True)
     assert 'href="/public/items"' in html
+
+
+def test_a_section_is_named_with_its_bureau(client, org, session):
+    svc.create_item(org.section_clerk_a, FOOD)
+    session.commit()
+    assert "甲区市场监督管理局甲区信用监督管理科" in client.get("/public/items").get_data(as_text=True)
+    record = client.get("/public/items.json").get_json()["records"][0]
+    assert record["department"] == "甲区市场监督管理局甲区信用监督管理科"
