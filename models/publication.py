@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
@@ -41,6 +41,13 @@ class Publication(db.Model):
     )
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
+    # Copied from the payload at publication, for the public list's filters: 清单类型
+    # (单部门 / 部门联合) and 抽查类别.
+    list_type: Mapped[str] = mapped_column(String(20), default="")
+    domain: Mapped[str] = mapped_column(String(100), default="")
+    # The newest publication of its subject (whether it published or withdrew): the public
+    # list is the latest rows that publish, one indexed filter instead of a max() per subject.
+    latest: Mapped[bool] = mapped_column(Boolean, default=False)
     # JSON object of the public fields, in display order (Chinese labels as keys).
     payload: Mapped[str] = mapped_column(Text, default="{}")
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
@@ -51,4 +58,5 @@ class Publication(db.Model):
     __table_args__ = (
         UniqueConstraint("subject_type", "subject_id", "version"),
         Index("ix_publication_feed", "subject_type", "published_at"),
+        Index("ix_publication_latest", "subject_type", "latest", "list_type", "department_id"),
     )

@@ -45,6 +45,10 @@ ACTION_LABELS = {
     "view_personal_data": "查看个人信息",
     "export": "导出",
     "verify": "校验审计日志",
+    "claim": "认领",
+    "assign": "指派",
+    "publish": "公布",
+    "unpublish": "撤下",
 }
 
 

@@ -113,11 +113,13 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         db.session.flush()
         audit.record("create", object_type="demo", summary={"部门": len(by_name), "用户": len(USERS)})
         load_demo_libraries()
-        from services.joint_items import load_demo_items
-
         load_demo_items()
+        from services.joint_items import load_demo_items as load_demo_joint_items
+
+        load_demo_joint_items()
         return created
     load_demo_libraries()
+    load_demo_items()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -202,3 +204,59 @@ def load_demo_libraries() -> None:
             clerk, "A.4.1", "成华区非营利性主体.xlsx", buf.getvalue(), name=DEMO_LIBRARIES[1], tags="非营利"
         )
         libraries.import_library(clerk, batch)
+# ------------------------------------------------------------------ 抽查事项清单 (表7–表11)
+
+_FOOD_LAW = "《中华人民共和国食品安全法》第一百一十条；《食品生产经营监督检查管理办法》"
+# (抽查类别, 抽查事项, 检查对象, 事项类别, 比例上限, 检查方式, 检查依据, 牵头处室, 实施层级, 行业)
+CITY_ITEMS: tuple[tuple[str, ...], ...] = (
+    ("食品安全", "食品生产企业监督检查", "食品生产企业", "key", "", "书面检查、实地核查", _FOOD_LAW,
+     "食品生产安全监督管理处", "市级、区县级", "C"),
+    ("特种设备", "特种设备使用单位监督检查", "特种设备使用单位", "key", "", "实地核查",
+     "《中华人民共和国特种设备安全法》第五十七条", "特种设备安全监察处", "区县级", ""),
+    ("广告监管", "广告发布行为检查", "广告发布者", "general", "5", "书面检查、网络监测",
+     "《中华人民共和国广告法》第四十九条", "广告监督管理处", "区县级", "L"),
+    ("企业信息公示", "企业公示信息抽查", "企业", "general", "3", "书面检查、网络监测",
+     "《企业信息公示暂行条例》第十四条", "信用监督管理处", "市级、区县级", ""),
+)
+DISTRICT_ITEMS: tuple[tuple[str, ...], ...] = (
+    ("食品安全", "餐饮服务提供者监督检查", "餐饮服务提供者", "key", "", "书面检查、实地核查", _FOOD_LAW,
+     "食品安全监督管理科", "区县级", "H"),
+    ("产品质量", "流通领域商品质量抽查", "商品经营者", "general", "5", "实地核查、专业检测",
+     "《中华人民共和国产品质量法》第十五条", "", "区县级", "F"),
+    ("价格监管", "明码标价检查", "经营者", "general", "10", "书面检查、实地核查",
+     "《明码标价和禁止价格欺诈规定》", "", "区县级", "F52"),
+)
+
+
+def _item_fields(row: tuple[str, ...], body: str) -> dict[str, object]:
+    domain, name, objects, category, cap, methods, basis, office, levels, industry = row
+    return {
+        "domain": domain, "name": name, "objects": objects, "category": category, "ratio_cap": cap,
+        "methods": methods, "inspecting_body": body, "basis": basis, "lead_office": office,
+        "levels": levels, "industry_code": industry,
+    }
+
+
+def load_demo_items() -> int:
+    """A city list and a district list with key and general items, a claim and an assignment;
+    each goes through its process (表7 新增 → 公布事项 …).  Only once: skipped when any exists."""
+    from models import CheckItem
+    from services import items
+
+    if db.session.execute(select(CheckItem.id).limit(1)).first() is not None:
+        return 0
+    users = {u.account: u for u in db.session.execute(
+        select(User).where(User.account.in_(("shixinyong", "wangxy")))
+    ).scalars()}
+    city_clerk, district_clerk = users.get("shixinyong"), users.get("wangxy")
+    if city_clerk is None or district_clerk is None:
+        return 0
+    created = [items.create_item(city_clerk, _item_fields(r, "成都市市场监督管理局")) for r in CITY_ITEMS]
+    own = [items.create_item(district_clerk, _item_fields(r, "成华区市场监督管理局")) for r in DISTRICT_ITEMS]
+    items.edit_item(
+        district_clerk, own[2], items.form_values(own[2]) | {"ratio_cap": "8"}, version=own[2].version
+    )
+    claimed = items.claim_item(district_clerk, created[2])
+    section = db.session.execute(select(Department).where(Department.name == "食品安全监督管理科")).scalar_one()
+    items.assign_item(district_clerk, own[0], section.id, version=own[0].version)
+    return len(created) + len(own) + (1 if claimed else 0)

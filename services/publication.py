@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 
 from models import Publication, PublicationAction, User, db, utcnow
 from services import audit
@@ -46,13 +46,26 @@ def publish(
             Publication.subject_type == subject_type, Publication.subject_id == subject_id
         )
     ).scalar()
+    db.session.execute(
+        update(Publication)
+        .where(
+            Publication.subject_type == subject_type,
+            Publication.subject_id == subject_id,
+            Publication.latest.is_(True),
+        )
+        .values(latest=False)
+        .execution_options(synchronize_session=False)
+    )
     publication = Publication(
+        latest=True,
         subject_type=subject_type,
         subject_id=subject_id,
         version=(last or 0) + 1,
         action=action,
         department_id=department_id,
         title=title[:200],
+        list_type=str(payload.get("清单类型", ""))[:20],
+        domain=str(payload.get("抽查类别", ""))[:100],
         payload=json.dumps(dict(payload), ensure_ascii=False, default=str),
         instance_id=instance_id,
         published_at=utcnow(),
@@ -71,16 +84,10 @@ def publish(
 
 def current(subject_type: str) -> Select[tuple[Publication]]:
     """The newest publication of every subject of ``subject_type`` still on the public list."""
-    newest = (
-        select(Publication.subject_id, func.max(Publication.version).label("version"))
-        .where(Publication.subject_type == subject_type)
-        .group_by(Publication.subject_id)
-        .subquery()
-    )
-    return (
-        select(Publication)
-        .join(newest, (Publication.subject_id == newest.c.subject_id) & (Publication.version == newest.c.version))
-        .where(Publication.subject_type == subject_type, Publication.action == PublicationAction.PUBLISH)
+    return select(Publication).where(
+        Publication.subject_type == subject_type,
+        Publication.latest.is_(True),
+        Publication.action == PublicationAction.PUBLISH,
     )
 
 

@@ -115,6 +115,7 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("流程实例", "processes.instances", None),
     ("市场主体库", "entities.index", (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)),
     ("监管对象库", "libraries.index", (Role.CLERK, Role.DEPT_LEADER)),
+    ("抽查事项清单", "items.index", (Role.CLERK, Role.DEPT_LEADER)),
     ("部门联合抽查事项", "joint_items.index", (Role.CLERK, Role.DEPT_LEADER, Role.CONFERENCE_OFFICE, Role.INSPECTOR)),
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),

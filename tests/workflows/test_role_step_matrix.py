@@ -1,4 +1,4 @@
-"""Role × step matrix for the processes the engine runs end to end (表7, 表12–表14, 表20).
+"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表20).
 
 For every step, every user of the org fixture is asked whether they may act on the open work
 item.  The expected actors are written out by hand from the standard's lanes, not derived
@@ -21,6 +21,14 @@ USERS = (
 # (table, step): who may act.  Paths to reach each step are in ROUTES.
 EXPECTED: dict[tuple[int, str], set[str]] = {
     (7, "add"): {"clerk_a", "leader_a", "leader_a2"},
+    (8, "select"): {"clerk_a", "leader_a", "leader_a2"},
+    (8, "edit"): {"clerk_a", "leader_a", "leader_a2"},
+    (9, "select"): {"clerk_a", "leader_a", "leader_a2"},
+    (9, "delete"): {"clerk_a", "leader_a", "leader_a2"},
+    (10, "select"): {"clerk_a", "leader_a", "leader_a2"},
+    (10, "claim"): {"clerk_a", "leader_a", "leader_a2"},
+    (11, "select"): {"clerk_a", "leader_a", "leader_a2"},
+    (11, "assign"): {"clerk_a", "leader_a", "leader_a2"},
     (12, "add"): {"clerk_a", "leader_a", "leader_a2"},
     (12, "consult"): {"clerk_a", "leader_a", "leader_a2"},
     (12, "participate"): {"health_clerk", "safety_clerk"},
@@ -54,6 +62,10 @@ EXPECTED: dict[tuple[int, str], set[str]] = {
 # How to walk to a step: (step, actor, outcome, comment) in order.
 ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
     7: [],
+    8: [("select", "clerk_a", "next", "")],
+    9: [("select", "clerk_a", "next", "")],
+    10: [("select", "clerk_a", "next", "")],
+    11: [("select", "clerk_a", "next", "")],
     12: [
         ("add", "clerk_a", "next", ""),
         ("consult", "clerk_a", "next", ""),
@@ -132,6 +144,6 @@ def test_who_may_act(org, table, step):
 def test_matrix_covers_every_step_of_the_processes():
     from workflows.registry import PROCESSES
 
-    for table in (7, 12, 13, 14, 20):
+    for table in (7, 8, 9, 10, 11, 12, 13, 14, 20):
         human = {s.key for s in PROCESSES[table].steps if not s.automatic}
         assert human == {step for t, step in EXPECTED if t == table}

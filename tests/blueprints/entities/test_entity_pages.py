@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from models import ImportBatch, ImportStatus, MarketEntity
+from models import ImportBatch, ImportStatus, MarketEntity, db
 from models.roles import Role
 from services import entities as svc
 from services.validators import uscc_check_char
@@ -321,10 +321,19 @@ def test_gbk_csv_upload(client, org, login, session):
 
 
 def test_credit_grade_is_on_no_public_page(app, client, entity, org):
-    """Every route an anonymous visitor can reach (none yet but the sign-in page; later the
-    public item lists) must not show an entity's credit-risk grade or its source."""
+    """Every route an anonymous visitor can reach (the sign-in page, the public item lists and
+    their feed) must not show an entity's credit-risk grade or its source."""
+    from services import items
+
+    published = items.create_item(
+        org.clerk_a,
+        {"domain": "食品安全", "name": "公开事项", "objects": "餐饮服务提供者", "category": "key",
+         "methods": ["实地核查"], "inspecting_body": "甲区市场监督管理局", "basis": "《食品安全法》"},
+    )
+    db.session.commit()
     params = {"entity_id": entity.id, "batch_id": 1, "instance_id": 1, "item_id": 1, "table": 12,
-              "department_id": 1, "parent_id": 1, "user_id": 1, "event_id": 1, "filename": "css/app.css"}
+              "department_id": 1, "parent_id": 1, "user_id": 1, "event_id": 1, "filename": "css/app.css",
+              "id": published.id, "subject_id": published.id}
     seen = 0
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or set(rule.arguments) - set(params):
@@ -338,7 +347,7 @@ def test_credit_grade_is_on_no_public_page(app, client, entity, org):
                 assert secret.encode() not in body, (url, secret)
         else:
             assert resp.status_code in (302, 401, 403, 404), (url, resp.status_code)
-    assert seen >= 1  # at least the sign-in page answered
+    assert seen >= 5  # the sign-in page and the public list, item page, JSON and CSV
 
 
 def test_only_signed_in_staff_see_grades(client, org, login, entity):

@@ -1,0 +1,376 @@
+"""/items: 抽查事项清单 (单部门, DB5101 表7–表11) — the list with its filters, an item's page
+with its publications and process instances, 新增/编辑/删除/指派 forms, the city list to claim
+from (认领), and the import of template A.1.1.
+
+Views load (404 when absent or outside the user's scope), authorize (403), call a service
+(services/items.py, services/item_import.py) and commit once.  The processes 表7–表11 are bound
+to these pages (workflows/bindings.py): their generic start pages lead here.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from models import CheckItem, ImportBatch, ImportStatus, ItemCategory, User, db
+from services import item_import
+from services import items as svc
+from services import publication as pub
+from services.errors import Invalid
+from services.excel import XLSX_MIME, ExcelError
+from services.web import render_block, roles_required, wants_fragment
+from workflows.bindings import bind
+from workflows.registry import PROCESSES
+
+bp = Blueprint("items", __name__, url_prefix="/items")
+
+ROLES = svc.VIEW_ROLES
+LABEL = "抽查事项"
+
+bind(7, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.create", business_steps=("add",))
+bind(8, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.index", business_steps=("select", "edit"))
+bind(9, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.index", business_steps=("select", "delete"))
+bind(10, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.claim_list",
+     business_steps=("select", "claim"))
+bind(11, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.index", business_steps=("select", "assign"))
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _item_or_404(item_id: int) -> CheckItem:
+    item = svc.get_item(_me(), item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _manageable_or_404(item_id: int) -> CheckItem:
+    item = _item_or_404(item_id)
+    if not svc.can_manage(_me(), item):
+        abort(403)
+    return item
+
+
+def _version() -> int | None:
+    return request.form.get("version", type=int)
+
+
+def _raw() -> dict[str, Any]:
+    form = request.form
+    raw: dict[str, Any] = {key: form.get(key, "") for key in svc.TITLES}
+    raw["methods"] = form.getlist("methods")
+    raw["levels"] = form.getlist("levels")
+    return raw
+
+
+def _form_context(values: dict[str, Any], errors: dict[str, str], item: CheckItem | None) -> dict[str, Any]:
+    return {
+        "values": values,
+        "errors": errors,
+        "item": item,
+        "titles": svc.TITLES,
+        "categories": list(ItemCategory),
+        "methods": svc.METHODS,
+        "levels": svc.LEVELS,
+    }
+
+
+# ------------------------------------------------------------------ list
+
+
+@bp.route("/")
+@login_required
+@roles_required(*ROLES)
+def index():
+    me = _me()
+    filters = svc.parse_filters(request.args)
+    page = db.paginate(svc.list_query(me, filters), per_page=30, error_out=False)
+    context = {
+        "page": page,
+        "filters": filters,
+        "args": filters.as_args(),
+        "categories": list(ItemCategory),
+        "statuses": svc.STATUS_FILTERS,
+        "domains": svc.domains(me),
+        "departments": svc.scope_departments(me),
+        "can_edit": svc.can_edit(me),
+        "can_claim": svc.can_claim(me),
+        "me": me,
+    }
+    if wants_fragment():
+        return render_block("items/index.html", "results", **context)
+    return render_template("items/index.html", **context)
+
+
+@bp.route("/<int:id>")
+@login_required
+@roles_required(*ROLES)
+def detail(id: int):
+    me = _me()
+    item = _item_or_404(id)
+    return render_template(
+        "items/detail.html",
+        item=item,
+        publications=pub.history(svc.SUBJECT_TYPE, item.id),
+        instances=svc.instances_of(item),
+        claims=[c for c in svc.claims_of(item) if c.department.is_within(me.department)],
+        processes=PROCESSES,
+        can_manage=svc.can_manage(me, item),
+        source_visible=item.source is not None,
+    )
+
+
+# ------------------------------------------------------------------ 表7 新增
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@roles_required(*ROLES)
+def create():
+    me = _me()
+    if not svc.can_edit(me):
+        abort(403)
+    values: dict[str, Any] = {"methods": [], "levels": [], "category": ""}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = _raw()
+        try:
+            item = svc.create_item(me, values)
+        except svc.ItemInvalid as exc:
+            db.session.rollback()
+            errors, status = exc.errors, 400
+        else:
+            db.session.commit()
+            flash(f"已新增并公布抽查事项“{item.name}”", "success")
+            return redirect(url_for("items.detail", id=item.id))
+    return render_template("items/form.html", **_form_context(values, errors, None)), status
+
+
+# ------------------------------------------------------------------ 表8 编辑
+
+
+@bp.route("/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+@roles_required(*ROLES)
+def edit(id: int):
+    me = _me()
+    item = _manageable_or_404(id)
+    values = svc.form_values(item)
+    version = item.version
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = _raw()
+        version = _version() if _version() is not None else -1
+        try:
+            changes = svc.edit_item(me, item, values, version=version)
+        except svc.ItemInvalid as exc:
+            db.session.rollback()
+            errors, status = exc.errors, 400
+        else:
+            db.session.commit()
+            if changes:
+                flash(f"已保存并重新公布（第{item.version}版）", "success")
+            else:
+                flash("没有修改", "info")
+            return redirect(url_for("items.detail", id=item.id))
+    context = _form_context(values, errors, item)
+    context["version"] = version
+    return render_template("items/form.html", **context), status
+
+
+# ------------------------------------------------------------------ 表9 删除
+
+
+@bp.route("/<int:id>/delete", methods=["GET", "POST"])
+@login_required
+@roles_required(*ROLES)
+def delete(id: int):
+    me = _me()
+    item = _manageable_or_404(id)
+    if request.method == "POST":
+        name = item.name
+        svc.delete_item(me, item, version=_version(), reason=request.form.get("reason", ""))
+        db.session.commit()
+        flash(f"已删除抽查事项“{name}”，并已从公开清单撤下", "success")
+        return redirect(url_for("items.index"))
+    return render_template("items/delete.html", item=item, claims=svc.claims_of(item))
+
+
+# ------------------------------------------------------------------ 表11 指派
+
+
+@bp.route("/<int:id>/assign", methods=["GET", "POST"])
+@login_required
+@roles_required(*ROLES)
+def assign(id: int):
+    me = _me()
+    item = _manageable_or_404(id)
+    targets = svc.assign_targets(item)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            svc.assign_item(me, item, request.form.get("department_id", type=int), version=_version())
+        except Invalid as exc:
+            db.session.rollback()
+            db.session.refresh(item)
+            error, status = exc.message, 400
+        else:
+            db.session.commit()
+            flash(f"已将抽查事项指派给{item.assigned_department.name if item.assigned_department else ''}", "success")
+            return redirect(url_for("items.detail", id=item.id))
+    return render_template("items/assign.html", item=item, targets=targets, error=error), status
+
+
+# ------------------------------------------------------------------ 表10 认领
+
+
+@bp.route("/claim")
+@login_required
+@roles_required(*ROLES)
+def claim_list():
+    me = _me()
+    if not svc.can_claim(me):
+        flash("认领适用于区（市）县监管部门：从市级抽查事项清单中选择本部门实施的事项", "info")
+    page = db.paginate(svc.city_list_query(me), per_page=50, error_out=False)
+    return render_template(
+        "items/claim.html", page=page, claimed=svc.claimed_ids(me), can_claim=svc.can_claim(me)
+    )
+
+
+@bp.route("/claim/<int:id>", methods=["POST"])
+@login_required
+@roles_required(*ROLES)
+def claim(id: int):
+    me = _me()
+    source = svc.claimable(me, id)
+    if source is None:
+        abort(404)
+    copy = svc.claim_item(me, source)
+    db.session.commit()
+    flash(f"已认领抽查事项“{copy.name}”，已列入本部门清单", "success")
+    return redirect(url_for("items.claim_list"))
+
+
+# ------------------------------------------------------------------ import (A.1.1)
+
+
+@bp.route("/import/template.xlsx")
+@login_required
+@roles_required(*ROLES)
+def import_template():
+    standard = request.args.get("standard") == "1"
+    name = item_import.STANDARD.download_name
+    if not standard:
+        name = name.replace(".xlsx", "（含平台补充列）.xlsx")
+    return send_file(
+        io.BytesIO(item_import.template_bytes(extended=not standard)),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=name,
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+@roles_required(*ROLES)
+def import_upload():
+    me = _me()
+    if not svc.can_edit(me):
+        abort(403)
+    status, error, problems = 200, "", []
+    default_cap = request.form.get("default_cap", "")
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            error, status = "请选择要上传的文件", 400
+        else:
+            try:
+                batch, _check = item_import.store_import(me, upload.filename, upload.read(), default_cap)
+            except ExcelError as exc:
+                db.session.rollback()
+                error, status = str(exc), 400
+                problems = [p for p in exc.problems if p != error]
+            except Invalid as exc:
+                db.session.rollback()
+                error, status = exc.message, 400
+            else:
+                db.session.commit()
+                return redirect(url_for("items.import_preview", batch_id=batch.id))
+    return render_template(
+        "items/import.html",
+        error=error,
+        problems=problems,
+        default_cap=default_cap,
+        max_rows=item_import.MAX_IMPORT_ROWS,
+        max_mb=item_import.MAX_UPLOAD_BYTES // 1024 // 1024,
+    ), status
+
+
+def _batch_or_404(batch_id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or not item_import.can_use_batch(_me(), batch):
+        abort(404)
+    return batch
+
+
+@bp.route("/import/<int:batch_id>")
+@login_required
+@roles_required(*ROLES)
+def import_preview(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    expired = item_import.is_expired(batch)
+    pending = batch.status == ImportStatus.PENDING.value and not expired
+    check = item_import.recheck(_me(), batch).summary() if pending else None
+    return render_template(
+        "items/import_preview.html",
+        batch=batch,
+        check=check,
+        result=item_import.batch_result(batch),
+        expired=expired,
+    )
+
+
+@bp.route("/import/<int:batch_id>/errors")
+@login_required
+@roles_required(*ROLES)
+def import_errors(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    data = item_import.annotated_copy(_me(), batch)
+    db.session.commit()
+    stem = batch.filename.rsplit(".", 1)[0] or "抽查事项清单"
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
+
+
+@bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
+@login_required
+@roles_required(*ROLES)
+def import_confirm(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    only_valid = request.form.get("mode") != "all"
+    summary = item_import.import_items(_me(), batch, only_valid=only_valid)
+    db.session.commit()
+    flash(
+        f"已导入：新增并公布 {summary['新增']} 个、更新并重新公布 {summary['更新']} 个抽查事项"
+        + (f"，{summary['无变化']} 个没有变化" if summary["无变化"] else "")
+        + (f"，跳过问题行 {summary['跳过问题行']} 行" if summary["跳过问题行"] else ""),
+        "success",
+    )
+    return redirect(url_for("items.import_preview", batch_id=batch.id))
+
+
+@bp.route("/import/<int:batch_id>/discard", methods=["POST"])
+@login_required
+@roles_required(*ROLES)
+def import_discard(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    item_import.discard_import(_me(), batch)
+    db.session.commit()
+    flash("已放弃该批次，上传的文件已删除", "info")
+    return redirect(url_for("items.import_upload"))
