@@ -62,13 +62,15 @@ def test_demo_is_idempotent_and_covers_every_role(app, session):
     assert len(stations) == 3
     court = session.scalars(select(User).where(User.account == "court_api")).one()
     assert court.has_role(Role.API_CLIENT)
-    from models import CheckItem, ItemCategory, Publication
+    from models import CheckItem, ItemCategory, ItemKind, Publication
 
-    demo_items = session.scalars(select(CheckItem)).all()  # a city list and a district list
+    # a city list and a district list (8 single items) and two joint items
+    demo_items = session.scalars(select(CheckItem).where(CheckItem.kind == ItemKind.SINGLE)).all()
     assert len(demo_items) == 8 and {i.category for i in demo_items} == set(ItemCategory)
     assert sum(1 for i in demo_items if i.source_id) == 1
     assert sum(1 for i in demo_items if i.assigned_department_id) == 1
-    assert session.scalar(select(func.count()).select_from(Publication)) == 8  # 7 added + 1 edit
+    single = select(func.count()).select_from(Publication).where(Publication.list_type == "单部门")
+    assert session.scalar(single) == 8  # 7 added + 1 edit
     for row in created:
         assert policy_errors(row.password) == []
         user = session.scalars(select(User).where(User.account == row.account)).one()
