@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
 from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemStatus, PartRole
@@ -14,6 +15,7 @@ __all__ = [
     "CheckItem",
     "CheckItemPart",
     "Department",
+    "DirectoryMember",
     "DepartmentLevel",
     "EntityStatus",
     "EntityTag",
@@ -25,9 +27,13 @@ __all__ = [
     "ItemKind",
     "ItemStatus",
     "MarketEntity",
+    "MemberKind",
+    "ObjectDirectory",
     "PartRole",
+    "Place",
     "ProcessHistory",
     "ProcessInstance",
+    "Product",
     "Publication",
     "PublicationAction",
     "User",
