@@ -9,9 +9,10 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.admin.views import bp as admin_bp
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
+    from blueprints.directories.views import bp as directories_bp
     from blueprints.entities.views import bp as entities_bp
     from blueprints.main.views import bp as main_bp
     from blueprints.processes.views import bp as processes_bp
 
-    for bp in (auth_bp, main_bp, processes_bp, entities_bp, admin_bp, audit_bp):
+    for bp in (auth_bp, main_bp, processes_bp, entities_bp, directories_bp, admin_bp, audit_bp):
         app.register_blueprint(bp)

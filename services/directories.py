@@ -1006,19 +1006,6 @@ def members_page(
     return MemberPage(rows, has_next, has_prev, total)
 
 
-def remove_member(actor: User, directory: ObjectDirectory, member_id: int) -> None:
-    """Take one object out of a directory (名录库动态管理)."""
-    _require_edit(actor)
-    member = db.session.get(DirectoryMember, member_id)
-    if member is None or member.directory_id != directory.id:
-        raise NotFound("未找到该检查对象")
-    row = _member_row(
-        db.session.execute(_member_select()[0].where(DirectoryMember.id == member_id)).one()
-    )
-    db.session.delete(member)
-    _changed(actor, directory, {"移出": f"{row.kind.label} {row.name} {row.code}".strip()})
-
-
 # ------------------------------------------------------------------ for other chapters
 
 
