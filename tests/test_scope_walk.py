@@ -1,7 +1,7 @@
 """Every URL of every blueprint, walked as users of another district.
 
-District A owns an instance, a work item, users, departments, an import batch, a market entity
-and audit rows.
+District A owns an instance, a work item, users, departments, an import batch, a market entity,
+an object directory and audit rows.
 Each user of district B (clerk, leader, conference office and the three administrators) asks
 for every route: a route that names an object of district A must answer 403 or 404; a page
 without such an object must not show anything of district A.  A new route with a parameter
@@ -19,8 +19,9 @@ from openpyxl import load_workbook
 from models import AuditEvent, db
 from models.imports import ImportBatch
 from models.roles import Role
-from services import audit, entities
+from services import audit, directories, entities
 from tests.conftest import csrf_token, sign_in
+from tests.directories_support import make_item
 from workflows import engine
 from workflows.lanes import PARTICIPANT
 
@@ -46,6 +47,8 @@ def district_a(org, make_user, session):
         {"name": "甲区机密餐饮有限公司", "uscc": "91510108MA6CX0001W", "entity_type": "enterprise",
          "division_code": "510108001000", "status": "active", "credit_grade": "E"},
     )
+    item = make_item(org.bureau_a, "甲区机密检查事项")
+    directory = directories.add_from_filter(org.clerk_a, item, entities.parse_filters({})).directory
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -57,6 +60,7 @@ def district_a(org, make_user, session):
         "batch_id": batch.id,
         "event_id": event.id,
         "entity_id": entity.id,
+        "directory_id": directory.id,
         "table": 12,
     }
 
@@ -108,7 +112,8 @@ def test_every_route_is_closed_to_another_district(app, client, org, district_a)
 def test_walk_knows_every_parameter(app):
     names = {a for rule in app.url_map.iter_rules() for a in rule.arguments} - {"filename"}
     assert names <= {
-        "department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table", "entity_id"
+        "department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table", "entity_id",
+        "directory_id",
     }
 
 
@@ -117,6 +122,10 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/processes/instances"),
         ("clerk_b", "/entities/"),
         ("leader_b", "/entities/?grade=E"),
+        ("clerk_b", "/directories/"),
+        ("clerk_b", "/directories/new"),
+        ("clerk_b", "/directories/delete?mode=direct"),
+        ("leader_b", "/directories/"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),
     ):
