@@ -987,7 +987,13 @@ def members_page(
                 Product.licence_no == search,
             )
         )
-    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    if search:
+        total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    else:  # from the population index alone
+        counted = select(func.count()).select_from(DirectoryMember).where(DirectoryMember.directory_id == directory.id)
+        if kind is not None:
+            counted = counted.where(DirectoryMember.kind == kind)
+        total = db.session.execute(counted).scalar_one()
     if before is not None:
         page = query.where(DirectoryMember.id < before).order_by(DirectoryMember.id.desc())
     else:

@@ -337,3 +337,17 @@ def test_delete_walks_table_16(org, registry, item, session, mode):
     assert inst.process_table == 16 and inst.status == InstanceStatus.COMPLETED
     # The item may get a new directory afterwards.
     assert svc.add_from_filter(org.clerk_a, item, parse_filters({})).created
+
+
+def test_demo_district_has_a_directory(app, session):
+    from services.demo import DEMO_ITEM, load_demo
+
+    load_demo()
+    session.commit()
+    directory = session.scalars(select(ObjectDirectory)).one()
+    assert directory.item.name == DEMO_ITEM and directory.department.name == "成华区市场监督管理局"
+    assert svc.counts([directory.id])[directory.id] == {MemberKind.ENTITY: 4, MemberKind.PLACE: 2}
+    load_demo()  # idempotent
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(DirectoryMember)) == 6
+    assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 2
