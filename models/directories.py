@@ -177,6 +177,8 @@ class DirectoryMember(db.Model):
         ),
         # A draw's population: the members of one directory, by kind, in id order.
         Index("ix_directory_member_population", "directory_id", "kind", "id"),
+        # The members page: one directory in the order its members joined (keyset on id).
+        Index("ix_directory_member_page", "directory_id", "id"),
         UniqueConstraint("directory_id", "entity_id"),
         UniqueConstraint("directory_id", "place_id"),
         UniqueConstraint("directory_id", "product_id"),

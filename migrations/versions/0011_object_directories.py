@@ -112,6 +112,7 @@ def upgrade():
     )
     with op.batch_alter_table('directory_member', schema=None) as batch_op:
         batch_op.create_index('ix_directory_member_entity', ['entity_id'], unique=False)
+        batch_op.create_index('ix_directory_member_page', ['directory_id', 'id'], unique=False)
         batch_op.create_index('ix_directory_member_place', ['place_id'], unique=False)
         batch_op.create_index('ix_directory_member_population', ['directory_id', 'kind', 'id'], unique=False)
         batch_op.create_index('ix_directory_member_product', ['product_id'], unique=False)
@@ -125,6 +126,7 @@ def downgrade():
         batch_op.drop_index('ix_directory_member_product')
         batch_op.drop_index('ix_directory_member_population')
         batch_op.drop_index('ix_directory_member_place')
+        batch_op.drop_index('ix_directory_member_page')
         batch_op.drop_index('ix_directory_member_entity')
 
     op.drop_table('directory_member')
