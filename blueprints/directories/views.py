@@ -328,6 +328,16 @@ def import_discard(batch_id: int):
     return redirect(url_for("directories.template_upload", item=item_id))
 
 
+def _commit() -> None:
+    """Commit an addition; another clerk adding to the same directory at the same moment
+    makes one of the two fail on a unique constraint, with nothing written."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("该名录库正由他人同时新增检查对象，请刷新后重试") from None
+
+
 def _flash_added(result: svc.AddResult) -> None:
     text = f"已入库：新增 {result.added} 个检查对象"
     if result.already:
@@ -368,7 +378,7 @@ def filter_entities():
     item = _item_arg()
     if request.method == "POST":
         result = svc.add_from_filter(_me(), item, parse_filters(request.form))  # Invalid → 400 page
-        db.session.commit()
+        _commit()
         _flash_added(result)
         return redirect(url_for("directories.detail", directory_id=result.directory.id))
     context = _filter_context(item)
@@ -389,7 +399,7 @@ def filter_directories():
     if request.method == "POST":
         source = _directory_or_404(request.form.get("source", type=int) or 0)
         result = svc.add_from_directory(me, item, source)
-        db.session.commit()
+        _commit()
         _flash_added(result)
         return redirect(url_for("directories.detail", directory_id=result.directory.id))
     search = request.args.get("q", "").strip()[:100]
