@@ -10,6 +10,7 @@ service stores the data and walks the process instance in the same transaction.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -328,14 +329,17 @@ def import_discard(batch_id: int):
     return redirect(url_for("directories.template_upload", item=item_id))
 
 
-def _commit() -> None:
-    """Commit an addition; another clerk adding to the same directory at the same moment
-    makes one of the two fail on a unique constraint, with nothing written."""
+def _stored(add: Callable[[], svc.AddResult]) -> svc.AddResult:
+    """Run an addition and commit it.  Another clerk adding to the same directory at the same
+    moment makes one of the two fail on a unique constraint: 409, nothing written.  A
+    ServiceError (Invalid: 400) goes to the app's handler, which rolls back."""
     try:
+        result = add()
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise Conflict("该名录库正由他人同时新增检查对象，请刷新后重试") from None
+    return result
 
 
 def _flash_added(result: svc.AddResult) -> None:
@@ -377,8 +381,7 @@ def filter_entities():
     the POST stores them (入库)."""
     item = _item_arg()
     if request.method == "POST":
-        result = svc.add_from_filter(_me(), item, parse_filters(request.form))  # Invalid → 400 page
-        _commit()
+        result = _stored(lambda: svc.add_from_filter(_me(), item, parse_filters(request.form)))
         _flash_added(result)
         return redirect(url_for("directories.detail", directory_id=result.directory.id))
     context = _filter_context(item)
@@ -398,8 +401,7 @@ def filter_directories():
     item = _item_arg()
     if request.method == "POST":
         source = _directory_or_404(request.form.get("source", type=int) or 0)
-        result = svc.add_from_directory(me, item, source)
-        _commit()
+        result = _stored(lambda: svc.add_from_directory(me, item, source))
         _flash_added(result)
         return redirect(url_for("directories.detail", directory_id=result.directory.id))
     search = request.args.get("q", "").strip()[:100]
