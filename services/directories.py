@@ -1023,25 +1023,40 @@ class PopulationMember(NamedTuple):
 
 def population(directory: ObjectDirectory | int) -> Iterator[PopulationMember]:
     """A directory's members for a random draw, in a stable order (kind, then object id), with
-    the credit-risk grade the draw may weigh (seed 002).  Streamed: a 100,000-member directory
-    is never loaded as ORM objects."""
+    the credit-risk grade the draw may weigh (seed 002): an entity's own, or that of the
+    entity responsible for a place or holding a product's licence.  One query per kind, each
+    read in order from the unique (directory, object) index and streamed: a 100,000-member
+    directory is never loaded as ORM objects."""
     directory_id = directory if isinstance(directory, int) else directory.id
-    own = aliased(MarketEntity)
-    linked = aliased(MarketEntity)
-    ref = func.coalesce(DirectoryMember.entity_id, DirectoryMember.place_id, DirectoryMember.product_id)
-    query = (
-        select(DirectoryMember.kind, ref, func.coalesce(own.credit_grade, linked.credit_grade))
-        .select_from(DirectoryMember)
-        .outerjoin(own, own.id == DirectoryMember.entity_id)
-        .outerjoin(Place, Place.id == DirectoryMember.place_id)
-        .outerjoin(Product, Product.id == DirectoryMember.product_id)
-        .outerjoin(linked, linked.id == func.coalesce(Place.entity_id, Product.entity_id))
-        .where(DirectoryMember.directory_id == directory_id)
-        .order_by(DirectoryMember.kind, ref)
+    queries = (
+        (
+            MemberKind.ENTITY,
+            select(DirectoryMember.entity_id, MarketEntity.credit_grade)
+            .join(MarketEntity, MarketEntity.id == DirectoryMember.entity_id)
+            .where(DirectoryMember.directory_id == directory_id, DirectoryMember.entity_id.is_not(None))
+            .order_by(DirectoryMember.entity_id),
+        ),
+        (
+            MemberKind.PLACE,
+            select(DirectoryMember.place_id, MarketEntity.credit_grade)
+            .join(Place, Place.id == DirectoryMember.place_id)
+            .outerjoin(MarketEntity, MarketEntity.id == Place.entity_id)
+            .where(DirectoryMember.directory_id == directory_id, DirectoryMember.place_id.is_not(None))
+            .order_by(DirectoryMember.place_id),
+        ),
+        (
+            MemberKind.PRODUCT,
+            select(DirectoryMember.product_id, MarketEntity.credit_grade)
+            .join(Product, Product.id == DirectoryMember.product_id)
+            .outerjoin(MarketEntity, MarketEntity.id == Product.entity_id)
+            .where(DirectoryMember.directory_id == directory_id, DirectoryMember.product_id.is_not(None))
+            .order_by(DirectoryMember.product_id),
+        ),
     )
-    for kind, ident, grade in db.session.execute(query.execution_options(yield_per=5_000)):
-        member_kind = MemberKind(kind)
-        yield PopulationMember(f"{member_kind.value}:{ident}", member_kind, grade)
+    for kind, query in queries:
+        prefix = kind.value + ":"
+        for ident, grade in db.session.execute(query.execution_options(yield_per=5_000)):
+            yield PopulationMember(prefix + str(ident), kind, grade)
 
 
 def directories_of_entity(actor: User, entity: MarketEntity) -> list[tuple[ObjectDirectory, str]]:

@@ -220,3 +220,15 @@ def test_entity_page_lists_its_directories(client, org, login, registry, item, s
     assert "所在检查对象名录库" in html and directory.name in html
     html = text(client.get(f"/entities/{registry[0].id}"))
     assert "所在检查对象名录库" in html and directory.name not in html
+
+
+def test_a_concurrent_addition_answers_409(client, org, login, registry, item, session, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    def clash(*_args, **_kwargs):
+        raise IntegrityError("INSERT", {}, Exception("uq_object_directory_item_id_department_id"))
+
+    monkeypatch.setattr(svc, "add_from_filter", clash)
+    login(org.clerk_a)
+    resp = post(client, "/directories/new/entities", {"item": item.id, "industry": "H62"})
+    assert resp.status_code == 409 and "同时新增" in text(resp)
