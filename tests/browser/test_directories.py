@@ -1,5 +1,6 @@
 """检查对象名录库 in a real browser: 表15 by filtering the registry — select an item, choose
-筛选市场主体录入, see the count update as the filter changes (htmx), 入库, find it listed."""
+筛选市场主体录入, see the count update as the filter changes (htmx), 入库, find it listed; then
+表16 by item: the confirmation names the item, 确认删除."""
 
 from __future__ import annotations
 
@@ -52,3 +53,13 @@ def test_filter_path_to_a_listed_directory(page, live_server, registry):
 
     page.goto(live_server.url + "/directories/")
     expect(page.locator("#directory-list")).to_contain_text("浏览器测试餐饮抽查事项检查对象名录库")
+
+    # 表16: by item, the confirmation lists the linked item, then 确认删除.
+    page.get_by_role("link", name="删除检查对象名录库").click()
+    page.get_by_role("link", name="筛选特定检查事项删除").click()
+    page.locator("#delete-choices tr", has_text="浏览器测试餐饮抽查事项").get_by_role("link", name="删除").click()
+    expect(page.locator("h1")).to_have_text("确认是否删除")
+    expect(page.locator("#references")).to_contain_text("抽查事项：浏览器测试餐饮抽查事项")
+    page.get_by_role("button", name="确认删除").click()
+    expect(page.locator(".flash-success")).to_contain_text("已删除检查对象名录库")
+    expect(page.locator("#directory-list")).not_to_contain_text("浏览器测试餐饮抽查事项")

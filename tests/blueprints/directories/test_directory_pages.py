@@ -107,6 +107,8 @@ def test_detail_members_kind_search_and_pages(client, org, login, registry, item
     after = re.search(r"after=(\d+)", html).group(1)
     second = text(client.get(f"/directories/{directory.id}?after={after}", headers={"HX-Request": "true"}))
     assert second.lstrip().startswith('<div id="members">') and registry[25].name in second
+    listed = text(client.get("/directories/"))
+    assert re.search(r"<td>30</td>\s*<td>0</td>\s*<td>0</td>", listed)
     found = text(client.get(f"/directories/{directory.id}?q=0007"))
     assert "共 1 个检查对象" in found and registry[7].name in found
     assert "共 0 个检查对象" in text(client.get(f"/directories/{directory.id}?kind=place"))
