@@ -1134,7 +1134,3 @@ def delete_directory(actor: User, directory: ObjectDirectory, mode: str) -> Proc
     )
     return instance
 
-
-def member_kinds() -> list[MemberKind]:
-    return list(MemberKind)
-
