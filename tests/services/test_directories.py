@@ -278,6 +278,10 @@ def test_products_population_and_grades(org, registry, item, session):
     ]
     assert population[0].key.startswith("entity:") and population[3].grade == "C"
     assert list(svc.population(result.directory.id)) == population
+    assert svc.directories_of_entity(org.clerk_a, registry[1]) == [
+        (result.directory, "市场主体"),
+        (result.directory, "产品的生产企业"),
+    ]
 
 
 # ------------------------------------------------------------------ members, entity page, delete
