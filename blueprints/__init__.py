@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.admin.views import bp as admin_bp
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
+    from blueprints.directories.views import bp as directories_bp
     from blueprints.entities.views import bp as entities_bp
     from blueprints.items.views import bp as items_bp
     from blueprints.jobs.views import bp as jobs_bp
@@ -18,5 +19,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.processes.views import bp as processes_bp
     from blueprints.public.views import bp as public_bp
 
-    for bp in (auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, public_bp, jobs_bp, admin_bp, audit_bp):
+    for bp in (
+        auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
+        public_bp, jobs_bp, admin_bp, audit_bp,
+    ):
         app.register_blueprint(bp)

@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
 from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemStatus, PartRole
@@ -17,6 +18,7 @@ __all__ = [
     "CheckItemPart",
     "Department",
     "DepartmentLevel",
+    "DirectoryMember",
     "EntityStatus",
     "EntityTag",
     "EntityType",
@@ -32,10 +34,14 @@ __all__ = [
     "LibrarySource",
     "LibraryTag",
     "MarketEntity",
+    "MemberKind",
+    "ObjectDirectory",
     "ObjectLibrary",
     "PartRole",
+    "Place",
     "ProcessHistory",
     "ProcessInstance",
+    "Product",
     "Publication",
     "PublicationAction",
     "User",

@@ -117,9 +117,11 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         from services.joint_items import load_demo_items as load_demo_joint_items
 
         load_demo_joint_items()
+        load_directory_demo()
         return created
     load_demo_libraries()
     load_demo_items()
+    load_directory_demo()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -260,3 +262,63 @@ def load_demo_items() -> int:
     section = db.session.execute(select(Department).where(Department.name == "食品安全监督管理科")).scalar_one()
     items.assign_item(district_clerk, own[0], section.id, version=own[0].version)
     return len(created) + len(own) + (1 if claimed else 0)
+
+
+# ------------------------------------------------------------------ 检查对象名录库 (表15)
+
+DEMO_ITEM = "餐饮服务提供者监督检查"  # an item of DISTRICT_ITEMS
+DIRECTORY_DEMO_ENTITIES = (
+    # (name, uscc body of 17 characters, industry, grade)
+    ("成都蓉华餐饮管理有限公司", "91510108MA6DEM001", "H6210", "B"),
+    ("成都锦城小吃店", "92510108MA6DEM002", "H6291", "C"),
+    ("成都天府火锅有限公司", "91510108MA6DEM003", "H6210", "A"),
+    ("成都青城茶餐厅", "92510108MA6DEM004", "H6210", "D"),
+    ("成都芙蓉食品超市有限公司", "91510108MA6DEM005", "F5211", "B"),
+    ("成都金沙便利店", "92510108MA6DEM006", "F5212", None),
+)
+
+
+def load_directory_demo() -> None:
+    """The 检查对象名录库 of 成华区's item 餐饮服务提供者监督检查 (load_demo_items): restaurants of the
+    registry (筛选市场主体录入) and two places (B.2 按模板导入).  Idempotent."""
+    import io
+
+    from openpyxl import Workbook
+
+    from models import CheckItem, MarketEntity, ObjectDirectory
+    from services import directories, entities
+    from services.templates_catalogue import TEMPLATES
+    from services.validators import uscc_check_char
+
+    clerk = db.session.execute(select(User).where(User.account == "wangxy")).scalar_one_or_none()
+    if clerk is None:
+        return
+    item = db.session.execute(
+        select(CheckItem).where(CheckItem.name == DEMO_ITEM, CheckItem.department_id == clerk.department_id)
+    ).scalar_one_or_none()
+    if item is None or db.session.execute(
+        select(ObjectDirectory.id).where(ObjectDirectory.item_id == item.id)
+    ).first():
+        return
+    for name, body, industry, grade in DIRECTORY_DEMO_ENTITIES:
+        code = body + uscc_check_char(body)
+        if db.session.execute(select(MarketEntity.id).where(MarketEntity.uscc == code)).first():
+            continue
+        entities.create_entity(
+            clerk,
+            {"name": name, "uscc": code, "entity_type": "enterprise" if body.startswith("91") else "individual",
+             "division_code": "510108003000", "division_name": "成华区猛追湾街道", "industry_code": industry,
+             "status": "active", "credit_grade": grade or "", "business_address": f"成都市成华区建设路{len(name)}号"},
+        )
+    directories.add_from_filter(clerk, item, entities.parse_filters({"industry": "H62"}))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = TEMPLATES["B.2"].sheet
+    ws.append(list(TEMPLATES["B.2"].titles))
+    for place, address in (("成华区美食广场", "成都市成华区建设北路三段8号"), ("猛追湾夜市", "成都市成华区猛追湾街50号")):
+        ws.append([place, "成华区", "成华区", "成都蓉华餐饮管理有限公司", "", "", "", "", "餐饮集中区", "", None, "",
+                   address, "", "成华区", "法人", "510108"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    batch, _check = directories.store_import(clerk, item, "B.2", "成华区餐饮场所.xlsx", buf.getvalue())
+    directories.import_batch(clerk, batch)

@@ -2,7 +2,7 @@
 
 District A owns an instance, a work item, users, departments, an import batch, a market entity,
 a supervised-object library, a background job, an inspection item (published, so its public page is
-open to everyone) and audit rows.
+open to everyone), an object directory and audit rows.
 Each user of district B (clerk, leader, conference office and the three administrators) asks
 for every route: a route that names an object of district A must answer 403 or 404; a page
 without such an object must not show anything of district A.  A new route with a parameter
@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from models import AuditEvent, Job, db
 from models.imports import ImportBatch
 from models.roles import Role
-from services import audit, entities, joint_items, libraries
+from services import audit, directories, entities, joint_items, libraries
 from services import items as check_items
 from tests.conftest import csrf_token, sign_in
 from workflows import engine
@@ -66,6 +66,7 @@ def district_a(org, make_user, session):
         {"domain": "食品安全", "name": "甲区机密抽查事项", "objects": "食品经营者", "category": "key",
          "methods": ["书面检查"], "inspecting_body": "甲区市场监督管理局", "basis": "《食品安全法》"},
     )
+    directory = directories.add_from_filter(org.clerk_a, check_item, entities.parse_filters({})).directory
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -81,6 +82,7 @@ def district_a(org, make_user, session):
         "id": {"libraries": library.id, "items": check_item.id},
         "job_id": job.id,
         "subject_id": check_item.id,
+        "directory_id": directory.id,
         "table": 12,
         "joint_id": joint.id,
     }
@@ -145,6 +147,7 @@ def test_walk_knows_every_parameter(app):
         "job_id",
         "joint_id",
         "subject_id",
+        "directory_id",
     }
 
 
@@ -160,6 +163,10 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/items/"),
         ("leader_b", "/items/?status=all"),
         ("clerk_b", "/items/claim"),
+        ("clerk_b", "/directories/"),
+        ("clerk_b", "/directories/new"),
+        ("clerk_b", "/directories/delete?mode=direct"),
+        ("leader_b", "/directories/"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),
     ):

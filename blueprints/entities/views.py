@@ -138,6 +138,7 @@ def detail(entity_id: int):
     entity = _entity_or_404(entity_id)
     instances = list(db.session.execute(svc.linked_instances_query(me, entity)).scalars())
     events = [(e, action_label(e.action), _summary_items(e.summary)) for e in svc.history(entity)]
+    from services.directories import directories_of_entity
     from services.libraries import libraries_of_entity
     from workflows.registry import PROCESSES
 
@@ -146,6 +147,7 @@ def detail(entity_id: int):
         entity=entity,
         libraries=libraries_of_entity(me, entity),
         instances=instances,
+        directories=directories_of_entity(me, entity),
         processes=PROCESSES,
         events=events,
         can_edit=svc.can_edit(me),
