@@ -59,7 +59,6 @@ from services.bulk import allocate_ids, insert_rows, refresh_statistics, update_
 from services.entities import (
     EntityFilters,
     count_entities,
-    custom_plans,
     entity_query,
     region_prefix,
 )
@@ -298,7 +297,6 @@ def _analyze_if_large(n: int) -> None:
 
 def filter_count(actor: User, filters: EntityFilters) -> tuple[int, bool]:
     """How many registry entities the filters select (counted to MAX_ADD + 1)."""
-    custom_plans()
     return count_entities(entity_query(actor, filters, for_count=True), cap=MAX_ADD)
 
 
