@@ -310,7 +310,9 @@ def load_directory_demo() -> None:
              "division_code": "510108003000", "division_name": "成华区猛追湾街道", "industry_code": industry,
              "status": "active", "credit_grade": grade or "", "business_address": f"成都市成华区建设路{len(name)}号"},
         )
-    directories.add_from_filter(clerk, item, entities.parse_filters({"industry": "H62"}))
+    directories.add_from_filter(
+        clerk, item, entities.parse_filters({"division": "510108003", "industry": "H62"})
+    )
     wb = Workbook()
     ws = wb.active
     ws.title = TEMPLATES["B.2"].sheet
