@@ -14,7 +14,8 @@ from models.inspectors import DutyStatus
 from models.org import UserStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import inspector_import, inspectors as svc
+from services import inspector_import
+from services import inspectors as svc
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError
 from services.templates_catalogue import TEMPLATES
