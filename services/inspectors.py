@@ -561,13 +561,13 @@ def add_inspector(actor: User, values: InspectorValues, *, template: str = "") -
 def create_inspector(actor: User, raw: Mapping[str, Any]) -> AddResult:
     """非模板导入: the form's values."""
     _require_edit(actor)
-    values, errors = check_values(raw, _department(actor, raw.get("department_id")))
+    values, errors = check_values(raw, pick_department(actor, raw.get("department_id")))
     if values is None:
         raise _first_error(errors)
     return add_inspector(actor, values)
 
 
-def _department(actor: User, ident: Any) -> Department | None:
+def pick_department(actor: User, ident: Any) -> Department | None:
     try:
         dept = db.session.get(Department, int(ident))
     except (TypeError, ValueError):
@@ -665,7 +665,7 @@ def update_values(actor: User, inspector: Inspector, values: InspectorValues, *,
 
 def update_inspector(actor: User, inspector: Inspector, raw: Mapping[str, Any]) -> dict[str, list[str]]:
     _require_edit(actor)
-    values, errors = check_values(raw, _department(actor, raw.get("department_id")))
+    values, errors = check_values(raw, pick_department(actor, raw.get("department_id")))
     if values is None:
         raise _first_error(errors)
     return update_values(actor, inspector, values)
@@ -777,7 +777,7 @@ class InspectorFilters:
 def parse_filters(actor: User, args: Any) -> InspectorFilters:
     """Read list filters from request arguments; values out of range or scope are ignored."""
     filters = InspectorFilters(keyword=(args.get("q") or "").strip()[:50])
-    dept = _department(actor, args.get("department"))
+    dept = pick_department(actor, args.get("department"))
     if dept is not None:
         filters.department = dept
     if args.get("duty") in {d.value for d in DutyStatus}:

@@ -114,6 +114,7 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("业务流程", "processes.catalogue", None),
     ("流程实例", "processes.instances", None),
     ("市场主体库", "entities.index", (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)),
+    ("执法检查人员名录库", "inspectors.index", (Role.CLERK, Role.DEPT_LEADER)),
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
     ("角色管理", "admin.roles", (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)),
