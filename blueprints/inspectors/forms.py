@@ -86,7 +86,7 @@ class InspectorForm(FlaskForm):
 
 
 class DeleteForm(FlaskForm):
-    scope = RadioField("删除方式", choices=list(DELETE_SCOPES.items()), default="entry", validate_choice=False)
+    scope = RadioField("删除方式", choices=[SelectChoice(k, v) for k, v in DELETE_SCOPES.items()], default="entry", validate_choice=False)
 
 
 class ImportForm(FlaskForm):
