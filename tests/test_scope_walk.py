@@ -20,6 +20,7 @@ from models import AuditEvent, db
 from models.imports import ImportBatch
 from models.roles import Role
 from services import audit, entities
+from services import inspectors as inspector_svc
 from tests.conftest import csrf_token, sign_in
 from workflows import engine
 from workflows.lanes import PARTICIPANT
@@ -46,6 +47,12 @@ def district_a(org, make_user, session):
         {"name": "甲区机密餐饮有限公司", "uscc": "91510108MA6CX0001W", "entity_type": "enterprise",
          "division_code": "510108001000", "status": "active", "credit_grade": "E"},
     )
+    inspector = inspector_svc.create_inspector(
+        org.clerk_a,
+        {"name": "王晓燕", "id_number": "11010519491231002X", "mobile": "13900000777",
+         "department_id": org.station_a.id, "cert_no": "甲区ZF0001", "cert_valid_to": "2099-12-31"},
+    ).inspector
+    aux = inspector_svc.save_auxiliary(org.clerk_a, {"kind": "expert", "name": "甲区食品安全专家"})
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -57,6 +64,8 @@ def district_a(org, make_user, session):
         "batch_id": batch.id,
         "event_id": event.id,
         "entity_id": entity.id,
+        "inspector_id": inspector.id,
+        "aux_id": aux.id,
         "table": 12,
     }
 
@@ -108,7 +117,8 @@ def test_every_route_is_closed_to_another_district(app, client, org, district_a)
 def test_walk_knows_every_parameter(app):
     names = {a for rule in app.url_map.iter_rules() for a in rule.arguments} - {"filename"}
     assert names <= {
-        "department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table", "entity_id"
+        "department_id", "parent_id", "user_id", "instance_id", "item_id", "batch_id", "event_id", "table", "entity_id",
+        "inspector_id", "aux_id",
     }
 
 
@@ -116,6 +126,9 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
     for name, url in (
         ("clerk_b", "/processes/instances"),
         ("clerk_b", "/entities/"),
+        ("clerk_b", "/inspectors/"),
+        ("leader_b", "/inspectors/auxiliary"),
+        ("clerk_b", "/inspectors/?cert=valid"),
         ("leader_b", "/entities/?grade=E"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),
