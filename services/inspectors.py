@@ -42,6 +42,7 @@ from services import audit
 from services.auth import set_password
 from services.errors import Forbidden, Invalid
 from services.excel import parse_date
+from services.org import region_root
 from services.passwords import generate_password
 from services.scope import scope_instances, subtree_ids
 from services.templates_catalogue import INSPECTOR_CATEGORIES, SEXES
@@ -334,12 +335,16 @@ def _apply(inspector: Inspector, values: InspectorValues) -> dict[str, list[str]
 
 
 def match_account(inspector: Inspector) -> User | None:
-    """The user account of this person: the one with the same ID number, else the only
-    active account with the same mobile number (and, among several, the same name) that no
-    other entry claims."""
+    """The user account of this person in the entry's area (its 区 or 市): the one with the
+    same ID number, else the only active account with the same mobile number (and, among
+    several, the same name) that no other entry claims.  Accounts of another district are
+    never linked: their roles are that district's to grant."""
     if inspector.user_id is not None and inspector.user is not None:
         return inspector.user
-    by_id = db.session.execute(select(User).where(User.id_number == inspector.id_number)).scalar_one_or_none()
+    area = subtree_ids(region_root(inspector.department))
+    by_id = db.session.execute(
+        select(User).where(User.id_number == inspector.id_number, User.department_id.in_(area))
+    ).scalar_one_or_none()
     if by_id is not None:
         return by_id
     claimed = select(Inspector.user_id).where(Inspector.user_id.is_not(None), Inspector.id != inspector.id)
@@ -348,6 +353,7 @@ def match_account(inspector: Inspector) -> User | None:
             select(User).where(
                 User.mobile == inspector.mobile,
                 User.status == UserStatus.ACTIVE,
+                User.department_id.in_(area),
                 User.id.not_in(claimed),
             )
         ).scalars()

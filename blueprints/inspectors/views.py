@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from blueprints.inspectors.forms import AuxiliaryForm, DeleteForm, ImportForm, InspectorForm
 from models import ImportBatch, ImportStatus, Inspector, User, db
@@ -20,7 +21,7 @@ from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus
 from services import inspector_import
 from services import inspectors as svc
 from services.audit import action_label
-from services.errors import Invalid
+from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError
 from services.scope import get_in_scope_or_404
 from services.templates_catalogue import INSPECTOR_CATEGORIES, TEMPLATES
@@ -326,8 +327,12 @@ def import_errors(batch_id: int):
 def import_confirm(batch_id: int):
     """完成新增操作: 全部导入 (mode=all) or 仅导入有效行 (mode=valid)."""
     batch = _batch_or_404(batch_id)
-    result = inspector_import.import_inspectors(_me(), batch, valid_only=request.form.get("mode") == "valid")
-    db.session.commit()
+    try:
+        result = inspector_import.import_inspectors(_me(), batch, valid_only=request.form.get("mode") == "valid")
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("导入期间名录库已被他人修改，请返回预览页重新校验后再导入") from None
     return render_template("inspectors/added.html", results=result.added, issued=result.issued, summary=result.summary)
 
 

@@ -336,3 +336,15 @@ def test_import_refuses_a_file_that_is_not_the_template(org, session):
     assert len(check.valid_rows) == 1
     with pytest.raises(Forbidden):
         inspector_import.import_inspectors(org.clerk_b, batch, valid_only=True)
+
+
+def test_accounts_of_another_district_are_not_linked(org, session):
+    org.clerk_b.id_number = ID_MAN
+    org.clerk_b.mobile = "13900000001"
+    session.flush()
+    result = svc.create_inspector(org.clerk_a, form(org))
+    assert result.inspector.user_id != org.clerk_b.id
+    [issued] = result.issued
+    created = session.get(User, issued.user_id)
+    assert created.id_number is None and created.department_id == org.station_a.id
+    assert not org.clerk_b.has_role(Role.INSPECTOR)
