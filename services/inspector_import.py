@@ -31,9 +31,10 @@ from services.users import IssuedPassword
 
 IMPORT_KIND = "inspectors"
 TEMPLATE = TEMPLATES["A.5"]
-# Each new account costs an argon2 hash (~0.2 s) and each row a process instance: these
-# keep a confirmation well inside a worker's request timeout.
-MAX_IMPORT_ROWS = 500
+# Each row runs 表17 (or 表18) as its own process instance, about 0.1–0.2 s, and each new
+# account costs an argon2 hash (~0.2 s): these keep a confirmation inside a worker's request
+# timeout (bench/inspectors.py).  A larger directory is imported in several files.
+MAX_IMPORT_ROWS = 100
 MAX_NEW_ACCOUNTS = 100
 PREVIEW_PROBLEMS = 200
 

@@ -363,6 +363,20 @@ def match_account(inspector: Inspector) -> User | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
+# While add_inspector runs, the account found for each entry (the guards, the platform steps
+# and the import ask several times within one request).
+_matches: ContextVar[dict[int, User | None] | None] = ContextVar("inspector_account_matches", default=None)
+
+
+def _matched_account(inspector: Inspector) -> User | None:
+    cache = _matches.get()
+    if cache is None:
+        return match_account(inspector)
+    if inspector.id not in cache:
+        cache[inspector.id] = match_account(inspector)
+    return cache[inspector.id]
+
+
 def _subject(instance: ProcessInstance) -> Inspector | None:
     if instance.subject_type != SUBJECT_TYPE or instance.subject_id is None:
         return None
@@ -372,14 +386,14 @@ def _subject(instance: ProcessInstance) -> Inspector | None:
 @register_guard("has_account")
 def _has_account(instance: ProcessInstance) -> bool:
     inspector = _subject(instance)
-    return inspector is not None and match_account(inspector) is not None
+    return inspector is not None and _matched_account(inspector) is not None
 
 
 @register_guard("no_account")
 def _no_account(instance: ProcessInstance) -> bool:
     """Also true for an instance without an entry (started outside the directory's pages)."""
     inspector = _subject(instance)
-    return inspector is None or match_account(inspector) is None
+    return inspector is None or _matched_account(inspector) is None
 
 
 _issued: ContextVar[list[IssuedPassword] | None] = ContextVar("inspector_issued_passwords", default=None)
@@ -430,7 +444,7 @@ def _check_account_step(instance: ProcessInstance) -> str:
     inspector = _subject(instance)
     if inspector is None:
         return "未关联执法检查人员"
-    user = match_account(inspector)
+    user = _matched_account(inspector)
     if user is None:
         return "未找到系统操作账号（按身份证号、手机号码匹配）"
     how = "身份证号" if user.id_number == inspector.id_number else "手机号码"
@@ -440,7 +454,7 @@ def _check_account_step(instance: ProcessInstance) -> str:
 @on_auto_step(ADD_TABLE, "grant")
 def _grant_step(instance: ProcessInstance) -> str:
     inspector = _subject(instance)
-    user = match_account(inspector) if inspector is not None else None
+    user = _matched_account(inspector) if inspector is not None else None
     if inspector is None or user is None:
         return ""
     _grant_permission(inspector, user)
@@ -550,18 +564,27 @@ def add_inspector(actor: User, values: InspectorValues, *, template: str = "") -
     instance = engine.start(
         ADD_TABLE, actor, title=f"新增执法检查人员：{inspector.name}", subject_type=SUBJECT_TYPE, subject_id=inspector.id
     )
-    with collecting_passwords() as issued:
-        if template:
-            engine.advance(actor, instance, "choose_mode", "template")
-            engine.advance(actor, instance, "download_template", "next")
-            engine.advance(actor, instance, "upload", "next", comment=template)
-        else:
-            engine.advance(actor, instance, "choose_mode", "manual")
-        engine.advance(actor, instance, "complete", "next")
+    cache_token = _matches.set({})
+    try:
+        with collecting_passwords() as issued:
+            _run_add_steps(actor, instance, template)
+    finally:
+        _matches.reset(cache_token)
     result = AddResult(inspector, instance, issued, revived)
     if template and result.waiting_for_role:
         decide_role(actor, inspector, assign=True, comment="按模板导入，系统自动分配执法检查人员角色")
     return result
+
+
+def _run_add_steps(actor: User, instance: ProcessInstance, template: str) -> ProcessInstance:
+    """选择新增方式 → [下载模板 → 根据模板填充数据并上传 →] 完成新增操作; the platform follows."""
+    if template:
+        engine.advance(actor, instance, "choose_mode", "template")
+        engine.advance(actor, instance, "download_template", "next")
+        engine.advance(actor, instance, "upload", "next", comment=template)
+    else:
+        engine.advance(actor, instance, "choose_mode", "manual")
+    return engine.advance(actor, instance, "complete", "next")
 
 
 def create_inspector(actor: User, raw: Mapping[str, Any]) -> AddResult:
@@ -955,7 +978,7 @@ def eligible_inspectors(
         query = query.where(_has_tag(TagKind.SPECIALITY, speciality))
     if matter:
         query = query.where(_has_tag(TagKind.MATTER, matter))
-    return list(db.session.execute(query.order_by(Inspector.id).options(selectinload(Inspector.tags))).scalars())
+    return list(db.session.execute(query.order_by(Inspector.id)).scalars())
 
 
 # ------------------------------------------------------------------ 辅助检查人员库
