@@ -165,6 +165,14 @@ def check_import(actor: User, data: bytes) -> InspectorCheck:
     user_ids = set(db.session.execute(select(User.id_number).where(User.id_number.in_(ids))).scalars()) if ids else set()
     mobiles = [r.get("电话号码") for r in rows if r.get("电话号码")]
     user_mobiles = set(db.session.execute(select(User.mobile).where(User.mobile.in_(mobiles))).scalars()) if mobiles else set()
+    taken_mobiles = {
+        m: (ident, name)
+        for m, ident, name in db.session.execute(
+            select(Inspector.mobile, Inspector.id, Inspector.name).where(
+                Inspector.mobile.in_(mobiles), Inspector.active.is_(True)
+            )
+        )
+    } if mobiles else {}
     checked: list[CheckedRow] = []
     for row in rows:
         item = CheckedRow(row)
@@ -181,6 +189,9 @@ def check_import(actor: User, data: bytes) -> InspectorCheck:
             column = FIELD_COLUMNS.get(key, svc.TITLES.get(key, key))
             if column not in flagged:
                 row.add_error(column, message)
+        holder = taken_mobiles.get(row.get("电话号码") or "")
+        if values is not None and holder is not None and (target is None or holder[0] != target.id):
+            row.add_error("电话号码", f"已被名录库中的另一人使用（{holder[1]}）")
         if values is None or not row.valid:
             continue
         item.values = values

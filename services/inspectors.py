@@ -282,6 +282,21 @@ def duplicate_refusal(existing: Inspector | None, exclude_id: int | None = None)
     return f"该身份证号已在执法检查人员名录库中（{existing.department.name}，{existing.name}）"
 
 
+def mobile_holder(mobile: str, exclude_id: int | None = None) -> Inspector | None:
+    """Another entry of the directory with this mobile number (two people never share one:
+    the platform matches accounts by it)."""
+    query = select(Inspector).where(Inspector.mobile == mobile, Inspector.active.is_(True))
+    if exclude_id is not None:
+        query = query.where(Inspector.id != exclude_id)
+    return db.session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def _check_mobile_free(values: InspectorValues, exclude_id: int | None) -> None:
+    holder = mobile_holder(values.mobile, exclude_id)
+    if holder is not None:
+        raise Invalid(f"电话号码：已被名录库中的另一人使用（{holder.department.name}，{holder.name}）", "mobile")
+
+
 def _set_tags(inspector: Inspector, tags: dict[str, list[str]]) -> dict[str, list[str]]:
     """Replace the entry's tags of each given kind; returns {title: [old, new]} that changed."""
     changes: dict[str, list[str]] = {}
@@ -525,6 +540,7 @@ def _entry_for(actor: User, values: InspectorValues) -> tuple[Inspector, bool, d
     refusal = duplicate_refusal(existing)
     if refusal:
         raise Invalid(refusal, "id_number")
+    _check_mobile_free(values, existing.id if existing is not None else None)
     revived = existing is not None
     if existing is None:
         inspector = Inspector(created_by_id=actor.id, id_number=values.id_number)
@@ -677,6 +693,7 @@ def update_values(actor: User, inspector: Inspector, values: InspectorValues, *,
     refusal = duplicate_refusal(find_by_id_number(values.id_number), inspector.id)
     if refusal or (values.id_number != inspector.id_number and find_by_id_number(values.id_number)):
         raise Invalid(refusal or "该身份证号已被名录库中另一条（已删除的）记录使用", "id_number")
+    _check_mobile_free(values, inspector.id)
     changes = _apply(inspector, values)
     if not changes:
         db.session.flush()

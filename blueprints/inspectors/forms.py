@@ -66,9 +66,13 @@ class InspectorForm(FlaskForm):
         return {key: getattr(self, key).data for key in self.KEYS}
 
     def fill(self, inspector: Inspector) -> None:
+        """The entry's values, except its ID number and mobile: personal data is not sent to
+        the page unmasked (left blank, they are kept; see keep_personal_data)."""
         for key in self.KEYS:
-            if key in TAG_FIELDS:
-                value: Any = "、".join(getattr(inspector, key))
+            if key in ("id_number", "mobile"):
+                value: Any = ""
+            elif key in TAG_FIELDS:
+                value = "、".join(getattr(inspector, key))
             elif key == "department_id":
                 value = str(inspector.department_id)
             elif key == "duty":
@@ -77,6 +81,13 @@ class InspectorForm(FlaskForm):
                 value = getattr(inspector, key)
                 value = "" if value is None else str(value)
             getattr(self, key).data = value
+
+    def keep_personal_data(self, inspector: Inspector) -> None:
+        """修改: a blank ID number or mobile keeps the stored one."""
+        if not self.id_number.data:
+            self.id_number.data = inspector.id_number
+        if not self.mobile.data:
+            self.mobile.data = inspector.mobile
 
     def attach(self, errors: dict[str, str]) -> None:
         for key, message in errors.items():

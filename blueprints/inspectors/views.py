@@ -195,6 +195,8 @@ def edit(inspector_id: int):
     inspector = _entry_or_404(inspector_id)
     form = _form(inspector)
     status = 200
+    if request.method == "POST":
+        form.keep_personal_data(inspector)
     if form.validate_on_submit() and _check(form):
         try:
             changes = svc.update_inspector(_me(), inspector, form.raw())
@@ -208,6 +210,9 @@ def edit(inspector_id: int):
             return redirect(url_for("inspectors.detail", inspector_id=inspector.id))
     elif request.method == "POST":
         status = 400
+    if status != 200 or request.method == "GET":
+        form.id_number.data = "" if form.id_number.data == inspector.id_number else form.id_number.data
+        form.mobile.data = "" if form.mobile.data == inspector.mobile else form.mobile.data
     return render_template("inspectors/form.html", form=form, inspector=inspector), status
 
 

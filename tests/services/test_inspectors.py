@@ -133,6 +133,15 @@ def test_field_rules(org, session, over, field, message):
     assert session.query(Inspector).count() == 0
 
 
+def test_a_mobile_belongs_to_one_entry(org, session):
+    svc.create_inspector(org.clerk_a, form(org))
+    with pytest.raises(Invalid, match="另一人使用") as exc:
+        svc.create_inspector(org.clerk_a, form(org, id_number=ID_WOMAN, name="刘芳"))
+    assert exc.value.field == "mobile"
+    _, check = inspector_import.store_import(org.clerk_a, "a.xlsx", a5([a5_row(1, "刘芳", ID_WOMAN, "13900000001")]))
+    assert "另一人使用" in " ".join(check.errors.messages())
+
+
 def test_department_outside_scope_and_roles(org, session):
     with pytest.raises(Invalid):
         svc.create_inspector(org.clerk_a, form(org, department_id=org.bureau_b.id))

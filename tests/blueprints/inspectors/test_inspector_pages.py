@@ -130,11 +130,15 @@ def test_edit_and_delete(client, org, session):
     sign_in(client, org.clerk_a)
     html = client.get(f"/inspectors/{entry.id}/edit").get_data(as_text=True)
     assert "陈志强" in html and "角色" not in re.sub(r"<p class=\"muted\">可修改除角色、权限以外的信息。</p>", "", html)
+    assert ID_MAN not in html and "13900000001" not in html and mask_id_number(ID_MAN) in html
     token = csrf_token(client, f"/inspectors/{entry.id}/edit")
-    resp = client.post(f"/inspectors/{entry.id}/edit", data={"csrf_token": token, **post_form(org, post="副所长")})
+    resp = client.post(
+        f"/inspectors/{entry.id}/edit",
+        data={"csrf_token": token, **post_form(org, post="副所长", id_number="", mobile="")},
+    )
     assert resp.status_code == 302
     session.refresh(entry)
-    assert entry.post == "副所长"
+    assert entry.post == "副所长" and entry.id_number == ID_MAN and entry.mobile == "13900000001"
     html = client.get(f"/inspectors/{entry.id}/delete").get_data(as_text=True)
     assert "删除名录并停用其系统操作账号" in html and "收回执法人员角色" in html
     resp = client.post(f"/inspectors/{entry.id}/delete", data={"csrf_token": token, "scope": "account"})
