@@ -19,7 +19,13 @@ def bound_12(app):
         bp = Blueprint("fake_subject", __name__)
         bp.add_url_rule("/fake/<int:id>", "page", lambda id: f"subject {id}")
         bp.add_url_rule("/fake/start", "start", lambda: "start page")
-        app.register_blueprint(bp)
+        # The session's app has usually served requests by now (the page tests run first);
+        # Flask refuses late blueprints then, which is about real apps, not this test page.
+        served, app._got_first_request = app._got_first_request, False
+        try:
+            app.register_blueprint(bp)
+        finally:
+            app._got_first_request = served
     bindings.BINDINGS.pop(12, None)
     bindings.bind(12, "fake", "测试对象", "fake_subject.page", start_endpoint="fake_subject.start",
                   business_steps=("own_list",))
