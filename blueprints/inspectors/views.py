@@ -9,6 +9,7 @@ service and commit once; the rules are in services/inspectors.py and inspector_i
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -113,13 +114,31 @@ def subject():
 # ------------------------------------------------------------------ one entry
 
 
+def _summary_items(summary: str) -> list[tuple[str, str]]:
+    """An audit summary as (key, text) pairs; a change [old, new] reads "old → new"."""
+    try:
+        data = json.loads(summary)
+    except ValueError:
+        return [("", summary)] if summary else []
+    if not isinstance(data, dict):
+        return [("", str(data))]
+    items = []
+    for key, value in data.items():
+        if isinstance(value, list) and len(value) == 2:
+            old, new = (v if v not in (None, "") else "（空）" for v in value)
+            items.append((key, f"{old} → {new}"))
+        else:
+            items.append((key, str(value)))
+    return items
+
+
 @bp.route("/<int:inspector_id>")
 @login_required
 @roles_required(*VIEWERS)
 def detail(inspector_id: int):
     me = _me()
     inspector = _entry_or_404(inspector_id)
-    events = [(e, action_label(e.action)) for e in svc.history(inspector)]
+    events = [(e, action_label(e.action), _summary_items(e.summary)) for e in svc.history(inspector)]
     return render_template(
         "inspectors/detail.html",
         inspector=inspector,
