@@ -5,6 +5,7 @@ from models.base import db, utcnow
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
+from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, Inspector, InspectorTag, TagKind
 from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemStatus, PartRole
 from models.jobs import Job, JobStatus
 from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
@@ -14,16 +15,21 @@ from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, Work
 
 __all__ = [
     "AuditEvent",
+    "AuxiliaryInspector",
+    "AuxiliaryKind",
     "CheckItem",
     "CheckItemPart",
     "Department",
     "DepartmentLevel",
     "DirectoryMember",
+    "DutyStatus",
     "EntityStatus",
     "EntityTag",
     "EntityType",
     "ImportBatch",
     "ImportStatus",
+    "Inspector",
+    "InspectorTag",
     "InstanceParty",
     "ItemCategory",
     "ItemKind",
@@ -44,6 +50,7 @@ __all__ = [
     "Product",
     "Publication",
     "PublicationAction",
+    "TagKind",
     "User",
     "UserRole",
     "WorkItem",

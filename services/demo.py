@@ -118,10 +118,13 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
 
         load_demo_joint_items()
         load_directory_demo()
+    load_demo_inspectors()
+        load_demo_inspectors()
         return created
     load_demo_libraries()
     load_demo_items()
     load_directory_demo()
+    load_demo_inspectors()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -324,3 +327,59 @@ def load_directory_demo() -> None:
     wb.save(buf)
     batch, _check = directories.store_import(clerk, item, "B.2", "成华区餐饮场所.xlsx", buf.getvalue())
     directories.import_batch(clerk, batch)
+# 执法检查人员名录库: (clerk who adds, name, account, department, birth+seq, duty, days the
+# certificate still runs, specialities, matters).  Matched to the demo accounts by mobile number.
+INSPECTORS: tuple[tuple[str, str, str, str, str, str, int, str, str], ...] = (
+    ("wangxy", "陈志强", "chenzq", "猛追湾市场监管所", "19820514031", "在岗", 900, "食品安全、特种设备", "食品经营许可检查、特种设备使用单位检查"),
+    ("wangxy", "刘芳", "liuf", "猛追湾市场监管所", "19880921042", "在岗", 600, "食品安全、价格监督", "食品经营许可检查、价格行为检查"),
+    ("wangxy", "黄雨涵", "huangyh", "府青路市场监管所", "19910305064", "在岗", 20, "计量、广告监测", "计量器具使用检查"),
+    ("zhaom", "周杰", "zhouj", "成华区卫生健康局", "19850717015", "在岗", 700, "公共场所卫生", "公共场所卫生监督检查"),
+)
+AUXILIARY = (
+    ("expert", "王明远", "四川大学食品科学系", "王明远", "13980000101", "食品安全、食品检验", "教授"),
+    ("testing", "成都市食品药品检验研究院", "", "李工", "028-84321234", "食品、药品检验检测", "CMA资质认定"),
+)
+
+
+def _demo_id(body: str) -> str:
+    from services.validators import id_number_check_char
+
+    first17 = "510108" + body
+    return first17 + id_number_check_char(first17)
+
+
+def load_demo_inspectors() -> int:
+    """The demo district's inspector directory (表17 run for each, matching the demo accounts)
+    and two entries of the auxiliary pool.  Skipped once the directory has entries."""
+    from datetime import date, timedelta
+
+    from models import AuxiliaryInspector, Inspector
+    from services import inspectors
+
+    if db.session.execute(select(Inspector.id).limit(1)).first() is not None:
+        return 0
+    users = {u.account: u for u in db.session.execute(select(User)).scalars()}
+    depts = {d.name: d for d in db.session.execute(select(Department)).scalars()}
+    added = 0
+    for clerk, name, account, dept, body, duty, days, specialities, matters in INSPECTORS:
+        actor, user = users.get(clerk), users.get(account)
+        if actor is None or user is None or dept not in depts:
+            continue
+        raw = {
+            "name": name, "id_number": _demo_id(body), "mobile": user.mobile, "department_id": depts[dept].id,
+            "category": "行政执法类公务员", "cert_issuer": "成都市人民政府", "cert_no": f"5101080{added + 1:05d}",
+            "cert_valid_from": "2023-01-01", "cert_valid_to": (date.today() + timedelta(days=days)).isoformat(),
+            "area": "成华区", "duty": duty, "specialities": specialities, "matters": matters,
+            "reported_on": date.today().isoformat(),
+        }
+        inspectors.create_inspector(actor, raw)
+        added += 1
+    clerk = users.get("wangxy")
+    if clerk is not None and db.session.execute(select(AuxiliaryInspector.id).limit(1)).first() is None:
+        for kind, name, org, contact, phone, field, qualification in AUXILIARY:
+            inspectors.save_auxiliary(
+                clerk,
+                {"kind": kind, "name": name, "organization": org, "contact": contact, "phone": phone,
+                 "field": field, "qualification": qualification},
+            )
+    return added

@@ -224,7 +224,10 @@ _TEMPLATES = (
             _text("姓名", 10, required=True),
             _code("身份证号", 22, kind="id_number", required=True),
             _choice("性别", SEXES, 6),
-            _code("电话号码", 16, kind="phone", required=True),
+            _code(
+                "电话号码", 16, kind="mobile", required=True,
+                note="本人11位手机号码：平台按身份证号或手机号码判断是否已有系统操作账号",
+            ),
             _text("单位", 24, required=True, note="单位全称，须与系统中的部门名称一致"),
             _text("监督检查（执法）区域", 20),
             _choice("执法检查人员类别", INSPECTOR_CATEGORIES, 26),
@@ -233,13 +236,15 @@ _TEMPLATES = (
             _date("执法证有效期起"),
             _date("执法证有效期止"),
             _date("填报日期"),
-            _text("科室", 16),
+            _text("科室", 16, note="单位下设的科室或市场监管所：与系统中的部门名称一致时，人员归入该部门"),
             _text("监督检查（执法）事项", 30, note="本人可承担的抽查事项，多项用“、”分隔"),
             _choice("在岗状态", ON_DUTY_STATES, 10),
         ),
         notes=(
             "系统按身份证号或手机号码匹配已有账号：有账号的开通双随机检查权限，没有账号的新建账号。",
             "执法证有效期止不得早于执法证有效期起。",
+            "已在名录库中的人员（按身份证号匹配）再次导入时更新其信息，不会重复新增。",
+            "通过模板导入的人员，新开通的系统操作账号由系统自动分配执法人员角色。",
         ),
     ),
     Template(

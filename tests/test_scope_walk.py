@@ -21,6 +21,7 @@ from models import AuditEvent, Job, db
 from models.imports import ImportBatch
 from models.roles import Role
 from services import audit, directories, entities, joint_items, libraries
+from services import inspectors as inspector_svc
 from services import items as check_items
 from tests.conftest import csrf_token, sign_in
 from workflows import engine
@@ -67,6 +68,12 @@ def district_a(org, make_user, session):
          "methods": ["书面检查"], "inspecting_body": "甲区市场监督管理局", "basis": "《食品安全法》"},
     )
     directory = directories.add_from_filter(org.clerk_a, check_item, entities.parse_filters({})).directory
+    inspector = inspector_svc.create_inspector(
+        org.clerk_a,
+        {"name": "王晓燕", "id_number": "11010519491231002X", "mobile": "13900000777",
+         "department_id": org.station_a.id, "cert_no": "甲区ZF0001", "cert_valid_to": "2099-12-31"},
+    ).inspector
+    aux = inspector_svc.save_auxiliary(org.clerk_a, {"kind": "expert", "name": "甲区食品安全专家"})
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -83,6 +90,8 @@ def district_a(org, make_user, session):
         "job_id": job.id,
         "subject_id": check_item.id,
         "directory_id": directory.id,
+        "inspector_id": inspector.id,
+        "aux_id": aux.id,
         "table": 12,
         "joint_id": joint.id,
     }
@@ -148,6 +157,7 @@ def test_walk_knows_every_parameter(app):
         "joint_id",
         "subject_id",
         "directory_id",
+        "inspector_id", "aux_id",
     }
 
 
@@ -159,6 +169,9 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("leader_b", "/libraries/?q=机密"),
         ("clerk_b", "/joint-items/"),
         ("office_b_user", "/joint-items/industries"),
+        ("clerk_b", "/inspectors/"),
+        ("leader_b", "/inspectors/auxiliary"),
+        ("clerk_b", "/inspectors/?cert=valid"),
         ("leader_b", "/entities/?grade=E"),
         ("clerk_b", "/items/"),
         ("leader_b", "/items/?status=all"),

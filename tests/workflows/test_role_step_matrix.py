@@ -1,4 +1,4 @@
-"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表20).
+"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表17, 表18, 表20).
 
 For every step, every user of the org fixture is asked whether they may act on the open work
 item.  The expected actors are written out by hand from the standard's lanes, not derived
@@ -49,6 +49,18 @@ EXPECTED: dict[tuple[int, str], set[str]] = {
     (14, "submit"): {"clerk_a", "leader_a", "leader_a2"},
     (14, "review"): {"office_user"},
     (14, "delete"): {"clerk_a", "leader_a", "leader_a2"},
+    # 表17 runs now that the inspector directory registers has_account / no_account (an
+    # instance without an entry takes the 无账号 way).
+    (17, "choose_mode"): {"clerk_a", "leader_a", "leader_a2"},
+    (17, "download_template"): {"clerk_a", "leader_a", "leader_a2"},
+    (17, "upload"): {"clerk_a", "leader_a", "leader_a2"},
+    (17, "complete"): {"clerk_a", "leader_a", "leader_a2"},
+    (17, "decide_role"): {"clerk_a", "leader_a", "leader_a2"},
+    (17, "assign_role"): {"clerk_a", "leader_a", "leader_a2"},
+    (18, "select"): {"clerk_a", "leader_a", "leader_a2"},
+    (18, "choose"): {"clerk_a", "leader_a", "leader_a2"},
+    (18, "confirm_delete"): {"clerk_a", "leader_a", "leader_a2"},
+    (18, "delete"): {"clerk_a", "leader_a", "leader_a2"},
     (20, "scheme"): {"clerk_a"},
     (20, "review_scheme"): {"leader_a", "leader_a2"},
     (20, "draw_objects"): {"clerk_a"},
@@ -94,6 +106,18 @@ ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
         ("notify", "clerk_a", "next", ""),
         ("submit", "clerk_a", "next", ""),
         ("review", "office_user", "approve", ""),
+    ],
+    17: [
+        ("choose_mode", "clerk_a", "template", ""),
+        ("download_template", "clerk_a", "next", ""),
+        ("upload", "clerk_a", "next", ""),
+        ("complete", "clerk_a", "next", ""),
+        ("decide_role", "clerk_a", "yes", ""),
+    ],
+    18: [
+        ("select", "clerk_a", "next", ""),
+        ("choose", "clerk_a", "delete", ""),
+        ("confirm_delete", "clerk_a", "yes", ""),
     ],
     20: [
         ("scheme", "clerk_a", "next", ""),
@@ -144,6 +168,8 @@ def test_who_may_act(org, table, step):
 def test_matrix_covers_every_step_of_the_processes():
     from workflows.registry import PROCESSES
 
-    for table in (7, 8, 9, 10, 11, 12, 13, 14, 20):
+    for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 18, 20):
         human = {s.key for s in PROCESSES[table].steps if not s.automatic}
         assert human == {step for t, step in EXPECTED if t == table}
+    # 表18's 修改执法检查人员 is on the other branch of 判断修改/删除 (tests/services/test_inspectors.py)
+    assert {s.key for s in PROCESSES[18].steps} - {step for t, step in EXPECTED if t == 18} == {"edit"}

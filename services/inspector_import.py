@@ -1,0 +1,319 @@
+"""表17 按模板导入: the A.5 template (执法检查人员导入模板) uploaded, previewed and confirmed,
+following the batch pattern of services/user_import.py and services/entity_import.py.
+
+The upload (.xlsx, or CSV in UTF-8/GBK) is read against the template with the Excel toolkit
+(header as the standard writes it, text columns, dates incl. Excel serial numbers, dropdown
+values), then every row gets the form's own field rules (services.inspectors.check_values),
+the 单位/科室 lookup in the clerk's subtree, duplicates within the file (身份证号, 电话号码) and
+against the directory.  The batch keeps the file and the check summary; the clerk downloads
+an annotated copy of the problem rows, then confirms either 全部导入 (nothing when any row has
+a problem) or 仅导入有效行.  A row whose 身份证号 is already in the directory updates that entry
+(表18 修改; its blank cells keep the stored values) instead of adding it again; a new row runs
+表17 by template, which opens or matches its account.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from models import Department, ImportBatch, ImportStatus, Inspector, User, db
+from services import audit
+from services import inspectors as svc
+from services.errors import Forbidden, Invalid
+from services.excel import ExcelError, Row, RowErrors, mark_duplicates, read_table
+from services.templates_catalogue import TEMPLATES
+from services.user_import import _claim, _ensure_pending, purge_stale_imports
+from services.users import IssuedPassword
+
+IMPORT_KIND = "inspectors"
+TEMPLATE = TEMPLATES["A.5"]
+# Each row runs 表17 (or 表18) as its own process instance, about 0.1–0.2 s, and each new
+# account costs an argon2 hash (~0.2 s): these keep a confirmation inside a worker's request
+# timeout (bench/inspectors.py).  A larger directory is imported in several files.
+MAX_IMPORT_ROWS = 100
+MAX_NEW_ACCOUNTS = 100
+PREVIEW_PROBLEMS = 200
+
+# A.5 column → field of services.inspectors.check_values
+COLUMN_FIELDS = {
+    "姓名": "name",
+    "身份证号": "id_number",
+    "性别": "sex",
+    "电话号码": "mobile",
+    "监督检查（执法）区域": "area",
+    "执法检查人员类别": "category",
+    "发证机关": "cert_issuer",
+    "执法证编号": "cert_no",
+    "执法证有效期起": "cert_valid_from",
+    "执法证有效期止": "cert_valid_to",
+    "填报日期": "reported_on",
+    "科室": "section",
+    "监督检查（执法）事项": "matters",
+    "在岗状态": "duty",
+}
+FIELD_COLUMNS = {v: k for k, v in COLUMN_FIELDS.items()} | {"department_id": "单位"}
+
+
+@dataclass
+class CheckedRow:
+    row: Row
+    values: svc.InspectorValues | None = None
+    target: Inspector | None = None  # the entry this row updates
+    new_account: bool = False
+
+    @property
+    def number(self) -> int:
+        return self.row.number
+
+    @property
+    def valid(self) -> bool:
+        return self.row.valid and self.values is not None
+
+
+@dataclass
+class InspectorCheck:
+    rows: list[CheckedRow]
+    errors: RowErrors = field(default_factory=RowErrors)
+
+    @property
+    def valid_rows(self) -> list[CheckedRow]:
+        return [r for r in self.rows if r.valid]
+
+    @property
+    def invalid_rows(self) -> list[CheckedRow]:
+        return [r for r in self.rows if not r.valid]
+
+    def summary(self) -> dict[str, Any]:
+        valid = self.valid_rows
+        errors = self.errors.as_dict()
+        return {
+            "rows": len(self.rows),
+            "valid": len(valid),
+            "invalid": len(self.rows) - len(valid),
+            "create": sum(1 for r in valid if r.target is None),
+            "update": sum(1 for r in valid if r.target is not None),
+            "new_accounts": sum(1 for r in valid if r.new_account),
+            "problems": [
+                {"row": r.number, "name": r.row.get("姓名") or "", "errors": errors.get(r.number, [])}
+                for r in self.invalid_rows[:PREVIEW_PROBLEMS]
+            ],
+        }
+
+
+def _departments(actor: User) -> tuple[dict[str, list[Department]], list[Department]]:
+    found = svc.departments_for(actor)
+    by_name: dict[str, list[Department]] = {}
+    for d in found:
+        by_name.setdefault(d.name, []).append(d)
+    return by_name, found
+
+
+def _department_of(row: Row, by_name: dict[str, list[Department]], every: list[Department]) -> Department | None:
+    unit_name = (row.get("单位") or "").strip()
+    matches = by_name.get(unit_name, [])
+    if len(matches) > 1:
+        row.add_error("单位", "有多个同名部门，无法确定，请联系系统管理员")
+        return None
+    if not matches:
+        if unit_name:
+            row.add_error("单位", "部门不存在、已停用或不在您的管理范围内（名称须与系统中的部门全称一致）")
+        return None
+    unit = matches[0]
+    section = (row.get("科室") or "").strip()
+    if section:
+        below = [d for d in every if d.name == section and d.is_within(unit) and d.id != unit.id]
+        if len(below) == 1:
+            return below[0]
+    return unit
+
+
+def _raw_of(row: Row, base: Inspector | None) -> dict[str, Any]:
+    """The row's cells as form fields; for an update, blank cells keep the stored values."""
+    raw: dict[str, Any] = {}
+    if base is not None:
+        raw = {
+            "name": base.name, "sex": base.sex, "mobile": base.mobile, "area": base.area, "category": base.category,
+            "cert_issuer": base.cert_issuer, "cert_no": base.cert_no, "cert_valid_from": base.cert_valid_from,
+            "cert_valid_to": base.cert_valid_to, "reported_on": base.reported_on, "section": base.section,
+            "matters": base.matters, "duty": base.duty.value, "post": base.post, "note": base.note,
+            "specialities": base.specialities, "qualifications": base.qualifications,
+        }
+    for title, key in COLUMN_FIELDS.items():
+        value = row.get(title)
+        if value not in (None, ""):
+            raw[key] = value
+    raw["id_number"] = row.get("身份证号") or ""
+    return raw
+
+
+def check_import(actor: User, data: bytes) -> InspectorCheck:
+    """Read and validate an A.5 upload (nothing is written).  ExcelError when the file as a
+    whole cannot be used."""
+    rows = read_table(data, TEMPLATE, csv_ok=True, max_rows=MAX_IMPORT_ROWS)
+    mark_duplicates(rows, "身份证号")
+    mark_duplicates(rows, "电话号码")
+    by_name, every = _departments(actor)
+    ids = [r.get("身份证号") for r in rows if r.get("身份证号")]
+    existing = {
+        e.id_number: e
+        for e in db.session.execute(select(Inspector).where(Inspector.id_number.in_(ids))).scalars()
+    } if ids else {}
+    user_ids = set(db.session.execute(select(User.id_number).where(User.id_number.in_(ids))).scalars()) if ids else set()
+    mobiles = [r.get("电话号码") for r in rows if r.get("电话号码")]
+    user_mobiles = set(db.session.execute(select(User.mobile).where(User.mobile.in_(mobiles))).scalars()) if mobiles else set()
+    taken_mobiles = {
+        m: (ident, name)
+        for m, ident, name in db.session.execute(
+            select(Inspector.mobile, Inspector.id, Inspector.name).where(
+                Inspector.mobile.in_(mobiles), Inspector.active.is_(True)
+            )
+        )
+    } if mobiles else {}
+    checked: list[CheckedRow] = []
+    for row in rows:
+        item = CheckedRow(row)
+        checked.append(item)
+        department = _department_of(row, by_name, every)
+        current = existing.get(row.get("身份证号") or "")
+        target = current if current is not None and current.active else None
+        if target is not None and not target.department.is_within(actor.department):
+            row.add_error("身份证号", f"该人员已在其他部门的执法检查人员名录库中（{target.department.name}），不能由您更新")
+            continue
+        values, errors = svc.check_values(_raw_of(row, target), department)
+        flagged = {c for c, _ in row.errors}
+        for key, message in errors.items():
+            column = FIELD_COLUMNS.get(key, svc.TITLES.get(key, key))
+            if column not in flagged:
+                row.add_error(column, message)
+        holder = taken_mobiles.get(row.get("电话号码") or "")
+        if values is not None and holder is not None and (target is None or holder[0] != target.id):
+            row.add_error("电话号码", f"已被名录库中的另一人使用（{holder[1]}）")
+        if values is None or not row.valid:
+            continue
+        item.values = values
+        item.target = target
+        item.new_account = target is None and values.id_number not in user_ids and values.mobile not in user_mobiles
+    result = InspectorCheck(checked)
+    result.errors.add_rows(r.row for r in checked)
+    if sum(1 for r in result.valid_rows if r.new_account) > MAX_NEW_ACCOUNTS:
+        raise ExcelError(f"本文件将新开通超过{MAX_NEW_ACCOUNTS}个系统操作账号，请拆分后分批导入")
+    return result
+
+
+# ------------------------------------------------------------------ batches
+
+
+def can_use_batch(actor: User, batch: ImportBatch) -> bool:
+    """A batch belongs to the clerk who uploaded it."""
+    return batch.kind == IMPORT_KIND and batch.created_by_id == actor.id and svc.can_edit(actor)
+
+
+def store_import(actor: User, filename: str, data: bytes) -> tuple[ImportBatch, InspectorCheck]:
+    """根据模板填充数据并上传: validate an upload and keep it for the preview."""
+    if not svc.can_edit(actor):
+        raise Forbidden("只有监管部门经办人可以导入执法检查人员")
+    check = check_import(actor, data)
+    purge_stale_imports(actor)
+    batch = ImportBatch(
+        kind=IMPORT_KIND,
+        filename=filename[-255:],
+        content=data,
+        created_by_id=actor.id,
+        department_id=actor.department_id,
+        status=ImportStatus.PENDING.value,
+        result=json.dumps({"check": check.summary()}, ensure_ascii=False, default=str),
+    )
+    db.session.add(batch)
+    db.session.flush()
+    audit.record(
+        "create",
+        object_type="import_batch",
+        object_id=batch.id,
+        summary={"文件": batch.filename, "有效行": len(check.valid_rows), "问题行": len(check.invalid_rows)},
+        user=actor,
+    )
+    return batch, check
+
+
+def batch_summary(batch: ImportBatch) -> dict[str, Any]:
+    return json.loads(batch.result) if batch.result else {}
+
+
+def annotated_copy(actor: User, batch: ImportBatch) -> bytes:
+    """The upload (a CSV as a workbook) with an error column beside each problem row."""
+    _ensure_pending(batch)
+    check = check_import(actor, batch.content)
+    audit.record(
+        "export",
+        object_type="import_batch",
+        object_id=batch.id,
+        summary={"文件": batch.filename, "内容": "问题标注"},
+        user=actor,
+    )
+    return check.errors.annotated(batch.content, sheet=TEMPLATE.sheet if batch.content.startswith(b"PK") else None)
+
+
+@dataclass
+class ImportResult:
+    summary: dict[str, Any]
+    issued: list[IssuedPassword]
+    added: list[svc.AddResult]
+
+
+def import_inspectors(actor: User, batch: ImportBatch, *, valid_only: bool) -> ImportResult:
+    """完成新增操作 for every row of the batch: ``valid_only`` imports the valid rows and skips
+    the others (仅导入有效行); otherwise any problem row stops the whole import (全部导入).
+    All in the caller's one transaction."""
+    if not can_use_batch(actor, batch):
+        raise Forbidden("只有上传该文件的经办人可以导入")
+    _ensure_pending(batch)
+    check = check_import(actor, batch.content)
+    if check.invalid_rows and not valid_only:
+        raise Invalid(f"文件中有{len(check.invalid_rows)}行有问题，未导入任何数据：请修改后重新上传，或选择“仅导入有效行”")
+    valid = check.valid_rows
+    if not valid:
+        raise Invalid("没有可导入的有效行，请修改文件后重新上传")
+    _claim(batch, ImportStatus.IMPORTED)
+    added: list[svc.AddResult] = []
+    updated = unchanged = 0
+    for r in valid:
+        assert r.values is not None
+        source = f"导入批次{batch.id}第{r.number}行"
+        if r.target is None:
+            added.append(svc.add_inspector(actor, r.values, template=f"{batch.filename}（{source}）"))
+        elif svc.update_values(actor, r.target, r.values, source=source):
+            updated += 1
+        else:
+            unchanged += 1
+    issued = [p for a in added for p in a.issued]
+    summary = {
+        "文件": batch.filename,
+        "新增": len(added),
+        "更新": updated,
+        "无变化": unchanged,
+        "开通权限": sum(1 for a in added if not a.issued),
+        "新开通账号": len(issued),
+        "跳过问题行": len(check.invalid_rows),
+    }
+    batch.result = json.dumps(summary, ensure_ascii=False)
+    batch.content = b""
+    db.session.flush()
+    audit.record("import", object_type="import_batch", object_id=batch.id, summary=summary, user=actor)
+    return ImportResult(summary, issued, added)
+
+
+def discard_import(actor: User, batch: ImportBatch) -> None:
+    """放弃: drop a pending batch and its file."""
+    if not can_use_batch(actor, batch):
+        raise Forbidden("只有上传该文件的经办人可以放弃该批次")
+    _ensure_pending(batch)
+    _claim(batch, ImportStatus.DISCARDED)
+    batch.content = b""
+    db.session.flush()
+    audit.record(
+        "delete", object_type="import_batch", object_id=batch.id, summary={"文件": batch.filename}, user=actor
+    )

@@ -1,0 +1,1059 @@
+"""执法检查人员名录库 (DB5101 7.1.3): field rules, search, 表17 新增 and 表18 维护, and the
+query later chapters draw inspectors from (``eligible_inspectors``).
+
+Every business action drives the standard's process in the same transaction:
+
+* 表17 (新增): the service creates the entry, starts an instance about it and performs the
+  clerk's steps (选择新增方式 → [下载模板 → 根据模板填充数据并上传 →] 完成新增操作).  The
+  platform's steps then run in the engine: 判断是否有系统操作账号 follows the guards
+  ``has_account`` / ``no_account`` registered here (an account with the same ID number, or
+  else the same mobile number), 开通双随机检查权限 links the account, grants the permission
+  and the 执法人员 role, 新增系统操作账号 opens an account whose initial password is shown
+  once.  A new account then waits at 判断是否分配角色 on the entry's page; an entry added by
+  template gets the 执法人员 role at once (表17: 通过模板上传的执法检查人员，由系统自动为分配
+  执法检查人员角色).
+* 表18 (维护): 选择拟维护人员 → 判断修改/删除 → 修改执法检查人员 (everything but role and
+  permission) or 确认是否删除 → 删除执法检查人员, which asks what goes: the entry only, the
+  entry and the 执法人员 role, or the entry and the account (disabled, since history names it).
+
+Nothing here commits; every change writes an audit row.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from models import Department, Inspector, InspectorTag, ProcessInstance, User, UserRole, db, utcnow
+from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, TagKind
+from models.org import DepartmentKind, UserStatus
+from models.roles import ADMIN_ROLES, Role
+from models.workflow import InstanceStatus
+from services import audit
+from services.auth import set_password
+from services.errors import Forbidden, Invalid
+from services.excel import parse_date
+from services.org import region_root
+from services.passwords import generate_password
+from services.scope import scope_instances, subtree_ids
+from services.templates_catalogue import INSPECTOR_CATEGORIES, SEXES
+from services.users import IssuedPassword
+from services.validators import (
+    normalize_id_number,
+    normalize_mobile,
+    normalize_phone,
+    valid_account,
+    valid_id_number,
+    valid_mobile,
+    valid_phone,
+)
+from workflows import engine
+from workflows.actions import on_auto_step
+from workflows.guards import register_guard
+
+SUBJECT_TYPE = "inspector"  # ProcessInstance.subject_type and AuditEvent.object_type
+AUX_SUBJECT_TYPE = "auxiliary_inspector"
+VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER)
+EDIT_ROLES = (Role.CLERK,)
+ADD_TABLE = 17
+MAINTAIN_TABLE = 18
+PER_PAGE = 20
+EXPIRING_DAYS = 30
+# Roles a department may give a new inspector account at 分配角色 (others are the 安全管理员's).
+ASSIGNABLE_ROLES = (Role.INSPECTOR,)
+TAG_SEPARATORS = re.compile(r"[、,，;；\n]+")
+MAX_TAG = 100
+MAX_TAGS = 30
+ID_NUMBER_HINT = "身份证号不正确（18位，末位为数字或X，须通过校验位校验）"
+
+TITLES = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "sex": "性别",
+    "mobile": "电话号码",
+    "department_id": "单位",
+    "section": "科室",
+    "post": "职务",
+    "area": "监督检查（执法）区域",
+    "category": "执法检查人员类别",
+    "cert_issuer": "发证机关",
+    "cert_no": "执法证编号",
+    "cert_valid_from": "执法证有效期起",
+    "cert_valid_to": "执法证有效期止",
+    "reported_on": "填报日期",
+    "matters": "监督检查（执法）事项",
+    "duty": "在岗状态",
+    "specialities": "业务专长",
+    "qualifications": "执法资质",
+    "note": "备注",
+}
+TAG_FIELDS = {"matters": TagKind.MATTER, "specialities": TagKind.SPECIALITY, "qualifications": TagKind.QUALIFICATION}
+DUTY_WORDS = {"在岗": DutyStatus.ON, "不在岗": DutyStatus.OFF, "离岗": DutyStatus.OFF}
+
+
+# ------------------------------------------------------------------ permissions
+
+
+def can_view(actor: User) -> bool:
+    return actor.has_role(*VIEW_ROLES)
+
+
+def can_edit(actor: User) -> bool:
+    """监管部门经办人 maintain the directory (一单两库); leaders read it."""
+    return actor.has_role(*EDIT_ROLES)
+
+
+def _require_edit(actor: User) -> None:
+    if not can_edit(actor):
+        raise Forbidden("只有监管部门经办人可以维护执法检查人员名录库")
+
+
+def departments_for(actor: User) -> list[Department]:
+    """Supervision departments an entry of ``actor`` may belong to: its own and those below."""
+    return list(
+        db.session.execute(
+            select(Department)
+            .where(
+                Department.path.startswith(actor.department.path),
+                Department.active.is_(True),
+                Department.kind == DepartmentKind.SUPERVISION,
+            )
+            .order_by(Department.path)
+        ).scalars()
+    )
+
+
+# ------------------------------------------------------------------ field rules
+
+
+def split_tags(raw: Any) -> list[str]:
+    parts = [str(p) for p in raw] if isinstance(raw, list | tuple) else TAG_SEPARATORS.split(str(raw or ""))
+    out: list[str] = []
+    for part in parts:
+        value = part.strip()
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def sex_from_id(id_number: str) -> str:
+    """GB 11643: the 17th digit is odd for men, even for women."""
+    return "男" if int(id_number[16]) % 2 else "女"
+
+
+@dataclass
+class InspectorValues:
+    """The checked fields of one entry (form or A.5 row)."""
+
+    name: str
+    id_number: str
+    sex: str
+    mobile: str
+    department: Department
+    section: str = ""
+    post: str = ""
+    area: str = ""
+    category: str = ""
+    cert_issuer: str = ""
+    cert_no: str = ""
+    cert_valid_from: date | None = None
+    cert_valid_to: date | None = None
+    reported_on: date | None = None
+    duty: DutyStatus = DutyStatus.ON
+    note: str = ""
+    tags: dict[str, list[str]] = field(default_factory=dict)  # TAG_FIELDS key → values
+
+    SCALARS = (
+        "name", "id_number", "sex", "mobile", "section", "post", "area", "category", "cert_issuer", "cert_no",
+        "cert_valid_from", "cert_valid_to", "reported_on", "duty", "note",
+    )
+
+
+def _text(raw: Mapping[str, Any], key: str, limit: int, errors: dict[str, str], *, required: bool = False) -> str:
+    value = str(raw.get(key) or "").strip()
+    if required and not value:
+        errors[key] = "必填"
+    elif len(value) > limit:
+        errors[key] = f"不能超过{limit}个字"
+    return value
+
+
+def _date(raw: Mapping[str, Any], key: str, errors: dict[str, str]) -> date | None:
+    try:
+        return parse_date(raw.get(key) or None)
+    except ValueError as exc:
+        errors[key] = str(exc)
+        return None
+
+
+def check_values(raw: Mapping[str, Any], department: Department | None) -> tuple[InspectorValues | None, dict[str, str]]:
+    """Apply the field rules; return the values, or None and {field: message}.  Shared by the
+    form and the A.5 import, so a value the form refuses is refused in a file too."""
+    errors: dict[str, str] = {}
+    name = _text(raw, "name", 50, errors, required=True)
+    id_number = normalize_id_number(str(raw.get("id_number") or ""))
+    if not id_number:
+        errors["id_number"] = "必填"
+    elif not valid_id_number(id_number):
+        errors["id_number"] = ID_NUMBER_HINT
+    sex = str(raw.get("sex") or "").strip()
+    if sex and sex not in SEXES:
+        errors["sex"] = "应为“男”或“女”"
+    elif "id_number" not in errors:
+        derived = sex_from_id(id_number)
+        if sex and sex != derived:
+            errors["sex"] = f"与身份证号不符（身份证号第17位表示{derived}性）"
+        sex = derived
+    mobile = normalize_mobile(str(raw.get("mobile") or ""))
+    if not mobile:
+        errors["mobile"] = "必填"
+    elif not valid_mobile(mobile):
+        errors["mobile"] = "应为11位手机号码（用于匹配或开通系统操作账号）"
+    if department is None:
+        errors["department_id"] = "请选择您管理范围内的监管部门"
+    category = str(raw.get("category") or "").strip()
+    if category and category not in INSPECTOR_CATEGORIES:
+        errors["category"] = "应为以下之一：" + "、".join(INSPECTOR_CATEGORIES)
+    duty_raw = str(raw.get("duty") or "").strip()
+    duty = DutyStatus.ON
+    if duty_raw in DUTY_WORDS:
+        duty = DUTY_WORDS[duty_raw]
+    elif duty_raw in {d.value for d in DutyStatus}:
+        duty = DutyStatus(duty_raw)
+    elif duty_raw:
+        errors["duty"] = "应为“在岗”或“不在岗”"
+    values: dict[str, Any] = {
+        "section": _text(raw, "section", 50, errors),
+        "post": _text(raw, "post", 50, errors),
+        "area": _text(raw, "area", 200, errors),
+        "cert_issuer": _text(raw, "cert_issuer", 100, errors),
+        "cert_no": _text(raw, "cert_no", 50, errors),
+        "note": _text(raw, "note", 1000, errors),
+        "cert_valid_from": _date(raw, "cert_valid_from", errors),
+        "cert_valid_to": _date(raw, "cert_valid_to", errors),
+        "reported_on": _date(raw, "reported_on", errors),
+    }
+    if values["cert_valid_from"] and values["cert_valid_to"] and values["cert_valid_to"] < values["cert_valid_from"]:
+        errors["cert_valid_to"] = "执法证有效期止不得早于执法证有效期起"
+    if (values["cert_valid_from"] or values["cert_valid_to"]) and not values["cert_no"] and "cert_no" not in errors:
+        errors["cert_no"] = "填写了执法证有效期时须填写执法证编号"
+    tags: dict[str, list[str]] = {}
+    for key in TAG_FIELDS:
+        found = split_tags(raw.get(key))
+        long = [t for t in found if len(t) > MAX_TAG]
+        if long:
+            errors[key] = f"每项不能超过{MAX_TAG}个字：{long[0][:20]}…"
+        elif len(found) > MAX_TAGS:
+            errors[key] = f"最多{MAX_TAGS}项"
+        tags[key] = found
+    if errors or department is None:
+        return None, errors
+    return (
+        InspectorValues(
+            name=name, id_number=id_number, sex=sex, mobile=mobile, department=department, category=category,
+            duty=duty, tags=tags, **values,
+        ),
+        {},
+    )
+
+
+def _first_error(errors: dict[str, str]) -> Invalid:
+    key, message = next(iter(errors.items()))
+    return Invalid(f"{TITLES.get(key, key)}：{message}", key)
+
+
+def find_by_id_number(id_number: str) -> Inspector | None:
+    return db.session.execute(select(Inspector).where(Inspector.id_number == id_number)).scalar_one_or_none()
+
+
+def duplicate_refusal(existing: Inspector | None, exclude_id: int | None = None) -> str | None:
+    """Why a new entry with this ID number cannot be added (None: it can, perhaps reviving)."""
+    if existing is None or not existing.active or existing.id == exclude_id:
+        return None
+    return f"该身份证号已在执法检查人员名录库中（{existing.department.name}，{existing.name}）"
+
+
+def mobile_holder(mobile: str, exclude_id: int | None = None) -> Inspector | None:
+    """Another entry of the directory with this mobile number (two people never share one:
+    the platform matches accounts by it)."""
+    query = select(Inspector).where(Inspector.mobile == mobile, Inspector.active.is_(True))
+    if exclude_id is not None:
+        query = query.where(Inspector.id != exclude_id)
+    return db.session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def _check_mobile_free(values: InspectorValues, exclude_id: int | None) -> None:
+    holder = mobile_holder(values.mobile, exclude_id)
+    if holder is not None:
+        raise Invalid(f"电话号码：已被名录库中的另一人使用（{holder.department.name}，{holder.name}）", "mobile")
+
+
+def _set_tags(inspector: Inspector, tags: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Replace the entry's tags of each given kind; returns {title: [old, new]} that changed."""
+    changes: dict[str, list[str]] = {}
+    for key, values in tags.items():
+        kind = TAG_FIELDS[key]
+        old = inspector.tag_values(kind)
+        if old == values:
+            continue
+        keep = [t for t in inspector.tags if t.kind != kind.value or t.value in values]
+        for t in list(inspector.tags):
+            if t not in keep:
+                inspector.tags.remove(t)
+        have = {t.value for t in inspector.tags if t.kind == kind.value}
+        for value in values:
+            if value not in have:
+                inspector.tags.append(InspectorTag(kind=kind.value, value=value))
+        changes[TITLES[key]] = ["、".join(old), "、".join(values)]
+    return changes
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, DutyStatus):
+        return value.label
+    return str(value)
+
+
+def _apply(inspector: Inspector, values: InspectorValues) -> dict[str, list[str]]:
+    """Write the values into the entry; returns the changes for the audit row (personal data
+    only as 已修改)."""
+    changes: dict[str, list[str]] = {}
+    for key in InspectorValues.SCALARS:
+        new = getattr(values, key)
+        old = getattr(inspector, key)
+        if old != new:
+            if key in ("id_number", "mobile"):
+                changes[TITLES[key]] = ["", "已修改"]
+            else:
+                changes[TITLES[key]] = [_display(old), _display(new)]
+            setattr(inspector, key, new)
+    if inspector.department_id != values.department.id:
+        old_name = inspector.department.name if inspector.department_id else ""
+        changes["单位"] = [old_name, values.department.name]
+        inspector.department = values.department
+    changes.update(_set_tags(inspector, values.tags))
+    return changes
+
+
+# ------------------------------------------------------------------ accounts (判断是否有系统操作账号)
+
+
+def match_account(inspector: Inspector) -> User | None:
+    """The user account of this person in the entry's area (its 区 or 市): the one with the
+    same ID number, else the only active account with the same mobile number (and, among
+    several, the same name) that no other entry claims.  Accounts of another district are
+    never linked: their roles are that district's to grant."""
+    if inspector.user_id is not None and inspector.user is not None:
+        return inspector.user
+    area = subtree_ids(region_root(inspector.department))
+    by_id = db.session.execute(
+        select(User).where(User.id_number == inspector.id_number, User.department_id.in_(area))
+    ).scalar_one_or_none()
+    if by_id is not None:
+        return by_id
+    claimed = select(Inspector.user_id).where(Inspector.user_id.is_not(None), Inspector.id != inspector.id)
+    candidates = list(
+        db.session.execute(
+            select(User).where(
+                User.mobile == inspector.mobile,
+                User.status == UserStatus.ACTIVE,
+                User.department_id.in_(area),
+                User.id.not_in(claimed),
+            )
+        ).scalars()
+    )
+    if len(candidates) > 1:
+        candidates = [u for u in candidates if u.name == inspector.name]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+# While add_inspector runs, the account found for each entry (the guards, the platform steps
+# and the import ask several times within one request).
+_matches: ContextVar[dict[int, User | None] | None] = ContextVar("inspector_account_matches", default=None)
+
+
+def _matched_account(inspector: Inspector) -> User | None:
+    cache = _matches.get()
+    if cache is None:
+        return match_account(inspector)
+    if inspector.id not in cache:
+        cache[inspector.id] = match_account(inspector)
+    return cache[inspector.id]
+
+
+def _subject(instance: ProcessInstance) -> Inspector | None:
+    if instance.subject_type != SUBJECT_TYPE or instance.subject_id is None:
+        return None
+    return db.session.get(Inspector, instance.subject_id)
+
+
+@register_guard("has_account")
+def _has_account(instance: ProcessInstance) -> bool:
+    inspector = _subject(instance)
+    return inspector is not None and _matched_account(inspector) is not None
+
+
+@register_guard("no_account")
+def _no_account(instance: ProcessInstance) -> bool:
+    """Also true for an instance without an entry (started outside the directory's pages)."""
+    inspector = _subject(instance)
+    return inspector is None or _matched_account(inspector) is None
+
+
+_issued: ContextVar[list[IssuedPassword] | None] = ContextVar("inspector_issued_passwords", default=None)
+
+
+@contextmanager
+def collecting_passwords() -> Iterator[list[IssuedPassword]]:
+    """Collect the initial passwords 新增系统操作账号 issues while the block runs."""
+    bucket: list[IssuedPassword] = []
+    token = _issued.set(bucket)
+    try:
+        yield bucket
+    finally:
+        _issued.reset(token)
+
+
+def _give_role(user: User, role: Role, actor: User | None, source: str) -> bool:
+    if user.has_role(role):
+        return False
+    user.roles.append(UserRole(role=role.value, granted_by_id=actor.id if actor else None))
+    db.session.flush()
+    audit.record(
+        "grant_role",
+        object_type="user",
+        object_id=user.id,
+        summary={"账号": user.account, "角色": role.label, "来源": source},
+        user=actor,
+    )
+    return True
+
+
+def _grant_permission(inspector: Inspector, user: User) -> None:
+    inspector.user = user
+    inspector.random_permission = True
+    inspector.permission_granted_at = utcnow()
+    inspector.updated_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "update",
+        object_type=SUBJECT_TYPE,
+        object_id=inspector.id,
+        summary={"姓名": inspector.name, "操作": "开通双随机检查权限", "账号": user.account},
+    )
+
+
+@on_auto_step(ADD_TABLE, "check_account")
+def _check_account_step(instance: ProcessInstance) -> str:
+    inspector = _subject(instance)
+    if inspector is None:
+        return "未关联执法检查人员"
+    user = _matched_account(inspector)
+    if user is None:
+        return "未找到系统操作账号（按身份证号、手机号码匹配）"
+    how = "身份证号" if user.id_number == inspector.id_number else "手机号码"
+    return f"按{how}匹配到账号 {user.account}"
+
+
+@on_auto_step(ADD_TABLE, "grant")
+def _grant_step(instance: ProcessInstance) -> str:
+    inspector = _subject(instance)
+    user = _matched_account(inspector) if inspector is not None else None
+    if inspector is None or user is None:
+        return ""
+    _grant_permission(inspector, user)
+    added = _give_role(user, Role.INSPECTOR, None, "表17 开通双随机检查权限")
+    return f"已为账号 {user.account} 开通双随机检查权限" + ("并授予执法人员角色" if added else "")
+
+
+def _new_account_name(inspector: Inspector) -> str:
+    from services.users import account_taken
+
+    for candidate in (inspector.mobile, f"zf{inspector.mobile}", f"zf{inspector.id_number[-6:]}{inspector.mobile[-4:]}"):
+        if valid_account(candidate) and not account_taken(candidate):
+            return candidate
+    while True:
+        candidate = f"zf{secrets.token_hex(4)}"
+        if not account_taken(candidate):
+            return candidate
+
+
+@on_auto_step(ADD_TABLE, "create_account")
+def _create_account_step(instance: ProcessInstance) -> str:
+    inspector = _subject(instance)
+    if inspector is None:
+        return "未关联执法检查人员，未新增账号"
+    from services.users import id_number_taken
+
+    user = User(
+        account=_new_account_name(inspector),
+        name=inspector.name,
+        department=inspector.department,
+        mobile=inspector.mobile,
+        id_number=None if id_number_taken(inspector.id_number) else inspector.id_number,
+    )
+    password = generate_password()
+    set_password(user, password, temporary=True)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "create",
+        object_type="user",
+        object_id=user.id,
+        summary={"账号": user.account, "姓名": user.name, "部门": user.department.name, "来源": "表17 新增系统操作账号"},
+    )
+    _grant_permission(inspector, user)
+    bucket = _issued.get()
+    if bucket is not None:
+        bucket.append(IssuedPassword(user.id, user.account, user.name, user.department.name, password))
+    return f"已新增账号 {user.account}（初始密码仅显示一次，首次登录须修改）"
+
+
+# ------------------------------------------------------------------ 表17 新增
+
+
+@dataclass
+class AddResult:
+    inspector: Inspector
+    instance: ProcessInstance
+    issued: list[IssuedPassword]
+    revived: bool = False
+
+    @property
+    def waiting_for_role(self) -> bool:
+        return self.instance.status == InstanceStatus.ACTIVE and self.instance.current_step == "decide_role"
+
+
+def _entry_for(actor: User, values: InspectorValues) -> tuple[Inspector, bool, dict[str, list[str]]]:
+    existing = find_by_id_number(values.id_number)
+    refusal = duplicate_refusal(existing)
+    if refusal:
+        raise Invalid(refusal, "id_number")
+    _check_mobile_free(values, existing.id if existing is not None else None)
+    revived = existing is not None
+    if existing is None:
+        inspector = Inspector(created_by_id=actor.id, id_number=values.id_number)
+        db.session.add(inspector)
+    else:  # a deleted entry comes back with the new data
+        inspector = existing
+        inspector.active = True
+        inspector.random_permission = False
+        inspector.permission_granted_at = None
+        inspector.user_id = None
+    changes = _apply(inspector, values)
+    inspector.updated_at = utcnow()
+    db.session.flush()
+    return inspector, revived, changes
+
+
+def add_inspector(actor: User, values: InspectorValues, *, template: str = "") -> AddResult:
+    """表17 for one person: the entry, then the standard's steps.  ``template`` names the
+    batch row for an entry added by template (按模板导入); empty for the form (非模板导入)."""
+    _require_edit(actor)
+    if not values.department.is_within(actor.department):
+        raise Invalid("请选择您管理范围内的监管部门", "department_id")
+    inspector, revived, _changes = _entry_for(actor, values)
+    audit.record(
+        "create",
+        object_type=SUBJECT_TYPE,
+        object_id=inspector.id,
+        summary={
+            "姓名": inspector.name,
+            "单位": inspector.department.name,
+            "方式": "按模板导入" if template else "非模板导入",
+            **({"来源": template} if template else {}),
+            **({"说明": "恢复已删除的名录"} if revived else {}),
+        },
+        user=actor,
+    )
+    instance = engine.start(
+        ADD_TABLE, actor, title=f"新增执法检查人员：{inspector.name}", subject_type=SUBJECT_TYPE, subject_id=inspector.id
+    )
+    cache_token = _matches.set({})
+    try:
+        with collecting_passwords() as issued:
+            _run_add_steps(actor, instance, template)
+    finally:
+        _matches.reset(cache_token)
+    result = AddResult(inspector, instance, issued, revived)
+    if template and result.waiting_for_role:
+        decide_role(actor, inspector, assign=True, comment="按模板导入，系统自动分配执法检查人员角色")
+    return result
+
+
+def _run_add_steps(actor: User, instance: ProcessInstance, template: str) -> ProcessInstance:
+    """选择新增方式 → [下载模板 → 根据模板填充数据并上传 →] 完成新增操作; the platform follows."""
+    if template:
+        engine.advance(actor, instance, "choose_mode", "template")
+        engine.advance(actor, instance, "download_template", "next")
+        engine.advance(actor, instance, "upload", "next", comment=template)
+    else:
+        engine.advance(actor, instance, "choose_mode", "manual")
+    return engine.advance(actor, instance, "complete", "next")
+
+
+def create_inspector(actor: User, raw: Mapping[str, Any]) -> AddResult:
+    """非模板导入: the form's values."""
+    _require_edit(actor)
+    values, errors = check_values(raw, pick_department(actor, raw.get("department_id")))
+    if values is None:
+        raise _first_error(errors)
+    return add_inspector(actor, values)
+
+
+def pick_department(actor: User, ident: Any) -> Department | None:
+    try:
+        dept = db.session.get(Department, int(ident))
+    except (TypeError, ValueError):
+        return None
+    if dept is None or not dept.active or not dept.is_within(actor.department):
+        return None
+    return dept
+
+
+def add_instance(actor: User, inspector: Inspector) -> ProcessInstance | None:
+    """The latest 表17 instance about this entry that the actor can see."""
+    query = (
+        select(ProcessInstance)
+        .where(
+            ProcessInstance.process_table == ADD_TABLE,
+            ProcessInstance.subject_type == SUBJECT_TYPE,
+            ProcessInstance.subject_id == inspector.id,
+        )
+        .order_by(ProcessInstance.id.desc())
+        .limit(1)
+    )
+    return db.session.execute(scope_instances(query, actor)).scalar_one_or_none()
+
+
+def role_step(actor: User, inspector: Inspector) -> tuple[ProcessInstance, str] | None:
+    """(instance, step) when the actor holds 判断是否分配角色 or 分配角色 for this entry."""
+    instance = add_instance(actor, inspector)
+    if instance is None:
+        return None
+    for step in ("decide_role", "assign_role"):
+        if engine.open_item(actor, instance, step) is not None:
+            return instance, step
+    return None
+
+
+def decide_role(actor: User, inspector: Inspector, *, assign: bool, comment: str = "") -> ProcessInstance:
+    """判断是否分配角色 (and 分配角色 when ``assign``): give the new account the 执法人员 role."""
+    _require_edit(actor)
+    held = role_step(actor, inspector)
+    if held is None:
+        raise Invalid("该执法检查人员没有待您办理的“判断是否分配角色”环节")
+    instance, step = held
+    if step == "decide_role":
+        engine.advance(actor, instance, "decide_role", "yes" if assign else "no", comment=comment)
+        if not assign:
+            return instance
+    if inspector.user is None:
+        raise Invalid("该执法检查人员没有系统操作账号")
+    for role in ASSIGNABLE_ROLES:
+        _give_role(inspector.user, role, actor, "表17 分配角色")
+    engine.advance(actor, instance, "assign_role", "next", comment="分配角色：" + "、".join(r.label for r in ASSIGNABLE_ROLES))
+    return instance
+
+
+# ------------------------------------------------------------------ 表18 维护
+
+
+def _maintain(actor: User, inspector: Inspector, choice: str) -> ProcessInstance:
+    instance = engine.start(
+        MAINTAIN_TABLE,
+        actor,
+        title=f"维护执法检查人员：{inspector.name}",
+        subject_type=SUBJECT_TYPE,
+        subject_id=inspector.id,
+    )
+    engine.advance(actor, instance, "select", "next")
+    engine.advance(actor, instance, "choose", choice)
+    return instance
+
+
+def update_values(actor: User, inspector: Inspector, values: InspectorValues, *, source: str = "") -> dict[str, list[str]]:
+    """修改执法检查人员: everything but role and permission.  No change, no process."""
+    _require_edit(actor)
+    if not inspector.active:
+        raise Invalid("该执法检查人员已删除")
+    if not values.department.is_within(actor.department):
+        raise Invalid("请选择您管理范围内的监管部门", "department_id")
+    refusal = duplicate_refusal(find_by_id_number(values.id_number), inspector.id)
+    if refusal or (values.id_number != inspector.id_number and find_by_id_number(values.id_number)):
+        raise Invalid(refusal or "该身份证号已被名录库中另一条（已删除的）记录使用", "id_number")
+    _check_mobile_free(values, inspector.id)
+    changes = _apply(inspector, values)
+    if not changes:
+        db.session.flush()
+        return {}
+    inspector.updated_at = utcnow()
+    db.session.flush()
+    instance = _maintain(actor, inspector, "edit")
+    engine.advance(actor, instance, "edit", "next", comment=source)
+    summary: dict[str, Any] = {"姓名": inspector.name, **changes}
+    if source:
+        summary["来源"] = source
+    audit.record("update", object_type=SUBJECT_TYPE, object_id=inspector.id, summary=summary, user=actor)
+    return changes
+
+
+def update_inspector(actor: User, inspector: Inspector, raw: Mapping[str, Any]) -> dict[str, list[str]]:
+    _require_edit(actor)
+    values, errors = check_values(raw, pick_department(actor, raw.get("department_id")))
+    if values is None:
+        raise _first_error(errors)
+    return update_values(actor, inspector, values)
+
+
+DELETE_SCOPES = {
+    "entry": "仅删除名录（保留其系统操作账号和角色）",
+    "role": "删除名录并收回执法人员角色（保留系统操作账号）",
+    "account": "删除名录并停用其系统操作账号",
+}
+
+
+def delete_refusal(actor: User, inspector: Inspector, scope: str) -> str | None:
+    if scope not in DELETE_SCOPES:
+        return "请选择删除方式"
+    user = inspector.user
+    if scope == "entry" or user is None:
+        return None if scope == "entry" else "该执法检查人员没有关联的系统操作账号，只能删除名录"
+    if user.id == actor.id:
+        return "不能删除或停用自己的账号"
+    if not user.department.is_within(actor.department):
+        return "该账号不在本部门管理范围内，请联系其所在部门或系统管理员"
+    if user.role_codes & {str(r) for r in ADMIN_ROLES}:
+        return "该账号是管理员账号，只能由上级管理员处理"
+    return None
+
+
+def delete_inspector(actor: User, inspector: Inspector, scope: str) -> ProcessInstance:
+    """确认是否删除 → 删除执法检查人员: the entry leaves the directory (kept inactive for the
+    draws that name it); with ``role`` the 执法人员 role is revoked, with ``account`` the
+    account is disabled.  Each is audited."""
+    _require_edit(actor)
+    if not inspector.active:
+        raise Invalid("该执法检查人员已删除")
+    refusal = delete_refusal(actor, inspector, scope)
+    if refusal:
+        raise Invalid(refusal, "scope")
+    user = inspector.user
+    instance = _maintain(actor, inspector, "delete")
+    engine.advance(actor, instance, "confirm_delete", "yes", comment=DELETE_SCOPES[scope])
+    inspector.active = False
+    inspector.random_permission = False
+    inspector.permission_granted_at = None
+    inspector.user = None
+    inspector.updated_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "delete",
+        object_type=SUBJECT_TYPE,
+        object_id=inspector.id,
+        summary={"姓名": inspector.name, "单位": inspector.department.name, "删除方式": DELETE_SCOPES[scope]},
+        user=actor,
+    )
+    if user is not None and scope == "role":
+        held = next((r for r in user.roles if r.role == Role.INSPECTOR.value), None)
+        if held is not None:
+            user.roles.remove(held)
+            db.session.flush()
+            audit.record(
+                "revoke_role",
+                object_type="user",
+                object_id=user.id,
+                summary={"账号": user.account, "角色": Role.INSPECTOR.label, "来源": "表18 删除执法检查人员"},
+                user=actor,
+            )
+    if user is not None and scope == "account" and user.status != UserStatus.DISABLED:
+        user.status = UserStatus.DISABLED
+        user.session_nonce = secrets.token_hex(16)
+        db.session.flush()
+        audit.record(
+            "update",
+            object_type="user",
+            object_id=user.id,
+            summary={"账号": user.account, "操作": "停用", "来源": "表18 删除执法检查人员"},
+            user=actor,
+        )
+    engine.advance(actor, instance, "delete", "next")
+    return instance
+
+
+# ------------------------------------------------------------------ search
+
+
+CERT_STATES = {"valid": "有效", "expiring": f"{EXPIRING_DAYS}日内到期", "expired": "已过期", "missing": "未填写"}
+
+
+@dataclass
+class InspectorFilters:
+    keyword: str = ""
+    department: Department | None = None
+    duty: DutyStatus | None = None
+    category: str = ""
+    cert: str = ""
+    speciality: str = ""
+    permission: str = ""  # "yes" / "no"
+
+    def as_args(self) -> dict[str, Any]:
+        return {
+            "q": self.keyword,
+            "department": self.department.id if self.department else "",
+            "duty": self.duty.value if self.duty else "",
+            "category": self.category,
+            "cert": self.cert,
+            "speciality": self.speciality,
+            "permission": self.permission,
+        }
+
+
+def parse_filters(actor: User, args: Any) -> InspectorFilters:
+    """Read list filters from request arguments; values out of range or scope are ignored."""
+    filters = InspectorFilters(keyword=(args.get("q") or "").strip()[:50])
+    dept = pick_department(actor, args.get("department"))
+    if dept is not None:
+        filters.department = dept
+    if args.get("duty") in {d.value for d in DutyStatus}:
+        filters.duty = DutyStatus(args["duty"])
+    if args.get("category") in INSPECTOR_CATEGORIES:
+        filters.category = args["category"]
+    if args.get("cert") in CERT_STATES:
+        filters.cert = args["cert"]
+    filters.speciality = (args.get("speciality") or "").strip()[:MAX_TAG]
+    if args.get("permission") in ("yes", "no"):
+        filters.permission = args["permission"]
+    return filters
+
+
+def _cert_valid_on(on: date) -> Any:
+    return and_(
+        Inspector.cert_no != "",
+        Inspector.cert_valid_to.is_not(None),
+        Inspector.cert_valid_to >= on,
+        or_(Inspector.cert_valid_from.is_(None), Inspector.cert_valid_from <= on),
+    )
+
+
+def _has_tag(kind: TagKind, value: str) -> Any:
+    return exists().where(
+        InspectorTag.inspector_id == Inspector.id, InspectorTag.kind == kind.value, InspectorTag.value == value
+    )
+
+
+def search_query(actor: User, filters: InspectorFilters, today: date | None = None) -> Select[Any]:
+    today = today or date.today()
+    query = select(Inspector).where(
+        Inspector.active.is_(True), Inspector.department_id.in_(subtree_ids(actor.department))
+    )
+    if filters.keyword:
+        pattern = "%" + filters.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(Inspector.name.like(pattern, escape="\\"), Inspector.cert_no.like(pattern, escape="\\"))
+        )
+    if filters.department is not None:
+        query = query.where(Inspector.department_id.in_(subtree_ids(filters.department)))
+    if filters.duty is not None:
+        query = query.where(Inspector.duty == filters.duty)
+    if filters.category:
+        query = query.where(Inspector.category == filters.category)
+    if filters.cert == "valid":
+        query = query.where(_cert_valid_on(today))
+    elif filters.cert == "expiring":
+        query = query.where(_cert_valid_on(today), Inspector.cert_valid_to <= today + timedelta(days=EXPIRING_DAYS))
+    elif filters.cert == "expired":
+        query = query.where(Inspector.cert_valid_to < today)
+    elif filters.cert == "missing":
+        query = query.where(or_(Inspector.cert_no == "", Inspector.cert_valid_to.is_(None)))
+    if filters.speciality:
+        query = query.where(_has_tag(TagKind.SPECIALITY, filters.speciality))
+    if filters.permission:
+        query = query.where(Inspector.random_permission.is_(filters.permission == "yes"))
+    return query
+
+
+@dataclass
+class Page:
+    rows: list[Inspector]
+    total: int
+    page: int
+    pages: int
+
+
+def search(actor: User, filters: InspectorFilters, page: int = 1) -> Page:
+    query = search_query(actor, filters)
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+    page = min(max(1, page), pages)
+    rows = list(
+        db.session.execute(
+            query.options(joinedload(Inspector.department), joinedload(Inspector.user), selectinload(Inspector.tags))
+            .join(Department, Department.id == Inspector.department_id)
+            .order_by(Department.path, Inspector.name, Inspector.id)
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE)
+        ).unique().scalars()
+    )
+    return Page(rows, total, page, pages)
+
+
+def speciality_choices(actor: User) -> list[str]:
+    return list(
+        db.session.execute(
+            select(InspectorTag.value)
+            .join(Inspector, Inspector.id == InspectorTag.inspector_id)
+            .where(
+                InspectorTag.kind == TagKind.SPECIALITY.value,
+                Inspector.active.is_(True),
+                Inspector.department_id.in_(subtree_ids(actor.department)),
+            )
+            .distinct()
+            .order_by(InspectorTag.value)
+        ).scalars()
+    )
+
+
+def cert_state(inspector: Inspector, today: date | None = None) -> str:
+    today = today or date.today()
+    if not inspector.cert_no or inspector.cert_valid_to is None:
+        return "missing"
+    if inspector.cert_valid_to < today:
+        return "expired"
+    if inspector.cert_valid_from is not None and inspector.cert_valid_from > today:
+        return "missing"  # not yet valid
+    if inspector.cert_valid_to <= today + timedelta(days=EXPIRING_DAYS):
+        return "expiring"
+    return "valid"
+
+
+def history(inspector: Inspector) -> list[Any]:
+    from models import AuditEvent
+
+    return list(
+        db.session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == SUBJECT_TYPE, AuditEvent.object_id == str(inspector.id))
+            .order_by(AuditEvent.id.desc())
+            .limit(100)
+        ).scalars()
+    )
+
+
+def instances_of(actor: User, inspector: Inspector) -> list[ProcessInstance]:
+    query = (
+        select(ProcessInstance)
+        .where(ProcessInstance.subject_type == SUBJECT_TYPE, ProcessInstance.subject_id == inspector.id)
+        .order_by(ProcessInstance.id.desc())
+    )
+    return list(db.session.execute(scope_instances(query, actor)).scalars())
+
+
+# ------------------------------------------------------------------ for the draws (表20, 表22)
+
+
+def eligible_inspectors(
+    department: Department,
+    on_date: date,
+    category: str | None = None,
+    area: str | None = None,
+    speciality: str | None = None,
+    matter: str | None = None,
+) -> list[Inspector]:
+    """Inspectors who may be drawn for ``department`` (and the departments below it) on
+    ``on_date``: in the directory, 在岗, a 执法证 valid that day, holding the 双随机检查权限
+    and an active account; optionally of one 执法检查人员类别, working in ``area`` (the
+    监督检查（执法）区域 contains it), with a 业务专长 or a 监督检查（执法）事项."""
+    query = (
+        select(Inspector)
+        .join(User, User.id == Inspector.user_id)
+        .where(
+            Inspector.active.is_(True),
+            Inspector.department_id.in_(subtree_ids(department)),
+            Inspector.duty == DutyStatus.ON,
+            Inspector.random_permission.is_(True),
+            User.status == UserStatus.ACTIVE,
+            _cert_valid_on(on_date),
+        )
+    )
+    if category:
+        query = query.where(Inspector.category == category)
+    if area:
+        query = query.where(Inspector.area.contains(area, autoescape=True))
+    if speciality:
+        query = query.where(_has_tag(TagKind.SPECIALITY, speciality))
+    if matter:
+        query = query.where(_has_tag(TagKind.MATTER, matter))
+    return list(db.session.execute(query.order_by(Inspector.id)).scalars())
+
+
+# ------------------------------------------------------------------ 辅助检查人员库
+
+
+def aux_query(actor: User, kind: str = "") -> Select[Any]:
+    query = select(AuxiliaryInspector).where(
+        AuxiliaryInspector.active.is_(True), AuxiliaryInspector.department_id.in_(subtree_ids(actor.department))
+    )
+    if kind in {k.value for k in AuxiliaryKind}:
+        query = query.where(AuxiliaryInspector.kind == AuxiliaryKind(kind))
+    return query.order_by(AuxiliaryInspector.kind, AuxiliaryInspector.name)
+
+
+def save_auxiliary(actor: User, raw: Mapping[str, Any], entry: AuxiliaryInspector | None = None) -> AuxiliaryInspector:
+    """Add or change an entry of the auxiliary pool (专家、检验检测机构、科研院所)."""
+    _require_edit(actor)
+    errors: dict[str, str] = {}
+    kind = str(raw.get("kind") or "")
+    if kind not in {k.value for k in AuxiliaryKind}:
+        errors["kind"] = "请选择类别"
+    name = _text(raw, "name", 100, errors, required=True)
+    organization = _text(raw, "organization", 100, errors)
+    contact = _text(raw, "contact", 50, errors)
+    phone = normalize_phone(str(raw.get("phone") or ""))
+    if phone and not valid_phone(phone):
+        errors["phone"] = "联系电话格式不正确"
+    specialty = _text(raw, "field", 200, errors)
+    qualification = _text(raw, "qualification", 200, errors)
+    if errors:
+        key, message = next(iter(errors.items()))
+        labels = {"kind": "类别", "name": "名称", "organization": "所在单位", "contact": "联系人", "phone": "联系电话",
+                  "field": "专业领域", "qualification": "资质"}
+        raise Invalid(f"{labels.get(key, key)}：{message}", key)
+    created = entry is None
+    if entry is None:
+        entry = AuxiliaryInspector(department_id=actor.department_id)
+        db.session.add(entry)
+    entry.kind = AuxiliaryKind(kind)
+    entry.name, entry.organization, entry.contact, entry.phone = name, organization, contact, phone
+    entry.field, entry.qualification = specialty, qualification
+    entry.updated_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "create" if created else "update",
+        object_type=AUX_SUBJECT_TYPE,
+        object_id=entry.id,
+        summary={"类别": entry.kind.label, "名称": name, "专业领域": specialty},
+        user=actor,
+    )
+    return entry
+
+
+def delete_auxiliary(actor: User, entry: AuxiliaryInspector) -> None:
+    _require_edit(actor)
+    entry.active = False
+    entry.updated_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "delete", object_type=AUX_SUBJECT_TYPE, object_id=entry.id, summary={"名称": entry.name}, user=actor
+    )

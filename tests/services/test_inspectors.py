@@ -1,0 +1,359 @@
+"""执法检查人员名录库: 表17 (add, account matching, platform steps), 表18 (edit, delete), the A.5
+import and eligible_inspectors."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from models import AuditEvent, ImportStatus, Inspector, ProcessInstance, User
+from models.inspectors import DutyStatus
+from models.org import UserStatus
+from models.roles import Role
+from models.workflow import InstanceStatus
+from services import inspector_import
+from services import inspectors as svc
+from services.errors import Forbidden, Invalid
+from services.excel import ExcelError
+from services.templates_catalogue import TEMPLATES
+from services.validators import id_number_check_char
+
+TODAY = date.today()
+
+
+def make_id(birth: str = "19850312", seq: str = "123") -> str:
+    """A valid ID number; an odd last digit of ``seq`` is a man."""
+    first17 = "510108" + birth + seq
+    return first17 + id_number_check_char(first17)
+
+
+ID_MAN = make_id(seq="123")
+ID_WOMAN = make_id(seq="124")
+ID_3 = make_id("19900101", "015")
+
+
+def form(org, **over):
+    raw = {
+        "name": "陈志强",
+        "id_number": ID_MAN,
+        "mobile": "13900000001",
+        "department_id": org.station_a.id,
+        "category": "行政执法类公务员",
+        "cert_issuer": "成都市人民政府",
+        "cert_no": "51010800123",
+        "cert_valid_from": "2024-01-01",
+        "cert_valid_to": (TODAY + timedelta(days=400)).isoformat(),
+        "area": "甲区猛追湾街道",
+        "duty": "on",
+        "specialities": "食品安全、特种设备",
+        "qualifications": "食品检查员",
+        "matters": "食品经营许可检查",
+    }
+    raw.update(over)
+    return raw
+
+
+def steps(instance: ProcessInstance) -> list[str]:
+    return [h.step_name for h in instance.history if h.action != "start"]
+
+
+# ------------------------------------------------------------------ 表17
+
+
+def test_account_matched_by_id_number_gets_the_permission(org, session):
+    org.inspector_a.id_number = ID_MAN
+    org.inspector_a.roles.clear()
+    session.flush()
+    result = svc.create_inspector(org.clerk_a, form(org))
+    entry, inst = result.inspector, result.instance
+    assert inst.status == InstanceStatus.COMPLETED
+    assert steps(inst) == ["选择新增方式", "完成新增操作", "判断是否有系统操作账号", "开通双随机检查权限"]
+    assert "按身份证号匹配到账号" in inst.history[3].comment
+    assert entry.user_id == org.inspector_a.id and entry.random_permission
+    assert org.inspector_a.has_role(Role.INSPECTOR)
+    assert result.issued == []
+    assert entry.sex == "男" and entry.specialities == ["食品安全", "特种设备"]
+    assert session.query(AuditEvent).filter_by(object_type="inspector", object_id=str(entry.id)).count() >= 2
+
+
+def test_account_matched_by_mobile(org, session):
+    org.inspector_a.mobile = "13900000001"
+    session.flush()
+    result = svc.create_inspector(org.clerk_a, form(org))
+    assert result.inspector.user_id == org.inspector_a.id
+    assert "按手机号码匹配" in result.instance.history[3].comment
+
+
+def test_no_account_creates_one_and_waits_for_the_role_decision(org, session):
+    result = svc.create_inspector(org.clerk_a, form(org))
+    inst, entry = result.instance, result.inspector
+    assert result.waiting_for_role and inst.current_step == "decide_role"
+    assert steps(inst)[-1] == "新增系统操作账号"
+    [issued] = result.issued
+    assert issued.account == "13900000001" and len(issued.password) >= 8
+    user = session.get(User, issued.user_id)
+    assert user.id_number == ID_MAN and user.must_change_password and user.role_codes == set()
+    assert entry.user_id == user.id and entry.random_permission
+    # the leader of another district cannot decide; the clerk can
+    assert svc.role_step(org.clerk_b, entry) is None
+    svc.decide_role(org.clerk_a, entry, assign=True)
+    assert inst.status == InstanceStatus.COMPLETED
+    assert steps(inst)[-2:] == ["判断是否分配角色", "分配角色"]
+    assert user.has_role(Role.INSPECTOR)
+
+
+def test_declining_the_role_ends_the_process(org, session):
+    result = svc.create_inspector(org.clerk_a, form(org))
+    svc.decide_role(org.clerk_a, result.inspector, assign=False)
+    assert result.instance.status == InstanceStatus.COMPLETED
+    assert not result.inspector.user.has_role(Role.INSPECTOR)
+    with pytest.raises(Invalid):
+        svc.decide_role(org.clerk_a, result.inspector, assign=True)
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "message"),
+    [
+        ({"id_number": ID_MAN[:17] + ("0" if ID_MAN[17] != "0" else "1")}, "id_number", "校验"),
+        ({"sex": "女"}, "sex", "不符"),
+        ({"mobile": "2880000"}, "mobile", "手机"),
+        ({"cert_valid_from": "2025-01-01", "cert_valid_to": "2024-01-01"}, "cert_valid_to", "不得早于"),
+        ({"cert_valid_to": "2025-02-30"}, "cert_valid_to", "不存在"),
+        ({"category": "临时工"}, "category", "应为以下之一"),
+        ({"name": ""}, "name", "必填"),
+    ],
+)
+def test_field_rules(org, session, over, field, message):
+    with pytest.raises(Invalid) as exc:
+        svc.create_inspector(org.clerk_a, form(org, **over))
+    assert exc.value.field == field and message in exc.value.message
+    assert session.query(Inspector).count() == 0
+
+
+def test_a_mobile_belongs_to_one_entry(org, session):
+    svc.create_inspector(org.clerk_a, form(org))
+    with pytest.raises(Invalid, match="另一人使用") as exc:
+        svc.create_inspector(org.clerk_a, form(org, id_number=ID_WOMAN, name="刘芳"))
+    assert exc.value.field == "mobile"
+    _, check = inspector_import.store_import(org.clerk_a, "a.xlsx", a5([a5_row(1, "刘芳", ID_WOMAN, "13900000001")]))
+    assert "另一人使用" in " ".join(check.errors.messages())
+
+
+def test_department_outside_scope_and_roles(org, session):
+    with pytest.raises(Invalid):
+        svc.create_inspector(org.clerk_a, form(org, department_id=org.bureau_b.id))
+    with pytest.raises(Forbidden):
+        svc.create_inspector(org.leader_a, form(org))
+
+
+def test_duplicate_refused_and_deleted_entry_revived(org, session):
+    first = svc.create_inspector(org.clerk_a, form(org)).inspector
+    with pytest.raises(Invalid, match="已在执法检查人员名录库中"):
+        svc.create_inspector(org.clerk_a, form(org, name="另一个"))
+    svc.delete_inspector(org.clerk_a, first, "entry")
+    again = svc.create_inspector(org.clerk_a, form(org, name="陈志强（返聘）"))
+    assert again.inspector.id == first.id and again.revived and again.inspector.active
+
+
+# ------------------------------------------------------------------ 表18
+
+
+def test_edit_runs_table_18_and_keeps_role_and_permission(org, session):
+    entry = svc.create_inspector(org.clerk_a, form(org)).inspector
+    assert svc.update_inspector(org.clerk_a, entry, form(org)) == {}
+    assert session.query(ProcessInstance).filter_by(process_table=18).count() == 0
+    changes = svc.update_inspector(org.clerk_a, entry, form(org, duty="off", post="科员", specialities="计量"))
+    assert changes["在岗状态"] == ["在岗", "不在岗"] and changes["业务专长"] == ["食品安全、特种设备", "计量"]
+    inst = session.query(ProcessInstance).filter_by(process_table=18).one()
+    assert steps(inst) == ["选择拟维护人员", "判断修改/删除", "修改执法检查人员"]
+    assert inst.status == InstanceStatus.COMPLETED
+    assert entry.random_permission and entry.duty == DutyStatus.OFF
+
+
+def test_delete_scopes(org, session, make_user):
+    entry = svc.create_inspector(org.clerk_a, form(org)).inspector
+    user = entry.user
+    svc.decide_role(org.clerk_a, entry, assign=True)
+    with pytest.raises(Invalid):
+        svc.delete_inspector(org.clerk_a, entry, "nonsense")
+    inst = svc.delete_inspector(org.clerk_a, entry, "role")
+    assert steps(inst) == ["选择拟维护人员", "判断修改/删除", "确认是否删除", "删除执法检查人员"]
+    assert not entry.active and entry.user_id is None and not user.has_role(Role.INSPECTOR)
+    assert user.status == UserStatus.ACTIVE
+    actions = [e.action for e in session.query(AuditEvent).filter(AuditEvent.object_id == str(user.id))]
+    assert "revoke_role" in actions
+
+    other = svc.create_inspector(org.clerk_a, form(org, id_number=ID_WOMAN, mobile="13900000002", name="刘芳")).inspector
+    account = other.user
+    svc.delete_inspector(org.clerk_a, other, "account")
+    assert account.status == UserStatus.DISABLED
+
+    third = svc.create_inspector(org.clerk_a, form(org, id_number=ID_3, mobile="13900000003", name="黄雨涵")).inspector
+    kept = third.user
+    svc.delete_inspector(org.clerk_a, third, "entry")
+    assert kept.status == UserStatus.ACTIVE and not third.active
+    with pytest.raises(Invalid):
+        svc.delete_inspector(org.clerk_a, third, "entry")
+
+
+# ------------------------------------------------------------------ eligible_inspectors
+
+
+def test_eligible_inspectors(org, session):
+    ok = svc.create_inspector(org.clerk_a, form(org)).inspector
+    off = svc.create_inspector(
+        org.clerk_a, form(org, id_number=ID_WOMAN, mobile="13900000002", name="刘芳", duty="off")
+    ).inspector
+    expired = svc.create_inspector(
+        org.clerk_a,
+        form(org, id_number=ID_3, mobile="13900000003", name="黄雨涵", cert_valid_to=(TODAY - timedelta(days=1)).isoformat(),
+             specialities="计量", category="从事日常监管工作的人员"),
+    ).inspector
+    assert [i.id for i in svc.eligible_inspectors(org.bureau_a, TODAY)] == [ok.id]
+    assert svc.eligible_inspectors(org.bureau_a, TODAY - timedelta(days=10))[-1].id == expired.id
+    assert off.id not in [i.id for i in svc.eligible_inspectors(org.bureau_a, TODAY - timedelta(days=10))]
+    assert svc.eligible_inspectors(org.bureau_b, TODAY) == []
+    assert svc.eligible_inspectors(org.station_a, TODAY, category="行政执法类公务员", area="猛追湾", speciality="食品安全",
+                                   matter="食品经营许可检查")[0].id == ok.id
+    assert svc.eligible_inspectors(org.bureau_a, TODAY, speciality="计量") == []
+    assert svc.eligible_inspectors(org.bureau_a, TODAY, area="双桥子") == []
+    # the permission and an active account are required
+    ok.user.status = UserStatus.DISABLED
+    assert svc.eligible_inspectors(org.bureau_a, TODAY) == []
+    ok.user.status = UserStatus.ACTIVE
+    ok.random_permission = False
+    assert svc.eligible_inspectors(org.bureau_a, TODAY) == []
+    # not yet valid on that date
+    assert svc.eligible_inspectors(org.bureau_a, date(2023, 12, 31)) == []
+
+
+def test_search_filters_and_scope(org, session):
+    svc.create_inspector(org.clerk_a, form(org))
+    svc.create_inspector(
+        org.clerk_a,
+        form(org, id_number=ID_WOMAN, mobile="13900000002", name="刘芳", duty="off", department_id=org.section_a.id,
+             cert_valid_to=(TODAY + timedelta(days=10)).isoformat(), specialities="计量"),
+    )
+
+    def names(user, **args):
+        return [i.name for i in svc.search(user, svc.parse_filters(user, args)).rows]
+
+    assert sorted(names(org.clerk_a)) == ["刘芳", "陈志强"]
+    assert names(org.clerk_a, duty="off") == ["刘芳"]
+    assert names(org.clerk_a, cert="expiring") == ["刘芳"]
+    assert names(org.clerk_a, speciality="食品安全") == ["陈志强"]
+    assert names(org.clerk_a, department=str(org.section_a.id)) == ["刘芳"]
+    assert names(org.clerk_a, q="陈") == ["陈志强"]
+    assert names(org.section_clerk_a) == ["刘芳"]
+    assert names(org.clerk_b) == []
+    assert names(org.clerk_b, department=str(org.bureau_a.id)) == []
+
+
+# ------------------------------------------------------------------ A.5 import
+
+
+def a5(rows: list[list]) -> bytes:
+    wb = TEMPLATES["A.5"].workbook()
+    ws = wb.worksheets[0]
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            ws.cell(row=r, column=c, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def a5_row(n, name, id_number, mobile, unit="甲区市场监督管理局", **over):
+    cells = {
+        "序号": n, "姓名": name, "身份证号": id_number, "性别": "", "电话号码": mobile, "单位": unit,
+        "监督检查（执法）区域": "甲区", "执法检查人员类别": "行政执法类公务员", "发证机关": "甲区人民政府",
+        "执法证编号": f"ZF{n:04d}", "执法证有效期起": "2024-01-01", "执法证有效期止": 47848,  # Excel serial: 2030-12-31
+        "填报日期": "2026/3/1", "科室": "", "监督检查（执法）事项": "食品经营许可检查、价格检查", "在岗状态": "在岗",
+    }
+    cells.update(over)
+    return [cells[t] for t in TEMPLATES["A.5"].titles]
+
+
+def test_import_preview_errors_annotated_copy_and_confirm(org, session):
+    org.inspector_a.id_number = ID_3
+    session.flush()
+    data = a5([
+        a5_row(1, "陈志强", ID_3, "13900000003", 科室="甲区第一市场监管所"),  # has an account
+        a5_row(2, "刘芳", ID_WOMAN, "13900000002"),  # new account
+        a5_row(3, "坏号码", ID_MAN[:17] + ("0" if ID_MAN[17] != "0" else "1"), "13900000009"),
+        a5_row(4, "重复甲", ID_WOMAN, "13900000004"),
+        a5_row(5, "外区", ID_MAN, "13900000005", unit="乙区市场监督管理局"),
+        a5_row(6, "坏日期", make_id(seq="335"), "13900000006", 执法证有效期止="2030-02-30", 在岗状态="请假"),
+    ])
+    batch, check = inspector_import.store_import(org.clerk_a, "A.5.xlsx", data)
+    summary = inspector_import.batch_summary(batch)["check"]
+    assert (summary["rows"], summary["valid"], summary["create"], summary["new_accounts"]) == (6, 1, 1, 0)
+    problems = {p["row"]: " ".join(p["errors"]) for p in summary["problems"]}
+    assert "校验" in problems[4]
+    assert "与第5行重复" in problems[3] and "与第3行重复" in problems[5]
+    assert "不在您的管理范围内" in problems[6]
+    assert "日期不存在" in problems[7] and "在岗状态" in problems[7]
+    copy = load_workbook(io.BytesIO(inspector_import.annotated_copy(org.clerk_a, batch)))
+    ws = copy.worksheets[0]
+    assert ws.cell(row=1, column=17).value == "错误说明" and "校验" in ws.cell(row=4, column=17).value
+    with pytest.raises(Invalid, match="未导入任何数据"):
+        inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=True)
+    assert batch.status == ImportStatus.IMPORTED and batch.content == b""
+    assert result.summary["新增"] == 1 and result.summary["跳过问题行"] == 5
+    [entry] = session.query(Inspector).all()
+    assert entry.department_id == org.station_a.id and entry.user_id == org.inspector_a.id
+    assert entry.cert_valid_to == date(2030, 12, 31) and entry.matters == ["食品经营许可检查", "价格检查"]
+    [added] = result.added
+    assert steps(added.instance)[:4] == ["选择新增方式", "下载模板", "根据模板填充数据并上传", "完成新增操作"]
+
+
+def test_import_creates_accounts_with_the_inspector_role_and_reimport_updates(org, session):
+    data = a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002"), a5_row(2, "陈志强", ID_MAN, "13900000001")])
+    batch, _ = inspector_import.store_import(org.clerk_a, "a5.xlsx", data)
+    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    assert len(result.issued) == 2
+    for added in result.added:
+        assert added.instance.status == InstanceStatus.COMPLETED
+        assert steps(added.instance)[-2:] == ["判断是否分配角色", "分配角色"]
+        assert added.inspector.user.has_role(Role.INSPECTOR)
+    # again, with one change: an update (表18), not a second entry; blank cells keep values
+    data = a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002", 在岗状态="不在岗", 发证机关=""),
+               a5_row(2, "陈志强", ID_MAN, "13900000001")])
+    batch2, check = inspector_import.store_import(org.clerk_a, "a5.xlsx", data)
+    assert inspector_import.batch_summary(batch2)["check"]["update"] == 2
+    result = inspector_import.import_inspectors(org.clerk_a, batch2, valid_only=False)
+    assert result.summary["更新"] == 1 and result.summary["无变化"] == 1 and result.issued == []
+    assert session.query(Inspector).count() == 2
+    liu = svc.find_by_id_number(ID_WOMAN)
+    assert liu.duty == DutyStatus.OFF and liu.cert_issuer == "甲区人民政府"
+    assert session.query(ProcessInstance).filter_by(process_table=18).count() == 1
+    # another district cannot update them
+    data = a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002", unit="乙区市场监督管理局")])
+    _, check = inspector_import.store_import(org.clerk_b, "a5.xlsx", data)
+    assert "其他部门" in " ".join(check.errors.messages())
+
+
+def test_import_refuses_a_file_that_is_not_the_template(org, session):
+    with pytest.raises(ExcelError):
+        inspector_import.store_import(org.clerk_a, "x.xlsx", b"not a workbook")
+    csv = ",".join(TEMPLATES["A.5"].titles) + "\n1,刘芳," + ID_WOMAN + ",女,13900000002,甲区市场监督管理局" + ",," * 5 + "\n"
+    batch, check = inspector_import.store_import(org.clerk_a, "a5.csv", csv.encode("gbk"))
+    assert len(check.valid_rows) == 1
+    with pytest.raises(Forbidden):
+        inspector_import.import_inspectors(org.clerk_b, batch, valid_only=True)
+
+
+def test_accounts_of_another_district_are_not_linked(org, session):
+    org.clerk_b.id_number = ID_MAN
+    org.clerk_b.mobile = "13900000001"
+    session.flush()
+    result = svc.create_inspector(org.clerk_a, form(org))
+    assert result.inspector.user_id != org.clerk_b.id
+    [issued] = result.issued
+    created = session.get(User, issued.user_id)
+    assert created.id_number is None and created.department_id == org.station_a.id
+    assert not org.clerk_b.has_role(Role.INSPECTOR)
