@@ -118,7 +118,6 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
 
         load_demo_joint_items()
         load_directory_demo()
-    load_demo_inspectors()
         load_demo_inspectors()
         return created
     load_demo_libraries()
