@@ -168,7 +168,7 @@ def test_who_may_act(org, table, step):
 def test_matrix_covers_every_step_of_the_processes():
     from workflows.registry import PROCESSES
 
-    for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 18, 20):
+    for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 20):
         human = {s.key for s in PROCESSES[table].steps if not s.automatic}
         assert human == {step for t, step in EXPECTED if t == table}
     # 表18's 修改执法检查人员 is on the other branch of 判断修改/删除 (tests/services/test_inspectors.py)
