@@ -1,0 +1,88 @@
+"""The life of an upload kept for its preview (ImportBatch): open it with the check's summary,
+hand out the annotated copy, close it once imported, or discard it.
+
+The import services own their rows' rules; these are the batch steps they share
+(services/joint_import.py uses them; the claim and expiry rules are those of
+services/user_import.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from models import ImportBatch, ImportStatus, User, db
+from services import audit
+from services.excel import RowErrors
+from services.user_import import _claim, _ensure_pending, purge_stale_imports
+
+
+def open_batch(actor: User, kind: str, filename: str, data: bytes, *, template: str,
+               summary: dict[str, Any]) -> ImportBatch:
+    """Keep an upload and its check summary (``result`` = {"check": summary}) for the preview."""
+    purge_stale_imports(actor)
+    batch = ImportBatch(
+        kind=kind,
+        filename=filename[-255:],
+        content=data,
+        created_by_id=actor.id,
+        department_id=actor.department_id,
+        status=ImportStatus.PENDING.value,
+        result=json.dumps({"check": summary}, ensure_ascii=False, default=str),
+    )
+    db.session.add(batch)
+    db.session.flush()
+    audit.record(
+        "create",
+        object_type="import_batch",
+        object_id=batch.id,
+        summary={"文件": batch.filename, "模板": template, "有效行": summary.get("valid", 0),
+                 "问题行": summary.get("invalid", 0)},
+        user=actor,
+    )
+    return batch
+
+
+def ensure_pending(batch: ImportBatch) -> None:
+    """Conflict unless the batch still waits for its confirmation (not imported, discarded or expired)."""
+    _ensure_pending(batch)
+
+
+def batch_summary(batch: ImportBatch) -> dict[str, Any]:
+    return json.loads(batch.result) if batch.result else {}
+
+
+def annotated(actor: User, batch: ImportBatch, errors: RowErrors, *, sheet: str) -> bytes:
+    """The upload (a CSV as a workbook) with an error column; the download is an export."""
+    _ensure_pending(batch)
+    audit.record(
+        "export",
+        object_type="import_batch",
+        object_id=batch.id,
+        summary={"文件": batch.filename, "内容": "问题标注"},
+        user=actor,
+    )
+    return errors.annotated(batch.content, sheet=sheet if batch.content.startswith(b"PK") else None)
+
+
+def claim(batch: ImportBatch) -> None:
+    """Take a pending batch for its import (one of two concurrent confirmations wins)."""
+    _claim(batch, ImportStatus.IMPORTED)
+
+
+def close_batch(actor: User, batch: ImportBatch, summary: dict[str, Any]) -> None:
+    """Record what the confirmation imported and drop the file."""
+    batch.result = json.dumps(summary, ensure_ascii=False)
+    batch.content = b""
+    db.session.flush()
+    audit.record("import", object_type="import_batch", object_id=batch.id, summary=summary, user=actor)
+
+
+def discard_batch(actor: User, batch: ImportBatch) -> None:
+    """放弃: drop a pending batch and its file."""
+    _ensure_pending(batch)
+    _claim(batch, ImportStatus.DISCARDED)
+    batch.content = b""
+    db.session.flush()
+    audit.record("delete", object_type="import_batch", object_id=batch.id, summary={"文件": batch.filename},
+                 user=actor)
