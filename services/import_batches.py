@@ -14,7 +14,7 @@ from typing import Any
 from models import ImportBatch, ImportStatus, User, db
 from services import audit
 from services.excel import RowErrors
-from services.user_import import _claim, _ensure_pending, purge_stale_imports
+from services.user_import import _claim, _ensure_pending, is_expired, purge_stale_imports
 
 
 def open_batch(actor: User, kind: str, filename: str, data: bytes, *, template: str,
@@ -50,6 +50,25 @@ def ensure_pending(batch: ImportBatch) -> None:
 
 def batch_summary(batch: ImportBatch) -> dict[str, Any]:
     return json.loads(batch.result) if batch.result else {}
+
+
+def preview_state(batch: ImportBatch) -> dict[str, Any]:
+    """What the preview page shows: the check while the batch waits, the result once imported,
+    or that it expired (else it was discarded)."""
+    expired = is_expired(batch)
+    summary = batch_summary(batch)
+    pending = batch.status == ImportStatus.PENDING.value and not expired
+    return {
+        "batch": batch,
+        "check": summary.get("check") if pending else None,
+        "result": summary if batch.status == ImportStatus.IMPORTED.value else None,
+        "expired": expired,
+    }
+
+
+def annotated_name(batch: ImportBatch) -> str:
+    """Download name of the annotated copy: 原文件名_问题标注.xlsx."""
+    return f"{batch.filename.rsplit('.', 1)[0] or '导入文件'}_问题标注.xlsx"
 
 
 def annotated(actor: User, batch: ImportBatch, errors: RowErrors, *, sheet: str) -> bytes:

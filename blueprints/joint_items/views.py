@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from models import CheckItem, ImportBatch, ImportStatus, User, db
+from models import CheckItem, ImportBatch, User, db
 from models.items import ItemStatus
 from models.roles import Role
 from services import import_batches, joint_import
@@ -22,7 +22,6 @@ from services import joint_items as svc
 from services.errors import ServiceError
 from services.excel import XLSX_MIME, ExcelError
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS, TEMPLATES
-from services.user_import import is_expired
 from services.web import render_block, roles_required, wants_fragment
 from workflows import bindings
 from workflows.registry import PROCESSES, get_process
@@ -392,17 +391,7 @@ def _batch_or_404(batch_id: int) -> ImportBatch:
 @roles_required(*svc.EDIT_ROLES)
 def import_preview(batch_id: int):
     """预览: the rows' problems by row and column, and the two confirmations."""
-    batch = _batch_or_404(batch_id)
-    expired = is_expired(batch)
-    summary = import_batches.batch_summary(batch)
-    pending = batch.status == ImportStatus.PENDING and not expired
-    return render_template(
-        "joint_items/import_preview.html",
-        batch=batch,
-        check=summary.get("check") if pending else None,
-        result=summary if batch.status == ImportStatus.IMPORTED else None,
-        expired=expired,
-    )
+    return render_template("joint_items/import_preview.html", **import_batches.preview_state(_batch_or_404(batch_id)))
 
 
 @bp.route("/import/<int:batch_id>/errors")
@@ -413,8 +402,8 @@ def import_errors(batch_id: int):
     batch = _batch_or_404(batch_id)
     data = joint_import.annotated_copy(_me(), batch)
     db.session.commit()
-    stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
+                     download_name=import_batches.annotated_name(batch))
 
 
 @bp.route("/import/<int:batch_id>/confirm", methods=["POST"])

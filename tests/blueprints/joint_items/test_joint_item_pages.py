@@ -245,6 +245,22 @@ def test_import_all_when_every_row_is_valid_and_discard(client, org, session):
     assert client.get(f"/joint-items/import/{batch_id}/errors").status_code == 409
 
 
+def test_an_expired_batch_is_refused(client, org, session):
+    from datetime import timedelta
+
+    from models import utcnow
+
+    sign_in(client, org.clerk_a)
+    batch_id = _batch_id(_upload(client, _a12([GOOD_ROW])))
+    batch = session.get(ImportBatch, batch_id)
+    batch.created_at = utcnow() - timedelta(hours=25)
+    session.commit()
+    assert "已超过24小时未确认，已失效" in client.get(f"/joint-items/import/{batch_id}").get_data(as_text=True)
+    token = csrf_token(client, "/joint-items/")
+    resp = client.post(f"/joint-items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    assert resp.status_code == 409 and session.execute(select(CheckItem)).first() is None
+
+
 def test_import_reads_csv(client, org, session):
     sign_in(client, org.clerk_a)
     titles = ",".join(c.title for c in TEMPLATES["A.1.2"].columns)
