@@ -9,12 +9,32 @@ services/user_import.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from models import ImportBatch, ImportStatus, User, db
 from services import audit
 from services.excel import RowErrors
 from services.user_import import _claim, _ensure_pending, is_expired, purge_stale_imports
+
+
+class CheckedFile:
+    """The rows of a checked upload and their problems; a subclass (a dataclass) gives ``rows``
+    (each with ``valid``) and ``errors``."""
+
+    rows: Sequence[Any]
+    errors: RowErrors
+
+    @property
+    def valid_rows(self) -> list[Any]:
+        return [r for r in self.rows if r.valid]
+
+    @property
+    def invalid_rows(self) -> list[Any]:
+        return [r for r in self.rows if not r.valid]
+
+    def counts(self) -> dict[str, int]:
+        return {"rows": len(self.rows), "valid": len(self.valid_rows), "invalid": len(self.invalid_rows)}
 
 
 def open_batch(actor: User, kind: str, filename: str, data: bytes, *, template: str,

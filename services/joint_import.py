@@ -100,24 +100,14 @@ class CheckedRow:
 
 
 @dataclass
-class JointCheck:
+class JointCheck(import_batches.CheckedFile):
     rows: list[CheckedRow]
     errors: RowErrors = field(default_factory=RowErrors)
-
-    @property
-    def valid_rows(self) -> list[CheckedRow]:
-        return [r for r in self.rows if r.valid]
-
-    @property
-    def invalid_rows(self) -> list[CheckedRow]:
-        return [r for r in self.rows if not r.valid]
 
     def summary(self) -> dict[str, Any]:
         errors = self.errors.as_dict()
         return {
-            "rows": len(self.rows),
-            "valid": len(self.valid_rows),
-            "invalid": len(self.invalid_rows),
+            **self.counts(),
             "problems": [
                 {"row": r.number, "name": r.row.get("联合抽查事项") or "", "errors": errors.get(r.number, [])}
                 for r in self.invalid_rows[:PREVIEW_PROBLEMS]
