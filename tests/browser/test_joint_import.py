@@ -16,14 +16,33 @@ from tests.browser.test_joint_items_path import _as
 pytestmark = pytest.mark.browser
 
 
+def _importer(live) -> str:
+    """A clerk of a bureau of its own, so the imported item's open step stays out of the
+    other tests' inboxes."""
+    from sqlalchemy import select
+
+    from models import Department, User, db
+    from models.org import DepartmentLevel
+    from models.roles import Role
+    from tests.browser.conftest import _dept, _user
+
+    with live.app.app_context():
+        if db.session.execute(select(User.id).where(User.account == "liuwl")).first() is None:
+            district = db.session.execute(select(Department).where(Department.name == "锦华区")).scalar_one()
+            bureau = _dept("锦华区文化广电旅游局", district, DepartmentLevel.BUREAU)
+            _user("liuwl", "刘文旅", bureau, Role.CLERK)
+            db.session.commit()
+    return "liuwl"
+
+
 def _a12() -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = TEMPLATES["A.1.2"].sheet
     ws.append([c.title for c in TEMPLATES["A.1.2"].columns])
-    ws.append([1, "浏览器导入联合事项", "旅馆", "锦华区市场监督管理局", "锦华区卫生健康局", "实地核查", "区县级",
+    ws.append([1, "浏览器导入联合事项", "旅馆", "锦华区文化广电旅游局", "锦华区卫生健康局", "实地核查", "区县级",
                "旅馆业食品安全检查", "锦华区卫生健康局：公共场所卫生监督检查（区县级）"])
-    ws.append([2, "浏览器导入问题事项", "旅馆", "锦华区市场监督管理局", "不存在的局", "实地核查", "区县级",
+    ws.append([2, "浏览器导入问题事项", "旅馆", "锦华区文化广电旅游局", "不存在的局", "实地核查", "区县级",
                "旅馆业食品安全检查", ""])
     buf = io.BytesIO()
     wb.save(buf)
@@ -32,7 +51,7 @@ def _a12() -> bytes:
 
 def test_import_preview_annotated_copy_and_valid_rows(browser, live_server):
     live = live_server
-    ctx, clerk = _as(browser, live, "wangxy")
+    ctx, clerk = _as(browser, live, _importer(live))
     clerk.goto(live.url + "/joint-items/import")
     clerk.set_input_files("input[type=file]", files=[{
         "name": "联合事项.xlsx",
