@@ -848,11 +848,68 @@ def _publish_deleted(instance: ProcessInstance) -> str:
 # ------------------------------------------------------------------ lists
 
 
-def list_items(user: User, status: str = "") -> list[CheckItem]:
-    query = visible_query(user).options(selectinload(CheckItem.parts).joinedload(CheckItemPart.department), joinedload(CheckItem.department))
-    if status in {s.value for s in ItemStatus}:
-        query = query.where(CheckItem.status == status)
-    return list(db.session.execute(query.order_by(CheckItem.id.desc()).limit(500)).scalars())
+@dataclass
+class JointFilters:
+    """The list's filters, kept in the query string across pages."""
+
+    q: str = ""
+    status: str = ""
+    side: str = ""  # "" all, "initiated" 本部门发起, "participating" 本部门参与
+
+    def as_args(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+SIDES = {"initiated": "本部门发起", "participating": "本部门参与"}
+PER_PAGE = 30
+
+
+def parse_filters(args: Mapping[str, Any]) -> JointFilters:
+    def text(key: str) -> str:
+        value = args.get(key)
+        return value.strip() if isinstance(value, str) else ""
+
+    status, side = text("status"), text("side")
+    return JointFilters(
+        q=text("q")[:100],
+        status=status if status in {s.value for s in ItemStatus} else "",
+        side=side if side in SIDES else "",
+    )
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_query(user: User, filters: JointFilters | None = None) -> Select[tuple[CheckItem]]:
+    """The joint items the user may open, filtered, newest first (paged by the view)."""
+    filters = filters or JointFilters()
+    query = visible_query(user).options(
+        selectinload(CheckItem.parts).joinedload(CheckItemPart.department), joinedload(CheckItem.department)
+    )
+    if filters.status:
+        query = query.where(CheckItem.status == filters.status)
+    if filters.q:
+        query = query.where(
+            or_(CheckItem.name.like(_like(filters.q), escape="\\"), CheckItem.objects.like(_like(filters.q), escape="\\"))
+        )
+    mine = subtree_ids(user.department)
+    if filters.side == "initiated":
+        query = query.where(CheckItem.department_id.in_(mine))
+    elif filters.side == "participating":
+        query = query.where(
+            exists().where(
+                CheckItemPart.item_id == CheckItem.id,
+                CheckItemPart.department_id.in_(mine),
+                CheckItemPart.role == PartRole.PARTICIPANT,
+            )
+        )
+    return query.order_by(CheckItem.id.desc())
+
+
+def list_items(user: User, status: str = "", *, limit: int = 500) -> list[CheckItem]:
+    """The first ``limit`` rows of the list (the page itself is paged: list_query)."""
+    return list(db.session.execute(list_query(user, JointFilters(status=status)).limit(limit)).scalars())
 
 
 def current_steps(items: Sequence[CheckItem]) -> dict[int, tuple[int, str]]:

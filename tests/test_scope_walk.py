@@ -168,6 +168,7 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/libraries/"),
         ("leader_b", "/libraries/?q=机密"),
         ("clerk_b", "/joint-items/"),
+        ("clerk_b", "/joint-items/?q=机密&page=1"),
         ("office_b_user", "/joint-items/industries"),
         ("clerk_b", "/inspectors/"),
         ("leader_b", "/inspectors/auxiliary"),

@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 import re
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from models import CheckItem, ItemStatus, db
+from models import CheckItem, ImportBatch, ItemStatus, db
 from services import joint_items as svc
 from services.templates_catalogue import TEMPLATES
 from tests.conftest import csrf_token, sign_in
@@ -160,31 +160,151 @@ def _a12(rows):
     return buf.getvalue()
 
 
-def test_import_reports_unknown_departments_and_creates_items(client, org, session):
+def _upload(client, content, filename="a.xlsx"):
+    token = csrf_token(client, "/joint-items/import")
+    return client.post("/joint-items/import", data={"csrf_token": token, "file": (io.BytesIO(content), filename)},
+                       content_type="multipart/form-data")
+
+
+def _batch_id(resp) -> int:
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+GOOD_ROW = [1, "事项一", "对象", "甲区市场监督管理局", "甲区卫生健康局", "实地核查、书面检查", "区县级",
+            "本局事项", "甲区卫生健康局：卫生检查（区县级）"]
+
+
+def test_import_previews_annotates_and_imports_valid_rows_only(client, org, session):
     sign_in(client, org.clerk_a)
     assert client.get("/joint-items/import/template.xlsx").status_code == 200
-    bad = _a12([
-        [1, "事项一", "对象", "甲区市场监督管理局", "甲区卫生健康局、不存在局", "实地核查", "区县级", "本局事项", ""],
-        [2, "事项二", "对象", "乙区市场监督管理局", "甲区应急管理局", "实地核查", "区县级", "本局事项", ""],
+    content = _a12([
+        GOOD_ROW,
+        [2, "事项二", "对象", "甲区市场监督管理局", "甲区卫生健康局、不存在局", "实地核查", "区县级", "本局事项", ""],
+        [3, "事项三", "对象", "乙区市场监督管理局", "甲区应急管理局", "实地核查", "区县级", "本局事项", ""],
     ])
-    token = csrf_token(client, "/joint-items/import")
-    resp = client.post("/joint-items/import", data={"csrf_token": token, "file": (io.BytesIO(bad), "a.xlsx")},
-                       content_type="multipart/form-data")
-    html = resp.get_data(as_text=True)
-    assert resp.status_code == 422
-    assert "第2行 参与部门：未找到参与部门“不存在局”" in html
-    assert "第3行 发起部门" in html
+    batch_id = _batch_id(_upload(client, content))
+    # The preview lists the problems by row and column; nothing is imported yet.
+    html = client.get(f"/joint-items/import/{batch_id}").get_data(as_text=True)
+    assert "有效 <strong class=\"ok\">1</strong> 行" in html
+    assert "参与部门：未找到参与部门“不存在局”" in html and "第3行" in html and "发起部门：" in html
+    assert "仅导入有效行（1）" in html and "全部导入（" not in html
     assert session.execute(select(CheckItem)).first() is None
-    good = _a12([[1, "事项一", "对象", "甲区市场监督管理局", "甲区卫生健康局", "实地核查、书面检查", "区县级",
-                  "本局事项", "甲区卫生健康局：卫生检查（区县级）"]])
-    token = csrf_token(client, "/joint-items/import")
-    resp = client.post("/joint-items/import", data={"csrf_token": token, "file": (io.BytesIO(good), "a.xlsx")},
-                       content_type="multipart/form-data")
+    # The annotated copy: the uploaded sheet with an error column on the faulty rows.
+    resp = client.get(f"/joint-items/import/{batch_id}/errors")
+    assert resp.status_code == 200
+    ws = load_workbook(io.BytesIO(resp.data)).worksheets[0]
+    header = [c.value for c in ws[1]]
+    assert header[-1] == "错误说明" and header[1] == "联合抽查事项"
+    assert ws.cell(2, len(header)).value in (None, "")
+    assert "不存在局" in ws.cell(3, len(header)).value and "发起部门" in ws.cell(4, len(header)).value
+    # 全部导入 is refused while a row has a problem, and writes nothing.
+    token = csrf_token(client, f"/joint-items/import/{batch_id}")
+    resp = client.post(f"/joint-items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    assert resp.status_code == 400 and "仅导入有效行" in resp.get_data(as_text=True)
+    assert session.execute(select(CheckItem)).first() is None
+    resp = client.post(f"/joint-items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
     assert resp.status_code == 302
     item = session.execute(select(CheckItem)).scalar_one()
-    assert item.methods == "书面检查、实地核查"  # in the template's order
+    assert item.name == "事项一" and item.methods == "书面检查、实地核查"  # in the template's order
     assert svc.active_instance(item).current_step == "consult"
     assert [p.tasks for p in item.parts] == ["本局事项", "卫生检查"]
+    # The batch is done: a second confirmation is refused, the preview says what was imported.
+    resp = client.post(f"/joint-items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    assert resp.status_code == 409
+    assert "新增 1 个部门联合抽查事项，跳过问题行 2 行" in client.get(f"/joint-items/import/{batch_id}").get_data(
+        as_text=True)
+    assert len(session.execute(select(CheckItem)).all()) == 1
+
+
+def test_import_all_when_every_row_is_valid_and_discard(client, org, session):
+    sign_in(client, org.clerk_a)
+    second = [2, "事项二", "对象", "甲区市场监督管理局", "甲区卫生健康局", "实地核查", "区县级", "本局事项", ""]
+    batch_id = _batch_id(_upload(client, _a12([GOOD_ROW, second])))
+    html = client.get(f"/joint-items/import/{batch_id}").get_data(as_text=True)
+    assert "全部导入（2）" in html and "下载问题标注文件" not in html
+    token = csrf_token(client, f"/joint-items/import/{batch_id}")
+    # Another clerk cannot see or use the batch.
+    sign_in(client, org.health_clerk)
+    assert client.get(f"/joint-items/import/{batch_id}").status_code == 404
+    assert client.post(f"/joint-items/import/{batch_id}/confirm",
+                       data={"csrf_token": csrf_token(client, "/joint-items/"), "mode": "all"}).status_code == 404
+    sign_in(client, org.clerk_a)
+    token = csrf_token(client, f"/joint-items/import/{batch_id}")
+    assert client.post(f"/joint-items/import/{batch_id}/confirm",
+                       data={"csrf_token": token, "mode": "all"}).status_code == 302
+    assert sorted(i.name for i in session.execute(select(CheckItem)).scalars()) == ["事项一", "事项二"]
+    # A file repeating a name is flagged; 放弃 drops the batch and its file.
+    batch_id = _batch_id(_upload(client, _a12([GOOD_ROW, GOOD_ROW]), "b.xlsx"))
+    assert "与第3行重复" in client.get(f"/joint-items/import/{batch_id}").get_data(as_text=True)
+    token = csrf_token(client, f"/joint-items/import/{batch_id}")
+    assert client.post(f"/joint-items/import/{batch_id}/discard", data={"csrf_token": token}).status_code == 302
+    batch = session.get(ImportBatch, batch_id)
+    session.refresh(batch)
+    assert batch.status == "discarded" and batch.content == b""
+    assert client.get(f"/joint-items/import/{batch_id}/errors").status_code == 409
+
+
+def test_an_expired_batch_is_refused(client, org, session):
+    from datetime import timedelta
+
+    from models import utcnow
+
+    sign_in(client, org.clerk_a)
+    batch_id = _batch_id(_upload(client, _a12([GOOD_ROW])))
+    batch = session.get(ImportBatch, batch_id)
+    batch.created_at = utcnow() - timedelta(hours=25)
+    session.commit()
+    assert "已超过24小时未确认，已失效" in client.get(f"/joint-items/import/{batch_id}").get_data(as_text=True)
+    token = csrf_token(client, "/joint-items/")
+    resp = client.post(f"/joint-items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    assert resp.status_code == 409 and session.execute(select(CheckItem)).first() is None
+
+
+def test_import_reads_csv(client, org, session):
+    sign_in(client, org.clerk_a)
+    titles = ",".join(c.title for c in TEMPLATES["A.1.2"].columns)
+    body = f"{titles}\n1,CSV事项,对象,甲区市场监督管理局,不存在局,实地核查,区县级,本局事项,\n".encode()
+    batch_id = _batch_id(_upload(client, body, "a.csv"))
+    resp = client.get(f"/joint-items/import/{batch_id}/errors")
+    ws = load_workbook(io.BytesIO(resp.data)).worksheets[0]
+    assert "不存在局" in ws.cell(2, ws.max_column).value
+
+
+def _many(session, org, count):
+    from models import CheckItemPart, ItemKind, PartRole
+
+    for n in range(count):
+        item = CheckItem(kind=ItemKind.JOINT, status=ItemStatus.PUBLISHED, department_id=org.bureau_a.id,
+                         name=f"联合事项{n:03d}", objects="对象" if n % 2 else "餐馆", methods="实地核查",
+                         levels="区县级")
+        session.add(item)
+        session.flush()
+        session.add(CheckItemPart(item_id=item.id, department_id=org.bureau_a.id, role=PartRole.INITIATOR))
+        if n % 3 == 0:
+            session.add(CheckItemPart(item_id=item.id, department_id=org.health_a.id, role=PartRole.PARTICIPANT))
+    session.commit()
+
+
+def test_list_is_paged_with_filters_kept(client, org, session):
+    _many(session, org, svc.PER_PAGE + 5)
+    sign_in(client, org.clerk_a)
+    html = client.get("/joint-items/").get_data(as_text=True)
+    assert f"共 {svc.PER_PAGE + 5} 条" in html and "第 1 / 2 页" in html
+    assert "联合事项034" in html and "联合事项000" not in html
+    page2 = client.get("/joint-items/?page=2").get_data(as_text=True)
+    assert "联合事项000" in page2 and "联合事项034" not in page2
+    # Filters narrow the rows and stay in the pager's links.
+    html = client.get("/joint-items/?q=餐馆&status=published").get_data(as_text=True)
+    assert "共 18 条" in html and "联合事项001" not in html
+    sign_in(client, org.health_clerk)
+    resp = client.get("/joint-items/?side=participating", headers={"HX-Request": "true"})
+    fragment = resp.get_data(as_text=True)
+    assert "<html" not in fragment and 'id="joint-results"' in fragment and "共 12 条" in fragment
+    html = client.get("/joint-items/?side=participating&q=联合&page=1").get_data(as_text=True)
+    assert "共 12 条" in html
+    many = client.get("/joint-items/?side=initiated").get_data(as_text=True)
+    assert "共 0 条" in many
 
 
 def test_industry_page(client, org, session):

@@ -1,0 +1,127 @@
+"""The life of an upload kept for its preview (ImportBatch): open it with the check's summary,
+hand out the annotated copy, close it once imported, or discard it.
+
+The import services own their rows' rules; these are the batch steps they share
+(services/joint_import.py uses them; the claim and expiry rules are those of
+services/user_import.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from models import ImportBatch, ImportStatus, User, db
+from services import audit
+from services.excel import RowErrors
+from services.user_import import _claim, _ensure_pending, is_expired, purge_stale_imports
+
+
+class CheckedFile:
+    """The rows of a checked upload and their problems; a subclass (a dataclass) gives ``rows``
+    (each with ``valid``) and ``errors``."""
+
+    rows: Sequence[Any]
+    errors: RowErrors
+
+    @property
+    def valid_rows(self) -> list[Any]:
+        return [r for r in self.rows if r.valid]
+
+    @property
+    def invalid_rows(self) -> list[Any]:
+        return [r for r in self.rows if not r.valid]
+
+    def counts(self) -> dict[str, int]:
+        return {"rows": len(self.rows), "valid": len(self.valid_rows), "invalid": len(self.invalid_rows)}
+
+
+def open_batch(actor: User, kind: str, filename: str, data: bytes, *, template: str,
+               summary: dict[str, Any]) -> ImportBatch:
+    """Keep an upload and its check summary (``result`` = {"check": summary}) for the preview."""
+    purge_stale_imports(actor)
+    batch = ImportBatch(
+        kind=kind,
+        filename=filename[-255:],
+        content=data,
+        created_by_id=actor.id,
+        department_id=actor.department_id,
+        status=ImportStatus.PENDING.value,
+        result=json.dumps({"check": summary}, ensure_ascii=False, default=str),
+    )
+    db.session.add(batch)
+    db.session.flush()
+    audit.record(
+        "create",
+        object_type="import_batch",
+        object_id=batch.id,
+        summary={"文件": batch.filename, "模板": template, "有效行": summary.get("valid", 0),
+                 "问题行": summary.get("invalid", 0)},
+        user=actor,
+    )
+    return batch
+
+
+def ensure_pending(batch: ImportBatch) -> None:
+    """Conflict unless the batch still waits for its confirmation (not imported, discarded or expired)."""
+    _ensure_pending(batch)
+
+
+def batch_summary(batch: ImportBatch) -> dict[str, Any]:
+    return json.loads(batch.result) if batch.result else {}
+
+
+def preview_state(batch: ImportBatch) -> dict[str, Any]:
+    """What the preview page shows: the check while the batch waits, the result once imported,
+    or that it expired (else it was discarded)."""
+    expired = is_expired(batch)
+    summary = batch_summary(batch)
+    pending = batch.status == ImportStatus.PENDING.value and not expired
+    return {
+        "batch": batch,
+        "check": summary.get("check") if pending else None,
+        "result": summary if batch.status == ImportStatus.IMPORTED.value else None,
+        "expired": expired,
+    }
+
+
+def annotated_name(batch: ImportBatch) -> str:
+    """Download name of the annotated copy: 原文件名_问题标注.xlsx."""
+    return f"{batch.filename.rsplit('.', 1)[0] or '导入文件'}_问题标注.xlsx"
+
+
+def annotated(actor: User, batch: ImportBatch, errors: RowErrors, *, sheet: str) -> bytes:
+    """The upload (a CSV as a workbook) with an error column; the download is an export."""
+    _ensure_pending(batch)
+    audit.record(
+        "export",
+        object_type="import_batch",
+        object_id=batch.id,
+        summary={"文件": batch.filename, "内容": "问题标注"},
+        user=actor,
+    )
+    return errors.annotated(batch.content, sheet=sheet if batch.content.startswith(b"PK") else None)
+
+
+def claim(batch: ImportBatch) -> None:
+    """Take a pending batch for its import (one of two concurrent confirmations wins)."""
+    _claim(batch, ImportStatus.IMPORTED)
+
+
+def close_batch(actor: User, batch: ImportBatch, summary: dict[str, Any]) -> None:
+    """Record what the confirmation imported and drop the file."""
+    batch.result = json.dumps(summary, ensure_ascii=False)
+    batch.content = b""
+    db.session.flush()
+    audit.record("import", object_type="import_batch", object_id=batch.id, summary=summary, user=actor)
+
+
+def discard_batch(actor: User, batch: ImportBatch) -> None:
+    """放弃: drop a pending batch and its file."""
+    _ensure_pending(batch)
+    _claim(batch, ImportStatus.DISCARDED)
+    batch.content = b""
+    db.session.flush()
+    audit.record("delete", object_type="import_batch", object_id=batch.id, summary={"文件": batch.filename},
+                 user=actor)
