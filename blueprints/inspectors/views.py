@@ -160,10 +160,12 @@ def _form(inspector: Inspector | None = None) -> InspectorForm:
     return form
 
 
-def _check(form: InspectorForm) -> bool:
-    """Field rules shown under their fields before the service runs."""
+def _check(form: InspectorForm, inspector: Inspector | None = None) -> bool:
+    """Field rules shown under their fields before the service runs (an entry imported from
+    C.1 without ID number may stay without one)."""
     dept = svc.pick_department(_me(), form.department_id.data)
-    _values, errors = svc.check_values(form.raw(), dept)
+    id_required = inspector is None or inspector.id_number is not None
+    _values, errors = svc.check_values(form.raw(), dept, id_required=id_required)
     form.attach(errors)
     return not errors
 
@@ -216,7 +218,7 @@ def edit(inspector_id: int):
     status = 200
     if request.method == "POST":
         form.keep_personal_data(inspector)
-    if form.validate_on_submit() and _check(form):
+    if form.validate_on_submit() and _check(form, inspector):
         try:
             changes = svc.update_inspector(_me(), inspector, form.raw())
         except Invalid as exc:
