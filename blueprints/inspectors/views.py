@@ -263,15 +263,16 @@ def delete(inspector_id: int):
     return render_template("inspectors/delete.html", inspector=inspector, form=form, refusals=refusals), status
 
 
-# ------------------------------------------------------------------ 按模板导入 (A.5)
+# ------------------------------------------------------------------ 按模板导入 (A.5, 渝 C.1)
 
 
 @bp.route("/import/template.xlsx")
 @login_required
 @roles_required(*EDITORS)
 def import_template():
-    """下载模板: A.5 as the standard writes it, with dropdowns and 填写说明."""
-    template = TEMPLATES["A.5"]
+    """下载模板: A.5 (or ?template=C.1) as the standard writes it, with dropdowns and 填写说明."""
+    code = request.args.get("template", "A.5")
+    template = TEMPLATES[code if code in inspector_import.IMPORT_TEMPLATES else "A.5"]
     from services.excel import workbook_bytes
 
     return send_file(
@@ -292,7 +293,8 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            batch, _check = inspector_import.store_import(_me(), upload.filename or "", upload.read())
+            code = form.template.data if form.template.data in inspector_import.IMPORT_TEMPLATES else ""
+            batch, _check = inspector_import.store_import(_me(), upload.filename or "", upload.read(), code)
         except ExcelError as exc:
             db.session.rollback()
             error, status = str(exc), 400
