@@ -1024,41 +1024,54 @@ def aux_query(actor: User, kind: str = "") -> Select[Any]:
     return query.order_by(AuxiliaryInspector.kind, AuxiliaryInspector.name)
 
 
-def save_auxiliary(actor: User, raw: Mapping[str, Any], entry: AuxiliaryInspector | None = None) -> AuxiliaryInspector:
-    """Add or change an entry of the auxiliary pool (专家、检验检测机构、科研院所)."""
-    _require_edit(actor)
+AUX_TITLES = {"kind": "类别", "name": "名称", "organization": "所在单位", "contact": "联系人", "phone": "联系电话",
+              "field": "专业领域", "qualification": "资质"}
+
+
+def check_auxiliary(raw: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The field rules of an auxiliary pool entry (form and 辅助人员库导入模板): the values, or
+    None and {field: message}."""
     errors: dict[str, str] = {}
     kind = str(raw.get("kind") or "")
     if kind not in {k.value for k in AuxiliaryKind}:
         errors["kind"] = "请选择类别"
-    name = _text(raw, "name", 100, errors, required=True)
-    organization = _text(raw, "organization", 100, errors)
-    contact = _text(raw, "contact", 50, errors)
+    values: dict[str, Any] = {
+        "name": _text(raw, "name", 100, errors, required=True),
+        "organization": _text(raw, "organization", 100, errors),
+        "contact": _text(raw, "contact", 50, errors),
+        "field": _text(raw, "field", 200, errors),
+        "qualification": _text(raw, "qualification", 200, errors),
+    }
     phone = normalize_phone(str(raw.get("phone") or ""))
     if phone and not valid_phone(phone):
         errors["phone"] = "联系电话格式不正确"
-    specialty = _text(raw, "field", 200, errors)
-    qualification = _text(raw, "qualification", 200, errors)
     if errors:
+        return None, errors
+    return {"kind": AuxiliaryKind(kind), "phone": phone, **values}, {}
+
+
+def save_auxiliary(
+    actor: User, raw: Mapping[str, Any], entry: AuxiliaryInspector | None = None, *, source: str = ""
+) -> AuxiliaryInspector:
+    """Add or change an entry of the auxiliary pool (专家、检验检测机构、科研院所)."""
+    _require_edit(actor)
+    values, errors = check_auxiliary(raw)
+    if values is None:
         key, message = next(iter(errors.items()))
-        labels = {"kind": "类别", "name": "名称", "organization": "所在单位", "contact": "联系人", "phone": "联系电话",
-                  "field": "专业领域", "qualification": "资质"}
-        raise Invalid(f"{labels.get(key, key)}：{message}", key)
+        raise Invalid(f"{AUX_TITLES.get(key, key)}：{message}", key)
     created = entry is None
     if entry is None:
         entry = AuxiliaryInspector(department_id=actor.department_id)
         db.session.add(entry)
-    entry.kind = AuxiliaryKind(kind)
-    entry.name, entry.organization, entry.contact, entry.phone = name, organization, contact, phone
-    entry.field, entry.qualification = specialty, qualification
+    for key, value in values.items():
+        setattr(entry, key, value)
     entry.updated_at = utcnow()
     db.session.flush()
+    summary: dict[str, Any] = {"类别": entry.kind.label, "名称": entry.name, "专业领域": entry.field}
+    if source:
+        summary["来源"] = source
     audit.record(
-        "create" if created else "update",
-        object_type=AUX_SUBJECT_TYPE,
-        object_id=entry.id,
-        summary={"类别": entry.kind.label, "名称": name, "专业领域": specialty},
-        user=actor,
+        "create" if created else "update", object_type=AUX_SUBJECT_TYPE, object_id=entry.id, summary=summary, user=actor
     )
     return entry
 

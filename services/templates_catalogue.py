@@ -348,6 +348,33 @@ _TEMPLATES = (
 
 TEMPLATES: dict[str, Template] = {t.code: t for t in _TEMPLATES}
 
+# The platform's own import templates (no standard defines them): named by what they are,
+# never by a code that could be mistaken for one of the standards'.
+AUXILIARY_KINDS = ("专家学者", "检验检测机构", "科研院所")  # models.inspectors.AuxiliaryKind labels
+PLATFORM_TEMPLATES: dict[str, Template] = {
+    t.code: t
+    for t in (
+        Template(
+            "辅助人员库导入模板",
+            "辅助检查人员库（专家、检验检测机构、科研院所）",
+            f"平台模板（{YU}“建立检查人员名录库”：检测机构、科研院所和专家学者等辅助检查人员）",
+            (
+                _SEQ,
+                _choice("类别", AUXILIARY_KINDS, 14, required=True),
+                _text("名称", 30, required=True, note="专家姓名或机构名称"),
+                _text("所在单位", 30),
+                _text("联系人", 12),
+                _code("联系电话", 16, kind="phone"),
+                _text("专业领域", 30),
+                _text("资质", 30),
+            ),
+            notes=(
+                "类别必须填写。已在辅助检查人员库中的（名称和所在单位相同）再次导入时更新其信息，不会重复新增。",
+            ),
+        ),
+    )
+}
+
 # Forms the platform fills and prints (plans, inspection records): their layouts, not imports.
 LAYOUTS: dict[str, Template] = {
     "A.2.1": Template(
