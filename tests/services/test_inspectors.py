@@ -471,3 +471,61 @@ def test_c1_template_chosen_or_detected_and_wrong_headers(org, session):
     csv = ",".join(TEMPLATES["C.1"].titles) + "\n1,刘芳,13900000002,甲区,甲区市场监督管理局,,\n"
     _, check = inspector_import.store_import(org.clerk_a, "c1.csv", csv.encode("gbk"))
     assert check.template.code == "C.1" and len(check.valid_rows) == 1
+
+
+# ------------------------------------------------------------------ 辅助人员库导入模板
+
+
+def aux_file(rows: list[list]) -> bytes:
+    from services.auxiliary_import import TEMPLATE as AUX
+
+    wb = AUX.workbook()
+    ws = wb.worksheets[0]
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            ws.cell(row=r, column=c, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_auxiliary_pool_import_preview_and_reimport(org, session):
+    from models.inspectors import AuxiliaryInspector, AuxiliaryKind
+    from services import auxiliary_import
+    from services.templates_catalogue import PLATFORM_TEMPLATES
+
+    template = PLATFORM_TEMPLATES["辅助人员库导入模板"]
+    assert template.code not in TEMPLATES and template.titles[:3] == ("序号", "类别", "名称")
+    data = aux_file([
+        [1, "专家学者", "王教授", "四川大学", "", "028-85412345", "食品安全", "高级工程师"],
+        [2, "检验检测机构", "甲区食品检验所", "", "张三", "13900000011", "食品检验", "CMA"],
+        [3, "外星人", "坏类别", "", "", "", "", ""],
+        [4, "专家学者", "坏电话", "", "", "12", "", ""],
+        [5, "专家学者", "王教授", "四川大学", "", "", "", ""],
+    ])
+    batch, check = auxiliary_import.store_import(org.clerk_a, "辅助.xlsx", data)
+    summary = auxiliary_import.batch_summary(batch)["check"]
+    assert (summary["rows"], summary["valid"], summary["create"]) == (5, 2, 2)
+    problems = {p["row"]: " ".join(p["errors"]) for p in summary["problems"]}
+    assert "类别" in problems[4] and "联系电话" in problems[5] and "与第2行重复" in problems[6]
+    ws = load_workbook(io.BytesIO(auxiliary_import.annotated_copy(org.clerk_a, batch))).worksheets[0]
+    assert ws.cell(row=1, column=9).value == "错误说明" and "类别" in ws.cell(row=4, column=9).value
+    with pytest.raises(Invalid, match="未导入任何数据"):
+        auxiliary_import.import_auxiliary(org.clerk_a, batch, valid_only=False)
+    result = auxiliary_import.import_auxiliary(org.clerk_a, batch, valid_only=True)
+    assert result["新增"] == 2 and result["跳过问题行"] == 3
+    wang = session.query(AuxiliaryInspector).filter_by(name="王教授").one()
+    assert wang.kind == AuxiliaryKind.EXPERT and wang.phone == "028-85412345" and wang.department_id == org.bureau_a.id
+    # again: an update (blank cells keep the values), nothing added twice
+    data = aux_file([[1, "专家学者", "王教授", "四川大学", "", "", "食品安全、药品", ""],
+                     [2, "检验检测机构", "甲区食品检验所", "", "张三", "13900000011", "食品检验", "CMA"]])
+    batch2, _ = auxiliary_import.store_import(org.clerk_a, "辅助.xlsx", data)
+    result = auxiliary_import.import_auxiliary(org.clerk_a, batch2, valid_only=False)
+    assert (result["新增"], result["更新"], result["无变化"]) == (0, 1, 1)
+    assert session.query(AuxiliaryInspector).count() == 2
+    assert wang.field == "食品安全、药品" and wang.qualification == "高级工程师" and wang.kind == AuxiliaryKind.EXPERT
+    # another district's file adds its own entries, and cannot use this batch
+    with pytest.raises(Forbidden):
+        auxiliary_import.import_auxiliary(org.clerk_b, batch2, valid_only=True)
+    with pytest.raises(ExcelError):
+        auxiliary_import.store_import(org.clerk_a, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002")]))

@@ -267,3 +267,40 @@ def test_auxiliary_pool(client, org, session):
     sign_in(client, org.clerk_b)
     assert "甲区食品检验所" not in client.get("/inspectors/auxiliary").get_data(as_text=True)
     assert client.get(f"/inspectors/auxiliary/{entry.id}/edit").status_code == 404
+
+
+def test_auxiliary_pool_import_pages(client, org, session):
+    from openpyxl import load_workbook
+
+    sign_in(client, org.clerk_a)
+    assert "按模板导入" in client.get("/inspectors/auxiliary").get_data(as_text=True)
+    resp = client.get("/inspectors/auxiliary/import/template.xlsx")
+    assert resp.status_code == 200 and resp.mimetype == XLSX
+    wb = load_workbook(io.BytesIO(resp.data))
+    ws = wb.worksheets[0]
+    for r, row in enumerate([[1, "专家学者", "王教授", "四川大学", "", "", "食品安全", ""], [2, "", "缺类别"]], start=2):
+        for c, value in enumerate(row, start=1):
+            ws.cell(row=r, column=c, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    token = csrf_token(client, "/inspectors/auxiliary/import")
+    resp = client.post(
+        "/inspectors/auxiliary/import", data={"csrf_token": token, "file": (io.BytesIO(buf.getvalue()), "辅助.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    preview = resp.headers["Location"]
+    html = client.get(preview).get_data(as_text=True)
+    assert "有效 <strong class=\"ok\">1</strong>" in html and "第3行" in html and "仅导入有效行" in html
+    batch_id = int(preview.rstrip("/").rsplit("/", 1)[-1])
+    assert client.get(f"/inspectors/auxiliary/import/{batch_id}/errors").mimetype == XLSX
+    resp = client.post(f"/inspectors/auxiliary/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    assert resp.status_code == 400 and session.query(AuxiliaryInspector).count() == 0
+    resp = client.post(f"/inspectors/auxiliary/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    assert resp.status_code == 302
+    assert "王教授" in client.get("/inspectors/auxiliary").get_data(as_text=True)
+    # an inspector batch is not an auxiliary batch, another clerk sees neither; leaders cannot import
+    sign_in(client, org.clerk_b)
+    assert client.get(preview).status_code == 404
+    sign_in(client, org.leader_a)
+    assert client.get("/inspectors/auxiliary/import").status_code == 403
