@@ -10,8 +10,9 @@ the 单位/科室 lookup in the clerk's subtree, duplicates within the file (身
 against the directory.  The batch keeps the file and the check summary; the clerk downloads
 an annotated copy of the problem rows, then confirms either 全部导入 (nothing when any row has
 a problem) or 仅导入有效行.  A row whose 身份证号 is already in the directory updates that entry
-(表18 修改; its blank cells keep the stored values) instead of adding it again; a new row runs
-表17 by template, which opens or matches its account.
+(表18 修改; its blank cells keep the stored values) instead of adding it again, and so does a
+row whose 电话号码 is that of an entry without ID number (imported from C.1), which gets the ID
+number; a new row runs 表17 by template, which opens or matches its account.
 
 C.1 has no ID number: a row is the directory entry with the same mobile number (电话) in the
 clerk's district, updated (表18) if there is one, else a new entry without ID number (表17,
@@ -219,12 +220,10 @@ def _check_a5(actor: User, rows: list[Row]) -> InspectorCheck:
     mobiles = [r.get("电话号码") for r in rows if r.get("电话号码")]
     user_mobiles = set(db.session.execute(select(User.mobile).where(User.mobile.in_(mobiles))).scalars()) if mobiles else set()
     taken_mobiles = {
-        m: (ident, name)
-        for m, ident, name in db.session.execute(
-            select(Inspector.mobile, Inspector.id, Inspector.name).where(
-                Inspector.mobile.in_(mobiles), Inspector.active.is_(True)
-            )
-        )
+        e.mobile: e
+        for e in db.session.execute(
+            select(Inspector).where(Inspector.mobile.in_(mobiles), Inspector.active.is_(True))
+        ).scalars()
     } if mobiles else {}
     checked: list[CheckedRow] = []
     for row in rows:
@@ -233,6 +232,12 @@ def _check_a5(actor: User, rows: list[Row]) -> InspectorCheck:
         department = _department_of(row, by_name, every)
         current = existing.get(row.get("身份证号") or "")
         target = current if current is not None and current.active else None
+        holder = taken_mobiles.get(row.get("电话号码") or "")
+        if (
+            current is None and holder is not None and holder.id_number is None
+            and holder.department.is_within(actor.department)
+        ):
+            target = holder  # an entry imported from C.1 (no ID number): A.5 completes it
         if target is not None and not target.department.is_within(actor.department):
             row.add_error("身份证号", f"该人员已在其他部门的执法检查人员名录库中（{target.department.name}），不能由您更新")
             continue
@@ -242,9 +247,8 @@ def _check_a5(actor: User, rows: list[Row]) -> InspectorCheck:
             column = FIELD_COLUMNS.get(key, svc.TITLES.get(key, key))
             if column not in flagged:
                 row.add_error(column, message)
-        holder = taken_mobiles.get(row.get("电话号码") or "")
-        if values is not None and holder is not None and (target is None or holder[0] != target.id):
-            row.add_error("电话号码", f"已被名录库中的另一人使用（{holder[1]}）")
+        if values is not None and holder is not None and (target is None or holder.id != target.id):
+            row.add_error("电话号码", f"已被名录库中的另一人使用（{holder.name}）")
         if values is None or not row.valid:
             continue
         item.values = values

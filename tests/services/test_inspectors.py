@@ -529,3 +529,16 @@ def test_auxiliary_pool_import_preview_and_reimport(org, session):
         auxiliary_import.import_auxiliary(org.clerk_b, batch2, valid_only=True)
     with pytest.raises(ExcelError):
         auxiliary_import.store_import(org.clerk_a, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002")]))
+
+
+def test_a5_completes_an_entry_imported_from_c1(org, session):
+    batch, _ = inspector_import.store_import(org.clerk_a, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002")]))
+    inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    entry = session.query(Inspector).one()
+    assert entry.id_number is None
+    batch, check = inspector_import.store_import(org.clerk_a, "a5.xlsx", a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002")]))
+    assert [r.target for r in check.valid_rows] == [entry]
+    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    assert result.summary["更新"] == 1 and result.summary["新增"] == 0
+    assert session.query(Inspector).count() == 1
+    assert entry.id_number == ID_WOMAN and entry.sex == "女" and entry.cert_no == "ZF0001"
