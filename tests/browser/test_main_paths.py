@@ -121,7 +121,7 @@ def test_a_large_import_shows_a_progress_bar_then_the_result(page, live_server):
     try:
         lines = ["主体名称,统一社会信用代码,主体类型,行政区划编码,登记状态"]
         for i in range(8):
-            body = f"91510108MA6BR{i:04d}"
+            body = f"91510108MA6BP{i:04d}"  # not test_libraries.py's MA6BR000n codes (same live server)
             lines.append(f"锦华区浏览器测试商行{i},{body + uscc_check_char(body)},个体工商户,510108,存续")
         _sign_in(page, live_server, "wangxy")
         page.wait_for_url(re.compile(r".*/inbox$"))
