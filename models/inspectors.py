@@ -6,7 +6,8 @@ it may be linked to a user account.  ``random_permission`` is the 双随机检�
 only entries that hold it, are on duty and have a valid 执法证 can be drawn
 (services.inspectors.eligible_inspectors).  Specialities (业务专长), qualifications (执法资质)
 and the inspection matters (监督检查（执法）事项) are tags.  A deleted entry is kept inactive,
-so that earlier draws still name it; adding the same ID number again revives it.
+so that earlier draws still name it; adding the same ID number again revives it.  An entry
+imported from 渝 C.1 may have no ID number: it is known by its mobile number in the district.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ class Inspector(db.Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     name: Mapped[str] = mapped_column(String(50))
     sex: Mapped[str] = mapped_column(String(2), default="")
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # None for an entry imported from 渝 C.1 (执法人员名录库样表 has no ID number column);
+    # unique among the entries that have one (NULLs never collide, SQLite and PostgreSQL).
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     mobile: Mapped[str] = mapped_column(String(20), default="", index=True)
     post: Mapped[str] = mapped_column(String(50), default="")  # 职务
     section: Mapped[str] = mapped_column(String(50), default="")  # 科室 as written in A.5

@@ -155,7 +155,7 @@ class InspectorValues:
     """The checked fields of one entry (form or A.5 row)."""
 
     name: str
-    id_number: str
+    id_number: str | None  # None: an entry without ID number (渝 C.1)
     sex: str
     mobile: str
     department: Department
@@ -195,20 +195,25 @@ def _date(raw: Mapping[str, Any], key: str, errors: dict[str, str]) -> date | No
         return None
 
 
-def check_values(raw: Mapping[str, Any], department: Department | None) -> tuple[InspectorValues | None, dict[str, str]]:
+def check_values(
+    raw: Mapping[str, Any], department: Department | None, *, id_required: bool = True
+) -> tuple[InspectorValues | None, dict[str, str]]:
     """Apply the field rules; return the values, or None and {field: message}.  Shared by the
-    form and the A.5 import, so a value the form refuses is refused in a file too."""
+    form and the A.5 / C.1 imports, so a value the form refuses is refused in a file too.
+    ``id_required=False`` (C.1 rows, entries that have none) lets the ID number be blank."""
     errors: dict[str, str] = {}
     name = _text(raw, "name", 50, errors, required=True)
-    id_number = normalize_id_number(str(raw.get("id_number") or ""))
+    id_number: str | None = normalize_id_number(str(raw.get("id_number") or ""))
     if not id_number:
-        errors["id_number"] = "必填"
+        if id_required:
+            errors["id_number"] = "必填"
+        id_number = None
     elif not valid_id_number(id_number):
         errors["id_number"] = ID_NUMBER_HINT
     sex = str(raw.get("sex") or "").strip()
     if sex and sex not in SEXES:
         errors["sex"] = "应为“男”或“女”"
-    elif "id_number" not in errors:
+    elif "id_number" not in errors and id_number:
         derived = sex_from_id(id_number)
         if sex and sex != derived:
             errors["sex"] = f"与身份证号不符（身份证号第17位表示{derived}性）"
@@ -271,7 +276,9 @@ def _first_error(errors: dict[str, str]) -> Invalid:
     return Invalid(f"{TITLES.get(key, key)}：{message}", key)
 
 
-def find_by_id_number(id_number: str) -> Inspector | None:
+def find_by_id_number(id_number: str | None) -> Inspector | None:
+    if not id_number:
+        return None
     return db.session.execute(select(Inspector).where(Inspector.id_number == id_number)).scalar_one_or_none()
 
 
@@ -357,11 +364,12 @@ def match_account(inspector: Inspector) -> User | None:
     if inspector.user_id is not None and inspector.user is not None:
         return inspector.user
     area = subtree_ids(region_root(inspector.department))
-    by_id = db.session.execute(
-        select(User).where(User.id_number == inspector.id_number, User.department_id.in_(area))
-    ).scalar_one_or_none()
-    if by_id is not None:
-        return by_id
+    if inspector.id_number:
+        by_id = db.session.execute(
+            select(User).where(User.id_number == inspector.id_number, User.department_id.in_(area))
+        ).scalar_one_or_none()
+        if by_id is not None:
+            return by_id
     claimed = select(Inspector.user_id).where(Inspector.user_id.is_not(None), Inspector.id != inspector.id)
     candidates = list(
         db.session.execute(
@@ -462,7 +470,7 @@ def _check_account_step(instance: ProcessInstance) -> str:
     user = _matched_account(inspector)
     if user is None:
         return "未找到系统操作账号（按身份证号、手机号码匹配）"
-    how = "身份证号" if user.id_number == inspector.id_number else "手机号码"
+    how = "身份证号" if inspector.id_number and user.id_number == inspector.id_number else "手机号码"
     return f"按{how}匹配到账号 {user.account}"
 
 
@@ -480,7 +488,8 @@ def _grant_step(instance: ProcessInstance) -> str:
 def _new_account_name(inspector: Inspector) -> str:
     from services.users import account_taken
 
-    for candidate in (inspector.mobile, f"zf{inspector.mobile}", f"zf{inspector.id_number[-6:]}{inspector.mobile[-4:]}"):
+    tail = (inspector.id_number or "")[-6:]
+    for candidate in (inspector.mobile, f"zf{inspector.mobile}", f"zf{tail}{inspector.mobile[-4:]}"):
         if valid_account(candidate) and not account_taken(candidate):
             return candidate
     while True:
@@ -501,7 +510,7 @@ def _create_account_step(instance: ProcessInstance) -> str:
         name=inspector.name,
         department=inspector.department,
         mobile=inspector.mobile,
-        id_number=None if id_number_taken(inspector.id_number) else inspector.id_number,
+        id_number=None if not inspector.id_number or id_number_taken(inspector.id_number) else inspector.id_number,
     )
     password = generate_password()
     set_password(user, password, temporary=True)
@@ -691,6 +700,8 @@ def update_values(actor: User, inspector: Inspector, values: InspectorValues, *,
     if not values.department.is_within(actor.department):
         raise Invalid("请选择您管理范围内的监管部门", "department_id")
     refusal = duplicate_refusal(find_by_id_number(values.id_number), inspector.id)
+    if values.id_number is None and inspector.id_number is not None:
+        raise Invalid("身份证号：必填（已登记的身份证号不能清除）", "id_number")
     if refusal or (values.id_number != inspector.id_number and find_by_id_number(values.id_number)):
         raise Invalid(refusal or "该身份证号已被名录库中另一条（已删除的）记录使用", "id_number")
     _check_mobile_free(values, inspector.id)
@@ -710,8 +721,11 @@ def update_values(actor: User, inspector: Inspector, values: InspectorValues, *,
 
 
 def update_inspector(actor: User, inspector: Inspector, raw: Mapping[str, Any]) -> dict[str, list[str]]:
+    """修改 from the form: an entry imported without ID number (C.1) may stay without one."""
     _require_edit(actor)
-    values, errors = check_values(raw, pick_department(actor, raw.get("department_id")))
+    values, errors = check_values(
+        raw, pick_department(actor, raw.get("department_id")), id_required=inspector.id_number is not None
+    )
     if values is None:
         raise _first_error(errors)
     return update_values(actor, inspector, values)
@@ -1010,41 +1024,54 @@ def aux_query(actor: User, kind: str = "") -> Select[Any]:
     return query.order_by(AuxiliaryInspector.kind, AuxiliaryInspector.name)
 
 
-def save_auxiliary(actor: User, raw: Mapping[str, Any], entry: AuxiliaryInspector | None = None) -> AuxiliaryInspector:
-    """Add or change an entry of the auxiliary pool (专家、检验检测机构、科研院所)."""
-    _require_edit(actor)
+AUX_TITLES = {"kind": "类别", "name": "名称", "organization": "所在单位", "contact": "联系人", "phone": "联系电话",
+              "field": "专业领域", "qualification": "资质"}
+
+
+def check_auxiliary(raw: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The field rules of an auxiliary pool entry (form and 辅助人员库导入模板): the values, or
+    None and {field: message}."""
     errors: dict[str, str] = {}
     kind = str(raw.get("kind") or "")
     if kind not in {k.value for k in AuxiliaryKind}:
         errors["kind"] = "请选择类别"
-    name = _text(raw, "name", 100, errors, required=True)
-    organization = _text(raw, "organization", 100, errors)
-    contact = _text(raw, "contact", 50, errors)
+    values: dict[str, Any] = {
+        "name": _text(raw, "name", 100, errors, required=True),
+        "organization": _text(raw, "organization", 100, errors),
+        "contact": _text(raw, "contact", 50, errors),
+        "field": _text(raw, "field", 200, errors),
+        "qualification": _text(raw, "qualification", 200, errors),
+    }
     phone = normalize_phone(str(raw.get("phone") or ""))
     if phone and not valid_phone(phone):
         errors["phone"] = "联系电话格式不正确"
-    specialty = _text(raw, "field", 200, errors)
-    qualification = _text(raw, "qualification", 200, errors)
     if errors:
+        return None, errors
+    return {"kind": AuxiliaryKind(kind), "phone": phone, **values}, {}
+
+
+def save_auxiliary(
+    actor: User, raw: Mapping[str, Any], entry: AuxiliaryInspector | None = None, *, source: str = ""
+) -> AuxiliaryInspector:
+    """Add or change an entry of the auxiliary pool (专家、检验检测机构、科研院所)."""
+    _require_edit(actor)
+    values, errors = check_auxiliary(raw)
+    if values is None:
         key, message = next(iter(errors.items()))
-        labels = {"kind": "类别", "name": "名称", "organization": "所在单位", "contact": "联系人", "phone": "联系电话",
-                  "field": "专业领域", "qualification": "资质"}
-        raise Invalid(f"{labels.get(key, key)}：{message}", key)
+        raise Invalid(f"{AUX_TITLES.get(key, key)}：{message}", key)
     created = entry is None
     if entry is None:
         entry = AuxiliaryInspector(department_id=actor.department_id)
         db.session.add(entry)
-    entry.kind = AuxiliaryKind(kind)
-    entry.name, entry.organization, entry.contact, entry.phone = name, organization, contact, phone
-    entry.field, entry.qualification = specialty, qualification
+    for key, value in values.items():
+        setattr(entry, key, value)
     entry.updated_at = utcnow()
     db.session.flush()
+    summary: dict[str, Any] = {"类别": entry.kind.label, "名称": entry.name, "专业领域": entry.field}
+    if source:
+        summary["来源"] = source
     audit.record(
-        "create" if created else "update",
-        object_type=AUX_SUBJECT_TYPE,
-        object_id=entry.id,
-        summary={"类别": entry.kind.label, "名称": name, "专业领域": specialty},
-        user=actor,
+        "create" if created else "update", object_type=AUX_SUBJECT_TYPE, object_id=entry.id, summary=summary, user=actor
     )
     return entry
 

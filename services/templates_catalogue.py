@@ -329,16 +329,51 @@ _TEMPLATES = (
         (
             _SEQ,
             _text("姓名", 10, required=True),
-            _code("电话", 16, kind="phone", required=True),
-            _text("所属区县", 14, required=True),
-            _text("所属部门", 24, required=True),
+            _code(
+                "电话", 16, kind="mobile", required=True,
+                note="本人11位手机号码：平台按手机号码匹配名录库中的人员和已有的系统操作账号",
+            ),
+            _text("所属区县", 14, required=True, note="您所在区县的名称，如“锦江区”"),
+            _text("所属部门", 24, required=True, note="部门全称，须与系统中的部门名称一致"),
             _choice("人员类别", INSPECTOR_CATEGORIES, 26),
             _text("业务专长", 24, note="多项用“、”分隔"),
+        ),
+        notes=(
+            "样表没有身份证号：系统按电话（手机号码）在本区县的名录库中匹配，已有的人员更新其信息，不会重复新增；"
+            "没有的新增（不登记身份证号，可在“修改”中补填）。",
+            "系统按手机号码匹配已有账号：有账号的开通双随机检查权限，没有账号的新建账号并自动分配执法人员角色。",
         ),
     ),
 )
 
 TEMPLATES: dict[str, Template] = {t.code: t for t in _TEMPLATES}
+
+# The platform's own import templates (no standard defines them): named by what they are,
+# never by a code that could be mistaken for one of the standards'.
+AUXILIARY_KINDS = ("专家学者", "检验检测机构", "科研院所")  # models.inspectors.AuxiliaryKind labels
+PLATFORM_TEMPLATES: dict[str, Template] = {
+    t.code: t
+    for t in (
+        Template(
+            "辅助人员库导入模板",
+            "辅助检查人员库（专家、检验检测机构、科研院所）",
+            f"平台模板（{YU}“建立检查人员名录库”：检测机构、科研院所和专家学者等辅助检查人员）",
+            (
+                _SEQ,
+                _choice("类别", AUXILIARY_KINDS, 14, required=True),
+                _text("名称", 30, required=True, note="专家姓名或机构名称"),
+                _text("所在单位", 30),
+                _text("联系人", 12),
+                _code("联系电话", 16, kind="phone"),
+                _text("专业领域", 30),
+                _text("资质", 30),
+            ),
+            notes=(
+                "类别必须填写。已在辅助检查人员库中的（名称和所在单位相同）再次导入时更新其信息，不会重复新增。",
+            ),
+        ),
+    )
+}
 
 # Forms the platform fills and prints (plans, inspection records): their layouts, not imports.
 LAYOUTS: dict[str, Template] = {

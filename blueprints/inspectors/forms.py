@@ -101,7 +101,17 @@ class DeleteForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField("A.5 执法检查人员导入模板（.xlsx 或 CSV）", validators=[FileRequired("请选择要上传的文件")])
+    template = RadioField(
+        "模板",
+        choices=[
+            SelectChoice("", "按列名自动识别"),
+            SelectChoice("A.5", "A.5 执法检查人员导入模板"),
+            SelectChoice("C.1", "C.1 执法人员名录库样表"),
+        ],
+        default="",
+        validate_choice=False,
+    )
+    file = FileField("填好的模板（.xlsx 或 CSV）", validators=[FileRequired("请选择要上传的文件")])
 
 
 class AuxiliaryForm(FlaskForm):

@@ -64,3 +64,80 @@ def test_import_a5_matches_the_account_and_lists_the_inspector(page, live_server
     page.get_by_role("link", name="张执法").click()
     expect(page.locator("dl.props").first).to_contain_text("5101********")
     expect(page.locator("main")).to_contain_text("执法人员")
+
+
+def test_edit_then_delete_runs_table_18(page, live_server):
+    """表18 维护: the clerk edits one entry (修改执法检查人员) and deletes another, choosing to
+    revoke the 执法人员 role with it; each leaves a 表18 instance with the standard's steps."""
+    from sqlalchemy import select
+
+    from models import Inspector, ProcessInstance, User
+    from services import inspectors as svc
+
+    with live_server.app.app_context():
+        bureau = db.session.query(Department).filter_by(name="锦华区市场监督管理局").one()
+        clerk = db.session.query(User).filter_by(account="wangxy").one()
+        _user("liuzf18", "刘维护", bureau, Role.INSPECTOR).mobile = "13922220018"
+        base = {
+            "department_id": bureau.id, "category": "行政执法类公务员", "cert_no": "JH1800",
+            "cert_valid_from": "2024-01-01", "cert_valid_to": "2030-12-31", "duty": "on", "matters": "价格检查",
+        }
+        kept = svc.create_inspector(clerk, {**base, "name": "周修改", "id_number": _id("19880101051"),
+                                            "mobile": "13922220017"}).inspector
+        gone = svc.create_inspector(clerk, {**base, "name": "刘维护", "id_number": _id("19890202062"),
+                                            "mobile": "13922220018"}).inspector
+        assert gone.user is not None and gone.user.account == "liuzf18"
+        # 周修改 got a new account: decide its role now, so no work item is left in the
+        # clerk's inbox for the other browser tests (they count it)
+        svc.decide_role(clerk, kept, assign=True)
+        db.session.commit()
+        kept_id, gone_id = kept.id, gone.id
+
+    _sign_in(page, live_server, "wangxy")
+    page.wait_for_url(re.compile(r".*/inbox$"))
+    page.goto(f"{live_server.url}/inspectors/")
+    page.get_by_role("link", name="周修改").click()
+    page.get_by_role("link", name="修改", exact=True).click()
+    page.get_by_label("职务").fill("副所长")
+    page.get_by_label("业务专长").fill("价格监管、广告监管")
+    page.get_by_role("button", name="保存修改").click()
+    expect(page.locator("main")).to_contain_text("已保存修改")
+    expect(page.locator("main")).to_contain_text("副所长")
+    expect(page.locator("main")).to_contain_text("价格监管、广告监管")
+    page.get_by_role("link", name="维护执法检查人员：周修改").click()
+    history = page.locator("main")
+    for step in ("选择拟维护人员", "判断修改/删除", "修改执法检查人员"):
+        expect(history).to_contain_text(step)
+    expect(history).to_contain_text("已结束")
+    screenshot(page, "inspectors-edited")
+
+    page.goto(f"{live_server.url}/inspectors/")
+    page.get_by_role("link", name="刘维护").click()
+    page.get_by_role("link", name="删除", exact=True).click()
+    expect(page.locator("h1")).to_have_text("确认是否删除：刘维护")
+    page.get_by_label(re.compile("删除名录并收回执法人员角色")).check()
+    page.get_by_role("button", name="确认删除").click()
+    expect(page.locator("main")).to_contain_text("已删除执法检查人员“刘维护”（删除名录并收回执法人员角色")
+    expect(page.locator("#inspector-results")).to_contain_text("周修改")
+    expect(page.locator("#inspector-results")).not_to_contain_text("刘维护")
+    screenshot(page, "inspectors-deleted")
+
+    with live_server.app.app_context():
+        kept, gone = db.session.get(Inspector, kept_id), db.session.get(Inspector, gone_id)
+        assert kept.active and kept.post == "副所长" and kept.specialities == ["价格监管", "广告监管"]
+        assert not gone.active and gone.user_id is None and not gone.random_permission
+        account = db.session.query(User).filter_by(account="liuzf18").one()
+        assert not account.has_role(Role.INSPECTOR) and account.status.value == "active"
+
+        def table_18(subject_id: int) -> list[str]:
+            [inst] = db.session.execute(
+                select(ProcessInstance).where(
+                    ProcessInstance.process_table == 18, ProcessInstance.subject_id == subject_id,
+                    ProcessInstance.subject_type == "inspector",
+                )
+            ).scalars()
+            assert inst.status.value == "completed"
+            return [h.step_name for h in inst.history if h.action != "start"]
+
+        assert table_18(kept_id) == ["选择拟维护人员", "判断修改/删除", "修改执法检查人员"]
+        assert table_18(gone_id) == ["选择拟维护人员", "判断修改/删除", "确认是否删除", "删除执法检查人员"]

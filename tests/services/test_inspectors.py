@@ -18,7 +18,7 @@ from services import inspector_import
 from services import inspectors as svc
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError
-from services.templates_catalogue import TEMPLATES
+from services.templates_catalogue import TEMPLATES, template_workbook
 from services.validators import id_number_check_char
 
 TODAY = date.today()
@@ -357,3 +357,188 @@ def test_accounts_of_another_district_are_not_linked(org, session):
     created = session.get(User, issued.user_id)
     assert created.id_number is None and created.department_id == org.station_a.id
     assert not org.clerk_b.has_role(Role.INSPECTOR)
+
+
+# ------------------------------------------------------------------ 渝 C.1 import
+
+
+def c1(rows: list[list]) -> bytes:
+    """A C.1 workbook: the template as the platform writes it, filled below its header."""
+    wb = load_workbook(io.BytesIO(template_workbook("C.1")))
+    ws = wb.worksheets[0]
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            ws.cell(row=r, column=c, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def c1_row(n, name, mobile, unit="甲区市场监督管理局", county="甲区", category="行政执法类公务员", speciality="食品安全、特种设备"):
+    return [n, name, mobile, county, unit, category, speciality]
+
+
+def test_c1_import_creates_entries_without_id_number_and_runs_table_17(org, session):
+    org.inspector_a.mobile = "13900000003"
+    session.flush()
+    data = c1([
+        c1_row(1, "陈志强", "13900000003", unit="甲区第一市场监管所"),  # has an account (by mobile)
+        c1_row(2, "刘芳", "13900000002"),  # new account
+        c1_row(3, "外区", "13900000005", county="乙区"),
+        c1_row(4, "无部门", "13900000006", unit="甲区不存在的所"),
+        c1_row(5, "坏类别", "13900000007", category="临时工"),
+        c1_row(6, "坏电话", "12345"),
+        c1_row(7, "重复", "13900000002"),
+        c1_row(8, "乙区部门", "13900000008", unit="乙区市场监督管理局"),
+    ])
+    batch, check = inspector_import.store_import(org.clerk_a, "C.1.xlsx", data)  # found by its header
+    assert check.template.code == "C.1"
+    summary = inspector_import.batch_summary(batch)["check"]
+    assert summary["template"] == "C.1"
+    assert (summary["rows"], summary["valid"], summary["create"], summary["new_accounts"]) == (8, 1, 1, 0)
+    problems = {p["row"]: " ".join(p["errors"]) for p in summary["problems"]}
+    assert "所属区县" in problems[4] and "甲区" in problems[4]
+    assert "所属部门" in problems[5] and "不在您的管理范围内" in problems[5]
+    assert "人员类别" in problems[6]
+    assert "电话" in problems[7]
+    assert "与第8行重复" in problems[3] and "与第3行重复" in problems[8]
+    assert "所属部门" in problems[9]
+    copy = load_workbook(io.BytesIO(inspector_import.annotated_copy(org.clerk_a, batch)))
+    ws = copy.worksheets[0]
+    assert ws.title == TEMPLATES["C.1"].sheet
+    assert ws.cell(row=1, column=8).value == "错误说明" and "所属区县" in ws.cell(row=4, column=8).value
+    with pytest.raises(Invalid, match="未导入任何数据"):
+        inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=True)
+    assert result.summary["新增"] == 1 and result.summary["跳过问题行"] == 7 and result.summary["模板"] == "C.1"
+    [entry] = session.query(Inspector).all()
+    assert entry.id_number is None and entry.sex == "" and entry.department_id == org.station_a.id
+    assert entry.user_id == org.inspector_a.id and entry.random_permission
+    assert entry.category == "行政执法类公务员" and entry.specialities == ["食品安全", "特种设备"]
+    [added] = result.added
+    assert steps(added.instance) == [
+        "选择新增方式", "下载模板", "根据模板填充数据并上传", "完成新增操作", "判断是否有系统操作账号", "开通双随机检查权限",
+    ]
+    assert any("按手机号码匹配" in (h.comment or "") for h in added.instance.history)
+
+
+def test_c1_new_accounts_reimport_updates_and_several_entries_without_id_number(org, session):
+    data = c1([c1_row(1, "刘芳", "13900000002"), c1_row(2, "张伟", "13900000001", speciality="")])
+    batch, _ = inspector_import.store_import(org.clerk_a, "名录.xlsx", data, "C.1")
+    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    assert len(result.issued) == 2 and {i.account for i in result.issued} == {"13900000002", "13900000001"}
+    for added in result.added:  # two entries without ID number: the unique constraint allows them
+        assert added.inspector.id_number is None
+        assert steps(added.instance)[-3:] == ["新增系统操作账号", "判断是否分配角色", "分配角色"]
+        user = added.inspector.user
+        assert user.has_role(Role.INSPECTOR) and user.id_number is None and user.mobile == added.inspector.mobile
+    session.commit()
+    # the same people again, matched by 电话: updates (表18), no duplicates; blank cells keep values
+    data = c1([
+        c1_row(1, "刘芳", "13900000002", category="从事日常监管工作的人员", speciality=""),
+        c1_row(2, "张伟", "13900000001", speciality=""),
+    ])
+    batch2, check = inspector_import.store_import(org.clerk_a, "名录.xlsx", data)
+    assert inspector_import.batch_summary(batch2)["check"]["update"] == 2
+    result = inspector_import.import_inspectors(org.clerk_a, batch2, valid_only=False)
+    assert result.summary["更新"] == 1 and result.summary["无变化"] == 1 and result.issued == []
+    assert session.query(Inspector).count() == 2
+    liu = session.query(Inspector).filter_by(mobile="13900000002").one()
+    assert liu.category == "从事日常监管工作的人员" and liu.specialities == ["食品安全", "特种设备"]
+    [maintain] = session.query(ProcessInstance).filter_by(process_table=18).all()
+    assert maintain.subject_id == liu.id and steps(maintain) == ["选择拟维护人员", "判断修改/删除", "修改执法检查人员"]
+    # the form may later add the ID number; it cannot be cleared again
+    svc.update_inspector(org.clerk_a, liu, form(org, name="刘芳", mobile="13900000002", id_number=ID_WOMAN, sex=""))
+    assert liu.id_number == ID_WOMAN and liu.sex == "女"
+    with pytest.raises(Invalid, match="身份证号"):
+        svc.update_inspector(org.clerk_a, liu, form(org, name="刘芳", mobile="13900000002", id_number=""))
+    # district 乙 cannot touch them: its file's 电话 is another district's entry
+    _, check = inspector_import.store_import(
+        org.clerk_b, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002", unit="乙区市场监督管理局", county="乙区")])
+    )
+    assert "其他区县" in " ".join(check.errors.messages())
+
+
+def test_c1_template_chosen_or_detected_and_wrong_headers(org, session):
+    data = c1([c1_row(1, "刘芳", "13900000002")])
+    # A.5 chosen for a C.1 file: the header is refused
+    with pytest.raises(ExcelError, match="缺少列"):
+        inspector_import.store_import(org.clerk_a, "c1.xlsx", data, "A.5")
+    # neither template's header: both are named
+    with pytest.raises(ExcelError, match="C.1"):
+        inspector_import.store_import(org.clerk_a, "x.csv", "姓名,电话\n刘芳,13900000002\n".encode())
+    # a C.1 CSV is read too
+    csv = ",".join(TEMPLATES["C.1"].titles) + "\n1,刘芳,13900000002,甲区,甲区市场监督管理局,,\n"
+    _, check = inspector_import.store_import(org.clerk_a, "c1.csv", csv.encode("gbk"))
+    assert check.template.code == "C.1" and len(check.valid_rows) == 1
+
+
+# ------------------------------------------------------------------ 辅助人员库导入模板
+
+
+def aux_file(rows: list[list]) -> bytes:
+    from services.auxiliary_import import TEMPLATE as AUX
+
+    wb = AUX.workbook()
+    ws = wb.worksheets[0]
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            ws.cell(row=r, column=c, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_auxiliary_pool_import_preview_and_reimport(org, session):
+    from models.inspectors import AuxiliaryInspector, AuxiliaryKind
+    from services import auxiliary_import
+    from services.templates_catalogue import PLATFORM_TEMPLATES
+
+    template = PLATFORM_TEMPLATES["辅助人员库导入模板"]
+    assert template.code not in TEMPLATES and template.titles[:3] == ("序号", "类别", "名称")
+    data = aux_file([
+        [1, "专家学者", "王教授", "四川大学", "", "028-85412345", "食品安全", "高级工程师"],
+        [2, "检验检测机构", "甲区食品检验所", "", "张三", "13900000011", "食品检验", "CMA"],
+        [3, "外星人", "坏类别", "", "", "", "", ""],
+        [4, "专家学者", "坏电话", "", "", "12", "", ""],
+        [5, "专家学者", "王教授", "四川大学", "", "", "", ""],
+    ])
+    batch, check = auxiliary_import.store_import(org.clerk_a, "辅助.xlsx", data)
+    summary = auxiliary_import.batch_summary(batch)["check"]
+    assert (summary["rows"], summary["valid"], summary["create"]) == (5, 2, 2)
+    problems = {p["row"]: " ".join(p["errors"]) for p in summary["problems"]}
+    assert "类别" in problems[4] and "联系电话" in problems[5] and "与第2行重复" in problems[6]
+    ws = load_workbook(io.BytesIO(auxiliary_import.annotated_copy(org.clerk_a, batch))).worksheets[0]
+    assert ws.cell(row=1, column=9).value == "错误说明" and "类别" in ws.cell(row=4, column=9).value
+    with pytest.raises(Invalid, match="未导入任何数据"):
+        auxiliary_import.import_auxiliary(org.clerk_a, batch, valid_only=False)
+    result = auxiliary_import.import_auxiliary(org.clerk_a, batch, valid_only=True)
+    assert result["新增"] == 2 and result["跳过问题行"] == 3
+    wang = session.query(AuxiliaryInspector).filter_by(name="王教授").one()
+    assert wang.kind == AuxiliaryKind.EXPERT and wang.phone == "028-85412345" and wang.department_id == org.bureau_a.id
+    # again: an update (blank cells keep the values), nothing added twice
+    data = aux_file([[1, "专家学者", "王教授", "四川大学", "", "", "食品安全、药品", ""],
+                     [2, "检验检测机构", "甲区食品检验所", "", "张三", "13900000011", "食品检验", "CMA"]])
+    batch2, _ = auxiliary_import.store_import(org.clerk_a, "辅助.xlsx", data)
+    result = auxiliary_import.import_auxiliary(org.clerk_a, batch2, valid_only=False)
+    assert (result["新增"], result["更新"], result["无变化"]) == (0, 1, 1)
+    assert session.query(AuxiliaryInspector).count() == 2
+    assert wang.field == "食品安全、药品" and wang.qualification == "高级工程师" and wang.kind == AuxiliaryKind.EXPERT
+    # another district's file adds its own entries, and cannot use this batch
+    with pytest.raises(Forbidden):
+        auxiliary_import.import_auxiliary(org.clerk_b, batch2, valid_only=True)
+    with pytest.raises(ExcelError):
+        auxiliary_import.store_import(org.clerk_a, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002")]))
+
+
+def test_a5_completes_an_entry_imported_from_c1(org, session):
+    batch, _ = inspector_import.store_import(org.clerk_a, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002")]))
+    inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    entry = session.query(Inspector).one()
+    assert entry.id_number is None
+    batch, check = inspector_import.store_import(org.clerk_a, "a5.xlsx", a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002")]))
+    assert [r.target for r in check.valid_rows] == [entry]
+    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    assert result.summary["更新"] == 1 and result.summary["新增"] == 0
+    assert session.query(Inspector).count() == 1
+    assert entry.id_number == ID_WOMAN and entry.sex == "女" and entry.cert_no == "ZF0001"

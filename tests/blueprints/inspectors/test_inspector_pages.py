@@ -1,5 +1,5 @@
 """/inspectors: list and filters, the 表17 form with the one-time password and the role
-decision, 表18 edit and delete, the A.5 import pages, the auxiliary pool, menu and scope."""
+decision, 表18 edit and delete, the A.5 and C.1 import pages, the auxiliary pool, menu and scope."""
 
 from __future__ import annotations
 
@@ -184,6 +184,73 @@ def test_import_pages(client, org, session):
     assert TEMPLATES["A.5"].titles[0] == "序号"
 
 
+def test_c1_import_from_the_downloaded_template(client, org, session):
+    """渝 C.1: download the template, fill it, upload (found by its header), preview, import;
+    the entry without ID number can then be edited (表18) without one."""
+    from openpyxl import load_workbook
+
+    sign_in(client, org.clerk_a)
+    resp = client.get("/inspectors/import/template.xlsx?template=C.1")
+    assert resp.status_code == 200 and resp.mimetype == XLSX
+    assert "C.1" in resp.headers["Content-Disposition"] or "C.1" in resp.headers.get("Content-Disposition", "")
+    wb = load_workbook(io.BytesIO(resp.data))
+    ws = wb.worksheets[0]
+    assert [c.value for c in ws[1]][:7] == list(TEMPLATES["C.1"].titles)
+    for r, row in enumerate([
+        [1, "刘芳", "13900000002", "甲区", "甲区第一市场监管所", "具有行政执法资格的工作人员", "食品安全、广告监管"],
+        [2, "错部门", "13900000004", "甲区", "不存在的部门", "", ""],
+    ], start=2):
+        for c, value in enumerate(row, start=1):
+            ws.cell(row=r, column=c, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    token = csrf_token(client, "/inspectors/import")
+    page = client.get("/inspectors/import").get_data(as_text=True)
+    assert "C.1 执法人员名录库样表" in page and "template=C.1" in page
+    resp = client.post(
+        "/inspectors/import",
+        data={"csrf_token": token, "template": "", "file": (io.BytesIO(buf.getvalue()), "名录.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    preview = resp.headers["Location"]
+    html = client.get(preview).get_data(as_text=True)
+    assert "C.1 执法人员名录库样表" in html and "第3行" in html and "所属部门" in html
+    batch_id = int(preview.rstrip("/").rsplit("/", 1)[-1])
+    copy = load_workbook(io.BytesIO(client.get(f"/inspectors/import/{batch_id}/errors").data)).worksheets[0]
+    assert copy.cell(row=1, column=8).value == "错误说明" and "所属部门" in copy.cell(row=3, column=8).value
+    resp = client.post(f"/inspectors/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    assert resp.status_code == 200 and "初始密码只显示这一次" in resp.get_data(as_text=True)
+    entry = session.query(Inspector).one()
+    assert entry.id_number is None and entry.department_id == org.station_a.id
+    assert entry.specialities == ["食品安全", "广告监管"] and entry.user.has_role(Role.INSPECTOR)
+    # the detail and the edit form of an entry without ID number
+    assert "未登记" in client.get(f"/inspectors/{entry.id}").get_data(as_text=True)
+    assert "未登记" in client.get(f"/inspectors/{entry.id}/edit").get_data(as_text=True)
+    resp = client.post(
+        f"/inspectors/{entry.id}/edit",
+        data=post_form(org, csrf_token=token, name="刘芳", id_number="", mobile="", sex="", post="副所长"),
+    )
+    assert resp.status_code == 302
+    session.refresh(entry)
+    assert entry.post == "副所长" and entry.id_number is None and entry.mobile == "13900000002"
+    # the same file again (the valid row only): matched by 电话, nothing new
+    resp = client.post(
+        "/inspectors/import",
+        data={"csrf_token": token, "template": "C.1", "file": (io.BytesIO(buf.getvalue()), "名录.xlsx")},
+        content_type="multipart/form-data",
+    )
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "更新已在名录库中的 1 人" in html and "新增 0 人" in html
+    # A.5 chosen for a C.1 file: refused with the reason
+    resp = client.post(
+        "/inspectors/import",
+        data={"csrf_token": token, "template": "A.5", "file": (io.BytesIO(buf.getvalue()), "名录.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 400 and "缺少列" in resp.get_data(as_text=True)
+
+
 def test_auxiliary_pool(client, org, session):
     sign_in(client, org.clerk_a)
     token = csrf_token(client, "/inspectors/auxiliary/new")
@@ -200,3 +267,40 @@ def test_auxiliary_pool(client, org, session):
     sign_in(client, org.clerk_b)
     assert "甲区食品检验所" not in client.get("/inspectors/auxiliary").get_data(as_text=True)
     assert client.get(f"/inspectors/auxiliary/{entry.id}/edit").status_code == 404
+
+
+def test_auxiliary_pool_import_pages(client, org, session):
+    from openpyxl import load_workbook
+
+    sign_in(client, org.clerk_a)
+    assert "按模板导入" in client.get("/inspectors/auxiliary").get_data(as_text=True)
+    resp = client.get("/inspectors/auxiliary/import/template.xlsx")
+    assert resp.status_code == 200 and resp.mimetype == XLSX
+    wb = load_workbook(io.BytesIO(resp.data))
+    ws = wb.worksheets[0]
+    for r, row in enumerate([[1, "专家学者", "王教授", "四川大学", "", "", "食品安全", ""], [2, "", "缺类别"]], start=2):
+        for c, value in enumerate(row, start=1):
+            ws.cell(row=r, column=c, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    token = csrf_token(client, "/inspectors/auxiliary/import")
+    resp = client.post(
+        "/inspectors/auxiliary/import", data={"csrf_token": token, "file": (io.BytesIO(buf.getvalue()), "辅助.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    preview = resp.headers["Location"]
+    html = client.get(preview).get_data(as_text=True)
+    assert "有效 <strong class=\"ok\">1</strong>" in html and "第3行" in html and "仅导入有效行" in html
+    batch_id = int(preview.rstrip("/").rsplit("/", 1)[-1])
+    assert client.get(f"/inspectors/auxiliary/import/{batch_id}/errors").mimetype == XLSX
+    resp = client.post(f"/inspectors/auxiliary/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    assert resp.status_code == 400 and session.query(AuxiliaryInspector).count() == 0
+    resp = client.post(f"/inspectors/auxiliary/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    assert resp.status_code == 302
+    assert "王教授" in client.get("/inspectors/auxiliary").get_data(as_text=True)
+    # an inspector batch is not an auxiliary batch, another clerk sees neither; leaders cannot import
+    sign_in(client, org.clerk_b)
+    assert client.get(preview).status_code == 404
+    sign_in(client, org.leader_a)
+    assert client.get("/inspectors/auxiliary/import").status_code == 403
