@@ -88,3 +88,37 @@ def test_many_items_in_one_transaction_leave_the_same_trace(org, session):
     assert [c.version for c in created] == [1, 2, 1]
     checked, problems = audit.verify()
     assert problems == [] and checked >= len(trace["audit"])
+
+
+def test_only_the_starting_transaction_skips_the_lock(org, session):
+    """An instance started in this transaction is completed without locking and reloading it
+    (nobody else can see it); once committed, completing it locks and reloads as always, so a
+    stale version is still refused."""
+    import pytest
+    from sqlalchemy import event
+
+    from workflows import engine
+    from workflows.errors import StaleSubmission
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    inst = engine.start(7, org.clerk_a, title="新实例")
+    assert engine._fresh(inst.id)
+    item = inst.work_items[0]
+    event.listen(session.get_bind(), "before_cursor_execute", count)
+    try:
+        engine.complete(org.clerk_a, item.id, "next", version=item.version)
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", count)
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and "process_instance" in s]
+
+    other = engine.start(7, org.clerk_a, title="另一实例")
+    session.commit()
+    assert not engine._fresh(other.id)
+    item = other.work_items[0]
+    with pytest.raises(StaleSubmission):
+        engine.complete(org.clerk_a, item.id, "next", version=item.version + 1)
+    engine.complete(org.clerk_a, item.id, "next", version=item.version)
