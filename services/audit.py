@@ -3,7 +3,11 @@
 ``record`` adds a row to the current transaction; it commits with the business change it
 describes, or not at all.  To keep the chain linear when several workers write at once, the
 writer holds a transaction-scoped advisory lock on PostgreSQL while it reads the last hash;
-SQLite serialises writers by itself.  ``verify`` recomputes the chain and reports the first
+SQLite serialises writers by itself.  Either way no other writer can append until the
+transaction ends, so once a transaction has written a row the hash it wrote is the tail of the
+chain: it is kept in the session (``_tail``) and the next ``record`` in the same transaction
+neither locks nor selects again (an import that drives one process per row writes thousands of
+rows).  Any end of a transaction or savepoint forgets it.  ``verify`` recomputes the chain and reports the first
 rows whose content or link no longer matches.
 """
 
@@ -18,6 +22,8 @@ from typing import Any
 from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Row, select, text
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from models import AuditEvent, User, db, utcnow
 from services.bulk import insert_rows
@@ -101,6 +107,36 @@ def _acting_user(user: User | None) -> User | None:
     return None
 
 
+_TAIL_KEY = "audit_chain_tail"
+
+
+def _tail(session: Session) -> str:
+    """The hash of the last row of the chain, the chain being locked for this transaction.
+
+    The first call in a transaction takes the PostgreSQL advisory lock and reads the last
+    row; later calls return what this transaction last appended (``_remember``)."""
+    cached = session.info.get(_TAIL_KEY)
+    if cached is not None and cached[0] is session.get_transaction():
+        return str(cached[1])
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    return session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
+
+
+def _remember(session: Session, tail: str) -> None:
+    """After this transaction appended ``tail`` (flushed, so it holds the write lock)."""
+    session.info[_TAIL_KEY] = (session.get_transaction(), tail)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_tail(session: Session, transaction: SessionTransaction) -> None:
+    # Commit, rollback, or a savepoint released or rolled back (which may undo our rows and,
+    # on PostgreSQL, release the lock taken inside it): read the chain again next time.  The
+    # internal subtransaction of every flush (neither root nor savepoint) changes nothing.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_TAIL_KEY, None)
+
+
 def record(
     action: str,
     *,
@@ -112,10 +148,8 @@ def record(
 ) -> AuditEvent:
     """Append one audit row to the current transaction and return it."""
     actor = _acting_user(user)
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    prev = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    session = db.session()
+    prev = _tail(session)
     event = AuditEvent(
         at=utcnow(),
         user_id=actor.id if actor else None,
@@ -128,11 +162,12 @@ def record(
         object_type=object_type,
         object_id=str(object_id if object_id is not None else ""),
         summary=_summary_text(summary),
-        prev_hash=prev or GENESIS,
+        prev_hash=prev,
     )
     event.hash = compute_hash(event)
     session.add(event)
     session.flush()
+    _remember(session, event.hash)
     return event
 
 
@@ -153,11 +188,9 @@ def record_many(
     if not items:
         return 0
     actor = _acting_user(user)
-    session = db.session
+    session = db.session()
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    prev = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
+    prev = _tail(session)
     common = {
         "user_id": actor.id if actor else None,
         "user_account": (actor.account if actor else "")[:64],
@@ -176,7 +209,9 @@ def record_many(
         prev = hashlib.sha256(_canonical_dict(row).encode("utf-8")).hexdigest()
         row["hash"] = prev
         rows.append([row[c] for c in columns])
-    return insert_rows(AuditEvent.__table__, columns, rows, chunk=chunk)
+    written = insert_rows(AuditEvent.__table__, columns, rows, chunk=chunk)
+    _remember(session, prev)
+    return written
 
 
 def _canonical_dict(row: dict[str, Any]) -> str:

@@ -46,16 +46,17 @@ def publish(
             Publication.subject_type == subject_type, Publication.subject_id == subject_id
         )
     ).scalar()
-    db.session.execute(
-        update(Publication)
-        .where(
-            Publication.subject_type == subject_type,
-            Publication.subject_id == subject_id,
-            Publication.latest.is_(True),
+    if last is not None:  # no earlier publication: none to mark as superseded
+        db.session.execute(
+            update(Publication)
+            .where(
+                Publication.subject_type == subject_type,
+                Publication.subject_id == subject_id,
+                Publication.latest.is_(True),
+            )
+            .values(latest=False)
+            .execution_options(synchronize_session=False)
         )
-        .values(latest=False)
-        .execution_options(synchronize_session=False)
-    )
     publication = Publication(
         latest=True,
         subject_type=subject_type,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import Select, and_, event, exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session, SessionTransaction, contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Department, InstanceParty, ProcessHistory, ProcessInstance, User, WorkItem, db, utcnow
@@ -204,6 +204,9 @@ def start(
         created_by_id=user.id,
         subject_type=subject_type,
         subject_id=subject_id,
+        # A new instance has none: set them now so that reading them does not load them.
+        history=[],
+        work_items=[],
     )
     own = user.department_id
     relations = {lane.relation for lane in process.lanes if lane.kind != LaneKind.PLATFORM}
@@ -236,6 +239,7 @@ def start(
             instance.parties.append(InstanceParty(department_id=dept.id, relation=relation))
     db.session.add(instance)
     db.session.flush()
+    db.session.info.setdefault(_FRESH_KEY, set()).add(instance.id)
     _history(instance, process.start, "start", "发起", user, target=process.start.key)
     audit.record(
         "process_start",
@@ -252,6 +256,22 @@ def start(
 # ---------------------------------------------------------------- complete
 
 
+_FRESH_KEY = "engine_fresh_instances"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_fresh(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_FRESH_KEY, None)
+
+
+def _fresh(instance_id: int) -> bool:
+    """Started by the current transaction (and still in it): no other transaction can see the
+    instance, so there is nothing to lock and nothing newer to reload — an import that starts
+    and completes one instance per row skips both."""
+    return instance_id in db.session.info.get(_FRESH_KEY, ())
+
+
 def _lock_instance(instance_id: int) -> ProcessInstance:
     stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
     return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
@@ -264,8 +284,11 @@ def complete(
     item = db.session.get(WorkItem, item_id)
     if item is None:
         raise NotFound("未找到该待办事项")
-    instance = _lock_instance(item.instance_id)
-    db.session.refresh(item)
+    if _fresh(item.instance_id):
+        instance = item.instance
+    else:
+        instance = _lock_instance(item.instance_id)
+        db.session.refresh(item)
     if item.status != WorkItemStatus.OPEN or item.version != version or instance.status != InstanceStatus.ACTIVE:
         raise StaleSubmission()
     if not can_act(user, item):
@@ -301,6 +324,10 @@ def complete(
         user=user,
     )
     instance.updated_at = utcnow()
+    # The instance's version counts the flushes that change it, and history rows record it:
+    # flush here, as reloading work_items after the lock always did, so that versions stay
+    # the same when a fresh instance keeps its collections (``_fresh``).
+    db.session.flush()
     open_items = [i for i in instance.work_items if i.step_key == step.key and i.status == WorkItemStatus.OPEN]
     if not open_items:
         chosen = _join(process, step, instance) if step.per_party else transition

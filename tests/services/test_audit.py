@@ -113,3 +113,49 @@ def test_triggers_are_in_place(session: Any) -> None:
             text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
         ).scalars().all()
         assert set(names) == {"audit_event_no_update", "audit_event_no_delete"}
+
+
+def test_many_records_in_one_transaction_chain_and_verify(org: Any, session: Any) -> None:
+    """Later records of a transaction follow the hash it remembers (no lock, no select),
+    record_many continues from it and record continues after record_many."""
+    statements: list[str] = []
+    from sqlalchemy import event as sa_event
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    first = audit.record("update", object_type="user", object_id=0, user=org.clerk_a)
+    sa_event.listen(session.get_bind(), "before_cursor_execute", count)
+    try:
+        later = [audit.record("update", object_type="user", object_id=i, user=org.clerk_a) for i in range(1, 20)]
+    finally:
+        sa_event.remove(session.get_bind(), "before_cursor_execute", count)
+    assert not [s for s in statements if "pg_advisory" in s or "SELECT" in s.upper()]
+    assert audit.record_many("import", "user", [(i, {"行": i}) for i in range(5)], user=org.clerk_a) == 5
+    last = audit.record("update", object_type="user", object_id=99, user=org.clerk_a)
+    rows = session.execute(select(AuditEvent).where(AuditEvent.id >= first.id).order_by(AuditEvent.id)).scalars().all()
+    assert len(rows) == 26 and rows[-1].id == last.id
+    for before, after in zip(rows, rows[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert later[-1].hash == rows[19].hash
+    assert verify()[1] == []
+
+
+def test_a_rolled_back_savepoint_is_not_followed(org: Any, session: Any) -> None:
+    kept = audit.record("update", object_type="user", object_id=1, user=org.clerk_a)
+    savepoint = session.begin_nested()
+    audit.record("update", object_type="user", object_id=2, user=org.clerk_a)
+    savepoint.rollback()
+    after = audit.record("update", object_type="user", object_id=3, user=org.clerk_a)
+    assert after.prev_hash == kept.hash
+    assert verify()[1] == []
+
+
+def test_the_remembered_tail_is_forgotten_at_the_end_of_the_transaction(org: Any, session: Any) -> None:
+    audit.record("update", object_type="user", object_id=1, user=org.clerk_a)
+    assert audit._TAIL_KEY in session.info
+    session.commit()  # a savepoint under the test harness: the chain is read again afterwards
+    assert audit._TAIL_KEY not in session.info
+    nxt = audit.record("update", object_type="user", object_id=2, user=org.clerk_a)
+    assert verify()[1] == []
+    assert nxt.prev_hash != GENESIS

@@ -107,3 +107,43 @@ def test_two_leaders_at_once(pg_app):
             )
         )
         assert open_draws == 1
+
+
+def test_two_audit_writers_interleaved_keep_one_chain(pg_app):
+    """A transaction that has written an audit row keeps the chain to itself (the advisory
+    lock taken before its first row) until it ends, so its later rows can follow the hash it
+    remembers; a second writer waits, then continues from the first one's last row."""
+    import time
+
+    from services import audit
+
+    first_wrote = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer(name: str, wait_for: threading.Event | None) -> None:
+        try:
+            with pg_app.app_context():
+                if wait_for is not None:
+                    wait_for.wait(10)
+                audit.record("update", object_type="bench", object_id=f"{name}0", account=name)
+                if wait_for is None:
+                    first_wrote.set()
+                    time.sleep(0.5)  # the other writer is waiting for the lock meanwhile
+                for i in range(1, 4):
+                    audit.record("update", object_type="bench", object_id=f"{name}{i}", account=name)
+                db.session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=("a", None)), threading.Thread(target=writer, args=("b", first_wrote))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    with pg_app.app_context():
+        checked, problems = audit.verify()
+        rows = db.session.execute(select(audit.AuditEvent.object_id).order_by(audit.AuditEvent.id)).scalars().all()
+    assert problems == []
+    assert rows == ["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3"]
+    assert checked == 8
