@@ -1,0 +1,149 @@
+"""Stratified random draws that anyone can re-run (DESIGN.md §4; seeds 002 and 003).
+
+The ranking itself lives in ``services/draw_algorithm.py``, a standard-library script that is
+published unchanged, so the platform and a citizen run the same code.  This module adds what
+the platform decides before a draw: quotas per credit-risk grade from a ratio (seed 002:
+higher ratios for worse grades, E up to full coverage), the cap of a general item (seed 003:
+key items uncapped), validation with Chinese messages, a fresh seed, and the record to store
+and later verify.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from services import draw_algorithm as algo
+from services.errors import ServiceError
+
+ALGORITHM = algo.ALGORITHM
+GRADES = ("A", "B", "C", "D", "E")
+UNGRADED = "-"  # stratum of members without a credit-risk grade
+OBJECT_DOMAIN = "object"
+INSPECTOR_DOMAIN = "inspector"
+
+
+class DrawError(ServiceError):
+    status = 422
+
+
+@dataclass(frozen=True)
+class Member:
+    key: str  # e.g. "entity:12"
+    stratum: str = UNGRADED  # the credit-risk grade, or UNGRADED
+    weight: float = 1.0
+
+
+@dataclass
+class DrawRecord:
+    """Everything needed to re-run a draw: what is stored and (without grades) published."""
+
+    seed: str
+    domain: str
+    quotas: dict[str, int]
+    population: list[Member]
+    algorithm: str = ALGORITHM
+    result: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        return algo.digest([(m.key, m.stratum, m.weight) for m in self.population])
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "algorithm": self.algorithm,
+            "seed": self.seed,
+            "domain": self.domain,
+            "quotas": self.quotas,
+            "population": [[m.key, m.stratum, m.weight] for m in self.population],
+            "population_digest": self.digest,
+            "result": self.result,
+        }
+
+
+def parse_ratio(value: Any, label: str = "抽查比例") -> Decimal:
+    """A percentage in [0, 100]."""
+    try:
+        ratio = Decimal(str(value).strip().rstrip("%"))
+    except (InvalidOperation, ValueError):
+        raise DrawError(f"{label}应为0到100之间的数字") from None
+    if not ratio.is_finite() or ratio < 0 or ratio > 100:
+        raise DrawError(f"{label}应为0到100之间的数字")
+    return ratio
+
+
+def quota(population: int, ratio: Decimal) -> int:
+    """Members to draw from ``population`` at ``ratio`` percent: rounded up, so a non-zero
+    ratio draws at least one member of a non-empty stratum, and never more than there are."""
+    if population <= 0 or ratio <= 0:
+        return 0
+    return min(population, math.ceil(Decimal(population) * ratio / 100))
+
+
+def quotas_by_stratum(
+    counts: Mapping[str, int], ratios: Mapping[str, Any], *, cap: Any | None = None
+) -> dict[str, int]:
+    """Quota per stratum from its population and ratio.  ``cap`` is a general item's upper
+    bound on the ratio (percent); a key item passes None.  Refuses bad ratios outright."""
+    limit = parse_ratio(cap, "抽查比例上限") if cap not in (None, "") else None
+    result: dict[str, int] = {}
+    for stratum, count in counts.items():
+        label = "未分级" if stratum == UNGRADED else f"{stratum}类"
+        ratio = parse_ratio(ratios.get(stratum, 0), f"{label}抽查比例")
+        if limit is not None and ratio > limit:
+            raise DrawError(f"{label}抽查比例{ratio}%超过该一般检查事项的比例上限{limit}%")
+        result[stratum] = quota(count, ratio)
+    if counts and not any(result.values()):
+        raise DrawError("按所填比例抽取的数量为0，请调整抽查比例")
+    return result
+
+
+def new_seed() -> str:
+    """32 random bytes from the operating system, as hex."""
+    return secrets.token_hex(32)
+
+
+def run(
+    members: Iterable[Member], quotas: Mapping[str, int], *, domain: str = OBJECT_DOMAIN, seed: str | None = None
+) -> DrawRecord:
+    """Draw ``quotas[stratum]`` members of each stratum; returns the record with its result."""
+    population = sorted(members, key=lambda m: m.key)
+    if not population:
+        raise DrawError("检查对象名录库为空，无法抽取")
+    keys = [m.key for m in population]
+    if len(set(keys)) != len(keys):
+        raise DrawError("抽取范围中有重复的对象")
+    if any(not (m.weight > 0 and math.isfinite(m.weight)) for m in population):
+        raise DrawError("权重应为正数")
+    counts: dict[str, int] = {}
+    for m in population:
+        counts[m.stratum] = counts.get(m.stratum, 0) + 1
+    for stratum, wanted in quotas.items():
+        if wanted < 0:
+            raise DrawError("抽取数量不能为负数")
+        if wanted > counts.get(stratum, 0):
+            label = "未分级" if stratum == UNGRADED else f"{stratum}类"
+            raise DrawError(f"{label}拟抽取{wanted}户，超过该类对象总数{counts.get(stratum, 0)}户")
+    seed = seed or new_seed()
+    try:
+        bytes.fromhex(seed)
+    except ValueError:
+        raise DrawError("随机种子格式不正确") from None
+    record = DrawRecord(seed=seed, domain=domain, quotas={k: int(v) for k, v in quotas.items()}, population=population)
+    record.result = algo.draw(record.seed, domain, record.quotas, [(m.key, m.stratum, m.weight) for m in population])
+    return record
+
+
+def verify(stored: Mapping[str, Any]) -> tuple[bool, dict[str, list[str]]]:
+    """Re-run a stored record (as ``DrawRecord.as_json`` wrote it); (matches, recomputed)."""
+    if stored.get("algorithm") != ALGORITHM:
+        raise DrawError(f"未知的抽取算法版本：{stored.get('algorithm')}")
+    population = [(str(k), str(s), float(w)) for k, s, w in stored["population"]]
+    if stored.get("population_digest") and algo.digest(population) != stored["population_digest"]:
+        return False, {}
+    recomputed = algo.draw(stored["seed"], stored["domain"], dict(stored["quotas"]), population)
+    return recomputed == {k: list(v) for k, v in stored["result"].items()}, recomputed

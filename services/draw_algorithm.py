@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Re-run a 智慧监管平台 random draw (双随机抽取) from its published record.
+
+This file is both the platform's draw and the script it publishes: services/draw.py imports
+it, and it is the file to publish, unchanged, beside each draw record.
+
+Standard library only; Python 3.8 or newer.  Usage:
+
+    python3 draw_algorithm.py record.json
+
+``record.json`` is the draw record the platform publishes: algorithm, seed (hex), domain,
+quotas per stratum and the population (key, stratum, weight).  The script prints the drawn
+keys per stratum, one per line, in rank order, and the population digest; compare both with
+the platform's result.
+
+The algorithm (zhjg-draw-1):
+- Every population member gets the number h = HMAC-SHA256(key=seed, msg=domain + ":" + key),
+  read as a 256-bit big-endian integer, and u = (h + 0.5) / 2**256, a number in (0, 1) that
+  nobody can steer without knowing the seed before the population was fixed.
+- Within each stratum (a credit-risk grade A-E, or "-" for ungraded), with every weight 1:
+  take the quota members with the smallest u (equivalently the smallest h); ties on h are
+  impossible in practice and are broken by key.
+- With weights (risk raises a member's chance): take the quota members with the largest
+  u ** (1 / weight) (Efraimidis-Spirakis), compared as log(u) / weight; ties by key.
+- The population digest is SHA-256 over the lines "key<TAB>stratum<TAB>weight\n" in key order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import json
+import math
+import sys
+
+ALGORITHM = "zhjg-draw-1"
+
+
+def digest(population: list) -> str:
+    lines = sorted(f"{key}\t{stratum}\t{weight:g}\n" for key, stratum, weight in population)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def draw(seed_hex: str, domain: str, quotas: dict, population: list) -> dict:
+    seed = bytes.fromhex(seed_hex)
+    base = hmac.new(seed, digestmod=hashlib.sha256)  # copied per member: same HMAC, less set-up
+    prefix = f"{domain}:".encode()
+
+    def h(key: str) -> int:
+        mac = base.copy()
+        mac.update(prefix + key.encode())
+        return int.from_bytes(mac.digest(), "big")
+
+    strata: dict = {}
+    for key, stratum, weight in population:
+        strata.setdefault(stratum, []).append((key, float(weight)))
+    result = {}
+    for stratum, quota in sorted(quotas.items()):
+        members = strata.get(stratum, [])
+        if all(w == 1 for _, w in members):
+            ranked = heapq.nsmallest(int(quota), ((h(key), key) for key, _ in members))
+        else:
+            ranked = heapq.nsmallest(
+                int(quota), ((-(math.log((h(key) + 0.5) / 2**256) / w), key) for key, w in members)
+            )
+        result[stratum] = [key for _, key in ranked]
+    return result
+
+
+def main(path: str) -> None:
+    with open(path, encoding="utf-8") as fh:
+        record = json.load(fh)
+    if record["algorithm"] != ALGORITHM:
+        sys.exit(f"unknown algorithm {record['algorithm']!r}")
+    population = [(str(k), str(s), float(w)) for k, s, w in record["population"]]
+    print("population digest", digest(population))
+    for stratum, keys in draw(record["seed"], record["domain"], record["quotas"], population).items():
+        for key in keys:
+            print(stratum, key)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python3 draw_algorithm.py record.json")
+    main(sys.argv[1])
