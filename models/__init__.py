@@ -3,6 +3,7 @@
 from models.audit import AuditEvent
 from models.base import db, utcnow
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
+from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, Inspector, InspectorTag, TagKind
@@ -10,25 +11,46 @@ from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemS
 from models.jobs import Job, JobStatus
 from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
 from models.org import Department, DepartmentLevel, User, UserRole
+from models.plans import (
+    Plan,
+    PlanItem,
+    PlanKind,
+    PlanParty,
+    PlanStatus,
+    PlanType,
+    Task,
+    TaskDepartment,
+    TaskStatus,
+)
 from models.publication import Publication, PublicationAction
+from models.schemes import DrawScope, Scheme, SchemeStatus
+from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
     "AuditEvent",
     "AuxiliaryInspector",
     "AuxiliaryKind",
+    "ChangeStatus",
     "CheckItem",
     "CheckItemPart",
     "Department",
     "DepartmentLevel",
     "DirectoryMember",
+    "Draw",
+    "DrawChange",
+    "DrawDomain",
+    "DrawScope",
+    "DrawStatus",
     "DutyStatus",
     "EntityStatus",
     "EntityTag",
     "EntityType",
+    "GradeRatio",
     "ImportBatch",
     "ImportStatus",
     "Inspector",
+    "InspectorConflict",
     "InspectorTag",
     "InstanceParty",
     "ItemCategory",
@@ -41,16 +63,31 @@ __all__ = [
     "LibraryTag",
     "MarketEntity",
     "MemberKind",
+    "MemberSource",
     "ObjectDirectory",
     "ObjectLibrary",
     "PartRole",
     "Place",
+    "Plan",
+    "PlanItem",
+    "PlanKind",
+    "PlanParty",
+    "PlanStatus",
+    "PlanType",
     "ProcessHistory",
     "ProcessInstance",
     "Product",
     "Publication",
     "PublicationAction",
+    "Scheme",
+    "SchemeStatus",
     "TagKind",
+    "Task",
+    "TaskDepartment",
+    "TaskObject",
+    "TaskStatus",
+    "TeamMember",
+    "TeamRole",
     "User",
     "UserRole",
     "WorkItem",
