@@ -119,11 +119,13 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_demo_joint_items()
         load_directory_demo()
         load_demo_inspectors()
+        load_demo_plans()
         return created
     load_demo_libraries()
     load_demo_items()
     load_directory_demo()
     load_demo_inspectors()
+    load_demo_plans()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -133,6 +135,12 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
             created.append(_row(user, dept_name, roles, password))
         audit.record("password_reset", object_type="demo", summary={"用户": len(created)})
     return created
+
+
+def load_demo_plans() -> None:
+    from services.plans import load_demo_plans as load
+
+    load()
 
 
 def _row(user: User, dept_name: str, roles: tuple[Role, ...], password: str) -> CreatedAccount:

@@ -28,7 +28,11 @@ def index():
 def inbox_page():
     items = engine.inbox(current_user)
     rows = [(item, get_process(item.process_table)) for item in items]
-    return render_template("main/inbox.html", rows=rows, business_url=_business_url)
+    from services.plans import annual_plan_warning
+
+    return render_template(
+        "main/inbox.html", rows=rows, business_url=_business_url, plan_warning=annual_plan_warning(current_user)
+    )
 
 
 def _business_url(item) -> str | None:

@@ -8,6 +8,8 @@ snapshot may contain, can never reach the public.
 - /public/items: the inspection items currently on the public list (单部门 and 部门联合),
   filterable by 清单类型, department and 抽查类别, paged;
 - /public/items/<subject_id>: one item's public page with every published version;
+- /public/plans, /public/plans/<subject_id> and /public/plans.json: the published 抽查计划
+  (表19 / 表21 公开抽查计划), the same way;
 - /public/items.json and /public/items.csv: the feed, the stand-in for the push to 信用中国
   (四川成都) and 国家企业信用信息公示系统 (四川): every publication and withdrawal after the cursor
   ``after_id``, oldest first, ``limit`` at a time.  The CSV starts with a UTF-8 BOM so that
@@ -32,6 +34,7 @@ from services import publication as pub
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 SUBJECT_TYPE = "check_item"
+PLAN_SUBJECT = "plan"
 LIST_TYPES = ("单部门", "部门联合")
 FEED_LIMIT = 500
 FEED_MAX = 5000
@@ -124,13 +127,13 @@ def item(subject_id: int):
     )
 
 
-def _feed_rows() -> tuple[list[Publication], int, int, bool]:
+def _feed_rows(subject_type: str = SUBJECT_TYPE) -> tuple[list[Publication], int, int, bool]:
     after_id = max(request.args.get("after_id", 0, type=int) or 0, 0)
     limit = request.args.get("limit", FEED_LIMIT, type=int) or FEED_LIMIT
     limit = min(max(limit, 1), FEED_MAX)
     rows = list(
         db.session.execute(
-            pub.feed(SUBJECT_TYPE, after_id=after_id).options(joinedload(Publication.department)).limit(limit + 1)
+            pub.feed(subject_type, after_id=after_id).options(joinedload(Publication.department)).limit(limit + 1)
         ).scalars()
     )
     return rows[:limit], after_id, limit, len(rows) > limit
@@ -192,3 +195,63 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
         return "'" + value
     return value
+
+
+# ------------------------------------------------------------------ 抽查计划
+
+
+@bp.route("/plans")
+def plans():
+    q = request.args.get("q", "").strip()[:100]
+    year = request.args.get("year", "").strip()[:4]
+    list_type = request.args.get("list_type", "")
+    list_type = list_type if list_type in LIST_TYPES else ""
+    query = pub.current(PLAN_SUBJECT)
+    if q:
+        query = query.where(Publication.title.like(_like(q), escape="\\"))
+    if year.isdigit():
+        query = query.where(Publication.payload.like(_like(f'"计划年度": "{year}"'), escape="\\"))
+    else:
+        year = ""
+    if list_type:
+        query = query.where(Publication.list_type == list_type)
+    query = query.options(joinedload(Publication.department)).order_by(Publication.published_at.desc(),
+                                                                       Publication.id.desc())
+    page = db.paginate(query, per_page=50, error_out=False)
+    args = {k: v for k, v in {"q": q, "year": year, "list_type": list_type}.items() if v}
+    return render_template(
+        "public/plans.html", page=page, rows=[(p, pub.payload_of(p)) for p in page.items], q=q, year=year,
+        list_type=list_type, list_types=LIST_TYPES, args=args,
+    )
+
+
+@bp.route("/plans/<int:subject_id>")
+def plan(subject_id: int):
+    versions = pub.history(PLAN_SUBJECT, subject_id)
+    if not versions:
+        abort(404)
+    latest = versions[-1]
+    return render_template(
+        "public/plan.html",
+        latest=latest,
+        payload=pub.payload_of(latest),
+        versions=[(p, pub.payload_of(p)) for p in reversed(versions)],
+        withdrawn=latest.action == PublicationAction.WITHDRAW,
+    )
+
+
+@bp.route("/plans.json")
+def plans_json():
+    rows, after_id, limit, more = _feed_rows(PLAN_SUBJECT)
+    next_after = rows[-1].id if rows else after_id
+    body = {
+        "source": "智慧监管平台",
+        "subject_type": PLAN_SUBJECT,
+        "after_id": after_id,
+        "next_after_id": next_after,
+        "has_more": more,
+        "next": url_for("public.plans_json", after_id=next_after, limit=limit) if more else None,
+        "count": len(rows),
+        "records": [_record(p) for p in rows],
+    }
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
