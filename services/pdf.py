@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, render_template
+from flask import current_app
 
 BASE_URL = "https://zhjg.invalid/static/"
 FONT_FILE = "fonts/NotoSerifCJKsc-Regular.otf"
@@ -39,7 +39,10 @@ def static_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict
 
 
 def render_html(template: str, **context: Any) -> str:
-    return render_template(template, font_file=FONT_FILE, font_family=FONT_FAMILY, font_stack=FONT_STACK, **context)
+    """The template alone, without the request's globals (a PDF can be made by the CLI or a job)."""
+    return current_app.jinja_env.get_template(template).render(
+        font_file=FONT_FILE, font_family=FONT_FAMILY, font_stack=FONT_STACK, **context
+    )
 
 
 def render(template: str, **context: Any) -> bytes:
