@@ -20,10 +20,12 @@ from openpyxl import load_workbook
 from models import AuditEvent, Job, db
 from models.imports import ImportBatch
 from models.roles import Role
-from services import audit, directories, entities, joint_items, libraries
+from services import audit, directories, entities, joint_items, libraries, plans
 from services import inspectors as inspector_svc
 from services import items as check_items
 from tests.conftest import csrf_token, sign_in
+from tests.plans_support import elements as plan_elements
+from tests.plans_support import joint_item
 from workflows import engine
 from workflows.lanes import PARTICIPANT
 
@@ -74,6 +76,8 @@ def district_a(org, make_user, session):
          "department_id": org.station_a.id, "cert_no": "甲区ZF0001", "cert_valid_to": "2099-12-31"},
     ).inspector
     aux = inspector_svc.save_auxiliary(org.clerk_a, {"kind": "expert", "name": "甲区食品安全专家"})
+    plan_item = joint_item(org.bureau_a, org.health_a, name="甲区机密联合抽查事项")
+    plan = plans.create_joint(org.clerk_a, plan_elements(name="甲区机密抽查计划"), [plan_item.id])
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -86,7 +90,7 @@ def district_a(org, make_user, session):
         "event_id": event.id,
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
-        "id": {"libraries": library.id, "items": check_item.id},
+        "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id},
         "job_id": job.id,
         "subject_id": check_item.id,
         "directory_id": directory.id,
@@ -109,6 +113,11 @@ def _text(resp) -> str:
     if resp.mimetype and "spreadsheetml" in resp.mimetype:
         wb = load_workbook(io.BytesIO(resp.data), read_only=True)
         return "\n".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c)
+    if resp.mimetype == "application/pdf":
+        import subprocess
+
+        done = subprocess.run(["pdftotext", "-", "-"], input=resp.data, capture_output=True, check=True)
+        return done.stdout.decode("utf-8")
     return resp.get_data(as_text=True)
 
 
@@ -178,6 +187,9 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("leader_b", "/items/?status=all"),
         ("clerk_b", "/items/claim"),
         ("clerk_b", "/directories/"),
+        ("clerk_b", "/plans/"),
+        ("office_b_user", "/plans/?kind=joint&status=consulting"),
+        ("leader_b", "/plans/?year=2026"),
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),

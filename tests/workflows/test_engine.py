@@ -317,11 +317,13 @@ def test_inspectors_of_member_units_act_in_a_conference_led_process(org, make_us
     assert not engine.can_act(org.inspector_a, item)  # 甲区市场监管局 is not a member unit here
 
 
-def test_process_with_unregistered_guard_cannot_be_started(org):
+def test_process_with_unregistered_guard_cannot_be_started(org, monkeypatch):
     from workflows.guards import GUARDS
     from workflows.registry import PROCESSES
 
-    assert "ad_hoc_plan" not in GUARDS
+    # services/plans.py registers them; without them 表21 would stop at its branch.
+    monkeypatch.delitem(GUARDS, "ad_hoc_plan", raising=False)
+    monkeypatch.delitem(GUARDS, "not_ad_hoc_plan", raising=False)
     assert engine.missing_guards(PROCESSES[21]) == ["ad_hoc_plan", "not_ad_hoc_plan"]
     assert not engine.can_start(org.clerk_a, PROCESSES[21])
     with pytest.raises(ProcessError, match="尚未接入"):

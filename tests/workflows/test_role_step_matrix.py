@@ -1,4 +1,4 @@
-"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表17, 表18, 表20).
+"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表17–表21).
 
 For every step, every user of the org fixture is asked whether they may act on the open work
 item.  The expected actors are written out by hand from the standard's lanes, not derived
@@ -61,6 +61,8 @@ EXPECTED: dict[tuple[int, str], set[str]] = {
     (18, "choose"): {"clerk_a", "leader_a", "leader_a2"},
     (18, "confirm_delete"): {"clerk_a", "leader_a", "leader_a2"},
     (18, "delete"): {"clerk_a", "leader_a", "leader_a2"},
+    (19, "draft"): {"clerk_a", "leader_a", "leader_a2"},
+    (19, "elements"): {"clerk_a", "leader_a", "leader_a2"},
     (20, "scheme"): {"clerk_a"},
     (20, "review_scheme"): {"leader_a", "leader_a2"},
     (20, "draw_objects"): {"clerk_a"},
@@ -69,6 +71,13 @@ EXPECTED: dict[tuple[int, str], set[str]] = {
     (20, "record"): {"inspector_a"},
     (20, "review_results"): {"inspector_a"},
     (20, "finish"): {"inspector_a"},
+    (21, "select"): {"clerk_a", "leader_a", "leader_a2"},
+    (21, "consult"): {"clerk_a", "leader_a", "leader_a2"},
+    (21, "feedback"): {"health_clerk", "safety_clerk"},
+    (21, "form"): {"clerk_a", "leader_a", "leader_a2"},
+    (21, "submit"): {"clerk_a", "leader_a", "leader_a2"},
+    (21, "review"): {"office_user"},
+    (21, "adjust"): {"clerk_a", "leader_a", "leader_a2"},
 }
 
 # How to walk to a step: (step, actor, outcome, comment) in order.
@@ -119,6 +128,17 @@ ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
         ("choose", "clerk_a", "delete", ""),
         ("confirm_delete", "clerk_a", "yes", ""),
     ],
+    19: [("draft", "clerk_a", "next", "")],
+    # An instance without a plan takes the regular way (not_ad_hoc_plan).
+    21: [
+        ("select", "clerk_a", "next", ""),
+        ("consult", "clerk_a", "next", ""),
+        ("feedback", "health_clerk", "next", ""),
+        ("feedback", "safety_clerk", "next", ""),
+        ("form", "clerk_a", "regular", ""),
+        ("submit", "clerk_a", "next", ""),
+        ("review", "office_user", "return", "退回调整"),
+    ],
     20: [
         ("scheme", "clerk_a", "next", ""),
         ("review_scheme", "leader_a", "approve", ""),
@@ -132,7 +152,7 @@ ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
 
 
 def _start(org, table):
-    if table in (12, 13):
+    if table in (12, 13, 21):
         return engine.start(table, org.clerk_a, title="矩阵", parties={PARTICIPANT: [org.health_a.id, org.safety_a.id]})
     return engine.start(table, org.clerk_a, title="矩阵")
 
@@ -168,7 +188,7 @@ def test_who_may_act(org, table, step):
 def test_matrix_covers_every_step_of_the_processes():
     from workflows.registry import PROCESSES
 
-    for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 20):
+    for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 19, 20, 21):
         human = {s.key for s in PROCESSES[table].steps if not s.automatic}
         assert human == {step for t, step in EXPECTED if t == table}
     # 表18's 修改执法检查人员 is on the other branch of 判断修改/删除 (tests/services/test_inspectors.py)
