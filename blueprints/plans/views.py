@@ -185,7 +185,8 @@ def _show(plan: Plan, *, error: str = "", field: str = "", status: int = 200, va
         own_party=own_party,
         is_owner=is_owner,
         single_items=svc.single_item_choices(plan.department_id) if "elements" in mine else [],
-        chosen_items=[i.id for i in svc.plan_items(plan)],
+        chosen_items=(request.form.getlist("items", type=int) if values is not None
+                      else [i.id for i in svc.plan_items(plan)]),
         plan_items=svc.plan_items(plan),
         participants=svc.participants(plan),
         return_reason=svc.return_reason(plan),
