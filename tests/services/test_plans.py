@@ -243,3 +243,14 @@ def test_list_filters(session, org):
     assert [p.id for p in db.session.execute(query).scalars()] == [single.id]
     assert plans.parse_filters({"year": "abc", "kind": "x", "type": "ad_hoc"}) == plans.PlanFilters(plan_type="ad_hoc")
     assert isinstance(single, Plan)
+
+
+def test_demo_plans_load_once(session):
+    from services.demo import load_demo
+
+    load_demo()
+    load_demo()
+    rows = db.session.execute(db.select(Plan).order_by(Plan.id)).scalars().all()
+    assert [(p.kind.value, p.status.value) for p in rows] == [("single", "published"), ("joint", "consulting")]
+    assert len(rows[0].tasks) == 1 and rows[0].document.startswith(b"%PDF-")
+    assert {p.department.name for p in plans.participants(rows[1])}
