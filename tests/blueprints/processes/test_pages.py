@@ -220,8 +220,14 @@ def test_instance_with_unknown_step_does_not_crash_the_list(client, org, login, 
     assert "未知的业务环节" in resp.get_data(as_text=True)
 
 
-def test_process_waiting_for_data_says_so_and_refuses_start(client, org, login):
+def test_process_waiting_for_data_says_so_and_refuses_start(client, org, login, monkeypatch):
+    from workflows.guards import GUARDS
+
     login(org.clerk_a)
+    # 表21 is started from /plans since services/plans.py registered its guards.
+    assert client.get("/processes/21/start").headers.get("Location", "").endswith("/plans/new")
+    monkeypatch.delitem(GUARDS, "ad_hoc_plan")
+    monkeypatch.delitem(GUARDS, "not_ad_hoc_plan")
     html = client.get("/processes/21").get_data(as_text=True)
     assert "尚未接入" in html and "/processes/21/start" not in html
     resp = client.get("/processes/21/start")
