@@ -736,7 +736,7 @@ def partner_item_text(plan: Plan) -> str:
 def public_payload(plan: Plan) -> dict[str, Any]:
     """The A.2.1 / D.1 columns under their titles (no internal keys)."""
     payload: dict[str, Any] = {
-        "清单类型": plan.kind.label,  # 单部门 / 部门联合 (Publication.list_type)
+        "计划类别": plan.kind.label,  # 单部门 / 部门联合
         "计划类型": plan.plan_type.label,
         "计划年度": str(plan.year),
         "计划名称": plan.name,

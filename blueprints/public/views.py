@@ -214,7 +214,7 @@ def plans():
     else:
         year = ""
     if list_type:
-        query = query.where(Publication.list_type == list_type)
+        query = query.where(Publication.payload.like(_like(f'"计划类别": "{list_type}"'), escape="\\"))
     query = query.options(joinedload(Publication.department)).order_by(Publication.published_at.desc(),
                                                                        Publication.id.desc())
     page = db.paginate(query, per_page=50, error_out=False)

@@ -49,7 +49,7 @@ def test_single_plan_upload_elements_publish(session, org):
     pub = session.execute(publication.current("plan").where(Publication.subject_id == plan.id)).scalar_one()
     payload = publication.payload_of(pub)
     assert payload["抽查比例"] == "5%" and payload["起止时间"] == f"{YEAR}-04-01至{YEAR}-10-31"
-    assert payload["抽查事项"] == item.name and payload["清单类型"] == "单部门"
+    assert payload["抽查事项"] == item.name and payload["计划类别"] == "单部门"
     assert not publication.FORBIDDEN_KEYS & set(payload)
 
 

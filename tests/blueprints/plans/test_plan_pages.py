@@ -65,6 +65,9 @@ def test_single_plan_every_step_on_pages(client, org, session):
     client.post("/logout", data={"csrf_token": _token(client)})
     public = client.get("/public/plans").get_data(as_text=True)
     assert "单部门计划" in public
+    assert "单部门计划" in client.get(f"/public/plans?list_type=单部门&year={YEAR}").get_data(as_text=True)
+    assert "单部门计划" not in client.get("/public/plans?list_type=部门联合").get_data(as_text=True)
+    assert "单部门计划" not in client.get("/public/plans?year=2031").get_data(as_text=True)
     page = client.get(f"/public/plans/{plan.id}")
     assert page.status_code == 200 and "餐饮服务监督检查" in page.get_data(as_text=True)
     feed = client.get("/public/plans.json").get_json()
