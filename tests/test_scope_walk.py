@@ -74,6 +74,18 @@ def district_a(org, make_user, session):
          "department_id": org.station_a.id, "cert_no": "甲区ZF0001", "cert_valid_to": "2099-12-31"},
     ).inspector
     aux = inspector_svc.save_auxiliary(org.clerk_a, {"kind": "expert", "name": "甲区食品安全专家"})
+    # A task with its team, a replacement request and a declared conflict (services/teams.py).
+    from models import DrawChange, InspectorConflict, TeamMember
+    from tests.teams_support import make_task
+
+    task = make_task(org, name="甲区机密抽查任务")
+    member = TeamMember(task_id=task.id, department_id=org.bureau_a.id, inspector_id=inspector.id)
+    session.add(member)
+    session.flush()
+    change = DrawChange(task_id=task.id, domain="inspector", department_id=org.bureau_a.id, reason_code="健康状况",
+                        reason="甲区", details=f'{{"replace": {member.id}, "by": {inspector.id}}}')
+    conflict = InspectorConflict(inspector_id=inspector.id, entity_id=entity.id, reason="甲区回避")
+    session.add_all([change, conflict])
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -86,7 +98,7 @@ def district_a(org, make_user, session):
         "event_id": event.id,
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
-        "id": {"libraries": library.id, "items": check_item.id},
+        "id": {"libraries": library.id, "items": check_item.id, "teams": task.id},
         "job_id": job.id,
         "subject_id": check_item.id,
         "directory_id": directory.id,
@@ -94,6 +106,9 @@ def district_a(org, make_user, session):
         "aux_id": aux.id,
         "table": 12,
         "joint_id": joint.id,
+        "member_id": member.id,
+        "change_id": change.id,
+        "conflict_id": conflict.id,
     }
 
 
@@ -158,6 +173,7 @@ def test_walk_knows_every_parameter(app):
         "subject_id",
         "directory_id",
         "inspector_id", "aux_id",
+        "member_id", "change_id", "conflict_id",
     }
 
 
@@ -178,6 +194,8 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("leader_b", "/items/?status=all"),
         ("clerk_b", "/items/claim"),
         ("clerk_b", "/directories/"),
+        ("clerk_b", "/fairness"),
+        ("leader_b", "/fairness?years=10"),
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),
