@@ -337,8 +337,7 @@ def add_expert(actor: User, task: Task, aux_id: Any) -> TeamMember:
 def remove_expert(actor: User, task: Task, member: TeamMember) -> None:
     if member.task_id != task.id or member.role != TeamRole.EXPERT or not member.active:
         raise Conflict("该辅助人员已移出检查组，请刷新页面")
-    if not can_request(actor, member) and not (actor.has_role(Role.CLERK) and member.department in
-                                               [td.department for td in clerk_parts(actor, task)]):
+    if member.department_id not in {td.department_id for td in clerk_parts(actor, task)}:
         raise Forbidden("只有该部门的监管部门经办人可以移出辅助人员")
     member.active = False
     db.session.flush()
