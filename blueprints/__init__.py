@@ -20,9 +20,10 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.plans.views import bp as plans_bp
     from blueprints.processes.views import bp as processes_bp
     from blueprints.public.views import bp as public_bp
+    from blueprints.teams.views import bp as teams_bp
 
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
-        inspectors_bp, plans_bp, public_bp, jobs_bp, admin_bp, audit_bp,
+        inspectors_bp, plans_bp, teams_bp, public_bp, jobs_bp, admin_bp, audit_bp,
     ):
         app.register_blueprint(bp)

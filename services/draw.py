@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -147,3 +148,18 @@ def verify(stored: Mapping[str, Any]) -> tuple[bool, dict[str, list[str]]]:
         return False, {}
     recomputed = algo.draw(stored["seed"], stored["domain"], dict(stored["quotas"]), population)
     return recomputed == {k: list(v) for k, v in stored["result"].items()}, recomputed
+
+
+def pack_population(members: Iterable[Member]) -> bytes:
+    """A draw's population as stored (``Draw.population``): zlib-compressed
+    "key<TAB>stratum<TAB>weight\n" lines in key order (the lines of the digest)."""
+    lines = sorted(f"{m.key}\t{m.stratum}\t{m.weight:g}\n" for m in members)
+    return zlib.compress("".join(lines).encode(), 6)
+
+
+def unpack_population(blob: bytes) -> list[Member]:
+    members = []
+    for line in zlib.decompress(blob).decode().splitlines():
+        key, stratum, weight = line.split("\t")
+        members.append(Member(key, stratum, float(weight)))
+    return members

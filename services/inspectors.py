@@ -984,11 +984,13 @@ def eligible_inspectors(
     area: str | None = None,
     speciality: str | None = None,
     matter: str | None = None,
+    until: date | None = None,
 ) -> list[Inspector]:
     """Inspectors who may be drawn for ``department`` (and the departments below it) on
-    ``on_date``: in the directory, 在岗, a 执法证 valid that day, holding the 双随机检查权限
-    and an active account; optionally of one 执法检查人员类别, working in ``area`` (the
-    监督检查（执法）区域 contains it), with a 业务专长 or a 监督检查（执法）事项."""
+    ``on_date``: in the directory, 在岗, a 执法证 valid that day (and through ``until``, a
+    task's last day, when given), holding the 双随机检查权限 and an active account; optionally
+    of one 执法检查人员类别, working in ``area`` (the 监督检查（执法）区域 contains it), with a
+    业务专长 or a 监督检查（执法）事项."""
     query = (
         select(Inspector)
         .join(User, User.id == Inspector.user_id)
@@ -1001,6 +1003,8 @@ def eligible_inspectors(
             _cert_valid_on(on_date),
         )
     )
+    if until is not None:
+        query = query.where(Inspector.cert_valid_to >= until)
     if category:
         query = query.where(Inspector.category == category)
     if area:

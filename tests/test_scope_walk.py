@@ -78,6 +78,18 @@ def district_a(org, make_user, session):
     aux = inspector_svc.save_auxiliary(org.clerk_a, {"kind": "expert", "name": "甲区食品安全专家"})
     plan_item = joint_item(org.bureau_a, org.health_a, name="甲区机密联合抽查事项")
     plan = plans.create_joint(org.clerk_a, plan_elements(name="甲区机密抽查计划"), [plan_item.id])
+    # A task with its team, a replacement request and a declared conflict (services/teams.py).
+    from models import DrawChange, InspectorConflict, TeamMember
+    from tests.teams_support import make_task
+
+    task = make_task(org, name="甲区机密抽查任务")
+    member = TeamMember(task_id=task.id, department_id=org.bureau_a.id, inspector_id=inspector.id)
+    session.add(member)
+    session.flush()
+    change = DrawChange(task_id=task.id, domain="inspector", department_id=org.bureau_a.id, reason_code="健康状况",
+                        reason="甲区", details=f'{{"replace": {member.id}, "by": {inspector.id}}}')
+    conflict = InspectorConflict(inspector_id=inspector.id, entity_id=entity.id, reason="甲区回避")
+    session.add_all([change, conflict])
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -90,7 +102,7 @@ def district_a(org, make_user, session):
         "event_id": event.id,
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
-        "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id},
+        "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": task.id},
         "job_id": job.id,
         "subject_id": check_item.id,
         "directory_id": directory.id,
@@ -98,6 +110,9 @@ def district_a(org, make_user, session):
         "aux_id": aux.id,
         "table": 12,
         "joint_id": joint.id,
+        "member_id": member.id,
+        "change_id": change.id,
+        "conflict_id": conflict.id,
     }
 
 
@@ -167,6 +182,7 @@ def test_walk_knows_every_parameter(app):
         "subject_id",
         "directory_id",
         "inspector_id", "aux_id",
+        "member_id", "change_id", "conflict_id",
     }
 
 
@@ -190,6 +206,8 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/plans/"),
         ("office_b_user", "/plans/?kind=joint&status=consulting"),
         ("leader_b", "/plans/?year=2026"),
+        ("clerk_b", "/fairness"),
+        ("leader_b", "/fairness?years=10"),
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),

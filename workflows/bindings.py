@@ -33,6 +33,9 @@ class Binding:
 
 BINDINGS: dict[int, Binding] = {}
 SUBJECT_PAGES: dict[str, tuple[str, str]] = {}
+# (table, step key) -> a view taking ``id=`` (the subject's id) where that step is done, when it
+# is not the subject's own page (e.g. the team page of a task for 开展双随机检查).
+STEP_PAGES: dict[tuple[int, str], str] = {}
 
 
 def bind(
@@ -78,3 +81,19 @@ def start_url(table: int) -> str | None:
     if binding is None or not binding.start_endpoint:
         return None
     return url_for(binding.start_endpoint)
+
+
+def bind_step_page(table: int, step_key: str, endpoint: str) -> None:
+    """Send the inbox's 办理 of ``step_key`` to ``endpoint`` (called with the subject's ``id``)."""
+    from workflows.registry import get_process
+
+    if not get_process(table).has_step(step_key):
+        raise ValueError(f"表{table} has no step {step_key}")
+    STEP_PAGES[(table, step_key)] = endpoint
+
+
+def step_link(table: int, step_key: str, subject_id: int | None) -> str | None:
+    endpoint = STEP_PAGES.get((table, step_key))
+    if endpoint is None or subject_id is None:
+        return None
+    return url_for(endpoint, id=subject_id)

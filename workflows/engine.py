@@ -23,6 +23,7 @@ from services import audit
 from services.scope import subtree_ids
 from workflows import lanes as L
 from workflows.actions import AUTO_ACTIONS
+from workflows.assignees import assignment_for
 from workflows.errors import NotAllowed, NotFound, ProcessError, StaleSubmission
 from workflows.guards import GUARDS
 from workflows.model import END, Lane, LaneKind, Process, Step, Transition, TransitionKind
@@ -328,6 +329,8 @@ def complete(
     # flush here, as reloading work_items after the lock always did, so that versions stay
     # the same when a fresh instance keeps its collections (``_fresh``).
     db.session.flush()
+    if item.user_id is not None:
+        _close_for_lead(instance, item)
     open_items = [i for i in instance.work_items if i.step_key == step.key and i.status == WorkItemStatus.OPEN]
     if not open_items:
         chosen = _join(process, step, instance) if step.per_party else transition
@@ -427,7 +430,56 @@ def _enter(instance: ProcessInstance, process: Process, step: Step, user: User |
         instance.work_items.append(item)
 
 
+def _close_for_lead(instance: ProcessInstance, item: WorkItem) -> None:
+    """A personal item of an assigned step (workflows.assignees): when the lead (or, without
+    one, anyone) has acted, the others' open items of the step are closed."""
+    assignment = assignment_for(instance, item.step_key)
+    if assignment is None or (assignment.lead is not None and assignment.lead != item.user_id):
+        return
+    for other in instance.work_items:
+        if other.step_key == item.step_key and other.status == WorkItemStatus.OPEN and other.user_id is not None:
+            other.status = WorkItemStatus.CANCELLED
+
+
+def _personal_item(instance: ProcessInstance, step: Step, user_id: int) -> WorkItem:
+    return WorkItem(
+        process_table=instance.process_table,
+        step_key=step.key,
+        lane=step.lanes[0].name,
+        department_id=instance.department_id,
+        user_id=user_id,
+        status=WorkItemStatus.OPEN,
+    )
+
+
+def refresh_assignees(instance: ProcessInstance) -> None:
+    """After a team changed (a member replaced): the current step's personal items follow
+    the registered assignees — a user no longer listed loses an open item, a new one gets
+    one (unless already done in this round)."""
+    if instance.status != InstanceStatus.ACTIVE or not instance.current_step:
+        return
+    assignment = assignment_for(instance, instance.current_step)
+    if assignment is None:
+        return
+    step = _step_of(_process_of(instance), instance.current_step)
+    current = [
+        i for i in instance.work_items
+        if i.step_key == step.key and i.user_id is not None and i.status in (WorkItemStatus.OPEN, WorkItemStatus.DONE)
+    ]
+    for item in current:
+        if item.status == WorkItemStatus.OPEN and item.user_id not in assignment.users:
+            item.status = WorkItemStatus.CANCELLED
+    have = {i.user_id for i in current if i.user_id in assignment.users}
+    for user_id in assignment.users:
+        if user_id not in have:
+            instance.work_items.append(_personal_item(instance, step, user_id))
+    db.session.flush()
+
+
 def _items_for(instance: ProcessInstance, step: Step) -> list[WorkItem]:
+    assignment = assignment_for(instance, step.key)
+    if assignment is not None:
+        return [_personal_item(instance, step, user_id) for user_id in assignment.users]
     items: list[WorkItem] = []
     for lane in step.lanes:
         departments = _party_departments(instance, lane.relation, active_only=step.per_party)

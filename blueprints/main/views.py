@@ -37,6 +37,9 @@ def inbox_page():
 
 def _business_url(item) -> str | None:
     """A step done on its subject's page opens that page (workflows.bindings)."""
+    page = bindings.step_link(item.process_table, item.step_key, item.instance.subject_id)
+    if page is not None:
+        return page
     if not bindings.is_business_step(item.process_table, item.step_key):
         return None
     link = bindings.subject_link(item.instance.subject_type, item.instance.subject_id)

@@ -1,4 +1,4 @@
-"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表17–表21).
+"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表17–表22).
 
 For every step, every user of the org fixture is asked whether they may act on the open work
 item.  The expected actors are written out by hand from the standard's lanes, not derived
@@ -78,6 +78,18 @@ EXPECTED: dict[tuple[int, str], set[str]] = {
     (21, "submit"): {"clerk_a", "leader_a", "leader_a2"},
     (21, "review"): {"office_user"},
     (21, "adjust"): {"clerk_a", "leader_a", "leader_a2"},
+    # 表22: each taking-part department draws its own inspectors (per party); the team step and
+    # the inspection belong to 执法人员 (personal items once a task's team is drawn, see
+    # tests/services/test_inspector_draws.py; here the instance has no task).
+    (22, "scheme"): {"clerk_a"},
+    (22, "review_scheme"): {"leader_a", "leader_a2"},
+    (22, "draw_objects"): {"clerk_a"},
+    (22, "draw_inspectors"): {"clerk_a", "health_clerk", "safety_clerk"},
+    (22, "team"): {"inspector_a"},
+    (22, "inspect"): {"inspector_a"},
+    (22, "record"): {"inspector_a"},
+    (22, "review_results"): {"inspector_a"},
+    (22, "finish"): {"inspector_a"},
 }
 
 # How to walk to a step: (step, actor, outcome, comment) in order.
@@ -148,11 +160,23 @@ ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
         ("record", "inspector_a", "next", ""),
         ("review_results", "inspector_a", "approve", ""),
     ],
+    22: [
+        ("scheme", "clerk_a", "next", ""),
+        ("review_scheme", "leader_a", "approve", ""),
+        ("draw_objects", "clerk_a", "next", ""),
+        ("draw_inspectors", "clerk_a", "next", ""),
+        ("draw_inspectors", "health_clerk", "next", ""),
+        ("draw_inspectors", "safety_clerk", "next", ""),
+        ("team", "inspector_a", "next", ""),
+        ("inspect", "inspector_a", "next", ""),
+        ("record", "inspector_a", "next", ""),
+        ("review_results", "inspector_a", "approve", ""),
+    ],
 }
 
 
 def _start(org, table):
-    if table in (12, 13, 21):
+    if table in (12, 13, 21, 22):
         return engine.start(table, org.clerk_a, title="矩阵", parties={PARTICIPANT: [org.health_a.id, org.safety_a.id]})
     return engine.start(table, org.clerk_a, title="矩阵")
 
@@ -188,7 +212,7 @@ def test_who_may_act(org, table, step):
 def test_matrix_covers_every_step_of_the_processes():
     from workflows.registry import PROCESSES
 
-    for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 19, 20, 21):
+    for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 19, 20, 21, 22):
         human = {s.key for s in PROCESSES[table].steps if not s.automatic}
         assert human == {step for t, step in EXPECTED if t == table}
     # 表18's 修改执法检查人员 is on the other branch of 判断修改/删除 (tests/services/test_inspectors.py)

@@ -1,0 +1,356 @@
+"""/tasks/<id>/team: 随机抽取执法人员派发抽查任务 per department, the team with its leader,
+replacement with the department head's approval, experts, 组成联合检查组 (表22) and 检查完成;
+/inspectors/<inspector_id>/conflicts: 执法回避 declarations; /fairness: 公平性监测.
+
+Views load (404 when absent or outside the user's scope), authorize (403), call a service and
+commit once.  A refused action answers with its status (422 invalid, 409 stale or locked, 403)
+and the page with the message; the rules are in services/inspector_draws.py and teams.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from models import DrawChange, Inspector, InspectorConflict, Task, TeamMember, User, db
+from models.roles import Role
+from services import fairness
+from services import inspector_draws as draws
+from services import inspectors as inspector_svc
+from services import teams as svc
+from services.errors import ServiceError
+from services.scope import get_in_scope_or_404
+from services.web import roles_required
+from workflows.bindings import bind_step_page
+from workflows.registry import get_process
+
+bp = Blueprint("teams", __name__)
+
+# 我的待办 of a team member opens the team page (开展双随机检查, 组成联合检查组), and so does the
+# clerks' 随机抽取执法人员派发抽查任务.
+for _table, _step in ((20, "draw_inspectors"), (20, "inspect"), (22, "draw_inspectors"), (22, "team"),
+                      (22, "inspect")):
+    bind_step_page(_table, _step, "teams.page")
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _task_or_404(task_id: int) -> Task:
+    task = db.session.get(Task, task_id)
+    if task is None or not svc.in_scope(_me(), task):
+        abort(404)
+    if not svc.can_view(_me()):
+        abort(403)
+    return task
+
+
+def _version() -> int | None:
+    return request.form.get("version", type=int)
+
+
+def _cert_text(inspector: Inspector | None) -> str:
+    if inspector is None:
+        return ""
+    start = inspector.cert_valid_from.isoformat() if inspector.cert_valid_from else ""
+    end = inspector.cert_valid_to.isoformat() if inspector.cert_valid_to else ""
+    return f"{start}至{end}" if start else (f"至{end}" if end else "未登记")
+
+
+def _context(task: Task) -> dict[str, Any]:
+    me = _me()
+    instance = draws.instance_of(task)
+    process = get_process(instance.process_table) if instance else None
+    members = draws.active_members(task)
+    parts = []
+    my_parts = {td.id for td in svc.clerk_parts(me, task)}
+    for td in task.departments:
+        drawn = draws.current_draw(task, td.department_id)
+        can_draw = td.id in my_parts and draws.can_draw(me, task, td)
+        parts.append({
+            "td": td,
+            "initiator": draws.is_initiator(task, td),
+            "draw": drawn,
+            "members": [m for m in members if m.department_id == td.department_id],
+            "can_draw": can_draw,
+            "can_dispatch": td.id in my_parts and draws.can_dispatch(me, task, td),
+            "eligibility": draws.eligibility(task, td) if can_draw else None,
+            "specialities": inspector_svc.speciality_choices(me) if can_draw else [],
+        })
+    replaced = [m for m in task_members_all(task) if not m.active and m.change_id]
+    requestable = {m.id: svc.replacement_candidates(task, m) for m in members
+                   if m.inspector_id and svc.can_request(me, m) and instance is not None
+                   and instance.status.value == "active"}
+    me_member = svc.member_of(me, task)
+    return {
+        "task": task,
+        "instance": instance,
+        "process": process,
+        "step_name": process.step_name(instance.current_step) if process and instance and instance.current_step else "",
+        "parts": parts,
+        "members": members,
+        "replaced": replaced,
+        "changes": [(c, svc.change_details(c), svc.can_decide(me, c)) for c in svc.changes(task)],
+        "requestable": requestable,
+        "reasons": svc.REPLACEMENT_REASONS,
+        "experts": svc.expert_choices(me, task) if instance is not None else [],
+        "me_member": me_member,
+        "team_item": svc.my_item(me, task, draws.TEAM_STEP),
+        "inspect_item": svc.my_item(me, task, draws.INSPECT_STEP),
+        "unconfirmed": svc.unconfirmed(task),
+        "cert_text": _cert_text,
+        "on_site": draws.needs_on_site_pair(task),
+        "methods": "、".join(draws.methods_of(task)),
+        "can_declare": me.has_role(Role.CLERK),
+        "task_url": _task_url(task),
+    }
+
+
+def task_members_all(task: Task) -> list[TeamMember]:
+    return list(db.session.query(TeamMember).filter(TeamMember.task_id == task.id).order_by(TeamMember.id))
+
+
+def _task_url(task: Task) -> str | None:
+    from flask import current_app
+
+    for endpoint in ("tasks.detail", "tasks.task", "tasks.show"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint, id=task.id)
+    return None
+
+
+def _page(task: Task, status: int = 200) -> Any:
+    return render_template("teams/page.html", **_context(task)), status
+
+
+def _act(task: Task, action: Any, success: str) -> Any:
+    """Run a service action; commit and go back to the page, or show why not with its status."""
+    try:
+        action()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash("该部门已抽取执法人员，抽取结果已锁定", "error")
+        return _page(task, 409)
+    except ServiceError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+        return _page(task, exc.status)
+    flash(success, "success")
+    return redirect(url_for("teams.page", id=task.id))
+
+
+def _stale(task: Task) -> None:
+    draws.stale_guard(draws.instance_of(task), _version())
+
+
+# ------------------------------------------------------------------ the team page
+
+
+@bp.route("/tasks/<int:id>/team")
+@login_required
+def page(id: int):
+    return _page(_task_or_404(id))
+
+
+@bp.route("/tasks/<int:id>/team/draw", methods=["POST"])
+@login_required
+@roles_required(Role.CLERK)
+def draw(id: int):
+    task = _task_or_404(id)
+    department_id = request.form.get("department_id", type=int) or 0
+
+    def run() -> None:
+        _stale(task)
+        draws.draw_inspectors(_me(), task, department_id, speciality=request.form.get("speciality", ""),
+                              area=request.form.get("area", ""))
+
+    return _act(task, run, "已随机抽取执法人员，抽取结果已锁定")
+
+
+@bp.route("/tasks/<int:id>/team/dispatch", methods=["POST"])
+@login_required
+@roles_required(Role.CLERK)
+def dispatch(id: int):
+    task = _task_or_404(id)
+    department_id = request.form.get("department_id", type=int) or 0
+
+    def run() -> None:
+        _stale(task)
+        draws.dispatch(_me(), task, department_id)
+
+    return _act(task, run, "已派发抽查任务")
+
+
+def _member_or_404(task: Task, member_id: int) -> TeamMember:
+    member = db.session.get(TeamMember, member_id)
+    if member is None or member.task_id != task.id:
+        abort(404)
+    return member
+
+
+@bp.route("/tasks/<int:id>/team/members/<int:member_id>/replace", methods=["POST"])
+@login_required
+@roles_required(Role.CLERK)
+def replace(id: int, member_id: int):
+    task = _task_or_404(id)
+    member = _member_or_404(task, member_id)
+    form = request.form
+    return _act(
+        task,
+        lambda: svc.request_replacement(_me(), task, member, inspector_id=form.get("inspector_id"),
+                                        reason_code=form.get("reason_code", ""), reason=form.get("reason", "")),
+        "已提交调整更换申请，待部门负责人审批",
+    )
+
+
+@bp.route("/tasks/<int:id>/team/changes/<int:change_id>", methods=["POST"])
+@login_required
+@roles_required(Role.DEPT_LEADER)
+def decide(id: int, change_id: int):
+    task = _task_or_404(id)
+    change = db.session.get(DrawChange, change_id)
+    if change is None or change.task_id != task.id:
+        abort(404)
+    approve = request.form.get("decision") == "approve"
+    return _act(
+        task,
+        lambda: svc.decide_replacement(_me(), task, change, approve=approve, comment=request.form.get("comment", "")),
+        "已同意更换" if approve else "已不同意更换",
+    )
+
+
+@bp.route("/tasks/<int:id>/team/experts", methods=["POST"])
+@login_required
+@roles_required(Role.CLERK)
+def add_expert(id: int):
+    task = _task_or_404(id)
+    return _act(task, lambda: svc.add_expert(_me(), task, request.form.get("aux_id")), "已邀请辅助人员参与检查")
+
+
+@bp.route("/tasks/<int:id>/team/members/<int:member_id>/remove", methods=["POST"])
+@login_required
+@roles_required(Role.CLERK)
+def remove_expert(id: int, member_id: int):
+    task = _task_or_404(id)
+    member = _member_or_404(task, member_id)
+    return _act(task, lambda: svc.remove_expert(_me(), task, member), "已移出辅助人员")
+
+
+@bp.route("/tasks/<int:id>/team/confirm", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def confirm(id: int):
+    task = _task_or_404(id)
+
+    def run() -> None:
+        _stale(task)
+        svc.confirm(_me(), task)
+
+    return _act(task, run, "已确认参加联合检查组")
+
+
+@bp.route("/tasks/<int:id>/team/form", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def form_team(id: int):
+    task = _task_or_404(id)
+
+    def run() -> None:
+        _stale(task)
+        svc.form_team(_me(), task)
+
+    return _act(task, run, "已组成联合检查组")
+
+
+@bp.route("/tasks/<int:id>/team/finish", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def finish(id: int):
+    task = _task_or_404(id)
+
+    def run() -> None:
+        _stale(task)
+        svc.finish_inspection(_me(), task)
+
+    return _act(task, run, "已确认检查完成")
+
+
+# ------------------------------------------------------------------ 执法回避
+
+
+def _inspector_or_404(inspector_id: int) -> Inspector:
+    inspector = get_in_scope_or_404(Inspector, inspector_id, _me())
+    if not inspector.active:
+        abort(404)
+    return inspector
+
+
+@bp.route("/inspectors/<int:inspector_id>/conflicts", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.CLERK, Role.DEPT_LEADER)
+def conflicts(inspector_id: int):
+    inspector = _inspector_or_404(inspector_id)
+    me = _me()
+    status = 200
+    candidates: list[Any] = []
+    query = request.values.get("entity", "").strip()
+    if request.method == "POST":
+        if not svc.can_declare(me, inspector):
+            abort(403)
+        try:
+            svc.declare_conflict(me, inspector, entity_id=request.form.get("entity_id"), entity=query,
+                                 reason=request.form.get("reason", ""))
+            db.session.commit()
+            flash("已申报回避", "success")
+            return redirect(url_for("teams.conflicts", inspector_id=inspector.id))
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            status = exc.status
+            if query:
+                candidates = svc.find_entity(me, query).candidates
+    return render_template(
+        "teams/conflicts.html", inspector=inspector, conflicts=svc.conflicts_of(inspector),
+        can_declare=svc.can_declare(me, inspector), candidates=candidates, query=query,
+        reason=request.form.get("reason", ""),
+    ), status
+
+
+@bp.route("/inspectors/<int:inspector_id>/conflicts/<int:conflict_id>/revoke", methods=["POST"])
+@login_required
+@roles_required(Role.CLERK)
+def revoke_conflict(inspector_id: int, conflict_id: int):
+    inspector = _inspector_or_404(inspector_id)
+    conflict = db.session.get(InspectorConflict, conflict_id)
+    if conflict is None or conflict.inspector_id != inspector.id:
+        abort(404)
+    svc.revoke_conflict(_me(), conflict)
+    db.session.commit()
+    flash("已撤销回避申报", "success")
+    return redirect(url_for("teams.conflicts", inspector_id=inspector.id))
+
+
+# ------------------------------------------------------------------ 公平性监测
+
+
+@bp.route("/fairness", endpoint="fairness")
+@login_required
+@roles_required(*fairness.VIEW_ROLES)
+def fairness_page():
+    me = _me()
+    years = fairness.parse_years(request.args.get("years", fairness.DEFAULT_YEARS))
+    return render_template(
+        "teams/fairness.html",
+        years=years,
+        entities=fairness.entity_frequency(me, request.args.get("page", 1, type=int) or 1),
+        inspectors=fairness.inspector_frequency(me, years),
+        never=fairness.never_drawn(me, years, request.args.get("never_page", 1, type=int) or 1),
+        rule=fairness.RULE,
+    )
