@@ -119,6 +119,7 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("部门联合抽查事项", "joint_items.index", (Role.CLERK, Role.DEPT_LEADER, Role.CONFERENCE_OFFICE, Role.INSPECTOR)),
     ("检查对象名录库", "directories.index", (Role.CLERK, Role.DEPT_LEADER)),
     ("执法检查人员名录库", "inspectors.index", (Role.CLERK, Role.DEPT_LEADER)),
+    ("抽查任务", "tasks.index", (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)),
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
     ("角色管理", "admin.roles", (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)),
