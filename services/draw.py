@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import secrets
-from operator import itemgetter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from services import draw_algorithm as algo

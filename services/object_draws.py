@@ -233,7 +233,8 @@ def preview(
             raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
         raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
     cap = item_cap(task)
-    quotas = draw_service.quotas_by_stratum(counts, {s: ratios.get(s, 0) for s in counts}, cap=cap)
+    quotas = draw_service.quotas_by_stratum(counts, {s: ratios.get(s, 0) for s in counts},
+                                            cap=fmt_ratio(cap) if cap is not None else None)
     rows = [PreviewRow(s, counts[s], Decimal(ratios.get(s, 0)), quotas[s]) for s in STRATA if s in counts]
     return Preview(directory, rows, cap, scope, filt)
 
@@ -302,7 +303,8 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
     ratios = load_ratios(scheme)
     cap = item_cap(task)
     quotas = draw_service.quotas_by_stratum(
-        {s: counts[s] for s in STRATA if counts[s]}, {s: ratios.get(s, 0) for s in counts}, cap=cap
+        {s: counts[s] for s in STRATA if counts[s]}, {s: ratios.get(s, 0) for s in counts},
+        cap=fmt_ratio(cap) if cap is not None else None,
     )
     record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
     text = population_text(record.population).encode()
