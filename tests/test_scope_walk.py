@@ -20,10 +20,11 @@ from openpyxl import load_workbook
 from models import AuditEvent, Job, db
 from models.imports import ImportBatch
 from models.roles import Role
-from services import audit, directories, entities, joint_items, libraries
+from services import audit, directories, entities, joint_items, libraries, object_draws
 from services import inspectors as inspector_svc
 from services import items as check_items
 from tests.conftest import csrf_token, sign_in
+from tests.tasks_support import approved, fill_directory, make_task
 from workflows import engine
 from workflows.lanes import PARTICIPANT
 
@@ -75,6 +76,12 @@ def district_a(org, make_user, session):
     ).inspector
     aux = inspector_svc.save_auxiliary(org.clerk_a, {"kind": "expert", "name": "甲区食品安全专家"})
     session.commit()
+    # A task with a sensitive scheme and a locked draw: its public verification page is closed.
+    task = make_task(org.bureau_a, name="甲区机密抽查任务")
+    fill_directory(task, {"A": 3, "E": 1})
+    approved(task, org.clerk_a, org.leader_a, sensitive="1")
+    draw = object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
+    session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
         "department_id": org.bureau_a.id,
@@ -86,7 +93,8 @@ def district_a(org, make_user, session):
         "event_id": event.id,
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
-        "id": {"libraries": library.id, "items": check_item.id},
+        "id": {"libraries": library.id, "items": check_item.id, "tasks": task.id},
+        "draw_id": draw.id,
         "job_id": job.id,
         "subject_id": check_item.id,
         "directory_id": directory.id,
@@ -158,6 +166,7 @@ def test_walk_knows_every_parameter(app):
         "subject_id",
         "directory_id",
         "inspector_id", "aux_id",
+        "draw_id",
     }
 
 
@@ -178,6 +187,9 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("leader_b", "/items/?status=all"),
         ("clerk_b", "/items/claim"),
         ("clerk_b", "/directories/"),
+        ("clerk_b", "/tasks/"),
+        ("leader_b", "/tasks/?status=drawing"),
+        ("leader_b", "/tasks/ratios"),
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),

@@ -1,4 +1,5 @@
-"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表17, 表18, 表20).
+"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表17, 表18, 表20,
+表22 up to the object draw).
 
 For every step, every user of the org fixture is asked whether they may act on the open work
 item.  The expected actors are written out by hand from the standard's lanes, not derived
@@ -69,6 +70,10 @@ EXPECTED: dict[tuple[int, str], set[str]] = {
     (20, "record"): {"inspector_a"},
     (20, "review_results"): {"inspector_a"},
     (20, "finish"): {"inspector_a"},
+    # 表22 up to the object draw (the team chapter adds draw_inspectors and after).
+    (22, "scheme"): {"clerk_a"},
+    (22, "review_scheme"): {"leader_a", "leader_a2"},
+    (22, "draw_objects"): {"clerk_a"},
 }
 
 # How to walk to a step: (step, actor, outcome, comment) in order.
@@ -128,11 +133,15 @@ ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
         ("record", "inspector_a", "next", ""),
         ("review_results", "inspector_a", "approve", ""),
     ],
+    22: [
+        ("scheme", "clerk_a", "next", ""),
+        ("review_scheme", "leader_a", "approve", ""),
+    ],
 }
 
 
 def _start(org, table):
-    if table in (12, 13):
+    if table in (12, 13, 22):
         return engine.start(table, org.clerk_a, title="矩阵", parties={PARTICIPANT: [org.health_a.id, org.safety_a.id]})
     return engine.start(table, org.clerk_a, title="矩阵")
 
@@ -171,5 +180,6 @@ def test_matrix_covers_every_step_of_the_processes():
     for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 20):
         human = {s.key for s in PROCESSES[table].steps if not s.automatic}
         assert human == {step for t, step in EXPECTED if t == table}
+    assert {"scheme", "review_scheme", "draw_objects"} <= {step for t, step in EXPECTED if t == 22}
     # 表18's 修改执法检查人员 is on the other branch of 判断修改/删除 (tests/services/test_inspectors.py)
     assert {s.key for s in PROCESSES[18].steps} - {step for t, step in EXPECTED if t == 18} == {"edit"}
