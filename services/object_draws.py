@@ -30,7 +30,7 @@ import re
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -57,11 +57,11 @@ from models import (
     utcnow,
 )
 from models.schemes import DrawScope, Scheme, SchemeStatus
-from services import audit, directories
+from services import audit
 from services import draw as draw_service
 from services import draw_algorithm as algo
 from services.bulk import insert_rows
-from services.draw import UNGRADED, DrawError, Member
+from services.draw import UNGRADED, DrawError
 from services.errors import Conflict, Forbidden
 from services.schemes import (
     STRATA,
@@ -146,17 +146,30 @@ def _scope_filter(scheme: Scheme) -> SchemeFilter:
     return load_filter(scheme) if scheme.scope == DrawScope.DIRECTED else SchemeFilter()
 
 
-def population(directory: ObjectDirectory, filt: SchemeFilter) -> Iterator[Member]:
-    """The draw's members: the whole directory (services.directories.population) or the
-    filtered part of it, each in its grade's stratum with weight 1."""
-    if filt.empty:
-        for m in directories.population(directory):
-            yield Member(m.key, m.grade or UNGRADED, 1.0)
-        return
-    for kind, query in _kind_queries(directory.id, filt):
-        prefix = kind.value + ":"
-        for ident, grade in db.session.execute(query.execution_options(yield_per=5_000)):
-            yield Member(prefix + str(ident), grade or UNGRADED, 1.0)
+def population(directory: ObjectDirectory, filt: SchemeFilter) -> list[tuple[str, str, float]]:
+    """The draw's members as (key, stratum, weight 1) tuples, stratum the credit-risk grade or
+    ``-``: the members services.directories.population() streams (kind, then object id), or the
+    filtered part.  Read through the driver's own cursor into plain tuples: a million rows
+    through SQLAlchemy's result rows and named tuples take longer than the draw itself
+    (bench/draws.py)."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    out: list[tuple[str, str, float]] = []
+    try:
+        for kind, query in _kind_queries(directory.id, filt):
+            compiled = query.compile(dialect=dialect)
+            params = compiled.construct_params()
+            if compiled.positiontup is not None:
+                cursor.execute(str(compiled), [params[k] for k in compiled.positiontup])
+            else:
+                cursor.execute(str(compiled), params)
+            prefix = kind.value + ":"
+            while rows := cursor.fetchmany(50_000):
+                out.extend([(prefix + str(ident), grade or UNGRADED, 1.0) for ident, grade in rows])
+    finally:
+        cursor.close()
+    return out
 
 
 def stratum_counts(directory: ObjectDirectory, filt: SchemeFilter) -> dict[str, int]:
@@ -256,7 +269,7 @@ def draws_of(task: Task) -> list[Draw]:
     ).scalars())
 
 
-def population_text(members: Sequence[Member]) -> str:
+def population_text(members: Sequence[tuple[str, str, float]]) -> str:
     """The digest's lines, in key order (``members`` are sorted by key)."""
     return "".join([f"{k}\t{s}\t{w:g}\n" for k, s, w in members])
 
@@ -294,12 +307,12 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
     started = time.perf_counter()
     directory = require_directory(task)
     filt = _scope_filter(scheme)
-    members = list(population(directory, filt))
+    members = population(directory, filt)
     if not members:
         if filt.empty:
             raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
         raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
-    counts = Counter(m.stratum for m in members)
+    counts = Counter(m[1] for m in members)
     ratios = load_ratios(scheme)
     cap = item_cap(task)
     quotas = draw_service.quotas_by_stratum(
@@ -599,11 +612,14 @@ def _grades(keys: Sequence[str]) -> dict[str, str]:
 
 
 def stored_population(draw: Draw) -> list[tuple[str, str, float]]:
+    """The stored population lines as (key, stratum, weight), in key order."""
     text = zlib.decompress(draw.population).decode()
+    one = 1.0
     out = []
+    append = out.append
     for line in text.splitlines():
         key, stratum, weight = line.split("\t")
-        out.append((key, stratum, float(weight)))
+        append((key, stratum, one if weight == "1" else float(weight)))
     return out
 
 
@@ -635,7 +651,8 @@ def verify_draw(draw: Draw) -> Verification:
     """重新计算: decompress the stored population and re-run the draw from the record alone."""
     started = time.perf_counter()
     try:
-        matches, recomputed = draw_service.verify(stored_record(draw))
+        record = stored_record(draw)
+        matches, recomputed = draw_service.verify_population(record, record["population"])
     except (zlib.error, ValueError, UnicodeDecodeError):
         matches, recomputed = False, {}
     return Verification(matches, recomputed, time.perf_counter() - started)

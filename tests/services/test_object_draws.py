@@ -255,3 +255,16 @@ def test_cli_verify(app, org, session, ready):
     bad = runner.invoke(args=["draw", "verify", str(row.id)])
     assert bad.exit_code == 1 and "不一致" in bad.output
     session.rollback()
+
+
+def test_population_reads_what_directories_population_streams(org, session):
+    from services import directories
+
+    task = make_task(org.bureau_a)
+    directory = fill_directory(task, {"A": 4, "-": 3, "E": 2})
+    fill_directory(task, {"B": 2}, division="510109001000", industry="C1391")
+    mine = list(draws.population(directory, schemes.SchemeFilter()))
+    theirs = [(m.key, m.grade or "-", 1.0) for m in directories.population(directory)]
+    assert [tuple(m) for m in mine] == theirs and len(mine) == 11
+    directed = list(draws.population(directory, schemes.SchemeFilter(kinds=["entity"], industry="C13")))
+    assert sorted(m[1] for m in directed) == ["B", "B"]
