@@ -1,4 +1,4 @@
-"""Flask CLI commands: demo, processes, audit verify, templates, jobs run."""
+"""Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run."""
 
 from __future__ import annotations
 
@@ -51,6 +51,31 @@ def register_cli(app: Flask) -> None:
             click.echo(f"已校验 {checked} 条记录，发现 {len(problems)} 处异常。")
             sys.exit(1)
         click.echo(f"已校验 {checked} 条记录，哈希链完整。")
+
+    @app.cli.group("draw")
+    def draw_group() -> None:
+        """随机抽取。"""
+
+    @draw_group.command("verify")
+    @click.argument("draw_id", type=int)
+    def draw_verify(draw_id: int) -> None:
+        """按存档记录重新计算一次随机抽取：结果一致时退出状态为0，不一致或记录不存在时为1。"""
+        from models import Draw, db
+        from services.object_draws import verify_draw
+
+        draw = db.session.get(Draw, draw_id)
+        if draw is None:
+            click.echo(f"未找到抽取记录 #{draw_id}")
+            sys.exit(1)
+        result = verify_draw(draw)
+        click.echo(
+            f"抽取记录 #{draw.id}（{draw.algorithm}，随机种子 {draw.seed}，总体 {draw.population_size} 个，"
+            f"摘要 {draw.population_digest}，抽取 {draw.result_size} 个）"
+        )
+        if not result.matches:
+            click.echo(f"重新计算结果与存档不一致（用时 {result.seconds:.2f} 秒）")
+            sys.exit(1)
+        click.echo(f"重新计算结果与存档一致（用时 {result.seconds:.2f} 秒）")
 
     @app.cli.group("jobs")
     def jobs_group() -> None:

@@ -120,6 +120,7 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("检查对象名录库", "directories.index", (Role.CLERK, Role.DEPT_LEADER)),
     ("执法检查人员名录库", "inspectors.index", (Role.CLERK, Role.DEPT_LEADER)),
     ("抽查计划", "plans.index", (Role.CLERK, Role.DEPT_LEADER, Role.CONFERENCE_OFFICE)),
+    ("抽查任务", "tasks.index", (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)),
     ("公平性监测", "teams.fairness", (Role.CLERK, Role.DEPT_LEADER)),
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),

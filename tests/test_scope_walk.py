@@ -20,12 +20,13 @@ from openpyxl import load_workbook
 from models import AuditEvent, Job, db
 from models.imports import ImportBatch
 from models.roles import Role
-from services import audit, directories, entities, joint_items, libraries, plans
+from services import audit, directories, entities, joint_items, libraries, object_draws, plans
 from services import inspectors as inspector_svc
 from services import items as check_items
 from tests.conftest import csrf_token, sign_in
 from tests.plans_support import elements as plan_elements
 from tests.plans_support import joint_item
+from tests.tasks_support import approved, fill_directory, make_task
 from workflows import engine
 from workflows.lanes import PARTICIPANT
 
@@ -80,16 +81,22 @@ def district_a(org, make_user, session):
     plan = plans.create_joint(org.clerk_a, plan_elements(name="甲区机密抽查计划"), [plan_item.id])
     # A task with its team, a replacement request and a declared conflict (services/teams.py).
     from models import DrawChange, InspectorConflict, TeamMember
-    from tests.teams_support import make_task
+    from tests.teams_support import make_task as make_team_task
 
-    task = make_task(org, name="甲区机密抽查任务")
-    member = TeamMember(task_id=task.id, department_id=org.bureau_a.id, inspector_id=inspector.id)
+    team_task = make_team_task(org, name="甲区机密抽查任务（检查组）")
+    member = TeamMember(task_id=team_task.id, department_id=org.bureau_a.id, inspector_id=inspector.id)
     session.add(member)
     session.flush()
-    change = DrawChange(task_id=task.id, domain="inspector", department_id=org.bureau_a.id, reason_code="健康状况",
+    change = DrawChange(task_id=team_task.id, domain="inspector", department_id=org.bureau_a.id, reason_code="健康状况",
                         reason="甲区", details=f'{{"replace": {member.id}, "by": {inspector.id}}}')
     conflict = InspectorConflict(inspector_id=inspector.id, entity_id=entity.id, reason="甲区回避")
     session.add_all([change, conflict])
+    session.commit()
+    # A task with a sensitive scheme and a locked draw: its public verification page is closed.
+    task = make_task(org.bureau_a, name="甲区机密抽查任务")
+    fill_directory(task, {"A": 3, "E": 1})
+    approved(task, org.clerk_a, org.leader_a, sensitive="1")
+    draw = object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -102,7 +109,9 @@ def district_a(org, make_user, session):
         "event_id": event.id,
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
-        "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": task.id},
+        "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": team_task.id,
+               "tasks": task.id},
+        "draw_id": draw.id,
         "job_id": job.id,
         "subject_id": check_item.id,
         "directory_id": directory.id,
@@ -183,6 +192,7 @@ def test_walk_knows_every_parameter(app):
         "directory_id",
         "inspector_id", "aux_id",
         "member_id", "change_id", "conflict_id",
+        "draw_id",
     }
 
 
@@ -208,6 +218,9 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("leader_b", "/plans/?year=2026"),
         ("clerk_b", "/fairness"),
         ("leader_b", "/fairness?years=10"),
+        ("clerk_b", "/tasks/"),
+        ("leader_b", "/tasks/?status=drawing"),
+        ("leader_b", "/tasks/ratios"),
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),

@@ -28,3 +28,11 @@ document.addEventListener("DOMContentLoaded", function () {
     box.scrollLeft = Math.max(0, offset - box.clientWidth / 3);
   });
 });
+// A panel marked data-swap-errors shows a 422 answer (its Chinese message) in place.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var target = event.detail.target;
+  if (event.detail.xhr.status === 422 && target && target.closest("[data-swap-errors]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -41,10 +41,10 @@ def test_sign_in_inbox_swimlane_and_act(page, live_server):
     page.goto(live_server.url + "/inbox")
     page.get_by_role("link", name="办理").first.click()
     page.wait_for_url(re.compile(r".*/processes/instances/\d+$"))
-    expect(page.locator("dl.props")).to_contain_text("根据计划制定部门联合双随机抽查方案")
-    page.get_by_role("button", name="提交审核").click()
+    expect(page.locator("dl.props")).to_contain_text("确定风险分类结果")
+    page.get_by_role("button", name="确定").click()
     expect(page.locator(".flash-success")).to_have_text("已办理")
-    expect(page.locator("dl.props")).to_contain_text("审核方案可行性")
+    expect(page.locator("dl.props")).to_contain_text("建立专项整治对象库")
     screenshot(page, "instance-after-submit")
 
 

@@ -124,3 +124,13 @@ def test_the_published_script_outside_the_app_gives_the_same_list(tmp_path):
         stratum, key = line.split(" ", 1)
         printed.setdefault(stratum, []).append(key)
     assert printed == record.result
+
+
+def test_a_long_seed_is_hashed_as_hmac_does():
+    seed = "ab" * 100  # longer than SHA-256's 64-byte block
+    members = _members(30)
+    record = draw.run(members, {"A": 3}, seed=seed)
+    by_hand = sorted(
+        (hmac.new(bytes.fromhex(seed), f"object:{m.key}".encode(), hashlib.sha256).digest(), m.key) for m in members
+    )
+    assert record.result == {"A": [key for _, key in by_hand[:3]]}

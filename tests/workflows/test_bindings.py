@@ -85,8 +85,8 @@ def test_generic_pages_defer_to_the_business_page(org, session, client, bound_12
 
 
 def test_unbound_processes_keep_the_generic_pages(org, session, client):
-    # 表22 is bound to no chapter's pages yet (表12 is: /joint-items).
-    inst = engine.start(22, org.clerk_a, title="联合方案", parties={"participant": [org.health_a.id]})
+    # 表23 is bound to no chapter's pages yet (表12 is: /joint-items, 表22: /tasks).
+    inst = engine.start(23, org.clerk_a, title="联合整治", parties={"participant": [org.health_a.id]})
     session.commit()
     sign_in(client, org.clerk_a)
     html = client.get(f"/processes/instances/{inst.id}").get_data(as_text=True)

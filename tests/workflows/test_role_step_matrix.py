@@ -215,5 +215,6 @@ def test_matrix_covers_every_step_of_the_processes():
     for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 19, 20, 21, 22):
         human = {s.key for s in PROCESSES[table].steps if not s.automatic}
         assert human == {step for t, step in EXPECTED if t == table}
+    assert {"scheme", "review_scheme", "draw_objects"} <= {step for t, step in EXPECTED if t == 22}
     # 表18's 修改执法检查人员 is on the other branch of 判断修改/删除 (tests/services/test_inspectors.py)
     assert {s.key for s in PROCESSES[18].steps} - {step for t, step in EXPECTED if t == 18} == {"edit"}

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from models import ProcessInstance
 from models.workflow import InstanceStatus, WorkItemStatus
 from tests.conftest import csrf_token
-from workflows import engine
+from workflows import bindings, engine
 from workflows.lanes import PARTICIPANT
+
+
+@pytest.fixture(autouse=True)
+def generic_20_22(monkeypatch):
+    """These tests exercise the generic start and instance pages with 表20/表22, which the
+    task pages (/tasks) bind to their business pages: unbind them for the test."""
+    for table in (20, 22):
+        monkeypatch.delitem(bindings.BINDINGS, table, raising=False)
 
 
 def _open_item(inst, step):

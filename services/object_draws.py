@@ -1,0 +1,697 @@
+"""随机抽取检查对象 (DB5101 表20 根据风险分类结果随机抽取检查对象, 表22 随机抽取检查对象;
+seed 003 随机抽取检查对象; DESIGN.md §4).
+
+The population is the object directory of the task's item and department
+(services/directories), whole (不定向) or filtered by the scheme (定向); its strata are the
+credit-risk grades A–E and ``-`` for ungraded members.  Quotas come from the scheme's ratio
+per grade (services/draw.quotas_by_stratum: rounded up; a general item's cap enforced, key
+items uncapped).  ``preview`` shows the arithmetic before anything is drawn.
+
+``run_draw`` makes a fresh seed, ranks with services/draw (the published
+services/draw_algorithm.py), and stores one ``Draw`` row per attempt: algorithm, seed,
+parameters, quotas, the population compressed ("key\\tstratum\\tweight\\n" in key order, the
+lines the digest hashes), its digest, the result, who, when and how long.  The result becomes
+the task's ``TaskObject`` rows and is locked at once: a second draw is refused (409), and the
+list changes only through a ``DrawChange`` the department leader approves (seed 003:
+名单一经确认不可擅自更改，确需更改的，经本部门主要负责人审批后予以更正).  确认抽取结果 moves
+the instance on to 随机抽取执法人员.
+
+``verify_draw`` re-runs a stored draw from its record alone; ``public_record`` is what the
+public verification page offers for download, with the grades replaced by opaque labels.
+Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from models import (
+    ChangeStatus,
+    DirectoryMember,
+    Draw,
+    DrawChange,
+    DrawDomain,
+    DrawStatus,
+    MarketEntity,
+    MemberKind,
+    ObjectDirectory,
+    Place,
+    PlanStatus,
+    Product,
+    Task,
+    TaskObject,
+    User,
+    db,
+    utcnow,
+)
+from models.schemes import DrawScope, Scheme, SchemeStatus
+from services import audit
+from services import draw as draw_service
+from services import draw_algorithm as algo
+from services.bulk import insert_rows
+from services.draw import UNGRADED, DrawError
+from services.errors import Conflict, Forbidden
+from services.schemes import (
+    STRATA,
+    SchemeFilter,
+    claim_task,
+    fmt_ratio,
+    instance_of,
+    is_task_clerk,
+    is_task_leader,
+    item_cap,
+    load_filter,
+    load_ratios,
+    stratum_label,
+)
+from services.schemes import _holds as holds_step
+from workflows import engine
+
+DOMAIN = DrawDomain.OBJECT
+AUDIT_TYPE = "draw"
+LOCKED = "检查对象名单已抽取并锁定，不能再次抽取；确需更改的，请提出更改申请，经部门负责人审批后更正"
+KEY_RE = re.compile(r"^(entity|place|product):(\d+)$")
+MAX_CHANGE_KEYS = 500
+
+
+class DrawRefused(DrawError):
+    """A draw, preview or change that cannot be done as asked (422, Chinese message)."""
+
+
+# ------------------------------------------------------------------ the population
+
+
+def directory_for(task: Task) -> ObjectDirectory | None:
+    """The object directory of the task's item kept by the task's department."""
+    return db.session.execute(
+        select(ObjectDirectory).where(
+            ObjectDirectory.item_id == task.item_id, ObjectDirectory.department_id == task.department_id
+        )
+    ).scalar_one_or_none()
+
+
+def require_directory(task: Task) -> ObjectDirectory:
+    directory = directory_for(task)
+    if directory is None:
+        raise DrawRefused(f"本部门尚未建立“{task.item.name}”的检查对象名录库，无法抽取，请先在检查对象名录库中新增")
+    return directory
+
+
+def _kind_queries(directory_id: int, filt: SchemeFilter) -> list[tuple[MemberKind, Select[Any]]]:
+    """One (ident, grade) query per kind of member, with the 定向 filter applied: the division on
+    the member itself, the industry and entity type on the entity (a place's or product's
+    responsible entity)."""
+    kinds = [MemberKind(k) for k in filt.kinds] or list(MemberKind)
+    out: list[tuple[MemberKind, Select[Any]]] = []
+    for kind in kinds:
+        if kind == MemberKind.ENTITY:
+            ident = DirectoryMember.entity_id
+            query = select(ident.label("ident"), MarketEntity.credit_grade.label("grade")).join(
+                MarketEntity, MarketEntity.id == DirectoryMember.entity_id
+            )
+            division = MarketEntity.division_code
+        else:
+            owner = Place if kind == MemberKind.PLACE else Product
+            ident = DirectoryMember.place_id if kind == MemberKind.PLACE else DirectoryMember.product_id
+            query = (
+                select(ident.label("ident"), MarketEntity.credit_grade.label("grade"))
+                .join(owner, owner.id == ident)
+                .outerjoin(MarketEntity, MarketEntity.id == owner.entity_id)
+            )
+            division = owner.division_code
+        query = query.where(DirectoryMember.directory_id == directory_id, ident.is_not(None))
+        if filt.division:
+            query = query.where(division.startswith(filt.division))
+        if filt.industry:
+            query = query.where(MarketEntity.industry_code.startswith(filt.industry))
+        if filt.entity_type:
+            query = query.where(MarketEntity.entity_type == filt.entity_type)
+        out.append((kind, query.order_by(ident)))
+    return out
+
+
+def _scope_filter(scheme: Scheme) -> SchemeFilter:
+    return load_filter(scheme) if scheme.scope == DrawScope.DIRECTED else SchemeFilter()
+
+
+def population(directory: ObjectDirectory, filt: SchemeFilter) -> list[tuple[str, str, float]]:
+    """The draw's members as (key, stratum, weight 1) tuples, stratum the credit-risk grade or
+    ``-``: the members services.directories.population() streams (kind, then object id), or the
+    filtered part.  Read through the driver's own cursor into plain tuples: a million rows
+    through SQLAlchemy's result rows and named tuples take longer than the draw itself
+    (bench/draws.py)."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    out: list[tuple[str, str, float]] = []
+    try:
+        for kind, query in _kind_queries(directory.id, filt):
+            compiled = query.compile(dialect=dialect)
+            params = compiled.construct_params()
+            if compiled.positiontup is not None:
+                cursor.execute(str(compiled), [params[k] for k in compiled.positiontup])
+            else:
+                cursor.execute(str(compiled), params)
+            prefix = kind.value + ":"
+            while rows := cursor.fetchmany(50_000):
+                out.extend([(prefix + str(ident), grade or UNGRADED, 1.0) for ident, grade in rows])
+    finally:
+        cursor.close()
+    return out
+
+
+def stratum_counts(directory: ObjectDirectory, filt: SchemeFilter) -> dict[str, int]:
+    """Members per stratum, counted by the database."""
+    found: Counter[str] = Counter()
+    for _kind, query in _kind_queries(directory.id, filt):
+        sub = query.order_by(None).subquery()
+        for grade, n in db.session.execute(select(sub.c.grade, func.count()).group_by(sub.c.grade)):
+            found[grade or UNGRADED] += n
+    return {s: found[s] for s in STRATA if found[s]}
+
+
+# ------------------------------------------------------------------ preview
+
+
+@dataclass
+class PreviewRow:
+    stratum: str
+    population: int
+    ratio: Decimal
+    quota: int
+
+    @property
+    def label(self) -> str:
+        return stratum_label(self.stratum)
+
+    @property
+    def ratio_text(self) -> str:
+        return fmt_ratio(self.ratio)
+
+
+@dataclass
+class Preview:
+    directory: ObjectDirectory
+    rows: list[PreviewRow]
+    cap: Decimal | None
+    scope: DrawScope
+    filter: SchemeFilter
+
+    @property
+    def population(self) -> int:
+        return sum(r.population for r in self.rows)
+
+    @property
+    def cap_text(self) -> str:
+        return fmt_ratio(self.cap) if self.cap is not None else ""
+
+    @property
+    def total(self) -> int:
+        return sum(r.quota for r in self.rows)
+
+
+def preview(
+    task: Task,
+    *,
+    ratios: dict[str, Decimal] | None = None,
+    scope: DrawScope | None = None,
+    filt: SchemeFilter | None = None,
+) -> Preview:
+    """Per stratum: the population, the ratio and the quota (population × ratio %, rounded up).
+    Defaults to the task's scheme; the scheme form passes what is being typed."""
+    scheme = task.scheme
+    if ratios is None:
+        if scheme is None:
+            raise DrawRefused("尚未制定抽查方案")
+        ratios = load_ratios(scheme)
+        scope, filt = scheme.scope, _scope_filter(scheme)
+    scope = scope or DrawScope.WHOLE
+    filt = filt if scope == DrawScope.DIRECTED and filt is not None else SchemeFilter()
+    directory = require_directory(task)
+    counts = stratum_counts(directory, filt)
+    if not counts:
+        if filt.empty:
+            raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
+        raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
+    cap = item_cap(task)
+    quotas = draw_service.quotas_by_stratum(counts, {s: ratios.get(s, 0) for s in counts},
+                                            cap=fmt_ratio(cap) if cap is not None else None)
+    rows = [PreviewRow(s, counts[s], Decimal(ratios.get(s, 0)), quotas[s]) for s in STRATA if s in counts]
+    return Preview(directory, rows, cap, scope, filt)
+
+
+# ------------------------------------------------------------------ the draw
+
+
+def current_draw(task: Task) -> Draw | None:
+    """The task's locked object draw, if any."""
+    return db.session.execute(
+        select(Draw).where(Draw.task_id == task.id, Draw.domain == DOMAIN, Draw.status == DrawStatus.LOCKED)
+        .order_by(Draw.attempt.desc())
+    ).scalars().first()
+
+
+def draws_of(task: Task) -> list[Draw]:
+    return list(db.session.execute(
+        select(Draw).where(Draw.task_id == task.id, Draw.domain == DOMAIN).order_by(Draw.attempt)
+    ).scalars())
+
+
+def population_text(members: Sequence[tuple[str, str, float]]) -> str:
+    """The digest's lines, in key order (``members`` are sorted by key)."""
+    return "".join([f"{k}\t{s}\t{w:g}\n" for k, s, w in members])
+
+
+def _key_ids(key: str) -> tuple[int | None, int | None, int | None]:
+    kind, _, ident = key.partition(":")
+    n = int(ident)
+    return (n, None, None) if kind == "entity" else (None, n, None) if kind == "place" else (None, None, n)
+
+
+def _insert_objects(task: Task, draw_id: int | None, rows: Iterable[tuple[str, str, int]],
+                    change_id: int | None = None) -> int:
+    now = utcnow()
+    columns = ("task_id", "draw_id", "key", "entity_id", "place_id", "product_id", "grade", "rank", "removed",
+               "change_id", "created_at")
+    return insert_rows(
+        TaskObject.__table__,
+        columns,
+        ((task.id, draw_id, key, *_key_ids(key), grade, rank, False, change_id, now) for key, grade, rank in rows),
+    )
+
+
+def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
+    """随机抽取检查对象: draw, store the attempt, lock the list."""
+    scheme = task.scheme
+    if scheme is None or scheme.status != SchemeStatus.APPROVED:
+        raise DrawRefused("抽查方案尚未审核通过，不能抽取检查对象")
+    if current_draw(task) is not None:
+        raise Conflict(LOCKED)
+    inst = instance_of(task)
+    if inst is None:
+        raise Conflict("该事项已被他人处理或已发生变化，请刷新页面查看最新状态")
+    holds_step(user, inst, "draw_objects")
+    claim_task(task, lock_version)
+    started = time.perf_counter()
+    directory = require_directory(task)
+    filt = _scope_filter(scheme)
+    members = population(directory, filt)
+    if not members:
+        if filt.empty:
+            raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
+        raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
+    counts = Counter(m[1] for m in members)
+    ratios = load_ratios(scheme)
+    cap = item_cap(task)
+    quotas = draw_service.quotas_by_stratum(
+        {s: counts[s] for s in STRATA if counts[s]}, {s: ratios.get(s, 0) for s in counts},
+        cap=fmt_ratio(cap) if cap is not None else None,
+    )
+    record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
+    text = population_text(record.population).encode()
+    attempt = (db.session.execute(
+        select(func.max(Draw.attempt)).where(Draw.task_id == task.id, Draw.domain == DOMAIN,
+                                             Draw.department_id == task.department_id)
+    ).scalar() or 0) + 1
+    row = Draw(
+        task_id=task.id,
+        domain=DOMAIN,
+        department_id=task.department_id,
+        attempt=attempt,
+        status=DrawStatus.LOCKED,
+        algorithm=record.algorithm,
+        seed=record.seed,
+        params=json.dumps(
+            {
+                "ratios": {s: fmt_ratio(r) for s, r in ratios.items()},
+                "cap": fmt_ratio(cap) if cap is not None else None,
+                "item_category": task.item.category.value,
+                "scope": scheme.scope.value,
+                "filter": filt.as_dict(),
+                "directory_id": directory.id,
+                "scheme_id": scheme.id,
+            },
+            ensure_ascii=False,
+        ),
+        quotas=json.dumps(record.quotas),
+        population_size=len(record.population),
+        population_digest=hashlib.sha256(text).hexdigest(),
+        population=zlib.compress(text, 1),
+        result=json.dumps(record.result),
+        result_size=sum(len(v) for v in record.result.values()),
+        drawn_by_id=user.id,
+        drawn_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    _insert_objects(
+        task, row.id, ((key, stratum, rank) for stratum, keys in record.result.items()
+                       for rank, key in enumerate(keys, 1))
+    )
+    row.duration_ms = int((time.perf_counter() - started) * 1000)
+    audit.record(
+        "draw",
+        object_type=AUDIT_TYPE,
+        object_id=row.id,
+        summary={"任务": task.name, "第几次": attempt, "随机种子": row.seed, "总体": row.population_size,
+                 "摘要": row.population_digest, "抽取": row.result_size},
+        user=user,
+    )
+    db.session.flush()
+    return row
+
+
+def confirm(user: User, task: Task, *, lock_version: int | None) -> None:
+    """确认抽取结果: on to 随机抽取执法人员."""
+    inst = instance_of(task)
+    if inst is None:
+        raise Conflict("该事项已被他人处理或已发生变化，请刷新页面查看最新状态")
+    holds_step(user, inst, "draw_objects")
+    draw = current_draw(task)
+    if draw is None:
+        raise DrawRefused("尚未抽取检查对象，不能确认抽取结果")
+    claim_task(task, lock_version)
+    engine.advance(user, inst, "draw_objects", "next", comment=f"第{draw.attempt}次抽取，检查对象{draw.result_size}户")
+
+
+# ------------------------------------------------------------------ the list and its changes
+
+
+@dataclass
+class ObjectRow:
+    key: str
+    name: str
+    code: str
+    address: str
+    grade: str
+    rank: int
+    removed: bool
+    added: bool
+
+
+def describe_keys(keys: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+    """(name, code, address) of each key, a few queries per kind."""
+    by_kind: dict[str, list[int]] = {}
+    for key in keys:
+        kind, _, ident = key.partition(":")
+        by_kind.setdefault(kind, []).append(int(ident))
+    out: dict[str, tuple[str, str, str]] = {}
+    for kind, ids in by_kind.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            if kind == "entity":
+                rows = db.session.execute(select(MarketEntity.id, MarketEntity.name,
+                                                 func.coalesce(MarketEntity.uscc, MarketEntity.reg_no),
+                                                 MarketEntity.business_address)
+                                          .where(MarketEntity.id.in_(chunk)))
+            elif kind == "place":
+                rows = db.session.execute(select(Place.id, Place.name, Place.responsible_uscc, Place.address)
+                                          .where(Place.id.in_(chunk)))
+            else:
+                rows = db.session.execute(select(Product.id, Product.company_name, Product.licence_no,
+                                                 Product.address).where(Product.id.in_(chunk)))
+            for ident, name, code, address in rows:
+                out[f"{kind}:{ident}"] = (name or "", code or "", address or "")
+    return out
+
+
+def object_rows(task: Task, *, include_removed: bool = True) -> list[ObjectRow]:
+    query = select(TaskObject).where(TaskObject.task_id == task.id)
+    if not include_removed:
+        query = query.where(TaskObject.removed.is_(False))
+    objs = list(db.session.execute(query.order_by(TaskObject.id)).scalars())
+    names = describe_keys(o.key for o in objs)
+    return [
+        ObjectRow(o.key, *names.get(o.key, ("（已删除的对象）", "", "")), o.grade, o.rank, o.removed,
+                  o.draw_id is None)
+        for o in objs
+    ]
+
+
+def pending_change(task: Task) -> DrawChange | None:
+    return db.session.execute(
+        select(DrawChange).where(DrawChange.task_id == task.id, DrawChange.domain == DOMAIN,
+                                 DrawChange.status == ChangeStatus.PENDING)
+    ).scalars().first()
+
+
+def changes_of(task: Task) -> list[DrawChange]:
+    return list(db.session.execute(
+        select(DrawChange).where(DrawChange.task_id == task.id, DrawChange.domain == DOMAIN)
+        .order_by(DrawChange.id)
+    ).scalars())
+
+
+def change_details(change: DrawChange) -> dict[str, list[str]]:
+    data = json.loads(change.details or "{}")
+    return {"remove": list(data.get("remove", [])), "add": list(data.get("add", []))}
+
+
+def _resolve_additions(task: Task, directory: ObjectDirectory, text: str) -> list[str]:
+    """Keys of the objects named one per line: 统一社会信用代码 / 注册号 of an entity, 生产许可证编号
+    of a product, or a key (entity:12, place:3, product:7); each must be in the directory."""
+    keys: list[str] = []
+    for token in [t.strip() for t in re.split(r"[\s,，、;；]+", text or "") if t.strip()]:
+        match = KEY_RE.match(token)
+        if match:
+            key = token
+        else:
+            entity_id = db.session.execute(
+                select(MarketEntity.id).where((MarketEntity.uscc == token.upper()) | (MarketEntity.reg_no == token))
+            ).scalar()
+            product_id = None if entity_id else db.session.execute(
+                select(Product.id).where(Product.licence_no == token, Product.department_id == task.department_id)
+            ).scalar()
+            if entity_id is None and product_id is None:
+                raise DrawRefused(f"“{token}”不在本任务的检查对象名录库中")
+            key = f"entity:{entity_id}" if entity_id else f"product:{product_id}"
+        kind, _, ident = key.partition(":")
+        column = {"entity": DirectoryMember.entity_id, "place": DirectoryMember.place_id,
+                  "product": DirectoryMember.product_id}[kind]
+        member = db.session.execute(
+            select(DirectoryMember.id).where(DirectoryMember.directory_id == directory.id, column == int(ident))
+        ).scalar()
+        if member is None:
+            raise DrawRefused(f"“{token}”不在本任务的检查对象名录库中")
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def request_change(
+    user: User, task: Task, *, lock_version: int | None, remove: Sequence[str], add: str, reason: str
+) -> DrawChange:
+    """申请更改检查对象名单: objects taken off and/or added (from the same directory), with a reason."""
+    if not is_task_clerk(user, task):
+        raise Forbidden("只有任务所属部门的经办人可以申请更改检查对象名单")
+    draw = current_draw(task)
+    if draw is None:
+        raise DrawRefused("尚未抽取检查对象，没有可更改的名单")
+    if pending_change(task) is not None:
+        raise Conflict("已有一项更改申请待部门负责人审批，审批后方可再次申请")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DrawRefused("更改检查对象名单须填写理由")
+    if len(reason) > 2000:
+        raise DrawRefused("理由不能超过2000个字符")
+    listed = {o.key: o for o in db.session.execute(select(TaskObject).where(TaskObject.task_id == task.id)).scalars()}
+    remove_keys = list(dict.fromkeys(k for k in remove if k))
+    for key in remove_keys:
+        if key not in listed or listed[key].removed:
+            raise DrawRefused("拟移出的对象不在当前检查对象名单中，请刷新页面后重试")
+    directory = require_directory(task)
+    add_keys = _resolve_additions(task, directory, add)
+    for key in add_keys:
+        if key in listed and not listed[key].removed:
+            raise DrawRefused("拟增加的对象已在检查对象名单中")
+    if not remove_keys and not add_keys:
+        raise DrawRefused("请选择拟移出的对象或填写拟增加的对象")
+    if len(remove_keys) + len(add_keys) > MAX_CHANGE_KEYS:
+        raise DrawRefused(f"一次更改不能超过{MAX_CHANGE_KEYS}个对象")
+    claim_task(task, lock_version)
+    change = DrawChange(
+        task_id=task.id,
+        domain=DOMAIN,
+        department_id=task.department_id,
+        reason=reason,
+        details=json.dumps({"remove": remove_keys, "add": add_keys}),
+        requested_by_id=user.id,
+    )
+    db.session.add(change)
+    db.session.flush()
+    audit.record("change_request", object_type="draw_change", object_id=change.id,
+                 summary={"任务": task.name, "移出": len(remove_keys), "增加": len(add_keys), "理由": reason},
+                 user=user)
+    return change
+
+
+def decide_change(
+    user: User, task: Task, *, lock_version: int | None, approve: bool, comment: str = ""
+) -> DrawChange:
+    """部门负责人审批: 批准 (the change is applied to the list) or 不批准, with a comment."""
+    if not is_task_leader(user, task):
+        raise Forbidden("只有任务所属部门的负责人可以审批检查对象名单的更改")
+    change = pending_change(task)
+    if change is None:
+        raise Conflict("该更改申请已被处理，请刷新页面查看最新状态")
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise DrawRefused("不批准须填写意见")
+    if len(comment) > 2000:
+        raise DrawRefused("意见不能超过2000个字符")
+    claim_task(task, lock_version)
+    change.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
+    change.decided_by_id = user.id
+    change.decided_at = utcnow()
+    change.decision_comment = comment
+    details = change_details(change)
+    if approve:
+        listed = {o.key: o for o in db.session.execute(
+            select(TaskObject).where(TaskObject.task_id == task.id)).scalars()}
+        for key in details["remove"]:
+            obj = listed.get(key)
+            if obj is not None:
+                obj.removed = True
+                obj.change_id = change.id
+        grades = _grades(details["add"])
+        fresh = []
+        for key in details["add"]:
+            obj = listed.get(key)
+            if obj is not None:  # taken off earlier, now back
+                obj.removed = False
+                obj.change_id = change.id
+            else:
+                fresh.append((key, grades.get(key, UNGRADED), 0))
+        db.session.flush()
+        _insert_objects(task, None, fresh, change.id)
+    audit.record(
+        "change_approve" if approve else "change_reject",
+        object_type="draw_change",
+        object_id=change.id,
+        summary={"任务": task.name, "结果": "批准" if approve else "不批准", "意见": comment,
+                 "移出": details["remove"], "增加": details["add"]},
+        user=user,
+    )
+    db.session.flush()
+    return change
+
+
+def _grades(keys: Sequence[str]) -> dict[str, str]:
+    """The current grade of each key (internal: stored on the TaskObject row)."""
+    out: dict[str, str] = {}
+    entity_ids = [int(k.split(":")[1]) for k in keys if k.startswith("entity:")]
+    if entity_ids:
+        for ident, grade in db.session.execute(
+            select(MarketEntity.id, MarketEntity.credit_grade).where(MarketEntity.id.in_(entity_ids))
+        ):
+            out[f"entity:{ident}"] = grade or UNGRADED
+    for kind, owner in (("place", Place), ("product", Product)):
+        ids = [int(k.split(":")[1]) for k in keys if k.startswith(kind + ":")]
+        if ids:
+            for ident, grade in db.session.execute(
+                select(owner.id, MarketEntity.credit_grade)
+                .outerjoin(MarketEntity, MarketEntity.id == owner.entity_id).where(owner.id.in_(ids))
+            ):
+                out[f"{kind}:{ident}"] = grade or UNGRADED
+    return out
+
+
+# ------------------------------------------------------------------ verification
+
+
+def stored_population(draw: Draw) -> list[tuple[str, str, float]]:
+    """The stored population lines as (key, stratum, weight), in key order."""
+    text = zlib.decompress(draw.population).decode()
+    one = 1.0
+    out = []
+    append = out.append
+    for line in text.splitlines():
+        key, stratum, weight = line.split("\t")
+        append((key, stratum, one if weight == "1" else float(weight)))
+    return out
+
+
+def stored_record(draw: Draw) -> dict[str, Any]:
+    """The record as services/draw.DrawRecord.as_json writes it, from the stored row."""
+    return {
+        "algorithm": draw.algorithm,
+        "seed": draw.seed,
+        "domain": draw.domain.value,
+        "quotas": json.loads(draw.quotas),
+        "population": stored_population(draw),
+        "population_digest": draw.population_digest,
+        "result": json.loads(draw.result),
+    }
+
+
+@dataclass
+class Verification:
+    matches: bool
+    recomputed: dict[str, list[str]]
+    seconds: float
+
+    @property
+    def label(self) -> str:
+        return "一致" if self.matches else "不一致"
+
+
+def verify_draw(draw: Draw) -> Verification:
+    """重新计算: decompress the stored population and re-run the draw from the record alone."""
+    started = time.perf_counter()
+    try:
+        record = stored_record(draw)
+        matches, recomputed = draw_service.verify_population(record, record["population"])
+    except (zlib.error, ValueError, UnicodeDecodeError):
+        matches, recomputed = False, {}
+    return Verification(matches, recomputed, time.perf_counter() - started)
+
+
+def is_public(draw: Draw) -> bool:
+    """The verification page is open when the plan is published and the scheme not sensitive."""
+    task = draw.task
+    scheme = task.scheme
+    return (
+        draw.domain == DOMAIN
+        and task.plan.status == PlanStatus.PUBLISHED
+        and scheme is not None
+        and not scheme.sensitive
+    )
+
+
+def opaque_labels(seed: str, strata: Iterable[str]) -> dict[str, str]:
+    """S1, S2 … for the strata, ordered by HMAC(seed, "stratum:" + grade): the same draw always
+    gets the same labels, and nothing in a label tells which grade it stands for."""
+    key = bytes.fromhex(seed)
+    order = sorted(set(strata), key=lambda s: hmac.new(key, f"stratum:{s}".encode(), hashlib.sha256).digest())
+    return {s: f"S{i}" for i, s in enumerate(order, 1)}
+
+
+def public_record(draw: Draw) -> dict[str, Any]:
+    """The downloadable record: the stored one with every grade replaced by its opaque label
+    (population, quotas and result), and the digest of that relabelled population."""
+    record = stored_record(draw)
+    labels = opaque_labels(draw.seed, [*record["quotas"], *(s for _, s, _ in record["population"])])
+    population = [(k, labels[s], w) for k, s, w in record["population"]]
+    return {
+        "algorithm": record["algorithm"],
+        "seed": record["seed"],
+        "domain": record["domain"],
+        "quotas": {labels[s]: n for s, n in sorted(record["quotas"].items(), key=lambda i: labels[i[0]])},
+        "population_size": len(population),
+        "population_digest": algo.digest(population),
+        "population": [[k, s, w] for k, s, w in population],
+        "result": {labels[s]: keys for s, keys in sorted(record["result"].items(), key=lambda i: labels[i[0]])},
+        "drawn_at": draw.drawn_at.isoformat(timespec="seconds") + "Z",
+    }

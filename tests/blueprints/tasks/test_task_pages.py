@@ -1,0 +1,218 @@
+"""/tasks pages: every step of 表20/表22 up to the draw, wrong role 403, another district 404,
+stale forms 409, the htmx preview, changes, the grade-ratio page and the public verification."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from models import Draw, Scheme, TaskObject
+from models.schemes import SchemeStatus
+from services import object_draws as draws
+from services import schemes
+from tests.conftest import csrf_token
+from tests.tasks_support import approved, fill_directory, make_task, scheme_form
+
+FORM = {k: v for k, v in scheme_form().items(multi=True) if k != "methods"} | {"methods": ["实地核查", "书面检查"]}
+
+
+def _post(client, url, data, page):
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
+
+
+def _lock(html: str) -> str:
+    return re.search(r'name="lock_version" value="(\d+)"', html).group(1)
+
+
+def test_single_task_through_the_pages(client, login, org, session):
+    task = make_task(org.bureau_a, name="餐饮服务单部门抽查任务")
+    fill_directory(task, {"A": 20, "E": 2, "-": 4})
+    page = f"/tasks/{task.id}"
+    login(org.clerk_a)
+    assert "餐饮服务单部门抽查任务" in client.get("/tasks/").get_data(as_text=True)
+    html = client.get(page).get_data(as_text=True)
+    assert "根据计划制定双随机抽查方案" in html and 'name="ratio_E" value="100"' in html  # built-in defaults
+    # preview of the ratios as typed (htmx), then an impossible ratio: 422 with the message
+    frag = client.get(f"{page}/preview", query_string={**FORM, "ratio_A": "10"}, headers={"HX-Request": "true"})
+    text = frag.get_data(as_text=True)
+    assert frag.status_code == 200 and "20 × 10% 向上取整 = 2" in text and 'class="quota-total">6<' in text
+    bad = client.get(f"{page}/preview", query_string={**FORM, "ratio_A": "120"}, headers={"HX-Request": "true"})
+    assert bad.status_code == 422 and "A类抽查比例应为0到100之间的数字" in bad.get_data(as_text=True)
+    # a bad form: 422, the page again with the message, nothing written
+    resp = _post(client, f"{page}/scheme", {**FORM, "title": "", "lock_version": _lock(html), "action": "submit"},
+                 page)
+    assert resp.status_code == 422 and "请填写方案名称" in resp.get_data(as_text=True)
+    assert session.query(Scheme).filter_by(task_id=task.id).count() == 0
+    resp = _post(client, f"{page}/scheme", {**FORM, "lock_version": _lock(html), "action": "submit"}, page)
+    assert resp.status_code == 302
+    # the leader returns it once with a reason, which the clerk sees
+    login(org.leader_a)
+    html = client.get(page).get_data(as_text=True)
+    assert "审核方案可行性" in html and "审核通过" in html
+    resp = _post(client, f"{page}/scheme/review", {"outcome": "return", "comment": "", "lock_version": _lock(html)},
+                 page)
+    assert resp.status_code == 422 and "退回修改须填写理由" in resp.get_data(as_text=True)
+    resp = _post(client, f"{page}/scheme/review",
+                 {"outcome": "return", "comment": "请提高C类比例", "lock_version": _lock(html)}, page)
+    assert resp.status_code == 302
+    login(org.clerk_a)
+    html = client.get(page).get_data(as_text=True)
+    assert "部门领导退回修改，理由：请提高C类比例" in html
+    scheme = session.query(Scheme).filter_by(task_id=task.id).one()
+    resp = _post(client, f"{page}/scheme", {**FORM, "scheme_id": scheme.id, "lock_version": _lock(html),
+                                            "action": "submit"}, page)
+    assert resp.status_code == 302
+    login(org.leader_a)
+    html = client.get(page).get_data(as_text=True)
+    assert _post(client, f"{page}/scheme/review", {"outcome": "approve", "lock_version": _lock(html)},
+                 page).status_code == 302
+    # the clerk sees the arithmetic and draws
+    login(org.clerk_a)
+    html = client.get(page).get_data(as_text=True)
+    assert "20 × 10% 向上取整 = 2" in html and "2 × 100% 向上取整 = 2" in html and "4 × 30% 向上取整 = 2" in html
+    lock = re.search(r'action="/tasks/\d+/draw".*?name="lock_version" value="(\d+)"', html, re.S).group(1)
+    resp = _post(client, f"{page}/draw", {"lock_version": lock}, page)
+    assert resp.status_code == 302
+    again = _post(client, f"{page}/draw", {"lock_version": lock}, page)
+    assert again.status_code == 409
+    html = client.get(page).get_data(as_text=True)
+    assert "确认抽取结果" in html and html.count('name="remove"') == 6
+    verified = client.get(f"{page}/verify", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "一致" in verified and "不一致" not in verified
+    resp = _post(client, f"{page}/draw/confirm", {"lock_version": _lock(html)}, page)
+    assert resp.status_code == 302
+    assert schemes.instance_of(task).current_step == "draw_inspectors"
+
+
+def test_joint_task_scheme_is_published_and_the_draw_is_public(client, login, org, session):
+    task = make_task(org.bureau_a, joint=True, participants=(org.health_a,))
+    fill_directory(task, {"B": 12, "D": 3})
+    approved(task, org.clerk_a, org.leader_a)
+    login(org.health_clerk)  # a participant sees the task, without the clerk's forms
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "随机抽取检查对象" in html and 'action="/tasks/' + str(task.id) + '/draw"' not in html
+    login(org.clerk_a)
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    lock = re.search(r'action="/tasks/\d+/draw".*?name="lock_version" value="(\d+)"', html, re.S).group(1)
+    assert _post(client, f"/tasks/{task.id}/draw", {"lock_version": lock}, f"/tasks/{task.id}").status_code == 302
+    row = session.query(Draw).filter_by(task_id=task.id).one()
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    with client.session_transaction() as sess:
+        sess.clear()
+    public = client.get(f"/public/draws/{row.id}")
+    text = public.get_data(as_text=True)
+    assert public.status_code == 200 and row.seed in text and "与存档结果一致" in text
+    for marker in ("B类", "D类", "未分级", "信用风险分类</th>"):
+        assert marker not in text
+    names = [session.get(TaskObject, o.id) for o in session.query(TaskObject).filter_by(task_id=task.id)]
+    assert len(names) == row.result_size
+    record = client.get(f"/public/draws/{row.id}.json")
+    data = json.loads(record.data)
+    assert set(data["quotas"]) <= {"S1", "S2"} and data["seed"] == row.seed
+    script = client.get("/public/draws/draw_algorithm.py")
+    assert script.status_code == 200 and b"zhjg-draw-1" in script.data and b"def draw(" in script.data
+
+
+def test_sensitive_or_unpublished_draws_are_not_public(client, org, session):
+    from models.plans import PlanStatus
+
+    task = make_task(org.bureau_a, plan_status=PlanStatus.DRAFT)
+    fill_directory(task, {"A": 3})
+    approved(task, org.clerk_a, org.leader_a)
+    row = draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
+    session.commit()
+    assert client.get(f"/public/draws/{row.id}").status_code == 404
+    assert client.get(f"/public/draws/{row.id}.json").status_code == 404
+    assert client.get("/public/draws/999999").status_code == 404
+
+
+def test_wrong_role_is_403_and_another_district_404(client, login, org, session):
+    task = make_task(org.bureau_a)
+    fill_directory(task, {"A": 3})
+    page = f"/tasks/{task.id}"
+    login(org.clerk_b)
+    assert client.get(page).status_code == 404
+    assert _post(client, f"{page}/scheme", {**FORM, "lock_version": 1, "action": "submit"}, "/tasks/").status_code \
+        == 404
+    login(org.inspector_a)
+    assert _post(client, f"{page}/scheme", {**FORM, "lock_version": 1}, "/tasks/").status_code == 403
+    login(org.clerk_a)
+    assert _post(client, f"{page}/scheme/review", {"outcome": "approve", "lock_version": 1}, page).status_code == 403
+    assert _post(client, f"{page}/changes/decide", {"outcome": "approve", "lock_version": 1}, page).status_code == 403
+    login(org.sysadmin)
+    assert client.get("/tasks/").status_code == 403
+    # a section clerk of the same bureau does not see the bureau's task
+    login(org.section_clerk_a)
+    assert client.get(page).status_code == 404
+
+
+def test_stale_scheme_form_is_409_and_nothing_changes(client, login, org, session):
+    task = make_task(org.bureau_a)
+    page = f"/tasks/{task.id}"
+    login(org.clerk_a)
+    html = client.get(page).get_data(as_text=True)
+    lock = _lock(html)
+    assert _post(client, f"{page}/scheme", {**FORM, "lock_version": lock, "action": "save"}, page).status_code == 302
+    resp = _post(client, f"{page}/scheme", {**FORM, "title": "另一个方案", "lock_version": lock, "action": "save"}, page)
+    assert resp.status_code == 409 and "已被他人处理" in resp.get_data(as_text=True)
+    assert session.query(Scheme).filter_by(task_id=task.id).one().title == FORM["title"]
+
+
+def test_change_request_and_leader_decision_on_the_page(client, login, org, session):
+    task = make_task(org.bureau_a)
+    fill_directory(task, {"A": 10, "E": 2})
+    approved(task, org.clerk_a, org.leader_a)
+    draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
+    session.commit()
+    page = f"/tasks/{task.id}"
+    login(org.clerk_a)
+    html = client.get(page).get_data(as_text=True)
+    key = re.search(r'name="remove" value="([^"]+)"', html).group(1)
+    resp = _post(client, f"{page}/changes", {"remove": key, "reason": "", "lock_version": _lock(html)}, page)
+    assert resp.status_code == 422 and "更改检查对象名单须填写理由" in resp.get_data(as_text=True)
+    resp = _post(client, f"{page}/changes", {"remove": key, "reason": "企业已迁出", "lock_version": _lock(html)},
+                 page)
+    assert resp.status_code == 302
+    login(org.leader_a)
+    html = client.get(page).get_data(as_text=True)
+    assert "待审批的更改申请" in html and "企业已迁出" in html
+    resp = _post(client, f"{page}/changes/decide", {"outcome": "approve", "comment": "同意",
+                                                    "lock_version": _lock(html)}, page)
+    assert resp.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "已移出" in html and "更改记录" in html and "已批准" in html
+    assert session.query(TaskObject).filter_by(task_id=task.id, key=key).one().removed
+
+
+def test_grade_ratio_page(client, login, org, session):
+    login(org.leader_a)
+    html = client.get("/tasks/ratios").get_data(as_text=True)
+    assert 'name="ratio_E" value="100"' in html
+    data = {"ratio_A": "3", "ratio_B": "2", "ratio_C": "3", "ratio_D": "5", "ratio_E": "100", "ratio_-": "3"}
+    assert _post(client, "/tasks/ratios", data, "/tasks/ratios").status_code == 302
+    html = client.get("/tasks/ratios").get_data(as_text=True)
+    assert "A类抽查比例（3%）高于B类（2%）" in html and 'name="ratio_A" value="3"' in html
+    resp = _post(client, "/tasks/ratios", {**data, "ratio_D": "abc"}, "/tasks/ratios")
+    assert resp.status_code == 422 and "D类抽查比例应为0到100之间的数字" in resp.get_data(as_text=True)
+    login(org.inspector_a)
+    assert client.get("/tasks/ratios").status_code == 403
+
+
+@pytest.mark.parametrize("status", ["", "new", "drawing", "nonsense"])
+def test_list_filters(client, login, org, session, status):
+    make_task(org.bureau_a, name="甲区筛选任务")
+    login(org.clerk_a)
+    resp = client.get("/tasks/", query_string={"status": status})
+    assert resp.status_code == 200
+    assert ("甲区筛选任务" in resp.get_data(as_text=True)) == (status in ("", "new", "nonsense"))
+
+
+def test_scheme_status_badge_after_approval(client, login, org, session):
+    task = make_task(org.bureau_a)
+    approved(task, org.clerk_a, org.leader_a)
+    assert task.scheme.status == SchemeStatus.APPROVED
+    login(org.leader_a)
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "审核通过" in html and "尚未建立" in html  # no directory yet: the draw panel says so
