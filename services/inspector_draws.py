@@ -355,6 +355,7 @@ def draw_inspectors(
         params["speciality"] = speciality
     if area:
         params["area"] = area
+    digest, blob = draw_svc.pack_population(record.population)
     drawn = Draw(
         task_id=task.id,
         domain=DrawDomain.INSPECTOR,
@@ -366,8 +367,8 @@ def draw_inspectors(
         params=json.dumps(params, ensure_ascii=False),
         quotas=json.dumps(record.quotas),
         population_size=len(record.population),
-        population_digest=record.digest,
-        population=draw_svc.pack_population(record.population),
+        population_digest=digest,
+        population=blob,
         result=json.dumps(record.result),
         result_size=sum(len(v) for v in record.result.values()),
         drawn_by_id=actor.id,
@@ -412,17 +413,10 @@ def _has_leader(task: Task) -> bool:
 
 
 def verify(drawn: Draw) -> bool:
-    """Re-run a stored inspector draw from its stored population."""
-    stored = {
-        "algorithm": drawn.algorithm,
-        "seed": drawn.seed,
-        "domain": draw_svc.INSPECTOR_DOMAIN,
-        "quotas": json.loads(drawn.quotas),
-        "population": [[m.key, m.stratum, m.weight] for m in draw_svc.unpack_population(drawn.population)],
-        "population_digest": drawn.population_digest,
-        "result": json.loads(drawn.result),
-    }
-    return draw_svc.verify(stored)[0]
+    """Re-run a stored inspector draw from its stored record alone (as ``flask draw verify``)."""
+    from services.object_draws import verify_draw
+
+    return verify_draw(drawn).matches
 
 
 # ------------------------------------------------------------------ the team

@@ -269,11 +269,6 @@ def draws_of(task: Task) -> list[Draw]:
     ).scalars())
 
 
-def population_text(members: Sequence[tuple[str, str, float]]) -> str:
-    """The digest's lines, in key order (``members`` are sorted by key)."""
-    return "".join([f"{k}\t{s}\t{w:g}\n" for k, s, w in members])
-
-
 def _key_ids(key: str) -> tuple[int | None, int | None, int | None]:
     kind, _, ident = key.partition(":")
     n = int(ident)
@@ -320,7 +315,7 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
         cap=fmt_ratio(cap) if cap is not None else None,
     )
     record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
-    text = population_text(record.population).encode()
+    digest, blob = draw_service.pack_population(record.population)
     attempt = (db.session.execute(
         select(func.max(Draw.attempt)).where(Draw.task_id == task.id, Draw.domain == DOMAIN,
                                              Draw.department_id == task.department_id)
@@ -347,8 +342,8 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
         ),
         quotas=json.dumps(record.quotas),
         population_size=len(record.population),
-        population_digest=hashlib.sha256(text).hexdigest(),
-        population=zlib.compress(text, 1),
+        population_digest=digest,
+        population=blob,
         result=json.dumps(record.result),
         result_size=sum(len(v) for v in record.result.values()),
         drawn_by_id=user.id,
@@ -612,15 +607,8 @@ def _grades(keys: Sequence[str]) -> dict[str, str]:
 
 
 def stored_population(draw: Draw) -> list[tuple[str, str, float]]:
-    """The stored population lines as (key, stratum, weight), in key order."""
-    text = zlib.decompress(draw.population).decode()
-    one = 1.0
-    out = []
-    append = out.append
-    for line in text.splitlines():
-        key, stratum, weight = line.split("\t")
-        append((key, stratum, one if weight == "1" else float(weight)))
-    return out
+    """The stored population as (key, stratum, weight), in key order."""
+    return [tuple(m) for m in draw_service.unpack_population(draw.population)]
 
 
 def stored_record(draw: Draw) -> dict[str, Any]:

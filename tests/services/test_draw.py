@@ -134,3 +134,12 @@ def test_a_long_seed_is_hashed_as_hmac_does():
         (hmac.new(bytes.fromhex(seed), f"object:{m.key}".encode(), hashlib.sha256).digest(), m.key) for m in members
     )
     assert record.result == {"A": [key for _, key in by_hand[:3]]}
+
+
+def test_packed_population_round_trips_and_matches_the_published_digest():
+    members = [draw.Member("b", "-", 1.0), draw.Member("a", "C", 2.5), draw.Member("c", "A", 1.0)]
+    record = draw.run(members, {"-": 1, "C": 1, "A": 0}, seed="00" * 32)
+    digest, blob = draw.pack_population(record.population)
+    assert digest == record.digest  # the script's digest: SHA-256 over the same lines
+    assert draw.unpack_population(blob) == record.population
+    assert [m.key for m in record.population] == ["a", "b", "c"]

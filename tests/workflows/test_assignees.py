@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from models.workflow import WorkItemStatus
-from services import draw as draw_svc
 from workflows import assignees, bindings, engine
 from workflows.assignees import Assignment
 
@@ -94,11 +93,3 @@ def test_step_pages(app):
         assert bindings.step_link(20, "inspect", 7) == "/tasks/7/team"
         assert bindings.step_link(20, "inspect", None) is None
         assert bindings.step_link(20, "record", 7) is None
-
-
-def test_pack_population_round_trip():
-    members = [draw_svc.Member("b", "-", 1.0), draw_svc.Member("a", "C", 2.5)]
-    blob = draw_svc.pack_population(members)
-    assert draw_svc.unpack_population(blob) == sorted(members, key=lambda m: m.key)
-    record = draw_svc.run(members, {"-": 1, "C": 1}, seed="00" * 32)
-    assert draw_svc.unpack_population(draw_svc.pack_population(record.population)) == record.population
