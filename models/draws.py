@@ -105,9 +105,12 @@ class TaskObject(db.Model):
     task_id: Mapped[int] = mapped_column(ForeignKey("inspection_task.id"), index=True)
     draw_id: Mapped[int | None] = mapped_column(ForeignKey("draw.id"), index=True)  # None: added by a change
     key: Mapped[str] = mapped_column(String(40))  # "entity:12", "place:3", "product:7"
-    entity_id: Mapped[int | None] = mapped_column(ForeignKey("market_entity.id"), index=True)
-    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"))
-    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    # The object's id by kind, for joins.  No foreign keys, like LibraryMember: a drawn list is a
+    # record that outlives the registry row, and PostgreSQL's per-row key checks (each takes a
+    # row lock on the referenced entity) made the insert of a 40,000-object list take seconds.
+    entity_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    place_id: Mapped[int | None] = mapped_column(Integer)
+    product_id: Mapped[int | None] = mapped_column(Integer)
     grade: Mapped[str] = mapped_column(String(1), default="-")  # stratum drawn in (internal only)
     rank: Mapped[int] = mapped_column(Integer, default=0)  # position within its stratum
     removed: Mapped[bool] = mapped_column(Boolean, default=False)

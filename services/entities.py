@@ -981,6 +981,13 @@ def delete_refusal(entity: MarketEntity) -> str:
     ).scalar_one()
     if n:
         return f"该主体已被{n}个业务流程引用，不能删除；如已注销或迁出，请修改其登记状态"
+    from models.draws import TaskObject
+
+    drawn = db.session.execute(
+        select(func.count(func.distinct(TaskObject.task_id))).where(TaskObject.entity_id == entity.id)
+    ).scalar_one()
+    if drawn:
+        return f"该主体已被{drawn}个抽查任务随机抽取为检查对象，抽取记录须保留，不能删除；如已注销或迁出，请修改其登记状态"
     return ""
 
 

@@ -266,9 +266,6 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['change_id'], ['draw_change.id'], name=op.f('fk_task_object_change_id_draw_change')),
     sa.ForeignKeyConstraint(['draw_id'], ['draw.id'], name=op.f('fk_task_object_draw_id_draw')),
-    sa.ForeignKeyConstraint(['entity_id'], ['market_entity.id'], name=op.f('fk_task_object_entity_id_market_entity')),
-    sa.ForeignKeyConstraint(['place_id'], ['place.id'], name=op.f('fk_task_object_place_id_place')),
-    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_task_object_product_id_product')),
     sa.ForeignKeyConstraint(['task_id'], ['inspection_task.id'], name=op.f('fk_task_object_task_id_inspection_task')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_task_object')),
     sa.UniqueConstraint('task_id', 'key', name=op.f('uq_task_object_task_id_key'))

@@ -268,3 +268,18 @@ def test_population_reads_what_directories_population_streams(org, session):
     assert [tuple(m) for m in mine] == theirs and len(mine) == 11
     directed = list(draws.population(directory, schemes.SchemeFilter(kinds=["entity"], industry="C13")))
     assert sorted(m[1] for m in directed) == ["B", "B"]
+
+
+def test_a_drawn_entity_cannot_be_deleted_from_the_registry(org, session, ready):
+    """task_object has no foreign key to the registry (bulk speed on PostgreSQL): the entity
+    service keeps a drawn list whole instead."""
+    from services import entities
+
+    task = ready
+    draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
+    session.commit()
+    drawn = session.query(TaskObject).filter_by(task_id=task.id).first()
+    entity = session.get(MarketEntity, drawn.entity_id)
+    assert "随机抽取为检查对象" in entities.delete_refusal(entity)
+    with pytest.raises(Conflict, match="抽取记录须保留"):
+        entities.delete_entity(org.clerk_a, entity)
