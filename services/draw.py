@@ -121,10 +121,9 @@ def run(
     population = sorted(members, key=itemgetter(0))
     if not population:
         raise DrawError("检查对象名录库为空，无法抽取")
-    keys = [m[0] for m in population]
-    if len(set(keys)) != len(keys):
+    if len(set(map(itemgetter(0), population))) != len(population):
         raise DrawError("抽取范围中有重复的对象")
-    if any(not (w > 0 and math.isfinite(w)) for _, _, w in population):
+    if any(not (w > 0 and math.isfinite(w)) for w in set(map(itemgetter(2), population))):
         raise DrawError("权重应为正数")
     counts = Counter(map(itemgetter(1), population))
     for stratum, wanted in quotas.items():
