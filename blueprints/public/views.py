@@ -255,3 +255,39 @@ def plans_json():
         "records": [_record(p) for p in rows],
     }
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+# ------------------------------------------------------------------ 抽查方案 (表22 公示方案)
+
+SCHEME_SUBJECT = "scheme"  # services/schemes.PUBLIC_SUBJECT
+
+
+@bp.route("/schemes")
+def schemes():
+    """The joint schemes 公示方案 published; a sensitive one shows only what it published."""
+    q = request.args.get("q", "").strip()[:100]
+    query = pub.current(SCHEME_SUBJECT)
+    if q:
+        query = query.where(Publication.title.like(_like(q), escape="\\"))
+    query = query.options(joinedload(Publication.department)).order_by(Publication.published_at.desc(),
+                                                                       Publication.id.desc())
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template(
+        "public/schemes.html", page=page, rows=[(p, pub.payload_of(p)) for p in page.items], q=q,
+        args={"q": q} if q else {},
+    )
+
+
+@bp.route("/schemes/<int:subject_id>")
+def scheme(subject_id: int):
+    versions = pub.history(SCHEME_SUBJECT, subject_id)
+    if not versions:
+        abort(404)
+    latest = versions[-1]
+    return render_template(
+        "public/scheme.html",
+        latest=latest,
+        payload=pub.payload_of(latest),
+        versions=[(p, pub.payload_of(p)) for p in reversed(versions)],
+        withdrawn=latest.action == PublicationAction.WITHDRAW,
+    )

@@ -216,3 +216,21 @@ def test_scheme_status_badge_after_approval(client, login, org, session):
     login(org.leader_a)
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "审核通过" in html and "尚未建立" in html  # no directory yet: the draw panel says so
+
+
+def test_public_scheme_pages_show_published_schemes_selectively(client, org, session):
+    """公示方案 on the public pages, no sign-in: the content of an ordinary joint scheme, only
+    title, department and period of a sensitive one."""
+    open_task = make_task(org.bureau_a, joint=True, participants=(org.health_a,), name="公开方案任务")
+    approved(open_task, org.clerk_a, org.leader_a, title="甲区食品联合抽查方案")
+    secret_task = make_task(org.bureau_a, joint=True, participants=(org.health_a,), name="机密方案任务")
+    approved(secret_task, org.clerk_a, org.leader_a, title="甲区涉爆联合抽查方案", sensitive="1")
+    listing = client.get("/public/schemes").get_data(as_text=True)
+    assert "甲区食品联合抽查方案" in listing and "甲区涉爆联合抽查方案" in listing and "选择性公示" in listing
+    page = client.get(f"/public/schemes/{open_task.scheme.id}").get_data(as_text=True)
+    assert "检查内容" in page and "抽查比例" in page
+    secret = client.get(f"/public/schemes/{secret_task.scheme.id}").get_data(as_text=True)
+    assert "选择性公示" in secret and "检查内容" not in secret and "抽查比例" not in secret
+    assert client.get("/public/schemes/999999").status_code == 404
+    assert "甲区食品" in client.get("/public/schemes?q=食品").get_data(as_text=True)
+    assert "甲区食品" not in client.get("/public/schemes?q=涉爆").get_data(as_text=True)
