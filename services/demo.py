@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from models import Department, User, UserRole, db
 from models.org import DepartmentKind, DepartmentLevel
@@ -120,12 +121,14 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_directory_demo()
         load_demo_inspectors()
         load_demo_plans()
+        load_demo_random_check()
         return created
     load_demo_libraries()
     load_demo_items()
     load_directory_demo()
     load_demo_inspectors()
     load_demo_plans()
+    load_demo_random_check()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -141,6 +144,41 @@ def load_demo_plans() -> None:
     from services.plans import load_demo_plans as load
 
     load()
+
+
+def load_demo_random_check() -> None:
+    """表20 for the demo plan's task (load_demo_plans): 王晓燕 writes the scheme (the form's
+    prefilled values), 李建国 approves it, the objects are drawn from the item's directory
+    (load_directory_demo) and confirmed, two inspectors are drawn and the task is dispatched,
+    so the drawn inspectors find it in 我的待办.  Skipped once the task has a scheme."""
+    from models import Task
+    from services import inspector_draws, object_draws, schemes
+
+    users = {u.account: u for u in db.session.execute(
+        select(User).where(User.account.in_(("wangxy", "lijg")))
+    ).scalars()}
+    if len(users) < 2:
+        return
+    clerk, leader = users["wangxy"], users["lijg"]
+    task = db.session.execute(
+        select(Task).where(Task.department_id == clerk.department_id).order_by(Task.id)
+    ).scalars().first()
+    if task is None or task.scheme is not None:
+        return
+    values = schemes.scheme_values(task, None)
+    form = MultiDict([(k, v) for k, v in values.items() if k not in ("methods", "filter", "sensitive")])
+    form.setlist("methods", values["methods"])
+    form["duties"] = "食品安全监督管理科牵头，各市场监管所配合"
+    form["requirements"] = "依法依规开展检查，检查结果及时录入平台并向社会公示"
+    scheme = schemes.save_scheme(clerk, task, form, lock_version=task.lock_version, submit=True)
+    schemes.review_scheme(leader, task, lock_version=scheme.lock_version, approve=True, comment="方案可行，同意")
+    object_draws.run_draw(clerk, task, lock_version=task.lock_version)
+    object_draws.confirm(clerk, task, lock_version=task.lock_version)
+    for td in sorted(task.departments, key=lambda d: d.id):
+        if td.inspectors > 0:
+            inspector_draws.draw_inspectors(clerk, task, td.department_id)
+    inspector_draws.dispatch(clerk, task, task.department_id)
+    db.session.flush()
 
 
 def _row(user: User, dept_name: str, roles: tuple[Role, ...], password: str) -> CreatedAccount:

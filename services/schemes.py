@@ -28,6 +28,7 @@ from models import (
     Department,
     EntityType,
     GradeRatio,
+    Inspector,
     ItemCategory,
     MemberKind,
     PlanKind,
@@ -36,6 +37,7 @@ from models import (
     Task,
     TaskDepartment,
     TaskStatus,
+    TeamMember,
     User,
     WorkItem,
     db,
@@ -110,11 +112,23 @@ def fmt_ratio(value: Decimal | str) -> str:
 # ------------------------------------------------------------------ tasks: visibility
 
 
-def tasks_query(user: User, status: str = "") -> Select[Any]:
-    """Tasks of the user's department subtree and those a department of it takes part in."""
+def _departments_clause(user: User) -> Any:
+    """The task's department or a taking-part department lies in the user's subtree."""
     mine = subtree_ids(user.department)
     party = exists().where(TaskDepartment.task_id == Task.id, TaskDepartment.department_id.in_(mine))
-    query = select(Task).where(or_(Task.department_id.in_(mine), party))
+    return or_(Task.department_id.in_(mine), party)
+
+
+def tasks_query(user: User, status: str = "") -> Select[Any]:
+    """Tasks of the user's department subtree, those a department of it takes part in, and
+    those where the user is an active team member (an inspector of a 市场监管所 outside the
+    task's department finds the task they were drawn for, as services.teams.in_scope does)."""
+    on_team = exists().where(
+        TeamMember.task_id == Task.id,
+        TeamMember.active.is_(True),
+        TeamMember.inspector_id.in_(select(Inspector.id).where(Inspector.user_id == user.id)),
+    )
+    query = select(Task).where(or_(_departments_clause(user), on_team))
     if status in {s.value for s in TaskStatus}:
         query = query.where(Task.status == status)
     return query.order_by(Task.start_date.desc(), Task.id.desc())
@@ -166,6 +180,16 @@ def is_task_clerk(user: User, task: Task) -> bool:
 
 def is_task_leader(user: User, task: Task) -> bool:
     return user.has_role(Role.DEPT_LEADER) and task.department.is_within(user.department)
+
+
+def sees_grades(user: User, task: Task) -> bool:
+    """Credit-risk grades are internal (DESIGN §7): the clerks and leaders of the task's
+    departments see them; a team member who is a plain inspector does not."""
+    if not user.has_role(Role.CLERK, Role.DEPT_LEADER):
+        return False
+    return db.session.execute(
+        select(Task.id).where(Task.id == task.id, _departments_clause(user))
+    ).first() is not None
 
 
 # ------------------------------------------------------------------ grade-ratio defaults

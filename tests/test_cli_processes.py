@@ -93,3 +93,33 @@ def test_demo_command_prints_sign_ins(app, session):
     assert "wangxy" in result.output and "王晓燕" in result.output and "初始密码" in result.output
     result = app.test_cli_runner().invoke(args=["demo"])
     assert "演示数据已存在" in result.output
+
+
+def test_demo_carries_the_plan_to_a_dispatched_task_in_the_inspectors_inbox(app, session):
+    from models import Draw, Scheme, Task, TaskObject, TaskStatus, TeamMember, WorkItem
+    from models.schemes import SchemeStatus
+    from models.workflow import WorkItemStatus
+    from services import object_draws
+    from services.demo import load_demo
+
+    load_demo()
+    task = session.scalars(select(Task).order_by(Task.id)).first()
+    assert task.status == TaskStatus.DISPATCHED
+    assert task.scheme.status == SchemeStatus.APPROVED and task.scheme.reviewed_by.account == "lijg"
+    drawn = object_draws.current_draw(task)
+    assert drawn is not None and drawn.result_size > 0
+    assert object_draws.verify_draw(drawn).matches
+    members = session.scalars(select(TeamMember).where(TeamMember.task_id == task.id, TeamMember.active)).all()
+    assert len(members) == 2 and sum(1 for m in members if m.role.value == "leader") == 1
+    inspect = session.scalars(select(WorkItem).where(WorkItem.status == WorkItemStatus.OPEN,
+                                                    WorkItem.step_key == "inspect")).all()
+    assert {m.inspector.user_id for m in members} <= {w.user_id for w in inspect}
+    # each drawn inspector signs in and finds the task in 我的待办
+    from tests.conftest import sign_in
+
+    for m in members:
+        client = sign_in(app.test_client(), m.inspector.user)
+        assert task.name in client.get("/inbox").get_data(as_text=True)
+    counts = [session.scalar(select(func.count()).select_from(t)) for t in (Scheme, Draw, TaskObject, TeamMember)]
+    load_demo()
+    assert [session.scalar(select(func.count()).select_from(t)) for t in (Scheme, Draw, TaskObject, TeamMember)] == counts

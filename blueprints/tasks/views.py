@@ -16,9 +16,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from models import EntityType, MemberKind, Task, TaskStatus, User, db
+from models import EntityType, MemberKind, Task, TaskStatus, TeamRole, User, db
 from models.roles import Role
 from models.schemes import DrawScope, SchemeStatus
+from services import inspector_draws, teams
 from services import object_draws as draws
 from services import schemes as svc
 from services.errors import ServiceError
@@ -69,6 +70,30 @@ def index():
 # ------------------------------------------------------------------ the task's page
 
 
+def _team_panel(me: User, task: Task) -> dict[str, Any]:
+    """The team as the task page shows it: per department its drawn inspectors (组长 first),
+    whether the department has drawn, each member's status, and the experts."""
+    members = inspector_draws.active_members(task)
+    parts = []
+    for td in task.departments:
+        mine = [m for m in members if m.department_id == td.department_id]
+        parts.append({
+            "td": td,
+            "initiator": inspector_draws.is_initiator(task, td),
+            "drawn": inspector_draws.current_draw(task, td.department_id) is not None,
+            "inspectors": sorted((m for m in mine if m.inspector_id is not None),
+                                 key=lambda m: (m.role != TeamRole.LEADER, m.id)),
+            "experts": [m for m in mine if m.auxiliary_id is not None],
+        })
+    return {
+        "parts": parts,
+        "leader": inspector_draws.leader_of(task),
+        "dispatched": task.status in (TaskStatus.DISPATCHED, TaskStatus.DONE),
+        "me_member": teams.member_of(me, task),
+        "count": sum(1 for m in members if m.inspector_id is not None),
+    }
+
+
 def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 200,
           values: dict[str, Any] | None = None, notice: list[str] | None = None):
     me = _me()
@@ -83,6 +108,8 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
         except ServiceError as exc:
             preview_error = exc.message
     pending = draws.pending_change(task) if current else None
+    is_clerk = svc.is_task_clerk(me, task)
+    is_leader = svc.is_task_leader(me, task)
     return render_template(
         "tasks/show.html",
         task=task,
@@ -105,8 +132,10 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
         pending_details=draws.change_details(pending) if pending else None,
         changes=draws.changes_of(task) if current else [],
         change_details=draws.change_details,
-        is_clerk=svc.is_task_clerk(me, task),
-        is_leader=svc.is_task_leader(me, task),
+        is_clerk=is_clerk,
+        is_leader=is_leader,
+        show_grades=svc.sees_grades(me, task),
+        team=_team_panel(me, task),
         public=draws.is_public(current) if current else False,
         error=error,
         error_field=error_field,

@@ -8,12 +8,13 @@ import re
 
 import pytest
 
-from models import Draw, Scheme, TaskObject
+from models import Draw, Scheme, TaskObject, TeamMember, TeamRole
 from models.schemes import SchemeStatus
 from services import object_draws as draws
 from services import schemes
 from tests.conftest import csrf_token
 from tests.tasks_support import approved, fill_directory, make_task, scheme_form
+from tests.teams_support import make_inspector
 
 FORM = {k: v for k, v in scheme_form().items(multi=True) if k != "methods"} | {"methods": ["实地核查", "书面检查"]}
 
@@ -234,3 +235,54 @@ def test_public_scheme_pages_show_published_schemes_selectively(client, org, ses
     assert client.get("/public/schemes/999999").status_code == 404
     assert "甲区食品" in client.get("/public/schemes?q=食品").get_data(as_text=True)
     assert "甲区食品" not in client.get("/public/schemes?q=涉爆").get_data(as_text=True)
+
+
+def _drawn_task(org, session, name: str):
+    task = make_task(org.bureau_a, name=name)
+    fill_directory(task, {"A": 5, "C": 5})
+    approved(task, org.clerk_a, org.leader_a)
+    draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
+    session.commit()
+    return task
+
+
+def test_a_team_member_of_a_station_sees_the_task_page_and_list(client, login, org, session):
+    task = _drawn_task(org, session, "站所组员可见的抽查任务")
+    # an inspector of a 市场监管所 (outside the bureau's subtree) and a former member
+    member = make_inspector(org.station_a, "站所执法人员")
+    former = make_inspector(org.station_a, "已更换的执法人员")
+    session.add(TeamMember(task_id=task.id, department_id=org.bureau_a.id, inspector_id=former.id,
+                           role=TeamRole.MEMBER, active=False))
+    session.commit()
+    for user in (member.user, former.user):
+        login(user)
+        assert "站所组员可见的抽查任务" not in client.get("/tasks/").get_data(as_text=True)
+        assert client.get(f"/tasks/{task.id}").status_code == 404
+    session.add(TeamMember(task_id=task.id, department_id=org.bureau_a.id, inspector_id=member.id,
+                           role=TeamRole.LEADER))
+    session.commit()
+    login(member.user)
+    assert "站所组员可见的抽查任务" in client.get("/tasks/").get_data(as_text=True)
+    resp = client.get(f"/tasks/{task.id}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    # the team panel tells the story and links to the team page
+    assert 'id="team-panel"' in html and "您是本检查组的组长" in html and "组长：<strong>站所执法人员</strong>" in html
+    assert f'href="/tasks/{task.id}/team"' in html
+    # the object list without the internal credit-risk grades
+    objects = html.split('id="object-list"', 1)[1].split("</table>", 1)[0]
+    assert "信用风险分类" not in objects and "A类" not in objects and "C类" not in objects
+    assert objects.count("<tr data-key=") == draws.current_draw(task).result_size
+    # the one who was replaced out still cannot find it
+    login(former.user)
+    assert client.get(f"/tasks/{task.id}").status_code == 404
+
+
+def test_the_clerk_and_leader_see_the_grades_and_the_team_panel(client, login, org, session):
+    task = _drawn_task(org, session, "带信用分类的抽查任务")
+    for user in (org.clerk_a, org.leader_a):
+        login(user)
+        html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+        objects = html.split('id="object-list"', 1)[1].split("</table>", 1)[0]
+        assert "<th>信用风险分类</th>" in objects and ("A类" in objects or "C类" in objects)
+        assert 'id="team-panel"' in html and "尚未抽取" in html and "您是本检查组" not in html
