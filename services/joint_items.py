@@ -389,7 +389,7 @@ def _lock(item: CheckItem) -> None:
     must not both rewrite the pending proposal from the same old copy."""
     db.session.execute(
         select(CheckItem).where(CheckItem.id == item.id).with_for_update().execution_options(populate_existing=True)
-    )
+    ).scalar_one()  # fetched: populate_existing refreshes only rows that are read
 
 
 def _take(user: User, item: CheckItem, table: int | None, step_key: str, version: int | None) -> ProcessInstance:

@@ -398,7 +398,7 @@ def my_steps(user: User, inst: ProcessInstance | None) -> dict[str, WorkItem]:
 def _lock(plan: Plan) -> None:
     db.session.execute(
         select(Plan).where(Plan.id == plan.id).with_for_update().execution_options(populate_existing=True)
-    )
+    ).scalar_one()  # fetched: populate_existing refreshes only rows that are read
 
 
 def _take(

@@ -351,3 +351,17 @@ def test_city_user_chooses_a_district_on_the_industry_list(session, org, make_us
     assert dict(svc.industry_groups(city_clerk))["H 住宿和餐饮业"] == [item]
     assert svc.industry_groups(city_clerk, org.district_b.id) == []
     assert dict(svc.industry_groups(city_clerk, org.district_a.id))["H 住宿和餐饮业"] == [item]
+
+
+def test_the_row_lock_rereads_an_item_changed_meanwhile(session, org):
+    """``_lock`` must refresh the item from the locked row, else a participant's answer is
+    written over a pending proposal from an old copy."""
+    from sqlalchemy import text
+
+    from tests.plans_support import joint_item
+
+    item = joint_item(org.bureau_a, org.health_a)
+    before = item.version
+    db.session.execute(text("UPDATE check_item SET version = version + 1 WHERE id = :id"), {"id": item.id})
+    svc._lock(item)
+    assert item.version == before + 1

@@ -254,3 +254,15 @@ def test_demo_plans_load_once(session):
     assert [(p.kind.value, p.status.value) for p in rows] == [("single", "published"), ("joint", "consulting")]
     assert len(rows[0].tasks) == 1 and rows[0].document.startswith(b"%PDF-")
     assert {p.department.name for p in plans.participants(rows[1])}
+
+
+def test_the_row_lock_rereads_a_plan_changed_meanwhile(session, org):
+    """``_lock`` must refresh the plan from the locked row: a stale copy in the session would let
+    a form built from the old lock_version through (two clerks at once on PostgreSQL)."""
+    from sqlalchemy import text
+
+    plan = _single(org)
+    before = plan.lock_version
+    db.session.execute(text("UPDATE inspection_plan SET lock_version = lock_version + 1 WHERE id = :id"), {"id": plan.id})
+    plans._lock(plan)
+    assert plan.lock_version == before + 1
