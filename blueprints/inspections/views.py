@@ -280,6 +280,9 @@ def edit(record_id: int):
             return _record_page(record, 409)
         if not svc.can_edit(_me(), record):
             abort(403)
+        if not record.status.editable:
+            flash(svc.NOT_EDITABLE, "error")
+            return _record_page(record, 409)
         return _edit_page(record, _values(record))
     if not _me().has_role(Role.INSPECTOR):
         abort(403)
