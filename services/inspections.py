@@ -228,10 +228,12 @@ def _record_no(record: InspectionRecord) -> str:
 
 def _lock(record: InspectionRecord, lock_version: int | None) -> None:
     """Lock the row, then refuse a form built from an older content (409)."""
+    # Fetched, not only executed: the ORM refreshes the object (populate_existing) as it reads
+    # the row, after the lock was granted.
     db.session.execute(
         select(InspectionRecord).where(InspectionRecord.id == record.id).with_for_update()
         .execution_options(populate_existing=True)
-    )
+    ).scalar_one()
     if record.status == RecordStatus.PUBLISHED or record.version > 0:
         raise Conflict(AFTER_PUBLICATION)
     if lock_version is None or record.lock_version != lock_version:
