@@ -98,6 +98,16 @@ def district_a(org, make_user, session):
     approved(task, org.clerk_a, org.leader_a, sensitive="1")
     draw = object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
     session.commit()
+    # A dispatched task with an inspection record and its evidence (services/inspections.py).
+    from services import inspections
+    from tests.inspections_support import dispatched
+
+    ready = dispatched(org, objects=1, start=8800, name="甲区机密抽查任务（检查）")
+    obj = inspections.task_objects(ready.task)[0]
+    record = inspections.open_record(ready.leader, ready.task, obj.id, ready.task.department_id)
+    evidence = inspections.add_evidence(ready.leader, record, record.lock_version, filename="甲区.png",
+                                        data=b"\x89PNG\r\n\x1a\n" + b"0" * 16)
+    session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
         "department_id": org.bureau_a.id,
@@ -110,7 +120,11 @@ def district_a(org, make_user, session):
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
         "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": team_task.id,
-               "tasks": task.id},
+               "tasks": task.id, "inspections": ready.task.id},
+        "record_id": record.id,
+        "object_id": obj.id,
+        "evidence_id": evidence.id,
+        "record_no": record.record_no,
         "draw_id": draw.id,
         "job_id": job.id,
         "subject_id": check_item.id,
@@ -193,6 +207,7 @@ def test_walk_knows_every_parameter(app):
         "inspector_id", "aux_id",
         "member_id", "change_id", "conflict_id",
         "draw_id",
+        "record_id", "object_id", "evidence_id", "record_no",
     }
 
 
@@ -221,6 +236,7 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/tasks/"),
         ("leader_b", "/tasks/?status=drawing"),
         ("leader_b", "/tasks/ratios"),
+        ("clerk_b", "/public/results"),
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),
