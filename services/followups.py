@@ -64,7 +64,7 @@ RESULT_SUBJECT = "inspection_result"  # Publication.subject_type of a record's r
 # key of the public snapshot it appears under.
 CORRECTABLE = (
     ("result", "检查结果", "检查结果"),
-    ("result_note", "检查结果说明", "检查结果说明"),
+    ("result_note", "结果说明", "结果说明"),
 )
 
 

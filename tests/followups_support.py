@@ -58,7 +58,7 @@ def published_record(
     db.session.add(record)
     db.session.flush()
     snapshot = {"主体名称": found.name, "统一社会信用代码": found.uscc, "抽查任务": task.name,
-                "检查结果": result.label, "检查结果说明": note}
+                "检查结果": result.label, "结果说明": note}
     text = json.dumps(snapshot, ensure_ascii=False)
     pub = publication.publish(RESULT_SUBJECT, record.id, title=found.name, payload=snapshot,
                               department_id=department.id)

@@ -50,7 +50,7 @@ def test_approved_correction_writes_version_two_and_keeps_version_one(org, sessi
     assert rows[0].snapshot == before  # the published version never changes in place
     new = rows[1]
     data = json.loads(new.snapshot)
-    assert data["检查结果"] == "未发现问题" and data["检查结果说明"] == "经复核未发现问题"
+    assert data["检查结果"] == "未发现问题" and data["结果说明"] == "经复核未发现问题"
     assert new.corrected_from == 1 and new.reason == "录入时误选检查结果"
     assert new.digest == svc.snapshot_digest(new.snapshot)
     assert record.version == 2 and record.result == ResultCategory.NO_PROBLEM
@@ -105,19 +105,17 @@ def test_database_refuses_a_second_pending_correction(org, session):
     record = published_record(org)
     _request(org, record)
     session.commit()
-    with pytest.raises(IntegrityError):
-        with session.begin_nested():
-            session.add(CorrectionRequest(record_id=record.id, department_id=record.department_id, base_version=1,
-                                          proposed="{}", reason="并发", pending_record_id=record.id))
-            session.flush()
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(CorrectionRequest(record_id=record.id, department_id=record.department_id, base_version=1,
+                                      proposed="{}", reason="并发", pending_record_id=record.id))
+        session.flush()
 
 
 def test_database_refuses_a_duplicate_version(org, session):
     record = published_record(org)
-    with pytest.raises(IntegrityError):
-        with session.begin_nested():
-            session.add(InspectionResultVersion(record_id=record.id, version=1, snapshot="{}", digest="x"))
-            session.flush()
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(InspectionResultVersion(record_id=record.id, version=1, snapshot="{}", digest="x"))
+        session.flush()
 
 
 def test_second_decision_is_409_and_refusal_needs_comment(org, session):
