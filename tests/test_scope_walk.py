@@ -98,6 +98,20 @@ def district_a(org, make_user, session):
     approved(task, org.clerk_a, org.leader_a, sensitive="1")
     draw = object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
     session.commit()
+    # A published inspection result with a pending correction, a clue sent to another department
+    # of district A and a pending stop-of-publication request (services/followups.py).
+    from models import StopPublicationRequest
+    from services import followups
+    from tests.followups_support import published_record
+
+    record = published_record(org, days_ago=followups.publicity_days() + 1)
+    correction = followups.request_correction(org.clerk_a, record, values={"result": "no_problem"},
+                                              reason="甲区更正", base_version=1)
+    clue = followups.send_clue(org.clerk_a, record, to_department_id=org.health_a.id, content="甲区机密线索")
+    stop = StopPublicationRequest(record_id=record.id, department_id=record.department_id, applicant="甲区",
+                                  applied_on=record.published_at.date(), reason="甲区")
+    session.add(stop)
+    session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
         "department_id": org.bureau_a.id,
@@ -122,6 +136,10 @@ def district_a(org, make_user, session):
         "member_id": member.id,
         "change_id": change.id,
         "conflict_id": conflict.id,
+        "record_id": record.id,
+        "correction_id": correction.id,
+        "clue_id": clue.id,
+        "stop_id": stop.id,
     }
 
 
@@ -193,6 +211,7 @@ def test_walk_knows_every_parameter(app):
         "inspector_id", "aux_id",
         "member_id", "change_id", "conflict_id",
         "draw_id",
+        "record_id", "correction_id", "clue_id", "stop_id",
     }
 
 
@@ -217,6 +236,9 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("office_b_user", "/plans/?kind=joint&status=consulting"),
         ("leader_b", "/plans/?year=2026"),
         ("clerk_b", "/fairness"),
+        ("clerk_b", "/followups/clues"),
+        ("leader_b", "/followups/clues"),
+        ("leader_b", "/inbox"),
         ("leader_b", "/fairness?years=10"),
         ("clerk_b", "/tasks/"),
         ("leader_b", "/tasks/?status=drawing"),
