@@ -20,7 +20,6 @@ Chinese messages (422 bad input, 403 wrong person, 409 already decided or stale)
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -47,7 +46,7 @@ from models import (
     utcnow,
 )
 from models.roles import Role
-from services import audit, publication
+from services import audit, inspections, publication
 from services.errors import Conflict, Forbidden, ServiceError
 from services.excel import parse_date
 from services.org import partner_departments
@@ -58,10 +57,10 @@ MAX_TEXT = 2000
 MAX_CASE_NO = 60
 SUMMARY_CHARS = 60
 DEFAULT_PUBLICITY_DAYS = 1095
-RESULT_SUBJECT = "inspection_result"  # Publication.subject_type of a record's result
+RESULT_SUBJECT = inspections.SUBJECT  # Publication.subject_type of a record's result
 
 # The fields a correction may change: the record's attribute, its label on the forms, and the
-# key of the public snapshot it appears under.
+# key of the public snapshot (services/inspections.public_snapshot) it appears under.
 CORRECTABLE = (
     ("result", "检查结果", "检查结果"),
     ("result_note", "结果说明", "结果说明"),
@@ -135,12 +134,7 @@ def versions(record: InspectionRecord) -> list[InspectionResultVersion]:
 
 
 def current_version(record: InspectionRecord) -> InspectionResultVersion | None:
-    return db.session.execute(
-        select(InspectionResultVersion)
-        .where(InspectionResultVersion.record_id == record.id)
-        .order_by(InspectionResultVersion.version.desc())
-        .limit(1)
-    ).scalars().first()
+    return inspections.latest_version(record)
 
 
 def _require_published(record: InspectionRecord) -> InspectionResultVersion:
@@ -150,10 +144,6 @@ def _require_published(record: InspectionRecord) -> InspectionResultVersion:
     if stopped(record) is not None:
         raise Refused("该检查结果已停止公示")
     return current
-
-
-def snapshot_digest(snapshot: str) -> str:
-    return hashlib.sha256(snapshot.encode("utf-8")).hexdigest()
 
 
 # ------------------------------------------------------------------ corrections (更正)
@@ -255,14 +245,6 @@ def can_decide(user: User, request: CorrectionRequest | StopPublicationRequest) 
     return request.status == DecisionStatus.PENDING and is_leader_of(user, request.department)
 
 
-def _corrected_snapshot(record: InspectionRecord, current: InspectionResultVersion, changes: dict[str, Any]) -> dict[str, Any]:
-    snapshot = json.loads(current.snapshot or "{}")
-    for attr, _label, key in CORRECTABLE:
-        if attr in changes:
-            snapshot[key] = _display(attr, changes[attr]["new"])
-    return snapshot
-
-
 def decide_correction(
     actor: User, record: InspectionRecord, request: CorrectionRequest, *, approve: bool, comment: str = ""
 ) -> CorrectionRequest:
@@ -288,12 +270,12 @@ def decide_correction(
                      summary={"检查记录": record.record_no, "意见": comment}, user=actor)
         return request
     changes = json.loads(request.proposed or "{}")
-    snapshot = _corrected_snapshot(record, current, changes)
     for attr, _label, _key in CORRECTABLE:
         if attr in changes:
             new = changes[attr]["new"]
             setattr(record, attr, ResultCategory(new) if attr == "result" else new)
-    version = _publish_version(actor, record, snapshot, corrected_from=current.version, reason=request.reason)
+    version = inspections.publish_version(record, user=actor, corrected_from=current.version, reason=request.reason)
+    record.lock_version = (record.lock_version or 0) + 1
     request.version_id = version.id
     db.session.flush()
     audit.record(
@@ -305,38 +287,6 @@ def decide_correction(
         user=actor,
     )
     return request
-
-
-def _publish_version(
-    actor: User, record: InspectionRecord, snapshot: dict[str, Any], *, corrected_from: int, reason: str
-) -> InspectionResultVersion:
-    text = json.dumps(snapshot, ensure_ascii=False, sort_keys=False)
-    number = corrected_from + 1
-    pub = publication.publish(
-        RESULT_SUBJECT,
-        record.id,
-        title=record.subject_name or record.record_no,
-        payload={**snapshot, "更正说明": summary(reason)},
-        department_id=record.department_id,
-        user=actor,
-    )
-    version = InspectionResultVersion(
-        record_id=record.id,
-        version=number,
-        snapshot=text,
-        digest=snapshot_digest(text),
-        published_at=utcnow(),
-        published_by_id=actor.id,
-        corrected_from=corrected_from,
-        reason=reason,
-        publication_id=pub.id,
-    )
-    db.session.add(version)
-    record.version = number
-    record.lock_version = (record.lock_version or 0) + 1
-    record.published_at = version.published_at
-    db.session.flush()
-    return version
 
 
 # ------------------------------------------------------------------ clue transfers (线索移送)

@@ -3,15 +3,12 @@ record (version 1), written directly; the inspections chapter has its own pages 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from models import (
     InspectionRecord,
-    InspectionResultVersion,
     RecordStatus,
     ResultCategory,
     TaskObject,
@@ -19,8 +16,7 @@ from models import (
     db,
     utcnow,
 )
-from services import publication
-from services.followups import RESULT_SUBJECT
+from services import inspections
 from tests.teams_support import entity, make_inspector, make_task
 
 
@@ -52,20 +48,12 @@ def published_record(
         uscc=found.uscc,
         result=result,
         result_note=note,
-        version=1,
-        published_at=published_at,
     )
     db.session.add(record)
     db.session.flush()
-    snapshot = {"主体名称": found.name, "统一社会信用代码": found.uscc, "抽查任务": task.name,
-                "检查结果": result.label, "结果说明": note}
-    text = json.dumps(snapshot, ensure_ascii=False)
-    pub = publication.publish(RESULT_SUBJECT, record.id, title=found.name, payload=snapshot,
-                              department_id=department.id)
-    db.session.add(InspectionResultVersion(
-        record_id=record.id, version=1, snapshot=text, digest=hashlib.sha256(text.encode()).hexdigest(),
-        published_at=published_at, publication_id=pub.id,
-    ))
+    version = inspections.publish_version(record)
+    version.published_at = published_at
+    record.published_at = published_at
     if with_member is not None:
         inspector = make_inspector(department, with_member)
         db.session.add(TeamMember(task_id=task.id, department_id=department.id, inspector_id=inspector.id))

@@ -56,13 +56,8 @@ def _clue_or_404(clue_id: int) -> ClueTransfer:
     return clue
 
 
-def _public_url(record: InspectionRecord) -> str | None:
-    from flask import current_app
-
-    for endpoint in ("public.result", "public.results_show", "public.inspection_result"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, id=record.id)
-    return None
+def _public_url(record: InspectionRecord) -> str:
+    return url_for("public.results.result", record_no=record.record_no)
 
 
 def _context(record: InspectionRecord) -> dict[str, Any]:

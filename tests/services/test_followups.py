@@ -52,7 +52,9 @@ def test_approved_correction_writes_version_two_and_keeps_version_one(org, sessi
     data = json.loads(new.snapshot)
     assert data["检查结果"] == "未发现问题" and data["结果说明"] == "经复核未发现问题"
     assert new.corrected_from == 1 and new.reason == "录入时误选检查结果"
-    assert new.digest == svc.snapshot_digest(new.snapshot)
+    from services.inspections import digest_of
+
+    assert new.digest == digest_of(new.snapshot)
     assert record.version == 2 and record.result == ResultCategory.NO_PROBLEM
     assert request.status == DecisionStatus.APPROVED and request.version_id == new.id
     assert request.pending_record_id is None

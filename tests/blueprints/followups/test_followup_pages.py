@@ -232,3 +232,44 @@ def test_stop_publication_pages(client, org, session):
     assert "已停止公示" in body
     assert _post(client, org.leader_a, url, {"decision": "refuse", "comment": "x"}, _page(old)).status_code == 409
     assert _post(client, org.leader_b, url, {"decision": "approve"}, "/inbox").status_code == 404
+
+
+# ------------------------------------------------------------------ the public page
+
+
+def test_public_page_shows_current_version_and_correction(client, org, session):
+    record = published_record(org, note="责令限期改正")
+    public = f"/public/results/{record.record_no}"
+    body = client.get(public).get_data(as_text=True)
+    assert "第1版" in body and "已更正" not in body
+    request = svc.request_correction(org.clerk_a, record, values={"result": "no_problem", "result_note": ""},
+                                     reason="执法人员录入时误选检查结果，经复核实际未发现问题", base_version=1)
+    svc.decide_correction(org.leader_a, record, request, approve=True)
+    session.commit()
+    client.get("/auth/logout")
+    body = client.get(public).get_data(as_text=True)
+    assert "第2版（更正第1版）" in body and 'id="corrected"' in body and "已更正" in body
+    assert "执法人员录入时误选检查结果" in body
+    assert "历次公示" in body and "第1版" in body and "发现问题依法责令改正" in body  # the earlier version
+    assert record.entity_id is not None and "信用风险" not in body
+    listing = client.get("/public/results").get_data(as_text=True)
+    assert record.subject_name in listing
+
+
+def test_public_page_after_stop_shows_withdrawn_only(client, org, session):
+    record = published_record(org, days_ago=svc.publicity_days() + 1)
+    public = f"/public/results/{record.record_no}"
+    assert record.subject_name in client.get("/public/results").get_data(as_text=True)
+    stop = svc.request_stop(org.clerk_a, record, applicant="某公司", applied_on=date.today().isoformat(), reason="期满")
+    svc.decide_stop(org.leader_a, record, stop, approve=True)
+    session.commit()
+    body = client.get(public).get_data(as_text=True)
+    assert "停止公示" in body and record.subject_name not in body and "发现问题依法责令改正" not in body
+    assert record.subject_name not in client.get("/public/results").get_data(as_text=True)
+
+
+def test_record_page_links_to_followups(client, org, session):
+    record = published_record(org)
+    sign_in(client, org.clerk_a)
+    body = client.get(f"/records/{record.id}").get_data(as_text=True)
+    assert f'/followups/records/{record.id}' in body
