@@ -468,6 +468,9 @@ def _today() -> date:
 
 
 def publicity_days() -> int:
+    """The legal publicity period in days (``RESULT_PUBLICITY_DAYS``).  Seed 001 says only
+    公示满法定期限, without a figure; the default (three years) is an assumption to be set to the
+    period the applicable rules give."""
     return int(current_app.config.get("RESULT_PUBLICITY_DAYS", DEFAULT_PUBLICITY_DAYS))
 
 
