@@ -10,7 +10,6 @@ from models.followups import (
     ClueStatus,
     ClueTransfer,
     CorrectionRequest,
-    DecisionStatus,
     StopPublicationRequest,
 )
 from models.imports import ImportBatch, ImportStatus
@@ -51,7 +50,7 @@ __all__ = [
     "ClueStatus",
     "ClueTransfer",
     "CorrectionRequest",
-    "DecisionStatus",
+    "ChangeStatus",
     "StopPublicationRequest",
     "ResultCategory",
     "RecordStatus",
@@ -65,7 +64,6 @@ __all__ = [
     "AuditEvent",
     "AuxiliaryInspector",
     "AuxiliaryKind",
-    "ChangeStatus",
     "CheckItem",
     "CheckItemPart",
     "Department",

@@ -1,5 +1,7 @@
 """After a result is published: corrections, clue transfers, case filing, stop of publication.
 
+Requests a leader decides use ``ChangeStatus`` (待审批 / 已批准 / 未批准), like ``DrawChange``.
+
 - ``CorrectionRequest`` (更正): a published result never changes in place (seed 001: 抽查检查结果
   公开后不应擅自更改; seed 003: 确需变更的，经本部门主要负责人审批后予以更正).  A team member or a
   clerk proposes changed fields with a reason; the department's 部门领导 approves (a new
@@ -27,25 +29,12 @@ from sqlalchemy import Date, DateTime, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
+from models.draws import ChangeStatus
 from models.org import Department, User
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
-class DecisionStatus(enum.StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REFUSED = "refused"
-
-    @property
-    def label(self) -> str:
-        return {"pending": "待审批", "approved": "已批准", "refused": "未批准"}[self.value]
-
-    @property
-    def css(self) -> str:
-        return {"pending": "warn", "approved": "ok", "refused": "muted"}[self.value]
 
 
 class CorrectionRequest(db.Model):
@@ -59,7 +48,7 @@ class CorrectionRequest(db.Model):
     # JSON object {field: new value} of the fields that change (see services/followups.py).
     proposed: Mapped[str] = mapped_column(Text, default="{}")
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[DecisionStatus] = mapped_column(_enum(DecisionStatus), default=DecisionStatus.PENDING)
+    status: Mapped[ChangeStatus] = mapped_column(_enum(ChangeStatus), default=ChangeStatus.PENDING)
     pending_record_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -138,7 +127,7 @@ class StopPublicationRequest(db.Model):
     applicant: Mapped[str] = mapped_column(String(200))  # 申请人 (the inspected party)
     applied_on: Mapped[date] = mapped_column(Date)  # 申请日期
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[DecisionStatus] = mapped_column(_enum(DecisionStatus), default=DecisionStatus.PENDING)
+    status: Mapped[ChangeStatus] = mapped_column(_enum(ChangeStatus), default=ChangeStatus.PENDING)
     pending_record_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

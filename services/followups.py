@@ -30,10 +30,10 @@ from sqlalchemy import or_, select
 
 from models import (
     CaseFiling,
+    ChangeStatus,
     ClueStatus,
     ClueTransfer,
     CorrectionRequest,
-    DecisionStatus,
     Department,
     InspectionRecord,
     InspectionResultVersion,
@@ -152,7 +152,7 @@ def _require_published(record: InspectionRecord) -> InspectionResultVersion:
 def pending_correction(record: InspectionRecord) -> CorrectionRequest | None:
     return db.session.execute(
         select(CorrectionRequest).where(
-            CorrectionRequest.record_id == record.id, CorrectionRequest.status == DecisionStatus.PENDING
+            CorrectionRequest.record_id == record.id, CorrectionRequest.status == ChangeStatus.PENDING
         )
     ).scalars().first()
 
@@ -242,7 +242,7 @@ def request_correction(
 
 
 def can_decide(user: User, request: CorrectionRequest | StopPublicationRequest) -> bool:
-    return request.status == DecisionStatus.PENDING and is_leader_of(user, request.department)
+    return request.status == ChangeStatus.PENDING and is_leader_of(user, request.department)
 
 
 def decide_correction(
@@ -251,7 +251,7 @@ def decide_correction(
     """部门领导审批: 批准 writes and publishes version n+1; 不批准 needs a comment."""
     if request.record_id != record.id:
         raise Conflict("该更正申请不存在")
-    if request.status != DecisionStatus.PENDING:
+    if request.status != ChangeStatus.PENDING:
         raise StaleSubmission("该更正申请已审批，请刷新页面查看最新状态")
     if not is_leader_of(actor, request.department):
         raise Forbidden("只有该部门的部门领导可以审批检查结果更正")
@@ -259,7 +259,7 @@ def decide_correction(
     current = current_version(record)
     if current is None or current.version != request.base_version:
         raise StaleSubmission("该检查结果已更正为新版本，本申请已过期，请刷新页面")
-    request.status = DecisionStatus.APPROVED if approve else DecisionStatus.REFUSED
+    request.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
     request.pending_record_id = None
     request.decided_by_id = actor.id
     request.decided_at = utcnow()
@@ -495,7 +495,7 @@ def period_ends(record: InspectionRecord) -> date | None:
 def stopped(record: InspectionRecord) -> StopPublicationRequest | None:
     return db.session.execute(
         select(StopPublicationRequest).where(
-            StopPublicationRequest.record_id == record.id, StopPublicationRequest.status == DecisionStatus.APPROVED
+            StopPublicationRequest.record_id == record.id, StopPublicationRequest.status == ChangeStatus.APPROVED
         )
     ).scalars().first()
 
@@ -503,7 +503,7 @@ def stopped(record: InspectionRecord) -> StopPublicationRequest | None:
 def pending_stop(record: InspectionRecord) -> StopPublicationRequest | None:
     return db.session.execute(
         select(StopPublicationRequest).where(
-            StopPublicationRequest.record_id == record.id, StopPublicationRequest.status == DecisionStatus.PENDING
+            StopPublicationRequest.record_id == record.id, StopPublicationRequest.status == ChangeStatus.PENDING
         )
     ).scalars().first()
 
@@ -551,12 +551,12 @@ def decide_stop(
     """部门领导审核: 批准 withdraws the result from the public pages; 不批准 needs a comment."""
     if request.record_id != record.id:
         raise Conflict("该停止公示申请不存在")
-    if request.status != DecisionStatus.PENDING:
+    if request.status != ChangeStatus.PENDING:
         raise StaleSubmission("该停止公示申请已审核，请刷新页面查看最新状态")
     if not is_leader_of(actor, request.department):
         raise Forbidden("只有该部门的部门领导可以审核停止公示申请")
     comment = _text(comment, "审核意见", required=not approve, name="comment")
-    request.status = DecisionStatus.APPROVED if approve else DecisionStatus.REFUSED
+    request.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
     request.pending_record_id = None
     request.decided_by_id = actor.id
     request.decided_at = utcnow()
@@ -640,12 +640,12 @@ def waiting_for(user: User) -> Waiting:
     if user.has_role(Role.DEPT_LEADER):
         mine = subtree_ids(user.department)
         corrections_ = list(db.session.execute(
-            select(CorrectionRequest).where(CorrectionRequest.status == DecisionStatus.PENDING,
+            select(CorrectionRequest).where(CorrectionRequest.status == ChangeStatus.PENDING,
                                             CorrectionRequest.department_id.in_(mine))
             .order_by(CorrectionRequest.id)
         ).scalars())
         stops = list(db.session.execute(
-            select(StopPublicationRequest).where(StopPublicationRequest.status == DecisionStatus.PENDING,
+            select(StopPublicationRequest).where(StopPublicationRequest.status == ChangeStatus.PENDING,
                                                  StopPublicationRequest.department_id.in_(mine))
             .order_by(StopPublicationRequest.id)
         ).scalars())

@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from models import (
     AuditEvent,
+    ChangeStatus,
     ClueStatus,
     CorrectionRequest,
-    DecisionStatus,
     InspectionResultVersion,
     Publication,
     PublicationAction,
@@ -56,7 +56,7 @@ def test_approved_correction_writes_version_two_and_keeps_version_one(org, sessi
 
     assert new.digest == digest_of(new.snapshot)
     assert record.version == 2 and record.result == ResultCategory.NO_PROBLEM
-    assert request.status == DecisionStatus.APPROVED and request.version_id == new.id
+    assert request.status == ChangeStatus.APPROVED and request.version_id == new.id
     assert request.pending_record_id is None
     pubs = session.execute(select(Publication).where(Publication.subject_type == svc.RESULT_SUBJECT,
                                                      Publication.subject_id == record.id)
@@ -126,12 +126,12 @@ def test_second_decision_is_409_and_refusal_needs_comment(org, session):
     with pytest.raises(svc.Refused, match="请填写审批意见"):
         svc.decide_correction(org.leader_a, record, request, approve=False, comment="")
     svc.decide_correction(org.leader_a, record, request, approve=False, comment="证据不足")
-    assert request.status == DecisionStatus.REFUSED and len(svc.versions(record)) == 1
+    assert request.status == ChangeStatus.REJECTED and len(svc.versions(record)) == 1
     with pytest.raises(StaleSubmission) as exc:
         svc.decide_correction(org.leader_a2, record, request, approve=True)
     assert exc.value.status == 409
     # Refused: a new request may be made.
-    assert _request(org, record, result="qualified").status == DecisionStatus.PENDING
+    assert _request(org, record, result="qualified").status == ChangeStatus.PENDING
 
 
 def test_stale_request_after_another_correction(org, session):
@@ -273,7 +273,7 @@ def test_stop_refused_keeps_publication(org, session):
     with pytest.raises(svc.Refused, match="请填写审核意见"):
         svc.decide_stop(org.leader_a, old, request, approve=False)
     svc.decide_stop(org.leader_a, old, request, approve=False, comment="仍在整改期内")
-    assert request.status == DecisionStatus.REFUSED and svc.stopped(old) is None
+    assert request.status == ChangeStatus.REJECTED and svc.stopped(old) is None
     assert svc.public_state(old).current.version == 1
     assert session.query(StopPublicationRequest).filter_by(record_id=old.id).count() == 1
 

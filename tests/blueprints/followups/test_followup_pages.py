@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from models import ClueStatus, ClueTransfer, CorrectionRequest, DecisionStatus, StopPublicationRequest
+from models import ChangeStatus, ClueStatus, ClueTransfer, CorrectionRequest, StopPublicationRequest
 from services import followups as svc
 from tests.conftest import csrf_token, sign_in
 from tests.followups_support import member_user, published_record
@@ -75,7 +75,7 @@ def test_correction_request_and_approval(client, org, session):
     assert resp.status_code == 409
     assert "该更正申请已审批" in resp.get_data(as_text=True)
     session.expire_all()
-    assert session.get(CorrectionRequest, request.id).status == DecisionStatus.APPROVED
+    assert session.get(CorrectionRequest, request.id).status == ChangeStatus.APPROVED
 
 
 def test_correction_without_reason_is_422_and_writes_nothing(client, org, session):
@@ -122,7 +122,7 @@ def test_correction_roles(client, org, session):
     resp = _post(client, org.leader_a, url, {"decision": "refuse", "comment": ""}, _page(record))
     assert resp.status_code == 422 and "请填写审批意见" in resp.get_data(as_text=True)
     session.expire_all()
-    assert session.get(CorrectionRequest, request.id).status == DecisionStatus.PENDING
+    assert session.get(CorrectionRequest, request.id).status == ChangeStatus.PENDING
     # A request id of another record: 404.
     other = published_record(org)
     resp = _post(client, org.leader_a, f"{_page(other)}/corrections/{request.id}/decide", {"decision": "approve"},
