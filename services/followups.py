@@ -26,7 +26,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
     CaseFiling,
@@ -241,6 +242,30 @@ def request_correction(
     return request
 
 
+STALE_CORRECTION = "该更正申请已审批，请刷新页面查看最新状态"
+STALE_STOP = "该停止公示申请已审核，请刷新页面查看最新状态"
+
+
+def _claim_decision(
+    request: CorrectionRequest | StopPublicationRequest, actor: User, *, approve: bool, comment: str, stale: str
+) -> None:
+    """Decide with one conditional UPDATE (… WHERE status = 'pending'): of two leaders deciding
+    at once, one changes the row and the other is told it was decided (409), nothing written."""
+    model = type(request)
+    now = utcnow()
+    status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
+    done = db.session.execute(
+        update(model)
+        .where(model.id == request.id, model.status == ChangeStatus.PENDING)
+        .values(status=status, pending_record_id=None, decided_by_id=actor.id, decided_at=now,
+                decision_comment=comment)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleSubmission(stale)
+    db.session.refresh(request)
+
+
 def can_decide(user: User, request: CorrectionRequest | StopPublicationRequest) -> bool:
     return request.status == ChangeStatus.PENDING and is_leader_of(user, request.department)
 
@@ -252,18 +277,14 @@ def decide_correction(
     if request.record_id != record.id:
         raise Conflict("该更正申请不存在")
     if request.status != ChangeStatus.PENDING:
-        raise StaleSubmission("该更正申请已审批，请刷新页面查看最新状态")
+        raise StaleSubmission(STALE_CORRECTION)
     if not is_leader_of(actor, request.department):
         raise Forbidden("只有该部门的部门领导可以审批检查结果更正")
     comment = _text(comment, "审批意见", required=not approve, name="comment")
     current = current_version(record)
     if current is None or current.version != request.base_version:
         raise StaleSubmission("该检查结果已更正为新版本，本申请已过期，请刷新页面")
-    request.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
-    request.pending_record_id = None
-    request.decided_by_id = actor.id
-    request.decided_at = utcnow()
-    request.decision_comment = comment
+    _claim_decision(request, actor, approve=approve, comment=comment, stale=STALE_CORRECTION)
     if not approve:
         db.session.flush()
         audit.record("correction_refuse", object_type="correction_request", object_id=request.id,
@@ -361,6 +382,15 @@ def _claim(clue: ClueTransfer, lock_version: int | None) -> None:
         raise StaleSubmission("该线索已被他人处理，请刷新页面查看最新状态")
 
 
+def _flush_clue() -> None:
+    """The clue's ``lock_version`` is its version column: a concurrent change makes the UPDATE
+    match no row."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleSubmission("该线索已被他人处理，请刷新页面查看最新状态") from None
+
+
 def receive_clue(actor: User, clue: ClueTransfer, *, receipt: str, lock_version: int | None) -> ClueTransfer:
     """签收: the receiving department signs for the clue, with its 回执."""
     if not is_receiver(actor, clue):
@@ -372,7 +402,7 @@ def receive_clue(actor: User, clue: ClueTransfer, *, receipt: str, lock_version:
     clue.status = ClueStatus.RECEIVED
     clue.received_by_id = actor.id
     clue.received_at = utcnow()
-    db.session.flush()
+    _flush_clue()
     audit.record("clue_receive", object_type="clue_transfer", object_id=clue.id,
                  summary={"接收部门": clue.to_department.name, "回执": clue.receipt}, user=actor)
     return clue
@@ -391,7 +421,7 @@ def record_outcome(actor: User, clue: ClueTransfer, *, outcome: str, lock_versio
     clue.status = ClueStatus.CONCLUDED
     clue.outcome_by_id = actor.id
     clue.outcome_at = utcnow()
-    db.session.flush()
+    _flush_clue()
     audit.record("clue_outcome", object_type="clue_transfer", object_id=clue.id,
                  summary={"接收部门": clue.to_department.name, "处理结果": clue.outcome}, user=actor)
     return clue
@@ -552,15 +582,11 @@ def decide_stop(
     if request.record_id != record.id:
         raise Conflict("该停止公示申请不存在")
     if request.status != ChangeStatus.PENDING:
-        raise StaleSubmission("该停止公示申请已审核，请刷新页面查看最新状态")
+        raise StaleSubmission(STALE_STOP)
     if not is_leader_of(actor, request.department):
         raise Forbidden("只有该部门的部门领导可以审核停止公示申请")
     comment = _text(comment, "审核意见", required=not approve, name="comment")
-    request.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
-    request.pending_record_id = None
-    request.decided_by_id = actor.id
-    request.decided_at = utcnow()
-    request.decision_comment = comment
+    _claim_decision(request, actor, approve=approve, comment=comment, stale=STALE_STOP)
     db.session.flush()
     if approve:
         publication.publish(

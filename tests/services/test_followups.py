@@ -285,3 +285,34 @@ def test_leader_inbox_lists_pending_corrections_of_own_subtree(org, session):
     assert svc.waiting_for(org.leader_b).corrections == []
     assert svc.waiting_for(org.clerk_a).corrections == []
     db.session.flush()
+
+
+def test_a_decision_taken_meanwhile_is_409_and_writes_no_version(org, session):
+    """The leader's page was loaded while pending; another leader decided since (a direct
+    UPDATE stands for the other request): the conditional UPDATE matches nothing."""
+    from sqlalchemy import update
+
+    record = published_record(org)
+    request = _request(org, record)
+    session.commit()
+    session.execute(update(CorrectionRequest).where(CorrectionRequest.id == request.id)
+                    .values(status="rejected", pending_record_id=None).execution_options(synchronize_session=False))
+    assert request.status == ChangeStatus.PENDING  # the stale copy in memory
+    with pytest.raises(StaleSubmission):
+        svc.decide_correction(org.leader_a, record, request, approve=True)
+    assert len(svc.versions(record)) == 1 and record.version == 1
+
+
+def test_a_clue_changed_meanwhile_is_409(org, session):
+    from sqlalchemy import update
+
+    from models import ClueTransfer
+
+    record = published_record(org)
+    clue = svc.send_clue(org.clerk_a, record, to_department_id=org.health_a.id, content="x")
+    session.commit()
+    seen = clue.lock_version
+    session.execute(update(ClueTransfer).where(ClueTransfer.id == clue.id)
+                    .values(lock_version=seen + 1).execution_options(synchronize_session=False))
+    with pytest.raises(StaleSubmission):
+        svc.receive_clue(org.health_clerk, clue, receipt="", lock_version=seen)
