@@ -98,13 +98,22 @@ def district_a(org, make_user, session):
     approved(task, org.clerk_a, org.leader_a, sensitive="1")
     draw = object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
     session.commit()
-    # A published inspection result with a pending correction, a clue sent to another department
-    # of district A and a pending stop-of-publication request (services/followups.py).
-    from models import StopPublicationRequest
-    from services import followups
-    from tests.followups_support import published_record
+    # A dispatched task with an inspection record and its evidence (services/inspections.py).
+    from services import inspections
+    from tests.inspections_support import dispatched
 
-    record = published_record(org, days_ago=followups.publicity_days() + 1)
+    ready = dispatched(org, objects=1, start=8800, name="甲区机密抽查任务（检查）")
+    obj = inspections.task_objects(ready.task)[0]
+    record = inspections.open_record(ready.leader, ready.task, obj.id, ready.task.department_id)
+    evidence = inspections.add_evidence(ready.leader, record, record.lock_version, filename="甲区.png",
+                                        data=b"\x89PNG\r\n\x1a\n" + b"0" * 16)
+    # The same record published, with a pending correction, a clue sent to another department of
+    # district A and a pending stop-of-publication request (services/followups.py).
+    from models import ResultCategory, StopPublicationRequest
+    from services import followups
+
+    record.result = ResultCategory.ORDERED
+    inspections.publish_version(record)
     correction = followups.request_correction(org.clerk_a, record, values={"result": "no_problem"},
                                               reason="甲区更正", base_version=1)
     clue = followups.send_clue(org.clerk_a, record, to_department_id=org.health_a.id, content="甲区机密线索")
@@ -124,7 +133,11 @@ def district_a(org, make_user, session):
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
         "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": team_task.id,
-               "tasks": task.id},
+               "tasks": task.id, "inspections": ready.task.id},
+        "record_id": record.id,
+        "object_id": obj.id,
+        "evidence_id": evidence.id,
+        "record_no": record.record_no,
         "draw_id": draw.id,
         "job_id": job.id,
         "subject_id": check_item.id,
@@ -136,7 +149,6 @@ def district_a(org, make_user, session):
         "member_id": member.id,
         "change_id": change.id,
         "conflict_id": conflict.id,
-        "record_id": record.id,
         "correction_id": correction.id,
         "clue_id": clue.id,
         "stop_id": stop.id,
@@ -211,7 +223,8 @@ def test_walk_knows_every_parameter(app):
         "inspector_id", "aux_id",
         "member_id", "change_id", "conflict_id",
         "draw_id",
-        "record_id", "correction_id", "clue_id", "stop_id",
+        "record_id", "object_id", "evidence_id", "record_no",
+        "correction_id", "clue_id", "stop_id",
     }
 
 
@@ -243,6 +256,7 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/tasks/"),
         ("leader_b", "/tasks/?status=drawing"),
         ("leader_b", "/tasks/ratios"),
+        ("clerk_b", "/public/results"),
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),
