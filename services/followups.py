@@ -464,7 +464,7 @@ def file_case(actor: User, record: InspectionRecord, *, case_no: str, filed_on: 
         raise Conflict("该检查结果已登记立案查处")
     case_no = _text(case_no, "立案编号", limit=MAX_CASE_NO, name="case_no")
     day = _date(filed_on, "立案日期", "filed_on")
-    if day > _today():
+    if day > today():
         raise Refused("立案日期不能晚于今天", "filed_on")
     filing = CaseFiling(record_id=record.id, case_no=case_no, filed_on=day,
                         note=_text(note, "备注", required=False, name="note"), recorded_by_id=actor.id)
@@ -490,7 +490,7 @@ def _date(value: Any, label: str, name: str) -> date:
     return parsed
 
 
-def _today() -> date:
+def today() -> date:
     return (utcnow() + timedelta(hours=8)).date()
 
 
@@ -554,7 +554,7 @@ def request_stop(
     _require_published(record)
     applicant = _text(applicant, "申请人", limit=200, name="applicant")
     day = _date(applied_on, "申请日期", "applied_on")
-    if day > _today():
+    if day > today():
         raise Refused("申请日期不能晚于今天", "applied_on")
     reason = _text(reason, "申请理由", name="reason")
     ends = period_ends(record)

@@ -107,19 +107,21 @@ def district_a(org, make_user, session):
     record = inspections.open_record(ready.leader, ready.task, obj.id, ready.task.department_id)
     evidence = inspections.add_evidence(ready.leader, record, record.lock_version, filename="甲区.png",
                                         data=b"\x89PNG\r\n\x1a\n" + b"0" * 16)
-    # The same record published, with a pending correction, a clue sent to another department of
-    # district A and a pending stop-of-publication request (services/followups.py).
-    from models import ResultCategory, StopPublicationRequest
+    # A result (another record) published, with a correction request, a clue sent to another
+    # department of district A and a stop of publication (approved, so that the public list stays
+    # empty of district A) (services/followups.py).  ``record_id`` stays the draft above:
+    # /followups/records/<record_id>/… refuse another district's user at the record, before they
+    # look at the correction or stop request.
     from services import followups
+    from tests.followups_support import published_record
 
-    record.result = ResultCategory.ORDERED
-    inspections.publish_version(record)
-    correction = followups.request_correction(org.clerk_a, record, values={"result": "no_problem"},
+    published = published_record(org, n=8850, days_ago=followups.publicity_days() + 1)
+    correction = followups.request_correction(org.clerk_a, published, values={"result": "no_problem"},
                                               reason="甲区更正", base_version=1)
-    clue = followups.send_clue(org.clerk_a, record, to_department_id=org.health_a.id, content="甲区机密线索")
-    stop = StopPublicationRequest(record_id=record.id, department_id=record.department_id, applicant="甲区",
-                                  applied_on=record.published_at.date(), reason="甲区")
-    session.add(stop)
+    clue = followups.send_clue(org.clerk_a, published, to_department_id=org.health_a.id, content="甲区机密线索")
+    stop = followups.request_stop(org.clerk_a, published, applicant="甲区", applied_on=followups.today(),
+                                  reason="甲区")
+    followups.decide_stop(org.leader_a, published, stop, approve=True)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {

@@ -91,7 +91,7 @@ def _context(record: InspectionRecord) -> dict[str, Any]:
         "period_ends": svc.period_ends(record),
         "publicity_days": svc.publicity_days(),
         "public_url": _public_url(record),
-        "today": svc._today(),
+        "today": svc.today(),
         "is_problem": record.result is not None and record.result.is_problem,
     }
 
