@@ -266,6 +266,11 @@ def test_public_page_after_stop_shows_withdrawn_only(client, org, session):
     body = client.get(public).get_data(as_text=True)
     assert "停止公示" in body and record.subject_name not in body and "发现问题依法责令改正" not in body
     assert record.subject_name not in client.get("/public/results").get_data(as_text=True)
+    # The feed carries the withdrawal (the stand-in for the push to 国家企业信用信息公示系统).
+    feed = client.get("/public/results.json?limit=500").get_json()
+    mine = [r for r in feed["records"] if r["subject_id"] == record.id]
+    assert [r["action"] for r in mine] == ["公布", "撤下"]
+    assert mine[-1]["payload"]["状态"] == "已停止公示"
 
 
 def test_record_page_links_to_followups(client, org, session):
@@ -273,3 +278,13 @@ def test_record_page_links_to_followups(client, org, session):
     sign_in(client, org.clerk_a)
     body = client.get(f"/records/{record.id}").get_data(as_text=True)
     assert f'/followups/records/{record.id}' in body
+
+
+def test_unknown_ids_are_404(client, org, session):
+    record = published_record(org)
+    for url in (f"{_page(record)}/stop/999999/decide", f"{_page(record)}/corrections/999999/decide"):
+        assert _post(client, org.leader_a, url, {"decision": "approve"}, _page(record)).status_code == 404
+    for url in ("/followups/clues/999999/receive", "/followups/clues/999999/outcome"):
+        assert _post(client, org.clerk_a, url, {"version": 1}, _page(record)).status_code == 404
+    sign_in(client, org.clerk_a)
+    assert client.get("/followups/clues/999999").status_code == 404
