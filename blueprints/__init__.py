@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.auth.views import bp as auth_bp
     from blueprints.directories.views import bp as directories_bp
     from blueprints.entities.views import bp as entities_bp
+    from blueprints.followups.views import bp as followups_bp
     from blueprints.inspections.public import bp as public_results_bp
     from blueprints.inspections.views import bp as inspections_bp
     from blueprints.inspectors.views import bp as inspectors_bp
@@ -34,6 +35,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
-        inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, public_bp, jobs_bp, admin_bp, audit_bp,
+        inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, followups_bp, public_bp, jobs_bp, admin_bp,
+        audit_bp,
     ):
         app.register_blueprint(bp)

@@ -5,6 +5,13 @@ from models.base import db, utcnow
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
+from models.followups import (
+    CaseFiling,
+    ClueStatus,
+    ClueTransfer,
+    CorrectionRequest,
+    StopPublicationRequest,
+)
 from models.imports import ImportBatch, ImportStatus
 from models.inspections import (
     AdvanceNotice,
@@ -39,6 +46,12 @@ from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "CaseFiling",
+    "ClueStatus",
+    "ClueTransfer",
+    "CorrectionRequest",
+    "ChangeStatus",
+    "StopPublicationRequest",
     "ResultCategory",
     "RecordStatus",
     "RecordEvidence",
@@ -51,7 +64,6 @@ __all__ = [
     "AuditEvent",
     "AuxiliaryInspector",
     "AuxiliaryKind",
-    "ChangeStatus",
     "CheckItem",
     "CheckItemPart",
     "Department",

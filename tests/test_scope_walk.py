@@ -107,6 +107,21 @@ def district_a(org, make_user, session):
     record = inspections.open_record(ready.leader, ready.task, obj.id, ready.task.department_id)
     evidence = inspections.add_evidence(ready.leader, record, record.lock_version, filename="甲区.png",
                                         data=b"\x89PNG\r\n\x1a\n" + b"0" * 16)
+    # A result (another record) published, with a correction request, a clue sent to another
+    # department of district A and a stop of publication (approved, so that the public list stays
+    # empty of district A) (services/followups.py).  ``record_id`` stays the draft above:
+    # /followups/records/<record_id>/… refuse another district's user at the record, before they
+    # look at the correction or stop request.
+    from services import followups
+    from tests.followups_support import published_record
+
+    published = published_record(org, n=8850, days_ago=followups.publicity_days() + 1)
+    correction = followups.request_correction(org.clerk_a, published, values={"result": "no_problem"},
+                                              reason="甲区更正", base_version=1)
+    clue = followups.send_clue(org.clerk_a, published, to_department_id=org.health_a.id, content="甲区机密线索")
+    stop = followups.request_stop(org.clerk_a, published, applicant="甲区", applied_on=followups.today(),
+                                  reason="甲区")
+    followups.decide_stop(org.leader_a, published, stop, approve=True)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -136,6 +151,9 @@ def district_a(org, make_user, session):
         "member_id": member.id,
         "change_id": change.id,
         "conflict_id": conflict.id,
+        "correction_id": correction.id,
+        "clue_id": clue.id,
+        "stop_id": stop.id,
     }
 
 
@@ -208,6 +226,7 @@ def test_walk_knows_every_parameter(app):
         "member_id", "change_id", "conflict_id",
         "draw_id",
         "record_id", "object_id", "evidence_id", "record_no",
+        "correction_id", "clue_id", "stop_id",
     }
 
 
@@ -232,6 +251,9 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("office_b_user", "/plans/?kind=joint&status=consulting"),
         ("leader_b", "/plans/?year=2026"),
         ("clerk_b", "/fairness"),
+        ("clerk_b", "/followups/clues"),
+        ("leader_b", "/followups/clues"),
+        ("leader_b", "/inbox"),
         ("leader_b", "/fairness?years=10"),
         ("clerk_b", "/tasks/"),
         ("leader_b", "/tasks/?status=drawing"),

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from blueprints.public.views import _feed_rows, _like, _record
 from models import InspectionRecord, InspectionResultVersion, Publication, db
+from services import followups
 from services import inspections as svc
 from services import publication as pub
 
@@ -54,9 +55,13 @@ def result(record_no: str):
     ).scalars())
     if not versions:
         abort(404)
+    # 更正 and 停止公示 (services/followups.py): a withdrawn result shows only that it was withdrawn.
+    state = followups.public_state(record)
+    if state.stopped_on is not None:
+        return render_template("public/result.html", record_no=record.record_no, stopped_on=state.stopped_on)
     return render_template("public/result.html", record_no=record.record_no, latest=versions[0],
                            payload=json.loads(versions[0].snapshot),
-                           versions=[(v, json.loads(v.snapshot)) for v in versions])
+                           versions=[(v, json.loads(v.snapshot)) for v in versions], followup=state)
 
 
 @bp.route("/results.json")
