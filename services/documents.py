@@ -36,8 +36,8 @@ from models.conference import (
 from models.receipts import Receipt
 from models.workflow import InstanceStatus
 from services import audit, notifications, receipts
-from services.conferences import can_manage, is_office_staff
-from services.errors import Conflict, Forbidden, ServiceError
+from services.conferences import Unprocessable, can_manage, is_office_staff
+from services.errors import Conflict, Forbidden
 from services.plans import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES, sniff
 from workflows import engine
 from workflows.lanes import MEMBER
@@ -49,10 +49,6 @@ MAX_ATTACHMENTS = 10
 ATTACHMENT_KINDS = {"pdf": "pdf", "doc": "ole", "xls": "ole", "docx": "docx", "xlsx": "xlsx", "ofd": "ofd"}
 FIELD_TITLES = {"doc_no": "文号", "title": "公文标题", "body": "正文"}
 LIMITS = {"doc_no": 100, "title": 200, "body": 20000}
-
-
-class Unprocessable(ServiceError):
-    status = 422
 
 
 @dataclass(frozen=True)
