@@ -294,7 +294,7 @@ def publish_document(
         raise Unprocessable("所选单位不是该联席会议的成员单位", field="units")
     _lock(document, lock_version)
     if document.status != DocumentStatus.DRAFT:
-        raise Conflict("该公文已发布，如需修改请先编辑后重新发布")
+        raise Conflict("只有草稿状态的公文可以发布；已发布或已撤回的公文请先修改，再重新发布")
     inst = _active_instance(document)
     if inst is None or inst.current_step != "draft":
         inst = _start_round(user, document)
