@@ -210,6 +210,11 @@ def test_edit_republish_needs_signing_again(client, org, setup, session):
     assert "确认签收" in html and "第2版" in html
     resp = _post(client, f"/conferences/documents/{document.id}/sign", {"password": PASSWORD, "version": 1})
     assert resp.status_code == 409 and "最新版本" in resp.get_data(as_text=True)
+    # the office: version 2 unsigned, version 1's receipt kept in the history
+    sign_in(client, org.office_user)
+    html = client.get(f"/conferences/documents/{document.id}").get_data(as_text=True)
+    assert "签收情况（第2版）" in html and "未签收" in html
+    assert "历次签收记录" in html and "第1版 · 甲区卫生健康局 · 卫健联络员" in html
 
 
 def test_units_not_chosen_and_other_districts_get_404(client, org, make_user, setup, session):
