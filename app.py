@@ -98,6 +98,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         DRAW_RECENT_INSPECTION_DAYS=int(os.environ.get("DRAW_RECENT_INSPECTION_DAYS", "365")),
         RESULT_PUBLICITY_DAYS=int(os.environ.get("RESULT_PUBLICITY_DAYS", "1095")),
         IMPORT_JOB_ROWS=int(os.environ.get("IMPORT_JOB_ROWS", "5000")),
+        NOTIFY_SENDER=os.environ.get("NOTIFY_SENDER", "services.notifications:LogSender"),
+        NOTIFY_MAX_ATTEMPTS=int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5")),
     )
     if config:
         app.config.update(config)

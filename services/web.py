@@ -39,7 +39,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Endpoints reachable without signing in, and those that must not renew the idle timer.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
-PASSIVE_ENDPOINTS = {"main.inbox_count"}
+PASSIVE_ENDPOINTS = {"main.inbox_count", "messages.count"}
 PASSWORD_GATE_EXEMPT = {"auth.change_password", "auth.logout", "static"}
 
 ERROR_MESSAGES = {
@@ -123,6 +123,7 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("抽查任务", "tasks.index", (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)),
     ("公平性监测", "teams.fairness", (Role.CLERK, Role.DEPT_LEADER)),
     ("线索移送", "followups.clues", (Role.CLERK, Role.DEPT_LEADER)),
+    ("联席会议", "conferences.index", (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON, Role.SYSTEM_ADMIN)),
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
     ("角色管理", "admin.roles", (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)),
@@ -220,7 +221,12 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> tuple[str, int]:
-        db.session.rollback()
+        # An error that must leave a trace (a wrong password at signing counts toward the
+        # lockout, services/receipts.PasswordRejected) keeps what the service wrote.
+        if getattr(exc, "persist", False):
+            db.session.commit()
+        else:
+            db.session.rollback()
         return error_response(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)

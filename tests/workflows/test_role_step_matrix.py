@@ -269,3 +269,54 @@ def test_who_may_act_on_a_task(org, table, step):
     for name, user in people.items():
         if user is not None:
             assert any(i in engine.inbox(user) for i in items) == (name in TEAM_EXPECTED[(table, step)]), name
+# 表33 联席会议公文发送: the conference office writes and publishes, each chosen member unit's
+# liaison (成员单位联络员 in that unit) signs.  Liaisons are not in the org fixture: made here, with
+# one in a unit that is a member but not chosen, one of another district and a clerk of a
+# chosen unit (not a liaison).
+CONFERENCE_USERS = USERS + ("health_liaison", "safety_liaison", "bureau_liaison", "liaison_b")
+EXPECTED_33: dict[str, set[str]] = {
+    "draft": {"office_user"},
+    "publish": {"office_user"},
+    "sign": {"health_liaison", "safety_liaison"},
+}
+
+
+@pytest.fixture()
+def conference_org(org, make_user, session):
+    from models.roles import Role
+
+    org.health_liaison = make_user(org.health_a, Role.MEMBER_LIAISON, name="卫健联络员")
+    org.safety_liaison = make_user(org.safety_a, Role.MEMBER_LIAISON, name="应急联络员")
+    org.bureau_liaison = make_user(org.bureau_a, Role.MEMBER_LIAISON, name="市监联络员")
+    org.liaison_b = make_user(org.bureau_b, Role.MEMBER_LIAISON, name="乙区联络员")
+    return org
+
+
+@pytest.mark.parametrize("step", sorted(EXPECTED_33))
+def test_who_may_act_in_table_33(conference_org, step):
+    from workflows.lanes import MEMBER
+
+    org = conference_org
+    inst = engine.start(33, org.office_user, title="矩阵公文",
+                        parties={MEMBER: [org.health_a.id, org.safety_a.id, org.bureau_a.id]})
+    # the bureau is a member but the document is not published to it (services/documents)
+    next(p for p in inst.parties if p.department_id == org.bureau_a.id).declined = True
+    for key in ("draft", "publish"):
+        if inst.current_step == step:
+            break
+        item = next(i for i in inst.work_items if i.step_key == key and i.status == WorkItemStatus.OPEN)
+        inst = engine.complete(org.office_user, item.id, "next", version=item.version)
+    assert inst.current_step == step
+    items = [i for i in inst.work_items if i.step_key == step and i.status == WorkItemStatus.OPEN]
+    assert items
+    actors = {name for name in CONFERENCE_USERS if any(engine.can_act(getattr(org, name), i) for i in items)}
+    assert actors == EXPECTED_33[step]
+    for name in CONFERENCE_USERS:
+        in_inbox = any(i in engine.inbox(getattr(org, name)) for i in items)
+        assert in_inbox == (name in EXPECTED_33[step]), name
+
+
+def test_table_33_matrix_covers_every_step():
+    from workflows.registry import PROCESSES
+
+    assert {s.key for s in PROCESSES[33].steps if not s.automatic} == set(EXPECTED_33)
