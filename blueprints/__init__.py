@@ -20,6 +20,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.plans.views import bp as plans_bp
     from blueprints.processes.views import bp as processes_bp
     from blueprints.public.views import bp as public_bp
+    from blueprints.records.public import bp as public_records_bp
+    from blueprints.records.views import bp as record_pdfs_bp
     from blueprints.tasks.public import bp as public_draws_bp
     from blueprints.tasks.views import bp as tasks_bp
     from blueprints.teams.views import bp as teams_bp
@@ -28,9 +30,11 @@ def register_blueprints(app: Flask) -> None:
     # takes no new children once registered, and create_app runs more than once in tests.
     if all(child is not public_draws_bp for child, _ in public_bp._blueprints):
         public_bp.register_blueprint(public_draws_bp)
+    if all(child is not public_records_bp for child, _ in public_bp._blueprints):
+        public_bp.register_blueprint(public_records_bp)
 
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
-        inspectors_bp, plans_bp, tasks_bp, teams_bp, public_bp, jobs_bp, admin_bp, audit_bp,
+        inspectors_bp, plans_bp, tasks_bp, teams_bp, record_pdfs_bp, public_bp, jobs_bp, admin_bp, audit_bp,
     ):
         app.register_blueprint(bp)
