@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, render_template, request, url_for
-from werkzeug.routing import BuildError
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from models import InspectionRecord, db
 from models.inspections import RecordStatus

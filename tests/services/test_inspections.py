@@ -20,7 +20,15 @@ from models.workflow import WorkItemStatus
 from services import inspection_prep as prep
 from services import inspections as svc
 from services.errors import Conflict, Forbidden, ServiceError
-from tests.inspections_support import HEALTH_NAME, LEADER_NAME, MEMBER_NAME, complete, dispatched, open_all, record_form
+from tests.inspections_support import (
+    HEALTH_NAME,
+    LEADER_NAME,
+    MEMBER_NAME,
+    complete,
+    dispatched,
+    open_all,
+    record_form,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
