@@ -33,6 +33,10 @@ from workflows.lanes import PARTICIPANT
 # Routes anyone signed in may use whatever their district (the standard's catalogue), or
 # that act on the signed-in user's own session.
 UNSCOPED_PARAMETERS = {"table", "subject_id"}
+# /public/records/<record_no>/verify answers every 记录编号 (it is printed on paper); before the
+# result is published it shows only the number, the status and the digest (tests/blueprints/
+# records checks that the entity's name is not on it).
+UNSCOPED_PARAMETERS |= {"record_no"}
 # 一公开: published for everyone, district A's items included (tests/blueprints/public checks
 # that nothing internal is shown there).
 PUBLIC_PREFIX = "public."
@@ -91,6 +95,15 @@ def district_a(org, make_user, session):
                         reason="甲区", details=f'{{"replace": {member.id}, "by": {inspector.id}}}')
     conflict = InspectorConflict(inspector_id=inspector.id, entity_id=entity.id, reason="甲区回避")
     session.add_all([change, conflict])
+    # A drawn object of that task and its 检查情况记录表 (the record PDFs, the notice).
+    from models import InspectionRecord, TaskObject
+
+    task_object = TaskObject(task_id=team_task.id, key=f"entity:{entity.id}", entity_id=entity.id)
+    session.add(task_object)
+    session.flush()
+    record = InspectionRecord(record_no="2026-JC-990001", task_id=team_task.id, task_object_id=task_object.id,
+                              department_id=org.bureau_a.id, entity_id=entity.id, subject_name="甲区机密餐饮有限公司")
+    session.add(record)
     session.commit()
     # A task with a sensitive scheme and a locked draw: its public verification page is closed.
     task = make_task(org.bureau_a, name="甲区机密抽查任务")
@@ -122,6 +135,10 @@ def district_a(org, make_user, session):
         "member_id": member.id,
         "change_id": change.id,
         "conflict_id": conflict.id,
+        "task_id": team_task.id,
+        "task_object_id": task_object.id,
+        "record_id": record.id,
+        "record_no": record.record_no,
     }
 
 
@@ -193,6 +210,7 @@ def test_walk_knows_every_parameter(app):
         "inspector_id", "aux_id",
         "member_id", "change_id", "conflict_id",
         "draw_id",
+        "task_id", "task_object_id", "record_id", "record_no",
     }
 
 

@@ -50,11 +50,11 @@ def _task_or_404(task_id: int) -> Task:
     return task
 
 
-@bp.route("/records/<int:id>.pdf")
+@bp.route("/records/<int:record_id>.pdf")
 @login_required
 @roles_required(*VIEW_ROLES)
-def record(id: int) -> Response:
-    found: InspectionRecord | None = inspections.get_record(_me(), id)
+def record(record_id: int) -> Response:
+    found: InspectionRecord | None = inspections.get_record(_me(), record_id)
     if found is None:
         abort(404)
     form = _form()
@@ -62,11 +62,11 @@ def record(id: int) -> Response:
     return _pdf(svc.record_pdf(found, form), f"{label}{found.record_no}.pdf")
 
 
-@bp.route("/tasks/<int:id>/records.pdf")
+@bp.route("/tasks/<int:task_id>/records.pdf")
 @login_required
 @roles_required(*VIEW_ROLES)
-def task_records(id: int) -> Response:
-    task = _task_or_404(id)
+def task_records(task_id: int) -> Response:
+    task = _task_or_404(task_id)
     form = _form()
     rows = svc.records_of_task(task)
     if not rows:
@@ -74,11 +74,11 @@ def task_records(id: int) -> Response:
     return _pdf(svc.task_records_pdf(task, form, rows), f"{task.name}检查情况记录表.pdf")
 
 
-@bp.route("/tasks/<int:id>/notice/<int:task_object_id>.pdf")
+@bp.route("/tasks/<int:task_id>/notice/<int:task_object_id>.pdf")
 @login_required
 @roles_required(*VIEW_ROLES)
-def notice(id: int, task_object_id: int) -> Response:
-    task = _task_or_404(id)
+def notice(task_id: int, task_object_id: int) -> Response:
+    task = _task_or_404(task_id)
     obj = db.session.get(TaskObject, task_object_id)
     if obj is None or obj.task_id != task.id or obj.removed:
         abort(404)
