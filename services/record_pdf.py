@@ -388,7 +388,8 @@ def write_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    document = HTML(string=html, base_url=pdf.BASE_URL, url_fetcher=pdf.StaticFetcher()).render()
+    document = HTML(string=html, base_url=pdf.BASE_URL, url_fetcher=pdf.StaticFetcher()).render(
+        font_config=pdf.font_config())
     document.metadata.created = None
     document.metadata.modified = None
     return document.write_pdf(pdf_identifier=identifier)
