@@ -96,6 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JOBS_RUNNER=os.environ.get("JOBS_RUNNER", "thread"),
         JOB_STALE_SECONDS=int(os.environ.get("JOB_STALE_SECONDS", "900")),
         DRAW_RECENT_INSPECTION_DAYS=int(os.environ.get("DRAW_RECENT_INSPECTION_DAYS", "365")),
+        PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", ""),  # the address printed in record QR codes
         IMPORT_JOB_ROWS=int(os.environ.get("IMPORT_JOB_ROWS", "5000")),
     )
     if config:

@@ -27,7 +27,6 @@ import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,9 +41,9 @@ def setup(records: int, clerk_id: int) -> int:
     from models import (
         CheckItem,
         Department,
-        Inspector,
         InspectionRecord,
         InspectionRecordLine,
+        Inspector,
         Plan,
         RecordConfirmation,
         Task,

@@ -273,11 +273,12 @@ def records_of_task(task: Task) -> list[InspectionRecord]:
 
 def notice_view(task: Task, task_object: TaskObject) -> NoticeView:
     """检查通知书 of one drawn object, from the task, its scheme, item, team and the object."""
-    from services import inspector_draws
+    from services import inspection_prep, inspector_draws
 
     scheme = task.scheme
     item = task.item
-    name, address = _object_name_address(task_object)
+    info = inspection_prep.object_info(task_object)
+    name, address = info.name, info.address
     record = _first_record(task_object)
     if record is not None:  # the snapshot the inspectors opened wins over the registry's today
         name, address = record.subject_name or name, record.address or address
@@ -310,31 +311,6 @@ def notice_view(task: Task, task_object: TaskObject) -> NoticeView:
         issued_on=cn_date(_written_notice_date(task_object)),
         notice_no=f"{task.start_date.year}-TZ-{task.id:04d}-{task_object.id:06d}",
     )
-
-
-def _object_name_address(task_object: TaskObject) -> tuple[str, str]:
-    from models import db
-
-    kind, _, ident = task_object.key.partition(":")
-    if kind == "entity" and task_object.entity_id is not None:
-        from models import MarketEntity
-
-        entity = db.session.get(MarketEntity, task_object.entity_id)
-        if entity is not None:
-            return entity.name, entity.business_address or entity.domicile
-    if kind == "place" and task_object.place_id is not None:
-        from models.directories import Place
-
-        place = db.session.get(Place, task_object.place_id)
-        if place is not None:
-            return place.responsible_unit or place.name, place.address
-    if kind == "product" and task_object.product_id is not None:
-        from models.directories import Product
-
-        product = db.session.get(Product, task_object.product_id)
-        if product is not None:
-            return product.company_name, product.address
-    return task_object.key, ""
 
 
 def _first_record(task_object: TaskObject) -> InspectionRecord | None:

@@ -42,11 +42,11 @@ def test_qr_code_opens_the_verification_page(browser, live_server, tmp_path):
                                   items_text="餐饮服务食品安全监督检查", findings="未发现问题")
         db.session.add(record)
         db.session.commit()
-        app.config["PUBLIC_BASE_URL"] = live_server.url
+        old, app.config["PUBLIC_BASE_URL"] = app.config.get("PUBLIC_BASE_URL"), live_server.url
         try:
             data = record_pdf.record_pdf(record)
         finally:
-            app.config.pop("PUBLIC_BASE_URL", None)
+            app.config["PUBLIC_BASE_URL"] = old
         digest = record_pdf.record_view(record).digest
         record_no = record.record_no
     pdf = tmp_path / "record.pdf"

@@ -57,9 +57,10 @@ def _filled(org, *, joint: bool = True, objects: int = 1):
 
 @pytest.fixture()
 def public_url(app):
+    old = app.config.get("PUBLIC_BASE_URL")
     app.config["PUBLIC_BASE_URL"] = "https://zhjg.example.cn"
     yield "https://zhjg.example.cn"
-    app.config.pop("PUBLIC_BASE_URL", None)
+    app.config["PUBLIC_BASE_URL"] = old
 
 
 def test_a31_record_prints_every_field_embeds_the_font_and_is_deterministic(org, session, tmp_path, public_url):
