@@ -95,21 +95,22 @@ def district_a(org, make_user, session):
                         reason="甲区", details=f'{{"replace": {member.id}, "by": {inspector.id}}}')
     conflict = InspectorConflict(inspector_id=inspector.id, entity_id=entity.id, reason="甲区回避")
     session.add_all([change, conflict])
-    # A drawn object of that task and its 检查情况记录表 (the record PDFs, the notice).
-    from models import InspectionRecord, TaskObject
-
-    task_object = TaskObject(task_id=team_task.id, key=f"entity:{entity.id}", entity_id=entity.id)
-    session.add(task_object)
-    session.flush()
-    record = InspectionRecord(record_no="2026-JC-990001", task_id=team_task.id, task_object_id=task_object.id,
-                              department_id=org.bureau_a.id, entity_id=entity.id, subject_name="甲区机密餐饮有限公司")
-    session.add(record)
     session.commit()
     # A task with a sensitive scheme and a locked draw: its public verification page is closed.
     task = make_task(org.bureau_a, name="甲区机密抽查任务")
     fill_directory(task, {"A": 3, "E": 1})
     approved(task, org.clerk_a, org.leader_a, sensitive="1")
     draw = object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
+    session.commit()
+    # A dispatched task with an inspection record and its evidence (services/inspections.py).
+    from services import inspections
+    from tests.inspections_support import dispatched
+
+    ready = dispatched(org, objects=1, start=8800, name="甲区机密抽查任务（检查）")
+    obj = inspections.task_objects(ready.task)[0]
+    record = inspections.open_record(ready.leader, ready.task, obj.id, ready.task.department_id)
+    evidence = inspections.add_evidence(ready.leader, record, record.lock_version, filename="甲区.png",
+                                        data=b"\x89PNG\r\n\x1a\n" + b"0" * 16)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -123,7 +124,11 @@ def district_a(org, make_user, session):
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
         "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": team_task.id,
-               "tasks": task.id},
+               "tasks": task.id, "inspections": ready.task.id},
+        "record_id": record.id,
+        "object_id": obj.id,
+        "evidence_id": evidence.id,
+        "record_no": record.record_no,
         "draw_id": draw.id,
         "job_id": job.id,
         "subject_id": check_item.id,
@@ -135,10 +140,9 @@ def district_a(org, make_user, session):
         "member_id": member.id,
         "change_id": change.id,
         "conflict_id": conflict.id,
-        "task_id": team_task.id,
-        "task_object_id": task_object.id,
-        "record_id": record.id,
-        "record_no": record.record_no,
+        # the record PDFs and the 检查通知书 (blueprints/records)
+        "task_id": ready.task.id,
+        "task_object_id": obj.id,
     }
 
 
@@ -210,7 +214,8 @@ def test_walk_knows_every_parameter(app):
         "inspector_id", "aux_id",
         "member_id", "change_id", "conflict_id",
         "draw_id",
-        "task_id", "task_object_id", "record_id", "record_no",
+        "record_id", "object_id", "evidence_id", "record_no",
+        "task_id", "task_object_id",
     }
 
 
@@ -239,6 +244,7 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/tasks/"),
         ("leader_b", "/tasks/?status=drawing"),
         ("leader_b", "/tasks/ratios"),
+        ("clerk_b", "/public/results"),
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),

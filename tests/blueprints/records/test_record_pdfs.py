@@ -39,6 +39,12 @@ def test_pdfs_for_the_team_and_the_departments(client, org, session):
     record = records[0]
     task = ready.task
     sign_in(client, ready.member)  # an inspector of a 市场监管所 on the team
+    html = client.get(f"/records/{record.id}").get_data(as_text=True)  # the record's page links its PDFs
+    assert f"/records/{record.id}.pdf?form=a31" in html and f"/records/{record.id}.pdf?form=f1" in html
+    assert f"/tasks/{task.id}/records.pdf" in client.get(f"/tasks/{task.id}/records").get_data(as_text=True)
+    obj = svc.task_objects(task)[0]
+    assert f"/tasks/{task.id}/notice/{obj.id}.pdf" in client.get(f"/tasks/{task.id}/objects/{obj.id}").get_data(
+        as_text=True)
     resp = client.get(f"/records/{record.id}.pdf")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert "inline" in resp.headers["Content-Disposition"]
@@ -53,7 +59,6 @@ def test_pdfs_for_the_team_and_the_departments(client, org, session):
     assert resp.status_code == 200
     text = _text(resp.data)
     assert all(r.record_no in text for r in records)
-    obj = svc.task_objects(task)[0]
     resp = client.get(f"/tasks/{task.id}/notice/{obj.id}.pdf")
     assert resp.status_code == 200 and "抽查检查通知书" in _text(resp.data) and SUBJECT in _text(resp.data)
 
