@@ -25,20 +25,22 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.plans.views import bp as plans_bp
     from blueprints.processes.views import bp as processes_bp
     from blueprints.public.views import bp as public_bp
+    from blueprints.records.public import bp as public_records_bp
+    from blueprints.records.views import bp as record_pdfs_bp
     from blueprints.tasks.public import bp as public_draws_bp
     from blueprints.tasks.views import bp as tasks_bp
     from blueprints.teams.views import bp as teams_bp
 
     # /public/draws: nested so that its endpoints are public.draws.* (no sign-in); a blueprint
     # takes no new children once registered, and create_app runs more than once in tests.
-    for child_bp in (public_draws_bp, public_results_bp):
+    for child_bp in (public_draws_bp, public_results_bp, public_records_bp):
         if all(child is not child_bp for child, _ in public_bp._blueprints):
             public_bp.register_blueprint(child_bp)
 
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
-        inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, followups_bp, conferences_bp, messages_bp,
-        public_bp, jobs_bp, admin_bp,
+        inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, conferences_bp,
+        messages_bp, public_bp, jobs_bp, admin_bp,
         audit_bp,
     ):
         app.register_blueprint(bp)

@@ -9,6 +9,7 @@ names any other URL gets nothing (no network access, no local files outside stat
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -38,6 +39,44 @@ def static_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict
     return {"string": path.read_bytes(), "mime_type": mime, "redirected_url": url}
 
 
+class StaticFetcher:
+    """The fetcher object WeasyPrint (≥ 66) calls: ``static_fetcher`` wrapped in its response type.
+
+    A plain function returning a dict is no longer understood, and the @font-face of the shipped
+    font silently fell back to whatever CJK font the host had installed.
+    """
+
+    _fail_on_errors = False  # read by weasyprint.urls.fetch: a refused URL is a warning, not a crash
+
+    def __call__(self, url: str) -> Any:
+        from weasyprint.urls import URLFetcherResponse
+
+        resource = static_fetcher(url)
+        headers = {"Content-Type": resource["mime_type"]} if resource["mime_type"] else {}
+        return URLFetcherResponse(resource["redirected_url"], resource["string"], headers)
+
+    fetch = __call__
+
+
+_local = threading.local()
+
+
+def font_config() -> Any:
+    """This thread's WeasyPrint font configuration, made once and reused.
+
+    The first @font-face of the shipped font (24 MB) is fetched, written to a temporary file and
+    scanned by fontconfig; a reused configuration skips all that (WeasyPrint keys its fonts by
+    the rule) and keeps Pango's caches warm.  One per thread: Pango's font map is not shared
+    across threads.
+    """
+    config = getattr(_local, "font_config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _local.font_config = FontConfiguration()
+    return config
+
+
 def render_html(template: str, **context: Any) -> str:
     """The template alone, without the request's globals (a PDF can be made by the CLI or a job)."""
     return current_app.jinja_env.get_template(template).render(
@@ -50,4 +89,4 @@ def render(template: str, **context: Any) -> bytes:
     from weasyprint import HTML
 
     html = render_html(template, **context)
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=static_fetcher).write_pdf()
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFetcher()).write_pdf(font_config=font_config())

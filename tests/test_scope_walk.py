@@ -33,6 +33,10 @@ from workflows.lanes import PARTICIPANT
 # Routes anyone signed in may use whatever their district (the standard's catalogue), or
 # that act on the signed-in user's own session.
 UNSCOPED_PARAMETERS = {"table", "subject_id"}
+# /public/records/<record_no>/verify answers every 记录编号 (it is printed on paper); before the
+# result is published it shows only the number, the status and the digest (tests/blueprints/
+# records checks that the entity's name is not on it).
+UNSCOPED_PARAMETERS |= {"record_no"}
 # 一公开: published for everyone, district A's items included (tests/blueprints/public checks
 # that nothing internal is shown there).
 PUBLIC_PREFIX = "public."
@@ -179,6 +183,9 @@ def district_a(org, make_user, session):
         "correction_id": correction.id,
         "clue_id": clue.id,
         "stop_id": stop.id,
+        # the record PDFs and the 检查通知书 (blueprints/records)
+        "task_id": ready.task.id,
+        "task_object_id": obj.id,
     }
 
 
@@ -253,6 +260,7 @@ def test_walk_knows_every_parameter(app):
         "record_id", "object_id", "evidence_id", "record_no",
         "correction_id", "clue_id", "stop_id",
         "attachment_id",
+        "task_id", "task_object_id",
     }
 
 
