@@ -9,6 +9,15 @@ from models.imports import ImportBatch, ImportStatus
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, Inspector, InspectorTag, TagKind
 from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemStatus, PartRole
 from models.jobs import Job, JobStatus
+from models.ledgers import (
+    ConferencePlan,
+    ConferenceTask,
+    Ledger,
+    LedgerRow,
+    LedgerStatus,
+    PlanUnit,
+    TaskUnit,
+)
 from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.plans import (
@@ -28,6 +37,13 @@ from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "ConferencePlan",
+    "ConferenceTask",
+    "Ledger",
+    "LedgerRow",
+    "LedgerStatus",
+    "PlanUnit",
+    "TaskUnit",
     "AuditEvent",
     "AuxiliaryInspector",
     "AuxiliaryKind",
