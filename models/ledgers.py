@@ -30,7 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
+from models.conference import Conference
 from models.org import Department, User
+from models.receipts import Receipt
 
 
 class ConferencePlan(db.Model):
@@ -38,16 +40,24 @@ class ConferencePlan(db.Model):
 
     __tablename__ = "conference_plan"
 
+    receipt_kind = "conference_plan"  # services/receipts.Signable
+    is_recalled = False
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    # The 联席会议办公室 department that issued it.
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), index=True)
+    # The 联席会议办公室 department that issued it (the conference's office).
     office_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text, default="")
+    # 0 while a draft; 1 once issued (下发): the version the member units sign for.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    conference: Mapped[Conference] = relationship()
     office: Mapped[Department] = relationship()
     created_by: Mapped[User | None] = relationship()
     tasks: Mapped[list[ConferenceTask]] = relationship(
@@ -56,6 +66,50 @@ class ConferencePlan(db.Model):
     units: Mapped[list[PlanUnit]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanUnit.id"
     )
+
+    __table_args__ = (CheckConstraint("version >= 0", name="version_nonnegative"),)
+
+    @property
+    def department(self) -> Department:
+        """The owner for the data scope: the office."""
+        return self.office
+
+    @property
+    def issued(self) -> bool:
+        return self.version > 0
+
+    @property
+    def unit_ids(self) -> list[int]:
+        """The member units the tasks concern, in first-mention order."""
+        ids = [u.department_id for t in self.tasks for u in t.units]
+        return list(dict.fromkeys(ids))
+
+    # services/receipts.Signable
+    def receipt_units(self) -> list[Department]:
+        return [u.department for u in self.units]
+
+    def receipt_content(self) -> dict[str, object]:
+        """What a unit signs for: the plan and every task as issued (专项任务 included)."""
+        return {
+            "kind": self.receipt_kind,
+            "id": self.id,
+            "version": self.version,
+            "conference": self.conference.name,
+            "title": self.title,
+            "year": self.year,
+            "content": self.content,
+            "tasks": [
+                {
+                    "title": t.title,
+                    "content": t.content,
+                    "due_date": t.due_date.isoformat(),
+                    "special": t.special,
+                    "ledger_type": t.ledger_type,
+                    "units": sorted(u.department.name for u in t.units),
+                }
+                for t in self.tasks
+            ],
+        }
 
 
 class ConferenceTask(db.Model):
@@ -109,8 +163,8 @@ class PlanUnit(db.Model):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    # The receipt (services/receipts.py) of the version signed: its hash.
-    receipt_hash: Mapped[str] = mapped_column(String(64), default="")
+    # The receipt (services/receipts.py) of the version signed.
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipt.id"))
     # 判断有无台账: None until decided.
     has_ledger: Mapped[bool | None] = mapped_column(Boolean)
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -118,6 +172,7 @@ class PlanUnit(db.Model):
     plan: Mapped[ConferencePlan] = relationship(back_populates="units")
     department: Mapped[Department] = relationship()
     signed_by: Mapped[User | None] = relationship()
+    receipt: Mapped[Receipt | None] = relationship()
 
     __table_args__ = (UniqueConstraint("plan_id", "department_id"),)
 
