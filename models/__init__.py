@@ -2,6 +2,17 @@
 
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from models.conference import (
+    Conference,
+    ConferenceMeeting,
+    ConferenceMember,
+    DocumentAttachment,
+    DocumentRecipient,
+    DocumentStatus,
+    MeetingAttendee,
+    MeetingStatus,
+    OfficialDocument,
+)
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
@@ -19,6 +30,7 @@ from models.ledgers import (
     TaskUnit,
 )
 from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
+from models.notifications import Message, OutboxMessage, OutboxStatus
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.plans import (
     Plan,
@@ -32,11 +44,25 @@ from models.plans import (
     TaskStatus,
 )
 from models.publication import Publication, PublicationAction
+from models.receipts import Receipt
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "Conference",
+    "ConferenceMeeting",
+    "ConferenceMember",
+    "DocumentAttachment",
+    "DocumentRecipient",
+    "DocumentStatus",
+    "MeetingAttendee",
+    "MeetingStatus",
+    "Message",
+    "OfficialDocument",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Receipt",
     "ConferencePlan",
     "ConferenceTask",
     "Ledger",

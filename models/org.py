@@ -122,6 +122,7 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(50))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     mobile: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(120), default="", server_default="")
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     status: Mapped[UserStatus] = mapped_column(
         Enum(UserStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),

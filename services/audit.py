@@ -55,6 +55,10 @@ ACTION_LABELS = {
     "assign": "指派",
     "publish": "公布",
     "unpublish": "撤下",
+    "sign": "签收",
+    "sign_failed": "签收失败",
+    "recall": "撤回公文",
+    "notify": "发送通知",
 }
 
 

@@ -220,7 +220,12 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> tuple[str, int]:
-        db.session.rollback()
+        # An error that must leave a trace (a wrong password at signing counts toward the
+        # lockout, services/receipts.PasswordRejected) keeps what the service wrote.
+        if getattr(exc, "persist", False):
+            db.session.commit()
+        else:
+            db.session.rollback()
         return error_response(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)

@@ -500,6 +500,40 @@ def _items_for(instance: ProcessInstance, step: Step) -> list[WorkItem]:
     return items
 
 
+# ---------------------------------------------------------------- terminate
+
+
+def terminate(user: User, instance: ProcessInstance, reason: str, *, label: str = "终止") -> ProcessInstance:
+    """End an active instance from outside its transitions, because its subject is gone or
+    replaced (a recalled document, a document edited after publication that starts over):
+    open work items are cancelled, the history says who, why and at which step."""
+    if instance.status != InstanceStatus.ACTIVE:
+        raise StaleSubmission()
+    if not _fresh(instance.id):
+        instance = _lock_instance(instance.id)
+    process = _process_of(instance)
+    step = _step_of(process, instance.current_step) if instance.current_step else process.start
+    for item in instance.work_items:
+        if item.status == WorkItemStatus.OPEN:
+            item.status = WorkItemStatus.CANCELLED
+    _history(instance, step, "terminate", label, user, comment=reason)
+    instance.status = InstanceStatus.TERMINATED
+    instance.ended_at = utcnow()
+    instance.updated_at = utcnow()
+    audit.record(
+        "process_step",
+        object_type="process_instance",
+        object_id=instance.id,
+        summary={"表": process.table, "环节": step.name, "操作": label, "意见": reason},
+        user=user,
+    )
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleSubmission() from None
+    return instance
+
+
 # ---------------------------------------------------------------- withdraw
 
 
