@@ -353,8 +353,8 @@ def test_xlsx_export(setup):
     assert first[2] == "'=HYPERLINK(\"x\")"  # escaped, never a formula
     assert ws.cell(row=3, column=6).value == "028-86123456" and ws.cell(row=3, column=6).number_format == "@"
     last = [c.value for c in ws[ws.max_row]]
-    assert last[2] == "合计（2户）" and last[14] == 4 and last[7] == 2  # fines summed, 已下达 counted
-    assert ws.page_setup.paperSize == ws.PAPERSIZE_A3 and ws.page_setup.orientation == "landscape"
+    assert last[2] == "合计（2户）" and last[13] == 4 and last[7] == 2  # fines summed, 已下达 counted
+    assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A3 and ws.page_setup.orientation == "landscape"
     assert ws.cell(row=ws.max_row, column=3).font.bold
 
 
@@ -366,12 +366,13 @@ def test_pdf_export_a3_header_totals_and_embedded_font(setup, tmp_path):
     path.write_bytes(data)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "联席会议工作台账汇总表" in text and "王五超市" in text and "合计（2户）" in text
-    assert "第 1 页 共 1 页" in text
+    assert "第1页共1页" in "".join(text.split())
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert "1190.55 x 841.89" in info or "1191 x 842" in info  # A3 landscape, in points
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     lines = [ln for ln in fonts.splitlines()[2:] if ln.strip()]
     assert lines and all(" yes " in ln for ln in lines)  # every font embedded
+    assert any("Noto-Serif-CJK-SC" in ln or "FangSong" in ln for ln in lines)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
@@ -391,7 +392,7 @@ def test_pdf_repeats_the_header_on_every_page(setup, tmp_path):
     pages = [p for p in pages if p.strip()]
     assert len(pages) >= 2
     for n, page in enumerate(pages, start=1):
-        assert "经营者/名称" in page and f"第 {n} 页 共 {len(pages)} 页" in page
+        assert "经营者/名称" in page and f"第{n}页共{len(pages)}页" in "".join(page.split())
     assert "合计（120户）" in pages[-1]
 
 
