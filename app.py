@@ -97,6 +97,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JOB_STALE_SECONDS=int(os.environ.get("JOB_STALE_SECONDS", "900")),
         DRAW_RECENT_INSPECTION_DAYS=int(os.environ.get("DRAW_RECENT_INSPECTION_DAYS", "365")),
         IMPORT_JOB_ROWS=int(os.environ.get("IMPORT_JOB_ROWS", "5000")),
+        NOTIFY_SENDER=os.environ.get("NOTIFY_SENDER", "services.notifications:LogSender"),
+        NOTIFY_MAX_ATTEMPTS=int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5")),
     )
     if config:
         app.config.update(config)

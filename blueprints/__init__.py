@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
     from blueprints.conference_plans.views import bp as conference_plans_bp
+    from blueprints.conferences.views import bp as conferences_bp
     from blueprints.directories.views import bp as directories_bp
     from blueprints.entities.views import bp as entities_bp
     from blueprints.inspectors.views import bp as inspectors_bp
@@ -18,6 +19,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.joint_items.views import bp as joint_items_bp
     from blueprints.libraries.views import bp as libraries_bp
     from blueprints.main.views import bp as main_bp
+    from blueprints.messages.views import bp as messages_bp
     from blueprints.plans.views import bp as plans_bp
     from blueprints.processes.views import bp as processes_bp
     from blueprints.public.views import bp as public_bp
@@ -32,6 +34,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
-        inspectors_bp, plans_bp, tasks_bp, teams_bp, conference_plans_bp, public_bp, jobs_bp, admin_bp, audit_bp,
+        inspectors_bp, plans_bp, tasks_bp, teams_bp, conferences_bp, conference_plans_bp, messages_bp, public_bp,
+        jobs_bp, admin_bp, audit_bp,
     ):
         app.register_blueprint(bp)

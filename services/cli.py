@@ -1,4 +1,4 @@
-"""Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run."""
+"""Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, notify send."""
 
 from __future__ import annotations
 
@@ -94,6 +94,24 @@ def register_cli(app: Flask) -> None:
         click.echo(f"后台任务处理进程 {worker_id()} 已启动" + ("（处理完排队任务后退出）" if once else ""))
         ran = work_forever(poll=poll, once=once)
         click.echo(f"已处理 {ran} 个任务")
+
+    @app.cli.group("notify")
+    def notify_group() -> None:
+        """短信和邮件通知。"""
+
+    @notify_group.command("send")
+    @click.option("--limit", default=500, show_default=True, help="本次最多发送多少条")
+    def notify_send(limit: int) -> None:
+        """把待发送的短信和邮件交给 NOTIFY_SENDER 指定的发送器（可由定时任务定期执行）。"""
+        import logging
+
+        from models import db
+        from services.notifications import send_pending
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        result = send_pending(limit=limit)
+        db.session.commit()
+        click.echo(f"已发送 {result.sent} 条，待重试 {result.retried} 条，发送失败 {result.failed} 条")
 
     @app.cli.command("demo")
     @click.option("--reset-passwords", is_flag=True, help="为演示账号重新生成初始密码")

@@ -105,14 +105,15 @@ def unit_choices(conference: Conference) -> list[Department]:
 
 
 def liaison_choices(department: Department) -> list[User]:
-    """Active users of the unit (or below it) holding 成员单位联络员."""
+    """Active users of the unit itself holding 成员单位联络员 (the engine's 成员单位 lane acts
+    in the member department)."""
     from models import UserRole
 
     return list(
         db.session.execute(
             select(User)
             .where(
-                User.department_id.in_(subtree_ids(department)),
+                User.department_id == department.id,
                 User.status == UserStatus.ACTIVE,
                 exists().where(UserRole.user_id == User.id, UserRole.role == str(Role.MEMBER_LIAISON)),
             )

@@ -72,6 +72,9 @@ USERS: tuple[tuple[str, str, str, tuple[Role, ...], str], ...] = (
     ("hej", "何静", "成华区发展和改革局", (Role.LEADING_DEPARTMENT, Role.CLERK), "13880000071"),
     ("huangt", "黄涛", "成华区商务局", (Role.MEMBER_LIAISON, Role.CLERK), "13880000081"),
     ("zhengh", "郑红", "成华区“双随机、一公开”监管联席会议办公室", (Role.CONFERENCE_OFFICE,), "13880000091"),
+    ("songy", "宋洋", "成华区市场监督管理局", (Role.MEMBER_LIAISON,), "13880000017"),
+    ("zhoulh", "周丽华", "成华区卫生健康局", (Role.MEMBER_LIAISON,), "13880000024"),
+    ("qianm", "钱明", "成华区应急管理局", (Role.MEMBER_LIAISON,), "13880000033"),
     ("court_api", "市法院接口", "成都市中级人民法院", (Role.API_CLIENT,), ""),
 )
 
@@ -120,12 +123,14 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_directory_demo()
         load_demo_inspectors()
         load_demo_plans()
+        load_demo_conferences()
         return created
     load_demo_libraries()
     load_demo_items()
     load_directory_demo()
     load_demo_inspectors()
     load_demo_plans()
+    load_demo_conferences()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -135,6 +140,77 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
             created.append(_row(user, dept_name, roles, password))
         audit.record("password_reset", object_type="demo", summary={"用户": len(created)})
     return created
+
+
+# ------------------------------------------------------------------ 联席会议 (表32/表33)
+
+CONFERENCE_OFFICE = "成华区“双随机、一公开”监管联席会议办公室"
+# (name, duties, ((unit, liaison account or ""), …))
+DEMO_CONFERENCES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("成华区部门联合“双随机、一公开”监管联席会议",
+     "统筹协调全区部门联合“双随机、一公开”监管工作，审定部门联合抽查事项清单和年度抽查计划，"
+     "定期召开会商会议，通报监管情况，研究解决重大问题。",
+     (("成华区市场监督管理局", "songy"), ("成华区卫生健康局", "zhoulh"), ("成华区应急管理局", "qianm"),
+      ("成华区生态环境局", ""), ("成华区文化广电旅游局", "huy"), ("成华区消防救援大队", ""),
+      ("成华区发展和改革局", ""), ("成华区商务局", "huangt"))),
+    ("成华区打击传销与无证无照经营联席会议",
+     "组织协调全区打击传销和无证无照经营综合治理工作，下发年度工作要点和综合治理工作方案，汇总通报查处情况。",
+     (("成华区市场监督管理局", "songy"), ("成华区商务局", "huangt"), ("成华区文化广电旅游局", "huy"),
+      ("成华区卫生健康局", "zhoulh"), ("成华区应急管理局", "qianm"), ("成华区消防救援大队", ""))),
+)
+
+
+def load_demo_conferences() -> None:
+    """Both conferences of the office with their member units and liaisons, a published
+    document of each (awaiting the units' signatures) and a meeting with minutes.  Idempotent."""
+    from models.conference import Conference
+    from services import conferences, documents, meetings
+
+    office_user = db.session.execute(select(User).where(User.account == "zhengh")).scalar_one_or_none()
+    office = db.session.execute(select(Department).where(Department.name == CONFERENCE_OFFICE)).scalar_one_or_none()
+    if office_user is None or office is None:
+        return
+    accounts = {u.account: u for u in db.session.execute(select(User)).scalars()}
+    for index, (name, duties, units) in enumerate(DEMO_CONFERENCES):
+        if db.session.execute(select(Conference.id).where(Conference.name == name)).first():
+            continue
+        conference = conferences.create_conference(office_user, office, {"name": name, "duties": duties})
+        for unit_name, liaison in units:
+            unit = db.session.execute(
+                select(Department).where(Department.name == unit_name, Department.path.startswith(office.parent.path))
+            ).scalar_one_or_none()
+            if unit is None:
+                continue
+            user = accounts.get(liaison)
+            ok = user is not None and user.department_id == unit.id and user.has_role(Role.MEMBER_LIAISON)
+            conferences.add_member(office_user, conference, conference.lock_version, unit.id,
+                                   user.id if ok and user else None)
+        unit_ids = [m.department_id for m in conference.active_members]
+        if index == 0:
+            document = documents.create_document(office_user, conference, {
+                "doc_no": "成华联席办〔2026〕1号",
+                "title": "关于报送2026年度部门联合抽查事项清单的通知",
+                "body": "各成员单位：\n根据《成都市市场主体智慧监管 业务流程规范》和全区部门联合“双随机、一公开”"
+                        "监管工作安排，请各成员单位梳理本部门2026年度部门联合抽查事项，于3月15日前通过智慧监管平台报送。"
+                        "\n特此通知。",
+            })
+            documents.publish_document(office_user, document, document.lock_version, unit_ids)
+            meeting = meetings.create_meeting(office_user, conference, {
+                "title": "2026年第一季度联席会议", "kind": "regular", "held_at": "2026-03-20T09:30",
+                "place": "成华区市场监督管理局三楼会议室",
+                "agenda": "一、通报2025年度部门联合抽查工作情况；\n二、审议2026年度部门联合抽查工作计划；\n三、部署一季度重点任务。",
+            }, unit_ids)
+            meetings.record_minutes(office_user, meeting, meeting.lock_version,
+                                    "会议通报了2025年度部门联合抽查工作情况，原则同意2026年度部门联合抽查工作计划，"
+                                    "要求各成员单位于3月31日前完成年度计划公开。")
+        else:
+            document = documents.create_document(office_user, conference, {
+                "doc_no": "成华打传办〔2026〕1号",
+                "title": "关于印发2026年度打击传销与无证无照经营综合治理工作要点的通知",
+                "body": "各成员单位：\n现将《2026年度打击传销与无证无照经营综合治理工作要点》印发给你们，"
+                        "请结合实际认真贯彻落实，并按季度报送工作台账。",
+            })
+            documents.publish_document(office_user, document, document.lock_version, unit_ids)
 
 
 def load_demo_plans() -> None:

@@ -111,9 +111,9 @@ def all_signed(subject: Signable) -> bool:
 
 
 def unit_of(user: User, subject: Signable) -> Department | None:
-    """The unit among the subject's units that the user belongs to (the nearest one)."""
-    found = [d for d in subject.receipt_units() if user.department.is_within(d)]
-    return max(found, key=lambda d: len(d.path)) if found else None
+    """The unit among the subject's units that is the user's own department (as the engine's
+    成员单位 lane: a liaison works in the member unit itself)."""
+    return next((d for d in subject.receipt_units() if d.id == user.department_id), None)
 
 
 def signed_by_unit(subject: Signable, unit: Department) -> Receipt | None:

@@ -39,7 +39,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Endpoints reachable without signing in, and those that must not renew the idle timer.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
-PASSIVE_ENDPOINTS = {"main.inbox_count"}
+PASSIVE_ENDPOINTS = {"main.inbox_count", "messages.count"}
 PASSWORD_GATE_EXEMPT = {"auth.change_password", "auth.logout", "static"}
 
 ERROR_MESSAGES = {
@@ -122,6 +122,7 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("抽查计划", "plans.index", (Role.CLERK, Role.DEPT_LEADER, Role.CONFERENCE_OFFICE)),
     ("抽查任务", "tasks.index", (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)),
     ("公平性监测", "teams.fairness", (Role.CLERK, Role.DEPT_LEADER)),
+    ("联席会议", "conferences.index", (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON, Role.SYSTEM_ADMIN)),
     ("联席会议计划及任务", "conference_plans.index", (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON)),
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),

@@ -37,7 +37,10 @@ _MAX_AUTO_CHAIN = 50
 
 
 def conference_office_for(department: Department) -> Department | None:
-    """The nearest 联席会议办公室: a conference-office department under the closest ancestor."""
+    """The nearest 联席会议办公室: the department itself when it is one, else a
+    conference-office department under the closest ancestor."""
+    if department.kind == DepartmentKind.CONFERENCE_OFFICE and department.active:
+        return department
     for ancestor_id in reversed(department.ancestors()):
         office = db.session.execute(
             select(Department).where(

@@ -1,0 +1,1 @@
+"""站内消息 (/messages): the message centre."""
