@@ -32,6 +32,7 @@ from models import (
     ProcessInstance,
     TaskUnit,
     User,
+    UserRole,
     db,
     utcnow,
 )
@@ -465,7 +466,10 @@ def units_to_remind(plan: ConferencePlan, on: date | None = None) -> list[Matrix
 def remind(user: User, plan: ConferencePlan, department_ids: Sequence[int] | None = None) -> int:
     """督促: a message (and SMS/e-mail outbox entries) to the liaisons of each unit that has not
     signed or not reported a required ledger; returns how many units were reminded."""
+    from flask import url_for
+
     from services import notifications
+    from services.conferences import liaisons_of
 
     if not is_office(user, plan):
         raise Forbidden("只有本联席会议办公室可以发送提醒")
@@ -486,13 +490,17 @@ def remind(user: User, plan: ConferencePlan, department_ids: Sequence[int] | Non
             if task.requires_ledger and cell.state in (LATE, SIGNED, DRAFTING, UNSIGNED):
                 state = "已逾期" if cell.state == LATE else f"{task.due_date.isoformat()}前"
                 missing.append(f"上报“{task.title}”{task.ledger_type}（{state}）")
-        notifications.notify_unit(
-            unit.department,
-            title=f"请办理联席会议计划“{plan.title}”",
-            body="请尽快" + "；".join(missing) + "。",
-            link=f"/conference-plans/{plan.id}",
-            sender=user,
-            conference=plan.conference,
+        recipients = liaisons_of(plan.conference, [unit.department_id]) or list(
+            db.session.execute(
+                select(User).join(User.roles).where(User.department_id == unit.department_id,
+                                                    UserRole.role == Role.MEMBER_LIAISON.value)
+            ).scalars()
+        )
+        notifications.notify(
+            [u for u in recipients if u.is_active],
+            f"请办理联席会议计划“{plan.title}”",
+            "请尽快" + "；".join(missing) + "。",
+            url_for("conference_plans.show", id=plan.id, _external=False),
         )
         unit.reminded_at = utcnow()
     db.session.flush()

@@ -370,6 +370,8 @@ def _edit(task_id: int, action: Any, done: str) -> Any:
         action(task)
     except ServiceError as exc:
         _fail(exc)
+        if exc.status in (403, 404):
+            raise  # the error page with its message: there is no ledger page to show this user
         return _ledger_page(_task_or_404(task_id), error=exc.message, status=exc.status, form=request.form)
     db.session.commit()
     flash(done, "success")

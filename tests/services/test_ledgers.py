@@ -405,3 +405,27 @@ def test_plan_unit_model_keeps_one_row_per_unit(setup):
         db.select(db.func.count()).select_from(WorkItem).where(WorkItem.process_table == 32,
                                                               WorkItem.status == WorkItemStatus.OPEN)
     ).scalar_one() == 3
+
+
+def test_remind_the_units_that_have_not_signed_or_reported(setup):
+    from models import Message
+
+    plan = setup.plan()
+    a, b, c = setup.liaisons
+    svc.sign(a, plan, PASSWORD, version=1)
+    _reported(setup, plan, a, plan.tasks[0])
+    svc.sign(b, plan, PASSWORD, version=1)
+    with pytest.raises(Forbidden):
+        svc.remind(a, plan)
+    assert svc.remind(setup.office, plan) == 2  # b has not reported, c has not signed
+    messages = db.session.execute(db.select(Message).order_by(Message.id)).scalars().all()
+    assert [m.user_id for m in messages] == [b.id, c.id]
+    assert "上报“无证无照经营专项排查”无证无照线索台账" in messages[0].body
+    assert "签收计划及任务" in messages[1].body and messages[1].link == f"/conference-plans/{plan.id}"
+    assert svc.remind(setup.office, plan, [c.department_id]) == 1
+    for liaison in (b, c):
+        if liaison is c:
+            svc.sign(c, plan, PASSWORD, version=1)
+        _reported(setup, plan, liaison, plan.tasks[0])
+    with pytest.raises(Invalid, match="没有需要提醒"):
+        svc.remind(setup.office, plan)
