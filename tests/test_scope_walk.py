@@ -98,6 +98,19 @@ def district_a(org, make_user, session):
     approved(task, org.clerk_a, org.leader_a, sensitive="1")
     draw = object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
     session.commit()
+    # A joint-conference plan of district A's office, signed by a member unit, with a ledger row.
+    from services import conference_plans, ledgers
+    from tests.conftest import PASSWORD
+    from tests.ledgers_support import Setup
+    from tests.ledgers_support import row as ledger_row
+
+    conference = Setup(org, make_user)
+    conference_plan = conference.plan()
+    liaison = conference.liaisons[0]
+    conference_plans.sign(liaison, conference_plan, PASSWORD, version=1)
+    ledger = ledgers.open_ledger(liaison, conference_plan.tasks[0])
+    ledger_row_id = ledgers.add_row(liaison, ledger, ledger_row(), version=None).id
+    session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
         "department_id": org.bureau_a.id,
@@ -110,7 +123,7 @@ def district_a(org, make_user, session):
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
         "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": team_task.id,
-               "tasks": task.id},
+               "tasks": task.id, "conference_plans": conference_plan.id},
         "draw_id": draw.id,
         "job_id": job.id,
         "subject_id": check_item.id,
@@ -122,6 +135,8 @@ def district_a(org, make_user, session):
         "member_id": member.id,
         "change_id": change.id,
         "conflict_id": conflict.id,
+        "task_id": conference_plan.tasks[0].id,
+        "row_id": ledger_row_id,
     }
 
 
@@ -193,6 +208,7 @@ def test_walk_knows_every_parameter(app):
         "inspector_id", "aux_id",
         "member_id", "change_id", "conflict_id",
         "draw_id",
+        "task_id", "row_id",
     }
 
 
@@ -224,6 +240,7 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),
+        ("office_b_user", "/conference-plans/"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),
     ):

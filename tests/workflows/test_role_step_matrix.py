@@ -218,3 +218,61 @@ def test_matrix_covers_every_step_of_the_processes():
     assert {"scheme", "review_scheme", "draw_objects"} <= {step for t, step in EXPECTED if t == 22}
     # 表18's 修改执法检查人员 is on the other branch of 判断修改/删除 (tests/services/test_inspectors.py)
     assert {s.key for s in PROCESSES[18].steps} - {step for t, step in EXPECTED if t == 18} == {"edit"}
+
+
+# 表32 联席会议业务流程: 联席会议办公室 and the 成员单位 (their liaisons).  The org fixture's users
+# hold no 成员单位联络员 role, so two liaisons join them here; everyone else must be refused.
+# One instance per member unit (services/conference_plans.py): the unit's steps are its own.
+LIAISONS = ("health_liaison", "safety_liaison")
+EXPECTED_32: dict[str, set[str]] = {
+    "plan": {"office_user"},
+    "special": {"office_user"},
+    "special_task": {"office_user"},
+    "sign": {"health_liaison"},
+    "ledger": {"health_liaison"},
+    "report": {"health_liaison"},
+}
+ROUTE_32 = [
+    ("plan", "office_user", "next"),
+    ("special", "office_user", "yes"),
+    ("special_task", "office_user", "next"),
+    ("sign", "health_liaison", "next"),
+    ("ledger", "health_liaison", "yes"),
+]
+
+
+@pytest.fixture()
+def liaisons(org, make_user):
+    from models.roles import Role
+
+    org.health_liaison = make_user(org.health_a, Role.MEMBER_LIAISON, name="卫健联络员")
+    org.safety_liaison = make_user(org.safety_a, Role.MEMBER_LIAISON, name="应急联络员")
+    return org
+
+
+@pytest.mark.parametrize("step", sorted(EXPECTED_32))
+def test_who_may_act_in_a_conference_plan(liaisons, step):
+    from workflows.lanes import MEMBER
+
+    org = liaisons
+    inst = engine.start(32, org.office_user, title="矩阵", parties={MEMBER: [org.health_a.id]})
+    for key, actor, outcome in ROUTE_32:
+        if inst.current_step == step:
+            break
+        user = getattr(org, actor)
+        item = next(i for i in inst.work_items
+                    if i.step_key == key and i.status == WorkItemStatus.OPEN and engine.can_act(user, i))
+        inst = engine.complete(user, item.id, outcome, version=item.version)
+    assert inst.current_step == step
+    items = [i for i in inst.work_items if i.step_key == step and i.status == WorkItemStatus.OPEN]
+    assert items
+    actors = {name for name in (*USERS, *LIAISONS) if any(engine.can_act(getattr(org, name), i) for i in items)}
+    assert actors == EXPECTED_32[step]
+    for name in (*USERS, *LIAISONS):
+        assert any(i in engine.inbox(getattr(org, name)) for i in items) == (name in EXPECTED_32[step]), name
+
+
+def test_conference_matrix_covers_every_step():
+    from workflows.registry import PROCESSES
+
+    assert {s.key for s in PROCESSES[32].steps if not s.automatic} == set(EXPECTED_32)
