@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from services import pdf
 from services.excel import escape_cell, workbook_bytes
-from services.ledgers import COLUMNS, Aggregate, row_values
+from services.ledgers import COLUMNS, Aggregate, amount, row_values
 
 TITLE = "联席会议工作台账汇总表"
 _WIDTHS = {"序号": 7, "填报单位": 20, "任务": 20, "经营者/名称": 24, "经营地址": 30, "经营项目": 18, "联系电话": 15,
@@ -107,18 +107,23 @@ def xlsx(agg: Aggregate, subtitle: str = "") -> bytes:
     return workbook_bytes(wb)
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return amount(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
 
 
+def text_table(agg: Aggregate) -> list[tuple[str, list[str]]]:
+    """``table`` with every cell as printed (dates ISO, amounts without exponent)."""
+    return [(kind, [cell_text(v) for v in cells]) for kind, cells in table(agg)]
+
+
 def pdf_bytes(agg: Aggregate, subtitle: str = "") -> bytes:
     """A3 landscape, the header repeated on each page, 小计 and 合计 rows."""
-    rows = [(kind, [_text(v) for v in cells]) for kind, cells in table(agg)]
+    rows = text_table(agg)
     return pdf.render("pdf/ledger_aggregate.html", title=TITLE, subtitle=subtitle, columns=columns(agg),
                       widths=widths(agg), rows=rows)

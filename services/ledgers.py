@@ -243,6 +243,11 @@ def report(user: User, ledger: Ledger, *, version: int | None) -> None:
 # ------------------------------------------------------------------ aggregation
 
 
+def amount(value: Decimal | None) -> str:
+    """罚款金额 as text: 1.5, 210 (never 2.1E+2), "" for none."""
+    return "" if value is None else format(value.normalize(), "f")
+
+
 @dataclass
 class Totals:
     rows: int = 0
@@ -267,7 +272,7 @@ class Totals:
         """A totals row under the 13 columns: the label, the counts of 是, the fines' sum."""
         out: list[Any] = [f"{label}（{self.rows}户）", "", "", "", ""]
         out.extend(self.flags[t] for t in FLAGS)
-        out.extend([self.fine.normalize() if self.fine else Decimal(0), ""])
+        out.extend([self.fine, ""])
         return out
 
 

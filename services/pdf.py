@@ -38,6 +38,23 @@ def static_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict
     return {"string": path.read_bytes(), "mime_type": mime, "redirected_url": url}
 
 
+def _fetcher() -> Any:
+    """``static_fetcher`` in the form the installed WeasyPrint takes: from version 66 a fetcher
+    is a ``URLFetcher`` whose ``fetch`` returns a ``URLFetcherResponse`` (a plain function's dict
+    is refused, and the shipped font silently not loaded); before, the function itself."""
+    try:
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+    except ImportError:  # WeasyPrint < 66
+        return static_fetcher
+
+    class StaticFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            found = static_fetcher(url)
+            return URLFetcherResponse(url, found["string"], {"Content-Type": found["mime_type"] or ""})
+
+    return StaticFetcher()
+
+
 def render_html(template: str, **context: Any) -> str:
     """The template alone, without the request's globals (a PDF can be made by the CLI or a job)."""
     return current_app.jinja_env.get_template(template).render(
@@ -50,4 +67,4 @@ def render(template: str, **context: Any) -> bytes:
     from weasyprint import HTML
 
     html = render_html(template, **context)
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=static_fetcher).write_pdf()
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher()).write_pdf()

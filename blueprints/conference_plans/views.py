@@ -282,7 +282,8 @@ def aggregate(id: int):
     agg, subtitle = _aggregate(plan)
     return render_template(
         "conference_plans/aggregate.html", plan=plan, agg=agg, subtitle=subtitle,
-        columns=ledger_export.columns(agg), table=ledger_export.table(agg), task=request.args.get("task", ""),
+        columns=ledger_export.columns(agg), table=ledger_export.text_table(agg),
+        fine=ledgers.amount(agg.totals.fine) or "0", task=request.args.get("task", ""),
     )
 
 
