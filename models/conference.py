@@ -158,6 +158,11 @@ class OfficialDocument(db.Model):
         return self.status == DocumentStatus.RECALLED
 
     @property
+    def receipt_open(self) -> bool:
+        """Signable only as published (not while edited and not yet published again)."""
+        return self.status in (DocumentStatus.PUBLISHED, DocumentStatus.SIGNED)
+
+    @property
     def recipient_ids(self) -> set[int]:
         return {r.department_id for r in self.recipients}
 

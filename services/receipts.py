@@ -7,7 +7,9 @@ Any subject can be signed for if it offers:
 - ``receipt_content()``: a JSON-able dict of what the signer reads (the canonical content of the
   current version: its SHA-256 goes into the receipt);
 - ``receipt_units()``: the departments (member units) that are to sign the current version;
-- ``is_recalled``: True once the subject was recalled (nothing more can be signed).
+- ``is_recalled``: True once the subject was recalled (nothing more can be signed);
+- optionally ``receipt_open``: False while the subject is being changed (an edited document
+  not yet published again): nothing can be signed then either (409).
 
 ``sign(user, subject, password, version=...)`` re-checks the password (a wrong one counts
 toward the sign-in lockout, services/auth: the failure is kept even though the request fails,
@@ -127,9 +129,13 @@ def signed_by_unit(subject: Signable, unit: Department) -> Receipt | None:
     ).scalar_one_or_none()
 
 
+def _open(subject: Signable) -> bool:
+    return bool(getattr(subject, "receipt_open", True))
+
+
 def can_sign(user: User, subject: Signable) -> bool:
     """A member-unit liaison of one of the subject's units, while unsigned and not recalled."""
-    if subject.is_recalled or subject.version <= 0 or not user.has_role(Role.MEMBER_LIAISON):
+    if subject.is_recalled or subject.version <= 0 or not _open(subject) or not user.has_role(Role.MEMBER_LIAISON):
         return False
     unit = unit_of(user, subject)
     return unit is not None and signed_by_unit(subject, unit) is None
@@ -167,6 +173,8 @@ def sign(
         raise Conflict(f"{kind_label}{RECALLED}")
     if subject.version <= 0:
         raise Conflict("尚未发布，不能签收")
+    if not _open(subject):
+        raise Conflict("正在修改，尚未重新发布，不能签收")
     if version is not None and version != subject.version:
         raise Conflict(STALE_VERSION)
     if not user.has_role(Role.MEMBER_LIAISON):

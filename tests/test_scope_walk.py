@@ -39,6 +39,7 @@ PUBLIC_PREFIX = "public."
 SKIP_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_password"}
 B_USERS = ("clerk_b", "leader_b", "office_b_user", "sysadmin_b", "secadmin_b", "auditor_b")
 MARKERS = ("甲区", "王晓燕", "机密联合事项")
+# (the conference objects of district A are named 甲区… too: tests/conference_support.py)
 
 
 @pytest.fixture()
@@ -110,6 +111,23 @@ def district_a(org, make_user, session):
     conference_plans.sign(liaison, conference_plan, PASSWORD, version=1)
     ledger = ledgers.open_ledger(liaison, conference_plan.tasks[0])
     ledger_row_id = ledgers.add_row(liaison, ledger, ledger_row(), version=None).id
+    # A conference of the district's office with a published document (and its attachment), a
+    # meeting, and a message in a user's message centre (services/conferences, documents, …).
+    from services import documents as document_svc
+    from services import meetings as meeting_svc
+    from services import notifications
+    from tests.conference_support import PDF_ATTACHMENT
+    from tests.conference_support import make_conference as make_conf
+    from tests.conference_support import published as published_document
+
+    conf = make_conf(org, make_user, session)
+    document = published_document(org, conf, attachments=[PDF_ATTACHMENT])
+    document_svc.sign_document(conf.health_liaison, document, "Passw0rd!2026", 1)
+    meeting = meeting_svc.create_meeting(
+        org.office_user, conf.conference,
+        {"title": "甲区会商", "held_at": "2026-03-01T09:00", "agenda": "甲区议程"}, [org.health_a.id])
+    notifications.notify([org.clerk_a], "甲区消息", "甲区", "/conferences/")
+    message = notifications.messages_for(org.clerk_a)[0]
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -123,7 +141,14 @@ def district_a(org, make_user, session):
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
         "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": team_task.id,
-               "tasks": task.id, "conference_plans": conference_plan.id},
+               "tasks": task.id, "conference_plans": conference_plan.id, "conferences": conf.conference.id, "messages": message.id,
+               # endpoints of one chapter about different objects
+               "conferences.document": document.id, "conferences.document_pdf": document.id,
+               "conferences.edit_document": document.id, "conferences.publish_document": document.id,
+               "conferences.sign_document": document.id, "conferences.recall_document": document.id,
+               "conferences.attachment": document.id, "conferences.meeting": meeting.id,
+               "conferences.minutes": meeting.id, "conferences.publish_minutes": meeting.id},
+        "attachment_id": document.attachments[0].id,
         "draw_id": draw.id,
         "job_id": job.id,
         "subject_id": check_item.id,
@@ -174,7 +199,7 @@ def test_every_route_is_closed_to_another_district(app, client, org, district_a)
             if chapter not in district_a["id"]:
                 unknown.add(f"id of {chapter}")
                 continue
-            values["id"] = district_a["id"][chapter]
+            values["id"] = district_a["id"].get(rule.endpoint, district_a["id"][chapter])
         url = rule.build(values, append_unknown=False)[1]
         scoped = bool(params - UNSCOPED_PARAMETERS)
         for name in B_USERS:
@@ -208,6 +233,7 @@ def test_walk_knows_every_parameter(app):
         "inspector_id", "aux_id",
         "member_id", "change_id", "conflict_id",
         "draw_id",
+        "attachment_id",
         "task_id", "row_id",
     }
 
@@ -243,6 +269,10 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("office_b_user", "/conference-plans/"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),
+        ("office_b_user", "/conferences/"),
+        ("sysadmin_b", "/conferences/"),
+        ("office_b_user", "/messages/"),
+        ("clerk_b", "/messages/"),
     ):
         sign_in(client, getattr(org, name))
         html = client.get(url).get_data(as_text=True)

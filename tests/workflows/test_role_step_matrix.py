@@ -220,10 +220,62 @@ def test_matrix_covers_every_step_of_the_processes():
     assert {s.key for s in PROCESSES[18].steps} - {step for t, step in EXPECTED if t == 18} == {"edit"}
 
 
-# 表32 联席会议业务流程: 联席会议办公室 and the 成员单位 (their liaisons).  The org fixture's users
-# hold no 成员单位联络员 role, so two liaisons join them here; everyone else must be refused.
-# One instance per member unit (services/conference_plans.py): the unit's steps are its own.
-LIAISONS = ("health_liaison", "safety_liaison")
+# 表33 联席会议公文发送: the conference office writes and publishes, each chosen member unit's
+# liaison (成员单位联络员 in that unit) signs.  Liaisons are not in the org fixture: made here, with
+# one in a unit that is a member but not chosen, one of another district and a clerk of a
+# chosen unit (not a liaison).
+CONFERENCE_USERS = USERS + ("health_liaison", "safety_liaison", "bureau_liaison", "liaison_b")
+EXPECTED_33: dict[str, set[str]] = {
+    "draft": {"office_user"},
+    "publish": {"office_user"},
+    "sign": {"health_liaison", "safety_liaison"},
+}
+
+
+@pytest.fixture()
+def conference_org(org, make_user, session):
+    from models.roles import Role
+
+    org.health_liaison = make_user(org.health_a, Role.MEMBER_LIAISON, name="卫健联络员")
+    org.safety_liaison = make_user(org.safety_a, Role.MEMBER_LIAISON, name="应急联络员")
+    org.bureau_liaison = make_user(org.bureau_a, Role.MEMBER_LIAISON, name="市监联络员")
+    org.liaison_b = make_user(org.bureau_b, Role.MEMBER_LIAISON, name="乙区联络员")
+    return org
+
+
+@pytest.mark.parametrize("step", sorted(EXPECTED_33))
+def test_who_may_act_in_table_33(conference_org, step):
+    from workflows.lanes import MEMBER
+
+    org = conference_org
+    inst = engine.start(33, org.office_user, title="矩阵公文",
+                        parties={MEMBER: [org.health_a.id, org.safety_a.id, org.bureau_a.id]})
+    # the bureau is a member but the document is not published to it (services/documents)
+    next(p for p in inst.parties if p.department_id == org.bureau_a.id).declined = True
+    for key in ("draft", "publish"):
+        if inst.current_step == step:
+            break
+        item = next(i for i in inst.work_items if i.step_key == key and i.status == WorkItemStatus.OPEN)
+        inst = engine.complete(org.office_user, item.id, "next", version=item.version)
+    assert inst.current_step == step
+    items = [i for i in inst.work_items if i.step_key == step and i.status == WorkItemStatus.OPEN]
+    assert items
+    actors = {name for name in CONFERENCE_USERS if any(engine.can_act(getattr(org, name), i) for i in items)}
+    assert actors == EXPECTED_33[step]
+    for name in CONFERENCE_USERS:
+        in_inbox = any(i in engine.inbox(getattr(org, name)) for i in items)
+        assert in_inbox == (name in EXPECTED_33[step]), name
+
+
+def test_table_33_matrix_covers_every_step():
+    from workflows.registry import PROCESSES
+
+    assert {s.key for s in PROCESSES[33].steps if not s.automatic} == set(EXPECTED_33)
+
+
+# 表32 联席会议业务流程: 联席会议办公室 builds the plan and its tasks; each 成员单位 concerned
+# (its liaison) signs, judges whether it has a ledger and reports it.  One instance per member
+# unit (services/conference_plans.py), so the unit's steps are its own: here 卫生健康局's.
 EXPECTED_32: dict[str, set[str]] = {
     "plan": {"office_user"},
     "special": {"office_user"},
@@ -241,21 +293,12 @@ ROUTE_32 = [
 ]
 
 
-@pytest.fixture()
-def liaisons(org, make_user):
-    from models.roles import Role
-
-    org.health_liaison = make_user(org.health_a, Role.MEMBER_LIAISON, name="卫健联络员")
-    org.safety_liaison = make_user(org.safety_a, Role.MEMBER_LIAISON, name="应急联络员")
-    return org
-
-
 @pytest.mark.parametrize("step", sorted(EXPECTED_32))
-def test_who_may_act_in_a_conference_plan(liaisons, step):
+def test_who_may_act_in_table_32(conference_org, step):
     from workflows.lanes import MEMBER
 
-    org = liaisons
-    inst = engine.start(32, org.office_user, title="矩阵", parties={MEMBER: [org.health_a.id]})
+    org = conference_org
+    inst = engine.start(32, org.office_user, title="矩阵计划", parties={MEMBER: [org.health_a.id]})
     for key, actor, outcome in ROUTE_32:
         if inst.current_step == step:
             break
@@ -266,13 +309,14 @@ def test_who_may_act_in_a_conference_plan(liaisons, step):
     assert inst.current_step == step
     items = [i for i in inst.work_items if i.step_key == step and i.status == WorkItemStatus.OPEN]
     assert items
-    actors = {name for name in (*USERS, *LIAISONS) if any(engine.can_act(getattr(org, name), i) for i in items)}
+    actors = {name for name in CONFERENCE_USERS if any(engine.can_act(getattr(org, name), i) for i in items)}
     assert actors == EXPECTED_32[step]
-    for name in (*USERS, *LIAISONS):
-        assert any(i in engine.inbox(getattr(org, name)) for i in items) == (name in EXPECTED_32[step]), name
+    for name in CONFERENCE_USERS:
+        in_inbox = any(i in engine.inbox(getattr(org, name)) for i in items)
+        assert in_inbox == (name in EXPECTED_32[step]), name
 
 
-def test_conference_matrix_covers_every_step():
+def test_table_32_matrix_covers_every_step():
     from workflows.registry import PROCESSES
 
     assert {s.key for s in PROCESSES[32].steps if not s.automatic} == set(EXPECTED_32)
