@@ -150,79 +150,56 @@ def show(id: int):
     return _show(_plan_or_404(id))
 
 
+def _act(plan_id: int, action: Any, done: Any, category: str = "success") -> Any:
+    """One step on the plan's page: ``action(plan)``, commit, flash ``done`` (text, or a
+    function of the plan); a refused form shows the page again with its message and status."""
+    plan = _plan_or_404(plan_id)
+    try:
+        action(plan)
+    except ServiceError as exc:
+        _fail(exc)
+        return _show(_plan_or_404(plan_id), error=exc.message, status=exc.status, form=request.form)
+    db.session.commit()
+    flash(done(plan) if callable(done) else done, category)
+    return redirect(url_for("conference_plans.show", id=plan_id))
+
+
 @bp.route("/<int:id>/tasks", methods=["POST"])
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE)
 def add_task(id: int):
-    plan = _plan_or_404(id)
-    try:
-        svc.add_task(_me(), plan, request.form, request.form.getlist("units"), lock_version=_version())
-    except ServiceError as exc:
-        _fail(exc)
-        return _show(_plan_or_404(id), error=exc.message, status=exc.status, form=request.form)
-    db.session.commit()
-    flash("已建立任务", "success")
-    return redirect(url_for("conference_plans.show", id=id))
+    return _act(id, lambda plan: svc.add_task(_me(), plan, request.form, request.form.getlist("units"),
+                                              lock_version=_version()), "已建立任务")
 
 
 @bp.route("/<int:id>/tasks/<int:task_id>/delete", methods=["POST"])
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE)
 def delete_task(id: int, task_id: int):
-    plan = _plan_or_404(id)
-    try:
-        svc.delete_task(_me(), plan, task_id, lock_version=_version())
-    except ServiceError as exc:
-        _fail(exc)
-        return _show(_plan_or_404(id), error=exc.message, status=exc.status)
-    db.session.commit()
-    flash("已删除任务", "info")
-    return redirect(url_for("conference_plans.show", id=id))
+    return _act(id, lambda plan: svc.delete_task(_me(), plan, task_id, lock_version=_version()), "已删除任务", "info")
 
 
 @bp.route("/<int:id>/issue", methods=["POST"])
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE)
 def issue(id: int):
-    plan = _plan_or_404(id)
-    try:
-        svc.issue(_me(), plan, lock_version=_version())
-    except ServiceError as exc:
-        _fail(exc)
-        return _show(_plan_or_404(id), error=exc.message, status=exc.status)
-    db.session.commit()
-    flash(f"计划已下发至 {len(plan.units)} 个成员单位，待各单位签收", "success")
-    return redirect(url_for("conference_plans.show", id=id))
+    return _act(id, lambda plan: svc.issue(_me(), plan, lock_version=_version()),
+                lambda plan: f"计划已下发至 {len(plan.units)} 个成员单位，待各单位签收")
 
 
 @bp.route("/<int:id>/sign", methods=["POST"])
 @login_required
 @roles_required(Role.MEMBER_LIAISON)
 def sign(id: int):
-    plan = _plan_or_404(id)
-    try:
-        svc.sign(_me(), plan, request.form.get("password", ""), version=_version("version"))
-    except ServiceError as exc:
-        _fail(exc)
-        return _show(_plan_or_404(id), error=exc.message, status=exc.status)
-    db.session.commit()
-    flash("已签收计划及任务", "success")
-    return redirect(url_for("conference_plans.show", id=id))
+    return _act(id, lambda plan: svc.sign(_me(), plan, request.form.get("password", ""), version=_version("version")),
+                "已签收计划及任务")
 
 
 @bp.route("/<int:id>/no-ledger", methods=["POST"])
 @login_required
 @roles_required(Role.MEMBER_LIAISON)
 def no_ledger(id: int):
-    plan = _plan_or_404(id)
-    try:
-        svc.declare_no_ledger(_me(), plan)
-    except ServiceError as exc:
-        _fail(exc)
-        return _show(_plan_or_404(id), error=exc.message, status=exc.status)
-    db.session.commit()
-    flash("已判断为无台账，本单位的业务流程结束", "info")
-    return redirect(url_for("conference_plans.show", id=id))
+    return _act(id, lambda plan: svc.declare_no_ledger(_me(), plan), "已判断为无台账，本单位的业务流程结束", "info")
 
 
 # ------------------------------------------------------------------ the office: matrix, reminders, aggregation
@@ -287,40 +264,35 @@ def aggregate(id: int):
     )
 
 
-def _export_name(plan: ConferencePlan, ext: str) -> str:
-    return f"工作台账汇总_{plan.title.replace('/', '／')[:60]}.{ext}"
+def _export(plan_id: int, ext: str) -> Any:
+    """The aggregated ledgers as Excel or A3 PDF (an audited export)."""
+    from services import audit
+
+    plan = _office_plan_or_404(plan_id)
+    agg, subtitle = _aggregate(plan)
+    if ext == "xlsx":
+        data, mimetype, label = ledger_export.xlsx(agg, subtitle), XLSX_MIME, "Excel"
+    else:
+        data, mimetype, label = ledger_export.pdf_bytes(agg, subtitle), PDF_MIME, "PDF"
+    audit.record("export", object_type=svc.SUBJECT, object_id=plan.id,
+                 summary={"导出": f"工作台账汇总（{label}）", "行数": agg.row_count}, user=_me())
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=f"工作台账汇总_{plan.title.replace('/', '／')[:60]}.{ext}")
 
 
 @bp.route("/<int:id>/ledgers.xlsx")
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE)
 def aggregate_xlsx(id: int):
-    plan = _office_plan_or_404(id)
-    agg, subtitle = _aggregate(plan)
-    data = ledger_export.xlsx(agg, subtitle)
-    from services import audit
-
-    audit.record("export", object_type=svc.SUBJECT, object_id=plan.id,
-                 summary={"导出": "工作台账汇总（Excel）", "行数": agg.row_count}, user=_me())
-    db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=_export_name(plan, "xlsx"))
+    return _export(id, "xlsx")
 
 
 @bp.route("/<int:id>/ledgers.pdf")
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE)
 def aggregate_pdf(id: int):
-    plan = _office_plan_or_404(id)
-    agg, subtitle = _aggregate(plan)
-    data = ledger_export.pdf_bytes(agg, subtitle)
-    from services import audit
-
-    audit.record("export", object_type=svc.SUBJECT, object_id=plan.id,
-                 summary={"导出": "工作台账汇总（PDF）", "行数": agg.row_count}, user=_me())
-    db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=PDF_MIME, as_attachment=True,
-                     download_name=_export_name(plan, "pdf"))
+    return _export(id, "pdf")
 
 
 # ------------------------------------------------------------------ a unit's ledger of one task
