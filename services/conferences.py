@@ -29,6 +29,8 @@ STALE = "该联席会议已被他人修改，请刷新页面后重试"
 
 
 class Unprocessable(ServiceError):
+    """Input that cannot be accepted as it is (422); documents and meetings raise it too."""
+
     status = 422
 
 
@@ -125,7 +127,8 @@ def liaison_choices(department: Department) -> list[User]:
 # ------------------------------------------------------------------ verbs
 
 
-def _text(data: Mapping[str, Any], key: str, title: str, limit: int, *, required: bool = False) -> str:
+def clean_text(data: Mapping[str, Any], key: str, title: str, limit: int, *, required: bool = False) -> str:
+    """The stripped text of ``data[key]``; 422 when required and empty or longer than ``limit``."""
     value = str(data.get(key) or "").strip()
     if required and not value:
         raise Unprocessable(f"请填写{title}", field=key)
@@ -149,8 +152,8 @@ def create_conference(user: User, office: Department, data: Mapping[str, Any]) -
         raise Unprocessable("办公室须为启用的联席会议办公室部门", field="office_id")
     if office.id not in {d.id for d in offices_for(user)}:
         raise Forbidden("您无权在该办公室下设立联席会议")
-    name = _text(data, "name", "联席会议名称", 200, required=True)
-    duties = _text(data, "duties", "工作职责", 4000)
+    name = clean_text(data, "name", "联席会议名称", 200, required=True)
+    duties = clean_text(data, "duties", "工作职责", 4000)
     if db.session.execute(
         select(Conference.id).where(Conference.office_id == office.id, Conference.name == name)
     ).first():
@@ -166,8 +169,8 @@ def create_conference(user: User, office: Department, data: Mapping[str, Any]) -
 def update_conference(user: User, conference: Conference, lock_version: int | None, data: Mapping[str, Any]) -> None:
     if not can_manage(user, conference):
         raise Forbidden("您无权管理该联席会议")
-    name = _text(data, "name", "联席会议名称", 200, required=True)
-    duties = _text(data, "duties", "工作职责", 4000)
+    name = clean_text(data, "name", "联席会议名称", 200, required=True)
+    duties = clean_text(data, "duties", "工作职责", 4000)
     _check_lock(conference, lock_version)
     if name != conference.name and db.session.execute(
         select(Conference.id).where(Conference.office_id == conference.office_id, Conference.name == name)

@@ -36,8 +36,8 @@ from models.conference import (
 from models.receipts import Receipt
 from models.workflow import InstanceStatus
 from services import audit, notifications, receipts
-from services.conferences import can_manage, is_office_staff
-from services.errors import Conflict, Forbidden, ServiceError
+from services.conferences import Unprocessable, can_manage, is_office_staff
+from services.errors import Conflict, Forbidden
 from services.plans import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES, sniff
 from workflows import engine
 from workflows.lanes import MEMBER
@@ -49,10 +49,6 @@ MAX_ATTACHMENTS = 10
 ATTACHMENT_KINDS = {"pdf": "pdf", "doc": "ole", "xls": "ole", "docx": "docx", "xlsx": "xlsx", "ofd": "ofd"}
 FIELD_TITLES = {"doc_no": "文号", "title": "公文标题", "body": "正文"}
 LIMITS = {"doc_no": 100, "title": 200, "body": 20000}
-
-
-class Unprocessable(ServiceError):
-    status = 422
 
 
 @dataclass(frozen=True)
@@ -298,7 +294,7 @@ def publish_document(
         raise Unprocessable("所选单位不是该联席会议的成员单位", field="units")
     _lock(document, lock_version)
     if document.status != DocumentStatus.DRAFT:
-        raise Conflict("该公文已发布，如需修改请先编辑后重新发布")
+        raise Conflict("只有草稿状态的公文可以发布；已发布或已撤回的公文请先修改，再重新发布")
     inst = _active_instance(document)
     if inst is None or inst.current_step != "draft":
         inst = _start_round(user, document)

@@ -23,15 +23,11 @@ from models.conference import (
     OfficialDocument,
 )
 from services import audit, documents
-from services.conferences import can_manage, is_office_staff
-from services.errors import Conflict, Forbidden, ServiceError
+from services.conferences import Unprocessable, can_manage, clean_text, is_office_staff
+from services.errors import Conflict, Forbidden
 
 STALE = "该会议已被他人修改，请刷新页面后重试"
 KINDS = {"regular": "定期会议", "ad_hoc": "临时会议"}
-
-
-class Unprocessable(ServiceError):
-    status = 422
 
 
 def can_view(user: User, meeting: ConferenceMeeting) -> bool:
@@ -58,15 +54,6 @@ def minutes_documents(meeting: ConferenceMeeting) -> list[OfficialDocument]:
     return list(db.session.execute(
         select(OfficialDocument).where(OfficialDocument.meeting_id == meeting.id).order_by(OfficialDocument.id)
     ).scalars())
-
-
-def _text(data: Mapping[str, Any], key: str, title: str, limit: int, *, required: bool = False) -> str:
-    value = str(data.get(key) or "").strip()
-    if required and not value:
-        raise Unprocessable(f"请填写{title}", field=key)
-    if len(value) > limit:
-        raise Unprocessable(f"{title}不能超过{limit}个字符", field=key)
-    return value
 
 
 def _held_at(data: Mapping[str, Any]) -> datetime:
@@ -99,11 +86,11 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
     if kind not in KINDS:
         raise Unprocessable("会议类型无效", field="kind")
     return {
-        "title": _text(data, "title", "会议名称", 200, required=True),
+        "title": clean_text(data, "title", "会议名称", 200, required=True),
         "kind": kind,
         "held_at": _held_at(data),
-        "place": _text(data, "place", "会议地点", 200),
-        "agenda": _text(data, "agenda", "会议议程", 10000, required=True),
+        "place": clean_text(data, "place", "会议地点", 200),
+        "agenda": clean_text(data, "agenda", "会议议程", 10000, required=True),
     }
 
 
@@ -138,7 +125,7 @@ def record_minutes(
     """会议纪要, and who attended for each unit; the meeting is then 已召开."""
     if not is_office_staff(user, meeting.conference):
         raise Forbidden("只有该联席会议办公室的工作人员可以记录会议纪要")
-    minutes = _text({"minutes": minutes}, "minutes", "会议纪要", 20000, required=True)
+    minutes = clean_text({"minutes": minutes}, "minutes", "会议纪要", 20000, required=True)
     names = {int(k): str(v or "").strip()[:200] for k, v in (attendee_names or {}).items()}
     _lock(meeting, lock_version)
     meeting.minutes = minutes

@@ -93,3 +93,25 @@ def test_demo_command_prints_sign_ins(app, session):
     assert "wangxy" in result.output and "王晓燕" in result.output and "初始密码" in result.output
     result = app.test_cli_runner().invoke(args=["demo"])
     assert "演示数据已存在" in result.output
+
+
+def test_demo_has_both_conferences_with_members_documents_and_a_meeting(app, session):
+    from models.conference import Conference, ConferenceMeeting, DocumentStatus, OfficialDocument
+    from services.demo import load_demo
+    from workflows import engine
+
+    load_demo()
+    load_demo()  # idempotent: nothing twice
+    conferences = session.scalars(select(Conference).order_by(Conference.id)).all()
+    assert [c.name for c in conferences] == [
+        "成华区部门联合“双随机、一公开”监管联席会议", "成华区打击传销与无证无照经营联席会议"]
+    assert all(c.office.kind == DepartmentKind.CONFERENCE_OFFICE for c in conferences)
+    assert len(conferences[0].active_members) == 8 and len(conferences[1].active_members) == 6
+    liaisons = {m.liaison.account for m in conferences[0].active_members if m.liaison}
+    assert liaisons == {"songy", "zhoulh", "qianm", "huy", "huangt"}
+    documents = session.scalars(select(OfficialDocument)).all()
+    assert len(documents) == 2 and all(d.status == DocumentStatus.PUBLISHED and d.version == 1 for d in documents)
+    meeting = session.scalars(select(ConferenceMeeting)).one()
+    assert meeting.minutes and len(meeting.attendees) == 8
+    zhoulh = session.scalars(select(User).where(User.account == "zhoulh")).one()
+    assert sum(1 for i in engine.inbox(zhoulh) if i.process_table == 33) == 2  # 签收公文信息, both documents

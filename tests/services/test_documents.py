@@ -209,3 +209,16 @@ def test_pdf_has_the_document_and_its_receipt_sheet(app, org, setup, session, tm
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     cjk = [line for line in fonts.splitlines() if "Noto-Serif-CJK-SC" in line or "FangSong" in line]
     assert cjk and all(" yes " in line for line in cjk)  # the CJK face, embedded
+
+
+def test_a_recalled_document_is_published_again_only_after_an_edit(org, setup, session):
+    document = published(org, setup)
+    documents.recall_document(org.office_user, document, document.lock_version, "重发")
+    with pytest.raises(Conflict, match="请先修改"):
+        documents.publish_document(org.office_user, document, document.lock_version, [org.health_a.id])
+    documents.update_document(org.office_user, document, document.lock_version,
+                              {"doc_no": document.doc_no, "title": document.title, "body": "更正后"})
+    documents.publish_document(org.office_user, document, document.lock_version, [org.health_a.id])
+    assert document.status == DocumentStatus.PUBLISHED and document.version == 2 and not document.recall_reason
+    assert documents.sign_document(setup.health_liaison, document, PASSWORD, 2).version == 2
+    assert document.status == DocumentStatus.SIGNED
