@@ -6,7 +6,6 @@ both) and downloads the aggregated Excel and the A3 PDF."""
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import uuid
@@ -144,7 +143,7 @@ def test_plan_sign_report_matrix_and_exports(browser, live_server, tmp_path):
     expect(page.locator(".ledger-aggregate")).to_contain_text("合计（3户）")
     with page.expect_download() as info:
         page.click("text=导出Excel")
-    ws = load_workbook(io.BytesIO(open(info.value.path(), "rb").read())).active
+    ws = load_workbook(info.value.path()).active
     rows = [[c.value for c in r] for r in ws.iter_rows()]
     assert rows[1][:3] == ["序号", "填报单位", "经营者/名称"]
     assert rows[-1][2] == "合计（3户）" and float(rows[-1][13]) == 3.25
