@@ -143,7 +143,9 @@ def test_plan_sign_report_matrix_and_exports(browser, live_server, tmp_path):
     expect(page.locator(".ledger-aggregate")).to_contain_text("合计（3户）")
     with page.expect_download() as info:
         page.click("text=导出Excel")
-    ws = load_workbook(info.value.path()).active
+    xlsx_path = tmp_path / "ledgers.xlsx"
+    info.value.save_as(xlsx_path)
+    ws = load_workbook(xlsx_path).active
     rows = [[c.value for c in r] for r in ws.iter_rows()]
     assert rows[1][:3] == ["序号", "填报单位", "经营者/名称"]
     assert rows[-1][2] == "合计（3户）" and float(rows[-1][13]) == 3.25
