@@ -96,7 +96,7 @@ def can_use_batch(user: User, batch: ImportBatch) -> bool:
 def store_import(user: User, task: ConferenceTask, filename: str, content: bytes) -> tuple[ImportBatch, LedgerCheck]:
     """上传: check the file and keep it for the preview (the ledger must still be open)."""
     ledger = svc.open_ledger(user, task)
-    svc._check_editable(user, ledger, None)
+    svc.check_editable(user, ledger, None)
     check_upload(content, filename, csv_ok=True, max_bytes=MAX_UPLOAD_BYTES, max_rows=MAX_ROWS)
     check = check_import(content)
     batch = import_batches.open_batch(
@@ -118,7 +118,7 @@ def import_rows(user: User, batch: ImportBatch, *, valid_only: bool) -> int:
     import_batches.ensure_pending(batch)
     task = batch_task(batch)
     ledger = svc.open_ledger(user, task)
-    svc._check_editable(user, ledger, None)
+    svc.check_editable(user, ledger, None)
     check = check_import(batch.content)
     if check.invalid_rows and not valid_only:
         raise Invalid(

@@ -170,7 +170,7 @@ def open_ledger(user: User, task: ConferenceTask) -> Ledger:
     return ledger
 
 
-def _check_editable(user: User, ledger: Ledger, version: int | None) -> None:
+def check_editable(user: User, ledger: Ledger, version: int | None) -> None:
     if not can_report(user, ledger.task) or ledger.department_id != user.department_id:
         raise Forbidden("只有本成员单位的联络员可以填报该工作台账")
     if ledger.reported:
@@ -200,7 +200,7 @@ def add_rows(ledger: Ledger, rows: Sequence[Mapping[str, Any]], *, source: str) 
 
 def add_row(user: User, ledger: Ledger, values: Mapping[str, Any], *, version: int | None) -> LedgerRow:
     """One row typed on the form; Invalid naming the first problem, nothing written."""
-    _check_editable(user, ledger, version)
+    check_editable(user, ledger, version)
     fields, errors = check_values(values)
     if errors:
         title, message = errors[0]
@@ -214,7 +214,7 @@ def add_row(user: User, ledger: Ledger, values: Mapping[str, Any], *, version: i
 
 
 def delete_row(user: User, ledger: Ledger, row_id: int, *, version: int | None) -> None:
-    _check_editable(user, ledger, version)
+    check_editable(user, ledger, version)
     row = next((r for r in ledger.rows if r.id == row_id), None)
     if row is None:
         raise Invalid("未找到该行，可能已被删除")
@@ -227,7 +227,7 @@ def delete_row(user: User, ledger: Ledger, row_id: int, *, version: int | None) 
 
 def report(user: User, ledger: Ledger, *, version: int | None) -> None:
     """上报工作台账: the ledger becomes read-only and counts in the office's aggregation."""
-    _check_editable(user, ledger, version)
+    check_editable(user, ledger, version)
     if not ledger.rows:
         raise Invalid("工作台账没有任何记录，不能上报：请先填写或导入台账行")
     ledger.status = LedgerStatus.REPORTED.value
