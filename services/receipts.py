@@ -98,6 +98,17 @@ def receipts_for(subject: Signable, version: int | None = None) -> list[Receipt]
     )
 
 
+def all_receipts(subject: Signable) -> list[Receipt]:
+    """Every receipt of every version, newest version first."""
+    return list(
+        db.session.execute(
+            select(Receipt)
+            .where(Receipt.subject_type == subject.receipt_kind, Receipt.subject_id == subject.id)
+            .order_by(Receipt.version.desc(), Receipt.signed_at, Receipt.id)
+        ).scalars()
+    )
+
+
 def receipt_sheet(subject: Signable) -> list[UnitStatus]:
     """Each unit to sign the current version with its receipt, or None while unsigned."""
     by_unit = {r.department_id: r for r in receipts_for(subject)}

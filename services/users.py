@@ -15,6 +15,7 @@ Every change writes an audit row; nothing here commits.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -240,6 +241,14 @@ def _issue(user: User, temporary_password: str) -> IssuedPassword:
     return IssuedPassword(user.id, user.account, user.name, user.department.name, temporary_password)
 
 
+def _check_email(email: str | None) -> str:
+    """An e-mail address for notifications (services/notifications), or "" for none."""
+    email = (email or "").strip()
+    if email and (len(email) > 120 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
+        raise Invalid("电子邮箱格式不正确", "email")
+    return email
+
+
 def create_user(
     actor: User,
     *,
@@ -249,6 +258,7 @@ def create_user(
     mobile: str,
     id_number: str | None = None,
     source: str = "",
+    email: str | None = None,
 ) -> IssuedPassword:
     """Open an account in the actor's subtree with a generated temporary password."""
     if not is_user_admin(actor):
@@ -262,7 +272,8 @@ def create_user(
     department = _check_department(actor, department)
     mobile = _check_mobile(mobile)
     id_value = _check_id_number(id_number, None)
-    user = User(account=account, name=name, department=department, mobile=mobile, id_number=id_value)
+    email = _check_email(email)
+    user = User(account=account, name=name, department=department, mobile=mobile, id_number=id_value, email=email)
     password = generate_password()
     set_password(user, password, temporary=True)
     db.session.add(user)
@@ -282,9 +293,10 @@ def update_user(
     department: Department | None,
     mobile: str | None = None,
     id_number: str | None = None,
+    email: str | None = None,
 ) -> None:
     """Change name and department; ``mobile`` and ``id_number`` change only when given (the
-    edit form does not show them unmasked)."""
+    edit form does not show them unmasked); ``email`` (None: unchanged, "": none) too."""
     _ensure_manage(actor, user)
     # Check everything before changing anything.
     name = _check_name(name)
@@ -295,6 +307,7 @@ def update_user(
         if id_number and normalize_id_number(id_number)
         else user.id_number
     )
+    new_email = user.email if email is None else _check_email(email)
     assert department is not None
     changes: dict[str, str] = {}
     if name != user.name:
@@ -305,7 +318,10 @@ def update_user(
         changes["手机号码"] = "已修改"  # personal data stays out of the audit trail
     if new_id != user.id_number:
         changes["身份证号"] = "已修改"
+    if new_email != user.email:
+        changes["电子邮箱"] = "已修改"
     user.name, user.department, user.mobile, user.id_number = name, department, new_mobile, new_id
+    user.email = new_email
     db.session.flush()
     summary: dict[str, str] = (
         {"账号": user.account, **changes} if changes else {"账号": user.account, "结果": "未修改"}

@@ -97,6 +97,7 @@ class UserForm(FlaskForm):
         "所属部门", coerce=int, invalid_value_message=_DEPT_CHOICE, invalid_choice_message=_DEPT_CHOICE
     )
     mobile = StringField("手机号码", filters=[_strip], validators=[DataRequired("请填写手机号码"), _mobile])
+    email = StringField("电子邮箱", filters=[_strip], validators=[Optional(), Length(max=120, message="不超过120个字符")])
     id_number = StringField("身份证号", filters=[_strip], validators=[Optional(), _id_number])
 
     def validate_account(self, field: StringField) -> None:
@@ -122,6 +123,7 @@ class UserEditForm(FlaskForm):
         "所属部门", coerce=int, invalid_value_message=_DEPT_CHOICE, invalid_choice_message=_DEPT_CHOICE
     )
     mobile = StringField("手机号码", filters=[_strip], validators=[Optional(), _mobile])
+    email = StringField("电子邮箱", filters=[_strip], validators=[Optional(), Length(max=120, message="不超过120个字符")])
     id_number = StringField("身份证号", filters=[_strip], validators=[Optional(), _id_number])
 
 

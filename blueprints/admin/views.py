@@ -261,6 +261,7 @@ def user_new():
                 department=_department(form.department_id.data),
                 mobile=form.mobile.data,
                 id_number=form.id_number.data,
+                email=form.email.data,
             )
         except Invalid as exc:
             db.session.rollback()
@@ -283,7 +284,7 @@ def user_edit(user_id: int):
     reason = user_svc.manage_refusal(me, user)
     if reason:
         abort(403, reason)
-    form = UserEditForm(name=user.name, department_id=user.department_id)
+    form = UserEditForm(name=user.name, department_id=user.department_id, email=user.email)
     choices = dept_svc.department_choices(me)
     if user.department_id not in {c[0] for c in choices}:
         choices.insert(0, (user.department_id, user.department.name + "（当前，已停用）"))
@@ -298,6 +299,7 @@ def user_edit(user_id: int):
                 department=_department(form.department_id.data),
                 mobile=form.mobile.data,
                 id_number=form.id_number.data,
+                email=form.email.data or "",
             )
         except Invalid as exc:
             db.session.rollback()

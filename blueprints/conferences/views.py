@@ -256,16 +256,7 @@ def _document_page(document: OfficialDocument, *, error: str = "", field: str = 
         preselected = document.recipient_ids
     else:
         preselected = {m.department_id for m in document.conference.active_members}
-    history = []
-    if manage and document.version:
-        from sqlalchemy import select
-
-        from models.receipts import Receipt
-
-        history = list(db.session.execute(
-            select(Receipt).where(Receipt.subject_type == doc_svc.SUBJECT, Receipt.subject_id == document.id)
-            .order_by(Receipt.version.desc(), Receipt.signed_at)
-        ).scalars())
+    history = receipts.all_receipts(document) if manage and document.version else []
     return render_template(
         "conferences/document.html",
         document=document,

@@ -399,3 +399,19 @@ def test_plain_users_of_the_own_department_may_be_managed(org, login, make_user,
     assert response.status_code == 302
     session.refresh(plain)
     assert plain.status == UserStatus.DISABLED
+
+
+def test_email_for_notifications(org, login, session):
+    client = login(org.sysadmin)
+    url = f"/admin/users/{org.clerk_a.id}/edit"
+    base = {"name": "王晓燕", "department_id": str(org.bureau_a.id)}
+    response = post(client, url, {**base, "email": "不是邮箱"})
+    assert response.status_code == 400 and "电子邮箱格式不正确" in text(response)
+    session.refresh(org.clerk_a)
+    assert org.clerk_a.email == ""
+    response = post(client, url, {**base, "email": "wangxy@example.invalid"})
+    assert response.status_code == 302
+    session.refresh(org.clerk_a)
+    assert org.clerk_a.email == "wangxy@example.invalid"
+    assert 'value="wangxy@example.invalid"' in text(client.get(url))
+    assert "电子邮箱" in audit_rows("update", "user")[-1].summary

@@ -210,6 +210,11 @@ def test_edit_republish_needs_signing_again(client, org, setup, session):
     assert "确认签收" in html and "第2版" in html
     resp = _post(client, f"/conferences/documents/{document.id}/sign", {"password": PASSWORD, "version": 1})
     assert resp.status_code == 409 and "最新版本" in resp.get_data(as_text=True)
+    # the office: version 2 unsigned, version 1's receipt kept in the history
+    sign_in(client, org.office_user)
+    html = client.get(f"/conferences/documents/{document.id}").get_data(as_text=True)
+    assert "签收情况（第2版）" in html and "未签收" in html
+    assert "历次签收记录" in html and "第1版 · 甲区卫生健康局 · 卫健联络员" in html
 
 
 def test_units_not_chosen_and_other_districts_get_404(client, org, make_user, setup, session):
@@ -267,3 +272,25 @@ def test_meeting_pages_and_minutes_to_document(client, org, setup, session):
     assert client.get(meeting_url).status_code == 200
     sign_in(client, org.office_b_user)
     assert client.get(meeting_url).status_code == 404
+
+
+def test_system_administrator_manages_conferences_of_its_subtree(client, org, make_user, setup, session):
+    from models.roles import Role
+
+    admin_a = make_user(org.district_a, Role.SYSTEM_ADMIN, name="甲区系统管理员")
+    conference = setup.conference
+    member = conference.member_for(org.bureau_a.id)
+    sign_in(client, admin_a)
+    assert "联席会议" in client.get("/conferences/").get_data(as_text=True)
+    html = client.get(f"/conferences/{conference.id}").get_data(as_text=True)
+    assert "保存联络员" in html and "新增公文信息" not in html  # documents are the office's work
+    resp = _post(client, f"/conferences/{conference.id}/members/{member.id}",
+                 {"lock_version": conference.lock_version, "liaison_id": ""})
+    assert resp.status_code == 302
+    db.session.refresh(member)
+    assert member.liaison_id is None
+    resp = _post(client, "/conferences/new", {"name": "甲区第二个联席会议", "office_id": org.office_a.id})
+    assert resp.status_code == 302
+    assert client.get(f"/conferences/{conference.id}/documents/new").status_code == 403
+    sign_in(client, org.sysadmin_b)
+    assert client.get(f"/conferences/{conference.id}").status_code == 404
