@@ -38,6 +38,15 @@ from models.inspections import (
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, Inspector, InspectorTag, TagKind
 from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemStatus, PartRole
 from models.jobs import Job, JobStatus
+from models.ledgers import (
+    ConferencePlan,
+    ConferenceTask,
+    Ledger,
+    LedgerRow,
+    LedgerStatus,
+    PlanUnit,
+    TaskUnit,
+)
 from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
 from models.notifications import Message, OutboxMessage, OutboxStatus
 from models.org import Department, DepartmentLevel, User, UserRole
@@ -87,6 +96,13 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Receipt",
+    "ConferencePlan",
+    "ConferenceTask",
+    "Ledger",
+    "LedgerRow",
+    "LedgerStatus",
+    "PlanUnit",
+    "TaskUnit",
     "AuditEvent",
     "AuxiliaryInspector",
     "AuxiliaryKind",

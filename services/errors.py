@@ -26,3 +26,9 @@ class Forbidden(ServiceError):
 
 class Conflict(ServiceError):
     status = 409
+
+
+class NotFound(ServiceError):
+    """An object the user asked for that does not exist, or not for them."""
+
+    status = 404

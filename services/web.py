@@ -124,6 +124,7 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("公平性监测", "teams.fairness", (Role.CLERK, Role.DEPT_LEADER)),
     ("线索移送", "followups.clues", (Role.CLERK, Role.DEPT_LEADER)),
     ("联席会议", "conferences.index", (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON, Role.SYSTEM_ADMIN)),
+    ("联席会议计划及任务", "conference_plans.index", (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON)),
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
     ("角色管理", "admin.roles", (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)),

@@ -127,6 +127,18 @@ def district_a(org, make_user, session):
     stop = followups.request_stop(org.clerk_a, published, applicant="甲区", applied_on=followups.today(),
                                   reason="甲区")
     followups.decide_stop(org.leader_a, published, stop, approve=True)
+    # A joint-conference plan of district A's office, signed by a member unit, with a ledger row.
+    from services import conference_plans, ledgers
+    from tests.conftest import PASSWORD
+    from tests.ledgers_support import Setup
+    from tests.ledgers_support import row as ledger_row
+
+    conference = Setup(org, make_user)
+    conference_plan = conference.plan()
+    liaison = conference.liaisons[0]
+    conference_plans.sign(liaison, conference_plan, PASSWORD, version=1)
+    ledger = ledgers.open_ledger(liaison, conference_plan.tasks[0])
+    ledger_row_id = ledgers.add_row(liaison, ledger, ledger_row(), version=None).id
     # A conference of the district's office with a published document (and its attachment), a
     # meeting, and a message in a user's message centre (services/conferences, documents, …).
     from services import documents as document_svc
@@ -157,7 +169,8 @@ def district_a(org, make_user, session):
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
         "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": team_task.id,
-               "tasks": task.id, "inspections": ready.task.id, "conferences": conf.conference.id, "messages": message.id,
+               "tasks": task.id, "inspections": ready.task.id, "conference_plans": conference_plan.id,
+               "conferences": conf.conference.id, "messages": message.id,
                # endpoints of one chapter about different objects
                "conferences.document": document.id, "conferences.document_pdf": document.id,
                "conferences.edit_document": document.id, "conferences.publish_document": document.id,
@@ -183,9 +196,11 @@ def district_a(org, make_user, session):
         "correction_id": correction.id,
         "clue_id": clue.id,
         "stop_id": stop.id,
-        # the record PDFs and the 检查通知书 (blueprints/records)
-        "task_id": ready.task.id,
+        # the record PDFs and the 检查通知书 (blueprints/records) and a conference plan's task:
+        # a parameter may be keyed by blueprint (or endpoint) as "id" is
+        "task_id": {"record_pdfs": ready.task.id, "conference_plans": conference_plan.tasks[0].id},
         "task_object_id": obj.id,
+        "row_id": ledger_row_id,
     }
 
 
@@ -218,12 +233,12 @@ def test_every_route_is_closed_to_another_district(app, client, org, district_a)
             unknown |= params - set(district_a)
             continue
         values = {p: district_a[p] for p in params}
-        if "id" in params:
-            chapter = rule.endpoint.split(".")[0]
-            if chapter not in district_a["id"]:
-                unknown.add(f"id of {chapter}")
-                continue
-            values["id"] = district_a["id"].get(rule.endpoint, district_a["id"][chapter])
+        chapter = rule.endpoint.split(".")[0]
+        missing = [p for p, v in values.items() if isinstance(v, dict) and rule.endpoint not in v and chapter not in v]
+        if missing:
+            unknown |= {f"{p} of {chapter}" for p in missing}
+            continue
+        values = {p: v.get(rule.endpoint, v.get(chapter)) if isinstance(v, dict) else v for p, v in values.items()}
         url = rule.build(values, append_unknown=False)[1]
         scoped = bool(params - UNSCOPED_PARAMETERS)
         for name in B_USERS:
@@ -260,7 +275,7 @@ def test_walk_knows_every_parameter(app):
         "record_id", "object_id", "evidence_id", "record_no",
         "correction_id", "clue_id", "stop_id",
         "attachment_id",
-        "task_id", "task_object_id",
+        "task_id", "task_object_id", "row_id",
     }
 
 
@@ -296,6 +311,7 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),
+        ("office_b_user", "/conference-plans/"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),
         ("office_b_user", "/conferences/"),

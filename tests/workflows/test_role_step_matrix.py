@@ -320,3 +320,52 @@ def test_table_33_matrix_covers_every_step():
     from workflows.registry import PROCESSES
 
     assert {s.key for s in PROCESSES[33].steps if not s.automatic} == set(EXPECTED_33)
+
+
+# 表32 联席会议业务流程: 联席会议办公室 builds the plan and its tasks; each 成员单位 concerned
+# (its liaison) signs, judges whether it has a ledger and reports it.  One instance per member
+# unit (services/conference_plans.py), so the unit's steps are its own: here 卫生健康局's.
+EXPECTED_32: dict[str, set[str]] = {
+    "plan": {"office_user"},
+    "special": {"office_user"},
+    "special_task": {"office_user"},
+    "sign": {"health_liaison"},
+    "ledger": {"health_liaison"},
+    "report": {"health_liaison"},
+}
+ROUTE_32 = [
+    ("plan", "office_user", "next"),
+    ("special", "office_user", "yes"),
+    ("special_task", "office_user", "next"),
+    ("sign", "health_liaison", "next"),
+    ("ledger", "health_liaison", "yes"),
+]
+
+
+@pytest.mark.parametrize("step", sorted(EXPECTED_32))
+def test_who_may_act_in_table_32(conference_org, step):
+    from workflows.lanes import MEMBER
+
+    org = conference_org
+    inst = engine.start(32, org.office_user, title="矩阵计划", parties={MEMBER: [org.health_a.id]})
+    for key, actor, outcome in ROUTE_32:
+        if inst.current_step == step:
+            break
+        user = getattr(org, actor)
+        item = next(i for i in inst.work_items
+                    if i.step_key == key and i.status == WorkItemStatus.OPEN and engine.can_act(user, i))
+        inst = engine.complete(user, item.id, outcome, version=item.version)
+    assert inst.current_step == step
+    items = [i for i in inst.work_items if i.step_key == step and i.status == WorkItemStatus.OPEN]
+    assert items
+    actors = {name for name in CONFERENCE_USERS if any(engine.can_act(getattr(org, name), i) for i in items)}
+    assert actors == EXPECTED_32[step]
+    for name in CONFERENCE_USERS:
+        in_inbox = any(i in engine.inbox(getattr(org, name)) for i in items)
+        assert in_inbox == (name in EXPECTED_32[step]), name
+
+
+def test_table_32_matrix_covers_every_step():
+    from workflows.registry import PROCESSES
+
+    assert {s.key for s in PROCESSES[32].steps if not s.automatic} == set(EXPECTED_32)
