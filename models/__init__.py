@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from models.calendar import CalendarDay, CalendarYear, DayKind
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
@@ -31,9 +32,12 @@ __all__ = [
     "AuditEvent",
     "AuxiliaryInspector",
     "AuxiliaryKind",
+    "CalendarDay",
+    "CalendarYear",
     "ChangeStatus",
     "CheckItem",
     "CheckItemPart",
+    "DayKind",
     "Department",
     "DepartmentLevel",
     "DirectoryMember",
