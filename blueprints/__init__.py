@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.admin.views import bp as admin_bp
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
+    from blueprints.calendar.views import bp as calendar_bp
     from blueprints.directories.views import bp as directories_bp
     from blueprints.entities.views import bp as entities_bp
     from blueprints.inspectors.views import bp as inspectors_bp
@@ -31,6 +32,6 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
-        inspectors_bp, plans_bp, tasks_bp, teams_bp, public_bp, jobs_bp, admin_bp, audit_bp,
+        inspectors_bp, plans_bp, tasks_bp, teams_bp, public_bp, jobs_bp, admin_bp, calendar_bp, audit_bp,
     ):
         app.register_blueprint(bp)

@@ -1,4 +1,5 @@
-"""Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run."""
+"""Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, calendar seed,
+deadlines remind."""
 
 from __future__ import annotations
 
@@ -94,6 +95,32 @@ def register_cli(app: Flask) -> None:
         click.echo(f"后台任务处理进程 {worker_id()} 已启动" + ("（处理完排队任务后退出）" if once else ""))
         ran = work_forever(poll=poll, once=once)
         click.echo(f"已处理 {ran} 个任务")
+
+    @app.cli.group("calendar")
+    def calendar_group() -> None:
+        """节假日安排（计算工作日期限）。"""
+
+    @calendar_group.command("seed")
+    @click.option("--year", "years", type=int, multiple=True, help="只载入这些年份（可重复）")
+    @click.option("--replace", is_flag=True, help="覆盖已录入的年份（管理员的修改将丢失）")
+    def calendar_seed(years: tuple[int, ...], replace: bool) -> None:
+        """从 chinesecalendar 数据包载入节假日和调休上班日；已录入完整的年份默认不覆盖。"""
+        from models import db
+        from services.errors import ServiceError
+        from services.workdays import library_rows, seed_from_library
+
+        try:
+            loaded = seed_from_library(years=years or None, replace=replace)
+        except ServiceError as exc:
+            click.echo(exc.message)
+            sys.exit(1)
+        db.session.commit()
+        lib_years = library_rows()[0]
+        if loaded:
+            click.echo(f"已载入 {'、'.join(str(y) for y in loaded)} 年的节假日安排")
+        else:
+            click.echo("没有需要载入的年份（已录入的年份不覆盖，可用 --replace）")
+        click.echo(f"数据包覆盖 {lib_years[0]}–{lib_years[-1]} 年；之后的年份请在“节假日”页面录入")
 
     @app.cli.command("demo")
     @click.option("--reset-passwords", is_flag=True, help="为演示账号重新生成初始密码")

@@ -125,6 +125,7 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
     ("角色管理", "admin.roles", (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)),
+    ("节假日", "calendar.index", (Role.SYSTEM_ADMIN,)),
     ("审计日志", "audit.index", (Role.AUDITOR,)),
 ]
 

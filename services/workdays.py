@@ -249,7 +249,7 @@ def can_edit_calendar(user: User) -> bool:
     return user.has_role(Role.SYSTEM_ADMIN) and user.department.parent_id is None
 
 
-def _require_editor(user: User) -> None:
+def require_editor(user: User) -> None:
     if not can_edit_calendar(user):
         raise Forbidden("节假日安排由最上级部门的系统管理员维护")
 
@@ -266,7 +266,7 @@ def year_days(year: int) -> list[CalendarDay]:
 
 def save_day(user: User, day: date, kind: str, name: str) -> CalendarDay:
     """Add or change one day (放假 or 调休上班)."""
-    _require_editor(user)
+    require_editor(user)
     name = (name or "").strip()
     if kind not in {k.value for k in DayKind}:
         raise Invalid("请选择“放假”或“调休上班”", field="kind")
@@ -294,7 +294,7 @@ def save_day(user: User, day: date, kind: str, name: str) -> CalendarDay:
 
 
 def delete_day(user: User, day: date) -> None:
-    _require_editor(user)
+    require_editor(user)
     row = db.session.get(CalendarDay, day)
     if row is None:
         raise Invalid(f"{day.isoformat()}不在节假日安排中")
@@ -306,7 +306,7 @@ def delete_day(user: User, day: date) -> None:
 
 def set_year_covered(user: User, year: int, covered: bool) -> None:
     """Mark a year's arrangement complete (期限可按该年计算) or not."""
-    _require_editor(user)
+    require_editor(user)
     if not 1949 <= year <= 2200:
         raise Invalid("年份不正确")
     row = db.session.get(CalendarYear, year)

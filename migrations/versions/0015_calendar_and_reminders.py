@@ -9,11 +9,10 @@ Revises: 0013
 Create Date: 2026-12-04 14:00:00
 
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015'
@@ -56,7 +55,7 @@ def upgrade():
 
     from chinese_calendar import constants
 
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     listed = sorted({d.year for d in constants.holidays})
     rows = [{"day": d, "kind": "holiday", "name": NAMES.get(n, n), "updated_at": now}
             for d, n in constants.holidays.items()]
