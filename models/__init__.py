@@ -7,6 +7,17 @@ from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Pla
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.imports import ImportBatch, ImportStatus
+from models.inspections import (
+    AdvanceNotice,
+    InspectionRecord,
+    InspectionRecordLine,
+    InspectionResultVersion,
+    NoticeMethod,
+    RecordConfirmation,
+    RecordEvidence,
+    RecordStatus,
+    ResultCategory,
+)
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, Inspector, InspectorTag, TagKind
 from models.items import CheckItem, CheckItemPart, ItemCategory, ItemKind, ItemStatus, PartRole
 from models.jobs import Job, JobStatus
@@ -29,6 +40,15 @@ from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "ResultCategory",
+    "RecordStatus",
+    "RecordEvidence",
+    "RecordConfirmation",
+    "NoticeMethod",
+    "InspectionResultVersion",
+    "InspectionRecordLine",
+    "InspectionRecord",
+    "AdvanceNotice",
     "AuditEvent",
     "AuxiliaryInspector",
     "AuxiliaryKind",

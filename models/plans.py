@@ -188,7 +188,9 @@ class TaskStatus(enum.StrEnum):
     NEW = "new"  # 待制定方案
     SCHEME = "scheme"  # 方案制定/审核中
     DRAWING = "drawing"  # 抽取检查对象和执法人员
-    DISPATCHED = "dispatched"  # 已派发 (检查中)
+    DISPATCHED = "dispatched"  # 已派发
+    INSPECTING = "inspecting"  # 检查中 (records being entered and reviewed)
+    PUBLISHED = "published"  # 已公示 (every record's result published; 完成抽查 waits)
     DONE = "done"  # 完成抽查
 
     @property
@@ -198,12 +200,15 @@ class TaskStatus(enum.StrEnum):
             "scheme": "方案审核中",
             "drawing": "抽取中",
             "dispatched": "已派发",
+            "inspecting": "检查中",
+            "published": "已公示",
             "done": "已完成",
         }[self.value]
 
     @property
     def css(self) -> str:
-        return {"new": "muted", "scheme": "info", "drawing": "warn", "dispatched": "ok", "done": "ok"}[
+        return {"new": "muted", "scheme": "info", "drawing": "warn", "dispatched": "ok", "inspecting": "info",
+                "published": "ok", "done": "ok"}[
             self.value
         ]
 
