@@ -35,6 +35,7 @@ from models.plans import (
     TaskStatus,
 )
 from models.publication import Publication, PublicationAction
+from models.reminders import Reminder, ReminderKind
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
@@ -102,6 +103,8 @@ __all__ = [
     "ProcessInstance",
     "Product",
     "Publication",
+    "Reminder",
+    "ReminderKind",
     "PublicationAction",
     "Scheme",
     "SchemeStatus",

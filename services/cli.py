@@ -122,6 +122,34 @@ def register_cli(app: Flask) -> None:
             click.echo("没有需要载入的年份（已录入的年份不覆盖，可用 --replace）")
         click.echo(f"数据包覆盖 {lib_years[0]}–{lib_years[-1]} 年；之后的年份请在“节假日”页面录入")
 
+    @app.cli.group("deadlines")
+    def deadlines_group() -> None:
+        """检查结果公示期限（检查任务完成后20个工作日内）。"""
+
+    @deadlines_group.command("remind")
+    @click.option("--date", "on", default="", help="按该日计算（YYYY-MM-DD，默认今天）")
+    def deadlines_remind(on: str) -> None:
+        """生成期限提醒（每天运行一次，可重复运行）：3个工作日内到期和已逾期的检查结果进入“我的待办”。"""
+        from datetime import date
+
+        from models import db
+        from services.deadlines import remind
+        from services.errors import ServiceError
+
+        try:
+            day = date.fromisoformat(on) if on else None
+        except ValueError:
+            click.echo("日期格式不正确，应为 YYYY-MM-DD")
+            sys.exit(2)
+        try:
+            result = remind(day)
+        except ServiceError as exc:
+            db.session.rollback()
+            click.echo(exc.message)
+            sys.exit(1)
+        db.session.commit()
+        click.echo(f"期限提醒：新增 {result.opened} 条，更新 {result.refreshed} 条，关闭 {result.closed} 条")
+
     @app.cli.command("demo")
     @click.option("--reset-passwords", is_flag=True, help="为演示账号重新生成初始密码")
     def demo_command(reset_passwords: bool) -> None:

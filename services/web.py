@@ -245,6 +245,10 @@ def init_web(app: Flask) -> None:
 
         return {"menu": menu_for(current_user), "role_label": role_label, "Role": Role}
 
+    from services.deadlines import deadline_of
+
+    app.jinja_env.globals["result_deadline"] = deadline_of
+
     @app.before_request
     def _request_started() -> None:
         g.htmx = is_htmx()

@@ -161,7 +161,7 @@ class Countdown:
     @property
     def css(self) -> str:
         if self.overdue:
-            return "danger"
+            return "err"
         return "warn" if self.remaining <= 3 else "info"
 
 

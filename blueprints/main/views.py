@@ -28,10 +28,15 @@ def index():
 def inbox_page():
     items = engine.inbox(current_user)
     rows = [(item, get_process(item.process_table)) for item in items]
+    from services.deadlines import reminders_for
     from services.plans import annual_plan_warning
 
     return render_template(
-        "main/inbox.html", rows=rows, business_url=_business_url, plan_warning=annual_plan_warning(current_user)
+        "main/inbox.html",
+        rows=rows,
+        business_url=_business_url,
+        plan_warning=annual_plan_warning(current_user),
+        reminders=reminders_for(current_user),
     )
 
 
@@ -51,5 +56,7 @@ def _business_url(item) -> str | None:
 @login_required
 def inbox_count():
     """The header badge, polled by htmx; does not renew the idle timer."""
-    count = engine.inbox_count(current_user)
+    from services.deadlines import reminder_count
+
+    count = engine.inbox_count(current_user) + reminder_count(current_user)
     return str(count) if count else ""

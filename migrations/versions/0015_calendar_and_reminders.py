@@ -1,11 +1,13 @@
-"""holiday table (calendar_day, calendar_year), seeded from chinesecalendar
+"""holiday table (calendar_day, calendar_year), seeded from chinesecalendar; reminder
+
+reminder: the deadline reminders of 我的待办 (models/reminders.py).
 
 The years the chinesecalendar package covers (1.11.0: 2004-2026) are loaded here, so a new
 database computes working-day deadlines at once; later years are added on /admin/calendar or
 by ``flask calendar seed`` after upgrading the package.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-04 14:00:00
 
 """
@@ -16,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
@@ -53,6 +55,27 @@ def upgrade():
     sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_year'))
     )
 
+    op.create_table('reminder',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('pending', sa.Integer(), nullable=False),
+    sa.Column('first_on', sa.Date(), nullable=False),
+    sa.Column('reminded_on', sa.Date(), nullable=False),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_reminder_department_id_department')),
+    sa.ForeignKeyConstraint(['task_id'], ['inspection_task.id'], name=op.f('fk_reminder_task_id_inspection_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder')),
+    sa.UniqueConstraint('task_id', 'department_id', 'kind', name=op.f('uq_reminder_task_id_department_id_kind'))
+    )
+    with op.batch_alter_table('reminder', schema=None) as batch_op:
+        batch_op.create_index('ix_reminder_open', ['department_id', 'closed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reminder_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reminder_task_id'), ['task_id'], unique=False)
+
     from chinese_calendar import constants
 
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -67,5 +90,6 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('reminder')
     op.drop_table('calendar_year')
     op.drop_table('calendar_day')

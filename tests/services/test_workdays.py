@@ -108,7 +108,7 @@ def test_countdown_labels(session):
     assert workdays.countdown(due, date(2026, 9, 30)).label == "剩余 4 个工作日"
     assert workdays.countdown(due, due).label == "今日到期"
     late = workdays.countdown(due, date(2026, 10, 14))
-    assert (late.overdue, late.overdue_days, late.label) == (True, 2, "已逾期 2 个工作日")
+    assert (late.overdue, late.overdue_days, late.label, late.css) == (True, 2, "已逾期 2 个工作日", "err")
     friday = workdays.countdown(date(2026, 10, 16), date(2026, 10, 17))
     assert friday.overdue and friday.label == "已逾期"
 
