@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.plans.views import bp as plans_bp
     from blueprints.processes.views import bp as processes_bp
     from blueprints.public.views import bp as public_bp
+    from blueprints.statistics.views import bp as statistics_bp
     from blueprints.tasks.public import bp as public_draws_bp
     from blueprints.tasks.views import bp as tasks_bp
     from blueprints.teams.views import bp as teams_bp
@@ -32,6 +33,6 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
-        inspectors_bp, plans_bp, tasks_bp, teams_bp, public_bp, jobs_bp, admin_bp, calendar_bp, audit_bp,
+        inspectors_bp, plans_bp, tasks_bp, teams_bp, statistics_bp, public_bp, jobs_bp, admin_bp, calendar_bp, audit_bp,
     ):
         app.register_blueprint(bp)
