@@ -98,6 +98,17 @@ def district_a(org, make_user, session):
     approved(task, org.clerk_a, org.leader_a, sensitive="1")
     draw = object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
     session.commit()
+    # A dispatched task past its deadline, with a published record and a reminder (statistics,
+    # 逾期未公示 and 我的待办).
+    from datetime import date as _date
+
+    from services.deadlines import remind
+    from tests.deadlines_support import dispatched_task, objects_of, record
+
+    late = dispatched_task(org, objects=2, end=_date(2026, 9, 30), name="甲区机密逾期任务")
+    record(late, objects_of(late)[0], org.bureau_a)
+    remind(_date(2026, 11, 5))
+    session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
         "department_id": org.bureau_a.id,
@@ -224,6 +235,12 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),
+        ("clerk_b", "/statistics/"),
+        ("leader_b", "/statistics/?group=task"),
+        ("leader_b", "/statistics/?group=plan&year=2026"),
+        ("clerk_b", "/statistics/overdue?show=soon"),
+        ("clerk_b", "/inbox"),
+        ("sysadmin_b", "/admin/calendar/"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),
     ):
