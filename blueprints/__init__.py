@@ -12,6 +12,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.calendar.views import bp as calendar_bp
     from blueprints.directories.views import bp as directories_bp
     from blueprints.entities.views import bp as entities_bp
+    from blueprints.inspections.public import bp as public_results_bp
+    from blueprints.inspections.views import bp as inspections_bp
     from blueprints.inspectors.views import bp as inspectors_bp
     from blueprints.items.views import bp as items_bp
     from blueprints.jobs.views import bp as jobs_bp
@@ -28,11 +30,13 @@ def register_blueprints(app: Flask) -> None:
 
     # /public/draws: nested so that its endpoints are public.draws.* (no sign-in); a blueprint
     # takes no new children once registered, and create_app runs more than once in tests.
-    if all(child is not public_draws_bp for child, _ in public_bp._blueprints):
-        public_bp.register_blueprint(public_draws_bp)
+    for child_bp in (public_draws_bp, public_results_bp):
+        if all(child is not child_bp for child, _ in public_bp._blueprints):
+            public_bp.register_blueprint(child_bp)
 
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
-        inspectors_bp, plans_bp, tasks_bp, teams_bp, statistics_bp, public_bp, jobs_bp, admin_bp, calendar_bp, audit_bp,
+        inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, statistics_bp, public_bp, jobs_bp, admin_bp,
+        calendar_bp, audit_bp,
     ):
         app.register_blueprint(bp)

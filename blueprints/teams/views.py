@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import DrawChange, Inspector, InspectorConflict, Task, TeamMember, User, db
 from models.roles import Role
-from services import fairness
+from services import fairness, inspections
 from services import inspector_draws as draws
 from services import inspectors as inspector_svc
 from services import teams as svc
@@ -29,10 +29,10 @@ from workflows.registry import get_process
 
 bp = Blueprint("teams", __name__)
 
-# 我的待办 of a team member opens the team page (开展双随机检查, 组成联合检查组), and so does the
-# clerks' 随机抽取执法人员派发抽查任务.
-for _table, _step in ((20, "draw_inspectors"), (20, "inspect"), (22, "draw_inspectors"), (22, "team"),
-                      (22, "inspect")):
+# 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
+# 随机抽取执法人员派发抽查任务; 开展双随机检查 and later steps open the task's records
+# (blueprints/inspections).
+for _table, _step in ((20, "draw_inspectors"), (22, "draw_inspectors"), (22, "team")):
     bind_step_page(_table, _step, "teams.page")
 
 
@@ -277,7 +277,7 @@ def finish(id: int):
 
     def run() -> None:
         _stale(task)
-        svc.finish_inspection(_me(), task)
+        inspections.finish_inspection(_me(), task)
 
     return _act(task, run, "已确认检查完成")
 

@@ -47,7 +47,7 @@ def test_clerk_draws_and_dispatches_then_the_inspector_sees_it(client, org, sess
     leader = next(m for m in draws.active_members(task) if m.role == TeamRole.LEADER)
     sign_in(client, leader.inspector.user)
     inbox = client.get("/inbox").get_data(as_text=True)
-    assert task.name in inbox and f'href="/tasks/{task.id}/team"' in inbox
+    assert task.name in inbox and f'href="/tasks/{task.id}/records"' in inbox  # 开展双随机检查
     html = client.get(page).get_data(as_text=True)
     assert "检查完成" in html
     resp = _post(client, f"{page}/finish", {"version": inst.version}, page)

@@ -1,0 +1,396 @@
+"""/tasks/<id>/records and /records/<id>: 开展双随机检查, 录入检查结果, 审核检查结果一致性、规范性,
+(公示检查结果 by the platform) and 完成抽查 of DB5101 表20/表22, with the 检查情况记录表 (A.3.1/F.1).
+
+Views load (404 when the task is outside the user's scope: its departments' subtree, or the
+user is on its team), authorize (403), call services/inspections.py or inspection_prep.py and
+commit once.  A refused form shows its page again with the message and its status (422
+invalid, 403, 409 stale or published, 413 too large); a refused record form keeps what the user
+typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from models import InspectionRecord, RecordEvidence, Task, TaskObject, User, db
+from models.inspections import NoticeMethod, ResultCategory
+from models.roles import Role
+from services import inspection_prep as prep
+from services import inspections as svc
+from services import teams
+from services.errors import ServiceError
+from services.templates_catalogue import INSPECTION_METHODS
+from services.web import roles_required
+from workflows.bindings import bind_step_page
+from workflows.registry import get_process
+
+bp = Blueprint("inspections", __name__)
+
+# 我的待办 of 开展双随机检查 … 完成抽查 opens the task's records.
+for _table in svc.TABLES:
+    for _step in (svc.INSPECT_STEP, svc.RECORD_STEP, svc.REVIEW_STEP, svc.FINISH_STEP):
+        bind_step_page(_table, _step, "inspections.task_records")
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _task_or_404(ident: int) -> Task:
+    task = svc.get_visible(_me(), ident)
+    if task is None:
+        abort(404)
+    if not _me().has_role(*svc.VIEW_ROLES):
+        abort(403)
+    return task
+
+
+def _record_or_404(ident: int) -> InspectionRecord:
+    record = svc.get_record(_me(), ident)
+    if record is None:
+        abort(404)
+    if not _me().has_role(*svc.VIEW_ROLES):
+        abort(403)
+    return record
+
+
+def _object_or_404(task: Task, obj_id: int) -> TaskObject:
+    obj = db.session.get(TaskObject, obj_id)
+    if obj is None or obj.task_id != task.id or obj.removed:
+        abort(404)
+    return obj
+
+
+def _lock_version() -> int | None:
+    return request.form.get("lock_version", type=int)
+
+
+def _step_context(task: Task) -> dict[str, Any]:
+    instance = svc.instance_of(task)
+    process = get_process(instance.process_table) if instance else None
+    step = instance.current_step if instance is not None and instance.status.value == "active" else ""
+    return {
+        "instance": instance,
+        "process": process,
+        "step": step,
+        "step_name": process.step_name(step) if process and step else ("已办结" if instance else ""),
+    }
+
+
+# ------------------------------------------------------------------ the task's records
+
+
+def _task_page(task: Task, status: int = 200) -> tuple[str, int]:
+    me = _me()
+    ctx = _step_context(task)
+    member = teams.member_of(me, task)
+    return render_template(
+        "inspections/task.html",
+        task=task,
+        rows=svc.overview(task),
+        departments=svc.record_departments(task),
+        counts=svc.counts(task),
+        member=member,
+        leader=svc.is_leader(me, task),
+        can_open=member is not None and ctx["step"] in svc.EDIT_STEPS,
+        inspect_item=teams.my_item(me, task, svc.INSPECT_STEP) if member else None,
+        can_finish=svc.can_finish(me, task),
+        can_review=svc.can_review(me, task),
+        team=svc.confirmers(task),
+        **ctx,
+    ), status
+
+
+def _act(task: Task, action: Callable[[], Any], success: str, back: str | None = None) -> Any:
+    try:
+        result = action()
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _task_page(task, exc.status)
+    flash(success, "success")
+    if callable(back):
+        return redirect(back(result))
+    return redirect(back or url_for("inspections.task_records", id=task.id))
+
+
+@bp.route("/tasks/<int:id>/records")
+@login_required
+def task_records(id: int):
+    return _task_page(_task_or_404(id))
+
+
+@bp.route("/tasks/<int:id>/records/open", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def open_record(id: int):
+    task = _task_or_404(id)
+    return _act(
+        task,
+        lambda: svc.open_record(_me(), task, request.form.get("task_object_id"), request.form.get("department_id")),
+        "已打开检查情况记录表",
+        back=lambda record: url_for("inspections.edit", id=record.id),  # type: ignore[arg-type]
+    )
+
+
+@bp.route("/tasks/<int:id>/records/inspected", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def inspected(id: int):
+    """检查完成 (the leader): 开展双随机检查 → 录入检查结果."""
+    task = _task_or_404(id)
+
+    def run() -> None:
+        from services import inspector_draws as draws
+
+        draws.stale_guard(svc.instance_of(task), request.form.get("version", type=int))
+        svc.finish_inspection(_me(), task)
+
+    return _act(task, run, "已确认检查完成，请录入并提交检查结果")
+
+
+@bp.route("/tasks/<int:id>/records/finish", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def finish(id: int):
+    """完成抽查 (the leader)."""
+    task = _task_or_404(id)
+    return _act(task, lambda: svc.finish(_me(), task, request.form.get("version", type=int)), "已完成抽查")
+
+
+# ------------------------------------------------------------------ dossier and advance notice
+
+
+def _dossier_page(task: Task, obj: TaskObject, status: int = 200, values: Any = None) -> tuple[str, int]:
+    member = teams.member_of(_me(), task)
+    return render_template(
+        "inspections/dossier.html", task=task, obj=obj, dossier=prep.dossier(task, obj),
+        can_notify=member is not None, methods=list(NoticeMethod), v=values or {}, **_step_context(task),
+    ), status
+
+
+@bp.route("/tasks/<int:id>/objects/<int:obj_id>")
+@login_required
+def dossier(id: int, obj_id: int):
+    task = _task_or_404(id)
+    return _dossier_page(task, _object_or_404(task, obj_id))
+
+
+@bp.route("/tasks/<int:id>/objects/<int:obj_id>/notice", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def notice(id: int, obj_id: int):
+    task = _task_or_404(id)
+    obj = _object_or_404(task, obj_id)
+    f = request.form
+    try:
+        prep.record_notice(_me(), task, obj, method=f.get("method", ""), notified_at=f.get("notified_at"),
+                           recipient=f.get("recipient", ""), content=f.get("content", ""),
+                           may_act=teams.member_of(_me(), task) is not None)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _dossier_page(task, obj, exc.status, values=f)
+    flash("已记录提前告知", "success")
+    return redirect(url_for("inspections.dossier", id=task.id, obj_id=obj.id))
+
+
+# ------------------------------------------------------------------ one record
+
+
+def _values(record: InspectionRecord) -> dict[str, Any]:
+    return {
+        "method": record.method, "subject_name": record.subject_name, "uscc": record.uscc,
+        "district": record.district, "license_no": record.license_no, "legal_rep": record.legal_rep,
+        "address": record.address, "phone": record.phone, "items_text": record.items_text,
+        "findings": record.findings, "filled_on": record.filled_on.isoformat() if record.filled_on else "",
+        "inspector_names": record.inspector_names,
+        "inspected_at": record.inspected_at.strftime("%Y-%m-%dT%H:%M") if record.inspected_at else "",
+        "result": record.result.value if record.result else "", "result_note": record.result_note,
+        "lines": [(line.check_item, line.content, line.outcome) for line in record.lines],
+    }
+
+
+def _posted_values() -> dict[str, Any]:
+    f = request.form
+    values: dict[str, Any] = {k: f.get(k, "") for k in (
+        "method", "subject_name", "uscc", "district", "license_no", "legal_rep", "address", "phone",
+        "items_text", "findings", "filled_on", "inspector_names", "inspected_at", "result", "result_note")}
+    items, contents, outcomes = f.getlist("line_item"), f.getlist("line_content"), f.getlist("line_outcome")
+    n = max(len(items), len(contents), len(outcomes))
+    values["lines"] = [(items[i] if i < len(items) else "", contents[i] if i < len(contents) else "",
+                        outcomes[i] if i < len(outcomes) else "") for i in range(n)]
+    return values
+
+
+def _record_page(record: InspectionRecord, status: int = 200) -> tuple[str, int]:
+    me = _me()
+    task = record.task
+    ctx = _step_context(task)
+    member = teams.member_of(me, task)
+    editable = (svc.can_edit(me, record) and record.status.editable and record.version == 0
+                and ctx["step"] in svc.EDIT_STEPS)
+    return render_template(
+        "inspections/record.html",
+        record=record,
+        task=task,
+        editable=editable,
+        problems=svc.form_problems(record),
+        team=svc.confirmers(task),
+        confirmed=svc.confirmed_ids(record),
+        can_confirm=member is not None and record.status.editable and record.version == 0
+        and member.id not in svc.confirmed_ids(record) and ctx["step"] in svc.EDIT_STEPS,
+        can_submit=editable and ctx["step"] == svc.RECORD_STEP,
+        can_review=record.status.value == "submitted" and svc.can_review(me, task) and svc.is_leader(me, task),
+        version=svc.latest_version(record),
+        **ctx,
+    ), status
+
+
+def _edit_page(record: InspectionRecord, values: dict[str, Any], status: int = 200,
+               error_field: str | None = None) -> tuple[str, int]:
+    lines = list(values.get("lines") or [])
+    lines += [("", "", "")] * 3
+    return render_template(
+        "inspections/edit.html", record=record, task=record.task, v=values, lines=lines,
+        methods=INSPECTION_METHODS, results=list(ResultCategory), error_field=error_field,
+        **_step_context(record.task),
+    ), status
+
+
+@bp.route("/records/<int:id>")
+@login_required
+def show(id: int):
+    return _record_page(_record_or_404(id))
+
+
+@bp.route("/records/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    record = _record_or_404(id)
+    if request.method == "GET":
+        if record.version > 0:
+            flash(svc.AFTER_PUBLICATION, "error")
+            return _record_page(record, 409)
+        if not svc.can_edit(_me(), record):
+            abort(403)
+        return _edit_page(record, _values(record))
+    if not _me().has_role(Role.INSPECTOR):
+        abort(403)
+    try:
+        svc.save_record(_me(), record, request.form, _lock_version())
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        record = _record_or_404(id)
+        return _edit_page(record, _posted_values(), exc.status, exc.field)
+    flash("检查情况记录表已保存", "success")
+    return redirect(url_for("inspections.show", id=record.id))
+
+
+def _record_act(record: InspectionRecord, action: Callable[[], Any], success: str) -> Any:
+    try:
+        action()
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _record_page(_record_or_404(record.id), exc.status)
+    flash(success, "success")
+    return redirect(url_for("inspections.show", id=record.id))
+
+
+@bp.route("/records/<int:id>/evidence", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def upload(id: int):
+    record = _record_or_404(id)
+    file = request.files.get("file")
+    data = file.read() if file is not None else b""
+    name = file.filename if file is not None else ""
+    return _record_act(
+        record,
+        lambda: svc.add_evidence(_me(), record, _lock_version(), filename=name or "", data=data,
+                                 note=request.form.get("note", "")),
+        "证据材料已上传",
+    )
+
+
+def _evidence_or_404(record: InspectionRecord, evidence_id: int) -> RecordEvidence:
+    item = db.session.get(RecordEvidence, evidence_id)
+    if item is None or item.record_id != record.id:
+        abort(404)
+    return item
+
+
+@bp.route("/records/<int:id>/evidence/<int:evidence_id>")
+@login_required
+def download(id: int, evidence_id: int):
+    record = _record_or_404(id)
+    item = _evidence_or_404(record, evidence_id)
+    from urllib.parse import quote
+
+    disposition = "inline" if item.content_type.startswith("image/") else "attachment"
+    return Response(item.data, mimetype=item.content_type, headers={
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(item.filename)}",
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+@bp.route("/records/<int:id>/evidence/<int:evidence_id>/delete", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def remove(id: int, evidence_id: int):
+    record = _record_or_404(id)
+    item = _evidence_or_404(record, evidence_id)
+    return _record_act(record, lambda: svc.remove_evidence(_me(), record, item, _lock_version()), "证据材料已删除")
+
+
+@bp.route("/records/<int:id>/sign", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def sign(id: int):
+    record = _record_or_404(id)
+    f = request.form
+    if f.get("refused") == "1":
+        return _record_act(record, lambda: svc.refuse(
+            _me(), record, _lock_version(), note=f.get("refusal_note", ""), witness=f.get("refusal_witness", ""),
+            recording=f.get("refusal_recording", "")), "已记录被检查对象拒绝签字的情况")
+    return _record_act(record, lambda: svc.sign(_me(), record, _lock_version(), signer_name=f.get("signer_name", ""),
+                                                signed_at=f.get("signed_at")), "已记录被检查对象签字（盖章）")
+
+
+@bp.route("/records/<int:id>/confirm", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def confirm(id: int):
+    record = _record_or_404(id)
+    return _record_act(record, lambda: svc.confirm(_me(), record, _lock_version()), "已确认检查情况记录表")
+
+
+@bp.route("/records/<int:id>/submit", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def submit(id: int):
+    record = _record_or_404(id)
+    return _record_act(record, lambda: svc.submit(_me(), record, _lock_version()), "检查结果已提交组长审核")
+
+
+@bp.route("/records/<int:id>/review", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def review(id: int):
+    record = _record_or_404(id)
+    approve = request.form.get("decision") == "approve"
+    return _record_act(
+        record,
+        lambda: svc.review(_me(), record, _lock_version(), approve=approve, reason=request.form.get("reason", "")),
+        "审核通过" if approve else "已退回修改",
+    )
