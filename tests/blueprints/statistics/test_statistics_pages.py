@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from models import RecordStatus
+from models import InspectionRecord, RecordStatus, db
 from models.inspections import ResultCategory
 from tests.conftest import sign_in
 from tests.deadlines_support import dispatched_task, objects_of, record
@@ -90,3 +90,32 @@ def test_roles(client, org, tasks):
     sign_in(client, org.clerk_a)
     html = client.get("/inbox").get_data(as_text=True)
     assert "抽查统计" in html and "逾期未公示" in html  # menu entries
+
+
+def test_countdown_badges_on_task_and_record_pages(app, client, org, tasks):
+    joint, _, _ = tasks
+    published, = [r for r in db.session.query(InspectionRecord).filter_by(task_id=joint.id)]
+    draft = record(joint, objects_of(joint)[1], org.bureau_a, RecordStatus.DRAFT, None)
+    db.session.commit()
+    sign_in(client, org.clerk_a)
+    for url in (f"/tasks/{joint.id}", f"/tasks/{joint.id}/records"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'class="badge badge-err deadline-badge"' in html and "已逾期 2 个工作日（期限 2026-11-03）" in html, url
+    html = client.get(f"/records/{draft.id}").get_data(as_text=True)
+    assert "已逾期 2 个工作日" in html
+    html = client.get(f"/records/{published.id}").get_data(as_text=True)
+    assert "检查结果已公示" in html and "已逾期" not in html
+    app.config["PLANS_TODAY"] = date(2026, 10, 30)
+    assert "剩余 2 个工作日" in client.get(f"/tasks/{joint.id}").get_data(as_text=True)
+
+
+def test_countdown_badge_in_an_uncovered_year(app, client, org, session):
+    task = dispatched_task(org, objects=1, end=date(2026, 12, 21), name="跨年任务")
+    session.commit()
+    app.config["PLANS_TODAY"] = date(2026, 12, 22)
+    sign_in(client, org.clerk_a)
+    for url in (f"/tasks/{task.id}", f"/tasks/{task.id}/records"):
+        resp = client.get(url)
+        assert resp.status_code == 200
+        assert "2027年的节假日安排尚未录入，无法计算期限；请系统管理员在“节假日”中录入" in resp.get_data(as_text=True)
+    app.config.pop("PLANS_TODAY", None)
