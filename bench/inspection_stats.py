@@ -197,8 +197,10 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url", default="", help="PostgreSQL server URL; default a temporary SQLite file")
+    parser.add_argument("--keep", default="", help="SQLite only: keep the database in this directory")
     args = parser.parse_args()
-    instance = Path(tempfile.mkdtemp(prefix="zhjg-bench-stats-"))
+    instance = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="zhjg-bench-stats-"))
+    instance.mkdir(parents=True, exist_ok=True)
     drop: Callable[[], None] = lambda: None  # noqa: E731
     print(f"bench/inspection_stats.py on {'PostgreSQL' if args.database_url else 'SQLite'}, {os.cpu_count()} CPUs")
     try:
@@ -209,7 +211,8 @@ def main() -> None:
         bench(url, args)
     finally:
         drop()
-        shutil.rmtree(instance, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(instance, ignore_errors=True)
 
 
 if __name__ == "__main__":

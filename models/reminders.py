@@ -17,6 +17,8 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
+from models.draws import TaskObject
+from models.inspections import InspectionRecord
 from models.org import Department
 from models.plans import Task
 
@@ -59,3 +61,17 @@ class Reminder(db.Model):
     @property
     def reminder_kind(self) -> ReminderKind:
         return ReminderKind(self.kind)
+
+
+# Covering indexes for the set-based figures (services/deadlines.py expected_results,
+# services/statistics.py): the expected results read a task's objects by task and the record
+# of each (object, 填报部门) pair, touching only these columns.  Declared here, with the
+# queries' chapter, rather than in models/draws.py and models/inspections.py.
+Index("ix_task_object_task_removed", TaskObject.task_id, TaskObject.removed)
+Index(
+    "ix_inspection_record_figures",
+    InspectionRecord.task_object_id,
+    InspectionRecord.department_id,
+    InspectionRecord.status,
+    InspectionRecord.result,
+)

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import case, func, literal, select
 
-from models import Department, InspectionRecord, Plan, RecordStatus, Task, TaskObject, User, db
+from models import Department, InspectionRecord, Plan, RecordStatus, Task, User, db
 from models.inspections import ResultCategory
 from services import deadlines
 from services.errors import Invalid
@@ -117,15 +117,16 @@ def _base(user: User, filters: Filters) -> tuple[Any, Any]:
 
 
 def _figures(overdue_bound: date | None) -> list[Any]:
+    """Per task × 填报部门: expected results (= the task's drawn objects, each pair being
+    unique), inspected, published, overdue."""
     inspected = InspectionRecord.status.in_(INSPECTED)
     published = InspectionRecord.status == RecordStatus.PUBLISHED
     overdue: Any = (
         func.sum(case(((deadlines.unpublished()) & (Task.end_date <= overdue_bound), 1), else_=0))
         if overdue_bound is not None
-        else literal(None)
+        else literal(0)
     )
     return [
-        func.count(func.distinct(TaskObject.id)),
         func.count(),
         func.sum(case((inspected, 1), else_=0)),
         func.sum(case((published, 1), else_=0)),
@@ -133,13 +134,32 @@ def _figures(overdue_bound: date | None) -> list[Any]:
     ]
 
 
-def _row(key: Any, name: str, figures: Any, with_overdue: bool) -> Row:
-    drawn, expected, inspected, published, overdue = figures
-    return Row(key, name, int(drawn or 0), int(expected or 0), int(inspected or 0), int(published or 0),
-               int(overdue or 0) if with_overdue else None)
+class _Sum:
+    __slots__ = ("key", "name", "drawn", "expected", "inspected", "published", "overdue", "tasks")
+
+    def __init__(self, key: Any, name: str) -> None:
+        self.key, self.name = key, name
+        self.drawn = self.expected = self.inspected = self.published = self.overdue = 0
+        self.tasks: set[int] = set()
+
+    def add(self, task_id: int, n: int, inspected: int, published: int, overdue: int, *, per_department: bool) -> None:
+        # A task's objects are drawn once however many departments report on them.
+        if per_department or task_id not in self.tasks:
+            self.drawn += n
+            self.tasks.add(task_id)
+        self.expected += n
+        self.inspected += inspected
+        self.published += published
+        self.overdue += overdue
+
+    def row(self, with_overdue: bool) -> Row:
+        return Row(self.key, self.name, self.drawn, self.expected, self.inspected, self.published,
+                   self.overdue if with_overdue else None)
 
 
 def report(user: User, filters: Filters, on: date | None = None) -> Report:
+    """One GROUP BY per task × 填报部门 (at most tasks × departments rows) folded into the
+    chosen grouping and the totals, and one GROUP BY for the result categories."""
     on = on or deadlines.today()
     error = ""
     try:
@@ -148,22 +168,31 @@ def report(user: User, filters: Filters, on: date | None = None) -> Report:
         bound, error = None, exc.message
     with_overdue = bound is not None
     query, parts = _base(user, filters)
+    if not (filters.year or filters.plan_id):
+        query = query.join(Plan, Plan.id == Task.plan_id)
+    query = query.join(Department, Department.id == parts.c.department_id)
+    keys = [Task.id, Task.name, Plan.id, Plan.name, Department.id, Department.name]
+    grouped = query.add_columns(*keys, *_figures(bound)).group_by(*keys)
 
-    if filters.group == "plan":
-        if not (filters.year or filters.plan_id):
-            query = query.join(Plan, Plan.id == Task.plan_id)
-        keys = [Plan.id, Plan.name]
-    elif filters.group == "task":
-        keys = [Task.id, Task.name]
-    else:
-        query = query.join(Department, Department.id == parts.c.department_id)
-        keys = [Department.id, Department.name]
-    grouped = query.add_columns(*keys, *_figures(bound)).group_by(*keys).order_by(keys[1], keys[0])
-    rows = [_row(r[0], r[1], r[2:], with_overdue) for r in db.session.execute(grouped)]
+    groups: dict[Any, _Sum] = {}
+    total = _Sum(None, "合计")
+    per_department = filters.group == "department"
+    for task_id, task_name, plan_id, plan_name, dept_id, dept_name, n, insp, pub, over in db.session.execute(grouped):
+        if filters.group == "plan":
+            key, name = plan_id, plan_name
+        elif filters.group == "task":
+            key, name = task_id, task_name
+        else:
+            key, name = dept_id, dept_name
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = _Sum(key, name)
+        figures = (int(n), int(insp or 0), int(pub or 0), int(over or 0))
+        acc.add(task_id, *figures, per_department=per_department)
+        total.add(task_id, *figures, per_department=False)
+    rows = sorted((g.row(with_overdue) for g in groups.values()), key=lambda r: (r.name, r.key))
 
-    total_row = db.session.execute(query.add_columns(*_figures(bound))).one()
-    total = _row(None, "合计", total_row, with_overdue)
-
+    # The result categories of the same rows: records with a result handed in.
     cat_query = (
         query.add_columns(InspectionRecord.result, func.count())
         .where(InspectionRecord.status.in_(INSPECTED), InspectionRecord.result.is_not(None))
@@ -171,7 +200,7 @@ def report(user: User, filters: Filters, on: date | None = None) -> Report:
     )
     counts = {result: n for result, n in db.session.execute(cat_query)}
     categories = [(c.label, counts[c]) for c in ResultCategory if counts.get(c)]
-    return Report(filters, rows, total, categories, on, error)
+    return Report(filters, rows, total.row(with_overdue), categories, on, error)
 
 
 def filter_choices(user: User, filters: Filters) -> tuple[list[Department], list[Plan]]:

@@ -1,6 +1,7 @@
 """holiday table (calendar_day, calendar_year), seeded from chinesecalendar; reminder
 
-reminder: the deadline reminders of 我的待办 (models/reminders.py).
+reminder: the deadline reminders of 我的待办 (models/reminders.py), and two covering indexes for
+the statistics (ix_task_object_task_removed, ix_inspection_record_figures).
 
 The years the chinesecalendar package covers (1.11.0: 2004-2026) are loaded here, so a new
 database computes working-day deadlines at once; later years are added on /admin/calendar or
@@ -76,6 +77,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_reminder_department_id'), ['department_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_reminder_task_id'), ['task_id'], unique=False)
 
+    with op.batch_alter_table('task_object', schema=None) as batch_op:
+        batch_op.create_index('ix_task_object_task_removed', ['task_id', 'removed'], unique=False)
+    with op.batch_alter_table('inspection_record', schema=None) as batch_op:
+        batch_op.create_index('ix_inspection_record_figures', ['task_object_id', 'department_id', 'status', 'result'],
+                              unique=False)
+
     from chinese_calendar import constants
 
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -90,6 +97,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('inspection_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_inspection_record_figures')
+    with op.batch_alter_table('task_object', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_object_task_removed')
     op.drop_table('reminder')
     op.drop_table('calendar_year')
     op.drop_table('calendar_day')
