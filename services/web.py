@@ -123,7 +123,6 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("抽查任务", "tasks.index", (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)),
     ("公平性监测", "teams.fairness", (Role.CLERK, Role.DEPT_LEADER)),
     ("抽查统计", "statistics.index", (Role.CLERK, Role.DEPT_LEADER)),
-    ("逾期未公示", "statistics.overdue", (Role.CLERK, Role.DEPT_LEADER)),
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
     ("角色管理", "admin.roles", (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)),
