@@ -16,13 +16,15 @@ Conventions (tests/services/test_workdays.py):
   on ``today``" is ``start <= latest_start_due_before(today, n)``: one bound in a query instead
   of a deadline per row (services/deadlines.py).
 
-A ``WorkCalendar`` reads a year's exceptions once (one query per year) and answers any number of
-questions; the module functions build a fresh one per call, so an edit on /admin/calendar is
+A ``WorkCalendar`` reads a year's exceptions once (one query per year), keeps the running count
+of working days through the year, and answers any number of questions by lookup and bisection
+(an overdue list of a thousand tasks needs no day-by-day walk); the module functions build a fresh one per call, so an edit on /admin/calendar is
 seen at once.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -52,6 +54,7 @@ class WorkCalendar:
 
     def __init__(self) -> None:
         self._years: dict[int, dict[date, bool]] = {}
+        self._cum: dict[int, list[int]] = {}
         self._covered: set[int] | None = None
 
     def covered_years(self) -> set[int]:
@@ -80,38 +83,67 @@ class WorkCalendar:
             return stored
         return d.weekday() < 5
 
+    def _cumulative(self, year: int) -> list[int]:
+        """cum[i]: the working days among the year's days 0..i (1 January is day 0)."""
+        found = self._cum.get(year)
+        if found is None:
+            exceptions = self._exceptions(year)
+            first = date(year, 1, 1)
+            days = (date(year + 1, 1, 1) - first).days
+            found, count = [], 0
+            for i in range(days):
+                d = first + timedelta(days=i)
+                stored = exceptions.get(d)
+                if stored if stored is not None else d.weekday() < 5:
+                    count += 1
+                found.append(count)
+            self._cum[year] = found
+        return found
+
+    @staticmethod
+    def _index(d: date) -> int:
+        return (d - date(d.year, 1, 1)).days
+
     def add_workdays(self, start: date, n: int) -> date:
         if n < 0:
             return self.subtract_workdays(start, -n)
-        d = start
-        self._exceptions(d.year)
-        while n:
-            d += ONE_DAY
-            if self.is_workday(d):
-                n -= 1
-        return d
+        if n == 0:
+            self._exceptions(start.year)
+            return start
+        year = start.year
+        cum = self._cumulative(year)
+        target = cum[self._index(start)] + n
+        while target > cum[-1]:
+            target -= cum[-1]
+            year += 1
+            cum = self._cumulative(year)
+        return date(year, 1, 1) + timedelta(days=bisect_left(cum, target))
 
     def subtract_workdays(self, end: date, n: int) -> date:
         """The n-th working day before ``end`` (``end`` not counted)."""
-        d = end
-        self._exceptions(d.year)
-        while n:
-            d -= ONE_DAY
-            if self.is_workday(d):
-                n -= 1
-        return d
+        year = end.year
+        cum = self._cumulative(year)
+        i = self._index(end)
+        before = cum[i - 1] if i else 0  # working days of the year before ``end``
+        if n == 0:
+            return end
+        while n > before:
+            n -= before
+            year -= 1
+            cum = self._cumulative(year)
+            before = cum[-1]
+        return date(year, 1, 1) + timedelta(days=bisect_left(cum, before - n + 1))
 
     def workdays_between(self, a: date, b: date) -> int:
         if b < a:
             return -self.workdays_between(b, a)
-        self._exceptions(a.year)
-        count = 0
-        d = a
-        while d < b:
-            d += ONE_DAY
-            if self.is_workday(d):
-                count += 1
-        return count
+        cum_a = self._cumulative(a.year)
+        if a.year == b.year:
+            return cum_a[self._index(b)] - cum_a[self._index(a)]
+        total = cum_a[-1] - cum_a[self._index(a)]
+        for year in range(a.year + 1, b.year):
+            total += self._cumulative(year)[-1]
+        return total + self._cumulative(b.year)[self._index(b)]
 
     def latest_start_due_before(self, today: date, n: int) -> date:
         """The last start S with ``add_workdays(S, n) < today`` (n >= 1).
