@@ -17,7 +17,6 @@ import argparse
 import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -29,18 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.entities import scratch_database  # noqa: E402
+from bench.fairness import _time  # noqa: E402
 
 TODAY = date(2026, 11, 20)
-
-
-def _time(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1 if len(samples) > 1 else 0]
 
 
 def bench(url: str, args: argparse.Namespace) -> None:
@@ -197,7 +187,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url", default="", help="PostgreSQL server URL; default a temporary SQLite file")
-    parser.add_argument("--keep", default="", help="SQLite only: keep the database in this directory")
+    parser.add_argument("--keep", default="", help="keep the database: SQLite in this directory; PostgreSQL not dropped")
     args = parser.parse_args()
     instance = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="zhjg-bench-stats-"))
     instance.mkdir(parents=True, exist_ok=True)
@@ -206,6 +196,9 @@ def main() -> None:
     try:
         if args.database_url:
             url, drop = scratch_database(args.database_url, "stats")
+            if args.keep:
+                print(f"keeping {url}")
+                drop = lambda: None  # noqa: E731
         else:
             url = f"sqlite:///{instance}/stats.sqlite3"
         bench(url, args)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select, tuple_, update
+from sqlalchemy import Select, and_, exists, false, func, or_, select, tuple_
 
 from models import (
     Department,
@@ -306,7 +306,12 @@ def _visible(user: User) -> Any:
 
 
 def reminders_query(user: User) -> Select[Any]:
-    return select(Reminder).where(Reminder.closed_at.is_(None), _visible(user))
+    """Open reminders for the user; a task whose results were all published since the last run
+    drops out at once (the run closes its reminders)."""
+    done = exists().where(
+        Task.id == Reminder.task_id, Task.status.in_((TaskStatus.PUBLISHED, TaskStatus.DONE))
+    )
+    return select(Reminder).where(Reminder.closed_at.is_(None), ~done, _visible(user))
 
 
 def reminders_for(user: User) -> list[Reminder]:
@@ -322,13 +327,3 @@ def reminder_count(user: User) -> int:
     if not user.is_authenticated or not user.is_active:
         return 0
     return db.session.execute(select(func.count()).select_from(reminders_query(user).subquery())).scalar_one()
-
-
-def close_reminders(task: Task) -> int:
-    """Close a task's reminders at once (e.g. when its results are published), without waiting
-    for the next run."""
-    result = db.session.execute(
-        update(Reminder).where(Reminder.task_id == task.id, Reminder.closed_at.is_(None)).values(closed_at=utcnow())
-    )
-    return int(result.rowcount or 0)
-

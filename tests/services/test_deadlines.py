@@ -116,6 +116,10 @@ def test_reminders_reach_the_right_inboxes(client, session, org):
                                                           org.clerk_b, org.leader_b, org.health_clerk)}
     assert seen == {"王晓燕": 1, "李建国": 1, "张磊": 0, "乙区经办人": 0, "乙区领导": 0, "赵敏": 0}
     assert deadlines.reminder_count(inspector) == 1
+    task.status = TaskStatus.PUBLISHED  # published since the last run: gone from the inbox at once
+    assert deadlines.reminder_count(org.clerk_a) == 0
+    task.status = TaskStatus.INSPECTING
+    session.commit()
     sign_in(client, inspector)
     html = client.get("/inbox").get_data(as_text=True)
     assert "期限提醒" in html and task.name in html and "已逾期" in html and "2026-11-03" in html
