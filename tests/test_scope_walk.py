@@ -98,15 +98,25 @@ def district_a(org, make_user, session):
     approved(task, org.clerk_a, org.leader_a, sensitive="1")
     draw = object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
     session.commit()
+    # A dispatched task with an inspection record and its evidence (services/inspections.py).
+    from services import inspections
+    from tests.inspections_support import dispatched
+
+    ready = dispatched(org, objects=1, start=8800, name="甲区机密抽查任务（检查）")
+    obj = inspections.task_objects(ready.task)[0]
+    record = inspections.open_record(ready.leader, ready.task, obj.id, ready.task.department_id)
+    evidence = inspections.add_evidence(ready.leader, record, record.lock_version, filename="甲区.png",
+                                        data=b"\x89PNG\r\n\x1a\n" + b"0" * 16)
     # A dispatched task past its deadline, with a published record and a reminder (statistics,
     # 逾期未公示 and 我的待办).
     from datetime import date as _date
 
     from services.deadlines import remind
-    from tests.deadlines_support import dispatched_task, objects_of, record
+    from tests.deadlines_support import dispatched_task, objects_of
+    from tests.deadlines_support import record as add_record
 
     late = dispatched_task(org, objects=2, end=_date(2026, 9, 30), name="甲区机密逾期任务")
-    record(late, objects_of(late)[0], org.bureau_a)
+    add_record(late, objects_of(late)[0], org.bureau_a)
     remind(_date(2026, 11, 5))
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
@@ -121,7 +131,11 @@ def district_a(org, make_user, session):
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
         "id": {"libraries": library.id, "items": check_item.id, "plans": plan.id, "teams": team_task.id,
-               "tasks": task.id},
+               "tasks": task.id, "inspections": ready.task.id},
+        "record_id": record.id,
+        "object_id": obj.id,
+        "evidence_id": evidence.id,
+        "record_no": record.record_no,
         "draw_id": draw.id,
         "job_id": job.id,
         "subject_id": check_item.id,
@@ -204,6 +218,7 @@ def test_walk_knows_every_parameter(app):
         "inspector_id", "aux_id",
         "member_id", "change_id", "conflict_id",
         "draw_id",
+        "record_id", "object_id", "evidence_id", "record_no",
     }
 
 
@@ -232,6 +247,7 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/tasks/"),
         ("leader_b", "/tasks/?status=drawing"),
         ("leader_b", "/tasks/ratios"),
+        ("clerk_b", "/public/results"),
         ("clerk_b", "/directories/new"),
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),

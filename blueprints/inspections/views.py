@@ -134,7 +134,7 @@ def open_record(id: int):
         task,
         lambda: svc.open_record(_me(), task, request.form.get("task_object_id"), request.form.get("department_id")),
         "已打开检查情况记录表",
-        back=lambda record: url_for("inspections.edit", id=record.id),  # type: ignore[arg-type]
+        back=lambda record: url_for("inspections.edit", record_id=record.id),  # type: ignore[arg-type]
     )
 
 
@@ -174,19 +174,19 @@ def _dossier_page(task: Task, obj: TaskObject, status: int = 200, values: Any = 
     ), status
 
 
-@bp.route("/tasks/<int:id>/objects/<int:obj_id>")
+@bp.route("/tasks/<int:id>/objects/<int:object_id>")
 @login_required
-def dossier(id: int, obj_id: int):
+def dossier(id: int, object_id: int):
     task = _task_or_404(id)
-    return _dossier_page(task, _object_or_404(task, obj_id))
+    return _dossier_page(task, _object_or_404(task, object_id))
 
 
-@bp.route("/tasks/<int:id>/objects/<int:obj_id>/notice", methods=["POST"])
+@bp.route("/tasks/<int:id>/objects/<int:object_id>/notice", methods=["POST"])
 @login_required
 @roles_required(Role.INSPECTOR)
-def notice(id: int, obj_id: int):
+def notice(id: int, object_id: int):
     task = _task_or_404(id)
-    obj = _object_or_404(task, obj_id)
+    obj = _object_or_404(task, object_id)
     f = request.form
     try:
         prep.record_notice(_me(), task, obj, method=f.get("method", ""), notified_at=f.get("notified_at"),
@@ -198,7 +198,7 @@ def notice(id: int, obj_id: int):
         flash(exc.message, "error")
         return _dossier_page(task, obj, exc.status, values=f)
     flash("已记录提前告知", "success")
-    return redirect(url_for("inspections.dossier", id=task.id, obj_id=obj.id))
+    return redirect(url_for("inspections.dossier", id=task.id, object_id=obj.id))
 
 
 # ------------------------------------------------------------------ one record
@@ -264,22 +264,25 @@ def _edit_page(record: InspectionRecord, values: dict[str, Any], status: int = 2
     ), status
 
 
-@bp.route("/records/<int:id>")
+@bp.route("/records/<int:record_id>")
 @login_required
-def show(id: int):
-    return _record_page(_record_or_404(id))
+def show(record_id: int):
+    return _record_page(_record_or_404(record_id))
 
 
-@bp.route("/records/<int:id>/edit", methods=["GET", "POST"])
+@bp.route("/records/<int:record_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(id: int):
-    record = _record_or_404(id)
+def edit(record_id: int):
+    record = _record_or_404(record_id)
     if request.method == "GET":
         if record.version > 0:
             flash(svc.AFTER_PUBLICATION, "error")
             return _record_page(record, 409)
         if not svc.can_edit(_me(), record):
             abort(403)
+        if not record.status.editable:
+            flash(svc.NOT_EDITABLE, "error")
+            return _record_page(record, 409)
         return _edit_page(record, _values(record))
     if not _me().has_role(Role.INSPECTOR):
         abort(403)
@@ -289,10 +292,10 @@ def edit(id: int):
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        record = _record_or_404(id)
+        record = _record_or_404(record_id)
         return _edit_page(record, _posted_values(), exc.status, exc.field)
     flash("检查情况记录表已保存", "success")
-    return redirect(url_for("inspections.show", id=record.id))
+    return redirect(url_for("inspections.show", record_id=record.id))
 
 
 def _record_act(record: InspectionRecord, action: Callable[[], Any], success: str) -> Any:
@@ -304,14 +307,14 @@ def _record_act(record: InspectionRecord, action: Callable[[], Any], success: st
         flash(exc.message, "error")
         return _record_page(_record_or_404(record.id), exc.status)
     flash(success, "success")
-    return redirect(url_for("inspections.show", id=record.id))
+    return redirect(url_for("inspections.show", record_id=record.id))
 
 
-@bp.route("/records/<int:id>/evidence", methods=["POST"])
+@bp.route("/records/<int:record_id>/evidence", methods=["POST"])
 @login_required
 @roles_required(Role.INSPECTOR)
-def upload(id: int):
-    record = _record_or_404(id)
+def upload(record_id: int):
+    record = _record_or_404(record_id)
     file = request.files.get("file")
     data = file.read() if file is not None else b""
     name = file.filename if file is not None else ""
@@ -330,10 +333,10 @@ def _evidence_or_404(record: InspectionRecord, evidence_id: int) -> RecordEviden
     return item
 
 
-@bp.route("/records/<int:id>/evidence/<int:evidence_id>")
+@bp.route("/records/<int:record_id>/evidence/<int:evidence_id>")
 @login_required
-def download(id: int, evidence_id: int):
-    record = _record_or_404(id)
+def download(record_id: int, evidence_id: int):
+    record = _record_or_404(record_id)
     item = _evidence_or_404(record, evidence_id)
     from urllib.parse import quote
 
@@ -344,20 +347,20 @@ def download(id: int, evidence_id: int):
     })
 
 
-@bp.route("/records/<int:id>/evidence/<int:evidence_id>/delete", methods=["POST"])
+@bp.route("/records/<int:record_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
 @login_required
 @roles_required(Role.INSPECTOR)
-def remove(id: int, evidence_id: int):
-    record = _record_or_404(id)
+def remove(record_id: int, evidence_id: int):
+    record = _record_or_404(record_id)
     item = _evidence_or_404(record, evidence_id)
     return _record_act(record, lambda: svc.remove_evidence(_me(), record, item, _lock_version()), "证据材料已删除")
 
 
-@bp.route("/records/<int:id>/sign", methods=["POST"])
+@bp.route("/records/<int:record_id>/sign", methods=["POST"])
 @login_required
 @roles_required(Role.INSPECTOR)
-def sign(id: int):
-    record = _record_or_404(id)
+def sign(record_id: int):
+    record = _record_or_404(record_id)
     f = request.form
     if f.get("refused") == "1":
         return _record_act(record, lambda: svc.refuse(
@@ -367,27 +370,27 @@ def sign(id: int):
                                                 signed_at=f.get("signed_at")), "已记录被检查对象签字（盖章）")
 
 
-@bp.route("/records/<int:id>/confirm", methods=["POST"])
+@bp.route("/records/<int:record_id>/confirm", methods=["POST"])
 @login_required
 @roles_required(Role.INSPECTOR)
-def confirm(id: int):
-    record = _record_or_404(id)
+def confirm(record_id: int):
+    record = _record_or_404(record_id)
     return _record_act(record, lambda: svc.confirm(_me(), record, _lock_version()), "已确认检查情况记录表")
 
 
-@bp.route("/records/<int:id>/submit", methods=["POST"])
+@bp.route("/records/<int:record_id>/submit", methods=["POST"])
 @login_required
 @roles_required(Role.INSPECTOR)
-def submit(id: int):
-    record = _record_or_404(id)
+def submit(record_id: int):
+    record = _record_or_404(record_id)
     return _record_act(record, lambda: svc.submit(_me(), record, _lock_version()), "检查结果已提交组长审核")
 
 
-@bp.route("/records/<int:id>/review", methods=["POST"])
+@bp.route("/records/<int:record_id>/review", methods=["POST"])
 @login_required
 @roles_required(Role.INSPECTOR)
-def review(id: int):
-    record = _record_or_404(id)
+def review(record_id: int):
+    record = _record_or_404(record_id)
     approve = request.form.get("decision") == "approve"
     return _record_act(
         record,

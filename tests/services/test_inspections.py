@@ -210,7 +210,7 @@ def test_evidence_checks(org, session):
     assert exc.value.status == 413
     svc.remove_evidence(ready.member, record, item, record.lock_version)
     assert record.evidence == []
-    actions = {a for (a,) in db.session.query(AuditEvent.action).filter(AuditEvent.object_id == record.id)}
+    actions = {a for (a,) in db.session.query(AuditEvent.action).filter(AuditEvent.object_id == str(record.id))}
     assert {"evidence_add", "evidence_remove"} <= actions
 
 

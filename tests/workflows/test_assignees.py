@@ -90,6 +90,9 @@ def test_step_pages(app):
     with pytest.raises(ValueError):
         bindings.bind_step_page(20, "no_such_step", "teams.page")
     with app.test_request_context():
-        assert bindings.step_link(20, "inspect", 7) == "/tasks/7/team"
+        assert bindings.step_link(22, "team", 7) == "/tasks/7/team"
+        # 开展双随机检查 … 完成抽查 open the task's records (blueprints/inspections)
+        assert bindings.step_link(20, "inspect", 7) == "/tasks/7/records"
         assert bindings.step_link(20, "inspect", None) is None
-        assert bindings.step_link(20, "record", 7) is None
+        assert bindings.step_link(22, "record", 7) == "/tasks/7/records"
+        assert bindings.step_link(20, "publish", 7) is None

@@ -218,3 +218,54 @@ def test_matrix_covers_every_step_of_the_processes():
     assert {"scheme", "review_scheme", "draw_objects"} <= {step for t, step in EXPECTED if t == 22}
     # 表18's 修改执法检查人员 is on the other branch of 判断修改/删除 (tests/services/test_inspectors.py)
     assert {s.key for s in PROCESSES[18].steps} - {step for t, step in EXPECTED if t == 18} == {"edit"}
+
+
+# 开展双随机检查 … 完成抽查 of a task with its team (services/inspections.py): personal items.
+# "leader" and "member" are the 市场监管局's drawn inspectors, "health" the 卫生健康局's (表22).
+TEAM_EXPECTED: dict[tuple[int, str], set[str]] = {
+    (20, "inspect"): {"leader", "member"},
+    (20, "record"): {"leader", "member"},
+    (20, "review_results"): {"leader"},
+    (20, "finish"): {"leader"},
+    (22, "inspect"): {"leader", "member", "health"},
+    (22, "record"): {"leader", "member", "health"},
+    (22, "review_results"): {"leader"},
+    (22, "finish"): {"leader"},
+}
+TEAM_OTHERS = ("clerk_a", "leader_a", "inspector_a", "health_clerk", "clerk_b")
+
+
+def _team_walk_to(org, table, step):
+    from models import db
+    from services import inspections
+    from tests.inspections_support import complete, dispatched, open_all
+
+    ready = dispatched(org, joint=table == 22, objects=1)
+    if step != "inspect":
+        records = open_all(ready)
+        for r in records:
+            complete(ready, r)
+        inspections.finish_inspection(ready.leader, ready.task)
+    if step in ("review_results", "finish"):
+        for r in records:
+            inspections.submit(ready.leader, r, r.lock_version)
+    if step == "finish":
+        for r in records:
+            inspections.review(ready.leader, r, r.lock_version, approve=True)
+    db.session.commit()
+    assert ready.instance.current_step == step
+    return ready
+
+
+@pytest.mark.parametrize(("table", "step"), sorted(TEAM_EXPECTED))
+def test_who_may_act_on_a_task(org, table, step):
+    ready = _team_walk_to(org, table, step)
+    people = {"leader": ready.leader, "member": ready.member, "health": ready.health,
+              **{name: getattr(org, name) for name in TEAM_OTHERS}}
+    items = [i for i in ready.instance.work_items if i.step_key == step and i.status == WorkItemStatus.OPEN]
+    assert items and all(i.user_id is not None for i in items)
+    actors = {name for name, user in people.items() if user is not None and any(engine.can_act(user, i) for i in items)}
+    assert actors == TEAM_EXPECTED[(table, step)]
+    for name, user in people.items():
+        if user is not None:
+            assert any(i in engine.inbox(user) for i in items) == (name in TEAM_EXPECTED[(table, step)]), name

@@ -91,6 +91,9 @@ def test_path_through_the_pages(client, org, session):
     assert resp.status_code == 302
     db.session.refresh(ready.instance)
     assert ready.instance.current_step == "review_results"
+    # a submitted record's form is closed
+    resp = client.get(edit)
+    assert resp.status_code == 409 and svc.NOT_EDITABLE in resp.get_data(as_text=True)
     # the member cannot review; the leader returns it, then approves after the fix
     db.session.refresh(record)
     resp = _post(client, f"{show}/review", {"lock_version": record.lock_version, "decision": "approve"}, show)
