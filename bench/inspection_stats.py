@@ -45,6 +45,7 @@ def bench(url: str, args: argparse.Namespace) -> None:
         Inspector,
         Plan,
         Task,
+        TaskDepartment,
         TaskObject,
         TeamMember,
         User,
@@ -107,11 +108,13 @@ def bench(url: str, args: argparse.Namespace) -> None:
         ])
         inspector_ids = list(db.session.execute(db.select(Inspector.id)).scalars())
         per_task = max(1, args.objects // args.tasks)
-        objects, members, parts = [], [], {}
+        objects, members, task_departments, parts = [], [], [], {}
         for i, (task_id, owner) in enumerate(tasks):
             reporting = [owner] + ([health.id] if i % 5 == 0 else [])
             parts[task_id] = reporting
             for d in reporting:
+                task_departments.append({"task_id": task_id, "department_id": d, "role": "participant",
+                                         "inspectors": 1})
                 members.append({"task_id": task_id, "department_id": d, "inspector_id": rng.choice(inspector_ids),
                                 "role": "member", "source": "drawn", "active": True})
             for k in range(per_task):
@@ -119,6 +122,7 @@ def bench(url: str, args: argparse.Namespace) -> None:
                                 "grade": "-", "rank": k, "removed": False})
         for start in range(0, len(objects), 20_000):
             db.session.execute(insert(TaskObject), objects[start:start + 20_000])
+        db.session.execute(insert(TaskDepartment), task_departments)
         db.session.execute(insert(TeamMember), members)
         object_rows = list(db.session.execute(db.select(TaskObject.id, TaskObject.task_id)))
         statuses = ["draft", "submitted", "returned", "approved", "published", "published", "published"]

@@ -33,6 +33,7 @@ from models import (
     Reminder,
     ReminderKind,
     Task,
+    TaskDepartment,
     TaskObject,
     TeamMember,
     User,
@@ -138,12 +139,18 @@ def bounds(on: date | None = None, calendar: WorkCalendar | None = None) -> Boun
 
 
 def reporting_parts() -> Any:
-    """(task_id, department_id): the 填报部门 of every task — departments with an inspector on
-    the active team."""
+    """(task_id, department_id): the 填报部门 of every task — its departments (TaskDepartment)
+    with an inspector on the active team.  A semi-join on a real table, not a DISTINCT over
+    team members, so that PostgreSQL estimates its size and hash-joins the objects."""
+    has_inspector = exists().where(
+        TeamMember.task_id == TaskDepartment.task_id,
+        TeamMember.department_id == TaskDepartment.department_id,
+        TeamMember.active.is_(True),
+        TeamMember.inspector_id.is_not(None),
+    )
     return (
-        select(TeamMember.task_id.label("task_id"), TeamMember.department_id.label("department_id"))
-        .where(TeamMember.active.is_(True), TeamMember.inspector_id.is_not(None))
-        .distinct()
+        select(TaskDepartment.task_id.label("task_id"), TaskDepartment.department_id.label("department_id"))
+        .where(has_inspector)
         .subquery("parts")
     )
 
