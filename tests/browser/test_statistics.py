@@ -11,8 +11,9 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
-from models import Department, RecordStatus, User, db
+from models import Department, RecordStatus, Reminder, Task, User, db, utcnow
 from models.inspections import ResultCategory
+from models.plans import TaskStatus
 from services.deadlines import remind
 from tests.browser.conftest import screenshot
 from tests.browser.test_main_paths import _sign_in
@@ -25,6 +26,7 @@ def test_statistics_charts_overdue_and_reminder(page, live_server):
     tag = uuid.uuid4().hex[:6]
     app = live_server.app
     app.config["PLANS_TODAY"] = date(2026, 11, 5)
+    task_id = None
     try:
         with app.app_context():
             bureau = db.session.query(Department).filter_by(name="锦华区市场监督管理局").one()
@@ -34,6 +36,7 @@ def test_statistics_charts_overdue_and_reminder(page, live_server):
             record(task, objs[0], bureau, RecordStatus.PUBLISHED, ResultCategory.ORDERED)
             record(task, objs[1], bureau, RecordStatus.SUBMITTED, ResultCategory.NO_PROBLEM)
             remind(date(2026, 11, 5))
+            task_id = task.id
             db.session.commit()
 
         _sign_in(page, live_server, "wangxy")
@@ -58,6 +61,12 @@ def test_statistics_charts_overdue_and_reminder(page, live_server):
         expect(row).to_contain_text("2 条")
     finally:
         app.config.pop("PLANS_TODAY", None)
+        # The live server is shared: leave no reminder in wangxy's 我的待办 for later tests.
+        if task_id is not None:
+            with app.app_context():
+                db.session.execute(db.update(Reminder).where(Reminder.task_id == task_id).values(closed_at=utcnow()))
+                db.session.get(Task, task_id).status = TaskStatus.DONE
+                db.session.commit()
 
 
 def test_holiday_page(page, live_server):
