@@ -81,3 +81,14 @@ def test_calendar_seed_command(app, session, org):
     assert "没有需要载入的年份" in result.output
     result = app.test_cli_runner().invoke(args=["calendar", "seed", "--year", "2027"])
     assert result.exit_code == 1 and "2027" in result.output
+
+
+def test_demo_fills_missing_years(session):
+    from services.demo import load_demo
+
+    session.delete(session.get(CalendarYear, 2026))
+    session.query(CalendarDay).filter(CalendarDay.day >= date(2026, 1, 1)).delete()
+    session.flush()
+    load_demo()
+    assert session.get(CalendarYear, 2026).source == "chinesecalendar"
+    assert session.get(CalendarDay, date(2026, 10, 10)).kind == "workday"
