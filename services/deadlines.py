@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select, tuple_
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 
 from models import (
     Department,
@@ -261,8 +261,7 @@ def remind(on: date | None = None) -> RemindResult:
             select(Reminder).where(
                 or_(
                     Reminder.closed_at.is_(None),
-                    tuple_(Reminder.task_id, Reminder.department_id, Reminder.kind).in_(list(wanted))
-                    if wanted else false(),
+                    Reminder.task_id.in_({key[0] for key in wanted}) if wanted else false(),
                 )
             )
         ).scalars()
