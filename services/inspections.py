@@ -228,10 +228,12 @@ def _record_no(record: InspectionRecord) -> str:
 
 def _lock(record: InspectionRecord, lock_version: int | None) -> None:
     """Lock the row, then refuse a form built from an older content (409)."""
+    # Fetched, not only executed: the ORM refreshes the object (populate_existing) as it reads
+    # the row, after the lock was granted.
     db.session.execute(
         select(InspectionRecord).where(InspectionRecord.id == record.id).with_for_update()
         .execution_options(populate_existing=True)
-    )
+    ).scalar_one()
     if record.status == RecordStatus.PUBLISHED or record.version > 0:
         raise Conflict(AFTER_PUBLICATION)
     if lock_version is None or record.lock_version != lock_version:
@@ -627,9 +629,31 @@ def submit(actor: User, record: InspectionRecord, lock_version: int | None) -> I
     db.session.flush()
     audit.record("record_submit", object_type=RECORD_OBJECT, object_id=record.id,
                  summary={"记录编号": record.record_no, "检查结果": record.result_label}, user=actor)
-    if not missing_records(task) and not any(r.status.editable for r in records_of(task)):
+    if recording_done(task):
         engine.advance(actor, instance, RECORD_STEP, "next", comment="检查结果已全部录入")
     return record
+
+
+def recording_done(task: Task) -> bool:
+    """Every object has a record for each 填报部门 and none is a draft or returned."""
+    return not missing_records(task) and not any(r.status.editable for r in records_of(task))
+
+
+def can_complete_recording(user: User, task: Task) -> bool:
+    """录入检查结果 is still open although every record was submitted (its 提交审核 was withdrawn
+    on the instance page): a member sends it on."""
+    instance = instance_of(task)
+    return (instance is not None and instance.status == InstanceStatus.ACTIVE
+            and instance.current_step == RECORD_STEP and engine.open_item(user, instance, RECORD_STEP) is not None
+            and recording_done(task))
+
+
+def complete_recording(actor: User, task: Task) -> ProcessInstance:
+    if not can_complete_recording(actor, task):
+        raise Conflict("尚有检查情况记录表未提交，或该抽查任务已不在录入检查结果环节，请刷新页面")
+    instance = instance_of(task)
+    assert instance is not None
+    return engine.advance(actor, instance, RECORD_STEP, "next", comment="检查结果已全部录入")
 
 
 # ------------------------------------------------------------------ review (审核检查结果一致性、规范性)

@@ -67,8 +67,11 @@ STALE = "该事项已被他人处理或已发生变化，请刷新页面查看�
 # Steps done on the task's page (workflows.bindings business_steps): every non-automatic step
 # up to and including 组成联合检查组; the team chapter fills draw_inspectors and team.
 BUSINESS_STEPS: dict[int, tuple[str, ...]] = {
-    SINGLE: ("scheme", "review_scheme", "draw_objects", "draw_inspectors"),
-    JOINT: ("scheme", "review_scheme", "draw_objects", "draw_inspectors", "team"),
+    # 开展双随机检查 … 完成抽查 are done on the task's records (blueprints/inspections).
+    SINGLE: ("scheme", "review_scheme", "draw_objects", "draw_inspectors", "inspect", "record", "review_results",
+             "finish"),
+    JOINT: ("scheme", "review_scheme", "draw_objects", "draw_inspectors", "team", "inspect", "record",
+            "review_results", "finish"),
 }
 
 # Seed 002 (四)1: A the lowest ratio, B lowered, C the usual, D raised, E up to full coverage;

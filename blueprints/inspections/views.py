@@ -100,6 +100,7 @@ def _task_page(task: Task, status: int = 200) -> tuple[str, int]:
         inspect_item=teams.my_item(me, task, svc.INSPECT_STEP) if member else None,
         can_finish=svc.can_finish(me, task),
         can_review=svc.can_review(me, task),
+        can_complete_recording=svc.can_complete_recording(me, task),
         team=svc.confirmers(task),
         **ctx,
     ), status
@@ -152,6 +153,15 @@ def inspected(id: int):
         svc.finish_inspection(_me(), task)
 
     return _act(task, run, "已确认检查完成，请录入并提交检查结果")
+
+
+@bp.route("/tasks/<int:id>/records/submitted", methods=["POST"])
+@login_required
+@roles_required(Role.INSPECTOR)
+def submitted(id: int):
+    """提交审核 of 录入检查结果 when every record is already submitted (after a withdrawal)."""
+    task = _task_or_404(id)
+    return _act(task, lambda: svc.complete_recording(_me(), task), "检查结果已提交组长审核")
 
 
 @bp.route("/tasks/<int:id>/records/finish", methods=["POST"])

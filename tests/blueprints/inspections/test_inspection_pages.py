@@ -248,3 +248,39 @@ def test_rare_names_round_trip_on_the_public_page(client, org, session):
     html = client.get(f"/public/results/{record.record_no}").get_data(as_text=True)
     assert "𬌗昇喆堃个体餐馆" in html
     assert re.search(r"[0-9a-f]{64}", html)
+
+
+def test_steps_are_not_done_from_the_bare_instance_page(client, org, session):
+    from workflows import bindings, engine
+
+    ready = dispatched(org, objects=1)
+    (record,) = open_all(ready)
+    complete(ready, record)
+    svc.finish_inspection(ready.leader, ready.task)
+    svc.submit(ready.member, record, record.lock_version)
+    db.session.commit()
+    inst = ready.instance
+    assert inst.current_step == "review_results"
+    for table in (20, 22):
+        for step in ("inspect", "record", "review_results", "finish"):
+            assert bindings.is_business_step(table, step)
+    sign_in(client, ready.leader)
+    item = engine.open_item(ready.leader, inst, "review_results")
+    resp = _post(client, f"/processes/instances/{inst.id}/items/{item.id}",
+                 {"version": item.version, "outcome": "approve"}, "/inbox")
+    assert resp.status_code in (400, 404)
+    db.session.refresh(inst)
+    assert inst.current_step == "review_results" and record.status == RecordStatus.SUBMITTED
+    # 提交审核 withdrawn in the engine (撤回): the records page sends it on again
+    engine.withdraw(ready.member, inst.id, version=inst.version)
+    db.session.commit()
+    assert inst.current_step == "record"
+    sign_in(client, ready.member)
+    page = f"/tasks/{ready.task.id}/records"
+    assert f"{page}/submitted" in client.get(page).get_data(as_text=True)
+    resp = _post(client, f"{page}/submitted", {}, page)
+    assert resp.status_code == 302
+    db.session.refresh(inst)
+    assert inst.current_step == "review_results"
+    resp = _post(client, f"{page}/submitted", {}, page)
+    assert resp.status_code == 409

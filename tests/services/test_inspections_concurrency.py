@@ -1,0 +1,75 @@
+"""Two team members save the same 检查情况记录表 at once, on PostgreSQL with real connections:
+one wins, the other is told 409 with nothing of theirs written and nothing of the winner's lost."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from models import Department, InspectionRecord, User, UserRole, db, utcnow
+from models.org import DepartmentKind, DepartmentLevel
+from services import inspections as svc
+from services.errors import Conflict
+from services.org import place_department
+from tests.conftest import _HASH, Org
+from tests.inspections_support import dispatched, open_all, record_form
+from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)
+
+
+def _org() -> Org:
+    def dept(name=None, parent=None, level=DepartmentLevel.BUREAU, kind=DepartmentKind.SUPERVISION,
+             region_code="510108"):
+        d = Department(name=name or uuid.uuid4().hex[:6], parent=parent, level=level, kind=kind,
+                       region_code=region_code)
+        db.session.add(d)
+        db.session.flush()
+        place_department(d, parent)
+        return d
+
+    def user(department, *roles, account=None, name="测试用户", **fields):
+        u = User(account=account or f"u{uuid.uuid4().hex[:10]}", name=name, department=department,
+                 password_hash=_HASH, must_change_password=False, password_changed_at=utcnow(), **fields)
+        u.roles = [UserRole(role=str(r)) for r in roles]
+        db.session.add(u)
+        db.session.flush()
+        return u
+
+    return Org(dept, user)
+
+
+def test_two_members_save_at_once(pg_app):  # noqa: F811
+    with pg_app.app_context():
+        org = _org()
+        ready = dispatched(org, objects=1)
+        (record,) = open_all(ready)
+        record_id, seen = record.id, record.lock_version
+        accounts = {ready.leader.account: "组长的记录", ready.member.account: "组员的记录"}
+        db.session.commit()
+
+    barrier = threading.Barrier(2)
+    results: dict[str, str] = {}
+
+    def run(account: str) -> None:
+        with pg_app.app_context():
+            me = db.session.query(User).filter_by(account=account).one()
+            rec = db.session.get(InspectionRecord, record_id)
+            barrier.wait()
+            try:
+                svc.save_record(me, rec, record_form(findings=accounts[account]), seen)
+                db.session.commit()
+                results[account] = "ok"
+            except Conflict as exc:
+                db.session.rollback()
+                results[account] = exc.message
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in accounts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results.values()) == sorted(["ok", svc.STALE])
+    winner = next(a for a, r in results.items() if r == "ok")
+    with pg_app.app_context():
+        rec = db.session.get(InspectionRecord, record_id)
+        assert rec.findings == accounts[winner] and rec.lock_version == seen + 1
+        assert len(rec.lines) == 2
