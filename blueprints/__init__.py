@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.admin.views import bp as admin_bp
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
+    from blueprints.calendar.views import bp as calendar_bp
     from blueprints.conference_plans.views import bp as conference_plans_bp
     from blueprints.conferences.views import bp as conferences_bp
     from blueprints.directories.views import bp as directories_bp
@@ -28,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.public.views import bp as public_bp
     from blueprints.records.public import bp as public_records_bp
     from blueprints.records.views import bp as record_pdfs_bp
+    from blueprints.statistics.views import bp as statistics_bp
     from blueprints.tasks.public import bp as public_draws_bp
     from blueprints.tasks.views import bp as tasks_bp
     from blueprints.teams.views import bp as teams_bp
@@ -40,7 +42,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
-        inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, conferences_bp,
-        conference_plans_bp, messages_bp, public_bp, jobs_bp, admin_bp, audit_bp,
+        inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
+        conferences_bp, conference_plans_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp, audit_bp,
     ):
         app.register_blueprint(bp)

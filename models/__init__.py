@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from models.calendar import CalendarDay, CalendarYear, DayKind
 from models.conference import (
     Conference,
     ConferenceMeeting,
@@ -63,6 +64,7 @@ from models.plans import (
 )
 from models.publication import Publication, PublicationAction
 from models.receipts import Receipt
+from models.reminders import Reminder, ReminderKind
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
@@ -106,8 +108,12 @@ __all__ = [
     "AuditEvent",
     "AuxiliaryInspector",
     "AuxiliaryKind",
+    "CalendarDay",
+    "CalendarYear",
+    "ChangeStatus",
     "CheckItem",
     "CheckItemPart",
+    "DayKind",
     "Department",
     "DepartmentLevel",
     "DirectoryMember",
@@ -152,6 +158,8 @@ __all__ = [
     "ProcessInstance",
     "Product",
     "Publication",
+    "Reminder",
+    "ReminderKind",
     "PublicationAction",
     "Scheme",
     "SchemeStatus",

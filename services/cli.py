@@ -1,4 +1,5 @@
-"""Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, notify send."""
+"""Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, notify send,
+calendar seed, deadlines remind."""
 
 from __future__ import annotations
 
@@ -112,6 +113,59 @@ def register_cli(app: Flask) -> None:
         result = send_pending(limit=limit)
         db.session.commit()
         click.echo(f"已发送 {result.sent} 条，待重试 {result.retried} 条，发送失败 {result.failed} 条")
+    @app.cli.group("calendar")
+    def calendar_group() -> None:
+        """节假日安排（计算工作日期限）。"""
+
+    @calendar_group.command("seed")
+    @click.option("--year", "years", type=int, multiple=True, help="只载入这些年份（可重复）")
+    @click.option("--replace", is_flag=True, help="覆盖已录入的年份（管理员的修改将丢失）")
+    def calendar_seed(years: tuple[int, ...], replace: bool) -> None:
+        """从 chinesecalendar 数据包载入节假日和调休上班日；已录入完整的年份默认不覆盖。"""
+        from models import db
+        from services.errors import ServiceError
+        from services.workdays import library_rows, seed_from_library
+
+        try:
+            loaded = seed_from_library(years=years or None, replace=replace)
+        except ServiceError as exc:
+            click.echo(exc.message)
+            sys.exit(1)
+        db.session.commit()
+        lib_years = library_rows()[0]
+        if loaded:
+            click.echo(f"已载入 {'、'.join(str(y) for y in loaded)} 年的节假日安排")
+        else:
+            click.echo("没有需要载入的年份（已录入的年份不覆盖，可用 --replace）")
+        click.echo(f"数据包覆盖 {lib_years[0]}–{lib_years[-1]} 年；之后的年份请在“节假日”页面录入")
+
+    @app.cli.group("deadlines")
+    def deadlines_group() -> None:
+        """检查结果公示期限（检查任务完成后20个工作日内）。"""
+
+    @deadlines_group.command("remind")
+    @click.option("--date", "on", default="", help="按该日计算（YYYY-MM-DD，默认今天）")
+    def deadlines_remind(on: str) -> None:
+        """生成期限提醒（每天运行一次，可重复运行）：3个工作日内到期和已逾期的检查结果进入“我的待办”。"""
+        from datetime import date
+
+        from models import db
+        from services.deadlines import remind
+        from services.errors import ServiceError
+
+        try:
+            day = date.fromisoformat(on) if on else None
+        except ValueError:
+            click.echo("日期格式不正确，应为 YYYY-MM-DD")
+            sys.exit(2)
+        try:
+            result = remind(day)
+        except ServiceError as exc:
+            db.session.rollback()
+            click.echo(exc.message)
+            sys.exit(1)
+        db.session.commit()
+        click.echo(f"期限提醒：新增 {result.opened} 条，更新 {result.refreshed} 条，关闭 {result.closed} 条")
 
     @app.cli.command("demo")
     @click.option("--reset-passwords", is_flag=True, help="为演示账号重新生成初始密码")

@@ -104,6 +104,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     """Create the demo district once; return the accounts created (or reset) with passwords."""
     existing = db.session.execute(select(Department).where(Department.name == CITY)).scalar_one_or_none()
     created: list[CreatedAccount] = []
+    load_demo_calendar()
     if existing is None:
         by_name: dict[str, Department] = {}
         _build(TREE, None, 0, by_name)
@@ -214,6 +215,12 @@ def load_demo_conferences() -> None:
                         "请结合实际认真贯彻落实，并按季度报送工作台账。",
             })
             documents.publish_document(office_user, document, document.lock_version, unit_ids)
+def load_demo_calendar() -> None:
+    """The holiday table: the package's years not yet covered (the migration loads them on a
+    new database; this fills a database that an administrator emptied or that predates it)."""
+    from services.workdays import seed_from_library
+
+    seed_from_library()
 
 
 def load_demo_plans() -> None:

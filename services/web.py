@@ -125,9 +125,11 @@ MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
     ("线索移送", "followups.clues", (Role.CLERK, Role.DEPT_LEADER)),
     ("联席会议", "conferences.index", (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON, Role.SYSTEM_ADMIN)),
     ("联席会议计划及任务", "conference_plans.index", (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON)),
+    ("抽查统计", "statistics.index", (Role.CLERK, Role.DEPT_LEADER)),
     ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
     ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
     ("角色管理", "admin.roles", (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)),
+    ("节假日", "calendar.index", (Role.SYSTEM_ADMIN,)),
     ("审计日志", "audit.index", (Role.AUDITOR,)),
 ]
 
@@ -251,6 +253,10 @@ def init_web(app: Flask) -> None:
         from models.roles import role_label
 
         return {"menu": menu_for(current_user), "role_label": role_label, "Role": Role}
+
+    from services.deadlines import deadline_of
+
+    app.jinja_env.globals["result_deadline"] = deadline_of
 
     @app.before_request
     def _request_started() -> None:

@@ -156,6 +156,17 @@ def district_a(org, make_user, session):
         {"title": "甲区会商", "held_at": "2026-03-01T09:00", "agenda": "甲区议程"}, [org.health_a.id])
     notifications.notify([org.clerk_a], "甲区消息", "甲区", "/conferences/")
     message = notifications.messages_for(org.clerk_a)[0]
+    # A dispatched task past its deadline, with a published record and a reminder (statistics,
+    # 逾期未公示 and 我的待办).
+    from datetime import date as _date
+
+    from services.deadlines import remind
+    from tests.deadlines_support import dispatched_task, objects_of
+    from tests.deadlines_support import record as add_record
+
+    late = dispatched_task(org, objects=2, end=_date(2026, 9, 30), name="甲区机密逾期任务")
+    add_record(late, objects_of(late)[0], org.bureau_a)
+    remind(_date(2026, 11, 5))
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -312,6 +323,12 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("clerk_b", "/directories/delete?mode=direct"),
         ("leader_b", "/directories/"),
         ("office_b_user", "/conference-plans/"),
+        ("clerk_b", "/statistics/"),
+        ("leader_b", "/statistics/?group=task"),
+        ("leader_b", "/statistics/?group=plan&year=2026"),
+        ("clerk_b", "/statistics/overdue?show=soon"),
+        ("clerk_b", "/inbox"),
+        ("sysadmin_b", "/admin/calendar/"),
         ("sysadmin_b", "/admin/users"),
         ("auditor_b", "/audit/"),
         ("office_b_user", "/conferences/"),

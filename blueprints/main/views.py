@@ -28,12 +28,18 @@ def index():
 def inbox_page():
     items = engine.inbox(current_user)
     rows = [(item, get_process(item.process_table)) for item in items]
+    from services.deadlines import reminders_for
     from services.followups import record_of, waiting_for
     from services.plans import annual_plan_warning
 
     return render_template(
-        "main/inbox.html", rows=rows, business_url=_business_url, plan_warning=annual_plan_warning(current_user),
-        followups=waiting_for(current_user), record_of=record_of,
+        "main/inbox.html",
+        rows=rows,
+        business_url=_business_url,
+        plan_warning=annual_plan_warning(current_user),
+        followups=waiting_for(current_user),
+        record_of=record_of,
+        reminders=reminders_for(current_user),
     )
 
 
@@ -53,7 +59,8 @@ def _business_url(item) -> str | None:
 @login_required
 def inbox_count():
     """The header badge, polled by htmx; does not renew the idle timer."""
+    from services.deadlines import reminder_count
     from services.followups import waiting_for
 
-    count = engine.inbox_count(current_user) + waiting_for(current_user).count
+    count = engine.inbox_count(current_user) + waiting_for(current_user).count + reminder_count(current_user)
     return str(count) if count else ""

@@ -1,0 +1,1 @@
+"""/admin/calendar: the holiday table (节假日)."""
