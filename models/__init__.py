@@ -110,7 +110,6 @@ __all__ = [
     "AuxiliaryKind",
     "CalendarDay",
     "CalendarYear",
-    "ChangeStatus",
     "CheckItem",
     "CheckItemPart",
     "DayKind",
