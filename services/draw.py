@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
-from operator import itemgetter
+from itertools import islice
+from operator import eq, itemgetter
 from typing import Any, NamedTuple
 
 from services import draw_algorithm as algo
@@ -121,7 +122,8 @@ def run(
     population = sorted(members, key=itemgetter(0))
     if not population:
         raise DrawError("检查对象名录库为空，无法抽取")
-    if len(set(map(itemgetter(0), population))) != len(population):
+    keys = list(map(itemgetter(0), population))
+    if any(map(eq, keys, islice(keys, 1, None))):  # sorted: a duplicate sits next to its twin
         raise DrawError("抽取范围中有重复的对象")
     if any(not (w > 0 and math.isfinite(w)) for w in set(map(itemgetter(2), population))):
         raise DrawError("权重应为正数")

@@ -42,38 +42,52 @@ def digest(population: list) -> str:
 
 
 def draw(seed_hex: str, domain: str, quotas: dict, population: list) -> dict:
-    # HMAC-SHA256 (RFC 2104) written out with hashlib, so that the padded key is hashed once
-    # and each member costs two hash copies: the same value as hmac.new(seed, msg, sha256).
+    # HMAC-SHA256 (RFC 2104) written out with hashlib, so that the padded key and the domain
+    # are hashed once and each member costs two hash copies: the same value as
+    # hmac.new(seed, (domain + ":" + key).encode(), sha256).
     seed = bytes.fromhex(seed_hex)
     if len(seed) > 64:
         seed = hashlib.sha256(seed).digest()
     padded = seed.ljust(64, b"\0")
-    inner_copy = hashlib.sha256(bytes(b ^ 0x36 for b in padded)).copy
+    inner_start = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+    inner_start.update(f"{domain}:".encode())  # every message starts with the domain
+    inner_copy = inner_start.copy
     outer_copy = hashlib.sha256(bytes(b ^ 0x5C for b in padded)).copy
-    prefix = f"{domain}:"
 
-    def h(key: str) -> bytes:
-        inner = inner_copy()
-        inner.update((prefix + key).encode())
-        outer = outer_copy()
-        outer.update(inner.digest())
-        return outer.digest()  # 32 bytes, big-endian: compared as bytes they order as integers
+    def ranked_hashes(keys: list) -> list:
+        # (h, key) per key, h = HMAC-SHA256(seed, domain:key): 32 bytes, big-endian, so that
+        # compared as bytes they order as the integers.  Written as one loop: a million members.
+        out = []
+        append = out.append
+        for key in keys:
+            inner = inner_copy()
+            inner.update(key.encode())
+            outer = outer_copy()
+            outer.update(inner.digest())
+            append((outer.digest(), key))
+        return out
 
-    strata: dict = {}
+    keys_of: dict = {stratum: [] for stratum in quotas}
+    weights_of: dict = {stratum: [] for stratum in quotas}
     for key, stratum, weight in population:
-        members = strata.get(stratum)
-        if members is None:
-            members = strata[stratum] = []
-        members.append((key, weight))
+        keys = keys_of.get(stratum)
+        if keys is not None:  # a stratum without a quota is not drawn from
+            keys.append(key)
+            weights_of[stratum].append(weight)
     result = {}
     for stratum, quota in sorted(quotas.items()):
-        members = strata.get(stratum, [])
-        if all(w == 1 for _, w in members):
-            ranked = heapq.nsmallest(int(quota), [(h(key), key) for key, _ in members])
+        if int(quota) <= 0:
+            result[stratum] = []
+            continue
+        keys, weights = keys_of[stratum], weights_of[stratum]
+        hashes = ranked_hashes(keys)
+        if set(weights) <= {1}:  # every weight 1 (a set: one pass in C)
+            ranked = heapq.nsmallest(int(quota), hashes)
         else:
             ranked = heapq.nsmallest(
                 int(quota),
-                [(-(math.log((int.from_bytes(h(key), "big") + 0.5) / 2**256) / float(w)), key) for key, w in members],
+                [(-(math.log((int.from_bytes(h, "big") + 0.5) / 2**256) / float(w)), key)
+                 for (h, key), w in zip(hashes, weights)],  # noqa: B905 (Python 3.8: no strict=)
             )
         result[stratum] = [key for _, key in ranked]
     return result
