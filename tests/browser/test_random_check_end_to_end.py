@@ -184,12 +184,13 @@ def _members(live, task_id: int) -> list[tuple[str, str]]:
 
 
 def _member_sees_the_task(browser, live, account: str, task_name: str, step: str, task_id: int) -> None:
-    """我的待办 → 办理 (the team page) → the task in /tasks → its page with the team, no grades."""
+    """我的待办 → 办理 (the task's 检查情况记录表 page, where 开展双随机检查 is done) → the task in
+    /tasks → its page with the team, no grades."""
     ctx, page = _as(browser, live, account)
     row = page.locator("tr", has_text=task_name)
     expect(row).to_contain_text(step)
     row.get_by_role("link", name="办理").click()
-    page.wait_for_url(re.compile(rf".*/tasks/{task_id}/team$"))
+    page.wait_for_url(re.compile(rf".*/tasks/{task_id}/records$"))
     expect(page.locator("#current-step")).to_have_text(step)
     page.goto(live.url + "/tasks/")
     page.locator("main").get_by_role("link", name=task_name).click()
