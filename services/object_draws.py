@@ -300,71 +300,72 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
     holds_step(user, inst, "draw_objects")
     claim_task(task, lock_version)
     started = time.perf_counter()
-    directory = require_directory(task)
-    filt = _scope_filter(scheme)
-    members = population(directory, filt)
-    if not members:
-        if filt.empty:
-            raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
-        raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
-    counts = Counter(m[1] for m in members)
-    ratios = load_ratios(scheme)
-    cap = item_cap(task)
-    quotas = draw_service.quotas_by_stratum(
-        {s: counts[s] for s in STRATA if counts[s]}, {s: ratios.get(s, 0) for s in counts},
-        cap=fmt_ratio(cap) if cap is not None else None,
-    )
-    record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
-    digest, blob = draw_service.pack_population(record.population)
-    attempt = (db.session.execute(
-        select(func.max(Draw.attempt)).where(Draw.task_id == task.id, Draw.domain == DOMAIN,
-                                             Draw.department_id == task.department_id)
-    ).scalar() or 0) + 1
-    row = Draw(
-        task_id=task.id,
-        domain=DOMAIN,
-        department_id=task.department_id,
-        attempt=attempt,
-        status=DrawStatus.LOCKED,
-        algorithm=record.algorithm,
-        seed=record.seed,
-        params=json.dumps(
-            {
-                "ratios": {s: fmt_ratio(r) for s, r in ratios.items()},
-                "cap": fmt_ratio(cap) if cap is not None else None,
-                "item_category": task.item.category.value,
-                "scope": scheme.scope.value,
-                "filter": filt.as_dict(),
-                "directory_id": directory.id,
-                "scheme_id": scheme.id,
-            },
-            ensure_ascii=False,
-        ),
-        quotas=json.dumps(record.quotas),
-        population_size=len(record.population),
-        population_digest=digest,
-        population=blob,
-        result=json.dumps(record.result),
-        result_size=sum(len(v) for v in record.result.values()),
-        drawn_by_id=user.id,
-        drawn_at=utcnow(),
-    )
-    db.session.add(row)
-    db.session.flush()
-    _insert_objects(
-        task, row.id, ((key, stratum, rank) for stratum, keys in record.result.items()
-                       for rank, key in enumerate(keys, 1))
-    )
-    row.duration_ms = int((time.perf_counter() - started) * 1000)
-    audit.record(
-        "draw",
-        object_type=AUDIT_TYPE,
-        object_id=row.id,
-        summary={"任务": task.name, "第几次": attempt, "随机种子": row.seed, "总体": row.population_size,
-                 "摘要": row.population_digest, "抽取": row.result_size},
-        user=user,
-    )
-    db.session.flush()
+    with draw_service.gc_paused():
+        directory = require_directory(task)
+        filt = _scope_filter(scheme)
+        members = population(directory, filt)
+        if not members:
+            if filt.empty:
+                raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
+            raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
+        counts = Counter(m[1] for m in members)
+        ratios = load_ratios(scheme)
+        cap = item_cap(task)
+        quotas = draw_service.quotas_by_stratum(
+            {s: counts[s] for s in STRATA if counts[s]}, {s: ratios.get(s, 0) for s in counts},
+            cap=fmt_ratio(cap) if cap is not None else None,
+        )
+        record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
+        digest, blob = draw_service.pack_population(record.population)
+        attempt = (db.session.execute(
+            select(func.max(Draw.attempt)).where(Draw.task_id == task.id, Draw.domain == DOMAIN,
+                                                 Draw.department_id == task.department_id)
+        ).scalar() or 0) + 1
+        row = Draw(
+            task_id=task.id,
+            domain=DOMAIN,
+            department_id=task.department_id,
+            attempt=attempt,
+            status=DrawStatus.LOCKED,
+            algorithm=record.algorithm,
+            seed=record.seed,
+            params=json.dumps(
+                {
+                    "ratios": {s: fmt_ratio(r) for s, r in ratios.items()},
+                    "cap": fmt_ratio(cap) if cap is not None else None,
+                    "item_category": task.item.category.value,
+                    "scope": scheme.scope.value,
+                    "filter": filt.as_dict(),
+                    "directory_id": directory.id,
+                    "scheme_id": scheme.id,
+                },
+                ensure_ascii=False,
+            ),
+            quotas=json.dumps(record.quotas),
+            population_size=len(record.population),
+            population_digest=digest,
+            population=blob,
+            result=json.dumps(record.result),
+            result_size=sum(len(v) for v in record.result.values()),
+            drawn_by_id=user.id,
+            drawn_at=utcnow(),
+        )
+        db.session.add(row)
+        db.session.flush()
+        _insert_objects(
+            task, row.id, ((key, stratum, rank) for stratum, keys in record.result.items()
+                           for rank, key in enumerate(keys, 1))
+        )
+        row.duration_ms = int((time.perf_counter() - started) * 1000)
+        audit.record(
+            "draw",
+            object_type=AUDIT_TYPE,
+            object_id=row.id,
+            summary={"任务": task.name, "第几次": attempt, "随机种子": row.seed, "总体": row.population_size,
+                     "摘要": row.population_digest, "抽取": row.result_size},
+            user=user,
+        )
+        db.session.flush()
     return row
 
 
@@ -639,8 +640,9 @@ def verify_draw(draw: Draw) -> Verification:
     """重新计算: decompress the stored population and re-run the draw from the record alone."""
     started = time.perf_counter()
     try:
-        record = stored_record(draw)
-        matches, recomputed = draw_service.verify_population(record, record["population"])
+        with draw_service.gc_paused():
+            record = stored_record(draw)
+            matches, recomputed = draw_service.verify_population(record, record["population"])
     except (zlib.error, ValueError, UnicodeDecodeError):
         matches, recomputed = False, {}
     return Verification(matches, recomputed, time.perf_counter() - started)
