@@ -1,5 +1,5 @@
 """Request-level plumbing: sign-in sessions, idle timeout, forced password change, CSRF,
-security headers, error pages and the role-based menu."""
+security headers, error pages; the role-based menu is services.menu."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from models import User, db
 from models.roles import Role
 from services import audit
 from services.errors import ServiceError
+from services.menu import menu_for
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -77,6 +78,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.required_roles = roles  # type: ignore[attr-defined]  # read by services.menu
         return wrapped  # type: ignore[return-value]
 
     return decorate
@@ -107,46 +109,6 @@ def error_response(status: int, message: str | None = None) -> tuple[str, int]:
     message = message or ERROR_MESSAGES.get(status, "请求无法完成")
     template = "errors/_fragment.html" if is_htmx() else "errors/error.html"
     return render_template(template, status=status, message=message), status
-
-
-MENU: list[tuple[str, str, tuple[Role, ...] | None]] = [
-    ("我的待办", "main.inbox", None),
-    ("业务流程", "processes.catalogue", None),
-    ("流程实例", "processes.instances", None),
-    ("市场主体库", "entities.index", (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)),
-    ("监管对象库", "libraries.index", (Role.CLERK, Role.DEPT_LEADER)),
-    ("抽查事项清单", "items.index", (Role.CLERK, Role.DEPT_LEADER)),
-    ("部门联合抽查事项", "joint_items.index", (Role.CLERK, Role.DEPT_LEADER, Role.CONFERENCE_OFFICE, Role.INSPECTOR)),
-    ("检查对象名录库", "directories.index", (Role.CLERK, Role.DEPT_LEADER)),
-    ("执法检查人员名录库", "inspectors.index", (Role.CLERK, Role.DEPT_LEADER)),
-    ("抽查计划", "plans.index", (Role.CLERK, Role.DEPT_LEADER, Role.CONFERENCE_OFFICE)),
-    ("抽查任务", "tasks.index", (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)),
-    ("公平性监测", "teams.fairness", (Role.CLERK, Role.DEPT_LEADER)),
-    ("线索移送", "followups.clues", (Role.CLERK, Role.DEPT_LEADER)),
-    ("联席会议", "conferences.index", (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON, Role.SYSTEM_ADMIN)),
-    ("联席会议计划及任务", "conference_plans.index", (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON)),
-    ("抽查统计", "statistics.index", (Role.CLERK, Role.DEPT_LEADER)),
-    ("部门管理", "admin.departments", (Role.SYSTEM_ADMIN,)),
-    ("用户管理", "admin.users", (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)),
-    ("角色管理", "admin.roles", (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)),
-    ("节假日", "calendar.index", (Role.SYSTEM_ADMIN,)),
-    ("审计日志", "audit.index", (Role.AUDITOR,)),
-]
-
-
-def menu_for(user: Any) -> list[tuple[str, str]]:
-    if not user.is_authenticated or session.get("must_change_password"):
-        return []
-    admin_only = user.is_admin_only
-    items = []
-    for label, endpoint, roles in MENU:
-        if roles is None:
-            if admin_only:
-                continue
-        elif not user.has_role(*roles):
-            continue
-        items.append((label, endpoint))
-    return items
 
 
 def init_web(app: Flask) -> None:

@@ -36,3 +36,23 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+// Main menu dropdowns (<details>): one open at a time; a click elsewhere or Esc closes them.
+(function () {
+  function groups() { return document.querySelectorAll(".menu-group"); }
+  document.addEventListener("toggle", function (event) {
+    var opened = event.target;
+    if (!opened.classList || !opened.classList.contains("menu-group") || !opened.open) { return; }
+    groups().forEach(function (g) { if (g !== opened) { g.open = false; } });
+  }, true);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest(".menu-group")) { return; }
+    groups().forEach(function (g) { g.open = false; });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var open = document.querySelector(".menu-group[open]");
+    if (!open) { return; }
+    open.open = false;
+    open.querySelector("summary").focus();
+  });
+})();

@@ -1,0 +1,94 @@
+"""The main menu, grouped by what each role does.
+
+Who may see an entry is not written here: it is read from the target view's
+``roles_required`` (services.web), so an entry is shown exactly when opening it does not
+answer 403.  A view open to every signed-in user is a business page, hidden from a user who
+holds administration roles only (三员分立).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, session
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    label: str
+    entries: tuple[MenuEntry, ...]
+
+    @property
+    def blueprints(self) -> frozenset[str]:
+        return frozenset(e.endpoint.partition(".")[0] for e in self.entries)
+
+
+def _group(label: str, *entries: tuple[str, str]) -> MenuGroup:
+    return MenuGroup(label, tuple(MenuEntry(name, endpoint) for name, endpoint in entries))
+
+
+# 我的待办 stands alone (it carries the count badge); a group one user sees a single entry
+# of is shown as that entry's link rather than as a dropdown.
+MENU: tuple[MenuGroup, ...] = (
+    _group("我的待办", ("我的待办", "main.inbox")),
+    _group("业务流程", ("业务流程目录", "processes.catalogue"), ("流程实例", "processes.instances")),
+    _group(
+        "一单两库",
+        ("市场主体库", "entities.index"),
+        ("监管对象库", "libraries.index"),
+        ("抽查事项清单", "items.index"),
+        ("部门联合抽查事项", "joint_items.index"),
+        ("检查对象名录库", "directories.index"),
+        ("执法检查人员名录库", "inspectors.index"),
+    ),
+    _group(
+        "双随机抽查",
+        ("抽查计划", "plans.index"),
+        ("抽查任务", "tasks.index"),
+        ("公平性监测", "teams.fairness"),
+        ("线索移送", "followups.clues"),
+        ("抽查统计", "statistics.index"),
+    ),
+    _group("联席会议", ("联席会议", "conferences.index"), ("联席会议计划及任务", "conference_plans.index")),
+    _group(
+        "系统管理",
+        ("部门管理", "admin.departments"),
+        ("用户管理", "admin.users"),
+        ("角色管理", "admin.roles"),
+        ("节假日", "calendar.index"),
+        ("审计日志", "audit.index"),
+    ),
+)
+
+
+def required_roles(endpoint: str) -> frozenset[str] | None:
+    """The role codes the view behind ``endpoint`` admits, or None when any user may open it."""
+    view = current_app.view_functions[endpoint]
+    roles = getattr(view, "required_roles", None)
+    return None if roles is None else frozenset(str(r) for r in roles)
+
+
+def may_open(user: Any, endpoint: str) -> bool:
+    roles = required_roles(endpoint)
+    if roles is None:
+        return not user.is_admin_only
+    return user.has_role(*roles)
+
+
+def menu_for(user: Any) -> list[MenuGroup]:
+    """The groups and entries ``user`` may open, in menu order; empty groups are left out."""
+    if not user.is_authenticated or session.get("must_change_password"):
+        return []
+    groups = []
+    for group in MENU:
+        entries = tuple(e for e in group.entries if may_open(user, e.endpoint))
+        if entries:
+            groups.append(MenuGroup(group.label, entries))
+    return groups
