@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models import User, db
 from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.menu_nav import click_menu_entry
 from tests.directories_support import make_entity, make_item
 
 pytestmark = pytest.mark.browser
@@ -34,7 +35,7 @@ def test_filter_path_to_a_listed_directory(page, live_server, registry):
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/inbox$"))
 
-    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="检查对象名录库").click()
+    click_menu_entry(page, "检查对象名录库")
     expect(page.locator("h1")).to_have_text("检查对象名录库")
     page.get_by_role("link", name="新增检查对象名录库").click()
     row = page.locator("#item-list tr", has_text="浏览器测试餐饮抽查事项")

@@ -14,6 +14,7 @@ from models.roles import Role
 from services.templates_catalogue import TEMPLATES
 from services.validators import id_number_check_char
 from tests.browser.conftest import _user, screenshot
+from tests.browser.menu_nav import click_menu_entry
 from tests.browser.test_main_paths import _sign_in
 
 pytestmark = pytest.mark.browser
@@ -44,7 +45,7 @@ def test_import_a5_matches_the_account_and_lists_the_inspector(page, live_server
 
     _sign_in(page, live_server, "wangxy")
     page.wait_for_url(re.compile(r".*/inbox$"))
-    page.get_by_role("link", name="执法检查人员名录库").click()
+    click_menu_entry(page, "执法检查人员名录库")
     expect(page.locator("h1")).to_have_text("执法检查人员名录库")
     page.get_by_role("link", name="按模板导入").click()
     page.set_input_files(

@@ -15,6 +15,7 @@ from models.org import DepartmentLevel
 from models.roles import Role
 from services import items
 from tests.browser.conftest import PASSWORD, _dept, _user, screenshot
+from tests.browser.menu_nav import click_menu_entry
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +49,7 @@ def test_item_processes_and_the_public_list(browser, page, live_server):
     page.wait_for_url(re.compile(r".*/inbox$"))
 
     # 表7 新增本部门抽查事项 → 公布事项
-    page.get_by_role("link", name="抽查事项清单").click()
+    click_menu_entry(page, "抽查事项清单")
     page.wait_for_url(re.compile(r".*/items/$"))
     page.get_by_role("link", name="新增本部门抽查事项").click()
     page.fill("#f-domain", "食品安全")

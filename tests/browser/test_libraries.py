@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.menu_nav import click_menu_entry
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,7 @@ def test_filter_store_and_tag_a_library(page, live_server):
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/inbox$"))
 
-    page.get_by_role("link", name="监管对象库").first.click()
+    click_menu_entry(page, "监管对象库")
     expect(page.locator("h1")).to_have_text("监管对象库")
     page.get_by_role("link", name="新增监管对象库").click()
     expect(page.locator("h2")).to_have_text("选择监管对象库新增方式")
