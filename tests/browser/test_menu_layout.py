@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Department, db
-from models.roles import Role
 from models.org import DepartmentLevel
+from models.roles import Role
 from tests.browser.conftest import PASSWORD, _dept, _user, screenshot
 
 pytestmark = pytest.mark.browser
