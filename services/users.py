@@ -33,6 +33,7 @@ from services.passwords import generate_password
 from services.scope import scope_users, subtree_ids
 from services.validators import (
     ACCOUNT_RULE,
+    MOBILE_RULE,
     normalize_id_number,
     normalize_mobile,
     valid_account,
@@ -208,7 +209,7 @@ def _check_name(name: str) -> str:
 def _check_mobile(mobile: str) -> str:
     mobile = normalize_mobile(mobile)
     if not valid_mobile(mobile):
-        raise Invalid("手机号码应为11位大陆手机号", "mobile")
+        raise Invalid("手机号码" + MOBILE_RULE, "mobile")
     return mobile
 
 

@@ -15,6 +15,7 @@ from models.org import DepartmentKind, DepartmentLevel
 from services.users import account_taken, id_number_taken
 from services.validators import (
     ACCOUNT_RULE,
+    MOBILE_RULE,
     normalize_id_number,
     normalize_mobile,
     valid_id_number,
@@ -30,7 +31,7 @@ def _strip(value: Any) -> Any:
 
 def _mobile(_form: FlaskForm, field: StringField) -> None:
     if field.data and not valid_mobile(normalize_mobile(field.data)):
-        raise ValidationError("手机号码应为11位大陆手机号")
+        raise ValidationError("手机号码" + MOBILE_RULE)
 
 
 def _id_number(_form: FlaskForm, field: StringField) -> None:
