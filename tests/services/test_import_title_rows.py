@@ -18,6 +18,7 @@ from services import (
     directories,
     entity_import,
     inspector_import,
+    inspectors,
     item_import,
     joint_import,
     ledger_import,
@@ -30,7 +31,7 @@ from tests.directories_support import make_entity, make_item, uscc
 from tests.ledgers_support import a6_row
 from tests.services.test_entities import HEADER as ENTITY_HEADER
 from tests.services.test_entities import row as entity_row
-from tests.services.test_inspectors import ID_WOMAN, a5_row, c1_row
+from tests.services.test_inspectors import ID_WOMAN, a5_row, c1_row, form
 
 PLUS86 = "+86 138-0000-0021"
 
@@ -172,3 +173,8 @@ def test_many_duplicates_in_an_import_give_the_count_and_the_first_five_rows(org
     assert messages[10] == "与其他47行重复（第3、4、5、6、7行等）"
     aux = auxiliary_import.check_import(org.clerk_a, standard("", [row] * 3, auxiliary_import.TEMPLATE))
     assert [m for r in aux.rows for _c, m in r.row.errors] == ["与第3行重复（名称和所在单位相同）"] * 2
+
+
+def test_the_inspector_form_reads_a_mobile_with_the_country_prefix(org, session):
+    values, errors = inspectors.check_values(form(org, mobile="0086 139-0000-0001"), org.station_a)
+    assert errors == {} and values is not None and values.mobile == "13900000001"
