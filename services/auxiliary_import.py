@@ -21,6 +21,7 @@ from services import audit
 from services import inspectors as svc
 from services.errors import Forbidden, Invalid
 from services.excel import Row, RowErrors, read_table
+from services.import_rows import duplicate_message
 from services.scope import subtree_ids
 from services.templates_catalogue import PLATFORM_TEMPLATES
 from services.user_import import _claim, _ensure_pending, purge_stale_imports
@@ -100,7 +101,7 @@ def check_import(actor: User, data: bytes) -> AuxCheck:
         checked.append(item)
         key = _key(row.get("名称") or "", row.get("所在单位") or "")
         if key[0] and key in seen:
-            row.add_error("名称", f"与第{seen[key]}行重复（名称和所在单位相同）")
+            row.add_error("名称", duplicate_message([seen[key]]) + "（名称和所在单位相同）")
         seen.setdefault(key, row.number)
         target = existing.get(key)
         raw: dict[str, Any] = {}

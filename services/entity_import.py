@@ -58,6 +58,7 @@ from services.entities import (
 )
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import Column, ExcelError, annotate_errors, check_upload, workbook_bytes
+from services.import_rows import duplicate_messages, find_header_row
 
 IMPORT_KIND = "entities"
 JOB_KIND = "entity_import"
@@ -255,13 +256,8 @@ def read_table(filename: str, data: bytes, *, formulas: dict[int, set[int]] | No
             )
         except Exception as exc:  # calamine raises several types for a damaged file
             raise ExcelError("无法读取该文件，请用 Excel 或 WPS 打开后另存为 .xlsx 再上传") from exc
-    # The header is the row among the first five that names the most known columns (an
-    # exported list often has a title row above it).
-    best, best_row = 0, -1
-    for i, row in enumerate(cells[:5]):
-        known = sum(1 for v in row if _header_key(v) in _HEADER_KEYS)
-        if known > best:
-            best, best_row = known, i
+    # A title row may stand above the header (services.import_rows).
+    best_row = find_header_row(cells, lambda v: _header_key(v) in _HEADER_KEYS)
     if best_row < 0:
         raise ExcelError(
             "没有找到列名行：第1行应为“主体名称”“统一社会信用代码”“主体类型”“行政区划编码”“登记状态”等列名"
@@ -448,11 +444,11 @@ def _mark_duplicates(rows: list[EntityRow], key: str) -> None:
     for r in rows:
         if r.values.get(key) in repeated:
             lines.setdefault(r.values[key], []).append(r.number)
+    messages = {value: duplicate_messages(numbers) for value, numbers in lines.items()}
     for r in rows:
         value = r.values.get(key)
         if value in repeated:
-            others = "、".join(str(n) for n in lines[value] if n != r.number)
-            r.errors.append((TITLE[key], f"与第{others}行重复"))
+            r.errors.append((TITLE[key], messages[value][r.number]))
 
 
 def _existing(column: Any, keys: list[str]) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from services.import_rows import duplicate_messages, find_header_row
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
@@ -193,12 +195,17 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _title_text(value: Any) -> str:
+    return _cell_text(value).replace(" ", "").rstrip("*").strip()
+
+
 def read_rows(data: bytes, expected: Sequence[str]) -> list[dict[str, str]]:
     """Read the first sheet of an upload into dicts keyed by the expected column titles.
 
-    Headers are matched after stripping spaces and a trailing "*"; missing columns raise
-    ExcelError naming them.  Fully empty rows are skipped; each dict carries ``_row``, the
-    1-based spreadsheet row number, for error reports.
+    Headers are matched after stripping spaces and a trailing "*" (a title row may stand
+    above them, see services.import_rows); missing columns raise ExcelError naming them.
+    Fully empty rows are skipped; each dict carries ``_row``, the 1-based spreadsheet row
+    number, for error reports.
     """
     from python_calamine import CalamineWorkbook
 
@@ -212,13 +219,15 @@ def read_rows(data: bytes, expected: Sequence[str]) -> list[dict[str, str]]:
         raise ExcelError("无法读取该文件，请上传 .xlsx 格式的Excel文件（可下载模板填写）") from exc
     if not table:
         raise ExcelError("文件中没有数据")
-    header = [_cell_text(h).replace(" ", "").rstrip("*").strip() for h in table[0]]
+    wanted = set(expected)
+    at = max(find_header_row(table, lambda v: _title_text(v) in wanted), 0)
+    header = [_title_text(h) for h in table[at]]
     missing = [title for title in expected if title not in header]
     if missing:
         raise ExcelError("缺少必需的列：" + "、".join(missing) + "（请使用系统提供的模板）")
     index = {title: header.index(title) for title in expected}
     rows: list[dict[str, str]] = []
-    for number, raw in enumerate(table[1:], start=2):
+    for number, raw in enumerate(table[at + 1:], start=at + 2):
         values = {title: _cell_text(raw[i]) if i < len(raw) else "" for title, i in index.items()}
         if not any(values.values()):
             continue
@@ -237,7 +246,11 @@ def annotate_errors(
     wb = load_workbook(io.BytesIO(data))
     ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
     col = ws.max_column + 1
-    head = ws.cell(row=1, column=col, value=error_title)
+    # The error column's title goes in the header row: the fullest of the rows above the
+    # first error (a title row may stand above the header).
+    top = [list(r) for r in ws.iter_rows(min_row=1, max_row=max(1, min(errors, default=2) - 1), values_only=True)]
+    header_row = max(find_header_row(top, lambda v: not _blank(v)), 0) + 1
+    head = ws.cell(row=header_row, column=col, value=error_title)
     head.font = Font(bold=True, color="9C0006")
     ws.column_dimensions[get_column_letter(col)].width = 60
     for row, messages in errors.items():
@@ -821,7 +834,7 @@ def _rules() -> dict[str, _Rule]:
     return {
         "uscc": _Rule(v.normalize_uscc, v.valid_uscc, "统一社会信用代码不正确（应为18位，须通过校验位校验）"),
         "id_number": _Rule(v.normalize_id_number, v.valid_id_number, "身份证号不正确（应为18位，末位校验码须正确）"),
-        "mobile": _Rule(v.normalize_mobile, v.valid_mobile, "应为11位手机号码"),
+        "mobile": _Rule(v.normalize_mobile, v.valid_mobile, v.MOBILE_RULE),
         "phone": _Rule(v.normalize_phone, v.valid_phone, v.PHONE_RULE),
         "division": _Rule(
             lambda s: re.sub(r"\s", "", _fold(s)), v.valid_division_code, "应为6位、9位或12位数字的行政区划代码"
@@ -922,24 +935,25 @@ def _header_key(value: Any) -> str:
 _HEADER_FOLD = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "：", ";": "；"})
 
 
-def _header_problems(header: Sequence[Any], columns: Sequence[Column]) -> list[str]:
+def _header_problems(header: Sequence[Any], columns: Sequence[Column], line: int = 1) -> list[str]:
     found = [_header_key(v) for v in header]
     while found and not found[-1]:
         found.pop()
     expected = [_header_key(c.title) for c in columns]
-    problems = [f"第1行：缺少列 {c.title}" for c, key in zip(columns, expected, strict=True) if key not in found]
+    at = f"第{line}行："
+    problems = [f"{at}缺少列 {c.title}" for c, key in zip(columns, expected, strict=True) if key not in found]
     seen: set[str] = set()
     for i, key in enumerate(found):
         letter = get_column_letter(i + 1)
         if not key:
-            problems.append(f"第1行：{letter}列没有列名")
+            problems.append(f"{at}{letter}列没有列名")
         elif key not in expected:
-            problems.append(f"第1行：多出模板中没有的列 {_cell_text(header[i])}（{letter}列）")
+            problems.append(f"{at}多出模板中没有的列 {_cell_text(header[i])}（{letter}列）")
         elif key in seen:
-            problems.append(f"第1行：列 {_cell_text(header[i])} 重复（{letter}列）")
+            problems.append(f"{at}列 {_cell_text(header[i])} 重复（{letter}列）")
         seen.add(key)
     if not problems and found != expected:
-        problems.append("第1行：列顺序与模板不一致，应为：" + "、".join(c.title for c in columns))
+        problems.append(f"{at}列顺序与模板不一致，应为：" + "、".join(c.title for c in columns))
     return problems
 
 
@@ -997,16 +1011,18 @@ def read_table(
     that lost digits, dates accept serial numbers and the usual spellings, choices and
     validated kinds are checked.  Cell problems land in ``Row.errors``; problems with the
     file as a whole (not an xlsx, zip bomb, formulas, wrong header, no data rows) raise
-    ExcelError.  Blank rows are skipped; row numbers are those of the spreadsheet.
+    ExcelError.  Blank rows are skipped; row numbers are those of the spreadsheet.  The
+    header may have the template's title row (or blank rows) above it
+    (services.import_rows.find_header_row).
     """
     columns, sheet, one_of = _resolve_spec(spec)
     table, _ = _load_table(data, csv_ok=csv_ok, max_rows=max_rows, sheet=sheet)
     if all(_blank(v) for row in table for v in row):
         raise ExcelError("文件中没有内容：第1行应为模板的列名")
-    problems = _header_problems(table[0], columns)
+    keys = {_header_key(c.title) for c in columns}
+    at = max(find_header_row(table, lambda v: _header_key(v) in keys), 0)
+    problems = _header_problems(table[at], columns, at + 1)
     if problems:
-        if len(table) > 1 and not _header_problems(table[1], columns):
-            problems = ["第1行应为列名：请删除列名上方的标题行或空行"]
         raise ExcelError("文件与模板不一致：" + "；".join(problems) + "。请使用系统提供的模板", problems)
     rules = _rules()
     titles = [c.title for c in columns]
@@ -1014,7 +1030,7 @@ def read_table(
     empties = ["" if c.kind not in ("date", "decimal") else None for c in columns]
     width = len(columns)
     rows: list[Row] = []
-    for number, cells in enumerate(table[1:], start=2):
+    for number, cells in enumerate(table[at + 1:], start=at + 2):
         cells = cells[:width]
         filled = [v for v in cells if v != "" and v is not None]
         if not filled or all(isinstance(v, str) and not v.strip() for v in filled):
@@ -1037,14 +1053,15 @@ def read_table(
                 row.errors.append((group[0], "、".join(group) + "至少填写一项"))
         rows.append(row)
     if not rows:
-        raise ExcelError("文件中没有数据行：第1行为列名，请从第2行开始填写")
+        raise ExcelError(f"文件中没有数据行：第{at + 1}行为列名，请从第{at + 2}行开始填写")
     if len(rows) > max_rows:
         raise ExcelError(f"数据超过{max_rows}行（共{len(rows)}行），请拆分后分批上传")
     return rows
 
 
 def mark_duplicates(rows: Iterable[Row], title: str) -> None:
-    """Flag rows that repeat another row's non-empty value in ``title`` ("与第3、7行重复")."""
+    """Flag rows that repeat another row's non-empty value in ``title`` ("与第3、7行重复",
+    services.import_rows.duplicate_messages)."""
     seen: dict[Any, list[Row]] = {}
     for row in rows:
         value = row.values.get(title)
@@ -1052,9 +1069,9 @@ def mark_duplicates(rows: Iterable[Row], title: str) -> None:
             seen.setdefault(value, []).append(row)
     for group in seen.values():
         if len(group) > 1:
+            messages = duplicate_messages(r.number for r in group)
             for row in group:
-                others = "、".join(str(r.number) for r in group if r is not row)
-                row.errors.append((title, f"与第{others}行重复"))
+                row.errors.append((title, messages[row.number]))
 
 
 class RowErrors:

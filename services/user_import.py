@@ -15,6 +15,7 @@ from models import Department, ImportBatch, ImportStatus, User, db, utcnow
 from services import audit
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import Column, ExcelError, annotate_errors, read_rows
+from services.import_rows import duplicate_message
 from services.users import (
     ID_NUMBER_HINT,
     IssuedPassword,
@@ -23,6 +24,7 @@ from services.users import (
 )
 from services.validators import (
     ACCOUNT_RULE,
+    MOBILE_RULE,
     normalize_id_number,
     normalize_mobile,
     valid_account,
@@ -63,7 +65,7 @@ def import_instructions(actor: User) -> list[str]:
         "2. 账号：4–64位字母、数字或 _ . -，不区分大小写，不能与已有账号重复。",
         "3. 姓名：不超过50个字。",
         "4. 所属部门：填写部门全称，须与系统中的名称完全一致，且在您的管理范围内、未停用。",
-        "5. 手机号码：11位大陆手机号。",
+        "5. 手机号码：11位大陆手机号（可带 +86 或 0086，空格和短横线不影响）。",
         "6. 身份证号：可不填；填写时须为18位（末位可为X），并通过校验位校验。"
         "请保持“文本”格式，以数字格式保存的18位号码会丢失末几位。",
         f"7. 每次最多导入{MAX_IMPORT_ROWS}行。导入后系统为每个账号生成初始密码，只显示一次，首次登录须修改密码。",
@@ -165,8 +167,8 @@ def check_import(actor: User, data: bytes) -> ImportCheck:
         elif not valid_account(r.account):
             r.errors.append(("账号", ACCOUNT_RULE))
         elif accounts[r.account.lower()] > 1:
-            others = "、".join(str(n) for n in lines["a:" + r.account.lower()] if n != r.number)
-            r.errors.append(("账号", f"与第{others}行重复"))
+            others = (n for n in lines["a:" + r.account.lower()] if n != r.number)
+            r.errors.append(("账号", duplicate_message(others)))
         elif r.account.lower() in taken_accounts:
             r.errors.append(("账号", "系统中已有该账号"))
         if not r.name:
@@ -186,7 +188,7 @@ def check_import(actor: User, data: bytes) -> ImportCheck:
         if not r.mobile:
             r.errors.append(("手机号码", "必填"))
         elif not valid_mobile(r.mobile):
-            r.errors.append(("手机号码", "应为11位大陆手机号"))
+            r.errors.append(("手机号码", MOBILE_RULE))
         if r.id_number:
             if not valid_id_number(r.id_number):
                 hint = ID_NUMBER_HINT
@@ -194,8 +196,8 @@ def check_import(actor: User, data: bytes) -> ImportCheck:
                     hint += "；如该单元格为数字格式，末几位可能已丢失，请设为文本格式后重新填写"
                 r.errors.append(("身份证号", hint))
             elif ids[r.id_number] > 1:
-                others = "、".join(str(n) for n in lines["i:" + r.id_number] if n != r.number)
-                r.errors.append(("身份证号", f"与第{others}行重复"))
+                others = (n for n in lines["i:" + r.id_number] if n != r.number)
+                r.errors.append(("身份证号", duplicate_message(others)))
             elif r.id_number in taken_ids:
                 r.errors.append(("身份证号", "已被系统中的其他账号使用"))
     return ImportCheck(rows)

@@ -35,9 +35,9 @@ from services.validators import (
     ACCOUNT_RULE,
     normalize_id_number,
     normalize_mobile,
+    parse_mobile,
     valid_account,
     valid_id_number,
-    valid_mobile,
 )
 
 OWN_ACCOUNT = "不能通过管理页面操作自己的账号（修改密码请使用页面右上角的“修改密码”）"
@@ -206,10 +206,13 @@ def _check_name(name: str) -> str:
 
 
 def _check_mobile(mobile: str) -> str:
-    mobile = normalize_mobile(mobile)
-    if not valid_mobile(mobile):
-        raise Invalid("手机号码应为11位大陆手机号", "mobile")
-    return mobile
+    try:
+        value = parse_mobile(mobile)
+    except ValueError as exc:
+        raise Invalid(f"手机号码{exc}", "mobile") from None
+    if not value:
+        raise Invalid("请填写手机号码", "mobile")
+    return value
 
 
 def _check_id_number(id_number: str | None, exclude_id: int | None) -> str | None:

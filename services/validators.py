@@ -7,6 +7,7 @@ from datetime import date
 from operator import mul
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+_FULL_WIDTH_DIGITS = {**{c: c - 0xFEE0 for c in range(ord("０"), ord("９") + 1)}, ord("＋"): "+"}
 _ID_NUMBER = re.compile(r"[1-9]\d{16}[\dX]")
 _ACCOUNT = re.compile(r"[A-Za-z0-9_.-]{4,64}")
 # GB 11643-1999: weights of the first 17 digits, and the check character for sum mod 11.
@@ -47,9 +48,30 @@ def valid_id_number(s: str) -> bool:
     return id_number_check_char(value[:17]) == value[17]
 
 
+MOBILE_RULE = "应为11位大陆手机号码（可带 +86 或 0086，空格和短横线不影响）"
+# Spaces (also full-width), ASCII and full-width hyphens and dashes, and the brackets of
+# "(+86)"; the country prefix is dropped only when 11 digits follow it.
+_MOBILE_NOISE = re.compile(r"[\s\u3000\-—–－﹣‐()（）]")
+_COUNTRY_PREFIX = re.compile(r"^(?:\+|00)86(?=\d{11}$)")
+
+
 def normalize_mobile(s: str | None) -> str:
-    """Drop spaces (also full-width) and hyphens people type into phone numbers."""
-    return re.sub(r"[\s\u3000-]", "", s or "")
+    """The one normaliser of mobile numbers (forms, every import, the phone columns): full-width
+    digits and plus folded, spaces, dashes and brackets dropped, then a +86/0086 country prefix
+    dropped: "+86 138-0000-0021", "0086-13800000021" and "138 0000 0021" all give 13800000021."""
+    if not s:
+        return ""
+    value = _MOBILE_NOISE.sub("", str(s).translate(_FULL_WIDTH_DIGITS))
+    return _COUNTRY_PREFIX.sub("", value)
+
+
+def parse_mobile(s: str | None) -> str:
+    """The normalised mobile number, "" for a blank one; ValueError(MOBILE_RULE) when it is
+    not a mainland mobile number."""
+    value = normalize_mobile(s)
+    if value and not valid_mobile(value):
+        raise ValueError(MOBILE_RULE)
+    return value
 
 
 def normalize_id_number(s: str | None) -> str:
@@ -132,12 +154,12 @@ def canonical_phone(s: str | None) -> str | None:
     0817-2234567-801, 400-820-8820), or None when it is not one (the rules above)."""
     if s and _CANONICAL_PHONE.fullmatch(s):
         return s
+    mobile = normalize_mobile(s)
+    if _MOBILE.fullmatch(mobile):
+        return mobile
     value = normalize_phone(s)
     if not value:
         return None
-    digits = value.replace("-", "")
-    if _MOBILE.fullmatch(digits) and digits.isdigit():
-        return digits
     m = _LANDLINE_BIG.fullmatch(value) or _LANDLINE_OTHER.fullmatch(value)
     if m:
         return f"{m.group(1)}-{m.group(2)}" + (f"-{m.group(3)}" if m.group(3) else "")

@@ -16,9 +16,8 @@ from services.users import account_taken, id_number_taken
 from services.validators import (
     ACCOUNT_RULE,
     normalize_id_number,
-    normalize_mobile,
+    parse_mobile,
     valid_id_number,
-    valid_mobile,
 )
 
 _DEPT_CHOICE = "请选择您管理范围内的在用部门"
@@ -29,8 +28,10 @@ def _strip(value: Any) -> Any:
 
 
 def _mobile(_form: FlaskForm, field: StringField) -> None:
-    if field.data and not valid_mobile(normalize_mobile(field.data)):
-        raise ValidationError("手机号码应为11位大陆手机号")
+    try:
+        parse_mobile(field.data)
+    except ValueError as exc:
+        raise ValidationError(f"手机号码{exc}") from None
 
 
 def _id_number(_form: FlaskForm, field: StringField) -> None:

@@ -675,7 +675,9 @@ def test_annotated_copies(org, session, monkeypatch):
     session.commit()
     copy, ext = imp.annotated_copy(org.clerk_a, batch)
     ws = load_workbook(io.BytesIO(copy)).worksheets[0]
-    assert ext == "xlsx" and ws.cell(row=1, column=len(HEADER) + 1).value == "错误说明"
+    # The error column is titled in the header row, below the file's title row.
+    assert ext == "xlsx" and ws.cell(row=2, column=len(HEADER) + 1).value == "错误说明"
+    assert ws.cell(row=1, column=len(HEADER) + 1).value is None
     assert "科学计数法" in ws.cell(row=5, column=len(HEADER) + 1).value
     monkeypatch.setattr(imp, "FULL_COPY_ROWS", 5)  # a large file: the problem rows only
     copy, ext = imp.annotated_copy(org.clerk_a, batch)

@@ -264,9 +264,33 @@ def test_headers_tolerate_spaces_stars_and_half_width_brackets():
     assert rows[0]["行政区划编码"] == "510108"
 
 
-def test_a_title_row_above_the_header():
-    data = plain([["营利性市场主体导入模版"], list(A42.titles), ["甲公司", USCC, "", ""]])
-    assert refused(data).problems == ["第1行应为列名：请删除列名上方的标题行或空行"]
+def test_a_title_row_above_the_header_is_skipped():
+    """The standard prints each template with its title above the column names."""
+    data = plain([["A.4.2 营利性市场主体导入模版"], [], list(A42.titles), ["甲公司", USCC, "", ""]])
+    rows = read_table(data, A42)
+    assert [(r.number, r["企业名称"]) for r in rows] == [(4, "甲公司")]
+
+
+def test_problems_name_the_header_row_under_a_title_row():
+    data = plain([["A.4.2 营利性市场主体导入模版"], ["企业名称", "社会信用代码", "标签"], ["甲公司", USCC, ""]])
+    assert refused(data).problems == ["第2行：缺少列 注册号"]
+    only_header = plain([["A.4.2 营利性市场主体导入模版"], list(A42.titles)])
+    assert "第2行为列名，请从第3行开始填写" in str(refused(only_header))
+
+
+def test_read_rows_skips_a_title_row():
+    data = plain([["用户导入模板"], ["账号", "姓名 *"], ["zhangsan", "张三"]])
+    assert read_rows(data, ["账号", "姓名"]) == [{"账号": "zhangsan", "姓名": "张三", "_row": "3"}]
+
+
+def test_annotated_copy_titles_the_error_column_in_the_header_row():
+    data = plain([["A.4.2 营利性市场主体导入模版"], list(A42.titles), ["甲公司", "bad", "", ""]])
+    errors = RowErrors()
+    errors.add(3, "社会信用代码", "不正确")
+    ws = load_workbook(io.BytesIO(errors.annotated(data))).worksheets[0]
+    assert ws.cell(row=2, column=5).value == "错误说明"
+    assert ws.cell(row=1, column=5).value is None
+    assert ws.cell(row=3, column=5).value == "社会信用代码：不正确"
 
 
 def test_plain_titles_are_enough_for_a_spec():
@@ -364,6 +388,15 @@ def test_duplicates_within_the_file():
     assert rows[0].errors == [("社会信用代码", "与第4行重复")]
     assert rows[1].errors == []
     assert rows[2].errors == [("社会信用代码", "与第2行重复")]
+
+
+def test_many_duplicates_give_the_count_and_the_first_five_rows():
+    data = fill("A.4.2", [[f"企业{i}", USCC, None, None] for i in range(48)])
+    rows = read_table(data, A42)
+    mark_duplicates(rows, "社会信用代码")
+    assert rows[0].errors == [("社会信用代码", "与其他47行重复（第3、4、5、6、7行等）")]
+    assert rows[5].errors == [("社会信用代码", "与其他47行重复（第2、3、4、5、6行等）")]
+    assert all(len(r.errors[0][1]) < 40 for r in rows)
 
 
 def test_the_templates_sheet_is_found_when_another_comes_first():

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 import pytest
 
 from services.validators import (
+    MOBILE_RULE,
     canonical_phone,
     id_number_check_char,
     normalize_id_number,
     normalize_mobile,
+    parse_mobile,
     valid_account,
     valid_id_number,
     valid_mobile,
@@ -80,6 +82,30 @@ def test_normalizers_drop_spaces_and_hyphens():
     assert normalize_mobile(" 138 1234-5678\u3000") == "13812345678"
     assert normalize_id_number(" 11010519491231002x ") == "11010519491231002X"
     assert normalize_mobile(None) == ""
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["+86 138-0000-0021", "0086-13800000021", "138 0000 0021", "+86(138)0000 0021", "＋８６ １３８０００００021",
+     "0086 138—0000—0021", "13800000021"],
+)
+def test_one_mobile_normaliser_takes_the_country_prefix_spaces_and_dashes(typed):
+    assert normalize_mobile(typed) == "13800000021"
+    assert parse_mobile(typed) == "13800000021"
+    assert canonical_phone(typed) == "13800000021"  # the phone columns read mobiles the same way
+
+
+@pytest.mark.parametrize(
+    "typed", ["+86 128-0000-0021", "0086-1380000002", "86 138 0000 0021x", "+85 138 0000 0021", "+86", "0138 0000 0021"]
+)
+def test_parse_mobile_refuses_what_is_not_a_mobile_in_chinese(typed):
+    with pytest.raises(ValueError, match="应为11位大陆手机号码") as err:
+        parse_mobile(typed)
+    assert str(err.value) == MOBILE_RULE
+
+
+def test_parse_mobile_leaves_a_blank_blank():
+    assert parse_mobile("  ") == "" and parse_mobile(None) == ""
 
 
 @pytest.mark.parametrize(

@@ -190,6 +190,12 @@ def test_duplicate_account_is_case_insensitive(org, login, session):
     assert "已存在" in text(response) and "11位大陆手机号" in text(response)
 
 
+def test_the_user_form_reads_mobiles_with_the_country_prefix(org, login, session):
+    response = post(login(org.sysadmin), "/admin/users/new", _form(org, mobile="+86 138-0000-0021"))
+    assert response.status_code == 200, text(response)[:500]
+    assert _count(session, name="张伟", mobile="13800000021") == 1
+
+
 def test_duplicate_id_number(org, login, session):
     org.clerk_b.id_number = ID_A
     session.commit()

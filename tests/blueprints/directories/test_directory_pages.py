@@ -180,6 +180,17 @@ def test_template_path(client, org, login, registry, item, session):
     assert session.get(svc.ImportBatch, batch_id).status == ImportStatus.DISCARDED.value
 
 
+def test_place_import_preview_shows_the_update_count(client, org, login, item, session):
+    """check.update would be the dict's method in Jinja: the preview reads check["update"]."""
+    login(org.clerk_a)
+    row = ["甲区体育馆", "甲区", "甲区", "甲区商业管理公司", "", "李四", "居民身份证", "", "商场", "建筑面积5000平方米",
+           "2019-05-01", "50年", "甲区二环路1号", "028-84321234", "甲区", "法人", "510108"]
+    resp = upload(client, item, "B.2", workbook("B.2", [row]))
+    batch_id = int(re.search(r"/directories/import/(\d+)", resp.headers["Location"]).group(1))
+    html = text(client.get(f"/directories/import/{batch_id}"))
+    assert "built-in method" not in html and "1 个，更新已有的 0 个" in html
+
+
 @pytest.mark.parametrize("mode", ["by_item", "direct"])
 def test_delete_confirmation_lists_the_item_then_deletes(client, org, login, registry, item, session, mode):
     directory = svc.add_from_filter(org.clerk_a, item, parse_filters({})).directory

@@ -263,6 +263,7 @@ def test_import_pages(client, org, login, session):
     batch_id = int(re.search(r"/entities/import/(\d+)", resp.headers["Location"]).group(1))
     html = text(client.get(f"/entities/import/{batch_id}"))
     assert "有效 <strong class=\"ok\">2</strong>" in html and "科学计数法" in html and "第3行" in html
+    assert "built-in method" not in html and "更新已登记的 0 个" in html  # check["update"], not dict.update
     assert session.scalar(select(func.count()).select_from(MarketEntity)) == 0
     errors = client.get(f"/entities/import/{batch_id}/errors")
     assert errors.status_code == 200 and errors.mimetype == XLSX

@@ -1,0 +1,180 @@
+"""Every importer reads the standard template the way the standard prints it: with the
+template's title row above the column names (services.import_rows.find_header_row); mobiles
+typed with +86, spaces and dashes are read by the one normaliser."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from models import Inspector
+from services import (
+    auxiliary_import,
+    directories,
+    entity_import,
+    inspector_import,
+    inspectors,
+    item_import,
+    joint_import,
+    ledger_import,
+    ledgers,
+    libraries,
+    user_import,
+)
+from services.templates_catalogue import TEMPLATES
+from tests.directories_support import make_entity, make_item, uscc
+from tests.ledgers_support import a6_row
+from tests.services.test_entities import HEADER as ENTITY_HEADER
+from tests.services.test_entities import row as entity_row
+from tests.services.test_inspectors import ID_WOMAN, a5_row, c1_row, form
+
+PLUS86 = "+86 138-0000-0021"
+
+
+def titled(title: str, header: list[str], rows: list[list[Any]], sheet: str = "Sheet") -> bytes:
+    """A workbook as the standard prints a template: its title, then the column names, then rows."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append([title])
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def standard(code: str, rows: list[list[Any]], template: Any = None) -> bytes:
+    template = template or TEMPLATES[code]
+    return titled(f"{template.code} {template.title}", list(template.titles), rows, template.sheet)
+
+
+def _users(org: Any) -> Any:
+    header = ["账号 *", "姓名 *", "所属部门 *", "手机号码 *", "身份证号"]
+    data = titled("用户导入模板", header, [["zhangsan01", "张三", "甲区市场监督管理局", PLUS86, None]])
+    return user_import.check_import(org.sysadmin, data)
+
+
+def _entities(org: Any) -> Any:
+    data = titled("市场主体导入模板", ENTITY_HEADER, [entity_row("好味餐饮有限公司", uscc("91510108MA6CX0001"))])
+    return entity_import.check_import(org.clerk_a, "名录.xlsx", data)
+
+
+def _items(org: Any) -> Any:
+    row = ["1", "食品安全", "食品生产经营者监督检查", "食品生产经营者", "重点检查事项", "书面检查、实地核查",
+           "甲区市场监督管理局", "《食品安全法》第一百一十条", "食品科"]
+    return item_import.check_import(org.clerk_a, standard("A.1.1", [row], item_import.STANDARD))
+
+
+def _joint_items(org: Any) -> Any:
+    row = [1, "事项一", "对象", "甲区市场监督管理局", "甲区卫生健康局", "实地核查、书面检查", "区县级", "本局事项",
+           "甲区卫生健康局：卫生检查（区县级）"]
+    return joint_import.check_import(org.clerk_a, standard("A.1.2", [row]))
+
+
+def _library_a42(org: Any) -> Any:
+    entity = make_entity(org.clerk_a, 1)
+    data = standard("A.4.2", [[entity.name, entity.uscc, "", ""]])
+    return libraries.check_library_import(org.clerk_a, "A.4.2", "名单.xlsx", data)
+
+
+def _library_a41(org: Any) -> Any:
+    make_entity(org.clerk_a, 2, entity_type="non_profit", domicile="甲区建设路9号", industry_code="P8310")
+    row = ["甲区建设路9号", "甲区", "510108001000", "", "", "", "非营利性市场主体", "", "", "", "", "", ""]
+    return libraries.check_library_import(org.clerk_a, "A.4.1", "名单.xlsx", standard("A.4.1", [row]))
+
+
+def _directory(code: str) -> Callable[[Any], Any]:
+    def check(org: Any) -> Any:
+        item = make_item(org.bureau_a)
+        entity = make_entity(org.clerk_a, 3)
+        row = {
+            "B.1": [entity.name, entity.uscc, "甲区建设路1号", "", "", "", ""],
+            "B.2": ["甲区体育馆", "甲区", "甲区", "甲区商业管理公司", "", "李四", "居民身份证", "", "商场",
+                    "建筑面积5000平方米", "2019-05-01", "50年", "甲区二环路1号", "028-84321234", "甲区", "法人", "510108"],
+            "B.3": ["QS5101-0001", entity.name, entity.uscc, "2024-01-01", "2029-01-01", "", "", "", "", ""],
+        }[code]
+        return directories.check_import(org.clerk_a, item, code, standard(code, [row]))
+
+    return check
+
+
+def _a5(org: Any) -> Any:
+    return inspector_import.check_import(org.clerk_a, standard("A.5", [a5_row(1, "刘芳", ID_WOMAN, PLUS86)]))
+
+
+def _c1(org: Any) -> Any:
+    return inspector_import.check_import(org.clerk_a, standard("C.1", [c1_row(1, "刘芳", "0086-13800000021")]))
+
+
+def _auxiliary(org: Any) -> Any:
+    row = [1, "检验检测机构", "甲区食品检验所", "", "张三", PLUS86, "食品检验", "CMA"]
+    return auxiliary_import.check_import(org.clerk_a, standard("", [row], auxiliary_import.TEMPLATE))
+
+
+def _ledger(org: Any) -> Any:
+    return ledger_import.check_import(titled(f"A.6 {ledgers.A6.title}", list(ledgers.COLUMNS), [a6_row(phone=PLUS86)]))
+
+
+IMPORTERS = {
+    "users": _users,
+    "entities": _entities,
+    "A.1.1": _items,
+    "A.1.2": _joint_items,
+    "A.4.1": _library_a41,
+    "A.4.2": _library_a42,
+    "B.1": _directory("B.1"),
+    "B.2": _directory("B.2"),
+    "B.3": _directory("B.3"),
+    "A.5": _a5,
+    "C.1": _c1,
+    "auxiliary": _auxiliary,
+    "A.6": _ledger,
+}
+
+
+def _number(row: Any) -> int:
+    return row.number if hasattr(row, "number") else row.row.number
+
+
+def _problems(check: Any) -> list[Any]:
+    return [getattr(r, "errors", None) or getattr(getattr(r, "row", None), "errors", None) for r in check.rows]
+
+
+@pytest.mark.parametrize("importer", IMPORTERS)
+def test_the_templates_title_row_above_the_header_is_accepted(importer, org, session):
+    check = IMPORTERS[importer](org)
+    assert [_number(r) for r in check.rows] == [3]  # row 1 the title, row 2 the header
+    assert len(check.valid_rows) == 1, _problems(check)
+
+
+def test_an_a5_import_with_a_plus86_mobile_succeeds(org, session):
+    data = standard("A.5", [a5_row(1, "刘芳", ID_WOMAN, PLUS86)])
+    batch, check = inspector_import.store_import(org.clerk_a, "A.5.xlsx", data)
+    assert len(check.valid_rows) == 1, _problems(check)
+    inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    stored = session.execute(select(Inspector).where(Inspector.id_number == ID_WOMAN)).scalar_one()
+    assert stored.mobile == "13800000021"
+
+
+def test_many_duplicates_in_an_import_give_the_count_and_the_first_five_rows(org, session):
+    row = [1, "检验检测机构", "甲区食品检验所", "", "张三", "13900000011", "食品检验", "CMA"]
+    a5_rows = [a5_row(n, f"人员{n}", ID_WOMAN, f"139{n:08d}") for n in range(48)]
+    check = inspector_import.check_import(org.clerk_a, standard("A.5", a5_rows))
+    messages = [m for r in check.rows for c, m in r.row.errors if c == "身份证号"]
+    assert len(messages) == 48
+    assert messages[0] == "与其他47行重复（第4、5、6、7、8行等）"
+    assert messages[10] == "与其他47行重复（第3、4、5、6、7行等）"
+    aux = auxiliary_import.check_import(org.clerk_a, standard("", [row] * 3, auxiliary_import.TEMPLATE))
+    assert [m for r in aux.rows for _c, m in r.row.errors] == ["与第3行重复（名称和所在单位相同）"] * 2
+
+
+def test_the_inspector_form_reads_a_mobile_with_the_country_prefix(org, session):
+    values, errors = inspectors.check_values(form(org, mobile="0086 139-0000-0001"), org.station_a)
+    assert errors == {} and values is not None and values.mobile == "13900000001"
