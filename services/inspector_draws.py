@@ -53,7 +53,7 @@ from models.org import UserStatus
 from models.plans import TaskStatus
 from models.roles import Role
 from models.workflow import InstanceStatus, WorkItemStatus
-from services import audit
+from services import audit, team_work
 from services import draw as draw_svc
 from services.errors import Conflict, Forbidden, ServiceError
 from services.inspectors import eligible_inspectors
@@ -78,10 +78,11 @@ DRAW_OBJECT_TYPE = "inspector_draw"
 OFF_DUTY = "不在岗"
 CERT_EXPIRED = "证件过期"
 NO_PERMISSION = "无双随机检查权限或账号"
+NO_WORK_ROLE = team_work.NO_WORK_ROLE  # 账号无执法人员角色: would be refused by the team's pages
 NOT_MATCHING = "不符合专长或区域要求"
 CONFLICT = "回避"
 RECENT = "近期检查过"
-REASONS = (OFF_DUTY, CERT_EXPIRED, NO_PERMISSION, NOT_MATCHING, CONFLICT, RECENT)
+REASONS = (OFF_DUTY, CERT_EXPIRED, NO_PERMISSION, NO_WORK_ROLE, NOT_MATCHING, CONFLICT, RECENT)
 
 
 class DrawRefused(ServiceError):
@@ -223,6 +224,8 @@ def _reason(inspector: Inspector, task: Task, speciality: str, area: str) -> str
         return CERT_EXPIRED
     if not inspector.random_permission or inspector.user is None or inspector.user.status != UserStatus.ACTIVE:
         return NO_PERMISSION
+    if not team_work.can_do_team_work(inspector.user):
+        return NO_WORK_ROLE
     if (speciality and speciality not in inspector.specialities) or (area and area not in (inspector.area or "")):
         return NOT_MATCHING
     return NO_PERMISSION
@@ -238,7 +241,7 @@ def eligibility(
     everyone = list(
         db.session.execute(
             select(Inspector)
-            .options(joinedload(Inspector.user), selectinload(Inspector.tags))
+            .options(joinedload(Inspector.user).selectinload(User.roles), selectinload(Inspector.tags))
             .where(Inspector.active.is_(True), Inspector.department_id.in_(subtree_ids(department)))
             .order_by(Inspector.id)
         ).unique().scalars()

@@ -23,6 +23,7 @@ from services import inspectors as inspector_svc
 from services import teams as svc
 from services.errors import ServiceError
 from services.scope import get_in_scope_or_404
+from services.team_work import TEAM_WORK_ROLE
 from services.web import roles_required
 from workflows.bindings import bind_step_page
 from workflows.registry import get_process
@@ -245,7 +246,7 @@ def remove_expert(id: int, member_id: int):
 
 @bp.route("/tasks/<int:id>/team/confirm", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def confirm(id: int):
     task = _task_or_404(id)
 
@@ -258,7 +259,7 @@ def confirm(id: int):
 
 @bp.route("/tasks/<int:id>/team/form", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def form_team(id: int):
     task = _task_or_404(id)
 
@@ -271,7 +272,7 @@ def form_team(id: int):
 
 @bp.route("/tasks/<int:id>/team/finish", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def finish(id: int):
     task = _task_or_404(id)
 
