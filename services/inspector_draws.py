@@ -288,7 +288,7 @@ def draw_item(user: User, task: Task, td: TaskDepartment, instance: ProcessInsta
     return next((i for i in own if engine.can_act(user, i)), None)
 
 
-def _at_draw_step(task: Task) -> ProcessInstance:
+def at_draw_step(task: Task) -> ProcessInstance:
     instance = instance_of(task)
     if instance is None or instance.status != InstanceStatus.ACTIVE or instance.current_step != DRAW_STEP:
         raise Conflict("抽查任务当前不在“随机抽取执法人员派发抽查任务”环节")
@@ -324,7 +324,7 @@ def draw_inspectors(
         raise Forbidden("只有监管部门经办人可以随机抽取执法人员")
     db.session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
     td = party(task, department_id)
-    instance = _at_draw_step(task)
+    instance = at_draw_step(task)
     if current_draw(task, td.department_id) is not None:
         raise Conflict(f"{td.department.name}已抽取执法人员，抽取结果已锁定；确需更换的，请提出调整更换申请")
     if draw_item(actor, task, td, instance) is None:
@@ -401,7 +401,8 @@ def draw_inspectors(
         object_type=DRAW_OBJECT_TYPE,
         object_id=drawn.id,
         summary={"抽查任务": task.name, "部门": td.department.name, "抽取人数": wanted, "符合条件": len(found.eligible),
-                 "已排除": found.excluded_text, "抽取结果": "、".join(names), "随机种子": record.seed},
+                 "已排除": found.excluded_text, "业务专长": speciality or "不限", "区域": area or "不限",
+                 "抽取结果": "、".join(names), "随机种子": record.seed},
         user=actor,
     )
     return drawn
@@ -467,7 +468,7 @@ def dispatch(actor: User, task: Task, department_id: int) -> ProcessInstance:
         raise Forbidden("只有监管部门经办人可以派发抽查任务")
     db.session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
     td = party(task, department_id)
-    instance = _at_draw_step(task)
+    instance = at_draw_step(task)
     item = draw_item(actor, task, td, instance)
     if item is None:
         raise Forbidden("您不在该部门“随机抽取执法人员派发抽查任务”环节的办理角色中")
