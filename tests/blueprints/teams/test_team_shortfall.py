@@ -81,6 +81,8 @@ def test_widening_the_filter_from_the_page_draws(client, org, session):
     # the same panel by GET (查看符合条件人数)
     html = client.get(f"{page}?department_id={org.bureau_a.id}&speciality=食品安全").get_data(as_text=True)
     assert "不限业务专长，随机抽取2人" in html
+    assert '<input type="hidden" name="speciality" value="食品安全">' in html  # the draw form draws as shown
+    assert 'class="eligible-count">1<' in html
     resp = _post(client, f"{page}/draw", {"department_id": org.bureau_a.id, "version": inst.version,
                                           "speciality": "", "area": "", "lock_version": _lock(html)}, page)
     assert resp.status_code == 302 and len(draws.active_members(task)) == 2
