@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models import ChangeStatus, DrawChange, DrawDomain, Task, TaskDepartment, User, db, utcnow
+from models import ChangeStatus, DrawChange, DrawDomain, Task, TaskDepartment, User, UserRole, db, utcnow
 from models.roles import Role
-from services import audit
+from services import audit, notifications
 from services import inspector_draws as draws
 from services.errors import Conflict, Forbidden
 from services.inspector_draws import DrawRefused as Refused
@@ -166,6 +166,18 @@ def request_details(task: Task, change: DrawChange) -> list[tuple[str, int | Non
     return [(names.get(int(k), k), before.get(k), int(v)) for k, v in data.get("counts", {}).items()]
 
 
+def _team_link(task: Task) -> str:
+    return f"/tasks/{task.id}/team"  # the team page (blueprints/teams)
+
+
+def _heads(task: Task) -> list[User]:
+    """The 发起部门's 部门负责人, told of a request in their message centre."""
+    return [u for u in db.session.execute(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(User.department_id == task.department_id, UserRole.role == Role.DEPT_LEADER.value)
+    ).scalars() if u.is_active]
+
+
 # ------------------------------------------------------------------ 降低本部门抽取人数
 
 
@@ -270,6 +282,8 @@ def request_adjustment(actor: User, task: Task, raw: Mapping[str, Any], *, lock_
     audit.record("count_request", object_type="draw_change", object_id=change.id, user=actor, summary={
         "抽查任务": task.name, "调整": _summary(task, change), "理由": reason,
     })
+    notifications.notify(_heads(task), f"请审批“{task.name}”的抽取人数调整申请", _summary(task, change),
+                         _team_link(task), channels=("inbox",))
     return change
 
 
@@ -308,4 +322,7 @@ def decide_adjustment(actor: User, task: Task, change: DrawChange, *, approve: b
     db.session.flush()
     audit.record("count_approve" if approve else "count_reject", object_type="draw_change", object_id=change.id,
                  user=actor, summary={"抽查任务": task.name, "调整": _summary(task, change), "意见": comment})
+    verdict = "已同意" if approve else "未同意"
+    notifications.notify([change.requested_by], f"“{task.name}”的抽取人数调整申请{verdict}",
+                         comment or _summary(task, change), _team_link(task), channels=("inbox",))
     return change

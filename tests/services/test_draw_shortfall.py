@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from models import AuditEvent, ChangeStatus, db
+from models import AuditEvent, ChangeStatus, Message, db
 from models.inspectors import DutyStatus
 from services import draw_shortfall as shortfall
 from services import inspector_draws as draws
@@ -130,6 +130,8 @@ def test_asking_the_initiator_with_its_heads_approval_ends_in_a_draw(org, sessio
         shortfall.decide_adjustment(org.leader_a, task, change, approve=True, lock_version=task.lock_version)
     assert [a.action for a in db.session.query(AuditEvent).filter(AuditEvent.action.like("count_%"))] == [
         "count_request", "count_approve"]
+    told = {m.user_id: m.subject for m in db.session.query(Message)}
+    assert "抽取人数调整申请" in told[org.leader_a.id] and "已同意" in told[org.health_clerk.id]
     draws.draw_inspectors(org.clerk_a, task, org.bureau_a.id)
     draws.dispatch(org.clerk_a, task, org.bureau_a.id)
     draws.dispatch(org.health_clerk, task, org.health_a.id)  # nothing to draw: 0
