@@ -134,6 +134,7 @@ def main() -> None:
                   "session_nonce": f"{n:032d}"} for n in range(args.directory)]
         db.session.execute(insert(User), users)
         user_ids = dict(db.session.execute(db.select(User.account, User.id).where(User.account.like("b%"))).all())
+        db.session.execute(insert(UserRole), [{"user_id": u, "role": Role.INSPECTOR.value} for u in user_ids.values()])
         today = date.today()
         rows = [{
             "department_id": stations[n % 5].id, "name": f"人员{n}", "sex": "男", "id_number": more[n],

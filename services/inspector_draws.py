@@ -53,7 +53,7 @@ from models.org import UserStatus
 from models.plans import TaskStatus
 from models.roles import Role
 from models.workflow import InstanceStatus, WorkItemStatus
-from services import audit
+from services import audit, team_work
 from services import draw as draw_svc
 from services.errors import Conflict, Forbidden, ServiceError
 from services.inspectors import eligible_inspectors
@@ -78,10 +78,11 @@ DRAW_OBJECT_TYPE = "inspector_draw"
 OFF_DUTY = "不在岗"
 CERT_EXPIRED = "证件过期"
 NO_PERMISSION = "无双随机检查权限或账号"
+NO_WORK_ROLE = team_work.NO_WORK_ROLE  # 账号无执法人员角色: would be refused by the team's pages
 NOT_MATCHING = "不符合专长或区域要求"
 CONFLICT = "回避"
 RECENT = "近期检查过"
-REASONS = (OFF_DUTY, CERT_EXPIRED, NO_PERMISSION, NOT_MATCHING, CONFLICT, RECENT)
+REASONS = (OFF_DUTY, CERT_EXPIRED, NO_PERMISSION, NO_WORK_ROLE, NOT_MATCHING, CONFLICT, RECENT)
 
 
 class DrawRefused(ServiceError):
@@ -223,6 +224,8 @@ def _reason(inspector: Inspector, task: Task, speciality: str, area: str) -> str
         return CERT_EXPIRED
     if not inspector.random_permission or inspector.user is None or inspector.user.status != UserStatus.ACTIVE:
         return NO_PERMISSION
+    if not team_work.can_do_team_work(inspector.user):
+        return NO_WORK_ROLE
     if (speciality and speciality not in inspector.specialities) or (area and area not in (inspector.area or "")):
         return NOT_MATCHING
     return NO_PERMISSION
@@ -238,7 +241,7 @@ def eligibility(
     everyone = list(
         db.session.execute(
             select(Inspector)
-            .options(joinedload(Inspector.user), selectinload(Inspector.tags))
+            .options(joinedload(Inspector.user).selectinload(User.roles), selectinload(Inspector.tags))
             .where(Inspector.active.is_(True), Inspector.department_id.in_(subtree_ids(department)))
             .order_by(Inspector.id)
         ).unique().scalars()
@@ -285,7 +288,7 @@ def draw_item(user: User, task: Task, td: TaskDepartment, instance: ProcessInsta
     return next((i for i in own if engine.can_act(user, i)), None)
 
 
-def _at_draw_step(task: Task) -> ProcessInstance:
+def at_draw_step(task: Task) -> ProcessInstance:
     instance = instance_of(task)
     if instance is None or instance.status != InstanceStatus.ACTIVE or instance.current_step != DRAW_STEP:
         raise Conflict("抽查任务当前不在“随机抽取执法人员派发抽查任务”环节")
@@ -321,7 +324,7 @@ def draw_inspectors(
         raise Forbidden("只有监管部门经办人可以随机抽取执法人员")
     db.session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
     td = party(task, department_id)
-    instance = _at_draw_step(task)
+    instance = at_draw_step(task)
     if current_draw(task, td.department_id) is not None:
         raise Conflict(f"{td.department.name}已抽取执法人员，抽取结果已锁定；确需更换的，请提出调整更换申请")
     if draw_item(actor, task, td, instance) is None:
@@ -398,7 +401,8 @@ def draw_inspectors(
         object_type=DRAW_OBJECT_TYPE,
         object_id=drawn.id,
         summary={"抽查任务": task.name, "部门": td.department.name, "抽取人数": wanted, "符合条件": len(found.eligible),
-                 "已排除": found.excluded_text, "抽取结果": "、".join(names), "随机种子": record.seed},
+                 "已排除": found.excluded_text, "业务专长": speciality or "不限", "区域": area or "不限",
+                 "抽取结果": "、".join(names), "随机种子": record.seed},
         user=actor,
     )
     return drawn
@@ -464,7 +468,7 @@ def dispatch(actor: User, task: Task, department_id: int) -> ProcessInstance:
         raise Forbidden("只有监管部门经办人可以派发抽查任务")
     db.session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
     td = party(task, department_id)
-    instance = _at_draw_step(task)
+    instance = at_draw_step(task)
     item = draw_item(actor, task, td, instance)
     if item is None:
         raise Forbidden("您不在该部门“随机抽取执法人员派发抽查任务”环节的办理角色中")

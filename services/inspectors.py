@@ -45,6 +45,7 @@ from services.excel import parse_date
 from services.org import region_root
 from services.passwords import generate_password
 from services.scope import scope_instances, subtree_ids
+from services.team_work import account_can_do_team_work
 from services.templates_catalogue import INSPECTOR_CATEGORIES, SEXES
 from services.users import IssuedPassword
 from services.validators import (
@@ -988,7 +989,8 @@ def eligible_inspectors(
 ) -> list[Inspector]:
     """Inspectors who may be drawn for ``department`` (and the departments below it) on
     ``on_date``: in the directory, 在岗, a 执法证 valid that day (and through ``until``, a
-    task's last day, when given), holding the 双随机检查权限 and an active account; optionally
+    task's last day, when given), holding the 双随机检查权限 and an active account that may do a
+    team member's work (services/team_work: the role the team and records pages ask); optionally
     of one 执法检查人员类别, working in ``area`` (the 监督检查（执法）区域 contains it), with a
     业务专长 or a 监督检查（执法）事项."""
     query = (
@@ -1000,6 +1002,7 @@ def eligible_inspectors(
             Inspector.duty == DutyStatus.ON,
             Inspector.random_permission.is_(True),
             User.status == UserStatus.ACTIVE,
+            account_can_do_team_work(),
             _cert_valid_on(on_date),
         )
     )

@@ -103,7 +103,8 @@ def changes(task: Task) -> list[DrawChange]:
     return list(
         db.session.execute(
             select(DrawChange)
-            .where(DrawChange.task_id == task.id, DrawChange.domain == DrawDomain.INSPECTOR)
+            .where(DrawChange.task_id == task.id, DrawChange.domain == DrawDomain.INSPECTOR,
+                   DrawChange.reason_code.in_(REPLACEMENT_REASONS))  # not 人数调整 (services/draw_shortfall)
             .order_by(DrawChange.id.desc())
         ).scalars()
     )

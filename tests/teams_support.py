@@ -32,13 +32,16 @@ START = date(2026, 5, 1)
 END = date(2026, 6, 30)
 
 
-def make_inspector(department: Any, name: str, *, account: bool = True, **values: Any) -> Inspector:
-    """An inspector in the directory, eligible by default (在岗, 执法证 valid, permission, account)."""
+def make_inspector(
+    department: Any, name: str, *, account: bool = True, roles: tuple[Role, ...] = (Role.INSPECTOR,), **values: Any
+) -> Inspector:
+    """An inspector in the directory, eligible by default (在岗, 执法证 valid, permission, an
+    account with the 执法人员 role; ``roles`` gives the account other roles instead)."""
     user = None
     if account:
         user = User(account=f"i{uuid.uuid4().hex[:10]}", name=name, department=department, password_hash=_HASH,
                     must_change_password=False, password_changed_at=utcnow())
-        user.roles = [UserRole(role=str(Role.INSPECTOR))]
+        user.roles = [UserRole(role=str(r)) for r in roles]
         db.session.add(user)
         db.session.flush()
     specialities = values.pop("specialities", [])

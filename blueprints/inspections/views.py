@@ -18,11 +18,11 @@ from flask_login import current_user, login_required
 
 from models import InspectionRecord, RecordEvidence, Task, TaskObject, User, db
 from models.inspections import NoticeMethod, ResultCategory
-from models.roles import Role
 from services import inspection_prep as prep
 from services import inspections as svc
 from services import teams
 from services.errors import ServiceError
+from services.team_work import TEAM_WORK_ROLE, can_do_team_work
 from services.templates_catalogue import INSPECTION_METHODS
 from services.web import roles_required
 from workflows.bindings import bind_step_page
@@ -128,7 +128,7 @@ def task_records(id: int):
 
 @bp.route("/tasks/<int:id>/records/open", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def open_record(id: int):
     task = _task_or_404(id)
     return _act(
@@ -141,7 +141,7 @@ def open_record(id: int):
 
 @bp.route("/tasks/<int:id>/records/inspected", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def inspected(id: int):
     """检查完成 (the leader): 开展双随机检查 → 录入检查结果."""
     task = _task_or_404(id)
@@ -157,7 +157,7 @@ def inspected(id: int):
 
 @bp.route("/tasks/<int:id>/records/submitted", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def submitted(id: int):
     """提交审核 of 录入检查结果 when every record is already submitted (after a withdrawal)."""
     task = _task_or_404(id)
@@ -166,7 +166,7 @@ def submitted(id: int):
 
 @bp.route("/tasks/<int:id>/records/finish", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def finish(id: int):
     """完成抽查 (the leader)."""
     task = _task_or_404(id)
@@ -193,7 +193,7 @@ def dossier(id: int, object_id: int):
 
 @bp.route("/tasks/<int:id>/objects/<int:object_id>/notice", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def notice(id: int, object_id: int):
     task = _task_or_404(id)
     obj = _object_or_404(task, object_id)
@@ -294,7 +294,7 @@ def edit(record_id: int):
             flash(svc.NOT_EDITABLE, "error")
             return _record_page(record, 409)
         return _edit_page(record, _values(record))
-    if not _me().has_role(Role.INSPECTOR):
+    if not can_do_team_work(_me()):
         abort(403)
     try:
         svc.save_record(_me(), record, request.form, _lock_version())
@@ -322,7 +322,7 @@ def _record_act(record: InspectionRecord, action: Callable[[], Any], success: st
 
 @bp.route("/records/<int:record_id>/evidence", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def upload(record_id: int):
     record = _record_or_404(record_id)
     file = request.files.get("file")
@@ -359,7 +359,7 @@ def download(record_id: int, evidence_id: int):
 
 @bp.route("/records/<int:record_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def remove(record_id: int, evidence_id: int):
     record = _record_or_404(record_id)
     item = _evidence_or_404(record, evidence_id)
@@ -368,7 +368,7 @@ def remove(record_id: int, evidence_id: int):
 
 @bp.route("/records/<int:record_id>/sign", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def sign(record_id: int):
     record = _record_or_404(record_id)
     f = request.form
@@ -382,7 +382,7 @@ def sign(record_id: int):
 
 @bp.route("/records/<int:record_id>/confirm", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def confirm(record_id: int):
     record = _record_or_404(record_id)
     return _record_act(record, lambda: svc.confirm(_me(), record, _lock_version()), "已确认检查情况记录表")
@@ -390,7 +390,7 @@ def confirm(record_id: int):
 
 @bp.route("/records/<int:record_id>/submit", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def submit(record_id: int):
     record = _record_or_404(record_id)
     return _record_act(record, lambda: svc.submit(_me(), record, _lock_version()), "检查结果已提交组长审核")
@@ -398,7 +398,7 @@ def submit(record_id: int):
 
 @bp.route("/records/<int:record_id>/review", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def review(record_id: int):
     record = _record_or_404(record_id)
     approve = request.form.get("decision") == "approve"

@@ -17,14 +17,17 @@ from sqlalchemy.exc import IntegrityError
 
 from models import DrawChange, Inspector, InspectorConflict, Task, TeamMember, User, db
 from models.roles import Role
+from services import draw_shortfall as shortfall
 from services import fairness, inspections
 from services import inspector_draws as draws
 from services import inspectors as inspector_svc
 from services import teams as svc
 from services.errors import ServiceError
 from services.scope import get_in_scope_or_404
+from services.team_work import TEAM_WORK_ROLE
 from services.web import roles_required
 from workflows.bindings import bind_step_page
+from workflows.errors import StaleSubmission
 from workflows.registry import get_process
 
 bp = Blueprint("teams", __name__)
@@ -61,8 +64,17 @@ def _cert_text(inspector: Inspector | None) -> str:
     return f"{start}至{end}" if start else (f"至{end}" if end else "未登记")
 
 
+def _filter() -> tuple[int, str, str]:
+    """The department whose draw panel shows a speciality/area filter (a refused draw's form or
+    ?department_id=…&speciality=…&area=…), and the filter."""
+    values = request.values
+    return (values.get("department_id", type=int) or 0, values.get("speciality", "").strip()[:100],
+            values.get("area", "").strip()[:100])
+
+
 def _context(task: Task) -> dict[str, Any]:
     me = _me()
+    filtered, speciality, area = _filter()
     instance = draws.instance_of(task)
     process = get_process(instance.process_table) if instance else None
     members = draws.active_members(task)
@@ -71,6 +83,8 @@ def _context(task: Task) -> dict[str, Any]:
     for td in task.departments:
         drawn = draws.current_draw(task, td.department_id)
         can_draw = td.id in my_parts and draws.can_draw(me, task, td)
+        spec, where = (speciality, area) if filtered == td.department_id else ("", "")
+        short = shortfall.shortfall(task, td, speciality=spec, area=where) if can_draw else None
         parts.append({
             "td": td,
             "initiator": draws.is_initiator(task, td),
@@ -78,7 +92,10 @@ def _context(task: Task) -> dict[str, Any]:
             "members": [m for m in members if m.department_id == td.department_id],
             "can_draw": can_draw,
             "can_dispatch": td.id in my_parts and draws.can_dispatch(me, task, td),
-            "eligibility": draws.eligibility(task, td) if can_draw else None,
+            "eligibility": (short.found if short else draws.eligibility(task, td, speciality=spec, area=where))
+            if can_draw else None,
+            "filter": {"speciality": spec, "area": where},
+            "shortfall": short,
             "specialities": inspector_svc.speciality_choices(me) if can_draw else [],
         })
     replaced = [m for m in task_members_all(task) if not m.active and m.change_id]
@@ -95,6 +112,10 @@ def _context(task: Task) -> dict[str, Any]:
         "members": members,
         "replaced": replaced,
         "changes": [(c, svc.change_details(c), svc.can_decide(me, c)) for c in svc.changes(task)],
+        "count_requests": [(c, shortfall.request_details(task, c), shortfall.can_decide(me, task, c))
+                           for c in shortfall.requests(task)],
+        "can_request_counts": shortfall.can_request(me, task),
+        "undrawn": [td for td in task.departments if draws.current_draw(task, td.department_id) is None],
         "requestable": requestable,
         "reasons": svc.REPLACEMENT_REASONS,
         "experts": svc.expert_choices(me, task) if instance is not None else [],
@@ -127,7 +148,7 @@ def _page(task: Task, status: int = 200) -> Any:
     return render_template("teams/page.html", **_context(task)), status
 
 
-def _act(task: Task, action: Any, success: str) -> Any:
+def _act(task: Task, action: Any, success: str, back: str | None = None) -> Any:
     """Run a service action; commit and go back to the page, or show why not with its status."""
     try:
         action()
@@ -143,11 +164,22 @@ def _act(task: Task, action: Any, success: str) -> Any:
         flash(exc.message, "error")
         return _page(task, exc.status)
     flash(success, "success")
-    return redirect(url_for("teams.page", id=task.id))
+    return redirect(back or url_for("teams.page", id=task.id))
 
 
 def _stale(task: Task) -> None:
     draws.stale_guard(draws.instance_of(task), _version())
+
+
+def _lock_version() -> int | None:
+    return request.form.get("lock_version", type=int)
+
+
+def _stale_task(task: Task) -> None:
+    """A form that shows the task's counts carries its lock_version (changed by a count change)."""
+    lock_version = _lock_version()
+    if lock_version is not None and lock_version != task.lock_version:
+        raise StaleSubmission()
 
 
 # ------------------------------------------------------------------ the team page
@@ -168,10 +200,49 @@ def draw(id: int):
 
     def run() -> None:
         _stale(task)
+        _stale_task(task)
         draws.draw_inspectors(_me(), task, department_id, speciality=request.form.get("speciality", ""),
                               area=request.form.get("area", ""))
 
     return _act(task, run, "已随机抽取执法人员，抽取结果已锁定")
+
+
+@bp.route("/tasks/<int:id>/team/count", methods=["POST"])
+@login_required
+@roles_required(Role.CLERK)
+def lower_count(id: int):
+    """降低本部门抽取人数 (services/draw_shortfall)."""
+    task = _task_or_404(id)
+    department_id, speciality, area = _filter()
+    back = url_for("teams.page", id=task.id, department_id=department_id, speciality=speciality or None,
+                   area=area or None, _anchor=f"part-{department_id}")
+    return _act(task, lambda: shortfall.lower_count(
+        _me(), task, department_id, request.form.get("count"), lock_version=_lock_version(),
+        speciality=speciality, area=area), "已降低抽取人数，请随机抽取执法人员", back)
+
+
+@bp.route("/tasks/<int:id>/team/count-requests", methods=["POST"])
+@login_required
+@roles_required(Role.CLERK)
+def request_counts(id: int):
+    """请发起部门调整任务: the 发起部门's head approves."""
+    task = _task_or_404(id)
+    return _act(task, lambda: shortfall.request_adjustment(_me(), task, request.form, lock_version=_lock_version()),
+                "已提交抽取人数调整申请，待发起部门负责人审批")
+
+
+@bp.route("/tasks/<int:id>/team/count-requests/<int:change_id>", methods=["POST"])
+@login_required
+@roles_required(Role.DEPT_LEADER)
+def decide_counts(id: int, change_id: int):
+    task = _task_or_404(id)
+    change = db.session.get(DrawChange, change_id)
+    if change is None or change.task_id != task.id or change.reason_code != shortfall.COUNT_REASON:
+        abort(404)
+    approve = request.form.get("decision") == "approve"
+    return _act(task, lambda: shortfall.decide_adjustment(
+        _me(), task, change, approve=approve, comment=request.form.get("comment", ""), lock_version=_lock_version()),
+        "已同意调整抽取人数" if approve else "已不同意调整抽取人数")
 
 
 @bp.route("/tasks/<int:id>/team/dispatch", methods=["POST"])
@@ -245,7 +316,7 @@ def remove_expert(id: int, member_id: int):
 
 @bp.route("/tasks/<int:id>/team/confirm", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def confirm(id: int):
     task = _task_or_404(id)
 
@@ -258,7 +329,7 @@ def confirm(id: int):
 
 @bp.route("/tasks/<int:id>/team/form", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def form_team(id: int):
     task = _task_or_404(id)
 
@@ -271,7 +342,7 @@ def form_team(id: int):
 
 @bp.route("/tasks/<int:id>/team/finish", methods=["POST"])
 @login_required
-@roles_required(Role.INSPECTOR)
+@roles_required(TEAM_WORK_ROLE)
 def finish(id: int):
     task = _task_or_404(id)
 

@@ -201,3 +201,24 @@ def test_period_is_the_task_period(org, session):
     found = draws.eligibility(task, task.departments[0])
     assert [i.name for i in found.eligible] == ["到期"]
     assert found.excluded[draws.CERT_EXPIRED] == 1
+
+
+def test_an_account_without_the_team_role_is_not_eligible(org, session):
+    """Issue 13 item 4: drawn, even as 组长, an account without the 执法人员 role would be refused
+    by its own 我的待办; eligibility asks exactly what the team and records pages ask."""
+    from services import team_work
+    from services.inspectors import eligible_inspectors
+
+    task = make_task(org, inspectors=1, methods="书面检查")
+    clerk_only = make_inspector(org.bureau_a, "仅经办人", roles=(draws.Role.CLERK,))
+    good = make_inspector(org.station_a, "执法甲")
+    db.session.flush()
+    assert not team_work.can_do_team_work(clerk_only.user) and team_work.can_do_team_work(good.user)
+    assert [i.name for i in eligible_inspectors(org.bureau_a, on_date=START, until=END)] == ["执法甲"]
+    found = draws.eligibility(task, task.departments[0])
+    assert [i.name for i in found.eligible] == ["执法甲"]
+    assert found.reasons[clerk_only.id] == draws.NO_WORK_ROLE == "账号无执法人员角色"
+    assert "账号无执法人员角色1人" in found.excluded_text
+    start_task(org, task)
+    draws.draw_inspectors(org.clerk_a, task, org.bureau_a.id)
+    assert [(m.inspector.name, m.role) for m in draws.active_members(task)] == [("执法甲", TeamRole.LEADER)]

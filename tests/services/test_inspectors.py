@@ -212,6 +212,10 @@ def test_eligible_inspectors(org, session):
         form(org, id_number=ID_3, mobile="13900000003", name="黄雨涵", cert_valid_to=(TODAY - timedelta(days=1)).isoformat(),
              specialities="计量", category="从事日常监管工作的人员"),
     ).inspector
+    # 判断是否分配角色 still open: an account without the 执法人员 role is not drawn (issue 13)
+    assert svc.eligible_inspectors(org.bureau_a, TODAY) == []
+    for entry in (ok, off, expired):
+        svc.decide_role(org.clerk_a, entry, assign=True)
     assert [i.id for i in svc.eligible_inspectors(org.bureau_a, TODAY)] == [ok.id]
     assert svc.eligible_inspectors(org.bureau_a, TODAY - timedelta(days=10))[-1].id == expired.id
     assert off.id not in [i.id for i in svc.eligible_inspectors(org.bureau_a, TODAY - timedelta(days=10))]

@@ -169,3 +169,28 @@ def test_fairness_page_and_menu(client, org, session):
     assert client.get("/fairness").status_code == 403
     sign_in(client, org.leader_a)
     assert 'href="/fairness"' in client.get("/inbox").get_data(as_text=True)
+
+
+def test_panel_counts_accounts_without_the_team_role_and_the_drawn_leader_can_act(client, org, session):
+    """Issue 13 item 4: a clerk's account in the directory is left out with its reason; whoever
+    is drawn passes every role check of the member's pages (the shared services/team_work)."""
+    from models.roles import Role
+
+    task = make_task(org, inspectors=1, methods="书面检查")
+    make_inspector(org.bureau_a, "经办兼执法", roles=(Role.CLERK,))
+    make_inspector(org.station_a, "所执法员")
+    inst = start_task(org, task)
+    db.session.commit()
+    page = f"/tasks/{task.id}/team"
+    sign_in(client, org.clerk_a)
+    assert "账号无执法人员角色1人" in client.get(page).get_data(as_text=True)
+    assert _post(client, f"{page}/draw", {"department_id": org.bureau_a.id, "version": inst.version}, page).status_code == 302
+    assert _post(client, f"{page}/dispatch", {"department_id": org.bureau_a.id, "version": inst.version},
+                 page).status_code == 302
+    leader = draws.leader_of(task)
+    assert leader.inspector.name == "所执法员"
+    sign_in(client, leader.inspector.user)
+    assert f'href="/tasks/{task.id}/records"' in client.get("/inbox").get_data(as_text=True)
+    assert client.get(f"/tasks/{task.id}/records").status_code == 200
+    db.session.refresh(inst)
+    assert _post(client, f"{page}/finish", {"version": inst.version}, page).status_code == 302
