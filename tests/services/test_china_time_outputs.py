@@ -13,7 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from models import Message, Reminder
+from models import AdvanceNotice, Message, Reminder
+from models.inspections import NoticeMethod
 from services import audit_query, deadlines, documents, ledger_export, ledgers
 from services import conference_plans as plans_svc
 from services import record_pdf as rp
@@ -52,6 +53,13 @@ def test_record_pdf_prints_china_dates_and_signature_blocks_show_the_date_only(o
         assert f"{HEALTH_NAME}（甲区卫生健康局，{PAPER_DATE}）" in text, form  # 检查组成员签字确认
         assert "检查时间：2026年11月4日07:00" in text, form
         assert "11月3日" not in text and "23:30" not in text and "07:30" not in text, form
+    # 检查通知书: the written notice given at 07:00 China time (stored 23:00 UTC the day before)
+    session.add(AdvanceNotice(task_id=ready.task.id, task_object_id=record.task_object_id, method=NoticeMethod.WRITTEN,
+                              notified_at=datetime(2026, 11, 3, 23, 0), recipient="张店长"))
+    session.flush()
+    notice = rp.notice_view(ready.task, record.task_object)
+    assert notice.issued_on == PAPER_DATE
+    assert PAPER_DATE in _pdf_text(rp.notice_pdf(ready.task, record.task_object), tmp_path)
 
 
 def test_excel_exports_write_china_dates_and_times(org, make_user, session, monkeypatch):
