@@ -6,11 +6,13 @@ constraint names to drop or alter them later, above all on SQLite batch rebuilds
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from services import clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,5 +31,5 @@ db = SQLAlchemy(model_class=Base)
 
 
 def utcnow() -> datetime:
-    """Naive UTC timestamp; stored naive so SQLite and PostgreSQL compare alike."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Naive UTC timestamp; stored naive so SQLite and PostgreSQL compare alike (services/clock.py)."""
+    return clock.utcnow()

@@ -26,6 +26,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from models import AuditEvent, User, db, utcnow
+from services import clock
 from services.bulk import insert_rows
 
 GENESIS = "0" * 64
@@ -271,4 +272,4 @@ def verify(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
 def describe(event: AuditEvent) -> str:
     """One line for CLI output."""
     at: datetime = event.at
-    return f"#{event.id} {at:%Y-%m-%d %H:%M:%S} {event.user_account} {action_label(event.action)}"
+    return f"#{event.id} {clock.format_china(at, '%Y-%m-%d %H:%M:%S')} {event.user_account} {action_label(event.action)}"

@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, false, func, or_, select
 
 from models import AuditEvent, Department, DepartmentLevel, User, db
+from services import clock
 from services.audit import ACTION_LABELS, action_label
 from services.excel import Column
 from services.scope import subtree_ids
 
-CHINA_OFFSET = timedelta(hours=8)
 PER_PAGE = 50
 EXPORT_LIMIT = 100_000
 EXPORT_BATCH = 2_000
@@ -54,12 +54,12 @@ EXPORT_COLUMNS = [
 
 def to_china(value: datetime) -> datetime:
     """A stored naive-UTC time as naive China Standard Time."""
-    return value + CHINA_OFFSET
+    return clock.to_china(value)  # type: ignore[return-value]
 
 
 def china_day_start(day: date) -> datetime:
     """The naive-UTC instant at which ``day`` begins in China (the previous day, 16:00 UTC)."""
-    return datetime.combine(day, time.min) - CHINA_OFFSET
+    return clock.china_day_start(day)
 
 
 def is_city_level(department: Department) -> bool:

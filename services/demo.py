@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from models import Department, User, UserRole, db
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
-from services import audit
+from services import audit, clock
 from services.auth import set_password
 from services.org import place_department
 from services.passwords import generate_password
@@ -479,7 +479,7 @@ def _demo_id(body: str) -> str:
 def load_demo_inspectors() -> int:
     """The demo district's inspector directory (表17 run for each, matching the demo accounts)
     and two entries of the auxiliary pool.  Skipped once the directory has entries."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from models import AuxiliaryInspector, Inspector
     from services import inspectors
@@ -496,9 +496,9 @@ def load_demo_inspectors() -> int:
         raw = {
             "name": name, "id_number": _demo_id(body), "mobile": user.mobile, "department_id": depts[dept].id,
             "category": "行政执法类公务员", "cert_issuer": "成都市人民政府", "cert_no": f"5101080{added + 1:05d}",
-            "cert_valid_from": "2023-01-01", "cert_valid_to": (date.today() + timedelta(days=days)).isoformat(),
+            "cert_valid_from": "2023-01-01", "cert_valid_to": (clock.china_today() + timedelta(days=days)).isoformat(),
             "area": "成华区", "duty": duty, "specialities": specialities, "matters": matters,
-            "reported_on": date.today().isoformat(),
+            "reported_on": clock.china_today().isoformat(),
         }
         inspectors.create_inspector(actor, raw)
         added += 1

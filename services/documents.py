@@ -35,7 +35,7 @@ from models.conference import (
 )
 from models.receipts import Receipt
 from models.workflow import InstanceStatus
-from services import audit, notifications, receipts
+from services import audit, clock, notifications, receipts
 from services.conferences import Unprocessable, can_manage, is_office_staff
 from services.errors import Conflict, Forbidden
 from services.plans import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES, sniff
@@ -346,7 +346,7 @@ def sign_document(user: User, document: OfficialDocument, password: str, version
     if document.published_by is not None:
         notifications.notify(
             [document.published_by], f"{receipt.department.name}已签收公文{document.doc_no}",
-            f"{receipt.user_name}于签收《{document.title}》（第{document.version}版）。", document_path(document),
+            f"{receipt.user_name}于{clock.format_china(receipt.signed_at)}签收《{document.title}》（第{document.version}版）。", document_path(document),
             channels=("inbox",),
         )
     return receipt

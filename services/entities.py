@@ -46,7 +46,7 @@ from models import AuditEvent, Department, EntityTag, MarketEntity, ProcessInsta
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
 from models.roles import Role
-from services import audit, validators
+from services import audit, clock, validators
 from services.bulk import insert_rows
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import parse_date as excel_parse_date
@@ -332,7 +332,7 @@ def parse_date(value: Any) -> date | None:
             raise FieldError(str(exc)) from None
         if value is None:
             return None
-    if value > date.today():
+    if value > clock.china_today():
         raise FieldError("不能晚于今天")
     return value
 

@@ -29,6 +29,7 @@ from models import (
     db,
 )
 from models.roles import Role
+from services import clock
 from services.scope import subtree_ids
 
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER)
@@ -49,7 +50,7 @@ def can_view(user: User) -> bool:
 
 
 def since_date(years: int, today: date | None = None) -> date:
-    today = today or date.today()
+    today = today or clock.china_today()
     try:
         return today.replace(year=today.year - years)
     except ValueError:  # 29 February

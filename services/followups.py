@@ -47,7 +47,7 @@ from models import (
     utcnow,
 )
 from models.roles import Role
-from services import audit, inspections, publication
+from services import audit, clock, inspections, publication
 from services.errors import Conflict, Forbidden, ServiceError
 from services.excel import parse_date
 from services.org import partner_departments
@@ -491,7 +491,7 @@ def _date(value: Any, label: str, name: str) -> date:
 
 
 def today() -> date:
-    return (utcnow() + timedelta(hours=8)).date()
+    return clock.china_today()
 
 
 # ------------------------------------------------------------------ stop of publication (停止公示)
@@ -519,7 +519,7 @@ def period_ends(record: InspectionRecord) -> date | None:
     first = first_published(record)
     if first is None:
         return None
-    return (first + timedelta(hours=8)).date() + timedelta(days=publicity_days())
+    return clock.china_date(first) + timedelta(days=publicity_days())
 
 
 def stopped(record: InspectionRecord) -> StopPublicationRequest | None:
@@ -593,7 +593,7 @@ def decide_stop(
             RESULT_SUBJECT,
             record.id,
             title=record.subject_name or record.record_no,
-            payload={"状态": "已停止公示", "停止公示日期": (request.decided_at + timedelta(hours=8)).date().isoformat()},
+            payload={"状态": "已停止公示", "停止公示日期": clock.china_date(request.decided_at).isoformat()},
             department_id=record.department_id,
             action=PublicationAction.WITHDRAW,
             user=actor,
@@ -623,8 +623,7 @@ def public_state(record: InspectionRecord) -> PublicState:
     found = versions(record)
     stop = stopped(record)
     if stop is not None:
-        return PublicState(current=None, stopped_on=(stop.decided_at + timedelta(hours=8)).date()
-                           if stop.decided_at else None)
+        return PublicState(current=None, stopped_on=clock.china_date(stop.decided_at))
     if not found:
         return PublicState(current=None)
     current = found[-1]

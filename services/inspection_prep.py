@@ -34,7 +34,7 @@ from models import (
     User,
     db,
 )
-from services import audit
+from services import audit, clock
 from services.errors import Conflict, Forbidden, Invalid
 
 NONE = "无"
@@ -177,7 +177,8 @@ def record_notice(
 
 
 def parse_datetime(raw: Any, field_name: str, title: str) -> datetime | None:
-    """A datetime-local value (2026-05-10T09:30) or 2026-05-10 09:30; '' is None."""
+    """A datetime-local value (2026-05-10T09:30) or 2026-05-10 09:30, typed in China time, as
+    stored (naive UTC); a ``datetime`` is taken as stored already; '' is None."""
     if isinstance(raw, datetime):
         return raw
     text = (raw or "").strip().replace("T", " ")
@@ -185,7 +186,7 @@ def parse_datetime(raw: Any, field_name: str, title: str) -> datetime | None:
         return None
     for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
         try:
-            return datetime.strptime(text, fmt)
+            return clock.from_china(datetime.strptime(text, fmt))
         except ValueError:
             continue
     raise Invalid(f"{title}格式不正确，请按“2026-05-10 09:30”填写", field_name)

@@ -60,7 +60,7 @@ from models import (
 from models.plans import TaskStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import audit, publication, teams
+from services import audit, clock, publication, teams
 from services import inspection_prep as prep
 from services import inspector_draws as draws
 from services.errors import Conflict, Forbidden, Invalid, ServiceError
@@ -222,7 +222,7 @@ for _table in TABLES:
 
 
 def _record_no(record: InspectionRecord) -> str:
-    year = record.task.start_date.year if record.task else utcnow().year
+    year = record.task.start_date.year if record.task else clock.china_today().year
     return f"{year}-JC-{record.id:06d}"
 
 
@@ -731,7 +731,7 @@ def public_snapshot(record: InspectionRecord) -> dict[str, Any]:
         "检查事项": record.items_text,
         "检查方式": record.method,
         "检查部门": record.department.name,
-        "检查日期": record.inspected_at.date().isoformat() if record.inspected_at else "",
+        "检查日期": clock.china_date(record.inspected_at).isoformat() if record.inspected_at else "",
         "检查结果": record.result_label,
         "结果说明": record.result_note,
     }

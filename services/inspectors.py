@@ -38,7 +38,7 @@ from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, Tag
 from models.org import DepartmentKind, UserStatus
 from models.roles import ADMIN_ROLES, Role
 from models.workflow import InstanceStatus
-from services import audit
+from services import audit, clock
 from services.auth import set_password
 from services.errors import Forbidden, Invalid
 from services.excel import parse_date
@@ -869,7 +869,7 @@ def _has_tag(kind: TagKind, value: str) -> Any:
 
 
 def search_query(actor: User, filters: InspectorFilters, today: date | None = None) -> Select[Any]:
-    today = today or date.today()
+    today = today or clock.china_today()
     query = select(Inspector).where(
         Inspector.active.is_(True), Inspector.department_id.in_(subtree_ids(actor.department))
     )
@@ -941,7 +941,7 @@ def speciality_choices(actor: User) -> list[str]:
 
 
 def cert_state(inspector: Inspector, today: date | None = None) -> str:
-    today = today or date.today()
+    today = today or clock.china_today()
     if not inspector.cert_no or inspector.cert_valid_to is None:
         return "missing"
     if inspector.cert_valid_to < today:

@@ -9,7 +9,7 @@ one click: a 表33 document (services/documents) is created from the minutes —
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from models.conference import (
     MeetingStatus,
     OfficialDocument,
 )
-from services import audit, documents
+from services import audit, clock, documents
 from services.conferences import Unprocessable, can_manage, clean_text, is_office_staff
 from services.errors import Conflict, Forbidden
 
@@ -65,7 +65,7 @@ def _held_at(data: Mapping[str, Any]) -> datetime:
         local = datetime.fromisoformat(raw.replace(" ", "T"))
     except ValueError:
         raise Unprocessable("会议时间格式应为 YYYY-MM-DD HH:MM", field="held_at") from None
-    return local.replace(tzinfo=None) - timedelta(hours=8)
+    return clock.from_china(local.replace(tzinfo=None))  # type: ignore[return-value]
 
 
 def _units(conference: Conference, unit_ids: Iterable[Any]) -> list[int]:

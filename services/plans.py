@@ -54,7 +54,7 @@ from models.items import ItemCategory, PartRole
 from models.org import DepartmentKind
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import audit, publication
+from services import audit, clock, publication
 from services.errors import Conflict, Forbidden, ServiceError
 from services.joint_items import _choices, _like, _split, last_comment
 from services.org import region_root
@@ -118,12 +118,12 @@ class Unprocessable(ServiceError):
 
 
 def today() -> date:
-    """The working day: ``PLANS_TODAY`` in the app config (tests), else the calendar."""
+    """The working day: ``PLANS_TODAY`` in the app config (tests), else today in China."""
     if has_app_context():
         configured = current_app.config.get("PLANS_TODAY")
         if configured:
             return configured if isinstance(configured, date) else date.fromisoformat(str(configured))
-    return date.today()
+    return clock.china_today()
 
 
 # ------------------------------------------------------------------ field checks

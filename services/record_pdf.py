@@ -21,13 +21,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import segno
 from flask import current_app, has_request_context, request
 
-from services import pdf
+from services import clock, pdf
 
 if TYPE_CHECKING:
     from models import InspectionRecord, Task, TaskObject
@@ -40,17 +40,8 @@ NOTICE_TITLE = "“双随机、一公开”抽查检查通知书"
 VERIFY_PATH = "/public/records/{record_no}/verify"
 
 
-def cn_date(value: date | datetime | None) -> str:
-    """2026年3月5日 (the templates' 填报时间 __年__月__日); empty when unknown."""
-    if value is None:
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def cn_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return f"{cn_date(value)} {value.hour:02d}:{value.minute:02d}"
+# The paper's dates are China dates (services/clock.py): 2026年3月5日, a stored time converted.
+cn_date, cn_datetime = clock.cn_date, clock.cn_datetime
 
 
 # ------------------------------------------------------------------ view-models
@@ -67,7 +58,7 @@ class Line:
 class Confirmation:
     name: str
     department: str
-    confirmed: str  # 2026年3月5日 10:00
+    confirmed: str  # 2026年3月5日 (a signature block: the date only)
 
 
 @dataclass(frozen=True)
@@ -215,7 +206,7 @@ def record_view(record: InspectionRecord) -> RecordView:
         confirmations.append(Confirmation(
             name=person.name if person is not None else c.user.name,
             department=member.department.name,
-            confirmed=cn_datetime(c.confirmed_at),
+            confirmed=cn_date(c.confirmed_at),
         ))
     return RecordView(
         record_no=record.record_no,
@@ -238,7 +229,7 @@ def record_view(record: InspectionRecord) -> RecordView:
         result=record.result_label,
         result_note=record.result_note,
         signer_name=record.signer_name,
-        signed_at=cn_datetime(record.signed_at),
+        signed_at=cn_date(record.signed_at),
         refused=bool(record.refused),
         refusal_witness=record.refusal_witness,
         refusal_recording=record.refusal_recording,

@@ -6,6 +6,8 @@ import re
 from datetime import date
 from operator import mul
 
+from services import clock
+
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _FULL_WIDTH_DIGITS = {**{c: c - 0xFEE0 for c in range(ord("０"), ord("９") + 1)}, ord("＋"): "+"}
 _ID_NUMBER = re.compile(r"[1-9]\d{16}[\dX]")
@@ -43,7 +45,7 @@ def valid_id_number(s: str) -> bool:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return False
-    if born.year < 1800 or born > date.today():
+    if born.year < 1800 or born > clock.china_today():
         return False
     return id_number_check_char(value[:17]) == value[17]
 

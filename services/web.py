@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -29,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 
 from models import User, db
 from models.roles import Role
-from services import audit
+from services import audit, clock
 from services.errors import ServiceError
 from services.menu import menu_for
 
@@ -227,6 +226,4 @@ def init_web(app: Flask) -> None:
     @app.template_filter("dt")
     def _local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """Stored times are UTC; the users work in China Standard Time."""
-        if value is None:
-            return ""
-        return (value + timedelta(hours=8)).strftime(fmt)
+        return clock.format_china(value, fmt)

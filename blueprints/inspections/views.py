@@ -18,9 +18,9 @@ from flask_login import current_user, login_required
 
 from models import InspectionRecord, RecordEvidence, Task, TaskObject, User, db
 from models.inspections import NoticeMethod, ResultCategory
+from services import clock, teams
 from services import inspection_prep as prep
 from services import inspections as svc
-from services import teams
 from services.errors import ServiceError
 from services.team_work import TEAM_WORK_ROLE, can_do_team_work
 from services.templates_catalogue import INSPECTION_METHODS
@@ -221,7 +221,7 @@ def _values(record: InspectionRecord) -> dict[str, Any]:
         "address": record.address, "phone": record.phone, "items_text": record.items_text,
         "findings": record.findings, "filled_on": record.filled_on.isoformat() if record.filled_on else "",
         "inspector_names": record.inspector_names,
-        "inspected_at": record.inspected_at.strftime("%Y-%m-%dT%H:%M") if record.inspected_at else "",
+        "inspected_at": clock.format_china(record.inspected_at, "%Y-%m-%dT%H:%M"),
         "result": record.result.value if record.result else "", "result_note": record.result_note,
         "lines": [(line.check_item, line.content, line.outcome) for line in record.lines],
     }

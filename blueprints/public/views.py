@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -29,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from models import Department, DepartmentLevel, Publication, PublicationAction, db
+from services import clock
 from services import publication as pub
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -56,7 +56,7 @@ def _public_department(department: Department) -> str:
 
 def _local(value: Any) -> str:
     """Publication times are stored in UTC; the public reads China Standard Time."""
-    return (value + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S+08:00") if value else ""
+    return clock.format_china(value, "%Y-%m-%dT%H:%M:%S+08:00") if value else ""
 
 
 def _filters() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, EntityTag, ImportBatch, ImportStatus, MarketEntity
 from models.entity import EntityStatus, EntityType
-from services import audit
+from services import audit, clock
 from services import entities as svc
 from services import entity_import as imp
 from services.entities import FieldError
@@ -166,7 +166,7 @@ def test_dates(value, expected):
         ("2024-02-30", "日期不存在"),
         ("5/1/2024", "日期格式不正确"),
         ("明年", "日期格式不正确"),
-        (date.today() + timedelta(days=1), "不能晚于今天"),
+        (clock.china_today() + timedelta(days=1), "不能晚于今天"),
         ("1899-12-31", "合理范围"),
     ],
 )

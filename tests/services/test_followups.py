@@ -21,6 +21,7 @@ from models import (
     StopPublicationRequest,
     db,
 )
+from services import clock
 from services import followups as svc
 from services.errors import Conflict, Forbidden
 from tests.followups_support import member_user, published_record
@@ -224,7 +225,7 @@ def test_case_filing(org, session):
     with pytest.raises(svc.Refused, match="立案日期格式不正确"):
         svc.file_case(org.clerk_a, record, case_no="成华市监立〔2026〕12号", filed_on="五月")
     with pytest.raises(svc.Refused, match="不能晚于今天"):
-        svc.file_case(org.clerk_a, record, case_no="A1", filed_on=(date.today() + timedelta(days=5)).isoformat())
+        svc.file_case(org.clerk_a, record, case_no="A1", filed_on=(clock.china_today() + timedelta(days=5)).isoformat())
     with pytest.raises(Forbidden):
         svc.file_case(org.health_clerk, record, case_no="A1", filed_on="2026-05-20")
     filing = svc.file_case(org.clerk_a, record, case_no="成华市监立〔2026〕12号", filed_on="2026-05-20")
@@ -238,7 +239,7 @@ def test_case_filing(org, session):
 
 def test_stop_publication_only_after_the_legal_period(app, org, session):
     record = published_record(org, days_ago=10)
-    today = date.today().isoformat()
+    today = clock.china_today().isoformat()
     with pytest.raises(svc.Refused, match="公示未满法定期限"):
         svc.request_stop(org.clerk_a, record, applicant="某公司", applied_on=today, reason="公示期满")
     old = published_record(org, days_ago=svc.publicity_days() + 1)
@@ -269,7 +270,7 @@ def test_stop_publication_only_after_the_legal_period(app, org, session):
 
 def test_stop_refused_keeps_publication(org, session):
     old = published_record(org, days_ago=svc.publicity_days() + 1)
-    request = svc.request_stop(org.clerk_a, old, applicant="某公司", applied_on=date.today().isoformat(), reason="期满")
+    request = svc.request_stop(org.clerk_a, old, applicant="某公司", applied_on=clock.china_today().isoformat(), reason="期满")
     with pytest.raises(svc.Refused, match="请填写审核意见"):
         svc.decide_stop(org.leader_a, old, request, approve=False)
     svc.decide_stop(org.leader_a, old, request, approve=False, comment="仍在整改期内")

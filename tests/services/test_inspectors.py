@@ -14,14 +14,14 @@ from models.inspectors import DutyStatus
 from models.org import UserStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import inspector_import
+from services import clock, inspector_import
 from services import inspectors as svc
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError
 from services.templates_catalogue import TEMPLATES, template_workbook
 from services.validators import id_number_check_char
 
-TODAY = date.today()
+TODAY = clock.china_today()
 
 
 def make_id(birth: str = "19850312", seq: str = "123") -> str:

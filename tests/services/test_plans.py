@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from models import Plan, PlanStatus, Publication, db
-from services import plans, publication
+from services import clock, plans, publication
 from services.errors import Conflict, ServiceError
 from tests.plans_support import PDF, YEAR, elements, joint_item, single_item
 from workflows.errors import NotAllowed
@@ -233,7 +233,7 @@ def test_today_is_injectable(app, session):
         assert plans.today() == date(2026, 3, 15)
     finally:
         app.config.pop("PLANS_TODAY")
-    assert plans.today() == date.today()
+    assert plans.today() == clock.china_today()
 
 
 def test_list_filters(session, org):

@@ -3,9 +3,8 @@ written when refused."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from models import ChangeStatus, ClueStatus, ClueTransfer, CorrectionRequest, StopPublicationRequest
+from services import clock
 from services import followups as svc
 from tests.conftest import csrf_token, sign_in
 from tests.followups_support import member_user, published_record
@@ -213,7 +212,7 @@ def test_case_filing_page(client, org, session):
 
 def test_stop_publication_pages(client, org, session):
     fresh = published_record(org)
-    today = date.today().isoformat()
+    today = clock.china_today().isoformat()
     resp = _post(client, org.clerk_a, f"{_page(fresh)}/stop",
                  {"applicant": "某公司", "applied_on": today, "reason": "期满"}, _page(fresh))
     assert resp.status_code == 422 and "公示未满法定期限" in resp.get_data(as_text=True)
@@ -260,7 +259,7 @@ def test_public_page_after_stop_shows_withdrawn_only(client, org, session):
     record = published_record(org, days_ago=svc.publicity_days() + 1)
     public = f"/public/results/{record.record_no}"
     assert record.subject_name in client.get("/public/results").get_data(as_text=True)
-    stop = svc.request_stop(org.clerk_a, record, applicant="某公司", applied_on=date.today().isoformat(), reason="期满")
+    stop = svc.request_stop(org.clerk_a, record, applicant="某公司", applied_on=clock.china_today().isoformat(), reason="期满")
     svc.decide_stop(org.leader_a, record, stop, approve=True)
     session.commit()
     body = client.get(public).get_data(as_text=True)

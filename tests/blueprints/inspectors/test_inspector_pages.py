@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from models import Inspector, ProcessInstance, User
 from models.inspectors import AuxiliaryInspector
 from models.org import UserStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
+from services import clock
 from services import inspectors as svc
 from services.masking import mask_id_number
 from services.templates_catalogue import TEMPLATES
@@ -19,7 +20,7 @@ from tests.conftest import csrf_token, sign_in
 from tests.services.test_inspectors import ID_MAN, ID_WOMAN, a5, a5_row
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-VALID_TO = (date.today() + timedelta(days=400)).isoformat()
+VALID_TO = (clock.china_today() + timedelta(days=400)).isoformat()
 
 
 def post_form(org, **over):
