@@ -21,7 +21,7 @@ from models.inspections import NoticeMethod, ResultCategory
 from models.roles import Role
 from services import inspection_prep as prep
 from services import inspections as svc
-from services import teams
+from services import record_bulk, teams
 from services.errors import ServiceError
 from services.templates_catalogue import INSPECTION_METHODS
 from services.web import roles_required
@@ -88,6 +88,7 @@ def _task_page(task: Task, status: int = 200) -> tuple[str, int]:
     me = _me()
     ctx = _step_context(task)
     member = teams.member_of(me, task)
+    submittable, approvable = record_bulk.submittable(me, task), record_bulk.approvable(me, task)
     return render_template(
         "inspections/task.html",
         task=task,
@@ -102,6 +103,9 @@ def _task_page(task: Task, status: int = 200) -> tuple[str, int]:
         can_review=svc.can_review(me, task),
         can_complete_recording=svc.can_complete_recording(me, task),
         team=svc.confirmers(task),
+        waiting=record_bulk.waiting_for(me, task),
+        submittable={r.id for r in submittable},
+        approvable={r.id for r in approvable},
         **ctx,
     ), status
 
@@ -407,3 +411,6 @@ def review(record_id: int):
         lambda: svc.review(_me(), record, _lock_version(), approve=approve, reason=request.form.get("reason", "")),
         "审核通过" if approve else "已退回修改",
     )
+
+
+from blueprints.inspections import bulk as _bulk  # noqa: E402,F401  (its routes are on bp)
