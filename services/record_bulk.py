@@ -132,6 +132,9 @@ def waiting_for(actor: User, task: Task) -> list[InspectionRecord]:
 def confirm_all(actor: User, task: Task, shown: Mapping[int, int | None]) -> BulkResult:
     """检查组成员签字确认 of the records the page listed (``shown``: id → lock_version)."""
     _member(actor, task)
+    member = teams.member_of(actor, task)
+    if member is None or member.id not in {m.id for m in svc.confirmers(task)}:
+        raise Forbidden("只有检查组的执法人员可以确认检查情况记录表")
     if svc.current_step(task) not in svc.EDIT_STEPS:
         raise Conflict("该抽查任务当前不在开展双随机检查或录入检查结果环节，不能确认，请刷新页面")
     return _run("confirm", task, shown, lambda r, lock: svc.confirm(actor, r, lock))
