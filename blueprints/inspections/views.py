@@ -99,6 +99,7 @@ def _task_page(task: Task, status: int = 200) -> tuple[str, int]:
         leader=svc.is_leader(me, task),
         can_open=member is not None and ctx["step"] in svc.EDIT_STEPS,
         inspect_item=teams.my_item(me, task, svc.INSPECT_STEP) if member else None,
+        unfilled=svc.unfilled(task) if member is not None and ctx["step"] == svc.INSPECT_STEP else [],
         can_finish=svc.can_finish(me, task),
         can_review=svc.can_review(me, task),
         can_complete_recording=svc.can_complete_recording(me, task),

@@ -103,6 +103,8 @@ def test_inspection_done_refused_while_records_are_unfilled(client, org, session
     complete(ready, done)
     page = f"/tasks/{ready.task.id}/records"
     sign_in(client, ready.leader)
+    html = client.get(page).get_data(as_text=True)
+    assert 'id="unfilled"' in html and empty.record_no in html and "未选择检查结果" in html
     resp = _post(client, f"{page}/inspected", {"version": ready.instance.version}, page)
     assert resp.status_code == 422
     text = resp.get_data(as_text=True)
