@@ -83,6 +83,9 @@ class ResultCategory(enum.StrEnum):
     UNQUALIFIED = "unqualified"
     DECISION = "decision"
     OTHER = "other"
+    # 无法检查: the object could not be inspected (closed, moved, refused entry …); the reason is
+    # the record's ``result_note``.  No check rows or entity signature are required then.
+    NOT_INSPECTED = "not_inspected"
 
     @property
     def label(self) -> str:
@@ -114,6 +117,7 @@ RESULT_LABELS = {
     "unqualified": "不合格",
     "decision": "作出行政决定",
     "other": "其他情况",
+    "not_inspected": "无法检查",
 }
 PROBLEM_RESULTS = frozenset(
     {"not_disclosed", "false_disclosure", "unreachable", "uncooperative", "corrected", "ordered", "follow_up",

@@ -419,6 +419,8 @@ def clean_form(data: Mapping[str, Any]) -> RecordForm:
         raise Invalid("请填写主体名称", "subject_name")
     if form.result == ResultCategory.OTHER and not form.result_note:
         raise Invalid("检查结果为“其他情况”时须填写说明", "result_note")
+    if form.result == ResultCategory.NOT_INSPECTED and not form.result_note:
+        raise Invalid("检查结果为“无法检查”时须在结果说明中填写原因", "result_note")
     return form
 
 
@@ -566,7 +568,7 @@ def confirm(actor: User, record: InspectionRecord, lock_version: int | None) -> 
         raise Conflict(NOT_EDITABLE)
     if member.id in confirmed_ids(record):
         raise Conflict("您已确认过该检查情况记录表")
-    problems = [p for p in form_problems(record) if "确认" not in p]
+    problems = fill_problems(record)
     if problems:
         raise Unprocessable("记录表尚未填写完整，不能确认：" + "；".join(problems))
     row = RecordConfirmation(team_member_id=member.id, user_id=actor.id, record_lock_version=record.lock_version)
@@ -580,26 +582,47 @@ def confirm(actor: User, record: InspectionRecord, lock_version: int | None) -> 
 # ------------------------------------------------------------------ checks
 
 
-def form_problems(record: InspectionRecord) -> list[str]:
-    """What keeps the record from being submitted or approved (form and consistency)."""
+def fill_problems(record: InspectionRecord) -> list[str]:
+    """What is not filled in yet (the record's content, not the members' confirmations).  A
+    record marked 无法检查 with its reason needs no check rows and no entity signature."""
     out = []
+    not_inspected = record.result == ResultCategory.NOT_INSPECTED
     if not record.method:
         out.append("未选择检查方式")
     if record.inspected_at is None:
         out.append("未填写检查时间")
     if record.result is None:
         out.append("未选择检查结果")
-    if not record.lines:
+    if not_inspected:
+        if not record.result_note:
+            out.append("无法检查的须在结果说明中填写原因")
+    elif not record.lines:
         out.append("未填写检查项目")
     elif any(not line.outcome for line in record.lines):
         out.append("有检查项目未填写检查结果")
     if record.result is not None and record.result.is_problem and not (record.findings or record.result_note):
         out.append("发现问题的检查结果须在记录情况或结果说明中写明问题")
-    if not record.signed_at and not record.refused:
+    if not record.signed_at and not record.refused and not not_inspected:
         out.append("被检查对象未签字（盖章），也未记录拒绝签字情况")
+    return out
+
+
+def form_problems(record: InspectionRecord) -> list[str]:
+    """What keeps the record from being submitted or approved (form and consistency)."""
+    out = fill_problems(record)
     waiting = unconfirmed(record)
     if waiting:
         out.append("尚有检查组成员未确认：" + "、".join(m.inspector.name for m in waiting if m.inspector))
+    return out
+
+
+def unfilled(task: Task) -> list[str]:
+    """One line per (object, 填报部门) whose record is missing or not filled in."""
+    out = [f"{prep.object_info(o).name}（{d.name}）：未填写检查情况记录表" for o, d in missing_records(task)]
+    for record in records_of(task):
+        problems = fill_problems(record)
+        if problems:
+            out.append(f"{record.record_no} {record.subject_name}：" + "、".join(problems))
     return out
 
 
@@ -793,7 +816,14 @@ for _table in TABLES:
 
 
 def finish_inspection(actor: User, task: Task) -> ProcessInstance:
-    """The leader's 检查完成 (开展双随机检查 → 录入检查结果)."""
+    """The leader's 检查完成 (开展双随机检查 → 录入检查结果): refused (422, nothing written) while
+    a drawn object has no filled record — one that could not be inspected is marked 无法检查
+    with its reason."""
+    missing = unfilled(task)
+    if missing and is_leader(actor, task) and teams.my_item(actor, task, INSPECT_STEP) is not None:
+        raise Unprocessable("尚有检查情况记录表未填写完整，不能确认检查完成（无法检查的对象请将检查结果选为"
+                            "“无法检查”并填写原因）：" + "；".join(missing[:20])
+                            + (f"；等共{len(missing)}项" if len(missing) > 20 else ""))
     instance = teams.finish_inspection(actor, task)
     if task.status == TaskStatus.DISPATCHED:
         task.status = TaskStatus.INSPECTING

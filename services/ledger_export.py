@@ -6,8 +6,8 @@ of rows, how many say 是 in each yes/no column and the sum of 罚款金额（�
 A.6's, character for character, after 序号 and 填报单位 (and 任务 when several tasks are printed
 together).  In the workbook 联系电话 is text (a leading 0 never drops), 填报日期 a date, the fine a
 number; cells that would start a formula are escaped (services.excel.escape_cell).  The PDF
-repeats the table header on every page and prints 第 X 页 共 Y 页 (services/pdf.py, the shipped
-CJK font embedded).
+repeats the table header on every page, prints 第 X 页 共 Y 页 (services/pdf.py, the shipped
+CJK font embedded) and ends with the 填报人 / 审核人 / 日期 sign-off block.
 """
 
 from __future__ import annotations
@@ -122,8 +122,9 @@ def text_table(agg: Aggregate) -> list[tuple[str, list[str]]]:
     return [(kind, [cell_text(v) for v in cells]) for kind, cells in table(agg)]
 
 
-def pdf_bytes(agg: Aggregate, subtitle: str = "") -> bytes:
-    """A3 landscape, the header repeated on each page, 小计 and 合计 rows."""
+def pdf_bytes(agg: Aggregate, subtitle: str = "", preparer: str = "") -> bytes:
+    """A3 landscape, the header repeated on each page, 小计 and 合计 rows, closed by the
+    填报人 / 审核人 / 日期 block (``preparer``: the exporting user's name; the rest by hand)."""
     rows = text_table(agg)
     return pdf.render("pdf/ledger_aggregate.html", title=TITLE, subtitle=subtitle, columns=columns(agg),
-                      widths=widths(agg), rows=rows)
+                      widths=widths(agg), rows=rows, preparer=preparer)

@@ -93,13 +93,15 @@ class RecordView:
     refusal_note: str
     lines: tuple[Line, ...] = ()
     confirmations: tuple[Confirmation, ...] = ()
-    # State, not content: shown, not digested.
+    # State, not content: shown, not digested.  ``team``: one signature line per member of the
+    # team (检查组全体成员签字确认), with the date of the member's confirmation when given.
+    team: tuple[Confirmation, ...] = field(default=(), compare=False)
     status: str = field(default="", compare=False)
     version: int = field(default=0, compare=False)
 
     def content(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["status"], data["version"]
+        del data["status"], data["version"], data["team"]
         return data
 
     @property
@@ -157,14 +159,43 @@ class NoticeView:
 # ------------------------------------------------------------------ URLs and QR codes
 
 
+def is_loopback_url(url: str) -> bool:
+    """``url``'s host is this machine only (localhost, 127.x, ::1, 0.0.0.0): useless on paper."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
 def public_base_url() -> str:
-    """Scheme and host printed in QR codes: PUBLIC_BASE_URL, else the request's."""
+    """Scheme and host printed in QR codes: PUBLIC_BASE_URL, else the address the request came
+    in on — but never a loopback address: then "" (the QR code holds the path only) and a warning
+    in the log, since a code pointing at 127.0.0.1 opens nothing on the reader's phone."""
     configured = current_app.config.get("PUBLIC_BASE_URL") or ""
     if configured:
         return configured.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return "http://localhost"
+    host_url = request.host_url if has_request_context() else ""
+    if host_url and not is_loopback_url(host_url):
+        return host_url.rstrip("/")
+    current_app.logger.warning(
+        "PUBLIC_BASE_URL is not set and the request came in on a loopback address (%s): "
+        "record QR codes print the verification path without a host", host_url or "no request")
+    return ""
+
+
+def base_url_warning() -> str:
+    """The administrators' warning while PUBLIC_BASE_URL is unset (empty when it is set)."""
+    if current_app.config.get("PUBLIC_BASE_URL"):
+        return ""
+    return ("未配置对外访问地址（PUBLIC_BASE_URL）：检查情况记录表二维码将使用访问本系统时的地址，"
+            "通过本机地址（localhost、127.0.0.1）访问时二维码不含网址。请在部署配置中设置 PUBLIC_BASE_URL。")
 
 
 def verify_url(record_no: str) -> str:
@@ -192,12 +223,30 @@ def _team_role_label(member: Any) -> str:
     return str(role) if role else str(member.role)
 
 
+def _team_lines(record: InspectionRecord, confirmations: dict[int, Confirmation]) -> tuple[Confirmation, ...]:
+    """Every member whose confirmation the record needs, confirmed or not, then anyone else who
+    confirmed (a member since replaced)."""
+    from services.inspections import confirmers
+
+    lines = []
+    members = confirmers(record.task)
+    for member in members:
+        done = confirmations.get(member.id)
+        person = member.inspector or member.auxiliary
+        lines.append(done or Confirmation(name=person.name if person is not None else "",
+                                          department=member.department.name, confirmed=""))
+    listed = {m.id for m in members}
+    lines += [c for member_id, c in confirmations.items() if member_id not in listed]
+    return tuple(lines)
+
+
 def record_view(record: InspectionRecord) -> RecordView:
     """The one coupling to models.inspections: what a record prints."""
     from models.plans import PlanKind
 
     task = record.task
     confirmations = []
+    by_member: dict[int, Confirmation] = {}
     for c in record.confirmations:
         if c.record_lock_version != record.lock_version:
             continue  # a confirmation of an earlier content
@@ -208,6 +257,7 @@ def record_view(record: InspectionRecord) -> RecordView:
             department=member.department.name,
             confirmed=cn_date(c.confirmed_at),
         ))
+        by_member[member.id] = confirmations[-1]
     return RecordView(
         record_no=record.record_no,
         joint=task.plan.kind == PlanKind.JOINT,
@@ -236,6 +286,7 @@ def record_view(record: InspectionRecord) -> RecordView:
         refusal_note=record.refusal_note,
         lines=tuple(Line(x.check_item, x.content, x.outcome) for x in record.lines),
         confirmations=tuple(confirmations),
+        team=_team_lines(record, by_member),
         status=record.status.label,
         version=record.version,
     )

@@ -27,7 +27,7 @@ from models import Department, ImportBatch, ImportStatus, User, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel, UserStatus
 from models.roles import ADMIN_ROLES, Role
 from services import departments as dept_svc
-from services import user_import
+from services import record_pdf, user_import
 from services import users as user_svc
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
@@ -60,7 +60,8 @@ def _departments_page(status: int = 200) -> tuple[str, int]:
     me = _me()
     rows = dept_svc.department_tree(me)
     editable = {r.department.id for r in rows if dept_svc.can_edit_department(me, r.department)}
-    return render_template("admin/departments.html", rows=rows, editable=editable), status
+    return render_template("admin/departments.html", rows=rows, editable=editable,
+                           base_url_warning=record_pdf.base_url_warning()), status
 
 
 @bp.route("/departments")
@@ -185,6 +186,7 @@ def users():
         "roles": ROLE_ORDER,
         "statuses": list(UserStatus),
         "can_create": user_svc.is_user_admin(me),
+        "base_url_warning": record_pdf.base_url_warning(),
     }
     if wants_fragment():
         return render_block("admin/users.html", "rows", **context)

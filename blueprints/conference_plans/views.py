@@ -273,7 +273,7 @@ def _export(plan_id: int, ext: str) -> Any:
     if ext == "xlsx":
         data, mimetype, label = ledger_export.xlsx(agg, subtitle), XLSX_MIME, "Excel"
     else:
-        data, mimetype, label = ledger_export.pdf_bytes(agg, subtitle), PDF_MIME, "PDF"
+        data, mimetype, label = ledger_export.pdf_bytes(agg, subtitle, preparer=_me().name), PDF_MIME, "PDF"
     audit.record("export", object_type=svc.SUBJECT, object_id=plan.id,
                  summary={"导出": f"工作台账汇总（{label}）", "行数": agg.row_count}, user=_me())
     db.session.commit()

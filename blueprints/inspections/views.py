@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 
 from models import InspectionRecord, RecordEvidence, Task, TaskObject, User, db
 from models.inspections import NoticeMethod, ResultCategory
-from services import clock, teams
+from services import clock, record_bulk, teams
 from services import inspection_prep as prep
 from services import inspections as svc
 from services.errors import ServiceError
@@ -88,6 +88,7 @@ def _task_page(task: Task, status: int = 200) -> tuple[str, int]:
     me = _me()
     ctx = _step_context(task)
     member = teams.member_of(me, task)
+    submittable, approvable = record_bulk.submittable(me, task), record_bulk.approvable(me, task)
     return render_template(
         "inspections/task.html",
         task=task,
@@ -98,10 +99,14 @@ def _task_page(task: Task, status: int = 200) -> tuple[str, int]:
         leader=svc.is_leader(me, task),
         can_open=member is not None and ctx["step"] in svc.EDIT_STEPS,
         inspect_item=teams.my_item(me, task, svc.INSPECT_STEP) if member else None,
+        unfilled=svc.unfilled(task) if member is not None and ctx["step"] == svc.INSPECT_STEP else [],
         can_finish=svc.can_finish(me, task),
         can_review=svc.can_review(me, task),
         can_complete_recording=svc.can_complete_recording(me, task),
         team=svc.confirmers(task),
+        waiting=record_bulk.waiting_for(me, task),
+        submittable={r.id for r in submittable},
+        approvable={r.id for r in approvable},
         **ctx,
     ), status
 
@@ -407,3 +412,6 @@ def review(record_id: int):
         lambda: svc.review(_me(), record, _lock_version(), approve=approve, reason=request.form.get("reason", "")),
         "审核通过" if approve else "已退回修改",
     )
+
+
+from blueprints.inspections import bulk as _bulk  # noqa: E402,F401  (its routes are on bp)

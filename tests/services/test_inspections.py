@@ -109,13 +109,17 @@ def test_joint_task_needs_a_record_per_department(org, session):
     with pytest.raises(Forbidden):
         svc.open_record(ready.member, task, obj.id, org.health_a.id)
     complete(ready, own)
-    _to_record_step(ready)
-    svc.submit(ready.leader, own, own.lock_version)
-    assert ready.instance.current_step == "record"  # the health bureau's record is missing
+    # 检查完成 is refused while the health bureau's record is missing
     assert len(svc.missing_records(task)) == 1
+    with pytest.raises(svc.Unprocessable) as exc:
+        svc.finish_inspection(ready.leader, task)
+    assert "甲区卫生健康局" in exc.value.message and "未填写" in exc.value.message
     health = svc.open_record(ready.health, task, obj.id, org.health_a.id)
     assert health.inspector_names == HEALTH_NAME  # the department's own inspectors
     complete(ready, health, editor=ready.health)
+    _to_record_step(ready)
+    svc.submit(ready.leader, own, own.lock_version)
+    assert ready.instance.current_step == "record"  # the health bureau's record is not submitted
     svc.submit(ready.health, health, health.lock_version)
     db.session.commit()
     assert ready.instance.current_step == "review_results"

@@ -377,6 +377,18 @@ def test_pdf_export_a3_header_totals_and_embedded_font(setup, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_ends_with_the_preparer_reviewer_date_block(setup, tmp_path):
+    plan, agg = _aggregate(setup)
+    path = tmp_path / "signoff.pdf"
+    path.write_bytes(ledger_export.pdf_bytes(agg, plan.title, preparer="郑红"))
+    pages = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    last = "".join([p for p in pages if p.strip()][-1].split())
+    assert "填报人：郑红" in last and "审核人：" in last and "日期：" in last
+    assert last.index("合计（2户）") < last.index("填报人：")
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_pdf_repeats_the_header_on_every_page(setup, tmp_path):
     plan = setup.plan()
     liaison = setup.liaisons[1]

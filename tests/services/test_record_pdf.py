@@ -72,7 +72,7 @@ def test_a31_record_prints_every_field_embeds_the_font_and_is_deterministic(org,
     for word in ("部门联合“双随机、一公开”各部门事项检查情况记录表", "填报部门：甲区卫生健康局", "填报时间：2026年5月10日",
                  f"检查人员：{LEADER_NAME}、{MEMBER_NAME}", "检查项目", "检查内容", "检查结果", "食品经营许可",
                  "许可证在有效期内堃", "从业人员健康管理", "健康证明", "符合", SUBJECT, "检查方式：实地核查",
-                 "检查结论：未发现问题", "检查人员签字", "被检查单位（人）签字（盖章）", "张店长", "见证人",
+                 "检查结论：未发现问题", "检查人员签字", "被检查单位（人）签字（盖章）", "张店长",
                  "检查组成员签字确认", HEALTH_NAME, f"记录编号：{record.record_no}", view.digest,
                  f"{public_url}/public/records/{record.record_no}/verify", "第1页共1页"):
         assert word in text, word
