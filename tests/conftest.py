@@ -238,8 +238,13 @@ def sign_in(client: FlaskClient, user: User) -> FlaskClient:
     """Put a signed-in session in the client without the cost of an argon2 check."""
     import time
 
+    from services import sessions
+
+    token = sessions.start(user)
+    db.session.commit()
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
+        sess["sid"] = token
         sess["_fresh"] = True
         sess["last_seen"] = time.time()
         sess["must_change_password"] = False
