@@ -14,6 +14,7 @@ from models import InspectionResultVersion, db
 from services import inspections as svc
 from services.result_integrity import MISMATCH, verify_published
 from tests.audit_support import allow_result_tampering
+from tests.conftest import csrf_token
 from tests.inspections_support import complete, dispatched, open_all
 
 
@@ -101,3 +102,19 @@ def test_the_history_marks_the_edited_version(client: Any, org: Any, session: An
     html = client.get(f"/public/results/{record.record_no}").get_data(as_text=True)
     assert 'id="digest-mismatch"' not in html  # the latest version is intact
     assert html.count("摘要不符") == 1
+
+
+def test_audit_verify_reports_an_edited_version(app: Any, client: Any, login: Any, org: Any, session: Any) -> None:
+    record = _published(org)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "已公示检查结果 1 版" in result.output
+    allow_result_tampering(session)
+    _edit(session, svc.latest_version(record), "检查结果", "合格")
+    session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"检查结果 {record.record_no} 第1版: {MISMATCH}" in result.output
+    login(org.auditor)
+    token = csrf_token(client, "/audit/verify")
+    html = client.post("/audit/verify", data={"csrf_token": token}).get_data(as_text=True)
+    assert 'id="result-problems"' in html and record.record_no in html
