@@ -52,7 +52,7 @@ class VerifyReport:
 
 
 def checkpoint_file() -> Path:
-    configured = current_app.config.get("AUDIT_CHECKPOINT_FILE")
+    configured = current_app.config.get("AUDIT_CHECKPOINT_FILE") or os.environ.get("AUDIT_CHECKPOINT_FILE", "").strip()
     return Path(configured) if configured else Path(current_app.instance_path) / "audit_checkpoints.log"
 
 

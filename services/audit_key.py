@@ -29,7 +29,7 @@ class AuditKeyError(RuntimeError):
 
 
 def key_file() -> Path:
-    configured = current_app.config.get("AUDIT_KEY_FILE")
+    configured = current_app.config.get("AUDIT_KEY_FILE") or os.environ.get("AUDIT_KEY_FILE", "").strip()
     return Path(configured) if configured else Path(current_app.instance_path) / "audit_key"
 
 
