@@ -32,14 +32,18 @@ def register_audit_cli(app: Flask) -> None:
             click.echo(f"记录 #{p.event_id}: {p.problem}" if p.event_id else p.problem)
         for r in report.result_problems:
             click.echo(f"检查结果 {r.record_no} 第{r.version}版: {r.problem}")
-        baseline = f"，对照检查点 {_when(report.baseline)}" if report.baseline else "，尚无检查点"
-        click.echo(f"已校验审计日志 {report.checked} 条{baseline}；已公示检查结果 {report.results_checked} 版。")
-        if not report.ok:
-            click.echo(f"发现 {len(report.problems) + len(report.result_problems)} 处异常。")
-            sys.exit(1)
-        click.echo("哈希链完整，公示结果摘要一致。")
+        total = len(report.problems) + len(report.result_problems)
+        if total:
+            click.echo(f"已校验 {report.checked} 条记录，发现 {total} 处异常。")
+        else:
+            click.echo(f"已校验 {report.checked} 条记录，哈希链完整。")
+        click.echo(f"已对照检查点 {_when(report.baseline)}。" if report.baseline else "此前尚无检查点。")
+        click.echo(f"已校验已公示检查结果 {report.results_checked} 版，"
+                   f"{f'{len(report.result_problems)} 版摘要不符' if report.result_problems else '摘要一致'}。")
         if report.written:
             click.echo(f"已写入检查点：{report.written.count} 条，至 #{report.written.last_id}。")
+        if total:
+            sys.exit(1)
 
     @audit_group.command("checkpoint")
     def audit_checkpoint() -> None:

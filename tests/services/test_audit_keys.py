@@ -200,7 +200,7 @@ def test_cli_verify_checkpoint_and_list(app: Flask, org: Any, session: Any) -> N
     result = runner.invoke(args=["audit", "checkpoint"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["audit", "verify"])
-    assert result.exit_code == 0 and "哈希链完整" in result.output and "对照检查点" in result.output
+    assert result.exit_code == 0 and "哈希链完整" in result.output and "已对照检查点" in result.output
     listing = runner.invoke(args=["audit", "checkpoints"])
     assert listing.exit_code == 0 and listing.output.count("签名有效") == 2
     allow_tampering(session)

@@ -108,7 +108,7 @@ def test_audit_verify_reports_an_edited_version(app: Any, client: Any, login: An
     record = _published(org)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["audit", "verify"])
-    assert result.exit_code == 0 and "已公示检查结果 1 版" in result.output
+    assert result.exit_code == 0 and "已校验已公示检查结果 1 版，摘要一致" in result.output
     allow_result_tampering(session)
     _edit(session, svc.latest_version(record), "检查结果", "合格")
     session.commit()
