@@ -160,6 +160,7 @@ def record(
     actor = _acting_user(user)
     session = db.session()
     prev = _tail(session)
+    keys = audit_key.keyring()
     event = AuditEvent(
         at=utcnow(),
         user_id=actor.id if actor else None,
@@ -173,9 +174,9 @@ def record(
         object_id=str(object_id if object_id is not None else ""),
         summary=_summary_text(summary),
         prev_hash=prev,
-        chain_version=audit_key.current_version(),
+        chain_version=max(keys),
     )
-    event.hash = compute_hash(event)
+    event.hash = compute_hash(event, keys)
     session.add(event)
     session.flush()
     _remember(session, event.hash)
