@@ -78,6 +78,8 @@ def end(user_id: int, token: str | None, reason: str) -> None:
 def end_all(user: User, reason: str) -> int:
     """End every open session of ``user`` and rotate its nonce; the caller commits."""
     user.session_nonce = secrets.token_hex(16)
+    if user.id is None:  # a user being created has no session (and must not be flushed here)
+        return 0
     result = db.session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
