@@ -4,9 +4,13 @@ checkpoints, rotate the audit key (docs/deploy.md, 审计密钥与检查点)."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
+
+if TYPE_CHECKING:
+    from services.audit_checkpoints import VerifyReport
 
 
 def _when(cp: object) -> str:
@@ -14,6 +18,18 @@ def _when(cp: object) -> str:
 
     at = getattr(cp, "at", None)
     return f"{to_china(at):%Y-%m-%d %H:%M:%S}" if at else "（时间无法读取）"
+
+
+def _verify(*, results: bool) -> VerifyReport:
+    """verify_all, or a clear message and exit status 1 when the audit key cannot be read."""
+    from services.audit_checkpoints import verify_all
+    from services.audit_key import AuditKeyError
+
+    try:
+        return verify_all(results=results)
+    except AuditKeyError as exc:
+        click.echo(f"无法读取审计密钥：{exc}")
+        sys.exit(1)
 
 
 def register_audit_cli(app: Flask) -> None:
@@ -25,9 +41,7 @@ def register_audit_cli(app: Flask) -> None:
     def audit_verify() -> None:
         """校验审计日志哈希链（对照最近的签名检查点）及全部已公示结果的摘要；
         完好时写入新检查点，发现异常时以非零状态退出。"""
-        from services.audit_checkpoints import verify_all
-
-        report = verify_all()
+        report = _verify(results=True)
         for p in report.problems:
             click.echo(f"记录 #{p.event_id}: {p.problem}" if p.event_id else p.problem)
         for r in report.result_problems:
@@ -48,9 +62,7 @@ def register_audit_cli(app: Flask) -> None:
     @audit_group.command("checkpoint")
     def audit_checkpoint() -> None:
         """校验审计日志哈希链并写入签名检查点（供 cron 每日运行）；链不完整时不写入并以非零状态退出。"""
-        from services.audit_checkpoints import verify_all
-
-        report = verify_all(results=False)
+        report = _verify(results=False)
         if report.problems or report.written is None:
             for p in report.problems:
                 click.echo(f"记录 #{p.event_id}: {p.problem}" if p.event_id else p.problem)
@@ -75,10 +87,9 @@ def register_audit_cli(app: Flask) -> None:
     @audit_group.command("rotate-key")
     def audit_rotate_key() -> None:
         """启用新的审计密钥（旧密钥保留用于校验旧记录）；先写检查点，再轮换。"""
-        from services.audit_checkpoints import verify_all
         from services.audit_key import AuditKeyError, rotate
 
-        report = verify_all(results=False)
+        report = _verify(results=False)
         if report.problems:
             click.echo("审计日志哈希链不完整，请先处理异常再轮换密钥。")
             sys.exit(1)

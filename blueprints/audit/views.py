@@ -17,6 +17,7 @@ from models import AuditEvent, db, utcnow
 from models.roles import Role
 from services import audit, audit_checkpoints
 from services import audit_query as aq
+from services.audit_key import AuditKeyError
 from services.excel import XLSX_MIME, stream_workbook
 from services.web import render_block, roles_required, wants_fragment
 
@@ -80,10 +81,18 @@ def detail(event_id: int) -> Any:
     return render_template(
         "audit/detail.html",
         event=event,
-        content_ok=audit.compute_hash(event) == event.hash,
+        content_ok=_content_ok(event),
         link_ok=event.prev_hash == (previous or audit.GENESIS),
         **_helpers(),
     )
+
+
+def _content_ok(event: AuditEvent) -> bool:
+    """Whether the row still matches its hash; a row whose key is missing does not verify."""
+    try:
+        return audit.compute_hash(event) == event.hash
+    except AuditKeyError:
+        return False
 
 
 @bp.route("/export.xlsx")

@@ -224,3 +224,9 @@ def test_the_auditor_lists_the_checkpoints_for_printing(client: Any, login: Any,
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert written.last_hash in html and f"#{written.last_id}" in html and "有效" in html
+
+
+def test_cli_says_when_the_key_cannot_be_read(app: Flask, session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDIT_KEYS", "2:not-hex")
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "无法读取审计密钥" in result.output and "格式错误" in result.output
