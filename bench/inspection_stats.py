@@ -170,8 +170,13 @@ def bench(url: str, args: argparse.Namespace) -> None:
         print(f"flask deadlines remind, same day again: {result} in {(time.perf_counter() - t1) * 1000:.0f} ms")
 
         client = app.test_client()
+        from services import sessions
+
+        sid = sessions.start(leader)
+        db.session.commit()
         with client.session_transaction() as sess:
             sess["_user_id"] = leader.get_id()
+            sess["sid"] = sid
             sess["_fresh"] = True
             sess["last_seen"] = time.time()
             sess["must_change_password"] = False

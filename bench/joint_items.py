@@ -152,6 +152,10 @@ def run(app: Any, args: argparse.Namespace) -> None:
           f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
     client = app.test_client()
+    from services import sessions
+
+    sid = sessions.start(clerk)
+    db.session.commit()
     from flask import g
 
     item_id = svc.list_items(clerk)[0].id
@@ -160,6 +164,7 @@ def run(app: Any, args: argparse.Namespace) -> None:
         g.__dict__.clear()
         with client.session_transaction() as sess:
             sess["_user_id"] = clerk.get_id()
+            sess["sid"] = sid
             sess["_fresh"] = True
             sess["last_seen"] = time.time()
         assert client.get(f"/joint-items/{item_id}").status_code == 200

@@ -66,6 +66,7 @@ from models.publication import Publication, PublicationAction
 from models.receipts import Receipt
 from models.reminders import Reminder, ReminderKind
 from models.schemes import DrawScope, Scheme, SchemeStatus
+from models.sessions import UserSession
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
@@ -171,6 +172,7 @@ __all__ = [
     "TeamRole",
     "User",
     "UserRole",
+    "UserSession",
     "WorkItem",
     "db",
     "utcnow",

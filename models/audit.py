@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db, utcnow
@@ -29,6 +29,8 @@ class AuditEvent(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # 1: unkeyed SHA-256 (rows before migration 0019); n >= 2: HMAC-SHA256 with audit key n.
+    chain_version: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
 
     # An object's history (e.g. a market entity's dossier) without scanning the trail.
     __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)

@@ -9,13 +9,17 @@ chain: it is kept in the session (``_tail``) and the next ``record`` in the same
 neither locks nor selects again (an import that drives one process per row writes thousands of
 rows).  Any end of a transaction or savepoint forgets it.  ``verify`` recomputes the chain and reports the first
 rows whose content or link no longer matches.
+
+Each row's hash is an HMAC under a numbered key kept outside the database
+(services/audit_key.py); rows written before keying carry chain_version 1 (plain SHA-256) and
+may only precede the keyed ones.  Signed checkpoints outside the database catch a deleted or
+rewritten tail (services/audit_checkpoints.py, docs/deploy.md).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +30,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from models import AuditEvent, User, db, utcnow
-from services import clock
+from services import audit_key, clock
 from services.bulk import insert_rows
 
 GENESIS = "0" * 64
@@ -85,9 +89,10 @@ def _canonical(event: AuditEvent | Row[Any]) -> str:
     return "\x1f".join(fields)
 
 
-def compute_hash(event: AuditEvent | Row[Any]) -> str:
-    """SHA-256 of the row's fields and its prev_hash (an ORM object or a plain row)."""
-    return hashlib.sha256(_canonical(event).encode("utf-8")).hexdigest()
+def compute_hash(event: AuditEvent | Row[Any], keys: dict[int, bytes] | None = None) -> str:
+    """The row's chain hash over its fields and prev_hash (an ORM object or a plain row):
+    HMAC-SHA256 under the key its ``chain_version`` names, plain SHA-256 for version 1."""
+    return audit_key.digest(event.chain_version or audit_key.LEGACY_VERSION, _canonical(event), keys)
 
 
 def _summary_text(summary: dict[str, Any] | str | None) -> str:
@@ -155,6 +160,7 @@ def record(
     actor = _acting_user(user)
     session = db.session()
     prev = _tail(session)
+    keys = audit_key.keyring()
     event = AuditEvent(
         at=utcnow(),
         user_id=actor.id if actor else None,
@@ -168,8 +174,9 @@ def record(
         object_id=str(object_id if object_id is not None else ""),
         summary=_summary_text(summary),
         prev_hash=prev,
+        chain_version=max(keys),
     )
-    event.hash = compute_hash(event)
+    event.hash = compute_hash(event, keys)
     session.add(event)
     session.flush()
     _remember(session, event.hash)
@@ -207,12 +214,15 @@ def record_many(
         "object_type": object_type,
     }
     at = utcnow()
-    columns = ["at", *common, "object_id", "summary", "prev_hash", "hash"]
+    keys = audit_key.keyring()
+    version = max(keys)
+    columns = ["at", *common, "object_id", "summary", "prev_hash", "hash", "chain_version"]
     rows: list[list[Any]] = []
     for object_id, summary in items:
         row = {**common, "at": at, "object_id": str(object_id), "summary": _summary_text(summary), "prev_hash": prev}
-        prev = hashlib.sha256(_canonical_dict(row).encode("utf-8")).hexdigest()
+        prev = audit_key.digest(version, _canonical_dict(row), keys)
         row["hash"] = prev
+        row["chain_version"] = version
         rows.append([row[c] for c in columns])
     written = insert_rows(AuditEvent.__table__, columns, rows, chunk=chunk)
     _remember(session, prev)
@@ -243,30 +253,60 @@ class ChainProblem:
     problem: str
 
 
-def verify(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
-    """Walk the chain in id order; return (rows checked, problems found)."""
-    problems: list[ChainProblem] = []
-    expected_prev = GENESIS
-    checked = 0
-    last_id = 0
+@dataclass
+class ChainState:
+    """What a walk of the chain found; ``anchor_*`` describe the row ``anchor_id`` (a checkpoint's)."""
+
+    checked: int = 0
+    problems: list[ChainProblem] = field(default_factory=list)
+    last_id: int = 0
+    last_hash: str = GENESIS
+    keyed_from: int | None = None  # the first row hashed with a key
+    anchor_hash: str | None = None
+    anchor_count: int | None = None
+
+
+def _check_row(event: Row[Any], state: ChainState, keys: dict[int, bytes]) -> None:
+    version = event.chain_version or audit_key.LEGACY_VERSION
+    if event.prev_hash != state.last_hash:
+        state.problems.append(ChainProblem(event.id, "与上一条记录的链接不符：其前的记录被删除或修改"))
+    if version == audit_key.LEGACY_VERSION and state.keyed_from is not None:
+        state.problems.append(ChainProblem(event.id, "加密钥记录之后出现未加密钥的记录：该记录被改写"))
+    elif version not in keys and version != audit_key.LEGACY_VERSION:
+        state.problems.append(ChainProblem(event.id, f"缺少第{version}号审计密钥，无法校验该记录"))
+    elif compute_hash(event, keys) != event.hash:
+        state.problems.append(ChainProblem(event.id, "记录内容与其哈希不符：该记录被修改"))
+    if version != audit_key.LEGACY_VERSION and state.keyed_from is None:
+        state.keyed_from = event.id
+
+
+def walk(batch: int = 5000, anchor_id: int | None = None) -> ChainState:
+    """Walk the chain in id order, recomputing every hash and link."""
+    state = ChainState()
+    keys = audit_key.keyring()
     table = AuditEvent.__table__
     while True:
         # Plain rows, not ORM objects: the stored values are read even when the session holds
         # the same events in its identity map, and the caller's session is left untouched.
         rows = db.session.execute(
-            select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
+            select(table).where(table.c.id > state.last_id).order_by(table.c.id).limit(batch)
         ).all()
         if not rows:
-            break
+            return state
         for event in rows:
-            checked += 1
-            if event.prev_hash != expected_prev:
-                problems.append(ChainProblem(event.id, "与上一条记录的链接不符：其前的记录被删除或修改"))
-            if compute_hash(event) != event.hash:
-                problems.append(ChainProblem(event.id, "记录内容与其哈希不符：该记录被修改"))
-            expected_prev = event.hash
-            last_id = event.id
-    return checked, problems
+            state.checked += 1
+            _check_row(event, state, keys)
+            state.last_hash = event.hash
+            state.last_id = event.id
+            if event.id == anchor_id:
+                state.anchor_hash, state.anchor_count = event.hash, state.checked
+
+
+def verify(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
+    """Walk the chain in id order; return (rows checked, problems found).  The comparison
+    with the signed checkpoints is services/audit_checkpoints.verify_all."""
+    state = walk(batch)
+    return state.checked, state.problems
 
 
 def describe(event: AuditEvent) -> str:

@@ -7,7 +7,6 @@ exists or is locked, so the sign-in page reveals nothing about accounts.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from models import User, db, utcnow
 from models.org import UserStatus
-from services import audit
+from services import audit, sessions
 from services.passwords import hash_password, needs_rehash, policy_errors, verify_password
 
 FAILURE_MESSAGE = "账号或密码错误，或账号已被暂时锁定。连续输错5次将锁定15分钟。"
@@ -102,5 +101,5 @@ def set_password(user: User, password: str, *, temporary: bool) -> None:
     user.must_change_password = temporary
     user.failed_logins = 0
     user.locked_until = None
-    # Sessions signed with the old nonce stop working.
-    user.session_nonce = secrets.token_hex(16)
+    # Every session of the user ends: a cookie from before the change is refused.
+    sessions.end_all(user, "password")

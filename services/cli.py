@@ -36,22 +36,9 @@ def register_cli(app: Flask) -> None:
             path.write_bytes(template_workbook(code))
             click.echo(f"{path}\t{template.title}")
 
-    @app.cli.group("audit")
-    def audit_group() -> None:
-        """审计日志。"""
+    from services.audit_cli import register_audit_cli
 
-    @audit_group.command("verify")
-    def audit_verify() -> None:
-        """校验审计日志哈希链：发现被修改或删除的记录时以非零状态退出。"""
-        from services.audit import verify
-
-        checked, problems = verify()
-        for p in problems:
-            click.echo(f"记录 #{p.event_id}: {p.problem}")
-        if problems:
-            click.echo(f"已校验 {checked} 条记录，发现 {len(problems)} 处异常。")
-            sys.exit(1)
-        click.echo(f"已校验 {checked} 条记录，哈希链完整。")
+    register_audit_cli(app)
 
     @app.cli.group("draw")
     def draw_group() -> None:

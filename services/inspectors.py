@@ -38,7 +38,7 @@ from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, Tag
 from models.org import DepartmentKind, UserStatus
 from models.roles import ADMIN_ROLES, Role
 from models.workflow import InstanceStatus
-from services import audit, clock
+from services import audit, clock, sessions
 from services.auth import set_password
 from services.errors import Forbidden, Invalid
 from services.excel import parse_date
@@ -784,6 +784,7 @@ def delete_inspector(actor: User, inspector: Inspector, scope: str) -> ProcessIn
         held = next((r for r in user.roles if r.role == Role.INSPECTOR.value), None)
         if held is not None:
             user.roles.remove(held)
+            sessions.end_all(user, "role_removed")
             db.session.flush()
             audit.record(
                 "revoke_role",
@@ -794,7 +795,7 @@ def delete_inspector(actor: User, inspector: Inspector, scope: str) -> ProcessIn
             )
     if user is not None and scope == "account" and user.status != UserStatus.DISABLED:
         user.status = UserStatus.DISABLED
-        user.session_nonce = secrets.token_hex(16)
+        sessions.end_all(user, "disabled")
         db.session.flush()
         audit.record(
             "update",

@@ -16,7 +16,6 @@ Every change writes an audit row; nothing here commits.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from models import Department, User, UserRole, db
 from models.org import UserStatus
 from models.roles import ADMIN_ROLES, Role, grantable_roles
-from services import audit
+from services import audit, sessions
 from services.auth import set_password
 from services.errors import Forbidden, Invalid
 from services.passwords import generate_password
@@ -341,7 +340,7 @@ def set_status(actor: User, user: User, status: UserStatus) -> None:
         raise Invalid("该用户所在部门已停用，请先调整其部门")
     user.status = status
     if status == UserStatus.DISABLED:
-        user.session_nonce = secrets.token_hex(16)
+        sessions.end_all(user, "disabled")
     db.session.flush()
     audit.record(
         "update",
@@ -445,6 +444,7 @@ def revoke_role(actor: User, user: User, code: str) -> None:
     if held is None:
         raise Invalid(f"该用户没有“{role.label}”角色")
     user.roles.remove(held)
+    sessions.end_all(user, "role_removed")  # the user signs in again under the new roles
     db.session.flush()
     audit.record(
         "revoke_role",

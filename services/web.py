@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 
 from models import User, db
 from models.roles import Role
-from services import audit, clock
+from services import audit, clock, sessions
 from services.errors import ServiceError
 from services.menu import menu_for
 
@@ -62,6 +62,12 @@ def _load_user(ident: str) -> User | None:
     user = db.session.get(User, int(user_id), options=[selectinload(User.roles), joinedload(User.department)])
     if user is None or user.session_nonce != nonce or not user.is_active:
         return None
+    # The server-side session (services/sessions.py): ended at 退出 and the like, so a replayed
+    # copy of the cookie is refused.
+    record = sessions.find_open(user.id, session.get("sid"))
+    if record is None:
+        return None
+    g.user_session = record
     return user
 
 
@@ -139,8 +145,10 @@ def init_web(app: Flask) -> None:
         now = time.time()
         idle = app.config["IDLE_TIMEOUT_MINUTES"] * 60
         last = session.get("last_seen")
-        if last is not None and now - float(last) > idle:
+        record = g.get("user_session")
+        if (last is not None and now - float(last) > idle) or (record is not None and sessions.is_idle(record)):
             user = current_user._get_current_object()
+            sessions.end(user.id, session.get("sid"), "idle")
             audit.record("session_expired", object_type="user", object_id=user.id, user=user)
             db.session.commit()
             logout_user()
@@ -151,6 +159,8 @@ def init_web(app: Flask) -> None:
             return redirect(url_for("auth.login"))
         if endpoint not in PASSIVE_ENDPOINTS:
             session["last_seen"] = now
+            if record is not None:
+                sessions.touch(record)
         if session.get("must_change_password") and endpoint not in PASSWORD_GATE_EXEMPT:
             if endpoint in PASSIVE_ENDPOINTS:
                 return Response("", 204)

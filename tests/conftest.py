@@ -96,7 +96,7 @@ class _BoundSession(FsaSession):
 
 
 @pytest.fixture()
-def session(app: Flask) -> Iterator[Any]:
+def session(app: Flask, tmp_path: Any) -> Iterator[Any]:
     """Everything a test does is rolled back at its end.
 
     The app context stays pushed for the whole test, so test-client requests share this
@@ -113,6 +113,10 @@ def session(app: Flask) -> Iterator[Any]:
             # its RELEASE (the app's commit) would commit for good.  Open it now.
             connection.exec_driver_sql("BEGIN")
         original = db.session
+        # Audit checkpoints live outside the database: each test starts without any, as its
+        # rolled-back transaction starts without the audit rows of other tests.
+        saved_checkpoints = app.config.get("AUDIT_CHECKPOINT_FILE")
+        app.config["AUDIT_CHECKPOINT_FILE"] = str(tmp_path / "audit_checkpoints.log")
         db.session = db._make_scoped_session(
             {"class_": _BoundSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
         )
@@ -121,6 +125,7 @@ def session(app: Flask) -> Iterator[Any]:
         finally:
             db.session.remove()
             db.session = original
+            app.config["AUDIT_CHECKPOINT_FILE"] = saved_checkpoints
             transaction.rollback()
             connection.close()
 
@@ -238,8 +243,13 @@ def sign_in(client: FlaskClient, user: User) -> FlaskClient:
     """Put a signed-in session in the client without the cost of an argon2 check."""
     import time
 
+    from services import sessions
+
+    token = sessions.start(user)
+    db.session.commit()
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
+        sess["sid"] = token
         sess["_fresh"] = True
         sess["last_seen"] = time.time()
         sess["must_change_password"] = False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from models import (
     InspectionRecord,
@@ -51,9 +52,9 @@ def published_record(
     )
     db.session.add(record)
     db.session.flush()
-    version = inspections.publish_version(record)
-    version.published_at = published_at
-    record.published_at = published_at
+    # Published versions are immutable in the database (migration 0020): publish it back then.
+    with patch("services.publication.utcnow", lambda: published_at):
+        inspections.publish_version(record)
     if with_member is not None:
         inspector = make_inspector(department, with_member)
         db.session.add(TeamMember(task_id=task.id, department_id=department.id, inspector_id=inspector.id))

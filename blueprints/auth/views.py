@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.auth.forms import ChangePasswordForm, LoginForm
 from models import db
-from services import audit
+from services import audit, sessions
 from services.auth import authenticate, change_password, password_expired
 from services.passwords import POLICY_TEXT
 
@@ -37,6 +37,8 @@ def login():
         if result.user is not None:
             target = _safe_next(request.args.get("next"))
             session.clear()  # a fresh session at every sign-in
+            session["sid"] = sessions.start(result.user)
+            db.session.commit()
             login_user(result.user)
             session["must_change_password"] = password_expired(result.user)
             if session["must_change_password"]:
@@ -54,6 +56,7 @@ def login():
 @login_required
 def logout():
     audit.record("logout", object_type="user", object_id=current_user.id)
+    sessions.end(current_user.id, session.get("sid"), "logout")
     db.session.commit()
     logout_user()
     session.clear()
@@ -70,9 +73,12 @@ def change_password_view():
     if form.validate_on_submit():
         errors = change_password(current_user, form.current.data, form.new.data, form.confirm.data)
         if not errors:
-            db.session.commit()
+            # change_password ended every session of the user; this browser gets a new one.
+            user = current_user._get_current_object()
             session.clear()
-            login_user(current_user._get_current_object())
+            session["sid"] = sessions.start(user)
+            db.session.commit()
+            login_user(user)
             session["must_change_password"] = False
             flash("密码已修改", "success")
             return redirect(url_for("main.index"))

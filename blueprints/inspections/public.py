@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from blueprints.public.views import _feed_rows, _like, _record
 from models import InspectionRecord, InspectionResultVersion, Publication, db
-from services import followups
+from services import followups, result_integrity
 from services import inspections as svc
 from services import publication as pub
 
@@ -59,9 +59,12 @@ def result(record_no: str):
     state = followups.public_state(record)
     if state.stopped_on is not None:
         return render_template("public/result.html", record_no=record.record_no, stopped_on=state.stopped_on)
+    # A version edited in the database after publication no longer matches its digest: say so.
+    tampered = {v.id for v in versions if not result_integrity.digest_matches(v)}
     return render_template("public/result.html", record_no=record.record_no, latest=versions[0],
                            payload=json.loads(versions[0].snapshot),
-                           versions=[(v, json.loads(v.snapshot)) for v in versions], followup=state)
+                           versions=[(v, json.loads(v.snapshot)) for v in versions], followup=state,
+                           tampered=tampered)
 
 
 @bp.route("/results.json")
