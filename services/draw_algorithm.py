@@ -23,12 +23,19 @@ The algorithm (zhjg-draw-1):
 - With weights (risk raises a member's chance): take the quota members with the largest
   u ** (1 / weight) (Efraimidis-Spirakis), compared as log(u) / weight; ties by key.
 - The population digest is SHA-256 over the lines "key<TAB>stratum<TAB>weight\n" in key order.
+
+Commitments (docs/draws.md): the public page shows no seed and no stratum, only salted
+commitments, HMAC-SHA256(key=salt, msg=name + "\n" + value), to the seed, to the population
+digest and to each stratum (the digest of its members' lines, its quota and its drawn keys in
+rank order).  A full record carries the salt; the script then prints "commitment NAME HEX" for
+each, to compare with the public page.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
+import hmac
 import json
 import math
 import sys
@@ -93,6 +100,24 @@ def draw(seed_hex: str, domain: str, quotas: dict, population: list) -> dict:
     return result
 
 
+def commitments(salt_hex: str, seed_hex: str, quotas: dict, population: list, result: dict,
+                strata: list) -> dict:
+    salt = bytes.fromhex(salt_hex)
+
+    def commit(name: str, value: str) -> str:
+        return hmac.new(salt, f"{name}\n{value}".encode(), hashlib.sha256).hexdigest()
+
+    members: dict = {stratum: [] for stratum in strata}
+    for member in population:
+        if member[1] in members:
+            members[member[1]].append(member)
+    out = {"seed": commit("seed", seed_hex), "population": commit("population", digest(population))}
+    for stratum in strata:
+        value = f"{digest(members[stratum])}\n{int(quotas.get(stratum, 0))}\n{','.join(result.get(stratum, []))}"
+        out[stratum] = commit(f"stratum {stratum}", value)
+    return out
+
+
 def main(path: str) -> None:
     with open(path, encoding="utf-8") as fh:
         record = json.load(fh)
@@ -100,9 +125,15 @@ def main(path: str) -> None:
         sys.exit(f"unknown algorithm {record['algorithm']!r}")
     population = [(str(k), str(s), float(w)) for k, s, w in record["population"]]
     print("population digest", digest(population))
-    for stratum, keys in draw(record["seed"], record["domain"], record["quotas"], population).items():
+    result = draw(record["seed"], record["domain"], record["quotas"], population)
+    for stratum, keys in result.items():
         for key in keys:
             print(stratum, key)
+    if record.get("salt"):
+        strata = [name for name in record.get("commitments", {}) if name not in ("seed", "population")]
+        found = commitments(record["salt"], record["seed"], record["quotas"], population, result, strata)
+        for name, value in found.items():
+            print("commitment", name, value)
 
 
 if __name__ == "__main__":

@@ -16,15 +16,13 @@ list changes only through a ``DrawChange`` the department leader approves (seed 
 名单一经确认不可擅自更改，确需更改的，经本部门主要负责人审批后予以更正).  确认抽取结果 moves
 the instance on to 随机抽取执法人员.
 
-``verify_draw`` re-runs a stored draw from its record alone; ``public_record`` is what the
-public verification page offers for download, with the grades replaced by opaque labels.
+``verify_draw`` re-runs a stored draw from its record alone; what the public and the entitled
+may download is services/draw_disclosure.py (docs/draws.md).
 Nothing here commits.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -59,7 +57,6 @@ from models import (
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from services import audit
 from services import draw as draw_service
-from services import draw_algorithm as algo
 from services.bulk import insert_rows
 from services.draw import UNGRADED, DrawError
 from services.errors import Conflict, Forbidden
@@ -316,6 +313,8 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
             cap=fmt_ratio(cap) if cap is not None else None,
         )
         record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
+        salt, sealed = draw_service.seal(record)
+        now = utcnow()
         digest, blob = draw_service.pack_population(record.population)
         attempt = (db.session.execute(
             select(func.max(Draw.attempt)).where(Draw.task_id == task.id, Draw.domain == DOMAIN,
@@ -348,7 +347,10 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
             result=json.dumps(record.result),
             result_size=sum(len(v) for v in record.result.values()),
             drawn_by_id=user.id,
-            drawn_at=utcnow(),
+            drawn_at=now,
+            salt=salt,
+            commitments=json.dumps(sealed),
+            committed_at=now,
         )
         db.session.add(row)
         db.session.flush()
@@ -658,30 +660,3 @@ def is_public(draw: Draw) -> bool:
         and scheme is not None
         and not scheme.sensitive
     )
-
-
-def opaque_labels(seed: str, strata: Iterable[str]) -> dict[str, str]:
-    """S1, S2 … for the strata, ordered by HMAC(seed, "stratum:" + grade): the same draw always
-    gets the same labels, and nothing in a label tells which grade it stands for."""
-    key = bytes.fromhex(seed)
-    order = sorted(set(strata), key=lambda s: hmac.new(key, f"stratum:{s}".encode(), hashlib.sha256).digest())
-    return {s: f"S{i}" for i, s in enumerate(order, 1)}
-
-
-def public_record(draw: Draw) -> dict[str, Any]:
-    """The downloadable record: the stored one with every grade replaced by its opaque label
-    (population, quotas and result), and the digest of that relabelled population."""
-    record = stored_record(draw)
-    labels = opaque_labels(draw.seed, [*record["quotas"], *(s for _, s, _ in record["population"])])
-    population = [(k, labels[s], w) for k, s, w in record["population"]]
-    return {
-        "algorithm": record["algorithm"],
-        "seed": record["seed"],
-        "domain": record["domain"],
-        "quotas": {labels[s]: n for s, n in sorted(record["quotas"].items(), key=lambda i: labels[i[0]])},
-        "population_size": len(population),
-        "population_digest": algo.digest(population),
-        "population": [[k, s, w] for k, s, w in population],
-        "result": {labels[s]: keys for s, keys in sorted(record["result"].items(), key=lambda i: labels[i[0]])},
-        "drawn_at": draw.drawn_at.isoformat(timespec="seconds") + "Z",
-    }
