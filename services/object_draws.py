@@ -54,8 +54,9 @@ from models import (
     db,
     utcnow,
 )
+from models.items import ItemCategory
 from models.schemes import DrawScope, Scheme, SchemeStatus
-from services import audit
+from services import audit, draw_ratios
 from services import draw as draw_service
 from services.bulk import insert_rows
 from services.draw import UNGRADED, DrawError
@@ -205,6 +206,8 @@ class Preview:
     cap: Decimal | None
     scope: DrawScope
     filter: SchemeFilter
+    key_item: bool = False
+    plan_ratio: Decimal | None = None  # the task's 抽查比例 from its plan
 
     @property
     def population(self) -> int:
@@ -215,8 +218,27 @@ class Preview:
         return fmt_ratio(self.cap) if self.cap is not None else ""
 
     @property
+    def cap_note(self) -> str:
+        if self.cap is not None:
+            return f"一般检查事项，抽查比例上限 {self.cap_text}%"
+        return "重点检查事项，不设比例上限" if self.key_item else "一般检查事项，未设抽查比例上限"
+
+    @property
     def total(self) -> int:
         return sum(r.quota for r in self.rows)
+
+    @property
+    def plan_ratio_text(self) -> str:
+        return fmt_ratio(self.plan_ratio) if self.plan_ratio is not None else ""
+
+    @property
+    def overall_text(self) -> str:
+        return draw_ratios.percent_text(self.total, self.population)
+
+    @property
+    def over_plan(self) -> str:
+        """The warning when the ratios per grade draw more than the plan's ratio, else ""."""
+        return draw_ratios.over_plan_message(self.total, self.population, self.plan_ratio)
 
 
 def preview(
@@ -246,7 +268,8 @@ def preview(
     quotas = draw_service.quotas_by_stratum(counts, {s: ratios.get(s, 0) for s in counts},
                                             cap=fmt_ratio(cap) if cap is not None else None)
     rows = [PreviewRow(s, counts[s], Decimal(ratios.get(s, 0)), quotas[s]) for s in STRATA if s in counts]
-    return Preview(directory, rows, cap, scope, filt)
+    return Preview(directory, rows, cap, scope, filt, key_item=task.item.category == ItemCategory.KEY,
+                   plan_ratio=draw_ratios.plan_ratio(task))
 
 
 # ------------------------------------------------------------------ the draw
@@ -284,8 +307,9 @@ def _insert_objects(task: Task, draw_id: int | None, rows: Iterable[tuple[str, s
     )
 
 
-def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
-    """随机抽取检查对象: draw, store the attempt, lock the list."""
+def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_plan: bool = False) -> Draw:
+    """随机抽取检查对象: draw, store the attempt, lock the list.  When the ratios per grade draw
+    more than the plan's ratio, only with ``confirm_over_plan`` (the clerk's explicit 确认)."""
     scheme = task.scheme
     if scheme is None or scheme.status != SchemeStatus.APPROVED:
         raise DrawRefused("抽查方案尚未审核通过，不能抽取检查对象")
@@ -312,6 +336,10 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
             {s: counts[s] for s in STRATA if counts[s]}, {s: ratios.get(s, 0) for s in counts},
             cap=fmt_ratio(cap) if cap is not None else None,
         )
+        plan_ratio = draw_ratios.plan_ratio(task)
+        over_plan = draw_ratios.over_plan_message(sum(quotas.values()), len(members), plan_ratio)
+        if over_plan and not confirm_over_plan:
+            raise DrawRefused(over_plan + "；请修改抽查方案的比例，或勾选确认后再抽取")
         record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
         salt, sealed = draw_service.seal(record)
         now = utcnow()
@@ -337,6 +365,8 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
                     "filter": filt.as_dict(),
                     "directory_id": directory.id,
                     "scheme_id": scheme.id,
+                    "plan_ratio": fmt_ratio(plan_ratio) if plan_ratio is not None else None,
+                    "confirmed_over_plan": bool(over_plan),
                 },
                 ensure_ascii=False,
             ),
@@ -364,7 +394,8 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
             object_type=AUDIT_TYPE,
             object_id=row.id,
             summary={"任务": task.name, "第几次": attempt, "随机种子": row.seed, "总体": row.population_size,
-                     "摘要": row.population_digest, "抽取": row.result_size},
+                     "摘要": row.population_digest, "抽取": row.result_size,
+                     **({"确认超出计划比例": over_plan} if over_plan else {})},
             user=user,
         )
         db.session.flush()

@@ -234,7 +234,8 @@ def preview(id: int):
 @login_required
 @roles_required(Role.CLERK)
 def draw(id: int):
-    return _act(id, lambda u, t: draws.run_draw(u, t, lock_version=_version()),
+    confirmed = request.form.get("confirm_over_plan") == "1"
+    return _act(id, lambda u, t: draws.run_draw(u, t, lock_version=_version(), confirm_over_plan=confirmed),
                 "已随机抽取检查对象，名单已锁定；请核对后确认抽取结果")
 
 
