@@ -22,7 +22,6 @@ value, and a key drawn with a large one can only come from a stratum drawn at a 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from models import Draw, User
@@ -35,8 +34,6 @@ from services.schemes import PUBLIC_RATIO_TEXT, sees_grades
 PUBLIC_FORMAT = "zhjg-draw-public-1"
 FULL_FORMAT = "zhjg-draw-full-1"
 STRATA = draw_service.COMMITTED_STRATA
-# Commitments made later than this after the draw were added by migration 0021 (legacy draws).
-LEGACY_AFTER = timedelta(minutes=1)
 
 
 def public_scheme_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +49,9 @@ def commitments_of(draw: Draw) -> dict[str, str]:
 
 
 def is_legacy(draw: Draw) -> bool:
-    """Committed after the fact: the draw predates commitments (migration 0021 added them)."""
-    return draw.committed_at is None or draw.committed_at - draw.drawn_at > LEGACY_AFTER
+    """Committed after the fact: the draw predates commitments (migration 0021 added them).  A
+    draw commits in the same instant it is drawn: run_draw stores one time in both columns."""
+    return draw.committed_at is None or draw.committed_at != draw.drawn_at
 
 
 def _iso(value: Any) -> str | None:

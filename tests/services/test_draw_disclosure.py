@@ -130,3 +130,24 @@ def test_old_scheme_publications_are_shown_without_ratios_per_grade():
     shown = disclosure.public_scheme_payload(old)
     assert shown["抽查比例"] == disclosure.PUBLIC_RATIO_TEXT and shown["方案名称"] == "x"
     assert disclosure.public_scheme_payload({"方案名称": "y"}) == {"方案名称": "y"}
+
+
+def test_migration_0021_salts_and_commits_the_draws_made_before(drawn, monkeypatch):
+    import importlib.util
+    from types import SimpleNamespace
+
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0021_draw_commitments.py"
+    spec = importlib.util.spec_from_file_location("migration_0021", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    monkeypatch.setattr(migration, "op", SimpleNamespace(get_bind=lambda: db.session.connection()))
+    drawn.salt = drawn.commitments = drawn.committed_at = None  # as a draw stored before 0021
+    db.session.flush()
+    migration._commit_existing_draws()
+    db.session.expire(drawn)
+    assert len(drawn.salt) == 64 and drawn.committed_at >= drawn.drawn_at and disclosure.is_legacy(drawn)
+    record = draws.stored_record(drawn)
+    expected = algo.commitments(drawn.salt, drawn.seed, record["quotas"], record["population"], record["result"],
+                                disclosure.STRATA)
+    assert disclosure.commitments_of(drawn) == expected
+    db.session.rollback()
