@@ -151,3 +151,13 @@ def test_migration_0021_salts_and_commits_the_draws_made_before(drawn, monkeypat
                                 disclosure.STRATA)
     assert disclosure.commitments_of(drawn) == expected
     db.session.rollback()
+
+
+def test_the_drawn_objects_are_stored_in_key_order_not_stratum_by_stratum(drawn):
+    from models import TaskObject
+
+    rows = db.session.query(TaskObject).filter_by(task_id=drawn.task_id).order_by(TaskObject.id).all()
+    keys = [o.key for o in rows]
+    assert keys == sorted(keys) and len(keys) == drawn.result_size
+    stored = json.loads(drawn.result)
+    assert all(o.rank == stored[o.grade].index(o.key) + 1 for o in rows)  # rank within its stratum kept
