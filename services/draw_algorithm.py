@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Re-run a 智慧监管平台 random draw (双随机抽取) from its published record.
+"""Re-run a 智慧监管平台 random draw (双随机抽取) from its full record.
 
 This file is both the platform's draw and the script it publishes: services/draw.py imports
 it, and it is the file to publish, unchanged, beside each draw record.
@@ -8,10 +8,11 @@ Standard library only; Python 3.8 or newer.  Usage:
 
     python3 draw_algorithm.py record.json
 
-``record.json`` is the draw record the platform publishes: algorithm, seed (hex), domain,
-quotas per stratum and the population (key, stratum, weight).  The script prints the drawn
-keys per stratum, one per line, in rank order, and the population digest; compare both with
-the platform's result.
+``record.json`` is a draw's full record, which the platform gives to 审计员 and the task's
+departments (the grades are not public): algorithm, seed (hex), domain, quotas per stratum,
+the population (key, stratum, weight) and the salt.  The script prints the population digest,
+the drawn keys per stratum, one per line, in rank order, and the commitments; compare them with
+the platform's result and the public page.
 
 The algorithm (zhjg-draw-1):
 - Every population member gets the number h = HMAC-SHA256(key=seed, msg=domain + ":" + key),
