@@ -122,3 +122,17 @@ def test_a_plain_inspector_sees_neither_seed_nor_grouping(client, login, org, dr
     assert listed == sorted(listed) and len(listed) == drawn.result_size  # not stratum by stratum
     login(org.health_clerk)  # a participant's clerk sees grades, and the seed
     assert drawn.seed in client.get(f"/tasks/{drawn.task_id}").get_data(as_text=True)
+
+
+def test_the_auditor_reaches_the_full_record_from_the_draws_audit_event(client, login, org, drawn):
+    from models import AuditEvent
+
+    event = db.session.query(AuditEvent).filter_by(action="draw", object_type="draw",
+                                                   object_id=str(drawn.id)).one()
+    login(org.auditor)
+    html = client.get(f"/audit/{event.id}").get_data(as_text=True)
+    url = f"/tasks/draws/{drawn.id}/record.json"
+    assert url in html
+    assert client.get(url).status_code == 200
+    listed = client.get("/audit/", query_string={"action": "download_full_record"}).get_data(as_text=True)
+    assert "下载完整抽取记录" in listed
