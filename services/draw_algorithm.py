@@ -102,19 +102,18 @@ def draw(seed_hex: str, domain: str, quotas: dict, population: list) -> dict:
 
 
 def commitments(salt_hex: str, seed_hex: str, quotas: dict, population: list, result: dict,
-                strata: list) -> dict:
+                strata: list, population_digest: str = "") -> dict:
+    # population_digest: digest(population) when the caller has it already (a million members)
     salt = bytes.fromhex(salt_hex)
 
     def commit(name: str, value: str) -> str:
         return hmac.new(salt, f"{name}\n{value}".encode(), hashlib.sha256).hexdigest()
 
-    members: dict = {stratum: [] for stratum in strata}
-    for member in population:
-        if member[1] in members:
-            members[member[1]].append(member)
-    out = {"seed": commit("seed", seed_hex), "population": commit("population", digest(population))}
+    whole = population_digest or digest(population)
+    out = {"seed": commit("seed", seed_hex), "population": commit("population", whole)}
     for stratum in strata:
-        value = f"{digest(members[stratum])}\n{int(quotas.get(stratum, 0))}\n{','.join(result.get(stratum, []))}"
+        share = digest([member for member in population if member[1] == stratum])
+        value = f"{share}\n{int(quotas.get(stratum, 0))}\n{','.join(result.get(stratum, []))}"
         out[stratum] = commit(f"stratum {stratum}", value)
     return out
 

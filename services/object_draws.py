@@ -342,9 +342,9 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
         if over_plan and not confirm_over_plan:
             raise DrawRefused(over_plan + "；请修改抽查方案的比例，或勾选确认后再抽取")
         record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
-        salt, sealed = draw_service.seal(record)
-        now = utcnow()
         digest, blob = draw_service.pack_population(record.population)
+        salt, sealed = draw_service.seal(record, digest)
+        now = utcnow()
         attempt = (db.session.execute(
             select(func.max(Draw.attempt)).where(Draw.task_id == task.id, Draw.domain == DOMAIN,
                                                  Draw.department_id == task.department_id)
