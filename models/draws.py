@@ -84,6 +84,12 @@ class Draw(db.Model):
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     drawn_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # The public record shows no seed and no stratum, only commitments salted with this secret
+    # (docs/draws.md): JSON name -> HMAC-SHA256 hex, fixed when ``committed_at`` (the draw's own
+    # time; for draws older than migration 0021, the migration's).  None: not committed.
+    salt: Mapped[str | None] = mapped_column(String(64))
+    commitments: Mapped[str | None] = mapped_column(Text)
+    committed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     task: Mapped[Task] = relationship()
     department: Mapped[Department] = relationship()

@@ -64,6 +64,7 @@ ACTION_LABELS = {
     "sign_failed": "签收失败",
     "recall": "撤回公文",
     "notify": "发送通知",
+    "download_full_record": "下载完整抽取记录",
 }
 
 

@@ -163,6 +163,17 @@ def run(
     return record
 
 
+COMMITTED_STRATA = [*GRADES, UNGRADED]  # every stratum is committed, empty or not (docs/draws.md)
+
+
+def seal(record: DrawRecord, population_digest: str = "") -> tuple[str, dict[str, str]]:
+    """(salt, commitments) of a fresh draw: a secret 32-byte salt and the salted commitments
+    to its seed, population and each stratum that the public page shows instead of them."""
+    salt = secrets.token_hex(32)
+    return salt, algo.commitments(salt, record.seed, record.quotas, record.population, record.result,
+                                  COMMITTED_STRATA, population_digest)
+
+
 def verify(stored: Mapping[str, Any]) -> tuple[bool, dict[str, list[str]]]:
     """Re-run a stored record (as ``DrawRecord.as_json`` wrote it); (matches, recomputed)."""
     population = [(str(k), str(s), float(w)) for k, s, w in stored["population"]]

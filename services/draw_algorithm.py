@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Re-run a 智慧监管平台 random draw (双随机抽取) from its published record.
+"""Re-run a 智慧监管平台 random draw (双随机抽取) from its full record.
 
 This file is both the platform's draw and the script it publishes: services/draw.py imports
 it, and it is the file to publish, unchanged, beside each draw record.
@@ -8,10 +8,11 @@ Standard library only; Python 3.8 or newer.  Usage:
 
     python3 draw_algorithm.py record.json
 
-``record.json`` is the draw record the platform publishes: algorithm, seed (hex), domain,
-quotas per stratum and the population (key, stratum, weight).  The script prints the drawn
-keys per stratum, one per line, in rank order, and the population digest; compare both with
-the platform's result.
+``record.json`` is a draw's full record, which the platform gives to 审计员 and the task's
+departments (the grades are not public): algorithm, seed (hex), domain, quotas per stratum,
+the population (key, stratum, weight) and the salt.  The script prints the population digest,
+the drawn keys per stratum, one per line, in rank order, and the commitments; compare them with
+the platform's result and the public page.
 
 The algorithm (zhjg-draw-1):
 - Every population member gets the number h = HMAC-SHA256(key=seed, msg=domain + ":" + key),
@@ -23,12 +24,19 @@ The algorithm (zhjg-draw-1):
 - With weights (risk raises a member's chance): take the quota members with the largest
   u ** (1 / weight) (Efraimidis-Spirakis), compared as log(u) / weight; ties by key.
 - The population digest is SHA-256 over the lines "key<TAB>stratum<TAB>weight\n" in key order.
+
+Commitments (docs/draws.md): the public page shows no seed and no stratum, only salted
+commitments, HMAC-SHA256(key=salt, msg=name + "\n" + value), to the seed, to the population
+digest and to each stratum (the digest of its members' lines, its quota and its drawn keys in
+rank order).  A full record carries the salt; the script then prints "commitment NAME HEX" for
+each, to compare with the public page.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
+import hmac
 import json
 import math
 import sys
@@ -93,6 +101,23 @@ def draw(seed_hex: str, domain: str, quotas: dict, population: list) -> dict:
     return result
 
 
+def commitments(salt_hex: str, seed_hex: str, quotas: dict, population: list, result: dict,
+                strata: list, population_digest: str = "") -> dict:
+    # population_digest: digest(population) when the caller has it already (a million members)
+    salt = bytes.fromhex(salt_hex)
+
+    def commit(name: str, value: str) -> str:
+        return hmac.new(salt, f"{name}\n{value}".encode(), hashlib.sha256).hexdigest()
+
+    whole = population_digest or digest(population)
+    out = {"seed": commit("seed", seed_hex), "population": commit("population", whole)}
+    for stratum in strata:
+        share = digest([member for member in population if member[1] == stratum])
+        value = f"{share}\n{int(quotas.get(stratum, 0))}\n{','.join(result.get(stratum, []))}"
+        out[stratum] = commit(f"stratum {stratum}", value)
+    return out
+
+
 def main(path: str) -> None:
     with open(path, encoding="utf-8") as fh:
         record = json.load(fh)
@@ -100,9 +125,15 @@ def main(path: str) -> None:
         sys.exit(f"unknown algorithm {record['algorithm']!r}")
     population = [(str(k), str(s), float(w)) for k, s, w in record["population"]]
     print("population digest", digest(population))
-    for stratum, keys in draw(record["seed"], record["domain"], record["quotas"], population).items():
+    result = draw(record["seed"], record["domain"], record["quotas"], population)
+    for stratum, keys in result.items():
         for key in keys:
             print(stratum, key)
+    if record.get("salt"):
+        strata = [name for name in record.get("commitments", {}) if name not in ("seed", "population")]
+        found = commitments(record["salt"], record["seed"], record["quotas"], population, result, strata)
+        for name, value in found.items():
+            print("commitment", name, value)
 
 
 if __name__ == "__main__":

@@ -16,15 +16,13 @@ list changes only through a ``DrawChange`` the department leader approves (seed 
 名单一经确认不可擅自更改，确需更改的，经本部门主要负责人审批后予以更正).  确认抽取结果 moves
 the instance on to 随机抽取执法人员.
 
-``verify_draw`` re-runs a stored draw from its record alone; ``public_record`` is what the
-public verification page offers for download, with the grades replaced by opaque labels.
+``verify_draw`` re-runs a stored draw from its record alone; what the public and the entitled
+may download is services/draw_disclosure.py (docs/draws.md).
 Nothing here commits.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -33,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -56,10 +55,10 @@ from models import (
     db,
     utcnow,
 )
+from models.items import ItemCategory
 from models.schemes import DrawScope, Scheme, SchemeStatus
-from services import audit
+from services import audit, draw_ratios
 from services import draw as draw_service
-from services import draw_algorithm as algo
 from services.bulk import insert_rows
 from services.draw import UNGRADED, DrawError
 from services.errors import Conflict, Forbidden
@@ -208,6 +207,8 @@ class Preview:
     cap: Decimal | None
     scope: DrawScope
     filter: SchemeFilter
+    key_item: bool = False
+    plan_ratio: Decimal | None = None  # the task's 抽查比例 from its plan
 
     @property
     def population(self) -> int:
@@ -218,8 +219,27 @@ class Preview:
         return fmt_ratio(self.cap) if self.cap is not None else ""
 
     @property
+    def cap_note(self) -> str:
+        if self.cap is not None:
+            return f"一般检查事项，抽查比例上限 {self.cap_text}%"
+        return "重点检查事项，不设比例上限" if self.key_item else "一般检查事项，未设抽查比例上限"
+
+    @property
     def total(self) -> int:
         return sum(r.quota for r in self.rows)
+
+    @property
+    def plan_ratio_text(self) -> str:
+        return fmt_ratio(self.plan_ratio) if self.plan_ratio is not None else ""
+
+    @property
+    def overall_text(self) -> str:
+        return draw_ratios.percent_text(self.total, self.population)
+
+    @property
+    def over_plan(self) -> str:
+        """The warning when the ratios per grade draw more than the plan's ratio, else ""."""
+        return draw_ratios.over_plan_message(self.total, self.population, self.plan_ratio)
 
 
 def preview(
@@ -249,7 +269,8 @@ def preview(
     quotas = draw_service.quotas_by_stratum(counts, {s: ratios.get(s, 0) for s in counts},
                                             cap=fmt_ratio(cap) if cap is not None else None)
     rows = [PreviewRow(s, counts[s], Decimal(ratios.get(s, 0)), quotas[s]) for s in STRATA if s in counts]
-    return Preview(directory, rows, cap, scope, filt)
+    return Preview(directory, rows, cap, scope, filt, key_item=task.item.category == ItemCategory.KEY,
+                   plan_ratio=draw_ratios.plan_ratio(task))
 
 
 # ------------------------------------------------------------------ the draw
@@ -287,8 +308,9 @@ def _insert_objects(task: Task, draw_id: int | None, rows: Iterable[tuple[str, s
     )
 
 
-def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
-    """随机抽取检查对象: draw, store the attempt, lock the list."""
+def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_plan: bool = False) -> Draw:
+    """随机抽取检查对象: draw, store the attempt, lock the list.  When the ratios per grade draw
+    more than the plan's ratio, only with ``confirm_over_plan`` (the clerk's explicit 确认)."""
     scheme = task.scheme
     if scheme is None or scheme.status != SchemeStatus.APPROVED:
         raise DrawRefused("抽查方案尚未审核通过，不能抽取检查对象")
@@ -315,8 +337,14 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
             {s: counts[s] for s in STRATA if counts[s]}, {s: ratios.get(s, 0) for s in counts},
             cap=fmt_ratio(cap) if cap is not None else None,
         )
+        plan_ratio = draw_ratios.plan_ratio(task)
+        over_plan = draw_ratios.over_plan_message(sum(quotas.values()), len(members), plan_ratio)
+        if over_plan and not confirm_over_plan:
+            raise DrawRefused(over_plan + "；请修改抽查方案的比例，或勾选确认后再抽取")
         record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
         digest, blob = draw_service.pack_population(record.population)
+        salt, sealed = draw_service.seal(record, digest)
+        now = utcnow()
         attempt = (db.session.execute(
             select(func.max(Draw.attempt)).where(Draw.task_id == task.id, Draw.domain == DOMAIN,
                                                  Draw.department_id == task.department_id)
@@ -338,6 +366,8 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
                     "filter": filt.as_dict(),
                     "directory_id": directory.id,
                     "scheme_id": scheme.id,
+                    "plan_ratio": fmt_ratio(plan_ratio) if plan_ratio is not None else None,
+                    "confirmed_over_plan": bool(over_plan),
                 },
                 ensure_ascii=False,
             ),
@@ -348,13 +378,18 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
             result=json.dumps(record.result),
             result_size=sum(len(v) for v in record.result.values()),
             drawn_by_id=user.id,
-            drawn_at=utcnow(),
+            drawn_at=now,
+            salt=salt,
+            commitments=json.dumps(sealed),
+            committed_at=now,
         )
         db.session.add(row)
         db.session.flush()
+        # in key order, not stratum by stratum: every list in id order (the records page, the
+        # record numbers) then shows no grouping by grade (docs/draws.md)
         _insert_objects(
-            task, row.id, ((key, stratum, rank) for stratum, keys in record.result.items()
-                           for rank, key in enumerate(keys, 1))
+            task, row.id, sorted(((key, stratum, rank) for stratum, keys in record.result.items()
+                                  for rank, key in enumerate(keys, 1)), key=itemgetter(0))
         )
         row.duration_ms = int((time.perf_counter() - started) * 1000)
         audit.record(
@@ -362,7 +397,8 @@ def run_draw(user: User, task: Task, *, lock_version: int | None) -> Draw:
             object_type=AUDIT_TYPE,
             object_id=row.id,
             summary={"任务": task.name, "第几次": attempt, "随机种子": row.seed, "总体": row.population_size,
-                     "摘要": row.population_digest, "抽取": row.result_size},
+                     "摘要": row.population_digest, "抽取": row.result_size,
+                     **({"确认超出计划比例": over_plan} if over_plan else {})},
             user=user,
         )
         db.session.flush()
@@ -658,30 +694,3 @@ def is_public(draw: Draw) -> bool:
         and scheme is not None
         and not scheme.sensitive
     )
-
-
-def opaque_labels(seed: str, strata: Iterable[str]) -> dict[str, str]:
-    """S1, S2 … for the strata, ordered by HMAC(seed, "stratum:" + grade): the same draw always
-    gets the same labels, and nothing in a label tells which grade it stands for."""
-    key = bytes.fromhex(seed)
-    order = sorted(set(strata), key=lambda s: hmac.new(key, f"stratum:{s}".encode(), hashlib.sha256).digest())
-    return {s: f"S{i}" for i, s in enumerate(order, 1)}
-
-
-def public_record(draw: Draw) -> dict[str, Any]:
-    """The downloadable record: the stored one with every grade replaced by its opaque label
-    (population, quotas and result), and the digest of that relabelled population."""
-    record = stored_record(draw)
-    labels = opaque_labels(draw.seed, [*record["quotas"], *(s for _, s, _ in record["population"])])
-    population = [(k, labels[s], w) for k, s, w in record["population"]]
-    return {
-        "algorithm": record["algorithm"],
-        "seed": record["seed"],
-        "domain": record["domain"],
-        "quotas": {labels[s]: n for s, n in sorted(record["quotas"].items(), key=lambda i: labels[i[0]])},
-        "population_size": len(population),
-        "population_digest": algo.digest(population),
-        "population": [[k, s, w] for k, s, w in population],
-        "result": {labels[s]: keys for s, keys in sorted(record["result"].items(), key=lambda i: labels[i[0]])},
-        "drawn_at": draw.drawn_at.isoformat(timespec="seconds") + "Z",
-    }

@@ -58,6 +58,7 @@ from workflows.lanes import PARTICIPANT
 
 SUBJECT = "task"  # ProcessInstance.subject_type
 PUBLIC_SUBJECT = "scheme"  # Publication.subject_type of 公示方案
+PUBLIC_RATIO_TEXT = "按企业信用风险分类确定差异化抽查比例（分类结果和各类抽查比例不公示）"
 SINGLE, JOINT = 20, 22
 TABLES = (SINGLE, JOINT)
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)
@@ -594,7 +595,8 @@ def public_payload(task: Task, scheme: Scheme) -> dict[str, Any]:
             "工作要求": scheme.requirements,
             "检查方式": scheme.methods,
             "抽取方式": scheme.scope.label,
-            "抽查比例": SEP.join(f"{stratum_label(s)}{fmt_ratio(r)}%" for s, r in load_ratios(scheme).items()),
+            # per-grade ratios beside a public drawn list would tell grades (docs/draws.md)
+            "抽查比例": PUBLIC_RATIO_TEXT,
         }
     )
     if scheme.scope == DrawScope.DIRECTED:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import joinedload
 
 from models import Department, DepartmentLevel, Publication, PublicationAction, db
 from services import clock
+from services import draw_disclosure as disclosure
 from services import publication as pub
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -121,8 +122,8 @@ def item(subject_id: int):
     return render_template(
         "public/item.html",
         latest=latest,
-        payload=pub.payload_of(latest),
-        versions=[(p, pub.payload_of(p)) for p in reversed(versions)],
+        payload=_scheme_payload(latest),
+        versions=[(p, _scheme_payload(p)) for p in reversed(versions)],
         withdrawn=latest.action == PublicationAction.WITHDRAW,
     )
 
@@ -234,8 +235,8 @@ def plan(subject_id: int):
     return render_template(
         "public/plan.html",
         latest=latest,
-        payload=pub.payload_of(latest),
-        versions=[(p, pub.payload_of(p)) for p in reversed(versions)],
+        payload=_scheme_payload(latest),
+        versions=[(p, _scheme_payload(p)) for p in reversed(versions)],
         withdrawn=latest.action == PublicationAction.WITHDRAW,
     )
 
@@ -262,6 +263,10 @@ def plans_json():
 SCHEME_SUBJECT = "scheme"  # services/schemes.PUBLIC_SUBJECT
 
 
+def _scheme_payload(p: Publication) -> dict[str, Any]:
+    return disclosure.public_scheme_payload(pub.payload_of(p))
+
+
 @bp.route("/schemes")
 def schemes():
     """The joint schemes 公示方案 published; a sensitive one shows only what it published."""
@@ -273,7 +278,7 @@ def schemes():
                                                                        Publication.id.desc())
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template(
-        "public/schemes.html", page=page, rows=[(p, pub.payload_of(p)) for p in page.items], q=q,
+        "public/schemes.html", page=page, rows=[(p, _scheme_payload(p)) for p in page.items], q=q,
         args={"q": q} if q else {},
     )
 
@@ -287,7 +292,7 @@ def scheme(subject_id: int):
     return render_template(
         "public/scheme.html",
         latest=latest,
-        payload=pub.payload_of(latest),
-        versions=[(p, pub.payload_of(p)) for p in reversed(versions)],
+        payload=_scheme_payload(latest),
+        versions=[(p, _scheme_payload(p)) for p in reversed(versions)],
         withdrawn=latest.action == PublicationAction.WITHDRAW,
     )

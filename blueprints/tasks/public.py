@@ -4,11 +4,12 @@ A blueprint nested in ``public`` (its endpoints are ``public.draws.*``, which th
 lets through).  A draw's page is shown when its task's plan is published and its scheme is
 not sensitive; otherwise 404, as for a draw that does not exist.
 
-- /public/draws/<id>: how the draw works, the seed, the population's size and digest, the
-  quotas, the drawn objects (names and codes — never a credit grade) and 重新计算, the draw
-  re-run from its stored record;
-- /public/draws/<id>.json: the record with every grade replaced by an opaque label (S1 …);
-- /public/draws/draw_algorithm.py: services/draw_algorithm.py, verbatim, to run on it.
+- /public/draws/<id>: how the draw works, the population's size, the commitments, the drawn
+  objects in key order (names and codes — no seed, stratum, grade or quota: docs/draws.md) and
+  重新计算, the draw re-run by the platform from its stored record;
+- /public/draws/<id>.json: the same record (services/draw_disclosure.public_record);
+- /public/draws/draw_algorithm.py: services/draw_algorithm.py, verbatim, to run on the full
+  record that 审计员 and the task's departments download from /tasks/draws/<id>/record.json.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask import Blueprint, Response, abort, render_template
 
 from models import Draw, db
 from services import draw_algorithm
+from services import draw_disclosure as disclosure
 from services import object_draws as draws
 
 bp = Blueprint("draws", __name__, url_prefix="/draws")
@@ -37,10 +39,10 @@ def _public_or_404(draw_id: int) -> Draw:
 @bp.route("/<int:draw_id>")
 def show(draw_id: int):
     draw = _public_or_404(draw_id)
-    record = draws.public_record(draw)
-    keys = [k for ks in record["result"].values() for k in ks]
+    record = disclosure.public_record(draw)
+    keys = record["drawn_keys"]  # in key order: rank order would sort the high-ratio strata last
     names = draws.describe_keys(keys)
-    objects = sorted((names.get(k, ("", "", "")) + (k,) for k in keys), key=lambda r: r[3])
+    objects = [names.get(k, ("", "", "")) + (k,) for k in keys]
     result = draws.verify_draw(draw)
     return render_template("public/draw.html", draw=draw, record=record, objects=objects, result=result,
                            task=draw.task)
@@ -49,7 +51,7 @@ def show(draw_id: int):
 @bp.route("/<int:draw_id>.json")
 def record(draw_id: int):
     draw = _public_or_404(draw_id)
-    body = json.dumps(draws.public_record(draw), ensure_ascii=False)
+    body = json.dumps(disclosure.public_record(draw), ensure_ascii=False)
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename=draw-{draw.id}.json"})
 

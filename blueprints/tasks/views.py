@@ -10,16 +10,17 @@ task's page again with the message and its status (422 invalid, 403, 409 stale).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from models import EntityType, MemberKind, Task, TaskStatus, TeamRole, User, db
+from models import Draw, DrawDomain, EntityType, MemberKind, Task, TaskStatus, TeamRole, User, db
 from models.roles import Role
 from models.schemes import DrawScope, SchemeStatus
-from services import inspector_draws, teams
+from services import draw_disclosure, inspector_draws, teams
 from services import object_draws as draws
 from services import schemes as svc
 from services.errors import ServiceError
@@ -110,6 +111,10 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
     pending = draws.pending_change(task) if current else None
     is_clerk = svc.is_task_clerk(me, task)
     is_leader = svc.is_task_leader(me, task)
+    show_grades = svc.sees_grades(me, task)
+    objects = draws.object_rows(task) if current else []
+    if not show_grades:  # drawn in stratum order: shown in key order, so that no grouping shows
+        objects.sort(key=lambda o: o.key)
     return render_template(
         "tasks/show.html",
         task=task,
@@ -127,14 +132,14 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
         preview_error=preview_error,
         draw=current,
         attempts=draws.draws_of(task),
-        objects=draws.object_rows(task) if current else [],
+        objects=objects,
         pending=pending,
         pending_details=draws.change_details(pending) if pending else None,
         changes=draws.changes_of(task) if current else [],
         change_details=draws.change_details,
         is_clerk=is_clerk,
         is_leader=is_leader,
-        show_grades=svc.sees_grades(me, task),
+        show_grades=show_grades,
         team=_team_panel(me, task),
         public=draws.is_public(current) if current else False,
         error=error,
@@ -229,7 +234,8 @@ def preview(id: int):
 @login_required
 @roles_required(Role.CLERK)
 def draw(id: int):
-    return _act(id, lambda u, t: draws.run_draw(u, t, lock_version=_version()),
+    confirmed = request.form.get("confirm_over_plan") == "1"
+    return _act(id, lambda u, t: draws.run_draw(u, t, lock_version=_version(), confirm_over_plan=confirmed),
                 "已随机抽取检查对象，名单已锁定；请核对后确认抽取结果")
 
 
@@ -251,6 +257,21 @@ def verify(id: int):
         abort(404)
     result = draws.verify_draw(current)
     return render_template("tasks/_verify.html", result=result, draw=current)
+
+
+@bp.route("/draws/<int:draw_id>/record.json")
+@login_required
+@roles_required(Role.CLERK, Role.DEPT_LEADER, Role.AUDITOR)
+def full_record(draw_id: int):
+    """The full record of an object draw (seed, strata, salt) for those entitled (docs/draws.md);
+    404 for anyone else, as for a draw that does not exist."""
+    row = db.session.get(Draw, draw_id)
+    if row is None or row.domain != DrawDomain.OBJECT or not draw_disclosure.may_download_full(_me(), row):
+        abort(404)
+    body = json.dumps(draw_disclosure.full_record(_me(), row), ensure_ascii=False)
+    db.session.commit()  # the audited download
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=draw-{row.id}-full.json"})
 
 
 @bp.route("/<int:id>/changes", methods=["POST"])

@@ -8,8 +8,9 @@
     draws its inspectors and dispatches → the members 确认参加 → the leader 组成联合检查组 → the
     task waits in the inspectors' inbox at 开展双随机检查.
 
-Both check the public verification page (no credit grade on it) and re-run the draw with the
-published draw_algorithm.py on the published record, outside the app (``python3 -I``).
+Both check the public verification page (no stratum, seed or quota on it, only commitments) and
+re-run the draw with the published draw_algorithm.py on the full record the task's clerk
+downloads signed in, outside the app (``python3 -I``), which opens the public commitments.
 """
 
 from __future__ import annotations
@@ -124,47 +125,74 @@ def _draw_objects(clerk, task_id: int) -> str:
     return href
 
 
-def _verify_outside_the_app(browser, live, href: str, task_id: int, tmp_path) -> None:
-    """Anyone: the public page (no grade), its two downloads, the script run on the record."""
+def _download(page, link: str, tmp_path):
+    with page.expect_download() as info:
+        page.get_by_role("link", name=link).click()
+    download = info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(str(target))
+    return target
+
+
+def _verify_outside_the_app(browser, live, href: str, task_id: int, tmp_path, account: str) -> None:
+    """Anyone: the public page — the list, the commitments, no seed, stratum or quota.  The
+    task's clerk, signed in: the full record; the published script re-runs it outside the app
+    and opens the commitments the public page shows (docs/draws.md)."""
     ctx = browser.new_context(locale="zh-CN", accept_downloads=True)
     anonymous = ctx.new_page()
     anonymous.goto(live.url + href)
     expect(anonymous.locator(".recompute")).to_have_text("重新计算：与存档结果一致")
     expect(anonymous.locator("#drawn-objects tbody tr")).to_have_count(5)
     body = anonymous.locator("main").inner_text()
-    assert not [g for g in GRADES if g in body], body
-    page_digest = anonymous.locator(".digest code").inner_text().strip()
-    files = {}
-    for link in ("下载核验程序 draw_algorithm.py", "下载抽取记录（JSON）"):
-        with anonymous.expect_download() as info:
-            anonymous.get_by_role("link", name=link).click()
-        download = info.value
-        target = tmp_path / download.suggested_filename
-        download.save_as(str(target))
-        files[link] = target
+    assert not [g for g in GRADES if g in body], body  # no stratum, named or
+    assert not re.search(r"\bS[1-6]\b", body), body  # opaque
+    public = {
+        "seed": anonymous.locator(".seed-commitment code").inner_text().strip(),
+        "population": anonymous.locator(".population-commitment code").inner_text().strip(),
+        "strata": [c.strip() for c in anonymous.locator(".strata-commitments code").all_inner_texts()],
+    }
+    assert len(public["strata"]) == 6 and all(len(c) == 64 for c in [public["seed"], *public["strata"]])
+    shown = [c.strip() for c in anonymous.locator("#drawn-objects tbody tr td:nth-child(3)").all_inner_texts()]
+    assert shown == sorted(shown)  # key order, not stratum by stratum
+    published = json.loads(_download(anonymous, "下载公开抽取记录（JSON）", tmp_path).read_text(encoding="utf-8"))
+    assert not {"seed", "quotas", "population", "result"} & set(published)
+    assert published["commitments"] == public and published["drawn_keys"] == shown
+    script = _download(anonymous, "下载核验程序 draw_algorithm.py", tmp_path)
     ctx.close()
-    script, record = files["下载核验程序 draw_algorithm.py"], files["下载抽取记录（JSON）"]
-    published = json.loads(record.read_text(encoding="utf-8"))
-    assert not {s for s in published["quotas"]} & set("ABCDE")  # strata are opaque labels
+
+    # the entitled: the task's clerk, signed in, downloads the full record from the public page
+    ectx, clerk = _as(browser, live, account)
+    clerk.goto(live.url + href)
+    record = _download(clerk, "完整抽取记录（需登录，限审计员和任务所属部门）", tmp_path)
+    ectx.close()
+    full = json.loads(record.read_text(encoding="utf-8"))
+    assert set(full["quotas"]) <= set("ABCDE-") and full["salt"]
 
     # -I: isolated mode, so nothing of the app (or its path) is importable by the script.
     out = subprocess.run([sys.executable, "-I", str(script), str(record)], cwd=tmp_path, capture_output=True,
                          text=True, check=True, timeout=60).stdout.splitlines()
     digest = out[0].removeprefix("population digest ")
     by_stratum: dict[str, list[str]] = {}
+    opened: dict[str, str] = {}
     for line in out[1:]:
-        stratum, key = line.split(" ", 1)
-        by_stratum.setdefault(stratum, []).append(key)
+        if line.startswith("commitment "):
+            _, name, value = line.split(" ")
+            opened[name] = value
+        else:
+            stratum, key = line.split(" ", 1)
+            by_stratum.setdefault(stratum, []).append(key)
     with live.app.app_context():
         drawn = db.session.execute(
             select(Draw).where(Draw.task_id == task_id, Draw.domain == DrawDomain.OBJECT).order_by(Draw.id.desc())
         ).scalars().first()
         stored = {s: keys for s, keys in json.loads(drawn.result).items() if keys}
-    # the digest of the published (relabelled) population, as the page shows it
-    assert digest == page_digest == published["population_digest"]
-    # the same lists, each in rank order; only the strata's names differ (A → S1 …)
-    assert sorted(by_stratum.values()) == sorted(stored.values())
-    assert sum(len(k) for k in by_stratum.values()) == 5
+        stored_digest = drawn.population_digest
+    assert digest == stored_digest == full["population_digest"]
+    # the same lists per grade, each in rank order
+    assert by_stratum == stored and sum(len(k) for k in by_stratum.values()) == 5
+    # the full record opens the commitments the public page showed
+    assert opened["seed"] == public["seed"] and opened["population"] == public["population"]
+    assert [opened[s] for s in "ABCDE-"] == public["strata"]
 
 
 def _draw_and_dispatch(page, department_id: int, count: int) -> None:
@@ -233,7 +261,7 @@ def test_single_random_check_from_plan_to_the_inspectors_inbox(browser, live_ser
     # 表20: scheme, approval, the objects drawn and confirmed
     _scheme_approved(browser, live, tag, task_id, clerk)
     href = _draw_objects(clerk, task_id)
-    _verify_outside_the_app(browser, live, href, task_id, tmp_path)
+    _verify_outside_the_app(browser, live, href, task_id, tmp_path, f"c{tag}")
 
     # 随机抽取执法人员派发抽查任务, from the task page's team panel
     expect(clerk.locator("#team-panel")).to_contain_text("尚未抽取")
@@ -309,7 +337,7 @@ def test_joint_random_check_from_plan_to_the_joint_team(browser, live_server, tm
     expect(public.locator("main")).to_contain_text(task_name)
     public.context.close()
     href = _draw_objects(clerk, task_id)
-    _verify_outside_the_app(browser, live, href, task_id, tmp_path)
+    _verify_outside_the_app(browser, live, href, task_id, tmp_path, f"c{tag}")
 
     # each department draws its inspectors and dispatches
     clerk.locator("#team-panel").get_by_role("link", name="检查组页面").click()

@@ -53,7 +53,9 @@ def test_joint_scheme_is_published_with_its_participants(org, session):
     pub = session.execute(publication.current("scheme")).scalars().one()
     payload = publication.payload_of(pub)
     assert payload["方案名称"] == task.scheme.title and payload["检查内容"].startswith("检查食品")
-    assert "甲区卫生健康局" in payload["参与部门"] and "A类10%" in payload["抽查比例"]
+    assert "甲区卫生健康局" in payload["参与部门"]
+    # no ratio per grade: beside the public drawn list it would tell grades (docs/draws.md)
+    assert payload["抽查比例"] == schemes.PUBLIC_RATIO_TEXT and "类10%" not in json.dumps(payload, ensure_ascii=False)
     assert [h.step_key for h in inst.history if h.action == "auto"] == ["publish_scheme"]
 
 

@@ -104,14 +104,15 @@ def test_joint_task_scheme_is_published_and_the_draw_is_public(client, login, or
         sess.clear()
     public = client.get(f"/public/draws/{row.id}")
     text = public.get_data(as_text=True)
-    assert public.status_code == 200 and row.seed in text and "与存档结果一致" in text
-    for marker in ("B类", "D类", "未分级", "信用风险分类</th>"):
+    assert public.status_code == 200 and row.seed not in text and "与存档结果一致" in text
+    for marker in ("B类", "D类", "未分级", "信用风险分类</th>", "S1"):
         assert marker not in text
+    assert json.loads(row.commitments)["seed"] in text  # the seed's commitment instead
     names = [session.get(TaskObject, o.id) for o in session.query(TaskObject).filter_by(task_id=task.id)]
     assert len(names) == row.result_size
     record = client.get(f"/public/draws/{row.id}.json")
     data = json.loads(record.data)
-    assert set(data["quotas"]) <= {"S1", "S2"} and data["seed"] == row.seed
+    assert "quotas" not in data and "seed" not in data and data["drawn"] == row.result_size
     script = client.get("/public/draws/draw_algorithm.py")
     assert script.status_code == 200 and b"zhjg-draw-1" in script.data and b"def draw(" in script.data
 
