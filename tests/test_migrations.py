@@ -35,3 +35,34 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path):
             inspect(db.engine).get_table_names()
         )
         db.engine.dispose()
+
+
+def test_typed_times_move_to_utc_and_back(tmp_path):
+    """0022: 告知时间/检查时间 typed in China wall-clock time become the same instant in UTC."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+
+    scratch = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/typed.sqlite3", "SECRET_KEY": "x", "TESTING": True}
+    )
+    with scratch.app_context():
+        upgrade(revision="0021")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.execute(text(
+                "INSERT INTO advance_notice (id, task_id, task_object_id, method, notified_at, recipient, content,"
+                " created_at) VALUES (1, 1, 1, 'phone', '2026-11-04 07:30:00.000000', '张三', '', "
+                "'2026-11-03 23:40:00.000000')"
+            ))
+
+        def notified() -> str:
+            with db.engine.connect() as conn:
+                return str(conn.execute(text("SELECT notified_at FROM advance_notice")).scalar_one())
+
+        upgrade(revision="0022")
+        assert notified().startswith("2026-11-03 23:30:00")
+        downgrade(revision="0021")
+        assert notified().startswith("2026-11-04 07:30:00")
+        db.engine.dispose()
