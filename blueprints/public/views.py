@@ -122,8 +122,8 @@ def item(subject_id: int):
     return render_template(
         "public/item.html",
         latest=latest,
-        payload=_scheme_payload(latest),
-        versions=[(p, _scheme_payload(p)) for p in reversed(versions)],
+        payload=pub.payload_of(latest),
+        versions=[(p, pub.payload_of(p)) for p in reversed(versions)],
         withdrawn=latest.action == PublicationAction.WITHDRAW,
     )
 
@@ -235,8 +235,8 @@ def plan(subject_id: int):
     return render_template(
         "public/plan.html",
         latest=latest,
-        payload=_scheme_payload(latest),
-        versions=[(p, _scheme_payload(p)) for p in reversed(versions)],
+        payload=pub.payload_of(latest),
+        versions=[(p, pub.payload_of(p)) for p in reversed(versions)],
         withdrawn=latest.action == PublicationAction.WITHDRAW,
     )
 

@@ -14,6 +14,7 @@ from models import Department, db
 from models.org import DepartmentLevel
 from models.roles import Role
 from tests.browser.conftest import PASSWORD, _dept, _user, screenshot
+from tests.browser.menu_nav import click_menu_entry
 from tests.tasks_support import fill_directory, make_task
 
 pytestmark = pytest.mark.browser
@@ -60,7 +61,7 @@ def _submit_scheme(page, live, task_id):
 def test_single_task_scheme_review_preview_draw_confirm(browser, live_server):
     tag, task_id = _setup(live_server, joint=False)
     clerk = _page_as(browser, live_server, f"clerk{tag}")
-    clerk.get_by_role("link", name="抽查任务").click()
+    click_menu_entry(clerk, "抽查任务")
     clerk.get_by_role("link", name=f"餐饮抽查任务{tag}").click()
     _submit_scheme(clerk, live_server, task_id)
 

@@ -50,7 +50,7 @@ def test_record_pdf_prints_china_dates_and_signature_blocks_show_the_date_only(o
     for form in ("a31", "f1"):
         text = _pdf_text(rp.record_pdf(record, form), tmp_path)
         assert f"张店长日期：{PAPER_DATE}" in text, form  # 被检查单位（人）签字（盖章） … 日期
-        assert f"{HEALTH_NAME}（甲区卫生健康局，{PAPER_DATE}）" in text, form  # 检查组成员签字确认
+        assert f"{HEALTH_NAME}甲区卫生健康局{PAPER_DATE}" in text, form  # 检查组成员签字确认: one line per member
         assert "检查时间：2026年11月4日07:00" in text, form
         assert "11月3日" not in text and "23:30" not in text and "07:30" not in text, form
     # 检查通知书: the written notice given at 07:00 China time (stored 23:00 UTC the day before)
