@@ -65,7 +65,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IDLE_TIMEOUT_MINUTES", "IDLE_TIMEOUT_MINUTES", int, 30,
             "Idle minutes after which the session ends (会话超时)."),
     Setting("PASSWORD_MAX_AGE_DAYS", "PASSWORD_MAX_AGE_DAYS", int, 90,
-            "Days after which a password must be changed at the next sign-in (密码有效期)."),
+            "Days after which a password must be changed at the next sign-in (密码有效期); 0 turns it off."),
     Setting("LOCKOUT_THRESHOLD", "", int, 5,
             "Failed passwords (sign-in or signing a receipt) that lock the account (登录失败锁定)."),
     Setting("LOCKOUT_MINUTES", "", int, 15, "How long a locked account stays locked."),
@@ -103,8 +103,9 @@ SETTINGS: tuple[Setting, ...] = (
             shown_default="`<instance>/audit_checkpoints.log`"),
     # ---- notifications
     Setting("NOTIFY_SENDER", "NOTIFY_SENDER", str, "services.notifications:LogSender",
-            "`module:Class` that sends the SMS/e-mail outbox in `flask notify send`; "
-            "`services.notifications:SmtpSender` sends e-mail over SMTP."),
+            "The class that sends the SMS/e-mail outbox in `flask notify send`, as `module:Class` "
+            "or `module.Class`, built with the app's config; the default logs each message "
+            "(`zhjg.notify`), `services.notifications:SmtpSender` sends e-mail over SMTP."),
     Setting("NOTIFY_MAX_ATTEMPTS", "NOTIFY_MAX_ATTEMPTS", int, 5,
             "Sending attempts of one outbox message before it is marked failed."),
     Setting("NOTIFY_SMTP_HOST", "NOTIFY_SMTP_HOST", str, "localhost", "SMTP relay of SmtpSender."),
