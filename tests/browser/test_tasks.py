@@ -14,7 +14,7 @@ from models import Department, db
 from models.org import DepartmentLevel
 from models.roles import Role
 from tests.browser.conftest import PASSWORD, _dept, _user, screenshot
-from tests.tasks_support import fill_directory, make_task
+from tests.factories.tasks import fill_directory, make_task
 
 pytestmark = pytest.mark.browser
 
