@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db
+from services import config as settings
 
 ROOT = Path(__file__).resolve().parent
 migrate = Migrate(compare_type=True)
@@ -77,31 +78,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("ZHJG_INSTANCE", str(ROOT / "instance")))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(
-        SQLALCHEMY_DATABASE_URI=database_url(app.instance_path),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
-        SESSION_COOKIE_NAME="zhjg_session",
-        REMEMBER_COOKIE_DURATION=0,
-        WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
-        IDLE_TIMEOUT_MINUTES=int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30")),
-        PASSWORD_MAX_AGE_DAYS=int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90")),
-        LOCKOUT_THRESHOLD=5,
-        LOCKOUT_MINUTES=15,
-        PROXY_HOPS=int(os.environ.get("PROXY_HOPS", "0")),
-        # Background jobs (services/jobs.py): "thread" runs them in the web process,
-        # "external" leaves them to `flask jobs run`.
-        JOBS_RUNNER=os.environ.get("JOBS_RUNNER", "thread"),
-        JOB_STALE_SECONDS=int(os.environ.get("JOB_STALE_SECONDS", "900")),
-        DRAW_RECENT_INSPECTION_DAYS=int(os.environ.get("DRAW_RECENT_INSPECTION_DAYS", "365")),
-        RESULT_PUBLICITY_DAYS=int(os.environ.get("RESULT_PUBLICITY_DAYS", "1095")),
-        PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", ""),  # the address printed in record QR codes
-        IMPORT_JOB_ROWS=int(os.environ.get("IMPORT_JOB_ROWS", "5000")),
-        NOTIFY_SENDER=os.environ.get("NOTIFY_SENDER", "services.notifications:LogSender"),
-        NOTIFY_MAX_ATTEMPTS=int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "5")),
-    )
+    app.config.from_mapping(settings.load(os.environ), SQLALCHEMY_DATABASE_URI=database_url(app.instance_path))
     if config:
         app.config.update(config)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))

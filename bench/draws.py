@@ -56,7 +56,7 @@ def setup(entities: int, clerk_id: int) -> tuple[int, int]:
     from models.plans import PlanStatus
     from models.roles import Role
     from services import schemes
-    from tests.tasks_support import scheme_form
+    from tests.factories.tasks import scheme_form
 
     db.session.execute(text(
         "UPDATE market_entity SET credit_grade = CASE WHEN id % 100 = 0 THEN 'E' "

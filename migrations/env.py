@@ -95,7 +95,7 @@ def run_migrations_online():
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # Batch migrations rebuild tables on SQLite; with foreign keys on, dropping the
-            # old table would cascade-delete child rows (DESIGN.md §9).  PRAGMA is a no-op
+            # old table would cascade-delete child rows (docs/architecture.md, Shape).  PRAGMA is a no-op
             # inside a transaction, so it is set on the connection before one begins.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()

@@ -1,4 +1,4 @@
-"""Random draws (随机抽取, DESIGN.md §4) and what they produced.
+"""Random draws (随机抽取, docs/draws.md) and what they produced.
 
 A ``Draw`` is one attempt, kept for ever: the seed, the algorithm version, the parameters
 (ratio per grade, cap, 定向 filter, inspectors per department), the population with its

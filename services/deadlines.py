@@ -1,6 +1,6 @@
 """The deadline for inspection results: 检查任务完成后20个工作日内公示 (seed 001 §4, seed 003).
 
-The rule (README, "Deadlines"): a task's results are due 20 working days after the last day of
+The rule (docs/chapters.md, "Deadlines"): a task's results are due 20 working days after the last day of
 its 执行时间 (``Task.end_date``: the day by which the task is complete), counted on the holiday
 table (services/workdays.py: the next working day is day 1).  A result is due for every
 drawn object still on the list (``TaskObject.removed`` false) and every 填报部门 — a department

@@ -1,4 +1,4 @@
-"""Stratified random draws that anyone can re-run (DESIGN.md §4; seeds 002 and 003).
+"""Stratified random draws that anyone can re-run (docs/draws.md; seeds 002 and 003).
 
 The ranking itself lives in ``services/draw_algorithm.py``, a standard-library script that is
 published unchanged, so the platform and a citizen run the same code.  This module adds what

@@ -41,6 +41,7 @@ from models import EntityTag, ImportBatch, ImportStatus, Job, MarketEntity, User
 from models.entity import EntityStatus
 from services import audit, jobs
 from services.bulk import allocate_ids, insert_rows, refresh_statistics, update_rows
+from services.config import default as config_default
 from services.entities import (
     COLUMN_KEYS,
     FIELD_BY_KEY,
@@ -64,7 +65,7 @@ IMPORT_KIND = "entities"
 JOB_KIND = "entity_import"
 BATCH_SUBJECT = "import_batch"
 # A confirmation of more rows than this runs as a background job (config IMPORT_JOB_ROWS).
-IMPORT_JOB_ROWS = 5_000
+IMPORT_JOB_ROWS: int = config_default("IMPORT_JOB_ROWS")
 PROGRESS_ROWS = 2_000  # rows between two progress reports while checking
 MAX_IMPORT_ROWS = 200_000
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

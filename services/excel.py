@@ -1,4 +1,4 @@
-"""Excel in and out (DESIGN §5): styled templates and exports with openpyxl, uploads read
+"""Excel in and out (docs/architecture.md, Excel): styled templates and exports with openpyxl, uploads read
 with python-calamine.  Code columns are text so an 18-character code never becomes 1.2E+17;
 cells that start with = + - @ are escaped on export so a spreadsheet never runs them."""
 

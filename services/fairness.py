@@ -1,4 +1,4 @@
-"""公平性监测: how often each entity and each inspector was drawn, year by year (DESIGN.md §4:
+"""公平性监测: how often each entity and each inspector was drawn, year by year (docs/chapters.md, 公平性监测:
 "some are always drawn, some never").
 
 Counts come from the department subtree's tasks: an entity is drawn once per task whose

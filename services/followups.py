@@ -48,6 +48,7 @@ from models import (
 )
 from models.roles import Role
 from services import audit, clock, inspections, publication
+from services.config import default as config_default
 from services.errors import Conflict, Forbidden, ServiceError
 from services.excel import parse_date
 from services.org import partner_departments
@@ -57,7 +58,7 @@ from workflows.errors import StaleSubmission
 MAX_TEXT = 2000
 MAX_CASE_NO = 60
 SUMMARY_CHARS = 60
-DEFAULT_PUBLICITY_DAYS = 1095
+DEFAULT_PUBLICITY_DAYS: int = config_default("RESULT_PUBLICITY_DAYS")
 RESULT_SUBJECT = inspections.SUBJECT  # Publication.subject_type of a record's result
 
 # The fields a correction may change: the record's attribute, its label on the forms, and the

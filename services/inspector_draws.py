@@ -55,6 +55,7 @@ from models.roles import Role
 from models.workflow import InstanceStatus, WorkItemStatus
 from services import audit, team_work
 from services import draw as draw_svc
+from services.config import default as config_default
 from services.errors import Conflict, Forbidden, ServiceError
 from services.inspectors import eligible_inspectors
 from services.scope import subtree_ids
@@ -71,7 +72,7 @@ TEAM_STEP = "team"
 INSPECT_STEP = "inspect"
 ON_SITE = "实地核查"
 MIN_ON_SITE = 2
-DEFAULT_RECENT_DAYS = 365
+DEFAULT_RECENT_DAYS: int = config_default("DRAW_RECENT_INSPECTION_DAYS")
 DRAW_OBJECT_TYPE = "inspector_draw"
 
 # Why an inspector of the department is not eligible, in the order they are tested.

@@ -51,6 +51,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from models import Job, JobStatus, User, db, utcnow
 from services import audit
+from services.config import default as config_default
 from services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ Handler = Callable[[Job, "Progress"], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 LINKS: dict[str, Callable[[Job], str]] = {}
 
-DEFAULT_STALE_SECONDS = 900
+DEFAULT_STALE_SECONDS: int = config_default("JOB_STALE_SECONDS")
 PROGRESS_INTERVAL = 0.5  # seconds between two progress writes
 IDLE_SECONDS = 2.0  # a runner thread waits this long for more work before it ends
 INTERRUPTED = "任务执行中断（系统重启或处理进程退出），没有写入任何数据，请重新提交"
@@ -428,7 +429,7 @@ def kick(app: Flask | None = None) -> None:
     """Have queued jobs run soon: start this process's runner thread unless the app leaves
     jobs to ``flask jobs run`` (JOBS_RUNNER=external)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config.get("JOBS_RUNNER", "thread") == "thread":
+    if app.config.get("JOBS_RUNNER", config_default("JOBS_RUNNER")) == "thread":
         runner(app).kick()
 
 

@@ -1,4 +1,4 @@
-"""Masks for personal data shown on screen (DESIGN §7)."""
+"""Masks for personal data shown on screen (docs/security.md)."""
 
 from __future__ import annotations
 

@@ -30,6 +30,7 @@ from sqlalchemy import func, select, update
 
 from models import User, db, utcnow
 from models.notifications import Message, OutboxMessage, OutboxStatus
+from services.config import default as config_default
 
 CHANNELS = ("inbox", "sms", "email")
 log = logging.getLogger("zhjg.notify")
@@ -56,9 +57,9 @@ class SmtpSender:
     ``NOTIFY_SMTP_FROM``); SMS rows are only logged.  An example of a real sender."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self.host = str(config.get("NOTIFY_SMTP_HOST", "localhost"))
-        self.port = int(config.get("NOTIFY_SMTP_PORT", 25))
-        self.sender = str(config.get("NOTIFY_SMTP_FROM", "noreply@localhost"))
+        self.host = str(config.get("NOTIFY_SMTP_HOST", config_default("NOTIFY_SMTP_HOST")))
+        self.port = int(config.get("NOTIFY_SMTP_PORT", config_default("NOTIFY_SMTP_PORT")))
+        self.sender = str(config.get("NOTIFY_SMTP_FROM", config_default("NOTIFY_SMTP_FROM")))
 
     def send(self, message: OutboxMessage) -> None:
         if message.channel != "email":
@@ -73,7 +74,7 @@ class SmtpSender:
 
 def load_sender(path: str | None = None, config: Mapping[str, Any] | None = None) -> Sender:
     """Build the sender named by ``path`` (default: ``NOTIFY_SENDER``)."""
-    path = path or current_app.config.get("NOTIFY_SENDER") or "services.notifications:LogSender"
+    path = path or current_app.config.get("NOTIFY_SENDER") or config_default("NOTIFY_SENDER")
     module_name, _, attr = path.partition(":") if ":" in path else path.rpartition(".")
     if not module_name or not attr:
         raise ValueError(f"NOTIFY_SENDER 应为“模块:类名”形式：{path}")
@@ -159,7 +160,7 @@ def send_pending(sender: Sender | None = None, *, limit: int = 500) -> SendResul
     """Hand pending outbox rows to the sender.  Each row is claimed with ``FOR UPDATE SKIP
     LOCKED`` on PostgreSQL, so two runs never send a message twice.  The caller commits."""
     sender = sender or load_sender()
-    max_attempts = int(current_app.config.get("NOTIFY_MAX_ATTEMPTS", 5))
+    max_attempts = int(current_app.config.get("NOTIFY_MAX_ATTEMPTS", config_default("NOTIFY_MAX_ATTEMPTS")))
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.PENDING)

@@ -1,5 +1,5 @@
 """随机抽取检查对象 (DB5101 表20 根据风险分类结果随机抽取检查对象, 表22 随机抽取检查对象;
-seed 003 随机抽取检查对象; DESIGN.md §4).
+seed 003 随机抽取检查对象; docs/draws.md).
 
 The population is the object directory of the task's item and department
 (services/directories), whole (不定向) or filtered by the scheme (定向); its strata are the

@@ -187,7 +187,7 @@ def is_task_leader(user: User, task: Task) -> bool:
 
 
 def sees_grades(user: User, task: Task) -> bool:
-    """Credit-risk grades are internal (DESIGN §7): the clerks and leaders of the task's
+    """Credit-risk grades are internal (docs/security.md): the clerks and leaders of the task's
     departments see them; a team member who is a plain inspector does not."""
     if not user.has_role(Role.CLERK, Role.DEPT_LEADER):
         return False

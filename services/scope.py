@@ -1,4 +1,4 @@
-"""The one data-scope filter (DESIGN §7).
+"""The one data-scope filter (docs/security.md).
 
 A user sees business data of their own department and its subtree, plus every process
 instance to which a department of that subtree is a party.  The entity registry (市场主体库) is

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from services import audit
-from tests.audit_support import allow_tampering
+from tests.factories.audit import allow_tampering
 
 
 def _invoke(app: Flask) -> Any:

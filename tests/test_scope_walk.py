@@ -24,9 +24,9 @@ from services import audit, directories, entities, joint_items, libraries, objec
 from services import inspectors as inspector_svc
 from services import items as check_items
 from tests.conftest import csrf_token, sign_in
-from tests.plans_support import elements as plan_elements
-from tests.plans_support import joint_item
-from tests.tasks_support import approved, fill_directory, make_task
+from tests.factories.plans import elements as plan_elements
+from tests.factories.plans import joint_item
+from tests.factories.tasks import approved, fill_directory, make_task
 from workflows import engine
 from workflows.lanes import PARTICIPANT
 
@@ -43,7 +43,7 @@ PUBLIC_PREFIX = "public."
 SKIP_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_password"}
 B_USERS = ("clerk_b", "leader_b", "office_b_user", "sysadmin_b", "secadmin_b", "auditor_b")
 MARKERS = ("甲区", "王晓燕", "机密联合事项")
-# (the conference objects of district A are named 甲区… too: tests/conference_support.py)
+# (the conference objects of district A are named 甲区… too: tests/factories/conference.py)
 
 
 @pytest.fixture()
@@ -86,7 +86,7 @@ def district_a(org, make_user, session):
     plan = plans.create_joint(org.clerk_a, plan_elements(name="甲区机密抽查计划"), [plan_item.id])
     # A task with its team, a replacement request and a declared conflict (services/teams.py).
     from models import DrawChange, InspectorConflict, TeamMember
-    from tests.teams_support import make_task as make_team_task
+    from tests.factories.teams import make_task as make_team_task
 
     team_task = make_team_task(org, name="甲区机密抽查任务（检查组）")
     member = TeamMember(task_id=team_task.id, department_id=org.bureau_a.id, inspector_id=inspector.id)
@@ -105,7 +105,7 @@ def district_a(org, make_user, session):
     session.commit()
     # A dispatched task with an inspection record and its evidence (services/inspections.py).
     from services import inspections
-    from tests.inspections_support import dispatched
+    from tests.factories.inspections import dispatched
 
     ready = dispatched(org, objects=1, start=8800, name="甲区机密抽查任务（检查）")
     obj = inspections.task_objects(ready.task)[0]
@@ -118,7 +118,7 @@ def district_a(org, make_user, session):
     # /followups/records/<record_id>/… refuse another district's user at the record, before they
     # look at the correction or stop request.
     from services import followups
-    from tests.followups_support import published_record
+    from tests.factories.followups import published_record
 
     published = published_record(org, n=8850, days_ago=followups.publicity_days() + 1)
     correction = followups.request_correction(org.clerk_a, published, values={"result": "no_problem"},
@@ -130,8 +130,8 @@ def district_a(org, make_user, session):
     # A joint-conference plan of district A's office, signed by a member unit, with a ledger row.
     from services import conference_plans, ledgers
     from tests.conftest import PASSWORD
-    from tests.ledgers_support import Setup
-    from tests.ledgers_support import row as ledger_row
+    from tests.factories.ledgers import Setup
+    from tests.factories.ledgers import row as ledger_row
 
     conference = Setup(org, make_user)
     conference_plan = conference.plan()
@@ -144,9 +144,9 @@ def district_a(org, make_user, session):
     from services import documents as document_svc
     from services import meetings as meeting_svc
     from services import notifications
-    from tests.conference_support import PDF_ATTACHMENT
-    from tests.conference_support import make_conference as make_conf
-    from tests.conference_support import published as published_document
+    from tests.factories.conference import PDF_ATTACHMENT
+    from tests.factories.conference import make_conference as make_conf
+    from tests.factories.conference import published as published_document
 
     conf = make_conf(org, make_user, session)
     document = published_document(org, conf, attachments=[PDF_ATTACHMENT])
@@ -161,8 +161,8 @@ def district_a(org, make_user, session):
     from datetime import date as _date
 
     from services.deadlines import remind
-    from tests.deadlines_support import dispatched_task, objects_of
-    from tests.deadlines_support import record as add_record
+    from tests.factories.deadlines import dispatched_task, objects_of
+    from tests.factories.deadlines import record as add_record
 
     late = dispatched_task(org, objects=2, end=_date(2026, 9, 30), name="甲区机密逾期任务")
     add_record(late, objects_of(late)[0], org.bureau_a)

@@ -1,4 +1,4 @@
-"""PDFs of the inspection records and notices (DESIGN.md §5; services/record_pdf.py):
+"""PDFs of the inspection records and notices (docs/chapters.md, 检查情况记录表 PDFs; services/record_pdf.py):
 
 - /records/<id>.pdf?form=a31|f1: one 检查情况记录表 (DB5101 A.3/A.3.1, or seed 003 表F.1);
 - /tasks/<id>/records.pdf?form=a31|f1: every record of a task in one PDF;

@@ -1,4 +1,4 @@
-"""/public/draws: anyone may re-run a draw (DESIGN.md §4), without signing in.
+"""/public/draws: anyone may re-run a draw (docs/draws.md), without signing in.
 
 A blueprint nested in ``public`` (its endpoints are ``public.draws.*``, which the gatekeeper
 lets through).  A draw's page is shown when its task's plan is published and its scheme is

@@ -6,10 +6,10 @@ from __future__ import annotations
 from models import db
 from services import conference_plans as plans_svc
 from services import ledgers
-from tests.clock_support import CHINA_TEXT, freeze
 from tests.conftest import PASSWORD, sign_in
-from tests.inspections_support import complete, dispatched, open_all
-from tests.ledgers_support import Setup, row
+from tests.factories.clock import CHINA_TEXT, freeze
+from tests.factories.inspections import complete, dispatched, open_all
+from tests.factories.ledgers import Setup, row
 
 
 def _html(resp) -> str:

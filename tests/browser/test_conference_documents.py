@@ -18,7 +18,7 @@ from models.roles import Role
 from services import conferences
 from services.passwords import hash_password
 from tests.browser.conftest import PASSWORD, screenshot
-from tests.plans_support import PDF
+from tests.factories.plans import PDF
 
 pytestmark = pytest.mark.browser
 

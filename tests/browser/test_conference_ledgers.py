@@ -21,7 +21,7 @@ from models.conference import Conference, ConferenceMember
 from models.roles import Role
 from services.passwords import hash_password
 from tests.browser.conftest import PASSWORD, screenshot
-from tests.ledgers_support import a6_file, a6_row
+from tests.factories.ledgers import a6_file, a6_row
 
 pytestmark = pytest.mark.browser
 

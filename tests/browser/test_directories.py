@@ -13,7 +13,7 @@ from sqlalchemy import select
 from models import User, db
 from tests.browser.conftest import PASSWORD, screenshot
 from tests.browser.menu_nav import click_menu_entry
-from tests.directories_support import make_entity, make_item
+from tests.factories.directories import make_entity, make_item
 
 pytestmark = pytest.mark.browser
 

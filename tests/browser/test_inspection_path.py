@@ -23,7 +23,7 @@ from services import inspector_draws as draws
 from services import teams
 from tests.browser.conftest import _user, screenshot
 from tests.browser.test_main_paths import _sign_in
-from tests.teams_support import make_task, start_task
+from tests.factories.teams import make_task, start_task
 
 pytestmark = pytest.mark.browser
 

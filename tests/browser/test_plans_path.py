@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from models import Department, User, db
 from tests.browser.conftest import PASSWORD, screenshot
-from tests.plans_support import PDF, joint_item, single_item
+from tests.factories.plans import PDF, joint_item, single_item
 
 pytestmark = pytest.mark.browser
 

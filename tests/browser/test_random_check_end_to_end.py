@@ -32,8 +32,8 @@ from models.roles import Role
 from tests.browser.conftest import _dept, _user, screenshot
 from tests.browser.test_plans_path import _as, _fill_elements
 from tests.browser.test_teams import _inspector
-from tests.plans_support import PDF, joint_item, single_item
-from tests.tasks_support import fill_directory
+from tests.factories.plans import PDF, joint_item, single_item
+from tests.factories.tasks import fill_directory
 
 pytestmark = pytest.mark.browser
 

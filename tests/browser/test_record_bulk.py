@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from models import InspectionRecord, Task, User, db
 from services import inspections as svc
 from tests.browser.test_inspection_path import _as, _dispatched
-from tests.inspections_support import record_form
+from tests.factories.inspections import record_form
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from models import Department, InspectionRecord, TaskObject, db
 from services import record_pdf
 from tests.browser.conftest import screenshot
-from tests.teams_support import make_task
+from tests.factories.teams import make_task
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from models.plans import TaskStatus
 from services.deadlines import remind
 from tests.browser.conftest import screenshot
 from tests.browser.test_main_paths import _sign_in
-from tests.deadlines_support import dispatched_task, objects_of, record
+from tests.factories.deadlines import dispatched_task, objects_of, record
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from models.org import DepartmentLevel
 from models.roles import Role
 from tests.browser.conftest import PASSWORD, _dept, _user, screenshot
 from tests.browser.menu_nav import click_menu_entry
-from tests.tasks_support import fill_directory, make_task
+from tests.factories.tasks import fill_directory, make_task
 
 pytestmark = pytest.mark.browser
 

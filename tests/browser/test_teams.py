@@ -15,7 +15,7 @@ from models import Department, Inspector, User, db
 from models.roles import Role
 from tests.browser.conftest import _user, screenshot
 from tests.browser.test_main_paths import _sign_in
-from tests.teams_support import make_task, start_task
+from tests.factories.teams import make_task, start_task
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from models import AuditEvent
 from services import audit
 from services.audit import GENESIS, compute_hash, verify
-from tests.audit_support import allow_tampering
+from tests.factories.audit import allow_tampering
 
 
 def _chain(org: Any, n: int = 3) -> list[AuditEvent]:

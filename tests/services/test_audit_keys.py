@@ -19,7 +19,7 @@ from models import AuditEvent
 from services import audit, audit_key
 from services.audit import _canonical
 from services.audit_checkpoints import checkpoint_file, read_all, verify_all
-from tests.audit_support import allow_tampering
+from tests.factories.audit import allow_tampering
 
 
 def _chain(org: Any, n: int) -> list[AuditEvent]:

@@ -12,7 +12,7 @@ import pytest
 from models import utcnow
 from services import clock, deadlines, entities, followups, inspectors, ledgers, plans, validators
 from services import inspection_prep as prep
-from tests.clock_support import CHINA_DAY, CHINA_TEXT, LATE_EVENING, freeze
+from tests.factories.clock import CHINA_DAY, CHINA_TEXT, LATE_EVENING, freeze
 
 
 def test_the_clock_at_2330_utc_is_the_next_morning_in_china(app, monkeypatch):

@@ -19,12 +19,12 @@ from services import audit_query, deadlines, documents, ledger_export, ledgers
 from services import conference_plans as plans_svc
 from services import record_pdf as rp
 from services.excel import stream_workbook
-from tests.clock_support import CHINA_DAY, CHINA_TEXT, PAPER_DATE, freeze
-from tests.conference_support import make_conference, published
 from tests.conftest import PASSWORD
-from tests.deadlines_support import dispatched_task
-from tests.inspections_support import HEALTH_NAME, complete, dispatched, open_all
-from tests.ledgers_support import Setup, row
+from tests.factories.clock import CHINA_DAY, CHINA_TEXT, PAPER_DATE, freeze
+from tests.factories.conference import make_conference, published
+from tests.factories.deadlines import dispatched_task
+from tests.factories.inspections import HEALTH_NAME, complete, dispatched, open_all
+from tests.factories.ledgers import Setup, row
 
 
 def _pdf_text(data: bytes, tmp_path) -> str:

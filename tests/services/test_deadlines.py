@@ -10,7 +10,7 @@ from models.plans import TaskStatus
 from services import deadlines, workdays
 from services.deadlines import bounds, deadline_of, due_rows, remind
 from tests.conftest import sign_in
-from tests.deadlines_support import dispatched_task, member_user, objects_of, record
+from tests.factories.deadlines import dispatched_task, member_user, objects_of, record
 
 END = date(2026, 9, 30)  # the task's last day; due 20 working days later: 3 November 2026
 DUE = date(2026, 11, 3)

@@ -28,7 +28,7 @@ from services import entities
 from services.entities import parse_filters
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError
-from tests.directories_support import make_entity, make_item, uscc, workbook
+from tests.factories.directories import make_entity, make_item, uscc, workbook
 
 
 @pytest.fixture()

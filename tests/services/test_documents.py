@@ -12,8 +12,8 @@ from models.conference import DocumentStatus
 from models.workflow import InstanceStatus, WorkItemStatus
 from services import documents, receipts
 from services.errors import Conflict, Forbidden
-from tests.conference_support import PDF_ATTACHMENT, draft, make_conference, published
 from tests.conftest import PASSWORD
+from tests.factories.conference import PDF_ATTACHMENT, draft, make_conference, published
 from workflows import engine
 
 

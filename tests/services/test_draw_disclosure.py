@@ -16,7 +16,7 @@ from models import AuditEvent, db
 from services import draw_algorithm as algo
 from services import draw_disclosure as disclosure
 from services import object_draws as draws
-from tests.tasks_support import approved, fill_directory, make_task
+from tests.factories.tasks import approved, fill_directory, make_task
 
 GRADES = {"A": 40, "B": 30, "C": 20, "D": 10, "E": 3, "-": 7}
 

@@ -13,7 +13,7 @@ from models import Draw, TaskObject, db
 from models.items import ItemCategory
 from services import draw_ratios
 from services import object_draws as draws
-from tests.tasks_support import approved, fill_directory, make_task
+from tests.factories.tasks import approved, fill_directory, make_task
 
 HALF = {f"ratio_{s}": "50" for s in "ABCDE-"}
 

@@ -13,7 +13,7 @@ from models.inspectors import DutyStatus
 from services import draw_shortfall as shortfall
 from services import inspector_draws as draws
 from services.errors import Conflict, Forbidden, ServiceError
-from tests.teams_support import make_inspector, make_task, start_task
+from tests.factories.teams import make_inspector, make_task, start_task
 from workflows.errors import StaleSubmission
 
 

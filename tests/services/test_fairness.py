@@ -9,7 +9,7 @@ import pytest
 from models import DirectoryMember, MemberKind, ObjectDirectory, TaskObject, TeamMember, db
 from models.teams import MemberSource
 from services import fairness
-from tests.teams_support import entity, make_inspector, make_task
+from tests.factories.teams import entity, make_inspector, make_task
 
 TODAY = date(2026, 7, 1)
 
@@ -30,7 +30,7 @@ def dataset(org, session):
     db.session.add(TeamMember(task_id=t2025.id, department_id=org.bureau_a.id, inspector_id=people[1].id))
     db.session.add(TeamMember(task_id=t2026.id, department_id=org.bureau_a.id, inspector_id=people[2].id,
                               source=MemberSource.REPLACEMENT))
-    from tests.directories_support import make_item
+    from tests.factories.directories import make_item
 
     directory = ObjectDirectory(item_id=make_item(org.bureau_a, name="名录事项").id, department_id=org.bureau_a.id,
                                 name="名录")

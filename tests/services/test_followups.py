@@ -24,7 +24,7 @@ from models import (
 from services import clock
 from services import followups as svc
 from services.errors import Conflict, Forbidden
-from tests.followups_support import member_user, published_record
+from tests.factories.followups import member_user, published_record
 from workflows.errors import StaleSubmission
 
 

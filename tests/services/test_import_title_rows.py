@@ -27,8 +27,8 @@ from services import (
     user_import,
 )
 from services.templates_catalogue import TEMPLATES
-from tests.directories_support import make_entity, make_item, uscc
-from tests.ledgers_support import a6_row
+from tests.factories.directories import make_entity, make_item, uscc
+from tests.factories.ledgers import a6_row
 from tests.services.test_entities import HEADER as ENTITY_HEADER
 from tests.services.test_entities import row as entity_row
 from tests.services.test_inspectors import ID_WOMAN, a5_row, c1_row, form

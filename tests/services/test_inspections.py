@@ -20,7 +20,7 @@ from models.workflow import WorkItemStatus
 from services import inspection_prep as prep
 from services import inspections as svc
 from services.errors import Conflict, Forbidden, ServiceError
-from tests.inspections_support import (
+from tests.factories.inspections import (
     HEALTH_NAME,
     LEADER_NAME,
     MEMBER_NAME,

@@ -12,7 +12,7 @@ from services import inspections as svc
 from services.errors import Conflict
 from services.org import place_department
 from tests.conftest import _HASH, Org
-from tests.inspections_support import dispatched, open_all, record_form
+from tests.factories.inspections import dispatched, open_all, record_form
 from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)
 
 

@@ -13,7 +13,7 @@ from models.workflow import WorkItemStatus
 from services import draw as draw_svc
 from services import inspector_draws as draws
 from services.errors import Conflict, Forbidden, ServiceError
-from tests.teams_support import END, START, entity, make_inspector, make_task, start_task
+from tests.factories.teams import END, START, entity, make_inspector, make_task, start_task
 from workflows import engine
 
 

@@ -358,7 +358,7 @@ def test_the_row_lock_rereads_an_item_changed_meanwhile(session, org):
     written over a pending proposal from an old copy."""
     from sqlalchemy import text
 
-    from tests.plans_support import joint_item
+    from tests.factories.plans import joint_item
 
     item = joint_item(org.bureau_a, org.health_a)
     before = item.version

@@ -21,7 +21,7 @@ from services.excel import ExcelError
 from services.plans import today
 from services.receipts import PasswordRejected
 from tests.conftest import PASSWORD
-from tests.ledgers_support import Setup, a6_file, a6_row, row
+from tests.factories.ledgers import Setup, a6_file, a6_row, row
 
 
 @pytest.fixture()

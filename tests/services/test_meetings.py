@@ -7,7 +7,7 @@ import pytest
 from models.conference import DocumentStatus, MeetingStatus
 from services import documents, meetings
 from services.errors import Conflict, Forbidden
-from tests.conference_support import make_conference
+from tests.factories.conference import make_conference
 
 
 @pytest.fixture()

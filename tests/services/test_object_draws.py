@@ -15,7 +15,7 @@ from services import draw_algorithm as algo
 from services import object_draws as draws
 from services import schemes
 from services.errors import Conflict, Forbidden
-from tests.tasks_support import approved, fill_directory, make_task
+from tests.factories.tasks import approved, fill_directory, make_task
 from workflows.errors import NotAllowed
 
 GRADES = {"A": 40, "B": 30, "C": 20, "D": 10, "E": 3, "-": 7}

@@ -9,7 +9,7 @@ import pytest
 from models import Plan, PlanStatus, Publication, db
 from services import clock, plans, publication
 from services.errors import Conflict, ServiceError
-from tests.plans_support import PDF, YEAR, elements, joint_item, single_item
+from tests.factories.plans import PDF, YEAR, elements, joint_item, single_item
 from workflows.errors import NotAllowed
 from workflows.guards import GUARDS
 

@@ -10,7 +10,7 @@ from models import AuditEvent, RecordStatus, ResultCategory, db
 from services import inspections as svc
 from services import record_bulk as bulk
 from services.errors import Conflict, Forbidden, Invalid
-from tests.inspections_support import complete, dispatched, open_all, record_form
+from tests.factories.inspections import complete, dispatched, open_all, record_form
 
 
 def _filled_by_leader(ready, records):

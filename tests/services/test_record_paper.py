@@ -15,7 +15,14 @@ import pytest
 from models import CheckItem, db
 from services import inspections as svc
 from services import record_pdf as rp
-from tests.inspections_support import HEALTH_NAME, LEADER_NAME, MEMBER_NAME, dispatched, open_all, record_form
+from tests.factories.inspections import (
+    HEALTH_NAME,
+    LEADER_NAME,
+    MEMBER_NAME,
+    dispatched,
+    open_all,
+    record_form,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 

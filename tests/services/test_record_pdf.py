@@ -13,7 +13,7 @@ import pytest
 from models import CheckItem, db
 from services import inspections as svc
 from services import record_pdf as rp
-from tests.inspections_support import HEALTH_NAME, LEADER_NAME, MEMBER_NAME, complete, dispatched, open_all
+from tests.factories.inspections import HEALTH_NAME, LEADER_NAME, MEMBER_NAME, complete, dispatched, open_all
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 

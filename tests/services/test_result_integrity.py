@@ -13,9 +13,9 @@ from sqlalchemy.exc import DBAPIError
 from models import InspectionResultVersion, db
 from services import inspections as svc
 from services.result_integrity import MISMATCH, verify_published
-from tests.audit_support import allow_result_tampering
 from tests.conftest import csrf_token
-from tests.inspections_support import complete, dispatched, open_all
+from tests.factories.audit import allow_result_tampering
+from tests.factories.inspections import complete, dispatched, open_all
 
 
 def _published(org: Any) -> Any:

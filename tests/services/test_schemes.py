@@ -13,7 +13,7 @@ from models.items import ItemCategory
 from models.schemes import SchemeStatus
 from services import publication, schemes
 from services.errors import Conflict, Forbidden
-from tests.tasks_support import approved, make_task, scheme_form
+from tests.factories.tasks import approved, make_task, scheme_form
 from workflows.errors import NotAllowed
 
 

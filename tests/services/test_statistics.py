@@ -12,7 +12,7 @@ from models import Plan, RecordStatus, db
 from models.inspections import ResultCategory
 from services import statistics
 from services.errors import Invalid
-from tests.deadlines_support import dispatched_task, objects_of, record
+from tests.factories.deadlines import dispatched_task, objects_of, record
 
 ON = date(2026, 11, 5)  # the task ending 30 September is due 3 November: overdue
 

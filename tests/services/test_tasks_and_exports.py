@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from models import PlanKind, TaskStatus, db
 from services import plan_export, plans, tasks
 from services.errors import Forbidden
-from tests.plans_support import PDF, YEAR, elements, joint_item, single_item
+from tests.factories.plans import PDF, YEAR, elements, joint_item, single_item
 
 
 def _published_single(org, cap="10", ratio="5"):

@@ -12,7 +12,7 @@ from models.workflow import WorkItemStatus
 from services import inspector_draws as draws
 from services import teams
 from services.errors import Conflict, Forbidden, ServiceError
-from tests.teams_support import entity, make_inspector, make_task, start_task
+from tests.factories.teams import entity, make_inspector, make_task, start_task
 from workflows.errors import StaleSubmission
 
 

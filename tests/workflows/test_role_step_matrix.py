@@ -238,7 +238,7 @@ TEAM_OTHERS = ("clerk_a", "leader_a", "inspector_a", "health_clerk", "clerk_b")
 def _team_walk_to(org, table, step):
     from models import db
     from services import inspections
-    from tests.inspections_support import complete, dispatched, open_all
+    from tests.factories.inspections import complete, dispatched, open_all
 
     ready = dispatched(org, joint=table == 22, objects=1)
     if step != "inspect":

@@ -16,8 +16,8 @@ from models import AuditEvent
 from services import audit
 from services import audit_query as aq
 from services.excel import XLSX_MIME
-from tests.audit_support import allow_tampering
 from tests.conftest import csrf_token
+from tests.factories.audit import allow_tampering
 
 
 def _ids(html: str) -> list[int]:

@@ -14,7 +14,7 @@ from models import ConferencePlan, LedgerRow, Message, db
 from services import ledgers
 from services.plans import today
 from tests.conftest import PASSWORD, csrf_token, sign_in
-from tests.ledgers_support import ROW, Setup, a6_file, a6_row
+from tests.factories.ledgers import ROW, Setup, a6_file, a6_row
 
 
 @pytest.fixture()

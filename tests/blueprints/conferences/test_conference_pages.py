@@ -13,9 +13,9 @@ from sqlalchemy import select
 from models import Message, db
 from models.conference import Conference, DocumentStatus, OfficialDocument
 from services import documents
-from tests.conference_support import draft, make_conference, published
 from tests.conftest import PASSWORD, csrf_token, sign_in
-from tests.plans_support import PDF
+from tests.factories.conference import draft, make_conference, published
+from tests.factories.plans import PDF
 
 
 @pytest.fixture()

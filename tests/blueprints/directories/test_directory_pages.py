@@ -14,7 +14,7 @@ from models import DirectoryMember, ImportStatus, ObjectDirectory, ProcessInstan
 from services import directories as svc
 from services.entities import parse_filters
 from tests.conftest import csrf_token
-from tests.directories_support import make_entity, make_item, uscc, workbook
+from tests.factories.directories import make_entity, make_item, uscc, workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

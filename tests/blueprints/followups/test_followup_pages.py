@@ -7,7 +7,7 @@ from models import ChangeStatus, ClueStatus, ClueTransfer, CorrectionRequest, St
 from services import clock
 from services import followups as svc
 from tests.conftest import csrf_token, sign_in
-from tests.followups_support import member_user, published_record
+from tests.factories.followups import member_user, published_record
 
 
 def _post(client, user, url, data, page):

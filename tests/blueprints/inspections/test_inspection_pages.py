@@ -10,7 +10,7 @@ import re
 from models import InspectionRecord, RecordStatus, db
 from services import inspections as svc
 from tests.conftest import csrf_token, sign_in
-from tests.inspections_support import LEADER_NAME, MEMBER_NAME, complete, dispatched, open_all
+from tests.factories.inspections import LEADER_NAME, MEMBER_NAME, complete, dispatched, open_all
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

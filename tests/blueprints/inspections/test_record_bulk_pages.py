@@ -8,7 +8,7 @@ import re
 from models import RecordStatus, db
 from services import inspections as svc
 from tests.conftest import csrf_token, sign_in
-from tests.inspections_support import complete, dispatched, open_all, record_form
+from tests.factories.inspections import complete, dispatched, open_all, record_form
 
 
 def _post(client, url, data, token_url):

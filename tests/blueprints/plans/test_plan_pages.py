@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from models import Plan, PlanStatus, db
 from services import plans
 from tests.conftest import csrf_token, sign_in
-from tests.plans_support import PDF, YEAR, elements, joint_item, single_item
+from tests.factories.plans import PDF, YEAR, elements, joint_item, single_item
 
 
 def _token(client):

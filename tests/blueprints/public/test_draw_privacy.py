@@ -13,7 +13,7 @@ from models import Draw, Publication, TaskObject, db
 from services import object_draws as draws
 from services import publication
 from services import schemes as scheme_service
-from tests.tasks_support import approved, fill_directory, make_task
+from tests.factories.tasks import approved, fill_directory, make_task
 
 GRADES = {"A": 6, "B": 5, "C": 4, "D": 3, "E": 2, "-": 3}
 # a grade or stratum label, a ratio or quota per grade, an opaque stratum label
@@ -109,7 +109,7 @@ def test_the_full_record_is_for_the_entitled_only(client, login, org, drawn):
 
 def test_a_plain_inspector_sees_neither_seed_nor_grouping(client, login, org, drawn):
     from models import TeamMember, TeamRole
-    from tests.teams_support import make_inspector
+    from tests.factories.teams import make_inspector
 
     member = make_inspector(org.station_a, "站所执法人员")
     db.session.add(TeamMember(task_id=drawn.task_id, department_id=org.bureau_a.id, inspector_id=member.id,

@@ -13,7 +13,7 @@ from models.inspections import RecordStatus
 from services import inspections as svc
 from services import record_pdf as rp
 from tests.conftest import sign_in
-from tests.inspections_support import complete, dispatched, open_all
+from tests.factories.inspections import complete, dispatched, open_all
 
 SUBJECT = "成都市昇𬌗堃喆餐饮有限公司"
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")

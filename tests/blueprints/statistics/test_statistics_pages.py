@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from models import InspectionRecord, RecordStatus, db
 from models.inspections import ResultCategory
 from tests.conftest import sign_in
-from tests.deadlines_support import dispatched_task, objects_of, record
+from tests.factories.deadlines import dispatched_task, objects_of, record
 
 
 @pytest.fixture()

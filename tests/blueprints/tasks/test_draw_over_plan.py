@@ -9,7 +9,7 @@ from decimal import Decimal
 from models import Draw
 from models.items import ItemCategory
 from tests.conftest import csrf_token
-from tests.tasks_support import approved, fill_directory, make_task
+from tests.factories.tasks import approved, fill_directory, make_task
 
 HALF = {f"ratio_{s}": "50" for s in "ABCDE-"}
 

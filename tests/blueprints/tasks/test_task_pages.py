@@ -13,8 +13,8 @@ from models.schemes import SchemeStatus
 from services import object_draws as draws
 from services import schemes
 from tests.conftest import csrf_token
-from tests.tasks_support import approved, fill_directory, make_task, scheme_form
-from tests.teams_support import make_inspector
+from tests.factories.tasks import approved, fill_directory, make_task, scheme_form
+from tests.factories.teams import make_inspector
 
 FORM = {k: v for k, v in scheme_form().items(multi=True) if k != "methods"} | {"methods": ["实地核查", "书面检查"]}
 

@@ -9,7 +9,7 @@ from models import Draw, DrawChange, InspectorConflict, TeamRole, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind
 from services import inspector_draws as draws
 from tests.conftest import csrf_token, sign_in
-from tests.teams_support import entity, make_inspector, make_task, start_task
+from tests.factories.teams import entity, make_inspector, make_task, start_task
 
 
 def _setup(org, **kw):

@@ -10,7 +10,7 @@ from models import DrawChange, db
 from models.inspectors import DutyStatus
 from services import inspector_draws as draws
 from tests.conftest import csrf_token, sign_in
-from tests.teams_support import make_inspector, make_task, start_task
+from tests.factories.teams import make_inspector, make_task, start_task
 
 
 def _post(client, url, data, token_url):

@@ -23,7 +23,7 @@ from models.entity import EntityType
 from models.items import ItemCategory
 from models.plans import PlanKind, PlanStatus
 from services import schemes
-from tests.directories_support import make_item
+from tests.factories.directories import make_item
 
 
 def make_task(

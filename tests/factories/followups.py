@@ -18,7 +18,7 @@ from models import (
     utcnow,
 )
 from services import inspections
-from tests.teams_support import entity, make_inspector, make_task
+from tests.factories.teams import entity, make_inspector, make_task
 
 
 def published_record(

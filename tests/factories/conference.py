@@ -9,7 +9,7 @@ from models import User
 from models.conference import Conference, OfficialDocument
 from models.roles import Role
 from services import conferences, documents
-from tests.plans_support import PDF
+from tests.factories.plans import PDF
 
 
 @dataclass

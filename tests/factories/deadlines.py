@@ -11,7 +11,7 @@ from models import InspectionRecord, RecordStatus, Task, TaskObject, TeamMember,
 from models.inspections import ResultCategory
 from models.plans import TaskStatus
 from models.teams import TeamRole
-from tests.teams_support import entity, make_inspector, make_task
+from tests.factories.teams import entity, make_inspector, make_task
 
 _NEXT = 20000
 

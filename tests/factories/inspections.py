@@ -12,7 +12,7 @@ from models import InspectionRecord, Task, User, db
 from services import inspections as svc
 from services import inspector_draws as draws
 from services import teams
-from tests.teams_support import entity, make_inspector, make_task, start_task
+from tests.factories.teams import entity, make_inspector, make_task, start_task
 
 # Rare name characters (outside GB2312) must survive every round trip.
 LEADER_NAME = "王堃"

@@ -24,7 +24,7 @@ from models.plans import PlanKind
 from models.roles import Role
 from services import inspector_draws as draws
 from tests.conftest import _HASH
-from tests.directories_support import make_entity, make_item
+from tests.factories.directories import make_entity, make_item
 from workflows import engine
 from workflows.lanes import PARTICIPANT
 
