@@ -512,7 +512,9 @@ def _formula_cells(zf: zipfile.ZipFile, path: str, limit: int = 20) -> tuple[int
     return count, refs
 
 
-def _inspect_xlsx(data: bytes, *, max_rows: int = MAX_ROWS, sheet: str | None = None) -> _SheetScan:
+def _inspect_xlsx(
+    data: bytes, *, max_rows: int = MAX_ROWS, sheet: str | None = None, formula_limit: int = 20
+) -> _SheetScan:
     """Check the container: a real .xlsx, no zip bomb, not too many rows; find formulas.
 
     ``sheet`` names the preferred sheet (a template's), else the first is inspected.
@@ -552,7 +554,7 @@ def _inspect_xlsx(data: bytes, *, max_rows: int = MAX_ROWS, sheet: str | None = 
             raise ExcelError(f"数据超过{max_rows}行，请拆分后分批上传")
         if formulas.count:  # may be an <xm:f> of a validation: look closer
             try:
-                scan.formula_count, scan.formula_cells = _formula_cells(zf, path)
+                scan.formula_count, scan.formula_cells = _formula_cells(zf, path, formula_limit)
             except ET.ParseError as exc:
                 raise ExcelError("文件已损坏（工作表内容无法解析），" + SAVE_AS_XLSX) from exc
     return scan
@@ -966,8 +968,11 @@ def _resolve_spec(
     return tuple(c if isinstance(c, Column) else Column(str(c)) for c in spec), None, ()  # type: ignore[union-attr]
 
 
-def _load_table(data: bytes, *, csv_ok: bool, max_rows: int, sheet: str | None) -> tuple[list[list[Any]], str | None]:
-    """The cells of the sheet to read (xlsx) or of the CSV, and the sheet's name."""
+def _load_table(
+    data: bytes, *, csv_ok: bool, max_rows: int, sheet: str | None, formula_rows: bool = False
+) -> tuple[list[list[Any]], list[str]]:
+    """The cells of the sheet to read (xlsx) or of the CSV, and the references of the cells
+    holding a formula (only with ``formula_rows``: else a formula refuses the file)."""
     from python_calamine import CalamineWorkbook
 
     if not data:
@@ -977,10 +982,11 @@ def _load_table(data: bytes, *, csv_ok: bool, max_rows: int, sheet: str | None) 
             table = _csv_table(data)
             if _csv_data_rows(table) > max_rows:
                 raise ExcelError(f"数据超过{max_rows}行，请拆分后分批上传")
-            return table, None
+            return table, []
         raise ExcelError(_not_xlsx_message(data))
-    scan = _inspect_xlsx(data, max_rows=max_rows, sheet=sheet)
-    if scan.formula_count:
+    limit = 16 * (max_rows + 1) if formula_rows else 20
+    scan = _inspect_xlsx(data, max_rows=max_rows, sheet=sheet, formula_limit=limit)
+    if scan.formula_count and not formula_rows:
         more = f" 等{scan.formula_count}处" if scan.formula_count > len(scan.formula_cells) else ""
         raise ExcelError(
             f"文件含有公式（单元格 {'、'.join(scan.formula_cells)}{more}），系统不读取公式。"
@@ -990,7 +996,7 @@ def _load_table(data: bytes, *, csv_ok: bool, max_rows: int, sheet: str | None) 
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         ws = wb.get_sheet_by_name(scan.sheet_name) if scan.sheet_name else wb.get_sheet_by_index(0)
-        return ws.to_python(skip_empty_area=False), scan.sheet_name
+        return ws.to_python(skip_empty_area=False), scan.formula_cells
     except Exception as exc:  # calamine raises several types for a damaged file
         raise ExcelError("无法读取该文件，" + SAVE_AS_XLSX) from exc
 
@@ -1005,6 +1011,7 @@ def read_table(
     *,
     csv_ok: bool = False,
     max_rows: int = MAX_ROWS,
+    formula_rows: bool = False,
 ) -> list[Row]:
     """Read an upload against a template: the header must match it (names and order), and
     each cell is parsed by its column: text columns stay text, code columns refuse numbers
@@ -1013,10 +1020,11 @@ def read_table(
     file as a whole (not an xlsx, zip bomb, formulas, wrong header, no data rows) raise
     ExcelError.  Blank rows are skipped; row numbers are those of the spreadsheet.  The
     header may have the template's title row (or blank rows) above it
-    (services.import_rows.find_header_row).
+    (services.import_rows.find_header_row).  With ``formula_rows`` a cell holding a formula
+    refuses its row (an error on that cell) instead of the whole file.
     """
     columns, sheet, one_of = _resolve_spec(spec)
-    table, _ = _load_table(data, csv_ok=csv_ok, max_rows=max_rows, sheet=sheet)
+    table, formulas = _load_table(data, csv_ok=csv_ok, max_rows=max_rows, sheet=sheet, formula_rows=formula_rows)
     if all(_blank(v) for row in table for v in row):
         raise ExcelError("文件中没有内容：第1行应为模板的列名")
     keys = {_header_key(c.title) for c in columns}
@@ -1052,11 +1060,28 @@ def read_table(
             if all(row.values[t] in ("", None) for t in group) and not any(c in group for c, _ in row.errors):
                 row.errors.append((group[0], "、".join(group) + "至少填写一项"))
         rows.append(row)
+    if formulas:
+        _mark_formulas(rows, titles, formulas)
     if not rows:
         raise ExcelError(f"文件中没有数据行：第{at + 1}行为列名，请从第{at + 2}行开始填写")
     if len(rows) > max_rows:
         raise ExcelError(f"数据超过{max_rows}行（共{len(rows)}行），请拆分后分批上传")
     return rows
+
+
+FORMULA_CELL = "含有公式，系统不读取公式：请复制后“选择性粘贴—数值”"
+
+
+def _mark_formulas(rows: list[Row], titles: list[str], refs: Sequence[str]) -> None:
+    """Refuse each row with a formula cell, naming the cell's column."""
+    by_number = {r.number: r for r in rows}
+    for ref in refs:
+        letters = ref.rstrip("0123456789")
+        row = by_number.get(int(ref[len(letters):] or 0))
+        index = column_index_from_string(letters) - 1 if letters else -1
+        if row is not None:
+            column = titles[index] if 0 <= index < len(titles) else f"{letters}列"
+            row.errors[:] = [e for e in row.errors if e[0] != column] + [(column, FORMULA_CELL)]
 
 
 def mark_duplicates(rows: Iterable[Row], title: str) -> None:

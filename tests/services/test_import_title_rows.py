@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from models import Inspector
 from services import (
-    auxiliary_import,
     directories,
     entity_import,
     inspector_import,
@@ -26,6 +25,8 @@ from services import (
     libraries,
     user_import,
 )
+from services.imports import framework
+from services.imports.auxiliary import KIND as AUX
 from services.templates_catalogue import TEMPLATES
 from tests.directories_support import make_entity, make_item, uscc
 from tests.ledgers_support import a6_row
@@ -115,7 +116,7 @@ def _c1(org: Any) -> Any:
 
 def _auxiliary(org: Any) -> Any:
     row = [1, "检验检测机构", "甲区食品检验所", "", "张三", PLUS86, "食品检验", "CMA"]
-    return auxiliary_import.check_import(org.clerk_a, standard("", [row], auxiliary_import.TEMPLATE))
+    return framework.run_check(AUX, org.clerk_a, standard("", [row], AUX.template), {})
 
 
 def _ledger(org: Any) -> Any:
@@ -171,8 +172,10 @@ def test_many_duplicates_in_an_import_give_the_count_and_the_first_five_rows(org
     assert len(messages) == 48
     assert messages[0] == "与其他47行重复（第4、5、6、7、8行等）"
     assert messages[10] == "与其他47行重复（第3、4、5、6、7行等）"
-    aux = auxiliary_import.check_import(org.clerk_a, standard("", [row] * 3, auxiliary_import.TEMPLATE))
-    assert [m for r in aux.rows for _c, m in r.row.errors] == ["与第3行重复（名称和所在单位相同）"] * 2
+    aux = framework.run_check(AUX, org.clerk_a, standard("", [row] * 3, AUX.template), {})
+    assert [m for r in aux.rows for _c, m in r.row.errors] == [
+        "与第4、5行重复（名称和所在单位相同）", "与第3、5行重复（名称和所在单位相同）", "与第3、4行重复（名称和所在单位相同）"
+    ]
 
 
 def test_the_inspector_form_reads_a_mobile_with_the_country_prefix(org, session):

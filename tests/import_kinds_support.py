@@ -1,0 +1,36 @@
+"""A valid data row of each registered import kind, for the tests of the framework's shared
+policies (tests/services/test_import_framework.py)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from openpyxl import Workbook
+
+from services.imports.framework import ImportKind
+
+
+def workbook(kind: ImportKind, rows: list[list[Any]], *, title: str | None = None) -> bytes:
+    """A file of the kind's template: an optional title row, the header, then ``rows``."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = kind.template.sheet
+    if title is not None:
+        ws.append([title])
+    ws.append(list(kind.template.titles))
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _auxiliary(n: int) -> list[Any]:
+    return [n, "专家学者", f"专家{n}", "四川大学", "", "", "食品安全", ""]
+
+
+ROWS: dict[str, Callable[[int], list[Any]]] = {
+    "auxiliary_inspectors": _auxiliary,
+}
