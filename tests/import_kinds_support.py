@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from services.imports.framework import ImportKind
+from tests.ledgers_support import a6_row
 
 
 def workbook(kind: ImportKind, rows: list[list[Any]], *, title: str | None = None) -> bytes:
@@ -33,4 +34,5 @@ def _auxiliary(n: int) -> list[Any]:
 
 ROWS: dict[str, Callable[[int], list[Any]]] = {
     "auxiliary_inspectors": _auxiliary,
+    "conference_ledger": lambda n: a6_row(f"经营者{n}"),
 }

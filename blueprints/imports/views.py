@@ -60,7 +60,7 @@ def template(kind: str):
     if not k.can_import(_me()):
         abort(403)
     return send_file(io.BytesIO(workbook_bytes(k.template.workbook())), mimetype=XLSX_MIME,
-                     as_attachment=True, download_name=f"{k.template.code}.xlsx")
+                     as_attachment=True, download_name=k.template.download_name)
 
 
 @bp.route("/<kind>/", methods=["GET", "POST"])

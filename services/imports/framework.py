@@ -181,7 +181,9 @@ def summary(kind: ImportKind, check: Check, context: dict[str, Any]) -> dict[str
 
 
 def context_of(batch: ImportBatch) -> dict[str, Any]:
-    return (import_batches.batch_summary(batch).get("check") or {}).get("context") or {}
+    """The upload's context, kept in the check's summary and then in the result's."""
+    stored = import_batches.batch_summary(batch)
+    return (stored.get("check") or stored).get("context") or {}
 
 
 def upload(kind: ImportKind, actor: User, filename: str, data: bytes,
@@ -189,6 +191,7 @@ def upload(kind: ImportKind, actor: User, filename: str, data: bytes,
     """上传: check the file and keep it (an ImportBatch) for the preview."""
     if not kind.can_import(actor, context):
         raise Forbidden("您没有导入该数据的权限")
+    kind.check_context(actor, context)
     check_upload(data, filename, csv_ok=kind.csv_ok, max_bytes=kind.max_bytes, max_rows=kind.max_rows)
     check = run_check(kind, actor, data, context)
     batch = import_batches.open_batch(
@@ -221,7 +224,7 @@ def confirm(kind: ImportKind, actor: User, batch: ImportBatch, *, valid_only: bo
     import_batches.claim(batch)
     result = {"文件": batch.filename, **kind.apply(actor, batch, check.valid_rows, context),
               "跳过问题行": len(check.invalid_rows)}
-    import_batches.close_batch(actor, batch, result)
+    import_batches.close_batch(actor, batch, {**result, "context": context})
     return result
 
 

@@ -20,13 +20,13 @@ from services import (
     inspectors,
     item_import,
     joint_import,
-    ledger_import,
     ledgers,
     libraries,
     user_import,
 )
 from services.imports import framework
 from services.imports.auxiliary import KIND as AUX
+from services.imports.ledgers import KIND as A6_IMPORT
 from services.templates_catalogue import TEMPLATES
 from tests.directories_support import make_entity, make_item, uscc
 from tests.ledgers_support import a6_row
@@ -120,7 +120,8 @@ def _auxiliary(org: Any) -> Any:
 
 
 def _ledger(org: Any) -> Any:
-    return ledger_import.check_import(titled(f"A.6 {ledgers.A6.title}", list(ledgers.COLUMNS), [a6_row(phone=PLUS86)]))
+    data = titled(f"A.6 {ledgers.A6.title}", list(ledgers.COLUMNS), [a6_row(phone=PLUS86)])
+    return framework.run_check(A6_IMPORT, org.clerk_a, data, {})
 
 
 IMPORTERS = {
