@@ -32,7 +32,12 @@ def _auxiliary(n: int) -> list[Any]:
     return [n, "专家学者", f"专家{n}", "四川大学", "", "", "食品安全", ""]
 
 
+def _joint(n: int) -> list[Any]:
+    return [n, f"联合事项{n}", "对象", "甲区市场监督管理局", "甲区卫生健康局", "实地核查", "区县级", "本局事项", ""]
+
+
 ROWS: dict[str, Callable[[int], list[Any]]] = {
     "auxiliary_inspectors": _auxiliary,
+    "joint_items": _joint,
     "conference_ledger": lambda n: a6_row(f"经营者{n}"),
 }

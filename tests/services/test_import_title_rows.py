@@ -19,13 +19,13 @@ from services import (
     inspector_import,
     inspectors,
     item_import,
-    joint_import,
     ledgers,
     libraries,
     user_import,
 )
 from services.imports import framework
 from services.imports.auxiliary import KIND as AUX
+from services.imports.joint_items import KIND as JOINT
 from services.imports.ledgers import KIND as A6_IMPORT
 from services.templates_catalogue import TEMPLATES
 from tests.directories_support import make_entity, make_item, uscc
@@ -76,7 +76,7 @@ def _items(org: Any) -> Any:
 def _joint_items(org: Any) -> Any:
     row = [1, "事项一", "对象", "甲区市场监督管理局", "甲区卫生健康局", "实地核查、书面检查", "区县级", "本局事项",
            "甲区卫生健康局：卫生检查（区县级）"]
-    return joint_import.check_import(org.clerk_a, standard("A.1.2", [row]))
+    return framework.run_check(JOINT, org.clerk_a, standard("A.1.2", [row]), {})
 
 
 def _library_a42(org: Any) -> Any:
