@@ -36,8 +36,14 @@ def _joint(n: int) -> list[Any]:
     return [n, f"联合事项{n}", "对象", "甲区市场监督管理局", "甲区卫生健康局", "实地核查", "区县级", "本局事项", ""]
 
 
+def _check_item(n: int) -> list[Any]:
+    return [n, "食品安全", f"抽查事项{n}", "食品生产经营者", "重点检查事项", "书面检查", "甲区市场监督管理局",
+            "《食品安全法》", "食品科", "", "区县级", "H", ""]
+
+
 ROWS: dict[str, Callable[[int], list[Any]]] = {
     "auxiliary_inspectors": _auxiliary,
     "joint_items": _joint,
+    "check_items": _check_item,
     "conference_ledger": lambda n: a6_row(f"经营者{n}"),
 }

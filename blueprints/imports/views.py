@@ -59,8 +59,9 @@ def template(kind: str):
     k = _kind(kind)
     if not k.can_import(_me()):
         abort(403)
-    return send_file(io.BytesIO(workbook_bytes(k.template.workbook())), mimetype=XLSX_MIME,
-                     as_attachment=True, download_name=k.template.download_name)
+    chosen = k.template_for(request.args.get("variant", ""))
+    return send_file(io.BytesIO(workbook_bytes(chosen.workbook())), mimetype=XLSX_MIME,
+                     as_attachment=True, download_name=chosen.download_name)
 
 
 @bp.route("/<kind>/", methods=["GET", "POST"])
@@ -80,7 +81,8 @@ def upload(kind: str):
             status, error = 400, "请选择要上传的文件"
         else:
             try:
-                batch, _check = framework.upload(k, _me(), file.filename, file.read(), context)
+                options = k.read_options(_me(), request.form.to_dict())
+                batch, _check = framework.upload(k, _me(), file.filename, file.read(), {**context, **options})
             except ExcelError as exc:
                 db.session.rollback()
                 status, error = 400, str(exc)
@@ -91,7 +93,7 @@ def upload(kind: str):
             else:
                 db.session.commit()
                 return redirect(url_for("imports.preview", kind=k.name, batch_id=batch.id))
-    return _page(k, context, batch=None, error=error, problems=problems), status
+    return _page(k, context, batch=None, error=error, problems=problems, form=request.form), status
 
 
 @bp.route("/<kind>/<int:batch_id>")

@@ -49,6 +49,16 @@ from services.templates_catalogue import Template
 PREVIEW_PROBLEMS = 200
 
 
+@dataclass(frozen=True)
+class UploadOption:
+    """A text field of the upload form whose value the kind reads (``read_options``)."""
+
+    name: str
+    label: str
+    hint: str = ""
+    maxlength: int = 20
+
+
 @dataclass
 class ImportRow:
     """A data row and, once checked valid, what ``apply`` needs of it (``payload``)."""
@@ -88,6 +98,8 @@ class ImportKind:
     key_label: ClassVar[str] = ""  # e.g. （名称和所在单位相同）
     steps: ClassVar[Sequence[str]] = ()  # lines of the upload page after the template's
     denied: ClassVar[str] = "只有上传该文件的人员可以导入"
+    options: ClassVar[Sequence[UploadOption]] = ()
+    variants: ClassVar[Sequence[tuple[str, str]]] = ()  # (variant, label) of other templates to download
 
     # -- who and where
     def can_import(self, actor: User, context: dict[str, Any] | None = None) -> bool:
@@ -97,6 +109,14 @@ class ImportKind:
         """The upload's context from the request's arguments (JSON values), checked; raise
         NotFound/Forbidden/Conflict to refuse."""
         return {}
+
+    def read_options(self, actor: User, form: dict[str, Any]) -> dict[str, Any]:
+        """The upload form's ``options`` as context values (raise Invalid for a bad one)."""
+        return {}
+
+    def template_for(self, variant: str) -> Template:
+        """The template a download of ``variant`` gives ("" is ``template``)."""
+        return self.template
 
     def check_context(self, actor: User, context: dict[str, Any]) -> None:
         """Called again before the confirmation applies rows (e.g. the ledger is still open)."""

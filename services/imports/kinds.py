@@ -27,4 +27,4 @@ def get(name: str) -> ImportKind | None:
 
 def _load() -> None:
     """Import the modules that declare the platform's kinds (each registers itself)."""
-    from services.imports import auxiliary, joint_items, ledgers  # noqa: F401
+    from services.imports import auxiliary, check_items, joint_items, ledgers  # noqa: F401

@@ -18,13 +18,13 @@ from services import (
     entity_import,
     inspector_import,
     inspectors,
-    item_import,
     ledgers,
     libraries,
     user_import,
 )
-from services.imports import framework
+from services.imports import check_items, framework
 from services.imports.auxiliary import KIND as AUX
+from services.imports.check_items import KIND as ITEMS
 from services.imports.joint_items import KIND as JOINT
 from services.imports.ledgers import KIND as A6_IMPORT
 from services.templates_catalogue import TEMPLATES
@@ -70,7 +70,7 @@ def _entities(org: Any) -> Any:
 def _items(org: Any) -> Any:
     row = ["1", "食品安全", "食品生产经营者监督检查", "食品生产经营者", "重点检查事项", "书面检查、实地核查",
            "甲区市场监督管理局", "《食品安全法》第一百一十条", "食品科"]
-    return item_import.check_import(org.clerk_a, standard("A.1.1", [row], item_import.STANDARD))
+    return framework.run_check(ITEMS, org.clerk_a, standard("A.1.1", [row], check_items.STANDARD), {})
 
 
 def _joint_items(org: Any) -> Any:
