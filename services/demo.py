@@ -289,7 +289,7 @@ def load_demo_libraries() -> None:
     """A few registry entities of 成华区 and two libraries of its 市场监督管理局 (one made by
     筛选录入, one by an A.4.1 workbook), each through its service, so that their 表3
     instances exist too.  Idempotent."""
-    from services import entities, libraries
+    from services import entities, libraries, library_import
     from services.templates_catalogue import TEMPLATES
     from services.validators import uscc_check_char
 
@@ -335,10 +335,10 @@ def load_demo_libraries() -> None:
                    "", "存续", "社区", "", "", ""])
         buf = io.BytesIO()
         wb.save(buf)
-        batch, _check = libraries.store_import(
+        batch, _check = library_import.store_import(
             clerk, "A.4.1", "成华区非营利性主体.xlsx", buf.getvalue(), name=DEMO_LIBRARIES[1], tags="非营利"
         )
-        libraries.import_library(clerk, batch)
+        library_import.import_library(clerk, batch)
 # ------------------------------------------------------------------ 抽查事项清单 (表7–表11)
 
 _FOOD_LAW = "《中华人民共和国食品安全法》第一百一十条；《食品生产经营监督检查管理办法》"

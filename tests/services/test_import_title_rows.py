@@ -19,7 +19,7 @@ from services import (
     inspector_import,
     inspectors,
     ledgers,
-    libraries,
+    library_import,
     user_import,
 )
 from services.imports import check_items, framework
@@ -82,13 +82,13 @@ def _joint_items(org: Any) -> Any:
 def _library_a42(org: Any) -> Any:
     entity = make_entity(org.clerk_a, 1)
     data = standard("A.4.2", [[entity.name, entity.uscc, "", ""]])
-    return libraries.check_library_import(org.clerk_a, "A.4.2", "名单.xlsx", data)
+    return library_import.check_library_import(org.clerk_a, "A.4.2", "名单.xlsx", data)
 
 
 def _library_a41(org: Any) -> Any:
     make_entity(org.clerk_a, 2, entity_type="non_profit", domicile="甲区建设路9号", industry_code="P8310")
     row = ["甲区建设路9号", "甲区", "510108001000", "", "", "", "非营利性市场主体", "", "", "", "", "", ""]
-    return libraries.check_library_import(org.clerk_a, "A.4.1", "名单.xlsx", standard("A.4.1", [row]))
+    return library_import.check_library_import(org.clerk_a, "A.4.1", "名单.xlsx", standard("A.4.1", [row]))
 
 
 def _directory(code: str) -> Callable[[Any], Any]:
