@@ -419,7 +419,7 @@ def load_directory_demo() -> None:
     from openpyxl import Workbook
 
     from models import CheckItem, MarketEntity, ObjectDirectory
-    from services import directories, entities
+    from services import directories, directory_import, entities
     from services.templates_catalogue import TEMPLATES
     from services.validators import uscc_check_char
 
@@ -455,8 +455,8 @@ def load_directory_demo() -> None:
                    address, "", "成华区", "法人", "510108"])
     buf = io.BytesIO()
     wb.save(buf)
-    batch, _check = directories.store_import(clerk, item, "B.2", "成华区餐饮场所.xlsx", buf.getvalue())
-    directories.import_batch(clerk, batch)
+    batch, _check = directory_import.store_import(clerk, item, "B.2", "成华区餐饮场所.xlsx", buf.getvalue())
+    directory_import.import_batch(clerk, batch)
 # 执法检查人员名录库: (clerk who adds, name, account, department, birth+seq, duty, days the
 # certificate still runs, specialities, matters).  Matched to the demo accounts by mobile number.
 INSPECTORS: tuple[tuple[str, str, str, str, str, str, int, str, str], ...] = (

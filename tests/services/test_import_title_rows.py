@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from models import Inspector
 from services import (
-    directories,
+    directory_import,
     entity_import,
     inspector_import,
     inspectors,
@@ -101,7 +101,7 @@ def _directory(code: str) -> Callable[[Any], Any]:
                     "建筑面积5000平方米", "2019-05-01", "50年", "甲区二环路1号", "028-84321234", "甲区", "法人", "510108"],
             "B.3": ["QS5101-0001", entity.name, entity.uscc, "2024-01-01", "2029-01-01", "", "", "", "", ""],
         }[code]
-        return directories.check_import(org.clerk_a, item, code, standard(code, [row]))
+        return directory_import.check_import(org.clerk_a, item, code, standard(code, [row]))
 
     return check
 
