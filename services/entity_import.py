@@ -26,9 +26,6 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from json.encoder import encode_basestring as _json_str  # type: ignore[attr-defined]
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -38,11 +35,10 @@ from openpyxl.styles import Font, PatternFill
 from sqlalchemy import select, update
 
 from models import EntityTag, ImportBatch, ImportStatus, Job, MarketEntity, User, db, utcnow
-from models.entity import EntityStatus
 from services import audit, jobs
-from services.bulk import allocate_ids, insert_rows, refresh_statistics, update_rows
+from services import entity_import_write as write
+from services.bulk import refresh_statistics
 from services.entities import (
-    COLUMN_KEYS,
     FIELD_BY_KEY,
     FIELDS,
     INDUSTRY_SECTIONS,
@@ -598,28 +594,19 @@ def _claim(batch: ImportBatch, status: ImportStatus) -> None:
         raise Conflict("该批次已被处理")
 
 
-def _defaults() -> dict[str, Any]:
-    """Column values of a new entity whose cell was blank (every insert dict has all keys)."""
-    out: dict[str, Any] = {}
-    for key in COLUMN_KEYS:
-        column = MarketEntity.__table__.c[key]
-        out[key] = None if column.nullable else ""
-    out["status"] = EntityStatus.ACTIVE
-    return out
+def _check_reporter(batch: ImportBatch, progress: Callable[[int, int, str], None] | None) -> Report | None:
+    """The check's share of ``progress``: one unit per row of the file to check it, then one
+    per valid row to write it and one per valid row for its audit row (a third of the time on
+    PostgreSQL), so the bar moves through every stage."""
+    if progress is None:
+        return None
+    guess = max(int(batch_summary(batch).get("check", {}).get("rows") or 0), 1) * 3
+    progress(0, guess, "正在校验")
 
+    def checked(done: int, message: str) -> None:
+        progress(min(done, guess // 3), guess, message)
 
-def _display(value: Any) -> Any:
-    if hasattr(value, "label"):
-        return value.label
-    if isinstance(value, date | datetime | Decimal):
-        return str(value)
-    return value
-
-
-def _same(old: Any, new: Any) -> bool:
-    if isinstance(old, Decimal) and isinstance(new, Decimal):
-        return old.normalize() == new.normalize()
-    return old == new  # type: ignore[no-any-return]
+    return checked
 
 
 def import_entities(
@@ -629,23 +616,11 @@ def import_entities(
     transaction (all or nothing).  The file is dropped once imported.
 
     ``progress(done, total, message)`` (a background job's reporter) hears of the rows checked
-    and then written: one unit per row of the file to check it, one per valid row to write
-    it and one per valid row for its audit row (a third of the time on PostgreSQL), so the
-    bar moves through every stage."""
+    and then written (services/entity_import_write.py)."""
     if not can_use_batch(actor, batch):
         raise Forbidden("只有上传该文件的经办人可以导入")
     _ensure_pending(batch)
-    rows_in_file = int(batch_summary(batch).get("check", {}).get("rows") or 0)
-    report: Report | None = None
-    if progress is not None:
-        total_guess = max(rows_in_file, 1) * 3
-
-        def checked(done: int, message: str) -> None:
-            progress(min(done, total_guess // 3), total_guess, message)
-
-        report = checked
-        progress(0, total_guess, "正在校验")
-    check = recheck(actor, batch, report)
+    check = recheck(actor, batch, _check_reporter(batch, progress))
     valid = check.valid_rows
     if not valid:
         raise Invalid("没有可导入的有效行，请修改文件后重新上传")
@@ -658,99 +633,12 @@ def import_entities(
     written(0, f"正在写入：共 {len(valid)} 行")
     _claim(batch, ImportStatus.IMPORTED)
     now = utcnow()
-    defaults = _defaults()
-    default_items = [(k, defaults[k]) for k in COLUMN_KEYS]
     creates = [r for r in valid if r.target_id is None]
     updates = [r for r in valid if r.target_id is not None]
-    created_audit: list[tuple[str | int, dict[str, Any] | str]] = []
-    tag_pairs: list[tuple[int, str]] = []
-
-    # Plain tuples through services.bulk (executemany, or COPY on PostgreSQL), with ids
-    # allocated beforehand: nothing has to look the new rows up again.
-    columns = ["id", *COLUMN_KEYS, "department_id", "created_at", "updated_at"]
-    new_ids = allocate_ids(MarketEntity.__table__, len(creates))
-    for i in range(0, len(creates), CHUNK):
-        chunk = creates[i : i + CHUNK]
-        rows = []
-        for r, ident in zip(chunk, new_ids[i : i + CHUNK], strict=True):
-            get = r.values.get
-            row = [ident]
-            row += [get(k, d) for k, d in default_items]
-            row += (r.owner, now, now)
-            rows.append(row)
-            # JSON written by hand: json.dumps per row costs a second per 100,000 rows.
-            created_audit.append(
-                (ident, f'{{"代码": {_json_str(r.code)}, "名称": {_json_str(r.values["name"])}, '
-                        f'"批次": {batch.id}, "行": {r.number}}}')
-            )
-            tag_pairs.extend((ident, t) for t in r.values.get("tags", ()))
-        insert_rows(MarketEntity.__table__, columns, rows)
-        done_rows = i + len(chunk)
-        written(done_rows, f"正在写入：新登记 {done_rows} / {len(creates)} 个")
-
-    updated_audit: list[tuple[str | int, dict[str, Any] | str]] = []
-    changed: list[tuple[EntityRow, dict[str, Any]]] = []
-    untouched: list[EntityRow] = []
-    unchanged = 0
-    columns = [MarketEntity.__table__.c[k] for k in COLUMN_KEYS]
-    position = {k: i for i, k in enumerate(COLUMN_KEYS, start=2)}  # after id, department_id
-    for i in range(0, len(updates), CHUNK):
-        chunk = updates[i : i + CHUNK]
-        current = {
-            row[0]: row
-            for row in db.session.connection().execute(
-                select(MarketEntity.id, MarketEntity.department_id, *columns).where(
-                    MarketEntity.id.in_([r.target_id for r in chunk])
-                )
-            )
-        }
-        by_keys: dict[tuple[str, ...], list[list[Any]]] = {}
-        for r in chunk:
-            old = current.get(r.target_id)  # type: ignore[arg-type]
-            if old is None:  # deleted since the check: the whole import stops (nothing written)
-                raise Conflict("导入期间有主体被他人删除，请返回预览页重新校验后再导入")
-            keys: list[str] = []
-            values: list[Any] = []
-            shown: dict[str, list[Any]] = {}
-            for key, value in r.values.items():
-                if key == "tags":
-                    continue
-                before = old[position[key]]
-                if not _same(before, value):
-                    keys.append(key)
-                    values.append(value)
-                    shown[TITLE[key]] = [_display(before), _display(value)]
-            if r.owner != old[1]:
-                keys.append("department_id")
-                values.append(r.owner)
-            tag_pairs.extend((r.target_id, t) for t in r.values.get("tags", ()))  # type: ignore[misc]
-            if not keys:
-                unchanged += 1
-                untouched.append(r)
-                continue
-            keys.append("updated_at")
-            values.append(now)
-            values.append(r.target_id)
-            by_keys.setdefault(tuple(keys), []).append(values)
-            changed.append((r, {"批次": batch.id, "行": r.number, **shown}))
-        for keys_group, rows in by_keys.items():
-            update_rows(MarketEntity.__table__, "id", keys_group, rows)
-        done_rows = i + len(chunk)
-        written(len(creates) + done_rows, f"正在写入：更新 {done_rows} / {len(updates)} 个")
-
-    added = add_tags_bulk(tag_pairs, set(new_ids))
-    added_by_entity: dict[int, list[str]] = {}
-    for ident, tag in added:
-        added_by_entity.setdefault(ident, []).append(tag)
-    for r, summary in changed:
-        if r.target_id in added_by_entity:
-            summary["追加标签"] = "、".join(added_by_entity[r.target_id])
-        updated_audit.append((r.target_id, summary))  # type: ignore[arg-type]
-    for r in untouched:  # only new tags: still a change of the entity
-        if r.target_id in added_by_entity:
-            updated_audit.append(
-                (r.target_id, {"批次": batch.id, "行": r.number, "追加标签": "、".join(added_by_entity[r.target_id])})  # type: ignore[arg-type]
-            )
+    new_ids, created_audit, new_tags = write.insert_new(batch, creates, now, written)
+    changes = write.update_existing(batch, updates, now, lambda n, what: written(len(creates) + n, what))
+    added = add_tags_bulk([*new_tags, *changes.tag_pairs], set(new_ids))
+    updated_audit = write.update_audit(batch, added, changes)
     written(len(valid), "正在记录审计日志")
     if len(creates) + len(updates) >= ANALYZE_AFTER_ROWS:
         refresh_statistics(MarketEntity.__table__, EntityTag.__table__)
@@ -759,8 +647,8 @@ def import_entities(
     summary = {
         "文件": batch.filename,
         "新增": len(creates),
-        "更新": len(updates) - unchanged,
-        "无变化": unchanged,
+        "更新": len(updates) - changes.unchanged,
+        "无变化": changes.unchanged,
         "新增标签": len(added),
         "跳过问题行": len(check.invalid_rows),
     }
