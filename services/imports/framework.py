@@ -12,7 +12,15 @@ results (the preview), one set of views (blueprints/imports) and one template
   (``check``: errors per cell, in Chinese, on ``Row.add_error``; a valid row gets a payload);
 * its natural key (``natural_key``) — the key a re-import updates by, and the key a file may
   not repeat;
-* how the valid rows are applied (``apply``) and what the preview and result say.
+* how the valid rows are applied (``apply``) and what the preview and result say;
+* extra steps as hooks: fields of the upload form (``options``/``read_options``, e.g. A.1.1's
+  default cap), other templates to download (``variants``/``template_for``), the context checked
+  again at the confirmation (``check_context``, e.g. the ledger is not yet reported).
+
+A kind module registers an instance (services.imports.kinds) and gets the pages of
+blueprints/imports — /imports/<name>/ (upload, with the context as query arguments),
+/imports/<name>/<batch>/ (preview), …/errors, …/confirm, …/discard, /imports/<name>/template.xlsx
+— with no route or template of its own (tests/blueprints/imports declares one in a test).
 
 The shared part owns the upload checks (size, type, zip bomb, row count), storing the batch
 (ImportBatch with the check's summary), the preview by row and column, the annotated error
