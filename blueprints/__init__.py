@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.directories.views import bp as directories_bp
     from blueprints.entities.views import bp as entities_bp
     from blueprints.followups.views import bp as followups_bp
+    from blueprints.imports.views import bp as imports_bp
     from blueprints.inspections.public import bp as public_results_bp
     from blueprints.inspections.views import bp as inspections_bp
     from blueprints.inspectors.views import bp as inspectors_bp
@@ -44,5 +45,6 @@ def register_blueprints(app: Flask) -> None:
         auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp, audit_bp,
+        imports_bp,
     ):
         app.register_blueprint(bp)

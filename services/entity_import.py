@@ -18,32 +18,20 @@ dicts and changed rows updated by primary key in chunks, without ORM objects; th
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
-import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from json.encoder import encode_basestring as _json_str  # type: ignore[attr-defined]
 from typing import Any
-from xml.etree import ElementTree as ET
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
 from sqlalchemy import select, update
 
 from models import EntityTag, ImportBatch, ImportStatus, Job, MarketEntity, User, db, utcnow
-from models.entity import EntityStatus
 from services import audit, jobs
-from services.bulk import allocate_ids, insert_rows, refresh_statistics, update_rows
+from services import entity_import_write as write
+from services.bulk import refresh_statistics
 from services.config import default as config_default
 from services.entities import (
-    COLUMN_KEYS,
     FIELD_BY_KEY,
     FIELDS,
     INDUSTRY_SECTIONS,
@@ -55,11 +43,19 @@ from services.entities import (
     TextRule,
     add_tags_bulk,
     can_edit,
-    text_of,
+)
+from services.entity_import_read import (
+    MAX_IMPORT_ROWS,
+    MAX_UPLOAD_BYTES,
+    Table,
+    _blank,
+    annotated_csv,
+    problem_rows_workbook,
+    read_table,
 )
 from services.errors import Conflict, Forbidden, Invalid
-from services.excel import Column, ExcelError, annotate_errors, check_upload, workbook_bytes
-from services.import_rows import duplicate_messages, find_header_row
+from services.excel import Column, ExcelError, annotate_errors
+from services.import_rows import duplicate_messages
 
 IMPORT_KIND = "entities"
 JOB_KIND = "entity_import"
@@ -67,8 +63,6 @@ BATCH_SUBJECT = "import_batch"
 # A confirmation of more rows than this runs as a background job (config IMPORT_JOB_ROWS).
 IMPORT_JOB_ROWS: int = config_default("IMPORT_JOB_ROWS")
 PROGRESS_ROWS = 2_000  # rows between two progress reports while checking
-MAX_IMPORT_ROWS = 200_000
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Above this many rows the error report lists the problem rows only: re-writing a whole
 # 100,000-row workbook with openpyxl takes about a minute.
 FULL_COPY_ROWS = 5_000
@@ -77,7 +71,6 @@ CHUNK = 2_000
 LOOKUP_CHUNK = 500
 ANALYZE_AFTER_ROWS = 5_000  # services.bulk.refresh_statistics
 FORMULA = "单元格为公式，请复制后“选择性粘贴—数值”再导入"
-MAX_FORMULA_CELLS = 1_000
 
 TEMPLATE_COLUMNS = tuple(
     Column(f.title, f.width, text=f.text, choices=f.choices, required=f.required) for f in FIELDS
@@ -109,180 +102,6 @@ def template_instructions() -> list[str]:
         "行业门类：",
         *[f"{letter} {name}（{lo:02d}–{hi:02d}大类）" for letter, (name, lo, hi) in INDUSTRY_SECTIONS.items()],
     ]
-
-
-# ------------------------------------------------------------------ reading
-
-
-def _header_key(value: Any) -> str:
-    text = text_of(value).translate({c: c - 0xFEE0 for c in range(ord("！"), ord("～") + 1)})
-    return re.sub(r"[\s\u3000*]", "", text)
-
-
-_HEADER_KEYS: dict[str, str] = {}
-for _f in FIELDS:
-    for _title in (_f.title, *_f.aliases):
-        _HEADER_KEYS.setdefault(_header_key(_title), _f.key)
-
-
-@dataclass
-class Table:
-    kind: str  # "xlsx" or "csv"
-    header_row: int  # 1-based
-    columns: dict[str, int]  # field key → 0-based column index
-    ignored: list[str]
-    rows: Iterator[tuple[int, Sequence[Any]]]  # (spreadsheet row, cells) after the header
-    formulas: dict[int, set[int]]  # spreadsheet row → 0-based columns holding a formula
-
-
-def _decode_csv(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise ExcelError("无法识别CSV文件的文字编码，请另存为“CSV UTF-8（逗号分隔）”后上传") from exc
-
-
-def _csv_cells(data: bytes) -> list[list[str]]:
-    text = _decode_csv(data)
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise ExcelError(f"CSV文件格式有误：{exc}") from exc
-
-
-_FORMULA_TAG = re.compile(rb"<(?:\w{1,16}:)?f[\s>/]")
-
-
-def _first_sheet_path(zf: zipfile.ZipFile) -> str:
-    """The member of the first sheet (the one python-calamine reads first)."""
-    try:
-        book = ET.fromstring(zf.read("xl/workbook.xml"))
-        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ET.ParseError):
-        return "xl/worksheets/sheet1.xml"
-    targets = {el.get("Id"): el.get("Target", "") for el in rels}
-    for el in book.iter():
-        if el.tag.endswith("}sheet"):
-            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
-            target = targets.get(rid, "")
-            if target:
-                return target.lstrip("/") if target.startswith("/") else "xl/" + target.removeprefix("./")
-    return "xl/worksheets/sheet1.xml"
-
-
-def _formula_cells(data: bytes) -> dict[int, set[int]]:
-    """Cells of the first sheet that hold a formula, by row.  A quick byte scan first; the
-    XML is parsed only when a formula tag shows up (check_upload has already bounded it)."""
-    zf = zipfile.ZipFile(io.BytesIO(data))
-    path = _first_sheet_path(zf)
-    if path not in zf.namelist():
-        return {}
-    found, tail = False, b""
-    with zf.open(path) as fh:
-        while chunk := fh.read(1 << 20):
-            if _FORMULA_TAG.search(tail + chunk):
-                found = True
-                break
-            tail = chunk[-32:]
-    if not found:
-        return {}
-    from openpyxl.utils import column_index_from_string
-
-    cells: dict[int, set[int]] = {}
-    row_no, col_no, ref_col = 0, 0, 0
-    in_cell = False
-    with zf.open(path) as fh:
-        for event, el in ET.iterparse(fh, events=("start", "end")):
-            tag = el.tag.rsplit("}", 1)[-1]
-            if event == "start":
-                if tag == "row":
-                    row_no = int(el.get("r") or row_no + 1)
-                    col_no = 0
-                elif tag == "c":
-                    in_cell = True
-                    col_no += 1
-                    ref = el.get("r") or ""
-                    letters = ref.rstrip("0123456789")
-                    ref_col = column_index_from_string(letters) if letters else col_no
-                    col_no = ref_col
-            elif tag == "f" and in_cell:
-                cells.setdefault(row_no, set()).add(ref_col - 1)
-            elif tag == "c":
-                in_cell = False
-                el.clear()
-            elif tag == "row":
-                el.clear()
-    return cells
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, str) and not value.strip())
-
-
-def read_table(filename: str, data: bytes, *, formulas: dict[int, set[int]] | None = None) -> Table:
-    """Open an upload and find its header; ExcelError when the file cannot be used.
-
-    ``formulas`` passes what an earlier check of the same bytes found (a stored batch): the
-    container checks and the formula scan are then not repeated.
-    """
-    if formulas is None:
-        kind = check_upload(data, filename, csv_ok=True, max_bytes=MAX_UPLOAD_BYTES, max_rows=MAX_IMPORT_ROWS)
-    else:
-        kind = "xlsx" if data.startswith(b"PK") else "csv"
-    if kind == "csv":
-        cells: list[Sequence[Any]] = _csv_cells(data)
-        formulas = {}
-    else:
-        from python_calamine import CalamineWorkbook
-
-        if formulas is None:
-            formulas = _formula_cells(data)
-            if sum(len(c) for c in formulas.values()) > MAX_FORMULA_CELLS:
-                raise ExcelError(
-                    "文件中有大量公式单元格，系统不读取公式：请全选后复制，“选择性粘贴—数值”，保存后再上传"
-                )
-        try:
-            cells = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(
-                skip_empty_area=False
-            )
-        except Exception as exc:  # calamine raises several types for a damaged file
-            raise ExcelError("无法读取该文件，请用 Excel 或 WPS 打开后另存为 .xlsx 再上传") from exc
-    # A title row may stand above the header (services.import_rows).
-    best_row = find_header_row(cells, lambda v: _header_key(v) in _HEADER_KEYS)
-    if best_row < 0:
-        raise ExcelError(
-            "没有找到列名行：第1行应为“主体名称”“统一社会信用代码”“主体类型”“行政区划编码”“登记状态”等列名"
-            "（请使用系统提供的模板）"
-        )
-    columns: dict[str, int] = {}
-    ignored: list[str] = []
-    for idx, value in enumerate(cells[best_row]):
-        key = _HEADER_KEYS.get(_header_key(value))
-        if key is None:
-            if not _blank(value):
-                ignored.append(text_of(value))
-            continue
-        if key in columns:
-            raise ExcelError(f"列“{TITLE[key]}”出现了两次（第{columns[key] + 1}列和第{idx + 1}列），请删除其中一列")
-        columns[key] = idx
-    missing = [TITLE[f.key] for f in FIELDS if f.required and f.key not in columns]
-    if missing:
-        raise ExcelError("缺少必需的列：" + "、".join(missing) + "（请使用系统提供的模板）")
-    if "uscc" not in columns and "reg_no" not in columns:
-        raise ExcelError("缺少“统一社会信用代码”或“注册号”列，至少需要其中一列")
-    start = best_row + 1
-    rows = ((start + n + 1, row) for n, row in enumerate(cells[start:]))
-    return Table(kind, best_row + 1, columns, ignored, rows, formulas)
 
 
 # ------------------------------------------------------------------ checking
@@ -599,28 +418,19 @@ def _claim(batch: ImportBatch, status: ImportStatus) -> None:
         raise Conflict("该批次已被处理")
 
 
-def _defaults() -> dict[str, Any]:
-    """Column values of a new entity whose cell was blank (every insert dict has all keys)."""
-    out: dict[str, Any] = {}
-    for key in COLUMN_KEYS:
-        column = MarketEntity.__table__.c[key]
-        out[key] = None if column.nullable else ""
-    out["status"] = EntityStatus.ACTIVE
-    return out
+def _check_reporter(batch: ImportBatch, progress: Callable[[int, int, str], None] | None) -> Report | None:
+    """The check's share of ``progress``: one unit per row of the file to check it, then one
+    per valid row to write it and one per valid row for its audit row (a third of the time on
+    PostgreSQL), so the bar moves through every stage."""
+    if progress is None:
+        return None
+    guess = max(int(batch_summary(batch).get("check", {}).get("rows") or 0), 1) * 3
+    progress(0, guess, "正在校验")
 
+    def checked(done: int, message: str) -> None:
+        progress(min(done, guess // 3), guess, message)
 
-def _display(value: Any) -> Any:
-    if hasattr(value, "label"):
-        return value.label
-    if isinstance(value, date | datetime | Decimal):
-        return str(value)
-    return value
-
-
-def _same(old: Any, new: Any) -> bool:
-    if isinstance(old, Decimal) and isinstance(new, Decimal):
-        return old.normalize() == new.normalize()
-    return old == new  # type: ignore[no-any-return]
+    return checked
 
 
 def import_entities(
@@ -630,23 +440,11 @@ def import_entities(
     transaction (all or nothing).  The file is dropped once imported.
 
     ``progress(done, total, message)`` (a background job's reporter) hears of the rows checked
-    and then written: one unit per row of the file to check it, one per valid row to write
-    it and one per valid row for its audit row (a third of the time on PostgreSQL), so the
-    bar moves through every stage."""
+    and then written (services/entity_import_write.py)."""
     if not can_use_batch(actor, batch):
         raise Forbidden("只有上传该文件的经办人可以导入")
     _ensure_pending(batch)
-    rows_in_file = int(batch_summary(batch).get("check", {}).get("rows") or 0)
-    report: Report | None = None
-    if progress is not None:
-        total_guess = max(rows_in_file, 1) * 3
-
-        def checked(done: int, message: str) -> None:
-            progress(min(done, total_guess // 3), total_guess, message)
-
-        report = checked
-        progress(0, total_guess, "正在校验")
-    check = recheck(actor, batch, report)
+    check = recheck(actor, batch, _check_reporter(batch, progress))
     valid = check.valid_rows
     if not valid:
         raise Invalid("没有可导入的有效行，请修改文件后重新上传")
@@ -659,99 +457,12 @@ def import_entities(
     written(0, f"正在写入：共 {len(valid)} 行")
     _claim(batch, ImportStatus.IMPORTED)
     now = utcnow()
-    defaults = _defaults()
-    default_items = [(k, defaults[k]) for k in COLUMN_KEYS]
     creates = [r for r in valid if r.target_id is None]
     updates = [r for r in valid if r.target_id is not None]
-    created_audit: list[tuple[str | int, dict[str, Any] | str]] = []
-    tag_pairs: list[tuple[int, str]] = []
-
-    # Plain tuples through services.bulk (executemany, or COPY on PostgreSQL), with ids
-    # allocated beforehand: nothing has to look the new rows up again.
-    columns = ["id", *COLUMN_KEYS, "department_id", "created_at", "updated_at"]
-    new_ids = allocate_ids(MarketEntity.__table__, len(creates))
-    for i in range(0, len(creates), CHUNK):
-        chunk = creates[i : i + CHUNK]
-        rows = []
-        for r, ident in zip(chunk, new_ids[i : i + CHUNK], strict=True):
-            get = r.values.get
-            row = [ident]
-            row += [get(k, d) for k, d in default_items]
-            row += (r.owner, now, now)
-            rows.append(row)
-            # JSON written by hand: json.dumps per row costs a second per 100,000 rows.
-            created_audit.append(
-                (ident, f'{{"代码": {_json_str(r.code)}, "名称": {_json_str(r.values["name"])}, '
-                        f'"批次": {batch.id}, "行": {r.number}}}')
-            )
-            tag_pairs.extend((ident, t) for t in r.values.get("tags", ()))
-        insert_rows(MarketEntity.__table__, columns, rows)
-        done_rows = i + len(chunk)
-        written(done_rows, f"正在写入：新登记 {done_rows} / {len(creates)} 个")
-
-    updated_audit: list[tuple[str | int, dict[str, Any] | str]] = []
-    changed: list[tuple[EntityRow, dict[str, Any]]] = []
-    untouched: list[EntityRow] = []
-    unchanged = 0
-    columns = [MarketEntity.__table__.c[k] for k in COLUMN_KEYS]
-    position = {k: i for i, k in enumerate(COLUMN_KEYS, start=2)}  # after id, department_id
-    for i in range(0, len(updates), CHUNK):
-        chunk = updates[i : i + CHUNK]
-        current = {
-            row[0]: row
-            for row in db.session.connection().execute(
-                select(MarketEntity.id, MarketEntity.department_id, *columns).where(
-                    MarketEntity.id.in_([r.target_id for r in chunk])
-                )
-            )
-        }
-        by_keys: dict[tuple[str, ...], list[list[Any]]] = {}
-        for r in chunk:
-            old = current.get(r.target_id)  # type: ignore[arg-type]
-            if old is None:  # deleted since the check: the whole import stops (nothing written)
-                raise Conflict("导入期间有主体被他人删除，请返回预览页重新校验后再导入")
-            keys: list[str] = []
-            values: list[Any] = []
-            shown: dict[str, list[Any]] = {}
-            for key, value in r.values.items():
-                if key == "tags":
-                    continue
-                before = old[position[key]]
-                if not _same(before, value):
-                    keys.append(key)
-                    values.append(value)
-                    shown[TITLE[key]] = [_display(before), _display(value)]
-            if r.owner != old[1]:
-                keys.append("department_id")
-                values.append(r.owner)
-            tag_pairs.extend((r.target_id, t) for t in r.values.get("tags", ()))  # type: ignore[misc]
-            if not keys:
-                unchanged += 1
-                untouched.append(r)
-                continue
-            keys.append("updated_at")
-            values.append(now)
-            values.append(r.target_id)
-            by_keys.setdefault(tuple(keys), []).append(values)
-            changed.append((r, {"批次": batch.id, "行": r.number, **shown}))
-        for keys_group, rows in by_keys.items():
-            update_rows(MarketEntity.__table__, "id", keys_group, rows)
-        done_rows = i + len(chunk)
-        written(len(creates) + done_rows, f"正在写入：更新 {done_rows} / {len(updates)} 个")
-
-    added = add_tags_bulk(tag_pairs, set(new_ids))
-    added_by_entity: dict[int, list[str]] = {}
-    for ident, tag in added:
-        added_by_entity.setdefault(ident, []).append(tag)
-    for r, summary in changed:
-        if r.target_id in added_by_entity:
-            summary["追加标签"] = "、".join(added_by_entity[r.target_id])
-        updated_audit.append((r.target_id, summary))  # type: ignore[arg-type]
-    for r in untouched:  # only new tags: still a change of the entity
-        if r.target_id in added_by_entity:
-            updated_audit.append(
-                (r.target_id, {"批次": batch.id, "行": r.number, "追加标签": "、".join(added_by_entity[r.target_id])})  # type: ignore[arg-type]
-            )
+    new_ids, created_audit, new_tags = write.insert_new(batch, creates, now, written)
+    changes = write.update_existing(batch, updates, now, lambda n, what: written(len(creates) + n, what))
+    added = add_tags_bulk([*new_tags, *changes.tag_pairs], set(new_ids))
+    updated_audit = write.update_audit(batch, added, changes)
     written(len(valid), "正在记录审计日志")
     if len(creates) + len(updates) >= ANALYZE_AFTER_ROWS:
         refresh_statistics(MarketEntity.__table__, EntityTag.__table__)
@@ -760,8 +471,8 @@ def import_entities(
     summary = {
         "文件": batch.filename,
         "新增": len(creates),
-        "更新": len(updates) - unchanged,
-        "无变化": unchanged,
+        "更新": len(updates) - changes.unchanged,
+        "无变化": changes.unchanged,
         "新增标签": len(added),
         "跳过问题行": len(check.invalid_rows),
     }
@@ -849,51 +560,6 @@ def discard_import(actor: User, batch: ImportBatch) -> None:
 
 # ------------------------------------------------------------------ error report
 
-_ERROR_FILL = PatternFill("solid", fgColor="F8D7DA")
-
-
-def _problem_rows_workbook(data: bytes, filename: str, check: EntityCheck) -> bytes:
-    """The header and the problem rows of a large upload, each with its row number and the
-    problems: fix them here and upload this file again."""
-    table = read_table(filename, data, formulas=check.formulas)
-    wanted = check.error_map()
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("问题行")
-    header_cells: list[Any] = []
-    order = sorted(table.columns.items(), key=lambda kv: kv[1])
-    for title in ["原行号", *[TITLE[k] for k, _ in order], "错误说明"]:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font = Font(bold=True)
-        header_cells.append(cell)
-    ws.append(header_cells)
-    for number, cells in table.rows:
-        messages = wanted.get(number)
-        if not messages:
-            continue
-        out: list[Any] = [number]
-        for _key, idx in order:
-            value = cells[idx] if idx < len(cells) else None
-            cell = WriteOnlyCell(ws, value=text_of(value) if value not in (None, "") else None)
-            cell.number_format = "@"
-            out.append(cell)
-        err = WriteOnlyCell(ws, value="；".join(messages))
-        err.fill = _ERROR_FILL
-        out.append(err)
-        ws.append(out)
-    return workbook_bytes(wb)
-
-
-def _annotated_csv(data: bytes, errors: dict[int, list[str]]) -> bytes:
-    rows = _csv_cells(data)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    for number, row in enumerate(rows, start=1):
-        if number == 1:
-            writer.writerow([*row, "错误说明"])
-        else:
-            writer.writerow([*row, "；".join(errors.get(number, []))])
-    return buf.getvalue().encode("utf-8-sig")  # with a BOM so that Excel reads it as UTF-8
-
 
 def annotated_copy(actor: User, batch: ImportBatch) -> tuple[bytes, str]:
     """The upload with an error column (CSV as CSV, a workbook as a workbook; for a workbook of
@@ -911,7 +577,7 @@ def annotated_copy(actor: User, batch: ImportBatch) -> tuple[bytes, str]:
     )
     errors = check.error_map()
     if check.kind == "csv":
-        return _annotated_csv(batch.content, errors), "csv"
+        return annotated_csv(batch.content, errors), "csv"
     if len(check.rows) > FULL_COPY_ROWS:
-        return _problem_rows_workbook(batch.content, batch.filename, check), "xlsx"
+        return problem_rows_workbook(batch.content, batch.filename, check.formulas, errors), "xlsx"
     return annotate_errors(batch.content, errors), "xlsx"

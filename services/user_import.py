@@ -109,18 +109,13 @@ class ImportCheck:
         return {r.number: [f"{col}：{msg}" for col, msg in r.errors] for r in self.invalid_rows}
 
 
-def check_import(actor: User, data: bytes) -> ImportCheck:
-    """Read and validate an uploaded user list against the rules and the database.
-
-    Raises ExcelError when the file cannot be used at all.  Rows that share an account or an
-    ID number are all marked invalid: which one is meant is for the administrator to decide.
-    """
+def _read_import(data: bytes) -> list[ImportRow]:
     raw = read_rows(data, IMPORT_TITLES)
     if not raw:
         raise ExcelError("文件中没有可导入的数据行")
     if len(raw) > MAX_IMPORT_ROWS:
         raise ExcelError(f"单次最多导入{MAX_IMPORT_ROWS}行，该文件有{len(raw)}行，请拆分后分批导入")
-    rows = [
+    return [
         ImportRow(
             number=int(r["_row"]),
             account=r["账号"].strip(),
@@ -131,6 +126,22 @@ def check_import(actor: User, data: bytes) -> ImportCheck:
         )
         for r in raw
     ]
+
+
+@dataclass
+class _Known:
+    """What a row is checked against: the actor's departments by name, the file's accounts and
+    ID numbers (counts and rows), and those the system already has."""
+
+    departments: dict[str, list[Department]]
+    accounts: Counter[str]
+    ids: Counter[str]
+    lines: dict[str, list[int]]
+    taken_accounts: set[str]
+    taken_ids: set[str]
+
+
+def _known(actor: User, rows: list[ImportRow]) -> _Known:
     departments: dict[str, list[Department]] = {}
     for d in db.session.execute(
         select(Department).where(
@@ -160,46 +171,70 @@ def check_import(actor: User, data: bytes) -> ImportCheck:
         lines.setdefault("a:" + r.account.lower(), []).append(r.number)
         if r.id_number:
             lines.setdefault("i:" + r.id_number, []).append(r.number)
+    return _Known(departments, accounts, ids, lines, taken_accounts, taken_ids)
 
-    for r in rows:
-        if not r.account:
-            r.errors.append(("账号", "必填"))
-        elif not valid_account(r.account):
-            r.errors.append(("账号", ACCOUNT_RULE))
-        elif accounts[r.account.lower()] > 1:
-            others = (n for n in lines["a:" + r.account.lower()] if n != r.number)
-            r.errors.append(("账号", duplicate_message(others)))
-        elif r.account.lower() in taken_accounts:
-            r.errors.append(("账号", "系统中已有该账号"))
-        if not r.name:
-            r.errors.append(("姓名", "必填"))
-        elif len(r.name) > 50:
-            r.errors.append(("姓名", "不能超过50个字"))
-        if not r.department_name:
-            r.errors.append(("所属部门", "必填"))
+
+def _check_account(r: ImportRow, known: _Known) -> None:
+    """账号: well formed, not repeated in the file, not taken."""
+    if not r.account:
+        r.errors.append(("账号", "必填"))
+    elif not valid_account(r.account):
+        r.errors.append(("账号", ACCOUNT_RULE))
+    elif known.accounts[r.account.lower()] > 1:
+        others = (n for n in known.lines["a:" + r.account.lower()] if n != r.number)
+        r.errors.append(("账号", duplicate_message(others)))
+    elif r.account.lower() in known.taken_accounts:
+        r.errors.append(("账号", "系统中已有该账号"))
+
+
+def _check_id_number(r: ImportRow, known: _Known) -> None:
+    """身份证号 (optional): valid, not repeated in the file, not taken."""
+    if r.id_number:
+        if not valid_id_number(r.id_number):
+            hint = ID_NUMBER_HINT
+            if r.id_number.isdigit() and len(r.id_number) == 18:
+                hint += "；如该单元格为数字格式，末几位可能已丢失，请设为文本格式后重新填写"
+            r.errors.append(("身份证号", hint))
+        elif known.ids[r.id_number] > 1:
+            others = (n for n in known.lines["i:" + r.id_number] if n != r.number)
+            r.errors.append(("身份证号", duplicate_message(others)))
+        elif r.id_number in known.taken_ids:
+            r.errors.append(("身份证号", "已被系统中的其他账号使用"))
+
+
+def _check_row(r: ImportRow, known: _Known) -> None:
+    if not r.name:
+        r.errors.append(("姓名", "必填"))
+    elif len(r.name) > 50:
+        r.errors.append(("姓名", "不能超过50个字"))
+    if not r.department_name:
+        r.errors.append(("所属部门", "必填"))
+    else:
+        matches = known.departments.get(r.department_name, [])
+        if len(matches) == 1:
+            r.department = matches[0]
+        elif matches:
+            r.errors.append(("所属部门", "有多个同名部门，无法确定，请联系上级管理员"))
         else:
-            matches = departments.get(r.department_name, [])
-            if len(matches) == 1:
-                r.department = matches[0]
-            elif matches:
-                r.errors.append(("所属部门", "有多个同名部门，无法确定，请联系上级管理员"))
-            else:
-                r.errors.append(("所属部门", "部门不存在、已停用或不在您的管理范围内（名称须完全一致）"))
-        if not r.mobile:
-            r.errors.append(("手机号码", "必填"))
-        elif not valid_mobile(r.mobile):
-            r.errors.append(("手机号码", MOBILE_RULE))
-        if r.id_number:
-            if not valid_id_number(r.id_number):
-                hint = ID_NUMBER_HINT
-                if r.id_number.isdigit() and len(r.id_number) == 18:
-                    hint += "；如该单元格为数字格式，末几位可能已丢失，请设为文本格式后重新填写"
-                r.errors.append(("身份证号", hint))
-            elif ids[r.id_number] > 1:
-                others = (n for n in lines["i:" + r.id_number] if n != r.number)
-                r.errors.append(("身份证号", duplicate_message(others)))
-            elif r.id_number in taken_ids:
-                r.errors.append(("身份证号", "已被系统中的其他账号使用"))
+            r.errors.append(("所属部门", "部门不存在、已停用或不在您的管理范围内（名称须完全一致）"))
+    if not r.mobile:
+        r.errors.append(("手机号码", "必填"))
+    elif not valid_mobile(r.mobile):
+        r.errors.append(("手机号码", MOBILE_RULE))
+
+
+def check_import(actor: User, data: bytes) -> ImportCheck:
+    """Read and validate an uploaded user list against the rules and the database.
+
+    Raises ExcelError when the file cannot be used at all.  Rows that share an account or an
+    ID number are all marked invalid: which one is meant is for the administrator to decide.
+    """
+    rows = _read_import(data)
+    known = _known(actor, rows)
+    for r in rows:
+        _check_account(r, known)
+        _check_row(r, known)
+        _check_id_number(r, known)
     return ImportCheck(rows)
 
 

@@ -37,6 +37,9 @@ UNSCOPED_PARAMETERS = {"table", "subject_id"}
 # result is published it shows only the number, the status and the digest (tests/blueprints/
 # records checks that the entity's name is not on it).
 UNSCOPED_PARAMETERS |= {"record_no"}
+# /imports/<kind>: the kind is a name of the catalogue of imports (blueprints/imports); its
+# batches are scoped by batch_id.
+UNSCOPED_PARAMETERS |= {"kind"}
 # 一公开: published for everyone, district A's items included (tests/blueprints/public checks
 # that nothing internal is shown there).
 PUBLIC_PREFIX = "public."
@@ -55,6 +58,9 @@ def district_a(org, make_user, session):
         kind="users", filename="甲区用户.xlsx", content=b"x", created_by_id=admin_a.id, department_id=org.district_a.id
     )
     session.add(batch)
+    aux_batch = ImportBatch(kind="auxiliary_inspectors", filename="甲区辅助人员.xlsx", content=b"x",
+                            created_by_id=org.clerk_a.id, department_id=org.bureau_a.id)
+    session.add(aux_batch)
     entity = entities.create_entity(
         org.clerk_a,
         {"name": "甲区机密餐饮有限公司", "uscc": "91510108MA6CX0001W", "entity_type": "enterprise",
@@ -175,7 +181,9 @@ def district_a(org, make_user, session):
         "user_id": org.clerk_a.id,
         "instance_id": inst.id,
         "item_id": inst.work_items[0].id,
-        "batch_id": batch.id,
+        "batch_id": {c: batch.id for c in ("admin", "directories", "entities", "inspectors", "libraries")}
+        | {"imports": aux_batch.id},
+        "kind": "auxiliary_inspectors",
         "event_id": event.id,
         "entity_id": entity.id,
         # Subject pages of bound processes take ``id``: one object of district A per blueprint.
@@ -287,6 +295,7 @@ def test_walk_knows_every_parameter(app):
         "correction_id", "clue_id", "stop_id",
         "attachment_id",
         "task_id", "task_object_id", "row_id",
+        "kind",
     }
 
 

@@ -16,12 +16,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from models import ConferencePlan, ConferenceTask, ImportBatch, Ledger, User, db
+from models import ConferencePlan, ConferenceTask, Ledger, User, db
 from models.roles import Role
 from services import conference_plans as svc
-from services import import_batches, ledger_export, ledger_import, ledgers
+from services import ledger_export, ledgers
 from services.errors import ServiceError
-from services.excel import XLSX_MIME, ExcelError, workbook_bytes
+from services.excel import XLSX_MIME, workbook_bytes
 from services.web import roles_required
 from workflows import bindings
 
@@ -384,89 +384,3 @@ def report(task_id: int):
     return _edit(task_id, act, "已上报工作台账")
 
 
-# ------------------------------------------------------------------ A.6 import
-
-
-@bp.route("/tasks/<int:task_id>/ledger/import", methods=["GET", "POST"])
-@login_required
-@roles_required(Role.MEMBER_LIAISON)
-def import_upload(task_id: int):
-    """上传: the file is checked and kept for the preview; nothing is imported yet."""
-    task = _task_or_404(task_id)
-    if not ledgers.is_concerned(task, _me().department_id):
-        abort(403)
-    status, error, problems = 200, "", []
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            status, error = 400, "请选择要上传的文件"
-        else:
-            try:
-                batch, _check = ledger_import.store_import(_me(), task, upload.filename, upload.read())
-            except ExcelError as exc:
-                db.session.rollback()
-                status, error = 400, str(exc)
-                problems = [p for p in getattr(exc, "problems", []) if p != error]
-            except ServiceError as exc:
-                _fail(exc)
-                status, error = exc.status, exc.message
-            else:
-                db.session.commit()
-                return redirect(url_for("conference_plans.import_preview", batch_id=batch.id))
-    return render_template(
-        "conference_plans/import.html", task=task, error=error, problems=problems, max_rows=ledger_import.MAX_ROWS
-    ), status
-
-
-def _batch_or_404(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not ledger_import.can_use_batch(_me(), batch):
-        abort(404)
-    return batch
-
-
-@bp.route("/ledger-import/<int:batch_id>")
-@login_required
-@roles_required(Role.MEMBER_LIAISON)
-def import_preview(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    return render_template(
-        "conference_plans/import_preview.html", task=ledger_import.batch_task(batch),
-        **import_batches.preview_state(batch),
-    )
-
-
-@bp.route("/ledger-import/<int:batch_id>/errors")
-@login_required
-@roles_required(Role.MEMBER_LIAISON)
-def import_errors(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    data = ledger_import.annotated_copy(_me(), batch)
-    db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=import_batches.annotated_name(batch))
-
-
-@bp.route("/ledger-import/<int:batch_id>/confirm", methods=["POST"])
-@login_required
-@roles_required(Role.MEMBER_LIAISON)
-def import_confirm(batch_id: int):
-    """全部导入 (mode=all) or 仅导入有效行 (mode=valid)."""
-    batch = _batch_or_404(batch_id)
-    task = ledger_import.batch_task(batch)
-    added = ledger_import.import_rows(_me(), batch, valid_only=request.form.get("mode") == "valid")
-    db.session.commit()
-    flash(f"已导入 {added} 行，请核对后上报", "success")
-    return redirect(url_for("conference_plans.ledger", task_id=task.id))
-
-
-@bp.route("/ledger-import/<int:batch_id>/discard", methods=["POST"])
-@login_required
-@roles_required(Role.MEMBER_LIAISON)
-def import_discard(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    task = ledger_import.batch_task(batch)
-    ledger_import.discard_import(_me(), batch)
-    db.session.commit()
-    flash("已放弃该批次，上传的文件已删除", "info")
-    return redirect(url_for("conference_plans.import_upload", task_id=task.id))

@@ -33,6 +33,7 @@ from blueprints.directories.forms import UploadForm
 from models import CheckItem, ImportBatch, ImportStatus, MemberKind, ObjectDirectory, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import directories as svc
+from services import directory_import, directory_members
 from services.entities import INDUSTRY_SECTIONS, Registries, parse_filters
 from services.errors import Conflict
 from services.excel import XLSX_MIME, ExcelError
@@ -78,7 +79,7 @@ def _upload_limit(state: BlueprintSetupState) -> None:
 
     def raise_limit() -> None:
         if request.endpoint == UPLOAD_ENDPOINT:
-            request.max_content_length = svc.MAX_UPLOAD_BYTES
+            request.max_content_length = directory_import.MAX_UPLOAD_BYTES
 
     app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
 
@@ -86,7 +87,7 @@ def _upload_limit(state: BlueprintSetupState) -> None:
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
     db.session.rollback()
-    return error_response(413, f"上传的文件过大（不能超过{svc.MAX_UPLOAD_BYTES // 1024 // 1024}MB），请拆分后分批上传")
+    return error_response(413, f"上传的文件过大（不能超过{directory_import.MAX_UPLOAD_BYTES // 1024 // 1024}MB），请拆分后分批上传")
 
 
 def _directory_or_404(directory_id: int) -> ObjectDirectory:
@@ -141,7 +142,7 @@ def detail(directory_id: int):
     directory = _directory_or_404(directory_id)
     kind = _kind_arg()
     search = request.args.get("q", "").strip()[:100]
-    page = svc.members_page(
+    page = directory_members.members_page(
         directory,
         kind=kind,
         search=search,
@@ -239,7 +240,7 @@ def template_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            batch, _check = svc.store_import(_me(), item, form.template.data, upload.filename or "", upload.read())
+            batch, _check = directory_import.store_import(_me(), item, form.template.data, upload.filename or "", upload.read())
         except ExcelError as exc:
             db.session.rollback()
             error, status = str(exc), 400
@@ -256,14 +257,14 @@ def template_upload():
         templates=svc.IMPORT_TEMPLATES,
         error=error,
         problems=problems,
-        max_rows=svc.MAX_IMPORT_ROWS,
-        max_mb=svc.MAX_UPLOAD_BYTES // 1024 // 1024,
+        max_rows=directory_import.MAX_IMPORT_ROWS,
+        max_mb=directory_import.MAX_UPLOAD_BYTES // 1024 // 1024,
     ), status
 
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not svc.can_use_batch(_me(), batch):
+    if batch is None or not directory_import.can_use_batch(_me(), batch):
         abort(404)
     return batch
 
@@ -273,8 +274,8 @@ def _batch_or_404(batch_id: int) -> ImportBatch:
 @roles_required(*EDITORS)
 def import_preview(batch_id: int):
     batch = _batch_or_404(batch_id)
-    item = svc.batch_item(_me(), batch)
-    summary = svc.batch_summary(batch)
+    item = directory_import.batch_item(_me(), batch)
+    summary = directory_import.batch_summary(batch)
     expired = is_expired(batch)
     pending = batch.status == ImportStatus.PENDING and not expired
     code = summary.get("template", "")
@@ -296,7 +297,7 @@ def import_preview(batch_id: int):
 @roles_required(*EDITORS)
 def import_errors(batch_id: int):
     batch = _batch_or_404(batch_id)
-    data = svc.annotated_copy(_me(), batch)
+    data = directory_import.annotated_copy(_me(), batch)
     db.session.commit()
     stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
     return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
@@ -308,7 +309,7 @@ def import_errors(batch_id: int):
 def import_confirm(batch_id: int):
     batch = _batch_or_404(batch_id)
     try:
-        result = svc.import_batch(_me(), batch)
+        result = directory_import.import_batch(_me(), batch)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -322,8 +323,8 @@ def import_confirm(batch_id: int):
 @roles_required(*EDITORS)
 def import_discard(batch_id: int):
     batch = _batch_or_404(batch_id)
-    item_id = svc.batch_summary(batch).get("item_id")
-    svc.discard_import(_me(), batch)
+    item_id = directory_import.batch_summary(batch).get("item_id")
+    directory_import.discard_import(_me(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("directories.template_upload", item=item_id))

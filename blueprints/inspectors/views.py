@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.inspectors.forms import AuxiliaryForm, DeleteForm, ImportForm, InspectorForm
 from models import ImportBatch, ImportStatus, Inspector, User, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus
-from services import auxiliary_import, inspector_import
+from services import inspector_import
 from services import inspectors as svc
 from services.audit import action_label
 from services.errors import Conflict, Invalid
@@ -443,96 +443,3 @@ def auxiliary_delete(aux_id: int):
     return redirect(url_for("inspectors.auxiliary"))
 
 
-# ------------------------------------------------------------------ 辅助检查人员库 按模板导入
-
-
-@bp.route("/auxiliary/import/template.xlsx")
-@login_required
-@roles_required(*EDITORS)
-def auxiliary_import_template():
-    """The platform's 辅助人员库导入模板, with dropdowns and 填写说明."""
-    from services.excel import workbook_bytes
-
-    template = auxiliary_import.TEMPLATE
-    return send_file(
-        io.BytesIO(workbook_bytes(template.workbook())),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"{template.code}.xlsx",
-    )
-
-
-@bp.route("/auxiliary/import", methods=["GET", "POST"])
-@login_required
-@roles_required(*EDITORS)
-def auxiliary_import_upload():
-    form = ImportForm()
-    status, error, problems = 200, "", []
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            batch, _check = auxiliary_import.store_import(_me(), upload.filename or "", upload.read())
-        except ExcelError as exc:
-            db.session.rollback()
-            error, status = str(exc), 400
-            problems = [p for p in getattr(exc, "problems", []) if p != error]
-        else:
-            db.session.commit()
-            return redirect(url_for("inspectors.auxiliary_import_preview", batch_id=batch.id))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "inspectors/auxiliary_import.html", form=form, batch=None, error=error, problems=problems,
-        max_rows=auxiliary_import.MAX_IMPORT_ROWS, template=auxiliary_import.TEMPLATE,
-    ), status
-
-
-def _aux_batch_or_404(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not auxiliary_import.can_use_batch(_me(), batch):
-        abort(404)
-    return batch
-
-
-@bp.route("/auxiliary/import/<int:batch_id>")
-@login_required
-@roles_required(*EDITORS)
-def auxiliary_import_preview(batch_id: int):
-    batch = _aux_batch_or_404(batch_id)
-    expired = is_expired(batch)
-    summary = auxiliary_import.batch_summary(batch)
-    pending = batch.status == ImportStatus.PENDING and not expired
-    return render_template(
-        "inspectors/auxiliary_import.html",
-        batch=batch,
-        check=summary.get("check") if pending else None,
-        result=summary if batch.status == ImportStatus.IMPORTED else None,
-        expired=expired,
-        template=auxiliary_import.TEMPLATE,
-    )
-
-
-@bp.route("/auxiliary/import/<int:batch_id>/errors")
-@login_required
-@roles_required(*EDITORS)
-def auxiliary_import_errors(batch_id: int):
-    batch = _aux_batch_or_404(batch_id)
-    data = auxiliary_import.annotated_copy(_me(), batch)
-    db.session.commit()
-    stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
-
-
-@bp.route("/auxiliary/import/<int:batch_id>/confirm", methods=["POST"])
-@login_required
-@roles_required(*EDITORS)
-def auxiliary_import_confirm(batch_id: int):
-    """全部导入 (mode=all) or 仅导入有效行 (mode=valid)."""
-    batch = _aux_batch_or_404(batch_id)
-    summary = auxiliary_import.import_auxiliary(_me(), batch, valid_only=request.form.get("mode") == "valid")
-    db.session.commit()
-    flash(
-        f"已导入：新增 {summary['新增']}，更新 {summary['更新']}，无变化 {summary['无变化']}，跳过问题行 {summary['跳过问题行']}",
-        "success",
-    )
-    return redirect(url_for("inspectors.auxiliary"))

@@ -3,24 +3,21 @@ with its publications and process instances, 新增/编辑/删除/指派 forms, 
 from (认领), and the import of template A.1.1.
 
 Views load (404 when absent or outside the user's scope), authorize (403), call a service
-(services/items.py, services/item_import.py) and commit once.  The processes 表7–表11 are bound
+(services/items.py; the A.1.1 import: services/imports/check_items.py) and commit once.  The processes 表7–表11 are bound
 to these pages (workflows/bindings.py): their generic start pages lead here.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from models import CheckItem, ImportBatch, ImportStatus, ItemCategory, User, db
-from services import item_import
+from models import CheckItem, ItemCategory, User, db
 from services import items as svc
 from services import publication as pub
 from services.errors import Invalid
-from services.excel import XLSX_MIME, ExcelError
 from services.web import render_block, roles_required, wants_fragment
 from workflows.bindings import bind
 from workflows.registry import PROCESSES
@@ -256,121 +253,3 @@ def claim(id: int):
     db.session.commit()
     flash(f"已认领抽查事项“{copy.name}”，已列入本部门清单", "success")
     return redirect(url_for("items.claim_list"))
-
-
-# ------------------------------------------------------------------ import (A.1.1)
-
-
-@bp.route("/import/template.xlsx")
-@login_required
-@roles_required(*ROLES)
-def import_template():
-    standard = request.args.get("standard") == "1"
-    name = item_import.STANDARD.download_name
-    if not standard:
-        name = name.replace(".xlsx", "（含平台补充列）.xlsx")
-    return send_file(
-        io.BytesIO(item_import.template_bytes(extended=not standard)),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=name,
-    )
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@login_required
-@roles_required(*ROLES)
-def import_upload():
-    me = _me()
-    if not svc.can_edit(me):
-        abort(403)
-    status, error, problems = 200, "", []
-    default_cap = request.form.get("default_cap", "")
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            error, status = "请选择要上传的文件", 400
-        else:
-            try:
-                batch, _check = item_import.store_import(me, upload.filename, upload.read(), default_cap)
-            except ExcelError as exc:
-                db.session.rollback()
-                error, status = str(exc), 400
-                problems = [p for p in exc.problems if p != error]
-            except Invalid as exc:
-                db.session.rollback()
-                error, status = exc.message, 400
-            else:
-                db.session.commit()
-                return redirect(url_for("items.import_preview", batch_id=batch.id))
-    return render_template(
-        "items/import.html",
-        error=error,
-        problems=problems,
-        default_cap=default_cap,
-        max_rows=item_import.MAX_IMPORT_ROWS,
-        max_mb=item_import.MAX_UPLOAD_BYTES // 1024 // 1024,
-    ), status
-
-
-def _batch_or_404(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not item_import.can_use_batch(_me(), batch):
-        abort(404)
-    return batch
-
-
-@bp.route("/import/<int:batch_id>")
-@login_required
-@roles_required(*ROLES)
-def import_preview(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    expired = item_import.is_expired(batch)
-    pending = batch.status == ImportStatus.PENDING.value and not expired
-    check = item_import.recheck(_me(), batch).summary() if pending else None
-    return render_template(
-        "items/import_preview.html",
-        batch=batch,
-        check=check,
-        result=item_import.batch_result(batch),
-        expired=expired,
-    )
-
-
-@bp.route("/import/<int:batch_id>/errors")
-@login_required
-@roles_required(*ROLES)
-def import_errors(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    data = item_import.annotated_copy(_me(), batch)
-    db.session.commit()
-    stem = batch.filename.rsplit(".", 1)[0] or "抽查事项清单"
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
-
-
-@bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
-@login_required
-@roles_required(*ROLES)
-def import_confirm(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    only_valid = request.form.get("mode") != "all"
-    summary = item_import.import_items(_me(), batch, only_valid=only_valid)
-    db.session.commit()
-    flash(
-        f"已导入：新增并公布 {summary['新增']} 个、更新并重新公布 {summary['更新']} 个抽查事项"
-        + (f"，{summary['无变化']} 个没有变化" if summary["无变化"] else "")
-        + (f"，跳过问题行 {summary['跳过问题行']} 行" if summary["跳过问题行"] else ""),
-        "success",
-    )
-    return redirect(url_for("items.import_preview", batch_id=batch.id))
-
-
-@bp.route("/import/<int:batch_id>/discard", methods=["POST"])
-@login_required
-@roles_required(*ROLES)
-def import_discard(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    item_import.discard_import(_me(), batch)
-    db.session.commit()
-    flash("已放弃该批次，上传的文件已删除", "info")
-    return redirect(url_for("items.import_upload"))

@@ -8,20 +8,17 @@ again with the message and the status (400 input, 403 not the user's, 409 stale)
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from models import CheckItem, ImportBatch, User, db
+from models import CheckItem, User, db
 from models.items import ItemStatus
 from models.roles import Role
-from services import import_batches, joint_import
 from services import joint_items as svc
 from services.errors import ServiceError
-from services.excel import XLSX_MIME, ExcelError
-from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS, TEMPLATES
+from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
 from services.web import render_block, roles_required, wants_fragment
 from workflows import bindings
 from workflows.registry import PROCESSES, get_process
@@ -334,96 +331,3 @@ def notify(joint_id: int):
 def remove(joint_id: int):
     """表14 删除抽查事项 (after 审定通过)."""
     return _act(joint_id, svc.delete, "已删除抽查事项，平台已撤下公布")
-
-
-# ------------------------------------------------------------------ A.1.2 import
-
-
-@bp.route("/import/template.xlsx")
-@login_required
-@roles_required(*svc.EDIT_ROLES)
-def import_template():
-    data = TEMPLATES["A.1.2"].workbook()
-    from services.excel import workbook_bytes
-
-    return send_file(
-        io.BytesIO(workbook_bytes(data)),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name="部门联合抽查事项清单导入模板.xlsx",
-    )
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@login_required
-@roles_required(*svc.EDIT_ROLES)
-def import_upload():
-    """上传: the file is checked and kept for the preview; nothing is imported yet."""
-    status, error, problems = 200, "", []
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            status, error = 400, "请选择要上传的文件"
-        else:
-            try:
-                batch, _check = joint_import.store_import(_me(), upload.filename, upload.read())
-            except ExcelError as exc:
-                db.session.rollback()
-                status, error = 400, str(exc)
-                problems = [p for p in getattr(exc, "problems", []) if p != error]
-            else:
-                db.session.commit()
-                return redirect(url_for("joint_items.import_preview", batch_id=batch.id))
-    return render_template(
-        "joint_items/import.html", error=error, problems=problems, max_rows=joint_import.MAX_ROWS
-    ), status
-
-
-def _batch_or_404(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not joint_import.can_use_batch(_me(), batch):
-        abort(404)
-    return batch
-
-
-@bp.route("/import/<int:batch_id>")
-@login_required
-@roles_required(*svc.EDIT_ROLES)
-def import_preview(batch_id: int):
-    """预览: the rows' problems by row and column, and the two confirmations."""
-    return render_template("joint_items/import_preview.html", **import_batches.preview_state(_batch_or_404(batch_id)))
-
-
-@bp.route("/import/<int:batch_id>/errors")
-@login_required
-@roles_required(*svc.EDIT_ROLES)
-def import_errors(batch_id: int):
-    """The upload with an error column beside each problem row."""
-    batch = _batch_or_404(batch_id)
-    data = joint_import.annotated_copy(_me(), batch)
-    db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=import_batches.annotated_name(batch))
-
-
-@bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
-@login_required
-@roles_required(*svc.EDIT_ROLES)
-def import_confirm(batch_id: int):
-    """全部导入 (mode=all) or 仅导入有效行 (mode=valid)."""
-    batch = _batch_or_404(batch_id)
-    created = joint_import.import_items(_me(), batch, valid_only=request.form.get("mode") == "valid")
-    db.session.commit()
-    flash(f"已导入 {len(created)} 个部门联合抽查事项，均待征求参与部门意见", "success")
-    return redirect(url_for("joint_items.index"))
-
-
-@bp.route("/import/<int:batch_id>/discard", methods=["POST"])
-@login_required
-@roles_required(*svc.EDIT_ROLES)
-def import_discard(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    joint_import.discard_import(_me(), batch)
-    db.session.commit()
-    flash("已放弃该批次，上传的文件已删除", "info")
-    return redirect(url_for("joint_items.import_upload"))

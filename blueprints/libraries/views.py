@@ -21,6 +21,7 @@ from models import ImportBatch, ImportStatus, ObjectLibrary, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import entities as entity_svc
 from services import libraries as svc
+from services import library_import
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError
 from services.scope import get_in_scope_or_404
@@ -61,7 +62,7 @@ def _upload_limit(state: BlueprintSetupState) -> None:
 
     def raise_limit() -> None:
         if request.endpoint == UPLOAD_ENDPOINT:
-            request.max_content_length = svc.MAX_UPLOAD_BYTES
+            request.max_content_length = library_import.MAX_UPLOAD_BYTES
 
     app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
 
@@ -69,7 +70,7 @@ def _upload_limit(state: BlueprintSetupState) -> None:
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
     db.session.rollback()
-    return error_response(413, f"上传的文件过大（不能超过{svc.MAX_UPLOAD_BYTES // 1024 // 1024}MB），请拆分后分批上传")
+    return error_response(413, f"上传的文件过大（不能超过{library_import.MAX_UPLOAD_BYTES // 1024 // 1024}MB），请拆分后分批上传")
 
 
 def _library_or_404(ident: int) -> ObjectLibrary:
@@ -134,7 +135,7 @@ def detail(id: int):
 @roles_required(*EDITORS)
 def create():
     """选择监管对象库新增方式."""
-    return render_template("libraries/new.html", templates=[TEMPLATES[c] for c in svc.TEMPLATE_CODES])
+    return render_template("libraries/new.html", templates=[TEMPLATES[c] for c in library_import.TEMPLATE_CODES])
 
 
 def _filter_context(form: dict[str, str], preview: svc.FilterPreview | None, **extra: Any) -> dict[str, Any]:
@@ -196,7 +197,7 @@ def create_filter():
 def template_download():
     """下载模板 (A.4.1 or A.4.2)."""
     code = request.args.get("code", "")
-    if code not in svc.TEMPLATE_CODES:
+    if code not in library_import.TEMPLATE_CODES:
         abort(404)
     return send_file(
         io.BytesIO(template_workbook(code)),
@@ -213,7 +214,7 @@ def create_template():
     """根据模板填充数据并上传."""
     form = {k: (request.form.get(k) or "").strip() for k in ("name", "tags", "description", "template")}
     if request.method == "GET":
-        form["template"] = request.args.get("code") if request.args.get("code") in svc.TEMPLATE_CODES else "A.4.2"
+        form["template"] = request.args.get("code") if request.args.get("code") in library_import.TEMPLATE_CODES else "A.4.2"
     status, error, error_field, problems = 200, "", "", []
     if request.method == "POST":
         upload = request.files.get("file")
@@ -221,7 +222,7 @@ def create_template():
             status, error, error_field = 400, "请选择要上传的文件", "file"
         else:
             try:
-                batch, _check = svc.store_import(
+                batch, _check = library_import.store_import(
                     _me(), form["template"], upload.filename, upload.read(),
                     name=form["name"], tags=form["tags"], description=form["description"],
                 )
@@ -238,18 +239,18 @@ def create_template():
     return render_template(
         "libraries/template.html",
         form=form,
-        templates=[TEMPLATES[c] for c in svc.TEMPLATE_CODES],
+        templates=[TEMPLATES[c] for c in library_import.TEMPLATE_CODES],
         error=error,
         error_field=error_field,
         problems=problems,
-        max_rows=svc.MAX_IMPORT_ROWS,
-        max_mb=svc.MAX_UPLOAD_BYTES // 1024 // 1024,
+        max_rows=library_import.MAX_IMPORT_ROWS,
+        max_mb=library_import.MAX_UPLOAD_BYTES // 1024 // 1024,
     ), status
 
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not svc.can_use_batch(_me(), batch):
+    if batch is None or not library_import.can_use_batch(_me(), batch):
         abort(404)
     return batch
 
@@ -260,7 +261,7 @@ def _batch_or_404(batch_id: int) -> ImportBatch:
 def import_preview(batch_id: int):
     batch = _batch_or_404(batch_id)
     expired = is_expired(batch)
-    stored = svc.batch_summary(batch)
+    stored = library_import.batch_summary(batch)
     pending = batch.status == ImportStatus.PENDING and not expired
     library = db.session.get(ObjectLibrary, stored.get("library_id") or 0)
     return render_template(
@@ -280,7 +281,7 @@ def import_preview(batch_id: int):
 @roles_required(*EDITORS)
 def import_errors(batch_id: int):
     batch = _batch_or_404(batch_id)
-    data = svc.annotated_copy(_me(), batch)
+    data = library_import.annotated_copy(_me(), batch)
     db.session.commit()
     stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
     return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
@@ -293,7 +294,7 @@ def import_confirm(batch_id: int):
     """入库 (仅导入有效行)."""
     batch = _batch_or_404(batch_id)
     try:
-        library = svc.import_library(_me(), batch)
+        library = library_import.import_library(_me(), batch)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -307,7 +308,7 @@ def import_confirm(batch_id: int):
 @roles_required(*EDITORS)
 def import_discard(batch_id: int):
     batch = _batch_or_404(batch_id)
-    svc.discard_import(_me(), batch)
+    library_import.discard_import(_me(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("libraries.create_template"))

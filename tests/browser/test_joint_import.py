@@ -52,14 +52,14 @@ def _a12() -> bytes:
 def test_import_preview_annotated_copy_and_valid_rows(browser, live_server):
     live = live_server
     ctx, clerk = _as(browser, live, _importer(live))
-    clerk.goto(live.url + "/joint-items/import")
+    clerk.goto(live.url + "/imports/joint_items/")
     clerk.set_input_files("input[type=file]", files=[{
         "name": "联合事项.xlsx",
         "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "buffer": _a12(),
     }])
     clerk.get_by_role("button", name="上传并校验").click()
-    clerk.wait_for_url(re.compile(r".*/joint-items/import/\d+$"))
+    clerk.wait_for_url(re.compile(r".*/imports/joint_items/\d+$"))
     expect(clerk.locator(".stats")).to_contain_text("有效 1 行，有问题 1 行")
     problem = clerk.locator("table.import-problems tr", has_text="第3行")
     expect(problem).to_contain_text("参与部门：未找到参与部门“不存在的局”")
@@ -74,7 +74,7 @@ def test_import_preview_annotated_copy_and_valid_rows(browser, live_server):
     clerk.once("dialog", lambda dialog: dialog.accept())
     clerk.get_by_role("button", name="仅导入有效行（1）").click()
     clerk.wait_for_url(re.compile(r".*/joint-items/$"))
-    expect(clerk.locator(".flash-success")).to_contain_text("已导入 1 个部门联合抽查事项")
+    expect(clerk.locator(".flash-success")).to_contain_text("新增 1 个部门联合抽查事项")
     row = clerk.locator("#joint-results tr", has_text="浏览器导入联合事项")
     expect(row).to_contain_text("征求参与部门意见")
     expect(clerk.locator("#joint-results")).not_to_contain_text("浏览器导入问题事项")

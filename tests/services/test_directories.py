@@ -24,7 +24,7 @@ from models import (
 from models.items import CheckItemPart, ItemKind, ItemStatus, PartRole
 from models.workflow import InstanceStatus
 from services import directories as svc
-from services import entities
+from services import directory_import, directory_members, entities
 from services.entities import parse_filters
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError
@@ -164,9 +164,9 @@ def test_entity_template_preview_annotated_copy_and_confirm(org, registry, item,
             ["缺代码", "", "", ""],
         ],
     )
-    batch, check = svc.store_import(org.clerk_a, item, "A.4.2", "主体.xlsx", data)
+    batch, check = directory_import.store_import(org.clerk_a, item, "A.4.2", "主体.xlsx", data)
     session.commit()
-    summary = svc.batch_summary(batch)["check"]
+    summary = directory_import.batch_summary(batch)["check"]
     assert (summary["rows"], summary["valid"], summary["invalid"]) == (5, 1, 4)
     problems = {p["row"]: p["errors"] for p in summary["problems"]}
     assert any("本辖区市场主体库中没有该主体" in m for _c, m in problems[4])
@@ -175,28 +175,28 @@ def test_entity_template_preview_annotated_copy_and_confirm(org, registry, item,
     # Nothing stored yet.
     assert session.scalar(select(func.count()).select_from(ObjectDirectory)) == 0
 
-    copy = load_workbook(io.BytesIO(svc.annotated_copy(org.clerk_a, batch)))
+    copy = load_workbook(io.BytesIO(directory_import.annotated_copy(org.clerk_a, batch)))
     ws = copy.active
     header = [c.value for c in ws[1]]
     assert header[-1] == "错误说明"
     assert "本辖区市场主体库中没有该主体" in ws.cell(4, len(header)).value
 
-    result = svc.import_batch(org.clerk_a, batch)
+    result = directory_import.import_batch(org.clerk_a, batch)
     session.commit()
     assert batch.status == ImportStatus.IMPORTED.value and batch.content == b""
     assert member_ids(result.directory) == {registry[1].id}
     assert steps(result.instance)[3] == "下载模板"
     with pytest.raises(Exception, match="已导入"):
-        svc.import_batch(org.clerk_a, batch)
+        directory_import.import_batch(org.clerk_a, batch)
 
 
 def test_entity_templates_b1_and_a41(org, registry, item, session):
     nonprofit = make_entity(org.clerk_a, 500, name="甲区志愿者协会", entity_type="non_profit")
     session.commit()
     b1 = workbook("B.1", [["甲区测试0003餐饮有限公司", registry[3].uscc, "甲区建设路1号", "", "", "", ""]])
-    batch, check = svc.store_import(org.clerk_a, item, "B.1", "b1.xlsx", b1)
+    batch, check = directory_import.store_import(org.clerk_a, item, "B.1", "b1.xlsx", b1)
     assert check.targets == {2: registry[3].id}
-    svc.import_batch(org.clerk_a, batch)
+    directory_import.import_batch(org.clerk_a, batch)
     a41 = workbook(
         "A.4.1",
         [
@@ -204,20 +204,20 @@ def test_entity_templates_b1_and_a41(org, registry, item, session):
             ["甲区某路", "甲区", "510108", "", "", "", "非市场主体", "不存在的组织", "", "", "", "", ""],
         ],
     )
-    batch2, check2 = svc.store_import(org.clerk_a, item, "A.4.1", "a41.xlsx", a41)
+    batch2, check2 = directory_import.store_import(org.clerk_a, item, "A.4.1", "a41.xlsx", a41)
     assert check2.targets == {2: nonprofit.id} and len(check2.invalid_rows) == 1
-    result = svc.import_batch(org.clerk_a, batch2)
+    result = directory_import.import_batch(org.clerk_a, batch2)
     session.commit()
     assert member_ids(result.directory) == {registry[3].id, nonprofit.id}
 
 
 def test_wrong_template_and_bad_files_are_refused(org, item):
     with pytest.raises(ExcelError, match="文件与模板不一致"):
-        svc.store_import(org.clerk_a, item, "B.2", "x.xlsx", workbook("A.4.2", [["a", "", "x", ""]]))
+        directory_import.store_import(org.clerk_a, item, "B.2", "x.xlsx", workbook("A.4.2", [["a", "", "x", ""]]))
     with pytest.raises(ExcelError):
-        svc.store_import(org.clerk_a, item, "A.4.2", "x.xlsx", b"not a workbook")
+        directory_import.store_import(org.clerk_a, item, "A.4.2", "x.xlsx", b"not a workbook")
     with pytest.raises(ExcelError, match="没有数据行"):
-        svc.store_import(org.clerk_a, item, "A.4.2", "x.xlsx", workbook("A.4.2", []))
+        directory_import.store_import(org.clerk_a, item, "A.4.2", "x.xlsx", workbook("A.4.2", []))
 
 
 def place_row(name, address, responsible_uscc="", purpose="商场"):
@@ -227,9 +227,9 @@ def place_row(name, address, responsible_uscc="", purpose="商场"):
 
 def test_places_are_created_then_updated_and_linked(org, registry, item, session):
     rows = [place_row("甲区万象商场", "甲区建设路9号", registry[0].uscc), place_row("甲区体育馆", "甲区二环路1号")]
-    batch, check = svc.store_import(org.clerk_a, item, "B.2", "places.xlsx", workbook("B.2", rows))
-    assert svc.batch_summary(batch)["check"]["create"] == 2
-    result = svc.import_batch(org.clerk_a, batch)
+    batch, check = directory_import.store_import(org.clerk_a, item, "B.2", "places.xlsx", workbook("B.2", rows))
+    assert directory_import.batch_summary(batch)["check"]["create"] == 2
+    result = directory_import.import_batch(org.clerk_a, batch)
     session.commit()
     places = {p.name: p for p in session.scalars(select(Place)).all()}
     assert set(places) == {"甲区万象商场", "甲区体育馆"}
@@ -240,16 +240,16 @@ def test_places_are_created_then_updated_and_linked(org, registry, item, session
     # Re-import: the same place (name and address) is updated, not duplicated.
     again = [place_row("甲区万象商场", "甲区建设路9号", purpose="购物中心"), place_row("甲区体育馆", "甲区二环路1号")]
     again[1][8] = ""  # a blank cell keeps the stored value
-    batch2, _ = svc.store_import(org.clerk_a, item, "B.2", "places2.xlsx", workbook("B.2", again))
-    summary = svc.batch_summary(batch2)["check"]
+    batch2, _ = directory_import.store_import(org.clerk_a, item, "B.2", "places2.xlsx", workbook("B.2", again))
+    summary = directory_import.batch_summary(batch2)["check"]
     assert (summary["update"], summary["already"], summary["new_members"]) == (2, 2, 0)
-    svc.import_batch(org.clerk_a, batch2)
+    directory_import.import_batch(org.clerk_a, batch2)
     session.commit()
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Place)) == 2
     assert session.get(Place, mall.id).purpose == "购物中心"
     assert session.get(Place, places["甲区体育馆"].id).purpose == "商场"
-    dup = svc.check_import(org.clerk_a, item, "B.2", workbook("B.2", [place_row("甲", "乙"), place_row("甲", "乙")]))
+    dup = directory_import.check_import(org.clerk_a, item, "B.2", workbook("B.2", [place_row("甲", "乙"), place_row("甲", "乙")]))
     assert len(dup.invalid_rows) == 2
 
 
@@ -259,12 +259,12 @@ def test_products_population_and_grades(org, registry, item, session):
         ["QS5101-0002", "外地企业", uscc("91440300MA5XX0001"), "", "", "", "", "", "", ""],
         ["QS5101-0002", "重复", uscc("91440300MA5XX0001"), "", "", "", "", "", "", ""],
     ]
-    batch, check = svc.store_import(org.clerk_a, item, "B.3", "p.xlsx", workbook("B.3", rows))
+    batch, check = directory_import.store_import(org.clerk_a, item, "B.3", "p.xlsx", workbook("B.3", rows))
     assert len(check.valid_rows) == 1 and len(check.invalid_rows) == 2
-    result = svc.import_batch(org.clerk_a, batch)
+    result = directory_import.import_batch(org.clerk_a, batch)
     svc.add_from_filter(org.clerk_a, item, parse_filters({"grade": "C"}))
-    pbatch, _ = svc.store_import(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("馆", "路")]))
-    svc.import_batch(org.clerk_a, pbatch)
+    pbatch, _ = directory_import.store_import(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("馆", "路")]))
+    directory_import.import_batch(org.clerk_a, pbatch)
     session.commit()
     product = session.scalars(select(Product)).one()
     assert product.entity_id == registry[1].id and product.valid_until == date(2029, 1, 1)
@@ -289,20 +289,20 @@ def test_products_population_and_grades(org, registry, item, session):
 
 def test_members_page_filters_and_pages(org, registry, item, session):
     directory = svc.add_from_filter(org.clerk_a, item, parse_filters({})).directory
-    pbatch, _ = svc.store_import(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("体育馆", "路")]))
-    svc.import_batch(org.clerk_a, pbatch)
+    pbatch, _ = directory_import.store_import(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("体育馆", "路")]))
+    directory_import.import_batch(org.clerk_a, pbatch)
     session.commit()
-    page = svc.members_page(directory, per_page=5)
+    page = directory_members.members_page(directory, per_page=5)
     assert page.total == 13 and len(page.rows) == 5 and page.has_next and not page.has_prev
-    second = svc.members_page(directory, per_page=5, after=page.next_after)
+    second = directory_members.members_page(directory, per_page=5, after=page.next_after)
     assert second.rows[0].id > page.rows[-1].id and second.has_prev
-    back = svc.members_page(directory, per_page=5, before=second.prev_before)
+    back = directory_members.members_page(directory, per_page=5, before=second.prev_before)
     assert [r.id for r in back.rows] == [r.id for r in page.rows]
-    places = svc.members_page(directory, kind=MemberKind.PLACE)
+    places = directory_members.members_page(directory, kind=MemberKind.PLACE)
     assert [r.name for r in places.rows] == ["体育馆"] and places.total == 1
-    found = svc.members_page(directory, search="0007")
+    found = directory_members.members_page(directory, search="0007")
     assert [r.entity_id for r in found.rows] == [registry[7].id]
-    by_code = svc.members_page(directory, search=registry[2].uscc)
+    by_code = directory_members.members_page(directory, search=registry[2].uscc)
     assert by_code.total == 1 and by_code.rows[0].grade == "C"
 
 
@@ -320,8 +320,8 @@ def test_entity_page_directories_and_entity_delete_cascades(org, registry, item,
 @pytest.mark.parametrize("mode", ["by_item", "direct"])
 def test_delete_walks_table_16(org, registry, item, session, mode):
     directory = svc.add_from_filter(org.clerk_a, item, parse_filters({})).directory
-    pbatch, _ = svc.store_import(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("馆", "路")]))
-    svc.import_batch(org.clerk_a, pbatch)
+    pbatch, _ = directory_import.store_import(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("馆", "路")]))
+    directory_import.import_batch(org.clerk_a, pbatch)
     session.commit()
     refs = svc.references(directory)
     assert refs[0][0] == "抽查事项" and item.name in refs[0][1]

@@ -14,18 +14,19 @@ from sqlalchemy import select
 
 from models import Inspector
 from services import (
-    auxiliary_import,
-    directories,
+    directory_import,
     entity_import,
     inspector_import,
     inspectors,
-    item_import,
-    joint_import,
-    ledger_import,
     ledgers,
-    libraries,
+    library_import,
     user_import,
 )
+from services.imports import check_items, framework
+from services.imports.auxiliary import KIND as AUX
+from services.imports.check_items import KIND as ITEMS
+from services.imports.joint_items import KIND as JOINT
+from services.imports.ledgers import KIND as A6_IMPORT
 from services.templates_catalogue import TEMPLATES
 from tests.factories.directories import make_entity, make_item, uscc
 from tests.factories.ledgers import a6_row
@@ -69,25 +70,25 @@ def _entities(org: Any) -> Any:
 def _items(org: Any) -> Any:
     row = ["1", "食品安全", "食品生产经营者监督检查", "食品生产经营者", "重点检查事项", "书面检查、实地核查",
            "甲区市场监督管理局", "《食品安全法》第一百一十条", "食品科"]
-    return item_import.check_import(org.clerk_a, standard("A.1.1", [row], item_import.STANDARD))
+    return framework.run_check(ITEMS, org.clerk_a, standard("A.1.1", [row], check_items.STANDARD), {})
 
 
 def _joint_items(org: Any) -> Any:
     row = [1, "事项一", "对象", "甲区市场监督管理局", "甲区卫生健康局", "实地核查、书面检查", "区县级", "本局事项",
            "甲区卫生健康局：卫生检查（区县级）"]
-    return joint_import.check_import(org.clerk_a, standard("A.1.2", [row]))
+    return framework.run_check(JOINT, org.clerk_a, standard("A.1.2", [row]), {})
 
 
 def _library_a42(org: Any) -> Any:
     entity = make_entity(org.clerk_a, 1)
     data = standard("A.4.2", [[entity.name, entity.uscc, "", ""]])
-    return libraries.check_library_import(org.clerk_a, "A.4.2", "名单.xlsx", data)
+    return library_import.check_library_import(org.clerk_a, "A.4.2", "名单.xlsx", data)
 
 
 def _library_a41(org: Any) -> Any:
     make_entity(org.clerk_a, 2, entity_type="non_profit", domicile="甲区建设路9号", industry_code="P8310")
     row = ["甲区建设路9号", "甲区", "510108001000", "", "", "", "非营利性市场主体", "", "", "", "", "", ""]
-    return libraries.check_library_import(org.clerk_a, "A.4.1", "名单.xlsx", standard("A.4.1", [row]))
+    return library_import.check_library_import(org.clerk_a, "A.4.1", "名单.xlsx", standard("A.4.1", [row]))
 
 
 def _directory(code: str) -> Callable[[Any], Any]:
@@ -100,7 +101,7 @@ def _directory(code: str) -> Callable[[Any], Any]:
                     "建筑面积5000平方米", "2019-05-01", "50年", "甲区二环路1号", "028-84321234", "甲区", "法人", "510108"],
             "B.3": ["QS5101-0001", entity.name, entity.uscc, "2024-01-01", "2029-01-01", "", "", "", "", ""],
         }[code]
-        return directories.check_import(org.clerk_a, item, code, standard(code, [row]))
+        return directory_import.check_import(org.clerk_a, item, code, standard(code, [row]))
 
     return check
 
@@ -115,11 +116,12 @@ def _c1(org: Any) -> Any:
 
 def _auxiliary(org: Any) -> Any:
     row = [1, "检验检测机构", "甲区食品检验所", "", "张三", PLUS86, "食品检验", "CMA"]
-    return auxiliary_import.check_import(org.clerk_a, standard("", [row], auxiliary_import.TEMPLATE))
+    return framework.run_check(AUX, org.clerk_a, standard("", [row], AUX.template), {})
 
 
 def _ledger(org: Any) -> Any:
-    return ledger_import.check_import(titled(f"A.6 {ledgers.A6.title}", list(ledgers.COLUMNS), [a6_row(phone=PLUS86)]))
+    data = titled(f"A.6 {ledgers.A6.title}", list(ledgers.COLUMNS), [a6_row(phone=PLUS86)])
+    return framework.run_check(A6_IMPORT, org.clerk_a, data, {})
 
 
 IMPORTERS = {
@@ -171,8 +173,10 @@ def test_many_duplicates_in_an_import_give_the_count_and_the_first_five_rows(org
     assert len(messages) == 48
     assert messages[0] == "与其他47行重复（第4、5、6、7、8行等）"
     assert messages[10] == "与其他47行重复（第3、4、5、6、7行等）"
-    aux = auxiliary_import.check_import(org.clerk_a, standard("", [row] * 3, auxiliary_import.TEMPLATE))
-    assert [m for r in aux.rows for _c, m in r.row.errors] == ["与第3行重复（名称和所在单位相同）"] * 2
+    aux = framework.run_check(AUX, org.clerk_a, standard("", [row] * 3, AUX.template), {})
+    assert [m for r in aux.rows for _c, m in r.row.errors] == [
+        "与第4、5行重复（名称和所在单位相同）", "与第3、5行重复（名称和所在单位相同）", "与第3、4行重复（名称和所在单位相同）"
+    ]
 
 
 def test_the_inspector_form_reads_a_mobile_with_the_country_prefix(org, session):

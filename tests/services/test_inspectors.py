@@ -481,7 +481,9 @@ def test_c1_template_chosen_or_detected_and_wrong_headers(org, session):
 
 
 def aux_file(rows: list[list]) -> bytes:
-    from services.auxiliary_import import TEMPLATE as AUX
+    from services.imports.auxiliary import KIND
+
+    AUX = KIND.template
 
     wb = AUX.workbook()
     ws = wb.worksheets[0]
@@ -495,7 +497,9 @@ def aux_file(rows: list[list]) -> bytes:
 
 def test_auxiliary_pool_import_preview_and_reimport(org, session):
     from models.inspectors import AuxiliaryInspector, AuxiliaryKind
-    from services import auxiliary_import
+    from services import import_batches
+    from services.imports import framework
+    from services.imports.auxiliary import KIND
     from services.templates_catalogue import PLATFORM_TEMPLATES
 
     template = PLATFORM_TEMPLATES["辅助人员库导入模板"]
@@ -505,34 +509,37 @@ def test_auxiliary_pool_import_preview_and_reimport(org, session):
         [2, "检验检测机构", "甲区食品检验所", "", "张三", "13900000011", "食品检验", "CMA"],
         [3, "外星人", "坏类别", "", "", "", "", ""],
         [4, "专家学者", "坏电话", "", "", "12", "", ""],
-        [5, "专家学者", "王教授", "四川大学", "", "", "", ""],
+        [5, "专家学者", "李教授", "成都大学", "", "", "", ""],
+        [6, "专家学者", "李教授", "成都大学", "", "", "", ""],
     ])
-    batch, check = auxiliary_import.store_import(org.clerk_a, "辅助.xlsx", data)
-    summary = auxiliary_import.batch_summary(batch)["check"]
-    assert (summary["rows"], summary["valid"], summary["create"]) == (5, 2, 2)
+    batch, check = framework.upload(KIND, org.clerk_a, "辅助.xlsx", data, {})
+    summary = import_batches.batch_summary(batch)["check"]
+    assert (summary["rows"], summary["valid"], summary["create"]) == (6, 2, 2)
     problems = {p["row"]: " ".join(p["errors"]) for p in summary["problems"]}
-    assert "类别" in problems[4] and "联系电话" in problems[5] and "与第2行重复" in problems[6]
-    ws = load_workbook(io.BytesIO(auxiliary_import.annotated_copy(org.clerk_a, batch))).worksheets[0]
+    assert "类别" in problems[4] and "联系电话" in problems[5]
+    # a key repeated in the file refuses both rows
+    assert "与第7行重复" in problems[6] and "与第6行重复" in problems[7]
+    ws = load_workbook(io.BytesIO(framework.annotated_copy(KIND, org.clerk_a, batch))).worksheets[0]
     assert ws.cell(row=1, column=9).value == "错误说明" and "类别" in ws.cell(row=4, column=9).value
     with pytest.raises(Invalid, match="未导入任何数据"):
-        auxiliary_import.import_auxiliary(org.clerk_a, batch, valid_only=False)
-    result = auxiliary_import.import_auxiliary(org.clerk_a, batch, valid_only=True)
-    assert result["新增"] == 2 and result["跳过问题行"] == 3
+        framework.confirm(KIND, org.clerk_a, batch, valid_only=False)
+    result = framework.confirm(KIND, org.clerk_a, batch, valid_only=True)
+    assert result["新增"] == 2 and result["跳过问题行"] == 4
     wang = session.query(AuxiliaryInspector).filter_by(name="王教授").one()
     assert wang.kind == AuxiliaryKind.EXPERT and wang.phone == "028-85412345" and wang.department_id == org.bureau_a.id
     # again: an update (blank cells keep the values), nothing added twice
     data = aux_file([[1, "专家学者", "王教授", "四川大学", "", "", "食品安全、药品", ""],
                      [2, "检验检测机构", "甲区食品检验所", "", "张三", "13900000011", "食品检验", "CMA"]])
-    batch2, _ = auxiliary_import.store_import(org.clerk_a, "辅助.xlsx", data)
-    result = auxiliary_import.import_auxiliary(org.clerk_a, batch2, valid_only=False)
+    batch2, _ = framework.upload(KIND, org.clerk_a, "辅助.xlsx", data, {})
+    result = framework.confirm(KIND, org.clerk_a, batch2, valid_only=False)
     assert (result["新增"], result["更新"], result["无变化"]) == (0, 1, 1)
     assert session.query(AuxiliaryInspector).count() == 2
     assert wang.field == "食品安全、药品" and wang.qualification == "高级工程师" and wang.kind == AuxiliaryKind.EXPERT
     # another district's file adds its own entries, and cannot use this batch
     with pytest.raises(Forbidden):
-        auxiliary_import.import_auxiliary(org.clerk_b, batch2, valid_only=True)
+        framework.confirm(KIND, org.clerk_b, batch2, valid_only=True)
     with pytest.raises(ExcelError):
-        auxiliary_import.store_import(org.clerk_a, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002")]))
+        framework.upload(KIND, org.clerk_a, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002")]), {})
 
 
 def test_a5_completes_an_entry_imported_from_c1(org, session):

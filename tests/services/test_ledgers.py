@@ -15,9 +15,11 @@ from openpyxl import load_workbook
 from models import ConferencePlan, Ledger, LedgerRow, PlanUnit, ProcessInstance, WorkItem, db
 from models.workflow import InstanceStatus, WorkItemStatus
 from services import conference_plans as svc
-from services import ledger_export, ledger_import, ledgers
+from services import ledger_export, ledgers
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import ExcelError
+from services.imports import framework
+from services.imports.ledgers import KIND as A6_IMPORT
 from services.plans import today
 from services.receipts import PasswordRejected
 from tests.conftest import PASSWORD
@@ -279,23 +281,23 @@ def _signed_task(setup):
 def test_import_all_rows(setup):
     liaison, task = _signed_task(setup)
     data = a6_file([a6_row("甲"), a6_row("乙", fine=None, phone="13900001111")])
-    batch, check = ledger_import.store_import(liaison, task, "台账.xlsx", data)
+    batch, check = framework.upload(A6_IMPORT, liaison, "台账.xlsx", data, {"task_id": task.id})
     assert check.counts() == {"rows": 2, "valid": 2, "invalid": 0}
-    added = ledger_import.import_rows(liaison, batch, valid_only=False)
+    added = framework.confirm(A6_IMPORT, liaison, batch, valid_only=False)["新增"]
     assert added == 2
     ledger = ledgers.ledger_for(task, liaison.department_id)
     assert [r.operator for r in ledger.rows] == ["甲", "乙"]
     assert ledger.rows[0].fine == Decimal("1.25") and ledger.rows[0].phone == "028-86123456"
     assert ledger.rows[0].case_filed is True and ledger.rows[1].fine is None and ledger.rows[0].source == "import"
     with pytest.raises(Conflict):
-        ledger_import.import_rows(liaison, batch, valid_only=False)
+        framework.confirm(A6_IMPORT, liaison, batch, valid_only=False)["新增"]
 
 
 def test_import_missing_columns_names_them(setup):
     liaison, task = _signed_task(setup)
     header = [c for c in ledgers.COLUMNS if c not in ("联系电话", "罚款金额（万元）")]
     with pytest.raises(ExcelError) as caught:
-        ledger_import.store_import(liaison, task, "台账.xlsx", a6_file([["甲"] + [""] * 10], header=header))
+        framework.upload(A6_IMPORT, liaison, "台账.xlsx", a6_file([["甲"] + [""] * 10], header=header), {"task_id": task.id})
     assert "缺少列 联系电话" in str(caught.value) and "缺少列 罚款金额（万元）" in str(caught.value)
 
 
@@ -303,29 +305,29 @@ def test_import_bad_rows_all_or_valid_only(setup):
     liaison, task = _signed_task(setup)
     future = today() + timedelta(days=2)
     data = a6_file([a6_row("好"), a6_row("负数", fine=-2), a6_row("未来", filled=future)])
-    batch, check = ledger_import.store_import(liaison, task, "台账.xlsx", data)
+    batch, check = framework.upload(A6_IMPORT, liaison, "台账.xlsx", data, {"task_id": task.id})
     assert check.counts() == {"rows": 3, "valid": 1, "invalid": 2}
     messages = check.errors.messages()
     assert "第3行 罚款金额（万元）：罚款金额不能为负数" in messages
     assert any(m.startswith("第4行 填报日期：填报日期不能晚于今天") for m in messages)
     with pytest.raises(Invalid, match="2行有问题"):
-        ledger_import.import_rows(liaison, batch, valid_only=False)
+        framework.confirm(A6_IMPORT, liaison, batch, valid_only=False)["新增"]
     assert db.session.execute(db.select(LedgerRow)).scalars().all() == []
-    annotated = load_workbook(io.BytesIO(ledger_import.annotated_copy(liaison, batch))).active
+    annotated = load_workbook(io.BytesIO(framework.annotated_copy(A6_IMPORT, liaison, batch))).active
     assert annotated.cell(row=1, column=14).value == "错误说明" and "不能为负数" in annotated.cell(row=3, column=14).value
-    assert ledger_import.import_rows(liaison, batch, valid_only=True) == 1
+    assert framework.confirm(A6_IMPORT, liaison, batch, valid_only=True)["新增"] == 1
 
 
 def test_import_refused_for_a_reported_ledger_or_another_unit(setup):
     liaison, task = _signed_task(setup)
-    batch, _ = ledger_import.store_import(liaison, task, "台账.xlsx", a6_file([a6_row()]))
-    assert not ledger_import.can_use_batch(setup.liaisons[0], batch)
+    batch, _ = framework.upload(A6_IMPORT, liaison, "台账.xlsx", a6_file([a6_row()]), {"task_id": task.id})
+    assert not A6_IMPORT.can_use(setup.liaisons[0], batch)
     with pytest.raises(Forbidden):
-        ledger_import.import_rows(setup.liaisons[0], batch, valid_only=True)
-    ledger_import.import_rows(liaison, batch, valid_only=True)
+        framework.confirm(A6_IMPORT, setup.liaisons[0], batch, valid_only=True)["新增"]
+    framework.confirm(A6_IMPORT, liaison, batch, valid_only=True)["新增"]
     svc.report_ledger(liaison, ledgers.ledger_for(task, liaison.department_id), version=None)
     with pytest.raises(Conflict, match="已上报"):
-        ledger_import.store_import(liaison, task, "台账.xlsx", a6_file([a6_row()]))
+        framework.upload(A6_IMPORT, liaison, "台账.xlsx", a6_file([a6_row()]), {"task_id": task.id})
 
 
 # ------------------------------------------------------------------ exports

@@ -16,6 +16,7 @@ from models.library import LibrarySource
 from models.workflow import InstanceStatus
 from services import entities as entity_svc
 from services import libraries as svc
+from services import library_import
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import ExcelError
 from services.templates_catalogue import TEMPLATES
@@ -194,18 +195,18 @@ def test_a42_import_matches_by_code_reports_rows_and_imports_valid_rows(org, reg
         ["乙区餐饮有限公司", registry["b1"].uscc, "", ""],  # another district's
         ["坏代码", "91510108MA6CX00XX", "", ""],
     ])
-    batch, check = svc.store_import(org.clerk_a, "A.4.2", "名单.xlsx", data, name="模板库", tags="专项")
+    batch, check = library_import.store_import(org.clerk_a, "A.4.2", "名单.xlsx", data, name="模板库", tags="专项")
     summary = check.summary()
     assert summary["rows"] == 5 and summary["valid"] == 2 and summary["invalid"] == 3
     problems = {p["row"]: p["errors"] for p in summary["problems"]}
     assert problems[4][0][0] == "社会信用代码" and "没有该代码" in problems[4][0][1]
     assert "没有该代码" in problems[5][0][1]
     assert problems[6][0][0] == "社会信用代码"
-    annotated = load_workbook(io.BytesIO(svc.annotated_copy(org.clerk_a, batch)))
+    annotated = load_workbook(io.BytesIO(library_import.annotated_copy(org.clerk_a, batch)))
     ws = annotated.worksheets[0]
     assert ws.cell(row=1, column=5).value == "错误说明"
     assert "没有该代码" in ws.cell(row=4, column=5).value and ws.cell(row=2, column=5).value is None
-    lib = svc.import_library(org.clerk_a, batch)
+    lib = library_import.import_library(org.clerk_a, batch)
     assert lib.source == LibrarySource.TEMPLATE and lib.template_code == "A.4.2"
     assert members(lib) == {registry["r1"].id, registry["shop"].id} and lib.member_count == 2
     assert lib.tag_names == ["专项"]
@@ -216,7 +217,7 @@ def test_a42_import_matches_by_code_reports_rows_and_imports_valid_rows(org, reg
     assert [s for s, _ in steps][1:] == ["选择监管对象库新增方式", "下载模板", "根据模板填充数据并上传", "入库"]
     assert inst.status == InstanceStatus.COMPLETED
     with pytest.raises(Conflict):
-        svc.import_library(org.clerk_a, batch)
+        library_import.import_library(org.clerk_a, batch)
 
 
 def test_a41_import_matches_by_division_and_address(org, registry, session):
@@ -232,13 +233,13 @@ def test_a41_import_matches_by_division_and_address(org, registry, session):
         ["甲区无此路1号", "甲区", "510108001000", "", "", "", "非市场主体", "", "", "", "", "", ""],
         ["甲区双林路1号", "甲区", "510108001000", "", "", "", "非营利性市场主体", "", "", "", "", "", ""],
     ]
-    batch, check = svc.store_import(org.clerk_a, "A.4.1", "非营利.xlsx", workbook("A.4.1", rows), name="非营利库")
+    batch, check = library_import.store_import(org.clerk_a, "A.4.1", "非营利.xlsx", workbook("A.4.1", rows), name="非营利库")
     problems = {p["row"]: p["errors"] for p in check.summary()["problems"]}
     assert set(problems) == {4, 5, 6}
     assert problems[4][0][0] == "其他名称（关联主体名称，如主办方等）" and "多个主体" in problems[4][0][1]
     assert problems[5][0][0] == "地址（住所、经营场所）"
     assert problems[6][0][0] == "地址（住所、经营场所）"  # the type differs
-    lib = svc.import_library(org.clerk_a, batch)
+    lib = library_import.import_library(org.clerk_a, batch)
     assert lib.member_count == 2
     names = {e.name for e in svc.members_page(lib).items}
     assert names == {"甲区阳光幼儿园", "甲区社区服务中心"}
@@ -246,30 +247,30 @@ def test_a41_import_matches_by_division_and_address(org, registry, session):
 
 def test_import_refuses_bad_files(org, registry, session):
     with pytest.raises(ExcelError, match="模板"):
-        svc.store_import(org.clerk_a, "A.4.2", "x.xlsx", workbook("A.4.1", [["a"] * 13]), name="错模板")
+        library_import.store_import(org.clerk_a, "A.4.2", "x.xlsx", workbook("A.4.1", [["a"] * 13]), name="错模板")
     with pytest.raises(ExcelError):
-        svc.store_import(org.clerk_a, "A.4.2", "x.xls", b"\xd0\xcf\x11\xe0" + b"0" * 100, name="旧格式")
+        library_import.store_import(org.clerk_a, "A.4.2", "x.xls", b"\xd0\xcf\x11\xe0" + b"0" * 100, name="旧格式")
     with pytest.raises(ExcelError, match="没有数据行"):
-        svc.store_import(org.clerk_a, "A.4.2", "x.xlsx", workbook("A.4.2", []), name="空")
+        library_import.store_import(org.clerk_a, "A.4.2", "x.xlsx", workbook("A.4.2", []), name="空")
     with pytest.raises(Invalid, match="模板"):
-        svc.store_import(org.clerk_a, "A.9", "x.xlsx", workbook("A.4.2", []), name="无")
+        library_import.store_import(org.clerk_a, "A.9", "x.xlsx", workbook("A.4.2", []), name="无")
     # A CSV (GBK) is read too.
     buf = io.StringIO()
     csv.writer(buf).writerows([list(TEMPLATES["A.4.2"].titles), ["甲区好味", registry["r1"].uscc, "", ""]])
-    batch, check = svc.store_import(org.clerk_a, "A.4.2", "x.csv", buf.getvalue().encode("gbk"), name="CSV库")
+    batch, check = library_import.store_import(org.clerk_a, "A.4.2", "x.csv", buf.getvalue().encode("gbk"), name="CSV库")
     assert check.summary()["valid"] == 1
     twice = workbook("A.4.2", [["a", registry["r1"].uscc, "", ""], ["b", registry["r1"].uscc, "", ""],
                                ["c", "", registry["shop"].reg_no, ""], ["d", registry["school"].uscc, "", ""]])
-    _batch, check = svc.store_import(org.clerk_a, "A.4.2", "twice.xlsx", twice, name="重复库")
+    _batch, check = library_import.store_import(org.clerk_a, "A.4.2", "twice.xlsx", twice, name="重复库")
     problems = {p["row"]: p["errors"] for p in check.summary()["problems"]}
     assert set(problems) == {2, 3} and "重复" in problems[2][0][1]
     only_bad = workbook("A.4.2", [["无", uscc("91510108MA6CX0098"), "", ""]])
-    batch, _ = svc.store_import(org.clerk_a, "A.4.2", "bad.xlsx", only_bad, name="坏库")
+    batch, _ = library_import.store_import(org.clerk_a, "A.4.2", "bad.xlsx", only_bad, name="坏库")
     with pytest.raises(Invalid, match="没有可入库"):
-        svc.import_library(org.clerk_a, batch)
+        library_import.import_library(org.clerk_a, batch)
     with pytest.raises(Forbidden):
-        svc.import_library(org.health_clerk, batch)
-    svc.discard_import(org.clerk_a, batch)
+        library_import.import_library(org.health_clerk, batch)
+    library_import.discard_import(org.clerk_a, batch)
     assert batch.status == ImportStatus.DISCARDED
 
 

@@ -107,7 +107,7 @@ def test_reporting_for_a_task_not_concerned_is_refused(client, setup):
     assert client.get(f"/conference-plans/tasks/{other.id}/ledger").status_code == 403
     resp = _post(client, f"/conference-plans/tasks/{other.id}/ledger/rows", {**ROW})
     assert resp.status_code == 403 and "不是该任务涉及的成员单位" in _html(resp)
-    assert client.get(f"/conference-plans/tasks/{other.id}/ledger/import").status_code == 403
+    assert client.get(f"/imports/conference_ledger/?task_id={other.id}").status_code == 403
     # a unit the plan does not concern at all sees nothing of it
     only_first = setup.plan(units=[setup.units[0].id])
     assert client.get(f"/conference-plans/{only_first.id}").status_code == 404
@@ -126,24 +126,24 @@ def test_import_pages(client, setup):
     assert template.status_code == 200
     assert [c.value for c in load_workbook(io.BytesIO(template.data)).active[1]] == list(ledgers.COLUMNS)
     header = [c for c in ledgers.COLUMNS if c != "经营地址"]
-    resp = _post(client, f"/conference-plans/tasks/{task.id}/ledger/import", {},
+    resp = _post(client, f"/imports/conference_ledger/?task_id={task.id}", {},
                  {"file": (io.BytesIO(a6_file([["甲"] + [""] * 11], header=header)), "台账.xlsx")})
     assert resp.status_code == 400 and "缺少列 经营地址" in _html(resp)
     data = a6_file([a6_row("甲"), a6_row("负数", fine=-1)])
-    resp = _post(client, f"/conference-plans/tasks/{task.id}/ledger/import", {},
+    resp = _post(client, f"/imports/conference_ledger/?task_id={task.id}", {},
                  {"file": (io.BytesIO(data), "台账.xlsx")})
     assert resp.status_code == 302
     preview = resp.headers["Location"]
     html = _html(client.get(preview))
     assert "有问题 <strong class=\"error\">1</strong> 行" in html and "罚款金额不能为负数" in html
     batch_id = int(preview.rstrip("/").rsplit("/", 1)[1])
-    errors = client.get(f"/conference-plans/ledger-import/{batch_id}/errors")
+    errors = client.get(f"/imports/conference_ledger/{batch_id}/errors")
     assert errors.status_code == 200
     marked = load_workbook(io.BytesIO(errors.data)).active
     assert "罚款金额不能为负数" in marked.cell(row=3, column=14).value
-    resp = _post(client, f"/conference-plans/ledger-import/{batch_id}/confirm", {"mode": "all"})
+    resp = _post(client, f"/imports/conference_ledger/{batch_id}/confirm", {"mode": "all"})
     assert resp.status_code == 400 and "1行有问题" in _html(resp)
-    resp = _post(client, f"/conference-plans/ledger-import/{batch_id}/confirm", {"mode": "valid"})
+    resp = _post(client, f"/imports/conference_ledger/{batch_id}/confirm", {"mode": "valid"})
     assert resp.status_code == 302
     assert [r.operator for r in ledgers.ledger_for(task, liaison.department_id).rows] == ["甲"]
     # someone else's batch: 404

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from models import DirectoryMember, ImportStatus, ObjectDirectory, ProcessInstance
+from models import DirectoryMember, ImportBatch, ImportStatus, ObjectDirectory, ProcessInstance
 from services import directories as svc
 from services.entities import parse_filters
 from tests.conftest import csrf_token
@@ -177,7 +177,7 @@ def test_template_path(client, org, login, registry, item, session):
     resp = upload(client, item, "A.4.2", data)
     batch_id = int(re.search(r"/directories/import/(\d+)", resp.headers["Location"]).group(1))
     assert post(client, f"/directories/import/{batch_id}/discard").status_code == 302
-    assert session.get(svc.ImportBatch, batch_id).status == ImportStatus.DISCARDED.value
+    assert session.get(ImportBatch, batch_id).status == ImportStatus.DISCARDED.value
 
 
 def test_place_import_preview_shows_the_update_count(client, org, login, item, session):

@@ -275,7 +275,7 @@ def test_auxiliary_pool_import_pages(client, org, session):
 
     sign_in(client, org.clerk_a)
     assert "按模板导入" in client.get("/inspectors/auxiliary").get_data(as_text=True)
-    resp = client.get("/inspectors/auxiliary/import/template.xlsx")
+    resp = client.get("/imports/auxiliary_inspectors/template.xlsx")
     assert resp.status_code == 200 and resp.mimetype == XLSX
     wb = load_workbook(io.BytesIO(resp.data))
     ws = wb.worksheets[0]
@@ -284,9 +284,9 @@ def test_auxiliary_pool_import_pages(client, org, session):
             ws.cell(row=r, column=c, value=value)
     buf = io.BytesIO()
     wb.save(buf)
-    token = csrf_token(client, "/inspectors/auxiliary/import")
+    token = csrf_token(client, "/imports/auxiliary_inspectors/")
     resp = client.post(
-        "/inspectors/auxiliary/import", data={"csrf_token": token, "file": (io.BytesIO(buf.getvalue()), "辅助.xlsx")},
+        "/imports/auxiliary_inspectors/", data={"csrf_token": token, "file": (io.BytesIO(buf.getvalue()), "辅助.xlsx")},
         content_type="multipart/form-data",
     )
     assert resp.status_code == 302
@@ -294,14 +294,14 @@ def test_auxiliary_pool_import_pages(client, org, session):
     html = client.get(preview).get_data(as_text=True)
     assert "有效 <strong class=\"ok\">1</strong>" in html and "第3行" in html and "仅导入有效行" in html
     batch_id = int(preview.rstrip("/").rsplit("/", 1)[-1])
-    assert client.get(f"/inspectors/auxiliary/import/{batch_id}/errors").mimetype == XLSX
-    resp = client.post(f"/inspectors/auxiliary/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    assert client.get(f"/imports/auxiliary_inspectors/{batch_id}/errors").mimetype == XLSX
+    resp = client.post(f"/imports/auxiliary_inspectors/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
     assert resp.status_code == 400 and session.query(AuxiliaryInspector).count() == 0
-    resp = client.post(f"/inspectors/auxiliary/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    resp = client.post(f"/imports/auxiliary_inspectors/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
     assert resp.status_code == 302
     assert "王教授" in client.get("/inspectors/auxiliary").get_data(as_text=True)
     # an inspector batch is not an auxiliary batch, another clerk sees neither; leaders cannot import
     sign_in(client, org.clerk_b)
     assert client.get(preview).status_code == 404
     sign_in(client, org.leader_a)
-    assert client.get("/inspectors/auxiliary/import").status_code == 403
+    assert client.get("/imports/auxiliary_inspectors/").status_code == 403

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from models import CheckItem, ImportBatch, ImportStatus, ItemStatus, Publication, PublicationAction
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
-from services import item_import
 from services import items as svc
+from services.imports import check_items as item_import
 from tests.conftest import csrf_token, sign_in
 from tests.services.test_items import FOOD, general
 
@@ -167,7 +167,7 @@ ROW_BAD = ["3", "广告", "", "广告发布者", "一般检查事项", "飞行�
 
 def upload(client, data, token, name="清单.xlsx", **extra):
     return client.post(
-        "/items/import",
+        "/imports/check_items/",
         data={"csrf_token": token, "file": (io.BytesIO(data), name), **extra},
         content_type="multipart/form-data",
     )
@@ -175,13 +175,13 @@ def upload(client, data, token, name="清单.xlsx", **extra):
 
 def test_import_preview_errors_and_valid_rows(client, org, session):
     sign_in(client, org.clerk_a)
-    resp = client.get("/items/import/template.xlsx")
+    resp = client.get("/imports/check_items/template.xlsx")
     assert resp.status_code == 200 and resp.mimetype == XLSX
     titles = [c.value for c in load_workbook(io.BytesIO(resp.data)).worksheets[0][1]]
     assert titles[:9] == ["序号", "抽查类别", "抽查事项", "检查对象", "事项类别", "检查方式", "检查主体", "检查依据", "牵头处室"]
-    standard = client.get("/items/import/template.xlsx?standard=1")
+    standard = client.get("/imports/check_items/template.xlsx?variant=standard")
     assert [c.value for c in load_workbook(io.BytesIO(standard.data)).worksheets[0][1]] == titles[:9]
-    token = csrf_token(client, "/items/import")
+    token = csrf_token(client, "/imports/check_items/")
     resp = upload(client, b"not a workbook", token, name="x.xls")
     assert resp.status_code == 400
     resp = upload(client, workbook([ROW_KEY, ROW_GENERAL, ROW_BAD]), token)
@@ -189,14 +189,14 @@ def test_import_preview_errors_and_valid_rows(client, org, session):
     preview = resp.headers["Location"]
     html = client.get(preview).get_data(as_text=True)
     assert "有效 <strong class=\"ok\">2</strong>" in html and "第4行" in html and "飞行检查" in html
-    assert "全部导入" not in html and "仅导入有效行" in html
+    assert "全部导入（" not in html and "仅导入有效行" in html
     batch = session.execute(select(ImportBatch)).scalar_one()
-    errors = client.get(f"/items/import/{batch.id}/errors")
+    errors = client.get(f"/imports/check_items/{batch.id}/errors")
     ws = load_workbook(io.BytesIO(errors.data)).worksheets[0]
     assert any("抽查事项" in str(c.value) for c in ws[4] if c.value)
-    resp = client.post(f"/items/import/{batch.id}/confirm", data={"csrf_token": token, "mode": "all"})
-    assert resp.status_code == 400 and "不能全部导入" in resp.get_data(as_text=True)
-    resp = client.post(f"/items/import/{batch.id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    resp = client.post(f"/imports/check_items/{batch.id}/confirm", data={"csrf_token": token, "mode": "all"})
+    assert resp.status_code == 400 and "未导入任何数据" in resp.get_data(as_text=True)
+    resp = client.post(f"/imports/check_items/{batch.id}/confirm", data={"csrf_token": token, "mode": "valid"})
     assert resp.status_code == 302
     items = session.execute(select(CheckItem).order_by(CheckItem.id)).scalars().all()
     assert [(i.name, i.status, i.version) for i in items] == [
@@ -206,7 +206,7 @@ def test_import_preview_errors_and_valid_rows(client, org, session):
     session.refresh(batch)
     assert batch.status == ImportStatus.IMPORTED.value and batch.content == b""
     assert "新增并公布 2 个" in client.get(preview).get_data(as_text=True)
-    assert client.post(f"/items/import/{batch.id}/confirm", data={"csrf_token": token}).status_code == 409
+    assert client.post(f"/imports/check_items/{batch.id}/confirm", data={"csrf_token": token}).status_code == 409
 
     # re-import with the standard template: updates, never duplicates; the cap stays
     changed = ROW_GENERAL[:9]
@@ -215,7 +215,7 @@ def test_import_preview_errors_and_valid_rows(client, org, session):
     batch2 = int(resp.headers["Location"].rsplit("/", 1)[1])
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "更新已有的 1 个" in html and "没有变化 1 个" in html and "全部导入" in html
-    resp = client.post(f"/items/import/{batch2}/confirm", data={"csrf_token": token, "mode": "all"})
+    resp = client.post(f"/imports/check_items/{batch2}/confirm", data={"csrf_token": token, "mode": "all"})
     assert resp.status_code == 302
     items = session.execute(select(CheckItem).order_by(CheckItem.id)).scalars().all()
     assert len(items) == 2
@@ -225,13 +225,13 @@ def test_import_preview_errors_and_valid_rows(client, org, session):
 
 def test_import_of_the_standard_template_needs_a_cap_for_general_items(client, org, session):
     sign_in(client, org.clerk_a)
-    token = csrf_token(client, "/items/import")
+    token = csrf_token(client, "/imports/check_items/")
     data = workbook([ROW_GENERAL[:9]], extended=False)
     html = client.get(upload(client, data, token).headers["Location"]).get_data(as_text=True)
     assert "默认上限" in html and "有问题 <strong class=\"error\">1</strong>" in html
     resp = upload(client, data, token, default_cap="8")
     batch_id = int(resp.headers["Location"].rsplit("/", 1)[1])
-    client.post(f"/items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    client.post(f"/imports/check_items/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
     item = session.execute(select(CheckItem)).scalar_one()
     assert str(item.ratio_cap.normalize()) == "8"
     assert upload(client, data, token, default_cap="abc").status_code == 400
@@ -239,18 +239,18 @@ def test_import_of_the_standard_template_needs_a_cap_for_general_items(client, o
 
 def test_import_batches_belong_to_their_uploader(client, org, session):
     sign_in(client, org.clerk_a)
-    token = csrf_token(client, "/items/import")
+    token = csrf_token(client, "/imports/check_items/")
     resp = upload(client, workbook([ROW_KEY]), token)
     preview = resp.headers["Location"]
     sign_in(client, org.leader_a)
     assert client.get(preview).status_code == 404
     sign_in(client, org.clerk_a)
     batch_id = int(preview.rsplit("/", 1)[1])
-    assert client.post(f"/items/import/{batch_id}/discard", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/imports/check_items/{batch_id}/discard", data={"csrf_token": token}).status_code == 302
     assert "已放弃" in client.get(preview).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("url", ["/items/", "/items/new", "/items/claim", "/items/import"])
+@pytest.mark.parametrize("url", ["/items/", "/items/new", "/items/claim", "/imports/check_items/"])
 def test_pages_need_sign_in(client, url):
     resp = client.get(url)
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]

@@ -161,8 +161,8 @@ def _a12(rows):
 
 
 def _upload(client, content, filename="a.xlsx"):
-    token = csrf_token(client, "/joint-items/import")
-    return client.post("/joint-items/import", data={"csrf_token": token, "file": (io.BytesIO(content), filename)},
+    token = csrf_token(client, "/imports/joint_items/")
+    return client.post("/imports/joint_items/", data={"csrf_token": token, "file": (io.BytesIO(content), filename)},
                        content_type="multipart/form-data")
 
 
@@ -177,7 +177,7 @@ GOOD_ROW = [1, "事项一", "对象", "甲区市场监督管理局", "甲区卫�
 
 def test_import_previews_annotates_and_imports_valid_rows_only(client, org, session):
     sign_in(client, org.clerk_a)
-    assert client.get("/joint-items/import/template.xlsx").status_code == 200
+    assert client.get("/imports/joint_items/template.xlsx").status_code == 200
     content = _a12([
         GOOD_ROW,
         [2, "事项二", "对象", "甲区市场监督管理局", "甲区卫生健康局、不存在局", "实地核查", "区县级", "本局事项", ""],
@@ -185,13 +185,13 @@ def test_import_previews_annotates_and_imports_valid_rows_only(client, org, sess
     ])
     batch_id = _batch_id(_upload(client, content))
     # The preview lists the problems by row and column; nothing is imported yet.
-    html = client.get(f"/joint-items/import/{batch_id}").get_data(as_text=True)
+    html = client.get(f"/imports/joint_items/{batch_id}").get_data(as_text=True)
     assert "有效 <strong class=\"ok\">1</strong> 行" in html
     assert "参与部门：未找到参与部门“不存在局”" in html and "第3行" in html and "发起部门：" in html
     assert "仅导入有效行（1）" in html and "全部导入（" not in html
     assert session.execute(select(CheckItem)).first() is None
     # The annotated copy: the uploaded sheet with an error column on the faulty rows.
-    resp = client.get(f"/joint-items/import/{batch_id}/errors")
+    resp = client.get(f"/imports/joint_items/{batch_id}/errors")
     assert resp.status_code == 200
     ws = load_workbook(io.BytesIO(resp.data)).worksheets[0]
     header = [c.value for c in ws[1]]
@@ -199,20 +199,20 @@ def test_import_previews_annotates_and_imports_valid_rows_only(client, org, sess
     assert ws.cell(2, len(header)).value in (None, "")
     assert "不存在局" in ws.cell(3, len(header)).value and "发起部门" in ws.cell(4, len(header)).value
     # 全部导入 is refused while a row has a problem, and writes nothing.
-    token = csrf_token(client, f"/joint-items/import/{batch_id}")
-    resp = client.post(f"/joint-items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    token = csrf_token(client, f"/imports/joint_items/{batch_id}")
+    resp = client.post(f"/imports/joint_items/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
     assert resp.status_code == 400 and "仅导入有效行" in resp.get_data(as_text=True)
     assert session.execute(select(CheckItem)).first() is None
-    resp = client.post(f"/joint-items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    resp = client.post(f"/imports/joint_items/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
     assert resp.status_code == 302
     item = session.execute(select(CheckItem)).scalar_one()
     assert item.name == "事项一" and item.methods == "书面检查、实地核查"  # in the template's order
     assert svc.active_instance(item).current_step == "consult"
     assert [p.tasks for p in item.parts] == ["本局事项", "卫生检查"]
     # The batch is done: a second confirmation is refused, the preview says what was imported.
-    resp = client.post(f"/joint-items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    resp = client.post(f"/imports/joint_items/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
     assert resp.status_code == 409
-    assert "新增 1 个部门联合抽查事项，跳过问题行 2 行" in client.get(f"/joint-items/import/{batch_id}").get_data(
+    assert "新增 1 个部门联合抽查事项，跳过问题行 2 行" in client.get(f"/imports/joint_items/{batch_id}").get_data(
         as_text=True)
     assert len(session.execute(select(CheckItem)).all()) == 1
 
@@ -221,28 +221,28 @@ def test_import_all_when_every_row_is_valid_and_discard(client, org, session):
     sign_in(client, org.clerk_a)
     second = [2, "事项二", "对象", "甲区市场监督管理局", "甲区卫生健康局", "实地核查", "区县级", "本局事项", ""]
     batch_id = _batch_id(_upload(client, _a12([GOOD_ROW, second])))
-    html = client.get(f"/joint-items/import/{batch_id}").get_data(as_text=True)
+    html = client.get(f"/imports/joint_items/{batch_id}").get_data(as_text=True)
     assert "全部导入（2）" in html and "下载问题标注文件" not in html
-    token = csrf_token(client, f"/joint-items/import/{batch_id}")
+    token = csrf_token(client, f"/imports/joint_items/{batch_id}")
     # Another clerk cannot see or use the batch.
     sign_in(client, org.health_clerk)
-    assert client.get(f"/joint-items/import/{batch_id}").status_code == 404
-    assert client.post(f"/joint-items/import/{batch_id}/confirm",
+    assert client.get(f"/imports/joint_items/{batch_id}").status_code == 404
+    assert client.post(f"/imports/joint_items/{batch_id}/confirm",
                        data={"csrf_token": csrf_token(client, "/joint-items/"), "mode": "all"}).status_code == 404
     sign_in(client, org.clerk_a)
-    token = csrf_token(client, f"/joint-items/import/{batch_id}")
-    assert client.post(f"/joint-items/import/{batch_id}/confirm",
+    token = csrf_token(client, f"/imports/joint_items/{batch_id}")
+    assert client.post(f"/imports/joint_items/{batch_id}/confirm",
                        data={"csrf_token": token, "mode": "all"}).status_code == 302
     assert sorted(i.name for i in session.execute(select(CheckItem)).scalars()) == ["事项一", "事项二"]
     # A file repeating a name is flagged; 放弃 drops the batch and its file.
     batch_id = _batch_id(_upload(client, _a12([GOOD_ROW, GOOD_ROW]), "b.xlsx"))
-    assert "与第3行重复" in client.get(f"/joint-items/import/{batch_id}").get_data(as_text=True)
-    token = csrf_token(client, f"/joint-items/import/{batch_id}")
-    assert client.post(f"/joint-items/import/{batch_id}/discard", data={"csrf_token": token}).status_code == 302
+    assert "与第3行重复" in client.get(f"/imports/joint_items/{batch_id}").get_data(as_text=True)
+    token = csrf_token(client, f"/imports/joint_items/{batch_id}")
+    assert client.post(f"/imports/joint_items/{batch_id}/discard", data={"csrf_token": token}).status_code == 302
     batch = session.get(ImportBatch, batch_id)
     session.refresh(batch)
     assert batch.status == "discarded" and batch.content == b""
-    assert client.get(f"/joint-items/import/{batch_id}/errors").status_code == 409
+    assert client.get(f"/imports/joint_items/{batch_id}/errors").status_code == 409
 
 
 def test_an_expired_batch_is_refused(client, org, session):
@@ -255,9 +255,9 @@ def test_an_expired_batch_is_refused(client, org, session):
     batch = session.get(ImportBatch, batch_id)
     batch.created_at = utcnow() - timedelta(hours=25)
     session.commit()
-    assert "已超过24小时未确认，已失效" in client.get(f"/joint-items/import/{batch_id}").get_data(as_text=True)
+    assert "已超过24小时未确认，已失效" in client.get(f"/imports/joint_items/{batch_id}").get_data(as_text=True)
     token = csrf_token(client, "/joint-items/")
-    resp = client.post(f"/joint-items/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    resp = client.post(f"/imports/joint_items/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
     assert resp.status_code == 409 and session.execute(select(CheckItem)).first() is None
 
 
@@ -266,7 +266,7 @@ def test_import_reads_csv(client, org, session):
     titles = ",".join(c.title for c in TEMPLATES["A.1.2"].columns)
     body = f"{titles}\n1,CSV事项,对象,甲区市场监督管理局,不存在局,实地核查,区县级,本局事项,\n".encode()
     batch_id = _batch_id(_upload(client, body, "a.csv"))
-    resp = client.get(f"/joint-items/import/{batch_id}/errors")
+    resp = client.get(f"/imports/joint_items/{batch_id}/errors")
     ws = load_workbook(io.BytesIO(resp.data)).worksheets[0]
     assert "不存在局" in ws.cell(2, ws.max_column).value
 
@@ -322,11 +322,11 @@ def test_generic_start_of_12_opens_the_joint_item_form(client, org, session):
 
 def test_import_refuses_a_file_that_is_not_a_workbook(client, org, session):
     sign_in(client, org.clerk_a)
-    token = csrf_token(client, "/joint-items/import")
-    resp = client.post("/joint-items/import", data={"csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4"), "a.pdf")},
+    token = csrf_token(client, "/imports/joint_items/")
+    resp = client.post("/imports/joint_items/", data={"csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4"), "a.pdf")},
                        content_type="multipart/form-data")
     assert resp.status_code == 400 and "不支持" in resp.get_data(as_text=True)
-    resp = client.post("/joint-items/import", data={"csrf_token": token}, content_type="multipart/form-data")
+    resp = client.post("/imports/joint_items/", data={"csrf_token": token}, content_type="multipart/form-data")
     assert resp.status_code == 400 and "请选择要上传的文件" in resp.get_data(as_text=True)
     sign_in(client, org.office_user)
-    assert client.get("/joint-items/import").status_code == 403
+    assert client.get("/imports/joint_items/").status_code == 403
