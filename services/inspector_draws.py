@@ -344,14 +344,7 @@ def draw_inspectors(
     members = [draw_svc.Member(f"inspector:{i.id}") for i in found.eligible]
     started = time.perf_counter()
     record = draw_svc.run(members, {draw_svc.UNGRADED: wanted}, domain=draw_svc.INSPECTOR_DOMAIN, seed=seed)
-    attempt = (
-        db.session.execute(
-            select(func.max(Draw.attempt)).where(
-                Draw.task_id == task.id, Draw.domain == DrawDomain.INSPECTOR, Draw.department_id == td.department_id
-            )
-        ).scalar()
-        or 0
-    ) + 1
+    attempt = _next_attempt(task, td.department_id)
     params = {"inspectors": wanted, "on_date": task.start_date.isoformat(), "until": task.end_date.isoformat(),
               "recent_days": recent_days(), "excluded": {k: v for k, v in found.excluded.items() if v}}
     if speciality:
@@ -379,9 +372,34 @@ def draw_inspectors(
     )
     db.session.add(drawn)
     db.session.flush()
+    names = _seat_drawn(task, td, drawn, record.result[draw_svc.UNGRADED], found.eligible)
+    audit.record(
+        "draw",
+        object_type=DRAW_OBJECT_TYPE,
+        object_id=drawn.id,
+        summary={"抽查任务": task.name, "部门": td.department.name, "抽取人数": wanted, "符合条件": len(found.eligible),
+                 "已排除": found.excluded_text, "业务专长": speciality or "不限", "区域": area or "不限",
+                 "抽取结果": "、".join(names), "随机种子": record.seed},
+        user=actor,
+    )
+    return drawn
+
+
+def _next_attempt(task: Task, department_id: int) -> int:
+    last = db.session.execute(
+        select(func.max(Draw.attempt)).where(
+            Draw.task_id == task.id, Draw.domain == DrawDomain.INSPECTOR, Draw.department_id == department_id
+        )
+    ).scalar()
+    return (last or 0) + 1
+
+
+def _seat_drawn(task: Task, td: TaskDepartment, drawn: Draw, keys: list[str], eligible: list[Inspector]) -> list[str]:
+    """Put the drawn inspectors in the department's team (the first one leads the initiator's
+    team while the task has no leader); answers their names in the drawn order."""
     leads = is_initiator(task, td) and not _has_leader(task)
     names = []
-    for rank, key in enumerate(record.result[draw_svc.UNGRADED]):
+    for rank, key in enumerate(keys):
         inspector_id = int(key.split(":", 1)[1])
         role = TeamRole.LEADER if leads and rank == 0 else TeamRole.MEMBER
         db.session.add(
@@ -394,18 +412,9 @@ def draw_inspectors(
                 draw_id=drawn.id,
             )
         )
-        names.append(next(i.name for i in found.eligible if i.id == inspector_id))
+        names.append(next(i.name for i in eligible if i.id == inspector_id))
     db.session.flush()
-    audit.record(
-        "draw",
-        object_type=DRAW_OBJECT_TYPE,
-        object_id=drawn.id,
-        summary={"抽查任务": task.name, "部门": td.department.name, "抽取人数": wanted, "符合条件": len(found.eligible),
-                 "已排除": found.excluded_text, "业务专长": speciality or "不限", "区域": area or "不限",
-                 "抽取结果": "、".join(names), "随机种子": record.seed},
-        user=actor,
-    )
-    return drawn
+    return names
 
 
 def _has_leader(task: Task) -> bool:

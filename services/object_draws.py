@@ -308,6 +308,35 @@ def _insert_objects(task: Task, draw_id: int | None, rows: Iterable[tuple[str, s
     )
 
 
+def _next_attempt(task: Task) -> int:
+    last = db.session.execute(
+        select(func.max(Draw.attempt)).where(
+            Draw.task_id == task.id, Draw.domain == DOMAIN, Draw.department_id == task.department_id
+        )
+    ).scalar()
+    return (last or 0) + 1
+
+
+def _population_and_quotas(task: Task, scheme: Scheme) -> tuple:
+    """The directory, the scheme's filter, the population it selects, the ratios per grade,
+    the item's cap and the quota per stratum."""
+    directory = require_directory(task)
+    filt = _scope_filter(scheme)
+    members = population(directory, filt)
+    if not members:
+        if filt.empty:
+            raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
+        raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
+    counts = Counter(m[1] for m in members)
+    ratios = load_ratios(scheme)
+    cap = item_cap(task)
+    quotas = draw_service.quotas_by_stratum(
+        {s: counts[s] for s in STRATA if counts[s]}, {s: ratios.get(s, 0) for s in counts},
+        cap=fmt_ratio(cap) if cap is not None else None,
+    )
+    return directory, filt, members, ratios, cap, quotas
+
+
 def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_plan: bool = False) -> Draw:
     """随机抽取检查对象: draw, store the attempt, lock the list.  When the ratios per grade draw
     more than the plan's ratio, only with ``confirm_over_plan`` (the clerk's explicit 确认)."""
@@ -323,20 +352,7 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
     claim_task(task, lock_version)
     started = time.perf_counter()
     with draw_service.gc_paused():
-        directory = require_directory(task)
-        filt = _scope_filter(scheme)
-        members = population(directory, filt)
-        if not members:
-            if filt.empty:
-                raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
-            raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
-        counts = Counter(m[1] for m in members)
-        ratios = load_ratios(scheme)
-        cap = item_cap(task)
-        quotas = draw_service.quotas_by_stratum(
-            {s: counts[s] for s in STRATA if counts[s]}, {s: ratios.get(s, 0) for s in counts},
-            cap=fmt_ratio(cap) if cap is not None else None,
-        )
+        directory, filt, members, ratios, cap, quotas = _population_and_quotas(task, scheme)
         plan_ratio = draw_ratios.plan_ratio(task)
         over_plan = draw_ratios.over_plan_message(sum(quotas.values()), len(members), plan_ratio)
         if over_plan and not confirm_over_plan:
@@ -345,10 +361,7 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
         digest, blob = draw_service.pack_population(record.population)
         salt, sealed = draw_service.seal(record, digest)
         now = utcnow()
-        attempt = (db.session.execute(
-            select(func.max(Draw.attempt)).where(Draw.task_id == task.id, Draw.domain == DOMAIN,
-                                                 Draw.department_id == task.department_id)
-        ).scalar() or 0) + 1
+        attempt = _next_attempt(task)
         row = Draw(
             task_id=task.id,
             domain=DOMAIN,

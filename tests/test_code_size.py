@@ -27,10 +27,6 @@ ALLOWED = {
     "services/excel.py",
     "services/user_import.py:check_import",
     # pending split
-    "services/cli.py:register_cli",
-    "services/web.py:init_web",
-    "services/inspector_draws.py:draw_inspectors",
-    "services/object_draws.py:run_draw",
     "services/object_draws.py",
     "services/entities.py",
     "services/followups.py",
