@@ -69,7 +69,7 @@ def bench(url: str, instance: Path, entities: int, filter_args: dict[str, str]) 
     from models import CheckItem, User, db
     from models.items import ItemCategory, ItemStatus
     from services import directories as svc
-    from services.entities import parse_filters
+    from services.entity_search import parse_filters
 
     app = make_app(url, instance)
     with app.app_context():

@@ -56,12 +56,8 @@ from models.items import ItemStatus
 from models.roles import Role
 from services import audit
 from services.bulk import allocate_ids, insert_rows, refresh_statistics, update_rows
-from services.entities import (
-    EntityFilters,
-    count_entities,
-    entity_query,
-    region_prefix,
-)
+from services.entities import region_prefix
+from services.entity_search import EntityFilters, count_entities, entity_query
 from services.errors import Forbidden, Invalid, ServiceError
 from services.excel import ExcelError, Row, RowErrors, mark_duplicates, read_table
 from services.scope import scope_entities, scope_owned, subtree_ids
@@ -301,7 +297,7 @@ def filter_count(actor: User, filters: EntityFilters) -> tuple[int, bool]:
 
 
 def filter_description(filters: EntityFilters) -> str:
-    from services.entities import TITLE
+    from services.entity_fields import TITLE
 
     labels = {
         "name": "主体名称" + ("包含" if filters.contains else "开头"),

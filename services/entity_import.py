@@ -5,7 +5,7 @@ clerk previews the result, downloads an annotated copy of the problem rows, and 
 confirmation imports every still-valid row in the request's one transaction, or nothing.
 
 Columns are matched by their Chinese titles (with the names other systems use for them, see
-services.entities.FIELDS), in any order; a title row above the header is skipped.  A row that
+services.entity_fields.FIELDS), in any order; a title row above the header is skipped.  A row that
 names an existing entity by 统一社会信用代码 (else by 注册号) updates it: the cells it fills
 replace the stored values, blank cells leave them as they are (a partial file never erases
 data), and its tags are added.
@@ -41,7 +41,8 @@ from models import EntityTag, ImportBatch, ImportStatus, Job, MarketEntity, User
 from models.entity import EntityStatus
 from services import audit, jobs
 from services.bulk import allocate_ids, insert_rows, refresh_statistics, update_rows
-from services.entities import (
+from services.entities import Registries, can_edit
+from services.entity_fields import (
     COLUMN_KEYS,
     FIELD_BY_KEY,
     FIELDS,
@@ -50,12 +51,10 @@ from services.entities import (
     SUBJECT_TYPE,
     TITLE,
     FieldError,
-    Registries,
     TextRule,
-    add_tags_bulk,
-    can_edit,
     text_of,
 )
+from services.entity_tags import add_tags_bulk
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import Column, ExcelError, annotate_errors, check_upload, workbook_bytes
 from services.import_rows import duplicate_messages, find_header_row

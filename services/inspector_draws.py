@@ -56,16 +56,13 @@ from models.workflow import InstanceStatus, WorkItemStatus
 from services import audit, team_work
 from services import draw as draw_svc
 from services.errors import Conflict, Forbidden, ServiceError
-from services.inspectors import eligible_inspectors
+from services.inspector_search import eligible_inspectors
 from services.scope import subtree_ids
+from services.task_access import JOINT_TABLE, SINGLE_TABLE, instance_of, is_initiator, task_of
 from workflows import engine
 from workflows.assignees import Assignment, assign_step
 from workflows.errors import StaleSubmission
 
-TASK_SUBJECT = "task"  # ProcessInstance.subject_type of a task's 表20 / 表22 instance
-SINGLE_TABLE = 20
-JOINT_TABLE = 22
-TABLES = (SINGLE_TABLE, JOINT_TABLE)
 DRAW_STEP = "draw_inspectors"
 TEAM_STEP = "team"
 INSPECT_STEP = "inspect"
@@ -90,34 +87,6 @@ class DrawRefused(ServiceError):
 
 
 # ------------------------------------------------------------------ the task and its instance
-
-
-def instance_of(task: Task) -> ProcessInstance | None:
-    """The task's 表20 / 表22 instance (the latest, when one was ever restarted)."""
-    return db.session.execute(
-        select(ProcessInstance)
-        .where(
-            ProcessInstance.subject_type == TASK_SUBJECT,
-            ProcessInstance.subject_id == task.id,
-            ProcessInstance.process_table.in_(TABLES),
-        )
-        .order_by(ProcessInstance.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-
-
-def _task_of(instance: ProcessInstance) -> Task | None:
-    if instance.subject_type != TASK_SUBJECT or instance.subject_id is None:
-        return None
-    return db.session.get(Task, instance.subject_id)
-
-
-def is_initiator(task: Task, td: TaskDepartment) -> bool:
-    return td.role == "initiator" or td.department_id == task.department_id
-
-
-def initiator_part(task: Task) -> TaskDepartment | None:
-    return next((td for td in task.departments if is_initiator(task, td)), None)
 
 
 def methods_of(task: Task) -> list[str]:
@@ -452,7 +421,7 @@ def leader_of(task: Task) -> TeamMember | None:
 
 
 def _team_users(instance: ProcessInstance) -> Assignment:
-    task = _task_of(instance)
+    task = task_of(instance)
     if task is None:
         return Assignment()
     members = [m for m in active_members(task) if m.inspector is not None and m.inspector.user_id is not None]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models import CheckItem, ImportBatch, User
-from services import import_batches
+from services import import_batches, joint_item_drafts, joint_item_queries
 from services import joint_items as svc
 from services.errors import Forbidden, Invalid, ServiceError
 from services.excel import Row, RowErrors, check_upload, mark_duplicates, read_table
@@ -126,9 +126,9 @@ def check_import(user: User, content: bytes) -> JointCheck:
         data, participants, own_parts = _row_data(user, row, by_name)
         if row.valid:
             try:
-                svc.clean_fields(data)
+                joint_item_drafts.clean_fields(data)
             except ServiceError as exc:
-                row.add_error(svc.FIELD_TITLES.get(exc.field or "", "联合抽查事项"), exc.message)
+                row.add_error(joint_item_drafts.FIELD_TITLES.get(exc.field or "", "联合抽查事项"), exc.message)
         checked.append(CheckedRow(row, data, participants, own_parts))
     result = JointCheck(checked)
     result.errors.add_rows(rows)
@@ -141,13 +141,13 @@ def can_use_batch(user: User, batch: ImportBatch) -> bool:
         batch.kind == IMPORT_KIND
         and batch.created_by_id == user.id
         and batch.department_id == user.department_id
-        and user.has_role(*svc.EDIT_ROLES)
+        and user.has_role(*joint_item_queries.EDIT_ROLES)
     )
 
 
 def store_import(user: User, filename: str, content: bytes) -> tuple[ImportBatch, JointCheck]:
     """上传: check the file and keep it for the preview."""
-    if not user.has_role(*svc.EDIT_ROLES):
+    if not user.has_role(*joint_item_queries.EDIT_ROLES):
         raise Forbidden("只有监管部门经办人或部门领导可以导入部门联合抽查事项")
     check_upload(content, filename, csv_ok=True, max_rows=MAX_ROWS)
     check = check_import(user, content)

@@ -18,7 +18,7 @@ from services import conference_plans as svc
 from services import ledger_export, ledger_import, ledgers
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import ExcelError
-from services.plans import today
+from services.plan_queries import today
 from services.receipts import PasswordRejected
 from tests.conftest import PASSWORD
 from tests.ledgers_support import Setup, a6_file, a6_row, row
