@@ -69,7 +69,8 @@ def bench(url: str, instance: Path, entities: int, filter_args: dict[str, str]) 
     from models import CheckItem, User, db
     from models.items import ItemCategory, ItemStatus
     from services import directories as svc
-    from services.entities import parse_filters
+    from services import directory_members
+    from services.entity_search import parse_filters
 
     app = make_app(url, instance)
     with app.app_context():
@@ -120,12 +121,12 @@ def bench(url: str, instance: Path, entities: int, filter_args: dict[str, str]) 
                            lambda: sum(1 for _ in svc.population(directory_id)))
         print(f"    -> {population:,} members")
         directory = db.session.get(svc.ObjectDirectory, directory_id)
-        first = clock("members page 1 (with the total)", lambda: svc.members_page(directory))
+        first = clock("members page 1 (with the total)", lambda: directory_members.members_page(directory))
         after = first.next_after
         for _ in range(200):
-            after = svc.members_page(directory, after=after).next_after
-        clock("members page 202 (keyset)", lambda: svc.members_page(directory, after=after))
-        found = clock("members search 医药 (name contains)", lambda: svc.members_page(directory, search="医药"))
+            after = directory_members.members_page(directory, after=after).next_after
+        clock("members page 202 (keyset)", lambda: directory_members.members_page(directory, after=after))
+        found = clock("members search 医药 (name contains)", lambda: directory_members.members_page(directory, search="医药"))
         print(f"    -> {found.total:,} found")
         db.session.rollback()
 

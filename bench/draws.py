@@ -137,7 +137,7 @@ def bench(url: str, instance: Path, entities: int) -> None:
                              lambda: draw_service.pack_population(record.population))
         print(f"    -> {len(blob) / 1e6:.1f} MB compressed, digest {digest[:16]}…")
         rows = [(k, s, r) for s, ks in record.result.items() for r, k in enumerate(ks, 1)]
-        clock(f"TaskObject insert ({len(rows):,} rows)", lambda: draws._insert_objects(task, None, rows))
+        clock(f"TaskObject insert ({len(rows):,} rows)", lambda: draws.insert_objects(task, None, rows))
         db.session.rollback()
         db.session.execute(delete(TaskObject).where(TaskObject.task_id == task_id))
         db.session.commit()

@@ -5,7 +5,7 @@ migrates, fills and drops on the PostgreSQL server named by --database-url (neve
 database itself).  Nothing here is a pass/fail assertion; it prints figures.
 
 (a) Generates --entities entities (bulk insert, timed), then times the list page the clerks use
-    most, division + industry + grade, first page, through services.entities.search_entities
+    most, division + industry + grade, first page, through services.entity_search.search_entities
     (p50/p95 over --runs runs), and the capped count on its own; a few other filters follow.
     On SQLite once without planner statistics (a file nobody ran ANALYZE on) and once after
     ANALYZE; on PostgreSQL after VACUUM ANALYZE (what autovacuum does to a filled table).
@@ -204,7 +204,13 @@ def bench_list(url: str, instance: Path, entities: int, runs: int) -> None:
 
     from models import EntityTag, MarketEntity, User, db
     from services.bulk import insert_rows
-    from services.entities import SCAN_LIMIT, count_entities, entity_query, parse_filters, search_entities
+    from services.entity_search import (
+        SCAN_LIMIT,
+        count_entities,
+        entity_query,
+        parse_filters,
+        search_entities,
+    )
 
     app = make_app(url, instance)
     with app.app_context():

@@ -63,8 +63,7 @@ def main() -> None:
     from models import Department, Inspector, InspectorTag, User, UserRole, db
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
-    from services import inspector_import
-    from services import inspectors as svc
+    from services import inspector_import, inspector_search
     from services.org import place_department
     from services.templates_catalogue import TEMPLATES
 
@@ -163,13 +162,13 @@ def main() -> None:
             print(f"  {label}: p50 {statistics.median(times):.1f} ms, p95 {times[int(len(times) * 0.95) - 1]:.1f} ms")
 
         clerk = db.session.get(User, clerk.id)
-        p("list, no filter (page 1 + count)", lambda: svc.search(clerk, svc.parse_filters(clerk, {})))
-        p("list, 在岗 + 30日内到期 + 业务专长", lambda: svc.search(
-            clerk, svc.parse_filters(clerk, {"duty": "on", "cert": "expiring", "speciality": "计量"})))
+        p("list, no filter (page 1 + count)", lambda: inspector_search.search(clerk, inspector_search.parse_filters(clerk, {})))
+        p("list, 在岗 + 30日内到期 + 业务专长", lambda: inspector_search.search(
+            clerk, inspector_search.parse_filters(clerk, {"duty": "on", "cert": "expiring", "speciality": "计量"})))
         found: list[int] = []
-        p("eligible_inspectors(bureau, today)", lambda: found.append(len(svc.eligible_inspectors(bureau, today))))
+        p("eligible_inspectors(bureau, today)", lambda: found.append(len(inspector_search.eligible_inspectors(bureau, today))))
         p("eligible_inspectors(bureau, today, speciality=食品安全)",
-          lambda: svc.eligible_inspectors(bureau, today, speciality="食品安全"))
+          lambda: inspector_search.eligible_inspectors(bureau, today, speciality="食品安全"))
         print(f"  eligible today: {found[-1]} of {args.directory + args.rows}")
 
 

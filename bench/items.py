@@ -55,11 +55,11 @@ def _scratch_pg(url: str) -> tuple[str, Any]:
 def _workbook(rows: int, objects: str = "生产经营者") -> bytes:
     from openpyxl import Workbook
 
-    from services import item_import
+    from services.imports.check_items import EXTENDED
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(item_import.EXTENDED.sheet)
-    ws.append(list(item_import.EXTENDED.titles))
+    ws = wb.create_sheet(EXTENDED.sheet)
+    ws.append(list(EXTENDED.titles))
     for i in range(rows):
         general = i % 3 != 0
         ws.append([
@@ -108,8 +108,8 @@ def main() -> None:
             from models import Department, Publication, PublicationAction, User, UserRole, db, utcnow
             from models.org import DepartmentKind, DepartmentLevel
             from models.roles import Role
-            from services import item_import
             from services.bulk import insert_rows
+            from services.imports import check_items, framework
             from services.org import place_department
 
             upgrade()
@@ -135,16 +135,16 @@ def main() -> None:
 
             # (a) import
             data = _workbook(args.import_rows)
-            (batch, check), upload = _timed(lambda: item_import.store_import(clerk, "bench.xlsx", data))
+            (batch, check), upload = _timed(lambda: framework.upload(check_items.KIND, clerk, "bench.xlsx", data, {}))
             db.session.commit()
-            summary, confirm = _timed(lambda: item_import.import_items(clerk, batch))
+            summary, confirm = _timed(lambda: framework.confirm(check_items.KIND, clerk, batch, valid_only=False))
             db.session.commit()
             print(f"import {args.import_rows} rows: upload check {upload:.2f}s, confirm (表7 each) {confirm:.2f}s "
                   f"= {args.import_rows / confirm:.0f} items/s; {summary}")
             data = _workbook(args.import_rows, objects="经营者")
-            (batch, check), upload = _timed(lambda: item_import.store_import(clerk, "bench2.xlsx", data))
+            (batch, check), upload = _timed(lambda: framework.upload(check_items.KIND, clerk, "bench2.xlsx", data, {}))
             db.session.commit()
-            summary, confirm = _timed(lambda: item_import.import_items(clerk, batch))
+            summary, confirm = _timed(lambda: framework.confirm(check_items.KIND, clerk, batch, valid_only=False))
             db.session.commit()
             print(f"re-import {args.import_rows} rows: upload check {upload:.2f}s, confirm (表8 each) {confirm:.2f}s; "
                   f"{summary}")

@@ -83,6 +83,7 @@ def run(app: Any, args: argparse.Namespace) -> None:
     from models import Department, User, UserRole, db, utcnow
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
+    from services import joint_item_queries
     from services import joint_items as svc
     from services.org import place_department
     from services.passwords import hash_password
@@ -113,7 +114,7 @@ def run(app: Any, args: argparse.Namespace) -> None:
     db.session.commit()
 
     def v(u: User, item: Any, step: str) -> int:
-        return svc.my_steps(u, svc.active_instance(item))[step].version
+        return joint_item_queries.my_steps(u, joint_item_queries.active_instance(item))[step].version
 
     per_item = []
     for n in range(args.items):
@@ -142,13 +143,13 @@ def run(app: Any, args: argparse.Namespace) -> None:
         db.session.commit()
 
     clerk = clerks[1]
-    p50, p95 = _timed(lambda: svc.current_steps(svc.list_items(clerk)), args.runs)
-    print(f"[{dialect}] list of a participant's joint items ({len(svc.list_items(clerk))} rows): "
+    p50, p95 = _timed(lambda: joint_item_queries.current_steps(joint_item_queries.list_items(clerk)), args.runs)
+    print(f"[{dialect}] list of a participant's joint items ({len(joint_item_queries.list_items(clerk))} rows): "
           f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-    p50, p95 = _timed(lambda: svc.list_items(office), args.runs)
-    print(f"[{dialect}] conference office's list ({len(svc.list_items(office))} rows): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-    p50, p95 = _timed(lambda: svc.industry_groups(clerk), args.runs)
-    print(f"[{dialect}] 一业一单 ({sum(len(i) for _, i in svc.industry_groups(clerk))} items): "
+    p50, p95 = _timed(lambda: joint_item_queries.list_items(office), args.runs)
+    print(f"[{dialect}] conference office's list ({len(joint_item_queries.list_items(office))} rows): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    p50, p95 = _timed(lambda: joint_item_queries.industry_groups(clerk), args.runs)
+    print(f"[{dialect}] 一业一单 ({sum(len(i) for _, i in joint_item_queries.industry_groups(clerk))} items): "
           f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
     client = app.test_client()
@@ -158,7 +159,7 @@ def run(app: Any, args: argparse.Namespace) -> None:
     db.session.commit()
     from flask import g
 
-    item_id = svc.list_items(clerk)[0].id
+    item_id = joint_item_queries.list_items(clerk)[0].id
 
     def page() -> None:
         g.__dict__.clear()

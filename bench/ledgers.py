@@ -112,7 +112,9 @@ def make_data(rows: int) -> tuple[int, list[tuple[int, bytes]]]:
 
 def bench(url: str, instance: Path, rows: int) -> None:
     from models import ConferencePlan, User, db
-    from services import conference_plans, ledger_export, ledger_import, ledgers
+    from services import conference_plans, ledger_export, ledgers
+    from services.imports import framework
+    from services.imports import ledgers as ledger_kind
 
     app = make_app(url, instance)
     with app.app_context(), app.test_request_context():
@@ -127,9 +129,9 @@ def bench(url: str, instance: Path, rows: int) -> None:
         for liaison_id, data in files:
             liaison = db.session.get(User, liaison_id)
             conference_plans.sign(liaison, plan, PASSWORD, version=1)
-            batch, check = ledger_import.store_import(liaison, task, "台账.xlsx", data)
+            batch, check = framework.upload(ledger_kind.KIND, liaison, "台账.xlsx", data, {"task_id": task.id})
             assert not check.invalid_rows, check.errors.messages()[:3]
-            ledger_import.import_rows(liaison, batch, valid_only=False)
+            framework.confirm(ledger_kind.KIND, liaison, batch, valid_only=False)
             conference_plans.report_ledger(liaison, ledgers.ledger_for(task, liaison.department_id), version=None)
             db.session.commit()
         print(f"    12 units × (sign + import + report + commit): {time.perf_counter() - t0:.2f} s wall")

@@ -81,7 +81,7 @@ def run(url: str, instance: Path, entities: int) -> None:
     from models import LibraryMember, MarketEntity, ObjectLibrary, ProcessInstance, User, db
     from services import libraries as svc
     from services.bulk import insert_rows
-    from services.entities import entity_query, parse_filters
+    from services.entity_search import entity_query, parse_filters
 
     app = make_app(url, instance)
     with app.app_context():

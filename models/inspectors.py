@@ -4,7 +4,7 @@
 An ``Inspector`` is a directory entry owned by a department (its 单位, or the 科室 below it);
 it may be linked to a user account.  ``random_permission`` is the 双随机检查权限 of 表17:
 only entries that hold it, are on duty and have a valid 执法证 can be drawn
-(services.inspectors.eligible_inspectors).  Specialities (业务专长), qualifications (执法资质)
+(services.inspector_search.eligible_inspectors).  Specialities (业务专长), qualifications (执法资质)
 and the inspection matters (监督检查（执法）事项) are tags.  A deleted entry is kept inactive,
 so that earlier draws still name it; adding the same ID number again revives it.  An entry
 imported from 渝 C.1 may have no ID number: it is known by its mobile number in the district.

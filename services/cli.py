@@ -12,6 +12,19 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
+    from services.audit_cli import register_audit_cli
+
+    _register_catalogue(app)
+    register_audit_cli(app)
+    _register_draw(app)
+    _register_jobs(app)
+    _register_notify(app)
+    _register_calendar(app)
+    _register_deadlines(app)
+    _register_demo(app)
+
+
+def _register_catalogue(app: Flask) -> None:
     @app.cli.command("processes")
     @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部业务流程")
     def processes_command(as_json: bool) -> None:
@@ -36,10 +49,8 @@ def register_cli(app: Flask) -> None:
             path.write_bytes(template_workbook(code))
             click.echo(f"{path}\t{template.title}")
 
-    from services.audit_cli import register_audit_cli
 
-    register_audit_cli(app)
-
+def _register_draw(app: Flask) -> None:
     @app.cli.group("draw")
     def draw_group() -> None:
         """随机抽取。"""
@@ -65,6 +76,8 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
         click.echo(f"重新计算结果与存档一致（用时 {result.seconds:.2f} 秒）")
 
+
+def _register_jobs(app: Flask) -> None:
     @app.cli.group("jobs")
     def jobs_group() -> None:
         """后台任务。"""
@@ -83,6 +96,8 @@ def register_cli(app: Flask) -> None:
         ran = work_forever(poll=poll, once=once)
         click.echo(f"已处理 {ran} 个任务")
 
+
+def _register_notify(app: Flask) -> None:
     @app.cli.group("notify")
     def notify_group() -> None:
         """短信和邮件通知。"""
@@ -100,6 +115,9 @@ def register_cli(app: Flask) -> None:
         result = send_pending(limit=limit)
         db.session.commit()
         click.echo(f"已发送 {result.sent} 条，待重试 {result.retried} 条，发送失败 {result.failed} 条")
+
+
+def _register_calendar(app: Flask) -> None:
     @app.cli.group("calendar")
     def calendar_group() -> None:
         """节假日安排（计算工作日期限）。"""
@@ -126,6 +144,8 @@ def register_cli(app: Flask) -> None:
             click.echo("没有需要载入的年份（已录入的年份不覆盖，可用 --replace）")
         click.echo(f"数据包覆盖 {lib_years[0]}–{lib_years[-1]} 年；之后的年份请在“节假日”页面录入")
 
+
+def _register_deadlines(app: Flask) -> None:
     @app.cli.group("deadlines")
     def deadlines_group() -> None:
         """检查结果公示期限（检查任务完成后20个工作日内）。"""
@@ -154,6 +174,8 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"期限提醒：新增 {result.opened} 条，更新 {result.refreshed} 条，关闭 {result.closed} 条")
 
+
+def _register_demo(app: Flask) -> None:
     @app.cli.command("demo")
     @click.option("--reset-passwords", is_flag=True, help="为演示账号重新生成初始密码")
     def demo_command(reset_passwords: bool) -> None:

@@ -41,7 +41,7 @@ from models.roles import Role
 from models.workflow import InstanceStatus
 from services import audit, receipts
 from services.errors import Conflict, Forbidden, Invalid, NotFound
-from services.plans import today
+from services.plan_queries import today
 from workflows import engine
 from workflows import lanes as L
 

@@ -42,7 +42,7 @@ from models import (
 )
 from models.plans import TaskStatus
 from models.roles import Role
-from services.plans import today as platform_today
+from services.plan_queries import today as platform_today
 from services.scope import subtree_ids
 from services.workdays import CalendarNotCovered, Countdown, WorkCalendar, countdown
 

@@ -376,7 +376,7 @@ def load_demo_items() -> int:
     """A city list and a district list with key and general items, a claim and an assignment;
     each goes through its process (表7 新增 → 公布事项 …).  Only once: skipped when any exists."""
     from models import CheckItem
-    from services import items
+    from services import item_claims, items
 
     if db.session.execute(select(CheckItem.id).limit(1)).first() is not None:
         return 0
@@ -391,9 +391,9 @@ def load_demo_items() -> int:
     items.edit_item(
         district_clerk, own[2], items.form_values(own[2]) | {"ratio_cap": "8"}, version=own[2].version
     )
-    claimed = items.claim_item(district_clerk, created[2])
+    claimed = item_claims.claim_item(district_clerk, created[2])
     section = db.session.execute(select(Department).where(Department.name == "食品安全监督管理科")).scalar_one()
-    items.assign_item(district_clerk, own[0], section.id, version=own[0].version)
+    item_claims.assign_item(district_clerk, own[0], section.id, version=own[0].version)
     return len(created) + len(own) + (1 if claimed else 0)
 
 
@@ -419,7 +419,7 @@ def load_directory_demo() -> None:
     from openpyxl import Workbook
 
     from models import CheckItem, MarketEntity, ObjectDirectory
-    from services import directories, directory_import, entities
+    from services import directories, directory_import, entities, entity_search
     from services.templates_catalogue import TEMPLATES
     from services.validators import uscc_check_char
 
@@ -444,7 +444,7 @@ def load_directory_demo() -> None:
              "status": "active", "credit_grade": grade or "", "business_address": f"成都市成华区建设路{len(name)}号"},
         )
     directories.add_from_filter(
-        clerk, item, entities.parse_filters({"division": "510108003", "industry": "H62"})
+        clerk, item, entity_search.parse_filters({"division": "510108003", "industry": "H62"})
     )
     wb = Workbook()
     ws = wb.active
@@ -484,7 +484,7 @@ def load_demo_inspectors() -> int:
     from datetime import timedelta
 
     from models import AuxiliaryInspector, Inspector
-    from services import inspectors
+    from services import inspector_enrolment, inspectors
 
     if db.session.execute(select(Inspector.id).limit(1)).first() is not None:
         return 0
@@ -502,7 +502,7 @@ def load_demo_inspectors() -> int:
             "area": "成华区", "duty": duty, "specialities": specialities, "matters": matters,
             "reported_on": clock.china_today().isoformat(),
         }
-        inspectors.create_inspector(actor, raw)
+        inspector_enrolment.create_inspector(actor, raw)
         added += 1
     clerk = users.get("wangxy")
     if clerk is not None and db.session.execute(select(AuxiliaryInspector.id).limit(1)).first() is None:

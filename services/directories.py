@@ -52,11 +52,7 @@ from models.items import ItemStatus
 from models.roles import Role
 from services import audit
 from services.bulk import refresh_statistics
-from services.entities import (
-    EntityFilters,
-    count_entities,
-    entity_query,
-)
+from services.entity_search import EntityFilters, count_entities, entity_query
 from services.errors import Forbidden, Invalid, ServiceError
 from services.scope import scope_owned, subtree_ids
 from services.templates_catalogue import TEMPLATES, Template
@@ -290,7 +286,7 @@ def filter_count(actor: User, filters: EntityFilters) -> tuple[int, bool]:
 
 
 def filter_description(filters: EntityFilters) -> str:
-    from services.entities import TITLE
+    from services.entity_fields import TITLE
 
     labels = {
         "name": "主体名称" + ("包含" if filters.contains else "开头"),

@@ -38,7 +38,7 @@ from models.workflow import InstanceStatus
 from services import audit, clock, notifications, receipts
 from services.conferences import Unprocessable, can_manage, is_office_staff
 from services.errors import Conflict, Forbidden
-from services.plans import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES, sniff
+from services.plan_elements import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES, sniff
 from workflows import engine
 from workflows.lanes import MEMBER
 

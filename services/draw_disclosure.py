@@ -29,7 +29,8 @@ from models.roles import Role
 from services import audit
 from services import draw as draw_service
 from services import object_draws as draws
-from services.schemes import PUBLIC_RATIO_TEXT, sees_grades
+from services.schemes import PUBLIC_RATIO_TEXT
+from services.task_access import sees_grades
 
 PUBLIC_FORMAT = "zhjg-draw-public-1"
 FULL_FORMAT = "zhjg-draw-full-1"

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from models import ChangeStatus, DrawChange, DrawDomain, Task, TaskDepartment, User, UserRole, db, utcnow
 from models.roles import Role
-from services import audit, notifications
+from services import audit, notifications, task_access
 from services import inspector_draws as draws
 from services.errors import Conflict, Forbidden
 from services.inspector_draws import DrawRefused as Refused
@@ -48,7 +48,7 @@ def _counts(task: Task, overrides: Mapping[int, int] | None = None) -> dict[int,
 
 def rule_refusal(task: Task, counts: Mapping[int, int]) -> str | None:
     """Why the departments' counts break the task's rules (None when they keep them)."""
-    initiator = draws.initiator_part(task)
+    initiator = task_access.initiator_part(task)
     if initiator is not None and counts.get(initiator.department_id, 0) < 1:
         return "发起部门至少抽取1名执法人员"
     total = sum(counts.values())

@@ -5,7 +5,7 @@ clerk previews the result, downloads an annotated copy of the problem rows, and 
 confirmation imports every still-valid row in the request's one transaction, or nothing.
 
 Columns are matched by their Chinese titles (with the names other systems use for them, see
-services.entities.FIELDS), in any order; a title row above the header is skipped.  A row that
+services.entity_fields.FIELDS), in any order; a title row above the header is skipped.  A row that
 names an existing entity by 统一社会信用代码 (else by 注册号) updates it: the cells it fills
 replace the stored values, blank cells leave them as they are (a partial file never erases
 data), and its tags are added.
@@ -31,7 +31,8 @@ from services import audit, jobs
 from services import entity_import_write as write
 from services.bulk import refresh_statistics
 from services.config import default as config_default
-from services.entities import (
+from services.entities import Registries, can_edit
+from services.entity_fields import (
     FIELD_BY_KEY,
     FIELDS,
     INDUSTRY_SECTIONS,
@@ -39,10 +40,7 @@ from services.entities import (
     SUBJECT_TYPE,
     TITLE,
     FieldError,
-    Registries,
     TextRule,
-    add_tags_bulk,
-    can_edit,
 )
 from services.entity_import_read import (
     MAX_IMPORT_ROWS,
@@ -53,6 +51,7 @@ from services.entity_import_read import (
     problem_rows_workbook,
     read_table,
 )
+from services.entity_tags import add_tags_bulk
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import Column, ExcelError, annotate_errors
 from services.import_rows import duplicate_messages

@@ -18,11 +18,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
-from services.entities import (
-    FIELDS,
-    TITLE,
-    text_of,
-)
+from services.entity_fields import FIELDS, TITLE, text_of
 from services.excel import ExcelError, check_upload, workbook_bytes
 from services.import_rows import find_header_row
 

@@ -26,16 +26,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import select
 
 from models import (
-    CaseFiling,
     ChangeStatus,
-    ClueStatus,
     ClueTransfer,
     CorrectionRequest,
-    Department,
     InspectionRecord,
     InspectionResultVersion,
     PublicationAction,
@@ -44,99 +40,41 @@ from models import (
     StopPublicationRequest,
     User,
     db,
-    utcnow,
 )
 from models.roles import Role
-from services import audit, clock, inspections, publication
+from services import audit, clock, inspection_publication, publication
 from services.config import default as config_default
-from services.errors import Conflict, Forbidden, ServiceError
-from services.excel import parse_date
-from services.org import partner_departments
+from services.errors import Conflict, Forbidden
+from services.followup_clues import incoming_clues
+from services.followup_rules import (
+    MAX_TEXT,
+    Refused,
+    claim_decision,
+    clean_date,
+    clean_text,
+    current_version,
+    is_clerk_of,
+    is_leader_of,
+    is_team_member,
+    summary,
+    today,
+    versions,
+)
 from services.scope import subtree_ids
 from workflows.errors import StaleSubmission
 
-MAX_TEXT = 2000
-MAX_CASE_NO = 60
-SUMMARY_CHARS = 60
 DEFAULT_PUBLICITY_DAYS: int = config_default("RESULT_PUBLICITY_DAYS")
-RESULT_SUBJECT = inspections.SUBJECT  # Publication.subject_type of a record's result
+RESULT_SUBJECT = inspection_publication.SUBJECT  # Publication.subject_type of a record's result
 
 # The fields a correction may change: the record's attribute, its label on the forms, and the
-# key of the public snapshot (services/inspections.public_snapshot) it appears under.
+# key of the public snapshot (services/inspection_publication.public_snapshot) it appears under.
 CORRECTABLE = (
     ("result", "检查结果", "检查结果"),
     ("result_note", "结果说明", "结果说明"),
 )
 
 
-class Refused(ServiceError):
-    """A request that cannot be done as asked (422, Chinese message)."""
-
-    status = 422
-
-
 # ------------------------------------------------------------------ helpers
-
-
-def _text(value: Any, label: str, *, required: bool = True, limit: int = MAX_TEXT, name: str = "") -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if required and not text:
-        raise Refused(f"请填写{label}", name or None)
-    if len(text) > limit:
-        raise Refused(f"{label}不能超过{limit}个字符", name or None)
-    return text
-
-
-def summary(text: str, limit: int = SUMMARY_CHARS) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def is_clerk_of(user: User, department: Department) -> bool:
-    """A clerk of the department, of a unit above it, or of a unit below it (a section or
-    station of the bureau)."""
-    return user.has_role(Role.CLERK) and (
-        department.is_within(user.department) or user.department.is_within(department)
-    )
-
-
-def is_leader_of(user: User, department: Department) -> bool:
-    """本部门负责人: a 部门领导 of the department or of a unit above it."""
-    return user.has_role(Role.DEPT_LEADER) and department.is_within(user.department)
-
-
-def is_team_member(user: User, record: InspectionRecord) -> bool:
-    from services import teams
-
-    return teams.member_of(user, record.task) is not None
-
-
-def can_view_record(user: User, record: InspectionRecord) -> bool:
-    """The record's department's subtree, its task's team, or a department a clue of the record
-    was sent to."""
-    if record.department.is_within(user.department):
-        return True
-    if is_team_member(user, record):
-        return True
-    return db.session.execute(
-        select(ClueTransfer.id).where(
-            ClueTransfer.record_id == record.id, ClueTransfer.to_department_id.in_(subtree_ids(user.department))
-        ).limit(1)
-    ).first() is not None
-
-
-def versions(record: InspectionRecord) -> list[InspectionResultVersion]:
-    return list(
-        db.session.execute(
-            select(InspectionResultVersion)
-            .where(InspectionResultVersion.record_id == record.id)
-            .order_by(InspectionResultVersion.version)
-        ).scalars()
-    )
-
-
-def current_version(record: InspectionRecord) -> InspectionResultVersion | None:
-    return inspections.latest_version(record)
 
 
 def _require_published(record: InspectionRecord) -> InspectionResultVersion:
@@ -202,7 +140,7 @@ def request_correction(
     current = _require_published(record)
     if base_version is not None and base_version != current.version:
         raise StaleSubmission("该检查结果已更正为新版本，请刷新页面后重新填写")
-    reason = _text(reason, "更正理由", name="reason")
+    reason = clean_text(reason, "更正理由", name="reason")
     if pending_correction(record) is not None:
         raise Conflict("该检查结果已有一项更正申请待部门领导审批，审批后方可再次申请")
     changes: dict[str, dict[str, str]] = {}
@@ -247,26 +185,6 @@ STALE_CORRECTION = "该更正申请已审批，请刷新页面查看最新状态
 STALE_STOP = "该停止公示申请已审核，请刷新页面查看最新状态"
 
 
-def _claim_decision(
-    request: CorrectionRequest | StopPublicationRequest, actor: User, *, approve: bool, comment: str, stale: str
-) -> None:
-    """Decide with one conditional UPDATE (… WHERE status = 'pending'): of two leaders deciding
-    at once, one changes the row and the other is told it was decided (409), nothing written."""
-    model = type(request)
-    now = utcnow()
-    status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
-    done = db.session.execute(
-        update(model)
-        .where(model.id == request.id, model.status == ChangeStatus.PENDING)
-        .values(status=status, pending_record_id=None, decided_by_id=actor.id, decided_at=now,
-                decision_comment=comment)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleSubmission(stale)
-    db.session.refresh(request)
-
-
 def can_decide(user: User, request: CorrectionRequest | StopPublicationRequest) -> bool:
     return request.status == ChangeStatus.PENDING and is_leader_of(user, request.department)
 
@@ -281,11 +199,11 @@ def decide_correction(
         raise StaleSubmission(STALE_CORRECTION)
     if not is_leader_of(actor, request.department):
         raise Forbidden("只有该部门的部门领导可以审批检查结果更正")
-    comment = _text(comment, "审批意见", required=not approve, name="comment")
+    comment = clean_text(comment, "审批意见", required=not approve, name="comment")
     current = current_version(record)
     if current is None or current.version != request.base_version:
         raise StaleSubmission("该检查结果已更正为新版本，本申请已过期，请刷新页面")
-    _claim_decision(request, actor, approve=approve, comment=comment, stale=STALE_CORRECTION)
+    claim_decision(request, actor, approve=approve, comment=comment, stale=STALE_CORRECTION)
     if not approve:
         db.session.flush()
         audit.record("correction_refuse", object_type="correction_request", object_id=request.id,
@@ -296,7 +214,7 @@ def decide_correction(
         if attr in changes:
             new = changes[attr]["new"]
             setattr(record, attr, ResultCategory(new) if attr == "result" else new)
-    version = inspections.publish_version(record, user=actor, corrected_from=current.version, reason=request.reason)
+    version = inspection_publication.publish_version(record, user=actor, corrected_from=current.version, reason=request.reason)
     record.lock_version = (record.lock_version or 0) + 1
     request.version_id = version.id
     db.session.flush()
@@ -314,185 +232,7 @@ def decide_correction(
 # ------------------------------------------------------------------ clue transfers (线索移送)
 
 
-def clue_targets(record: InspectionRecord) -> list[Department]:
-    """Departments of the record's district a clue may go to (not the record's own unit)."""
-    return partner_departments(record.department)
-
-
-def can_send_clue(user: User, record: InspectionRecord) -> bool:
-    return is_clerk_of(user, record.department)
-
-
-def clues_of(record: InspectionRecord) -> list[ClueTransfer]:
-    return list(
-        db.session.execute(
-            select(ClueTransfer).where(ClueTransfer.record_id == record.id).order_by(ClueTransfer.id)
-        ).scalars()
-    )
-
-
-def send_clue(actor: User, record: InspectionRecord, *, to_department_id: Any, content: str) -> ClueTransfer:
-    """移送问题线索 to the department whose remit the problem is in."""
-    if not can_send_clue(actor, record):
-        raise Forbidden("只有该部门的监管部门经办人可以移送问题线索")
-    if record.result is None or not record.result.is_problem:
-        raise Refused("该检查结果未发现问题，无需移送问题线索")
-    try:
-        target_id = int(to_department_id)
-    except (TypeError, ValueError):
-        raise Refused("请选择接收线索的部门", "to_department_id") from None
-    target = next((d for d in clue_targets(record) if d.id == target_id), None)
-    if target is None:
-        raise Refused("接收线索的部门须为本区（市）县的其他监管部门", "to_department_id")
-    content = _text(content, "线索内容", name="content")
-    duplicate = db.session.execute(
-        select(ClueTransfer.id).where(
-            ClueTransfer.record_id == record.id, ClueTransfer.to_department_id == target.id,
-            ClueTransfer.status != ClueStatus.CONCLUDED,
-        )
-    ).first()
-    if duplicate is not None:
-        raise Conflict(f"该检查结果的问题线索已移送{target.name}，尚未办结")
-    clue = ClueTransfer(
-        record_id=record.id,
-        from_department_id=record.department_id,
-        to_department_id=target.id,
-        content=content,
-        sent_by_id=actor.id,
-    )
-    db.session.add(clue)
-    db.session.flush()
-    audit.record("clue_send", object_type="clue_transfer", object_id=clue.id,
-                 summary={"检查记录": record.record_no, "接收部门": target.name, "线索内容": content}, user=actor)
-    return clue
-
-
-def can_view_clue(user: User, clue: ClueTransfer) -> bool:
-    """Both departments' subtrees, and the clerks of their sections and stations."""
-    return any(
-        d.is_within(user.department) or is_clerk_of(user, d) for d in (clue.from_department, clue.to_department)
-    )
-
-
-def is_receiver(user: User, clue: ClueTransfer) -> bool:
-    return is_clerk_of(user, clue.to_department)
-
-
-def _claim(clue: ClueTransfer, lock_version: int | None) -> None:
-    if lock_version is not None and lock_version != clue.lock_version:
-        raise StaleSubmission("该线索已被他人处理，请刷新页面查看最新状态")
-
-
-def _flush_clue() -> None:
-    """The clue's ``lock_version`` is its version column: a concurrent change makes the UPDATE
-    match no row."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise StaleSubmission("该线索已被他人处理，请刷新页面查看最新状态") from None
-
-
-def receive_clue(actor: User, clue: ClueTransfer, *, receipt: str, lock_version: int | None) -> ClueTransfer:
-    """签收: the receiving department signs for the clue, with its 回执."""
-    if not is_receiver(actor, clue):
-        raise Forbidden("只有接收部门的监管部门经办人可以签收线索")
-    _claim(clue, lock_version)
-    if clue.status != ClueStatus.SENT:
-        raise StaleSubmission("该线索已签收，请刷新页面查看最新状态")
-    clue.receipt = _text(receipt, "回执", required=False, name="receipt")
-    clue.status = ClueStatus.RECEIVED
-    clue.received_by_id = actor.id
-    clue.received_at = utcnow()
-    _flush_clue()
-    audit.record("clue_receive", object_type="clue_transfer", object_id=clue.id,
-                 summary={"接收部门": clue.to_department.name, "回执": clue.receipt}, user=actor)
-    return clue
-
-
-def record_outcome(actor: User, clue: ClueTransfer, *, outcome: str, lock_version: int | None) -> ClueTransfer:
-    """处理结果: recorded by the receiving department once it has dealt with the clue."""
-    if not is_receiver(actor, clue):
-        raise Forbidden("只有接收部门的监管部门经办人可以录入处理结果")
-    _claim(clue, lock_version)
-    if clue.status == ClueStatus.SENT:
-        raise Refused("请先签收线索，再录入处理结果")
-    if clue.status == ClueStatus.CONCLUDED:
-        raise StaleSubmission("该线索的处理结果已录入，请刷新页面查看最新状态")
-    clue.outcome = _text(outcome, "处理结果", name="outcome")
-    clue.status = ClueStatus.CONCLUDED
-    clue.outcome_by_id = actor.id
-    clue.outcome_at = utcnow()
-    _flush_clue()
-    audit.record("clue_outcome", object_type="clue_transfer", object_id=clue.id,
-                 summary={"接收部门": clue.to_department.name, "处理结果": clue.outcome}, user=actor)
-    return clue
-
-
-def incoming_clues(user: User, *, open_only: bool = True) -> list[ClueTransfer]:
-    """Clues sent to the clerk's department (or below it) that wait for it (签收 or 处理结果)."""
-    if not user.has_role(Role.CLERK):
-        return []
-    query = select(ClueTransfer).where(
-        or_(ClueTransfer.to_department_id.in_(subtree_ids(user.department)),
-            ClueTransfer.to_department_id.in_(user.department.ancestors()))
-    )
-    if open_only:
-        query = query.where(ClueTransfer.status != ClueStatus.CONCLUDED)
-    return list(db.session.execute(query.order_by(ClueTransfer.sent_at.desc(), ClueTransfer.id.desc())).scalars())
-
-
-def outgoing_clues(user: User) -> list[ClueTransfer]:
-    return list(db.session.execute(
-        select(ClueTransfer).where(ClueTransfer.from_department_id.in_(subtree_ids(user.department)))
-        .order_by(ClueTransfer.sent_at.desc(), ClueTransfer.id.desc())
-    ).scalars())
-
-
 # ------------------------------------------------------------------ case filing (立案查处)
-
-
-def case_filing(record: InspectionRecord) -> CaseFiling | None:
-    return db.session.execute(select(CaseFiling).where(CaseFiling.record_id == record.id)).scalars().first()
-
-
-def file_case(actor: User, record: InspectionRecord, *, case_no: str, filed_on: Any, note: str = "") -> CaseFiling:
-    """立案查处: the case number and date of the case opened on the record's findings."""
-    if not is_clerk_of(actor, record.department):
-        raise Forbidden("只有该部门的监管部门经办人可以登记立案查处")
-    if record.result is None or not record.result.is_problem:
-        raise Refused("该检查结果未发现问题，不能登记立案查处")
-    if case_filing(record) is not None:
-        raise Conflict("该检查结果已登记立案查处")
-    case_no = _text(case_no, "立案编号", limit=MAX_CASE_NO, name="case_no")
-    day = _date(filed_on, "立案日期", "filed_on")
-    if day > today():
-        raise Refused("立案日期不能晚于今天", "filed_on")
-    filing = CaseFiling(record_id=record.id, case_no=case_no, filed_on=day,
-                        note=_text(note, "备注", required=False, name="note"), recorded_by_id=actor.id)
-    db.session.add(filing)
-    db.session.flush()
-    audit.record("case_file", object_type="case_filing", object_id=filing.id,
-                 summary={"检查记录": record.record_no, "立案编号": case_no, "立案日期": day.isoformat()}, user=actor)
-    return filing
-
-
-def _date(value: Any, label: str, name: str) -> date:
-    if isinstance(value, date):
-        return value
-    text = (value or "").strip() if isinstance(value, str) else ""
-    if not text:
-        raise Refused(f"请填写{label}", name)
-    try:
-        parsed = parse_date(text)
-    except (ValueError, TypeError):
-        parsed = None
-    if parsed is None:
-        raise Refused(f"{label}格式不正确，请按 2026-05-01 填写", name)
-    return parsed
-
-
-def today() -> date:
-    return clock.china_today()
 
 
 # ------------------------------------------------------------------ stop of publication (停止公示)
@@ -553,11 +293,11 @@ def request_stop(
     if not is_clerk_of(actor, record.department):
         raise Forbidden("只有该部门的监管部门经办人可以登记停止公示申请")
     _require_published(record)
-    applicant = _text(applicant, "申请人", limit=200, name="applicant")
-    day = _date(applied_on, "申请日期", "applied_on")
+    applicant = clean_text(applicant, "申请人", limit=200, name="applicant")
+    day = clean_date(applied_on, "申请日期", "applied_on")
     if day > today():
         raise Refused("申请日期不能晚于今天", "applied_on")
-    reason = _text(reason, "申请理由", name="reason")
+    reason = clean_text(reason, "申请理由", name="reason")
     ends = period_ends(record)
     if ends is None or day < ends:
         raise Refused(f"公示未满法定期限（{publicity_days()}日），{ends.isoformat() if ends else ''}起方可申请停止公示",
@@ -586,8 +326,8 @@ def decide_stop(
         raise StaleSubmission(STALE_STOP)
     if not is_leader_of(actor, request.department):
         raise Forbidden("只有该部门的部门领导可以审核停止公示申请")
-    comment = _text(comment, "审核意见", required=not approve, name="comment")
-    _claim_decision(request, actor, approve=approve, comment=comment, stale=STALE_STOP)
+    comment = clean_text(comment, "审核意见", required=not approve, name="comment")
+    claim_decision(request, actor, approve=approve, comment=comment, stale=STALE_STOP)
     db.session.flush()
     if approve:
         publication.publish(
@@ -678,7 +418,3 @@ def waiting_for(user: User) -> Waiting:
     return Waiting(clues, corrections_, stops)
 
 
-def record_of(obj: CorrectionRequest | StopPublicationRequest | ClueTransfer) -> InspectionRecord:
-    record = db.session.get(InspectionRecord, obj.record_id)
-    assert record is not None
-    return record

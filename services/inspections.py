@@ -30,22 +30,19 @@ version through ``publish_version(corrected_from=…, reason=…)``.  Nothing he
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import (
     InspectionRecord,
     InspectionRecordLine,
-    InspectionResultVersion,
     ProcessInstance,
-    RecordConfirmation,
     RecordEvidence,
     RecordStatus,
     ResultCategory,
@@ -60,19 +57,18 @@ from models import (
 from models.plans import TaskStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import audit, clock, publication, teams
+from services import audit, clock, task_access
 from services import inspection_prep as prep
 from services import inspector_draws as draws
 from services.errors import Conflict, Forbidden, Invalid, ServiceError
-from services.plans import sniff
+from services.inspection_publication import publish_version
+from services.plan_elements import sniff
 from services.templates_catalogue import INSPECTION_METHODS
-from workflows import engine
 from workflows.actions import on_auto_step
 from workflows.assignees import Assignment, assign_step
 
-SUBJECT = "inspection_result"  # Publication.subject_type
 RECORD_OBJECT = "inspection_record"  # audit object type
-TABLES = draws.TABLES
+TABLES = task_access.TABLES
 INSPECT_STEP, RECORD_STEP, REVIEW_STEP, PUBLISH_STEP, FINISH_STEP = (
     "inspect", "record", "review_results", "publish", "finish",
 )
@@ -107,7 +103,7 @@ class Unprocessable(ServiceError):
 
 
 def instance_of(task: Task) -> ProcessInstance | None:
-    return draws.instance_of(task)
+    return task_access.instance_of(task)
 
 
 def current_step(task: Task) -> str:
@@ -116,12 +112,12 @@ def current_step(task: Task) -> str:
 
 
 def can_view(user: User, task: Task) -> bool:
-    return user.has_role(*VIEW_ROLES) and teams.in_scope(user, task)
+    return user.has_role(*VIEW_ROLES) and task_access.in_scope(user, task)
 
 
 def get_visible(user: User, task_id: int) -> Task | None:
     task = db.session.get(Task, task_id)
-    if task is None or not teams.in_scope(user, task):
+    if task is None or not task_access.in_scope(user, task):
         return None
     return task
 
@@ -129,13 +125,13 @@ def get_visible(user: User, task_id: int) -> Task | None:
 def get_record(user: User, record_id: int) -> InspectionRecord | None:
     """The record when its task is in the user's scope (else None: a 404)."""
     record = db.session.get(InspectionRecord, record_id)
-    if record is None or not teams.in_scope(user, record.task):
+    if record is None or not task_access.in_scope(user, record.task):
         return None
     return record
 
 
 def sniff_evidence(data: bytes) -> str:
-    """services.plans.sniff plus the photo formats."""
+    """services.plan_elements.sniff plus the photo formats."""
     if data.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -175,27 +171,27 @@ def missing_records(task: Task) -> list[tuple[TaskObject, Any]]:
 
 
 def is_leader(user: User, task: Task) -> bool:
-    member = teams.member_of(user, task)
+    member = task_access.member_of(user, task)
     return member is not None and member.role == TeamRole.LEADER
 
 
 def can_edit(user: User, record: InspectionRecord) -> bool:
     """Members of the 填报部门's part of the team, and the leader."""
-    member = teams.member_of(user, record.task)
+    member = task_access.member_of(user, record.task)
     return member is not None and (member.department_id == record.department_id or member.role == TeamRole.LEADER)
 
 
 # ------------------------------------------------------------------ the work items of the team
 
 
-def _task_of(instance: ProcessInstance) -> Task | None:
-    if instance.subject_type != draws.TASK_SUBJECT or instance.subject_id is None:
+def task_of(instance: ProcessInstance) -> Task | None:
+    if instance.subject_type != task_access.TASK_SUBJECT or instance.subject_id is None:
         return None
     return db.session.get(Task, instance.subject_id)
 
 
 def _team(instance: ProcessInstance) -> Assignment:
-    task = _task_of(instance)
+    task = task_of(instance)
     if task is None:
         return Assignment()
     users = [m.inspector.user_id for m in confirmers(task)]  # type: ignore[union-attr]
@@ -203,7 +199,7 @@ def _team(instance: ProcessInstance) -> Assignment:
 
 
 def _leader(instance: ProcessInstance) -> Assignment:
-    task = _task_of(instance)
+    task = task_of(instance)
     leader = draws.leader_of(task) if task is not None else None
     if leader is None or leader.inspector is None or leader.inspector.user_id is None:
         return Assignment()
@@ -226,7 +222,7 @@ def _record_no(record: InspectionRecord) -> str:
     return f"{year}-JC-{record.id:06d}"
 
 
-def _lock(record: InspectionRecord, lock_version: int | None) -> None:
+def lock_record(record: InspectionRecord, lock_version: int | None) -> None:
     """Lock the row, then refuse a form built from an older content (409)."""
     # Fetched, not only executed: the ORM refreshes the object (populate_existing) as it reads
     # the row, after the lock was granted.
@@ -243,7 +239,7 @@ def _lock(record: InspectionRecord, lock_version: int | None) -> None:
 def _editable(actor: User, record: InspectionRecord, lock_version: int | None) -> None:
     if not can_edit(actor, record):
         raise Forbidden("只有检查组中该填报部门的执法人员或组长可以填写检查情况记录表")
-    _lock(record, lock_version)
+    lock_record(record, lock_version)
     if not record.status.editable:
         raise Conflict(NOT_EDITABLE)
     if current_step(record.task) not in EDIT_STEPS:
@@ -266,7 +262,7 @@ def _changed(actor: User, record: InspectionRecord) -> int:
 def open_record(actor: User, task: Task, task_object_id: Any, department_id: Any) -> InspectionRecord:
     """The record of one drawn object for one 填报部门 (the existing one, or a new one with the
     F.1 header from the registry)."""
-    member = teams.member_of(actor, task)
+    member = task_access.member_of(actor, task)
     if member is None:
         raise Forbidden("只有检查组成员可以填写检查情况记录表")
     try:
@@ -549,255 +545,20 @@ def refuse(actor: User, record: InspectionRecord, lock_version: int | None, *, n
 # ------------------------------------------------------------------ confirmations
 
 
-def confirmed_ids(record: InspectionRecord) -> set[int]:
-    return {c.team_member_id for c in record.confirmations}
-
-
-def unconfirmed(record: InspectionRecord) -> list[TeamMember]:
-    done = confirmed_ids(record)
-    return [m for m in confirmers(record.task) if m.id not in done]
-
-
-def confirm(actor: User, record: InspectionRecord, lock_version: int | None) -> RecordConfirmation:
-    """A team member confirms the record as it stands (检查组全体成员签字确认)."""
-    member = teams.member_of(actor, record.task)
-    if member is None or member.role == TeamRole.EXPERT:
-        raise Forbidden("只有检查组的执法人员可以确认检查情况记录表")
-    _lock(record, lock_version)
-    if not record.status.editable:
-        raise Conflict(NOT_EDITABLE)
-    if member.id in confirmed_ids(record):
-        raise Conflict("您已确认过该检查情况记录表")
-    problems = fill_problems(record)
-    if problems:
-        raise Unprocessable("记录表尚未填写完整，不能确认：" + "；".join(problems))
-    row = RecordConfirmation(team_member_id=member.id, user_id=actor.id, record_lock_version=record.lock_version)
-    record.confirmations.append(row)
-    db.session.flush()
-    audit.record("record_confirm", object_type=RECORD_OBJECT, object_id=record.id,
-                 summary={"记录编号": record.record_no, "执法人员": actor.name, "版本": record.lock_version}, user=actor)
-    return row
-
-
 # ------------------------------------------------------------------ checks
-
-
-def fill_problems(record: InspectionRecord) -> list[str]:
-    """What is not filled in yet (the record's content, not the members' confirmations).  A
-    record marked 无法检查 with its reason needs no check rows and no entity signature."""
-    out = []
-    not_inspected = record.result == ResultCategory.NOT_INSPECTED
-    if not record.method:
-        out.append("未选择检查方式")
-    if record.inspected_at is None:
-        out.append("未填写检查时间")
-    if record.result is None:
-        out.append("未选择检查结果")
-    if not_inspected:
-        if not record.result_note:
-            out.append("无法检查的须在结果说明中填写原因")
-    elif not record.lines:
-        out.append("未填写检查项目")
-    elif any(not line.outcome for line in record.lines):
-        out.append("有检查项目未填写检查结果")
-    if record.result is not None and record.result.is_problem and not (record.findings or record.result_note):
-        out.append("发现问题的检查结果须在记录情况或结果说明中写明问题")
-    if not record.signed_at and not record.refused and not not_inspected:
-        out.append("被检查对象未签字（盖章），也未记录拒绝签字情况")
-    return out
-
-
-def form_problems(record: InspectionRecord) -> list[str]:
-    """What keeps the record from being submitted or approved (form and consistency)."""
-    out = fill_problems(record)
-    waiting = unconfirmed(record)
-    if waiting:
-        out.append("尚有检查组成员未确认：" + "、".join(m.inspector.name for m in waiting if m.inspector))
-    return out
-
-
-def unfilled(task: Task) -> list[str]:
-    """One line per (object, 填报部门) whose record is missing or not filled in."""
-    out = [f"{prep.object_info(o).name}（{d.name}）：未填写检查情况记录表" for o, d in missing_records(task)]
-    for record in records_of(task):
-        problems = fill_problems(record)
-        if problems:
-            out.append(f"{record.record_no} {record.subject_name}：" + "、".join(problems))
-    return out
 
 
 # ------------------------------------------------------------------ submit (录入检查结果)
 
 
-def submit(actor: User, record: InspectionRecord, lock_version: int | None) -> InspectionRecord:
-    if not can_edit(actor, record):
-        raise Forbidden("只有检查组中该填报部门的执法人员或组长可以提交检查结果")
-    _lock(record, lock_version)
-    if not record.status.editable:
-        raise Conflict(NOT_EDITABLE)
-    task = record.task
-    instance = instance_of(task)
-    if instance is None or instance.status != InstanceStatus.ACTIVE or instance.current_step != RECORD_STEP:
-        if instance is not None and instance.current_step == INSPECT_STEP:
-            raise Conflict("检查组组长确认“检查完成”后才能提交检查结果")
-        raise Conflict("该抽查任务当前不在录入检查结果环节，请刷新页面")
-    problems = form_problems(record)
-    if problems:
-        raise Unprocessable("不能提交：" + "；".join(problems))
-    record.status = RecordStatus.SUBMITTED
-    record.submitted_by_id = actor.id
-    record.submitted_at = utcnow()
-    record.return_reason = ""
-    record.lock_version += 1
-    db.session.flush()
-    audit.record("record_submit", object_type=RECORD_OBJECT, object_id=record.id,
-                 summary={"记录编号": record.record_no, "检查结果": record.result_label}, user=actor)
-    if recording_done(task):
-        engine.advance(actor, instance, RECORD_STEP, "next", comment="检查结果已全部录入")
-    return record
-
-
-def recording_done(task: Task) -> bool:
-    """Every object has a record for each 填报部门 and none is a draft or returned."""
-    return not missing_records(task) and not any(r.status.editable for r in records_of(task))
-
-
-def can_complete_recording(user: User, task: Task) -> bool:
-    """录入检查结果 is still open although every record was submitted (its 提交审核 was withdrawn
-    on the instance page): a member sends it on."""
-    instance = instance_of(task)
-    return (instance is not None and instance.status == InstanceStatus.ACTIVE
-            and instance.current_step == RECORD_STEP and engine.open_item(user, instance, RECORD_STEP) is not None
-            and recording_done(task))
-
-
-def complete_recording(actor: User, task: Task) -> ProcessInstance:
-    if not can_complete_recording(actor, task):
-        raise Conflict("尚有检查情况记录表未提交，或该抽查任务已不在录入检查结果环节，请刷新页面")
-    instance = instance_of(task)
-    assert instance is not None
-    return engine.advance(actor, instance, RECORD_STEP, "next", comment="检查结果已全部录入")
-
-
 # ------------------------------------------------------------------ review (审核检查结果一致性、规范性)
-
-
-def can_review(user: User, task: Task) -> bool:
-    instance = instance_of(task)
-    return instance is not None and engine.open_item(user, instance, REVIEW_STEP) is not None
-
-
-def review(actor: User, record: InspectionRecord, lock_version: int | None, *, approve: bool,
-           reason: str = "") -> InspectionRecord:
-    task = record.task
-    instance = instance_of(task)
-    if not is_leader(actor, task):
-        raise Forbidden("由检查组组长审核检查结果")
-    _lock(record, lock_version)
-    if instance is None or engine.open_item(actor, instance, REVIEW_STEP) is None:
-        raise Conflict("该抽查任务当前不在审核检查结果环节，请刷新页面")
-    if record.status != RecordStatus.SUBMITTED:
-        raise Conflict("该检查情况记录表不是待审核状态，请刷新页面")
-    reason = (reason or "").strip()
-    if len(reason) > MAX_TEXT:
-        raise Invalid(f"退回理由不能超过{MAX_TEXT}个字符", "reason")
-    if approve:
-        problems = form_problems(record)
-        if problems:
-            raise Unprocessable("未通过一致性、规范性审核：" + "；".join(problems) + "。请退回修改")
-        record.status = RecordStatus.APPROVED
-    else:
-        if not reason:
-            raise Invalid("退回修改须填写理由", "reason")
-        record.status = RecordStatus.RETURNED
-        record.return_reason = reason
-    record.reviewed_by_id = actor.id
-    record.reviewed_at = utcnow()
-    record.lock_version += 1
-    db.session.flush()
-    audit.record("record_approve" if approve else "record_return", object_type=RECORD_OBJECT, object_id=record.id,
-                 summary={"记录编号": record.record_no, "理由": reason}, user=actor)
-    _close_review(actor, task, instance)
-    return record
-
-
-def _close_review(actor: User, task: Task, instance: ProcessInstance) -> None:
-    """When no submitted record is left: 退回修改 if any was returned, else 审核通过 (→ 公示)."""
-    records = records_of(task)
-    if any(r.status == RecordStatus.SUBMITTED for r in records):
-        return
-    returned = [r for r in records if r.status == RecordStatus.RETURNED]
-    if returned:
-        text = "；".join(f"{r.record_no}：{r.return_reason}" for r in returned)
-        engine.advance(actor, instance, REVIEW_STEP, "return", comment=text[:2000])
-        return
-    missing = missing_records(task)
-    if missing:
-        raise Unprocessable(f"尚有{len(missing)}份检查情况记录表未填写，不能通过审核")
-    engine.advance(actor, instance, REVIEW_STEP, "approve", comment=f"{len(records)}份检查情况记录表审核通过")
 
 
 # ------------------------------------------------------------------ 公示检查结果 (platform)
 
 
-def public_snapshot(record: InspectionRecord) -> dict[str, Any]:
-    """The public fields, in display order: no credit grade, no ID number, no person's phone."""
-    task = record.task
-    return {
-        "记录编号": record.record_no,
-        "主体名称": record.subject_name,
-        "统一社会信用代码": record.uscc or record.license_no,
-        "所属区县": record.district,
-        "抽查任务": task.name,
-        "抽查计划": task.plan.name,
-        "抽查类型": "部门联合" if task.plan.kind.value == "joint" else "单部门",
-        "检查事项": record.items_text,
-        "检查方式": record.method,
-        "检查部门": record.department.name,
-        "检查日期": clock.china_date(record.inspected_at).isoformat() if record.inspected_at else "",
-        "检查结果": record.result_label,
-        "结果说明": record.result_note,
-    }
-
-
-def digest_of(snapshot_json: str) -> str:
-    return hashlib.sha256(snapshot_json.encode("utf-8")).hexdigest()
-
-
-def publish_version(record: InspectionRecord, *, user: User | None = None, corrected_from: int | None = None,
-                    reason: str = "", instance_id: int | None = None) -> InspectionResultVersion:
-    """Write the record's next immutable published version (1 at 公示检查结果; a correction
-    passes ``corrected_from`` and ``reason``) and its Publication row for the feed."""
-    last = db.session.execute(
-        select(func.max(InspectionResultVersion.version)).where(InspectionResultVersion.record_id == record.id)
-    ).scalar() or 0
-    snapshot = public_snapshot(record)
-    snapshot["版本"] = last + 1
-    if corrected_from is not None:
-        snapshot["更正"] = f"更正第{corrected_from}版：{reason}"
-    text = json.dumps(snapshot, ensure_ascii=False, sort_keys=False)
-    pub = publication.publish(SUBJECT, record.id, title=record.subject_name or record.record_no, payload=snapshot,
-                              department_id=record.department_id, instance_id=instance_id, user=user)
-    version = InspectionResultVersion(record_id=record.id, version=last + 1, snapshot=text, digest=digest_of(text),
-                                      published_by_id=user.id if user else None, corrected_from=corrected_from,
-                                      reason=reason, publication_id=pub.id, published_at=pub.published_at)
-    db.session.add(version)
-    record.version = last + 1
-    record.status = RecordStatus.PUBLISHED
-    record.published_at = pub.published_at
-    db.session.flush()
-    return version
-
-
-def latest_version(record: InspectionRecord) -> InspectionResultVersion | None:
-    return db.session.execute(
-        select(InspectionResultVersion).where(InspectionResultVersion.record_id == record.id)
-        .order_by(InspectionResultVersion.version.desc()).limit(1)
-    ).scalar_one_or_none()
-
-
 def _publish(instance: ProcessInstance) -> str:
-    task = _task_of(instance)
+    task = task_of(instance)
     if task is None:
         return ""
     approved = [r for r in records_of(task) if r.status == RecordStatus.APPROVED]
@@ -815,67 +576,6 @@ for _table in TABLES:
 # ------------------------------------------------------------------ 检查完成 and 完成抽查
 
 
-def finish_inspection(actor: User, task: Task) -> ProcessInstance:
-    """The leader's 检查完成 (开展双随机检查 → 录入检查结果): refused (422, nothing written) while
-    a drawn object has no filled record — one that could not be inspected is marked 无法检查
-    with its reason."""
-    missing = unfilled(task)
-    if missing and is_leader(actor, task) and teams.my_item(actor, task, INSPECT_STEP) is not None:
-        raise Unprocessable("尚有检查情况记录表未填写完整，不能确认检查完成（无法检查的对象请将检查结果选为"
-                            "“无法检查”并填写原因）：" + "；".join(missing[:20])
-                            + (f"；等共{len(missing)}项" if len(missing) > 20 else ""))
-    instance = teams.finish_inspection(actor, task)
-    if task.status == TaskStatus.DISPATCHED:
-        task.status = TaskStatus.INSPECTING
-    return instance
-
-
-def can_finish(user: User, task: Task) -> bool:
-    instance = instance_of(task)
-    return instance is not None and engine.open_item(user, instance, FINISH_STEP) is not None
-
-
-def finish(actor: User, task: Task, version: int | None = None) -> ProcessInstance:
-    """完成抽查: the leader closes the task once its results are published."""
-    instance = instance_of(task)
-    if instance is None or instance.status != InstanceStatus.ACTIVE or instance.current_step != FINISH_STEP:
-        raise Conflict("该抽查任务当前不能完成抽查（检查结果尚未公示或已完成），请刷新页面")
-    draws.stale_guard(instance, version)
-    if not is_leader(actor, task):
-        raise Forbidden("由检查组组长执行完成抽查")
-    engine.advance(actor, instance, FINISH_STEP, "next", comment="完成抽查")
-    task.status = TaskStatus.DONE
-    db.session.flush()
-    audit.record("task_finish", object_type="inspection_task", object_id=task.id,
-                 summary={"抽查任务": task.name}, user=actor)
-    return instance
-
-
 # ------------------------------------------------------------------ the overview of a task
 
 
-@dataclass
-class Row:
-    obj: TaskObject
-    info: prep.ObjectInfo
-    records: dict[int, InspectionRecord | None]  # department id -> record
-
-
-def overview(task: Task) -> list[Row]:
-    by_key = {(r.task_object_id, r.department_id): r for r in records_of(task)}
-    departments = record_departments(task)
-    return [Row(o, prep.object_info(o), {d.id: by_key.get((o.id, d.id)) for d in departments})
-            for o in task_objects(task)]
-
-
-def counts(task: Task) -> dict[str, int]:
-    records = records_of(task)
-    out = {s.value: 0 for s in RecordStatus}
-    for r in records:
-        out[r.status.value] += 1
-    out["missing"] = len(missing_records(task))
-    return out
-
-
-def result_choices() -> Sequence[ResultCategory]:
-    return list(ResultCategory)

@@ -57,16 +57,13 @@ from services import audit, team_work
 from services import draw as draw_svc
 from services.config import default as config_default
 from services.errors import Conflict, Forbidden, ServiceError
-from services.inspectors import eligible_inspectors
+from services.inspector_search import eligible_inspectors
 from services.scope import subtree_ids
+from services.task_access import JOINT_TABLE, SINGLE_TABLE, instance_of, is_initiator, task_of
 from workflows import engine
 from workflows.assignees import Assignment, assign_step
 from workflows.errors import StaleSubmission
 
-TASK_SUBJECT = "task"  # ProcessInstance.subject_type of a task's 表20 / 表22 instance
-SINGLE_TABLE = 20
-JOINT_TABLE = 22
-TABLES = (SINGLE_TABLE, JOINT_TABLE)
 DRAW_STEP = "draw_inspectors"
 TEAM_STEP = "team"
 INSPECT_STEP = "inspect"
@@ -91,34 +88,6 @@ class DrawRefused(ServiceError):
 
 
 # ------------------------------------------------------------------ the task and its instance
-
-
-def instance_of(task: Task) -> ProcessInstance | None:
-    """The task's 表20 / 表22 instance (the latest, when one was ever restarted)."""
-    return db.session.execute(
-        select(ProcessInstance)
-        .where(
-            ProcessInstance.subject_type == TASK_SUBJECT,
-            ProcessInstance.subject_id == task.id,
-            ProcessInstance.process_table.in_(TABLES),
-        )
-        .order_by(ProcessInstance.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-
-
-def _task_of(instance: ProcessInstance) -> Task | None:
-    if instance.subject_type != TASK_SUBJECT or instance.subject_id is None:
-        return None
-    return db.session.get(Task, instance.subject_id)
-
-
-def is_initiator(task: Task, td: TaskDepartment) -> bool:
-    return td.role == "initiator" or td.department_id == task.department_id
-
-
-def initiator_part(task: Task) -> TaskDepartment | None:
-    return next((td for td in task.departments if is_initiator(task, td)), None)
 
 
 def methods_of(task: Task) -> list[str]:
@@ -345,14 +314,7 @@ def draw_inspectors(
     members = [draw_svc.Member(f"inspector:{i.id}") for i in found.eligible]
     started = time.perf_counter()
     record = draw_svc.run(members, {draw_svc.UNGRADED: wanted}, domain=draw_svc.INSPECTOR_DOMAIN, seed=seed)
-    attempt = (
-        db.session.execute(
-            select(func.max(Draw.attempt)).where(
-                Draw.task_id == task.id, Draw.domain == DrawDomain.INSPECTOR, Draw.department_id == td.department_id
-            )
-        ).scalar()
-        or 0
-    ) + 1
+    attempt = _next_attempt(task, td.department_id)
     params = {"inspectors": wanted, "on_date": task.start_date.isoformat(), "until": task.end_date.isoformat(),
               "recent_days": recent_days(), "excluded": {k: v for k, v in found.excluded.items() if v}}
     if speciality:
@@ -380,9 +342,34 @@ def draw_inspectors(
     )
     db.session.add(drawn)
     db.session.flush()
+    names = _seat_drawn(task, td, drawn, record.result[draw_svc.UNGRADED], found.eligible)
+    audit.record(
+        "draw",
+        object_type=DRAW_OBJECT_TYPE,
+        object_id=drawn.id,
+        summary={"抽查任务": task.name, "部门": td.department.name, "抽取人数": wanted, "符合条件": len(found.eligible),
+                 "已排除": found.excluded_text, "业务专长": speciality or "不限", "区域": area or "不限",
+                 "抽取结果": "、".join(names), "随机种子": record.seed},
+        user=actor,
+    )
+    return drawn
+
+
+def _next_attempt(task: Task, department_id: int) -> int:
+    last = db.session.execute(
+        select(func.max(Draw.attempt)).where(
+            Draw.task_id == task.id, Draw.domain == DrawDomain.INSPECTOR, Draw.department_id == department_id
+        )
+    ).scalar()
+    return (last or 0) + 1
+
+
+def _seat_drawn(task: Task, td: TaskDepartment, drawn: Draw, keys: list[str], eligible: list[Inspector]) -> list[str]:
+    """Put the drawn inspectors in the department's team (the first one leads the initiator's
+    team while the task has no leader); answers their names in the drawn order."""
     leads = is_initiator(task, td) and not _has_leader(task)
     names = []
-    for rank, key in enumerate(record.result[draw_svc.UNGRADED]):
+    for rank, key in enumerate(keys):
         inspector_id = int(key.split(":", 1)[1])
         role = TeamRole.LEADER if leads and rank == 0 else TeamRole.MEMBER
         db.session.add(
@@ -395,18 +382,9 @@ def draw_inspectors(
                 draw_id=drawn.id,
             )
         )
-        names.append(next(i.name for i in found.eligible if i.id == inspector_id))
+        names.append(next(i.name for i in eligible if i.id == inspector_id))
     db.session.flush()
-    audit.record(
-        "draw",
-        object_type=DRAW_OBJECT_TYPE,
-        object_id=drawn.id,
-        summary={"抽查任务": task.name, "部门": td.department.name, "抽取人数": wanted, "符合条件": len(found.eligible),
-                 "已排除": found.excluded_text, "业务专长": speciality or "不限", "区域": area or "不限",
-                 "抽取结果": "、".join(names), "随机种子": record.seed},
-        user=actor,
-    )
-    return drawn
+    return names
 
 
 def _has_leader(task: Task) -> bool:
@@ -444,7 +422,7 @@ def leader_of(task: Task) -> TeamMember | None:
 
 
 def _team_users(instance: ProcessInstance) -> Assignment:
-    task = _task_of(instance)
+    task = task_of(instance)
     if task is None:
         return Assignment()
     members = [m for m in active_members(task) if m.inspector is not None and m.inspector.user_id is not None]

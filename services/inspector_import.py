@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models import Department, ImportBatch, ImportStatus, Inspector, User, db
-from services import audit
+from services import audit, inspector_enrolment
 from services import inspectors as svc
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError, Row, RowErrors, mark_duplicates, read_table
@@ -387,7 +387,7 @@ def annotated_copy(actor: User, batch: ImportBatch) -> bytes:
 class ImportResult:
     summary: dict[str, Any]
     issued: list[IssuedPassword]
-    added: list[svc.AddResult]
+    added: list[inspector_enrolment.AddResult]
 
 
 def import_inspectors(actor: User, batch: ImportBatch, *, valid_only: bool) -> ImportResult:
@@ -404,13 +404,13 @@ def import_inspectors(actor: User, batch: ImportBatch, *, valid_only: bool) -> I
     if not valid:
         raise Invalid("没有可导入的有效行，请修改文件后重新上传")
     _claim(batch, ImportStatus.IMPORTED)
-    added: list[svc.AddResult] = []
+    added: list[inspector_enrolment.AddResult] = []
     updated = unchanged = 0
     for r in valid:
         assert r.values is not None
         source = f"导入批次{batch.id}第{r.number}行"
         if r.target is None:
-            added.append(svc.add_inspector(actor, r.values, template=f"{batch.filename}（{source}）"))
+            added.append(inspector_enrolment.add_inspector(actor, r.values, template=f"{batch.filename}（{source}）"))
         elif svc.update_values(actor, r.target, r.values, source=source):
             updated += 1
         else:

@@ -22,44 +22,31 @@ Nothing here commits; every change writes an audit row.
 from __future__ import annotations
 
 import re
-import secrets
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, select
 
-from models import Department, Inspector, InspectorTag, ProcessInstance, User, UserRole, db, utcnow
+from models import Department, Inspector, InspectorTag, ProcessInstance, User, db, utcnow
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, TagKind
 from models.org import DepartmentKind, UserStatus
 from models.roles import ADMIN_ROLES, Role
-from models.workflow import InstanceStatus
-from services import audit, clock, sessions
-from services.auth import set_password
+from services import audit, sessions
 from services.errors import Forbidden, Invalid
 from services.excel import parse_date
-from services.org import region_root
-from services.passwords import generate_password
 from services.scope import scope_instances, subtree_ids
-from services.team_work import account_can_do_team_work
 from services.templates_catalogue import INSPECTOR_CATEGORIES, SEXES
-from services.users import IssuedPassword
 from services.validators import (
     normalize_id_number,
     normalize_mobile,
     normalize_phone,
-    valid_account,
     valid_id_number,
     valid_mobile,
     valid_phone,
 )
 from workflows import engine
-from workflows.actions import on_auto_step
-from workflows.guards import register_guard
 
 SUBJECT_TYPE = "inspector"  # ProcessInstance.subject_type and AuditEvent.object_type
 AUX_SUBJECT_TYPE = "auxiliary_inspector"
@@ -67,8 +54,6 @@ VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER)
 EDIT_ROLES = (Role.CLERK,)
 ADD_TABLE = 17
 MAINTAIN_TABLE = 18
-PER_PAGE = 20
-EXPIRING_DAYS = 30
 # Roles a department may give a new inspector account at 分配角色 (others are the 安全管理员's).
 ASSIGNABLE_ROLES = (Role.INSPECTOR,)
 TAG_SEPARATORS = re.compile(r"[、,，;；\n]+")
@@ -113,7 +98,7 @@ def can_edit(actor: User) -> bool:
     return actor.has_role(*EDIT_ROLES)
 
 
-def _require_edit(actor: User) -> None:
+def require_edit(actor: User) -> None:
     if not can_edit(actor):
         raise Forbidden("只有监管部门经办人可以维护执法检查人员名录库")
 
@@ -179,7 +164,7 @@ class InspectorValues:
     )
 
 
-def _text(raw: Mapping[str, Any], key: str, limit: int, errors: dict[str, str], *, required: bool = False) -> str:
+def clean_text(raw: Mapping[str, Any], key: str, limit: int, errors: dict[str, str], *, required: bool = False) -> str:
     value = str(raw.get(key) or "").strip()
     if required and not value:
         errors[key] = "必填"
@@ -203,7 +188,7 @@ def check_values(
     form and the A.5 / C.1 imports, so a value the form refuses is refused in a file too.
     ``id_required=False`` (C.1 rows, entries that have none) lets the ID number be blank."""
     errors: dict[str, str] = {}
-    name = _text(raw, "name", 50, errors, required=True)
+    name = clean_text(raw, "name", 50, errors, required=True)
     id_number: str | None = normalize_id_number(str(raw.get("id_number") or ""))
     if not id_number:
         if id_required:
@@ -238,12 +223,12 @@ def check_values(
     elif duty_raw:
         errors["duty"] = "应为“在岗”或“不在岗”"
     values: dict[str, Any] = {
-        "section": _text(raw, "section", 50, errors),
-        "post": _text(raw, "post", 50, errors),
-        "area": _text(raw, "area", 200, errors),
-        "cert_issuer": _text(raw, "cert_issuer", 100, errors),
-        "cert_no": _text(raw, "cert_no", 50, errors),
-        "note": _text(raw, "note", 1000, errors),
+        "section": clean_text(raw, "section", 50, errors),
+        "post": clean_text(raw, "post", 50, errors),
+        "area": clean_text(raw, "area", 200, errors),
+        "cert_issuer": clean_text(raw, "cert_issuer", 100, errors),
+        "cert_no": clean_text(raw, "cert_no", 50, errors),
+        "note": clean_text(raw, "note", 1000, errors),
         "cert_valid_from": _date(raw, "cert_valid_from", errors),
         "cert_valid_to": _date(raw, "cert_valid_to", errors),
         "reported_on": _date(raw, "reported_on", errors),
@@ -272,7 +257,7 @@ def check_values(
     )
 
 
-def _first_error(errors: dict[str, str]) -> Invalid:
+def first_error(errors: dict[str, str]) -> Invalid:
     key, message = next(iter(errors.items()))
     return Invalid(f"{TITLES.get(key, key)}：{message}", key)
 
@@ -299,7 +284,7 @@ def mobile_holder(mobile: str, exclude_id: int | None = None) -> Inspector | Non
     return db.session.execute(query.limit(1)).scalar_one_or_none()
 
 
-def _check_mobile_free(values: InspectorValues, exclude_id: int | None) -> None:
+def check_mobile_free(values: InspectorValues, exclude_id: int | None) -> None:
     holder = mobile_holder(values.mobile, exclude_id)
     if holder is not None:
         raise Invalid(f"电话号码：已被名录库中的另一人使用（{holder.department.name}，{holder.name}）", "mobile")
@@ -333,7 +318,7 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def _apply(inspector: Inspector, values: InspectorValues) -> dict[str, list[str]]:
+def apply_values(inspector: Inspector, values: InspectorValues) -> dict[str, list[str]]:
     """Write the values into the entry; returns the changes for the audit row (personal data
     only as 已修改)."""
     changes: dict[str, list[str]] = {}
@@ -357,269 +342,7 @@ def _apply(inspector: Inspector, values: InspectorValues) -> dict[str, list[str]
 # ------------------------------------------------------------------ accounts (判断是否有系统操作账号)
 
 
-def match_account(inspector: Inspector) -> User | None:
-    """The user account of this person in the entry's area (its 区 or 市): the one with the
-    same ID number, else the only active account with the same mobile number (and, among
-    several, the same name) that no other entry claims.  Accounts of another district are
-    never linked: their roles are that district's to grant."""
-    if inspector.user_id is not None and inspector.user is not None:
-        return inspector.user
-    area = subtree_ids(region_root(inspector.department))
-    if inspector.id_number:
-        by_id = db.session.execute(
-            select(User).where(User.id_number == inspector.id_number, User.department_id.in_(area))
-        ).scalar_one_or_none()
-        if by_id is not None:
-            return by_id
-    claimed = select(Inspector.user_id).where(Inspector.user_id.is_not(None), Inspector.id != inspector.id)
-    candidates = list(
-        db.session.execute(
-            select(User).where(
-                User.mobile == inspector.mobile,
-                User.status == UserStatus.ACTIVE,
-                User.department_id.in_(area),
-                User.id.not_in(claimed),
-            )
-        ).scalars()
-    )
-    if len(candidates) > 1:
-        candidates = [u for u in candidates if u.name == inspector.name]
-    return candidates[0] if len(candidates) == 1 else None
-
-
-# While add_inspector runs, the account found for each entry (the guards, the platform steps
-# and the import ask several times within one request).
-_matches: ContextVar[dict[int, User | None] | None] = ContextVar("inspector_account_matches", default=None)
-
-
-def _matched_account(inspector: Inspector) -> User | None:
-    cache = _matches.get()
-    if cache is None:
-        return match_account(inspector)
-    if inspector.id not in cache:
-        cache[inspector.id] = match_account(inspector)
-    return cache[inspector.id]
-
-
-def _subject(instance: ProcessInstance) -> Inspector | None:
-    if instance.subject_type != SUBJECT_TYPE or instance.subject_id is None:
-        return None
-    return db.session.get(Inspector, instance.subject_id)
-
-
-@register_guard("has_account")
-def _has_account(instance: ProcessInstance) -> bool:
-    inspector = _subject(instance)
-    return inspector is not None and _matched_account(inspector) is not None
-
-
-@register_guard("no_account")
-def _no_account(instance: ProcessInstance) -> bool:
-    """Also true for an instance without an entry (started outside the directory's pages)."""
-    inspector = _subject(instance)
-    return inspector is None or _matched_account(inspector) is None
-
-
-_issued: ContextVar[list[IssuedPassword] | None] = ContextVar("inspector_issued_passwords", default=None)
-
-
-@contextmanager
-def collecting_passwords() -> Iterator[list[IssuedPassword]]:
-    """Collect the initial passwords 新增系统操作账号 issues while the block runs."""
-    bucket: list[IssuedPassword] = []
-    token = _issued.set(bucket)
-    try:
-        yield bucket
-    finally:
-        _issued.reset(token)
-
-
-def _give_role(user: User, role: Role, actor: User | None, source: str) -> bool:
-    if user.has_role(role):
-        return False
-    user.roles.append(UserRole(role=role.value, granted_by_id=actor.id if actor else None))
-    db.session.flush()
-    audit.record(
-        "grant_role",
-        object_type="user",
-        object_id=user.id,
-        summary={"账号": user.account, "角色": role.label, "来源": source},
-        user=actor,
-    )
-    return True
-
-
-def _grant_permission(inspector: Inspector, user: User) -> None:
-    inspector.user = user
-    inspector.random_permission = True
-    inspector.permission_granted_at = utcnow()
-    inspector.updated_at = utcnow()
-    db.session.flush()
-    audit.record(
-        "update",
-        object_type=SUBJECT_TYPE,
-        object_id=inspector.id,
-        summary={"姓名": inspector.name, "操作": "开通双随机检查权限", "账号": user.account},
-    )
-
-
-@on_auto_step(ADD_TABLE, "check_account")
-def _check_account_step(instance: ProcessInstance) -> str:
-    inspector = _subject(instance)
-    if inspector is None:
-        return "未关联执法检查人员"
-    user = _matched_account(inspector)
-    if user is None:
-        return "未找到系统操作账号（按身份证号、手机号码匹配）"
-    how = "身份证号" if inspector.id_number and user.id_number == inspector.id_number else "手机号码"
-    return f"按{how}匹配到账号 {user.account}"
-
-
-@on_auto_step(ADD_TABLE, "grant")
-def _grant_step(instance: ProcessInstance) -> str:
-    inspector = _subject(instance)
-    user = _matched_account(inspector) if inspector is not None else None
-    if inspector is None or user is None:
-        return ""
-    _grant_permission(inspector, user)
-    added = _give_role(user, Role.INSPECTOR, None, "表17 开通双随机检查权限")
-    return f"已为账号 {user.account} 开通双随机检查权限" + ("并授予执法人员角色" if added else "")
-
-
-def _new_account_name(inspector: Inspector) -> str:
-    from services.users import account_taken
-
-    tail = (inspector.id_number or "")[-6:]
-    for candidate in (inspector.mobile, f"zf{inspector.mobile}", f"zf{tail}{inspector.mobile[-4:]}"):
-        if valid_account(candidate) and not account_taken(candidate):
-            return candidate
-    while True:
-        candidate = f"zf{secrets.token_hex(4)}"
-        if not account_taken(candidate):
-            return candidate
-
-
-@on_auto_step(ADD_TABLE, "create_account")
-def _create_account_step(instance: ProcessInstance) -> str:
-    inspector = _subject(instance)
-    if inspector is None:
-        return "未关联执法检查人员，未新增账号"
-    from services.users import id_number_taken
-
-    user = User(
-        account=_new_account_name(inspector),
-        name=inspector.name,
-        department=inspector.department,
-        mobile=inspector.mobile,
-        id_number=None if not inspector.id_number or id_number_taken(inspector.id_number) else inspector.id_number,
-    )
-    password = generate_password()
-    set_password(user, password, temporary=True)
-    db.session.add(user)
-    db.session.flush()
-    audit.record(
-        "create",
-        object_type="user",
-        object_id=user.id,
-        summary={"账号": user.account, "姓名": user.name, "部门": user.department.name, "来源": "表17 新增系统操作账号"},
-    )
-    _grant_permission(inspector, user)
-    bucket = _issued.get()
-    if bucket is not None:
-        bucket.append(IssuedPassword(user.id, user.account, user.name, user.department.name, password))
-    return f"已新增账号 {user.account}（初始密码仅显示一次，首次登录须修改）"
-
-
 # ------------------------------------------------------------------ 表17 新增
-
-
-@dataclass
-class AddResult:
-    inspector: Inspector
-    instance: ProcessInstance
-    issued: list[IssuedPassword]
-    revived: bool = False
-
-    @property
-    def waiting_for_role(self) -> bool:
-        return self.instance.status == InstanceStatus.ACTIVE and self.instance.current_step == "decide_role"
-
-
-def _entry_for(actor: User, values: InspectorValues) -> tuple[Inspector, bool, dict[str, list[str]]]:
-    existing = find_by_id_number(values.id_number)
-    refusal = duplicate_refusal(existing)
-    if refusal:
-        raise Invalid(refusal, "id_number")
-    _check_mobile_free(values, existing.id if existing is not None else None)
-    revived = existing is not None
-    if existing is None:
-        inspector = Inspector(created_by_id=actor.id, id_number=values.id_number)
-        db.session.add(inspector)
-    else:  # a deleted entry comes back with the new data
-        inspector = existing
-        inspector.active = True
-        inspector.random_permission = False
-        inspector.permission_granted_at = None
-        inspector.user_id = None
-    changes = _apply(inspector, values)
-    inspector.updated_at = utcnow()
-    db.session.flush()
-    return inspector, revived, changes
-
-
-def add_inspector(actor: User, values: InspectorValues, *, template: str = "") -> AddResult:
-    """表17 for one person: the entry, then the standard's steps.  ``template`` names the
-    batch row for an entry added by template (按模板导入); empty for the form (非模板导入)."""
-    _require_edit(actor)
-    if not values.department.is_within(actor.department):
-        raise Invalid("请选择您管理范围内的监管部门", "department_id")
-    inspector, revived, _changes = _entry_for(actor, values)
-    audit.record(
-        "create",
-        object_type=SUBJECT_TYPE,
-        object_id=inspector.id,
-        summary={
-            "姓名": inspector.name,
-            "单位": inspector.department.name,
-            "方式": "按模板导入" if template else "非模板导入",
-            **({"来源": template} if template else {}),
-            **({"说明": "恢复已删除的名录"} if revived else {}),
-        },
-        user=actor,
-    )
-    instance = engine.start(
-        ADD_TABLE, actor, title=f"新增执法检查人员：{inspector.name}", subject_type=SUBJECT_TYPE, subject_id=inspector.id
-    )
-    cache_token = _matches.set({})
-    try:
-        with collecting_passwords() as issued:
-            _run_add_steps(actor, instance, template)
-    finally:
-        _matches.reset(cache_token)
-    result = AddResult(inspector, instance, issued, revived)
-    if template and result.waiting_for_role:
-        decide_role(actor, inspector, assign=True, comment="按模板导入，系统自动分配执法检查人员角色")
-    return result
-
-
-def _run_add_steps(actor: User, instance: ProcessInstance, template: str) -> ProcessInstance:
-    """选择新增方式 → [下载模板 → 根据模板填充数据并上传 →] 完成新增操作; the platform follows."""
-    if template:
-        engine.advance(actor, instance, "choose_mode", "template")
-        engine.advance(actor, instance, "download_template", "next")
-        engine.advance(actor, instance, "upload", "next", comment=template)
-    else:
-        engine.advance(actor, instance, "choose_mode", "manual")
-    return engine.advance(actor, instance, "complete", "next")
-
-
-def create_inspector(actor: User, raw: Mapping[str, Any]) -> AddResult:
-    """非模板导入: the form's values."""
-    _require_edit(actor)
-    values, errors = check_values(raw, pick_department(actor, raw.get("department_id")))
-    if values is None:
-        raise _first_error(errors)
-    return add_inspector(actor, values)
 
 
 def pick_department(actor: User, ident: Any) -> Department | None:
@@ -630,51 +353,6 @@ def pick_department(actor: User, ident: Any) -> Department | None:
     if dept is None or not dept.active or not dept.is_within(actor.department):
         return None
     return dept
-
-
-def add_instance(actor: User, inspector: Inspector) -> ProcessInstance | None:
-    """The latest 表17 instance about this entry that the actor can see."""
-    query = (
-        select(ProcessInstance)
-        .where(
-            ProcessInstance.process_table == ADD_TABLE,
-            ProcessInstance.subject_type == SUBJECT_TYPE,
-            ProcessInstance.subject_id == inspector.id,
-        )
-        .order_by(ProcessInstance.id.desc())
-        .limit(1)
-    )
-    return db.session.execute(scope_instances(query, actor)).scalar_one_or_none()
-
-
-def role_step(actor: User, inspector: Inspector) -> tuple[ProcessInstance, str] | None:
-    """(instance, step) when the actor holds 判断是否分配角色 or 分配角色 for this entry."""
-    instance = add_instance(actor, inspector)
-    if instance is None:
-        return None
-    for step in ("decide_role", "assign_role"):
-        if engine.open_item(actor, instance, step) is not None:
-            return instance, step
-    return None
-
-
-def decide_role(actor: User, inspector: Inspector, *, assign: bool, comment: str = "") -> ProcessInstance:
-    """判断是否分配角色 (and 分配角色 when ``assign``): give the new account the 执法人员 role."""
-    _require_edit(actor)
-    held = role_step(actor, inspector)
-    if held is None:
-        raise Invalid("该执法检查人员没有待您办理的“判断是否分配角色”环节")
-    instance, step = held
-    if step == "decide_role":
-        engine.advance(actor, instance, "decide_role", "yes" if assign else "no", comment=comment)
-        if not assign:
-            return instance
-    if inspector.user is None:
-        raise Invalid("该执法检查人员没有系统操作账号")
-    for role in ASSIGNABLE_ROLES:
-        _give_role(inspector.user, role, actor, "表17 分配角色")
-    engine.advance(actor, instance, "assign_role", "next", comment="分配角色：" + "、".join(r.label for r in ASSIGNABLE_ROLES))
-    return instance
 
 
 # ------------------------------------------------------------------ 表18 维护
@@ -695,7 +373,7 @@ def _maintain(actor: User, inspector: Inspector, choice: str) -> ProcessInstance
 
 def update_values(actor: User, inspector: Inspector, values: InspectorValues, *, source: str = "") -> dict[str, list[str]]:
     """修改执法检查人员: everything but role and permission.  No change, no process."""
-    _require_edit(actor)
+    require_edit(actor)
     if not inspector.active:
         raise Invalid("该执法检查人员已删除")
     if not values.department.is_within(actor.department):
@@ -705,8 +383,8 @@ def update_values(actor: User, inspector: Inspector, values: InspectorValues, *,
         raise Invalid("身份证号：必填（已登记的身份证号不能清除）", "id_number")
     if refusal or (values.id_number != inspector.id_number and find_by_id_number(values.id_number)):
         raise Invalid(refusal or "该身份证号已被名录库中另一条（已删除的）记录使用", "id_number")
-    _check_mobile_free(values, inspector.id)
-    changes = _apply(inspector, values)
+    check_mobile_free(values, inspector.id)
+    changes = apply_values(inspector, values)
     if not changes:
         db.session.flush()
         return {}
@@ -723,12 +401,12 @@ def update_values(actor: User, inspector: Inspector, values: InspectorValues, *,
 
 def update_inspector(actor: User, inspector: Inspector, raw: Mapping[str, Any]) -> dict[str, list[str]]:
     """修改 from the form: an entry imported without ID number (C.1) may stay without one."""
-    _require_edit(actor)
+    require_edit(actor)
     values, errors = check_values(
         raw, pick_department(actor, raw.get("department_id")), id_required=inspector.id_number is not None
     )
     if values is None:
-        raise _first_error(errors)
+        raise first_error(errors)
     return update_values(actor, inspector, values)
 
 
@@ -758,7 +436,7 @@ def delete_inspector(actor: User, inspector: Inspector, scope: str) -> ProcessIn
     """确认是否删除 → 删除执法检查人员: the entry leaves the directory (kept inactive for the
     draws that name it); with ``role`` the 执法人员 role is revoked, with ``account`` the
     account is disabled.  Each is audited."""
-    _require_edit(actor)
+    require_edit(actor)
     if not inspector.active:
         raise Invalid("该执法检查人员已删除")
     refusal = delete_refusal(actor, inspector, scope)
@@ -811,149 +489,6 @@ def delete_inspector(actor: User, inspector: Inspector, scope: str) -> ProcessIn
 # ------------------------------------------------------------------ search
 
 
-CERT_STATES = {"valid": "有效", "expiring": f"{EXPIRING_DAYS}日内到期", "expired": "已过期", "missing": "未填写"}
-
-
-@dataclass
-class InspectorFilters:
-    keyword: str = ""
-    department: Department | None = None
-    duty: DutyStatus | None = None
-    category: str = ""
-    cert: str = ""
-    speciality: str = ""
-    permission: str = ""  # "yes" / "no"
-
-    def as_args(self) -> dict[str, Any]:
-        return {
-            "q": self.keyword,
-            "department": self.department.id if self.department else "",
-            "duty": self.duty.value if self.duty else "",
-            "category": self.category,
-            "cert": self.cert,
-            "speciality": self.speciality,
-            "permission": self.permission,
-        }
-
-
-def parse_filters(actor: User, args: Any) -> InspectorFilters:
-    """Read list filters from request arguments; values out of range or scope are ignored."""
-    filters = InspectorFilters(keyword=(args.get("q") or "").strip()[:50])
-    dept = pick_department(actor, args.get("department"))
-    if dept is not None:
-        filters.department = dept
-    if args.get("duty") in {d.value for d in DutyStatus}:
-        filters.duty = DutyStatus(args["duty"])
-    if args.get("category") in INSPECTOR_CATEGORIES:
-        filters.category = args["category"]
-    if args.get("cert") in CERT_STATES:
-        filters.cert = args["cert"]
-    filters.speciality = (args.get("speciality") or "").strip()[:MAX_TAG]
-    if args.get("permission") in ("yes", "no"):
-        filters.permission = args["permission"]
-    return filters
-
-
-def _cert_valid_on(on: date) -> Any:
-    return and_(
-        Inspector.cert_no != "",
-        Inspector.cert_valid_to.is_not(None),
-        Inspector.cert_valid_to >= on,
-        or_(Inspector.cert_valid_from.is_(None), Inspector.cert_valid_from <= on),
-    )
-
-
-def _has_tag(kind: TagKind, value: str) -> Any:
-    return exists().where(
-        InspectorTag.inspector_id == Inspector.id, InspectorTag.kind == kind.value, InspectorTag.value == value
-    )
-
-
-def search_query(actor: User, filters: InspectorFilters, today: date | None = None) -> Select[Any]:
-    today = today or clock.china_today()
-    query = select(Inspector).where(
-        Inspector.active.is_(True), Inspector.department_id.in_(subtree_ids(actor.department))
-    )
-    if filters.keyword:
-        pattern = "%" + filters.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(Inspector.name.like(pattern, escape="\\"), Inspector.cert_no.like(pattern, escape="\\"))
-        )
-    if filters.department is not None:
-        query = query.where(Inspector.department_id.in_(subtree_ids(filters.department)))
-    if filters.duty is not None:
-        query = query.where(Inspector.duty == filters.duty)
-    if filters.category:
-        query = query.where(Inspector.category == filters.category)
-    if filters.cert == "valid":
-        query = query.where(_cert_valid_on(today))
-    elif filters.cert == "expiring":
-        query = query.where(_cert_valid_on(today), Inspector.cert_valid_to <= today + timedelta(days=EXPIRING_DAYS))
-    elif filters.cert == "expired":
-        query = query.where(Inspector.cert_valid_to < today)
-    elif filters.cert == "missing":
-        query = query.where(or_(Inspector.cert_no == "", Inspector.cert_valid_to.is_(None)))
-    if filters.speciality:
-        query = query.where(_has_tag(TagKind.SPECIALITY, filters.speciality))
-    if filters.permission:
-        query = query.where(Inspector.random_permission.is_(filters.permission == "yes"))
-    return query
-
-
-@dataclass
-class Page:
-    rows: list[Inspector]
-    total: int
-    page: int
-    pages: int
-
-
-def search(actor: User, filters: InspectorFilters, page: int = 1) -> Page:
-    query = search_query(actor, filters)
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
-    page = min(max(1, page), pages)
-    rows = list(
-        db.session.execute(
-            query.options(joinedload(Inspector.department), joinedload(Inspector.user), selectinload(Inspector.tags))
-            .join(Department, Department.id == Inspector.department_id)
-            .order_by(Department.path, Inspector.name, Inspector.id)
-            .offset((page - 1) * PER_PAGE)
-            .limit(PER_PAGE)
-        ).unique().scalars()
-    )
-    return Page(rows, total, page, pages)
-
-
-def speciality_choices(actor: User) -> list[str]:
-    return list(
-        db.session.execute(
-            select(InspectorTag.value)
-            .join(Inspector, Inspector.id == InspectorTag.inspector_id)
-            .where(
-                InspectorTag.kind == TagKind.SPECIALITY.value,
-                Inspector.active.is_(True),
-                Inspector.department_id.in_(subtree_ids(actor.department)),
-            )
-            .distinct()
-            .order_by(InspectorTag.value)
-        ).scalars()
-    )
-
-
-def cert_state(inspector: Inspector, today: date | None = None) -> str:
-    today = today or clock.china_today()
-    if not inspector.cert_no or inspector.cert_valid_to is None:
-        return "missing"
-    if inspector.cert_valid_to < today:
-        return "expired"
-    if inspector.cert_valid_from is not None and inspector.cert_valid_from > today:
-        return "missing"  # not yet valid
-    if inspector.cert_valid_to <= today + timedelta(days=EXPIRING_DAYS):
-        return "expiring"
-    return "valid"
-
-
 def history(inspector: Inspector) -> list[Any]:
     from models import AuditEvent
 
@@ -977,47 +512,6 @@ def instances_of(actor: User, inspector: Inspector) -> list[ProcessInstance]:
 
 
 # ------------------------------------------------------------------ for the draws (表20, 表22)
-
-
-def eligible_inspectors(
-    department: Department,
-    on_date: date,
-    category: str | None = None,
-    area: str | None = None,
-    speciality: str | None = None,
-    matter: str | None = None,
-    until: date | None = None,
-) -> list[Inspector]:
-    """Inspectors who may be drawn for ``department`` (and the departments below it) on
-    ``on_date``: in the directory, 在岗, a 执法证 valid that day (and through ``until``, a
-    task's last day, when given), holding the 双随机检查权限 and an active account that may do a
-    team member's work (services/team_work: the role the team and records pages ask); optionally
-    of one 执法检查人员类别, working in ``area`` (the 监督检查（执法）区域 contains it), with a
-    业务专长 or a 监督检查（执法）事项."""
-    query = (
-        select(Inspector)
-        .join(User, User.id == Inspector.user_id)
-        .where(
-            Inspector.active.is_(True),
-            Inspector.department_id.in_(subtree_ids(department)),
-            Inspector.duty == DutyStatus.ON,
-            Inspector.random_permission.is_(True),
-            User.status == UserStatus.ACTIVE,
-            account_can_do_team_work(),
-            _cert_valid_on(on_date),
-        )
-    )
-    if until is not None:
-        query = query.where(Inspector.cert_valid_to >= until)
-    if category:
-        query = query.where(Inspector.category == category)
-    if area:
-        query = query.where(Inspector.area.contains(area, autoescape=True))
-    if speciality:
-        query = query.where(_has_tag(TagKind.SPECIALITY, speciality))
-    if matter:
-        query = query.where(_has_tag(TagKind.MATTER, matter))
-    return list(db.session.execute(query.order_by(Inspector.id)).scalars())
 
 
 # ------------------------------------------------------------------ 辅助检查人员库
@@ -1044,11 +538,11 @@ def check_auxiliary(raw: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict
     if kind not in {k.value for k in AuxiliaryKind}:
         errors["kind"] = "请选择类别"
     values: dict[str, Any] = {
-        "name": _text(raw, "name", 100, errors, required=True),
-        "organization": _text(raw, "organization", 100, errors),
-        "contact": _text(raw, "contact", 50, errors),
-        "field": _text(raw, "field", 200, errors),
-        "qualification": _text(raw, "qualification", 200, errors),
+        "name": clean_text(raw, "name", 100, errors, required=True),
+        "organization": clean_text(raw, "organization", 100, errors),
+        "contact": clean_text(raw, "contact", 50, errors),
+        "field": clean_text(raw, "field", 200, errors),
+        "qualification": clean_text(raw, "qualification", 200, errors),
     }
     phone = normalize_phone(str(raw.get("phone") or ""))
     if phone and not valid_phone(phone):
@@ -1062,7 +556,7 @@ def save_auxiliary(
     actor: User, raw: Mapping[str, Any], entry: AuxiliaryInspector | None = None, *, source: str = ""
 ) -> AuxiliaryInspector:
     """Add or change an entry of the auxiliary pool (专家、检验检测机构、科研院所)."""
-    _require_edit(actor)
+    require_edit(actor)
     values, errors = check_auxiliary(raw)
     if values is None:
         key, message = next(iter(errors.items()))
@@ -1085,7 +579,7 @@ def save_auxiliary(
 
 
 def delete_auxiliary(actor: User, entry: AuxiliaryInspector) -> None:
-    _require_edit(actor)
+    require_edit(actor)
     entry.active = False
     entry.updated_at = utcnow()
     db.session.flush()

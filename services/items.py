@@ -40,16 +40,15 @@ from models import (
     db,
     utcnow,
 )
-from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
 from services import audit
 from services import publication as pub
-from services.entities import INDUSTRY_SECTIONS
+from services.entity_fields import INDUSTRY_SECTIONS
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import parse_decimal
 from services.scope import subtree_ids
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
-from workflows import engine
+from workflows import engine, subjects
 from workflows.actions import on_auto_step
 
 SUBJECT_TYPE = "check_item"
@@ -111,7 +110,7 @@ def can_edit(user: User) -> bool:
     return user.is_active and user.has_role(*EDIT_ROLES)
 
 
-def _require_editor(user: User) -> None:
+def require_editor(user: User) -> None:
     if not can_edit(user):
         raise Forbidden("只有监管部门经办人或部门领导可以维护抽查事项清单")
 
@@ -249,11 +248,11 @@ def _display(key: str, value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _summary(item: CheckItem) -> dict[str, str]:
+def summary_of(item: CheckItem) -> dict[str, str]:
     return {TITLES[k]: _display(k, getattr(item, k)) for k in ("domain", "name", "category", "methods")}
 
 
-def _name_taken(department_id: int, name: str, exclude: int | None = None) -> bool:
+def name_taken(department_id: int, name: str, exclude: int | None = None) -> bool:
     query = select(CheckItem.id).where(
         CheckItem.department_id == department_id,
         CheckItem.kind == ItemKind.SINGLE,
@@ -339,11 +338,11 @@ def _publish(instance: ProcessInstance) -> str:
 
 def create_item(user: User, raw: Mapping[str, Any], *, source: str = "") -> CheckItem:
     """新增本部门抽查事项 → 公布事项, in the caller's transaction."""
-    _require_editor(user)
+    require_editor(user)
     values, errors = parse_item(raw)
     if errors:
         raise ItemInvalid(errors)
-    if _name_taken(user.department_id, values["name"]):
+    if name_taken(user.department_id, values["name"]):
         raise ItemInvalid({"name": "本部门清单中已有同名抽查事项"})
     item = CheckItem(
         kind=ItemKind.SINGLE,
@@ -355,7 +354,7 @@ def create_item(user: User, raw: Mapping[str, Any], *, source: str = "") -> Chec
     )
     db.session.add(item)
     db.session.flush()
-    summary: dict[str, Any] = _summary(item)
+    summary: dict[str, Any] = summary_of(item)
     if source:
         summary["来源"] = source
     audit.record("create", object_type=SUBJECT_TYPE, object_id=item.id, summary=summary, user=user)
@@ -367,7 +366,7 @@ def create_item(user: User, raw: Mapping[str, Any], *, source: str = "") -> Chec
 # ------------------------------------------------------------------ 表8 编辑 / 表9 删除
 
 
-def _take(item: CheckItem, version: int | None) -> None:
+def take_item(item: CheckItem, version: int | None) -> None:
     """Claim the item at the version the form showed: of two concurrent submissions one wins,
     the other (and any stale form) is refused."""
     if version is None or item.version != version:
@@ -383,8 +382,8 @@ def _take(item: CheckItem, version: int | None) -> None:
         raise Conflict(STALE)
 
 
-def _check_manage(user: User, item: CheckItem) -> None:
-    _require_editor(user)
+def check_manage(user: User, item: CheckItem) -> None:
+    require_editor(user)
     if item.status == ItemStatus.DELETED:
         raise Conflict("该事项已删除")
     if not can_manage(user, item):
@@ -394,12 +393,12 @@ def _check_manage(user: User, item: CheckItem) -> None:
 def edit_item(user: User, item: CheckItem, raw: Mapping[str, Any], *, version: int | None) -> dict[str, list[str]]:
     """选择拟编辑的抽查事项 → 编辑抽查事项 → 公布事项.  Returns the changes ({} = nothing to do:
     no process, no publication)."""
-    _check_manage(user, item)
+    check_manage(user, item)
     values, errors = parse_item(raw)
     if errors:
         raise ItemInvalid(errors)
-    _take(item, version)
-    if _name_taken(item.department_id, values["name"], exclude=item.id):
+    take_item(item, version)
+    if name_taken(item.department_id, values["name"], exclude=item.id):
         raise ItemInvalid({"name": "本部门清单中已有同名抽查事项"})
     changes = {
         TITLES[k]: [_display(k, getattr(item, k)), _display(k, v)]
@@ -420,11 +419,11 @@ def edit_item(user: User, item: CheckItem, raw: Mapping[str, Any], *, version: i
 
 def delete_item(user: User, item: CheckItem, *, version: int | None, reason: str = "") -> ProcessInstance:
     """选择拟删除的抽查事项 → 删除抽查事项 → 公布事项 (撤下).  The row stays, status deleted."""
-    _check_manage(user, item)
+    check_manage(user, item)
     reason = (reason or "").strip()
     if len(reason) > 500:
         raise Invalid("删除理由不能超过500个字", "reason")
-    _take(item, version)
+    take_item(item, version)
     instance = engine.start(9, user, title=item.name, subject_type=SUBJECT_TYPE, subject_id=item.id)
     engine.advance(user, instance, "select", "next")
     item.status = ItemStatus.DELETED
@@ -433,7 +432,7 @@ def delete_item(user: User, item: CheckItem, *, version: int | None, reason: str
         "delete",
         object_type=SUBJECT_TYPE,
         object_id=item.id,
-        summary={**_summary(item), "理由": reason},
+        summary={**summary_of(item), "理由": reason},
         user=user,
     )
     engine.advance(user, instance, "delete", "next", comment=reason)
@@ -443,177 +442,7 @@ def delete_item(user: User, item: CheckItem, *, version: int | None, reason: str
 # ------------------------------------------------------------------ 表10 认领
 
 
-def _region(department: Department, level: DepartmentLevel) -> Department | None:
-    """The nearest ancestor (or the department itself) of ``level``."""
-    ids = department.ancestors()
-    if not ids:
-        return None
-    found = {
-        d.id: d
-        for d in db.session.execute(
-            select(Department).where(Department.id.in_(ids), Department.level == level)
-        ).scalars()
-    }
-    return next((found[i] for i in reversed(ids) if i in found), None)
-
-
-def _city_departments(city: Department) -> Select[Any]:
-    """Ids of the departments of the city itself: under the city node, outside every district."""
-    districts = db.session.execute(
-        select(Department.path).where(
-            Department.path.startswith(city.path), Department.level == DepartmentLevel.DISTRICT
-        )
-    ).scalars().all()
-    query = select(Department.id).where(Department.path.startswith(city.path))
-    for path in districts:
-        query = query.where(~Department.path.startswith(path))
-    return query
-
-
-def can_claim(user: User) -> bool:
-    """A district-level (区县级) department claims from the list of its city; its sections and
-    stations carry out what it assigns them (表11)."""
-    return (
-        can_edit(user)
-        and user.department.level == DepartmentLevel.BUREAU
-        and _region(user.department, DepartmentLevel.DISTRICT) is not None
-    )
-
-
-def city_list_query(user: User) -> Select[tuple[CheckItem]]:
-    """The city list the user's district may claim from: the city departments' published items."""
-    city = _region(user.department, DepartmentLevel.CITY)
-    if city is None or not can_claim(user):
-        return select(CheckItem).where(CheckItem.id.is_(None))
-    return (
-        select(CheckItem)
-        .where(
-            CheckItem.kind == ItemKind.SINGLE,
-            CheckItem.status == ItemStatus.PUBLISHED,
-            CheckItem.department_id.in_(_city_departments(city)),
-        )
-        .options(joinedload(CheckItem.department))
-        .order_by(CheckItem.domain, CheckItem.name, CheckItem.id)
-    )
-
-
-def claimed_ids(user: User) -> set[int]:
-    """Ids of the city items the user's department has already claimed."""
-    return set(
-        db.session.execute(
-            select(CheckItem.source_id).where(
-                CheckItem.department_id == user.department_id,
-                CheckItem.source_id.is_not(None),
-                CheckItem.status != ItemStatus.DELETED,
-            )
-        ).scalars()
-    )
-
-
-def claimable(user: User, source_id: int) -> CheckItem | None:
-    """The city item ``source_id`` if it is on the user's city list, else None (404)."""
-    return db.session.execute(city_list_query(user).where(CheckItem.id == source_id)).scalars().first()
-
-
-def claim_item(user: User, source: CheckItem) -> CheckItem:
-    """选择拟认领的抽查事项 → 认领抽查事项: the department's own copy of a city item."""
-    _require_editor(user)
-    if not can_claim(user):
-        raise Forbidden("只有区（市）县的监管部门可以认领市级抽查事项")
-    if claimable(user, source.id) is None:
-        raise Conflict("该事项已不在市级抽查事项清单中，请刷新页面")
-    # Serialise claims of one source (PostgreSQL); SQLite serialises writers anyway.
-    db.session.execute(select(CheckItem.id).where(CheckItem.id == source.id).with_for_update())
-    if source.id in claimed_ids(user):
-        raise Conflict("本部门已认领该事项，不能重复认领")
-    if _name_taken(user.department_id, source.name):
-        raise Conflict("本部门清单中已有同名抽查事项，不能认领")
-    copy = CheckItem(
-        kind=ItemKind.SINGLE,
-        status=ItemStatus.PUBLISHED,
-        department_id=user.department_id,
-        source_id=source.id,
-        created_by_id=user.id,
-        version=0,
-        **{k: getattr(source, k) for k in TITLES},
-    )
-    db.session.add(copy)
-    db.session.flush()
-    instance = engine.start(10, user, title=source.name, subject_type=SUBJECT_TYPE, subject_id=copy.id)
-    engine.advance(user, instance, "select", "next")
-    audit.record(
-        "claim",
-        object_type=SUBJECT_TYPE,
-        object_id=copy.id,
-        summary={**_summary(copy), "认领自": f"{source.department.name}（事项{source.id}）"},
-        user=user,
-    )
-    engine.advance(user, instance, "claim", "next")
-    return copy
-
-
 # ------------------------------------------------------------------ 表11 指派
-
-
-def assign_targets(item: CheckItem) -> list[Department]:
-    """Where an item can be assigned: the department's own sections (处室/科室) and stations,
-    and, for a city department, the district-level (区县级) supervision departments of the city."""
-    owner = item.department
-    below = db.session.execute(
-        select(Department)
-        .where(
-            Department.path.startswith(owner.path),
-            Department.id != owner.id,
-            Department.active.is_(True),
-            Department.level.in_((DepartmentLevel.SECTION, DepartmentLevel.STATION)),
-        )
-        .order_by(Department.path)
-    ).scalars().all()
-    targets = list(below)
-    city = _region(owner, DepartmentLevel.CITY)
-    if city is not None and _region(owner, DepartmentLevel.DISTRICT) is None:
-        district_paths = select(Department.path).where(
-            Department.path.startswith(city.path), Department.level == DepartmentLevel.DISTRICT
-        )
-        lower = db.session.execute(
-            select(Department)
-            .where(
-                Department.parent_id.in_(
-                    select(Department.id).where(Department.path.in_(district_paths))
-                ),
-                Department.level == DepartmentLevel.BUREAU,
-                Department.kind == DepartmentKind.SUPERVISION,
-                Department.active.is_(True),
-            )
-            .order_by(Department.path)
-        ).scalars().all()
-        targets.extend(lower)
-    return targets
-
-
-def assign_item(user: User, item: CheckItem, department_id: int | None, *, version: int | None) -> ProcessInstance:
-    """选择拟指派的抽查事项 → 指派抽查事项."""
-    _check_manage(user, item)
-    targets = {d.id: d for d in assign_targets(item)}
-    if department_id is None or department_id not in targets:
-        raise Invalid("请选择下级区县级监管部门或本部门处室（科室）", "department_id")
-    _take(item, version)
-    if item.assigned_department_id == department_id:
-        raise Invalid("该事项已指派给该部门", "department_id")
-    target = targets[department_id]
-    instance = engine.start(11, user, title=item.name, subject_type=SUBJECT_TYPE, subject_id=item.id)
-    engine.advance(user, instance, "select", "next")
-    before = item.assigned_department.name if item.assigned_department else ""
-    item.assigned_department = target
-    audit.record(
-        "assign",
-        object_type=SUBJECT_TYPE,
-        object_id=item.id,
-        summary={"抽查事项": item.name, "指派给": [before, target.name]},
-        user=user,
-    )
-    engine.advance(user, instance, "assign", "next", comment=f"指派给{target.name}")
-    return instance
 
 
 # ------------------------------------------------------------------ the list
@@ -712,22 +541,6 @@ def scope_departments(user: User) -> list[Department]:
 
 def instances_of(item: CheckItem) -> list[ProcessInstance]:
     """The item's process instances (表7–表11), newest first."""
-    return list(
-        db.session.execute(
-            select(ProcessInstance)
-            .where(ProcessInstance.subject_type == SUBJECT_TYPE, ProcessInstance.subject_id == item.id)
-            .order_by(ProcessInstance.id.desc())
-        ).scalars()
-    )
+    return subjects.instances(SUBJECT_TYPE, item.id, newest_first=True)
 
-
-def claims_of(item: CheckItem) -> list[CheckItem]:
-    """The district copies of a city item (who claimed it)."""
-    return list(
-        db.session.execute(
-            select(CheckItem)
-            .where(CheckItem.source_id == item.id, CheckItem.status != ItemStatus.DELETED)
-            .options(joinedload(CheckItem.department))
-        ).scalars()
-    )
 

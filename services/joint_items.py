@@ -21,16 +21,14 @@ else in the meantime is refused (409) and nothing changes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import select
 
 from models import (
     CheckItem,
-    CheckItemPart,
     Department,
     ItemKind,
     ItemStatus,
@@ -38,231 +36,52 @@ from models import (
     ProcessInstance,
     PublicationAction,
     User,
-    WorkItem,
     db,
     utcnow,
 )
-from models.org import DepartmentKind
-from models.roles import Role
-from models.workflow import InstanceParty, InstanceStatus
+from models.workflow import InstanceParty
 from services import audit, publication
-from services.entities import INDUSTRY_SECTIONS
 from services.errors import Conflict, Forbidden, Invalid
-from services.org import partner_departments, region_root
-from services.scope import subtree_ids
-from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
+from services.joint_item_drafts import (
+    SEP,
+    Draft,
+    PartDraft,
+    apply_draft,
+    clean_choices,
+    clean_fields,
+    clean_reason,
+    draft_of_live,
+    load_draft,
+    store_draft,
+)
+from services.joint_item_queries import (
+    ADD,
+    DELETE,
+    EDIT,
+    EDIT_ROLES,
+    PUBLIC_SUBJECT,
+    SUBJECT,
+    active_instance,
+    is_initiator,
+    my_steps,
+    own_single_items,
+    public_payload,
+)
+from services.org import partner_departments
+from services.templates_catalogue import IMPLEMENTATION_LEVELS
 from workflows import engine
 from workflows.actions import on_auto_step
 from workflows.errors import NotAllowed
 from workflows.lanes import PARTICIPANT
 from workflows.registry import get_process
 
-SUBJECT = "joint_item"
-PUBLIC_SUBJECT = "check_item"
-ADD, EDIT, DELETE = 12, 13, 14
-TABLES = (ADD, EDIT, DELETE)
-EDIT_ROLES = (Role.CLERK, Role.DEPT_LEADER)
-VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.CONFERENCE_OFFICE, Role.INSPECTOR)
 STALE = "该事项已被他人处理或已发生变化，请刷新页面查看最新状态"
-SEP = "、"
-
-# Steps whose forms are on the joint item's page (workflows.bindings business_steps).
-BUSINESS_STEPS: dict[int, tuple[str, ...]] = {
-    ADD: ("add", "consult", "participate", "own_list", "submit", "review", "terminate"),
-    EDIT: ("select", "consult", "participate", "own_list", "collect", "submit", "review", "terminate"),
-    DELETE: ("select", "notify", "submit", "review", "delete"),
-}
-
-FIELD_TITLES = {
-    "name": "联合抽查事项",
-    "objects": "检查对象",
-    "methods": "检查方式",
-    "levels": "实施层级",
-    "own_tasks": "发起部门抽查事项",
-    "domain": "抽查领域",
-    "industry_code": "行业",
-    "basis": "检查依据",
-    "note": "备注",
-}
-_LIMITS = {"name": 200, "domain": 100, "industry_code": 10, "objects": 2000, "own_tasks": 2000, "basis": 4000,
-           "note": 2000}
 
 
 # ------------------------------------------------------------------ the working copy
 
 
-@dataclass
-class PartDraft:
-    department_id: int
-    role: str = PartRole.PARTICIPANT.value
-    tasks: str = ""
-    levels: list[str] = field(default_factory=list)
-    item_ids: list[int] = field(default_factory=list)
-    declined: bool = False
-    decline_reason: str = ""
-    confirmed: bool = False
-
-    @property
-    def is_initiator(self) -> bool:
-        return self.role == PartRole.INITIATOR.value
-
-
-@dataclass
-class Draft:
-    """What the item will be once approved: its A.1.2 fields and each department's part."""
-
-    name: str
-    objects: str = ""
-    methods: list[str] = field(default_factory=list)
-    levels: list[str] = field(default_factory=list)
-    domain: str = ""
-    industry_code: str = ""
-    basis: str = ""
-    note: str = ""
-    parts: list[PartDraft] = field(default_factory=list)
-
-    def part(self, department_id: int) -> PartDraft | None:
-        return next((p for p in self.parts if p.department_id == department_id), None)
-
-    @property
-    def initiator_part(self) -> PartDraft | None:
-        return next((p for p in self.parts if p.is_initiator), None)
-
-    @property
-    def participants(self) -> list[PartDraft]:
-        return [p for p in self.parts if not p.is_initiator]
-
-    @property
-    def active_parts(self) -> list[PartDraft]:
-        return [p for p in self.parts if not p.declined]
-
-
-def _split(text: str) -> list[str]:
-    return [v for v in (text or "").replace("，", SEP).replace(",", SEP).split(SEP) if v]
-
-
-def _ids(text: str) -> list[int]:
-    return [int(v) for v in (text or "").split(",") if v.strip().isdigit()]
-
-
-def draft_of_live(item: CheckItem) -> Draft:
-    return Draft(
-        name=item.name,
-        objects=item.objects,
-        methods=_split(item.methods),
-        levels=_split(item.levels),
-        domain=item.domain,
-        industry_code=item.industry_code,
-        basis=item.basis,
-        note=item.note,
-        parts=[
-            PartDraft(
-                department_id=p.department_id,
-                role=p.role.value,
-                tasks=p.tasks,
-                levels=_split(p.levels),
-                item_ids=_ids(p.item_ids),
-                declined=p.declined,
-                decline_reason=p.decline_reason,
-                confirmed=p.confirmed_at is not None,
-            )
-            for p in item.parts
-        ],
-    )
-
-
-def load_draft(item: CheckItem) -> Draft:
-    """The proposal under way: the pending edit of a published item, else the item itself."""
-    if item.pending_edit:
-        data = json.loads(item.pending_edit)
-        parts = [PartDraft(**p) for p in data.pop("parts", [])]
-        return Draft(**data, parts=parts)
-    return draft_of_live(item)
-
-
-def _store(item: CheckItem, draft: Draft) -> None:
-    if item.status == ItemStatus.PUBLISHED:
-        item.pending_edit = json.dumps(asdict(draft), ensure_ascii=False)
-    else:
-        _apply(item, draft)
-
-
-def _apply(item: CheckItem, draft: Draft) -> None:
-    """Write a draft onto the item and its parts (表12 at once; 表13 at 公布事项)."""
-    item.name = draft.name
-    item.objects = draft.objects
-    item.methods = SEP.join(draft.methods)
-    item.levels = SEP.join(draft.levels)
-    item.domain = draft.domain
-    item.industry_code = draft.industry_code
-    item.basis = draft.basis
-    item.note = draft.note
-    existing = {p.department_id: p for p in item.parts}
-    wanted = {p.department_id for p in draft.parts}
-    for dept_id, part in existing.items():
-        if dept_id not in wanted:
-            item.parts.remove(part)
-    for p in draft.parts:
-        row = existing.get(p.department_id)
-        if row is None:
-            row = CheckItemPart(department_id=p.department_id)
-            item.parts.append(row)
-        row.role = PartRole(p.role)
-        row.tasks = p.tasks
-        row.levels = SEP.join(p.levels)
-        row.item_ids = ",".join(str(i) for i in p.item_ids)
-        row.declined = p.declined
-        row.decline_reason = p.decline_reason
-        if p.confirmed and row.confirmed_at is None:
-            row.confirmed_at = utcnow()
-        elif not p.confirmed:
-            row.confirmed_at = None
-    item.updated_at = utcnow()
-
-
 # ------------------------------------------------------------------ field checks
-
-
-def _text(data: Mapping[str, Any], key: str, *, required: bool = False) -> str:
-    value = data.get(key)
-    if isinstance(value, (list, tuple)):
-        value = SEP.join(str(v) for v in value)
-    text = str(value or "").strip()
-    if required and not text:
-        raise Invalid(f"请填写{FIELD_TITLES[key]}", field=key)
-    if len(text) > _LIMITS.get(key, 2000):
-        raise Invalid(f"{FIELD_TITLES[key]}不能超过{_LIMITS.get(key, 2000)}个字符", field=key)
-    return text
-
-
-def _choices(values: Iterable[str] | str, allowed: Sequence[str], key: str, *, required: bool = True) -> list[str]:
-    if isinstance(values, str):
-        values = _split(values)
-    chosen = [v.strip() for v in values if v and v.strip()]
-    unknown = [v for v in chosen if v not in allowed]
-    if unknown:
-        raise Invalid(f"{FIELD_TITLES.get(key, key)}只能是{SEP.join(allowed)}（“{SEP.join(unknown)}”无效）", field=key)
-    if required and not chosen:
-        raise Invalid(f"请选择{FIELD_TITLES.get(key, key)}", field=key)
-    return [v for v in allowed if v in chosen]
-
-
-def clean_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The A.1.2 fields of a form or an import row, checked; Invalid names the field."""
-    industry = _text(data, "industry_code").upper()
-    if industry and industry not in INDUSTRY_SECTIONS:
-        raise Invalid("行业应为国民经济行业门类（A–T）", field="industry_code")
-    return {
-        "name": _text(data, "name", required=True),
-        "objects": _text(data, "objects", required=True),
-        "methods": _choices(data.get("methods") or [], INSPECTION_METHODS, "methods"),
-        "levels": _choices(data.get("levels") or [], IMPLEMENTATION_LEVELS, "levels"),
-        "own_tasks": _text(data, "own_tasks", required=True),
-        "domain": _text(data, "domain"),
-        "industry_code": industry,
-        "basis": _text(data, "basis"),
-        "note": _text(data, "note"),
-    }
 
 
 def participant_choices(user: User) -> list[Department]:
@@ -270,7 +89,7 @@ def participant_choices(user: User) -> list[Department]:
     return partner_departments(user.department)
 
 
-def _clean_participants(user: User, ids: Iterable[Any]) -> list[int]:
+def clean_participants(user: User, ids: Iterable[Any]) -> list[int]:
     chosen: list[int] = []
     for raw in ids:
         try:
@@ -287,101 +106,10 @@ def _clean_participants(user: User, ids: Iterable[Any]) -> list[int]:
     return chosen
 
 
-def industry_label(code: str) -> str:
-    section = INDUSTRY_SECTIONS.get((code or "")[:1].upper())
-    return f"{code} {section[0]}" if section else code
-
-
 # ------------------------------------------------------------------ who sees what
 
 
-def _is_office_user(user: User) -> bool:
-    return user.has_role(Role.CONFERENCE_OFFICE) and user.department.kind == DepartmentKind.CONFERENCE_OFFICE
-
-
-def _area_of_office(user: User) -> Department:
-    parent = user.department.parent
-    return parent if parent is not None else user.department
-
-
-def visible_query(user: User) -> Select[tuple[CheckItem]]:
-    """Joint items a user may open: their own department's (or below), those their department
-    takes part in, those of their area when they are its conference office, and the published
-    ones of their area (they are public anyway)."""
-    mine = subtree_ids(user.department)
-    area = subtree_ids(region_root(user.department))
-    party = exists().where(CheckItemPart.item_id == CheckItem.id, CheckItemPart.department_id.in_(mine))
-    instance_party = exists().where(
-        ProcessInstance.subject_type == SUBJECT,
-        ProcessInstance.subject_id == CheckItem.id,
-        InstanceParty.instance_id == ProcessInstance.id,
-        InstanceParty.department_id.in_(mine),
-    )
-    conditions = [
-        CheckItem.department_id.in_(mine),
-        party,
-        instance_party,
-        (CheckItem.status.in_((ItemStatus.PUBLISHED, ItemStatus.DELETED))) & CheckItem.department_id.in_(area),
-    ]
-    if _is_office_user(user):
-        conditions.append(CheckItem.department_id.in_(subtree_ids(_area_of_office(user))))
-    return select(CheckItem).where(CheckItem.kind == ItemKind.JOINT, or_(*conditions))
-
-
-def can_view(user: User, item: CheckItem) -> bool:
-    if item.kind != ItemKind.JOINT or not user.has_role(*VIEW_ROLES):
-        return False
-    return db.session.execute(
-        visible_query(user).with_only_columns(CheckItem.id).where(CheckItem.id == item.id)
-    ).first() is not None
-
-
-def get_visible(user: User, item_id: int) -> CheckItem | None:
-    item = db.session.get(CheckItem, item_id)
-    if item is None or not can_view(user, item):
-        return None
-    return item
-
-
-def is_initiator(user: User, item: CheckItem) -> bool:
-    return user.department_id == item.department_id and user.has_role(*EDIT_ROLES)
-
-
 # ------------------------------------------------------------------ instances
-
-
-def instances_of(item: CheckItem) -> list[ProcessInstance]:
-    return list(
-        db.session.execute(
-            select(ProcessInstance)
-            .where(ProcessInstance.subject_type == SUBJECT, ProcessInstance.subject_id == item.id)
-            .order_by(ProcessInstance.id)
-        ).scalars()
-    )
-
-
-def active_instance(item: CheckItem) -> ProcessInstance | None:
-    return db.session.execute(
-        select(ProcessInstance)
-        .where(
-            ProcessInstance.subject_type == SUBJECT,
-            ProcessInstance.subject_id == item.id,
-            ProcessInstance.status == InstanceStatus.ACTIVE,
-        )
-        .order_by(ProcessInstance.id.desc())
-    ).scalars().first()
-
-
-def my_steps(user: User, inst: ProcessInstance | None) -> dict[str, WorkItem]:
-    """The steps of ``inst`` the user holds an open work item at, with that item."""
-    if inst is None:
-        return {}
-    found: dict[str, WorkItem] = {}
-    for key in BUSINESS_STEPS.get(inst.process_table, ()):
-        item = engine.open_item(user, inst, key)
-        if item is not None:
-            found[key] = item
-    return found
 
 
 def _lock(item: CheckItem) -> None:
@@ -413,41 +141,6 @@ def _take(user: User, item: CheckItem, table: int | None, step_key: str, version
     return inst
 
 
-def last_comment(inst: ProcessInstance | None, step_key: str, action: str | None = None) -> str:
-    if inst is None:
-        return ""
-    for h in reversed(inst.history):
-        if h.step_key == step_key and (action is None or h.action == action) and h.comment:
-            return h.comment
-    return ""
-
-
-def return_reason(item: CheckItem) -> str:
-    """The conference office's reason, while the initiator decides 判断是否终止 / 重新选择."""
-    inst = active_instance(item)
-    if inst is None or inst.current_step not in ("terminate", "select", "own_list", "collect", "submit"):
-        return ""
-    for h in reversed(inst.history):
-        if h.step_key == "review":
-            return h.comment if h.action == "return" else ""
-    return ""
-
-
-def delete_reason(item: CheckItem) -> str:
-    inst = active_instance(item)
-    if inst is None or inst.process_table != DELETE:
-        return ""
-    return last_comment(inst, "select")
-
-
-def deletion_notified(item: CheckItem) -> bool:
-    """表14 告知参与部门 has been done and the deletion is under way."""
-    inst = active_instance(item)
-    return inst is not None and inst.process_table == DELETE and any(
-        h.step_key == "notify" and h.action == "next" for h in inst.history
-    )
-
-
 # ------------------------------------------------------------------ 表12 新增
 
 
@@ -461,7 +154,7 @@ def create(user: User, data: Mapping[str, Any], participant_ids: Iterable[Any]) 
     first step, so the item waits at 征求参与部门意见."""
     _check_editor(user)
     fields = clean_fields(data)
-    participants = _clean_participants(user, participant_ids)
+    participants = clean_participants(user, participant_ids)
     item = CheckItem(
         kind=ItemKind.JOINT,
         status=ItemStatus.DRAFT,
@@ -483,7 +176,7 @@ def create(user: User, data: Mapping[str, Any], participant_ids: Iterable[Any]) 
             *(PartDraft(d) for d in participants),
         ],
     )
-    _apply(item, draft)
+    apply_draft(item, draft)
     db.session.add(item)
     db.session.flush()
     inst = engine.start(
@@ -502,7 +195,7 @@ def consult(
     and sends it; each participant gets 确认是否参与 in its inbox."""
     inst = _take(user, item, None, "consult", version)
     fields = clean_fields(data)
-    participants = _clean_participants(user, participant_ids)
+    participants = clean_participants(user, participant_ids)
     draft = load_draft(item)
     for key in ("name", "objects", "methods", "levels", "domain", "industry_code", "basis", "note"):
         setattr(draft, key, fields[key])
@@ -518,7 +211,7 @@ def consult(
     for p in draft.participants:  # asked (again): earlier answers no longer count
         p.declined, p.decline_reason, p.confirmed = False, "", False
     own.confirmed = False
-    _store(item, draft)
+    store_draft(item, draft)
     # The instance's 参与部门 follow the list just sent.
     for party in [p for p in inst.parties if p.relation == PARTICIPANT and p.department_id not in participants]:
         inst.parties.remove(party)
@@ -548,26 +241,11 @@ def participate(user: User, item: CheckItem, version: int | None, accept: bool, 
         raise NotAllowed("本部门不是该事项的参与部门")
     part.declined = not accept
     part.decline_reason = "" if accept else reason
-    _store(item, draft)
+    store_draft(item, draft)
     audit.record("update", object_type=PUBLIC_SUBJECT, object_id=item.id, user=user, summary={
         "环节": "确认是否参与", "结果": "参与" if accept else "不参与", "意见": reason,
     })
     return engine.advance(user, inst, "participate", "yes" if accept else "no", comment=reason)
-
-
-def own_single_items(user: User) -> list[CheckItem]:
-    """The department's own published single items (表7 注: usable as its implementation list)."""
-    return list(
-        db.session.execute(
-            select(CheckItem)
-            .where(
-                CheckItem.kind == ItemKind.SINGLE,
-                CheckItem.status == ItemStatus.PUBLISHED,
-                CheckItem.department_id == user.department_id,
-            )
-            .order_by(CheckItem.name)
-        ).scalars()
-    )
 
 
 def own_list(
@@ -584,7 +262,7 @@ def own_list(
     tasks = (tasks or "").strip()
     if len(tasks) > 2000:
         raise Invalid("本部门抽查事项不能超过2000个字符", field="tasks")
-    chosen_levels = _choices(levels, IMPLEMENTATION_LEVELS, "levels")
+    chosen_levels = clean_choices(levels, IMPLEMENTATION_LEVELS, "levels")
     allowed = {i.id: i for i in own_single_items(user)}
     picked: list[int] = []
     for raw in item_ids:
@@ -605,7 +283,7 @@ def own_list(
     if part is None or part.declined:
         raise NotAllowed("本部门不参与该联合抽查事项")
     part.tasks, part.levels, part.item_ids, part.confirmed = tasks, chosen_levels, picked, True
-    _store(item, draft)
+    store_draft(item, draft)
     audit.record("update", object_type=PUBLIC_SUBJECT, object_id=item.id, user=user, summary={
         "环节": "确定本部门实施清单", "本部门抽查事项": tasks, "实施层级": SEP.join(chosen_levels),
     })
@@ -661,7 +339,7 @@ def decide_terminate(
         draft = load_draft(item)
         for p in draft.parts:
             p.confirmed = False
-        _store(item, draft)
+        store_draft(item, draft)
     return engine.advance(user, inst, "terminate", "yes" if terminate else "no", comment=comment)
 
 
@@ -694,15 +372,6 @@ def start_edit(user: User, item: CheckItem, reason: str = "") -> ProcessInstance
 # ------------------------------------------------------------------ 表14 删除
 
 
-def _clean_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid("请填写删除依据", field="reason")
-    if len(reason) > 2000:
-        raise Invalid("删除依据不能超过2000个字符", field="reason")
-    return reason
-
-
 def start_delete(user: User, item: CheckItem, reason: str) -> ProcessInstance:
     """选择拟删除的抽查事项, with the 删除依据 the conference office will review."""
     _check_editor(user)
@@ -713,7 +382,7 @@ def start_delete(user: User, item: CheckItem, reason: str) -> ProcessInstance:
         raise Conflict("只有已公布的事项可以删除")
     if active_instance(item) is not None:
         raise Conflict("该事项正在办理其他流程，请办结后再删除")
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     inst = engine.start(DELETE, user, title=f"删除：{item.name}", subject_type=SUBJECT, subject_id=item.id)
     engine.advance(user, inst, "select", "next", comment=reason)
     return inst
@@ -722,7 +391,7 @@ def start_delete(user: User, item: CheckItem, reason: str) -> ProcessInstance:
 def reselect(user: User, item: CheckItem, version: int | None, reason: str) -> ProcessInstance:
     """After 退回: 重新选择 (with a new 删除依据)."""
     inst = _take(user, item, DELETE, "select", version)
-    return engine.advance(user, inst, "select", "next", comment=_clean_reason(reason))
+    return engine.advance(user, inst, "select", "next", comment=clean_reason(reason))
 
 
 def notify(user: User, item: CheckItem, version: int | None) -> ProcessInstance:
@@ -742,53 +411,7 @@ def delete(user: User, item: CheckItem, version: int | None) -> ProcessInstance:
     return engine.advance(user, inst, "delete", "next")
 
 
-def deletion_notices(user: User) -> list[CheckItem]:
-    """Items the user's department takes part in whose initiator has told it of a deletion."""
-    rows = db.session.execute(
-        select(CheckItem)
-        .join(ProcessInstance, (ProcessInstance.subject_id == CheckItem.id) & (ProcessInstance.subject_type == SUBJECT))
-        .where(
-            CheckItem.kind == ItemKind.JOINT,
-            ProcessInstance.process_table == DELETE,
-            ProcessInstance.status == InstanceStatus.ACTIVE,
-            exists().where(
-                CheckItemPart.item_id == CheckItem.id,
-                CheckItemPart.department_id == user.department_id,
-                CheckItemPart.role == PartRole.PARTICIPANT,
-            ),
-        )
-    ).scalars()
-    return [item for item in dict.fromkeys(rows) if deletion_notified(item)]
-
-
 # ------------------------------------------------------------------ 公布事项
-
-
-def public_payload(item: CheckItem) -> dict[str, Any]:
-    """The A.1.2 fields under their titles, and each department's part."""
-    parts = [p for p in item.parts if not p.declined]
-    own = next((p for p in parts if p.role == PartRole.INITIATOR), None)
-    others = [p for p in parts if p.role == PartRole.PARTICIPANT]
-    return {
-        "清单类型": "部门联合",
-        "联合抽查事项": item.name,
-        "检查对象": item.objects,
-        "发起部门": item.department.name,
-        "参与部门": SEP.join(p.department.name for p in others),
-        "检查方式": item.methods,
-        "实施层级": item.levels,
-        "发起部门抽查事项": own.tasks if own else "",
-        "参与部门抽查事项及实施层级": "；".join(
-            f"{p.department.name}：{p.tasks}" + (f"（{p.levels}）" if p.levels else "") for p in others
-        ),
-        "抽查领域": item.domain,
-        "行业": industry_label(item.industry_code),
-        # Every value is text, so that any public list or CSV shows it as it is.
-        "各部门实施清单": "；".join(
-            f"{p.department.name}（{p.role.label}）：{p.tasks}" + (f"（{p.levels}）" if p.levels else "")
-            for p in parts
-        ),
-    }
 
 
 def _subject(instance: ProcessInstance) -> CheckItem | None:
@@ -832,7 +455,7 @@ def _publish_edited(instance: ProcessInstance) -> str:
     if item.pending_edit:
         draft = load_draft(item)
         item.pending_edit = None
-        _apply(item, draft)
+        apply_draft(item, draft)
     db.session.flush()
     return _publish(item, instance, PublicationAction.PUBLISH)
 
@@ -846,122 +469,6 @@ def _publish_deleted(instance: ProcessInstance) -> str:
 
 
 # ------------------------------------------------------------------ lists
-
-
-@dataclass
-class JointFilters:
-    """The list's filters, kept in the query string across pages."""
-
-    q: str = ""
-    status: str = ""
-    side: str = ""  # "" all, "initiated" 本部门发起, "participating" 本部门参与
-
-    def as_args(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v}
-
-
-SIDES = {"initiated": "本部门发起", "participating": "本部门参与"}
-PER_PAGE = 30
-
-
-def parse_filters(args: Mapping[str, Any]) -> JointFilters:
-    def text(key: str) -> str:
-        value = args.get(key)
-        return value.strip() if isinstance(value, str) else ""
-
-    status, side = text("status"), text("side")
-    return JointFilters(
-        q=text("q")[:100],
-        status=status if status in {s.value for s in ItemStatus} else "",
-        side=side if side in SIDES else "",
-    )
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def list_query(user: User, filters: JointFilters | None = None) -> Select[tuple[CheckItem]]:
-    """The joint items the user may open, filtered, newest first (paged by the view)."""
-    filters = filters or JointFilters()
-    query = visible_query(user).options(
-        selectinload(CheckItem.parts).joinedload(CheckItemPart.department), joinedload(CheckItem.department)
-    )
-    if filters.status:
-        query = query.where(CheckItem.status == filters.status)
-    if filters.q:
-        query = query.where(
-            or_(CheckItem.name.like(_like(filters.q), escape="\\"), CheckItem.objects.like(_like(filters.q), escape="\\"))
-        )
-    mine = subtree_ids(user.department)
-    if filters.side == "initiated":
-        query = query.where(CheckItem.department_id.in_(mine))
-    elif filters.side == "participating":
-        query = query.where(
-            exists().where(
-                CheckItemPart.item_id == CheckItem.id,
-                CheckItemPart.department_id.in_(mine),
-                CheckItemPart.role == PartRole.PARTICIPANT,
-            )
-        )
-    return query.order_by(CheckItem.id.desc())
-
-
-def list_items(user: User, status: str = "", *, limit: int = 500) -> list[CheckItem]:
-    """The first ``limit`` rows of the list (the page itself is paged: list_query)."""
-    return list(db.session.execute(list_query(user, JointFilters(status=status)).limit(limit)).scalars())
-
-
-def current_steps(items: Sequence[CheckItem]) -> dict[int, tuple[int, str]]:
-    """item id → (table, current step name) of its active instance."""
-    if not items:
-        return {}
-    rows = db.session.execute(
-        select(ProcessInstance.subject_id, ProcessInstance.process_table, ProcessInstance.current_step).where(
-            ProcessInstance.subject_type == SUBJECT,
-            ProcessInstance.subject_id.in_([i.id for i in items]),
-            ProcessInstance.status == InstanceStatus.ACTIVE,
-        )
-    ).all()
-    return {sid: (table, get_process(table).step_name(step)) for sid, table, step in rows if step}
-
-
-def districts_of(user: User) -> list[Department]:
-    """The 区（市）县 a city-level user may choose on 一业一单 (none for a district user)."""
-    from models.org import DepartmentLevel
-
-    root = region_root(user.department)
-    if root.level != DepartmentLevel.CITY:
-        return []
-    return list(db.session.execute(
-        select(Department)
-        .where(Department.parent_id == root.id, Department.level == DepartmentLevel.DISTRICT)
-        .order_by(Department.sort_order, Department.id)
-    ).scalars())
-
-
-def industry_groups(user: User, district_id: int | None = None) -> list[tuple[str, list[CheckItem]]]:
-    """一业一单: the published joint items of the user's area (or of one district of a city
-    user's), grouped by industry (行业门类, else 抽查领域)."""
-    root = region_root(user.department)
-    chosen = next((d for d in districts_of(user) if d.id == district_id), None) if district_id else None
-    area = subtree_ids(chosen or root)
-    items = db.session.execute(
-        select(CheckItem)
-        .where(
-            CheckItem.kind == ItemKind.JOINT,
-            CheckItem.status == ItemStatus.PUBLISHED,
-            CheckItem.department_id.in_(area),
-        )
-        .options(selectinload(CheckItem.parts).joinedload(CheckItemPart.department), joinedload(CheckItem.department))
-        .order_by(CheckItem.industry_code, CheckItem.domain, CheckItem.name)
-    ).scalars()
-    groups: dict[str, list[CheckItem]] = {}
-    for item in items:
-        section = INDUSTRY_SECTIONS.get((item.industry_code or "")[:1])
-        key = f"{item.industry_code[:1]} {section[0]}" if section else (item.domain or "未分行业")
-        groups.setdefault(key, []).append(item)
-    return sorted(groups.items(), key=lambda kv: (kv[0] == "未分行业", kv[0]))
 
 
 # ------------------------------------------------------------------ demo data

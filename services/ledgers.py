@@ -23,7 +23,7 @@ from models.roles import Role
 from services import audit
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import parse_date, parse_decimal, parse_enum
-from services.plans import today
+from services.plan_queries import today
 from services.templates_catalogue import TEMPLATES, YES_NO, Template
 from services.validators import PHONE_RULE, canonical_phone
 

@@ -17,7 +17,7 @@ entities of the registry the maker can see.
   经营场所) among entities of the 机构性质's type, narrowed by 其他名称 (the entity's name) and
   法定代表人/负责人 when several share the address.  A row's 标签 are added to the entity's own
   tags.
-* 筛选录入: a filter over the registry (services.entities.entity_query: division, industry,
+* 筛选录入: a filter over the registry (services.entity_search.entity_query: division, industry,
   type, status, grade, tag, name, code, scope keyword), previewed as a count, then stored:
   the members are written by one ``INSERT … SELECT`` from the filter's own query, so a
   100,000-member library costs one statement (bench/libraries.py).  The filter is kept as
@@ -54,15 +54,8 @@ from models.library import LibrarySource
 from models.roles import Role
 from services import audit
 from services.bulk import refresh_statistics
-from services.entities import (
-    EntityFilters,
-    FieldError,
-    count_entities,
-    entity_query,
-    parse_filters,
-    parse_tags,
-    starts_with,
-)
+from services.entity_fields import FieldError, parse_tags
+from services.entity_search import EntityFilters, count_entities, entity_query, parse_filters, starts_with
 from services.errors import Forbidden, Invalid
 from services.scope import scope_owned
 from workflows import engine

@@ -31,12 +31,9 @@ from models.entity import EntityType
 from models.library import LibrarySource
 from services import audit
 from services.bulk import insert_rows, refresh_statistics
-from services.entities import SUBJECT_TYPE as ENTITY_SUBJECT
-from services.entities import (
-    FieldError,
-    add_tags_bulk,
-    parse_tags,
-)
+from services.entity_fields import SUBJECT_TYPE as ENTITY_SUBJECT
+from services.entity_fields import FieldError, parse_tags
+from services.entity_tags import add_tags_bulk
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import Row, RowErrors, check_upload, mark_duplicates, read_table
 from services.libraries import (

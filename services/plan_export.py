@@ -1,7 +1,7 @@
 """抽查计划表 exports: DB5101 A.2.1 (部门联合“双随机、一公开”抽查计划表) and seed 003 D.1
 (年度抽查工作计划表), as Excel workbooks and as A4 landscape PDFs.
 
-Both read the plans a user may see (services.plans.plans_for_export).  Column titles are the
+Both read the plans a user may see (services.plan_queries.plans_for_export).  Column titles are the
 templates', character for character; cells that would start a spreadsheet formula are
 escaped (services.excel.escape_cell).
 """
@@ -18,7 +18,8 @@ from openpyxl.utils import get_column_letter
 from models import Plan, PlanKind
 from services import pdf
 from services.excel import escape_cell, workbook_bytes
-from services.plans import SEP, _period, _ratio, own_item_names, partner_item_text, partner_names
+from services.plan_elements import SEP
+from services.plan_queries import own_item_names, partner_item_text, partner_names, period_text, ratio_text
 
 A21_TITLE = "部门联合“双随机、一公开”抽查计划表"
 A21_COLUMNS = (
@@ -43,7 +44,7 @@ def a21_rows(plans: Sequence[Plan]) -> list[list[Any]]:
     return [
         [
             n, p.name, p.objects, p.department.name, partner_names(p), p.sample_size, p.methods, p.levels,
-            _ratio(p), _period(p), own_item_names(p), partner_item_text(p),
+            ratio_text(p), period_text(p), own_item_names(p), partner_item_text(p),
         ]
         for n, p in enumerate(plans, start=1)
     ]
@@ -68,7 +69,7 @@ def d1_rows(plans: Sequence[Plan]) -> list[list[Any]]:
     return [
         [
             n, p.name, p.department.name, partner_names(p), own_item_names(p),
-            partner_items(p) if p.kind == PlanKind.JOINT else "", p.objects, _period(p), _ratio(p), p.sample_size,
+            partner_items(p) if p.kind == PlanKind.JOINT else "", p.objects, period_text(p), ratio_text(p), p.sample_size,
         ]
         for n, p in enumerate(plans, start=1)
     ]

@@ -19,25 +19,14 @@ Seed 003: the annual joint plan is due, published, by 31 March: ``annual_plan_wa
 
 from __future__ import annotations
 
-import hashlib
-import io
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import select
 
 from models import (
     CheckItem,
-    CheckItemPart,
-    Department,
-    ItemKind,
-    ItemStatus,
     Plan,
     PlanItem,
     PlanKind,
@@ -46,20 +35,39 @@ from models import (
     PlanType,
     ProcessInstance,
     User,
-    WorkItem,
     db,
     utcnow,
 )
-from models.items import ItemCategory, PartRole
-from models.org import DepartmentKind
-from models.roles import Role
-from models.workflow import InstanceStatus
-from services import audit, clock, publication
-from services.errors import Conflict, Forbidden, ServiceError
-from services.joint_items import _choices, _like, _split, last_comment
-from services.org import region_root
-from services.scope import subtree_ids
-from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
+from models.items import PartRole
+from services import audit, publication
+from services.errors import Conflict, Forbidden
+from services.joint_item_drafts import split_values
+from services.plan_elements import (
+    SEP,
+    Elements,
+    Unprocessable,
+    Upload,
+    apply_elements,
+    clean_elements,
+    clean_plan_type,
+    clean_text,
+    clean_year,
+    pick_items,
+    store_document,
+)
+from services.plan_queries import (
+    EDIT_ROLES,
+    JOINT,
+    SINGLE,
+    SUBJECT,
+    active_instance,
+    joint_item_choices,
+    participants,
+    plan_items,
+    public_payload,
+    single_item_choices,
+    today,
+)
 from workflows import engine
 from workflows.actions import on_auto_step
 from workflows.errors import NotAllowed
@@ -67,332 +75,10 @@ from workflows.guards import register_guard
 from workflows.lanes import PARTICIPANT
 from workflows.registry import get_process
 
-SUBJECT = "plan"
-SINGLE, JOINT = 19, 21
-TABLES = (SINGLE, JOINT)
-EDIT_ROLES = (Role.CLERK, Role.DEPT_LEADER)
-VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.CONFERENCE_OFFICE)
 STALE = "该抽查计划已被他人处理或已发生变化，请刷新页面查看最新状态"
-SEP = "、"
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024  # the app's MAX_CONTENT_LENGTH: one upload per request
-DOCUMENT_TYPES = {
-    "pdf": "application/pdf",
-    "doc": "application/msword",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xls": "application/vnd.ms-excel",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ofd": "application/ofd",
-}
-DUE_MONTH, DUE_DAY = 3, 31  # seed 003: 年度联合抽查工作计划应在3月31日前…向社会公开
-WARN_FROM_MONTH = 3  # the warning shows from 1 March
-
-# Steps whose forms are on the plan's page (workflows.bindings business_steps).
-BUSINESS_STEPS: dict[int, tuple[str, ...]] = {
-    SINGLE: ("draft", "elements"),
-    JOINT: ("select", "consult", "feedback", "form", "submit", "review", "adjust"),
-}
-FIELD_TITLES = {
-    "name": "计划名称",
-    "year": "计划年度",
-    "plan_type": "计划类型",
-    "objects": "检查对象",
-    "methods": "检查方式",
-    "levels": "实施层级",
-    "ratio": "抽查比例",
-    "sample_size": "抽查户数",
-    "start_date": "起始时间",
-    "end_date": "截止时间",
-    "note": "备注",
-    "items": "抽查事项",
-    "document": "抽查计划文件",
-}
-
-
-class Unprocessable(ServiceError):
-    """Input that cannot be accepted as it is (422): a bad value or a bad file."""
-
-    status = 422
-
-
-# ------------------------------------------------------------------ today (injectable)
-
-
-def today() -> date:
-    """The working day: ``PLANS_TODAY`` in the app config (tests), else today in China."""
-    if has_app_context():
-        configured = current_app.config.get("PLANS_TODAY")
-        if configured:
-            return configured if isinstance(configured, date) else date.fromisoformat(str(configured))
-    return clock.china_today()
-
-
-# ------------------------------------------------------------------ field checks
-
-
-def _text(data: Mapping[str, Any], key: str, limit: int, *, required: bool = False) -> str:
-    text = str(data.get(key) or "").strip()
-    if required and not text:
-        raise Unprocessable(f"请填写{FIELD_TITLES[key]}", field=key)
-    if len(text) > limit:
-        raise Unprocessable(f"{FIELD_TITLES[key]}不能超过{limit}个字符", field=key)
-    return text
-
-
-def _year(data: Mapping[str, Any]) -> int:
-    raw = str(data.get("year") or "").strip()
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-        raise Unprocessable("计划年度应为四位年份，例如2026", field="year")
-    return int(raw)
-
-
-def _plan_type(data: Mapping[str, Any]) -> PlanType:
-    raw = str(data.get("plan_type") or "").strip()
-    try:
-        return PlanType(raw)
-    except ValueError:
-        raise Unprocessable("请选择计划类型（年度计划或临时计划）", field="plan_type") from None
-
-
-def _date(data: Mapping[str, Any], key: str) -> date:
-    raw = data.get(key)
-    if isinstance(raw, date):
-        return raw
-    text = str(raw or "").strip()
-    if not text:
-        raise Unprocessable(f"请填写{FIELD_TITLES[key]}", field=key)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise Unprocessable(f"{FIELD_TITLES[key]}格式不正确，应为 2026-01-31", field=key) from None
-
-
-def clean_ratio(raw: Any, items: Sequence[CheckItem] = (), *, key: str = "ratio") -> Decimal:
-    """抽查比例 in percent, 0–100, at most the cap of every general item among ``items``."""
-    text = str(raw if raw is not None else "").strip().rstrip("%％")
-    if not text:
-        raise Unprocessable("请填写抽查比例", field=key)
-    try:
-        ratio = Decimal(text)
-    except InvalidOperation:
-        raise Unprocessable("抽查比例应为数字（百分比，0–100）", field=key) from None
-    if not ratio.is_finite() or ratio < 0 or ratio > 100:
-        raise Unprocessable("抽查比例应在0–100（%）之间", field=key)
-    if ratio != ratio.quantize(Decimal("0.01")):
-        raise Unprocessable("抽查比例最多保留两位小数", field=key)
-    for item in items:
-        if item.category == ItemCategory.GENERAL and item.ratio_cap is not None and ratio > item.ratio_cap:
-            raise Unprocessable(
-                f"抽查比例不能超过一般检查事项“{item.name}”的抽查比例上限{item.ratio_cap.normalize():f}%", field=key
-            )
-    return ratio
-
-
-def _count(data: Mapping[str, Any], key: str = "sample_size") -> int:
-    raw = str(data.get(key) or "").strip()
-    if not raw.isdigit() or int(raw) > 10_000_000:
-        raise Unprocessable("抽查户数应为不小于0的整数", field=key)
-    return int(raw)
-
-
-@dataclass
-class Elements:
-    """抽查要素: what 确定抽查要素形成抽查计划 (表19) and the A.2.1 information (表21) fix."""
-
-    name: str
-    objects: str
-    methods: list[str]
-    levels: list[str]
-    ratio: Decimal
-    sample_size: int
-    start_date: date
-    end_date: date
-    note: str = ""
-
-
-def clean_elements(data: Mapping[str, Any], year: int, items: Sequence[CheckItem]) -> Elements:
-    methods = data.get("methods") or []
-    levels = data.get("levels") or []
-    start, end = _date(data, "start_date"), _date(data, "end_date")
-    if start > end:
-        raise Unprocessable("起始时间不能晚于截止时间", field="end_date")
-    if start.year != year or end.year != year:
-        raise Unprocessable(f"起止时间应在计划年度{year}年内", field="start_date")
-    return Elements(
-        name=_text(data, "name", 200, required=True),
-        objects=_text(data, "objects", 2000, required=True),
-        methods=_choices(methods, INSPECTION_METHODS, "methods"),
-        levels=_choices(levels, IMPLEMENTATION_LEVELS, "levels"),
-        ratio=clean_ratio(data.get("ratio"), items),
-        sample_size=_count(data),
-        start_date=start,
-        end_date=end,
-        note=_text(data, "note", 2000),
-    )
-
-
-def _apply(plan: Plan, e: Elements) -> None:
-    plan.name = e.name
-    plan.objects = e.objects
-    plan.methods = SEP.join(e.methods)
-    plan.levels = SEP.join(e.levels)
-    plan.ratio = e.ratio
-    plan.sample_size = e.sample_size
-    plan.start_date = e.start_date
-    plan.end_date = e.end_date
-    plan.note = e.note
-
-
-def elements_of(plan: Plan) -> dict[str, Any]:
-    """The plan's elements as form values."""
-    return {
-        "name": plan.name,
-        "objects": plan.objects,
-        "methods": _split(plan.methods),
-        "levels": _split(plan.levels),
-        "ratio": "" if plan.ratio is None else f"{plan.ratio.normalize():f}",
-        "sample_size": "" if plan.sample_size is None else plan.sample_size,
-        "start_date": plan.start_date.isoformat() if plan.start_date else "",
-        "end_date": plan.end_date.isoformat() if plan.end_date else "",
-        "note": plan.note,
-    }
-
-
-# ------------------------------------------------------------------ the 抽查计划文件
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
-
-
-def _zip_names(data: bytes) -> set[str]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return set()
-
-
-def sniff(data: bytes) -> str:
-    """What the bytes are, whatever the name says: pdf, ole (doc/xls), docx, xlsx, ofd or ''."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "ole"
-    if data.startswith(b"PK\x03\x04"):
-        names = _zip_names(data)
-        if "[Content_Types].xml" in names and any(n.startswith("word/") for n in names):
-            return "docx"
-        if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-            return "xlsx"
-        if "OFD.xml" in names:
-            return "ofd"
-    return ""
-
-
-def clean_document(upload: Upload | None) -> tuple[str, str, bytes]:
-    """(file name, MIME type, bytes) of an acceptable 抽查计划文件; else Unprocessable."""
-    if upload is None or not upload.filename:
-        raise Unprocessable("请上传抽查计划文件", field="document")
-    name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in DOCUMENT_TYPES:
-        raise Unprocessable("抽查计划文件只能是 PDF、Word（doc/docx）、Excel（xls/xlsx）或 OFD 文件", field="document")
-    if not upload.data:
-        raise Unprocessable("上传的抽查计划文件是空文件", field="document")
-    if len(upload.data) > MAX_DOCUMENT_BYTES:
-        raise Unprocessable(f"抽查计划文件不能超过{MAX_DOCUMENT_BYTES // 1024 // 1024}MB", field="document")
-    kind = sniff(upload.data)
-    expected = {"pdf": "pdf", "doc": "ole", "xls": "ole", "docx": "docx", "xlsx": "xlsx", "ofd": "ofd"}[ext]
-    if kind != expected:
-        raise Unprocessable(f"文件内容与扩展名 .{ext} 不符，请上传真实的{ext.upper()}文件", field="document")
-    return name, DOCUMENT_TYPES[ext], upload.data
-
-
-def _store_document(plan: Plan, upload: Upload) -> None:
-    name, mime, data = clean_document(upload)
-    plan.document_name, plan.document_type, plan.document = name, mime, data
-    plan.document_sha256 = hashlib.sha256(data).hexdigest()
-
-
-# ------------------------------------------------------------------ who sees what
-
-
-def _is_office_user(user: User) -> bool:
-    return user.has_role(Role.CONFERENCE_OFFICE) and user.department.kind == DepartmentKind.CONFERENCE_OFFICE
-
-
-def _office_area(user: User) -> Department:
-    return user.department.parent or user.department
-
-
-def visible_query(user: User) -> Select[tuple[Plan]]:
-    """Plans a user may open: their department's (and below), those their department takes
-    part in, the published ones of their area, and all of the area for its conference office."""
-    mine = subtree_ids(user.department)
-    conditions = [
-        Plan.department_id.in_(mine),
-        exists().where(PlanParty.plan_id == Plan.id, PlanParty.department_id.in_(mine)),
-        (Plan.status == PlanStatus.PUBLISHED) & Plan.department_id.in_(subtree_ids(region_root(user.department))),
-    ]
-    if _is_office_user(user):
-        conditions.append(Plan.department_id.in_(subtree_ids(_office_area(user))))
-    return select(Plan).where(or_(*conditions))
-
-
-def can_view(user: User, plan: Plan) -> bool:
-    if not user.has_role(*VIEW_ROLES):
-        return False
-    return db.session.execute(
-        visible_query(user).with_only_columns(Plan.id).where(Plan.id == plan.id)
-    ).first() is not None
-
-
-def get_visible(user: User, plan_id: int) -> Plan | None:
-    plan = db.session.get(Plan, plan_id)
-    if plan is None or not can_view(user, plan):
-        return None
-    return plan
-
-
-def is_owner(user: User, plan: Plan) -> bool:
-    """The 监管部门 / 发起部门's clerk or leader."""
-    return user.department_id == plan.department_id and user.has_role(*EDIT_ROLES)
 
 
 # ------------------------------------------------------------------ instances
-
-
-def instances_of(plan: Plan) -> list[ProcessInstance]:
-    return list(db.session.execute(
-        select(ProcessInstance)
-        .where(ProcessInstance.subject_type == SUBJECT, ProcessInstance.subject_id == plan.id)
-        .order_by(ProcessInstance.id)
-    ).scalars())
-
-
-def active_instance(plan: Plan) -> ProcessInstance | None:
-    return db.session.execute(
-        select(ProcessInstance)
-        .where(
-            ProcessInstance.subject_type == SUBJECT,
-            ProcessInstance.subject_id == plan.id,
-            ProcessInstance.status == InstanceStatus.ACTIVE,
-        )
-        .order_by(ProcessInstance.id.desc())
-    ).scalars().first()
-
-
-def my_steps(user: User, inst: ProcessInstance | None) -> dict[str, WorkItem]:
-    if inst is None:
-        return {}
-    found: dict[str, WorkItem] = {}
-    for key in BUSINESS_STEPS.get(inst.process_table, ()):
-        work = engine.open_item(user, inst, key)
-        if work is not None:
-            found[key] = work
-    return found
 
 
 def _lock(plan: Plan) -> None:
@@ -426,76 +112,9 @@ def _take(
     return inst
 
 
-def return_reason(plan: Plan) -> str:
-    """The conference office's reason while the initiator 调整抽查计划."""
-    inst = active_instance(plan)
-    if inst is None or inst.current_step != "adjust":
-        return ""
-    return last_comment(inst, "review", "return")
-
-
 def _check_editor(user: User) -> None:
     if not user.has_role(*EDIT_ROLES):
         raise Forbidden("只有监管部门经办人或部门领导可以制定抽查计划")
-
-
-# ------------------------------------------------------------------ items a plan may cover
-
-
-def single_item_choices(department_id: int) -> list[CheckItem]:
-    """The department's published single items (表19 抽查事项)."""
-    return list(db.session.execute(
-        select(CheckItem)
-        .where(
-            CheckItem.kind == ItemKind.SINGLE,
-            CheckItem.status == ItemStatus.PUBLISHED,
-            CheckItem.department_id == department_id,
-        )
-        .order_by(CheckItem.name, CheckItem.id)
-    ).scalars())
-
-
-def joint_item_choices(department_id: int) -> list[CheckItem]:
-    """The published joint items the department initiates (表21 选择…抽查事项)."""
-    return list(db.session.execute(
-        select(CheckItem)
-        .where(
-            CheckItem.kind == ItemKind.JOINT,
-            CheckItem.status == ItemStatus.PUBLISHED,
-            CheckItem.department_id == department_id,
-        )
-        .options(selectinload(CheckItem.parts).joinedload(CheckItemPart.department))
-        .order_by(CheckItem.name, CheckItem.id)
-    ).scalars())
-
-
-def _pick(raw_ids: Iterable[Any], allowed: Sequence[CheckItem]) -> list[CheckItem]:
-    by_id = {i.id: i for i in allowed}
-    chosen: list[CheckItem] = []
-    for raw in raw_ids:
-        try:
-            ident = int(raw)
-        except (TypeError, ValueError):
-            raise Unprocessable("所选抽查事项有误，请刷新页面后重试", field="items") from None
-        if ident not in by_id:
-            raise Unprocessable("只能选择本部门已公布的抽查事项", field="items")
-        if by_id[ident] not in chosen:
-            chosen.append(by_id[ident])
-    if not chosen:
-        raise Unprocessable("请至少选择一项抽查事项", field="items")
-    return chosen
-
-
-def plan_items(plan: Plan) -> list[CheckItem]:
-    """The distinct items the plan covers."""
-    seen: dict[int, CheckItem] = {}
-    for row in plan.items:
-        seen.setdefault(row.item_id, row.item)
-    return list(seen.values())
-
-
-def participants(plan: Plan) -> list[PlanParty]:
-    return [p for p in plan.parties if p.role == "participant"]
 
 
 # ------------------------------------------------------------------ 表19 单部门
@@ -505,14 +124,14 @@ def create_single(user: User, data: Mapping[str, Any], upload: Upload | None) ->
     """建立单部门联合双随机抽查计划: the plan and its 抽查计划文件; the plan then waits at
     确定抽查要素形成抽查计划."""
     _check_editor(user)
-    name = _text(data, "name", 200, required=True)
-    year = _year(data)
-    plan_type = _plan_type(data)
+    name = clean_text(data, "name", 200, required=True)
+    year = clean_year(data)
+    plan_type = clean_plan_type(data)
     plan = Plan(
         kind=PlanKind.SINGLE, plan_type=plan_type, status=PlanStatus.DRAFT, year=year, name=name,
-        department_id=user.department_id, created_by_id=user.id, note=_text(data, "note", 2000),
+        department_id=user.department_id, created_by_id=user.id, note=clean_text(data, "note", 2000),
     )
-    _store_document(plan, upload)  # type: ignore[arg-type]
+    store_document(plan, upload)  # type: ignore[arg-type]
     db.session.add(plan)
     db.session.flush()
     inst = engine.start(SINGLE, user, title=name, subject_type=SUBJECT, subject_id=plan.id)
@@ -526,7 +145,7 @@ def create_single(user: User, data: Mapping[str, Any], upload: Upload | None) ->
 def replace_document(user: User, plan: Plan, lock_version: int | None, upload: Upload | None) -> None:
     """A new 抽查计划文件 while the elements are not yet fixed."""
     _take(user, plan, "elements", lock_version)
-    _store_document(plan, upload)  # type: ignore[arg-type]
+    store_document(plan, upload)  # type: ignore[arg-type]
     audit.record("update", object_type=SUBJECT, object_id=plan.id, user=user,
                  summary={"抽查计划文件": plan.document_name})
 
@@ -537,9 +156,9 @@ def fix_elements(
     """确定抽查要素形成抽查计划: items, objects, ratio, 抽查户数, period, levels, methods; the
     platform then publishes the plan (公开抽查计划)."""
     inst = _take(user, plan, "elements", lock_version)
-    items = _pick(item_ids, single_item_choices(plan.department_id))
+    items = pick_items(item_ids, single_item_choices(plan.department_id))
     elements = clean_elements(data, plan.year, items)
-    _apply(plan, elements)
+    apply_elements(plan, elements)
     plan.items.clear()
     db.session.flush()
     for item in items:
@@ -573,15 +192,15 @@ def create_joint(user: User, data: Mapping[str, Any], item_ids: Iterable[Any]) -
     """选择部门联合双随机抽查事项 and fill in the plan's information (A.2.1): the plan waits at
     征求参与部门意见, with the items' participating departments as its 参与部门."""
     _check_editor(user)
-    items = _pick(item_ids, joint_item_choices(user.department_id))
-    year = _year(data)
-    plan_type = _plan_type(data)
+    items = pick_items(item_ids, joint_item_choices(user.department_id))
+    year = clean_year(data)
+    plan_type = clean_plan_type(data)
     elements = clean_elements(data, year, items)
     plan = Plan(
         kind=PlanKind.JOINT, plan_type=plan_type, status=PlanStatus.DRAFT, year=year, name=elements.name,
         department_id=user.department_id, created_by_id=user.id,
     )
-    _apply(plan, elements)
+    apply_elements(plan, elements)
     db.session.add(plan)
     db.session.flush()
     others = _set_joint_items(plan, items)
@@ -633,7 +252,7 @@ def feedback(user: User, plan: Plan, lock_version: int | None, agree: bool, text
 
 def _edit(plan: Plan, data: Mapping[str, Any]) -> Elements:
     elements = clean_elements(data, plan.year, plan_items(plan))
-    _apply(plan, elements)
+    apply_elements(plan, elements)
     return elements
 
 
@@ -700,66 +319,6 @@ def _not_ad_hoc(instance: ProcessInstance) -> bool:
 # ------------------------------------------------------------------ 公开抽查计划
 
 
-def _period(plan: Plan) -> str:
-    if plan.start_date and plan.end_date:
-        return f"{plan.start_date.isoformat()}至{plan.end_date.isoformat()}"
-    return ""
-
-
-def _ratio(plan: Plan) -> str:
-    return "" if plan.ratio is None else f"{plan.ratio.normalize():f}%"
-
-
-def own_item_names(plan: Plan) -> str:
-    return SEP.join(dict.fromkeys(r.item.name for r in plan.items if r.department_id == plan.department_id))
-
-
-def partner_names(plan: Plan) -> str:
-    return SEP.join(p.department.name for p in participants(plan))
-
-
-def partner_item_text(plan: Plan) -> str:
-    """参与部门抽查事项及实施层级: each participant's own tasks of the items, with its levels."""
-    rows: list[str] = []
-    for party in participants(plan):
-        texts: list[str] = []
-        for row in plan.items:
-            if row.department_id != party.department_id:
-                continue
-            part = next((p for p in row.item.parts if p.department_id == party.department_id), None)
-            task = part.tasks if part and part.tasks else row.item.name
-            texts.append(task + (f"（{row.levels}）" if row.levels else ""))
-        rows.append(f"{party.department.name}：{'；'.join(texts)}")
-    return "；".join(rows)
-
-
-def public_payload(plan: Plan) -> dict[str, Any]:
-    """The A.2.1 / D.1 columns under their titles (no internal keys)."""
-    payload: dict[str, Any] = {
-        "计划类别": plan.kind.label,  # 单部门 / 部门联合
-        "计划类型": plan.plan_type.label,
-        "计划年度": str(plan.year),
-        "计划名称": plan.name,
-        "检查对象": plan.objects,
-        ("发起部门" if plan.kind == PlanKind.JOINT else "监管部门"): plan.department.name,
-    }
-    if plan.kind == PlanKind.JOINT:
-        payload["参与部门"] = partner_names(plan)
-    payload.update({
-        "抽查户数": "" if plan.sample_size is None else str(plan.sample_size),
-        "检查方式": plan.methods,
-        "实施层级": plan.levels,
-        "抽查比例": _ratio(plan),
-        "起止时间": _period(plan),
-        ("发起部门抽查事项" if plan.kind == PlanKind.JOINT else "抽查事项"): own_item_names(plan),
-    })
-    if plan.kind == PlanKind.JOINT:
-        payload["参与部门抽查事项及实施层级"] = partner_item_text(plan)
-    if plan.note:
-        payload["备注"] = plan.note
-    return payload
-
-
 def _publish(instance: ProcessInstance) -> str:
     plan = _subject(instance)
     if plan is None:
@@ -777,118 +336,6 @@ def _publish(instance: ProcessInstance) -> str:
 
 on_auto_step(SINGLE, "publish")(_publish)
 on_auto_step(JOINT, "publish")(_publish)
-
-
-# ------------------------------------------------------------------ lists
-
-
-@dataclass
-class PlanFilters:
-    year: int | None = None
-    kind: str = ""
-    status: str = ""
-    plan_type: str = ""
-    q: str = ""
-
-    def as_args(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v}
-
-
-PER_PAGE = 30
-
-
-def parse_filters(args: Mapping[str, Any]) -> PlanFilters:
-    def text(key: str) -> str:
-        value = args.get(key)
-        return value.strip() if isinstance(value, str) else ""
-
-    year = text("year")
-    kind, status, plan_type = text("kind"), text("status"), text("type")
-    return PlanFilters(
-        year=int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None,
-        kind=kind if kind in {k.value for k in PlanKind} else "",
-        status=status if status in {s.value for s in PlanStatus} else "",
-        plan_type=plan_type if plan_type in {t.value for t in PlanType} else "",
-        q=text("q")[:100],
-    )
-
-
-def list_query(user: User, filters: PlanFilters | None = None) -> Select[tuple[Plan]]:
-    filters = filters or PlanFilters()
-    query = visible_query(user).options(joinedload(Plan.department))
-    if filters.year:
-        query = query.where(Plan.year == filters.year)
-    if filters.kind:
-        query = query.where(Plan.kind == filters.kind)
-    if filters.status:
-        query = query.where(Plan.status == filters.status)
-    if filters.plan_type:
-        query = query.where(Plan.plan_type == filters.plan_type)
-    if filters.q:
-        query = query.where(Plan.name.like(_like(filters.q), escape="\\"))
-    return query.order_by(Plan.year.desc(), Plan.id.desc())
-
-
-def current_steps(plans: Sequence[Plan]) -> dict[int, str]:
-    if not plans:
-        return {}
-    rows = db.session.execute(
-        select(ProcessInstance.subject_id, ProcessInstance.process_table, ProcessInstance.current_step).where(
-            ProcessInstance.subject_type == SUBJECT,
-            ProcessInstance.subject_id.in_([p.id for p in plans]),
-            ProcessInstance.status == InstanceStatus.ACTIVE,
-        )
-    ).all()
-    return {sid: get_process(table).step_name(step) for sid, table, step in rows if step}
-
-
-def plans_for_export(user: User, year: int | None, ids: Iterable[int] = (), *, kind: PlanKind | None = None,
-                     plan_type: PlanType | None = None) -> list[Plan]:
-    """Visible plans chosen by id, else those of ``year``; oldest first."""
-    query = visible_query(user).options(
-        joinedload(Plan.department),
-        selectinload(Plan.items).joinedload(PlanItem.item).selectinload(CheckItem.parts),
-        selectinload(Plan.parties).joinedload(PlanParty.department),
-    )
-    chosen = [int(i) for i in ids]
-    if chosen:
-        query = query.where(Plan.id.in_(chosen))
-    elif year:
-        query = query.where(Plan.year == year)
-    if kind is not None:
-        query = query.where(Plan.kind == kind)
-    if plan_type is not None:
-        query = query.where(Plan.plan_type == plan_type)
-    return list(db.session.execute(query.order_by(Plan.id)).unique().scalars())
-
-
-# ------------------------------------------------------------------ the annual plan warning
-
-
-def annual_plan_warning(user: User, on: date | None = None) -> str:
-    """Seed 003: from 1 March, a department that initiates published joint items and has no
-    published annual joint plan for the year is reminded; after 31 March it is overdue.
-    One query."""
-    on = on or today()
-    if on.month < WARN_FROM_MONTH or not user.is_authenticated or not user.has_role(*EDIT_ROLES):
-        return ""
-    dept = user.department_id
-    initiates = exists().where(
-        CheckItem.kind == ItemKind.JOINT, CheckItem.status == ItemStatus.PUBLISHED, CheckItem.department_id == dept
-    )
-    published = exists().where(
-        Plan.kind == PlanKind.JOINT,
-        Plan.plan_type == PlanType.ANNUAL,
-        Plan.status == PlanStatus.PUBLISHED,
-        Plan.year == on.year,
-        Plan.department_id == dept,
-    )
-    if not db.session.execute(select(initiates & ~published)).scalar():
-        return ""
-    due = date(on.year, DUE_MONTH, DUE_DAY)
-    if on > due:
-        return f"本部门{on.year}年度联合抽查工作计划已逾期：应在{DUE_MONTH}月{DUE_DAY}日前公开，至今尚未公开"
-    return f"本部门尚未公开{on.year}年度联合抽查工作计划：应在{DUE_MONTH}月{DUE_DAY}日前向社会公开"
 
 
 # ------------------------------------------------------------------ demo data
@@ -930,7 +377,7 @@ def load_demo_plans() -> None:
     joint = joints[0]
     create_joint(clerk, {
         "name": f"{year}年度{joint.name}计划", "year": year, "plan_type": "annual", "objects": joint.objects,
-        "methods": _split(joint.methods), "levels": _split(joint.levels) or ["区县级"], "ratio": "5",
+        "methods": split_values(joint.methods), "levels": split_values(joint.levels) or ["区县级"], "ratio": "5",
         "sample_size": "20", "start_date": f"{year}-05-01", "end_date": f"{year}-10-31",
     }, [joint.id])
     joint_plan = db.session.execute(select(Plan).where(Plan.name == f"{year}年度{joint.name}计划")).scalar_one()

@@ -16,11 +16,19 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, update
 
-from models import Publication, PublicationAction, User, db, utcnow
+from models import Department, DepartmentLevel, Publication, PublicationAction, User, db, utcnow
 from services import audit
 
 # Keys that must never appear in a public snapshot (seed 002: grades are internal).
 FORBIDDEN_KEYS = frozenset({"信用风险分类", "信用风险等级", "credit_grade", "身份证号", "id_number"})
+
+
+def department_name(department: Department) -> str:
+    """A section or station is named with its bureau (成都市市场监督管理局信用监督管理处): the
+    public does not know the tree."""
+    if department.level in (DepartmentLevel.SECTION, DepartmentLevel.STATION) and department.parent:
+        return department.parent.name + department.name
+    return department.name
 
 
 def publish(

@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from models import InspectionRecord, RecordStatus, Task, User, db
 from models.roles import Role
+from services import inspection_review, task_access
 from services import inspections as svc
-from services import teams
 from services.errors import Conflict, Forbidden, Invalid, ServiceError
 
 MAX_RECORDS = 500
@@ -108,7 +108,7 @@ def _run(action: str, task: Task, shown: Mapping[int, int | None],
 
 
 def _member(actor: User, task: Task) -> None:
-    if not actor.has_role(Role.INSPECTOR) or teams.member_of(actor, task) is None:
+    if not actor.has_role(Role.INSPECTOR) or task_access.member_of(actor, task) is None:
         raise Forbidden("只有检查组成员可以办理检查情况记录表")
 
 
@@ -119,25 +119,25 @@ def waiting_for(actor: User, task: Task) -> list[InspectionRecord]:
     """The records of ``task`` that wait for ``actor``'s confirmation: filled in, still
     editable, not yet confirmed by them (empty when they are not a confirming member or the
     task is past 录入检查结果)."""
-    member = teams.member_of(actor, task)
+    member = task_access.member_of(actor, task)
     if member is None or member.id not in {m.id for m in svc.confirmers(task)}:
         return []
     if svc.current_step(task) not in svc.EDIT_STEPS:
         return []
     return [r for r in svc.records_of(task)
-            if r.status.editable and r.version == 0 and member.id not in svc.confirmed_ids(r)
-            and not svc.fill_problems(r)]
+            if r.status.editable and r.version == 0 and member.id not in inspection_review.confirmed_ids(r)
+            and not inspection_review.fill_problems(r)]
 
 
 def confirm_all(actor: User, task: Task, shown: Mapping[int, int | None]) -> BulkResult:
     """检查组成员签字确认 of the records the page listed (``shown``: id → lock_version)."""
     _member(actor, task)
-    member = teams.member_of(actor, task)
+    member = task_access.member_of(actor, task)
     if member is None or member.id not in {m.id for m in svc.confirmers(task)}:
         raise Forbidden("只有检查组的执法人员可以确认检查情况记录表")
     if svc.current_step(task) not in svc.EDIT_STEPS:
         raise Conflict("该抽查任务当前不在开展双随机检查或录入检查结果环节，不能确认，请刷新页面")
-    return _run("confirm", task, shown, lambda r, lock: svc.confirm(actor, r, lock))
+    return _run("confirm", task, shown, lambda r, lock: inspection_review.confirm(actor, r, lock))
 
 
 # ------------------------------------------------------------------ submit and approve several
@@ -152,12 +152,12 @@ def submittable(actor: User, task: Task) -> list[InspectionRecord]:
 
 def submit_many(actor: User, task: Task, shown: Mapping[int, int | None]) -> BulkResult:
     _member(actor, task)
-    return _run("submit", task, shown, lambda r, lock: svc.submit(actor, r, lock))
+    return _run("submit", task, shown, lambda r, lock: inspection_review.submit(actor, r, lock))
 
 
 def approvable(actor: User, task: Task) -> list[InspectionRecord]:
     """The submitted records the reviewing leader may tick for 审核通过."""
-    if not (svc.is_leader(actor, task) and svc.can_review(actor, task)):
+    if not (svc.is_leader(actor, task) and inspection_review.can_review(actor, task)):
         return []
     return [r for r in svc.records_of(task) if r.status == RecordStatus.SUBMITTED]
 
@@ -165,4 +165,4 @@ def approvable(actor: User, task: Task) -> list[InspectionRecord]:
 def approve_many(actor: User, task: Task, shown: Mapping[int, int | None]) -> BulkResult:
     if not svc.is_leader(actor, task):
         raise Forbidden("由检查组组长审核检查结果")
-    return _run("approve", task, shown, lambda r, lock: svc.review(actor, r, lock, approve=True))
+    return _run("approve", task, shown, lambda r, lock: inspection_review.review(actor, r, lock, approve=True))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from models import InspectionRecord, InspectionResultVersion, db
-from services.inspections import digest_of
+from services.inspection_publication import digest_of
 
 MISMATCH = "公示内容与其摘要（SHA-256）不符：该版本在公示后被修改"
 

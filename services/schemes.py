@@ -22,22 +22,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy import select, update
 
 from models import (
     Department,
     EntityType,
     GradeRatio,
-    Inspector,
     ItemCategory,
     MemberKind,
-    PlanKind,
     ProcessInstance,
     Scheme,
     Task,
-    TaskDepartment,
     TaskStatus,
-    TeamMember,
     User,
     WorkItem,
     db,
@@ -49,18 +45,25 @@ from models.workflow import InstanceStatus, WorkItemStatus
 from services import audit, publication
 from services.draw import GRADES, UNGRADED, DrawError, parse_ratio
 from services.errors import Conflict, Forbidden, ServiceError
-from services.scope import subtree_ids
+from services.publication import department_name
+from services.task_access import (
+    JOINT_TABLE,
+    SINGLE_TABLE,
+    TASK_SUBJECT,
+    instance_of,
+    is_joint,
+    is_task_clerk,
+    participants,
+    table_of,
+)
 from services.templates_catalogue import INSPECTION_METHODS
-from workflows import engine
+from workflows import engine, subjects
 from workflows.actions import on_auto_step
 from workflows.errors import NotAllowed
 from workflows.lanes import PARTICIPANT
 
-SUBJECT = "task"  # ProcessInstance.subject_type
 PUBLIC_SUBJECT = "scheme"  # Publication.subject_type of 公示方案
 PUBLIC_RATIO_TEXT = "按企业信用风险分类确定差异化抽查比例（分类结果和各类抽查比例不公示）"
-SINGLE, JOINT = 20, 22
-TABLES = (SINGLE, JOINT)
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)
 RATIO_ROLES = (Role.CLERK, Role.DEPT_LEADER)
 STRATA = (*GRADES, UNGRADED)
@@ -71,9 +74,9 @@ STALE = "该事项已被他人处理或已发生变化，请刷新页面查看�
 # up to and including 组成联合检查组; the team chapter fills draw_inspectors and team.
 BUSINESS_STEPS: dict[int, tuple[str, ...]] = {
     # 开展双随机检查 … 完成抽查 are done on the task's records (blueprints/inspections).
-    SINGLE: ("scheme", "review_scheme", "draw_objects", "draw_inspectors", "inspect", "record", "review_results",
+    SINGLE_TABLE: ("scheme", "review_scheme", "draw_objects", "draw_inspectors", "inspect", "record", "review_results",
              "finish"),
-    JOINT: ("scheme", "review_scheme", "draw_objects", "draw_inspectors", "team", "inspect", "record",
+    JOINT_TABLE: ("scheme", "review_scheme", "draw_objects", "draw_inspectors", "team", "inspect", "record",
             "review_results", "finish"),
 }
 
@@ -116,84 +119,9 @@ def fmt_ratio(value: Decimal | str) -> str:
 # ------------------------------------------------------------------ tasks: visibility
 
 
-def _departments_clause(user: User) -> Any:
-    """The task's department or a taking-part department lies in the user's subtree."""
-    mine = subtree_ids(user.department)
-    party = exists().where(TaskDepartment.task_id == Task.id, TaskDepartment.department_id.in_(mine))
-    return or_(Task.department_id.in_(mine), party)
-
-
-def tasks_query(user: User, status: str = "") -> Select[Any]:
-    """Tasks of the user's department subtree, those a department of it takes part in, and
-    those where the user is an active team member (an inspector of a 市场监管所 outside the
-    task's department finds the task they were drawn for, as services.teams.in_scope does)."""
-    on_team = exists().where(
-        TeamMember.task_id == Task.id,
-        TeamMember.active.is_(True),
-        TeamMember.inspector_id.in_(select(Inspector.id).where(Inspector.user_id == user.id)),
-    )
-    query = select(Task).where(or_(_departments_clause(user), on_team))
-    if status in {s.value for s in TaskStatus}:
-        query = query.where(Task.status == status)
-    return query.order_by(Task.start_date.desc(), Task.id.desc())
-
-
-def get_visible(user: User, task_id: int | None) -> Task | None:
-    if not task_id:
-        return None
-    return db.session.execute(tasks_query(user).where(Task.id == task_id)).scalar_one_or_none()
-
-
-def is_joint(task: Task) -> bool:
-    return task.plan.kind == PlanKind.JOINT
-
-
-def table_of(task: Task) -> int:
-    return JOINT if is_joint(task) else SINGLE
-
-
-def participants(task: Task) -> list[TaskDepartment]:
-    return [d for d in task.departments if d.role != "initiator" and d.department_id != task.department_id]
-
-
-def instance_of(task: Task) -> ProcessInstance | None:
-    """The task's 表20/表22 instance (the newest, whatever its state)."""
-    return db.session.execute(
-        select(ProcessInstance)
-        .where(ProcessInstance.subject_type == SUBJECT, ProcessInstance.subject_id == task.id,
-               ProcessInstance.process_table.in_(TABLES))
-        .order_by(ProcessInstance.id.desc())
-    ).scalars().first()
-
-
 def my_steps(user: User, inst: ProcessInstance | None) -> dict[str, WorkItem]:
     """The business steps of ``inst`` where the user holds an open work item."""
-    if inst is None or inst.status != InstanceStatus.ACTIVE:
-        return {}
-    found: dict[str, WorkItem] = {}
-    for key in BUSINESS_STEPS.get(inst.process_table, ()):
-        item = engine.open_item(user, inst, key)
-        if item is not None:
-            found[key] = item
-    return found
-
-
-def is_task_clerk(user: User, task: Task) -> bool:
-    return user.has_role(Role.CLERK) and user.department_id == task.department_id
-
-
-def is_task_leader(user: User, task: Task) -> bool:
-    return user.has_role(Role.DEPT_LEADER) and task.department.is_within(user.department)
-
-
-def sees_grades(user: User, task: Task) -> bool:
-    """Credit-risk grades are internal (docs/security.md): the clerks and leaders of the task's
-    departments see them; a team member who is a plain inspector does not."""
-    if not user.has_role(Role.CLERK, Role.DEPT_LEADER):
-        return False
-    return db.session.execute(
-        select(Task.id).where(Task.id == task.id, _departments_clause(user))
-    ).first() is not None
+    return subjects.open_steps(user, inst, BUSINESS_STEPS)
 
 
 # ------------------------------------------------------------------ grade-ratio defaults
@@ -471,7 +399,7 @@ def claim_task(task: Task, lock_version: int | None) -> None:
     db.session.refresh(task)
 
 
-def _holds(user: User, inst: ProcessInstance, step_key: str) -> None:
+def holds_step(user: User, inst: ProcessInstance, step_key: str) -> None:
     """The user's open work item at ``step_key``: else 409 (no longer open) or 403 (not theirs)."""
     waiting = [i for i in inst.work_items if i.step_key == step_key and i.status == WorkItemStatus.OPEN]
     if inst.status != InstanceStatus.ACTIVE or not waiting:
@@ -508,14 +436,14 @@ def save_scheme(
         db.session.flush()
         parties = {PARTICIPANT: [d.department_id for d in participants(task)]} if is_joint(task) else None
         inst = engine.start(table_of(task), user, title=scheme.title, parties=parties,
-                            subject_type=SUBJECT, subject_id=task.id)
+                            subject_type=TASK_SUBJECT, subject_id=task.id)
         audit.record("create", object_type=PUBLIC_SUBJECT, object_id=scheme.id,
                      summary={"方案": scheme.title, "任务": task.name}, user=user)
     else:
         inst = instance_of(task)
         if inst is None:
             raise Conflict(STALE)
-        _holds(user, inst, "scheme")
+        holds_step(user, inst, "scheme")
         fields = parse_scheme(task, values)
         _claim_scheme(scheme, lock_version)
         for name, value in fields.items():
@@ -539,7 +467,7 @@ def review_scheme(
     inst = instance_of(task)
     if scheme is None or inst is None:
         raise Conflict(STALE)
-    _holds(user, inst, "review_scheme")
+    holds_step(user, inst, "review_scheme")
     comment = (comment or "").strip()
     if not approve and not comment:
         raise SchemeInvalid("退回修改须填写理由", field="comment")
@@ -574,8 +502,6 @@ def period_text(task: Task) -> str:
 def public_payload(task: Task, scheme: Scheme) -> dict[str, Any]:
     """What 公示方案 publishes: a sensitive scheme only its title, department and period; the
     others their content and random rule.  Never an object's credit grade."""
-    from blueprints.public.views import department_name
-
     payload: dict[str, Any] = {
         "方案名称": scheme.title,
         "发起部门": department_name(task.department),
@@ -604,9 +530,9 @@ def public_payload(task: Task, scheme: Scheme) -> dict[str, Any]:
     return payload
 
 
-@on_auto_step(JOINT, "publish_scheme")
+@on_auto_step(JOINT_TABLE, "publish_scheme")
 def publish_scheme(instance: ProcessInstance) -> str:
-    if instance.subject_type != SUBJECT or instance.subject_id is None:
+    if instance.subject_type != TASK_SUBJECT or instance.subject_id is None:
         return ""
     task = db.session.get(Task, instance.subject_id)
     if task is None or task.scheme is None:

@@ -20,18 +20,9 @@ from sqlalchemy.orm import joinedload
 from models import Plan, PlanStatus, Task, TaskDepartment, TaskStatus, User, db
 from services import audit
 from services.errors import Forbidden
-from services.joint_items import _choices
-from services.plans import (
-    EDIT_ROLES,
-    SEP,
-    Unprocessable,
-    _date,
-    _is_office_user,
-    _office_area,
-    clean_ratio,
-    participants,
-    plan_items,
-)
+from services.joint_item_drafts import clean_choices
+from services.plan_elements import SEP, Unprocessable, clean_date, clean_ratio
+from services.plan_queries import EDIT_ROLES, is_office_user, office_area, participants, plan_items
 from services.scope import subtree_ids
 from services.templates_catalogue import INSPECTION_METHODS
 
@@ -64,11 +55,11 @@ def create_task(actor: User, plan: Plan, values: Mapping[str, Any]) -> Task:
     item = items.get(int(raw_item)) if raw_item.isdigit() else None
     if item is None:
         raise Unprocessable("请选择本计划中的抽查事项", field="item_id")
-    methods = _choices(values.get("methods") or [], INSPECTION_METHODS, "methods")
+    methods = clean_choices(values.get("methods") or [], INSPECTION_METHODS, "methods")
     ratio = clean_ratio(values.get("ratio"), [item])
     if plan.ratio is not None and ratio > plan.ratio:
         raise Unprocessable(f"抽查比例不能超过抽查计划的抽查比例{plan.ratio.normalize():f}%", field="ratio")
-    start, end = _date(values, "start_date"), _date(values, "end_date")
+    start, end = clean_date(values, "start_date"), clean_date(values, "end_date")
     if start > end:
         raise Unprocessable("起始时间不能晚于截止时间", field="end_date")
     if plan.start_date and plan.end_date and (start < plan.start_date or end > plan.end_date):
@@ -120,8 +111,8 @@ def tasks_for_user(actor: User) -> Select[tuple[Task]]:
         Task.department_id.in_(mine),
         exists().where(TaskDepartment.task_id == Task.id, TaskDepartment.department_id.in_(mine)),
     ]
-    if _is_office_user(actor):
-        conditions.append(Task.department_id.in_(subtree_ids(_office_area(actor))))
+    if is_office_user(actor):
+        conditions.append(Task.department_id.in_(subtree_ids(office_area(actor))))
     return (
         select(Task).where(or_(*conditions)).options(joinedload(Task.plan), joinedload(Task.department))
         .order_by(Task.id.desc())

@@ -36,11 +36,12 @@ from models import (
 )
 from models.roles import Role
 from models.workflow import InstanceStatus, WorkItemStatus
-from services import audit
+from services import audit, task_access
 from services import inspector_draws as draws
 from services.errors import Conflict, Forbidden
 from services.inspector_draws import DrawRefused as Refused
 from services.scope import scope_entities, subtree_ids
+from services.task_access import member_of
 from workflows import engine
 from workflows.errors import StaleSubmission
 
@@ -52,24 +53,6 @@ TEAM_OBJECT = "team_member"
 
 
 # ------------------------------------------------------------------ who sees what
-
-
-def member_of(user: User, task: Task) -> TeamMember | None:
-    """``user``'s active place in the task's team (through their directory entry)."""
-    return db.session.execute(
-        select(TeamMember)
-        .join(Inspector, Inspector.id == TeamMember.inspector_id)
-        .where(TeamMember.task_id == task.id, TeamMember.active.is_(True), Inspector.user_id == user.id)
-    ).scalars().first()
-
-
-def in_scope(user: User, task: Task) -> bool:
-    """The task's department or a taking-part department lies in the user's subtree, or the
-    user is on the team (an inspector of a 市场监管所 below the task's department)."""
-    departments = [task.department, *(td.department for td in task.departments)]
-    if any(d.is_within(user.department) for d in departments):
-        return True
-    return member_of(user, task) is not None
 
 
 def can_view(user: User) -> bool:
@@ -121,7 +104,7 @@ def change_details(change: DrawChange) -> dict[str, Any]:
 
 
 def _active_instance(task: Task) -> ProcessInstance:
-    instance = draws.instance_of(task)
+    instance = task_access.instance_of(task)
     if instance is None or instance.status != InstanceStatus.ACTIVE:
         raise Conflict("该抽查任务的流程已结束或尚未开始，不能调整检查组")
     return instance
@@ -255,7 +238,7 @@ def decide_replacement(actor: User, task: Task, change: DrawChange, *, approve: 
     td = draws.party(task, member.department_id)
     role = TeamRole.MEMBER
     if member.role == TeamRole.LEADER:
-        role = TeamRole.LEADER if draws.is_initiator(task, td) else TeamRole.MEMBER
+        role = TeamRole.LEADER if task_access.is_initiator(task, td) else TeamRole.MEMBER
     new = TeamMember(
         task_id=task.id,
         department_id=member.department_id,
@@ -282,7 +265,7 @@ def decide_replacement(actor: User, task: Task, change: DrawChange, *, approve: 
 
 
 def _promote_initiator_member(task: Task) -> None:
-    initiator = draws.initiator_part(task)
+    initiator = task_access.initiator_part(task)
     if initiator is None:
         return
     for m in draws.active_members(task):
@@ -351,7 +334,7 @@ def remove_expert(actor: User, task: Task, member: TeamMember) -> None:
 
 
 def my_item(user: User, task: Task, step_key: str) -> Any:
-    instance = draws.instance_of(task)
+    instance = task_access.instance_of(task)
     if instance is None:
         return None
     return engine.open_item(user, instance, step_key)
@@ -360,7 +343,7 @@ def my_item(user: User, task: Task, step_key: str) -> Any:
 def confirm(actor: User, task: Task) -> TeamMember:
     """A member confirms they join the joint team (表22 组成联合检查组)."""
     member = member_of(actor, task)
-    instance = draws.instance_of(task)
+    instance = task_access.instance_of(task)
     item = my_item(actor, task, draws.TEAM_STEP)
     if member is None or instance is None or item is None:
         raise Conflict("当前没有待您确认的联合检查组")
@@ -412,7 +395,7 @@ def finish_inspection(actor: User, task: Task) -> ProcessInstance:
 
 
 def open_personal_items(task: Task, step_key: str) -> list[Any]:
-    instance = draws.instance_of(task)
+    instance = task_access.instance_of(task)
     if instance is None:
         return []
     return [i for i in instance.work_items if i.step_key == step_key and i.status == WorkItemStatus.OPEN

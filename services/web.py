@@ -117,6 +117,14 @@ def error_response(status: int, message: str | None = None) -> tuple[str, int]:
 
 
 def init_web(app: Flask) -> None:
+    _init_login(app)
+    _register_gatekeeper(app)
+    _register_security_headers(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+
+
+def _init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -132,6 +140,10 @@ def init_web(app: Flask) -> None:
             return resp
         flash("请先登录", "warning")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
+def _register_gatekeeper(app: Flask) -> None:
+    """Sign-in, idle timeout and the first-login password change, before every request."""
 
     @app.before_request
     def _gatekeeper() -> Any:
@@ -172,6 +184,8 @@ def init_web(app: Flask) -> None:
             return redirect(url_for("auth.change_password"))
         return None
 
+
+def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
@@ -188,6 +202,8 @@ def init_web(app: Flask) -> None:
             headers.setdefault("Cache-Control", "no-store")
         return response
 
+
+def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
         db.session.rollback()
@@ -219,6 +235,8 @@ def init_web(app: Flask) -> None:
         db.session.rollback()
         return error_response(500)
 
+
+def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         from models.roles import role_label

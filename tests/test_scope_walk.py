@@ -20,7 +20,17 @@ from openpyxl import load_workbook
 from models import AuditEvent, Job, db
 from models.imports import ImportBatch
 from models.roles import Role
-from services import audit, directories, entities, joint_items, libraries, object_draws, plans
+from services import (
+    audit,
+    directories,
+    entities,
+    entity_search,
+    inspector_enrolment,
+    joint_items,
+    libraries,
+    object_draws,
+    plans,
+)
 from services import inspectors as inspector_svc
 from services import items as check_items
 from tests.conftest import csrf_token, sign_in
@@ -81,8 +91,8 @@ def district_a(org, make_user, session):
         {"domain": "食品安全", "name": "甲区机密抽查事项", "objects": "食品经营者", "category": "key",
          "methods": ["书面检查"], "inspecting_body": "甲区市场监督管理局", "basis": "《食品安全法》"},
     )
-    directory = directories.add_from_filter(org.clerk_a, check_item, entities.parse_filters({})).directory
-    inspector = inspector_svc.create_inspector(
+    directory = directories.add_from_filter(org.clerk_a, check_item, entity_search.parse_filters({})).directory
+    inspector = inspector_enrolment.create_inspector(
         org.clerk_a,
         {"name": "王晓燕", "id_number": "11010519491231002X", "mobile": "13900000777",
          "department_id": org.station_a.id, "cert_no": "甲区ZF0001", "cert_valid_to": "2099-12-31"},
@@ -123,14 +133,14 @@ def district_a(org, make_user, session):
     # empty of district A) (services/followups.py).  ``record_id`` stays the draft above:
     # /followups/records/<record_id>/… refuse another district's user at the record, before they
     # look at the correction or stop request.
-    from services import followups
+    from services import followup_clues, followup_rules, followups
     from tests.factories.followups import published_record
 
     published = published_record(org, n=8850, days_ago=followups.publicity_days() + 1)
     correction = followups.request_correction(org.clerk_a, published, values={"result": "no_problem"},
                                               reason="甲区更正", base_version=1)
-    clue = followups.send_clue(org.clerk_a, published, to_department_id=org.health_a.id, content="甲区机密线索")
-    stop = followups.request_stop(org.clerk_a, published, applicant="甲区", applied_on=followups.today(),
+    clue = followup_clues.send_clue(org.clerk_a, published, to_department_id=org.health_a.id, content="甲区机密线索")
+    stop = followups.request_stop(org.clerk_a, published, applicant="甲区", applied_on=followup_rules.today(),
                                   reason="甲区")
     followups.decide_stop(org.leader_a, published, stop, approve=True)
     # A joint-conference plan of district A's office, signed by a member unit, with a ledger row.

@@ -4,6 +4,8 @@ One call advances an instance: it checks the lane (role and department relation)
 and the validator, writes a history row and an audit row, and opens the next step's work
 items.  Work items and instances carry a version: a form submitted against an old version is
 refused with 该事项已被他人处理 and nothing changes.  Services never commit; the caller does.
+Withdrawal (workflows/engine_withdraw.py) and the inbox (workflows/inbox.py) live beside it and
+are re-exported here, so that the engine's API is one import.
 """
 
 from __future__ import annotations
@@ -11,25 +13,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, event, exists, func, or_, select, tuple_
-from sqlalchemy.orm import Session, SessionTransaction, contains_eager, joinedload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import Department, InstanceParty, ProcessHistory, ProcessInstance, User, WorkItem, db, utcnow
+from models import Department, InstanceParty, ProcessInstance, User, WorkItem, db, utcnow
 from models.org import DepartmentKind
 from models.roles import Role
 from models.workflow import InstanceStatus, WorkItemStatus
 from services import audit
-from services.scope import subtree_ids
 from workflows import lanes as L
 from workflows.actions import AUTO_ACTIONS
 from workflows.assignees import assignment_for
+from workflows.engine_base import lock_instance, process_of, record_history, step_of
+from workflows.engine_withdraw import can_withdraw as can_withdraw
+from workflows.engine_withdraw import withdraw as withdraw
 from workflows.errors import NotAllowed, NotFound, ProcessError, StaleSubmission
 from workflows.guards import GUARDS
-from workflows.model import END, Lane, LaneKind, Process, Step, Transition, TransitionKind
-from workflows.registry import PROCESSES, get_process
+from workflows.inbox import inbox as inbox
+from workflows.inbox import inbox_count as inbox_count
+from workflows.inbox import inbox_query as inbox_query
+from workflows.inbox import path_of as path_of
+from workflows.model import END, Lane, LaneKind, Process, Step, Transition
+from workflows.registry import get_process
 
-PLATFORM_NAME = "智慧监管平台"
 _MAX_AUTO_CHAIN = 50
 
 
@@ -70,20 +77,6 @@ def _lane_of(step: Step, name: str) -> Lane:
     raise NotFound("未知的业务环节")
 
 
-def _process_of(instance: ProcessInstance) -> Process:
-    try:
-        return get_process(instance.process_table)
-    except LookupError as exc:
-        raise NotFound(str(exc)) from None
-
-
-def _step_of(process: Process, key: str) -> Step:
-    try:
-        return process.step(key)
-    except KeyError:
-        raise NotFound("未知的业务环节") from None
-
-
 # ---------------------------------------------------------------- permission
 
 
@@ -97,7 +90,7 @@ def can_act(user: User, item: WorkItem) -> bool:
         process = get_process(item.process_table)
     except LookupError:
         return False
-    step = _step_of(process, item.step_key)
+    step = step_of(process, item.step_key)
     lane = _lane_of(step, item.lane)
     roles = step.acting_roles(lane)
     if not user.has_role(*roles):
@@ -167,12 +160,12 @@ def actions_for(user: User, instance: ProcessInstance) -> list[Action]:
     """Every choice ``user`` can make on ``instance`` now."""
     if instance.status != InstanceStatus.ACTIVE:
         return []
-    process = _process_of(instance)
+    process = process_of(instance)
     found: list[Action] = []
     for item in instance.work_items:
         if not can_act(user, item):
             continue
-        step = _step_of(process, item.step_key)
+        step = step_of(process, item.step_key)
         found.extend(Action(item, step, t) for t in open_transitions(process, step, instance))
     return found
 
@@ -244,7 +237,7 @@ def start(
     db.session.add(instance)
     db.session.flush()
     db.session.info.setdefault(_FRESH_KEY, set()).add(instance.id)
-    _history(instance, process.start, "start", "发起", user, target=process.start.key)
+    record_history(instance, process.start, "start", "发起", user, target=process.start.key)
     audit.record(
         "process_start",
         object_type="process_instance",
@@ -276,11 +269,6 @@ def _fresh(instance_id: int) -> bool:
     return instance_id in db.session.info.get(_FRESH_KEY, ())
 
 
-def _lock_instance(instance_id: int) -> ProcessInstance:
-    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
-    return db.session.execute(stmt.execution_options(populate_existing=True)).scalar_one()
-
-
 def complete(
     user: User, item_id: int, outcome: str, *, version: int, comment: str = ""
 ) -> ProcessInstance:
@@ -291,14 +279,14 @@ def complete(
     if _fresh(item.instance_id):
         instance = item.instance
     else:
-        instance = _lock_instance(item.instance_id)
+        instance = lock_instance(item.instance_id)
         db.session.refresh(item)
     if item.status != WorkItemStatus.OPEN or item.version != version or instance.status != InstanceStatus.ACTIVE:
         raise StaleSubmission()
     if not can_act(user, item):
         raise NotAllowed("您不在该环节的办理角色中，无权办理")
-    process = _process_of(instance)
-    step = _step_of(process, item.step_key)
+    process = process_of(instance)
+    step = step_of(process, item.step_key)
     choices = {t.outcome: t for t in open_transitions(process, step, instance)}
     transition = choices.get(outcome)
     if transition is None:
@@ -319,7 +307,7 @@ def complete(
             if party.department_id == item.department_id and party.relation == lane.relation:
                 party.declined = True
                 party.note = comment
-    _history(instance, step, outcome, transition.button, user, comment=comment, target=transition.target)
+    record_history(instance, step, outcome, transition.button, user, comment=comment, target=transition.target)
     audit.record(
         "process_step",
         object_type="process_instance",
@@ -392,7 +380,7 @@ def _follow(instance: ProcessInstance, process: Process, transition: Transition,
         instance.current_step = ""
         instance.ended_at = utcnow()
         return
-    _enter(instance, process, _step_of(process, transition.target), user)
+    _enter(instance, process, step_of(process, transition.target), user)
 
 
 def _enter(instance: ProcessInstance, process: Process, step: Step, user: User | None, depth: int = 0) -> None:
@@ -406,11 +394,11 @@ def _enter(instance: ProcessInstance, process: Process, step: Step, user: User |
         if not ways:
             raise ProcessError(f"“{step.name}”没有满足条件的后续环节")
         way = ways[0]
-        _history(instance, step, "auto", "平台自动办理", None, comment=note, target=way.target)
+        record_history(instance, step, "auto", "平台自动办理", None, comment=note, target=way.target)
         if way.target == END:
             _follow(instance, process, way, user)
         else:
-            _enter(instance, process, _step_of(process, way.target), user, depth + 1)
+            _enter(instance, process, step_of(process, way.target), user, depth + 1)
         return
     # Coming back to a step starts a new round: earlier answers no longer count for the join,
     # and parties that dropped out of a per-party decision are asked again.
@@ -426,7 +414,7 @@ def _enter(instance: ProcessInstance, process: Process, step: Step, user: User |
     if not items:
         # No department holds this lane (e.g. 接收通报 in a campaign without 参与部门).
         ways = open_transitions(process, step, instance)
-        _history(instance, step, "skip", "无相关部门", None, comment="无相关部门，自动跳过", target=ways[0].target)
+        record_history(instance, step, "skip", "无相关部门", None, comment="无相关部门，自动跳过", target=ways[0].target)
         _follow(instance, process, ways[0], user)
         return
     for item in items:
@@ -464,7 +452,7 @@ def refresh_assignees(instance: ProcessInstance) -> None:
     assignment = assignment_for(instance, instance.current_step)
     if assignment is None:
         return
-    step = _step_of(_process_of(instance), instance.current_step)
+    step = step_of(process_of(instance), instance.current_step)
     current = [
         i for i in instance.work_items
         if i.step_key == step.key and i.user_id is not None and i.status in (WorkItemStatus.OPEN, WorkItemStatus.DONE)
@@ -513,13 +501,13 @@ def terminate(user: User, instance: ProcessInstance, reason: str, *, label: str 
     if instance.status != InstanceStatus.ACTIVE:
         raise StaleSubmission()
     if not _fresh(instance.id):
-        instance = _lock_instance(instance.id)
-    process = _process_of(instance)
-    step = _step_of(process, instance.current_step) if instance.current_step else process.start
+        instance = lock_instance(instance.id)
+    process = process_of(instance)
+    step = step_of(process, instance.current_step) if instance.current_step else process.start
     for item in instance.work_items:
         if item.status == WorkItemStatus.OPEN:
             item.status = WorkItemStatus.CANCELLED
-    _history(instance, step, "terminate", label, user, comment=reason)
+    record_history(instance, step, "terminate", label, user, comment=reason)
     instance.status = InstanceStatus.TERMINATED
     instance.ended_at = utcnow()
     instance.updated_at = utcnow()
@@ -540,183 +528,9 @@ def terminate(user: User, instance: ProcessInstance, reason: str, *, label: str 
 # ---------------------------------------------------------------- withdraw
 
 
-def can_withdraw(user: User, instance: ProcessInstance) -> bool:
-    return _withdrawable(user, instance) is not None
-
-
-def _withdrawable(user: User, instance: ProcessInstance) -> ProcessHistory | None:
-    """The last forward action of ``user``, if nothing has been done since (撤回)."""
-    if instance.status != InstanceStatus.ACTIVE or not instance.history:
-        return None
-    last = instance.history[-1]
-    if last.actor_id != user.id or last.action in {"start", "withdraw", "auto", "skip"}:
-        return None
-    process = _process_of(instance)
-    step = _step_of(process, last.step_key)
-    if step.per_party or last.target_step != instance.current_step:
-        return None
-    transition = next((t for t in process.outgoing(step.key) if t.outcome == last.action), None)
-    if transition is None or transition.kind == TransitionKind.RETURN:
-        return None
-    current = [i for i in instance.work_items if i.step_key == instance.current_step]
-    if any(i.status == WorkItemStatus.DONE for i in current):
-        return None
-    return last
-
-
-def withdraw(user: User, instance_id: int, *, version: int) -> ProcessInstance:
-    instance = _lock_instance(instance_id)
-    if instance.version != version:
-        raise StaleSubmission()
-    last = _withdrawable(user, instance)
-    if last is None:
-        raise ProcessError("该事项已由下一环节处理或不允许撤回")
-    process = _process_of(instance)
-    step = _step_of(process, last.step_key)
-    for item in instance.work_items:
-        if item.step_key == instance.current_step and item.status == WorkItemStatus.OPEN:
-            item.status = WorkItemStatus.CANCELLED
-    previous = next(
-        i for i in reversed(instance.work_items) if i.step_key == step.key and i.done_by_id == user.id
-    )
-    instance.work_items.append(
-        WorkItem(
-            process_table=instance.process_table,
-            step_key=step.key,
-            lane=previous.lane,
-            department_id=previous.department_id,
-            user_id=previous.user_id,
-            status=WorkItemStatus.OPEN,
-        )
-    )
-    instance.current_step = step.key
-    instance.updated_at = utcnow()
-    _history(instance, step, "withdraw", "撤回", user, target=step.key)
-    audit.record(
-        "process_withdraw",
-        object_type="process_instance",
-        object_id=instance.id,
-        summary={"表": process.table, "环节": step.name},
-        user=user,
-    )
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise StaleSubmission() from None
-    return instance
-
-
 # ---------------------------------------------------------------- history
-
-
-def _history(
-    instance: ProcessInstance,
-    step: Step,
-    action: str,
-    label: str,
-    user: User | None,
-    *,
-    comment: str = "",
-    target: str = "",
-) -> None:
-    seq = len(instance.history) + 1
-    instance.history.append(
-        ProcessHistory(
-            seq=seq,
-            step_key=step.key,
-            step_name=label if action == "start" else step.name,
-            action=action,
-            target_step=target,
-            actor_id=user.id if user else None,
-            actor_name=user.name if user else PLATFORM_NAME,
-            department_id=user.department_id if user else None,
-            department_name=user.department.name if user else PLATFORM_NAME,
-            comment=comment if action != "start" else "",
-            at=utcnow(),
-            version=instance.version or 1,
-        )
-    )
-
-
-def path_of(instance: ProcessInstance) -> tuple[set[str], list[tuple[str, str]]]:
-    """Steps visited and transitions taken, for drawing the instance over its diagram."""
-    visited: set[str] = set()
-    taken: list[tuple[str, str]] = []
-    for h in instance.history:
-        if h.action == "start":
-            continue
-        visited.add(h.step_key)
-        if h.action != "withdraw" and h.target_step and (h.step_key, h.target_step) not in taken:
-            taken.append((h.step_key, h.target_step or END))
-    if instance.status != InstanceStatus.ACTIVE and instance.history:
-        last = instance.history[-1]
-        if (last.step_key, END) not in taken:
-            taken.append((last.step_key, END))
-    return visited, taken
 
 
 # ---------------------------------------------------------------- inbox
 
 
-def _lane_keys(user: User) -> dict[str, list[tuple[int, str, str]]]:
-    """(table, step key, lane name) where one of the user's roles acts, grouped by which
-    departments' items the user may take there (mirrors ``can_act``)."""
-    codes = user.role_codes
-    groups: dict[str, list[tuple[int, str, str]]] = {"own": [], "leader": [], "subtree": []}
-    for table, process in PROCESSES.items():
-        for step in process.steps:
-            for lane in step.lanes:
-                roles = {str(r) for r in step.acting_roles(lane)}
-                if lane.kind == LaneKind.PLATFORM or not roles & codes:
-                    continue
-                key = (table, step.key, lane.name)
-                if lane.subtree:
-                    groups["subtree"].append(key)
-                elif str(Role.DEPT_LEADER) in roles and str(Role.DEPT_LEADER) in codes:
-                    groups["leader"].append(key)
-                else:
-                    groups["own"].append(key)
-    return groups
-
-
-def inbox_query(user: User) -> Select[tuple[WorkItem]]:
-    """Open work items waiting in the user's lanes (待办), exactly those ``can_act`` allows."""
-    where_lane = tuple_(WorkItem.process_table, WorkItem.step_key, WorkItem.lane)
-    groups = _lane_keys(user)
-    own = [user.department_id]
-    above = own + user.department.ancestors()
-    team = exists().where(
-        InstanceParty.instance_id == WorkItem.instance_id,
-        InstanceParty.relation.in_(L.TEAM_RELATIONS),
-        InstanceParty.declined.is_(False),
-        InstanceParty.department_id.in_(above),
-    )
-    departments = {
-        "own": WorkItem.department_id.in_(own),
-        "leader": WorkItem.department_id.in_(subtree_ids(user.department)),
-        "subtree": WorkItem.department_id.in_(above) | team,
-    }
-    shared = [and_(where_lane.in_(keys), departments[name]) for name, keys in groups.items() if keys]
-    mine = WorkItem.user_id == user.id
-    visible = mine | and_(WorkItem.user_id.is_(None), or_(*shared)) if shared else mine
-    return (
-        select(WorkItem)
-        .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
-        .where(WorkItem.status == WorkItemStatus.OPEN, ProcessInstance.status == InstanceStatus.ACTIVE)
-        .where(visible)
-    )
-
-
-def inbox(user: User) -> list[WorkItem]:
-    if not user.is_active:
-        return []
-    query = inbox_query(user).options(
-        contains_eager(WorkItem.instance), joinedload(WorkItem.department)
-    ).order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
-    return list(db.session.execute(query).scalars())
-
-
-def inbox_count(user: User) -> int:
-    if not user.is_active:
-        return 0
-    return db.session.execute(select(func.count()).select_from(inbox_query(user).subquery())).scalar_one()

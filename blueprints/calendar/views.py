@@ -15,7 +15,7 @@ from models.roles import Role
 from services import workdays
 from services.errors import Invalid
 from services.excel import parse_date
-from services.plans import today
+from services.plan_queries import today
 from services.web import roles_required
 
 bp = Blueprint("calendar", __name__, url_prefix="/admin/calendar")

@@ -34,7 +34,9 @@ from models import CheckItem, ImportBatch, ImportStatus, MemberKind, ObjectDirec
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import directories as svc
 from services import directory_import, directory_members
-from services.entities import INDUSTRY_SECTIONS, Registries, parse_filters
+from services.entities import Registries
+from services.entity_fields import INDUSTRY_SECTIONS
+from services.entity_search import parse_filters
 from services.errors import Conflict
 from services.excel import XLSX_MIME, ExcelError
 from services.scope import get_in_scope_or_404

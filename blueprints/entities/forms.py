@@ -11,7 +11,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType, MarketEntity
-from services.entities import FIELD_BY_KEY, TITLE, parse_fields
+from services.entity_fields import FIELD_BY_KEY, TITLE, parse_fields
 
 
 def _strip(value: Any) -> Any:

@@ -33,7 +33,7 @@ from models import ImportBatch, ImportStatus, JobStatus, MarketEntity, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
 from services import entities as svc
-from services import entity_import, jobs
+from services import entity_fields, entity_import, entity_search, jobs
 from services.audit import action_label
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
@@ -77,10 +77,10 @@ def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
 
 def _list_context() -> dict[str, Any]:
     me = _me()
-    filters = svc.parse_filters(request.args)
+    filters = entity_search.parse_filters(request.args)
     after = request.args.get("after", type=int)
     before = request.args.get("before", type=int)
-    page = svc.search_entities(me, filters, after=after, before=before)
+    page = entity_search.search_entities(me, filters, after=after, before=before)
     registries = svc.Registries(me)
     return {
         "page": page,
@@ -89,7 +89,7 @@ def _list_context() -> dict[str, Any]:
         "types": list(EntityType),
         "statuses": list(EntityStatus),
         "grades": CREDIT_GRADES,
-        "sections": svc.INDUSTRY_SECTIONS,
+        "sections": entity_fields.INDUSTRY_SECTIONS,
         "divisions": registries.choices(),
         "can_edit": svc.can_edit(me),
     }

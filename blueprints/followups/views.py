@@ -25,6 +25,7 @@ from models import (
     db,
 )
 from models.roles import Role
+from services import followup_clues, followup_rules
 from services import followups as svc
 from services.errors import ServiceError
 from services.web import roles_required
@@ -40,7 +41,7 @@ def _me() -> User:
 
 def _record_or_404(record_id: int) -> InspectionRecord:
     record = db.session.get(InspectionRecord, record_id)
-    if record is None or not svc.can_view_record(_me(), record):
+    if record is None or not followup_rules.can_view_record(_me(), record):
         abort(404)
     if not _me().has_role(*VIEW_ROLES):
         abort(403)
@@ -49,7 +50,7 @@ def _record_or_404(record_id: int) -> InspectionRecord:
 
 def _clue_or_404(clue_id: int) -> ClueTransfer:
     clue = db.session.get(ClueTransfer, clue_id)
-    if clue is None or not svc.can_view_clue(_me(), clue):
+    if clue is None or not followup_clues.can_view_clue(_me(), clue):
         abort(404)
     if not _me().has_role(*VIEW_ROLES):
         abort(403)
@@ -64,12 +65,12 @@ def _context(record: InspectionRecord) -> dict[str, Any]:
     me = _me()
     pending = svc.pending_correction(record)
     pending_stop = svc.pending_stop(record)
-    published = svc.current_version(record) is not None and record.status.value == "published"
+    published = followup_rules.current_version(record) is not None and record.status.value == "published"
     stopped = svc.stopped(record)
     return {
         "record": record,
-        "versions": svc.versions(record),
-        "current": svc.current_version(record),
+        "versions": followup_rules.versions(record),
+        "current": followup_rules.current_version(record),
         "published": published,
         "stopped": stopped,
         "corrections": [(c, svc.proposed_changes(c)) for c in svc.corrections(record)],
@@ -77,21 +78,21 @@ def _context(record: InspectionRecord) -> dict[str, Any]:
         "can_request": published and stopped is None and pending is None and svc.can_request_correction(me, record),
         "can_decide": pending is not None and svc.can_decide(me, pending),
         "results": list(ResultCategory),
-        "clues": svc.clues_of(record),
-        "can_send": svc.can_send_clue(me, record) and record.result is not None and record.result.is_problem,
-        "targets": svc.clue_targets(record) if svc.can_send_clue(me, record) else [],
-        "case": svc.case_filing(record),
-        "can_file": svc.is_clerk_of(me, record.department) and record.result is not None
+        "clues": followup_clues.clues_of(record),
+        "can_send": followup_clues.can_send_clue(me, record) and record.result is not None and record.result.is_problem,
+        "targets": followup_clues.clue_targets(record) if followup_clues.can_send_clue(me, record) else [],
+        "case": followup_clues.case_filing(record),
+        "can_file": followup_rules.is_clerk_of(me, record.department) and record.result is not None
         and record.result.is_problem,
         "stops": svc.stop_requests(record),
         "pending_stop": pending_stop,
         "can_request_stop": published and stopped is None and pending_stop is None
-        and svc.is_clerk_of(me, record.department),
+        and followup_rules.is_clerk_of(me, record.department),
         "can_decide_stop": pending_stop is not None and svc.can_decide(me, pending_stop),
         "period_ends": svc.period_ends(record),
         "publicity_days": svc.publicity_days(),
         "public_url": _public_url(record),
-        "today": svc.today(),
+        "today": followup_rules.today(),
         "is_problem": record.result is not None and record.result.is_problem,
     }
 
@@ -175,7 +176,7 @@ def send_clue(record_id: int):
     record = _record_or_404(record_id)
 
     def run() -> None:
-        svc.send_clue(_me(), record, to_department_id=request.form.get("to_department_id"),
+        followup_clues.send_clue(_me(), record, to_department_id=request.form.get("to_department_id"),
                       content=request.form.get("content", ""))
 
     return _record_act(record, run, "问题线索已移送")
@@ -188,7 +189,7 @@ def file_case(record_id: int):
     record = _record_or_404(record_id)
 
     def run() -> None:
-        svc.file_case(_me(), record, case_no=request.form.get("case_no", ""),
+        followup_clues.file_case(_me(), record, case_no=request.form.get("case_no", ""),
                       filed_on=request.form.get("filed_on", ""), note=request.form.get("note", ""))
 
     return _record_act(record, run, "已登记立案查处")
@@ -233,9 +234,9 @@ def clues():
     me = _me()
     return render_template(
         "followups/clues.html",
-        incoming=svc.incoming_clues(me, open_only=False) if me.has_role(Role.CLERK) else [],
-        outgoing=svc.outgoing_clues(me),
-        record_of=svc.record_of,
+        incoming=followup_clues.incoming_clues(me, open_only=False) if me.has_role(Role.CLERK) else [],
+        outgoing=followup_clues.outgoing_clues(me),
+        record_of=followup_rules.record_of,
     )
 
 
@@ -244,9 +245,9 @@ def _clue_page(clue: ClueTransfer, status: int = 200) -> Any:
     return render_template(
         "followups/clue.html",
         clue=clue,
-        record=svc.record_of(clue),
-        is_receiver=svc.is_receiver(me, clue),
-        can_open_record=svc.can_view_record(me, svc.record_of(clue)),
+        record=followup_rules.record_of(clue),
+        is_receiver=followup_clues.is_receiver(me, clue),
+        can_open_record=followup_rules.can_view_record(me, followup_rules.record_of(clue)),
     ), status
 
 
@@ -268,7 +269,7 @@ def receive_clue(clue_id: int):
     found = _clue_or_404(clue_id)
 
     def run() -> None:
-        svc.receive_clue(_me(), found, receipt=request.form.get("receipt", ""),
+        followup_clues.receive_clue(_me(), found, receipt=request.form.get("receipt", ""),
                          lock_version=request.form.get("version", type=int))
 
     return _clue_act(found, run, "已签收线索")
@@ -281,7 +282,7 @@ def clue_outcome(clue_id: int):
     found = _clue_or_404(clue_id)
 
     def run() -> None:
-        svc.record_outcome(_me(), found, outcome=request.form.get("outcome", ""),
+        followup_clues.record_outcome(_me(), found, outcome=request.form.get("outcome", ""),
                            lock_version=request.form.get("version", type=int))
 
     return _clue_act(found, run, "已录入处理结果")

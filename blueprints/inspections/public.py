@@ -21,8 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from blueprints.public.views import _feed_rows, _like, _record
 from models import InspectionRecord, InspectionResultVersion, Publication, db
-from services import followups, result_integrity
-from services import inspections as svc
+from services import followups, inspection_publication, result_integrity
 from services import publication as pub
 
 bp = Blueprint("results", __name__)
@@ -31,7 +30,7 @@ bp = Blueprint("results", __name__)
 @bp.route("/results")
 def index():
     q = request.args.get("q", "").strip()[:100]
-    query = pub.current(svc.SUBJECT)
+    query = pub.current(inspection_publication.SUBJECT)
     if q:
         query = query.where(or_(Publication.title.like(_like(q), escape="\\"),
                                 Publication.payload.like(_like(f'"统一社会信用代码": "{q.upper()}'), escape="\\")))
@@ -69,11 +68,11 @@ def result(record_no: str):
 
 @bp.route("/results.json")
 def feed():
-    rows, after_id, limit, more = _feed_rows(svc.SUBJECT)
+    rows, after_id, limit, more = _feed_rows(inspection_publication.SUBJECT)
     next_after = rows[-1].id if rows else after_id
     body = {
         "source": "智慧监管平台",
-        "subject_type": svc.SUBJECT,
+        "subject_type": inspection_publication.SUBJECT,
         "after_id": after_id,
         "next_after_id": next_after,
         "has_more": more,

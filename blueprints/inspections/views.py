@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 
 from models import InspectionRecord, RecordEvidence, Task, TaskObject, User, db
 from models.inspections import NoticeMethod, ResultCategory
-from services import clock, record_bulk, teams
+from services import clock, inspection_publication, inspection_review, record_bulk, task_access, teams
 from services import inspection_prep as prep
 from services import inspections as svc
 from services.errors import ServiceError
@@ -87,22 +87,22 @@ def _step_context(task: Task) -> dict[str, Any]:
 def _task_page(task: Task, status: int = 200) -> tuple[str, int]:
     me = _me()
     ctx = _step_context(task)
-    member = teams.member_of(me, task)
+    member = task_access.member_of(me, task)
     submittable, approvable = record_bulk.submittable(me, task), record_bulk.approvable(me, task)
     return render_template(
         "inspections/task.html",
         task=task,
-        rows=svc.overview(task),
+        rows=inspection_review.overview(task),
         departments=svc.record_departments(task),
-        counts=svc.counts(task),
+        counts=inspection_review.counts(task),
         member=member,
         leader=svc.is_leader(me, task),
         can_open=member is not None and ctx["step"] in svc.EDIT_STEPS,
         inspect_item=teams.my_item(me, task, svc.INSPECT_STEP) if member else None,
-        unfilled=svc.unfilled(task) if member is not None and ctx["step"] == svc.INSPECT_STEP else [],
-        can_finish=svc.can_finish(me, task),
-        can_review=svc.can_review(me, task),
-        can_complete_recording=svc.can_complete_recording(me, task),
+        unfilled=inspection_review.unfilled(task) if member is not None and ctx["step"] == svc.INSPECT_STEP else [],
+        can_finish=inspection_review.can_finish(me, task),
+        can_review=inspection_review.can_review(me, task),
+        can_complete_recording=inspection_review.can_complete_recording(me, task),
         team=svc.confirmers(task),
         waiting=record_bulk.waiting_for(me, task),
         submittable={r.id for r in submittable},
@@ -155,7 +155,7 @@ def inspected(id: int):
         from services import inspector_draws as draws
 
         draws.stale_guard(svc.instance_of(task), request.form.get("version", type=int))
-        svc.finish_inspection(_me(), task)
+        inspection_review.finish_inspection(_me(), task)
 
     return _act(task, run, "已确认检查完成，请录入并提交检查结果")
 
@@ -166,7 +166,7 @@ def inspected(id: int):
 def submitted(id: int):
     """提交审核 of 录入检查结果 when every record is already submitted (after a withdrawal)."""
     task = _task_or_404(id)
-    return _act(task, lambda: svc.complete_recording(_me(), task), "检查结果已提交组长审核")
+    return _act(task, lambda: inspection_review.complete_recording(_me(), task), "检查结果已提交组长审核")
 
 
 @bp.route("/tasks/<int:id>/records/finish", methods=["POST"])
@@ -175,14 +175,14 @@ def submitted(id: int):
 def finish(id: int):
     """完成抽查 (the leader)."""
     task = _task_or_404(id)
-    return _act(task, lambda: svc.finish(_me(), task, request.form.get("version", type=int)), "已完成抽查")
+    return _act(task, lambda: inspection_review.finish(_me(), task, request.form.get("version", type=int)), "已完成抽查")
 
 
 # ------------------------------------------------------------------ dossier and advance notice
 
 
 def _dossier_page(task: Task, obj: TaskObject, status: int = 200, values: Any = None) -> tuple[str, int]:
-    member = teams.member_of(_me(), task)
+    member = task_access.member_of(_me(), task)
     return render_template(
         "inspections/dossier.html", task=task, obj=obj, dossier=prep.dossier(task, obj),
         can_notify=member is not None, methods=list(NoticeMethod), v=values or {}, **_step_context(task),
@@ -206,7 +206,7 @@ def notice(id: int, object_id: int):
     try:
         prep.record_notice(_me(), task, obj, method=f.get("method", ""), notified_at=f.get("notified_at"),
                            recipient=f.get("recipient", ""), content=f.get("content", ""),
-                           may_act=teams.member_of(_me(), task) is not None)
+                           may_act=task_access.member_of(_me(), task) is not None)
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
@@ -248,7 +248,7 @@ def _record_page(record: InspectionRecord, status: int = 200) -> tuple[str, int]
     me = _me()
     task = record.task
     ctx = _step_context(task)
-    member = teams.member_of(me, task)
+    member = task_access.member_of(me, task)
     editable = (svc.can_edit(me, record) and record.status.editable and record.version == 0
                 and ctx["step"] in svc.EDIT_STEPS)
     return render_template(
@@ -256,14 +256,14 @@ def _record_page(record: InspectionRecord, status: int = 200) -> tuple[str, int]
         record=record,
         task=task,
         editable=editable,
-        problems=svc.form_problems(record),
+        problems=inspection_review.form_problems(record),
         team=svc.confirmers(task),
-        confirmed=svc.confirmed_ids(record),
+        confirmed=inspection_review.confirmed_ids(record),
         can_confirm=member is not None and record.status.editable and record.version == 0
-        and member.id not in svc.confirmed_ids(record) and ctx["step"] in svc.EDIT_STEPS,
+        and member.id not in inspection_review.confirmed_ids(record) and ctx["step"] in svc.EDIT_STEPS,
         can_submit=editable and ctx["step"] == svc.RECORD_STEP,
-        can_review=record.status.value == "submitted" and svc.can_review(me, task) and svc.is_leader(me, task),
-        version=svc.latest_version(record),
+        can_review=record.status.value == "submitted" and inspection_review.can_review(me, task) and svc.is_leader(me, task),
+        version=inspection_publication.latest_version(record),
         **ctx,
     ), status
 
@@ -390,7 +390,7 @@ def sign(record_id: int):
 @roles_required(TEAM_WORK_ROLE)
 def confirm(record_id: int):
     record = _record_or_404(record_id)
-    return _record_act(record, lambda: svc.confirm(_me(), record, _lock_version()), "已确认检查情况记录表")
+    return _record_act(record, lambda: inspection_review.confirm(_me(), record, _lock_version()), "已确认检查情况记录表")
 
 
 @bp.route("/records/<int:record_id>/submit", methods=["POST"])
@@ -398,7 +398,7 @@ def confirm(record_id: int):
 @roles_required(TEAM_WORK_ROLE)
 def submit(record_id: int):
     record = _record_or_404(record_id)
-    return _record_act(record, lambda: svc.submit(_me(), record, _lock_version()), "检查结果已提交组长审核")
+    return _record_act(record, lambda: inspection_review.submit(_me(), record, _lock_version()), "检查结果已提交组长审核")
 
 
 @bp.route("/records/<int:record_id>/review", methods=["POST"])
@@ -409,7 +409,7 @@ def review(record_id: int):
     approve = request.form.get("decision") == "approve"
     return _record_act(
         record,
-        lambda: svc.review(_me(), record, _lock_version(), approve=approve, reason=request.form.get("reason", "")),
+        lambda: inspection_review.review(_me(), record, _lock_version(), approve=approve, reason=request.form.get("reason", "")),
         "审核通过" if approve else "已退回修改",
     )
 

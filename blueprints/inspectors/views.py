@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.inspectors.forms import AuxiliaryForm, DeleteForm, ImportForm, InspectorForm
 from models import ImportBatch, ImportStatus, Inspector, User, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus
-from services import inspector_import
+from services import inspector_enrolment, inspector_import, inspector_search
 from services import inspectors as svc
 from services.audit import action_label
 from services.errors import Conflict, Invalid
@@ -70,8 +70,8 @@ def _entry_or_404(inspector_id: int) -> Inspector:
 
 def _list_context() -> dict[str, Any]:
     me = _me()
-    filters = svc.parse_filters(me, request.args)
-    page = svc.search(me, filters, request.args.get("page", 1, type=int) or 1)
+    filters = inspector_search.parse_filters(me, request.args)
+    page = inspector_search.search(me, filters, request.args.get("page", 1, type=int) or 1)
     return {
         "page": page,
         "filters": filters,
@@ -79,9 +79,9 @@ def _list_context() -> dict[str, Any]:
         "departments": svc.departments_for(me),
         "duties": list(DutyStatus),
         "categories": INSPECTOR_CATEGORIES,
-        "cert_states": svc.CERT_STATES,
-        "specialities": svc.speciality_choices(me),
-        "cert_state": svc.cert_state,
+        "cert_states": inspector_search.CERT_STATES,
+        "specialities": inspector_search.speciality_choices(me),
+        "cert_state": inspector_search.cert_state,
         "can_edit": svc.can_edit(me),
     }
 
@@ -142,12 +142,12 @@ def detail(inspector_id: int):
     return render_template(
         "inspectors/detail.html",
         inspector=inspector,
-        cert=svc.cert_state(inspector),
-        cert_states=svc.CERT_STATES,
+        cert=inspector_search.cert_state(inspector),
+        cert_states=inspector_search.CERT_STATES,
         instances=svc.instances_of(me, inspector),
         processes=PROCESSES,
         events=events,
-        role_step=svc.role_step(me, inspector) if svc.can_edit(me) else None,
+        role_step=inspector_enrolment.role_step(me, inspector) if svc.can_edit(me) else None,
         can_edit=svc.can_edit(me),
     )
 
@@ -182,7 +182,7 @@ def create():
     status = 200
     if form.validate_on_submit() and _check(form):
         try:
-            result = svc.create_inspector(_me(), form.raw())
+            result = inspector_enrolment.create_inspector(_me(), form.raw())
         except Invalid as exc:
             db.session.rollback()
             form.attach({exc.field or "name": exc.message})
@@ -202,7 +202,7 @@ def role(inspector_id: int):
     """判断是否分配角色 → 分配角色 or end."""
     inspector = _entry_or_404(inspector_id)
     assign = request.form.get("assign") == "yes"
-    svc.decide_role(_me(), inspector, assign=assign)  # an Invalid becomes the 400 page
+    inspector_enrolment.decide_role(_me(), inspector, assign=assign)  # an Invalid becomes the 400 page
     db.session.commit()
     flash("已分配执法人员角色" if assign else "已结束：不分配角色", "success")
     return redirect(url_for("inspectors.detail", inspector_id=inspector.id))

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from models import CheckItem, ItemCategory, User, db
+from services import item_claims
 from services import items as svc
 from services import publication as pub
 from services.errors import Invalid
@@ -96,7 +97,7 @@ def index():
         "domains": svc.domains(me),
         "departments": svc.scope_departments(me),
         "can_edit": svc.can_edit(me),
-        "can_claim": svc.can_claim(me),
+        "can_claim": item_claims.can_claim(me),
         "me": me,
     }
     if wants_fragment():
@@ -115,7 +116,7 @@ def detail(id: int):
         item=item,
         publications=pub.history(svc.SUBJECT_TYPE, item.id),
         instances=svc.instances_of(item),
-        claims=[c for c in svc.claims_of(item) if c.department.is_within(me.department)],
+        claims=[c for c in item_claims.claims_of(item) if c.department.is_within(me.department)],
         processes=PROCESSES,
         can_manage=svc.can_manage(me, item),
         source_visible=item.source is not None,
@@ -197,7 +198,7 @@ def delete(id: int):
         db.session.commit()
         flash(f"已删除抽查事项“{name}”，并已从公开清单撤下", "success")
         return redirect(url_for("items.index"))
-    return render_template("items/delete.html", item=item, claims=svc.claims_of(item))
+    return render_template("items/delete.html", item=item, claims=item_claims.claims_of(item))
 
 
 # ------------------------------------------------------------------ 表11 指派
@@ -209,11 +210,11 @@ def delete(id: int):
 def assign(id: int):
     me = _me()
     item = _manageable_or_404(id)
-    targets = svc.assign_targets(item)
+    targets = item_claims.assign_targets(item)
     error, status = "", 200
     if request.method == "POST":
         try:
-            svc.assign_item(me, item, request.form.get("department_id", type=int), version=_version())
+            item_claims.assign_item(me, item, request.form.get("department_id", type=int), version=_version())
         except Invalid as exc:
             db.session.rollback()
             db.session.refresh(item)
@@ -233,11 +234,11 @@ def assign(id: int):
 @roles_required(*ROLES)
 def claim_list():
     me = _me()
-    if not svc.can_claim(me):
+    if not item_claims.can_claim(me):
         flash("认领适用于区（市）县监管部门：从市级抽查事项清单中选择本部门实施的事项", "info")
-    page = db.paginate(svc.city_list_query(me), per_page=50, error_out=False)
+    page = db.paginate(item_claims.city_list_query(me), per_page=50, error_out=False)
     return render_template(
-        "items/claim.html", page=page, claimed=svc.claimed_ids(me), can_claim=svc.can_claim(me)
+        "items/claim.html", page=page, claimed=item_claims.claimed_ids(me), can_claim=item_claims.can_claim(me)
     )
 
 
@@ -246,10 +247,10 @@ def claim_list():
 @roles_required(*ROLES)
 def claim(id: int):
     me = _me()
-    source = svc.claimable(me, id)
+    source = item_claims.claimable(me, id)
     if source is None:
         abort(404)
-    copy = svc.claim_item(me, source)
+    copy = item_claims.claim_item(me, source)
     db.session.commit()
     flash(f"已认领抽查事项“{copy.name}”，已列入本部门清单", "success")
     return redirect(url_for("items.claim_list"))

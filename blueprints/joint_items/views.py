@@ -16,7 +16,9 @@ from flask_login import current_user, login_required
 from models import CheckItem, User, db
 from models.items import ItemStatus
 from models.roles import Role
+from services import joint_item_drafts, joint_item_queries
 from services import joint_items as svc
+from services.entity_fields import INDUSTRY_SECTIONS
 from services.errors import ServiceError
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
 from services.web import render_block, roles_required, wants_fragment
@@ -25,14 +27,14 @@ from workflows.registry import PROCESSES, get_process
 
 bp = Blueprint("joint_items", __name__, url_prefix="/joint-items")
 
-for _table in svc.TABLES:
+for _table in joint_item_queries.TABLES:
     bindings.bind(
         _table,
-        svc.SUBJECT,
+        joint_item_queries.SUBJECT,
         "部门联合抽查事项",
         "joint_items.open_subject",
-        start_endpoint="joint_items.create" if _table == svc.ADD else "joint_items.index",
-        business_steps=svc.BUSINESS_STEPS[_table],
+        start_endpoint="joint_items.create" if _table == joint_item_queries.ADD else "joint_items.index",
+        business_steps=joint_item_queries.BUSINESS_STEPS[_table],
     )
 
 
@@ -41,7 +43,7 @@ def _me() -> User:
 
 
 def _item_or_404(joint_id: int) -> CheckItem:
-    item = svc.get_visible(_me(), joint_id)
+    item = joint_item_queries.get_visible(_me(), joint_id)
     if item is None:
         abort(404)
     return item
@@ -60,7 +62,7 @@ def _choices() -> dict[str, Any]:
     return {
         "methods": INSPECTION_METHODS,
         "levels": IMPLEMENTATION_LEVELS,
-        "sections": svc.INDUSTRY_SECTIONS,
+        "sections": INDUSTRY_SECTIONS,
     }
 
 
@@ -69,46 +71,46 @@ def _choices() -> dict[str, Any]:
 
 @bp.route("/")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*joint_item_queries.VIEW_ROLES)
 def index():
     me = _me()
-    filters = svc.parse_filters(request.args)
-    page = db.paginate(svc.list_query(me, filters), per_page=svc.PER_PAGE, error_out=False)
+    filters = joint_item_queries.parse_filters(request.args)
+    page = db.paginate(joint_item_queries.list_query(me, filters), per_page=joint_item_queries.PER_PAGE, error_out=False)
     context = {
         "page": page,
-        "steps": svc.current_steps(page.items),
+        "steps": joint_item_queries.current_steps(page.items),
         "filters": filters,
         "args": filters.as_args(),
         "statuses": list(ItemStatus),
-        "sides": svc.SIDES,
+        "sides": joint_item_queries.SIDES,
     }
     if wants_fragment():
         return render_block("joint_items/index.html", "results", **context)
     return render_template(
         "joint_items/index.html",
-        notices=svc.deletion_notices(me),
-        can_edit=me.has_role(*svc.EDIT_ROLES),
+        notices=joint_item_queries.deletion_notices(me),
+        can_edit=me.has_role(*joint_item_queries.EDIT_ROLES),
         **context,
     )
 
 
 @bp.route("/industries")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*joint_item_queries.VIEW_ROLES)
 def industries():
     me = _me()
     district = request.args.get("district", type=int)
     return render_template(
         "joint_items/industries.html",
-        groups=svc.industry_groups(me, district),
-        districts=svc.districts_of(me),
+        groups=joint_item_queries.industry_groups(me, district),
+        districts=joint_item_queries.districts_of(me),
         district=district,
     )
 
 
 @bp.route("/open")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*joint_item_queries.VIEW_ROLES)
 def open_subject():
     """The subject page of a bound instance (bindings call it with ``id=``)."""
     ident = request.args.get("id", type=int)
@@ -123,7 +125,7 @@ def open_subject():
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def create():
     me = _me()
     values: dict[str, Any] = {"methods": [], "levels": []}
@@ -157,9 +159,9 @@ def create():
 
 def _detail(item: CheckItem, *, error: str = "", status: int = 200):
     me = _me()
-    inst = svc.active_instance(item)
-    mine = svc.my_steps(me, inst)
-    draft = svc.load_draft(item)
+    inst = joint_item_queries.active_instance(item)
+    mine = joint_item_queries.my_steps(me, inst)
+    draft = joint_item_drafts.load_draft(item)
     departments = {p.department_id: p.department for p in item.parts}
     missing = [p.department_id for p in draft.parts if p.department_id not in departments]
     if missing:
@@ -175,27 +177,27 @@ def _detail(item: CheckItem, *, error: str = "", status: int = 200):
         process=get_process(inst.process_table) if inst else None,
         mine=mine,
         draft=draft,
-        live=svc.draft_of_live(item) if item.pending_edit else None,
+        live=joint_item_drafts.draft_of_live(item) if item.pending_edit else None,
         departments=departments,
         own_part=own_part,
-        own_singles=svc.own_single_items(me) if "own_list" in mine else [],
+        own_singles=joint_item_queries.own_single_items(me) if "own_list" in mine else [],
         candidates=svc.participant_choices(me) if "consult" in mine else [],
-        is_initiator=svc.is_initiator(me, item),
-        return_reason=svc.return_reason(item),
-        delete_reason=svc.delete_reason(item),
-        edit_reason=svc.last_comment(inst, "select") if inst and inst.process_table == svc.EDIT else "",
-        notified=svc.deletion_notified(item),
-        instances=svc.instances_of(item),
+        is_initiator=joint_item_queries.is_initiator(me, item),
+        return_reason=joint_item_queries.return_reason(item),
+        delete_reason=joint_item_queries.delete_reason(item),
+        edit_reason=joint_item_queries.last_comment(inst, "select") if inst and inst.process_table == joint_item_queries.EDIT else "",
+        notified=joint_item_queries.deletion_notified(item),
+        instances=joint_item_queries.instances_of(item),
         processes=PROCESSES,
         error=error,
-        industry_label=svc.industry_label,
+        industry_label=joint_item_drafts.industry_label,
         **_choices(),
     ), status
 
 
 @bp.route("/<int:joint_id>")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*joint_item_queries.VIEW_ROLES)
 def detail(joint_id: int):
     return _detail(_item_or_404(joint_id))
 
@@ -221,7 +223,7 @@ def _yes(name: str) -> bool:
 
 @bp.route("/<int:joint_id>/consult", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def consult(joint_id: int):
     return _act(
         joint_id,
@@ -232,7 +234,7 @@ def consult(joint_id: int):
 
 @bp.route("/<int:joint_id>/participate", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def participate(joint_id: int):
     accept = _yes("outcome")
     return _act(
@@ -244,7 +246,7 @@ def participate(joint_id: int):
 
 @bp.route("/<int:joint_id>/own-list", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def own_list(joint_id: int):
     return _act(
         joint_id,
@@ -257,14 +259,14 @@ def own_list(joint_id: int):
 
 @bp.route("/<int:joint_id>/collect", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def collect(joint_id: int):
     return _act(joint_id, svc.collect, "已归集形成联合实施清单")
 
 
 @bp.route("/<int:joint_id>/submit", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def submit(joint_id: int):
     return _act(joint_id, svc.submit, "已提交联席会议办公室审定")
 
@@ -283,7 +285,7 @@ def review(joint_id: int):
 
 @bp.route("/<int:joint_id>/terminate", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def terminate(joint_id: int):
     stop = _yes("outcome")
     return _act(
@@ -295,7 +297,7 @@ def terminate(joint_id: int):
 
 @bp.route("/<int:joint_id>/edit", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def edit(joint_id: int):
     """表13 选择拟编辑的抽查事项."""
     return _act(
@@ -307,27 +309,27 @@ def edit(joint_id: int):
 
 @bp.route("/<int:joint_id>/delete", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def delete(joint_id: int):
     """表14 选择拟删除的抽查事项 (and, after 退回, 重新选择)."""
     reason = request.form.get("reason", "")
     item = _item_or_404(joint_id)
-    inst = svc.active_instance(item)
-    if inst is not None and inst.process_table == svc.DELETE:
+    inst = joint_item_queries.active_instance(item)
+    if inst is not None and inst.process_table == joint_item_queries.DELETE:
         return _act(joint_id, lambda u, i, v: svc.reselect(u, i, v, reason), "已重新选择拟删除的事项")
     return _act(joint_id, lambda u, i, v: svc.start_delete(u, i, reason), "已选择拟删除的事项，请告知参与部门")
 
 
 @bp.route("/<int:joint_id>/notify", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def notify(joint_id: int):
     return _act(joint_id, svc.notify, "已告知参与部门")
 
 
 @bp.route("/<int:joint_id>/remove", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*joint_item_queries.EDIT_ROLES)
 def remove(joint_id: int):
     """表14 删除抽查事项 (after 审定通过)."""
     return _act(joint_id, svc.delete, "已删除抽查事项，平台已撤下公布")

@@ -20,8 +20,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from models import ImportBatch, ImportStatus, ObjectLibrary, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import entities as entity_svc
+from services import entity_fields, entity_search, library_import
 from services import libraries as svc
-from services import library_import
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError
 from services.scope import get_in_scope_or_404
@@ -140,7 +140,7 @@ def create():
 
 def _filter_context(form: dict[str, str], preview: svc.FilterPreview | None, **extra: Any) -> dict[str, Any]:
     registries = entity_svc.Registries(_me())
-    filters = preview.filters if preview else entity_svc.parse_filters(form)
+    filters = preview.filters if preview else entity_search.parse_filters(form)
     return {
         "form": form,
         "filters": filters,
@@ -149,7 +149,7 @@ def _filter_context(form: dict[str, str], preview: svc.FilterPreview | None, **e
         "types": list(EntityType),
         "statuses": list(EntityStatus),
         "grades": CREDIT_GRADES,
-        "sections": entity_svc.INDUSTRY_SECTIONS,
+        "sections": entity_fields.INDUSTRY_SECTIONS,
         "divisions": registries.choices(),
         "error": "",
         "error_field": "",

@@ -29,8 +29,9 @@ def inbox_page():
     items = engine.inbox(current_user)
     rows = [(item, get_process(item.process_table)) for item in items]
     from services.deadlines import reminders_for
-    from services.followups import record_of, waiting_for
-    from services.plans import annual_plan_warning
+    from services.followup_rules import record_of
+    from services.followups import waiting_for
+    from services.plan_queries import annual_plan_warning
 
     return render_template(
         "main/inbox.html",

@@ -29,7 +29,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from models import Plan, PlanKind, PlanStatus, PlanType, User, db
-from services import plan_export, tasks
+from services import plan_elements, plan_export, plan_queries, tasks
 from services import plans as svc
 from services.errors import ServiceError
 from services.excel import XLSX_MIME
@@ -40,14 +40,14 @@ from workflows.registry import PROCESSES, get_process
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
-for _table in svc.TABLES:
+for _table in plan_queries.TABLES:
     bindings.bind(
         _table,
-        svc.SUBJECT,
+        plan_queries.SUBJECT,
         "抽查计划",
         "plans.show",
         start_endpoint="plans.new",
-        business_steps=svc.BUSINESS_STEPS[_table],
+        business_steps=plan_queries.BUSINESS_STEPS[_table],
     )
 
 
@@ -56,7 +56,7 @@ def _me() -> User:
 
 
 def _plan_or_404(ident: int) -> Plan:
-    plan = svc.get_visible(_me(), ident)
+    plan = plan_queries.get_visible(_me(), ident)
     if plan is None:
         abort(404)
     return plan
@@ -73,11 +73,11 @@ def _elements_form() -> dict[str, Any]:
     }
 
 
-def _upload(name: str = "document") -> svc.Upload | None:
+def _upload(name: str = "document") -> plan_elements.Upload | None:
     file = request.files.get(name)
     if file is None or not file.filename:
         return None
-    return svc.Upload(file.filename, file.read(svc.MAX_DOCUMENT_BYTES + 1))
+    return plan_elements.Upload(file.filename, file.read(plan_elements.MAX_DOCUMENT_BYTES + 1))
 
 
 def _choices() -> dict[str, Any]:
@@ -85,7 +85,7 @@ def _choices() -> dict[str, Any]:
 
 
 def _can_export(user: User) -> bool:
-    return user.has_role(*svc.VIEW_ROLES)
+    return user.has_role(*plan_queries.VIEW_ROLES)
 
 
 # ------------------------------------------------------------------ list
@@ -93,14 +93,14 @@ def _can_export(user: User) -> bool:
 
 @bp.route("/")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*plan_queries.VIEW_ROLES)
 def index():
     me = _me()
-    filters = svc.parse_filters(request.args)
-    page = db.paginate(svc.list_query(me, filters), per_page=svc.PER_PAGE, error_out=False)
+    filters = plan_queries.parse_filters(request.args)
+    page = db.paginate(plan_queries.list_query(me, filters), per_page=plan_queries.PER_PAGE, error_out=False)
     context = {
         "page": page,
-        "steps": svc.current_steps(page.items),
+        "steps": plan_queries.current_steps(page.items),
         "filters": filters,
         "args": filters.as_args(),
         "kinds": list(PlanKind),
@@ -111,9 +111,9 @@ def index():
         return render_block("plans/index.html", "results", **context)
     return render_template(
         "plans/index.html",
-        warning=svc.annual_plan_warning(me),
-        can_edit=me.has_role(*svc.EDIT_ROLES),
-        year=filters.year or svc.today().year,
+        warning=plan_queries.annual_plan_warning(me),
+        can_edit=me.has_role(*plan_queries.EDIT_ROLES),
+        year=filters.year or plan_queries.today().year,
         **context,
     )
 
@@ -123,13 +123,13 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*plan_queries.EDIT_ROLES)
 def new():
     me = _me()
     kind = request.values.get("kind", "single")
     if kind not in ("single", "joint"):
         kind = "single"
-    values: dict[str, Any] = {"year": svc.today().year, "plan_type": "annual", "methods": [], "levels": []}
+    values: dict[str, Any] = {"year": plan_queries.today().year, "plan_type": "annual", "methods": [], "levels": []}
     chosen: list[int] = []
     error, field, status = "", "", 200
     if request.method == "POST":
@@ -153,7 +153,7 @@ def new():
         kind=kind,
         values=values,
         chosen=chosen,
-        joint_items=svc.joint_item_choices(me.department_id) if kind == "joint" else [],
+        joint_items=plan_queries.joint_item_choices(me.department_id) if kind == "joint" else [],
         error=error,
         error_field=field,
         **_choices(),
@@ -170,30 +170,30 @@ def _tasks_endpoint() -> bool:
 def _show(plan: Plan, *, error: str = "", field: str = "", status: int = 200, values: dict[str, Any] | None = None,
           task_values: dict[str, Any] | None = None):
     me = _me()
-    inst = svc.active_instance(plan)
-    mine = svc.my_steps(me, inst)
-    own_party = next((p for p in svc.participants(plan) if p.department_id == me.department_id), None)
-    is_owner = svc.is_owner(me, plan)
+    inst = plan_queries.active_instance(plan)
+    mine = plan_queries.my_steps(me, inst)
+    own_party = next((p for p in plan_queries.participants(plan) if p.department_id == me.department_id), None)
+    is_owner = plan_queries.is_owner(me, plan)
     return render_template(
         "plans/show.html",
         plan=plan,
         inst=inst,
         process=get_process(inst.process_table) if inst else None,
         mine=mine,
-        values=values or svc.elements_of(plan),
+        values=values or plan_elements.elements_of(plan),
         task_values=task_values or {},
         own_party=own_party,
         is_owner=is_owner,
-        single_items=svc.single_item_choices(plan.department_id) if "elements" in mine else [],
+        single_items=plan_queries.single_item_choices(plan.department_id) if "elements" in mine else [],
         chosen_items=(request.form.getlist("items", type=int) if values is not None
-                      else [i.id for i in svc.plan_items(plan)]),
-        plan_items=svc.plan_items(plan),
-        participants=svc.participants(plan),
-        return_reason=svc.return_reason(plan),
+                      else [i.id for i in plan_queries.plan_items(plan)]),
+        plan_items=plan_queries.plan_items(plan),
+        participants=plan_queries.participants(plan),
+        return_reason=plan_queries.return_reason(plan),
         tasks=tasks.tasks_of_plan(me, plan),
         can_split=is_owner and plan.status == PlanStatus.PUBLISHED,
         task_link=_tasks_endpoint(),
-        instances=svc.instances_of(plan),
+        instances=plan_queries.instances_of(plan),
         processes=PROCESSES,
         error=error,
         error_field=field,
@@ -203,14 +203,14 @@ def _show(plan: Plan, *, error: str = "", field: str = "", status: int = 200, va
 
 @bp.route("/<int:id>")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*plan_queries.VIEW_ROLES)
 def show(id: int):  # bindings call subject pages with ``id=``
     return _show(_plan_or_404(id))
 
 
 @bp.route("/<int:id>/document")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*plan_queries.VIEW_ROLES)
 def document(id: int):
     plan = _plan_or_404(id)
     if not plan.document:
@@ -239,14 +239,14 @@ def _act(ident: int, perform: Callable[[User, Plan, int | None], Any], done: str
 
 @bp.route("/<int:id>/document", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*plan_queries.EDIT_ROLES)
 def replace_document(id: int):
     return _act(id, lambda u, p, v: svc.replace_document(u, p, v, _upload()), "已更换抽查计划文件")
 
 
 @bp.route("/<int:id>/elements", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*plan_queries.EDIT_ROLES)
 def elements(id: int):
     return _act(id, lambda u, p, v: svc.fix_elements(u, p, v, _elements_form(), request.form.getlist("items")),
                 "已形成抽查计划并公开", keep_values=True)
@@ -254,14 +254,14 @@ def elements(id: int):
 
 @bp.route("/<int:id>/consult", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*plan_queries.EDIT_ROLES)
 def consult(id: int):
     return _act(id, svc.consult, "已发送征求意见")
 
 
 @bp.route("/<int:id>/feedback", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*plan_queries.EDIT_ROLES)
 def feedback(id: int):
     agree = request.form.get("outcome") == "agree"
     return _act(id, lambda u, p, v: svc.feedback(u, p, v, agree, request.form.get("feedback", "")), "已反馈意见")
@@ -269,7 +269,7 @@ def feedback(id: int):
 
 @bp.route("/<int:id>/form", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*plan_queries.EDIT_ROLES)
 def form(id: int):
     plan = _plan_or_404(id)
     done = "已形成联合双随机抽查计划并公开" if plan.plan_type == PlanType.AD_HOC else "已确认形成联合双随机抽查计划"
@@ -278,14 +278,14 @@ def form(id: int):
 
 @bp.route("/<int:id>/submit", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*plan_queries.EDIT_ROLES)
 def submit(id: int):
     return _act(id, svc.submit, "已报联席会议办公室审定")
 
 
 @bp.route("/<int:id>/review", methods=["POST"])
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*plan_queries.VIEW_ROLES)
 def review(id: int):
     approve = request.form.get("outcome") == "approve"
     return _act(id, lambda u, p, v: svc.review(u, p, v, approve, request.form.get("comment", "")),
@@ -294,7 +294,7 @@ def review(id: int):
 
 @bp.route("/<int:id>/adjust", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*plan_queries.EDIT_ROLES)
 def adjust(id: int):
     return _act(id, lambda u, p, v: svc.adjust(u, p, v, _elements_form()), "已调整抽查计划，重新提交审定",
                 keep_values=True)
@@ -320,7 +320,7 @@ def _task_form() -> dict[str, Any]:
 
 @bp.route("/<int:id>/tasks", methods=["POST"])
 @login_required
-@roles_required(*svc.EDIT_ROLES)
+@roles_required(*plan_queries.EDIT_ROLES)
 def create_task(id: int):
     def perform(user: User, plan: Plan, _version: int | None) -> Any:
         values = _task_form()
@@ -338,7 +338,7 @@ def create_task(id: int):
 
 def _export_year() -> int:
     year = request.args.get("year", type=int)
-    return year if year and 2000 <= year <= 2100 else svc.today().year
+    return year if year and 2000 <= year <= 2100 else plan_queries.today().year
 
 
 def _download(data: bytes, mime: str, name: str) -> Response:
@@ -350,17 +350,17 @@ def _download(data: bytes, mime: str, name: str) -> Response:
 def _a21_plans() -> tuple[list[Plan], int]:
     year = _export_year()
     ids = [i for i in request.args.getlist("ids", type=int) if i]
-    return svc.plans_for_export(_me(), year, ids, kind=PlanKind.JOINT), year
+    return plan_queries.plans_for_export(_me(), year, ids, kind=PlanKind.JOINT), year
 
 
 def _d1_plans() -> tuple[list[Plan], int]:
     year = _export_year()
-    return svc.plans_for_export(_me(), year, kind=PlanKind.JOINT, plan_type=PlanType.ANNUAL), year
+    return plan_queries.plans_for_export(_me(), year, kind=PlanKind.JOINT, plan_type=PlanType.ANNUAL), year
 
 
 @bp.route("/export/a21.xlsx")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*plan_queries.VIEW_ROLES)
 def export_a21_xlsx():
     plans, year = _a21_plans()
     return _download(plan_export.a21_xlsx(plans), XLSX_MIME, f"{year}年部门联合抽查计划表（A.2.1）.xlsx")
@@ -368,7 +368,7 @@ def export_a21_xlsx():
 
 @bp.route("/export/a21.pdf")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*plan_queries.VIEW_ROLES)
 def export_a21_pdf():
     plans, year = _a21_plans()
     return _download(plan_export.a21_pdf(plans, f"{year}年"), "application/pdf",
@@ -377,7 +377,7 @@ def export_a21_pdf():
 
 @bp.route("/export/d1.xlsx")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*plan_queries.VIEW_ROLES)
 def export_d1_xlsx():
     plans, year = _d1_plans()
     return _download(plan_export.d1_xlsx(plans), XLSX_MIME, f"{year}年度抽查工作计划表（D.1）.xlsx")
@@ -385,7 +385,7 @@ def export_d1_xlsx():
 
 @bp.route("/export/d1.pdf")
 @login_required
-@roles_required(*svc.VIEW_ROLES)
+@roles_required(*plan_queries.VIEW_ROLES)
 def export_d1_pdf():
     plans, year = _d1_plans()
     return _download(plan_export.d1_pdf(plans, f"{year}年度"), "application/pdf",

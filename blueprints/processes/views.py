@@ -13,7 +13,7 @@ from models.workflow import InstanceStatus
 from services.org import partner_departments
 from services.scope import get_in_scope_or_404, scope_instances
 from workflows import bindings, engine
-from workflows.diagram import print_tiles, render_svg
+from workflows.diagram_svg import print_tiles, render_svg
 from workflows.errors import ProcessError
 from workflows.lanes import RELATION_LABELS
 from workflows.registry import PROCESSES, get_process

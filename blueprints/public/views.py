@@ -27,10 +27,11 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from models import Department, DepartmentLevel, Publication, PublicationAction, db
+from models import Department, Publication, PublicationAction, db
 from services import clock
 from services import draw_disclosure as disclosure
 from services import publication as pub
+from services.publication import department_name
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
@@ -40,14 +41,6 @@ LIST_TYPES = ("单部门", "部门联合")
 FEED_LIMIT = 500
 FEED_MAX = 5000
 CSV_COLUMNS = ("id", "subject_id", "version", "action", "list_type", "department", "title", "published_at", "payload")
-
-
-def department_name(department: Department) -> str:
-    """A section or station is named with its bureau (成都市市场监督管理局信用监督管理处): the
-    public does not know the tree."""
-    if department.level in (DepartmentLevel.SECTION, DepartmentLevel.STATION) and department.parent:
-        return department.parent.name + department.name
-    return department.name
 
 
 @bp.app_template_global("public_department")

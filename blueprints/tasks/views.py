@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from models import Draw, DrawDomain, EntityType, MemberKind, Task, TaskStatus, TeamRole, User, db
 from models.roles import Role
 from models.schemes import DrawScope, SchemeStatus
-from services import draw_disclosure, inspector_draws, teams
+from services import draw_disclosure, inspector_draws, object_draw_changes, task_access
 from services import object_draws as draws
 from services import schemes as svc
 from services.errors import ServiceError
@@ -31,10 +31,10 @@ from workflows.registry import get_process
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
-for _table in svc.TABLES:
+for _table in task_access.TABLES:
     bindings.bind(
         _table,
-        svc.SUBJECT,
+        task_access.TASK_SUBJECT,
         "抽查任务",
         "tasks.show",
         start_endpoint="tasks.index",
@@ -49,7 +49,7 @@ def _me() -> User:
 
 
 def _task_or_404(ident: int) -> Task:
-    task = svc.get_visible(_me(), ident)
+    task = task_access.get_visible(_me(), ident)
     if task is None:
         abort(404)
     return task
@@ -63,7 +63,7 @@ def _task_or_404(ident: int) -> Task:
 @roles_required(*svc.VIEW_ROLES)
 def index():
     status = request.args.get("status", "")
-    page = db.paginate(svc.tasks_query(_me(), status), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(task_access.tasks_query(_me(), status), per_page=PER_PAGE, error_out=False)
     return render_template("tasks/index.html", page=page, status=status, statuses=list(TaskStatus),
                            args={"status": status} if status else {})
 
@@ -80,7 +80,7 @@ def _team_panel(me: User, task: Task) -> dict[str, Any]:
         mine = [m for m in members if m.department_id == td.department_id]
         parts.append({
             "td": td,
-            "initiator": inspector_draws.is_initiator(task, td),
+            "initiator": task_access.is_initiator(task, td),
             "drawn": inspector_draws.current_draw(task, td.department_id) is not None,
             "inspectors": sorted((m for m in mine if m.inspector_id is not None),
                                  key=lambda m: (m.role != TeamRole.LEADER, m.id)),
@@ -90,7 +90,7 @@ def _team_panel(me: User, task: Task) -> dict[str, Any]:
         "parts": parts,
         "leader": inspector_draws.leader_of(task),
         "dispatched": task.status in (TaskStatus.DISPATCHED, TaskStatus.DONE),
-        "me_member": teams.member_of(me, task),
+        "me_member": task_access.member_of(me, task),
         "count": sum(1 for m in members if m.inspector_id is not None),
     }
 
@@ -98,7 +98,7 @@ def _team_panel(me: User, task: Task) -> dict[str, Any]:
 def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 200,
           values: dict[str, Any] | None = None, notice: list[str] | None = None):
     me = _me()
-    inst = svc.instance_of(task)
+    inst = task_access.instance_of(task)
     mine = svc.my_steps(me, inst)
     scheme = task.scheme
     current = draws.current_draw(task)
@@ -108,10 +108,10 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
             preview = draws.preview(task)
         except ServiceError as exc:
             preview_error = exc.message
-    pending = draws.pending_change(task) if current else None
-    is_clerk = svc.is_task_clerk(me, task)
-    is_leader = svc.is_task_leader(me, task)
-    show_grades = svc.sees_grades(me, task)
+    pending = object_draw_changes.pending_change(task) if current else None
+    is_clerk = task_access.is_task_clerk(me, task)
+    is_leader = task_access.is_task_leader(me, task)
+    show_grades = task_access.sees_grades(me, task)
     objects = draws.object_rows(task) if current else []
     if not show_grades:  # drawn in stratum order: shown in key order, so that no grouping shows
         objects.sort(key=lambda o: o.key)
@@ -119,13 +119,13 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
         "tasks/show.html",
         task=task,
         inst=inst,
-        process=get_process(inst.process_table) if inst else get_process(svc.table_of(task)),
+        process=get_process(inst.process_table) if inst else get_process(task_access.table_of(task)),
         mine=mine,
         scheme=scheme,
         values=values or svc.scheme_values(task, scheme),
         scheme_filter=svc.load_filter(scheme) if scheme else None,
         scheme_ratios=svc.load_ratios(scheme) if scheme else {},
-        participants=svc.participants(task),
+        participants=task_access.participants(task),
         cap=svc.item_cap(task),
         return_reason=svc.return_reason(task),
         preview=preview,
@@ -134,9 +134,9 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
         attempts=draws.draws_of(task),
         objects=objects,
         pending=pending,
-        pending_details=draws.change_details(pending) if pending else None,
-        changes=draws.changes_of(task) if current else [],
-        change_details=draws.change_details,
+        pending_details=object_draw_changes.change_details(pending) if pending else None,
+        changes=object_draw_changes.changes_of(task) if current else [],
+        change_details=object_draw_changes.change_details,
         is_clerk=is_clerk,
         is_leader=is_leader,
         show_grades=show_grades,
@@ -280,7 +280,7 @@ def full_record(draw_id: int):
 def request_change(id: int):
     return _act(
         id,
-        lambda u, t: draws.request_change(u, t, lock_version=_version(), remove=request.form.getlist("remove"),
+        lambda u, t: object_draw_changes.request_change(u, t, lock_version=_version(), remove=request.form.getlist("remove"),
                                           add=request.form.get("add", ""), reason=request.form.get("reason", "")),
         "已提交更改申请，等待部门负责人审批",
     )
@@ -293,7 +293,7 @@ def decide_change(id: int):
     approve = request.form.get("outcome") == "approve"
     return _act(
         id,
-        lambda u, t: draws.decide_change(u, t, lock_version=_version(), approve=approve,
+        lambda u, t: object_draw_changes.decide_change(u, t, lock_version=_version(), approve=approve,
                                          comment=request.form.get("comment", "")),
         "已批准更改，检查对象名单已更正" if approve else "未批准该更改申请",
     )

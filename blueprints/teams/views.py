@@ -18,9 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from models import DrawChange, Inspector, InspectorConflict, Task, TeamMember, User, db
 from models.roles import Role
 from services import draw_shortfall as shortfall
-from services import fairness, inspections
+from services import fairness, inspection_review, inspector_search, task_access
 from services import inspector_draws as draws
-from services import inspectors as inspector_svc
 from services import teams as svc
 from services.errors import ServiceError
 from services.scope import get_in_scope_or_404
@@ -45,7 +44,7 @@ def _me() -> User:
 
 def _task_or_404(task_id: int) -> Task:
     task = db.session.get(Task, task_id)
-    if task is None or not svc.in_scope(_me(), task):
+    if task is None or not task_access.in_scope(_me(), task):
         abort(404)
     if not svc.can_view(_me()):
         abort(403)
@@ -75,7 +74,7 @@ def _filter() -> tuple[int, str, str]:
 def _context(task: Task) -> dict[str, Any]:
     me = _me()
     filtered, speciality, area = _filter()
-    instance = draws.instance_of(task)
+    instance = task_access.instance_of(task)
     process = get_process(instance.process_table) if instance else None
     members = draws.active_members(task)
     parts = []
@@ -87,7 +86,7 @@ def _context(task: Task) -> dict[str, Any]:
         short = shortfall.shortfall(task, td, speciality=spec, area=where) if can_draw else None
         parts.append({
             "td": td,
-            "initiator": draws.is_initiator(task, td),
+            "initiator": task_access.is_initiator(task, td),
             "draw": drawn,
             "members": [m for m in members if m.department_id == td.department_id],
             "can_draw": can_draw,
@@ -96,13 +95,13 @@ def _context(task: Task) -> dict[str, Any]:
             if can_draw else None,
             "filter": {"speciality": spec, "area": where},
             "shortfall": short,
-            "specialities": inspector_svc.speciality_choices(me) if can_draw else [],
+            "specialities": inspector_search.speciality_choices(me) if can_draw else [],
         })
     replaced = [m for m in task_members_all(task) if not m.active and m.change_id]
     requestable = {m.id: svc.replacement_candidates(task, m) for m in members
                    if m.inspector_id and svc.can_request(me, m) and instance is not None
                    and instance.status.value == "active"}
-    me_member = svc.member_of(me, task)
+    me_member = task_access.member_of(me, task)
     return {
         "task": task,
         "instance": instance,
@@ -168,7 +167,7 @@ def _act(task: Task, action: Any, success: str, back: str | None = None) -> Any:
 
 
 def _stale(task: Task) -> None:
-    draws.stale_guard(draws.instance_of(task), _version())
+    draws.stale_guard(task_access.instance_of(task), _version())
 
 
 def _lock_version() -> int | None:
@@ -348,7 +347,7 @@ def finish(id: int):
 
     def run() -> None:
         _stale(task)
-        inspections.finish_inspection(_me(), task)
+        inspection_review.finish_inspection(_me(), task)
 
     return _act(task, run, "已确认检查完成")
 

@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from models import ImportBatch, User
+from services import joint_item_drafts
 from services import joint_items as svc
 from services.errors import ServiceError
 from services.excel import Row
@@ -97,7 +98,7 @@ class JointItemImport(ImportKind):
                 try:
                     svc.clean_fields(data)
                 except ServiceError as exc:
-                    row.add_error(svc.FIELD_TITLES.get(exc.field or "", "联合抽查事项"), exc.message)
+                    row.add_error(joint_item_drafts.FIELD_TITLES.get(exc.field or "", "联合抽查事项"), exc.message)
             items.append(ImportRow(row, (data, participants, own_parts) if row.valid else None))
         return items
 

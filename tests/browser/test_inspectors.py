@@ -73,7 +73,7 @@ def test_edit_then_delete_runs_table_18(page, live_server):
     from sqlalchemy import select
 
     from models import Inspector, ProcessInstance, User
-    from services import inspectors as svc
+    from services import inspector_enrolment
 
     with live_server.app.app_context():
         bureau = db.session.query(Department).filter_by(name="锦华区市场监督管理局").one()
@@ -83,14 +83,14 @@ def test_edit_then_delete_runs_table_18(page, live_server):
             "department_id": bureau.id, "category": "行政执法类公务员", "cert_no": "JH1800",
             "cert_valid_from": "2024-01-01", "cert_valid_to": "2030-12-31", "duty": "on", "matters": "价格检查",
         }
-        kept = svc.create_inspector(clerk, {**base, "name": "周修改", "id_number": _id("19880101051"),
+        kept = inspector_enrolment.create_inspector(clerk, {**base, "name": "周修改", "id_number": _id("19880101051"),
                                             "mobile": "13922220017"}).inspector
-        gone = svc.create_inspector(clerk, {**base, "name": "刘维护", "id_number": _id("19890202062"),
+        gone = inspector_enrolment.create_inspector(clerk, {**base, "name": "刘维护", "id_number": _id("19890202062"),
                                             "mobile": "13922220018"}).inspector
         assert gone.user is not None and gone.user.account == "liuzf18"
         # 周修改 got a new account: decide its role now, so no work item is left in the
         # clerk's inbox for the other browser tests (they count it)
-        svc.decide_role(clerk, kept, assign=True)
+        inspector_enrolment.decide_role(clerk, kept, assign=True)
         db.session.commit()
         kept_id, gone_id = kept.id, gone.id
 

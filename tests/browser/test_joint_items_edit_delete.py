@@ -21,6 +21,7 @@ def _published(live, name: str) -> int:
     from sqlalchemy import select
 
     from models import User, db
+    from services import joint_item_queries
     from services import joint_items as svc
 
     with live.app.app_context():
@@ -30,13 +31,13 @@ def _published(live, name: str) -> int:
         item = svc.create(clerk, {**FORM, "name": name}, [health.department_id])
 
         def v(u, step):
-            return svc.my_steps(u, svc.active_instance(item))[step].version
+            return joint_item_queries.my_steps(u, joint_item_queries.active_instance(item))[step].version
 
         svc.consult(clerk, item, v(clerk, "consult"), {**FORM, "name": name}, [health.department_id])
         svc.participate(health, item, v(health, "participate"), True)
         svc.own_list(clerk, item, v(clerk, "own_list"), "旅馆业食品安全检查", ["区县级"])
         svc.own_list(health, item, v(health, "own_list"), "公共场所卫生监督检查", ["区县级"])
-        steps = svc.my_steps(clerk, svc.active_instance(item))
+        steps = joint_item_queries.my_steps(clerk, joint_item_queries.active_instance(item))
         if "collect" in steps:
             svc.collect(clerk, item, steps["collect"].version)
         svc.submit(clerk, item, v(clerk, "submit"))

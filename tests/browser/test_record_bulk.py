@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from models import InspectionRecord, Task, User, db
+from services import inspection_review
 from services import inspections as svc
 from tests.browser.test_inspection_path import _as, _dispatched
 from tests.factories.inspections import record_form
@@ -25,7 +26,7 @@ def test_confirm_all_then_submit_and_approve_the_ticked_records(browser, live_se
         record = svc.open_record(leader, task, svc.task_objects(task)[0].id, task.department_id)
         svc.save_record(leader, record, record_form(subject_name=record.subject_name), record.lock_version)
         svc.sign(leader, record, record.lock_version, signer_name="孙堃")
-        svc.confirm(leader, record, record.lock_version)
+        inspection_review.confirm(leader, record, record.lock_version)
         db.session.commit()
         record_id, record_no = record.id, record.record_no
     page_url = f"{live.url}/tasks/{ready.task_id}/records"

@@ -17,7 +17,7 @@ from models import (
     db,
     utcnow,
 )
-from services import inspections
+from services import inspection_publication
 from tests.factories.teams import entity, make_inspector, make_task
 
 
@@ -54,7 +54,7 @@ def published_record(
     db.session.flush()
     # Published versions are immutable in the database (migration 0020): publish it back then.
     with patch("services.publication.utcnow", lambda: published_at):
-        inspections.publish_version(record)
+        inspection_publication.publish_version(record)
     if with_member is not None:
         inspector = make_inspector(department, with_member)
         db.session.add(TeamMember(task_id=task.id, department_id=department.id, inspector_id=inspector.id))

@@ -9,9 +9,9 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from models import InspectionRecord, Task, User, db
+from services import inspection_review, teams
 from services import inspections as svc
 from services import inspector_draws as draws
-from services import teams
 from tests.factories.teams import entity, make_inspector, make_task, start_task
 
 # Rare name characters (outside GB2312) must survive every round trip.
@@ -88,7 +88,7 @@ def complete(ready: Ready, record: InspectionRecord, editor: User | None = None,
     svc.save_record(editor, record, record_form(**form), record.lock_version)
     svc.sign(editor, record, record.lock_version, signer_name="张店长")
     for m in svc.confirmers(ready.task):
-        svc.confirm(m.inspector.user, record, record.lock_version)
+        inspection_review.confirm(m.inspector.user, record, record.lock_version)
     db.session.commit()
     return record
 

@@ -15,7 +15,7 @@ from models.roles import Role
 from services import conference_plans as svc
 from services import ledgers
 from services.excel import workbook_bytes
-from services.plans import today
+from services.plan_queries import today
 
 
 class Setup:

@@ -23,6 +23,7 @@ from models.inspectors import DutyStatus, InspectorTag, TagKind
 from models.plans import PlanKind
 from models.roles import Role
 from services import inspector_draws as draws
+from services import task_access
 from tests.conftest import _HASH
 from tests.factories.directories import make_entity, make_item
 from workflows import engine
@@ -105,8 +106,8 @@ def start_task(org: Any, task: Task, *, clerk: Any = None, leader: Any = None) -
     clerk = clerk or org.clerk_a
     leader = leader or org.leader_a
     participants = [td.department_id for td in task.departments if td.role == "participant"]
-    table = draws.JOINT_TABLE if participants else draws.SINGLE_TABLE
-    inst = engine.start(table, clerk, title=task.name, subject_type=draws.TASK_SUBJECT, subject_id=task.id,
+    table = task_access.JOINT_TABLE if participants else task_access.SINGLE_TABLE
+    inst = engine.start(table, clerk, title=task.name, subject_type=task_access.TASK_SUBJECT, subject_id=task.id,
                         parties={PARTICIPANT: participants} if participants else None)
     engine.advance(clerk, inst, "scheme", "next")
     engine.advance(leader, inst, "review_scheme", "approve")

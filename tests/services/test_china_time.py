@@ -10,7 +10,16 @@ from types import SimpleNamespace
 import pytest
 
 from models import utcnow
-from services import clock, deadlines, entities, followups, inspectors, ledgers, plans, validators
+from services import (
+    clock,
+    deadlines,
+    entity_fields,
+    followup_rules,
+    inspector_search,
+    ledgers,
+    plan_queries,
+    validators,
+)
 from services import inspection_prep as prep
 from tests.factories.clock import CHINA_DAY, CHINA_TEXT, LATE_EVENING, freeze
 
@@ -21,9 +30,9 @@ def test_the_clock_at_2330_utc_is_the_next_morning_in_china(app, monkeypatch):
     assert clock.china_now() == datetime(2026, 11, 4, 7, 30)
     assert clock.china_today() == CHINA_DAY
     with app.app_context():
-        assert plans.today() == CHINA_DAY  # deadlines, ledgers, statistics
+        assert plan_queries.today() == CHINA_DAY  # deadlines, ledgers, statistics
         assert deadlines.today() == CHINA_DAY
-        assert followups.today() == CHINA_DAY
+        assert followup_rules.today() == CHINA_DAY
         assert app.jinja_env.filters["dt"](LATE_EVENING) == CHINA_TEXT
 
 
@@ -52,9 +61,9 @@ def test_not_later_than_today_means_the_china_date(app, monkeypatch):
     assert validators.valid_id_number(first17 + validators.id_number_check_char(first17))
     later17 = "51010820261105" + "123"
     assert not validators.valid_id_number(later17 + validators.id_number_check_char(later17))
-    assert entities.parse_date("2026-11-04") == CHINA_DAY
-    with pytest.raises(entities.FieldError, match="不能晚于今天"):
-        entities.parse_date(tomorrow.isoformat())
+    assert entity_fields.parse_date("2026-11-04") == CHINA_DAY
+    with pytest.raises(entity_fields.FieldError, match="不能晚于今天"):
+        entity_fields.parse_date(tomorrow.isoformat())
     with app.app_context():
         _values, errors = ledgers.check_values({"经营者/名称": "张三便利店", "填报日期": "2026-11-04"})
         assert errors == []
@@ -65,4 +74,4 @@ def test_not_later_than_today_means_the_china_date(app, monkeypatch):
 def test_a_certificate_valid_from_today_in_china_is_valid(monkeypatch):
     freeze(monkeypatch)
     cert = SimpleNamespace(cert_no="51010800001", cert_valid_from=CHINA_DAY, cert_valid_to=CHINA_DAY)
-    assert inspectors.cert_state(cert) == "expiring"  # valid today, not "not yet valid", not expired
+    assert inspector_search.cert_state(cert) == "expiring"  # valid today, not "not yet valid", not expired

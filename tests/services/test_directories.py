@@ -25,7 +25,7 @@ from models.items import CheckItemPart, ItemKind, ItemStatus, PartRole
 from models.workflow import InstanceStatus
 from services import directories as svc
 from services import directory_import, directory_members, entities
-from services.entities import parse_filters
+from services.entity_search import parse_filters
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError
 from tests.factories.directories import make_entity, make_item, uscc, workbook

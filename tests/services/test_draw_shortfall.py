@@ -12,6 +12,7 @@ from models import AuditEvent, ChangeStatus, Message, db
 from models.inspectors import DutyStatus
 from services import draw_shortfall as shortfall
 from services import inspector_draws as draws
+from services import task_access
 from services.errors import Conflict, Forbidden, ServiceError
 from tests.factories.teams import make_inspector, make_task, start_task
 from workflows.errors import StaleSubmission
@@ -135,7 +136,7 @@ def test_asking_the_initiator_with_its_heads_approval_ends_in_a_draw(org, sessio
     draws.draw_inspectors(org.clerk_a, task, org.bureau_a.id)
     draws.dispatch(org.clerk_a, task, org.bureau_a.id)
     draws.dispatch(org.health_clerk, task, org.health_a.id)  # nothing to draw: 0
-    assert len(draws.active_members(task)) == 2 and draws.instance_of(task).current_step == "team"
+    assert len(draws.active_members(task)) == 2 and task_access.instance_of(task).current_step == "team"
 
 
 def test_a_refused_request_changes_nothing(org, session):

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, EntityTag, ImportBatch, ImportStatus, MarketEntity
 from models.entity import EntityStatus, EntityType
-from services import audit, clock
+from services import audit, clock, entity_fields, entity_search
 from services import entities as svc
 from services import entity_import as imp
-from services.entities import FieldError
+from services.entity_fields import FieldError
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import ExcelError
 from services.validators import uscc_check_char
@@ -79,23 +79,23 @@ def make_entity(org, session):
 
 
 def test_uscc_rules():
-    assert svc.parse_uscc(U1) == U1
-    assert svc.parse_uscc(" " + U1.lower() + " ") == U1
+    assert entity_fields.parse_uscc(U1) == U1
+    assert entity_fields.parse_uscc(" " + U1.lower() + " ") == U1
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in U1)
-    assert svc.parse_uscc(full_width) == U1
-    assert svc.parse_uscc("") is None and svc.parse_uscc(None) is None
+    assert entity_fields.parse_uscc(full_width) == U1
+    assert entity_fields.parse_uscc("") is None and entity_fields.parse_uscc(None) is None
     with pytest.raises(FieldError, match="校验码"):
-        svc.parse_uscc(U1[:17] + ("0" if U1[17] != "0" else "1"))
+        entity_fields.parse_uscc(U1[:17] + ("0" if U1[17] != "0" else "1"))
     with pytest.raises(FieldError, match="应为18位"):
-        svc.parse_uscc(U1[:16])
+        entity_fields.parse_uscc(U1[:16])
     with pytest.raises(FieldError, match="不使用的字符"):
-        svc.parse_uscc("91510108MA6CX000I1")
+        entity_fields.parse_uscc("91510108MA6CX000I1")
     with pytest.raises(FieldError, match="科学计数法"):
-        svc.parse_uscc(9.1e17)
+        entity_fields.parse_uscc(9.1e17)
     with pytest.raises(FieldError, match="科学计数法"):
-        svc.parse_uscc("9.1E+17")
+        entity_fields.parse_uscc("9.1E+17")
     with pytest.raises(FieldError, match="文本"):
-        svc.parse_uscc(915101081234)
+        entity_fields.parse_uscc(915101081234)
 
 
 def test_fast_check_character_agrees_with_the_validator():
@@ -105,36 +105,36 @@ def test_fast_check_character_agrees_with_the_validator():
     charset = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     for _ in range(2000):
         body = "".join(rnd.choice(charset) for _ in range(17))
-        assert svc._uscc_check(body) == uscc_check_char(body)
+        assert entity_fields._uscc_check(body) == uscc_check_char(body)
 
 
 def test_code_columns_that_arrived_as_numbers():
-    assert svc.parse_reg_no(510108000123456.0) == "510108000123456"  # 15 digits are exact in Excel
+    assert entity_fields.parse_reg_no(510108000123456.0) == "510108000123456"  # 15 digits are exact in Excel
     with pytest.raises(FieldError, match="科学计数法"):
-        svc.parse_reg_no(5.10108000123456e16)
+        entity_fields.parse_reg_no(5.10108000123456e16)
     with pytest.raises(FieldError, match="科学计数法"):
-        svc.parse_reg_no("5.1E+14")
-    assert svc.parse_division(510108001000.0) == "510108001000"
+        entity_fields.parse_reg_no("5.1E+14")
+    assert entity_fields.parse_division(510108001000.0) == "510108001000"
     with pytest.raises(FieldError, match="6位、9位或12位"):
-        svc.parse_division("51010")
-    assert svc.parse_industry(5211.0) == "F5211"
+        entity_fields.parse_division("51010")
+    assert entity_fields.parse_industry(5211.0) == "F5211"
     with pytest.raises(FieldError, match="开头的0"):
-        svc.parse_industry(111.0)  # 0111 lost its leading zero
+        entity_fields.parse_industry(111.0)  # 0111 lost its leading zero
 
 
 def test_industry_codes():
-    assert svc.parse_industry("f5211") == "F5211"
-    assert svc.parse_industry("5211") == "F5211"
-    assert svc.parse_industry("0111") == "A0111"
-    assert svc.parse_industry("F52") == "F52"
-    assert svc.parse_industry("H") == "H"
-    assert svc.parse_industry("") == ""
+    assert entity_fields.parse_industry("f5211") == "F5211"
+    assert entity_fields.parse_industry("5211") == "F5211"
+    assert entity_fields.parse_industry("0111") == "A0111"
+    assert entity_fields.parse_industry("F52") == "F52"
+    assert entity_fields.parse_industry("H") == "H"
+    assert entity_fields.parse_industry("") == ""
     with pytest.raises(FieldError, match="属于F门类"):
-        svc.parse_industry("A5211")
+        entity_fields.parse_industry("A5211")
     with pytest.raises(FieldError, match="没有“99”"):
-        svc.parse_industry("9911")
+        entity_fields.parse_industry("9911")
     with pytest.raises(FieldError, match="门类字母"):
-        svc.parse_industry("F5-11")
+        entity_fields.parse_industry("F5-11")
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_industry_codes():
     ],
 )
 def test_dates(value, expected):
-    assert svc.parse_date(value) == expected
+    assert entity_fields.parse_date(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -172,18 +172,18 @@ def test_dates(value, expected):
 )
 def test_bad_dates(value, message):
     with pytest.raises(FieldError, match=message):
-        svc.parse_date(value)
+        entity_fields.parse_date(value)
 
 
 def test_capital():
-    assert svc.parse_capital("100.5") == Decimal("100.5")
-    assert svc.parse_capital(100.5) == Decimal("100.5")
-    assert svc.parse_capital("1,000万元") == Decimal("1000")
-    assert svc.parse_capital("￥35.5万") == Decimal("35.5")
-    assert svc.parse_capital("") is None
+    assert entity_fields.parse_capital("100.5") == Decimal("100.5")
+    assert entity_fields.parse_capital(100.5) == Decimal("100.5")
+    assert entity_fields.parse_capital("1,000万元") == Decimal("1000")
+    assert entity_fields.parse_capital("￥35.5万") == Decimal("35.5")
+    assert entity_fields.parse_capital("") is None
     for bad in ("一百万", "-3", "1.1234567", "5000元"):
         with pytest.raises(FieldError):
-            svc.parse_capital(bad)
+            entity_fields.parse_capital(bad)
 
 
 @pytest.mark.parametrize(
@@ -206,7 +206,7 @@ def test_capital():
     ],
 )
 def test_phones(value, expected):
-    assert svc.normalize_phone(value) == expected
+    assert entity_fields.normalize_phone(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -216,29 +216,29 @@ def test_phones(value, expected):
 )
 def test_bad_phones(value):
     with pytest.raises(FieldError):
-        svc.normalize_phone(value)
+        entity_fields.normalize_phone(value)
 
 
 def test_choices_grades_and_tags():
-    assert svc.parse_entity_type("个体工商户") == EntityType.INDIVIDUAL
-    assert svc.parse_entity_type("个体户") == EntityType.INDIVIDUAL
-    assert svc.parse_entity_type("non_profit") == EntityType.NON_PROFIT
+    assert entity_fields.parse_entity_type("个体工商户") == EntityType.INDIVIDUAL
+    assert entity_fields.parse_entity_type("个体户") == EntityType.INDIVIDUAL
+    assert entity_fields.parse_entity_type("non_profit") == EntityType.NON_PROFIT
     with pytest.raises(FieldError, match="应为：企业、个体工商户"):
-        svc.parse_entity_type("公司")
-    assert svc.parse_status("存续（在营、开业、在册）") == EntityStatus.ACTIVE
-    assert svc.parse_status("吊销，未注销") == EntityStatus.REVOKED
-    assert svc.parse_status("吊销,已注销") == EntityStatus.CANCELLED
-    assert svc.parse_grade(" b级 ") == "B"
+        entity_fields.parse_entity_type("公司")
+    assert entity_fields.parse_status("存续（在营、开业、在册）") == EntityStatus.ACTIVE
+    assert entity_fields.parse_status("吊销，未注销") == EntityStatus.REVOKED
+    assert entity_fields.parse_status("吊销,已注销") == EntityStatus.CANCELLED
+    assert entity_fields.parse_grade(" b级 ") == "B"
     with pytest.raises(FieldError):
-        svc.parse_grade("F")
-    assert svc.parse_tags("餐饮、重点, 餐饮；食品") == ["餐饮", "重点", "食品"]
+        entity_fields.parse_grade("F")
+    assert entity_fields.parse_tags("餐饮、重点, 餐饮；食品") == ["餐饮", "重点", "食品"]
     with pytest.raises(FieldError):
-        svc.parse_tags("x" * 31)
+        entity_fields.parse_tags("x" * 31)
 
 
 def test_parse_fields_requires_a_code_and_the_required_fields():
-    values, errors = svc.parse_fields(raw(uscc="", reg_no="", name="", credit_grade="", phone="12"))
-    assert errors["uscc"] == svc.ONE_OF_MESSAGE
+    values, errors = entity_fields.parse_fields(raw(uscc="", reg_no="", name="", credit_grade="", phone="12"))
+    assert errors["uscc"] == entity_fields.ONE_OF_MESSAGE
     assert errors["name"] == "必填"
     assert "phone" in errors
     assert errors["credit_grade"].startswith("填写了评定日期")
@@ -331,7 +331,7 @@ def test_scope_district_users_see_their_district_only(org, make_entity):
     assert in_scope(org.health_clerk, entity)  # another department of the district
     assert not in_scope(org.clerk_b, entity)
     assert in_scope(make_city_clerk(org), entity)
-    page = svc.search_entities(org.clerk_b, svc.EntityFilters())
+    page = entity_search.search_entities(org.clerk_b, entity_search.EntityFilters())
     assert page.items == [] and page.total == 0
 
 
@@ -395,7 +395,7 @@ def names(page):
 
 
 def search(user, **args):
-    return svc.search_entities(user, svc.parse_filters(args))
+    return entity_search.search_entities(user, entity_search.parse_filters(args))
 
 
 def test_search_filters(org, registry):
@@ -421,15 +421,15 @@ def test_search_filters(org, registry):
 def test_contains_and_scope_keyword_scan_a_bounded_set_only(org, registry, monkeypatch):
     assert names(search(org.clerk_a, name="药房", contains="1")) == ["锦城药房"]
     assert names(search(org.clerk_a, scope="种植")) == ["锦绣农业合作社"]
-    monkeypatch.setattr(svc, "SCAN_LIMIT", 3)  # six entities are now too many to scan
-    filters = svc.parse_filters({"name": "药房", "contains": "1"})
-    assert names(svc.search_entities(org.clerk_a, filters)) == []  # a prefix search instead
+    monkeypatch.setattr(entity_search, "SCAN_LIMIT", 3)  # six entities are now too many to scan
+    filters = entity_search.parse_filters({"name": "药房", "contains": "1"})
+    assert names(entity_search.search_entities(org.clerk_a, filters)) == []  # a prefix search instead
     assert len(filters.problems) == 1 and "名称包含" in filters.problems[0] and "已按名称开头查询" in filters.problems[0]
     assert names(search(org.clerk_a, name="药房", contains="1", industry="F5251")) == ["锦城药房"]
-    filters = svc.parse_filters({"scope": "种植"})
-    assert len(svc.search_entities(org.clerk_a, filters).items) == 6 and "已忽略经营范围关键字" in filters.problems[0]
+    filters = entity_search.parse_filters({"scope": "种植"})
+    assert len(entity_search.search_entities(org.clerk_a, filters).items) == 6 and "已忽略经营范围关键字" in filters.problems[0]
     assert names(search(org.clerk_a, scope="种植", grade="E")) == ["锦绣农业合作社"]
-    filters = svc.parse_filters({"division": "51x", "industry": "??"})
+    filters = entity_search.parse_filters({"division": "51x", "industry": "??"})
     assert not filters.division and not filters.industry and len(filters.problems) == 2
 
 
@@ -437,7 +437,7 @@ def test_contains_and_scope_keyword_scan_a_bounded_set_only(org, registry, monke
 def test_steering_the_plan_never_changes_the_result(org, registry, monkeypatch, lead_limit):
     """A selective name prefix leads the search (the code ranges are written so that no index
     serves them); a shared one does not.  Either way the rows are the same."""
-    monkeypatch.setattr(svc, "NAME_LEAD_LIMIT", lead_limit)
+    monkeypatch.setattr(entity_search, "NAME_LEAD_LIMIT", lead_limit)
     a = org.clerk_a
     assert names(search(a, name="锦城", division="510108")) == ["锦城药房", "锦城餐饮有限公司"]
     assert names(search(a, name="锦城", division="510108002", industry="F")) == ["锦城药房"]
@@ -448,16 +448,16 @@ def test_steering_the_plan_never_changes_the_result(org, registry, monkeypatch, 
 
 def test_keyset_pages_and_the_capped_count(org, registry):
     a = org.clerk_a
-    filters = svc.EntityFilters()
-    first = svc.search_entities(a, filters, per_page=4)
+    filters = entity_search.EntityFilters()
+    first = entity_search.search_entities(a, filters, per_page=4)
     assert len(first.items) == 4 and first.has_next and not first.has_prev and first.total == 6
-    second = svc.search_entities(a, filters, after=first.next_after, per_page=4)
+    second = entity_search.search_entities(a, filters, after=first.next_after, per_page=4)
     assert len(second.items) == 2 and not second.has_next and second.has_prev
-    back = svc.search_entities(a, filters, before=second.prev_before, per_page=4)
+    back = entity_search.search_entities(a, filters, before=second.prev_before, per_page=4)
     assert [e.id for e in back.items] == [e.id for e in first.items] and not back.has_prev
-    n, capped = svc.count_entities(svc.entity_query(a, filters), cap=3)
+    n, capped = entity_search.count_entities(entity_search.entity_query(a, filters), cap=3)
     assert (n, capped) == (3, True)
-    n, capped = svc.count_entities(svc.entity_query(a, filters), cap=6)
+    n, capped = entity_search.count_entities(entity_search.entity_query(a, filters), cap=6)
     assert (n, capped) == (6, False)
 
 
@@ -738,8 +738,8 @@ def test_prefix_searches_can_use_the_indexes(org, session):
     range that the b-tree indexes serve; SQLite's planner picks them."""
     from sqlalchemy import text
 
-    filters = svc.parse_filters({"name": "锦城", "division": "510108", "industry": "F52", "grade": "C"})
-    query = svc.entity_query(org.clerk_a, filters)
+    filters = entity_search.parse_filters({"name": "锦城", "division": "510108", "industry": "F52", "grade": "C"})
+    query = entity_search.entity_query(org.clerk_a, filters)
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
             text(

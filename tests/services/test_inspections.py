@@ -18,6 +18,7 @@ from models import (
 from models.plans import TaskStatus
 from models.workflow import WorkItemStatus
 from services import inspection_prep as prep
+from services import inspection_publication, inspection_review
 from services import inspections as svc
 from services.errors import Conflict, Forbidden, ServiceError
 from tests.factories.inspections import (
@@ -35,7 +36,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
 def _to_record_step(ready):
-    svc.finish_inspection(ready.leader, ready.task)
+    inspection_review.finish_inspection(ready.leader, ready.task)
     db.session.commit()
     assert ready.instance.current_step == "record"
 
@@ -53,15 +54,15 @@ def test_single_task_from_inspection_to_finish(org, session):
     for r in records:
         complete(ready, r)
     with pytest.raises(Conflict) as exc:
-        svc.submit(ready.member, first, first.lock_version)
+        inspection_review.submit(ready.member, first, first.lock_version)
     assert "检查完成" in exc.value.message
     _to_record_step(ready)
     # 录入检查结果 reaches every member in person
     items = [i for i in ready.instance.work_items if i.step_key == "record" and i.status == WorkItemStatus.OPEN]
     assert {i.user_id for i in items} == {ready.leader.id, ready.member.id}
-    svc.submit(ready.member, records[0], records[0].lock_version)
+    inspection_review.submit(ready.member, records[0], records[0].lock_version)
     assert ready.instance.current_step == "record"
-    svc.submit(ready.member, records[1], records[1].lock_version)
+    inspection_review.submit(ready.member, records[1], records[1].lock_version)
     db.session.commit()
     assert ready.instance.current_step == "review_results"
     review_items = [i for i in ready.instance.work_items if i.step_key == "review_results"
@@ -69,22 +70,22 @@ def test_single_task_from_inspection_to_finish(org, session):
     assert [i.user_id for i in review_items] == [ready.leader.id]
     # only the leader reviews
     with pytest.raises(Forbidden):
-        svc.review(ready.member, records[0], records[0].lock_version, approve=True)
-    svc.review(ready.leader, records[0], records[0].lock_version, approve=True)
+        inspection_review.review(ready.member, records[0], records[0].lock_version, approve=True)
+    inspection_review.review(ready.leader, records[0], records[0].lock_version, approve=True)
     assert ready.instance.current_step == "review_results"
-    svc.review(ready.leader, records[1], records[1].lock_version, approve=True)
+    inspection_review.review(ready.leader, records[1], records[1].lock_version, approve=True)
     db.session.commit()
     # 公示检查结果 ran on its own: version 1 of each, with the feed's rows
     assert ready.instance.current_step == "finish"
     assert task.status == TaskStatus.PUBLISHED
     for r in records:
         assert r.status == RecordStatus.PUBLISHED and r.version == 1
-        v = svc.latest_version(r)
-        assert v.version == 1 and v.digest == svc.digest_of(v.snapshot)
+        v = inspection_publication.latest_version(r)
+        assert v.version == 1 and v.digest == inspection_publication.digest_of(v.snapshot)
         snap = json.loads(v.snapshot)
         assert snap["记录编号"] == r.record_no and snap["检查结果"] == "未发现问题"
         assert not {"信用风险分类", "联系电话", "法定代表人", "身份证号"} & set(snap)
-        assert db.session.query(Publication).filter_by(subject_type=svc.SUBJECT, subject_id=r.id).count() == 1
+        assert db.session.query(Publication).filter_by(subject_type=inspection_publication.SUBJECT, subject_id=r.id).count() == 1
     # after publication nothing changes
     with pytest.raises(Conflict) as exc:
         svc.save_record(ready.leader, records[0], record_form(), records[0].lock_version)
@@ -93,8 +94,8 @@ def test_single_task_from_inspection_to_finish(org, session):
         svc.add_evidence(ready.leader, records[0], records[0].lock_version, filename="a.png", data=PNG)
     # 完成抽查 by the leader
     with pytest.raises(Forbidden):
-        svc.finish(ready.member, task)
-    svc.finish(ready.leader, task)
+        inspection_review.finish(ready.member, task)
+    inspection_review.finish(ready.leader, task)
     db.session.commit()
     assert task.status == TaskStatus.DONE and ready.instance.status.value == "completed"
 
@@ -112,15 +113,15 @@ def test_joint_task_needs_a_record_per_department(org, session):
     # 检查完成 is refused while the health bureau's record is missing
     assert len(svc.missing_records(task)) == 1
     with pytest.raises(svc.Unprocessable) as exc:
-        svc.finish_inspection(ready.leader, task)
+        inspection_review.finish_inspection(ready.leader, task)
     assert "甲区卫生健康局" in exc.value.message and "未填写" in exc.value.message
     health = svc.open_record(ready.health, task, obj.id, org.health_a.id)
     assert health.inspector_names == HEALTH_NAME  # the department's own inspectors
     complete(ready, health, editor=ready.health)
     _to_record_step(ready)
-    svc.submit(ready.leader, own, own.lock_version)
+    inspection_review.submit(ready.leader, own, own.lock_version)
     assert ready.instance.current_step == "record"  # the health bureau's record is not submitted
-    svc.submit(ready.health, health, health.lock_version)
+    inspection_review.submit(ready.health, health, health.lock_version)
     db.session.commit()
     assert ready.instance.current_step == "review_results"
 
@@ -130,11 +131,11 @@ def test_return_goes_back_to_recording(org, session):
     (record,) = open_all(ready)
     complete(ready, record)
     _to_record_step(ready)
-    svc.submit(ready.member, record, record.lock_version)
+    inspection_review.submit(ready.member, record, record.lock_version)
     with pytest.raises(ServiceError) as exc:
-        svc.review(ready.leader, record, record.lock_version, approve=False, reason="")
+        inspection_review.review(ready.leader, record, record.lock_version, approve=False, reason="")
     assert "理由" in exc.value.message
-    svc.review(ready.leader, record, record.lock_version, approve=False, reason="检查结果与记录情况不一致")
+    inspection_review.review(ready.leader, record, record.lock_version, approve=False, reason="检查结果与记录情况不一致")
     db.session.commit()
     assert record.status == RecordStatus.RETURNED and ready.instance.current_step == "record"
     hist = [h for h in ready.instance.history if h.step_key == "review_results"]
@@ -144,15 +145,15 @@ def test_return_goes_back_to_recording(org, session):
                     record.lock_version)
     assert record.confirmations == []
     with pytest.raises(ServiceError) as exc:
-        svc.submit(ready.member, record, record.lock_version)
+        inspection_review.submit(ready.member, record, record.lock_version)
     assert "未确认" in exc.value.message
     for m in svc.confirmers(ready.task):
-        svc.confirm(m.inspector.user, record, record.lock_version)
-    svc.submit(ready.member, record, record.lock_version)
-    svc.review(ready.leader, record, record.lock_version, approve=True)
+        inspection_review.confirm(m.inspector.user, record, record.lock_version)
+    inspection_review.submit(ready.member, record, record.lock_version)
+    inspection_review.review(ready.leader, record, record.lock_version, approve=True)
     db.session.commit()
     assert ready.instance.current_step == "finish"
-    assert json.loads(svc.latest_version(record).snapshot)["检查结果"] == "发现问题已当场改正"
+    assert json.loads(inspection_publication.latest_version(record).snapshot)["检查结果"] == "发现问题已当场改正"
 
 
 def test_stale_form_and_concurrent_saves(org, session):
@@ -193,7 +194,7 @@ def test_form_rules(org, session):
     assert not record.refused and record.signed_at is not None
     # incomplete record cannot be confirmed
     with pytest.raises(ServiceError) as exc:
-        svc.confirm(ready.member, record, record.lock_version)
+        inspection_review.confirm(ready.member, record, record.lock_version)
     assert "不能确认" in exc.value.message
 
 
@@ -224,10 +225,10 @@ def test_confirmations_reset_on_change(org, session):
     complete(ready, record)
     assert len(record.confirmations) == 2
     svc.add_evidence(ready.member, record, record.lock_version, filename="p.png", data=PNG)
-    assert record.confirmations == [] and len(svc.unconfirmed(record)) == 2
-    svc.confirm(ready.member, record, record.lock_version)
+    assert record.confirmations == [] and len(inspection_review.unconfirmed(record)) == 2
+    inspection_review.confirm(ready.member, record, record.lock_version)
     with pytest.raises(Conflict):
-        svc.confirm(ready.member, record, record.lock_version)
+        inspection_review.confirm(ready.member, record, record.lock_version)
 
 
 def test_advance_notice_rule_table(org, session):
@@ -263,12 +264,12 @@ def test_versions_are_immutable_and_corrections_add_one(org, session):
     (record,) = open_all(ready)
     complete(ready, record)
     _to_record_step(ready)
-    svc.submit(ready.member, record, record.lock_version)
-    svc.review(ready.leader, record, record.lock_version, approve=True)
+    inspection_review.submit(ready.member, record, record.lock_version)
+    inspection_review.review(ready.leader, record, record.lock_version, approve=True)
     db.session.commit()
-    second = svc.publish_version(record, user=org.leader_a, corrected_from=1, reason="检查日期录入错误")
+    second = inspection_publication.publish_version(record, user=org.leader_a, corrected_from=1, reason="检查日期录入错误")
     db.session.commit()
-    assert second.version == 2 and svc.latest_version(record).id == second.id
+    assert second.version == 2 and inspection_publication.latest_version(record).id == second.id
     assert json.loads(second.snapshot)["更正"].startswith("更正第1版")
     dup = InspectionResultVersion(record_id=record.id, version=2, snapshot="{}", digest="0" * 64)
     db.session.add(dup)

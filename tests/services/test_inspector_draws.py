@@ -207,7 +207,7 @@ def test_an_account_without_the_team_role_is_not_eligible(org, session):
     """Issue 13 item 4: drawn, even as 组长, an account without the 执法人员 role would be refused
     by its own 我的待办; eligibility asks exactly what the team and records pages ask."""
     from services import team_work
-    from services.inspectors import eligible_inspectors
+    from services.inspector_search import eligible_inspectors
 
     task = make_task(org, inspectors=1, methods="书面检查")
     clerk_only = make_inspector(org.bureau_a, "仅经办人", roles=(draws.Role.CLERK,))

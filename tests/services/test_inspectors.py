@@ -14,7 +14,7 @@ from models.inspectors import DutyStatus
 from models.org import UserStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import clock, inspector_import
+from services import clock, inspector_enrolment, inspector_import, inspector_search
 from services import inspectors as svc
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError
@@ -67,7 +67,7 @@ def test_account_matched_by_id_number_gets_the_permission(org, session):
     org.inspector_a.id_number = ID_MAN
     org.inspector_a.roles.clear()
     session.flush()
-    result = svc.create_inspector(org.clerk_a, form(org))
+    result = inspector_enrolment.create_inspector(org.clerk_a, form(org))
     entry, inst = result.inspector, result.instance
     assert inst.status == InstanceStatus.COMPLETED
     assert steps(inst) == ["选择新增方式", "完成新增操作", "判断是否有系统操作账号", "开通双随机检查权限"]
@@ -82,13 +82,13 @@ def test_account_matched_by_id_number_gets_the_permission(org, session):
 def test_account_matched_by_mobile(org, session):
     org.inspector_a.mobile = "13900000001"
     session.flush()
-    result = svc.create_inspector(org.clerk_a, form(org))
+    result = inspector_enrolment.create_inspector(org.clerk_a, form(org))
     assert result.inspector.user_id == org.inspector_a.id
     assert "按手机号码匹配" in result.instance.history[3].comment
 
 
 def test_no_account_creates_one_and_waits_for_the_role_decision(org, session):
-    result = svc.create_inspector(org.clerk_a, form(org))
+    result = inspector_enrolment.create_inspector(org.clerk_a, form(org))
     inst, entry = result.instance, result.inspector
     assert result.waiting_for_role and inst.current_step == "decide_role"
     assert steps(inst)[-1] == "新增系统操作账号"
@@ -98,20 +98,20 @@ def test_no_account_creates_one_and_waits_for_the_role_decision(org, session):
     assert user.id_number == ID_MAN and user.must_change_password and user.role_codes == set()
     assert entry.user_id == user.id and entry.random_permission
     # the leader of another district cannot decide; the clerk can
-    assert svc.role_step(org.clerk_b, entry) is None
-    svc.decide_role(org.clerk_a, entry, assign=True)
+    assert inspector_enrolment.role_step(org.clerk_b, entry) is None
+    inspector_enrolment.decide_role(org.clerk_a, entry, assign=True)
     assert inst.status == InstanceStatus.COMPLETED
     assert steps(inst)[-2:] == ["判断是否分配角色", "分配角色"]
     assert user.has_role(Role.INSPECTOR)
 
 
 def test_declining_the_role_ends_the_process(org, session):
-    result = svc.create_inspector(org.clerk_a, form(org))
-    svc.decide_role(org.clerk_a, result.inspector, assign=False)
+    result = inspector_enrolment.create_inspector(org.clerk_a, form(org))
+    inspector_enrolment.decide_role(org.clerk_a, result.inspector, assign=False)
     assert result.instance.status == InstanceStatus.COMPLETED
     assert not result.inspector.user.has_role(Role.INSPECTOR)
     with pytest.raises(Invalid):
-        svc.decide_role(org.clerk_a, result.inspector, assign=True)
+        inspector_enrolment.decide_role(org.clerk_a, result.inspector, assign=True)
 
 
 @pytest.mark.parametrize(
@@ -128,15 +128,15 @@ def test_declining_the_role_ends_the_process(org, session):
 )
 def test_field_rules(org, session, over, field, message):
     with pytest.raises(Invalid) as exc:
-        svc.create_inspector(org.clerk_a, form(org, **over))
+        inspector_enrolment.create_inspector(org.clerk_a, form(org, **over))
     assert exc.value.field == field and message in exc.value.message
     assert session.query(Inspector).count() == 0
 
 
 def test_a_mobile_belongs_to_one_entry(org, session):
-    svc.create_inspector(org.clerk_a, form(org))
+    inspector_enrolment.create_inspector(org.clerk_a, form(org))
     with pytest.raises(Invalid, match="另一人使用") as exc:
-        svc.create_inspector(org.clerk_a, form(org, id_number=ID_WOMAN, name="刘芳"))
+        inspector_enrolment.create_inspector(org.clerk_a, form(org, id_number=ID_WOMAN, name="刘芳"))
     assert exc.value.field == "mobile"
     _, check = inspector_import.store_import(org.clerk_a, "a.xlsx", a5([a5_row(1, "刘芳", ID_WOMAN, "13900000001")]))
     assert "另一人使用" in " ".join(check.errors.messages())
@@ -144,17 +144,17 @@ def test_a_mobile_belongs_to_one_entry(org, session):
 
 def test_department_outside_scope_and_roles(org, session):
     with pytest.raises(Invalid):
-        svc.create_inspector(org.clerk_a, form(org, department_id=org.bureau_b.id))
+        inspector_enrolment.create_inspector(org.clerk_a, form(org, department_id=org.bureau_b.id))
     with pytest.raises(Forbidden):
-        svc.create_inspector(org.leader_a, form(org))
+        inspector_enrolment.create_inspector(org.leader_a, form(org))
 
 
 def test_duplicate_refused_and_deleted_entry_revived(org, session):
-    first = svc.create_inspector(org.clerk_a, form(org)).inspector
+    first = inspector_enrolment.create_inspector(org.clerk_a, form(org)).inspector
     with pytest.raises(Invalid, match="已在执法检查人员名录库中"):
-        svc.create_inspector(org.clerk_a, form(org, name="另一个"))
+        inspector_enrolment.create_inspector(org.clerk_a, form(org, name="另一个"))
     svc.delete_inspector(org.clerk_a, first, "entry")
-    again = svc.create_inspector(org.clerk_a, form(org, name="陈志强（返聘）"))
+    again = inspector_enrolment.create_inspector(org.clerk_a, form(org, name="陈志强（返聘）"))
     assert again.inspector.id == first.id and again.revived and again.inspector.active
 
 
@@ -162,7 +162,7 @@ def test_duplicate_refused_and_deleted_entry_revived(org, session):
 
 
 def test_edit_runs_table_18_and_keeps_role_and_permission(org, session):
-    entry = svc.create_inspector(org.clerk_a, form(org)).inspector
+    entry = inspector_enrolment.create_inspector(org.clerk_a, form(org)).inspector
     assert svc.update_inspector(org.clerk_a, entry, form(org)) == {}
     assert session.query(ProcessInstance).filter_by(process_table=18).count() == 0
     changes = svc.update_inspector(org.clerk_a, entry, form(org, duty="off", post="科员", specialities="计量"))
@@ -174,9 +174,9 @@ def test_edit_runs_table_18_and_keeps_role_and_permission(org, session):
 
 
 def test_delete_scopes(org, session, make_user):
-    entry = svc.create_inspector(org.clerk_a, form(org)).inspector
+    entry = inspector_enrolment.create_inspector(org.clerk_a, form(org)).inspector
     user = entry.user
-    svc.decide_role(org.clerk_a, entry, assign=True)
+    inspector_enrolment.decide_role(org.clerk_a, entry, assign=True)
     with pytest.raises(Invalid):
         svc.delete_inspector(org.clerk_a, entry, "nonsense")
     inst = svc.delete_inspector(org.clerk_a, entry, "role")
@@ -186,12 +186,12 @@ def test_delete_scopes(org, session, make_user):
     actions = [e.action for e in session.query(AuditEvent).filter(AuditEvent.object_id == str(user.id))]
     assert "revoke_role" in actions
 
-    other = svc.create_inspector(org.clerk_a, form(org, id_number=ID_WOMAN, mobile="13900000002", name="刘芳")).inspector
+    other = inspector_enrolment.create_inspector(org.clerk_a, form(org, id_number=ID_WOMAN, mobile="13900000002", name="刘芳")).inspector
     account = other.user
     svc.delete_inspector(org.clerk_a, other, "account")
     assert account.status == UserStatus.DISABLED
 
-    third = svc.create_inspector(org.clerk_a, form(org, id_number=ID_3, mobile="13900000003", name="黄雨涵")).inspector
+    third = inspector_enrolment.create_inspector(org.clerk_a, form(org, id_number=ID_3, mobile="13900000003", name="黄雨涵")).inspector
     kept = third.user
     svc.delete_inspector(org.clerk_a, third, "entry")
     assert kept.status == UserStatus.ACTIVE and not third.active
@@ -203,47 +203,47 @@ def test_delete_scopes(org, session, make_user):
 
 
 def test_eligible_inspectors(org, session):
-    ok = svc.create_inspector(org.clerk_a, form(org)).inspector
-    off = svc.create_inspector(
+    ok = inspector_enrolment.create_inspector(org.clerk_a, form(org)).inspector
+    off = inspector_enrolment.create_inspector(
         org.clerk_a, form(org, id_number=ID_WOMAN, mobile="13900000002", name="刘芳", duty="off")
     ).inspector
-    expired = svc.create_inspector(
+    expired = inspector_enrolment.create_inspector(
         org.clerk_a,
         form(org, id_number=ID_3, mobile="13900000003", name="黄雨涵", cert_valid_to=(TODAY - timedelta(days=1)).isoformat(),
              specialities="计量", category="从事日常监管工作的人员"),
     ).inspector
     # 判断是否分配角色 still open: an account without the 执法人员 role is not drawn (issue 13)
-    assert svc.eligible_inspectors(org.bureau_a, TODAY) == []
+    assert inspector_search.eligible_inspectors(org.bureau_a, TODAY) == []
     for entry in (ok, off, expired):
-        svc.decide_role(org.clerk_a, entry, assign=True)
-    assert [i.id for i in svc.eligible_inspectors(org.bureau_a, TODAY)] == [ok.id]
-    assert svc.eligible_inspectors(org.bureau_a, TODAY - timedelta(days=10))[-1].id == expired.id
-    assert off.id not in [i.id for i in svc.eligible_inspectors(org.bureau_a, TODAY - timedelta(days=10))]
-    assert svc.eligible_inspectors(org.bureau_b, TODAY) == []
-    assert svc.eligible_inspectors(org.station_a, TODAY, category="行政执法类公务员", area="猛追湾", speciality="食品安全",
+        inspector_enrolment.decide_role(org.clerk_a, entry, assign=True)
+    assert [i.id for i in inspector_search.eligible_inspectors(org.bureau_a, TODAY)] == [ok.id]
+    assert inspector_search.eligible_inspectors(org.bureau_a, TODAY - timedelta(days=10))[-1].id == expired.id
+    assert off.id not in [i.id for i in inspector_search.eligible_inspectors(org.bureau_a, TODAY - timedelta(days=10))]
+    assert inspector_search.eligible_inspectors(org.bureau_b, TODAY) == []
+    assert inspector_search.eligible_inspectors(org.station_a, TODAY, category="行政执法类公务员", area="猛追湾", speciality="食品安全",
                                    matter="食品经营许可检查")[0].id == ok.id
-    assert svc.eligible_inspectors(org.bureau_a, TODAY, speciality="计量") == []
-    assert svc.eligible_inspectors(org.bureau_a, TODAY, area="双桥子") == []
+    assert inspector_search.eligible_inspectors(org.bureau_a, TODAY, speciality="计量") == []
+    assert inspector_search.eligible_inspectors(org.bureau_a, TODAY, area="双桥子") == []
     # the permission and an active account are required
     ok.user.status = UserStatus.DISABLED
-    assert svc.eligible_inspectors(org.bureau_a, TODAY) == []
+    assert inspector_search.eligible_inspectors(org.bureau_a, TODAY) == []
     ok.user.status = UserStatus.ACTIVE
     ok.random_permission = False
-    assert svc.eligible_inspectors(org.bureau_a, TODAY) == []
+    assert inspector_search.eligible_inspectors(org.bureau_a, TODAY) == []
     # not yet valid on that date
-    assert svc.eligible_inspectors(org.bureau_a, date(2023, 12, 31)) == []
+    assert inspector_search.eligible_inspectors(org.bureau_a, date(2023, 12, 31)) == []
 
 
 def test_search_filters_and_scope(org, session):
-    svc.create_inspector(org.clerk_a, form(org))
-    svc.create_inspector(
+    inspector_enrolment.create_inspector(org.clerk_a, form(org))
+    inspector_enrolment.create_inspector(
         org.clerk_a,
         form(org, id_number=ID_WOMAN, mobile="13900000002", name="刘芳", duty="off", department_id=org.section_a.id,
              cert_valid_to=(TODAY + timedelta(days=10)).isoformat(), specialities="计量"),
     )
 
     def names(user, **args):
-        return [i.name for i in svc.search(user, svc.parse_filters(user, args)).rows]
+        return [i.name for i in inspector_search.search(user, inspector_search.parse_filters(user, args)).rows]
 
     assert sorted(names(org.clerk_a)) == ["刘芳", "陈志强"]
     assert names(org.clerk_a, duty="off") == ["刘芳"]
@@ -355,7 +355,7 @@ def test_accounts_of_another_district_are_not_linked(org, session):
     org.clerk_b.id_number = ID_MAN
     org.clerk_b.mobile = "13900000001"
     session.flush()
-    result = svc.create_inspector(org.clerk_a, form(org))
+    result = inspector_enrolment.create_inspector(org.clerk_a, form(org))
     assert result.inspector.user_id != org.clerk_b.id
     [issued] = result.issued
     created = session.get(User, issued.user_id)

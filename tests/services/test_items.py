@@ -11,6 +11,7 @@ from models import AuditEvent, CheckItem, ItemCategory, ItemStatus, ProcessInsta
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
 from models.workflow import InstanceStatus
+from services import item_claims
 from services import items as svc
 from services import publication as pub
 from services.errors import Conflict, Forbidden, Invalid
@@ -134,26 +135,26 @@ def test_claim_takes_a_city_item_once(org, session, city):
     source = svc.create_item(city.clerk, general(inspecting_body="测试市市场监督管理局"))
     draft_like = svc.create_item(city.clerk, FOOD)
     svc.delete_item(city.clerk, draft_like, version=1)
-    listed = session.execute(svc.city_list_query(org.clerk_a)).scalars().all()
+    listed = session.execute(item_claims.city_list_query(org.clerk_a)).scalars().all()
     assert [i.id for i in listed] == [source.id]
-    assert session.execute(svc.city_list_query(city.clerk)).scalars().all() == []  # the city claims nothing
-    copy = svc.claim_item(org.clerk_a, source)
+    assert session.execute(item_claims.city_list_query(city.clerk)).scalars().all() == []  # the city claims nothing
+    copy = item_claims.claim_item(org.clerk_a, source)
     assert (copy.source_id, copy.department_id, copy.status) == (source.id, org.bureau_a.id, ItemStatus.PUBLISHED)
     assert copy.ratio_cap == Decimal("5") and copy.name == source.name
     (inst,) = instances(session, copy, 10)
     assert [s for s, _ in history_of(inst)] == ["发起", "选择拟认领的抽查事项", "认领抽查事项"]
     assert inst.status == InstanceStatus.COMPLETED
     with pytest.raises(Conflict, match="重复认领"):
-        svc.claim_item(org.clerk_a, source)
-    assert svc.claimed_ids(org.clerk_a) == {source.id}
-    assert svc.claimable(org.clerk_a, draft_like.id) is None
+        item_claims.claim_item(org.clerk_a, source)
+    assert item_claims.claimed_ids(org.clerk_a) == {source.id}
+    assert item_claims.claimable(org.clerk_a, draft_like.id) is None
     with pytest.raises(Forbidden):
-        svc.claim_item(city.clerk, source)
+        item_claims.claim_item(city.clerk, source)
     with pytest.raises(Forbidden):  # a section does not claim: its bureau assigns (表11)
-        svc.claim_item(org.section_clerk_a, source)
-    assert session.execute(svc.city_list_query(org.section_clerk_a)).scalars().all() == []
+        item_claims.claim_item(org.section_clerk_a, source)
+    assert session.execute(item_claims.city_list_query(org.section_clerk_a)).scalars().all() == []
     # district B claims its own copy
-    svc.claim_item(org.clerk_b, source)
+    item_claims.claim_item(org.clerk_b, source)
     # a claimed item is edited and published as the district's own
     svc.edit_item(org.clerk_a, copy, svc.form_values(copy) | {"objects": "区内广告发布者"}, version=0)
     assert copy.version == 1 and pub.history("check_item", copy.id)[0].department_id == org.bureau_a.id
@@ -161,18 +162,18 @@ def test_claim_takes_a_city_item_once(org, session, city):
 
 def test_assign_to_a_section_or_a_district_bureau(org, session, city):
     item = svc.create_item(org.clerk_a, FOOD)
-    targets = {d.name for d in svc.assign_targets(item)}
+    targets = {d.name for d in item_claims.assign_targets(item)}
     assert targets == {"甲区信用监督管理科", "甲区第一市场监管所"}
     with pytest.raises(Invalid):
-        svc.assign_item(org.clerk_a, item, org.bureau_b.id, version=1)
-    inst = svc.assign_item(org.clerk_a, item, org.section_a.id, version=1)
+        item_claims.assign_item(org.clerk_a, item, org.bureau_b.id, version=1)
+    inst = item_claims.assign_item(org.clerk_a, item, org.section_a.id, version=1)
     assert [s for s, _ in history_of(inst)] == ["发起", "选择拟指派的抽查事项", "指派抽查事项"]
     assert item.assigned_department_id == org.section_a.id
     city_item = svc.create_item(city.clerk, general())
-    targets = {d.name for d in svc.assign_targets(city_item)}
+    targets = {d.name for d in item_claims.assign_targets(city_item)}
     assert targets == {"测试市信用监督管理处", "甲区市场监督管理局", "甲区卫生健康局", "甲区应急管理局",
                        "乙区市场监督管理局"}
-    svc.assign_item(city.clerk, city_item, org.bureau_b.id, version=1)
+    item_claims.assign_item(city.clerk, city_item, org.bureau_b.id, version=1)
     # the assigned district sees the item, another district does not
     assert svc.get_item(org.clerk_b, city_item.id) is not None
     assert svc.get_item(org.clerk_a, city_item.id) is None

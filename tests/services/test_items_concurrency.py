@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from models import CheckItem, Department, Publication, User, UserRole, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
+from services import item_claims
 from services import items as svc
 from services.errors import Conflict
 from services.org import place_department
@@ -93,7 +94,7 @@ def test_two_claims_at_once(pg_app):  # noqa: F811
     _, source_id = _setup(pg_app)
 
     def claim(me, _account):
-        svc.claim_item(me, db.session.get(CheckItem, source_id))
+        item_claims.claim_item(me, db.session.get(CheckItem, source_id))
 
     results = _race(pg_app, claim)
     assert results[0] == "ok" and "重复认领" in results[1]

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from models import CheckItem, CheckItemPart, ItemKind, ItemStatus, Publication, PublicationAction, db
 from models.workflow import InstanceStatus
+from services import joint_item_queries, publication
 from services import joint_items as svc
-from services import publication
 from services.errors import Conflict, Invalid
 from workflows.errors import NotAllowed
 
@@ -26,7 +26,7 @@ FIELDS = {
 
 
 def _v(user, item, step):
-    return svc.my_steps(user, svc.active_instance(item))[step].version
+    return joint_item_queries.my_steps(user, joint_item_queries.active_instance(item))[step].version
 
 
 def _new(org, participants=None) -> CheckItem:
@@ -79,12 +79,12 @@ def _current(item):
 
 def test_add_accept_approve_publishes(session, org):
     item = _new(org)
-    inst = svc.active_instance(item)
+    inst = joint_item_queries.active_instance(item)
     assert item.kind == ItemKind.JOINT and item.status == ItemStatus.DRAFT
     assert inst.process_table == 12 and inst.current_step == "consult"
     assert [p.role.value for p in item.parts] == ["initiator", "participant", "participant"]
     _to_review(org, item)
-    assert svc.active_instance(item).current_step == "review"
+    assert joint_item_queries.active_instance(item).current_step == "review"
     assert _current(item) is None  # nothing public before approval
     svc.review(org.office_user, item, _v(org.office_user, item, "review"), True)
     db.session.flush()
@@ -115,12 +115,12 @@ def test_all_decline_returns_to_consult_with_new_participants(session, org):
     item = _new(org, [org.health_a.id])
     _send(org, item)
     svc.participate(org.health_clerk, item, _v(org.health_clerk, item, "participate"), False, "不涉及")
-    inst = svc.active_instance(item)
+    inst = joint_item_queries.active_instance(item)
     assert inst.current_step == "consult"
     svc.consult(org.clerk_a, item, _v(org.clerk_a, item, "consult"), FIELDS, [org.safety_a.id])
     assert [p.department_id for p in item.parts if p.role.value == "participant"] == [org.safety_a.id]
-    assert svc.my_steps(org.safety_clerk, inst).keys() == {"participate"}
-    assert not svc.my_steps(org.health_clerk, inst)
+    assert joint_item_queries.my_steps(org.safety_clerk, inst).keys() == {"participate"}
+    assert not joint_item_queries.my_steps(org.health_clerk, inst)
 
 
 def test_decline_needs_a_reason(session, org):
@@ -134,12 +134,12 @@ def test_return_revise_resubmit_approve(session, org):
     item = _new(org)
     _to_review(org, item)
     svc.review(org.office_user, item, _v(org.office_user, item, "review"), False, "检查依据不全")
-    assert svc.active_instance(item).current_step == "terminate"
-    assert svc.return_reason(item) == "检查依据不全"
+    assert joint_item_queries.active_instance(item).current_step == "terminate"
+    assert joint_item_queries.return_reason(item) == "检查依据不全"
     with pytest.raises(NotAllowed):  # not the participant's decision
         svc.decide_terminate(org.health_clerk, item, 1, False)
     svc.decide_terminate(org.clerk_a, item, _v(org.clerk_a, item, "terminate"), False)
-    inst = svc.active_instance(item)
+    inst = joint_item_queries.active_instance(item)
     assert inst.current_step == "own_list"
     assert all(not p.confirmed_at for p in item.parts)
     _own(org.clerk_a, item, "餐饮服务食品安全监督检查（补充依据）")
@@ -158,7 +158,7 @@ def test_return_terminate_keeps_it_unpublished(session, org):
     svc.review(org.office_user, item, _v(org.office_user, item, "review"), False, "不属于联合抽查范围")
     with pytest.raises(Invalid):
         svc.decide_terminate(org.clerk_a, item, _v(org.clerk_a, item, "terminate"), True, "")
-    inst = svc.active_instance(item)
+    inst = joint_item_queries.active_instance(item)
     svc.decide_terminate(org.clerk_a, item, _v(org.clerk_a, item, "terminate"), True, "同意退回意见")
     assert item.status == ItemStatus.TERMINATED
     assert inst.status == InstanceStatus.TERMINATED
@@ -175,9 +175,9 @@ def test_stale_form_and_strangers(session, org):
         svc.review(org.office_user, item, 1, True)
     with pytest.raises(NotAllowed):  # and never a participant's
         svc.review(org.health_clerk, item, 1, True)
-    assert not svc.can_view(org.clerk_b, item)
-    assert not svc.can_view(org.office_b_user, item)
-    assert svc.can_view(org.health_clerk, item) and svc.can_view(org.office_user, item)
+    assert not joint_item_queries.can_view(org.clerk_b, item)
+    assert not joint_item_queries.can_view(org.office_b_user, item)
+    assert joint_item_queries.can_view(org.health_clerk, item) and joint_item_queries.can_view(org.office_user, item)
 
 
 def test_participants_are_partner_departments_only(session, org):
@@ -214,7 +214,7 @@ def test_own_list_may_use_own_published_single_items(session, org):
 def test_edit_keeps_published_until_approved(session, org):
     item = _published(org)
     svc.start_edit(org.clerk_a, item, "法规修订")
-    inst = svc.active_instance(item)
+    inst = joint_item_queries.active_instance(item)
     assert inst.process_table == 13 and inst.current_step == "consult"
     svc.consult(org.clerk_a, item, _v(org.clerk_a, item, "consult"), {**FIELDS, "name": "新名称"},
                 [org.health_a.id])
@@ -277,20 +277,20 @@ def test_delete_return_reselect_approve_withdraws(session, org):
     with pytest.raises(Invalid):
         svc.start_delete(org.clerk_a, item, "")
     svc.start_delete(org.clerk_a, item, "上级取消该检查事项")
-    assert svc.deletion_notices(org.health_clerk) == []
+    assert joint_item_queries.deletion_notices(org.health_clerk) == []
     svc.notify(org.clerk_a, item, _v(org.clerk_a, item, "notify"))
-    assert svc.deletion_notices(org.health_clerk) == [item]
-    assert svc.deletion_notified(item)
+    assert joint_item_queries.deletion_notices(org.health_clerk) == [item]
+    assert joint_item_queries.deletion_notified(item)
     svc.submit(org.clerk_a, item, _v(org.clerk_a, item, "submit"))
     svc.review(org.office_user, item, _v(org.office_user, item, "review"), False, "依据文件未附")
-    assert svc.active_instance(item).current_step == "select"
+    assert joint_item_queries.active_instance(item).current_step == "select"
     svc.reselect(org.clerk_a, item, _v(org.clerk_a, item, "select"), "上级取消该检查事项（附文件）")
     svc.notify(org.clerk_a, item, _v(org.clerk_a, item, "notify"))
     svc.submit(org.clerk_a, item, _v(org.clerk_a, item, "submit"))
     assert _current(item) is not None  # still public while under review
     svc.review(org.office_user, item, _v(org.office_user, item, "review"), True)
-    assert svc.active_instance(item).current_step == "delete"
-    inst = svc.active_instance(item)
+    assert joint_item_queries.active_instance(item).current_step == "delete"
+    inst = joint_item_queries.active_instance(item)
     svc.delete(org.clerk_a, item, _v(org.clerk_a, item, "delete"))
     db.session.flush()
     assert item.status == ItemStatus.DELETED and item.deleted_at is not None
@@ -299,16 +299,16 @@ def test_delete_return_reselect_approve_withdraws(session, org):
     last = publication.history("check_item", item.id)[-1]
     assert last.action == PublicationAction.WITHDRAW and item.version == last.version == 2
     assert session.get(CheckItem, item.id) is not None  # the row is kept
-    assert svc.deletion_notices(org.health_clerk) == []
+    assert joint_item_queries.deletion_notices(org.health_clerk) == []
 
 
 def test_industry_groups_show_published_items_of_the_area(session, org):
     item = _published(org)
     draft = _new(org)
-    groups = dict(svc.industry_groups(org.health_clerk))
+    groups = dict(joint_item_queries.industry_groups(org.health_clerk))
     assert list(groups) == ["H 住宿和餐饮业"]
     assert groups["H 住宿和餐饮业"] == [item] and draft not in groups["H 住宿和餐饮业"]
-    assert svc.industry_groups(org.clerk_b) == []
+    assert joint_item_queries.industry_groups(org.clerk_b) == []
 
 
 def test_demo_has_a_published_item_and_one_in_consultation(session):
@@ -318,7 +318,7 @@ def test_demo_has_a_published_item_and_one_in_consultation(session):
     items = session.execute(select(CheckItem).where(CheckItem.kind == ItemKind.JOINT).order_by(CheckItem.id)).scalars()
     published, consulting = list(items)
     assert published.status == ItemStatus.PUBLISHED and _current(published)["清单类型"] == "部门联合"
-    assert svc.active_instance(consulting).current_step == "participate"
+    assert joint_item_queries.active_instance(consulting).current_step == "participate"
 
 
 def test_edit_with_a_participant_declining(session, org):
@@ -329,7 +329,7 @@ def test_edit_with_a_participant_declining(session, org):
     svc.participate(org.safety_clerk, item, _v(org.safety_clerk, item, "participate"), False, "职责调整")
     live = next(p for p in item.parts if p.department_id == org.safety_a.id)
     assert not live.declined  # the published part is untouched until approval
-    assert not svc.my_steps(org.safety_clerk, svc.active_instance(item))
+    assert not joint_item_queries.my_steps(org.safety_clerk, joint_item_queries.active_instance(item))
     _own(org.clerk_a, item)
     _own(org.health_clerk, item)
     svc.collect(org.clerk_a, item, _v(org.clerk_a, item, "collect"))
@@ -346,11 +346,11 @@ def test_city_user_chooses_a_district_on_the_industry_list(session, org, make_us
 
     item = _published(org)
     city_clerk = make_user(org.city, Role.CLERK)
-    assert [d.name for d in svc.districts_of(city_clerk)] == ["甲区", "乙区"]
-    assert svc.districts_of(org.clerk_a) == []
-    assert dict(svc.industry_groups(city_clerk))["H 住宿和餐饮业"] == [item]
-    assert svc.industry_groups(city_clerk, org.district_b.id) == []
-    assert dict(svc.industry_groups(city_clerk, org.district_a.id))["H 住宿和餐饮业"] == [item]
+    assert [d.name for d in joint_item_queries.districts_of(city_clerk)] == ["甲区", "乙区"]
+    assert joint_item_queries.districts_of(org.clerk_a) == []
+    assert dict(joint_item_queries.industry_groups(city_clerk))["H 住宿和餐饮业"] == [item]
+    assert joint_item_queries.industry_groups(city_clerk, org.district_b.id) == []
+    assert dict(joint_item_queries.industry_groups(city_clerk, org.district_a.id))["H 住宿和餐饮业"] == [item]
 
 
 def test_the_row_lock_rereads_an_item_changed_meanwhile(session, org):

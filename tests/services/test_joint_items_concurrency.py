@@ -11,6 +11,7 @@ from sqlalchemy import select
 from models import CheckItem, Department, User, UserRole, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
+from services import joint_item_queries
 from services import joint_items as svc
 from services.org import place_department
 from tests.conftest import _HASH
@@ -45,7 +46,7 @@ def _setup(app) -> int:
         o = user("o", office, Role.CONFERENCE_OFFICE)
 
         def v(u, item, step):
-            return svc.my_steps(u, svc.active_instance(item))[step].version
+            return joint_item_queries.my_steps(u, joint_item_queries.active_instance(item))[step].version
 
         item = svc.create(clerk, FIELDS, [health.id, safety.id])
         svc.consult(clerk, item, v(clerk, item, "consult"), FIELDS, [health.id, safety.id])
@@ -70,7 +71,7 @@ def test_two_participants_answer_at_once(pg_app):  # noqa: F811
         with pg_app.app_context():
             user = db.session.execute(select(User).where(User.account == account)).scalar_one()
             item = db.session.get(CheckItem, item_id)
-            version = svc.my_steps(user, svc.active_instance(item))["participate"].version
+            version = joint_item_queries.my_steps(user, joint_item_queries.active_instance(item))["participate"].version
             barrier.wait()
             try:
                 svc.participate(user, item, version, accept, "" if accept else "不参与理由")
@@ -90,4 +91,4 @@ def test_two_participants_answer_at_once(pg_app):  # noqa: F811
         parts = {p["department_id"]: p for p in json.loads(item.pending_edit)["parts"]}
         declined = [p for p in parts.values() if p["declined"]]
         assert len(declined) == 1 and declined[0]["decline_reason"] == "不参与理由"
-        assert svc.active_instance(item).current_step == "own_list"
+        assert joint_item_queries.active_instance(item).current_step == "own_list"

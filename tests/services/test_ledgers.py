@@ -20,7 +20,7 @@ from services.errors import Conflict, Forbidden, Invalid
 from services.excel import ExcelError
 from services.imports import framework
 from services.imports.ledgers import KIND as A6_IMPORT
-from services.plans import today
+from services.plan_queries import today
 from services.receipts import PasswordRejected
 from tests.conftest import PASSWORD
 from tests.factories.ledgers import Setup, a6_file, a6_row, row

@@ -12,8 +12,8 @@ import pytest
 from models import AuditEvent, ChangeStatus, DirectoryMember, Draw, MarketEntity, TaskObject
 from models.items import ItemCategory
 from services import draw_algorithm as algo
+from services import object_draw_changes, schemes, task_access
 from services import object_draws as draws
-from services import schemes
 from services.errors import Conflict, Forbidden
 from tests.factories.tasks import approved, fill_directory, make_task
 from workflows.errors import NotAllowed
@@ -102,7 +102,7 @@ def test_the_draw_is_stored_locked_and_reproducible(org, session, ready):
     # confirming moves on to 随机抽取执法人员
     draws.confirm(org.clerk_a, ready, lock_version=ready.lock_version)
     session.commit()
-    assert schemes.instance_of(ready).current_step == "draw_inspectors"
+    assert task_access.instance_of(ready).current_step == "draw_inspectors"
 
 
 def test_draw_refusals(org, session):
@@ -141,26 +141,26 @@ def test_change_request_approve_and_reject(org, session, ready):
     members = session.query(DirectoryMember.entity_id).filter_by(directory_id=directory.id).all()
     spare = next(session.get(MarketEntity, i) for (i,) in members if f"entity:{i}" not in listed)
     with pytest.raises(draws.DrawRefused, match="须填写理由"):
-        draws.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[listed[0]], add="",
+        object_draw_changes.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[listed[0]], add="",
                              reason=" ")
     with pytest.raises(draws.DrawRefused, match="不在本任务的检查对象名录库中"):
-        draws.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[], add="91510XXXXXXXXXXXXX",
+        object_draw_changes.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[], add="91510XXXXXXXXXXXXX",
                              reason="企业已注销")
     with pytest.raises(Forbidden):
-        draws.request_change(org.leader_a, ready, lock_version=ready.lock_version, remove=[listed[0]], add="",
+        object_draw_changes.request_change(org.leader_a, ready, lock_version=ready.lock_version, remove=[listed[0]], add="",
                              reason="x")
-    change = draws.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[listed[0]],
+    change = object_draw_changes.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[listed[0]],
                                   add=spare.uscc, reason="该主体已注销，另补一户")
     session.commit()
-    assert draws.change_details(change) == {"remove": [listed[0]], "add": [f"entity:{spare.id}"]}
+    assert object_draw_changes.change_details(change) == {"remove": [listed[0]], "add": [f"entity:{spare.id}"]}
     with pytest.raises(Conflict, match="待部门负责人审批"):
-        draws.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[listed[1]], add="",
+        object_draw_changes.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[listed[1]], add="",
                              reason="再改")
     with pytest.raises(Forbidden):
-        draws.decide_change(org.clerk_a, ready, lock_version=ready.lock_version, approve=True)
+        object_draw_changes.decide_change(org.clerk_a, ready, lock_version=ready.lock_version, approve=True)
     with pytest.raises(Forbidden):
-        draws.decide_change(org.leader_b, ready, lock_version=ready.lock_version, approve=True)
-    draws.decide_change(org.leader_a, ready, lock_version=ready.lock_version, approve=True, comment="同意")
+        object_draw_changes.decide_change(org.leader_b, ready, lock_version=ready.lock_version, approve=True)
+    object_draw_changes.decide_change(org.leader_a, ready, lock_version=ready.lock_version, approve=True, comment="同意")
     session.commit()
     assert change.status == ChangeStatus.APPROVED and change.decided_by_id == org.leader_a.id
     rows = {o.key: o for o in session.query(TaskObject).filter_by(task_id=ready.id)}
@@ -169,17 +169,17 @@ def test_change_request_approve_and_reject(org, session, ready):
     assert not added.removed and added.draw_id is None and added.change_id == change.id
     assert session.query(AuditEvent).filter_by(action="change_approve", object_id=str(change.id)).count() == 1
     # a rejected one changes nothing and needs a comment
-    second = draws.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[listed[1]], add="",
+    second = object_draw_changes.request_change(org.clerk_a, ready, lock_version=ready.lock_version, remove=[listed[1]], add="",
                                   reason="检查人员回避")
     session.commit()
     with pytest.raises(draws.DrawRefused, match="不批准须填写意见"):
-        draws.decide_change(org.leader_a, ready, lock_version=ready.lock_version, approve=False)
-    draws.decide_change(org.leader_a2, ready, lock_version=ready.lock_version, approve=False, comment="理由不充分")
+        object_draw_changes.decide_change(org.leader_a, ready, lock_version=ready.lock_version, approve=False)
+    object_draw_changes.decide_change(org.leader_a2, ready, lock_version=ready.lock_version, approve=False, comment="理由不充分")
     session.commit()
     assert second.status == ChangeStatus.REJECTED and second.decision_comment == "理由不充分"
     assert not session.query(TaskObject).filter_by(task_id=ready.id, key=listed[1]).one().removed
     with pytest.raises(Conflict):
-        draws.decide_change(org.leader_a, ready, lock_version=ready.lock_version, approve=True)
+        object_draw_changes.decide_change(org.leader_a, ready, lock_version=ready.lock_version, approve=True)
     # the draw itself still verifies: changes never touch the record
     assert draws.verify_draw(draws.current_draw(ready)).matches
 

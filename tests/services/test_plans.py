@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from models import Plan, PlanStatus, Publication, db
-from services import clock, plans, publication
+from services import clock, plan_elements, plan_queries, plans, publication
 from services.errors import Conflict, ServiceError
 from tests.factories.plans import PDF, YEAR, elements, joint_item, single_item
 from workflows.errors import NotAllowed
@@ -16,7 +16,7 @@ from workflows.guards import GUARDS
 
 def _single(org, **over):
     plan = plans.create_single(org.clerk_a, {"name": "单部门计划", "year": YEAR, "plan_type": "annual"},
-                               plans.Upload("计划.pdf", PDF))
+                               plan_elements.Upload("计划.pdf", PDF))
     return plan
 
 
@@ -32,7 +32,7 @@ def _consulted(org, plan_type="annual"):
 
 
 def _step(plan):
-    return plans.active_instance(plan).current_step if plans.active_instance(plan) else None
+    return plan_queries.active_instance(plan).current_step if plan_queries.active_instance(plan) else None
 
 
 # ------------------------------------------------------------------ 表19
@@ -60,23 +60,23 @@ def test_single_plan_upload_elements_publish(session, org):
     ("计划.pdf", b"", "空文件"),
 ])
 def test_bad_documents_are_refused(session, org, name, data, message):
-    with pytest.raises(plans.Unprocessable, match=message) as exc:
-        plans.create_single(org.clerk_a, {"name": "x", "year": YEAR, "plan_type": "annual"}, plans.Upload(name, data))
+    with pytest.raises(plan_elements.Unprocessable, match=message) as exc:
+        plans.create_single(org.clerk_a, {"name": "x", "year": YEAR, "plan_type": "annual"}, plan_elements.Upload(name, data))
     assert exc.value.status == 422
 
 
 def test_document_too_large_and_real_office_files(session, org):
-    with pytest.raises(plans.Unprocessable, match="不能超过10MB"):
-        plans.clean_document(plans.Upload("a.pdf", b"%PDF-" + b"0" * plans.MAX_DOCUMENT_BYTES))
+    with pytest.raises(plan_elements.Unprocessable, match="不能超过10MB"):
+        plan_elements.clean_document(plan_elements.Upload("a.pdf", b"%PDF-" + b"0" * plan_elements.MAX_DOCUMENT_BYTES))
     from openpyxl import Workbook
 
     from services.excel import workbook_bytes
 
     xlsx = workbook_bytes(Workbook())
-    assert plans.clean_document(plans.Upload("计划.xlsx", xlsx))[1].endswith("spreadsheetml.sheet")
-    with pytest.raises(plans.Unprocessable):
-        plans.clean_document(plans.Upload("计划.docx", xlsx))
-    assert plans.sniff(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest") == "ole"
+    assert plan_elements.clean_document(plan_elements.Upload("计划.xlsx", xlsx))[1].endswith("spreadsheetml.sheet")
+    with pytest.raises(plan_elements.Unprocessable):
+        plan_elements.clean_document(plan_elements.Upload("计划.docx", xlsx))
+    assert plan_elements.sniff(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest") == "ole"
 
 
 @pytest.mark.parametrize(("over", "message"), [
@@ -102,7 +102,7 @@ def test_key_item_has_no_cap_and_items_must_be_own(session, org, make_user):
     key = single_item(org.bureau_a)
     other = single_item(org.health_a)
     plan = _single(org)
-    with pytest.raises(plans.Unprocessable, match="只能选择本部门已公布的抽查事项"):
+    with pytest.raises(plan_elements.Unprocessable, match="只能选择本部门已公布的抽查事项"):
         plans.fix_elements(org.clerk_a, plan, plan.lock_version, elements(), [other.id])
     plans.fix_elements(org.clerk_a, plan, plan.lock_version, elements(ratio="100"), [key.id])
     assert plan.status == PlanStatus.PUBLISHED
@@ -112,7 +112,7 @@ def test_stale_form_and_wrong_user(session, org):
     item = single_item(org.bureau_a)
     plan = _single(org)
     old = plan.lock_version
-    plans.replace_document(org.clerk_a, plan, old, plans.Upload("新计划.pdf", PDF))
+    plans.replace_document(org.clerk_a, plan, old, plan_elements.Upload("新计划.pdf", PDF))
     assert plan.document_name == "新计划.pdf"
     with pytest.raises(Conflict):
         plans.fix_elements(org.clerk_a, plan, old, elements(), [item.id])
@@ -125,26 +125,26 @@ def test_stale_form_and_wrong_user(session, org):
 
 def test_joint_plan_feedback_review_return_adjust_publish(session, org):
     plan = _consulted(org)
-    assert {p.department_id for p in plans.participants(plan)} == {org.health_a.id, org.safety_a.id}
+    assert {p.department_id for p in plan_queries.participants(plan)} == {org.health_a.id, org.safety_a.id}
     assert plan.status == PlanStatus.CONSULTING and _step(plan) == "feedback"
     version = plan.lock_version
     plans.feedback(org.health_clerk, plan, version, True)
-    with pytest.raises(plans.Unprocessable, match="请填写反馈意见"):
+    with pytest.raises(plan_elements.Unprocessable, match="请填写反馈意见"):
         plans.feedback(org.safety_clerk, plan, version, False, "")
     plans.feedback(org.safety_clerk, plan, version, False, "建议抽查户数调整为20户")
-    party = next(p for p in plans.participants(plan) if p.department_id == org.safety_a.id)
+    party = next(p for p in plan_queries.participants(plan) if p.department_id == org.safety_a.id)
     assert party.agreed is False and party.feedback == "建议抽查户数调整为20户"
     assert _step(plan) == "form"
     plans.form(org.clerk_a, plan, plan.lock_version, elements(name="联合计划", sample_size="20"))
     assert plan.sample_size == 20 and _step(plan) == "submit"
     plans.submit(org.clerk_a, plan, plan.lock_version)
     assert plan.status == PlanStatus.REVIEW and _step(plan) == "review"
-    with pytest.raises(plans.Unprocessable, match="退回调整须填写理由"):
+    with pytest.raises(plan_elements.Unprocessable, match="退回调整须填写理由"):
         plans.review(org.office_user, plan, plan.lock_version, False, "")
     plans.review(org.office_user, plan, plan.lock_version, False, "抽查比例偏低")
-    assert plan.status == PlanStatus.RETURNED and plans.return_reason(plan) == "抽查比例偏低"
+    assert plan.status == PlanStatus.RETURNED and plan_queries.return_reason(plan) == "抽查比例偏低"
     plans.adjust(org.clerk_a, plan, plan.lock_version, elements(name="联合计划", ratio="8", sample_size="20"))
-    assert _step(plan) == "review" and plans.return_reason(plan) == ""
+    assert _step(plan) == "review" and plan_queries.return_reason(plan) == ""
     plans.review(org.office_user, plan, plan.lock_version, True, "同意")
     assert plan.status == PlanStatus.PUBLISHED and _step(plan) is None
     payload = publication.payload_of(publication.history("plan", plan.id)[-1])
@@ -157,25 +157,25 @@ def test_ad_hoc_joint_plan_skips_the_conference_office(session, org):
     plan = _consulted(org, "ad_hoc")
     plans.feedback(org.health_clerk, plan, plan.lock_version, True)
     plans.feedback(org.safety_clerk, plan, plan.lock_version, True)
-    inst = plans.active_instance(plan)
+    inst = plan_queries.active_instance(plan)
     assert GUARDS["ad_hoc_plan"](inst) and not GUARDS["not_ad_hoc_plan"](inst)
     plans.form(org.clerk_a, plan, plan.lock_version, elements(name="联合计划", plan_type="ad_hoc"))
     assert plan.status == PlanStatus.PUBLISHED
-    steps = [h.step_key for h in plans.instances_of(plan)[0].history]
+    steps = [h.step_key for h in plan_queries.instances_of(plan)[0].history]
     assert "submit" not in steps and "review" not in steps
 
 
 def test_guards_read_the_plan_type(session, org):
     plan = _joint(org)
-    inst = plans.active_instance(plan)
+    inst = plan_queries.active_instance(plan)
     assert GUARDS["not_ad_hoc_plan"](inst) and not GUARDS["ad_hoc_plan"](inst)
 
 
 def test_joint_plan_items_must_be_the_initiators_published_joint_items(session, org):
     foreign = joint_item(org.health_a, org.bureau_a)
-    with pytest.raises(plans.Unprocessable, match="只能选择本部门已公布的抽查事项"):
+    with pytest.raises(plan_elements.Unprocessable, match="只能选择本部门已公布的抽查事项"):
         plans.create_joint(org.clerk_a, elements(), [foreign.id])
-    with pytest.raises(plans.Unprocessable, match="请至少选择一项抽查事项"):
+    with pytest.raises(plan_elements.Unprocessable, match="请至少选择一项抽查事项"):
         plans.create_joint(org.clerk_a, elements(), [])
 
 
@@ -195,11 +195,11 @@ def test_only_participants_give_feedback_and_only_the_office_reviews(session, or
 
 def test_visibility(session, org):
     plan = _consulted(org)
-    assert plans.can_view(org.health_clerk, plan)
-    assert plans.can_view(org.office_user, plan)
-    assert not plans.can_view(org.clerk_b, plan)
-    assert not plans.can_view(org.office_b_user, plan)
-    assert not plans.can_view(org.inspector_a, plan)
+    assert plan_queries.can_view(org.health_clerk, plan)
+    assert plan_queries.can_view(org.office_user, plan)
+    assert not plan_queries.can_view(org.clerk_b, plan)
+    assert not plan_queries.can_view(org.office_b_user, plan)
+    assert not plan_queries.can_view(org.inspector_a, plan)
 
 
 # ------------------------------------------------------------------ the annual plan warning
@@ -207,12 +207,12 @@ def test_visibility(session, org):
 
 def test_annual_plan_warning_dates(session, org):
     joint_item(org.bureau_a, org.health_a)
-    assert plans.annual_plan_warning(org.clerk_a, date(YEAR, 2, 28)) == ""
-    assert "应在3月31日前" in plans.annual_plan_warning(org.clerk_a, date(YEAR, 3, 1))
-    assert "应在3月31日前" in plans.annual_plan_warning(org.clerk_a, date(YEAR, 3, 31))
-    assert "已逾期" in plans.annual_plan_warning(org.clerk_a, date(YEAR, 4, 1))
+    assert plan_queries.annual_plan_warning(org.clerk_a, date(YEAR, 2, 28)) == ""
+    assert "应在3月31日前" in plan_queries.annual_plan_warning(org.clerk_a, date(YEAR, 3, 1))
+    assert "应在3月31日前" in plan_queries.annual_plan_warning(org.clerk_a, date(YEAR, 3, 31))
+    assert "已逾期" in plan_queries.annual_plan_warning(org.clerk_a, date(YEAR, 4, 1))
     # a department that initiates no joint item is not reminded
-    assert plans.annual_plan_warning(org.health_clerk, date(YEAR, 4, 1)) == ""
+    assert plan_queries.annual_plan_warning(org.health_clerk, date(YEAR, 4, 1)) == ""
 
 
 def test_annual_plan_warning_ends_with_a_published_annual_joint_plan(session, org):
@@ -220,28 +220,28 @@ def test_annual_plan_warning_ends_with_a_published_annual_joint_plan(session, or
     for user in (org.health_clerk, org.safety_clerk):
         plans.feedback(user, plan, plan.lock_version, True)
     plans.form(org.clerk_a, plan, plan.lock_version, elements(name="联合计划"))
-    assert "已逾期" in plans.annual_plan_warning(org.clerk_a, date(YEAR, 5, 1))  # not yet published
+    assert "已逾期" in plan_queries.annual_plan_warning(org.clerk_a, date(YEAR, 5, 1))  # not yet published
     plans.submit(org.clerk_a, plan, plan.lock_version)
     plans.review(org.office_user, plan, plan.lock_version, True)
-    assert plans.annual_plan_warning(org.clerk_a, date(YEAR, 5, 1)) == ""
-    assert "应在3月31日前" in plans.annual_plan_warning(org.clerk_a, date(YEAR + 1, 3, 2))
+    assert plan_queries.annual_plan_warning(org.clerk_a, date(YEAR, 5, 1)) == ""
+    assert "应在3月31日前" in plan_queries.annual_plan_warning(org.clerk_a, date(YEAR + 1, 3, 2))
 
 
 def test_today_is_injectable(app, session):
     app.config["PLANS_TODAY"] = "2026-03-15"
     try:
-        assert plans.today() == date(2026, 3, 15)
+        assert plan_queries.today() == date(2026, 3, 15)
     finally:
         app.config.pop("PLANS_TODAY")
-    assert plans.today() == clock.china_today()
+    assert plan_queries.today() == clock.china_today()
 
 
 def test_list_filters(session, org):
     _consulted(org)
     single = _single(org)
-    query = plans.list_query(org.clerk_a, plans.parse_filters({"kind": "single", "year": str(YEAR)}))
+    query = plan_queries.list_query(org.clerk_a, plan_queries.parse_filters({"kind": "single", "year": str(YEAR)}))
     assert [p.id for p in db.session.execute(query).scalars()] == [single.id]
-    assert plans.parse_filters({"year": "abc", "kind": "x", "type": "ad_hoc"}) == plans.PlanFilters(plan_type="ad_hoc")
+    assert plan_queries.parse_filters({"year": "abc", "kind": "x", "type": "ad_hoc"}) == plan_queries.PlanFilters(plan_type="ad_hoc")
     assert isinstance(single, Plan)
 
 
@@ -253,7 +253,7 @@ def test_demo_plans_load_once(session):
     rows = db.session.execute(db.select(Plan).order_by(Plan.id)).scalars().all()
     assert [(p.kind.value, p.status.value) for p in rows] == [("single", "published"), ("joint", "consulting")]
     assert len(rows[0].tasks) == 1 and rows[0].document.startswith(b"%PDF-")
-    assert {p.department.name for p in plans.participants(rows[1])}
+    assert {p.department.name for p in plan_queries.participants(rows[1])}
 
 
 def test_the_row_lock_rereads_a_plan_changed_meanwhile(session, org):

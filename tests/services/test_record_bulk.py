@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from models import AuditEvent, RecordStatus, ResultCategory, db
+from services import inspection_review
 from services import inspections as svc
 from services import record_bulk as bulk
 from services.errors import Conflict, Forbidden, Invalid
@@ -19,7 +20,7 @@ def _filled_by_leader(ready, records):
     for r in records:
         svc.save_record(ready.leader, r, record_form(subject_name=r.subject_name), r.lock_version)
         svc.sign(ready.leader, r, r.lock_version, signer_name="张店长")
-        svc.confirm(leader_member.inspector.user, r, r.lock_version)
+        inspection_review.confirm(leader_member.inspector.user, r, r.lock_version)
     db.session.commit()
 
 
@@ -46,7 +47,7 @@ def test_confirm_all_gives_each_record_its_confirmation_and_audit(org, session):
     assert all(r.record_no in result.done_text() for r in records)
     member_id = next(m.id for m in svc.confirmers(ready.task) if m.inspector.user_id == ready.member.id)
     for r in records:
-        assert member_id in svc.confirmed_ids(r) and svc.form_problems(r) == []
+        assert member_id in inspection_review.confirmed_ids(r) and inspection_review.form_problems(r) == []
     events = _audits("record_confirm", records)
     assert len([e for e in events if e.user_id == ready.member.id]) == 3
     assert bulk.waiting_for(ready.member, ready.task) == []
@@ -79,7 +80,7 @@ def test_submit_many_and_approve_many_then_publish(org, session):
     records = open_all(ready)
     for r in records:
         complete(ready, r)
-    svc.finish_inspection(ready.leader, ready.task)
+    inspection_review.finish_inspection(ready.leader, ready.task)
     db.session.commit()
     assert {r.id for r in bulk.submittable(ready.leader, ready.task)} == {r.id for r in records}
     before = _shown(records)
@@ -125,7 +126,7 @@ def test_inspection_done_refused_while_records_are_unfilled(org, session):
     done, empty = open_all(ready)
     complete(ready, done)
     with pytest.raises(svc.Unprocessable) as exc:
-        svc.finish_inspection(ready.leader, ready.task)
+        inspection_review.finish_inspection(ready.leader, ready.task)
     assert empty.record_no in exc.value.message and "无法检查" in exc.value.message
     assert done.record_no not in exc.value.message
     assert ready.instance.current_step == "inspect"
@@ -138,7 +139,7 @@ def test_inspection_done_refused_while_records_are_unfilled(org, session):
     svc.save_record(ready.leader, empty, record_form(result="not_inspected", result_note="经营场所已关闭，无人",
                                                      **no_rows), empty.lock_version)
     assert empty.result == ResultCategory.NOT_INSPECTED and empty.result_label == "无法检查"
-    assert svc.fill_problems(empty) == [] and empty.lines == [] and not empty.signed_at
-    svc.finish_inspection(ready.leader, ready.task)
+    assert inspection_review.fill_problems(empty) == [] and empty.lines == [] and not empty.signed_at
+    inspection_review.finish_inspection(ready.leader, ready.task)
     db.session.commit()
     assert ready.instance.current_step == "record"

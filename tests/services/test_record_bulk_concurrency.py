@@ -11,6 +11,7 @@ import time
 import pytest
 
 from models import InspectionRecord, User, db
+from services import inspection_review
 from services import inspections as svc
 from services import record_bulk as bulk
 from services.errors import Conflict
@@ -31,7 +32,7 @@ def test_bulk_confirm_racing_an_edit(pg_app, edit_holds_lock):  # noqa: F811
         for r in records:
             svc.save_record(ready.leader, r, record_form(subject_name=r.subject_name), r.lock_version)
             svc.sign(ready.leader, r, r.lock_version, signer_name="张店长")
-            svc.confirm(leader_member.inspector.user, r, r.lock_version)
+            inspection_review.confirm(leader_member.inspector.user, r, r.lock_version)
         shown = {r.id: r.lock_version for r in bulk.waiting_for(ready.member, ready.task)}
         assert len(shown) == 2
         task_id, edited_id, other_id = ready.task.id, records[0].id, records[1].id
@@ -84,8 +85,8 @@ def test_bulk_confirm_racing_an_edit(pg_app, edit_holds_lock):  # noqa: F811
         other = db.session.get(InspectionRecord, other_id)
         assert edited.findings == "组长补充的记录情况" and edited.lock_version == shown[edited_id] + 1
         # the member's confirmation never stands on the edited content
-        assert member_id not in svc.confirmed_ids(edited)
+        assert member_id not in inspection_review.confirmed_ids(edited)
         assert (edited_id in done) != bool(skipped)  # confirmed then dropped by the edit, or skipped
         if skipped or edit_holds_lock:
             assert skipped == [edited.record_no]
-        assert member_id in svc.confirmed_ids(other)
+        assert member_id in inspection_review.confirmed_ids(other)

@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from models import CheckItem, db
+from services import inspection_review
 from services import inspections as svc
 from services import record_pdf as rp
 from tests.factories.inspections import (
@@ -50,7 +51,7 @@ def _filled(org, *, confirm_all: bool = False):
     members = svc.confirmers(ready.task) if confirm_all else [m for m in svc.confirmers(ready.task)
                                                               if m.inspector.user_id == ready.leader.id]
     for m in members:
-        svc.confirm(m.inspector.user, record, record.lock_version)
+        inspection_review.confirm(m.inspector.user, record, record.lock_version)
     db.session.commit()
     return ready, record
 

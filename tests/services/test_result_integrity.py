@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from models import InspectionResultVersion, db
-from services import inspections as svc
+from services import inspection_publication, inspection_review
 from services.result_integrity import MISMATCH, verify_published
 from tests.conftest import csrf_token
 from tests.factories.audit import allow_result_tampering
@@ -22,13 +22,13 @@ def _published(org: Any) -> Any:
     ready = dispatched(org, objects=1)
     (record,) = open_all(ready)
     complete(ready, record)
-    svc.finish_inspection(ready.leader, ready.task)
+    inspection_review.finish_inspection(ready.leader, ready.task)
     db.session.commit()
-    svc.submit(ready.member, record, record.lock_version)
-    svc.review(ready.leader, record, record.lock_version, approve=True)
+    inspection_review.submit(ready.member, record, record.lock_version)
+    inspection_review.review(ready.leader, record, record.lock_version, approve=True)
     db.session.commit()
-    if svc.latest_version(record) is None:
-        svc.publish_version(record, user=org.leader_a)
+    if inspection_publication.latest_version(record) is None:
+        inspection_publication.publish_version(record, user=org.leader_a)
         db.session.commit()
     return record
 
@@ -51,7 +51,7 @@ def _edit(session: Any, version: InspectionResultVersion, field: str, value: str
 )
 def test_the_database_refuses_to_change_a_published_version(org: Any, session: Any, statement: str) -> None:
     record = _published(org)
-    version = svc.latest_version(record)
+    version = inspection_publication.latest_version(record)
     with pytest.raises(DBAPIError, match="immutable"), session.begin_nested():
         session.execute(text(statement), {"i": version.id, "z": "0" * 64})
     stored = session.execute(
@@ -63,7 +63,7 @@ def test_the_database_refuses_to_change_a_published_version(org: Any, session: A
 
 def test_a_correction_still_adds_a_version(org: Any, session: Any) -> None:
     record = _published(org)
-    second = svc.publish_version(record, user=org.leader_a, corrected_from=1, reason="检查日期录入错误")
+    second = inspection_publication.publish_version(record, user=org.leader_a, corrected_from=1, reason="检查日期录入错误")
     session.commit()
     assert second.version == 2
     assert verify_published() == (2, [])
@@ -71,7 +71,7 @@ def test_a_correction_still_adds_a_version(org: Any, session: Any) -> None:
 
 def test_verify_finds_a_version_edited_in_the_database(org: Any, session: Any) -> None:
     record = _published(org)
-    version = svc.latest_version(record)
+    version = inspection_publication.latest_version(record)
     allow_result_tampering(session)
     _edit(session, version, "检查结果", "未发现问题（已篡改）")
     checked, problems = verify_published()
@@ -85,7 +85,7 @@ def test_the_public_page_warns_when_the_digest_does_not_match(client: Any, org: 
     html = client.get(page).get_data(as_text=True)
     assert 'id="digest-mismatch"' not in html and "摘要不符" not in html
     allow_result_tampering(session)
-    _edit(session, svc.latest_version(record), "结果说明", "已整改完毕")
+    _edit(session, inspection_publication.latest_version(record), "结果说明", "已整改完毕")
     resp = client.get(page)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
@@ -94,8 +94,8 @@ def test_the_public_page_warns_when_the_digest_does_not_match(client: Any, org: 
 
 def test_the_history_marks_the_edited_version(client: Any, org: Any, session: Any) -> None:
     record = _published(org)
-    first = svc.latest_version(record)
-    svc.publish_version(record, user=org.leader_a, corrected_from=1, reason="检查日期录入错误")
+    first = inspection_publication.latest_version(record)
+    inspection_publication.publish_version(record, user=org.leader_a, corrected_from=1, reason="检查日期录入错误")
     session.commit()
     allow_result_tampering(session)
     _edit(session, first, "检查结果", "合格")
@@ -110,7 +110,7 @@ def test_audit_verify_reports_an_edited_version(app: Any, client: Any, login: An
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "已校验已公示检查结果 1 版，摘要一致" in result.output
     allow_result_tampering(session)
-    _edit(session, svc.latest_version(record), "检查结果", "合格")
+    _edit(session, inspection_publication.latest_version(record), "检查结果", "合格")
     session.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and f"检查结果 {record.record_no} 第1版: {MISMATCH}" in result.output

@@ -11,7 +11,7 @@ import pytest
 from models import GradeRatio, Publication, TaskStatus
 from models.items import ItemCategory
 from models.schemes import SchemeStatus
-from services import publication, schemes
+from services import publication, schemes, task_access
 from services.errors import Conflict, Forbidden
 from tests.factories.tasks import approved, make_task, scheme_form
 from workflows.errors import NotAllowed
@@ -21,7 +21,7 @@ def test_single_scheme_is_written_submitted_returned_and_approved(org, session):
     task = make_task(org.bureau_a)
     scheme = schemes.save_scheme(org.clerk_a, task, scheme_form(), lock_version=task.lock_version, submit=False)
     session.commit()
-    inst = schemes.instance_of(task)
+    inst = task_access.instance_of(task)
     assert inst.process_table == 20 and inst.subject_type == "task" and inst.subject_id == task.id
     assert inst.current_step == "scheme" and task.status == TaskStatus.SCHEME
     assert json.loads(scheme.ratios) == {"A": "10", "B": "20", "C": "30", "D": "50", "E": "100", "-": "30"}
@@ -47,7 +47,7 @@ def test_single_scheme_is_written_submitted_returned_and_approved(org, session):
 def test_joint_scheme_is_published_with_its_participants(org, session):
     task = make_task(org.bureau_a, joint=True, participants=(org.health_a,))
     approved(task, org.clerk_a, org.leader_a)
-    inst = schemes.instance_of(task)
+    inst = task_access.instance_of(task)
     assert inst.process_table == 22 and inst.current_step == "draw_objects"
     assert {(p.department_id, p.relation) for p in inst.parties} >= {(org.health_a.id, "participant")}
     pub = session.execute(publication.current("scheme")).scalars().one()
@@ -95,7 +95,7 @@ def test_bad_scheme_input_is_refused_and_nothing_is_written(org, session, field,
         schemes.save_scheme(org.clerk_a, task, form, lock_version=task.lock_version, submit=True)
     assert err.value.status == 422
     session.rollback()
-    assert task.scheme is None and schemes.instance_of(task) is None
+    assert task.scheme is None and task_access.instance_of(task) is None
 
 
 def test_general_items_ratio_cap(org, session):
@@ -166,10 +166,10 @@ def test_grade_ratio_defaults_prefill_and_warn(org, session):
 def test_tasks_are_visible_to_their_department_and_participants_only(org, session):
     task = make_task(org.bureau_a, joint=True, participants=(org.health_a,))
     other = make_task(org.bureau_b)
-    assert schemes.get_visible(org.clerk_a, task.id) is task
-    assert schemes.get_visible(org.health_clerk, task.id) is task
-    assert schemes.get_visible(org.safety_clerk, task.id) is None
-    assert schemes.get_visible(org.clerk_b, task.id) is None
-    assert schemes.get_visible(org.clerk_a, other.id) is None
-    ids = [t.id for t in session.execute(schemes.tasks_query(org.clerk_a, "new")).scalars()]
+    assert task_access.get_visible(org.clerk_a, task.id) is task
+    assert task_access.get_visible(org.health_clerk, task.id) is task
+    assert task_access.get_visible(org.safety_clerk, task.id) is None
+    assert task_access.get_visible(org.clerk_b, task.id) is None
+    assert task_access.get_visible(org.clerk_a, other.id) is None
+    ids = [t.id for t in session.execute(task_access.tasks_query(org.clerk_a, "new")).scalars()]
     assert task.id in ids and other.id not in ids

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from models import PlanKind, TaskStatus, db
-from services import plan_export, plans, tasks
+from services import plan_elements, plan_export, plan_queries, plans, tasks
 from services.errors import Forbidden
 from tests.factories.plans import PDF, YEAR, elements, joint_item, single_item
 
@@ -18,7 +18,7 @@ from tests.factories.plans import PDF, YEAR, elements, joint_item, single_item
 def _published_single(org, cap="10", ratio="5"):
     item = single_item(org.bureau_a, "餐饮服务监督检查", cap=cap)
     plan = plans.create_single(org.clerk_a, {"name": "单部门计划", "year": YEAR, "plan_type": "annual"},
-                               plans.Upload("计划.pdf", PDF))
+                               plan_elements.Upload("计划.pdf", PDF))
     plans.fix_elements(org.clerk_a, plan, plan.lock_version, elements(name="单部门计划", ratio=ratio), [item.id])
     return plan, item
 
@@ -83,19 +83,19 @@ def test_task_validation(session, org, over, message):
         over = {**over, "inspectors": mapped}
     else:
         over = {**over, "inspectors": {str(org.bureau_a.id): "2"}}
-    with pytest.raises(plans.Unprocessable, match=message):
+    with pytest.raises(plan_elements.Unprocessable, match=message):
         tasks.create_task(org.clerk_a, plan, _task(item, **over))
 
 
 def test_general_item_cap_and_only_the_owner_on_a_published_plan(session, org):
     plan, item = _published_single(org, cap="4", ratio="4")
-    with pytest.raises(plans.Unprocessable, match="上限4%"):
+    with pytest.raises(plan_elements.Unprocessable, match="上限4%"):
         tasks.create_task(org.clerk_a, plan, _task(item, inspectors={str(org.bureau_a.id): 2}))
     with pytest.raises(Forbidden):
         tasks.create_task(org.health_clerk, plan, _task(item, ratio="3", inspectors={str(org.bureau_a.id): 2}))
     draft = plans.create_single(org.clerk_a, {"name": "草稿", "year": YEAR, "plan_type": "annual"},
-                                plans.Upload("a.pdf", PDF))
-    with pytest.raises(plans.Unprocessable, match="公开后才能"):
+                                plan_elements.Upload("a.pdf", PDF))
+    with pytest.raises(plan_elements.Unprocessable, match="公开后才能"):
         tasks.create_task(org.clerk_a, draft, _task(item, ratio="3", inspectors={str(org.bureau_a.id): 2}))
     # written inspection alone: one inspector is enough
     task = tasks.create_task(org.clerk_a, plan, _task(item, ratio="3", methods=["书面检查"],
@@ -108,7 +108,7 @@ def test_general_item_cap_and_only_the_owner_on_a_published_plan(session, org):
 
 def test_a21_excel(session, org):
     plan, _ = _published_joint(org)
-    plans_ = plans.plans_for_export(org.clerk_a, YEAR, kind=PlanKind.JOINT)
+    plans_ = plan_queries.plans_for_export(org.clerk_a, YEAR, kind=PlanKind.JOINT)
     wb = load_workbook(io.BytesIO(plan_export.a21_xlsx(plans_)))
     ws = wb.active
     assert [c.value for c in ws[1]] == list(plan_export.A21_COLUMNS)
@@ -120,13 +120,13 @@ def test_a21_excel(session, org):
     assert "甲区应急管理局：甲区应急管理局本部门检查（区县级）" in row[11]
     assert ws.page_setup.orientation == "landscape"
     # another district sees none of it
-    assert plans.plans_for_export(org.clerk_b, YEAR, kind=PlanKind.JOINT) == []
-    assert plan in plans.plans_for_export(org.clerk_a, None, [plan.id])
+    assert plan_queries.plans_for_export(org.clerk_b, YEAR, kind=PlanKind.JOINT) == []
+    assert plan in plan_queries.plans_for_export(org.clerk_a, None, [plan.id])
 
 
 def test_d1_excel_has_the_two_level_header(session, org):
     _published_joint(org, name="年度联合计划")
-    plans_ = plans.plans_for_export(org.clerk_a, YEAR, kind=PlanKind.JOINT)
+    plans_ = plan_queries.plans_for_export(org.clerk_a, YEAR, kind=PlanKind.JOINT)
     ws = load_workbook(io.BytesIO(plan_export.d1_xlsx(plans_))).active
     assert [c.value for c in ws[1]] == ["序号", "计划名称", "发起部门", "配合部门", "抽查事项", None, "抽查对象", "抽查时间",
                                         "抽查比例", "抽取对象数量（户）"]
@@ -162,7 +162,7 @@ def _pdf_checks(data: bytes, tmp_path, *expected: str) -> None:
 @needs_poppler
 def test_a21_and_d1_pdf(session, org, tmp_path):
     _published_joint(org, name="堃喆年度联合计划")
-    plans_ = plans.plans_for_export(org.clerk_a, YEAR, kind=PlanKind.JOINT)
+    plans_ = plan_queries.plans_for_export(org.clerk_a, YEAR, kind=PlanKind.JOINT)
     _pdf_checks(plan_export.a21_pdf(plans_, f"{YEAR}年"), tmp_path, "部门联合“双随机、一公开”抽查计划表",
                 "序号", "抽查户数", "实施层级", "发起部门抽查事项", "堃喆年度联合计划", "甲区卫生健康局")
     _pdf_checks(plan_export.d1_pdf(plans_, f"{YEAR}年度"), tmp_path, "年度抽查工作计划表", "序号", "抽查比例",

@@ -10,7 +10,7 @@ from models import AuditEvent, ChangeStatus, InspectorConflict, MemberSource, Te
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind
 from models.workflow import WorkItemStatus
 from services import inspector_draws as draws
-from services import teams
+from services import task_access, teams
 from services.errors import Conflict, Forbidden, ServiceError
 from tests.factories.teams import entity, make_inspector, make_task, start_task
 from workflows.errors import StaleSubmission
@@ -175,11 +175,11 @@ def test_joint_team_members_confirm_and_the_leader_forms_it(org, session):
 def test_team_visibility(org, session, make_user):
     task, _, people = _drawn_task(org)
     member = draws.active_members(task)[0]
-    assert teams.in_scope(org.clerk_a, task)
-    assert teams.in_scope(member.inspector.user, task)  # a station inspector on the team
-    assert not teams.in_scope(org.inspector_a, task)  # a station inspector not on it
-    assert not teams.in_scope(org.clerk_b, task)
-    assert not teams.in_scope(org.health_clerk, task)
+    assert task_access.in_scope(org.clerk_a, task)
+    assert task_access.in_scope(member.inspector.user, task)  # a station inspector on the team
+    assert not task_access.in_scope(org.inspector_a, task)  # a station inspector not on it
+    assert not task_access.in_scope(org.clerk_b, task)
+    assert not task_access.in_scope(org.health_clerk, task)
 
 
 def test_conflicts_declare_revoke(org, session):

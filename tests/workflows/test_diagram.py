@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the project is not installed; pyproject sets no pythonpath
     sys.path.insert(0, str(ROOT))
 
-from workflows.diagram import START, layout, render_svg, text_width, wrap_text  # noqa: E402
+from workflows.diagram import layout  # noqa: E402
+from workflows.diagram_geometry import START, text_width, wrap_text  # noqa: E402
+from workflows.diagram_svg import render_svg  # noqa: E402
 from workflows.lanes import PARTICIPANT_DEPT, PLATFORM, SUPERVISION_DEPT  # noqa: E402
 from workflows.model import (  # noqa: E402
     END,

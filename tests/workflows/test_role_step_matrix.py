@@ -237,7 +237,7 @@ TEAM_OTHERS = ("clerk_a", "leader_a", "inspector_a", "health_clerk", "clerk_b")
 
 def _team_walk_to(org, table, step):
     from models import db
-    from services import inspections
+    from services import inspection_review
     from tests.factories.inspections import complete, dispatched, open_all
 
     ready = dispatched(org, joint=table == 22, objects=1)
@@ -245,13 +245,13 @@ def _team_walk_to(org, table, step):
         records = open_all(ready)
         for r in records:
             complete(ready, r)
-        inspections.finish_inspection(ready.leader, ready.task)
+        inspection_review.finish_inspection(ready.leader, ready.task)
     if step in ("review_results", "finish"):
         for r in records:
-            inspections.submit(ready.leader, r, r.lock_version)
+            inspection_review.submit(ready.leader, r, r.lock_version)
     if step == "finish":
         for r in records:
-            inspections.review(ready.leader, r, r.lock_version, approve=True)
+            inspection_review.review(ready.leader, r, r.lock_version, approve=True)
     db.session.commit()
     assert ready.instance.current_step == step
     return ready

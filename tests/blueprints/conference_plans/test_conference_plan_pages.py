@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from models import ConferencePlan, LedgerRow, Message, db
 from services import ledgers
-from services.plans import today
+from services.plan_queries import today
 from tests.conftest import PASSWORD, csrf_token, sign_in
 from tests.factories.ledgers import ROW, Setup, a6_file, a6_row
 

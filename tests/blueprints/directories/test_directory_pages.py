@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from models import DirectoryMember, ImportBatch, ImportStatus, ObjectDirectory, ProcessInstance
 from services import directories as svc
-from services.entities import parse_filters
+from services.entity_search import parse_filters
 from tests.conftest import csrf_token
 from tests.factories.directories import make_entity, make_item, uscc, workbook
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from models import ImportBatch, ImportStatus, MarketEntity, db
 from models.roles import Role
 from services import entities as svc
+from services import entity_search
 from services.validators import uscc_check_char
 from tests.conftest import csrf_token
 from workflows import engine
@@ -109,7 +110,7 @@ def test_filters_rerender_the_results_block_alone(client, org, login, entity, se
     # a contains search over too many rows says why it fell back to a prefix search
     html = text(client.get("/entities/?name=药房&contains=1", headers={"HX-Request": "true"}))
     assert "锦城药房" in html
-    monkeypatch.setattr(svc, "SCAN_LIMIT", 1)
+    monkeypatch.setattr(entity_search, "SCAN_LIMIT", 1)
     html = text(client.get("/entities/?name=药房&contains=1", headers={"HX-Request": "true"}))
     assert "名称包含" in html and "没有符合条件的市场主体" in html
 

@@ -4,7 +4,7 @@ written when refused."""
 from __future__ import annotations
 
 from models import ChangeStatus, ClueStatus, ClueTransfer, CorrectionRequest, StopPublicationRequest
-from services import clock
+from services import clock, followup_clues, followup_rules
 from services import followups as svc
 from tests.conftest import csrf_token, sign_in
 from tests.factories.followups import member_user, published_record
@@ -65,7 +65,7 @@ def test_correction_request_and_approval(client, org, session):
                  {"decision": "approve", "comment": "同意"}, _page(record))
     assert resp.status_code == 302
     session.expire_all()
-    assert [v.version for v in svc.versions(record)] == [1, 2]
+    assert [v.version for v in followup_rules.versions(record)] == [1, 2]
     body = client.get(_page(record)).get_data(as_text=True)
     assert "第2版" in body and "已更正" in body
     # A second decision on the same request: 409, nothing changes.
@@ -169,7 +169,7 @@ def test_clue_send_receive_outcome_through_pages(client, org, session):
 
 def test_clue_scope_and_roles(client, org, session):
     record = published_record(org)
-    clue = svc.send_clue(org.clerk_a, record, to_department_id=org.health_a.id, content="x")
+    clue = followup_clues.send_clue(org.clerk_a, record, to_department_id=org.health_a.id, content="x")
     session.commit()
     url = f"/followups/clues/{clue.id}"
     for user in (org.clerk_b, org.safety_clerk):

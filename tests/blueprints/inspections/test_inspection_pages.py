@@ -8,6 +8,7 @@ import json
 import re
 
 from models import InspectionRecord, RecordStatus, db
+from services import inspection_review
 from services import inspections as svc
 from tests.conftest import csrf_token, sign_in
 from tests.factories.inspections import LEADER_NAME, MEMBER_NAME, complete, dispatched, open_all
@@ -241,9 +242,9 @@ def test_rare_names_round_trip_on_the_public_page(client, org, session):
     ready = dispatched(org, objects=1)
     (record,) = open_all(ready)
     complete(ready, record, subject_name="𬌗昇喆堃个体餐馆")
-    svc.finish_inspection(ready.leader, ready.task)
-    svc.submit(ready.member, record, record.lock_version)
-    svc.review(ready.leader, record, record.lock_version, approve=True)
+    inspection_review.finish_inspection(ready.leader, ready.task)
+    inspection_review.submit(ready.member, record, record.lock_version)
+    inspection_review.review(ready.leader, record, record.lock_version, approve=True)
     db.session.commit()
     html = client.get(f"/public/results/{record.record_no}").get_data(as_text=True)
     assert "𬌗昇喆堃个体餐馆" in html
@@ -256,8 +257,8 @@ def test_steps_are_not_done_from_the_bare_instance_page(client, org, session):
     ready = dispatched(org, objects=1)
     (record,) = open_all(ready)
     complete(ready, record)
-    svc.finish_inspection(ready.leader, ready.task)
-    svc.submit(ready.member, record, record.lock_version)
+    inspection_review.finish_inspection(ready.leader, ready.task)
+    inspection_review.submit(ready.member, record, record.lock_version)
     db.session.commit()
     inst = ready.instance
     assert inst.current_step == "review_results"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from models import RecordStatus, db
+from services import inspection_review
 from services import inspections as svc
 from tests.conftest import csrf_token, sign_in
 from tests.factories.inspections import complete, dispatched, open_all, record_form
@@ -32,7 +33,7 @@ def test_member_confirms_everything_waiting_in_one_action(client, org, session):
     for r in records:
         svc.save_record(ready.leader, r, record_form(subject_name=r.subject_name), r.lock_version)
         svc.sign(ready.leader, r, r.lock_version, signer_name="张店长")
-        svc.confirm(leader_member.inspector.user, r, r.lock_version)
+        inspection_review.confirm(leader_member.inspector.user, r, r.lock_version)
     db.session.commit()
     page = f"/tasks/{ready.task.id}/records"
     sign_in(client, ready.member)
@@ -48,7 +49,7 @@ def test_member_confirms_everything_waiting_in_one_action(client, org, session):
     assert "待我确认" not in html
     for r in records:
         db.session.refresh(r)
-        assert svc.form_problems(r) == []
+        assert inspection_review.form_problems(r) == []
     # the same form again (another tab, the back button): 409 and why
     resp = _post(client, f"{page}/confirm-all", form, page)
     assert resp.status_code == 409
@@ -64,7 +65,7 @@ def test_leader_submits_and_approves_ticked_records(client, org, session):
     records = open_all(ready)
     for r in records:
         complete(ready, r)
-    svc.finish_inspection(ready.leader, ready.task)
+    inspection_review.finish_inspection(ready.leader, ready.task)
     db.session.commit()
     page = f"/tasks/{ready.task.id}/records"
     sign_in(client, ready.leader)

@@ -12,7 +12,7 @@ from models.inspectors import AuxiliaryInspector
 from models.org import UserStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import clock
+from services import clock, inspector_enrolment
 from services import inspectors as svc
 from services.masking import mask_id_number
 from services.templates_catalogue import TEMPLATES
@@ -124,8 +124,8 @@ def test_list_filters_and_existing_account(client, org, session):
 
 
 def test_edit_and_delete(client, org, session):
-    result = svc.create_inspector(org.clerk_a, post_form(org))
-    svc.decide_role(org.clerk_a, result.inspector, assign=True)
+    result = inspector_enrolment.create_inspector(org.clerk_a, post_form(org))
+    inspector_enrolment.decide_role(org.clerk_a, result.inspector, assign=True)
     session.commit()
     entry, user = result.inspector, result.inspector.user
     sign_in(client, org.clerk_a)

@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from models import CheckItem, ImportBatch, ItemStatus, db
+from services import joint_item_queries
 from services import joint_items as svc
 from services.templates_catalogue import TEMPLATES
 from tests.conftest import csrf_token, sign_in
@@ -109,7 +110,7 @@ def test_stale_form_is_409_and_strangers_404(client, org, session):
 
 def test_edit_and_delete_on_the_page(client, org, session):
     item = svc.create(org.clerk_a, {**FORM, "name": "已公布事项"}, [org.health_a.id])
-    v = lambda u, s: svc.my_steps(u, svc.active_instance(item))[s].version  # noqa: E731
+    v = lambda u, s: joint_item_queries.my_steps(u, joint_item_queries.active_instance(item))[s].version  # noqa: E731
     svc.consult(org.clerk_a, item, v(org.clerk_a, "consult"), {**FORM, "name": "已公布事项"}, [org.health_a.id])
     svc.participate(org.health_clerk, item, v(org.health_clerk, "participate"), True)
     svc.own_list(org.clerk_a, item, v(org.clerk_a, "own_list"), "甲", ["区县级"])
@@ -207,7 +208,7 @@ def test_import_previews_annotates_and_imports_valid_rows_only(client, org, sess
     assert resp.status_code == 302
     item = session.execute(select(CheckItem)).scalar_one()
     assert item.name == "事项一" and item.methods == "书面检查、实地核查"  # in the template's order
-    assert svc.active_instance(item).current_step == "consult"
+    assert joint_item_queries.active_instance(item).current_step == "consult"
     assert [p.tasks for p in item.parts] == ["本局事项", "卫生检查"]
     # The batch is done: a second confirmation is refused, the preview says what was imported.
     resp = client.post(f"/imports/joint_items/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
@@ -287,10 +288,10 @@ def _many(session, org, count):
 
 
 def test_list_is_paged_with_filters_kept(client, org, session):
-    _many(session, org, svc.PER_PAGE + 5)
+    _many(session, org, joint_item_queries.PER_PAGE + 5)
     sign_in(client, org.clerk_a)
     html = client.get("/joint-items/").get_data(as_text=True)
-    assert f"共 {svc.PER_PAGE + 5} 条" in html and "第 1 / 2 页" in html
+    assert f"共 {joint_item_queries.PER_PAGE + 5} 条" in html and "第 1 / 2 页" in html
     assert "联合事项034" in html and "联合事项000" not in html
     page2 = client.get("/joint-items/?page=2").get_data(as_text=True)
     assert "联合事项000" in page2 and "联合事项034" not in page2

@@ -11,7 +11,7 @@ import pytest
 from models import Draw, Scheme, TaskObject, TeamMember, TeamRole
 from models.schemes import SchemeStatus
 from services import object_draws as draws
-from services import schemes
+from services import task_access
 from tests.conftest import csrf_token
 from tests.factories.tasks import approved, fill_directory, make_task, scheme_form
 from tests.factories.teams import make_inspector
@@ -84,7 +84,7 @@ def test_single_task_through_the_pages(client, login, org, session):
     assert "一致" in verified and "不一致" not in verified
     resp = _post(client, f"{page}/draw/confirm", {"lock_version": _lock(html)}, page)
     assert resp.status_code == 302
-    assert schemes.instance_of(task).current_step == "draw_inspectors"
+    assert task_access.instance_of(task).current_step == "draw_inspectors"
 
 
 def test_joint_task_scheme_is_published_and_the_draw_is_public(client, login, org, session):
