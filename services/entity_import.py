@@ -45,6 +45,7 @@ from services.entity_fields import (
 from services.entity_import_read import (
     MAX_IMPORT_ROWS,
     MAX_UPLOAD_BYTES,
+    EntityRow,
     Table,
     _blank,
     annotated_csv,
@@ -104,27 +105,6 @@ def template_instructions() -> list[str]:
 
 
 # ------------------------------------------------------------------ checking
-
-
-@dataclass(slots=True)
-class EntityRow:
-    number: int
-    values: dict[str, Any]
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    target_id: int | None = None  # the registered entity this row updates
-    owner: int | None = None  # the registry it belongs to
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
-
-    @property
-    def label(self) -> str:
-        return self.values.get("name") or ""
-
-    @property
-    def code(self) -> str:
-        return self.values.get("uscc") or self.values.get("reg_no") or ""
 
 
 @dataclass

@@ -10,7 +10,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -25,6 +25,31 @@ from services.import_rows import find_header_row
 MAX_IMPORT_ROWS = 200_000
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_FORMULA_CELLS = 1_000
+
+
+# ------------------------------------------------------------------ a row as read
+
+
+@dataclass(slots=True)
+class EntityRow:
+    number: int
+    values: dict[str, Any]
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    target_id: int | None = None  # the registered entity this row updates
+    owner: int | None = None  # the registry it belongs to
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def label(self) -> str:
+        return self.values.get("name") or ""
+
+    @property
+    def code(self) -> str:
+        return self.values.get("uscc") or self.values.get("reg_no") or ""
+
 
 
 # ------------------------------------------------------------------ reading

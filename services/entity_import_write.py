@@ -21,7 +21,7 @@ from services.entities import COLUMN_KEYS, TITLE
 from services.errors import Conflict
 
 if TYPE_CHECKING:
-    from services.entity_import import EntityRow
+    from services.entity_import_read import EntityRow
 
 CHUNK = 2_000
 AuditRows = list[tuple[str | int, dict[str, Any] | str]]

@@ -1,2 +1,2 @@
 """Imports from the standards' Excel templates: one framework (framework.py), one module per
-kind, the registry (kinds.py).  See framework.py for the shared policies."""
+kind registering itself (registry.py), the catalogue of kinds (kinds.py).  See framework.py for the shared policies."""

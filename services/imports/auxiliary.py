@@ -18,7 +18,7 @@ from models.inspectors import AuxiliaryInspector, AuxiliaryKind
 from services import inspectors as svc
 from services.excel import Row
 from services.imports.framework import ImportKind, ImportRow
-from services.imports.kinds import register
+from services.imports.registry import register
 from services.scope import subtree_ids
 from services.templates_catalogue import PLATFORM_TEMPLATES
 

@@ -21,7 +21,7 @@ from services import items as svc
 from services.errors import Conflict, Invalid
 from services.excel import Column, ExcelError, Row, parse_decimal, read_table
 from services.imports.framework import ImportKind, ImportRow, UploadOption
-from services.imports.kinds import register
+from services.imports.registry import register
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, TEMPLATES, Template
 
 STANDARD: Template = TEMPLATES["A.1.1"]

@@ -93,7 +93,7 @@ class Check(import_batches.CheckedFile):
 
 class ImportKind:
     """A declared import; subclass it, set the class attributes and register an instance
-    (services.imports.kinds.register)."""
+    (services.imports.registry.register)."""
 
     name: ClassVar[str]  # ImportBatch.kind and the URL segment
     title: ClassVar[str]  # the pages' heading, e.g. 导入辅助检查人员

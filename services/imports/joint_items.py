@@ -19,7 +19,7 @@ from services import joint_items as svc
 from services.errors import ServiceError
 from services.excel import Row
 from services.imports.framework import ImportKind, ImportRow
-from services.imports.kinds import register
+from services.imports.registry import register
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, TEMPLATES
 
 _PART = re.compile(r"^(?P<dept>[^：:]+)[：:](?P<tasks>.*?)(?:[（(](?P<levels>[^（）()]*)[)）])?$")

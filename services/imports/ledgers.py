@@ -14,7 +14,7 @@ from services import ledgers as svc
 from services.errors import NotFound
 from services.excel import Row
 from services.imports.framework import ImportKind, ImportRow
-from services.imports.kinds import register
+from services.imports.registry import register
 
 
 def _task(context: dict[str, Any]) -> ConferenceTask:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.workflow import InstanceStatus, WorkItemStatus
 from services import plan_elements, plan_queries, plans
-from tests.plans_support import PDF, YEAR, elements, joint_item
+from tests.factories.plans import PDF, YEAR, elements, joint_item
 from workflows import engine, subjects
 
 
