@@ -17,7 +17,7 @@ results (the preview), one set of views (blueprints/imports) and one template
   default cap), other templates to download (``variants``/``template_for``), the context checked
   again at the confirmation (``check_context``, e.g. the ledger is not yet reported).
 
-A kind module registers an instance (services.imports.kinds) and gets the pages of
+A kind module registers an instance (services.imports.registry; services.imports.kinds loads them) and gets the pages of
 blueprints/imports — /imports/<name>/ (upload, with the context as query arguments),
 /imports/<name>/<batch>/ (preview), …/errors, …/confirm, …/discard, /imports/<name>/template.xlsx
 — with no route or template of its own (tests/blueprints/imports declares one in a test).
