@@ -10,8 +10,8 @@ database itself).  Nothing here is a pass/fail assertion; it prints figures.
     On SQLite once without planner statistics (a file nobody ran ANALYZE on) and once after
     ANALYZE; on PostgreSQL after VACUUM ANALYZE (what autovacuum does to a filled table).
 (b) Builds a --import-rows row workbook with openpyxl write_only (not timed), then times the
-    real import (services.entity_import: upload check, and the confirmation = check again +
-    bulk insert + audit rows) into a fresh registry, a re-import of the same file (every row an
+    real import (services.imports.entities on the import framework: upload check, and the
+    confirmation = check again + bulk insert + audit rows) into a fresh registry, a re-import of the same file (every row an
     update), and, in the same run, bare python-calamine parsing plus a bare Core bulk insert of
     the same rows into a copy of the table.
 
@@ -338,7 +338,8 @@ def bench_import(url: str, instance: Path, rows: int) -> None:
     from sqlalchemy import Column, Index, MetaData, Table, insert
 
     from models import MarketEntity, User, db
-    from services import entity_import
+    from services.imports import framework
+    from services.imports.entities import KIND
 
     path = instance / "import.xlsx"
     t0 = time.perf_counter()
@@ -352,11 +353,11 @@ def bench_import(url: str, instance: Path, rows: int) -> None:
         clerk = db.session.get(User, ids["district_clerk"])
 
         t0 = time.perf_counter()
-        batch, check = entity_import.store_import(clerk, "import.xlsx", data)
+        batch, check = framework.upload(KIND, clerk, "import.xlsx", data, {})
         db.session.commit()
         upload = time.perf_counter() - t0
         t0 = time.perf_counter()
-        summary = entity_import.import_entities(clerk, batch)
+        summary = framework.confirm(KIND, clerk, batch, valid_only=True)
         db.session.commit()
         confirm = time.perf_counter() - t0
         print(f"    upload check (read + validate + store the batch): {upload:.2f} s; "
@@ -368,11 +369,11 @@ def bench_import(url: str, instance: Path, rows: int) -> None:
                 build_workbook(rows, path, variant)
             again = path.read_bytes()
             t0 = time.perf_counter()
-            batch2, _ = entity_import.store_import(clerk, "import.xlsx", again)
+            batch2, _ = framework.upload(KIND, clerk, "import.xlsx", again, {})
             db.session.commit()
             upload2 = time.perf_counter() - t0
             t0 = time.perf_counter()
-            summary2 = entity_import.import_entities(clerk, batch2)
+            summary2 = framework.confirm(KIND, clerk, batch2, valid_only=True)
             db.session.commit()
             reimport = time.perf_counter() - t0
             print(f"    re-import, {label}: upload {upload2:.2f} s, confirm {reimport:.2f} s -> {summary2}")

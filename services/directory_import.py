@@ -337,7 +337,7 @@ def batch_summary(batch: ImportBatch) -> dict[str, Any]:
 
 def store_import(actor: User, item: CheckItem, code: str, filename: str, data: bytes) -> tuple[ImportBatch, DirectoryCheck]:
     """Check an upload and keep it, with its summary, for preview and confirmation."""
-    from services.user_import import purge_stale_imports
+    from services.import_batches import purge_stale_imports
 
     _require_edit(actor)
     check = check_import(actor, item, code, data)
@@ -374,7 +374,7 @@ def recheck(actor: User, batch: ImportBatch) -> DirectoryCheck:
 
 
 def _ensure_pending(batch: ImportBatch) -> None:
-    from services.user_import import _ensure_pending as ensure
+    from services.import_batches import ensure_pending as ensure
 
     ensure(batch)
 
@@ -391,7 +391,7 @@ def annotated_copy(actor: User, batch: ImportBatch) -> bytes:
 
 
 def discard_import(actor: User, batch: ImportBatch) -> None:
-    from services.user_import import _claim
+    from services.import_batches import claim as _claim
 
     if not can_use_batch(actor, batch):
         raise Forbidden("只有上传该文件的经办人可以放弃该批次")
@@ -467,7 +467,7 @@ def _add_members(directory: ObjectDirectory, kind: MemberKind, object_ids: Itera
 
 def import_batch(actor: User, batch: ImportBatch) -> AddResult:
     """仅导入有效行: store the batch's valid rows in the item's directory, all or nothing."""
-    from services.user_import import _claim
+    from services.import_batches import claim as _claim
 
     if not can_use_batch(actor, batch):
         raise Forbidden("只有上传该文件的经办人可以导入")

@@ -1,43 +1,36 @@
-"""Import of the entity registry (市场主体库导入) from a full-registry workbook (.xlsx) or a
-CSV (UTF-8 with or without BOM, GBK/GB18030), following the ImportBatch pattern of
-services/user_import.py: the upload is validated and stored as a batch (kind "entities"), the
-clerk previews the result, downloads an annotated copy of the problem rows, and confirms; the
-confirmation imports every still-valid row in the request's one transaction, or nothing.
+"""The rules of the entity registry import (市场主体库导入): its template, and the check of a
+full-registry workbook (.xlsx) or CSV (UTF-8 with or without BOM, GBK/GB18030) against the
+field rules and the registry.  The import kind (services/imports/entities.py) runs it on the
+import framework: upload, preview, annotated copy, confirmation (a background job for a large
+file) and 放弃.
 
 Columns are matched by their Chinese titles (with the names other systems use for them, see
 services.entity_fields.FIELDS), in any order; a title row above the header is skipped.  A row that
 names an existing entity by 统一社会信用代码 (else by 注册号) updates it: the cells it fills
 replace the stored values, blank cells leave them as they are (a partial file never erases
-data), and its tags are added.
+data), and its tags are added.  A code repeated within the file refuses every row carrying it
+(both keys are checked here: the framework's natural key knows one).
 
 Speed (bench/entities.py): rows are parsed with the same rules as the form, existing entities
-are looked up in chunks of 500 keys, new rows are inserted with ``insert()`` over lists of
-dicts and changed rows updated by primary key in chunks, without ORM objects; the audit rows
-(one per created or changed entity) are chained and inserted the same way.
+are looked up in chunks of 500 keys; the writing is services/entity_import_write.py.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from models import EntityTag, ImportBatch, ImportStatus, Job, MarketEntity, User, db, utcnow
-from services import audit, jobs
-from services import entity_import_write as write
-from services.bulk import refresh_statistics
-from services.config import default as config_default
-from services.entities import Registries, can_edit
+from models import MarketEntity, User, db
+from services.entities import Registries
 from services.entity_fields import (
     FIELD_BY_KEY,
     FIELDS,
     INDUSTRY_SECTIONS,
     ONE_OF_MESSAGE,
-    SUBJECT_TYPE,
     TITLE,
     FieldError,
     TextRule,
@@ -47,30 +40,16 @@ from services.entity_import_read import (
     MAX_UPLOAD_BYTES,
     EntityRow,
     Table,
-    _blank,
-    annotated_csv,
-    problem_rows_workbook,
+    is_blank,
     read_table,
 )
-from services.entity_tags import add_tags_bulk
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import Column, ExcelError, annotate_errors
+from services.excel import FORMULA_CELL, Column, ExcelError
 from services.import_rows import duplicate_messages
 
-IMPORT_KIND = "entities"
-JOB_KIND = "entity_import"
-BATCH_SUBJECT = "import_batch"
-# A confirmation of more rows than this runs as a background job (config IMPORT_JOB_ROWS).
-IMPORT_JOB_ROWS: int = config_default("IMPORT_JOB_ROWS")
 PROGRESS_ROWS = 2_000  # rows between two progress reports while checking
-# Above this many rows the error report lists the problem rows only: re-writing a whole
-# 100,000-row workbook with openpyxl takes about a minute.
-FULL_COPY_ROWS = 5_000
 PREVIEW_PROBLEMS = 200
-CHUNK = 2_000
 LOOKUP_CHUNK = 500
-ANALYZE_AFTER_ROWS = 5_000  # services.bulk.refresh_statistics
-FORMULA = "单元格为公式，请复制后“选择性粘贴—数值”再导入"
+FORMULA = FORMULA_CELL  # the framework's words: a formula refuses its row
 
 TEMPLATE_COLUMNS = tuple(
     Column(f.title, f.width, text=f.text, choices=f.choices, required=f.required) for f in FIELDS
@@ -213,7 +192,7 @@ def _parse_rows(table: Table, report: Report | None = None) -> list[EntityRow]:
                     continue
             if required:
                 errors.append((title, "必填"))
-        if not values and all(_blank(v) for v in cells):
+        if not values and all(is_blank(v) for v in cells):
             continue  # an empty row (or one of spaces)
         if len(out) >= MAX_IMPORT_ROWS:
             raise ExcelError(f"数据超过{MAX_IMPORT_ROWS}行，请拆分后分批上传")
@@ -270,11 +249,13 @@ def check_import(
     data: bytes,
     *,
     formulas: dict[int, set[int]] | None = None,
+    checked: bool = False,
     report: Report | None = None,
 ) -> EntityCheck:
     """Read and validate an upload against the rules and the registry (nothing is written).
-    ``formulas``: see read_table; ``report(rows, message)`` is told of the rows checked."""
-    table = read_table(filename, data, formulas=formulas)
+    ``formulas``, ``checked``: see read_table; ``report(rows, message)`` is told of the rows
+    checked."""
+    table = read_table(filename, data, formulas=formulas, checked=checked)
     rows = _parse_rows(table, report)
     if not rows:
         raise ExcelError("文件中没有数据行：列名行之下没有内容")
@@ -317,246 +298,3 @@ def check_import(
                 others = "、".join(str(x.number) for x in group if x is not r)
                 r.errors.append((TITLE["uscc"], f"与第{others}行是同一个已登记主体"))
     return EntityCheck(table.kind, rows, list(table.columns), table.ignored, table.formulas)
-
-
-# ------------------------------------------------------------------ batches
-
-
-def can_use_batch(actor: User, batch: ImportBatch) -> bool:
-    """A batch belongs to the clerk who uploaded it."""
-    return batch.kind == IMPORT_KIND and batch.created_by_id == actor.id and can_edit(actor)
-
-
-def store_import(actor: User, filename: str, data: bytes) -> tuple[ImportBatch, EntityCheck]:
-    """Validate an upload and keep it, with its check summary, for preview and confirmation."""
-    from services.user_import import purge_stale_imports
-
-    if not can_edit(actor):
-        raise Forbidden("只有监管部门经办人可以导入市场主体")
-    check = check_import(actor, filename, data)
-    purge_stale_imports(actor)
-    batch = ImportBatch(
-        kind=IMPORT_KIND,
-        filename=filename[-255:],
-        content=data,
-        created_by_id=actor.id,
-        department_id=actor.department_id,
-        status=ImportStatus.PENDING.value,
-        result=json.dumps({"check": check.summary()}, ensure_ascii=False, default=str),
-    )
-    db.session.add(batch)
-    db.session.flush()
-    audit.record(
-        "create",
-        object_type="import_batch",
-        object_id=batch.id,
-        summary={"文件": batch.filename, "有效行": len(check.valid_rows), "问题行": len(check.invalid_rows)},
-        user=actor,
-    )
-    return batch, check
-
-
-def batch_summary(batch: ImportBatch) -> dict[str, Any]:
-    return json.loads(batch.result) if batch.result else {}
-
-
-def _stored_formulas(batch: ImportBatch) -> dict[int, set[int]]:
-    """The formula cells the upload check found in this batch's file."""
-    found = batch_summary(batch).get("check", {}).get("formulas", {})
-    return {int(row): set(cols) for row, cols in found.items()}
-
-
-def recheck(actor: User, batch: ImportBatch, report: Report | None = None) -> EntityCheck:
-    """Validate a stored batch again (the registry may have changed since the upload); the
-    file's bytes were checked at the upload and are not inspected twice."""
-    return check_import(actor, batch.filename, batch.content, formulas=_stored_formulas(batch), report=report)
-
-
-def _ensure_pending(batch: ImportBatch) -> None:
-    from services.user_import import is_expired
-
-    if batch.status == ImportStatus.IMPORTED.value:
-        raise Conflict("该批次已导入")
-    if batch.status != ImportStatus.PENDING.value:
-        raise Conflict("该批次已放弃，请重新上传")
-    if is_expired(batch):
-        raise Conflict("该批次上传已超过24小时未确认，已失效，请重新上传")
-
-
-def _claim(batch: ImportBatch, status: ImportStatus) -> None:
-    """Move a pending batch to ``status`` atomically: of two concurrent requests one wins."""
-    claimed = db.session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch.id, ImportBatch.status == ImportStatus.PENDING.value)
-        .values(status=status.value)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(batch)
-    if claimed != 1:
-        _ensure_pending(batch)
-        raise Conflict("该批次已被处理")
-
-
-def _check_reporter(batch: ImportBatch, progress: Callable[[int, int, str], None] | None) -> Report | None:
-    """The check's share of ``progress``: one unit per row of the file to check it, then one
-    per valid row to write it and one per valid row for its audit row (a third of the time on
-    PostgreSQL), so the bar moves through every stage."""
-    if progress is None:
-        return None
-    guess = max(int(batch_summary(batch).get("check", {}).get("rows") or 0), 1) * 3
-    progress(0, guess, "正在校验")
-
-    def checked(done: int, message: str) -> None:
-        progress(min(done, guess // 3), guess, message)
-
-    return checked
-
-
-def import_entities(
-    actor: User, batch: ImportBatch, progress: Callable[[int, int, str], None] | None = None
-) -> dict[str, Any]:
-    """仅导入有效行: create or update every row that is still valid, in the caller's one
-    transaction (all or nothing).  The file is dropped once imported.
-
-    ``progress(done, total, message)`` (a background job's reporter) hears of the rows checked
-    and then written (services/entity_import_write.py)."""
-    if not can_use_batch(actor, batch):
-        raise Forbidden("只有上传该文件的经办人可以导入")
-    _ensure_pending(batch)
-    check = recheck(actor, batch, _check_reporter(batch, progress))
-    valid = check.valid_rows
-    if not valid:
-        raise Invalid("没有可导入的有效行，请修改文件后重新上传")
-    total = len(check.rows) + 2 * len(valid)
-
-    def written(count: int, what: str) -> None:
-        if progress is not None:
-            progress(len(check.rows) + count, total, what)
-
-    written(0, f"正在写入：共 {len(valid)} 行")
-    _claim(batch, ImportStatus.IMPORTED)
-    now = utcnow()
-    creates = [r for r in valid if r.target_id is None]
-    updates = [r for r in valid if r.target_id is not None]
-    new_ids, created_audit, new_tags = write.insert_new(batch, creates, now, written)
-    changes = write.update_existing(batch, updates, now, lambda n, what: written(len(creates) + n, what))
-    added = add_tags_bulk([*new_tags, *changes.tag_pairs], set(new_ids))
-    updated_audit = write.update_audit(batch, added, changes)
-    written(len(valid), "正在记录审计日志")
-    if len(creates) + len(updates) >= ANALYZE_AFTER_ROWS:
-        refresh_statistics(MarketEntity.__table__, EntityTag.__table__)
-    audit.record_many("create", SUBJECT_TYPE, created_audit, user=actor)
-    audit.record_many("update", SUBJECT_TYPE, updated_audit, user=actor)
-    summary = {
-        "文件": batch.filename,
-        "新增": len(creates),
-        "更新": len(updates) - changes.unchanged,
-        "无变化": changes.unchanged,
-        "新增标签": len(added),
-        "跳过问题行": len(check.invalid_rows),
-    }
-    batch.result = json.dumps(summary, ensure_ascii=False)
-    batch.content = b""
-    db.session.flush()
-    audit.record("import", object_type="import_batch", object_id=batch.id, summary=summary, user=actor)
-    return summary
-
-
-def summary_text(summary: dict[str, Any]) -> str:
-    """The one-line outcome of an import, as the pages show it."""
-    return (
-        f"已导入：新增 {summary['新增']} 个、更新 {summary['更新']} 个市场主体"
-        + (f"，{summary['无变化']} 个没有变化" if summary.get("无变化") else "")
-        + (f"，新增标签 {summary['新增标签']} 个" if summary.get("新增标签") else "")
-        + (f"，跳过问题行 {summary['跳过问题行']} 行" if summary.get("跳过问题行") else "")
-    )
-
-
-def runs_as_job(batch: ImportBatch, threshold: int = IMPORT_JOB_ROWS) -> bool:
-    """Whether confirming this batch goes to a background job (more rows than ``threshold``)."""
-    return int(batch_summary(batch).get("check", {}).get("rows") or 0) > threshold
-
-
-def _lock_batch(batch: ImportBatch) -> None:
-    """Serialise two confirmations of one batch: PostgreSQL locks the row, SQLite takes its
-    write lock, until the transaction ends."""
-    db.session.execute(
-        update(ImportBatch)
-        .where(ImportBatch.id == batch.id)
-        .values(status=ImportBatch.status)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def enqueue_import(actor: User, batch: ImportBatch) -> Job:
-    """仅导入有效行, as a background job (a large file): the job imports in its own transaction,
-    all or nothing, and reports its progress; the batch page follows it."""
-    if not can_use_batch(actor, batch):
-        raise Forbidden("只有上传该文件的经办人可以导入")
-    _lock_batch(batch)
-    db.session.refresh(batch)
-    _ensure_pending(batch)
-    if jobs.active_for(BATCH_SUBJECT, batch.id) is not None:
-        raise Conflict("该批次正在导入，请稍候查看结果")
-    return jobs.enqueue(
-        JOB_KIND,
-        actor,
-        title=f"导入市场主体：{batch.filename}",
-        payload={"batch_id": batch.id},
-        subject_type=BATCH_SUBJECT,
-        subject_id=batch.id,
-    )
-
-
-def _batch_page(job: Job) -> str:
-    from flask import url_for
-
-    return url_for("entities.import_preview", batch_id=job.subject_id)
-
-
-@jobs.register(JOB_KIND, link=_batch_page)
-def _import_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
-    batch = db.session.get(ImportBatch, job.params.get("batch_id"))
-    if batch is None:
-        raise Conflict("导入批次不存在或已被删除")
-    summary = import_entities(job.created_by, batch, progress=progress)
-    return {"text": summary_text(summary), "summary": summary, "batch_id": batch.id}
-
-
-def discard_import(actor: User, batch: ImportBatch) -> None:
-    """放弃: drop a pending batch and its file."""
-    if not can_use_batch(actor, batch):
-        raise Forbidden("只有上传该文件的经办人可以放弃该批次")
-    if batch.status != ImportStatus.PENDING.value:
-        _ensure_pending(batch)
-    _claim(batch, ImportStatus.DISCARDED)
-    batch.content = b""
-    db.session.flush()
-    audit.record(
-        "delete", object_type="import_batch", object_id=batch.id, summary={"文件": batch.filename}, user=actor
-    )
-
-
-# ------------------------------------------------------------------ error report
-
-
-def annotated_copy(actor: User, batch: ImportBatch) -> tuple[bytes, str]:
-    """The upload with an error column (CSV as CSV, a workbook as a workbook; for a workbook of
-    more than FULL_COPY_ROWS rows the problem rows only).  Returns (content, extension)."""
-    if batch.status != ImportStatus.PENDING.value:
-        raise Conflict("该批次已处理，原文件不再保留")
-    _ensure_pending(batch)
-    check = recheck(actor, batch)
-    audit.record(
-        "export",
-        object_type="import_batch",
-        object_id=batch.id,
-        summary={"文件": batch.filename, "内容": "问题标注"},
-        user=actor,
-    )
-    errors = check.error_map()
-    if check.kind == "csv":
-        return annotated_csv(batch.content, errors), "csv"
-    if len(check.rows) > FULL_COPY_ROWS:
-        return problem_rows_workbook(batch.content, batch.filename, check.formulas, errors), "xlsx"
-    return annotate_errors(batch.content, errors), "xlsx"

@@ -50,6 +50,15 @@ class EntityRow:
     def code(self) -> str:
         return self.values.get("uscc") or self.values.get("reg_no") or ""
 
+    # what the import framework asks of a row (services/imports/framework.py)
+    def get(self, title: str, default: Any = None) -> Any:
+        return self.values.get(_KEY_OF_TITLE.get(title, title), default)
+
+    def add_error(self, column: str, message: str) -> None:
+        self.errors.append((column, message))
+
+
+_KEY_OF_TITLE = {title: key for key, title in TITLE.items()}
 
 
 # ------------------------------------------------------------------ reading
@@ -166,17 +175,20 @@ def _formula_cells(data: bytes) -> dict[int, set[int]]:
     return cells
 
 
-def _blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     return value is None or value == "" or (isinstance(value, str) and not value.strip())
 
 
-def read_table(filename: str, data: bytes, *, formulas: dict[int, set[int]] | None = None) -> Table:
+def read_table(
+    filename: str, data: bytes, *, formulas: dict[int, set[int]] | None = None, checked: bool = False
+) -> Table:
     """Open an upload and find its header; ExcelError when the file cannot be used.
 
     ``formulas`` passes what an earlier check of the same bytes found (a stored batch): the
-    container checks and the formula scan are then not repeated.
+    container checks and the formula scan are then not repeated.  ``checked``: the container
+    checks (check_upload) were made by the caller (the import framework's upload).
     """
-    if formulas is None:
+    if formulas is None and not checked:
         kind = check_upload(data, filename, csv_ok=True, max_bytes=MAX_UPLOAD_BYTES, max_rows=MAX_IMPORT_ROWS)
     else:
         kind = "xlsx" if data.startswith(b"PK") else "csv"
@@ -210,7 +222,7 @@ def read_table(filename: str, data: bytes, *, formulas: dict[int, set[int]] | No
     for idx, value in enumerate(cells[best_row]):
         key = _HEADER_KEYS.get(_header_key(value))
         if key is None:
-            if not _blank(value):
+            if not is_blank(value):
                 ignored.append(text_of(value))
             continue
         if key in columns:

@@ -1,21 +1,27 @@
 """The life of an upload kept for its preview (ImportBatch): open it with the check's summary,
-hand out the annotated copy, close it once imported, or discard it.
+hand out the annotated copy, claim it for its import (of two concurrent confirmations one
+wins), close it once imported, discard it, and purge the ones left unconfirmed.
 
-The import services own their rows' rules; these are the batch steps they share
-(services/joint_import.py uses them; the claim and expiry rules are those of
-services/user_import.py).
+The import kinds own their rows' rules (services/imports); these are the batch steps every
+importer shares (docs/architecture.md, "How to add an import kind").  An upload holds
+personal data: a batch not confirmed within ``RETENTION`` expires and its file is dropped.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from models import ImportBatch, ImportStatus, User, db
+from sqlalchemy import update
+
+from models import ImportBatch, ImportStatus, User, db, utcnow
 from services import audit
+from services.errors import Conflict
 from services.excel import RowErrors
-from services.user_import import _claim, _ensure_pending, is_expired, purge_stale_imports
+
+RETENTION = timedelta(hours=24)
 
 
 class CheckedFile:
@@ -63,9 +69,31 @@ def open_batch(actor: User, kind: str, filename: str, data: bytes, *, template: 
     return batch
 
 
+def is_expired(batch: ImportBatch) -> bool:
+    return batch.status == ImportStatus.PENDING.value and batch.created_at < utcnow() - RETENTION
+
+
+def purge_stale_imports(actor: User) -> int:
+    """Discard every pending upload older than RETENTION and drop its file."""
+    stale = db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.status == ImportStatus.PENDING.value, ImportBatch.created_at < utcnow() - RETENTION)
+        .values(status=ImportStatus.DISCARDED.value, content=b"")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if stale:
+        audit.record("delete", object_type="import_batch", summary={"过期未确认的导入批次": stale}, user=actor)
+    return stale
+
+
 def ensure_pending(batch: ImportBatch) -> None:
     """Conflict unless the batch still waits for its confirmation (not imported, discarded or expired)."""
-    _ensure_pending(batch)
+    if batch.status == ImportStatus.IMPORTED.value:
+        raise Conflict("该批次已导入")
+    if batch.status != ImportStatus.PENDING.value:
+        raise Conflict("该批次已放弃，请重新上传")
+    if is_expired(batch):
+        raise Conflict("该批次上传已超过24小时未确认，已失效，请重新上传")
 
 
 def batch_summary(batch: ImportBatch) -> dict[str, Any]:
@@ -91,9 +119,8 @@ def annotated_name(batch: ImportBatch) -> str:
     return f"{batch.filename.rsplit('.', 1)[0] or '导入文件'}_问题标注.xlsx"
 
 
-def annotated(actor: User, batch: ImportBatch, errors: RowErrors, *, sheet: str) -> bytes:
-    """The upload (a CSV as a workbook) with an error column; the download is an export."""
-    _ensure_pending(batch)
+def record_export(actor: User, batch: ImportBatch) -> None:
+    """The download of a batch's annotated copy is an export (audited)."""
     audit.record(
         "export",
         object_type="import_batch",
@@ -101,12 +128,28 @@ def annotated(actor: User, batch: ImportBatch, errors: RowErrors, *, sheet: str)
         summary={"文件": batch.filename, "内容": "问题标注"},
         user=actor,
     )
+
+
+def annotated(actor: User, batch: ImportBatch, errors: RowErrors, *, sheet: str) -> bytes:
+    """The upload (a CSV as a workbook) with an error column; the download is an export."""
+    ensure_pending(batch)
+    record_export(actor, batch)
     return errors.annotated(batch.content, sheet=sheet if batch.content.startswith(b"PK") else None)
 
 
-def claim(batch: ImportBatch) -> None:
-    """Take a pending batch for its import (one of two concurrent confirmations wins)."""
-    _claim(batch, ImportStatus.IMPORTED)
+def claim(batch: ImportBatch, status: ImportStatus = ImportStatus.IMPORTED) -> None:
+    """Move a pending batch to ``status`` (its import, or 放弃) atomically: of two concurrent
+    requests one wins, the other gets a Conflict."""
+    claimed = db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch.id, ImportBatch.status == ImportStatus.PENDING.value)
+        .values(status=status.value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(batch)
+    if claimed != 1:
+        ensure_pending(batch)
+        raise Conflict("该批次已被处理")
 
 
 def close_batch(actor: User, batch: ImportBatch, summary: dict[str, Any]) -> None:
@@ -119,8 +162,8 @@ def close_batch(actor: User, batch: ImportBatch, summary: dict[str, Any]) -> Non
 
 def discard_batch(actor: User, batch: ImportBatch) -> None:
     """放弃: drop a pending batch and its file."""
-    _ensure_pending(batch)
-    _claim(batch, ImportStatus.DISCARDED)
+    ensure_pending(batch)
+    claim(batch, ImportStatus.DISCARDED)
     batch.content = b""
     db.session.flush()
     audit.record("delete", object_type="import_batch", object_id=batch.id, summary={"文件": batch.filename},

@@ -1,7 +1,6 @@
 """表17 按模板导入: the A.5 template (执法检查人员导入模板) or the Chongqing specification's C.1
 (执法人员名录库样表: 序号, 姓名, 电话, 所属区县, 所属部门, 人员类别, 业务专长) uploaded, previewed
-and confirmed, following the batch pattern of services/user_import.py and
-services/entity_import.py.  The clerk chooses the template or lets the header titles tell.
+and confirmed, with the batch steps of services/import_batches.py.  The clerk chooses the template or lets the header titles tell.
 
 The upload (.xlsx, or CSV in UTF-8/GBK) is read against the template with the Excel toolkit
 (header as the standard writes it, text columns, dates incl. Excel serial numbers, dropdown
@@ -34,10 +33,12 @@ from services import audit, inspector_enrolment
 from services import inspectors as svc
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError, Row, RowErrors, mark_duplicates, read_table
+from services.import_batches import claim as _claim
+from services.import_batches import ensure_pending as _ensure_pending
+from services.import_batches import purge_stale_imports
 from services.org import region_root
 from services.scope import subtree_ids
 from services.templates_catalogue import TEMPLATES, Template
-from services.user_import import _claim, _ensure_pending, purge_stale_imports
 from services.users import IssuedPassword
 
 IMPORT_KIND = "inspectors"

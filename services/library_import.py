@@ -247,7 +247,7 @@ def store_import(
     description: Any = "",
 ) -> tuple[ImportBatch, LibraryCheck]:
     """根据模板填充数据并上传: check the upload and keep it for the preview."""
-    from services.user_import import purge_stale_imports
+    from services.import_batches import purge_stale_imports
 
     _require_edit(actor)
     clean = clean_name(actor, name)
@@ -281,7 +281,7 @@ def store_import(
 
 
 def _ensure_pending(batch: ImportBatch) -> None:
-    from services.user_import import is_expired
+    from services.import_batches import is_expired
 
     if batch.status == ImportStatus.IMPORTED.value:
         raise Conflict("该批次已入库")

@@ -77,7 +77,7 @@ def district_a(org, make_user, session):
          "division_code": "510108001000", "status": "active", "credit_grade": "E"},
     )
     library = libraries.create_from_filter(org.clerk_a, "甲区机密对象库", {"division": "510108"}, tags="甲区标签")
-    job = Job(kind="entity_import", title="甲区机密导入", status="done", created_by_id=org.clerk_a.id,
+    job = Job(kind="import", title="甲区机密导入", status="done", created_by_id=org.clerk_a.id,
               department_id=org.bureau_a.id, subject_type="import_batch")
     session.add(job)
     joint = joint_items.create(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
@@ -126,13 +125,3 @@ class UserEditForm(FlaskForm):
     mobile = StringField("手机号码", filters=[_strip], validators=[Optional(), _mobile])
     email = StringField("电子邮箱", filters=[_strip], validators=[Optional(), Length(max=120, message="不超过120个字符")])
     id_number = StringField("身份证号", filters=[_strip], validators=[Optional(), _id_number])
-
-
-class ImportForm(FlaskForm):
-    file = FileField(
-        "Excel文件",
-        validators=[
-            FileRequired("请选择要上传的文件"),
-            FileAllowed(["xlsx"], "只支持 .xlsx 格式的Excel文件（可下载模板填写）"),
-        ],
-    )

@@ -6,8 +6,6 @@ rules themselves are in services/departments.py and services/users.py.
 
 from __future__ import annotations
 
-import io
-
 from flask import (
     Blueprint,
     abort,
@@ -15,22 +13,19 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import IntegrityError
 
-from blueprints.admin.forms import DepartmentForm, ImportForm, UserEditForm, UserForm, department_select
-from models import Department, ImportBatch, ImportStatus, User, db, utcnow
+from blueprints.admin.forms import DepartmentForm, UserEditForm, UserForm, department_select
+from models import Department, User, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel, UserStatus
 from models.roles import ADMIN_ROLES, Role
 from services import departments as dept_svc
-from services import record_pdf, user_import
+from services import record_pdf
 from services import users as user_svc
-from services.errors import Conflict, Invalid
-from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
+from services.errors import Invalid
 from services.scope import get_in_scope_or_404
 from services.web import is_htmx, render_block, roles_required, wants_fragment
 
@@ -389,112 +384,3 @@ def roles():
     counts = user_svc.role_holder_counts(_me())
     rows = [(r, r in ADMIN_ROLES, counts.get(r.value, 0)) for r in ROLE_ORDER]
     return render_template("admin/roles.html", rows=rows)
-
-
-# ------------------------------------------------------------------ Excel import
-
-
-@bp.route("/users/template.xlsx")
-@login_required
-@roles_required(Role.SYSTEM_ADMIN)
-def import_template():
-    wb = build_workbook(
-        "用户导入",
-        user_import.IMPORT_COLUMNS,
-        instructions=user_import.import_instructions(_me()),
-        template_rows=200,
-    )
-    return send_file(
-        io.BytesIO(workbook_bytes(wb)),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name="用户导入模板.xlsx",
-    )
-
-
-@bp.route("/users/import", methods=["GET", "POST"])
-@login_required
-@roles_required(Role.SYSTEM_ADMIN)
-def import_upload():
-    form = ImportForm()
-    status = 200
-    error = ""
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            batch, _check = user_import.store_import(_me(), upload.filename or "", upload.read())
-        except ExcelError as exc:
-            db.session.rollback()
-            error, status = str(exc), 400
-        else:
-            db.session.commit()
-            return redirect(url_for("admin.import_preview", batch_id=batch.id))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "admin/import.html", form=form, error=error, max_rows=user_import.MAX_IMPORT_ROWS
-    ), status
-
-
-def _batch_or_404(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not user_import.can_use_batch(_me(), batch):
-        abort(404)
-    return batch
-
-
-@bp.route("/users/import/<int:batch_id>")
-@login_required
-@roles_required(Role.SYSTEM_ADMIN)
-def import_preview(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    expired = user_import.is_expired(batch)
-    usable = batch.status == ImportStatus.PENDING and not expired
-    check = user_import.check_import(_me(), batch.content) if usable else None
-    return render_template(
-        "admin/import_preview.html",
-        batch=batch,
-        check=check,
-        expired=expired,
-        summary=user_import.batch_summary(batch),
-    )
-
-
-@bp.route("/users/import/<int:batch_id>/errors.xlsx")
-@login_required
-@roles_required(Role.SYSTEM_ADMIN)
-def import_errors(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    data = user_import.annotated_copy(_me(), batch)
-    db.session.commit()
-    stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
-    return send_file(
-        io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx"
-    )
-
-
-@bp.route("/users/import/<int:batch_id>/confirm", methods=["POST"])
-@login_required
-@roles_required(Role.SYSTEM_ADMIN)
-def import_confirm(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    try:
-        issued = user_import.import_users(_me(), batch)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("导入期间数据已被他人修改，请返回预览页重新校验后再导入") from None
-    return render_template(
-        "admin/password_issued.html", issued=issued, heading=f"已导入 {len(issued)} 个用户"
-    )
-
-
-@bp.route("/users/import/<int:batch_id>/discard", methods=["POST"])
-@login_required
-@roles_required(Role.SYSTEM_ADMIN)
-def import_discard(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    user_import.discard_import(_me(), batch)
-    db.session.commit()
-    flash("已放弃该批次，上传的文件已删除", "info")
-    return redirect(url_for("admin.import_upload"))

@@ -39,9 +39,9 @@ from services.entity_fields import INDUSTRY_SECTIONS
 from services.entity_search import parse_filters
 from services.errors import Conflict
 from services.excel import XLSX_MIME, ExcelError
+from services.import_batches import is_expired
 from services.scope import get_in_scope_or_404
 from services.templates_catalogue import TEMPLATES, template_workbook
-from services.user_import import is_expired
 from services.web import error_response, roles_required, wants_fragment
 from workflows.bindings import bind
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -87,6 +86,3 @@ class EntityForm(FlaskForm):
 class TagsForm(FlaskForm):
     tags = StringField("标签", filters=[_strip])
 
-
-class ImportForm(FlaskForm):
-    file = FileField("Excel或CSV文件", validators=[FileRequired("请选择要上传的文件")])

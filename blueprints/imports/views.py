@@ -8,15 +8,19 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, send_file, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import ImportBatch, User, db
-from services import import_batches
-from services.errors import ServiceError
-from services.excel import XLSX_MIME, ExcelError, workbook_bytes
-from services.imports import framework, kinds
+from services import import_batches, jobs
+from services.errors import Conflict, ServiceError
+from services.excel import XLSX_MIME, ExcelError
+from services.imports import background, framework, kinds
 from services.imports.framework import ImportKind
+from services.web import error_response
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -59,9 +63,8 @@ def template(kind: str):
     k = _kind(kind)
     if not k.can_import(_me()):
         abort(403)
-    chosen = k.template_for(request.args.get("variant", ""))
-    return send_file(io.BytesIO(workbook_bytes(chosen.workbook())), mimetype=XLSX_MIME,
-                     as_attachment=True, download_name=chosen.download_name)
+    data, name = k.template_file(_me(), request.args.get("variant", ""))
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=name)
 
 
 @bp.route("/<kind>/", methods=["GET", "POST"])
@@ -101,7 +104,10 @@ def upload(kind: str):
 def preview(kind: str, batch_id: int):
     k = _kind(kind)
     batch = _batch(k, batch_id)
-    return _page(k, framework.context_of(batch), **import_batches.preview_state(batch))
+    state = import_batches.preview_state(batch)
+    if k.job_threshold() is not None:
+        state.update(background.job_state(batch))
+    return _page(k, framework.context_of(batch), **state)
 
 
 @bp.route("/<kind>/<int:batch_id>/errors")
@@ -109,10 +115,11 @@ def preview(kind: str, batch_id: int):
 def errors(kind: str, batch_id: int):
     k = _kind(kind)
     batch = _batch(k, batch_id)
-    data = framework.annotated_copy(k, _me(), batch)
+    data, ext = framework.annotated_file(k, _me(), batch)
     db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=import_batches.annotated_name(batch))
+    name = import_batches.annotated_name(batch).removesuffix(".xlsx") + "." + ext
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIME if ext == "xlsx" else "text/csv", as_attachment=True,
+                     download_name=name)
 
 
 @bp.route("/<kind>/<int:batch_id>/confirm", methods=["POST"])
@@ -122,8 +129,23 @@ def confirm(kind: str, batch_id: int):
     k = _kind(kind)
     batch = _batch(k, batch_id)
     context = framework.context_of(batch)
-    result = framework.confirm(k, _me(), batch, valid_only=request.form.get("mode") == "valid")
-    db.session.commit()
+    valid_only = request.form.get("mode") == "valid"
+    if background.runs_as_job(k, batch):
+        background.enqueue(k, _me(), batch, valid_only=valid_only)
+        db.session.commit()
+        jobs.kick()
+        flash(background.QUEUED, "info")
+        return redirect(url_for("imports.preview", kind=k.name, batch_id=batch.id))
+    background.ensure_idle(batch)
+    try:
+        result = framework.confirm(k, _me(), batch, valid_only=valid_only)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("导入期间数据已被他人修改，请返回预览页重新校验后再导入") from None
+    page = k.result_page(result)
+    if page is not None:
+        return render_template(page[0], kind=k, **page[1])
     flash(k.result_text(result), "success")
     return redirect(_back(k, context)[1])
 
@@ -134,7 +156,39 @@ def discard(kind: str, batch_id: int):
     k = _kind(kind)
     batch = _batch(k, batch_id)
     context = framework.context_of(batch)
+    background.ensure_idle(batch, "该批次正在导入，不能放弃")
     framework.discard(k, _me(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("imports.upload", kind=k.name, **context))
+
+
+# ------------------------------------------------------------------ a kind's own upload limit
+
+
+def _upload_kind() -> ImportKind | None:
+    if request.endpoint != "imports.upload" or request.method != "POST":
+        return None
+    return kinds.get((request.view_args or {}).get("kind", ""))
+
+
+@bp.record_once
+def _upload_limit(state: BlueprintSetupState) -> None:
+    """A kind may take files larger than the app's limit (``max_bytes``, e.g. the registry's
+    20 MB): raise it for that kind's upload only.  It must run before CSRFProtect reads the
+    form, hence at the head of the app's hooks."""
+    app: Flask = state.app
+
+    def raise_limit() -> None:
+        kind = _upload_kind()
+        if kind is not None and kind.max_bytes > (request.max_content_length or 0):
+            request.max_content_length = kind.max_bytes
+
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
+    db.session.rollback()
+    limit = (request.max_content_length or 0) // 1024 // 1024
+    return error_response(413, f"上传的文件过大（不能超过{limit}MB），请拆分后分批上传")

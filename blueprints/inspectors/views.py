@@ -24,9 +24,9 @@ from services import inspectors as svc
 from services.audit import action_label
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError
+from services.import_batches import is_expired
 from services.scope import get_in_scope_or_404
 from services.templates_catalogue import INSPECTOR_CATEGORIES, TEMPLATES
-from services.user_import import is_expired
 from services.web import render_block, roles_required, wants_fragment
 from workflows.bindings import bind
 from workflows.registry import PROCESSES

@@ -24,9 +24,9 @@ from services import entity_fields, entity_search, library_import
 from services import libraries as svc
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError
+from services.import_batches import is_expired
 from services.scope import get_in_scope_or_404
 from services.templates_catalogue import TEMPLATES, template_workbook
-from services.user_import import is_expired
 from services.web import error_response, render_block, roles_required, wants_fragment
 from workflows.bindings import bind
 

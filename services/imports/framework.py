@@ -17,6 +17,14 @@ results (the preview), one set of views (blueprints/imports) and one template
   default cap), other templates to download (``variants``/``template_for``), the context checked
   again at the confirmation (``check_context``, e.g. the ledger is not yet reported).
 
+Hooks added for the users and registry kinds: the template file built for the actor
+(``template_file``, e.g. the departments one may use), the kind's own annotated copy
+(``annotate``, e.g. a CSV stays a CSV), what the file says beside its rows (``read`` may return
+``Rows`` with ``info``, shown by ``check_notes``), values of the result shown once and never
+stored (``shown_once``, e.g. initial passwords) on the kind's own result page (``result_page``),
+and large files run as a background job (``job_rows``; services/imports/background.py) with
+progress (``checked``/``applied``).
+
 A kind module registers an instance (services.imports.registry; services.imports.kinds loads them) and gets the pages of
 blueprints/imports — /imports/<name>/ (upload, with the context as query arguments),
 /imports/<name>/<batch>/ (preview), …/errors, …/confirm, …/discard, /imports/<name>/template.xlsx
@@ -43,14 +51,16 @@ Shared policies, the same for every kind:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from models import ImportBatch, User
 from services import import_batches
 from services.errors import Forbidden, Invalid
-from services.excel import MAX_UPLOAD_BYTES, Row, RowErrors, check_upload, read_table
+from services.excel import MAX_UPLOAD_BYTES, Row, RowErrors, check_upload, read_table, workbook_bytes
 from services.import_rows import duplicate_messages
 from services.templates_catalogue import Template
 
@@ -89,6 +99,18 @@ class Check(import_batches.CheckedFile):
 
     rows: list[ImportRow]
     errors: RowErrors = field(default_factory=RowErrors)
+    info: dict[str, Any] = field(default_factory=dict)  # Rows.info of what ``read`` gave
+
+
+class Rows(list[Any]):
+    """What ``read`` may give instead of a plain list: the rows, and in ``info`` what the file
+    says beside them (e.g. the columns found), kept in the preview's summary (JSON values)."""
+
+    info: dict[str, Any]
+
+    def __init__(self, rows: Sequence[Any] = (), info: dict[str, Any] | None = None) -> None:
+        super().__init__(rows)
+        self.info = info or {}
 
 
 class ImportKind:
@@ -108,6 +130,10 @@ class ImportKind:
     denied: ClassVar[str] = "只有上传该文件的人员可以导入"
     options: ClassVar[Sequence[UploadOption]] = ()
     variants: ClassVar[Sequence[tuple[str, str]]] = ()  # (variant, label) of other templates to download
+
+    # hooks of the users and registry kinds (see the module docstring)
+    job_rows: ClassVar[int | None] = None  # a confirmation of more rows runs as a background job
+    shown_once: ClassVar[Sequence[str]] = ()  # keys of apply's result shown once, never stored
 
     # -- who and where
     def can_import(self, actor: User, context: dict[str, Any] | None = None) -> bool:
@@ -166,6 +192,32 @@ class ImportKind:
         counts = "，".join(f"{k} {v}" for k, v in result.items() if isinstance(v, int))
         return f"已导入：{counts}"
 
+    # -- the hooks of the users and registry kinds
+    def template_file(self, actor: User, variant: str) -> tuple[bytes, str]:
+        """The template's .xlsx bytes and download name (by default ``template_for(variant)``)."""
+        chosen = self.template_for(variant)
+        return workbook_bytes(chosen.workbook()), chosen.download_name
+
+    def annotate(self, batch: ImportBatch, check: Check) -> tuple[bytes, str] | None:
+        """The kind's own annotated copy and its extension (None: the shared .xlsx copy)."""
+        return None
+
+    def check_notes(self, check: dict[str, Any]) -> list[str]:
+        """Lines the preview shows under its counts (e.g. the columns found)."""
+        return []
+
+    def result_page(self, result: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """(template, values) of the page the confirmation shows (None: back, with a flash)."""
+        return None
+
+    def job_threshold(self) -> int | None:
+        """Rows above which the confirmation runs as a background job (None: never)."""
+        return self.job_rows
+
+    def apply_units(self, rows: list[ImportRow]) -> int:
+        """How many steps ``apply`` reports (``applied``) for these rows."""
+        return len(rows)
+
     # -- where the pages lead (endpoint and its arguments; the blueprint builds the URL)
     def back(self, context: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
         """(label, endpoint, arguments) of the page the import belongs to."""
@@ -189,7 +241,7 @@ def run_check(kind: ImportKind, actor: User, data: bytes, context: dict[str, Any
             messages = duplicate_messages(i.number for i in group)
             for item in group:
                 item.row.add_error(kind.key_column, messages[item.number] + kind.key_label)
-    check = Check(items)
+    check = Check(items, info=dict(getattr(rows, "info", {})))
     check.errors.add_rows(i.row for i in items)
     return check
 
@@ -199,6 +251,7 @@ def summary(kind: ImportKind, check: Check, context: dict[str, Any]) -> dict[str
     return {
         **check.counts(),
         **kind.check_extra(check.valid_rows),
+        **check.info,
         "context": context,
         "problems": [
             {"row": i.number, "name": (i.row.get(kind.name_column) or "") if kind.name_column else "",
@@ -250,9 +303,11 @@ def confirm(kind: ImportKind, actor: User, batch: ImportBatch, *, valid_only: bo
     if not check.valid_rows:
         raise Invalid("没有可导入的有效行，请修改文件后重新上传")
     import_batches.claim(batch)
+    _checked_all(kind, check)
     result = {"文件": batch.filename, **kind.apply(actor, batch, check.valid_rows, context),
               "跳过问题行": len(check.invalid_rows)}
-    import_batches.close_batch(actor, batch, {**result, "context": context})
+    stored = {k: v for k, v in result.items() if k not in kind.shown_once}
+    import_batches.close_batch(actor, batch, {**stored, "context": context})
     return result
 
 
@@ -261,3 +316,72 @@ def discard(kind: ImportKind, actor: User, batch: ImportBatch) -> None:
     if not kind.can_use(actor, batch):
         raise Forbidden(kind.denied)
     import_batches.discard_batch(actor, batch)
+
+
+def annotated_file(kind: ImportKind, actor: User, batch: ImportBatch) -> tuple[bytes, str]:
+    """The annotated copy and its extension: the kind's own (``annotate``) or the shared .xlsx
+    copy (annotated_copy); an export, audited."""
+    import_batches.ensure_pending(batch)
+    check = run_check(kind, actor, batch.content, context_of(batch))
+    own = kind.annotate(batch, check)
+    if own is None:
+        return import_batches.annotated(actor, batch, check.errors, sheet=kind.template.sheet), "xlsx"
+    import_batches.record_export(actor, batch)
+    return own
+
+
+# ------------------------------------------------------------------ progress of a background job
+
+Progress = Callable[[int, int, str], None]  # services.jobs.Progress: (done, total, message)
+
+
+@dataclass
+class Reporter:
+    """A background job's progress over one confirmation: one step per row of the file while
+    it is checked again, then the steps ``apply`` declares (``apply_units``)."""
+
+    progress: Progress
+    rows: int
+    units: int
+
+    def checked(self, done: int, message: str) -> None:
+        self.progress(min(done, self.rows), self.rows + self.units, message)
+
+    def applied(self, done: int, message: str) -> None:
+        self.progress(self.rows + min(done, self.units), self.rows + self.units, message)
+
+
+_REPORTER: ContextVar[Reporter | None] = ContextVar("import_progress", default=None)
+
+
+@contextmanager
+def reporting(progress: Progress, rows: int) -> Iterator[Reporter]:
+    """Within this block ``checked``/``applied`` report to ``progress`` (the job's reporter)."""
+    reporter = Reporter(progress, max(rows, 1), max(rows, 1))
+    token = _REPORTER.set(reporter)
+    try:
+        reporter.checked(0, "正在校验")
+        yield reporter
+    finally:
+        _REPORTER.reset(token)
+
+
+def checked(done: int, message: str) -> None:
+    """A kind's ``read``/``check`` tells how many rows it has checked (nothing outside a job)."""
+    reporter = _REPORTER.get()
+    if reporter is not None:
+        reporter.checked(done, message)
+
+
+def applied(done: int, message: str) -> None:
+    """A kind's ``apply`` tells how many of its steps are done (nothing outside a job)."""
+    reporter = _REPORTER.get()
+    if reporter is not None:
+        reporter.applied(done, message)
+
+
+def _checked_all(kind: ImportKind, check: Check) -> None:
+    reporter = _REPORTER.get()
+    if reporter is not None:
+        reporter.rows, reporter.units = max(len(check.rows), 1), max(kind.apply_units(check.valid_rows), 1)
+        reporter.applied(0, f"正在写入：共 {len(check.valid_rows)} 行")

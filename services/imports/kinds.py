@@ -3,7 +3,16 @@ registers itself in registry.py) and the pages of blueprints/imports serve it by
 
 from __future__ import annotations
 
-from services.imports import auxiliary, check_items, joint_items, ledgers  # noqa: F401  (each registers itself)
+# Each kind registers itself; background registers the job that runs large imports.
+from services.imports import (  # noqa: F401
+    auxiliary,
+    background,
+    check_items,
+    entities,
+    joint_items,
+    ledgers,
+    users,
+)
 from services.imports.framework import ImportKind
 from services.imports.registry import KINDS, register, unregister
 

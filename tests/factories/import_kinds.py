@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from services.imports.framework import ImportKind
+from services.validators import uscc_check_char
 from tests.factories.ledgers import a6_row
 
 
@@ -41,7 +42,19 @@ def _check_item(n: int) -> list[Any]:
             "《食品安全法》", "食品科", "", "区县级", "H", ""]
 
 
+def _user(n: int) -> list[Any]:
+    return [f"import{n:03d}", f"用户{n}", "甲区市场监督管理局", f"137{n:08d}", ""]
+
+
+def _entity(n: int) -> list[Any]:
+    body = f"91510108MA6KJ{n:04d}"
+    return [f"甲区导入商行{n}", body + uscc_check_char(body), "", "个体工商户", "", "", "", "510108", "", "", "", "",
+            "存续", "", "", "", "", "", "", ""]
+
+
 ROWS: dict[str, Callable[[int], list[Any]]] = {
+    "users": _user,
+    "entities": _entity,
     "auxiliary_inspectors": _auxiliary,
     "joint_items": _joint,
     "check_items": _check_item,

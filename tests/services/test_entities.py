@@ -21,6 +21,8 @@ from services import entity_import as imp
 from services.entity_fields import FieldError
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import ExcelError
+from services.imports import entities as ent
+from services.imports import framework
 from services.validators import uscc_check_char
 from workflows import engine
 
@@ -546,10 +548,10 @@ def test_check_messy_rows(org, session):
 
 
 def test_import_then_reimport_updates_instead_of_duplicating(org, session, monkeypatch):
-    monkeypatch.setattr(imp, "ANALYZE_AFTER_ROWS", 1)  # refresh the planner's statistics too
-    batch, check = imp.store_import(org.clerk_a, "名录.xlsx", messy())
+    monkeypatch.setattr(ent, "ANALYZE_AFTER_ROWS", 1)  # refresh the planner's statistics too
+    batch, check = framework.upload(ent.KIND, org.clerk_a, "名录.xlsx", messy(), {})
     session.commit()
-    summary = imp.import_entities(org.clerk_a, batch)
+    summary = framework.confirm(ent.KIND, org.clerk_a, batch, valid_only=True)
     session.commit()
     assert summary["新增"] == 3 and summary["跳过问题行"] == 9
     assert batch.status == ImportStatus.IMPORTED and batch.content == b""
@@ -565,10 +567,10 @@ def test_import_then_reimport_updates_instead_of_duplicating(org, session, monke
             row("新主体", uscc("91510108MA6CX0124")),
         ]
     )
-    batch2, check2 = imp.store_import(org.clerk_a, "名录2.xlsx", again)
-    assert [r.target_id is not None for r in check2.rows] == [True, True, False]
+    batch2, check2 = framework.upload(ent.KIND, org.clerk_a, "名录2.xlsx", again, {})
+    assert [r.row.target_id is not None for r in check2.rows] == [True, True, False]
     session.commit()
-    summary2 = imp.import_entities(org.clerk_a, batch2)
+    summary2 = framework.confirm(ent.KIND, org.clerk_a, batch2, valid_only=True)
     session.commit()
     assert (summary2["新增"], summary2["更新"]) == (1, 2)
     session.expire_all()
@@ -583,9 +585,9 @@ def test_import_then_reimport_updates_instead_of_duplicating(org, session, monke
     assert session.scalar(select(func.count()).select_from(MarketEntity)) == 4
     # the same file once more: nothing changes, nothing is recorded against the entities
     rows_before = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "market_entity"))
-    batch3, _ = imp.store_import(org.clerk_a, "名录2.xlsx", again)
+    batch3, _ = framework.upload(ent.KIND, org.clerk_a, "名录2.xlsx", again, {})
     session.commit()
-    summary3 = imp.import_entities(org.clerk_a, batch3)
+    summary3 = framework.confirm(ent.KIND, org.clerk_a, batch3, valid_only=True)
     session.commit()
     assert (summary3["新增"], summary3["更新"], summary3["无变化"], summary3["新增标签"]) == (0, 0, 3, 0)
     assert session.scalar(
@@ -616,15 +618,15 @@ def test_reimport_refuses_conflicts_and_other_districts(org, session):
 
 
 def test_import_is_all_or_nothing(org, session, monkeypatch):
-    batch, _ = imp.store_import(org.clerk_a, "名录.xlsx", messy())
+    batch, _ = framework.upload(ent.KIND, org.clerk_a, "名录.xlsx", messy(), {})
     session.commit()
 
     def boom(*_a, **_k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imp, "add_tags_bulk", boom)
+    monkeypatch.setattr(ent, "add_tags_bulk", boom)
     with pytest.raises(RuntimeError):
-        imp.import_entities(org.clerk_a, batch)
+        framework.confirm(ent.KIND, org.clerk_a, batch, valid_only=True)
     session.rollback()
     assert session.scalar(select(func.count()).select_from(MarketEntity)) == 0
     assert session.get(ImportBatch, batch.id).status == ImportStatus.PENDING
@@ -662,25 +664,25 @@ def test_csv_in_gbk_and_utf8_with_bom(org, session):
         assert check.rows[0].values["name"] == "甲区豆花饭"
         assert check.rows[0].values["established_on"] == date(2024, 1, 5)
         assert "科学计数法" in check.rows[1].errors[0][1]
-    batch, _ = imp.store_import(org.clerk_a, "名录.csv", text.encode("gbk"))
+    batch, _ = framework.upload(ent.KIND, org.clerk_a, "名录.csv", text.encode("gbk"), {})
     session.commit()
-    copy, ext = imp.annotated_copy(org.clerk_a, batch)
+    copy, ext = framework.annotated_file(ent.KIND, org.clerk_a, batch)
     assert ext == "csv" and copy.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(io.StringIO(copy.decode("utf-8-sig"))))
     assert lines[0][-1] == "错误说明" and lines[1][-1] == "" and "科学计数法" in lines[2][-1]
 
 
 def test_annotated_copies(org, session, monkeypatch):
-    batch, _ = imp.store_import(org.clerk_a, "名录.xlsx", messy())
+    batch, _ = framework.upload(ent.KIND, org.clerk_a, "名录.xlsx", messy(), {})
     session.commit()
-    copy, ext = imp.annotated_copy(org.clerk_a, batch)
+    copy, ext = framework.annotated_file(ent.KIND, org.clerk_a, batch)
     ws = load_workbook(io.BytesIO(copy)).worksheets[0]
     # The error column is titled in the header row, below the file's title row.
     assert ext == "xlsx" and ws.cell(row=2, column=len(HEADER) + 1).value == "错误说明"
     assert ws.cell(row=1, column=len(HEADER) + 1).value is None
     assert "科学计数法" in ws.cell(row=5, column=len(HEADER) + 1).value
-    monkeypatch.setattr(imp, "FULL_COPY_ROWS", 5)  # a large file: the problem rows only
-    copy, ext = imp.annotated_copy(org.clerk_a, batch)
+    monkeypatch.setattr(ent, "FULL_COPY_ROWS", 5)  # a large file: the problem rows only
+    copy, ext = framework.annotated_file(ent.KIND, org.clerk_a, batch)
     rows = list(load_workbook(io.BytesIO(copy)).worksheets[0].iter_rows(values_only=True))
     assert rows[0][0] == "原行号" and rows[0][-1] == "错误说明"
     assert [r[0] for r in rows[1:]] == [5, 6, 7, 8, 9, 10, 12, 13, 14]
@@ -719,18 +721,18 @@ def test_reordered_and_aliased_columns_are_read_by_name(org):
 
 
 def test_a_batch_belongs_to_its_clerk(org, session):
-    batch, _ = imp.store_import(org.clerk_a, "名录.xlsx", messy())
+    batch, _ = framework.upload(ent.KIND, org.clerk_a, "名录.xlsx", messy(), {})
     session.commit()
-    assert imp.can_use_batch(org.clerk_a, batch)
-    assert not imp.can_use_batch(org.clerk_b, batch)
-    assert not imp.can_use_batch(org.section_clerk_a, batch)
+    assert ent.KIND.can_use(org.clerk_a, batch)
+    assert not ent.KIND.can_use(org.clerk_b, batch)
+    assert not ent.KIND.can_use(org.section_clerk_a, batch)
     with pytest.raises(Forbidden):
-        imp.import_entities(org.clerk_b, batch)
-    imp.discard_import(org.clerk_a, batch)
+        framework.confirm(ent.KIND, org.clerk_b, batch, valid_only=True)
+    framework.discard(ent.KIND, org.clerk_a, batch)
     session.commit()
     assert batch.status == ImportStatus.DISCARDED and batch.content == b""
     with pytest.raises(Conflict):
-        imp.import_entities(org.clerk_a, batch)
+        framework.confirm(ent.KIND, org.clerk_a, batch, valid_only=True)
 
 
 def test_prefix_searches_can_use_the_indexes(org, session):

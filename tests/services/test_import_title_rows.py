@@ -15,18 +15,18 @@ from sqlalchemy import select
 from models import Inspector
 from services import (
     directory_import,
-    entity_import,
     inspector_import,
     inspectors,
     ledgers,
     library_import,
-    user_import,
 )
 from services.imports import check_items, framework
 from services.imports.auxiliary import KIND as AUX
 from services.imports.check_items import KIND as ITEMS
+from services.imports.entities import KIND as ENTITIES
 from services.imports.joint_items import KIND as JOINT
 from services.imports.ledgers import KIND as A6_IMPORT
+from services.imports.users import KIND as USERS
 from services.templates_catalogue import TEMPLATES
 from tests.factories.directories import make_entity, make_item, uscc
 from tests.factories.ledgers import a6_row
@@ -59,12 +59,12 @@ def standard(code: str, rows: list[list[Any]], template: Any = None) -> bytes:
 def _users(org: Any) -> Any:
     header = ["账号 *", "姓名 *", "所属部门 *", "手机号码 *", "身份证号"]
     data = titled("用户导入模板", header, [["zhangsan01", "张三", "甲区市场监督管理局", PLUS86, None]])
-    return user_import.check_import(org.sysadmin, data)
+    return framework.run_check(USERS, org.sysadmin, data, {})
 
 
 def _entities(org: Any) -> Any:
     data = titled("市场主体导入模板", ENTITY_HEADER, [entity_row("好味餐饮有限公司", uscc("91510108MA6CX0001"))])
-    return entity_import.check_import(org.clerk_a, "名录.xlsx", data)
+    return framework.run_check(ENTITIES, org.clerk_a, data, {})
 
 
 def _items(org: Any) -> Any:

@@ -245,15 +245,15 @@ def workbook(rows) -> bytes:
 
 
 def upload(client, data: bytes, filename: str = "名录.xlsx"):
-    return post(client, "/entities/import", {"file": (io.BytesIO(data), filename, XLSX)},
+    return post(client, "/imports/entities/", {"file": (io.BytesIO(data), filename, XLSX)},
                 content_type="multipart/form-data")
 
 
 def test_import_pages(client, org, login, session):
     login(org.clerk_a)
-    template = client.get("/entities/import/template.xlsx")
+    template = client.get("/imports/entities/template.xlsx")
     assert template.status_code == 200 and template.mimetype == XLSX
-    assert "批量导入" in text(client.get("/entities/import"))
+    assert "导入市场主体" in text(client.get("/imports/entities/"))
     data = workbook([
         ["好味餐饮", U1, "企业", "510108001000", "存续", 45296, "B"],
         ["科学计数法", 9.1e17, "企业", "510108001000", "存续", None, None],
@@ -261,36 +261,36 @@ def test_import_pages(client, org, login, session):
     ])
     resp = upload(client, data)
     assert resp.status_code == 302, text(resp)[:500]
-    batch_id = int(re.search(r"/entities/import/(\d+)", resp.headers["Location"]).group(1))
-    html = text(client.get(f"/entities/import/{batch_id}"))
+    batch_id = int(re.search(r"/imports/entities/(\d+)", resp.headers["Location"]).group(1))
+    html = text(client.get(f"/imports/entities/{batch_id}"))
     assert "有效 <strong class=\"ok\">2</strong>" in html and "科学计数法" in html and "第3行" in html
     assert "built-in method" not in html and "更新已登记的 0 个" in html  # check["update"], not dict.update
     assert session.scalar(select(func.count()).select_from(MarketEntity)) == 0
-    errors = client.get(f"/entities/import/{batch_id}/errors")
+    errors = client.get(f"/imports/entities/{batch_id}/errors")
     assert errors.status_code == 200 and errors.mimetype == XLSX
-    resp = post(client, f"/entities/import/{batch_id}/confirm")
+    resp = post(client, f"/imports/entities/{batch_id}/confirm", {"mode": "valid"})
     assert resp.status_code == 302
     assert "新增 2 个" in text(client.get(resp.headers["Location"]))
     assert session.scalar(select(func.count()).select_from(MarketEntity)) == 2
-    again = post(client, f"/entities/import/{batch_id}/confirm")
+    again = post(client, f"/imports/entities/{batch_id}/confirm", {"mode": "valid"})
     assert again.status_code == 409
 
 
 def test_import_batches_of_another_clerk_are_404(client, org, login, session):
     login(org.clerk_a)
     resp = upload(client, workbook([["好味餐饮", U1, "企业", "510108001000", "存续", None, None]]))
-    batch_id = int(re.search(r"/entities/import/(\d+)", resp.headers["Location"]).group(1))
+    batch_id = int(re.search(r"/imports/entities/(\d+)", resp.headers["Location"]).group(1))
     login(org.clerk_b)
-    assert client.get(f"/entities/import/{batch_id}").status_code == 404
-    assert client.get(f"/entities/import/{batch_id}/errors").status_code == 404
-    assert post(client, f"/entities/import/{batch_id}/confirm").status_code == 404
-    assert post(client, f"/entities/import/{batch_id}/discard").status_code == 404
+    assert client.get(f"/imports/entities/{batch_id}").status_code == 404
+    assert client.get(f"/imports/entities/{batch_id}/errors").status_code == 404
+    assert post(client, f"/imports/entities/{batch_id}/confirm", {"mode": "valid"}).status_code == 404
+    assert post(client, f"/imports/entities/{batch_id}/discard").status_code == 404
     assert session.get(ImportBatch, batch_id).status == ImportStatus.PENDING
     # a user import batch is not an entity batch
     login(org.clerk_a)
     session.get(ImportBatch, batch_id).kind = "users"
     session.commit()
-    assert client.get(f"/entities/import/{batch_id}").status_code == 404
+    assert client.get(f"/imports/entities/{batch_id}").status_code == 404
 
 
 def test_import_refusals_are_400_and_the_size_limit_is_20mb(client, org, login, app, session):
@@ -311,11 +311,11 @@ def test_import_refusals_are_400_and_the_size_limit_is_20mb(client, org, login, 
 def test_gbk_csv_upload(client, org, login, session):
     login(org.clerk_a)
     content = "主体名称,统一社会信用代码,主体类型,行政区划编码,登记状态\n甲区豆花饭," + U1 + ",个体工商户,510108,存续\n"
-    resp = post(client, "/entities/import", {"file": (io.BytesIO(content.encode("gbk")), "名录.csv", "text/csv")},
+    resp = post(client, "/imports/entities/", {"file": (io.BytesIO(content.encode("gbk")), "名录.csv", "text/csv")},
                 content_type="multipart/form-data")
     assert resp.status_code == 302
-    batch_id = int(re.search(r"/entities/import/(\d+)", resp.headers["Location"]).group(1))
-    assert post(client, f"/entities/import/{batch_id}/confirm").status_code == 302
+    batch_id = int(re.search(r"/imports/entities/(\d+)", resp.headers["Location"]).group(1))
+    assert post(client, f"/imports/entities/{batch_id}/confirm", {"mode": "valid"}).status_code == 302
     assert session.execute(select(MarketEntity.name).where(MarketEntity.uscc == U1)).scalar_one() == "甲区豆花饭"
 
 
