@@ -125,15 +125,14 @@ def test_a_large_import_shows_a_progress_bar_then_the_result(page, live_server):
             lines.append(f"锦华区浏览器测试商行{i},{body + uscc_check_char(body)},个体工商户,510108,存续")
         _sign_in(page, live_server, "wangxy")
         page.wait_for_url(re.compile(r".*/inbox$"))
-        page.goto(live_server.url + "/entities/import")
+        page.goto(live_server.url + "/imports/entities/")
         page.set_input_files(
             "input[type=file]",
             files=[{"name": "名录.csv", "mimeType": "text/csv", "buffer": ("\n".join(lines) + "\n").encode()}],
         )
         page.get_by_role("button", name="上传并校验").click()
-        page.wait_for_url(re.compile(r".*/entities/import/\d+$"))
-        page.once("dialog", lambda dialog: dialog.accept())
-        page.get_by_role("button", name=re.compile("仅导入有效行")).click()
+        page.wait_for_url(re.compile(r".*/imports/entities/\d+$"))
+        page.get_by_role("button", name=re.compile("全部导入")).click()
         panel = page.locator(".job-panel")
         expect(panel.locator("progress")).to_be_visible()
         expect(panel).to_have_attribute("data-job-status", "queued")
@@ -151,6 +150,6 @@ def test_a_large_import_shows_a_progress_bar_then_the_result(page, live_server):
         expect(page.locator(".job-panel .job-percent")).to_have_text("100%")
         screenshot(page, "import-job-done")
         page.get_by_role("link", name="查看结果").click()
-        expect(page.locator("main")).to_contain_text("该批次已导入：新登记 8 个")
+        expect(page.locator("main")).to_contain_text("该批次已导入：新增 8 个")
     finally:
         app.config.update(saved)
