@@ -65,6 +65,8 @@ def enqueue(kind: ImportKind, actor: User, batch: ImportBatch, *, valid_only: bo
     check = import_batches.batch_summary(batch).get("check") or {}
     if check.get("invalid") and not valid_only:
         raise Invalid(f"文件中有{check['invalid']}行有问题，未导入任何数据：请修改后重新上传，或选择“仅导入有效行”")
+    if not check.get("valid"):
+        raise Invalid("没有可导入的有效行，请修改文件后重新上传")
     return jobs.enqueue(
         JOB_KIND,
         actor,

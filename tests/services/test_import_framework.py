@@ -154,6 +154,9 @@ def test_a_failed_import_job_writes_nothing_and_the_batch_waits(org, session, co
     session.commit()
     with pytest.raises(Invalid, match="2行有问题"):  # 全部导入 while rows have problems: refused at once
         background.enqueue(counted, org.clerk_a, batch, valid_only=False)
+    none_valid, _ = framework.upload(counted, org.clerk_a, "重复.xlsx", workbook(counted, [["丁"]] * 3), {})
+    with pytest.raises(Invalid, match="没有可导入的有效行"):
+        background.enqueue(counted, org.clerk_a, none_valid, valid_only=True)
     job = background.enqueue(counted, org.clerk_a, batch, valid_only=True)
     session.commit()
     assert jobs.run_pending() == 1
