@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from models import ImportBatch, User, db
 from services import import_batches
-from services.errors import ServiceError
+from services.errors import Conflict, ServiceError
 from services.excel import XLSX_MIME, ExcelError, workbook_bytes
 from services.imports import framework, kinds
 from services.imports.framework import ImportKind
@@ -118,12 +119,19 @@ def errors(kind: str, batch_id: int):
 @bp.route("/<kind>/<int:batch_id>/confirm", methods=["POST"])
 @login_required
 def confirm(kind: str, batch_id: int):
-    """全部导入 (mode=all) or 仅导入有效行 (mode=valid)."""
+    """全部导入 (mode=all) or 仅导入有效行 (mode=valid); then back with a message, or the kind's
+    own result page (e.g. the initial passwords, shown once)."""
     k = _kind(kind)
     batch = _batch(k, batch_id)
     context = framework.context_of(batch)
-    result = framework.confirm(k, _me(), batch, valid_only=request.form.get("mode") == "valid")
-    db.session.commit()
+    try:
+        result = framework.confirm(k, _me(), batch, valid_only=request.form.get("mode") == "valid")
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("导入期间数据已被他人修改，请返回预览页重新校验后再导入") from None
+    if k.result_page:
+        return render_template(k.result_page, kind=k, result=result, **result.get(framework.SHOWN, {}))
     flash(k.result_text(result), "success")
     return redirect(_back(k, context)[1])
 

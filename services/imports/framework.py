@@ -14,8 +14,11 @@ results (the preview), one set of views (blueprints/imports) and one template
   not repeat;
 * how the valid rows are applied (``apply``) and what the preview and result say;
 * extra steps as hooks: fields of the upload form (``options``/``read_options``, e.g. A.1.1's
-  default cap), other templates to download (``variants``/``template_for``), the context checked
-  again at the confirmation (``check_context``, e.g. the ledger is not yet reported).
+  default cap, the inspectors' template choice), other templates to download
+  (``variants``/``template_for``), the context checked again at the confirmation
+  (``check_context``, e.g. the ledger is not yet reported), a page of its own after the
+  confirmation (``result_page``, given what ``apply`` puts under ``SHOWN`` and never stored,
+  e.g. the initial passwords of the accounts an inspectors import opened).
 
 A kind module registers an instance (services.imports.registry; services.imports.kinds loads them) and gets the pages of
 blueprints/imports — /imports/<name>/ (upload, with the context as query arguments),
@@ -55,16 +58,19 @@ from services.import_rows import duplicate_messages
 from services.templates_catalogue import Template
 
 PREVIEW_PROBLEMS = 200
+SHOWN = "shown"  # a key of apply's result: what the kind's result_page shows once, never stored
 
 
 @dataclass(frozen=True)
 class UploadOption:
-    """A text field of the upload form whose value the kind reads (``read_options``)."""
+    """A field of the upload form whose value the kind reads (``read_options``): a text field,
+    or radio buttons when it has ``choices`` ((value, label) pairs, the first one checked)."""
 
     name: str
     label: str
     hint: str = ""
     maxlength: int = 20
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -108,6 +114,9 @@ class ImportKind:
     denied: ClassVar[str] = "只有上传该文件的人员可以导入"
     options: ClassVar[Sequence[UploadOption]] = ()
     variants: ClassVar[Sequence[tuple[str, str]]] = ()  # (variant, label) of other templates to download
+    # A page the confirmation shows (with ``result`` and the values apply put under SHOWN, e.g.
+    # initial passwords) instead of going back with a message; "" = go back.
+    result_page: ClassVar[str] = ""
 
     # -- who and where
     def can_import(self, actor: User, context: dict[str, Any] | None = None) -> bool:
@@ -250,10 +259,11 @@ def confirm(kind: ImportKind, actor: User, batch: ImportBatch, *, valid_only: bo
     if not check.valid_rows:
         raise Invalid("没有可导入的有效行，请修改文件后重新上传")
     import_batches.claim(batch)
-    result = {"文件": batch.filename, **kind.apply(actor, batch, check.valid_rows, context),
-              "跳过问题行": len(check.invalid_rows)}
+    applied = kind.apply(actor, batch, check.valid_rows, context)
+    shown = applied.pop(SHOWN, None)
+    result = {"文件": batch.filename, **applied, "跳过问题行": len(check.invalid_rows)}
     import_batches.close_batch(actor, batch, {**result, "context": context})
-    return result
+    return result if shown is None else {**result, SHOWN: shown}
 
 
 def discard(kind: ImportKind, actor: User, batch: ImportBatch) -> None:
