@@ -47,8 +47,8 @@ from services.entity_import_read import (
     MAX_UPLOAD_BYTES,
     EntityRow,
     Table,
-    _blank,
     annotated_csv,
+    is_blank,
     problem_rows_workbook,
     read_table,
 )
@@ -213,7 +213,7 @@ def _parse_rows(table: Table, report: Report | None = None) -> list[EntityRow]:
                     continue
             if required:
                 errors.append((title, "必填"))
-        if not values and all(_blank(v) for v in cells):
+        if not values and all(is_blank(v) for v in cells):
             continue  # an empty row (or one of spaces)
         if len(out) >= MAX_IMPORT_ROWS:
             raise ExcelError(f"数据超过{MAX_IMPORT_ROWS}行，请拆分后分批上传")

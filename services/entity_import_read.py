@@ -166,7 +166,8 @@ def _formula_cells(data: bytes) -> dict[int, set[int]]:
     return cells
 
 
-def _blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """An empty cell: None, "" or only whitespace."""
     return value is None or value == "" or (isinstance(value, str) and not value.strip())
 
 
@@ -210,7 +211,7 @@ def read_table(filename: str, data: bytes, *, formulas: dict[int, set[int]] | No
     for idx, value in enumerate(cells[best_row]):
         key = _HEADER_KEYS.get(_header_key(value))
         if key is None:
-            if not _blank(value):
+            if not is_blank(value):
                 ignored.append(text_of(value))
             continue
         if key in columns:

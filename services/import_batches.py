@@ -14,8 +14,9 @@ from typing import Any
 
 from models import ImportBatch, ImportStatus, User, db
 from services import audit
+from services.errors import Conflict
 from services.excel import RowErrors
-from services.user_import import _claim, _ensure_pending, is_expired, purge_stale_imports
+from services.user_import import _claim, is_expired, purge_stale_imports
 
 
 class CheckedFile:
@@ -65,7 +66,12 @@ def open_batch(actor: User, kind: str, filename: str, data: bytes, *, template: 
 
 def ensure_pending(batch: ImportBatch) -> None:
     """Conflict unless the batch still waits for its confirmation (not imported, discarded or expired)."""
-    _ensure_pending(batch)
+    if batch.status == ImportStatus.IMPORTED.value:
+        raise Conflict("该批次已导入")
+    if batch.status != ImportStatus.PENDING.value:
+        raise Conflict("该批次已放弃，请重新上传")
+    if is_expired(batch):
+        raise Conflict("该批次上传已超过24小时未确认，已失效，请重新上传")
 
 
 def batch_summary(batch: ImportBatch) -> dict[str, Any]:
@@ -93,7 +99,7 @@ def annotated_name(batch: ImportBatch) -> str:
 
 def annotated(actor: User, batch: ImportBatch, errors: RowErrors, *, sheet: str) -> bytes:
     """The upload (a CSV as a workbook) with an error column; the download is an export."""
-    _ensure_pending(batch)
+    ensure_pending(batch)
     audit.record(
         "export",
         object_type="import_batch",
@@ -119,7 +125,7 @@ def close_batch(actor: User, batch: ImportBatch, summary: dict[str, Any]) -> Non
 
 def discard_batch(actor: User, batch: ImportBatch) -> None:
     """放弃: drop a pending batch and its file."""
-    _ensure_pending(batch)
+    ensure_pending(batch)
     _claim(batch, ImportStatus.DISCARDED)
     batch.content = b""
     db.session.flush()
