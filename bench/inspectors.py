@@ -3,7 +3,7 @@ account, --new-accounts do not) and the list and eligible_inspectors() over --di
 entries.  It makes its own temporary SQLite database; nothing here is a pass/fail assertion,
 it prints figures.
 
-(a) Upload check (services.inspector_import.store_import) and confirmation (check again, then
+(a) Upload check (services.imports.framework.upload of the inspectors kind) and confirmation (check again, then
     表17 per row: the entry, an instance with its steps, the account match or a new account with
     its argon2 hash, audit rows), then a re-import of the same file (every row unchanged) and
     one with every row changed (表18 per row).
@@ -63,7 +63,9 @@ def main() -> None:
     from models import Department, Inspector, InspectorTag, User, UserRole, db
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
-    from services import inspector_import, inspector_search
+    from services import inspector_search
+    from services.imports import framework
+    from services.imports.inspectors import KIND
     from services.org import place_department
     from services.templates_catalogue import TEMPLATES
 
@@ -113,17 +115,17 @@ def main() -> None:
 
         print(f"(a) A.5 import of {args.rows} rows ({existing} with an account, {args.new_accounts} without)")
         data = workbook("在岗")
-        batch, _ = _timed("  upload check", lambda: inspector_import.store_import(clerk, "a5.xlsx", data))
+        batch, _ = _timed("  upload check", lambda: framework.upload(KIND, clerk, "a5.xlsx", data, {}))
         db.session.commit()
-        result = _timed("  confirm (表17 per row)", lambda: inspector_import.import_inspectors(clerk, batch, valid_only=False))
+        result = _timed("  confirm (表17 per row)", lambda: framework.confirm(KIND, clerk, batch, valid_only=False))
         db.session.commit()
-        print(f"  → {result.summary}")
-        batch, _ = inspector_import.store_import(clerk, "a5.xlsx", data)
-        result = _timed("  re-import, nothing changed", lambda: inspector_import.import_inspectors(clerk, batch, valid_only=False))
+        print(f"  → { {k: v for k, v in result.items() if k != framework.SHOWN} }")
+        batch, _ = framework.upload(KIND, clerk, "a5.xlsx", data, {})
+        result = _timed("  re-import, nothing changed", lambda: framework.confirm(KIND, clerk, batch, valid_only=False))
         db.session.commit()
-        batch, _ = inspector_import.store_import(clerk, "a5.xlsx", workbook("不在岗"))
+        batch, _ = framework.upload(KIND, clerk, "a5.xlsx", workbook("不在岗"), {})
         result = _timed("  re-import, every row changed (表18 per row)",
-                        lambda: inspector_import.import_inspectors(clerk, batch, valid_only=False))
+                        lambda: framework.confirm(KIND, clerk, batch, valid_only=False))
         db.session.commit()
 
         print(f"(b) list and eligible_inspectors over {args.directory} entries")

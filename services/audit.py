@@ -104,7 +104,8 @@ def _summary_text(summary: dict[str, Any] | str | None) -> str:
     return json.dumps(summary, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _client_ip() -> str:
+def client_ip() -> str:
+    """The request's remote address as audit rows and receipts keep it ("" outside a request)."""
     if not has_request_context():
         return ""
     return (request.remote_addr or "")[:45]
@@ -169,7 +170,7 @@ def record(
         user_name=(actor.name if actor else "")[:50],
         department_id=actor.department_id if actor else None,
         department_name=(actor.department.name if actor else "")[:100],
-        ip=_client_ip(),
+        ip=client_ip(),
         action=action,
         object_type=object_type,
         object_id=str(object_id if object_id is not None else ""),
@@ -210,7 +211,7 @@ def record_many(
         "user_name": (actor.name if actor else "")[:50],
         "department_id": actor.department_id if actor else None,
         "department_name": (actor.department.name if actor else "")[:100],
-        "ip": _client_ip(),
+        "ip": client_ip(),
         "action": action,
         "object_type": object_type,
     }

@@ -124,7 +124,8 @@ def can_edit(actor: User) -> bool:
     return actor.has_role(*EDIT_ROLES)
 
 
-def _require_edit(actor: User) -> None:
+def require_edit(actor: User) -> None:
+    """Forbidden unless the actor may maintain the directories (also the template import's check)."""
     if not can_edit(actor):
         raise Forbidden("只有监管部门经办人可以维护检查对象名录库")
 
@@ -226,7 +227,7 @@ def _get_or_create(actor: User, item: CheckItem) -> tuple[ObjectDirectory, bool]
     return directory, True
 
 
-def _record_add(actor: User, directory: ObjectDirectory, mode: str, comment: str) -> ProcessInstance:
+def record_add(actor: User, directory: ObjectDirectory, mode: str, comment: str) -> ProcessInstance:
     """The 表15 instance of one addition, walked through the steps the clerk just took; the
     platform's 入库 follows at once (store_note)."""
     step, label = MODES[mode]
@@ -259,7 +260,8 @@ class AddResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _changed(actor: User, directory: ObjectDirectory, summary: dict[str, Any]) -> None:
+def record_change(actor: User, directory: ObjectDirectory, summary: dict[str, Any]) -> None:
+    """A directory's members changed: its time moves on and the change is audited."""
     directory.updated_at = utcnow()
     audit.record("update", object_type=SUBJECT_TYPE, object_id=directory.id, summary=summary, user=actor)
 
@@ -272,7 +274,8 @@ def _size(directory: ObjectDirectory) -> int:
     ).scalar_one()
 
 
-def _analyze_if_large(n: int) -> None:
+def analyze_if_large(n: int) -> None:
+    """Refresh the planner's statistics after a large bulk insert of members."""
     if n >= 5_000:
         refresh_statistics(DirectoryMember.__table__)
 
@@ -312,7 +315,7 @@ def filter_description(filters: EntityFilters) -> str:
 def add_from_filter(actor: User, item: CheckItem, filters: EntityFilters) -> AddResult:
     """筛选市场主体录入: every registry entity the filters select joins the item's directory
     (those already in it are skipped), with one INSERT … SELECT."""
-    _require_edit(actor)
+    require_edit(actor)
     if filters.problems:
         raise Invalid("筛选条件有误：" + "；".join(filters.problems))
     n, capped = filter_count(actor, filters)
@@ -339,14 +342,14 @@ def add_from_filter(actor: User, item: CheckItem, filters: EntityFilters) -> Add
     before = _size(directory)
     db.session.execute(insert(DirectoryMember).from_select(["directory_id", "kind", "entity_id", "added_at"], source))
     added = _size(directory) - before
-    _analyze_if_large(added)
+    analyze_if_large(added)
     description = filter_description(filters)
-    _changed(
+    record_change(
         actor,
         directory,
         {"方式": "筛选市场主体录入", "条件": description, "符合条件": n, "新增": added, "已在库中": n - added},
     )
-    instance = _record_add(actor, directory, "entities", f"筛选条件：{description}；符合条件{n}个，新增{added}个")
+    instance = record_add(actor, directory, "entities", f"筛选条件：{description}；符合条件{n}个，新增{added}个")
     return AddResult(directory, created, added, n - added, instance, {"条件": description})
 
 
@@ -362,7 +365,7 @@ def copy_sources(actor: User, item: CheckItem, search: str = "") -> list[ObjectD
     return list(db.session.execute(query.limit(200)).scalars())
 
 
-_REF = {
+MEMBER_REF = {  # the member column that refers to an object of each kind
     MemberKind.ENTITY: "entity_id",
     MemberKind.PLACE: "place_id",
     MemberKind.PRODUCT: "product_id",
@@ -372,7 +375,7 @@ _REF = {
 def add_from_directory(actor: User, item: CheckItem, source: ObjectDirectory) -> AddResult:
     """筛选库录入: copy every member of ``source`` (in the actor's scope) into the item's
     directory, skipping objects already there."""
-    _require_edit(actor)
+    require_edit(actor)
     if not source.department.is_within(actor.department):
         raise NotFound("未找到该检查对象名录库")
     total = sum(counts([source.id])[source.id].values())
@@ -384,7 +387,7 @@ def add_from_directory(actor: User, item: CheckItem, source: ObjectDirectory) ->
     now = utcnow()
     before = _size(directory)
     member = aliased(DirectoryMember)
-    for kind, ref in _REF.items():
+    for kind, ref in MEMBER_REF.items():
         column = getattr(DirectoryMember, ref)
         rows = (
             select(
@@ -399,13 +402,13 @@ def add_from_directory(actor: User, item: CheckItem, source: ObjectDirectory) ->
         )
         db.session.execute(insert(DirectoryMember).from_select(["directory_id", "kind", ref, "added_at"], rows))
     added = _size(directory) - before
-    _analyze_if_large(added)
-    _changed(
+    analyze_if_large(added)
+    record_change(
         actor,
         directory,
         {"方式": "筛选库录入", "来源名录库": source.name, "来源对象": total, "新增": added, "已在库中": total - added},
     )
-    instance = _record_add(
+    instance = record_add(
         actor, directory, "directories", f"复制“{source.name}”：共{total}个，新增{added}个"
     )
     return AddResult(directory, created, added, total - added, instance, {"来源": source.name})
@@ -504,7 +507,7 @@ def delete_directory(actor: User, directory: ObjectDirectory, mode: str) -> Proc
     """删除 a directory and its memberships (places and products stay with their department),
     recording the 表16 steps: 选择删除方式, [选择拟删除检查对象名录库的抽查事项], 选择拟删除的对象名录库,
     确认是否删除 (确认删除), 删除."""
-    _require_edit(actor)
+    require_edit(actor)
     if mode not in DELETE_MODES:
         raise Invalid("请选择删除方式")
     if not directory.department.is_within(actor.department):

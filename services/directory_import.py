@@ -32,23 +32,24 @@ from models.entity import EntityType
 from services import audit
 from services.bulk import allocate_ids, insert_rows, update_rows
 from services.directories import (
-    _REF,
     IMPORT_TEMPLATES,
+    MEMBER_REF,
     AddResult,
-    _analyze_if_large,
-    _changed,
     _get_or_create,
-    _record_add,
-    _require_edit,
+    analyze_if_large,
     can_edit,
     directory_of,
     item_for,
+    record_add,
+    record_change,
+    require_edit,
 )
 from services.entities import (
     region_prefix,
 )
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError, Row, RowErrors, mark_duplicates, read_table
+from services.import_batches import ensure_pending
 from services.scope import scope_entities
 
 IMPORT_KIND = "directory"
@@ -297,7 +298,7 @@ def _count_already(directory: ObjectDirectory | None, check: DirectoryCheck) -> 
     if directory is None:
         check.already = 0
         return
-    column = getattr(DirectoryMember, _REF[check.kind])
+    column = getattr(DirectoryMember, MEMBER_REF[check.kind])
     valid = {r.number for r in check.valid_rows}
     ids = sorted({t for n, t in check.targets.items() if n in valid})
     present: set[int] = set()
@@ -339,7 +340,7 @@ def store_import(actor: User, item: CheckItem, code: str, filename: str, data: b
     """Check an upload and keep it, with its summary, for preview and confirmation."""
     from services.import_batches import purge_stale_imports
 
-    _require_edit(actor)
+    require_edit(actor)
     check = check_import(actor, item, code, data)
     purge_stale_imports(actor)
     batch = ImportBatch(
@@ -373,15 +374,9 @@ def recheck(actor: User, batch: ImportBatch) -> DirectoryCheck:
     return check_import(actor, batch_item(actor, batch), summary.get("template", ""), batch.content)
 
 
-def _ensure_pending(batch: ImportBatch) -> None:
-    from services.import_batches import ensure_pending as ensure
-
-    ensure(batch)
-
-
 def annotated_copy(actor: User, batch: ImportBatch) -> bytes:
     """The upload (a CSV as .xlsx) with an 错误说明 column beside each faulty row."""
-    _ensure_pending(batch)
+    ensure_pending(batch)
     check = recheck(actor, batch)
     audit.record(
         "export", object_type="import_batch", object_id=batch.id,
@@ -395,7 +390,7 @@ def discard_import(actor: User, batch: ImportBatch) -> None:
 
     if not can_use_batch(actor, batch):
         raise Forbidden("只有上传该文件的经办人可以放弃该批次")
-    _ensure_pending(batch)
+    ensure_pending(batch)
     _claim(batch, ImportStatus.DISCARDED)
     batch.content = b""
     audit.record("delete", object_type="import_batch", object_id=batch.id, summary={"文件": batch.filename}, user=actor)
@@ -448,7 +443,7 @@ def _upsert(
 
 def _add_members(directory: ObjectDirectory, kind: MemberKind, object_ids: Iterable[int]) -> int:
     """Insert the objects not yet in the directory; returns how many were added."""
-    ref = _REF[kind]
+    ref = MEMBER_REF[kind]
     column = getattr(DirectoryMember, ref)
     wanted = list(dict.fromkeys(object_ids))
     present: set[int] = set()
@@ -461,7 +456,7 @@ def _add_members(directory: ObjectDirectory, kind: MemberKind, object_ids: Itera
     now = utcnow()
     fresh = [(directory.id, kind, ident, now) for ident in wanted if ident not in present]
     insert_rows(DirectoryMember.__table__, ["directory_id", "kind", ref, "added_at"], fresh)
-    _analyze_if_large(len(fresh))
+    analyze_if_large(len(fresh))
     return len(fresh)
 
 
@@ -471,7 +466,7 @@ def import_batch(actor: User, batch: ImportBatch) -> AddResult:
 
     if not can_use_batch(actor, batch):
         raise Forbidden("只有上传该文件的经办人可以导入")
-    _ensure_pending(batch)
+    ensure_pending(batch)
     item = batch_item(actor, batch)
     check = recheck(actor, batch)
     valid = check.valid_rows
@@ -500,9 +495,9 @@ def import_batch(actor: User, batch: ImportBatch) -> AddResult:
         "跳过问题行": len(check.invalid_rows),
         **details,
     }
-    _changed(actor, directory, summary)
+    record_change(actor, directory, summary)
     template = IMPORT_TEMPLATES[check.code].template
-    instance = _record_add(
+    instance = record_add(
         actor, directory, "template", f"{template.code} {template.title}：{batch.filename}，新增{added}个"
     )
     batch.result = json.dumps(

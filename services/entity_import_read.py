@@ -176,6 +176,7 @@ def _formula_cells(data: bytes) -> dict[int, set[int]]:
 
 
 def is_blank(value: Any) -> bool:
+    """An empty cell: None, "" or only whitespace."""
     return value is None or value == "" or (isinstance(value, str) and not value.strip())
 
 

@@ -98,7 +98,8 @@ def can_edit(actor: User) -> bool:
     return actor.has_role(*EDIT_ROLES)
 
 
-def _require_edit(actor: User) -> None:
+def require_edit(actor: User) -> None:
+    """Forbidden unless the actor may maintain the libraries (also the template import's check)."""
     if not can_edit(actor):
         raise Forbidden("只有监管部门可以维护监管对象库")
 
@@ -318,7 +319,7 @@ def clean_tag(raw: Any) -> str:
 # ------------------------------------------------------------------ the processes
 
 
-def _run(
+def run_process(
     table: int, actor: User, title: str, library_id: int | None, steps: Sequence[tuple[str, str, str]]
 ) -> Any:
     """Start ``table`` about the library and complete the steps the page performed."""
@@ -378,7 +379,7 @@ def create_from_filter(
     The members are written by one ``INSERT … SELECT`` of the filter's own query, capped at
     MAX_MEMBERS + 1 rows: a filter that selects more (or none) is refused after the insert,
     which a savepoint takes back.  The filter is not counted twice."""
-    _require_edit(actor)
+    require_edit(actor)
     clean = clean_name(actor, name)
     text = clean_description(description)
     tag_list = clean_tags(tags)
@@ -414,7 +415,7 @@ def create_from_filter(
             raise Invalid(f"符合条件的市场主体超过{MAX_MEMBERS}个，请增加筛选条件")
         if not stored:
             raise Invalid("没有符合条件的市场主体，请调整筛选条件")
-    instance = _run(
+    instance = run_process(
         3,
         actor,
         f"新增监管对象库：{clean}",
@@ -442,12 +443,12 @@ def create_from_filter(
 def delete_library(actor: User, library: ObjectLibrary, *, confirmed: bool) -> bool:
     """选择拟删除的对象库 → 确认是否删除: 确认删除 removes the library and its memberships
     (one statement), 取消删除 ends the instance as terminated.  Returns whether it was deleted."""
-    _require_edit(actor)
+    require_edit(actor)
     title = f"删除监管对象库：{library.name}"
     if not confirmed:
-        _run(4, actor, title, library.id, [("select", "next", ""), ("confirm", "no", "")])
+        run_process(4, actor, title, library.id, [("select", "next", ""), ("confirm", "no", "")])
         return False
-    instance = _run(4, actor, title, library.id, [("select", "next", ""), ("confirm", "yes", "")])
+    instance = run_process(4, actor, title, library.id, [("select", "next", ""), ("confirm", "yes", "")])
     summary = {"名称": library.name, "成员": library.member_count, "标签": "、".join(library.tag_names)}
     ident = library.id
     db.session.execute(delete(LibraryMember).where(LibraryMember.library_id == ident))
@@ -484,14 +485,14 @@ def _ensure_new_tag(library: ObjectLibrary, tag: str, *, besides: LibraryTag | N
 
 def add_tag(actor: User, library: ObjectLibrary, raw: Any) -> LibraryTag:
     """表5: 选择拟新增标签的对象库 → 新增标签."""
-    _require_edit(actor)
+    require_edit(actor)
     tag = clean_tag(raw)
     _ensure_new_tag(library, tag)
     made = LibraryTag(tag=tag)
     library.tags.append(made)
     library.updated_at = utcnow()
     db.session.flush()
-    _run(5, actor, f"监管对象库新增标签：{library.name}", library.id,
+    run_process(5, actor, f"监管对象库新增标签：{library.name}", library.id,
          [("select", "next", ""), ("add_tag", "next", tag)])
     audit.record("update", object_type=SUBJECT_TYPE, object_id=library.id, summary={"新增标签": tag}, user=actor)
     return made
@@ -499,7 +500,7 @@ def add_tag(actor: User, library: ObjectLibrary, raw: Any) -> LibraryTag:
 
 def edit_tag(actor: User, library: ObjectLibrary, tag_id: Any, raw: Any) -> LibraryTag:
     """表6 修改: 选择拟维护标签的对象库 → 确认修改/删除标签 (修改) → 修改标签."""
-    _require_edit(actor)
+    require_edit(actor)
     found = _tag_of(library, tag_id)
     tag = clean_tag(raw)
     old = found.tag
@@ -509,7 +510,7 @@ def edit_tag(actor: User, library: ObjectLibrary, tag_id: Any, raw: Any) -> Libr
     found.tag = tag
     library.updated_at = utcnow()
     db.session.flush()
-    _run(6, actor, f"监管对象库标签维护：{library.name}", library.id,
+    run_process(6, actor, f"监管对象库标签维护：{library.name}", library.id,
          [("select", "next", ""), ("choose", "edit", ""), ("edit_tag", "next", f"{old} → {tag}")])
     audit.record("update", object_type=SUBJECT_TYPE, object_id=library.id, summary={"标签": [old, tag]}, user=actor)
     return found
@@ -517,14 +518,14 @@ def edit_tag(actor: User, library: ObjectLibrary, tag_id: Any, raw: Any) -> Libr
 
 def delete_tag(actor: User, library: ObjectLibrary, tag_id: Any, *, confirmed: bool) -> bool:
     """表6 删除: … → 确认是否删除 → 删除标签 (确认删除) or the end (取消删除, terminated)."""
-    _require_edit(actor)
+    require_edit(actor)
     found = _tag_of(library, tag_id)
     steps = [("select", "next", ""), ("choose", "delete", ""), ("confirm_delete", "yes" if confirmed else "no", "")]
     title = f"监管对象库标签维护：{library.name}"
     if not confirmed:
-        _run(6, actor, title, library.id, steps)
+        run_process(6, actor, title, library.id, steps)
         return False
-    instance = _run(6, actor, title, library.id, steps)
+    instance = run_process(6, actor, title, library.id, steps)
     tag = found.tag
     library.tags.remove(found)
     library.updated_at = utcnow()

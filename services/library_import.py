@@ -40,12 +40,12 @@ from services.libraries import (
     ANALYZE_AFTER_ROWS,
     SUBJECT_TYPE,
     _new_library,
-    _require_edit,
-    _run,
     can_edit,
     clean_description,
     clean_name,
     clean_tags,
+    require_edit,
+    run_process,
 )
 from services.scope import scope_entities
 from services.templates_catalogue import TEMPLATES
@@ -249,7 +249,7 @@ def store_import(
     """根据模板填充数据并上传: check the upload and keep it for the preview."""
     from services.import_batches import purge_stale_imports
 
-    _require_edit(actor)
+    require_edit(actor)
     clean = clean_name(actor, name)
     text = clean_description(description)
     tag_list = clean_tags(tags)
@@ -343,7 +343,7 @@ def import_library(actor: User, batch: ImportBatch) -> ObjectLibrary:
         template_code=check.template_code,
         filename=batch.filename,
     )
-    instance = _run(
+    instance = run_process(
         3,
         actor,
         f"新增监管对象库：{name}",

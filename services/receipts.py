@@ -36,7 +36,7 @@ from models import Department, User, db, utcnow
 from models.receipts import Receipt
 from models.roles import Role
 from services import audit
-from services.audit import _client_ip as client_ip
+from services.audit import client_ip
 from services.errors import Conflict, Forbidden, Invalid
 from services.passwords import verify_password
 

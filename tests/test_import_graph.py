@@ -92,3 +92,97 @@ def test_services_do_not_import_blueprints():
         for t in ts if t.startswith("blueprints")
     )
     assert upward == []
+
+
+# ------------------------------------------------------------------ private names
+
+PRIVATE_SCOPE = ("services", "workflows", "blueprints", "models")
+# Private names still imported across modules while other branches of issue 14 remove them:
+# the batch claim and the library/directory creation move with their importers onto the import
+# framework, and one current-user helper replaces every blueprint's _me().
+BEING_REMOVED = {
+    ("services.user_import", "_claim"),
+    ("services.libraries", "_new_library"),
+    ("services.directories", "_get_or_create"),
+    ("blueprints.inspections.views", "_me"),
+}
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def private_imports(module: str, source: str, modules: set[str]) -> list[tuple[str, str]]:
+    """(module, name) of every private name ``module`` takes from another of ``modules``:
+    ``from m import _x`` (lazy imports too) or ``m._x`` on an imported module."""
+    found: list[tuple[str, str]] = []
+    aliases: dict[str, str] = {}  # a local name bound to a module of ``modules``
+    package = module if module in modules and _is_package(module) else module.rpartition(".")[0]
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, base] if base else parent)
+            for a in node.names:
+                if f"{base}.{a.name}" in modules:
+                    aliases[a.asname or a.name] = f"{base}.{a.name}"
+                elif base in modules and base != module and _private(a.name):
+                    found.append((base, a.name))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname and a.name in modules:
+                    aliases[a.asname] = a.name
+                elif a.name.split(".")[0] in {m.split(".")[0] for m in modules}:
+                    aliases[a.name.split(".")[0]] = a.name.split(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _private(node.attr):
+            target = _dotted(node.value, aliases)
+            if target in modules and target != module:
+                found.append((target, node.attr))
+    return found
+
+
+def _is_package(module: str) -> bool:
+    return (ROOT / module.replace(".", "/") / "__init__.py").exists()
+
+
+def _dotted(node: ast.expr, aliases: dict[str, str]) -> str | None:
+    """The module an expression such as ``services.audit`` or ``audit`` names, if any."""
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value, aliases)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def test_private_imports_finds_each_form():
+    modules = {"pkg", "pkg.a", "pkg.b"}
+    source = (
+        "from __future__ import annotations\n"
+        "import pkg.a\n"
+        "from pkg import b\n"
+        "from pkg.a import _hidden, public, __version__\n"
+        "def f():\n"
+        "    from pkg.b import _lazy\n"
+        "    return b._attr, pkg.a._deep, b.__name__, b.public\n"
+    )
+    assert sorted(private_imports("pkg.c", source, modules)) == [
+        ("pkg.a", "_deep"), ("pkg.a", "_hidden"), ("pkg.b", "_attr"), ("pkg.b", "_lazy"),
+    ]
+
+
+def test_no_module_imports_another_modules_private_names():
+    modules: dict[str, Path] = {}
+    for package in PRIVATE_SCOPE:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    names = set(modules)
+    found = sorted(
+        f"{m} takes {t}.{n}" for m, path in modules.items()
+        for t, n in private_imports(m, path.read_text(encoding="utf-8"), names) if (t, n) not in BEING_REMOVED
+    )
+    assert found == []

@@ -191,7 +191,7 @@ def district_a(org, make_user, session):
         "user_id": org.clerk_a.id,
         "instance_id": inst.id,
         "item_id": inst.work_items[0].id,
-        "batch_id": {c: batch.id for c in ("admin", "directories", "entities", "inspectors", "libraries")}
+        "batch_id": {c: batch.id for c in ("admin", "directories", "entities", "libraries")}
         | {"imports": aux_batch.id},
         "kind": "auxiliary_inspectors",
         "event_id": event.id,

@@ -125,7 +125,8 @@ def errors(kind: str, batch_id: int):
 @bp.route("/<kind>/<int:batch_id>/confirm", methods=["POST"])
 @login_required
 def confirm(kind: str, batch_id: int):
-    """全部导入 (mode=all) or 仅导入有效行 (mode=valid)."""
+    """全部导入 (mode=all) or 仅导入有效行 (mode=valid); then back with a message, or the kind's
+    own result page (e.g. the initial passwords, shown once)."""
     k = _kind(kind)
     batch = _batch(k, batch_id)
     context = framework.context_of(batch)

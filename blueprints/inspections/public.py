@@ -19,10 +19,11 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from blueprints.public.views import _feed_rows, _like, _record
+from blueprints.public.views import feed_record, feed_rows
 from models import InspectionRecord, InspectionResultVersion, Publication, db
 from services import followups, inspection_publication, result_integrity
 from services import publication as pub
+from services.joint_item_queries import like_pattern
 
 bp = Blueprint("results", __name__)
 
@@ -32,8 +33,8 @@ def index():
     q = request.args.get("q", "").strip()[:100]
     query = pub.current(inspection_publication.SUBJECT)
     if q:
-        query = query.where(or_(Publication.title.like(_like(q), escape="\\"),
-                                Publication.payload.like(_like(f'"统一社会信用代码": "{q.upper()}'), escape="\\")))
+        query = query.where(or_(Publication.title.like(like_pattern(q), escape="\\"),
+                                Publication.payload.like(like_pattern(f'"统一社会信用代码": "{q.upper()}'), escape="\\")))
     query = query.options(joinedload(Publication.department)).order_by(Publication.published_at.desc(),
                                                                        Publication.id.desc())
     page = db.paginate(query, per_page=50, error_out=False)
@@ -68,7 +69,7 @@ def result(record_no: str):
 
 @bp.route("/results.json")
 def feed():
-    rows, after_id, limit, more = _feed_rows(inspection_publication.SUBJECT)
+    rows, after_id, limit, more = feed_rows(inspection_publication.SUBJECT)
     next_after = rows[-1].id if rows else after_id
     body = {
         "source": "智慧监管平台",
@@ -78,6 +79,6 @@ def feed():
         "has_more": more,
         "next": url_for("public.results.feed", after_id=next_after, limit=limit) if more else None,
         "count": len(rows),
-        "records": [_record(p) for p in rows],
+        "records": [feed_record(p) for p in rows],
     }
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")

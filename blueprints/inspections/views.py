@@ -40,7 +40,7 @@ def _me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def _task_or_404(ident: int) -> Task:
+def task_or_404(ident: int) -> Task:
     task = svc.get_visible(_me(), ident)
     if task is None:
         abort(404)
@@ -84,7 +84,7 @@ def _step_context(task: Task) -> dict[str, Any]:
 # ------------------------------------------------------------------ the task's records
 
 
-def _task_page(task: Task, status: int = 200) -> tuple[str, int]:
+def task_page(task: Task, status: int = 200) -> tuple[str, int]:
     me = _me()
     ctx = _step_context(task)
     member = task_access.member_of(me, task)
@@ -118,7 +118,7 @@ def _act(task: Task, action: Callable[[], Any], success: str, back: str | None =
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return _task_page(task, exc.status)
+        return task_page(task, exc.status)
     flash(success, "success")
     if callable(back):
         return redirect(back(result))
@@ -128,14 +128,14 @@ def _act(task: Task, action: Callable[[], Any], success: str, back: str | None =
 @bp.route("/tasks/<int:id>/records")
 @login_required
 def task_records(id: int):
-    return _task_page(_task_or_404(id))
+    return task_page(task_or_404(id))
 
 
 @bp.route("/tasks/<int:id>/records/open", methods=["POST"])
 @login_required
 @roles_required(TEAM_WORK_ROLE)
 def open_record(id: int):
-    task = _task_or_404(id)
+    task = task_or_404(id)
     return _act(
         task,
         lambda: svc.open_record(_me(), task, request.form.get("task_object_id"), request.form.get("department_id")),
@@ -149,7 +149,7 @@ def open_record(id: int):
 @roles_required(TEAM_WORK_ROLE)
 def inspected(id: int):
     """检查完成 (the leader): 开展双随机检查 → 录入检查结果."""
-    task = _task_or_404(id)
+    task = task_or_404(id)
 
     def run() -> None:
         from services import inspector_draws as draws
@@ -165,7 +165,7 @@ def inspected(id: int):
 @roles_required(TEAM_WORK_ROLE)
 def submitted(id: int):
     """提交审核 of 录入检查结果 when every record is already submitted (after a withdrawal)."""
-    task = _task_or_404(id)
+    task = task_or_404(id)
     return _act(task, lambda: inspection_review.complete_recording(_me(), task), "检查结果已提交组长审核")
 
 
@@ -174,7 +174,7 @@ def submitted(id: int):
 @roles_required(TEAM_WORK_ROLE)
 def finish(id: int):
     """完成抽查 (the leader)."""
-    task = _task_or_404(id)
+    task = task_or_404(id)
     return _act(task, lambda: inspection_review.finish(_me(), task, request.form.get("version", type=int)), "已完成抽查")
 
 
@@ -192,7 +192,7 @@ def _dossier_page(task: Task, obj: TaskObject, status: int = 200, values: Any = 
 @bp.route("/tasks/<int:id>/objects/<int:object_id>")
 @login_required
 def dossier(id: int, object_id: int):
-    task = _task_or_404(id)
+    task = task_or_404(id)
     return _dossier_page(task, _object_or_404(task, object_id))
 
 
@@ -200,7 +200,7 @@ def dossier(id: int, object_id: int):
 @login_required
 @roles_required(TEAM_WORK_ROLE)
 def notice(id: int, object_id: int):
-    task = _task_or_404(id)
+    task = task_or_404(id)
     obj = _object_or_404(task, object_id)
     f = request.form
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -98,20 +97,6 @@ class InspectorForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     scope = RadioField("删除方式", choices=[SelectChoice(k, v) for k, v in DELETE_SCOPES.items()], default="entry", validate_choice=False)
-
-
-class ImportForm(FlaskForm):
-    template = RadioField(
-        "模板",
-        choices=[
-            SelectChoice("", "按列名自动识别"),
-            SelectChoice("A.5", "A.5 执法检查人员导入模板"),
-            SelectChoice("C.1", "C.1 执法人员名录库样表"),
-        ],
-        default="",
-        validate_choice=False,
-    )
-    file = FileField("填好的模板（.xlsx 或 CSV）", validators=[FileRequired("请选择要上传的文件")])
 
 
 class AuxiliaryForm(FlaskForm):

@@ -1,32 +1,29 @@
 """/inspectors: 执法检查人员名录库 — the list with its filters, an entry's page, 表17 新增 (the
-form: 非模板导入; the A.5 upload: 按模板导入), 判断是否分配角色, 表18 修改/删除, and the
+form: 非模板导入; 按模板导入 is the inspectors kind of /imports, services/imports/inspectors.py),
+判断是否分配角色, 表18 修改/删除, and the
 auxiliary pool (专家、检验检测机构、科研院所).
 
 Views load (404 when absent, deleted or outside the user's subtree), authorize (403), call a
-service and commit once; the rules are in services/inspectors.py and inspector_import.py.
+service and commit once; the rules are in services/inspectors.py and inspector_enrolment.py.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
-from blueprints.inspectors.forms import AuxiliaryForm, DeleteForm, ImportForm, InspectorForm
-from models import ImportBatch, ImportStatus, Inspector, User, db
+from blueprints.inspectors.forms import AuxiliaryForm, DeleteForm, InspectorForm
+from models import Inspector, User, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus
-from services import inspector_enrolment, inspector_import, inspector_search
+from services import inspector_enrolment, inspector_search
 from services import inspectors as svc
 from services.audit import action_label
-from services.errors import Conflict, Invalid
-from services.excel import XLSX_MIME, ExcelError
-from services.import_batches import is_expired
+from services.errors import Invalid
 from services.scope import get_in_scope_or_404
-from services.templates_catalogue import INSPECTOR_CATEGORIES, TEMPLATES
+from services.templates_catalogue import INSPECTOR_CATEGORIES
 from services.web import render_block, roles_required, wants_fragment
 from workflows.bindings import bind
 from workflows.registry import PROCESSES
@@ -189,7 +186,7 @@ def create():
             status = 400
         else:
             db.session.commit()
-            return render_template("inspectors/added.html", results=[result], issued=result.issued, summary=None)
+            return render_template("inspectors/added.html", results=[result], issued=result.issued, result=None)
     elif request.method == "POST":
         status = 400
     return render_template("inspectors/form.html", form=form, inspector=None), status
@@ -261,118 +258,6 @@ def delete(inspector_id: int):
         status = 400
     refusals = {scope: svc.delete_refusal(_me(), inspector, scope) for scope in svc.DELETE_SCOPES}
     return render_template("inspectors/delete.html", inspector=inspector, form=form, refusals=refusals), status
-
-
-# ------------------------------------------------------------------ 按模板导入 (A.5, 渝 C.1)
-
-
-@bp.route("/import/template.xlsx")
-@login_required
-@roles_required(*EDITORS)
-def import_template():
-    """下载模板: A.5 (or ?template=C.1) as the standard writes it, with dropdowns and 填写说明."""
-    code = request.args.get("template", "A.5")
-    template = TEMPLATES[code if code in inspector_import.IMPORT_TEMPLATES else "A.5"]
-    from services.excel import workbook_bytes
-
-    return send_file(
-        io.BytesIO(workbook_bytes(template.workbook())),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=template.download_name,
-    )
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@login_required
-@roles_required(*EDITORS)
-def import_upload():
-    """根据模板填充数据并上传."""
-    form = ImportForm()
-    status, error, problems = 200, "", []
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            code = form.template.data if form.template.data in inspector_import.IMPORT_TEMPLATES else ""
-            batch, _check = inspector_import.store_import(_me(), upload.filename or "", upload.read(), code)
-        except ExcelError as exc:
-            db.session.rollback()
-            error, status = str(exc), 400
-            problems = [p for p in getattr(exc, "problems", []) if p != error]
-        else:
-            db.session.commit()
-            return redirect(url_for("inspectors.import_preview", batch_id=batch.id))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "inspectors/import.html",
-        form=form,
-        error=error,
-        problems=problems,
-        max_rows=inspector_import.MAX_IMPORT_ROWS,
-        max_accounts=inspector_import.MAX_NEW_ACCOUNTS,
-    ), status
-
-
-def _batch_or_404(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not inspector_import.can_use_batch(_me(), batch):
-        abort(404)
-    return batch
-
-
-@bp.route("/import/<int:batch_id>")
-@login_required
-@roles_required(*EDITORS)
-def import_preview(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    expired = is_expired(batch)
-    summary = inspector_import.batch_summary(batch)
-    pending = batch.status == ImportStatus.PENDING and not expired
-    return render_template(
-        "inspectors/import_preview.html",
-        batch=batch,
-        check=summary.get("check") if pending else None,
-        result=summary if batch.status == ImportStatus.IMPORTED else None,
-        expired=expired,
-    )
-
-
-@bp.route("/import/<int:batch_id>/errors")
-@login_required
-@roles_required(*EDITORS)
-def import_errors(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    data = inspector_import.annotated_copy(_me(), batch)
-    db.session.commit()
-    stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
-
-
-@bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
-@login_required
-@roles_required(*EDITORS)
-def import_confirm(batch_id: int):
-    """完成新增操作: 全部导入 (mode=all) or 仅导入有效行 (mode=valid)."""
-    batch = _batch_or_404(batch_id)
-    try:
-        result = inspector_import.import_inspectors(_me(), batch, valid_only=request.form.get("mode") == "valid")
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("导入期间名录库已被他人修改，请返回预览页重新校验后再导入") from None
-    return render_template("inspectors/added.html", results=result.added, issued=result.issued, summary=result.summary)
-
-
-@bp.route("/import/<int:batch_id>/discard", methods=["POST"])
-@login_required
-@roles_required(*EDITORS)
-def import_discard(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    inspector_import.discard_import(_me(), batch)
-    db.session.commit()
-    flash("已放弃该批次，上传的文件已删除", "info")
-    return redirect(url_for("inspectors.import_upload"))
 
 
 # ------------------------------------------------------------------ 辅助检查人员库

@@ -31,6 +31,7 @@ from models import Department, Publication, PublicationAction, db
 from services import clock
 from services import draw_disclosure as disclosure
 from services import publication as pub
+from services.joint_item_queries import like_pattern
 from services.publication import department_name
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -66,10 +67,6 @@ def _filters() -> dict[str, Any]:
     }
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 @bp.route("/items")
 def items():
     filters = _filters()
@@ -81,7 +78,7 @@ def items():
     if filters["domain"]:
         query = query.where(Publication.domain == filters["domain"])
     if filters["q"]:
-        query = query.where(Publication.title.like(_like(filters["q"]), escape="\\"))
+        query = query.where(Publication.title.like(like_pattern(filters["q"]), escape="\\"))
     query = query.options(joinedload(Publication.department)).order_by(
         Publication.list_type, Publication.department_id, Publication.domain, Publication.title, Publication.id
     )
@@ -121,7 +118,7 @@ def item(subject_id: int):
     )
 
 
-def _feed_rows(subject_type: str = SUBJECT_TYPE) -> tuple[list[Publication], int, int, bool]:
+def feed_rows(subject_type: str = SUBJECT_TYPE) -> tuple[list[Publication], int, int, bool]:
     after_id = max(request.args.get("after_id", 0, type=int) or 0, 0)
     limit = request.args.get("limit", FEED_LIMIT, type=int) or FEED_LIMIT
     limit = min(max(limit, 1), FEED_MAX)
@@ -133,7 +130,7 @@ def _feed_rows(subject_type: str = SUBJECT_TYPE) -> tuple[list[Publication], int
     return rows[:limit], after_id, limit, len(rows) > limit
 
 
-def _record(p: Publication) -> dict[str, Any]:
+def feed_record(p: Publication) -> dict[str, Any]:
     return {
         "id": p.id,
         "subject_type": p.subject_type,
@@ -150,8 +147,8 @@ def _record(p: Publication) -> dict[str, Any]:
 
 @bp.route("/items.json")
 def feed_json():
-    rows, after_id, limit, more = _feed_rows()
-    records = [_record(p) for p in rows]
+    rows, after_id, limit, more = feed_rows()
+    records = [feed_record(p) for p in rows]
     next_after = rows[-1].id if rows else after_id
     body = {
         "source": "智慧监管平台",
@@ -168,13 +165,13 @@ def feed_json():
 
 @bp.route("/items.csv")
 def feed_csv():
-    rows, _after_id, _limit, _more = _feed_rows()
+    rows, _after_id, _limit, _more = feed_rows()
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(["记录编号", "事项编号", "版本", "操作", "清单类型", "部门", "事项名称", "公布时间", "公布内容"])
     for p in rows:
-        record = _record(p)
+        record = feed_record(p)
         writer.writerow([
             _cell(record[c]) if c != "payload" else json.dumps(record["payload"], ensure_ascii=False)
             for c in CSV_COLUMNS
@@ -202,13 +199,13 @@ def plans():
     list_type = list_type if list_type in LIST_TYPES else ""
     query = pub.current(PLAN_SUBJECT)
     if q:
-        query = query.where(Publication.title.like(_like(q), escape="\\"))
+        query = query.where(Publication.title.like(like_pattern(q), escape="\\"))
     if year.isdigit():
-        query = query.where(Publication.payload.like(_like(f'"计划年度": "{year}"'), escape="\\"))
+        query = query.where(Publication.payload.like(like_pattern(f'"计划年度": "{year}"'), escape="\\"))
     else:
         year = ""
     if list_type:
-        query = query.where(Publication.payload.like(_like(f'"计划类别": "{list_type}"'), escape="\\"))
+        query = query.where(Publication.payload.like(like_pattern(f'"计划类别": "{list_type}"'), escape="\\"))
     query = query.options(joinedload(Publication.department)).order_by(Publication.published_at.desc(),
                                                                        Publication.id.desc())
     page = db.paginate(query, per_page=50, error_out=False)
@@ -236,7 +233,7 @@ def plan(subject_id: int):
 
 @bp.route("/plans.json")
 def plans_json():
-    rows, after_id, limit, more = _feed_rows(PLAN_SUBJECT)
+    rows, after_id, limit, more = feed_rows(PLAN_SUBJECT)
     next_after = rows[-1].id if rows else after_id
     body = {
         "source": "智慧监管平台",
@@ -246,7 +243,7 @@ def plans_json():
         "has_more": more,
         "next": url_for("public.plans_json", after_id=next_after, limit=limit) if more else None,
         "count": len(rows),
-        "records": [_record(p) for p in rows],
+        "records": [feed_record(p) for p in rows],
     }
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
@@ -266,7 +263,7 @@ def schemes():
     q = request.args.get("q", "").strip()[:100]
     query = pub.current(SCHEME_SUBJECT)
     if q:
-        query = query.where(Publication.title.like(_like(q), escape="\\"))
+        query = query.where(Publication.title.like(like_pattern(q), escape="\\"))
     query = query.options(joinedload(Publication.department)).order_by(Publication.published_at.desc(),
                                                                        Publication.id.desc())
     page = db.paginate(query, per_page=50, error_out=False)

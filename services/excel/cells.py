@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.excel.upload import DATE_RULE, NUMBER_RULE, SCI_NOTATION
-from services.excel.workbooks import Column, _cell_text
+from services.excel.workbooks import Column, cell_text
 
 # ------------------------------------------------------------------ cell values
 
@@ -24,7 +24,7 @@ _SCI = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+")
 _FULL_WIDTH = {c: c - 0xFEE0 for c in range(ord("！"), ord("～") + 1)}
 
 
-def _fold(text: str) -> str:
+def fold_width(text: str) -> str:
     """Full-width ASCII (０-９, －, ／ …) to half-width; the ideographic space to a space."""
     return text.translate(_FULL_WIDTH).replace("\u3000", " ")
 
@@ -69,7 +69,7 @@ def parse_date(value: Any) -> date | None:
         return _serial_date(float(value))
     if isinstance(value, time | timedelta):
         raise ValueError("应为日期，不能只有时间")
-    text = _fold(str(value)).strip()
+    text = fold_width(str(value)).strip()
     if not text:
         return None
     for pattern in _DATE_PATTERNS:
@@ -95,7 +95,7 @@ def parse_decimal(value: Any) -> Decimal | None:
     elif isinstance(value, float):
         number = Decimal(repr(value))  # the shortest text that round-trips: 0.1, not 0.1000000000000000055
     else:
-        text = re.sub(r"[\s,，]", "", _fold(str(value))).lstrip("¥￥")
+        text = re.sub(r"[\s,，]", "", fold_width(str(value))).lstrip("¥￥")
         if not text:
             return None
         try:
@@ -114,10 +114,10 @@ def parse_enum(value: Any, choices: Sequence[str], *, multiple: bool = False) ->
     """One of ``choices`` (spaces and full-width forms tolerated); with ``multiple`` several,
     separated by 、 , ； or spaces, returned joined by 、 in the order given.  Blank → None;
     anything else raises ValueError naming the choices."""
-    text = re.sub(r"\s+", "" if not multiple else " ", _fold(str(value if value is not None else ""))).strip()
+    text = re.sub(r"\s+", "" if not multiple else " ", fold_width(str(value if value is not None else ""))).strip()
     if not text:
         return None
-    allowed = {re.sub(r"\s+", "", _fold(c)): c for c in choices}
+    allowed = {re.sub(r"\s+", "", fold_width(c)): c for c in choices}
     listed = "、".join(choices)
     if not multiple:
         if text in allowed:
@@ -137,7 +137,7 @@ def parse_enum(value: Any, choices: Sequence[str], *, multiple: bool = False) ->
 def _plain_text(value: Any) -> str:
     if value.__class__ is str:  # the common case first: this runs for every cell
         return value.strip()
-    return _cell_text(value)
+    return cell_text(value)
 
 
 def _code_text(value: Any) -> str:
@@ -174,7 +174,8 @@ class _Rule:
     message: str
 
 
-def _rules() -> dict[str, _Rule]:
+def validator_rules() -> dict[str, _Rule]:
+    """The validated column kinds (mobile, ID number, …) and their rules (services/validators)."""
     from services import validators as v
 
     return {
@@ -183,7 +184,7 @@ def _rules() -> dict[str, _Rule]:
         "mobile": _Rule(v.normalize_mobile, v.valid_mobile, v.MOBILE_RULE),
         "phone": _Rule(v.normalize_phone, v.valid_phone, v.PHONE_RULE),
         "division": _Rule(
-            lambda s: re.sub(r"\s", "", _fold(s)), v.valid_division_code, "应为6位、9位或12位数字的行政区划代码"
+            lambda s: re.sub(r"\s", "", fold_width(s)), v.valid_division_code, "应为6位、9位或12位数字的行政区划代码"
         ),
         "uscc_or_id": _Rule(
             v.normalize_uscc,
@@ -193,7 +194,7 @@ def _rules() -> dict[str, _Rule]:
     }
 
 
-def _converter(col: Column, rules: dict[str, _Rule]) -> Callable[[Any], Any]:
+def converter(col: Column, rules: dict[str, _Rule]) -> Callable[[Any], Any]:
     """The function that turns one raw cell of ``col`` into its value, or raises ValueError."""
     parse: Callable[[Any], Any]
     if col.kind == "date":

@@ -11,20 +11,20 @@ from typing import Any, Protocol
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from services.excel.cells import _converter, _fold, _rules
+from services.excel.cells import converter, fold_width, validator_rules
 from services.excel.upload import (
-    _OLE2,
-    _ZIP,
     MAX_ROWS,
+    OLE2_MAGIC,
     SAVE_AS_XLSX,
-    _csv_data_rows,
-    _csv_table,
-    _inspect_xlsx,
-    _looks_like_text,
-    _not_xlsx_message,
+    ZIP_MAGIC,
+    csv_data_rows,
+    csv_table,
     csv_to_xlsx,
+    inspect_xlsx,
+    looks_like_text,
+    not_xlsx_message,
 )
-from services.excel.workbooks import Column, ExcelError, _blank, _cell_text, annotate_errors
+from services.excel.workbooks import Column, ExcelError, annotate_errors, cell_text, is_blank
 from services.import_rows import duplicate_messages, find_header_row
 
 # ------------------------------------------------------------------ tables
@@ -68,7 +68,7 @@ class Row:
 
 
 def _header_key(value: Any) -> str:
-    text = re.sub(r"\s+", "", _fold(_cell_text(value))).rstrip("*")
+    text = re.sub(r"\s+", "", fold_width(cell_text(value))).rstrip("*")
     return text.translate(_HEADER_FOLD)
 
 
@@ -88,9 +88,9 @@ def _header_problems(header: Sequence[Any], columns: Sequence[Column], line: int
         if not key:
             problems.append(f"{at}{letter}列没有列名")
         elif key not in expected:
-            problems.append(f"{at}多出模板中没有的列 {_cell_text(header[i])}（{letter}列）")
+            problems.append(f"{at}多出模板中没有的列 {cell_text(header[i])}（{letter}列）")
         elif key in seen:
-            problems.append(f"{at}列 {_cell_text(header[i])} 重复（{letter}列）")
+            problems.append(f"{at}列 {cell_text(header[i])} 重复（{letter}列）")
         seen.add(key)
     if not problems and found != expected:
         problems.append(f"{at}列顺序与模板不一致，应为：" + "、".join(c.title for c in columns))
@@ -115,15 +115,15 @@ def _load_table(
 
     if not data:
         raise ExcelError("上传的文件为空")
-    if not data.startswith(_ZIP):
-        if csv_ok and not data.startswith(_OLE2) and _looks_like_text(data):
-            table = _csv_table(data)
-            if _csv_data_rows(table) > max_rows:
+    if not data.startswith(ZIP_MAGIC):
+        if csv_ok and not data.startswith(OLE2_MAGIC) and looks_like_text(data):
+            table = csv_table(data)
+            if csv_data_rows(table) > max_rows:
                 raise ExcelError(f"数据超过{max_rows}行，请拆分后分批上传")
             return table, []
-        raise ExcelError(_not_xlsx_message(data))
+        raise ExcelError(not_xlsx_message(data))
     limit = 16 * (max_rows + 1) if formula_rows else 20
-    scan = _inspect_xlsx(data, max_rows=max_rows, sheet=sheet, formula_limit=limit)
+    scan = inspect_xlsx(data, max_rows=max_rows, sheet=sheet, formula_limit=limit)
     if scan.formula_count and not formula_rows:
         more = f" 等{scan.formula_count}处" if scan.formula_count > len(scan.formula_cells) else ""
         raise ExcelError(
@@ -159,16 +159,16 @@ def read_table(
     """
     columns, sheet, one_of = _resolve_spec(spec)
     table, formulas = _load_table(data, csv_ok=csv_ok, max_rows=max_rows, sheet=sheet, formula_rows=formula_rows)
-    if all(_blank(v) for row in table for v in row):
+    if all(is_blank(v) for row in table for v in row):
         raise ExcelError("文件中没有内容：第1行应为模板的列名")
     keys = {_header_key(c.title) for c in columns}
     at = max(find_header_row(table, lambda v: _header_key(v) in keys), 0)
     problems = _header_problems(table[at], columns, at + 1)
     if problems:
         raise ExcelError("文件与模板不一致：" + "；".join(problems) + "。请使用系统提供的模板", problems)
-    rules = _rules()
+    rules = validator_rules()
     titles = [c.title for c in columns]
-    converters = [_converter(c, rules) for c in columns]
+    converters = [converter(c, rules) for c in columns]
     empties = ["" if c.kind not in ("date", "decimal") else None for c in columns]
     width = len(columns)
     rows: list[Row] = []
@@ -270,5 +270,5 @@ class RowErrors:
 
     def annotated(self, data: bytes, *, error_title: str = "错误说明", sheet: str | None = None) -> bytes:
         """The upload with an error column beside each faulty row."""
-        source = data if data.startswith(_ZIP) else csv_to_xlsx(data)
+        source = data if data.startswith(ZIP_MAGIC) else csv_to_xlsx(data)
         return annotate_errors(source, self.as_dict(), error_title, sheet=sheet)

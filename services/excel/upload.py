@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from services.excel.workbooks import _HEADER_FILL, ExcelError, workbook_bytes
+from services.excel.workbooks import HEADER_FILL, ExcelError, workbook_bytes
 
 # ------------------------------------------------------------------ safe, forgiving reading
 #
@@ -35,8 +35,8 @@ MAX_ROWS = 200_000
 MAX_MEMBERS = 2000
 _RATIO_FLOOR = 1024 * 1024  # members smaller than this may compress as well as they like
 _CHUNK = 1024 * 1024
-_ZIP = b"PK\x03\x04"
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SAVE_AS_XLSX = "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（*.xlsx）再上传"
 SCI_NOTATION = "该列应为文本格式（科学计数法已丢失位数）"
 DATE_RULE = "日期格式不正确，可填写 2026-01-31、2026/1/31 或 20260131"
@@ -59,14 +59,15 @@ def _mb(size: int) -> str:
     return f"{size / 1024 / 1024:.0f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
 
 
-def _looks_like_text(data: bytes) -> bool:
+def looks_like_text(data: bytes) -> bool:
+    """Whether the bytes may be a CSV (UTF-16 with its BOM, or no NUL byte in the head)."""
     head = data[:8192]
     return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" not in head
 
 
-def _not_xlsx_message(data: bytes) -> str:
+def not_xlsx_message(data: bytes) -> str:
     """Why bytes that are not a zip are not an .xlsx, as precisely as the first bytes tell."""
-    if data.startswith(_OLE2):
+    if data.startswith(OLE2_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data:
             return "文件设置了打开密码，请取消密码后重新上传"
         return "该文件是旧版 Excel（.xls）或 WPS（.et）格式，" + SAVE_AS_XLSX
@@ -75,7 +76,7 @@ def _not_xlsx_message(data: bytes) -> str:
         return "该文件实际是网页（HTML/XML）格式（常见于其他系统导出的“.xls”文件），" + SAVE_AS_XLSX
     if head.startswith(b"%pdf"):
         return "该文件是 PDF 文档，不是 Excel 工作簿"
-    if _looks_like_text(data):
+    if looks_like_text(data):
         return "该文件是文本（CSV）文件，不是 Excel 工作簿，" + SAVE_AS_XLSX
     return "文件不是 .xlsx 格式的 Excel 工作簿，" + SAVE_AS_XLSX
 
@@ -162,7 +163,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, budget: int, sink: Callable[[by
     if info.flag_bits & 0x1:
         raise ExcelError("文件已加密，请取消密码后重新上传")
     off = info.header_offset
-    if data[off : off + 4] != _ZIP:
+    if data[off : off + 4] != ZIP_MAGIC:
         raise ExcelError("文件已损坏，无法作为 .xlsx 工作簿打开，" + SAVE_AS_XLSX)
     name_len, extra_len = struct.unpack("<HH", data[off + 26 : off + 30])
     start = off + 30 + name_len + extra_len
@@ -233,15 +234,15 @@ def _formula_cells(zf: zipfile.ZipFile, path: str, limit: int = 20) -> tuple[int
     return count, refs
 
 
-def _inspect_xlsx(
+def inspect_xlsx(
     data: bytes, *, max_rows: int = MAX_ROWS, sheet: str | None = None, formula_limit: int = 20
 ) -> _SheetScan:
     """Check the container: a real .xlsx, no zip bomb, not too many rows; find formulas.
 
     ``sheet`` names the preferred sheet (a template's), else the first is inspected.
     """
-    if not data.startswith(_ZIP):
-        raise ExcelError(_not_xlsx_message(data))
+    if not data.startswith(ZIP_MAGIC):
+        raise ExcelError(not_xlsx_message(data))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
@@ -322,15 +323,15 @@ def check_upload(
     if ext == ".csv":
         if not csv_ok:
             raise ExcelError("此处只接受 .xlsx 格式的 Excel 文件（可下载模板填写）")
-        if data.startswith((_ZIP, _OLE2)) or not _looks_like_text(data):
+        if data.startswith((ZIP_MAGIC, OLE2_MAGIC)) or not looks_like_text(data):
             raise ExcelError("文件扩展名为 .csv，但内容不是文本表格，请确认文件后重新上传")
-        if _csv_data_rows(_csv_table(data)) > max_rows:
+        if csv_data_rows(csv_table(data)) > max_rows:
             raise ExcelError(f"数据超过{max_rows}行，请拆分后分批上传")
         return "csv"
     if ext != ".xlsx":
         accepted = ".xlsx 或 .csv" if csv_ok else ".xlsx"
         raise ExcelError(f"不支持的文件类型（{ext or '无扩展名'}），请上传 {accepted} 文件")
-    _inspect_xlsx(data, max_rows=max_rows)
+    inspect_xlsx(data, max_rows=max_rows)
     return "xlsx"
 
 
@@ -352,7 +353,8 @@ def _decode_text(data: bytes) -> str:
         raise ExcelError("无法识别文件的文字编码，请另存为“CSV UTF-8（逗号分隔）”后上传") from exc
 
 
-def _csv_table(data: bytes) -> list[list[str]]:
+def csv_table(data: bytes) -> list[list[str]]:
+    """A CSV upload (UTF-8 or GBK, comma or tab) as rows of text cells."""
     text = _decode_text(data)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
@@ -362,7 +364,7 @@ def _csv_table(data: bytes) -> list[list[str]]:
         raise ExcelError(f"CSV 文件格式有误：{exc}") from exc
 
 
-def _csv_data_rows(table: list[list[str]]) -> int:
+def csv_data_rows(table: list[list[str]]) -> int:
     """Rows below the header that hold something."""
     if len(table) <= 1:
         return 0
@@ -376,7 +378,7 @@ def csv_to_xlsx(data: bytes) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    for r, row in enumerate(_csv_table(data), start=1):
+    for r, row in enumerate(csv_table(data), start=1):
         for c, value in enumerate(row, start=1):
             if value == "":
                 continue
@@ -385,5 +387,5 @@ def csv_to_xlsx(data: bytes) -> bytes:
             cell.number_format = "@"
             if r == 1:
                 cell.font = Font(bold=True)
-                cell.fill = _HEADER_FILL
+                cell.fill = HEADER_FILL
     return workbook_bytes(wb)

@@ -20,7 +20,7 @@ from services.import_rows import find_header_row
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
+HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
 _ERROR_FILL = PatternFill("solid", fgColor="F8D7DA")
 _THIN = Side(style="thin", color="A6A6A6")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -53,7 +53,8 @@ class Column:
 KINDS = ("text", "date", "decimal", "uscc", "id_number", "mobile", "phone", "division", "uscc_or_id")
 
 
-def _blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """An empty cell: None, "" or only whitespace."""
     return value is None or value == "" or (isinstance(value, str) and not value.strip())
 
 
@@ -68,7 +69,7 @@ def _style_header(ws: Any, columns: Sequence[Column], required_mark: str = " *")
     for idx, col in enumerate(columns, start=1):
         cell = ws.cell(row=1, column=idx, value=col.title + (required_mark if col.required else ""))
         cell.font = Font(bold=True, color="C00000" if col.required else None)
-        cell.fill = _HEADER_FILL
+        cell.fill = HEADER_FILL
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(idx)].width = col.width
@@ -177,7 +178,8 @@ def workbook_bytes(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
-def _cell_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell as text: a whole float without its .0, a date as 2026-01-31, else stripped."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -190,7 +192,7 @@ def _cell_text(value: Any) -> str:
 
 
 def _title_text(value: Any) -> str:
-    return _cell_text(value).replace(" ", "").rstrip("*").strip()
+    return cell_text(value).replace(" ", "").rstrip("*").strip()
 
 
 def read_rows(data: bytes, expected: Sequence[str]) -> list[dict[str, str]]:
@@ -222,7 +224,7 @@ def read_rows(data: bytes, expected: Sequence[str]) -> list[dict[str, str]]:
     index = {title: header.index(title) for title in expected}
     rows: list[dict[str, str]] = []
     for number, raw in enumerate(table[at + 1:], start=at + 2):
-        values = {title: _cell_text(raw[i]) if i < len(raw) else "" for title, i in index.items()}
+        values = {title: cell_text(raw[i]) if i < len(raw) else "" for title, i in index.items()}
         if not any(values.values()):
             continue
         values["_row"] = str(number)
@@ -243,7 +245,7 @@ def annotate_errors(
     # The error column's title goes in the header row: the fullest of the rows above the
     # first error (a title row may stand above the header).
     top = [list(r) for r in ws.iter_rows(min_row=1, max_row=max(1, min(errors, default=2) - 1), values_only=True)]
-    header_row = max(find_header_row(top, lambda v: not _blank(v)), 0) + 1
+    header_row = max(find_header_row(top, lambda v: not is_blank(v)), 0) + 1
     head = ws.cell(row=header_row, column=col, value=error_title)
     head.font = Font(bold=True, color="9C0006")
     ws.column_dimensions[get_column_letter(col)].width = 60
@@ -273,7 +275,7 @@ def stream_workbook(
     for col in columns:
         cell = WriteOnlyCell(ws, value=col.title)
         cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
+        cell.fill = HEADER_FILL
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         header.append(cell)

@@ -14,14 +14,16 @@ results (the preview), one set of views (blueprints/imports) and one template
   not repeat;
 * how the valid rows are applied (``apply``) and what the preview and result say;
 * extra steps as hooks: fields of the upload form (``options``/``read_options``, e.g. A.1.1's
-  default cap), other templates to download (``variants``/``template_for``), the context checked
-  again at the confirmation (``check_context``, e.g. the ledger is not yet reported).
+  default cap, the inspectors' template choice), other templates to download
+  (``variants``/``template_for``), the context checked again at the confirmation
+  (``check_context``, e.g. the ledger is not yet reported).
 
 Hooks added for the users and registry kinds: the template file built for the actor
 (``template_file``, e.g. the departments one may use), the kind's own annotated copy
 (``annotate``, e.g. a CSV stays a CSV), what the file says beside its rows (``read`` may return
 ``Rows`` with ``info``, shown by ``check_notes``), values of the result shown once and never
-stored (``shown_once``, e.g. initial passwords) on the kind's own result page (``result_page``),
+stored (``shown_once``, e.g. the initial passwords of the accounts a users or inspectors import
+opened) on the kind's own result page (``result_page``),
 and large files run as a background job (``job_rows``; services/imports/background.py) with
 progress (``checked``/``applied``).
 
@@ -69,12 +71,14 @@ PREVIEW_PROBLEMS = 200
 
 @dataclass(frozen=True)
 class UploadOption:
-    """A text field of the upload form whose value the kind reads (``read_options``)."""
+    """A field of the upload form whose value the kind reads (``read_options``): a text field,
+    or radio buttons when it has ``choices`` ((value, label) pairs, the first one checked)."""
 
     name: str
     label: str
     hint: str = ""
     maxlength: int = 20
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -130,7 +134,6 @@ class ImportKind:
     denied: ClassVar[str] = "只有上传该文件的人员可以导入"
     options: ClassVar[Sequence[UploadOption]] = ()
     variants: ClassVar[Sequence[tuple[str, str]]] = ()  # (variant, label) of other templates to download
-
     # hooks of the users and registry kinds (see the module docstring)
     job_rows: ClassVar[int | None] = None  # a confirmation of more rows runs as a background job
     shown_once: ClassVar[Sequence[str]] = ()  # keys of apply's result shown once, never stored

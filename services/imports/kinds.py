@@ -9,6 +9,7 @@ from services.imports import (  # noqa: F401
     background,
     check_items,
     entities,
+    inspectors,
     joint_items,
     ledgers,
     users,

@@ -55,7 +55,7 @@ def test_import_a5_matches_the_account_and_lists_the_inspector(page, live_server
     )
     page.get_by_role("button", name="上传并校验").click()
     expect(page.locator(".stats")).to_contain_text("有效 1 行")
-    page.get_by_role("button", name=re.compile("完成新增")).click()
+    page.get_by_role("button", name=re.compile("全部导入")).click()
     expect(page.locator("main")).to_contain_text("有账号：已开通双随机检查权限")
     expect(page.locator("main")).to_contain_text("zhangzf")
     screenshot(page, "inspectors-imported")

@@ -10,7 +10,8 @@ from typing import Any
 from openpyxl import Workbook
 
 from services.imports.framework import ImportKind
-from services.validators import uscc_check_char
+from services.templates_catalogue import TEMPLATES
+from services.validators import id_number_check_char, uscc_check_char
 from tests.factories.ledgers import a6_row
 
 
@@ -52,6 +53,15 @@ def _entity(n: int) -> list[Any]:
             "存续", "", "", "", "", "", "", ""]
 
 
+def _inspector(n: int) -> list[Any]:
+    first17 = f"51010819850312{n:03d}"
+    cells = {"序号": n, "姓名": f"人员{n}", "身份证号": first17 + id_number_check_char(first17),
+             "电话号码": f"1390000{n:04d}", "单位": "甲区市场监督管理局", "执法检查人员类别": "行政执法类公务员",
+             "执法证编号": f"ZF{n:04d}", "执法证有效期起": "2024-01-01", "执法证有效期止": "2030-12-31",
+             "在岗状态": "在岗"}
+    return [cells.get(t, "") for t in TEMPLATES["A.5"].titles]
+
+
 ROWS: dict[str, Callable[[int], list[Any]]] = {
     "users": _user,
     "entities": _entity,
@@ -59,4 +69,5 @@ ROWS: dict[str, Callable[[int], list[Any]]] = {
     "joint_items": _joint,
     "check_items": _check_item,
     "conference_ledger": lambda n: a6_row(f"经营者{n}"),
+    "inspectors": _inspector,
 }

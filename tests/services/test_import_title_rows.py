@@ -15,7 +15,6 @@ from sqlalchemy import select
 from models import Inspector
 from services import (
     directory_import,
-    inspector_import,
     inspectors,
     ledgers,
     library_import,
@@ -24,6 +23,7 @@ from services.imports import check_items, framework
 from services.imports.auxiliary import KIND as AUX
 from services.imports.check_items import KIND as ITEMS
 from services.imports.entities import KIND as ENTITIES
+from services.imports.inspectors import KIND as INSPECTORS
 from services.imports.joint_items import KIND as JOINT
 from services.imports.ledgers import KIND as A6_IMPORT
 from services.imports.users import KIND as USERS
@@ -107,11 +107,11 @@ def _directory(code: str) -> Callable[[Any], Any]:
 
 
 def _a5(org: Any) -> Any:
-    return inspector_import.check_import(org.clerk_a, standard("A.5", [a5_row(1, "刘芳", ID_WOMAN, PLUS86)]))
+    return framework.run_check(INSPECTORS, org.clerk_a, standard("A.5", [a5_row(1, "刘芳", ID_WOMAN, PLUS86)]), {})
 
 
 def _c1(org: Any) -> Any:
-    return inspector_import.check_import(org.clerk_a, standard("C.1", [c1_row(1, "刘芳", "0086-13800000021")]))
+    return framework.run_check(INSPECTORS, org.clerk_a, standard("C.1", [c1_row(1, "刘芳", "0086-13800000021")]), {})
 
 
 def _auxiliary(org: Any) -> Any:
@@ -158,9 +158,9 @@ def test_the_templates_title_row_above_the_header_is_accepted(importer, org, ses
 
 def test_an_a5_import_with_a_plus86_mobile_succeeds(org, session):
     data = standard("A.5", [a5_row(1, "刘芳", ID_WOMAN, PLUS86)])
-    batch, check = inspector_import.store_import(org.clerk_a, "A.5.xlsx", data)
+    batch, check = framework.upload(INSPECTORS, org.clerk_a, "A.5.xlsx", data, {})
     assert len(check.valid_rows) == 1, _problems(check)
-    inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    framework.confirm(INSPECTORS, org.clerk_a, batch, valid_only=False)
     stored = session.execute(select(Inspector).where(Inspector.id_number == ID_WOMAN)).scalar_one()
     assert stored.mobile == "13800000021"
 
@@ -168,7 +168,7 @@ def test_an_a5_import_with_a_plus86_mobile_succeeds(org, session):
 def test_many_duplicates_in_an_import_give_the_count_and_the_first_five_rows(org, session):
     row = [1, "检验检测机构", "甲区食品检验所", "", "张三", "13900000011", "食品检验", "CMA"]
     a5_rows = [a5_row(n, f"人员{n}", ID_WOMAN, f"139{n:08d}") for n in range(48)]
-    check = inspector_import.check_import(org.clerk_a, standard("A.5", a5_rows))
+    check = framework.run_check(INSPECTORS, org.clerk_a, standard("A.5", a5_rows), {})
     messages = [m for r in check.rows for c, m in r.row.errors if c == "身份证号"]
     assert len(messages) == 48
     assert messages[0] == "与其他47行重复（第4、5、6、7、8行等）"

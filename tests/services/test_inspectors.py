@@ -14,10 +14,12 @@ from models.inspectors import DutyStatus
 from models.org import UserStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import clock, inspector_enrolment, inspector_import, inspector_search
+from services import clock, import_batches, inspector_enrolment, inspector_search
 from services import inspectors as svc
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError
+from services.imports import framework
+from services.imports.inspectors import KIND as IMPORT
 from services.templates_catalogue import TEMPLATES, template_workbook
 from services.validators import id_number_check_char
 
@@ -54,6 +56,15 @@ def form(org, **over):
     }
     raw.update(over)
     return raw
+
+
+def store(actor, filename: str, data: bytes, code: str = ""):
+    """Upload an A.5 or C.1 file (``code``, or "" for the template its header names)."""
+    return framework.upload(IMPORT, actor, filename, data, {"template": code})
+
+
+def confirm(actor, batch, *, valid_only: bool) -> dict:
+    return framework.confirm(IMPORT, actor, batch, valid_only=valid_only)
 
 
 def steps(instance: ProcessInstance) -> list[str]:
@@ -138,7 +149,7 @@ def test_a_mobile_belongs_to_one_entry(org, session):
     with pytest.raises(Invalid, match="另一人使用") as exc:
         inspector_enrolment.create_inspector(org.clerk_a, form(org, id_number=ID_WOMAN, name="刘芳"))
     assert exc.value.field == "mobile"
-    _, check = inspector_import.store_import(org.clerk_a, "a.xlsx", a5([a5_row(1, "刘芳", ID_WOMAN, "13900000001")]))
+    _, check = store(org.clerk_a, "a.xlsx", a5([a5_row(1, "刘芳", ID_WOMAN, "13900000001")]))
     assert "另一人使用" in " ".join(check.errors.messages())
 
 
@@ -292,63 +303,63 @@ def test_import_preview_errors_annotated_copy_and_confirm(org, session):
         a5_row(5, "外区", ID_MAN, "13900000005", unit="乙区市场监督管理局"),
         a5_row(6, "坏日期", make_id(seq="335"), "13900000006", 执法证有效期止="2030-02-30", 在岗状态="请假"),
     ])
-    batch, check = inspector_import.store_import(org.clerk_a, "A.5.xlsx", data)
-    summary = inspector_import.batch_summary(batch)["check"]
+    batch, check = store(org.clerk_a, "A.5.xlsx", data)
+    summary = import_batches.batch_summary(batch)["check"]
     assert (summary["rows"], summary["valid"], summary["create"], summary["new_accounts"]) == (6, 1, 1, 0)
     problems = {p["row"]: " ".join(p["errors"]) for p in summary["problems"]}
     assert "校验" in problems[4]
     assert "与第5行重复" in problems[3] and "与第3行重复" in problems[5]
     assert "不在您的管理范围内" in problems[6]
     assert "日期不存在" in problems[7] and "在岗状态" in problems[7]
-    copy = load_workbook(io.BytesIO(inspector_import.annotated_copy(org.clerk_a, batch)))
+    copy = load_workbook(io.BytesIO(framework.annotated_copy(IMPORT, org.clerk_a, batch)))
     ws = copy.worksheets[0]
     assert ws.cell(row=1, column=17).value == "错误说明" and "校验" in ws.cell(row=4, column=17).value
     with pytest.raises(Invalid, match="未导入任何数据"):
-        inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
-    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=True)
+        confirm(org.clerk_a, batch, valid_only=False)
+    result = confirm(org.clerk_a, batch, valid_only=True)
     assert batch.status == ImportStatus.IMPORTED and batch.content == b""
-    assert result.summary["新增"] == 1 and result.summary["跳过问题行"] == 5
+    assert result["新增"] == 1 and result["跳过问题行"] == 5
     [entry] = session.query(Inspector).all()
     assert entry.department_id == org.station_a.id and entry.user_id == org.inspector_a.id
     assert entry.cert_valid_to == date(2030, 12, 31) and entry.matters == ["食品经营许可检查", "价格检查"]
-    [added] = result.added
+    [added] = result[framework.SHOWN]["results"]
     assert steps(added.instance)[:4] == ["选择新增方式", "下载模板", "根据模板填充数据并上传", "完成新增操作"]
 
 
 def test_import_creates_accounts_with_the_inspector_role_and_reimport_updates(org, session):
     data = a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002"), a5_row(2, "陈志强", ID_MAN, "13900000001")])
-    batch, _ = inspector_import.store_import(org.clerk_a, "a5.xlsx", data)
-    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
-    assert len(result.issued) == 2
-    for added in result.added:
+    batch, _ = store(org.clerk_a, "a5.xlsx", data)
+    result = confirm(org.clerk_a, batch, valid_only=False)
+    assert len(result[framework.SHOWN]["issued"]) == 2
+    for added in result[framework.SHOWN]["results"]:
         assert added.instance.status == InstanceStatus.COMPLETED
         assert steps(added.instance)[-2:] == ["判断是否分配角色", "分配角色"]
         assert added.inspector.user.has_role(Role.INSPECTOR)
     # again, with one change: an update (表18), not a second entry; blank cells keep values
     data = a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002", 在岗状态="不在岗", 发证机关=""),
                a5_row(2, "陈志强", ID_MAN, "13900000001")])
-    batch2, check = inspector_import.store_import(org.clerk_a, "a5.xlsx", data)
-    assert inspector_import.batch_summary(batch2)["check"]["update"] == 2
-    result = inspector_import.import_inspectors(org.clerk_a, batch2, valid_only=False)
-    assert result.summary["更新"] == 1 and result.summary["无变化"] == 1 and result.issued == []
+    batch2, check = store(org.clerk_a, "a5.xlsx", data)
+    assert import_batches.batch_summary(batch2)["check"]["update"] == 2
+    result = confirm(org.clerk_a, batch2, valid_only=False)
+    assert result["更新"] == 1 and result["无变化"] == 1 and result[framework.SHOWN]["issued"] == []
     assert session.query(Inspector).count() == 2
     liu = svc.find_by_id_number(ID_WOMAN)
     assert liu.duty == DutyStatus.OFF and liu.cert_issuer == "甲区人民政府"
     assert session.query(ProcessInstance).filter_by(process_table=18).count() == 1
     # another district cannot update them
     data = a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002", unit="乙区市场监督管理局")])
-    _, check = inspector_import.store_import(org.clerk_b, "a5.xlsx", data)
+    _, check = store(org.clerk_b, "a5.xlsx", data)
     assert "其他部门" in " ".join(check.errors.messages())
 
 
 def test_import_refuses_a_file_that_is_not_the_template(org, session):
     with pytest.raises(ExcelError):
-        inspector_import.store_import(org.clerk_a, "x.xlsx", b"not a workbook")
+        store(org.clerk_a, "x.xlsx", b"not a workbook")
     csv = ",".join(TEMPLATES["A.5"].titles) + "\n1,刘芳," + ID_WOMAN + ",女,13900000002,甲区市场监督管理局" + ",," * 5 + "\n"
-    batch, check = inspector_import.store_import(org.clerk_a, "a5.csv", csv.encode("gbk"))
+    batch, check = store(org.clerk_a, "a5.csv", csv.encode("gbk"))
     assert len(check.valid_rows) == 1
     with pytest.raises(Forbidden):
-        inspector_import.import_inspectors(org.clerk_b, batch, valid_only=True)
+        confirm(org.clerk_b, batch, valid_only=True)
 
 
 def test_accounts_of_another_district_are_not_linked(org, session):
@@ -395,10 +406,10 @@ def test_c1_import_creates_entries_without_id_number_and_runs_table_17(org, sess
         c1_row(7, "重复", "13900000002"),
         c1_row(8, "乙区部门", "13900000008", unit="乙区市场监督管理局"),
     ])
-    batch, check = inspector_import.store_import(org.clerk_a, "C.1.xlsx", data)  # found by its header
-    assert check.template.code == "C.1"
-    summary = inspector_import.batch_summary(batch)["check"]
-    assert summary["template"] == "C.1"
+    batch, check = store(org.clerk_a, "C.1.xlsx", data)  # found by its header
+    assert framework.context_of(batch)["template"] == "C.1"
+    summary = import_batches.batch_summary(batch)["check"]
+    assert summary["context"]["template"] == "C.1"
     assert (summary["rows"], summary["valid"], summary["create"], summary["new_accounts"]) == (8, 1, 1, 0)
     problems = {p["row"]: " ".join(p["errors"]) for p in summary["problems"]}
     assert "所属区县" in problems[4] and "甲区" in problems[4]
@@ -407,19 +418,19 @@ def test_c1_import_creates_entries_without_id_number_and_runs_table_17(org, sess
     assert "电话" in problems[7]
     assert "与第8行重复" in problems[3] and "与第3行重复" in problems[8]
     assert "所属部门" in problems[9]
-    copy = load_workbook(io.BytesIO(inspector_import.annotated_copy(org.clerk_a, batch)))
+    copy = load_workbook(io.BytesIO(framework.annotated_copy(IMPORT, org.clerk_a, batch)))
     ws = copy.worksheets[0]
     assert ws.title == TEMPLATES["C.1"].sheet
     assert ws.cell(row=1, column=8).value == "错误说明" and "所属区县" in ws.cell(row=4, column=8).value
     with pytest.raises(Invalid, match="未导入任何数据"):
-        inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
-    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=True)
-    assert result.summary["新增"] == 1 and result.summary["跳过问题行"] == 7 and result.summary["模板"] == "C.1"
+        confirm(org.clerk_a, batch, valid_only=False)
+    result = confirm(org.clerk_a, batch, valid_only=True)
+    assert result["新增"] == 1 and result["跳过问题行"] == 7 and result["模板"] == "C.1"
     [entry] = session.query(Inspector).all()
     assert entry.id_number is None and entry.sex == "" and entry.department_id == org.station_a.id
     assert entry.user_id == org.inspector_a.id and entry.random_permission
     assert entry.category == "行政执法类公务员" and entry.specialities == ["食品安全", "特种设备"]
-    [added] = result.added
+    [added] = result[framework.SHOWN]["results"]
     assert steps(added.instance) == [
         "选择新增方式", "下载模板", "根据模板填充数据并上传", "完成新增操作", "判断是否有系统操作账号", "开通双随机检查权限",
     ]
@@ -428,10 +439,11 @@ def test_c1_import_creates_entries_without_id_number_and_runs_table_17(org, sess
 
 def test_c1_new_accounts_reimport_updates_and_several_entries_without_id_number(org, session):
     data = c1([c1_row(1, "刘芳", "13900000002"), c1_row(2, "张伟", "13900000001", speciality="")])
-    batch, _ = inspector_import.store_import(org.clerk_a, "名录.xlsx", data, "C.1")
-    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
-    assert len(result.issued) == 2 and {i.account for i in result.issued} == {"13900000002", "13900000001"}
-    for added in result.added:  # two entries without ID number: the unique constraint allows them
+    batch, _ = store(org.clerk_a, "名录.xlsx", data, "C.1")
+    result = confirm(org.clerk_a, batch, valid_only=False)
+    issued = result[framework.SHOWN]["issued"]
+    assert len(issued) == 2 and {i.account for i in issued} == {"13900000002", "13900000001"}
+    for added in result[framework.SHOWN]["results"]:  # two entries without ID number: the unique constraint allows them
         assert added.inspector.id_number is None
         assert steps(added.instance)[-3:] == ["新增系统操作账号", "判断是否分配角色", "分配角色"]
         user = added.inspector.user
@@ -442,10 +454,10 @@ def test_c1_new_accounts_reimport_updates_and_several_entries_without_id_number(
         c1_row(1, "刘芳", "13900000002", category="从事日常监管工作的人员", speciality=""),
         c1_row(2, "张伟", "13900000001", speciality=""),
     ])
-    batch2, check = inspector_import.store_import(org.clerk_a, "名录.xlsx", data)
-    assert inspector_import.batch_summary(batch2)["check"]["update"] == 2
-    result = inspector_import.import_inspectors(org.clerk_a, batch2, valid_only=False)
-    assert result.summary["更新"] == 1 and result.summary["无变化"] == 1 and result.issued == []
+    batch2, check = store(org.clerk_a, "名录.xlsx", data)
+    assert import_batches.batch_summary(batch2)["check"]["update"] == 2
+    result = confirm(org.clerk_a, batch2, valid_only=False)
+    assert result["更新"] == 1 and result["无变化"] == 1 and result[framework.SHOWN]["issued"] == []
     assert session.query(Inspector).count() == 2
     liu = session.query(Inspector).filter_by(mobile="13900000002").one()
     assert liu.category == "从事日常监管工作的人员" and liu.specialities == ["食品安全", "特种设备"]
@@ -457,7 +469,7 @@ def test_c1_new_accounts_reimport_updates_and_several_entries_without_id_number(
     with pytest.raises(Invalid, match="身份证号"):
         svc.update_inspector(org.clerk_a, liu, form(org, name="刘芳", mobile="13900000002", id_number=""))
     # district 乙 cannot touch them: its file's 电话 is another district's entry
-    _, check = inspector_import.store_import(
+    _, check = store(
         org.clerk_b, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002", unit="乙区市场监督管理局", county="乙区")])
     )
     assert "其他区县" in " ".join(check.errors.messages())
@@ -467,14 +479,14 @@ def test_c1_template_chosen_or_detected_and_wrong_headers(org, session):
     data = c1([c1_row(1, "刘芳", "13900000002")])
     # A.5 chosen for a C.1 file: the header is refused
     with pytest.raises(ExcelError, match="缺少列"):
-        inspector_import.store_import(org.clerk_a, "c1.xlsx", data, "A.5")
+        store(org.clerk_a, "c1.xlsx", data, "A.5")
     # neither template's header: both are named
     with pytest.raises(ExcelError, match="C.1"):
-        inspector_import.store_import(org.clerk_a, "x.csv", "姓名,电话\n刘芳,13900000002\n".encode())
+        store(org.clerk_a, "x.csv", "姓名,电话\n刘芳,13900000002\n".encode())
     # a C.1 CSV is read too
     csv = ",".join(TEMPLATES["C.1"].titles) + "\n1,刘芳,13900000002,甲区,甲区市场监督管理局,,\n"
-    _, check = inspector_import.store_import(org.clerk_a, "c1.csv", csv.encode("gbk"))
-    assert check.template.code == "C.1" and len(check.valid_rows) == 1
+    batch, check = store(org.clerk_a, "c1.csv", csv.encode("gbk"))
+    assert framework.context_of(batch)["template"] == "C.1" and len(check.valid_rows) == 1
 
 
 # ------------------------------------------------------------------ 辅助人员库导入模板
@@ -543,13 +555,13 @@ def test_auxiliary_pool_import_preview_and_reimport(org, session):
 
 
 def test_a5_completes_an_entry_imported_from_c1(org, session):
-    batch, _ = inspector_import.store_import(org.clerk_a, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002")]))
-    inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
+    batch, _ = store(org.clerk_a, "c1.xlsx", c1([c1_row(1, "刘芳", "13900000002")]))
+    confirm(org.clerk_a, batch, valid_only=False)
     entry = session.query(Inspector).one()
     assert entry.id_number is None
-    batch, check = inspector_import.store_import(org.clerk_a, "a5.xlsx", a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002")]))
-    assert [r.target for r in check.valid_rows] == [entry]
-    result = inspector_import.import_inspectors(org.clerk_a, batch, valid_only=False)
-    assert result.summary["更新"] == 1 and result.summary["新增"] == 0
+    batch, check = store(org.clerk_a, "a5.xlsx", a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002")]))
+    assert [r.payload.target for r in check.valid_rows] == [entry]
+    result = confirm(org.clerk_a, batch, valid_only=False)
+    assert result["更新"] == 1 and result["新增"] == 0
     assert session.query(Inspector).count() == 1
     assert entry.id_number == ID_WOMAN and entry.sex == "女" and entry.cert_no == "ZF0001"

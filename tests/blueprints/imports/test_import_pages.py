@@ -104,3 +104,48 @@ def test_bad_file_and_discard(client, org, session, notes):
     assert resp.status_code == 302 and session.get(ImportBatch, batch_id).status == ImportStatus.DISCARDED.value
     assert "已放弃" in client.get(f"/imports/test_notes/{batch_id}").get_data(as_text=True)
     assert client.get("/imports/no_such_kind/").status_code == 404
+
+
+def test_a_clash_at_the_confirmation_answers_409_and_writes_nothing(client, org, session, notes, monkeypatch):
+    """Another user's write between the preview and the confirmation (a unique key taken
+    meanwhile) is a 409 with the way out, not a server error; the batch stays pending."""
+    from sqlalchemy.exc import IntegrityError
+
+    def clash(*_args, **_kwargs):
+        raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+
+    sign_in(client, org.clerk_a)
+    token = csrf_token(client, "/imports/test_notes/")
+    data = workbook(notes, [["甲", 1]])
+    resp = client.post("/imports/test_notes/", data={"csrf_token": token, "file": (io.BytesIO(data), "记录.xlsx")},
+                       content_type="multipart/form-data")
+    batch_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    monkeypatch.setattr(notes, "apply", clash)
+    resp = client.post(f"/imports/test_notes/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    assert resp.status_code == 409 and "重新校验" in resp.get_data(as_text=True)
+    assert session.get(ImportBatch, batch_id).status == ImportStatus.PENDING.value
+
+
+def test_a_result_page_shows_what_apply_gives_once_and_the_batch_keeps_only_the_counts(
+        client, org, session, notes, monkeypatch):
+    from services import import_batches
+    from services.imports.framework import SHOWN
+
+    def apply(actor, batch, rows, context):
+        return {"新增": len(rows), SHOWN: {"results": [], "issued": [
+            type("Issued", (), {"account": "zhang", "name": "张三", "department": "甲区", "password": "Secret-123"})()]}}
+
+    monkeypatch.setattr(notes, "apply", apply)
+    monkeypatch.setattr(notes, "result_page", "inspectors/added.html")
+    sign_in(client, org.clerk_a)
+    token = csrf_token(client, "/imports/test_notes/")
+    data = workbook(notes, [["甲", 1]])
+    resp = client.post("/imports/test_notes/", data={"csrf_token": token, "file": (io.BytesIO(data), "记录.xlsx")},
+                       content_type="multipart/form-data")
+    batch_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    resp = client.post(f"/imports/test_notes/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Secret-123" in html and "已导入：新增 1 人" in html
+    batch = session.get(ImportBatch, batch_id)
+    assert "Secret-123" not in batch.result and SHOWN not in import_batches.batch_summary(batch)
+    assert "Secret-123" not in client.get(f"/imports/test_notes/{batch_id}").get_data(as_text=True)

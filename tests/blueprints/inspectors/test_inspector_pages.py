@@ -151,12 +151,12 @@ def test_edit_and_delete(client, org, session):
 
 def test_import_pages(client, org, session):
     sign_in(client, org.clerk_a)
-    resp = client.get("/inspectors/import/template.xlsx")
+    resp = client.get("/imports/inspectors/template.xlsx")
     assert resp.status_code == 200 and resp.mimetype == XLSX
-    token = csrf_token(client, "/inspectors/import")
+    token = csrf_token(client, "/imports/inspectors/")
     data = a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002"), a5_row(2, "坏", "123", "13900000003")])
     resp = client.post(
-        "/inspectors/import", data={"csrf_token": token, "file": (io.BytesIO(data), "A.5.xlsx")},
+        "/imports/inspectors/", data={"csrf_token": token, "file": (io.BytesIO(data), "A.5.xlsx")},
         content_type="multipart/form-data",
     )
     assert resp.status_code == 302
@@ -164,18 +164,18 @@ def test_import_pages(client, org, session):
     html = client.get(preview).get_data(as_text=True)
     assert "有效 <strong class=\"ok\">1</strong>" in html and "第3行" in html and "身份证号" in html
     batch_id = int(preview.rstrip("/").rsplit("/", 1)[-1])
-    resp = client.get(f"/inspectors/import/{batch_id}/errors")
+    resp = client.get(f"/imports/inspectors/{batch_id}/errors")
     assert resp.status_code == 200 and resp.mimetype == XLSX
-    resp = client.post(f"/inspectors/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
+    resp = client.post(f"/imports/inspectors/{batch_id}/confirm", data={"csrf_token": token, "mode": "all"})
     assert resp.status_code == 400 and session.query(Inspector).count() == 0
-    resp = client.post(f"/inspectors/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    resp = client.post(f"/imports/inspectors/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "初始密码只显示这一次" in html and "刘芳" in html
     entry = session.query(Inspector).one()
     assert session.get(User, entry.user_id).has_role(Role.INSPECTOR)
     # a wrong file is refused with the reason, nothing stored
     resp = client.post(
-        "/inspectors/import", data={"csrf_token": token, "file": (io.BytesIO(b"hello"), "x.xlsx")},
+        "/imports/inspectors/", data={"csrf_token": token, "file": (io.BytesIO(b"hello"), "x.xlsx")},
         content_type="multipart/form-data",
     )
     assert resp.status_code == 400
@@ -191,7 +191,7 @@ def test_c1_import_from_the_downloaded_template(client, org, session):
     from openpyxl import load_workbook
 
     sign_in(client, org.clerk_a)
-    resp = client.get("/inspectors/import/template.xlsx?template=C.1")
+    resp = client.get("/imports/inspectors/template.xlsx?variant=C.1")
     assert resp.status_code == 200 and resp.mimetype == XLSX
     assert "C.1" in resp.headers["Content-Disposition"] or "C.1" in resp.headers.get("Content-Disposition", "")
     wb = load_workbook(io.BytesIO(resp.data))
@@ -205,11 +205,11 @@ def test_c1_import_from_the_downloaded_template(client, org, session):
             ws.cell(row=r, column=c, value=value)
     buf = io.BytesIO()
     wb.save(buf)
-    token = csrf_token(client, "/inspectors/import")
-    page = client.get("/inspectors/import").get_data(as_text=True)
-    assert "C.1 执法人员名录库样表" in page and "template=C.1" in page
+    token = csrf_token(client, "/imports/inspectors/")
+    page = client.get("/imports/inspectors/").get_data(as_text=True)
+    assert "C.1 执法人员名录库样表" in page and "variant=C.1" in page
     resp = client.post(
-        "/inspectors/import",
+        "/imports/inspectors/",
         data={"csrf_token": token, "template": "", "file": (io.BytesIO(buf.getvalue()), "名录.xlsx")},
         content_type="multipart/form-data",
     )
@@ -218,9 +218,9 @@ def test_c1_import_from_the_downloaded_template(client, org, session):
     html = client.get(preview).get_data(as_text=True)
     assert "C.1 执法人员名录库样表" in html and "第3行" in html and "所属部门" in html
     batch_id = int(preview.rstrip("/").rsplit("/", 1)[-1])
-    copy = load_workbook(io.BytesIO(client.get(f"/inspectors/import/{batch_id}/errors").data)).worksheets[0]
+    copy = load_workbook(io.BytesIO(client.get(f"/imports/inspectors/{batch_id}/errors").data)).worksheets[0]
     assert copy.cell(row=1, column=8).value == "错误说明" and "所属部门" in copy.cell(row=3, column=8).value
-    resp = client.post(f"/inspectors/import/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
+    resp = client.post(f"/imports/inspectors/{batch_id}/confirm", data={"csrf_token": token, "mode": "valid"})
     assert resp.status_code == 200 and "初始密码只显示这一次" in resp.get_data(as_text=True)
     entry = session.query(Inspector).one()
     assert entry.id_number is None and entry.department_id == org.station_a.id
@@ -237,7 +237,7 @@ def test_c1_import_from_the_downloaded_template(client, org, session):
     assert entry.post == "副所长" and entry.id_number is None and entry.mobile == "13900000002"
     # the same file again (the valid row only): matched by 电话, nothing new
     resp = client.post(
-        "/inspectors/import",
+        "/imports/inspectors/",
         data={"csrf_token": token, "template": "C.1", "file": (io.BytesIO(buf.getvalue()), "名录.xlsx")},
         content_type="multipart/form-data",
     )
@@ -245,7 +245,7 @@ def test_c1_import_from_the_downloaded_template(client, org, session):
     assert "更新已在名录库中的 1 人" in html and "新增 0 人" in html
     # A.5 chosen for a C.1 file: refused with the reason
     resp = client.post(
-        "/inspectors/import",
+        "/imports/inspectors/",
         data={"csrf_token": token, "template": "A.5", "file": (io.BytesIO(buf.getvalue()), "名录.xlsx")},
         content_type="multipart/form-data",
     )
