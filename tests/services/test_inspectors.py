@@ -322,7 +322,7 @@ def test_import_preview_errors_annotated_copy_and_confirm(org, session):
     [entry] = session.query(Inspector).all()
     assert entry.department_id == org.station_a.id and entry.user_id == org.inspector_a.id
     assert entry.cert_valid_to == date(2030, 12, 31) and entry.matters == ["食品经营许可检查", "价格检查"]
-    [added] = result[framework.SHOWN]["results"]
+    [added] = result["shown"]["results"]
     assert steps(added.instance)[:4] == ["选择新增方式", "下载模板", "根据模板填充数据并上传", "完成新增操作"]
 
 
@@ -330,8 +330,8 @@ def test_import_creates_accounts_with_the_inspector_role_and_reimport_updates(or
     data = a5([a5_row(1, "刘芳", ID_WOMAN, "13900000002"), a5_row(2, "陈志强", ID_MAN, "13900000001")])
     batch, _ = store(org.clerk_a, "a5.xlsx", data)
     result = confirm(org.clerk_a, batch, valid_only=False)
-    assert len(result[framework.SHOWN]["issued"]) == 2
-    for added in result[framework.SHOWN]["results"]:
+    assert len(result["shown"]["issued"]) == 2
+    for added in result["shown"]["results"]:
         assert added.instance.status == InstanceStatus.COMPLETED
         assert steps(added.instance)[-2:] == ["判断是否分配角色", "分配角色"]
         assert added.inspector.user.has_role(Role.INSPECTOR)
@@ -341,7 +341,7 @@ def test_import_creates_accounts_with_the_inspector_role_and_reimport_updates(or
     batch2, check = store(org.clerk_a, "a5.xlsx", data)
     assert import_batches.batch_summary(batch2)["check"]["update"] == 2
     result = confirm(org.clerk_a, batch2, valid_only=False)
-    assert result["更新"] == 1 and result["无变化"] == 1 and result[framework.SHOWN]["issued"] == []
+    assert result["更新"] == 1 and result["无变化"] == 1 and result["shown"]["issued"] == []
     assert session.query(Inspector).count() == 2
     liu = svc.find_by_id_number(ID_WOMAN)
     assert liu.duty == DutyStatus.OFF and liu.cert_issuer == "甲区人民政府"
@@ -430,7 +430,7 @@ def test_c1_import_creates_entries_without_id_number_and_runs_table_17(org, sess
     assert entry.id_number is None and entry.sex == "" and entry.department_id == org.station_a.id
     assert entry.user_id == org.inspector_a.id and entry.random_permission
     assert entry.category == "行政执法类公务员" and entry.specialities == ["食品安全", "特种设备"]
-    [added] = result[framework.SHOWN]["results"]
+    [added] = result["shown"]["results"]
     assert steps(added.instance) == [
         "选择新增方式", "下载模板", "根据模板填充数据并上传", "完成新增操作", "判断是否有系统操作账号", "开通双随机检查权限",
     ]
@@ -441,9 +441,9 @@ def test_c1_new_accounts_reimport_updates_and_several_entries_without_id_number(
     data = c1([c1_row(1, "刘芳", "13900000002"), c1_row(2, "张伟", "13900000001", speciality="")])
     batch, _ = store(org.clerk_a, "名录.xlsx", data, "C.1")
     result = confirm(org.clerk_a, batch, valid_only=False)
-    issued = result[framework.SHOWN]["issued"]
+    issued = result["shown"]["issued"]
     assert len(issued) == 2 and {i.account for i in issued} == {"13900000002", "13900000001"}
-    for added in result[framework.SHOWN]["results"]:  # two entries without ID number: the unique constraint allows them
+    for added in result["shown"]["results"]:  # two entries without ID number: the unique constraint allows them
         assert added.inspector.id_number is None
         assert steps(added.instance)[-3:] == ["新增系统操作账号", "判断是否分配角色", "分配角色"]
         user = added.inspector.user
@@ -457,7 +457,7 @@ def test_c1_new_accounts_reimport_updates_and_several_entries_without_id_number(
     batch2, check = store(org.clerk_a, "名录.xlsx", data)
     assert import_batches.batch_summary(batch2)["check"]["update"] == 2
     result = confirm(org.clerk_a, batch2, valid_only=False)
-    assert result["更新"] == 1 and result["无变化"] == 1 and result[framework.SHOWN]["issued"] == []
+    assert result["更新"] == 1 and result["无变化"] == 1 and result["shown"]["issued"] == []
     assert session.query(Inspector).count() == 2
     liu = session.query(Inspector).filter_by(mobile="13900000002").one()
     assert liu.category == "从事日常监管工作的人员" and liu.specialities == ["食品安全", "特种设备"]

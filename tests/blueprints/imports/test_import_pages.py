@@ -129,14 +129,17 @@ def test_a_clash_at_the_confirmation_answers_409_and_writes_nothing(client, org,
 def test_a_result_page_shows_what_apply_gives_once_and_the_batch_keeps_only_the_counts(
         client, org, session, notes, monkeypatch):
     from services import import_batches
-    from services.imports.framework import SHOWN
+
+    SHOWN = "shown"
 
     def apply(actor, batch, rows, context):
         return {"新增": len(rows), SHOWN: {"results": [], "issued": [
             type("Issued", (), {"account": "zhang", "name": "张三", "department": "甲区", "password": "Secret-123"})()]}}
 
     monkeypatch.setattr(notes, "apply", apply)
-    monkeypatch.setattr(notes, "result_page", "inspectors/added.html")
+    monkeypatch.setattr(notes, "shown_once", (SHOWN,))
+    monkeypatch.setattr(notes, "result_page",
+                        lambda result: ("inspectors/added.html", {"result": result, **result.get(SHOWN, {})}))
     sign_in(client, org.clerk_a)
     token = csrf_token(client, "/imports/test_notes/")
     data = workbook(notes, [["甲", 1]])
