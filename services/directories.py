@@ -4,10 +4,11 @@ A directory holds the objects one inspection item's draws pick from, for one dep
 (models/directories.py).  Members come three ways, the three branches of 表15's
 选择监管对象名录库新增方式:
 
-- 按模板导入 (services/directory_import.py): an upload of A.4.2 / A.4.1 / B.1 (market entities, matched in the registry by
+- 按模板导入 (services/imports/directories.py and its kinds, one per template, on the import
+  framework): an upload of A.4.2 / A.4.1 / B.1 (market entities, matched in the registry by
   统一社会信用代码 or 注册号, by name for A.4.1, which has no code column), B.2 (places) or B.3
-  (products), following services/entity_import.py: upload → ImportBatch → preview with row and
-  column errors → annotated copy → confirm (valid rows only, or nothing);
+  (products): upload → ImportBatch → preview with row and column errors → annotated copy →
+  confirm (all rows, or the valid rows only);
 - 筛选市场主体录入: the registry filters of services/entities.py, counted before anything is
   stored, then copied with one ``INSERT … SELECT`` (100,000 members in seconds, bench/directories.py);
 - 筛选库录入: every member of another directory of the department, copied likewise.
@@ -207,7 +208,7 @@ def _directory_name(item: CheckItem) -> str:
     return f"{item.name}检查对象名录库"[:200]
 
 
-def _get_or_create(actor: User, item: CheckItem) -> tuple[ObjectDirectory, bool]:
+def get_or_create(actor: User, item: CheckItem) -> tuple[ObjectDirectory, bool]:
     directory = directory_of(actor, item)
     if directory is not None:
         return directory, False
@@ -226,7 +227,7 @@ def _get_or_create(actor: User, item: CheckItem) -> tuple[ObjectDirectory, bool]
     return directory, True
 
 
-def _record_add(actor: User, directory: ObjectDirectory, mode: str, comment: str) -> ProcessInstance:
+def record_add(actor: User, directory: ObjectDirectory, mode: str, comment: str) -> ProcessInstance:
     """The 表15 instance of one addition, walked through the steps the clerk just took; the
     platform's 入库 follows at once (store_note)."""
     step, label = MODES[mode]
@@ -259,7 +260,7 @@ class AddResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _changed(actor: User, directory: ObjectDirectory, summary: dict[str, Any]) -> None:
+def record_change(actor: User, directory: ObjectDirectory, summary: dict[str, Any]) -> None:
     directory.updated_at = utcnow()
     audit.record("update", object_type=SUBJECT_TYPE, object_id=directory.id, summary=summary, user=actor)
 
@@ -272,7 +273,7 @@ def _size(directory: ObjectDirectory) -> int:
     ).scalar_one()
 
 
-def _analyze_if_large(n: int) -> None:
+def analyze_if_large(n: int) -> None:
     if n >= 5_000:
         refresh_statistics(DirectoryMember.__table__)
 
@@ -322,7 +323,7 @@ def add_from_filter(actor: User, item: CheckItem, filters: EntityFilters) -> Add
         raise Invalid("筛选条件有误：" + "；".join(filters.problems))
     if n == 0:
         raise Invalid("没有符合条件的市场主体，请调整筛选条件")
-    directory, created = _get_or_create(actor, item)
+    directory, created = get_or_create(actor, item)
     now = utcnow()
     member = aliased(DirectoryMember)
     source = (
@@ -339,14 +340,14 @@ def add_from_filter(actor: User, item: CheckItem, filters: EntityFilters) -> Add
     before = _size(directory)
     db.session.execute(insert(DirectoryMember).from_select(["directory_id", "kind", "entity_id", "added_at"], source))
     added = _size(directory) - before
-    _analyze_if_large(added)
+    analyze_if_large(added)
     description = filter_description(filters)
-    _changed(
+    record_change(
         actor,
         directory,
         {"方式": "筛选市场主体录入", "条件": description, "符合条件": n, "新增": added, "已在库中": n - added},
     )
-    instance = _record_add(actor, directory, "entities", f"筛选条件：{description}；符合条件{n}个，新增{added}个")
+    instance = record_add(actor, directory, "entities", f"筛选条件：{description}；符合条件{n}个，新增{added}个")
     return AddResult(directory, created, added, n - added, instance, {"条件": description})
 
 
@@ -362,7 +363,7 @@ def copy_sources(actor: User, item: CheckItem, search: str = "") -> list[ObjectD
     return list(db.session.execute(query.limit(200)).scalars())
 
 
-_REF = {
+MEMBER_REF = {
     MemberKind.ENTITY: "entity_id",
     MemberKind.PLACE: "place_id",
     MemberKind.PRODUCT: "product_id",
@@ -378,13 +379,13 @@ def add_from_directory(actor: User, item: CheckItem, source: ObjectDirectory) ->
     total = sum(counts([source.id])[source.id].values())
     if total == 0:
         raise Invalid("所选名录库中没有检查对象")
-    directory, created = _get_or_create(actor, item)
+    directory, created = get_or_create(actor, item)
     if directory.id == source.id:
         raise Invalid("不能把名录库复制到它自己")
     now = utcnow()
     before = _size(directory)
     member = aliased(DirectoryMember)
-    for kind, ref in _REF.items():
+    for kind, ref in MEMBER_REF.items():
         column = getattr(DirectoryMember, ref)
         rows = (
             select(
@@ -399,13 +400,13 @@ def add_from_directory(actor: User, item: CheckItem, source: ObjectDirectory) ->
         )
         db.session.execute(insert(DirectoryMember).from_select(["directory_id", "kind", ref, "added_at"], rows))
     added = _size(directory) - before
-    _analyze_if_large(added)
-    _changed(
+    analyze_if_large(added)
+    record_change(
         actor,
         directory,
         {"方式": "筛选库录入", "来源名录库": source.name, "来源对象": total, "新增": added, "已在库中": total - added},
     )
-    instance = _record_add(
+    instance = record_add(
         actor, directory, "directories", f"复制“{source.name}”：共{total}个，新增{added}个"
     )
     return AddResult(directory, created, added, total - added, instance, {"来源": source.name})

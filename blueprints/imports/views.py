@@ -8,8 +8,21 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import ImportBatch, User, db
 from services import import_batches
@@ -17,6 +30,7 @@ from services.errors import ServiceError
 from services.excel import XLSX_MIME, ExcelError, workbook_bytes
 from services.imports import framework, kinds
 from services.imports.framework import ImportKind
+from services.web import error_response
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -125,7 +139,8 @@ def confirm(kind: str, batch_id: int):
     result = framework.confirm(k, _me(), batch, valid_only=request.form.get("mode") == "valid")
     db.session.commit()
     flash(k.result_text(result), "success")
-    return redirect(_back(k, context)[1])
+    endpoint, args = k.done(context, result)
+    return redirect(url_for(endpoint, **args))
 
 
 @bp.route("/<kind>/<int:batch_id>/discard", methods=["POST"])
@@ -138,3 +153,33 @@ def discard(kind: str, batch_id: int):
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("imports.upload", kind=k.name, **context))
+
+
+# ------------------------------------------------------------------ files over the app's limit
+
+
+def _upload_kind() -> ImportKind | None:
+    return kinds.get(str((request.view_args or {}).get("kind", ""))) if request.endpoint == "imports.upload" else None
+
+
+@bp.record_once
+def _upload_limit(state: BlueprintSetupState) -> None:
+    """A kind may take files over the app's MAX_CONTENT_LENGTH (``max_bytes``, e.g. a
+    200,000-row library): the limit is raised for its upload only, before CSRFProtect reads
+    the form (hence at the head of the app's hooks)."""
+    app: Flask = state.app
+
+    def raise_limit() -> None:
+        kind = _upload_kind()
+        if kind is not None and kind.max_bytes > (app.config.get("MAX_CONTENT_LENGTH") or 0):
+            request.max_content_length = kind.max_bytes
+
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
+    db.session.rollback()
+    kind = _upload_kind()
+    limit = max(kind.max_bytes if kind else 0, current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    return error_response(413, f"上传的文件过大（不能超过{limit // 1024 // 1024}MB），请拆分后分批上传")

@@ -15,7 +15,8 @@ results (the preview), one set of views (blueprints/imports) and one template
 * how the valid rows are applied (``apply``) and what the preview and result say;
 * extra steps as hooks: fields of the upload form (``options``/``read_options``, e.g. A.1.1's
   default cap), other templates to download (``variants``/``template_for``), the context checked
-  again at the confirmation (``check_context``, e.g. the ledger is not yet reported).
+  again at the confirmation (``check_context``, e.g. the ledger is not yet reported), the page
+  the confirmation leads to (``done``, e.g. the library it created).
 
 A kind module registers an instance (services.imports.registry; services.imports.kinds loads them) and gets the pages of
 blueprints/imports — /imports/<name>/ (upload, with the context as query arguments),
@@ -170,6 +171,12 @@ class ImportKind:
     def back(self, context: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
         """(label, endpoint, arguments) of the page the import belongs to."""
         raise NotImplementedError
+
+    def done(self, context: dict[str, Any], result: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(endpoint, arguments) the confirmation leads to, e.g. the library it created (by
+        default the page of ``back``)."""
+        _label, endpoint, args = self.back(context)
+        return endpoint, args
 
 
 # ------------------------------------------------------------------ the shared steps

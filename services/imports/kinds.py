@@ -3,7 +3,15 @@ registers itself in registry.py) and the pages of blueprints/imports serve it by
 
 from __future__ import annotations
 
-from services.imports import auxiliary, check_items, joint_items, ledgers  # noqa: F401  (each registers itself)
+from services.imports import (  # noqa: F401  (each registers itself)
+    auxiliary,
+    check_items,
+    directory_entities,
+    directory_objects,
+    joint_items,
+    ledgers,
+    libraries,
+)
 from services.imports.framework import ImportKind
 from services.imports.registry import KINDS, register, unregister
 
