@@ -18,7 +18,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import DirectoryMember, ImportBatch, MarketEntity, MemberKind, ObjectDirectory, User, db, utcnow
+from models import (
+    CheckItem,
+    DirectoryMember,
+    ImportBatch,
+    MarketEntity,
+    MemberKind,
+    ObjectDirectory,
+    User,
+    db,
+    utcnow,
+)
 from services import directories as svc
 from services import import_batches
 from services.bulk import insert_rows
@@ -108,6 +118,10 @@ class DirectoryImport(ImportKind):
 
     def check_context(self, actor: User, context: dict[str, Any]) -> None:
         svc.item_for(actor, context.get("item_id"))  # NotFound once it is gone
+
+    def context_note(self, context: dict[str, Any]) -> str:
+        item = db.session.get(CheckItem, context.get("item_id") or 0)
+        return f"抽查事项：{item.name}（导入该事项的检查对象名录库）" if item else ""
 
     def targets(self, actor: User, rows: list[Row]) -> dict[int, Target]:
         """The target of each row still valid (row number → Target); errors on the others."""

@@ -16,7 +16,8 @@ results (the preview), one set of views (blueprints/imports) and one template
 * extra steps as hooks: fields of the upload form (``options``/``read_options``, e.g. A.1.1's
   default cap), other templates to download (``variants``/``template_for``), the context checked
   again at the confirmation (``check_context``, e.g. the ledger is not yet reported), the page
-  the confirmation leads to (``done``, e.g. the library it created).
+  the confirmation leads to (``done``, e.g. the library it created), a line about the context
+  under the pages' heading (``context_note``).
 
 A kind module registers an instance (services.imports.registry; services.imports.kinds loads them) and gets the pages of
 blueprints/imports — /imports/<name>/ (upload, with the context as query arguments),
@@ -171,6 +172,11 @@ class ImportKind:
     def back(self, context: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
         """(label, endpoint, arguments) of the page the import belongs to."""
         raise NotImplementedError
+
+    def context_note(self, context: dict[str, Any]) -> str:
+        """A line the pages show under the heading about the upload's context, e.g. the item
+        whose directory the rows join ("" for none)."""
+        return ""
 
     def done(self, context: dict[str, Any], result: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """(endpoint, arguments) the confirmation leads to, e.g. the library it created (by

@@ -82,6 +82,12 @@ class LibraryImport(ImportKind):
     def check_note(self, check: dict[str, Any]) -> str:
         return f"（{check.get('entities', 0)} 个市场主体）"
 
+    def context_note(self, context: dict[str, Any]) -> str:
+        if not context.get("name"):
+            return ""
+        tags = "、".join(context.get("tags") or [])
+        return f"新建监管对象库：{context['name']}" + (f"（标签：{tags}）" if tags else "")
+
     def apply(self, actor: User, batch: ImportBatch, rows: list[ImportRow], context: dict[str, Any]) -> dict[str, Any]:
         """入库: the library, its members and the rows' tags, and 表3's instance."""
         name = svc.clean_name(actor, context.get("name"))

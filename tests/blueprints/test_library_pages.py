@@ -156,6 +156,7 @@ def test_template_download_upload_preview_errors_confirm(client, org, registry, 
     preview_url = resp.headers["Location"]
     html = text(client.get(preview_url))
     assert "有效 <strong class=\"ok\">1</strong> 行" in html and "第3行" in html and "仅导入有效行" in html
+    assert "新建监管对象库：模板库（标签：专项）" in html
     errors = client.get(preview_url + "/errors")
     assert errors.status_code == 200
     ws = load_workbook(io.BytesIO(errors.data)).worksheets[0]

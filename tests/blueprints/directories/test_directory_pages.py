@@ -158,6 +158,7 @@ def test_template_path(client, org, login, registry, item, session):
         assert resp.status_code == 200 and resp.mimetype == XLSX
     assert client.get("/imports/directory_a5/template.xlsx").status_code == 404
     assert client.get("/imports/directory_a42/?item_id=999999").status_code == 404
+    assert f"抽查事项：{item.name}" in text(client.get(f"/imports/directory_b2/?item_id={item.id}"))
     data = workbook("A.4.2", [["好味", registry[0].uscc, "", ""], ["无此主体", uscc("91510108MA6Y99999"), "", ""]])
     resp = upload(client, item, "A.4.2", data)
     assert resp.status_code == 302, text(resp)[:800]
