@@ -289,7 +289,9 @@ def load_demo_libraries() -> None:
     """A few registry entities of 成华区 and two libraries of its 市场监督管理局 (one made by
     筛选录入, one by an A.4.1 workbook), each through its service, so that their 表3
     instances exist too.  Idempotent."""
-    from services import entities, libraries, library_import
+    from services import entities, libraries
+    from services.imports import framework
+    from services.imports.libraries import A41
     from services.templates_catalogue import TEMPLATES
     from services.validators import uscc_check_char
 
@@ -335,10 +337,9 @@ def load_demo_libraries() -> None:
                    "", "存续", "社区", "", "", ""])
         buf = io.BytesIO()
         wb.save(buf)
-        batch, _check = library_import.store_import(
-            clerk, "A.4.1", "成华区非营利性主体.xlsx", buf.getvalue(), name=DEMO_LIBRARIES[1], tags="非营利"
-        )
-        library_import.import_library(clerk, batch)
+        options = A41.read_options(clerk, {"name": DEMO_LIBRARIES[1], "tags": "非营利"})
+        batch, _check = framework.upload(A41, clerk, "成华区非营利性主体.xlsx", buf.getvalue(), options)
+        framework.confirm(A41, clerk, batch, valid_only=True)
 # ------------------------------------------------------------------ 抽查事项清单 (表7–表11)
 
 _FOOD_LAW = "《中华人民共和国食品安全法》第一百一十条；《食品生产经营监督检查管理办法》"
@@ -419,7 +420,9 @@ def load_directory_demo() -> None:
     from openpyxl import Workbook
 
     from models import CheckItem, MarketEntity, ObjectDirectory
-    from services import directories, directory_import, entities, entity_search
+    from services import directories, entities, entity_search
+    from services.imports import framework
+    from services.imports.directory_objects import PLACES
     from services.templates_catalogue import TEMPLATES
     from services.validators import uscc_check_char
 
@@ -455,8 +458,8 @@ def load_directory_demo() -> None:
                    address, "", "成华区", "法人", "510108"])
     buf = io.BytesIO()
     wb.save(buf)
-    batch, _check = directory_import.store_import(clerk, item, "B.2", "成华区餐饮场所.xlsx", buf.getvalue())
-    directory_import.import_batch(clerk, batch)
+    batch, _check = framework.upload(PLACES, clerk, "成华区餐饮场所.xlsx", buf.getvalue(), {"item_id": item.id})
+    framework.confirm(PLACES, clerk, batch, valid_only=True)
 # 执法检查人员名录库: (clerk who adds, name, account, department, birth+seq, duty, days the
 # certificate still runs, specialities, matters).  Matched to the demo accounts by mobile number.
 INSPECTORS: tuple[tuple[str, str, str, str, str, str, int, str, str], ...] = (

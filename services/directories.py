@@ -4,10 +4,11 @@ A directory holds the objects one inspection item's draws pick from, for one dep
 (models/directories.py).  Members come three ways, the three branches of 表15's
 选择监管对象名录库新增方式:
 
-- 按模板导入 (services/directory_import.py): an upload of A.4.2 / A.4.1 / B.1 (market entities, matched in the registry by
+- 按模板导入 (services/imports/directories.py and its kinds, one per template, on the import
+  framework): an upload of A.4.2 / A.4.1 / B.1 (market entities, matched in the registry by
   统一社会信用代码 or 注册号, by name for A.4.1, which has no code column), B.2 (places) or B.3
-  (products), following services/entity_import.py: upload → ImportBatch → preview with row and
-  column errors → annotated copy → confirm (valid rows only, or nothing);
+  (products): upload → ImportBatch → preview with row and column errors → annotated copy →
+  confirm (all rows, or the valid rows only);
 - 筛选市场主体录入: the registry filters of services/entities.py, counted before anything is
   stored, then copied with one ``INSERT … SELECT`` (100,000 members in seconds, bench/directories.py);
 - 筛选库录入: every member of another directory of the department, copied likewise.
@@ -208,7 +209,7 @@ def _directory_name(item: CheckItem) -> str:
     return f"{item.name}检查对象名录库"[:200]
 
 
-def _get_or_create(actor: User, item: CheckItem) -> tuple[ObjectDirectory, bool]:
+def get_or_create(actor: User, item: CheckItem) -> tuple[ObjectDirectory, bool]:
     directory = directory_of(actor, item)
     if directory is not None:
         return directory, False
@@ -325,7 +326,7 @@ def add_from_filter(actor: User, item: CheckItem, filters: EntityFilters) -> Add
         raise Invalid("筛选条件有误：" + "；".join(filters.problems))
     if n == 0:
         raise Invalid("没有符合条件的市场主体，请调整筛选条件")
-    directory, created = _get_or_create(actor, item)
+    directory, created = get_or_create(actor, item)
     now = utcnow()
     member = aliased(DirectoryMember)
     source = (
@@ -381,7 +382,7 @@ def add_from_directory(actor: User, item: CheckItem, source: ObjectDirectory) ->
     total = sum(counts([source.id])[source.id].values())
     if total == 0:
         raise Invalid("所选名录库中没有检查对象")
-    directory, created = _get_or_create(actor, item)
+    directory, created = get_or_create(actor, item)
     if directory.id == source.id:
         raise Invalid("不能把名录库复制到它自己")
     now = utcnow()

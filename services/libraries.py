@@ -7,16 +7,13 @@ entities of the registry the maker can see.
 
 表3 has two ways in, the flow's decision 选择监管对象库新增方式:
 
-* 按模板导入 (services/library_import.py): the clerk downloads A.4.2 (营利性主体: 企业名称, 社会信用代码, 注册号, 标签) or
-  A.4.1 (非营利性主体/非市场主体, which has no code column), fills it and uploads it.  The
-  upload follows the registry import's pattern (services/entity_import.py): it is checked and
-  kept as an ImportBatch, previewed with each problem by row and column, the clerk may
-  download the file with an error column, and the confirmation stores the library with the
-  rows still valid ("仅导入有效行").  A.4.2 rows are matched to the registry by
-  社会信用代码, else by 注册号; A.4.1 rows by 行政区划编码 and 地址 (the entity's 住所 or
-  经营场所) among entities of the 机构性质's type, narrowed by 其他名称 (the entity's name) and
-  法定代表人/负责人 when several share the address.  A row's 标签 are added to the entity's own
-  tags.
+* 按模板导入 (services/imports/libraries.py, one import kind per template, on the import
+  framework; rows matched by services/library_matching.py): the clerk downloads A.4.2
+  (营利性主体: 企业名称, 社会信用代码, 注册号, 标签) or A.4.1 (非营利性主体/非市场主体, which
+  has no code column), fills it and uploads it with the new library's name; the upload is
+  checked and kept as an ImportBatch, previewed with each problem by row and column, the clerk
+  may download the file with an error column, and the confirmation stores the library with the
+  rows still valid.  A row's 标签 are added to the entity's own tags.
 * 筛选录入: a filter over the registry (services.entity_search.entity_query: division, industry,
   type, status, grade, tag, name, code, scope keyword), previewed as a count, then stored:
   the members are written by one ``INSERT … SELECT`` from the filter's own query, so a
@@ -319,7 +316,7 @@ def clean_tag(raw: Any) -> str:
 # ------------------------------------------------------------------ the processes
 
 
-def run_process(
+def start_process(
     table: int, actor: User, title: str, library_id: int | None, steps: Sequence[tuple[str, str, str]]
 ) -> Any:
     """Start ``table`` about the library and complete the steps the page performed."""
@@ -329,7 +326,7 @@ def run_process(
     return instance
 
 
-def _new_library(
+def new_library(
     actor: User, name: str, description: str, tags: list[str], source: LibrarySource, **extra: Any
 ) -> ObjectLibrary:
     library = ObjectLibrary(
@@ -393,7 +390,7 @@ def create_from_filter(
     # many) leaves nothing behind.  The members come straight from the filter's query, on the
     # database side.
     with db.session.begin_nested():
-        library = _new_library(
+        library = new_library(
             actor,
             clean,
             text,
@@ -415,7 +412,7 @@ def create_from_filter(
             raise Invalid(f"符合条件的市场主体超过{MAX_MEMBERS}个，请增加筛选条件")
         if not stored:
             raise Invalid("没有符合条件的市场主体，请调整筛选条件")
-    instance = run_process(
+    instance = start_process(
         3,
         actor,
         f"新增监管对象库：{clean}",
@@ -446,9 +443,9 @@ def delete_library(actor: User, library: ObjectLibrary, *, confirmed: bool) -> b
     require_edit(actor)
     title = f"删除监管对象库：{library.name}"
     if not confirmed:
-        run_process(4, actor, title, library.id, [("select", "next", ""), ("confirm", "no", "")])
+        start_process(4, actor, title, library.id, [("select", "next", ""), ("confirm", "no", "")])
         return False
-    instance = run_process(4, actor, title, library.id, [("select", "next", ""), ("confirm", "yes", "")])
+    instance = start_process(4, actor, title, library.id, [("select", "next", ""), ("confirm", "yes", "")])
     summary = {"名称": library.name, "成员": library.member_count, "标签": "、".join(library.tag_names)}
     ident = library.id
     db.session.execute(delete(LibraryMember).where(LibraryMember.library_id == ident))
@@ -492,7 +489,7 @@ def add_tag(actor: User, library: ObjectLibrary, raw: Any) -> LibraryTag:
     library.tags.append(made)
     library.updated_at = utcnow()
     db.session.flush()
-    run_process(5, actor, f"监管对象库新增标签：{library.name}", library.id,
+    start_process(5, actor, f"监管对象库新增标签：{library.name}", library.id,
          [("select", "next", ""), ("add_tag", "next", tag)])
     audit.record("update", object_type=SUBJECT_TYPE, object_id=library.id, summary={"新增标签": tag}, user=actor)
     return made
@@ -510,7 +507,7 @@ def edit_tag(actor: User, library: ObjectLibrary, tag_id: Any, raw: Any) -> Libr
     found.tag = tag
     library.updated_at = utcnow()
     db.session.flush()
-    run_process(6, actor, f"监管对象库标签维护：{library.name}", library.id,
+    start_process(6, actor, f"监管对象库标签维护：{library.name}", library.id,
          [("select", "next", ""), ("choose", "edit", ""), ("edit_tag", "next", f"{old} → {tag}")])
     audit.record("update", object_type=SUBJECT_TYPE, object_id=library.id, summary={"标签": [old, tag]}, user=actor)
     return found
@@ -523,9 +520,9 @@ def delete_tag(actor: User, library: ObjectLibrary, tag_id: Any, *, confirmed: b
     steps = [("select", "next", ""), ("choose", "delete", ""), ("confirm_delete", "yes" if confirmed else "no", "")]
     title = f"监管对象库标签维护：{library.name}"
     if not confirmed:
-        run_process(6, actor, title, library.id, steps)
+        start_process(6, actor, title, library.id, steps)
         return False
-    instance = run_process(6, actor, title, library.id, steps)
+    instance = start_process(6, actor, title, library.id, steps)
     tag = found.tag
     library.tags.remove(found)
     library.updated_at = utcnow()

@@ -71,6 +71,15 @@ def test_demo_is_idempotent_and_covers_every_role(app, session):
     assert sum(1 for i in demo_items if i.assigned_department_id) == 1
     single = select(func.count()).select_from(Publication).where(Publication.list_type == "单部门")
     assert session.scalar(single) == 8  # 7 added + 1 edit
+    from models import ObjectLibrary
+    from models.library import LibrarySource
+    from services.demo import DEMO_LIBRARIES
+
+    # the two demo libraries, by filter and by an A.4.1 workbook (the import framework)
+    libraries = {lib.name: lib for lib in session.scalars(select(ObjectLibrary))}
+    assert set(libraries) == set(DEMO_LIBRARIES)
+    by_template = libraries[DEMO_LIBRARIES[1]]
+    assert by_template.source == LibrarySource.TEMPLATE and by_template.member_count == 2
     for row in created:
         assert policy_errors(row.password) == []
         user = session.scalars(select(User).where(User.account == row.account)).one()

@@ -97,13 +97,9 @@ def test_services_do_not_import_blueprints():
 # ------------------------------------------------------------------ private names
 
 PRIVATE_SCOPE = ("services", "workflows", "blueprints", "models")
-# Private names still imported across modules while other branches of issue 14 remove them:
-# the batch claim and the library/directory creation move with their importers onto the import
-# framework, and one current-user helper replaces every blueprint's _me().
+# Private names still imported across modules while another branch of issue 14 removes them:
+# one current-user helper replaces every blueprint's _me().
 BEING_REMOVED = {
-    ("services.user_import", "_claim"),
-    ("services.libraries", "_new_library"),
-    ("services.directories", "_get_or_create"),
     ("blueprints.inspections.views", "_me"),
 }
 

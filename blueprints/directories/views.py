@@ -9,47 +9,33 @@ service stores the data and walks the process instance in the same transaction.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Flask,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from blueprints.directories.forms import UploadForm
-from models import CheckItem, ImportBatch, ImportStatus, MemberKind, ObjectDirectory, User, db
+from models import CheckItem, MemberKind, ObjectDirectory, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import directories as svc
-from services import directory_import, directory_members
+from services import directory_members
 from services.entities import Registries
 from services.entity_fields import INDUSTRY_SECTIONS
 from services.entity_search import parse_filters
 from services.errors import Conflict
-from services.excel import XLSX_MIME, ExcelError
-from services.import_batches import is_expired
+from services.imports import directory_entities, directory_objects
 from services.scope import get_in_scope_or_404
-from services.templates_catalogue import TEMPLATES, template_workbook
-from services.web import error_response, roles_required, wants_fragment
+from services.web import roles_required, wants_fragment
 from workflows.bindings import bind
 
 bp = Blueprint("directories", __name__, url_prefix="/directories")
+# 按模板导入: one import kind per template (/imports/<kind>/?item_id=…).
+IMPORT_KINDS = sorted((*directory_entities.KINDS, *directory_objects.KINDS),
+                      key=lambda k: [*svc.IMPORT_TEMPLATES].index(k.code))
 
 VIEWERS = svc.VIEW_ROLES
 EDITORS = svc.EDIT_ROLES
-UPLOAD_ENDPOINT = "directories.template_upload"
 
 bind(
     svc.ADD_TABLE,
@@ -71,25 +57,6 @@ bind(
 
 def _me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-@bp.record_once
-def _upload_limit(state: BlueprintSetupState) -> None:
-    """Directory files may exceed the app's 10 MB: raise the limit for the upload only (before
-    CSRFProtect reads the form, hence at the head of the app's hooks)."""
-    app: Flask = state.app
-
-    def raise_limit() -> None:
-        if request.endpoint == UPLOAD_ENDPOINT:
-            request.max_content_length = directory_import.MAX_UPLOAD_BYTES
-
-    app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
-    db.session.rollback()
-    return error_response(413, f"上传的文件过大（不能超过{directory_import.MAX_UPLOAD_BYTES // 1024 // 1024}MB），请拆分后分批上传")
 
 
 def _directory_or_404(directory_id: int) -> ObjectDirectory:
@@ -208,128 +175,8 @@ def new():
 def choose_mode():
     """选择监管对象名录库新增方式."""
     item = _item_arg()
-    return render_template("directories/mode.html", item=item, directory=svc.directory_of(_me(), item))
-
-
-@bp.route("/template")
-@login_required
-@roles_required(*EDITORS)
-def template_download():
-    """下载模板: one of A.4.2, A.4.1, B.1, B.2, B.3 with dropdowns and 填写说明."""
-    code = request.args.get("code", "")
-    if code not in svc.IMPORT_TEMPLATES:
-        abort(404)
-    return send_file(
-        io.BytesIO(template_workbook(code)),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=TEMPLATES[code].download_name,
-    )
-
-
-@bp.route("/new/template", methods=["GET", "POST"])
-@login_required
-@roles_required(*EDITORS)
-def template_upload():
-    """下载模板, then the filled template is uploaded (表15 has no separate upload row)."""
-    item = _item_arg()
-    form = UploadForm()
-    if request.method == "GET":
-        form.item.data = str(item.id)
-        if request.args.get("template") in svc.IMPORT_TEMPLATES:
-            form.template.data = request.args["template"]
-    status, error, problems = 200, "", []
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            batch, _check = directory_import.store_import(_me(), item, form.template.data, upload.filename or "", upload.read())
-        except ExcelError as exc:
-            db.session.rollback()
-            error, status = str(exc), 400
-            problems = [p for p in exc.problems if p != error]
-        else:
-            db.session.commit()
-            return redirect(url_for("directories.import_preview", batch_id=batch.id))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "directories/template.html",
-        item=item,
-        form=form,
-        templates=svc.IMPORT_TEMPLATES,
-        error=error,
-        problems=problems,
-        max_rows=directory_import.MAX_IMPORT_ROWS,
-        max_mb=directory_import.MAX_UPLOAD_BYTES // 1024 // 1024,
-    ), status
-
-
-def _batch_or_404(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not directory_import.can_use_batch(_me(), batch):
-        abort(404)
-    return batch
-
-
-@bp.route("/import/<int:batch_id>")
-@login_required
-@roles_required(*EDITORS)
-def import_preview(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    item = directory_import.batch_item(_me(), batch)
-    summary = directory_import.batch_summary(batch)
-    expired = is_expired(batch)
-    pending = batch.status == ImportStatus.PENDING and not expired
-    code = summary.get("template", "")
-    return render_template(
-        "directories/import_preview.html",
-        batch=batch,
-        item=item,
-        template=TEMPLATES.get(code),
-        kind=svc.IMPORT_TEMPLATES[code].kind if code in svc.IMPORT_TEMPLATES else None,
-        check=summary.get("check") if pending else None,
-        result=summary.get("imported") if batch.status == ImportStatus.IMPORTED else None,
-        directory_id=summary.get("directory_id"),
-        expired=expired,
-    )
-
-
-@bp.route("/import/<int:batch_id>/errors")
-@login_required
-@roles_required(*EDITORS)
-def import_errors(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    data = directory_import.annotated_copy(_me(), batch)
-    db.session.commit()
-    stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
-
-
-@bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
-@login_required
-@roles_required(*EDITORS)
-def import_confirm(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    try:
-        result = directory_import.import_batch(_me(), batch)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("入库期间数据已被他人修改，请返回预览页重新校验后再入库") from None
-    _flash_added(result)
-    return redirect(url_for("directories.detail", directory_id=result.directory.id))
-
-
-@bp.route("/import/<int:batch_id>/discard", methods=["POST"])
-@login_required
-@roles_required(*EDITORS)
-def import_discard(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    item_id = directory_import.batch_summary(batch).get("item_id")
-    directory_import.discard_import(_me(), batch)
-    db.session.commit()
-    flash("已放弃该批次，上传的文件已删除", "info")
-    return redirect(url_for("directories.template_upload", item=item_id))
+    return render_template("directories/mode.html", item=item, directory=svc.directory_of(_me(), item),
+                           kinds=IMPORT_KINDS)
 
 
 def _stored(add: Callable[[], svc.AddResult]) -> svc.AddResult:

@@ -148,7 +148,8 @@ def confirm(kind: str, batch_id: int):
     if page is not None:
         return render_template(page[0], kind=k, **page[1])
     flash(k.result_text(result), "success")
-    return redirect(_back(k, context)[1])
+    endpoint, args = k.done(context, result)
+    return redirect(url_for(endpoint, **args))
 
 
 @bp.route("/<kind>/<int:batch_id>/discard", methods=["POST"])

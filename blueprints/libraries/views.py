@@ -8,33 +8,27 @@ once.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, send_file, url_for
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import ImportBatch, ImportStatus, ObjectLibrary, User, db
+from models import ObjectLibrary, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import entities as entity_svc
-from services import entity_fields, entity_search, library_import
+from services import entity_fields, entity_search
 from services import libraries as svc
 from services.errors import Conflict, Invalid
-from services.excel import XLSX_MIME, ExcelError
-from services.import_batches import is_expired
+from services.imports import libraries as library_kinds
 from services.scope import get_in_scope_or_404
-from services.templates_catalogue import TEMPLATES, template_workbook
-from services.web import error_response, render_block, roles_required, wants_fragment
+from services.web import render_block, roles_required, wants_fragment
 from workflows.bindings import bind
 
 bp = Blueprint("libraries", __name__, url_prefix="/libraries")
 
 VIEWERS = svc.VIEW_ROLES
 EDITORS = svc.EDIT_ROLES
-UPLOAD_ENDPOINT = "libraries.create_template"
 _ALL_STEPS = {
     3: ("choose_mode", "download_template", "upload", "filter", "store"),
     4: ("select", "confirm", "delete"),
@@ -53,24 +47,6 @@ for _table in (4, 5, 6):
 
 def _me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-@bp.record_once
-def _upload_limit(state: BlueprintSetupState) -> None:
-    """Library workbooks may exceed the app's 10 MB: raise the limit for the upload only."""
-    app: Flask = state.app
-
-    def raise_limit() -> None:
-        if request.endpoint == UPLOAD_ENDPOINT:
-            request.max_content_length = library_import.MAX_UPLOAD_BYTES
-
-    app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
-    db.session.rollback()
-    return error_response(413, f"上传的文件过大（不能超过{library_import.MAX_UPLOAD_BYTES // 1024 // 1024}MB），请拆分后分批上传")
 
 
 def _library_or_404(ident: int) -> ObjectLibrary:
@@ -135,7 +111,7 @@ def detail(id: int):
 @roles_required(*EDITORS)
 def create():
     """选择监管对象库新增方式."""
-    return render_template("libraries/new.html", templates=[TEMPLATES[c] for c in library_import.TEMPLATE_CODES])
+    return render_template("libraries/new.html", kinds=library_kinds.KINDS)
 
 
 def _filter_context(form: dict[str, str], preview: svc.FilterPreview | None, **extra: Any) -> dict[str, Any]:
@@ -189,129 +165,6 @@ def create_filter():
     if wants_fragment():
         return render_block("libraries/filter.html", "preview", **context)
     return render_template("libraries/filter.html", **context)
-
-
-@bp.route("/new/template.xlsx")
-@login_required
-@roles_required(*EDITORS)
-def template_download():
-    """下载模板 (A.4.1 or A.4.2)."""
-    code = request.args.get("code", "")
-    if code not in library_import.TEMPLATE_CODES:
-        abort(404)
-    return send_file(
-        io.BytesIO(template_workbook(code)),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=TEMPLATES[code].download_name,
-    )
-
-
-@bp.route("/new/template", methods=["GET", "POST"])
-@login_required
-@roles_required(*EDITORS)
-def create_template():
-    """根据模板填充数据并上传."""
-    form = {k: (request.form.get(k) or "").strip() for k in ("name", "tags", "description", "template")}
-    if request.method == "GET":
-        form["template"] = request.args.get("code") if request.args.get("code") in library_import.TEMPLATE_CODES else "A.4.2"
-    status, error, error_field, problems = 200, "", "", []
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            status, error, error_field = 400, "请选择要上传的文件", "file"
-        else:
-            try:
-                batch, _check = library_import.store_import(
-                    _me(), form["template"], upload.filename, upload.read(),
-                    name=form["name"], tags=form["tags"], description=form["description"],
-                )
-            except ExcelError as exc:
-                db.session.rollback()
-                status, error, error_field = 400, str(exc), "file"
-                problems = [p for p in getattr(exc, "problems", []) if p != error]
-            except Invalid as exc:
-                db.session.rollback()
-                status, error, error_field = 400, exc.message, exc.field or ""
-            else:
-                db.session.commit()
-                return redirect(url_for("libraries.import_preview", batch_id=batch.id))
-    return render_template(
-        "libraries/template.html",
-        form=form,
-        templates=[TEMPLATES[c] for c in library_import.TEMPLATE_CODES],
-        error=error,
-        error_field=error_field,
-        problems=problems,
-        max_rows=library_import.MAX_IMPORT_ROWS,
-        max_mb=library_import.MAX_UPLOAD_BYTES // 1024 // 1024,
-    ), status
-
-
-def _batch_or_404(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not library_import.can_use_batch(_me(), batch):
-        abort(404)
-    return batch
-
-
-@bp.route("/import/<int:batch_id>")
-@login_required
-@roles_required(*EDITORS)
-def import_preview(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    expired = is_expired(batch)
-    stored = library_import.batch_summary(batch)
-    pending = batch.status == ImportStatus.PENDING and not expired
-    library = db.session.get(ObjectLibrary, stored.get("library_id") or 0)
-    return render_template(
-        "libraries/import_preview.html",
-        batch=batch,
-        stored=stored,
-        check=stored.get("check") if pending else None,
-        template=TEMPLATES.get(stored.get("check", {}).get("template", "")),
-        result=stored.get("result") if batch.status == ImportStatus.IMPORTED else None,
-        library=library,
-        expired=expired,
-    )
-
-
-@bp.route("/import/<int:batch_id>/errors")
-@login_required
-@roles_required(*EDITORS)
-def import_errors(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    data = library_import.annotated_copy(_me(), batch)
-    db.session.commit()
-    stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
-
-
-@bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
-@login_required
-@roles_required(*EDITORS)
-def import_confirm(batch_id: int):
-    """入库 (仅导入有效行)."""
-    batch = _batch_or_404(batch_id)
-    try:
-        library = library_import.import_library(_me(), batch)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("入库期间数据已被他人修改（如同名对象库），请返回预览页重新校验") from None
-    flash(f"已入库：监管对象库“{library.name}”，共 {library.member_count} 个市场主体", "success")
-    return redirect(url_for("libraries.detail", id=library.id))
-
-
-@bp.route("/import/<int:batch_id>/discard", methods=["POST"])
-@login_required
-@roles_required(*EDITORS)
-def import_discard(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    library_import.discard_import(_me(), batch)
-    db.session.commit()
-    flash("已放弃该批次，上传的文件已删除", "info")
-    return redirect(url_for("libraries.create_template"))
 
 
 # ------------------------------------------------------------------ 表4 删除

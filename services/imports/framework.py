@@ -27,6 +27,10 @@ opened) on the kind's own result page (``result_page``),
 and large files run as a background job (``job_rows``; services/imports/background.py) with
 progress (``checked``/``applied``).
 
+Hooks added for the libraries and directories: the page the confirmation leads to (``done``,
+e.g. the library it created) and a line about the context under the pages' heading
+(``context_note``).
+
 A kind module registers an instance (services.imports.registry; services.imports.kinds loads them) and gets the pages of
 blueprints/imports — /imports/<name>/ (upload, with the context as query arguments),
 /imports/<name>/<batch>/ (preview), …/errors, …/confirm, …/discard, /imports/<name>/template.xlsx
@@ -225,6 +229,17 @@ class ImportKind:
     def back(self, context: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
         """(label, endpoint, arguments) of the page the import belongs to."""
         raise NotImplementedError
+
+    def context_note(self, context: dict[str, Any]) -> str:
+        """A line the pages show under the heading about the upload's context, e.g. the item
+        whose directory the rows join ("" for none)."""
+        return ""
+
+    def done(self, context: dict[str, Any], result: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(endpoint, arguments) the confirmation leads to, e.g. the library it created (by
+        default the page of ``back``)."""
+        _label, endpoint, args = self.back(context)
+        return endpoint, args
 
 
 # ------------------------------------------------------------------ the shared steps

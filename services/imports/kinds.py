@@ -8,10 +8,13 @@ from services.imports import (  # noqa: F401
     auxiliary,
     background,
     check_items,
+    directory_entities,
+    directory_objects,
     entities,
     inspectors,
     joint_items,
     ledgers,
+    libraries,
     users,
 )
 from services.imports.framework import ImportKind

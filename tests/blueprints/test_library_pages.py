@@ -139,41 +139,60 @@ def _workbook(rows):
 
 def test_template_download_upload_preview_errors_confirm(client, org, registry, session):
     sign_in(client, org.clerk_a)
-    for code in ("A.4.1", "A.4.2"):
-        resp = client.get(f"/libraries/new/template.xlsx?code={code}")
+    new_page = text(client.get("/libraries/new"))
+    for code, kind in (("A.4.1", "library_a41"), ("A.4.2", "library_a42")):
+        assert f'href="/imports/{kind}/"' in new_page and f'href="/imports/{kind}/template.xlsx"' in new_page
+        resp = client.get(f"/imports/{kind}/template.xlsx")
         assert resp.status_code == 200 and resp.mimetype == XLSX
         titles = [c.value for c in load_workbook(io.BytesIO(resp.data)).worksheets[0][1]]
         assert titles[: len(TEMPLATES[code].titles)] == list(TEMPLATES[code].titles)
-    assert client.get("/libraries/new/template.xlsx?code=A.5").status_code == 404
+    assert client.get("/imports/library_a5/template.xlsx").status_code == 404
     data = _workbook([["甲区餐饮00", registry[0].uscc, "", ""], ["无此", uscc("91510108MA6CX9001"), "", ""]])
-    resp = post(client, "/libraries/new/template", {
-        "template": "A.4.2", "name": "模板库", "tags": "专项",
+    resp = post(client, "/imports/library_a42/", {
+        "name": "模板库", "tags": "专项",
         "file": (io.BytesIO(data), "名单.xlsx"),
     }, content_type="multipart/form-data")
     assert resp.status_code == 302
     preview_url = resp.headers["Location"]
     html = text(client.get(preview_url))
     assert "有效 <strong class=\"ok\">1</strong> 行" in html and "第3行" in html and "仅导入有效行" in html
+    assert "新建监管对象库：模板库（标签：专项）" in html
     errors = client.get(preview_url + "/errors")
     assert errors.status_code == 200
     ws = load_workbook(io.BytesIO(errors.data)).worksheets[0]
     assert "没有该代码" in ws.cell(row=3, column=5).value
-    resp = post(client, preview_url + "/confirm")
+    resp = post(client, preview_url + "/confirm", {"mode": "valid"})
     assert resp.status_code == 302
     lib = session.execute(select(ObjectLibrary).where(ObjectLibrary.name == "模板库")).scalar_one()
     assert lib.member_count == 1 and lib.template_code == "A.4.2"
+    assert resp.headers["Location"].endswith(f"/libraries/{lib.id}")
     assert "已入库" in text(client.get(preview_url))
-    assert post(client, preview_url + "/confirm").status_code == 409
-    # Bad uploads: not a workbook, no file, wrong template.
-    resp = post(client, "/libraries/new/template", {"template": "A.4.2", "name": "坏",
+    assert post(client, preview_url + "/confirm", {"mode": "valid"}).status_code == 409
+    # Bad uploads: not a workbook, no file, no name, a name already taken.
+    resp = post(client, "/imports/library_a42/", {"name": "坏",
                 "file": (io.BytesIO(b"hello"), "x.doc")}, content_type="multipart/form-data")
     assert resp.status_code == 400 and "不支持" in text(resp)
-    resp = post(client, "/libraries/new/template", {"template": "A.4.2", "name": "坏"},
-                content_type="multipart/form-data")
+    resp = post(client, "/imports/library_a42/", {"name": "坏"}, content_type="multipart/form-data")
     assert resp.status_code == 400 and "请选择要上传的文件" in text(resp)
+    for name, message in (("", "请填写监管对象库名称"), ("模板库", "已有名为")):
+        resp = post(client, "/imports/library_a42/", {"name": name, "file": (io.BytesIO(data), "名单.xlsx")},
+                    content_type="multipart/form-data")
+        assert resp.status_code == 400 and message in text(resp)
     # Another clerk cannot see the batch.
     sign_in(client, org.section_clerk_a)
     assert client.get(preview_url).status_code == 404
+
+
+def test_a_library_file_may_exceed_the_apps_upload_limit(client, org, app, session):
+    sign_in(client, org.clerk_a)
+    big = b"PK" + b"0" * (app.config["MAX_CONTENT_LENGTH"] + 1)  # over the app's limit, under the kind's
+    resp = post(client, "/imports/library_a42/", {"name": "大库", "file": (io.BytesIO(big), "大.xlsx")},
+                content_type="multipart/form-data")
+    assert resp.status_code == 400  # read and refused as a damaged file, not 413
+    huge = b"PK" + b"0" * (21 * 1024 * 1024)
+    resp = post(client, "/imports/library_a42/", {"name": "大库", "file": (io.BytesIO(huge), "大.xlsx")},
+                content_type="multipart/form-data")
+    assert resp.status_code == 413 and "20MB" in text(resp)
 
 
 def test_delete_confirmation_page(client, org, library, session):

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from services.imports.framework import ImportKind
 from services.templates_catalogue import TEMPLATES
 from services.validators import id_number_check_char, uscc_check_char
+from tests.factories.directories import make_entity, make_item, uscc
 from tests.factories.ledgers import a6_row
 
 
@@ -70,4 +71,61 @@ ROWS: dict[str, Callable[[int], list[Any]]] = {
     "check_items": _check_item,
     "conference_ledger": lambda n: a6_row(f"经营者{n}"),
     "inspectors": _inspector,
+}
+
+# ------------------------------------------------------------------ libraries and directories
+# Their rows name registry entities: SETUP makes those of rows 1 and 2 (and the directory's
+# item) and gives the upload's context.
+
+
+def _code(n: int) -> str:
+    return uscc(f"91510108MA6D{n:05d}")  # make_entity's code for entity n
+
+
+def _a42(n: int) -> list[Any]:
+    return [f"甲区测试{n:04d}餐饮有限公司", _code(n), "", ""]
+
+
+def _library_a41(n: int) -> list[Any]:
+    return [f"甲区建设路{n}号", "甲区", "510108001000", "", "", "", "非营利性市场主体", "", "", "", "", "", ""]
+
+
+def _directory_a41(n: int) -> list[Any]:
+    return [f"甲区某路{n}号", "甲区", "510108", "", "", "", "非营利性市场主体", f"甲区协会{n}", "", "", "", "", ""]
+
+
+def _place(n: int) -> list[Any]:
+    return [f"场所{n}", "甲区", "甲区", "甲区商业管理公司", "", "李四", "居民身份证", "", "商场", "", "2019-05-01",
+            "50年", f"甲区二环路{n}号", "", "甲区", "法人", "510108"]
+
+
+ROWS.update({
+    "library_a42": _a42,
+    "library_a41": _library_a41,
+    "directory_a42": _a42,
+    "directory_a41": _directory_a41,
+    "directory_b1": lambda n: [f"甲区测试{n:04d}餐饮有限公司", _code(n), "甲区建设路1号", "", "", "", ""],
+    "directory_b2": _place,
+    "directory_b3": lambda n: [f"QS5101-{n:04d}", f"企业{n}", _code(n), "", "", "", "", "", "", ""],
+})
+
+
+def _entities(org: Any) -> dict[str, Any]:
+    for n in (1, 2):
+        make_entity(org.clerk_a, n)
+        make_entity(org.clerk_a, 100 + n, entity_type="non_profit", domicile=f"甲区建设路{n}号",
+                    industry_code="P8310")
+        make_entity(org.clerk_a, 200 + n, name=f"甲区协会{n}", entity_type="non_profit")
+    return {}
+
+
+def _item(org: Any) -> dict[str, Any]:
+    _entities(org)
+    return {"item_id": make_item(org.bureau_a).id}
+
+
+SETUP: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "library_a42": _entities,
+    "library_a41": _entities,
+    **{name: _item for name in ROWS if name.startswith("directory_")},
 }

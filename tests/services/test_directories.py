@@ -24,10 +24,13 @@ from models import (
 from models.items import CheckItemPart, ItemKind, ItemStatus, PartRole
 from models.workflow import InstanceStatus
 from services import directories as svc
-from services import directory_import, directory_members, entities
+from services import directory_members, entities, import_batches
 from services.entity_search import parse_filters
 from services.errors import Forbidden, Invalid
 from services.excel import ExcelError
+from services.imports import framework
+from services.imports.directory_entities import A41, A42, B1
+from services.imports.directory_objects import PLACES, PRODUCTS
 from tests.factories.directories import make_entity, make_item, uscc, workbook
 
 
@@ -151,6 +154,30 @@ def test_copy_another_directory(org, registry, item, session):
 
 # ------------------------------------------------------------------ 按模板导入
 
+KINDS = {"A.4.2": A42, "A.4.1": A41, "B.1": B1, "B.2": PLACES, "B.3": PRODUCTS}
+
+
+def store(actor, item, code, filename, data):
+    """Upload ``data`` as template ``code`` for ``item``'s directory (nothing imported yet)."""
+    return framework.upload(KINDS[code], actor, filename, data, {"item_id": item.id})
+
+
+def import_batch(actor, batch, code):
+    """仅导入有效行; returns the result and the directory."""
+    result = framework.confirm(KINDS[code], actor, batch, valid_only=True)
+    return result, svc.db.session.get(ObjectDirectory, result["directory_id"])
+
+
+def last_add(directory) -> ProcessInstance:
+    return svc.db.session.execute(
+        select(ProcessInstance).where(ProcessInstance.subject_type == svc.SUBJECT_TYPE,
+                                      ProcessInstance.subject_id == directory.id).order_by(ProcessInstance.id.desc())
+    ).scalars().first()
+
+
+def targets(check) -> dict[int, int]:
+    return {r.number: r.payload.object_id for r in check.valid_rows}
+
 
 def test_entity_template_preview_annotated_copy_and_confirm(org, registry, item, session):
     unknown = uscc("91510108MA6Y99999")
@@ -164,39 +191,39 @@ def test_entity_template_preview_annotated_copy_and_confirm(org, registry, item,
             ["缺代码", "", "", ""],
         ],
     )
-    batch, check = directory_import.store_import(org.clerk_a, item, "A.4.2", "主体.xlsx", data)
+    batch, check = store(org.clerk_a, item, "A.4.2", "主体.xlsx", data)
     session.commit()
-    summary = directory_import.batch_summary(batch)["check"]
+    summary = import_batches.batch_summary(batch)["check"]
     assert (summary["rows"], summary["valid"], summary["invalid"]) == (5, 1, 4)
     problems = {p["row"]: p["errors"] for p in summary["problems"]}
-    assert any("本辖区市场主体库中没有该主体" in m for _c, m in problems[4])
-    assert any("重复" in m for _c, m in problems[5])
-    assert any("至少填写一项" in m for _c, m in problems[6])
+    assert any("本辖区市场主体库中没有该主体" in m for m in problems[4])
+    assert any("重复" in m for m in problems[5])
+    assert any("至少填写一项" in m for m in problems[6])
     # Nothing stored yet.
     assert session.scalar(select(func.count()).select_from(ObjectDirectory)) == 0
 
-    copy = load_workbook(io.BytesIO(directory_import.annotated_copy(org.clerk_a, batch)))
+    copy = load_workbook(io.BytesIO(framework.annotated_copy(A42, org.clerk_a, batch)))
     ws = copy.active
     header = [c.value for c in ws[1]]
     assert header[-1] == "错误说明"
     assert "本辖区市场主体库中没有该主体" in ws.cell(4, len(header)).value
 
-    result = directory_import.import_batch(org.clerk_a, batch)
+    result, directory = import_batch(org.clerk_a, batch, "A.4.2")
     session.commit()
     assert batch.status == ImportStatus.IMPORTED.value and batch.content == b""
-    assert member_ids(result.directory) == {registry[1].id}
-    assert steps(result.instance)[3] == "下载模板"
+    assert member_ids(directory) == {registry[1].id}
+    assert steps(last_add(directory))[3] == "下载模板"
     with pytest.raises(Exception, match="已导入"):
-        directory_import.import_batch(org.clerk_a, batch)
+        import_batch(org.clerk_a, batch, "A.4.2")
 
 
 def test_entity_templates_b1_and_a41(org, registry, item, session):
     nonprofit = make_entity(org.clerk_a, 500, name="甲区志愿者协会", entity_type="non_profit")
     session.commit()
     b1 = workbook("B.1", [["甲区测试0003餐饮有限公司", registry[3].uscc, "甲区建设路1号", "", "", "", ""]])
-    batch, check = directory_import.store_import(org.clerk_a, item, "B.1", "b1.xlsx", b1)
-    assert check.targets == {2: registry[3].id}
-    directory_import.import_batch(org.clerk_a, batch)
+    batch, check = store(org.clerk_a, item, "B.1", "b1.xlsx", b1)
+    assert targets(check) == {2: registry[3].id}
+    import_batch(org.clerk_a, batch, "B.1")
     a41 = workbook(
         "A.4.1",
         [
@@ -204,20 +231,20 @@ def test_entity_templates_b1_and_a41(org, registry, item, session):
             ["甲区某路", "甲区", "510108", "", "", "", "非市场主体", "不存在的组织", "", "", "", "", ""],
         ],
     )
-    batch2, check2 = directory_import.store_import(org.clerk_a, item, "A.4.1", "a41.xlsx", a41)
-    assert check2.targets == {2: nonprofit.id} and len(check2.invalid_rows) == 1
-    result = directory_import.import_batch(org.clerk_a, batch2)
+    batch2, check2 = store(org.clerk_a, item, "A.4.1", "a41.xlsx", a41)
+    assert targets(check2) == {2: nonprofit.id} and len(check2.invalid_rows) == 1
+    result, directory = import_batch(org.clerk_a, batch2, "A.4.1")
     session.commit()
-    assert member_ids(result.directory) == {registry[3].id, nonprofit.id}
+    assert member_ids(directory) == {registry[3].id, nonprofit.id}
 
 
 def test_wrong_template_and_bad_files_are_refused(org, item):
     with pytest.raises(ExcelError, match="文件与模板不一致"):
-        directory_import.store_import(org.clerk_a, item, "B.2", "x.xlsx", workbook("A.4.2", [["a", "", "x", ""]]))
+        store(org.clerk_a, item, "B.2", "x.xlsx", workbook("A.4.2", [["a", "", "x", ""]]))
     with pytest.raises(ExcelError):
-        directory_import.store_import(org.clerk_a, item, "A.4.2", "x.xlsx", b"not a workbook")
+        store(org.clerk_a, item, "A.4.2", "x.xlsx", b"not a workbook")
     with pytest.raises(ExcelError, match="没有数据行"):
-        directory_import.store_import(org.clerk_a, item, "A.4.2", "x.xlsx", workbook("A.4.2", []))
+        store(org.clerk_a, item, "A.4.2", "x.xlsx", workbook("A.4.2", []))
 
 
 def place_row(name, address, responsible_uscc="", purpose="商场"):
@@ -227,29 +254,30 @@ def place_row(name, address, responsible_uscc="", purpose="商场"):
 
 def test_places_are_created_then_updated_and_linked(org, registry, item, session):
     rows = [place_row("甲区万象商场", "甲区建设路9号", registry[0].uscc), place_row("甲区体育馆", "甲区二环路1号")]
-    batch, check = directory_import.store_import(org.clerk_a, item, "B.2", "places.xlsx", workbook("B.2", rows))
-    assert directory_import.batch_summary(batch)["check"]["create"] == 2
-    result = directory_import.import_batch(org.clerk_a, batch)
+    batch, check = store(org.clerk_a, item, "B.2", "places.xlsx", workbook("B.2", rows))
+    assert import_batches.batch_summary(batch)["check"]["create"] == 2
+    result, directory = import_batch(org.clerk_a, batch, "B.2")
     session.commit()
     places = {p.name: p for p in session.scalars(select(Place)).all()}
     assert set(places) == {"甲区万象商场", "甲区体育馆"}
     mall = places["甲区万象商场"]
     assert mall.department_id == org.bureau_a.id and mall.entity_id == registry[0].id
     assert mall.in_use_since == date(2019, 5, 1) and mall.purpose == "商场"
-    assert member_ids(result.directory, MemberKind.PLACE) == {p.id for p in places.values()}
+    assert member_ids(directory, MemberKind.PLACE) == {p.id for p in places.values()}
     # Re-import: the same place (name and address) is updated, not duplicated.
     again = [place_row("甲区万象商场", "甲区建设路9号", purpose="购物中心"), place_row("甲区体育馆", "甲区二环路1号")]
     again[1][8] = ""  # a blank cell keeps the stored value
-    batch2, _ = directory_import.store_import(org.clerk_a, item, "B.2", "places2.xlsx", workbook("B.2", again))
-    summary = directory_import.batch_summary(batch2)["check"]
+    batch2, _ = store(org.clerk_a, item, "B.2", "places2.xlsx", workbook("B.2", again))
+    summary = import_batches.batch_summary(batch2)["check"]
     assert (summary["update"], summary["already"], summary["new_members"]) == (2, 2, 0)
-    directory_import.import_batch(org.clerk_a, batch2)
+    import_batch(org.clerk_a, batch2, "B.2")
     session.commit()
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Place)) == 2
     assert session.get(Place, mall.id).purpose == "购物中心"
     assert session.get(Place, places["甲区体育馆"].id).purpose == "商场"
-    dup = directory_import.check_import(org.clerk_a, item, "B.2", workbook("B.2", [place_row("甲", "乙"), place_row("甲", "乙")]))
+    dup = framework.run_check(PLACES, org.clerk_a, workbook("B.2", [place_row("甲", "乙"), place_row("甲", "乙")]),
+                              {"item_id": item.id})
     assert len(dup.invalid_rows) == 2
 
 
@@ -259,17 +287,17 @@ def test_products_population_and_grades(org, registry, item, session):
         ["QS5101-0002", "外地企业", uscc("91440300MA5XX0001"), "", "", "", "", "", "", ""],
         ["QS5101-0002", "重复", uscc("91440300MA5XX0001"), "", "", "", "", "", "", ""],
     ]
-    batch, check = directory_import.store_import(org.clerk_a, item, "B.3", "p.xlsx", workbook("B.3", rows))
+    batch, check = store(org.clerk_a, item, "B.3", "p.xlsx", workbook("B.3", rows))
     assert len(check.valid_rows) == 1 and len(check.invalid_rows) == 2
-    result = directory_import.import_batch(org.clerk_a, batch)
+    result, directory = import_batch(org.clerk_a, batch, "B.3")
     svc.add_from_filter(org.clerk_a, item, parse_filters({"grade": "C"}))
-    pbatch, _ = directory_import.store_import(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("馆", "路")]))
-    directory_import.import_batch(org.clerk_a, pbatch)
+    pbatch, _ = store(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("馆", "路")]))
+    import_batch(org.clerk_a, pbatch, "B.2")
     session.commit()
     product = session.scalars(select(Product)).one()
     assert product.entity_id == registry[1].id and product.valid_until == date(2029, 1, 1)
     place = session.scalars(select(Place)).one()
-    population = list(svc.population(result.directory))
+    population = list(svc.population(directory))
     assert population == [
         (f"entity:{registry[1].id}", MemberKind.ENTITY, "C"),
         (f"entity:{registry[2].id}", MemberKind.ENTITY, "C"),
@@ -277,10 +305,10 @@ def test_products_population_and_grades(org, registry, item, session):
         (f"product:{product.id}", MemberKind.PRODUCT, "C"),
     ]
     assert population[0].key.startswith("entity:") and population[3].grade == "C"
-    assert list(svc.population(result.directory.id)) == population
+    assert list(svc.population(directory.id)) == population
     assert svc.directories_of_entity(org.clerk_a, registry[1]) == [
-        (result.directory, "市场主体"),
-        (result.directory, "产品的生产企业"),
+        (directory, "市场主体"),
+        (directory, "产品的生产企业"),
     ]
 
 
@@ -289,8 +317,8 @@ def test_products_population_and_grades(org, registry, item, session):
 
 def test_members_page_filters_and_pages(org, registry, item, session):
     directory = svc.add_from_filter(org.clerk_a, item, parse_filters({})).directory
-    pbatch, _ = directory_import.store_import(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("体育馆", "路")]))
-    directory_import.import_batch(org.clerk_a, pbatch)
+    pbatch, _ = store(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("体育馆", "路")]))
+    import_batch(org.clerk_a, pbatch, "B.2")
     session.commit()
     page = directory_members.members_page(directory, per_page=5)
     assert page.total == 13 and len(page.rows) == 5 and page.has_next and not page.has_prev
@@ -320,8 +348,8 @@ def test_entity_page_directories_and_entity_delete_cascades(org, registry, item,
 @pytest.mark.parametrize("mode", ["by_item", "direct"])
 def test_delete_walks_table_16(org, registry, item, session, mode):
     directory = svc.add_from_filter(org.clerk_a, item, parse_filters({})).directory
-    pbatch, _ = directory_import.store_import(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("馆", "路")]))
-    directory_import.import_batch(org.clerk_a, pbatch)
+    pbatch, _ = store(org.clerk_a, item, "B.2", "pl.xlsx", workbook("B.2", [place_row("馆", "路")]))
+    import_batch(org.clerk_a, pbatch, "B.2")
     session.commit()
     refs = svc.references(directory)
     assert refs[0][0] == "抽查事项" and item.name in refs[0][1]

@@ -19,7 +19,7 @@ from services.excel import FORMULA_CELL, Column
 from services.imports import background, framework, kinds
 from services.imports.framework import ImportKind, ImportRow
 from services.templates_catalogue import Template
-from tests.factories.import_kinds import ROWS, workbook
+from tests.factories.import_kinds import ROWS, SETUP, workbook
 
 kinds.get("")  # load the platform's kinds
 NAMES = sorted(ROWS)
@@ -30,7 +30,8 @@ def test_every_registered_kind_has_a_sample_row():
 
 
 def _context(name: str, setup: Any) -> dict[str, Any]:
-    return {}
+    """What the kind's rows refer to (SETUP), and the upload's context."""
+    return SETUP[name](setup) if name in SETUP else {}
 
 
 @pytest.mark.parametrize("name", NAMES)

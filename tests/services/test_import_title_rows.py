@@ -14,12 +14,11 @@ from sqlalchemy import select
 
 from models import Inspector
 from services import (
-    directory_import,
     inspectors,
     ledgers,
-    library_import,
 )
-from services.imports import check_items, framework
+from services.imports import check_items, directory_entities, directory_objects, framework
+from services.imports import libraries as library_kinds
 from services.imports.auxiliary import KIND as AUX
 from services.imports.check_items import KIND as ITEMS
 from services.imports.entities import KIND as ENTITIES
@@ -82,13 +81,13 @@ def _joint_items(org: Any) -> Any:
 def _library_a42(org: Any) -> Any:
     entity = make_entity(org.clerk_a, 1)
     data = standard("A.4.2", [[entity.name, entity.uscc, "", ""]])
-    return library_import.check_library_import(org.clerk_a, "A.4.2", "名单.xlsx", data)
+    return framework.run_check(library_kinds.A42, org.clerk_a, data, {})
 
 
 def _library_a41(org: Any) -> Any:
     make_entity(org.clerk_a, 2, entity_type="non_profit", domicile="甲区建设路9号", industry_code="P8310")
     row = ["甲区建设路9号", "甲区", "510108001000", "", "", "", "非营利性市场主体", "", "", "", "", "", ""]
-    return library_import.check_library_import(org.clerk_a, "A.4.1", "名单.xlsx", standard("A.4.1", [row]))
+    return framework.run_check(library_kinds.A41, org.clerk_a, standard("A.4.1", [row]), {})
 
 
 def _directory(code: str) -> Callable[[Any], Any]:
@@ -101,7 +100,8 @@ def _directory(code: str) -> Callable[[Any], Any]:
                     "建筑面积5000平方米", "2019-05-01", "50年", "甲区二环路1号", "028-84321234", "甲区", "法人", "510108"],
             "B.3": ["QS5101-0001", entity.name, entity.uscc, "2024-01-01", "2029-01-01", "", "", "", "", ""],
         }[code]
-        return directory_import.check_import(org.clerk_a, item, code, standard(code, [row]))
+        kind = {"B.1": directory_entities.B1, "B.2": directory_objects.PLACES, "B.3": directory_objects.PRODUCTS}[code]
+        return framework.run_check(kind, org.clerk_a, standard(code, [row]), {"item_id": item.id})
 
     return check
 

@@ -15,10 +15,12 @@ from models import AuditEvent, ImportStatus, LibraryMember, LibraryTag, ObjectLi
 from models.library import LibrarySource
 from models.workflow import InstanceStatus
 from services import entities as entity_svc
+from services import import_batches
 from services import libraries as svc
-from services import library_import
 from services.errors import Conflict, Forbidden, Invalid
 from services.excel import ExcelError
+from services.imports import framework
+from services.imports.libraries import A41, A42, KINDS
 from services.templates_catalogue import TEMPLATES
 from services.validators import uscc_check_char
 
@@ -187,6 +189,21 @@ def workbook(code: str, rows: list[list]) -> bytes:
     return buf.getvalue()
 
 
+def store(kind, filename, data, name, tags="", *, actor):
+    """Upload ``data`` as a new library named ``name`` (the upload form's options)."""
+    options = kind.read_options(actor, {"name": name, "tags": tags})
+    return framework.upload(kind, actor, filename, data, options)
+
+
+def problems_of(batch) -> dict[int, list[str]]:
+    return {p["row"]: p["errors"] for p in import_batches.batch_summary(batch)["check"]["problems"]}
+
+
+def confirm(kind, actor, batch) -> ObjectLibrary:
+    result = framework.confirm(kind, actor, batch, valid_only=True)
+    return svc.db.session.get(ObjectLibrary, result["library_id"])
+
+
 def test_a42_import_matches_by_code_reports_rows_and_imports_valid_rows(org, registry, session):
     data = workbook("A.4.2", [
         ["甲区好味餐饮有限公司", registry["r1"].uscc, "", "重点、食品"],
@@ -195,18 +212,18 @@ def test_a42_import_matches_by_code_reports_rows_and_imports_valid_rows(org, reg
         ["乙区餐饮有限公司", registry["b1"].uscc, "", ""],  # another district's
         ["坏代码", "91510108MA6CX00XX", "", ""],
     ])
-    batch, check = library_import.store_import(org.clerk_a, "A.4.2", "名单.xlsx", data, name="模板库", tags="专项")
-    summary = check.summary()
+    batch, check = store(A42, "名单.xlsx", data, "模板库", "专项", actor=org.clerk_a)
+    summary = import_batches.batch_summary(batch)["check"]
     assert summary["rows"] == 5 and summary["valid"] == 2 and summary["invalid"] == 3
-    problems = {p["row"]: p["errors"] for p in summary["problems"]}
-    assert problems[4][0][0] == "社会信用代码" and "没有该代码" in problems[4][0][1]
-    assert "没有该代码" in problems[5][0][1]
-    assert problems[6][0][0] == "社会信用代码"
-    annotated = load_workbook(io.BytesIO(library_import.annotated_copy(org.clerk_a, batch)))
+    problems = problems_of(batch)
+    assert problems[4][0].startswith("社会信用代码：") and "没有该代码" in problems[4][0]
+    assert "没有该代码" in problems[5][0]
+    assert problems[6][0].startswith("社会信用代码：")
+    annotated = load_workbook(io.BytesIO(framework.annotated_copy(A42, org.clerk_a, batch)))
     ws = annotated.worksheets[0]
     assert ws.cell(row=1, column=5).value == "错误说明"
     assert "没有该代码" in ws.cell(row=4, column=5).value and ws.cell(row=2, column=5).value is None
-    lib = library_import.import_library(org.clerk_a, batch)
+    lib = confirm(A42, org.clerk_a, batch)
     assert lib.source == LibrarySource.TEMPLATE and lib.template_code == "A.4.2"
     assert members(lib) == {registry["r1"].id, registry["shop"].id} and lib.member_count == 2
     assert lib.tag_names == ["专项"]
@@ -217,7 +234,7 @@ def test_a42_import_matches_by_code_reports_rows_and_imports_valid_rows(org, reg
     assert [s for s, _ in steps][1:] == ["选择监管对象库新增方式", "下载模板", "根据模板填充数据并上传", "入库"]
     assert inst.status == InstanceStatus.COMPLETED
     with pytest.raises(Conflict):
-        library_import.import_library(org.clerk_a, batch)
+        framework.confirm(A42, org.clerk_a, batch, valid_only=True)
 
 
 def test_a41_import_matches_by_division_and_address(org, registry, session):
@@ -233,45 +250,60 @@ def test_a41_import_matches_by_division_and_address(org, registry, session):
         ["甲区无此路1号", "甲区", "510108001000", "", "", "", "非市场主体", "", "", "", "", "", ""],
         ["甲区双林路1号", "甲区", "510108001000", "", "", "", "非营利性市场主体", "", "", "", "", "", ""],
     ]
-    batch, check = library_import.store_import(org.clerk_a, "A.4.1", "非营利.xlsx", workbook("A.4.1", rows), name="非营利库")
-    problems = {p["row"]: p["errors"] for p in check.summary()["problems"]}
+    batch, check = store(A41, "非营利.xlsx", workbook("A.4.1", rows), "非营利库", actor=org.clerk_a)
+    problems = problems_of(batch)
     assert set(problems) == {4, 5, 6}
-    assert problems[4][0][0] == "其他名称（关联主体名称，如主办方等）" and "多个主体" in problems[4][0][1]
-    assert problems[5][0][0] == "地址（住所、经营场所）"
-    assert problems[6][0][0] == "地址（住所、经营场所）"  # the type differs
-    lib = library_import.import_library(org.clerk_a, batch)
+    assert problems[4][0].startswith("其他名称（关联主体名称，如主办方等）：") and "多个主体" in problems[4][0]
+    assert problems[5][0].startswith("地址（住所、经营场所）：")
+    assert problems[6][0].startswith("地址（住所、经营场所）：")  # the type differs
+    lib = confirm(A41, org.clerk_a, batch)
     assert lib.member_count == 2
     names = {e.name for e in svc.members_page(lib).items}
     assert names == {"甲区阳光幼儿园", "甲区社区服务中心"}
 
 
 def test_import_refuses_bad_files(org, registry, session):
+    clerk = org.clerk_a
     with pytest.raises(ExcelError, match="模板"):
-        library_import.store_import(org.clerk_a, "A.4.2", "x.xlsx", workbook("A.4.1", [["a"] * 13]), name="错模板")
+        store(A42, "x.xlsx", workbook("A.4.1", [["a"] * 13]), "错模板", actor=clerk)
     with pytest.raises(ExcelError):
-        library_import.store_import(org.clerk_a, "A.4.2", "x.xls", b"\xd0\xcf\x11\xe0" + b"0" * 100, name="旧格式")
+        store(A42, "x.xls", b"\xd0\xcf\x11\xe0" + b"0" * 100, "旧格式", actor=clerk)
     with pytest.raises(ExcelError, match="没有数据行"):
-        library_import.store_import(org.clerk_a, "A.4.2", "x.xlsx", workbook("A.4.2", []), name="空")
-    with pytest.raises(Invalid, match="模板"):
-        library_import.store_import(org.clerk_a, "A.9", "x.xlsx", workbook("A.4.2", []), name="无")
+        store(A42, "x.xlsx", workbook("A.4.2", []), "空", actor=clerk)
+    # A library is imported from A.4.2 or A.4.1, nothing else.
+    assert [k.template.code for k in KINDS] == ["A.4.2", "A.4.1"]
     # A CSV (GBK) is read too.
     buf = io.StringIO()
     csv.writer(buf).writerows([list(TEMPLATES["A.4.2"].titles), ["甲区好味", registry["r1"].uscc, "", ""]])
-    batch, check = library_import.store_import(org.clerk_a, "A.4.2", "x.csv", buf.getvalue().encode("gbk"), name="CSV库")
-    assert check.summary()["valid"] == 1
+    batch, check = store(A42, "x.csv", buf.getvalue().encode("gbk"), "CSV库", actor=clerk)
+    assert import_batches.batch_summary(batch)["check"]["valid"] == 1
     twice = workbook("A.4.2", [["a", registry["r1"].uscc, "", ""], ["b", registry["r1"].uscc, "", ""],
                                ["c", "", registry["shop"].reg_no, ""], ["d", registry["school"].uscc, "", ""]])
-    _batch, check = library_import.store_import(org.clerk_a, "A.4.2", "twice.xlsx", twice, name="重复库")
-    problems = {p["row"]: p["errors"] for p in check.summary()["problems"]}
-    assert set(problems) == {2, 3} and "重复" in problems[2][0][1]
+    _batch, check = store(A42, "twice.xlsx", twice, "重复库", actor=clerk)
+    problems = problems_of(_batch)
+    assert set(problems) == {2, 3} and "重复" in problems[2][0]
     only_bad = workbook("A.4.2", [["无", uscc("91510108MA6CX0098"), "", ""]])
-    batch, _ = library_import.store_import(org.clerk_a, "A.4.2", "bad.xlsx", only_bad, name="坏库")
-    with pytest.raises(Invalid, match="没有可入库"):
-        library_import.import_library(org.clerk_a, batch)
+    batch, _ = store(A42, "bad.xlsx", only_bad, "坏库", actor=clerk)
+    with pytest.raises(Invalid, match="没有可导入"):
+        framework.confirm(A42, clerk, batch, valid_only=True)
     with pytest.raises(Forbidden):
-        library_import.import_library(org.health_clerk, batch)
-    library_import.discard_import(org.clerk_a, batch)
+        framework.confirm(A42, org.health_clerk, batch, valid_only=True)
+    framework.discard(A42, clerk, batch)
     assert batch.status == ImportStatus.DISCARDED
+
+
+def test_the_upload_names_a_new_library(org, registry, session):
+    svc.create_from_filter(org.clerk_a, "已有库", {"industry": "H62"})
+    with pytest.raises(Invalid, match="已有名为"):
+        A42.read_options(org.clerk_a, {"name": "已有库"})
+    with pytest.raises(Invalid, match="请填写"):
+        A42.read_options(org.clerk_a, {"name": " "})
+    data = workbook("A.4.2", [["甲区好味", registry["r1"].uscc, "", ""]])
+    batch, _ = store(A42, "名单.xlsx", data, "新库", actor=org.clerk_a)
+    svc.create_from_filter(org.clerk_a, "新库", {"industry": "H62"})  # the name is taken meanwhile
+    with pytest.raises(Invalid, match="已有名为"):
+        framework.confirm(A42, org.clerk_a, batch, valid_only=True)
+    assert batch.status == ImportStatus.PENDING
 
 
 # ------------------------------------------------------------------ 表4, 表5, 表6

@@ -131,43 +131,56 @@ def test_copy_path(client, org, login, registry, item, session):
     assert post(client, "/directories/new/copy", {"item": foreign_item.id, "source": source.id}).status_code == 404
 
 
+KINDS = {"A.4.2": "directory_a42", "A.4.1": "directory_a41", "B.1": "directory_b1", "B.2": "directory_b2",
+         "B.3": "directory_b3"}
+
+
 def upload(client, item, code, data, filename="名录.xlsx"):
     return post(
         client,
-        f"/directories/new/template?item={item.id}",
-        {"item": item.id, "template": code, "file": (io.BytesIO(data), filename, XLSX)},
+        f"/imports/{KINDS[code]}/?item_id={item.id}",
+        {"file": (io.BytesIO(data), filename, XLSX)},
         content_type="multipart/form-data",
     )
 
 
+def batch_of(resp) -> int:
+    return int(re.search(r"/imports/directory_\w+/(\d+)", resp.headers["Location"]).group(1))
+
+
 def test_template_path(client, org, login, registry, item, session):
     login(org.clerk_a)
-    html = text(client.get(f"/directories/new/template?item={item.id}"))
+    html = text(client.get(f"/directories/new/mode?item={item.id}"))
     assert "B.2 检查对象名录库样表（场地场所）" in html and "下载模板" in html
     for code in svc.IMPORT_TEMPLATES:
-        resp = client.get(f"/directories/template?code={code}")
+        assert f'href="/imports/{KINDS[code]}/?item_id={item.id}"' in html
+        resp = client.get(f"/imports/{KINDS[code]}/template.xlsx")
         assert resp.status_code == 200 and resp.mimetype == XLSX
-    assert client.get("/directories/template?code=A.5").status_code == 404
+    assert client.get("/imports/directory_a5/template.xlsx").status_code == 404
+    assert client.get("/imports/directory_a42/?item_id=999999").status_code == 404
+    assert f"抽查事项：{item.name}" in text(client.get(f"/imports/directory_b2/?item_id={item.id}"))
     data = workbook("A.4.2", [["好味", registry[0].uscc, "", ""], ["无此主体", uscc("91510108MA6Y99999"), "", ""]])
     resp = upload(client, item, "A.4.2", data)
     assert resp.status_code == 302, text(resp)[:800]
-    batch_id = int(re.search(r"/directories/import/(\d+)", resp.headers["Location"]).group(1))
-    html = text(client.get(f"/directories/import/{batch_id}"))
+    batch_id = batch_of(resp)
+    html = text(client.get(f"/imports/directory_a42/{batch_id}"))
     assert '有效 <strong class="ok">1</strong>' in html and "第3行" in html and "本辖区市场主体库中没有该主体" in html
-    errors = client.get(f"/directories/import/{batch_id}/errors")
+    errors = client.get(f"/imports/directory_a42/{batch_id}/errors")
     assert errors.status_code == 200 and errors.mimetype == XLSX
     ws = load_workbook(io.BytesIO(errors.data)).active
     assert ws.cell(1, 5).value == "错误说明" and "没有该主体" in ws.cell(3, 5).value
     # another clerk cannot see or confirm the batch
     login(org.section_clerk_a)
-    assert client.get(f"/directories/import/{batch_id}").status_code == 404
-    assert post(client, f"/directories/import/{batch_id}/confirm").status_code == 404
+    assert client.get(f"/imports/directory_a42/{batch_id}").status_code == 404
+    assert post(client, f"/imports/directory_a42/{batch_id}/confirm", {"mode": "valid"}).status_code == 404
     login(org.clerk_a)
-    resp = post(client, f"/directories/import/{batch_id}/confirm")
+    resp = post(client, f"/imports/directory_a42/{batch_id}/confirm", {"mode": "valid"})
     assert resp.status_code == 302
+    directory = session.execute(select(ObjectDirectory).where(ObjectDirectory.item_id == item.id)).scalar_one()
+    assert resp.headers["Location"].endswith(f"/directories/{directory.id}")
     assert "新增 1 个检查对象" in text(client.get(resp.headers["Location"]))
-    assert post(client, f"/directories/import/{batch_id}/confirm").status_code == 409
-    assert "该批次已入库" in text(client.get(f"/directories/import/{batch_id}"))
+    assert post(client, f"/imports/directory_a42/{batch_id}/confirm", {"mode": "valid"}).status_code == 409
+    assert "该批次已入库" in text(client.get(f"/imports/directory_a42/{batch_id}"))
     # refusals
     resp = upload(client, item, "B.2", data)
     assert resp.status_code == 400 and "文件与模板不一致" in text(resp)
@@ -175,8 +188,9 @@ def test_template_path(client, org, login, registry, item, session):
     assert resp.status_code == 400
     # discard
     resp = upload(client, item, "A.4.2", data)
-    batch_id = int(re.search(r"/directories/import/(\d+)", resp.headers["Location"]).group(1))
-    assert post(client, f"/directories/import/{batch_id}/discard").status_code == 302
+    batch_id = batch_of(resp)
+    resp = post(client, f"/imports/directory_a42/{batch_id}/discard")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/imports/directory_a42/?item_id={item.id}")
     assert session.get(ImportBatch, batch_id).status == ImportStatus.DISCARDED.value
 
 
@@ -186,8 +200,8 @@ def test_place_import_preview_shows_the_update_count(client, org, login, item, s
     row = ["甲区体育馆", "甲区", "甲区", "甲区商业管理公司", "", "李四", "居民身份证", "", "商场", "建筑面积5000平方米",
            "2019-05-01", "50年", "甲区二环路1号", "028-84321234", "甲区", "法人", "510108"]
     resp = upload(client, item, "B.2", workbook("B.2", [row]))
-    batch_id = int(re.search(r"/directories/import/(\d+)", resp.headers["Location"]).group(1))
-    html = text(client.get(f"/directories/import/{batch_id}"))
+    batch_id = batch_of(resp)
+    html = text(client.get(f"/imports/directory_b2/{batch_id}"))
     assert "built-in method" not in html and "1 个，更新已有的 0 个" in html
 
 
