@@ -111,3 +111,21 @@ def write_deterministic(html: str, root: Path | None = None) -> bytes:
     document.metadata.created = None
     document.metadata.modified = None
     return document.write_pdf(pdf_identifier=identifier)  # type: ignore[no-any-return]
+
+
+def write_combined(htmls: list[str], root: Path | None = None) -> tuple[bytes, list[int]]:
+    """Several HTML documents as one PDF: each laid out on its own (its own 第 X 页 共 Y 页), their
+    pages written together, so the font is subset and compressed once for all of them.  Returns
+    the PDF and each document's page count; the same HTML gives the same bytes."""
+    import hashlib
+
+    from weasyprint import HTML
+
+    fetcher = StaticFetcher(root)
+    documents = [HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(font_config=font_config())
+                 for html in htmls]
+    combined = documents[0].copy([page for document in documents for page in document.pages])
+    combined.metadata.created = None
+    combined.metadata.modified = None
+    digest = hashlib.sha256("\x00".join(htmls).encode("utf-8")).hexdigest()[:32].encode("ascii")
+    return combined.write_pdf(pdf_identifier=digest), [len(document.pages) for document in documents]

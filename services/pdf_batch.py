@@ -1,9 +1,15 @@
-"""Many PDFs at once: each rendered from its own HTML in worker processes, cached by the
-digest of that HTML, and merged into one document (docs/benchmarks.md, 检查情况记录表 PDF).
+"""Many PDFs at once: rendered in worker processes, cached by the digest of each HTML, and
+merged into one document (docs/benchmarks.md, 检查情况记录表 PDF).
 
-Why: WeasyPrint lays out one document on one core.  A task's 200 records as one document kept
-the second core idle; as 200 documents they render on every core, and a record that has not
-changed is never rendered again (the same HTML gives the same bytes: pdf.write_deterministic).
+Why: WeasyPrint lays out one document on one core, so a task's 200 records as one document kept
+the second core idle.  Rendered one PDF per record they use every core, but each PDF then
+subsets and compresses the 24 MB CJK font again, which costs about as much as laying the record
+out.  So the records missing from the cache are split into chunks, one per worker at a time:
+a chunk lays out each record as its own document (its own 第 X 页 共 Y 页) and writes their
+pages as one PDF, with one font subset (pdf.write_combined).  Each record's place in its chunk
+(chunk, first page, page count) is cached under the record's key, so a record that has not
+changed is never rendered again; the task's PDF takes each record's pages from its chunk.
+A single record's PDF (``render_all``) is cached on its own, whole.
 
 The workers
     A pool of ``PDF_WORKERS`` processes (0: one per CPU), made once per process that renders
@@ -13,10 +19,11 @@ The workers
     worker killed) is dropped and the remaining documents are rendered in this process.
 
 The cache
-    ``instance/pdf_cache/<2 hex>/<sha256>.pdf``, the key being the digest of the HTML with the
+    ``instance/pdf_cache/<2 hex>/<sha256>.pdf`` (a whole PDF: a record's, a chunk's, a task's)
+    and ``….ref`` (a record's place in a chunk), the key being the digest of the HTML with the
     renderer's version, so a change of template, record or WeasyPrint gives a new key.  Files
     are written atomically; a read refreshes the file's time, and ``prune`` removes the least
-    recently used files beyond ``PDF_CACHE_MB``.
+    recently used files beyond ``PDF_CACHE_MB`` (a place whose chunk is gone is a miss).
 """
 
 from __future__ import annotations
@@ -24,12 +31,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import math
 import multiprocessing
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -38,6 +47,8 @@ from services import pdf
 
 CACHE_VERSION = "1"  # bump when the same HTML should give other bytes (e.g. write options)
 Progress = Callable[[int, int], None]
+CHUNK_MAX = 25  # records a chunk holds at most
+CHUNKS_PER_WORKER = 3  # at least this many chunks per worker when there are enough records
 
 
 # ------------------------------------------------------------------ the cache
@@ -54,12 +65,12 @@ def key_of(html: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def cache_path(root: Path, key: str) -> Path:
-    return root / key[:2] / f"{key}.pdf"
+def cache_path(root: Path, key: str, suffix: str = ".pdf") -> Path:
+    return root / key[:2] / f"{key}{suffix}"
 
 
-def read_cached(root: Path, key: str) -> bytes | None:
-    path = cache_path(root, key)
+def read_cached(root: Path, key: str, suffix: str = ".pdf") -> bytes | None:
+    path = cache_path(root, key, suffix)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -69,9 +80,9 @@ def read_cached(root: Path, key: str) -> bytes | None:
     return data
 
 
-def write_cached(root: Path, key: str, data: bytes) -> None:
+def write_cached(root: Path, key: str, data: bytes, suffix: str = ".pdf") -> None:
     """Write atomically (a temporary file renamed into place): readers never see half a file."""
-    path = cache_path(root, key)
+    path = cache_path(root, key, suffix)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     tmp.write_bytes(data)
@@ -82,7 +93,7 @@ def prune(root: Path, limit_bytes: int) -> int:
     """Remove the least recently used files until the cache holds at most ``limit_bytes``;
     returns how many were removed."""
     files = []
-    for path in root.glob("*/*.pdf"):
+    for path in root.glob("*/*.*"):
         try:
             stat = path.stat()
         except FileNotFoundError:
@@ -117,8 +128,8 @@ def _init_worker(static_root: str) -> None:
     pdf.write_deterministic(WARM_HTML, _WORKER_ROOT)
 
 
-def _render_in_worker(html: str) -> bytes:
-    return pdf.write_deterministic(html, _WORKER_ROOT)
+def _render_in_worker(htmls: list[str]) -> tuple[bytes, list[int]]:
+    return pdf.write_combined(htmls, _WORKER_ROOT)
 
 
 def worker_count() -> int:
@@ -149,58 +160,112 @@ def drop_pool() -> None:
 # ------------------------------------------------------------------ render and merge
 
 
-def render_all(htmls: Sequence[str], *, workers: int | None = None, progress: Progress | None = None,
-               root: Path | None = None) -> list[bytes]:
-    """The PDF of each HTML, in order: from the cache, else rendered (in parallel when more
-    than one is missing and ``workers`` > 1) and cached."""
+def render_all(htmls: Sequence[str], *, root: Path | None = None) -> list[bytes]:
+    """The PDF of each HTML, whole, in order: from the cache, else rendered here and cached."""
     root = root or cache_root()
-    keys = [key_of(html) for html in htmls]
-    found: dict[str, bytes] = {}
-    for key in dict.fromkeys(keys):
+    out = []
+    for html in htmls:
+        key = key_of(html)
         data = read_cached(root, key)
-        if data is not None:
-            found[key] = data
-    missing = {key: html for key, html in zip(keys, htmls, strict=True) if key not in found}
-    total, done = len(set(keys)), len(found)
+        if data is None:
+            data = pdf.write_deterministic(html)
+            write_cached(root, key, data)
+        out.append(data)
+    return out
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a record's pages are: ``count`` pages from ``first`` (0-based) of chunk ``chunk``."""
+
+    chunk: str
+    first: int
+    count: int
+
+
+def read_place(root: Path, key: str) -> Place | None:
+    raw = read_cached(root, key, ".ref")
+    if raw is None:
+        return None
+    chunk, first, count = raw.decode("ascii").split()
+    if not cache_path(root, chunk).exists():
+        return None  # the chunk was pruned: render the record again
+    return Place(chunk, int(first), int(count))
+
+
+def _chunks(keys: list[str], workers: int) -> list[list[str]]:
+    """Chunks small enough that every worker gets several (progress, balance), large enough that
+    the font's subsetting is shared by many records."""
+    size = max(1, min(CHUNK_MAX, math.ceil(len(keys) / (workers * CHUNKS_PER_WORKER))))
+    return [keys[i:i + size] for i in range(0, len(keys), size)]
+
+
+def render_places(htmls: Sequence[str], *, workers: int | None = None, progress: Progress | None = None,
+                  root: Path | None = None) -> list[Place]:
+    """Each HTML's place in a cached chunk, in order; the missing ones rendered in chunks, on
+    ``workers`` processes when there is more than one chunk."""
+    root = root or cache_root()
+    by_key = dict(zip((key_of(html) for html in htmls), htmls, strict=True))
+    places = {key: place for key in by_key if (place := read_place(root, key)) is not None}
+    missing = [key for key in by_key if key not in places]
+    done, total = len(places), len(by_key)
     if progress:
         progress(done, total)
     workers = worker_count() if workers is None else workers
-    if workers > 1 and len(missing) > 1:
-        done = _render_parallel(missing, found, root, workers, done, total, progress)
-    for key, html in missing.items():
-        if key not in found:
-            found[key] = pdf.write_deterministic(html)
-            write_cached(root, key, found[key])
-            done += 1
-            if progress:
-                progress(done, total)
-    return [found[key] for key in keys]
+    chunks = _chunks(missing, max(workers, 1))
+    results: Iterator[tuple[list[str], tuple[bytes, list[int]]]]
+    if workers > 1 and len(chunks) > 1:
+        results = _in_workers(chunks, by_key, workers)
+    else:
+        results = ((chunk, pdf.write_combined([by_key[k] for k in chunk])) for chunk in chunks)
+    for chunk, (data, pages) in results:
+        chunk_key = hashlib.sha256("\n".join(["chunk", *chunk]).encode("ascii")).hexdigest()
+        write_cached(root, chunk_key, data)
+        first = 0
+        for key, count in zip(chunk, pages, strict=True):
+            places[key] = Place(chunk_key, first, count)
+            write_cached(root, key, f"{chunk_key} {first} {count}".encode("ascii"), ".ref")
+            first += count
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return [places[key_of(html)] for html in htmls]
 
 
-def _render_parallel(missing: dict[str, str], found: dict[str, bytes], root: Path, workers: int,
-                     done: int, total: int, progress: Progress | None) -> int:
+def _in_workers(chunks: list[list[str]], by_key: dict[str, str],
+                workers: int) -> Iterator[tuple[list[str], tuple[bytes, list[int]]]]:
+    """Each chunk with its (PDF, page counts), as the workers finish them; a broken pool is
+    dropped and what it did not finish is rendered here."""
     pool = _pool(workers, pdf.static_root())
-    futures: dict[Future[bytes], str] = {pool.submit(_render_in_worker, html): key for key, html in missing.items()}
+    futures: dict[Future[tuple[bytes, list[int]]], list[str]] = {
+        pool.submit(_render_in_worker, [by_key[k] for k in chunk]): chunk for chunk in chunks}
+    finished: set[int] = set()
     try:
         for future in as_completed(futures):
-            key = futures[future]
-            found[key] = future.result()
-            write_cached(root, key, found[key])
-            done += 1
-            if progress:
-                progress(done, total)
+            chunk = futures[future]
+            yield chunk, future.result()
+            finished.add(id(chunk))
     except BrokenProcessPool:
-        drop_pool()  # the rest is rendered in this process by the caller
-    return done
+        drop_pool()
+        for chunk in chunks:
+            if id(chunk) not in finished:
+                yield chunk, pdf.write_combined([by_key[k] for k in chunk])
 
 
-def merge(parts: Sequence[bytes], title: str = "") -> bytes:
-    """One PDF of ``parts`` in order (each keeps its own pages and page numbers)."""
+def merge(root: Path, places: Sequence[Place], title: str = "") -> bytes:
+    """One PDF of the places' pages in order (each record keeps its own page numbers); pages of
+    one chunk share its font, copied once."""
     from pypdf import PdfReader, PdfWriter
 
+    readers: dict[str, PdfReader] = {}
     writer = PdfWriter()
-    for part in parts:
-        writer.append(PdfReader(io.BytesIO(part)))
+    for place in places:
+        if place.chunk not in readers:
+            data = read_cached(root, place.chunk)
+            if data is None:
+                raise FileNotFoundError(f"PDF 缓存中缺少 {place.chunk}")
+            readers[place.chunk] = PdfReader(io.BytesIO(data))
+        writer.append(readers[place.chunk], pages=(place.first, place.first + place.count), import_outline=False)
     if title:
         writer.add_metadata({"/Title": title})
     out = io.BytesIO()

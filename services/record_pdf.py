@@ -408,7 +408,7 @@ def write_pdf(html: str) -> bytes:
 
 def record_pdf(record: InspectionRecord, form: str = "a31") -> bytes:
     """One record's PDF, from the cache when its HTML was rendered before (services/pdf_batch.py)."""
-    return pdf_batch.render_all([records_html([record_view(record)], form)], workers=1)[0]
+    return pdf_batch.render_all([records_html([record_view(record)], form)])[0]
 
 
 def notice_pdf(task: Task, task_object: TaskObject) -> bytes:

@@ -1,8 +1,9 @@
 """A task's 检查情况记录表 as one PDF (docs/benchmarks.md, 检查情况记录表 PDF).
 
-Each record is its own PDF — its own 第 X 页 共 Y 页, its own QR code and digest — cached by the
-digest of its HTML (services/pdf_batch.py), so a record that has not changed is never rendered
-again; the task's PDF is those records merged in 记录编号 order, and is cached too.  A task whose
+Each record is laid out on its own — its own 第 X 页 共 Y 页, its own QR code and digest — and
+cached by the digest of its HTML (services/pdf_batch.py: records rendered together in chunks
+that share one font subset), so a record that has not changed is never rendered again; the
+task's PDF is those records' pages merged in 记录编号 order, and is cached too.  A task whose
 records are all cached, or with at most ``PDF_SYNC_RECORDS`` not yet rendered, gets its PDF in
 the request (rendered in the web process, one record after another); a larger one is rendered
 by a background job (``JOB_KIND``) on every core, with progress, and the job's page links to
@@ -61,14 +62,14 @@ def cached(found: Bundle) -> bytes | None:
 def uncached(found: Bundle) -> int:
     """How many of the records have no cached PDF yet."""
     root = pdf_batch.cache_root()
-    return sum(1 for key in set(found.keys) if not pdf_batch.cache_path(root, key).exists())
+    return sum(1 for key in set(found.keys) if pdf_batch.read_place(root, key) is None)
 
 
 def build(found: Bundle, *, workers: int | None = None, progress: pdf_batch.Progress | None = None) -> bytes:
     """Render what is missing, merge, cache the result and keep the cache within its size."""
     root = pdf_batch.cache_root()
-    parts = pdf_batch.render_all(found.htmls, workers=workers, progress=progress, root=root)
-    data = pdf_batch.merge(parts, found.title)
+    places = pdf_batch.render_places(found.htmls, workers=workers, progress=progress, root=root)
+    data = pdf_batch.merge(root, places, found.title)
     pdf_batch.write_cached(root, found.merged_key, data)
     pdf_batch.prune(root, int(current_app.config.get("PDF_CACHE_MB") or 0) * 1024 * 1024)
     return data

@@ -36,14 +36,15 @@ def _filled(org, objects: int = 1):
 
 
 def _counting(monkeypatch) -> list[str]:
+    """The HTML of every record rendered in this process from now on."""
     rendered: list[str] = []
-    real = pdf.write_deterministic
+    real = pdf.write_combined
 
-    def counted(html, root=None):
-        rendered.append(html)
-        return real(html, root)
+    def counted(htmls, root=None):
+        rendered.extend(htmls)
+        return real(htmls, root)
 
-    monkeypatch.setattr(pdf, "write_deterministic", counted)
+    monkeypatch.setattr(pdf, "write_combined", counted)
     return rendered
 
 
@@ -64,16 +65,32 @@ def test_an_unchanged_record_is_never_rendered_twice(org, session, cache, monkey
     assert len(rendered) == 1 and "复查：整改到位" in rendered[0] and again != first
 
 
-def test_workers_give_the_same_bytes_as_this_process(org, session, cache, tmp_path):
+def test_workers_render_the_chunks_as_this_process_would(org, session, cache, tmp_path):
     ready, records = _filled(org, objects=2)
     found = task_pdf.bundle(ready.task)
-    local = [pdf.write_deterministic(html) for html in found.htmls]
     seen: list[tuple[int, int]] = []
-    parallel = pdf_batch.render_all(found.htmls, workers=2, progress=lambda d, t: seen.append((d, t)),
-                                    root=tmp_path / "other")
-    assert parallel == local
+    places = pdf_batch.render_places(found.htmls, workers=2, progress=lambda d, t: seen.append((d, t)),
+                                     root=tmp_path / "other")
+    assert len({p.chunk for p in places}) == 4  # 4 records, 2 workers × 3 chunks wanted: one record a chunk
     assert seen[0] == (0, len(records)) and seen[-1] == (len(records), len(records))
     assert pdf_batch._POOL is not None  # kept for the next task: the workers stay warm
+    # the chunk a worker wrote is byte for byte what this process writes for the same records
+    for chunk in {p.chunk for p in places}:
+        members = [html for html, p in zip(found.htmls, places, strict=True) if p.chunk == chunk]
+        assert pdf_batch.read_cached(tmp_path / "other", chunk) == pdf.write_combined(members)[0]
+    merged = pdf_batch.merge(tmp_path / "other", places, "任务")
+    assert len(PdfReader(io.BytesIO(merged)).pages) == sum(p.count for p in places)
+
+
+def test_one_font_subset_per_chunk_and_each_record_numbers_its_pages(org, session, cache):
+    ready, records = _filled(org, objects=2)
+    data = task_pdf.build(task_pdf.bundle(ready.task), workers=1)
+    reader = PdfReader(io.BytesIO(data))
+    fonts = {font.get_object()["/BaseFont"] for page in reader.pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert len(fonts) == 1, fonts  # one chunk in this process: one subset shared by every record
+    text = ["".join(page.extract_text().split()) for page in reader.pages]
+    assert sum(t.count("第1页共") for t in text) == len(records)
 
 
 def test_prune_drops_the_least_recently_used(tmp_path):
@@ -103,7 +120,7 @@ def test_a_large_task_is_made_by_a_job_then_downloaded(app, client, login, org, 
     page = client.get(resp.location).get_data(as_text=True)
     download = f"/tasks/{ready.task.id}/records.pdf?form=f1"
     assert "已生成2份检查情况记录表" in page and download in page.replace("&amp;", "&")
-    monkeypatch.setattr(pdf, "write_deterministic", lambda *a, **k: pytest.fail("rendered again"))
+    monkeypatch.setattr(pdf, "write_combined", lambda *a, **k: pytest.fail("rendered again"))
     got = client.get(download)
     assert got.status_code == 200 and got.mimetype == "application/pdf"
     assert got.data == task_pdf.cached(task_pdf.bundle(ready.task, "f1"))
