@@ -88,6 +88,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from services.audit_key import check_environment
+
+    check_environment()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
 

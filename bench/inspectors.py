@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from services.clock import china_today  # noqa: E402
+
 
 def _id(n: int) -> str:
     """A distinct valid ID number for every n (birth date from n // 1000, sequence n % 1000)."""
@@ -136,7 +138,7 @@ def main() -> None:
         db.session.execute(insert(User), users)
         user_ids = dict(db.session.execute(db.select(User.account, User.id).where(User.account.like("b%"))).all())
         db.session.execute(insert(UserRole), [{"user_id": u, "role": Role.INSPECTOR.value} for u in user_ids.values()])
-        today = date.today()
+        today = china_today()
         rows = [{
             "department_id": stations[n % 5].id, "name": f"人员{n}", "sex": "男", "id_number": more[n],
             "mobile": f"137{n:08d}", "post": "", "section": "", "area": "成华区", "category": "行政执法类公务员",

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.entities import make_app, scratch_database  # noqa: E402
+from services.clock import china_today  # noqa: E402
 
 PASSWORD = "Bench!2026pass"
 UNITS = ("卫生健康局", "应急管理局", "生态环境局", "文化广电旅游局", "消防救援大队", "发展和改革局", "商务局",
@@ -88,12 +89,12 @@ def make_data(rows: int) -> tuple[int, list[tuple[int, bytes]]]:
     plan = conference_plans.create_plan(office, conference, {"title": "2026年无证无照经营综合治理计划", "year": "2026"})
     conference_plans.add_task(office, plan, {"title": "无证无照经营专项排查", "special": "1",
                                              "ledger_type": "无证无照线索台账",
-                                             "due_date": (date.today() + timedelta(days=30)).isoformat()},
+                                             "due_date": (china_today() + timedelta(days=30)).isoformat()},
                               [d.id for d in units], lock_version=None)
     conference_plans.issue(office, plan, lock_version=None)
     db.session.commit()
     files = []
-    today = date.today()
+    today = china_today()
     for i, liaison in enumerate(liaisons):
         share = rows // len(liaisons) + (1 if i < rows % len(liaisons) else 0)
         wb = Workbook()

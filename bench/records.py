@@ -8,9 +8,11 @@ confirmations, names with rare characters (堃 喆 昇 𬌗).  It prints figures
 
 Timed:
   one record PDF end to end (load, view-model, QR, HTML, WeasyPrint), cold (the font's first
-  load) and warm (median of --runs);
-  the task's records as one PDF end to end (services/record_pdf.task_records_pdf), then
-  WeasyPrint alone on the same HTML, alternately, --runs times; the ratio of the medians.
+  load), then rendered (cache emptied) and from the cache (median of --runs);
+  the task's records as one PDF (services/task_records_pdf.py: one PDF per record on a pool of
+  worker processes, merged) with the cache emptied, then again with everything cached (what a
+  second download costs, in the request), then the bare baseline — WeasyPrint alone on the same
+  records as one HTML document in one process — alternately, --runs times; the ratios of the medians.
 
     .venv/bin/python bench/records.py
     .venv/bin/python bench/records.py --database-url postgresql://postgres@127.0.0.1:5432/test
@@ -149,8 +151,9 @@ def bench(url: str, instance: Path, records: int, runs: int) -> None:
     from weasyprint import HTML
 
     from models import InspectionRecord, Task, db
-    from services import pdf
+    from services import pdf, pdf_batch
     from services import record_pdf as rp
+    from services import task_records_pdf as task_pdf
 
     app = make_app(url, instance)
     app.config["PUBLIC_BASE_URL"] = "https://zhjg.example.cn"
@@ -165,43 +168,53 @@ def bench(url: str, instance: Path, records: int, runs: int) -> None:
             db.session.expunge_all()
             return rp.record_pdf(db.session.get(InspectionRecord, first_id), form)
 
+        cache = pdf_batch.cache_root()
         t = time.perf_counter()
         one("a31")
         print(f"one record PDF, cold (first load of the shipped font):      {time.perf_counter() - t:8.3f} s")
         for form in ("a31", "f1"):
-            times, cpu = [], []
+            rendered, cached = [], []
             for _ in range(max(runs, 5)):
-                t, c = time.perf_counter(), time.process_time()
+                shutil.rmtree(cache, ignore_errors=True)
+                t = time.perf_counter()
                 data = one(form)
-                times.append(time.perf_counter() - t)
-                cpu.append(time.process_time() - c)
-            print(f"one record PDF ({form}), warm, median of {len(times)}:                {statistics.median(times):8.3f} s"
-                  f"  (min {min(times):.3f}, CPU median {statistics.median(cpu):.3f} s, {len(data) // 1024} KB)")
+                rendered.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                one(form)
+                cached.append(time.perf_counter() - t)
+            print(f"one record PDF ({form}), median of {len(rendered)}: rendered {statistics.median(rendered):6.3f} s,"
+                  f" from the cache {statistics.median(cached):6.3f} s  ({len(data) // 1024} KB)")
 
         task = db.session.get(Task, task_id)
         html = rp.records_html([rp.record_view(r) for r in rp.records_of_task(task)], "a31")
-        rp.task_records_pdf(task, "a31")  # warm-up, not counted
-        ours, alone, ours_cpu, alone_cpu = [], [], [], []
+        workers = pdf_batch.worker_count()
+        t = time.perf_counter()
+        task_pdf.build(task_pdf.bundle(task, "f1"), workers=workers)  # starts the pool; other HTML, not counted
+        print(f"worker pool of {workers} started and warmed with the task in F.1 form: {time.perf_counter() - t:.2f} s"
+              " (once per job-runner process, not counted below)")
+        ours, alone, warm = [], [], []
         for _ in range(runs):
+            shutil.rmtree(cache, ignore_errors=True)
             db.session.expunge_all()
-            t, c = time.perf_counter(), time.process_time()
-            data = rp.task_records_pdf(db.session.get(Task, task_id), "a31")
+            t = time.perf_counter()
+            data = task_pdf.build(task_pdf.bundle(db.session.get(Task, task_id), "a31"), workers=workers)
             ours.append(time.perf_counter() - t)
-            ours_cpu.append(time.process_time() - c)
-            t, c = time.perf_counter(), time.process_time()
+            db.session.expunge_all()
+            t = time.perf_counter()
+            again = task_pdf.in_request(task_pdf.bundle(db.session.get(Task, task_id), "a31"))
+            warm.append(time.perf_counter() - t)
+            assert again == data
+            t = time.perf_counter()
             HTML(string=html, base_url=pdf.BASE_URL, url_fetcher=pdf.StaticFetcher()).write_pdf(
                 font_config=pdf.font_config())
             alone.append(time.perf_counter() - t)
-            alone_cpu.append(time.process_time() - c)
-        pages = _pages(data)
         med = statistics.median
-        print(f"task of {records} records as one PDF ({pages} pages, {len(data) // 1024} KB), {runs} runs after a warm-up:")
-        print(f"    end to end (task_records_pdf)   wall median {med(ours):7.2f} s  min {min(ours):7.2f} s"
-              f"   CPU median {med(ours_cpu):7.2f} s")
-        print(f"    WeasyPrint alone, same HTML     wall median {med(alone):7.2f} s  min {min(alone):7.2f} s"
-              f"   CPU median {med(alone_cpu):7.2f} s")
-        print(f"    ratio end to end / alone        wall {med(ours) / med(alone):5.2f}×"
-              f"  (min/min {min(ours) / min(alone):5.2f}×)   CPU {med(ours_cpu) / med(alone_cpu):5.2f}×")
+        print(f"task of {records} records as one PDF ({_pages(data)} pages, {len(data) // 1024} KB), {runs} runs:")
+        print(f"    ours, cold cache, {workers} workers     wall median {med(ours):7.2f} s  min {min(ours):7.2f} s")
+        print(f"    ours, warm cache (in the request) wall median {med(warm):7.2f} s  min {min(warm):7.2f} s")
+        print(f"    WeasyPrint alone, one document   wall median {med(alone):7.2f} s  min {min(alone):7.2f} s"
+              "   (the bare baseline: the same records as one HTML, one process)")
+        print(f"    ratio cold / alone {med(ours) / med(alone):5.2f}×   warm / alone {med(warm) / med(alone):5.3f}×")
         print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 

@@ -33,7 +33,7 @@ def key_file() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "audit_key"
 
 
-def _parse(lines: list[str], source: str) -> dict[int, bytes]:
+def _parse(lines: list[str], source: str, unit: str = "行") -> dict[int, bytes]:
     keys: dict[int, bytes] = {}
     for n, line in enumerate(lines, 1):
         line = line.strip().replace(":", " ", 1)
@@ -43,11 +43,20 @@ def _parse(lines: list[str], source: str) -> dict[int, bytes]:
         try:
             version, key = int(number), bytes.fromhex(value.strip())
         except ValueError:
-            raise AuditKeyError(f"{source} 第{n}行格式错误（应为“编号 十六进制密钥”）") from None
+            raise AuditKeyError(f"{source} 第{n}{unit}格式错误（应为“编号 十六进制密钥”）") from None
         if version < FIRST_KEY_VERSION or len(key) < 16:
-            raise AuditKeyError(f"{source} 第{n}行：密钥编号须从{FIRST_KEY_VERSION}起，密钥至少16字节")
+            raise AuditKeyError(f"{source} 第{n}{unit}：密钥编号须从{FIRST_KEY_VERSION}起，密钥至少16字节")
         keys[version] = key
     return keys
+
+
+def check_environment(environ: dict[str, str] | None = None) -> None:
+    """Refuse to start with a malformed ``AUDIT_KEYS`` (AuditKeyError names the bad entry), so
+    that a typo in a deployment stops the process at start-up instead of failing the first
+    request that writes the audit trail."""
+    env = (environ if environ is not None else os.environ).get("AUDIT_KEYS", "").strip()
+    if env and not _parse(env.split(","), "AUDIT_KEYS", "项"):
+        raise AuditKeyError("AUDIT_KEYS 中没有密钥")
 
 
 def _create(path: Path) -> None:
@@ -69,7 +78,7 @@ def keyring() -> dict[int, bytes]:
     """Every key by number; read again whenever the file changes (a rotation in another process)."""
     env = os.environ.get("AUDIT_KEYS", "").strip()
     if env:
-        return _parse(env.split(","), "AUDIT_KEYS")
+        return _parse(env.split(","), "AUDIT_KEYS", "项")
     path = key_file()
     if not path.exists():
         _create(path)

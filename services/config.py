@@ -82,6 +82,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IMPORT_JOB_ROWS", "IMPORT_JOB_ROWS", int, 5000,
             "A registry import confirming more rows than this runs as a background job."),
     # ---- business rules
+    Setting("PDF_WORKERS", "PDF_WORKERS", int, 0,
+            "Worker processes that render a task's record PDFs in parallel (0: one per CPU).  "
+            "They belong to the process that runs background jobs, never to a web request."),
+    Setting("PDF_SYNC_RECORDS", "PDF_SYNC_RECORDS", int, 20,
+            "A task with at most this many records not yet cached gets its records PDF in the "
+            "request; more are rendered by a background job with progress (docs/benchmarks.md)."),
+    Setting("PDF_CACHE_MB", "PDF_CACHE_MB", int, 2048,
+            "Size of the record-PDF cache (instance/pdf_cache, keyed by the digest of each "
+            "record's printed HTML); the least recently used files go first."),
     Setting("DRAW_RECENT_INSPECTION_DAYS", "DRAW_RECENT_INSPECTION_DAYS", int, 365,
             "An inspector who was on a task inspecting one of this task's objects that started "
             "within this many days before this task's start is not drawn for it (回避)."),

@@ -5,7 +5,7 @@ Counts come from the department subtree's tasks: an entity is drawn once per tas
 objects (``TaskObject``, not removed) name it; an inspector once per task whose team drew them
 (``TeamMember`` with source 随机抽取, replaced later or not).  Entities of the subtree's object
 directories never drawn in N years are one NOT EXISTS query, paged.  Inspectors far from the
-mean (see ``RULE``) are flagged among those who could be drawn (active, with the 双随机检查权限).
+mean (see ``RULE``) are flagged among those who could be drawn today (the draw's own rule).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from models import (
 )
 from models.roles import Role
 from services import clock
+from services.inspector_search import drawable_on
 from services.scope import subtree_ids
 
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER)
@@ -132,8 +133,10 @@ def entity_frequency(user: User, page: int = 1) -> Frequency:
 
 
 def inspector_frequency(user: User, years: int = DEFAULT_YEARS, today: date | None = None) -> Frequency:
-    """Every inspector who could be drawn in the subtree (active, 双随机检查权限), with the tasks
-    that drew them per year, flagged against the mean of the last ``years`` years."""
+    """Every inspector who could be drawn in the subtree today (the draw's own rule,
+    inspector_search.drawable_on: 在岗, 双随机检查权限, valid 执法证, an active account), with the
+    tasks that drew them per year, flagged against the mean of the last ``years`` years.  Those
+    who cannot be drawn are left out: their zero would pull the mean down and flag them 偏低."""
     since = since_date(years, today)
     year = extract("year", Task.start_date)
     counts = db.session.execute(
@@ -149,11 +152,9 @@ def inspector_frequency(user: User, years: int = DEFAULT_YEARS, today: date | No
     ).all()
     pool = db.session.execute(
         select(Inspector.id, Inspector.name)
-        .where(
-            Inspector.department_id.in_(subtree_ids(user.department)),
-            Inspector.active.is_(True),
-            Inspector.random_permission.is_(True),
-        )
+        .join(User, User.id == Inspector.user_id)
+        .where(Inspector.department_id.in_(subtree_ids(user.department)),
+               *drawable_on(today or clock.china_today()))
         .order_by(Inspector.name, Inspector.id)
     ).all()
     rows = {ident: Row(ident, name) for ident, name in pool}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from models import Department, Inspector, InspectorTag, User, db
@@ -168,6 +168,20 @@ def cert_state(inspector: Inspector, today: date | None = None) -> str:
     return "valid"
 
 
+def drawable_on(on_date: date) -> tuple[ColumnElement[bool], ...]:
+    """Who may be drawn on ``on_date`` (the query must join User on Inspector.user_id): in the
+    directory, 在岗, holding the 双随机检查权限, a 执法证 valid that day and an active account
+    that may do a team member's work.  The draw and 公平性监测 use the same rule."""
+    return (
+        Inspector.active.is_(True),
+        Inspector.duty == DutyStatus.ON,
+        Inspector.random_permission.is_(True),
+        User.status == UserStatus.ACTIVE,
+        account_can_do_team_work(),
+        cert_valid_on(on_date),
+    )
+
+
 def eligible_inspectors(
     department: Department,
     on_date: date,
@@ -186,15 +200,7 @@ def eligible_inspectors(
     query = (
         select(Inspector)
         .join(User, User.id == Inspector.user_id)
-        .where(
-            Inspector.active.is_(True),
-            Inspector.department_id.in_(subtree_ids(department)),
-            Inspector.duty == DutyStatus.ON,
-            Inspector.random_permission.is_(True),
-            User.status == UserStatus.ACTIVE,
-            account_can_do_team_work(),
-            cert_valid_on(on_date),
-        )
+        .where(Inspector.department_id.in_(subtree_ids(department)), *drawable_on(on_date))
     )
     if until is not None:
         query = query.where(Inspector.cert_valid_to >= until)

@@ -22,7 +22,9 @@ import logging
 import smtplib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
 from flask import current_app
@@ -30,6 +32,7 @@ from sqlalchemy import func, select, update
 
 from models import User, db, utcnow
 from models.notifications import Message, OutboxMessage, OutboxStatus
+from services.clock import CHINA
 from services.config import default as config_default
 
 CHANNELS = ("inbox", "sms", "email")
@@ -65,11 +68,21 @@ class SmtpSender:
         if message.channel != "email":
             LogSender().send(message)
             return
-        mail = EmailMessage()
-        mail["From"], mail["To"], mail["Subject"] = self.sender, message.address, message.subject
-        mail.set_content(message.body)
         with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
-            smtp.send_message(mail)
+            smtp.send_message(build_email(message, self.sender))
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    """The e-mail of an outbox row: dated when it was queued (China time, RFC 5322) and with
+    a Message-ID of the sender's domain, so that mail servers and clients sort it rightly."""
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, message.address, message.subject
+    queued = (message.created_at or utcnow()).replace(tzinfo=UTC).astimezone(CHINA)
+    mail["Date"] = format_datetime(queued)
+    domain = sender.rpartition("@")[2].strip(">") or None
+    mail["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain=domain)
+    mail.set_content(message.body)
+    return mail
 
 
 def load_sender(path: str | None = None, config: Mapping[str, Any] | None = None) -> Sender:

@@ -26,11 +26,15 @@ class FetchRefused(ValueError):
     pass
 
 
-def static_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-    """WeasyPrint's URL fetcher: the app's static files, nothing else."""
+def static_root() -> Path:
+    return Path(current_app.static_folder or "").resolve()
+
+
+def static_fetcher(url: str, timeout: int = 10, ssl_context: Any = None, *, root: Path | None = None) -> dict[str, Any]:
+    """WeasyPrint's URL fetcher: the app's static files (``root``, default the app's), nothing else."""
     if not url.startswith(BASE_URL):
         raise FetchRefused(f"PDF 只能引用平台自身的静态文件：{url[:100]}")
-    root = Path(current_app.static_folder or "").resolve()
+    root = root or static_root()
     relative = unquote(urlsplit(url).path[len(urlsplit(BASE_URL).path):])
     path = (root / relative).resolve()
     if not path.is_relative_to(root) or not path.is_file():
@@ -48,10 +52,13 @@ class StaticFetcher:
 
     _fail_on_errors = False  # read by weasyprint.urls.fetch: a refused URL is a warning, not a crash
 
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root  # None: the current app's static folder (a worker process has no app)
+
     def __call__(self, url: str) -> Any:
         from weasyprint.urls import URLFetcherResponse
 
-        resource = static_fetcher(url)
+        resource = static_fetcher(url, root=self.root)
         headers = {"Content-Type": resource["mime_type"]} if resource["mime_type"] else {}
         return URLFetcherResponse(resource["redirected_url"], resource["string"], headers)
 
@@ -90,3 +97,35 @@ def render(template: str, **context: Any) -> bytes:
 
     html = render_html(template, **context)
     return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFetcher()).write_pdf(font_config=font_config())
+
+
+def write_deterministic(html: str, root: Path | None = None) -> bytes:
+    """``html`` as a PDF with fixed metadata (no dates, an identifier derived from the HTML):
+    the same HTML gives the same bytes.  ``root``: the static folder, for a process without an app."""
+    import hashlib
+
+    from weasyprint import HTML
+
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFetcher(root)).render(font_config=font_config())
+    document.metadata.created = None
+    document.metadata.modified = None
+    return document.write_pdf(pdf_identifier=identifier)  # type: ignore[no-any-return]
+
+
+def write_combined(htmls: list[str], root: Path | None = None) -> tuple[bytes, list[int]]:
+    """Several HTML documents as one PDF: each laid out on its own (its own 第 X 页 共 Y 页), their
+    pages written together, so the font is subset and compressed once for all of them.  Returns
+    the PDF and each document's page count; the same HTML gives the same bytes."""
+    import hashlib
+
+    from weasyprint import HTML
+
+    fetcher = StaticFetcher(root)
+    documents = [HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(font_config=font_config())
+                 for html in htmls]
+    combined = documents[0].copy([page for document in documents for page in document.pages])
+    combined.metadata.created = None
+    combined.metadata.modified = None
+    digest = hashlib.sha256("\x00".join(htmls).encode("utf-8")).hexdigest()[:32].encode("ascii")
+    return combined.write_pdf(pdf_identifier=digest), [len(document.pages) for document in documents]

@@ -11,15 +11,15 @@ type the printed digest into the verification page to learn whether the paper is
 content.
 
 Output is deterministic: no creation date, a PDF identifier derived from the content, so the
-same record gives the same bytes.  A task's records are one HTML document with page breaks
-(one WeasyPrint layout, one embedded font subset), not N PDFs stitched together.
+same record gives the same bytes.  A task's records are one PDF per record merged
+(services/task_records_pdf.py), each cached by the digest of its HTML.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import segno
 from flask import current_app, has_request_context, request
 
-from services import clock, pdf
+from services import clock, pdf, pdf_batch
 
 if TYPE_CHECKING:
     from models import InspectionRecord, Task, TaskObject
@@ -403,25 +403,12 @@ def notice_html(view: NoticeView) -> str:
 
 def write_pdf(html: str) -> bytes:
     """``html`` as a PDF with fixed metadata: the same HTML gives the same bytes."""
-    from weasyprint import HTML
-
-    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    document = HTML(string=html, base_url=pdf.BASE_URL, url_fetcher=pdf.StaticFetcher()).render(
-        font_config=pdf.font_config())
-    document.metadata.created = None
-    document.metadata.modified = None
-    return document.write_pdf(pdf_identifier=identifier)
+    return pdf.write_deterministic(html)
 
 
 def record_pdf(record: InspectionRecord, form: str = "a31") -> bytes:
-    return write_pdf(records_html([record_view(record)], form))
-
-
-def task_records_pdf(task: Task, form: str = "a31", records: Iterable[InspectionRecord] | None = None) -> bytes:
-    rows = list(records) if records is not None else records_of_task(task)
-    if not rows:
-        raise ValueError("该抽查任务还没有检查情况记录表")
-    return write_pdf(records_html([record_view(r) for r in rows], form, title=f"{task.name} 检查情况记录表"))
+    """One record's PDF, from the cache when its HTML was rendered before (services/pdf_batch.py)."""
+    return pdf_batch.render_all([records_html([record_view(record)], form)])[0]
 
 
 def notice_pdf(task: Task, task_object: TaskObject) -> bytes:

@@ -66,3 +66,26 @@ def test_typed_times_move_to_utc_and_back(tmp_path):
         downgrade(revision="0021")
         assert notified().startswith("2026-11-04 07:30:00")
         db.engine.dispose()
+
+
+def test_draw_commitments_migration_is_frozen_and_matches_the_published_script():
+    """0021 commits the draws made before it with its own copy of the script's commitments
+    (a migration must not import live code that may change later); the copy agrees with the
+    published script (services/draw_algorithm.py) on a draw with every stratum."""
+    import importlib.util
+    from pathlib import Path
+
+    from services.draw_algorithm import commitments, draw
+
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0021_draw_commitments.py"
+    source = path.read_text(encoding="utf-8")
+    assert "from services" not in source and "import services" not in source
+    spec = importlib.util.spec_from_file_location("m0021", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    population = [(f"entity:{n}", "ABCDE-"[n % 6], 1.0 + (n % 3)) for n in range(40)]
+    quotas = {"A": 2, "B": 1, "C": 0, "D": 3, "E": 1, "-": 2}
+    seed, salt = "ab" * 32, "cd" * 32
+    result = draw(seed, "object", quotas, population)
+    assert module._commitments(salt, seed, quotas, population, result) == commitments(
+        salt, seed, quotas, population, result, module.STRATA)

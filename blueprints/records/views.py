@@ -1,7 +1,8 @@
 """PDFs of the inspection records and notices (docs/chapters.md, 检查情况记录表 PDFs; services/record_pdf.py):
 
 - /records/<id>.pdf?form=a31|f1: one 检查情况记录表 (DB5101 A.3/A.3.1, or seed 003 表F.1);
-- /tasks/<id>/records.pdf?form=a31|f1: every record of a task in one PDF;
+- /tasks/<id>/records.pdf?form=a31|f1: every record of a task in one PDF (at once when cached or
+  small, else a background job whose page links back here: services/task_records_pdf.py);
 - /tasks/<id>/notice/<task_object_id>.pdf: the 检查通知书 to one drawn object.
 
 Scope as the records' pages: the task's departments (and those above them) and the team's
@@ -10,14 +11,16 @@ members; a record or task outside it is 404, a user without a viewing role 403.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from models import InspectionRecord, Task, TaskObject, User, db
-from services import inspections
+from services import inspections, jobs
 from services import record_pdf as svc
+from services import task_records_pdf as task_pdf
 from services.errors import Invalid
 from services.teams import VIEW_ROLES
 from services.web import roles_required
@@ -65,13 +68,17 @@ def record(record_id: int) -> Response:
 @bp.route("/tasks/<int:task_id>/records.pdf")
 @login_required
 @roles_required(*VIEW_ROLES)
-def task_records(task_id: int) -> Response:
+def task_records(task_id: int) -> Any:
     task = _task_or_404(task_id)
     form = _form()
-    rows = svc.records_of_task(task)
-    if not rows:
-        raise Invalid("该抽查任务还没有检查情况记录表")
-    return _pdf(svc.task_records_pdf(task, form, rows), f"{task.name}检查情况记录表.pdf")
+    found = task_pdf.bundle(task, form)
+    data = task_pdf.in_request(found)
+    if data is None:  # many records to render: a background job on every core, then the download
+        job = task_pdf.enqueue(_me(), task, form)
+        db.session.commit()
+        jobs.kick()
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    return _pdf(data, f"{task.name}检查情况记录表.pdf")
 
 
 @bp.route("/tasks/<int:task_id>/notice/<int:task_object_id>.pdf")

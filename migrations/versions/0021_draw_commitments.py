@@ -11,6 +11,8 @@ Revises: 0020
 Create Date: 2026-12-07 13:20:00
 
 """
+import hashlib
+import hmac
 import json
 import secrets
 import zlib
@@ -36,10 +38,29 @@ def upgrade():
     _commit_existing_draws()
 
 
-def _commit_existing_draws():
-    """Salt and commit the object draws already stored (the published script's own function)."""
-    from services.draw_algorithm import commitments
+def _digest(population):
+    lines = sorted(f"{key}\t{stratum}\t{weight:g}\n" for key, stratum, weight in population)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
+
+def _commitments(salt_hex, seed_hex, quotas, population, result):
+    """The published draw script's commitments as of this revision (docs/draws.md), frozen here
+    so that later changes to the script cannot change what this upgrade writes."""
+    salt = bytes.fromhex(salt_hex)
+
+    def commit(name, value):
+        return hmac.new(salt, f"{name}\n{value}".encode(), hashlib.sha256).hexdigest()
+
+    out = {"seed": commit("seed", seed_hex), "population": commit("population", _digest(population))}
+    for stratum in STRATA:
+        share = _digest([member for member in population if member[1] == stratum])
+        value = f"{share}\n{int(quotas.get(stratum, 0))}\n{','.join(result.get(stratum, []))}"
+        out[stratum] = commit(f"stratum {stratum}", value)
+    return out
+
+
+def _commit_existing_draws():
+    """Salt and commit the object draws already stored."""
     bind = op.get_bind()
     now = datetime.now(UTC).replace(tzinfo=None)  # stored in UTC, like models.base.utcnow
     draw = sa.table('draw', sa.column('id'), sa.column('domain'), sa.column('seed'), sa.column('quotas'),
@@ -55,7 +76,7 @@ def _commit_existing_draws():
             key, stratum, weight = line.split("\t")
             population.append((key, stratum, float(weight)))
         salt = secrets.token_hex(32)
-        found = commitments(salt, seed, json.loads(quotas), population, json.loads(result), STRATA)
+        found = _commitments(salt, seed, json.loads(quotas), population, json.loads(result))
         bind.execute(draw.update().where(draw.c.id == ident).values(
             salt=salt, commitments=json.dumps(found), committed_at=now))
 

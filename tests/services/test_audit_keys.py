@@ -230,3 +230,15 @@ def test_cli_says_when_the_key_cannot_be_read(app: Flask, session: Any, monkeypa
     monkeypatch.setenv("AUDIT_KEYS", "2:not-hex")
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "无法读取审计密钥" in result.output and "格式错误" in result.output
+
+
+def test_a_malformed_audit_keys_stops_the_app_at_start_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from app import create_app
+
+    audit_key.check_environment({"AUDIT_KEYS": "2:" + "ab" * 32})  # well-formed: nothing said
+    audit_key.check_environment({})
+    with pytest.raises(audit_key.AuditKeyError, match="第2项格式错误"):
+        audit_key.check_environment({"AUDIT_KEYS": "2:" + "ab" * 32 + ",3 zz"})
+    monkeypatch.setenv("AUDIT_KEYS", "2:not-hex")
+    with pytest.raises(audit_key.AuditKeyError, match="AUDIT_KEYS 第1项格式错误"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite3", "SECRET_KEY": "x", "TESTING": True})

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from models import DirectoryMember, MemberKind, ObjectDirectory, TaskObject, TeamMember, db
+from models.inspectors import DutyStatus
 from models.teams import MemberSource
 from services import fairness
 from tests.factories.teams import entity, make_inspector, make_task
@@ -18,7 +19,12 @@ TODAY = date(2026, 7, 1)
 def dataset(org, session):
     e = [entity(org, 100 + i) for i in range(4)]
     people = [make_inspector(org.station_a, f"执法{i}") for i in range(6)]
-    make_inspector(org.station_a, "无权限", random_permission=False)  # not in the pool
+    # not in the pool: whoever the draw could not pick today (no permission, 离岗, 执法证
+    # expired, no account) — their zero would pull the mean down and be flagged 偏低
+    make_inspector(org.station_a, "无权限", random_permission=False)
+    make_inspector(org.station_a, "离岗", duty=DutyStatus.OFF)
+    make_inspector(org.station_a, "证件过期", cert_valid_to=date(2026, 6, 30))
+    make_inspector(org.station_a, "无账号", account=False)
     t2024 = make_task(org, entities=[e[0]], start=date(2024, 3, 1), end=date(2024, 3, 31))
     t2025 = make_task(org, entities=[e[0], e[1]], start=date(2025, 3, 1), end=date(2025, 3, 31))
     t2026 = make_task(org, entities=[e[0]], start=date(2026, 3, 1), end=date(2026, 3, 31))

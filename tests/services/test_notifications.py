@@ -105,3 +105,41 @@ def test_cli_notify_send(app, session, people):
     assert result.exit_code == 0, result.output
     assert "已发送 1 条" in result.output
     assert session.execute(select(Message)).first() is None  # sms only: no inbox row
+
+
+def test_email_is_dated_in_china_time_and_has_a_message_id():
+    import email.policy
+    from datetime import datetime
+    from email import message_from_bytes
+
+    row = OutboxMessage(id=42, channel="email", address="a@example.cn", subject="待办提醒", body="您有1项待办",
+                        created_at=datetime(2026, 12, 7, 16, 30))
+    mail = notifications.build_email(row, "平台 <noreply@jg.example.cn>")
+    parsed = message_from_bytes(mail.as_bytes(), policy=email.policy.default)
+    assert parsed["Date"] == "Tue, 08 Dec 2026 00:30:00 +0800"
+    assert parsed["Message-ID"].endswith("@jg.example.cn>") and "outbox42" in parsed["Message-ID"]
+    assert parsed["Subject"] == "待办提醒"
+
+
+def test_smtp_sender_sends_the_built_mail(monkeypatch):
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            sent.append((host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, mail):
+            sent.append(mail)
+
+    monkeypatch.setattr(notifications.smtplib, "SMTP", FakeSMTP)
+    sender = notifications.SmtpSender({"NOTIFY_SMTP_HOST": "mail.local", "NOTIFY_SMTP_PORT": 2525,
+                                       "NOTIFY_SMTP_FROM": "noreply@jg.example.cn"})
+    sender.send(OutboxMessage(id=7, channel="email", address="b@example.cn", subject="s", body="b"))
+    assert sent[0] == ("mail.local", 2525)
+    assert sent[1]["Date"] and sent[1]["Message-ID"] and sent[1]["To"] == "b@example.cn"

@@ -12,7 +12,10 @@ import pytest
 
 from models import CheckItem, db
 from services import inspections as svc
+from services import pdf_batch
 from services import record_pdf as rp
+from services import task_records_pdf as task_pdf
+from services.errors import Invalid
 from tests.factories.inspections import HEALTH_NAME, LEADER_NAME, MEMBER_NAME, complete, dispatched, open_all
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
@@ -133,19 +136,22 @@ def test_qr_code_decodes_to_the_verification_url(org, session, tmp_path, public_
     assert found == [url]
 
 
-def test_task_bundle_is_one_pdf_with_every_record(org, session, tmp_path, public_url):
+def test_task_bundle_is_one_pdf_with_every_record(org, session, tmp_path, public_url, monkeypatch):
+    monkeypatch.setattr(pdf_batch, "cache_root", lambda: tmp_path / "cache")
     ready, records = _filled(org, objects=2)
     assert len(records) == 4  # 2 objects × (发起部门, 参与部门)
-    data = rp.task_records_pdf(ready.task, "a31")
+    data = task_pdf.build(task_pdf.bundle(ready.task, "a31"), workers=1)
     pages = _pages(data, tmp_path)
     assert pages >= 4
     text = _text(data, tmp_path)
     for r in records:
         assert f"记录编号：{r.record_no}" in text and rp.record_view(r).digest in text
-    assert f"第1页共{pages}页" in text and f"第{pages}页共{pages}页" in text
-    assert len([line for line in _fonts(data, tmp_path)]) == 1  # one font subset for the whole task
-    with pytest.raises(ValueError):
-        rp.task_records_pdf(ready.task, "a31", records=[])
+    # each record numbers its own pages: 第1页共n页 once per record
+    assert len(re.findall(r"第1页共\d+页", text)) == len(records)
+    fonts = _fonts(data, tmp_path)
+    assert fonts and all(line.split()[-5:-2] == ["yes", "yes", "yes"] for line in fonts)  # embedded subsets
+    with pytest.raises(Invalid):
+        task_pdf.bundle(ready.task, "a31", records=[])
     with pytest.raises(ValueError):
         rp.records_html([rp.record_view(records[0])], "xls")
 
