@@ -18,11 +18,12 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.admin.forms import DepartmentForm, ImportForm, UserEditForm, UserForm, department_select
+from blueprints.common import current_actor, get_visible_or_404
 from models import Department, ImportBatch, ImportStatus, User, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel, UserStatus
 from models.roles import ADMIN_ROLES, Role
@@ -31,7 +32,6 @@ from services import record_pdf, user_import
 from services import users as user_svc
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
-from services.scope import get_in_scope_or_404
 from services.web import is_htmx, render_block, roles_required, wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -49,15 +49,11 @@ def _attach(form: FlaskForm, exc: Invalid) -> None:
         flash(exc.message, "error")
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 # ------------------------------------------------------------------ departments
 
 
 def _departments_page(status: int = 200) -> tuple[str, int]:
-    me = _me()
+    me = current_actor()
     rows = dept_svc.department_tree(me)
     editable = {r.department.id for r in rows if dept_svc.can_edit_department(me, r.department)}
     return render_template("admin/departments.html", rows=rows, editable=editable,
@@ -75,7 +71,7 @@ def departments():
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def department_new(parent_id: int):
-    parent = get_in_scope_or_404(Department, parent_id, _me())
+    parent = get_visible_or_404(Department, parent_id)
     if not parent.active:
         raise Invalid("上级部门已停用，不能新增下级部门")
     form = DepartmentForm()
@@ -89,7 +85,7 @@ def department_new(parent_id: int):
     if form.validate_on_submit():
         try:
             department = dept_svc.create_department(
-                _me(),
+                current_actor(),
                 parent,
                 name=form.name.data,
                 level=DepartmentLevel(form.level.data),
@@ -114,8 +110,8 @@ def department_new(parent_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def department_edit(department_id: int):
-    department = get_in_scope_or_404(Department, department_id, _me())
-    if not dept_svc.can_edit_department(_me(), department):
+    department = get_visible_or_404(Department, department_id)
+    if not dept_svc.can_edit_department(current_actor(), department):
         abort(403, "本级部门由上级管理员维护，您只能修改下级部门")
     parent = department.parent
     form = DepartmentForm(obj=department)
@@ -125,7 +121,7 @@ def department_edit(department_id: int):
     if form.validate_on_submit():
         try:
             dept_svc.update_department(
-                _me(),
+                current_actor(),
                 department,
                 name=form.name.data,
                 level=DepartmentLevel(form.level.data),
@@ -153,12 +149,12 @@ def department_edit(department_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def department_status(department_id: int):
-    department = get_in_scope_or_404(Department, department_id, _me())
-    if not dept_svc.can_edit_department(_me(), department):
+    department = get_visible_or_404(Department, department_id)
+    if not dept_svc.can_edit_department(current_actor(), department):
         abort(403, "本级部门由上级管理员维护，您只能停用或启用下级部门")
     active = request.form.get("active") == "1"
     try:
-        dept_svc.set_department_active(_me(), department, active)
+        dept_svc.set_department_active(current_actor(), department, active)
     except Invalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -175,7 +171,7 @@ def department_status(department_id: int):
 @login_required
 @roles_required(*ADMINS)
 def users():
-    me = _me()
+    me = current_actor()
     filters = user_svc.parse_filters(me, request.args)
     page = db.paginate(user_svc.search_users(me, filters), per_page=20, error_out=False)
     context = {
@@ -194,7 +190,7 @@ def users():
 
 
 def _detail_page(user: User, *, revealed: bool = False, status: int = 200) -> tuple[str, int]:
-    me = _me()
+    me = current_actor()
     grantable = user_svc.grantable_to(me, user)
     held = user.role_codes
     admin_held = held & {str(r) for r in ADMIN_ROLES}
@@ -225,15 +221,15 @@ def _detail_page(user: User, *, revealed: bool = False, status: int = 200) -> tu
 @login_required
 @roles_required(*ADMINS)
 def user_detail(user_id: int):
-    return _detail_page(get_in_scope_or_404(User, user_id, _me()))
+    return _detail_page(get_visible_or_404(User, user_id))
 
 
 @bp.route("/users/<int:user_id>/reveal", methods=["POST"])
 @login_required
 @roles_required(*ADMINS)
 def user_reveal(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
-    user_svc.reveal_personal_data(_me(), user)
+    user = get_visible_or_404(User, user_id)
+    user_svc.reveal_personal_data(current_actor(), user)
     db.session.commit()
     if is_htmx():
         return render_template("admin/_personal.html", user=user, revealed=True)
@@ -248,7 +244,7 @@ def _department(ident: int | None) -> Department | None:
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_new():
-    me = _me()
+    me = current_actor()
     form = UserForm()
     department_select(form.department_id, dept_svc.department_choices(me))
     if request.method == "GET":
@@ -281,8 +277,8 @@ def user_new():
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_edit(user_id: int):
-    me = _me()
-    user = get_in_scope_or_404(User, user_id, me)
+    me = current_actor()
+    user = get_visible_or_404(User, user_id)
     reason = user_svc.manage_refusal(me, user)
     if reason:
         abort(403, reason)
@@ -320,12 +316,12 @@ def user_edit(user_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_status(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
+    user = get_visible_or_404(User, user_id)
     value = request.form.get("status", "")
     if value not in {s.value for s in UserStatus}:
         abort(400, "状态不正确")
     try:
-        user_svc.set_status(_me(), user, UserStatus(value))
+        user_svc.set_status(current_actor(), user, UserStatus(value))
     except Invalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -339,8 +335,8 @@ def user_status(user_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_reset_password(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
-    issued = user_svc.reset_password(_me(), user)
+    user = get_visible_or_404(User, user_id)
+    issued = user_svc.reset_password(current_actor(), user)
     db.session.commit()
     return render_template("admin/password_issued.html", issued=[issued], heading="密码已重置")
 
@@ -349,8 +345,8 @@ def user_reset_password(user_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_unlock(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
-    user_svc.unlock(_me(), user)
+    user = get_visible_or_404(User, user_id)
+    user_svc.unlock(current_actor(), user)
     db.session.commit()
     flash(f"已解除账号 {user.account} 的锁定", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -360,15 +356,15 @@ def user_unlock(user_id: int):
 @login_required
 @roles_required(Role.SECURITY_ADMIN)
 def user_roles(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
+    user = get_visible_or_404(User, user_id)
     op, code = request.form.get("op", ""), request.form.get("role", "")
     if op not in {"grant", "revoke"}:
         abort(400, "操作不正确")
     try:
         if op == "grant":
-            user_svc.grant_role(_me(), user, code)
+            user_svc.grant_role(current_actor(), user, code)
         else:
-            user_svc.revoke_role(_me(), user, code)
+            user_svc.revoke_role(current_actor(), user, code)
     except Invalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -386,7 +382,7 @@ def user_roles(user_id: int):
 @login_required
 @roles_required(*ADMINS)
 def roles():
-    counts = user_svc.role_holder_counts(_me())
+    counts = user_svc.role_holder_counts(current_actor())
     rows = [(r, r in ADMIN_ROLES, counts.get(r.value, 0)) for r in ROLE_ORDER]
     return render_template("admin/roles.html", rows=rows)
 
@@ -401,7 +397,7 @@ def import_template():
     wb = build_workbook(
         "用户导入",
         user_import.IMPORT_COLUMNS,
-        instructions=user_import.import_instructions(_me()),
+        instructions=user_import.import_instructions(current_actor()),
         template_rows=200,
     )
     return send_file(
@@ -422,7 +418,7 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            batch, _check = user_import.store_import(_me(), upload.filename or "", upload.read())
+            batch, _check = user_import.store_import(current_actor(), upload.filename or "", upload.read())
         except ExcelError as exc:
             db.session.rollback()
             error, status = str(exc), 400
@@ -438,7 +434,7 @@ def import_upload():
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not user_import.can_use_batch(_me(), batch):
+    if batch is None or not user_import.can_use_batch(current_actor(), batch):
         abort(404)
     return batch
 
@@ -450,7 +446,7 @@ def import_preview(batch_id: int):
     batch = _batch_or_404(batch_id)
     expired = user_import.is_expired(batch)
     usable = batch.status == ImportStatus.PENDING and not expired
-    check = user_import.check_import(_me(), batch.content) if usable else None
+    check = user_import.check_import(current_actor(), batch.content) if usable else None
     return render_template(
         "admin/import_preview.html",
         batch=batch,
@@ -465,7 +461,7 @@ def import_preview(batch_id: int):
 @roles_required(Role.SYSTEM_ADMIN)
 def import_errors(batch_id: int):
     batch = _batch_or_404(batch_id)
-    data = user_import.annotated_copy(_me(), batch)
+    data = user_import.annotated_copy(current_actor(), batch)
     db.session.commit()
     stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
     return send_file(
@@ -479,7 +475,7 @@ def import_errors(batch_id: int):
 def import_confirm(batch_id: int):
     batch = _batch_or_404(batch_id)
     try:
-        issued = user_import.import_users(_me(), batch)
+        issued = user_import.import_users(current_actor(), batch)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -494,7 +490,7 @@ def import_confirm(batch_id: int):
 @roles_required(Role.SYSTEM_ADMIN)
 def import_discard(batch_id: int):
     batch = _batch_or_404(batch_id)
-    user_import.discard_import(_me(), batch)
+    user_import.discard_import(current_actor(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("admin.import_upload"))

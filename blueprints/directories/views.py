@@ -25,12 +25,13 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from blueprints.common import current_actor, get_visible_or_404
 from blueprints.directories.forms import UploadForm
-from models import CheckItem, ImportBatch, ImportStatus, MemberKind, ObjectDirectory, User, db
+from models import CheckItem, ImportBatch, ImportStatus, MemberKind, ObjectDirectory, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import directories as svc
 from services import directory_import, directory_members
@@ -39,38 +40,15 @@ from services.entity_fields import INDUSTRY_SECTIONS
 from services.entity_search import parse_filters
 from services.errors import Conflict
 from services.excel import XLSX_MIME, ExcelError
-from services.scope import get_in_scope_or_404
 from services.templates_catalogue import TEMPLATES, template_workbook
 from services.user_import import is_expired
 from services.web import error_response, roles_required, wants_fragment
-from workflows.bindings import bind
 
 bp = Blueprint("directories", __name__, url_prefix="/directories")
 
 VIEWERS = svc.VIEW_ROLES
 EDITORS = svc.EDIT_ROLES
 UPLOAD_ENDPOINT = "directories.template_upload"
-
-bind(
-    svc.ADD_TABLE,
-    svc.SUBJECT_TYPE,
-    "检查对象名录库",
-    "directories.subject",
-    start_endpoint="directories.new",
-    business_steps=("select_item", "choose_mode", "download_template", "filter_entities", "filter_directories"),
-)
-bind(
-    svc.DELETE_TABLE,
-    svc.SUBJECT_TYPE,
-    "检查对象名录库",
-    "directories.subject",
-    start_endpoint="directories.delete_start",
-    business_steps=("choose_mode", "select_item", "select_directory", "confirm", "delete"),
-)
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 @bp.record_once
@@ -93,12 +71,12 @@ def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
 
 
 def _directory_or_404(directory_id: int) -> ObjectDirectory:
-    return get_in_scope_or_404(ObjectDirectory, directory_id, _me())
+    return get_visible_or_404(ObjectDirectory, directory_id)
 
 
 def _item_arg(name: str = "item") -> CheckItem:
     value = request.values.get(name, type=int)
-    return svc.item_for(_me(), value)  # NotFound → 404 page
+    return svc.item_for(current_actor(), value)  # NotFound → 404 page
 
 
 # ------------------------------------------------------------------ list and detail
@@ -108,7 +86,7 @@ def _item_arg(name: str = "item") -> CheckItem:
 @login_required
 @roles_required(*VIEWERS)
 def index():
-    me = _me()
+    me = current_actor()
     search = request.args.get("q", "").strip()[:100]
     page = db.paginate(svc.directories_query(me, search), per_page=20, error_out=False)
     return render_template(
@@ -140,7 +118,7 @@ def _kind_arg() -> MemberKind | None:
 @login_required
 @roles_required(*VIEWERS)
 def detail(directory_id: int):
-    me = _me()
+    me = current_actor()
     directory = _directory_or_404(directory_id)
     kind = _kind_arg()
     search = request.args.get("q", "").strip()[:100]
@@ -187,7 +165,7 @@ def detail(directory_id: int):
 @roles_required(*EDITORS)
 def new():
     """选择拟新增检查对象名录库的抽查事项."""
-    me = _me()
+    me = current_actor()
     search = request.args.get("q", "").strip()[:100]
     page = db.paginate(svc.items_query(me, search), per_page=20, error_out=False)
     existing = {
@@ -208,7 +186,7 @@ def new():
 def choose_mode():
     """选择监管对象名录库新增方式."""
     item = _item_arg()
-    return render_template("directories/mode.html", item=item, directory=svc.directory_of(_me(), item))
+    return render_template("directories/mode.html", item=item, directory=svc.directory_of(current_actor(), item))
 
 
 @bp.route("/template")
@@ -242,7 +220,7 @@ def template_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            batch, _check = directory_import.store_import(_me(), item, form.template.data, upload.filename or "", upload.read())
+            batch, _check = directory_import.store_import(current_actor(), item, form.template.data, upload.filename or "", upload.read())
         except ExcelError as exc:
             db.session.rollback()
             error, status = str(exc), 400
@@ -266,7 +244,7 @@ def template_upload():
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not directory_import.can_use_batch(_me(), batch):
+    if batch is None or not directory_import.can_use_batch(current_actor(), batch):
         abort(404)
     return batch
 
@@ -276,7 +254,7 @@ def _batch_or_404(batch_id: int) -> ImportBatch:
 @roles_required(*EDITORS)
 def import_preview(batch_id: int):
     batch = _batch_or_404(batch_id)
-    item = directory_import.batch_item(_me(), batch)
+    item = directory_import.batch_item(current_actor(), batch)
     summary = directory_import.batch_summary(batch)
     expired = is_expired(batch)
     pending = batch.status == ImportStatus.PENDING and not expired
@@ -299,7 +277,7 @@ def import_preview(batch_id: int):
 @roles_required(*EDITORS)
 def import_errors(batch_id: int):
     batch = _batch_or_404(batch_id)
-    data = directory_import.annotated_copy(_me(), batch)
+    data = directory_import.annotated_copy(current_actor(), batch)
     db.session.commit()
     stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
     return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
@@ -311,7 +289,7 @@ def import_errors(batch_id: int):
 def import_confirm(batch_id: int):
     batch = _batch_or_404(batch_id)
     try:
-        result = directory_import.import_batch(_me(), batch)
+        result = directory_import.import_batch(current_actor(), batch)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -326,7 +304,7 @@ def import_confirm(batch_id: int):
 def import_discard(batch_id: int):
     batch = _batch_or_404(batch_id)
     item_id = directory_import.batch_summary(batch).get("item_id")
-    directory_import.discard_import(_me(), batch)
+    directory_import.discard_import(current_actor(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("directories.template_upload", item=item_id))
@@ -356,7 +334,7 @@ def _flash_added(result: svc.AddResult) -> None:
 
 
 def _filter_context(item: CheckItem) -> dict[str, Any]:
-    me = _me()
+    me = current_actor()
     filters = parse_filters(request.values)
     count, capped = svc.filter_count(me, filters)
     return {
@@ -384,7 +362,7 @@ def filter_entities():
     the POST stores them (入库)."""
     item = _item_arg()
     if request.method == "POST":
-        result = _stored(lambda: svc.add_from_filter(_me(), item, parse_filters(request.form)))
+        result = _stored(lambda: svc.add_from_filter(current_actor(), item, parse_filters(request.form)))
         _flash_added(result)
         return redirect(url_for("directories.detail", directory_id=result.directory.id))
     context = _filter_context(item)
@@ -400,7 +378,7 @@ def filter_entities():
 @roles_required(*EDITORS)
 def filter_directories():
     """筛选符合条件的名录库: copy every object of another directory of the department."""
-    me = _me()
+    me = current_actor()
     item = _item_arg()
     if request.method == "POST":
         source = _directory_or_404(request.form.get("source", type=int) or 0)
@@ -426,7 +404,7 @@ def filter_directories():
 @roles_required(*EDITORS)
 def delete_start():
     """选择删除方式, then 选择拟删除检查对象名录库的抽查事项 or 选择拟删除的对象名录库."""
-    me = _me()
+    me = current_actor()
     mode = request.args.get("mode", "")
     search = request.args.get("q", "").strip()[:100]
     context: dict[str, Any] = {"mode": mode, "modes": svc.DELETE_MODES, "search": search}
@@ -448,7 +426,7 @@ def delete(directory_id: int):
         mode = "direct"
     if request.method == "POST":  # CSRFProtect has checked the token
         name = directory.name
-        svc.delete_directory(_me(), directory, mode)
+        svc.delete_directory(current_actor(), directory, mode)
         db.session.commit()
         flash(f"已删除检查对象名录库“{name}”", "success")
         return redirect(url_for("directories.index"))

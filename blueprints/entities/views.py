@@ -24,12 +24,13 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from blueprints.common import current_actor, get_visible_or_404
 from blueprints.entities.forms import EntityForm, ImportForm, TagsForm
-from models import ImportBatch, ImportStatus, JobStatus, MarketEntity, User, db
+from models import ImportBatch, ImportStatus, JobStatus, MarketEntity, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
 from services import entities as svc
@@ -37,7 +38,6 @@ from services import entity_fields, entity_import, entity_search, jobs
 from services.audit import action_label
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
-from services.scope import get_in_scope_or_404
 from services.user_import import is_expired
 from services.web import error_response, is_htmx, render_block, roles_required, wants_fragment
 
@@ -46,10 +46,6 @@ bp = Blueprint("entities", __name__, url_prefix="/entities")
 VIEWERS = svc.VIEW_ROLES
 EDITORS = svc.EDIT_ROLES
 UPLOAD_ENDPOINT = "entities.import_upload"
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 @bp.record_once
@@ -76,7 +72,7 @@ def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
 
 
 def _list_context() -> dict[str, Any]:
-    me = _me()
+    me = current_actor()
     filters = entity_search.parse_filters(request.args)
     after = request.args.get("after", type=int)
     before = request.args.get("before", type=int)
@@ -109,7 +105,7 @@ def index():
 
 
 def _entity_or_404(entity_id: int) -> MarketEntity:
-    return get_in_scope_or_404(MarketEntity, entity_id, _me())
+    return get_visible_or_404(MarketEntity, entity_id)
 
 
 def _summary_items(summary: str) -> list[tuple[str, str]]:
@@ -134,7 +130,7 @@ def _summary_items(summary: str) -> list[tuple[str, str]]:
 @login_required
 @roles_required(*VIEWERS)
 def detail(entity_id: int):
-    me = _me()
+    me = current_actor()
     entity = _entity_or_404(entity_id)
     instances = list(db.session.execute(svc.linked_instances_query(me, entity)).scalars())
     events = [(e, action_label(e.action), _summary_items(e.summary)) for e in svc.history(entity)]
@@ -172,12 +168,12 @@ def create():
     form = EntityForm()
     if request.method == "GET":
         form.status.data = EntityStatus.ACTIVE.value
-        root = svc.Registries(_me()).root
+        root = svc.Registries(current_actor()).root
         form.division_code.data = root.region_code if root.level == DepartmentLevel.DISTRICT else ""
     status = 200
     if form.validate_on_submit():
         try:
-            entity = svc.create_entity(_me(), form.raw())
+            entity = svc.create_entity(current_actor(), form.raw())
         except Invalid as exc:
             db.session.rollback()
             _attach(form, exc)
@@ -202,7 +198,7 @@ def edit(entity_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            changes = svc.update_entity(_me(), entity, form.raw())
+            changes = svc.update_entity(current_actor(), entity, form.raw())
         except Invalid as exc:
             db.session.rollback()
             _attach(form, exc)
@@ -225,7 +221,7 @@ def tags(entity_id: int):
     status, error = 200, ""
     if form.validate_on_submit():
         try:
-            svc.set_tags(_me(), entity, form.tags.data)
+            svc.set_tags(current_actor(), entity, form.tags.data)
         except Invalid as exc:
             db.session.rollback()
             db.session.refresh(entity)
@@ -253,7 +249,7 @@ def delete(entity_id: int):
     refusal = svc.delete_refusal(entity)
     if request.method == "POST":  # CSRFProtect has checked the token
         name = entity.name
-        svc.delete_entity(_me(), entity)  # a Conflict becomes the 409 page
+        svc.delete_entity(current_actor(), entity)  # a Conflict becomes the 409 page
         db.session.commit()
         flash(f"已删除市场主体“{name}”", "success")
         return redirect(url_for("entities.index"))
@@ -287,7 +283,7 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            batch, _check = entity_import.store_import(_me(), upload.filename or "", upload.read())
+            batch, _check = entity_import.store_import(current_actor(), upload.filename or "", upload.read())
         except ExcelError as exc:
             db.session.rollback()
             error, status = str(exc), 400
@@ -309,7 +305,7 @@ def import_upload():
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not entity_import.can_use_batch(_me(), batch):
+    if batch is None or not entity_import.can_use_batch(current_actor(), batch):
         abort(404)
     return batch
 
@@ -342,7 +338,7 @@ def import_preview(batch_id: int):
 @roles_required(*EDITORS)
 def import_errors(batch_id: int):
     batch = _batch_or_404(batch_id)
-    data, ext = entity_import.annotated_copy(_me(), batch)
+    data, ext = entity_import.annotated_copy(current_actor(), batch)
     db.session.commit()
     stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
     mimetype = XLSX_MIME if ext == "xlsx" else "text/csv"
@@ -356,13 +352,13 @@ def import_confirm(batch_id: int):
     batch = _batch_or_404(batch_id)
     threshold = int(current_app.config.get("IMPORT_JOB_ROWS", entity_import.IMPORT_JOB_ROWS))
     if entity_import.runs_as_job(batch, threshold):
-        entity_import.enqueue_import(_me(), batch)
+        entity_import.enqueue_import(current_actor(), batch)
         db.session.commit()
         jobs.kick()
         flash("文件较大，已转入后台导入，完成前可离开本页，稍后回到本页查看结果", "info")
         return redirect(url_for("entities.import_preview", batch_id=batch.id))
     try:
-        summary = entity_import.import_entities(_me(), batch)
+        summary = entity_import.import_entities(current_actor(), batch)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -378,7 +374,7 @@ def import_discard(batch_id: int):
     batch = _batch_or_404(batch_id)
     if jobs.active_for(entity_import.BATCH_SUBJECT, batch.id) is not None:
         raise Conflict("该批次正在导入，不能放弃")
-    entity_import.discard_import(_me(), batch)
+    entity_import.discard_import(current_actor(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("entities.import_upload"))

@@ -9,9 +9,10 @@ import io
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from models import ImportBatch, User, db
+from blueprints.common import current_actor
+from models import ImportBatch, db
 from services import import_batches
 from services.errors import ServiceError
 from services.excel import XLSX_MIME, ExcelError, workbook_bytes
@@ -19,10 +20,6 @@ from services.imports import framework, kinds
 from services.imports.framework import ImportKind
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
 def _kind(name: str) -> ImportKind:
@@ -34,7 +31,7 @@ def _kind(name: str) -> ImportKind:
 
 def _batch(kind: ImportKind, batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not kind.can_use(_me(), batch):
+    if batch is None or not kind.can_use(current_actor(), batch):
         abort(404)
     return batch
 
@@ -57,7 +54,7 @@ def _page(kind: ImportKind, context: dict[str, Any], **values: Any) -> str:
 def template(kind: str):
     """The kind's template, with its dropdowns and 填写说明."""
     k = _kind(kind)
-    if not k.can_import(_me()):
+    if not k.can_import(current_actor()):
         abort(403)
     chosen = k.template_for(request.args.get("variant", ""))
     return send_file(io.BytesIO(workbook_bytes(chosen.workbook())), mimetype=XLSX_MIME,
@@ -69,10 +66,10 @@ def template(kind: str):
 def upload(kind: str):
     """上传: the file is checked and kept for the preview; nothing is imported yet."""
     k = _kind(kind)
-    if not k.can_import(_me()):
+    if not k.can_import(current_actor()):
         abort(403)
-    context = k.load_context(_me(), request.args.to_dict())
-    if not k.can_import(_me(), context):
+    context = k.load_context(current_actor(), request.args.to_dict())
+    if not k.can_import(current_actor(), context):
         abort(403)
     status, error, problems = 200, "", []
     if request.method == "POST":
@@ -81,8 +78,8 @@ def upload(kind: str):
             status, error = 400, "请选择要上传的文件"
         else:
             try:
-                options = k.read_options(_me(), request.form.to_dict())
-                batch, _check = framework.upload(k, _me(), file.filename, file.read(), {**context, **options})
+                options = k.read_options(current_actor(), request.form.to_dict())
+                batch, _check = framework.upload(k, current_actor(), file.filename, file.read(), {**context, **options})
             except ExcelError as exc:
                 db.session.rollback()
                 status, error = 400, str(exc)
@@ -109,7 +106,7 @@ def preview(kind: str, batch_id: int):
 def errors(kind: str, batch_id: int):
     k = _kind(kind)
     batch = _batch(k, batch_id)
-    data = framework.annotated_copy(k, _me(), batch)
+    data = framework.annotated_copy(k, current_actor(), batch)
     db.session.commit()
     return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
                      download_name=import_batches.annotated_name(batch))
@@ -122,7 +119,7 @@ def confirm(kind: str, batch_id: int):
     k = _kind(kind)
     batch = _batch(k, batch_id)
     context = framework.context_of(batch)
-    result = framework.confirm(k, _me(), batch, valid_only=request.form.get("mode") == "valid")
+    result = framework.confirm(k, current_actor(), batch, valid_only=request.form.get("mode") == "valid")
     db.session.commit()
     flash(k.result_text(result), "success")
     return redirect(_back(k, context)[1])
@@ -134,7 +131,7 @@ def discard(kind: str, batch_id: int):
     k = _kind(kind)
     batch = _batch(k, batch_id)
     context = framework.context_of(batch)
-    framework.discard(k, _me(), batch)
+    framework.discard(k, current_actor(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("imports.upload", kind=k.name, **context))

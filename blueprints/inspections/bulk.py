@@ -10,7 +10,8 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from flask_login import login_required
 
-from blueprints.inspections.views import _me, _task_or_404, _task_page, bp
+from blueprints.common import current_actor
+from blueprints.inspections.views import bp, task_or_404, task_page
 from models import db
 from services import record_bulk
 from services.errors import Invalid, ServiceError
@@ -25,7 +26,7 @@ def _finish(task: Any, run: Any) -> Any:
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return _task_page(task, exc.status)
+        return task_page(task, exc.status)
     flash(f"已{result.label}{len(result.done)}份检查情况记录表：{result.done_text()}", "success")
     if result.skipped:
         flash(f"以下{len(result.skipped)}份检查情况记录表在页面打开后已被修改或不能{result.label}，未处理："
@@ -38,8 +39,8 @@ def _finish(task: Any, run: Any) -> Any:
 @roles_required(TEAM_WORK_ROLE)
 def confirm_all(id: int):
     """检查组成员签字确认 of every record the page listed as waiting for the member."""
-    task = _task_or_404(id)
-    return _finish(task, lambda: record_bulk.confirm_all(_me(), task, record_bulk.parse_selection(request.form)))
+    task = task_or_404(id)
+    return _finish(task, lambda: record_bulk.confirm_all(current_actor(), task, record_bulk.parse_selection(request.form)))
 
 
 @bp.route("/tasks/<int:id>/records/bulk", methods=["POST"])
@@ -47,15 +48,15 @@ def confirm_all(id: int):
 @roles_required(TEAM_WORK_ROLE)
 def bulk(id: int):
     """提交审核 (action=submit) or 审核通过 (action=approve) of the ticked records."""
-    task = _task_or_404(id)
+    task = task_or_404(id)
     action = request.form.get("action", "")
 
     def run() -> record_bulk.BulkResult:
         shown = record_bulk.parse_selection(request.form)
         if action == "submit":
-            return record_bulk.submit_many(_me(), task, shown)
+            return record_bulk.submit_many(current_actor(), task, shown)
         if action == "approve":
-            return record_bulk.approve_many(_me(), task, shown)
+            return record_bulk.approve_many(current_actor(), task, shown)
         raise Invalid("请选择提交审核或审核通过", "action")
 
     return _finish(task, run)

@@ -13,9 +13,10 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.common import current_actor, get_visible_or_404
 from blueprints.inspectors.forms import AuxiliaryForm, DeleteForm, ImportForm, InspectorForm
 from models import ImportBatch, ImportStatus, Inspector, User, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus
@@ -24,11 +25,10 @@ from services import inspectors as svc
 from services.audit import action_label
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError
-from services.scope import get_in_scope_or_404
+from services.scope import in_scope
 from services.templates_catalogue import INSPECTOR_CATEGORIES, TEMPLATES
 from services.user_import import is_expired
 from services.web import render_block, roles_required, wants_fragment
-from workflows.bindings import bind
 from workflows.registry import PROCESSES
 
 bp = Blueprint("inspectors", __name__, url_prefix="/inspectors")
@@ -36,40 +36,21 @@ bp = Blueprint("inspectors", __name__, url_prefix="/inspectors")
 VIEWERS = svc.VIEW_ROLES
 EDITORS = svc.EDIT_ROLES
 
-bind(
-    17,
-    svc.SUBJECT_TYPE,
-    "执法检查人员",
-    "inspectors.subject",
-    start_endpoint="inspectors.create",
-    business_steps=("choose_mode", "download_template", "upload", "complete", "decide_role", "assign_role"),
-)
-bind(
-    18,
-    svc.SUBJECT_TYPE,
-    "执法检查人员",
-    "inspectors.subject",
-    start_endpoint="inspectors.index",
-    business_steps=("select", "choose", "confirm_delete", "delete", "edit"),
-)
 
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+def _active(actor: User, entry: Inspector | AuxiliaryInspector) -> bool:
+    """An entry in scope and not deleted (a deleted one is 404, as an absent one)."""
+    return in_scope(actor, entry) and entry.active
 
 
 def _entry_or_404(inspector_id: int) -> Inspector:
-    inspector = get_in_scope_or_404(Inspector, inspector_id, _me())
-    if not inspector.active:
-        abort(404)
-    return inspector
+    return get_visible_or_404(Inspector, inspector_id, _active)
 
 
 # ------------------------------------------------------------------ list
 
 
 def _list_context() -> dict[str, Any]:
-    me = _me()
+    me = current_actor()
     filters = inspector_search.parse_filters(me, request.args)
     page = inspector_search.search(me, filters, request.args.get("page", 1, type=int) or 1)
     return {
@@ -104,7 +85,7 @@ def subject():
     ident = request.args.get("id", type=int)
     if ident is None:
         abort(404)
-    inspector = get_in_scope_or_404(Inspector, ident, _me())
+    inspector = get_visible_or_404(Inspector, ident)
     if not inspector.active:
         flash("该执法检查人员已从名录库删除", "info")
         return redirect(url_for("inspectors.index"))
@@ -136,7 +117,7 @@ def _summary_items(summary: str) -> list[tuple[str, str]]:
 @login_required
 @roles_required(*VIEWERS)
 def detail(inspector_id: int):
-    me = _me()
+    me = current_actor()
     inspector = _entry_or_404(inspector_id)
     events = [(e, action_label(e.action), _summary_items(e.summary)) for e in svc.history(inspector)]
     return render_template(
@@ -154,7 +135,7 @@ def detail(inspector_id: int):
 
 def _form(inspector: Inspector | None = None) -> InspectorForm:
     form = InspectorForm()
-    form.set_departments(svc.departments_for(_me()))
+    form.set_departments(svc.departments_for(current_actor()))
     if request.method == "GET" and inspector is not None:
         form.fill(inspector)
     return form
@@ -163,7 +144,7 @@ def _form(inspector: Inspector | None = None) -> InspectorForm:
 def _check(form: InspectorForm, inspector: Inspector | None = None) -> bool:
     """Field rules shown under their fields before the service runs (an entry imported from
     C.1 without ID number may stay without one)."""
-    dept = svc.pick_department(_me(), form.department_id.data)
+    dept = svc.pick_department(current_actor(), form.department_id.data)
     id_required = inspector is None or inspector.id_number is not None
     _values, errors = svc.check_values(form.raw(), dept, id_required=id_required)
     form.attach(errors)
@@ -177,12 +158,12 @@ def create():
     """表17 非模板导入: the form; the platform then matches or opens the account."""
     form = _form()
     if request.method == "GET":
-        form.department_id.data = str(_me().department_id)
+        form.department_id.data = str(current_actor().department_id)
         form.duty.data = DutyStatus.ON.value
     status = 200
     if form.validate_on_submit() and _check(form):
         try:
-            result = inspector_enrolment.create_inspector(_me(), form.raw())
+            result = inspector_enrolment.create_inspector(current_actor(), form.raw())
         except Invalid as exc:
             db.session.rollback()
             form.attach({exc.field or "name": exc.message})
@@ -202,7 +183,7 @@ def role(inspector_id: int):
     """判断是否分配角色 → 分配角色 or end."""
     inspector = _entry_or_404(inspector_id)
     assign = request.form.get("assign") == "yes"
-    inspector_enrolment.decide_role(_me(), inspector, assign=assign)  # an Invalid becomes the 400 page
+    inspector_enrolment.decide_role(current_actor(), inspector, assign=assign)  # an Invalid becomes the 400 page
     db.session.commit()
     flash("已分配执法人员角色" if assign else "已结束：不分配角色", "success")
     return redirect(url_for("inspectors.detail", inspector_id=inspector.id))
@@ -220,7 +201,7 @@ def edit(inspector_id: int):
         form.keep_personal_data(inspector)
     if form.validate_on_submit() and _check(form, inspector):
         try:
-            changes = svc.update_inspector(_me(), inspector, form.raw())
+            changes = svc.update_inspector(current_actor(), inspector, form.raw())
         except Invalid as exc:
             db.session.rollback()
             form.attach({exc.field or "name": exc.message})
@@ -247,7 +228,7 @@ def delete(inspector_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            svc.delete_inspector(_me(), inspector, form.scope.data or "")
+            svc.delete_inspector(current_actor(), inspector, form.scope.data or "")
         except Invalid as exc:
             db.session.rollback()
             form.scope.errors = [exc.message]
@@ -259,7 +240,7 @@ def delete(inspector_id: int):
             return redirect(url_for("inspectors.index"))
     elif request.method == "POST":
         status = 400
-    refusals = {scope: svc.delete_refusal(_me(), inspector, scope) for scope in svc.DELETE_SCOPES}
+    refusals = {scope: svc.delete_refusal(current_actor(), inspector, scope) for scope in svc.DELETE_SCOPES}
     return render_template("inspectors/delete.html", inspector=inspector, form=form, refusals=refusals), status
 
 
@@ -294,7 +275,7 @@ def import_upload():
         upload = form.file.data
         try:
             code = form.template.data if form.template.data in inspector_import.IMPORT_TEMPLATES else ""
-            batch, _check = inspector_import.store_import(_me(), upload.filename or "", upload.read(), code)
+            batch, _check = inspector_import.store_import(current_actor(), upload.filename or "", upload.read(), code)
         except ExcelError as exc:
             db.session.rollback()
             error, status = str(exc), 400
@@ -316,7 +297,7 @@ def import_upload():
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not inspector_import.can_use_batch(_me(), batch):
+    if batch is None or not inspector_import.can_use_batch(current_actor(), batch):
         abort(404)
     return batch
 
@@ -343,7 +324,7 @@ def import_preview(batch_id: int):
 @roles_required(*EDITORS)
 def import_errors(batch_id: int):
     batch = _batch_or_404(batch_id)
-    data = inspector_import.annotated_copy(_me(), batch)
+    data = inspector_import.annotated_copy(current_actor(), batch)
     db.session.commit()
     stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
     return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=f"{stem}_问题标注.xlsx")
@@ -356,7 +337,7 @@ def import_confirm(batch_id: int):
     """完成新增操作: 全部导入 (mode=all) or 仅导入有效行 (mode=valid)."""
     batch = _batch_or_404(batch_id)
     try:
-        result = inspector_import.import_inspectors(_me(), batch, valid_only=request.form.get("mode") == "valid")
+        result = inspector_import.import_inspectors(current_actor(), batch, valid_only=request.form.get("mode") == "valid")
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -369,7 +350,7 @@ def import_confirm(batch_id: int):
 @roles_required(*EDITORS)
 def import_discard(batch_id: int):
     batch = _batch_or_404(batch_id)
-    inspector_import.discard_import(_me(), batch)
+    inspector_import.discard_import(current_actor(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("inspectors.import_upload"))
@@ -383,17 +364,14 @@ def import_discard(batch_id: int):
 @roles_required(*VIEWERS)
 def auxiliary():
     kind = request.args.get("kind", "")
-    rows = list(db.session.execute(svc.aux_query(_me(), kind)).scalars())
+    rows = list(db.session.execute(svc.aux_query(current_actor(), kind)).scalars())
     return render_template(
-        "inspectors/auxiliary.html", rows=rows, kinds=list(AuxiliaryKind), kind=kind, can_edit=svc.can_edit(_me())
+        "inspectors/auxiliary.html", rows=rows, kinds=list(AuxiliaryKind), kind=kind, can_edit=svc.can_edit(current_actor())
     )
 
 
 def _aux_or_404(aux_id: int) -> AuxiliaryInspector:
-    entry = get_in_scope_or_404(AuxiliaryInspector, aux_id, _me())
-    if not entry.active:
-        abort(404)
-    return entry
+    return get_visible_or_404(AuxiliaryInspector, aux_id, _active)
 
 
 def _save_aux(entry: AuxiliaryInspector | None):
@@ -403,7 +381,7 @@ def _save_aux(entry: AuxiliaryInspector | None):
     status = 200
     if form.validate_on_submit():
         try:
-            svc.save_auxiliary(_me(), form.raw(), entry)
+            svc.save_auxiliary(current_actor(), form.raw(), entry)
         except Invalid as exc:
             db.session.rollback()
             field = getattr(form, exc.field or "name", form.name)
@@ -437,7 +415,7 @@ def auxiliary_edit(aux_id: int):
 @roles_required(*EDITORS)
 def auxiliary_delete(aux_id: int):
     entry = _aux_or_404(aux_id)
-    svc.delete_auxiliary(_me(), entry)
+    svc.delete_auxiliary(current_actor(), entry)
     db.session.commit()
     flash(f"已删除“{entry.name}”", "success")
     return redirect(url_for("inspectors.auxiliary"))

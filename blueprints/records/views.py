@@ -12,21 +12,18 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, request
-from flask_login import current_user, login_required
+from flask import Blueprint, Response, request
+from flask_login import login_required
 
-from models import InspectionRecord, Task, TaskObject, User, db
-from services import inspections
+from blueprints.common import get_visible_or_404
+from models import InspectionRecord, Task, TaskObject
+from services import inspections, task_access
 from services import record_pdf as svc
 from services.errors import Invalid
 from services.teams import VIEW_ROLES
 from services.web import roles_required
 
 bp = Blueprint("record_pdfs", __name__)
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _form() -> str:
@@ -44,19 +41,14 @@ def _pdf(data: bytes, name: str) -> Response:
 
 
 def _task_or_404(task_id: int) -> Task:
-    task = inspections.get_visible(_me(), task_id)
-    if task is None:
-        abort(404)
-    return task
+    return get_visible_or_404(Task, task_id, task_access.in_scope)
 
 
 @bp.route("/records/<int:record_id>.pdf")
 @login_required
 @roles_required(*VIEW_ROLES)
 def record(record_id: int) -> Response:
-    found: InspectionRecord | None = inspections.get_record(_me(), record_id)
-    if found is None:
-        abort(404)
+    found = get_visible_or_404(InspectionRecord, record_id, inspections.record_in_scope)
     form = _form()
     label = "抽查情况记录表" if form == "f1" else "检查情况记录表"
     return _pdf(svc.record_pdf(found, form), f"{label}{found.record_no}.pdf")
@@ -79,7 +71,5 @@ def task_records(task_id: int) -> Response:
 @roles_required(*VIEW_ROLES)
 def notice(task_id: int, task_object_id: int) -> Response:
     task = _task_or_404(task_id)
-    obj = db.session.get(TaskObject, task_object_id)
-    if obj is None or obj.task_id != task.id or obj.removed:
-        abort(404)
+    obj = get_visible_or_404(TaskObject, task_object_id, lambda _actor, o: o.task_id == task.id and not o.removed)
     return _pdf(svc.notice_pdf(task, obj), f"检查通知书-{task.id}-{obj.id}.pdf")
