@@ -95,8 +95,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
 
     from blueprints import register_blueprints
+    from services.process_wiring import wire
     from services.web import init_web
 
+    wire()  # each process's pages, guards and automatic steps (docs/architecture.md)
     init_web(app)
     register_blueprints(app)
 

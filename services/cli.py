@@ -12,8 +12,12 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
+    """The commands; they drive the engine without the blueprints, so the processes are
+    wired here too (services/process_wiring.py)."""
     from services.audit_cli import register_audit_cli
+    from services.process_wiring import wire
 
+    wire()
     _register_catalogue(app)
     register_audit_cli(app)
     _register_draw(app)

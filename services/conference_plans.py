@@ -76,13 +76,6 @@ def can_view(user: User, plan: ConferencePlan) -> bool:
     return plan.issued and unit_of(user, plan) is not None
 
 
-def get_visible(user: User, plan_id: int) -> ConferencePlan | None:
-    plan = db.session.get(ConferencePlan, plan_id)
-    if plan is None or not can_view(user, plan):
-        return None
-    return plan
-
-
 def get_task(user: User, task_id: int) -> ConferenceTask | None:
     task = db.session.get(ConferenceTask, task_id)
     if task is None or not can_view(user, task.plan):

@@ -91,13 +91,6 @@ def visible(user: User) -> list[Conference]:
     return list(db.session.execute(visible_query(user).options(selectinload(Conference.members))).scalars())
 
 
-def get_visible(user: User, conference_id: int) -> Conference | None:
-    conference = db.session.get(Conference, conference_id)
-    if conference is None or not can_view(user, conference):
-        return None
-    return conference
-
-
 # ------------------------------------------------------------------ choices
 
 

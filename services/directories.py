@@ -58,7 +58,6 @@ from services.errors import Forbidden, Invalid, ServiceError
 from services.scope import scope_owned, subtree_ids
 from services.templates_catalogue import TEMPLATES, Template
 from workflows import engine
-from workflows.actions import on_auto_step
 
 SUBJECT_TYPE = "object_directory"  # ProcessInstance.subject_type and AuditEvent.object_type
 ADD_TABLE = 15
@@ -103,8 +102,6 @@ IMPORT_TEMPLATES: dict[str, ImportTemplate] = {
         ImportTemplate("B.3", MemberKind.PRODUCT, "产品：新增或更新本部门的产品（按生产许可证编号识别）"),
     )
 }
-
-
 
 
 class NotFound(ServiceError):
@@ -241,7 +238,6 @@ def record_add(actor: User, directory: ObjectDirectory, mode: str, comment: str)
     return instance
 
 
-@on_auto_step(ADD_TABLE, "store")
 def store_note(instance: ProcessInstance) -> str:
     """入库: the members were stored in the same transaction; note what the directory holds."""
     if instance.subject_type != SUBJECT_TYPE or instance.subject_id is None:

@@ -128,13 +128,6 @@ def can_recall(user: User, document: OfficialDocument) -> bool:
     return can_edit(user, document) and document.status == DocumentStatus.PUBLISHED
 
 
-def get_visible(user: User, document_id: int) -> OfficialDocument | None:
-    document = db.session.get(OfficialDocument, document_id)
-    if document is None or not can_view(user, document):
-        return None
-    return document
-
-
 def office_documents(conference: Conference) -> list[OfficialDocument]:
     return list(db.session.execute(
         select(OfficialDocument).where(OfficialDocument.conference_id == conference.id)

@@ -10,14 +10,14 @@ How the steps are driven from the records (models/inspections.py):
   confirms (``confirm``: seed 003 由检查组全体成员签字确认; any later change of the content
   deletes the confirmations).  The leader's 检查完成 (services/teams.finish_inspection) opens
   录入检查结果.
-- 录入检查结果 (personal items of the team, registered below, any member may finish it):
+- 录入检查结果 (personal items of the team, ``record_assignees``, any member may finish it):
   ``submit`` hands a complete record to the leader; the submit that leaves no record missing or
   unsubmitted completes the step (提交审核).
 - 审核检查结果一致性、规范性 (the leader's item): ``review`` approves a record (its form and the
   consistency checks: result, rows, signature or refusal, every member's confirmation) or
   returns it with a reason.  When no submitted record is left, the step is completed: 退回修改
   when one was returned (录入检查结果 opens again for the team), else 审核通过.
-- 公示检查结果 (platform, ``_publish``): every approved record is published —
+- 公示检查结果 (platform, ``publish_results``): every approved record is published —
   ``publish_version`` writes an immutable ``InspectionResultVersion`` (the public snapshot as
   JSON and its SHA-256) and the ``Publication`` row of the feed; the task becomes 已公示.
 - 完成抽查 (the leader's item): ``finish``; the task becomes 已完成.
@@ -64,8 +64,7 @@ from services.errors import Conflict, Forbidden, Invalid, ServiceError
 from services.inspection_publication import publish_version
 from services.plan_elements import sniff
 from services.templates_catalogue import INSPECTION_METHODS
-from workflows.actions import on_auto_step
-from workflows.assignees import Assignment, assign_step
+from workflows.assignees import Assignment
 
 RECORD_OBJECT = "inspection_record"  # audit object type
 TABLES = task_access.TABLES
@@ -115,19 +114,9 @@ def can_view(user: User, task: Task) -> bool:
     return user.has_role(*VIEW_ROLES) and task_access.in_scope(user, task)
 
 
-def get_visible(user: User, task_id: int) -> Task | None:
-    task = db.session.get(Task, task_id)
-    if task is None or not task_access.in_scope(user, task):
-        return None
-    return task
-
-
-def get_record(user: User, record_id: int) -> InspectionRecord | None:
-    """The record when its task is in the user's scope (else None: a 404)."""
-    record = db.session.get(InspectionRecord, record_id)
-    if record is None or not task_access.in_scope(user, record.task):
-        return None
-    return record
+def record_in_scope(user: User, record: InspectionRecord) -> bool:
+    """A record is seen by whoever sees its task (task_access.in_scope); else a 404."""
+    return task_access.in_scope(user, record.task)
 
 
 def sniff_evidence(data: bytes) -> str:
@@ -190,7 +179,8 @@ def task_of(instance: ProcessInstance) -> Task | None:
     return db.session.get(Task, instance.subject_id)
 
 
-def _team(instance: ProcessInstance) -> Assignment:
+def record_assignees(instance: ProcessInstance) -> Assignment:
+    """录入检查结果: every member; the submit that completes the records finishes it."""
     task = task_of(instance)
     if task is None:
         return Assignment()
@@ -198,20 +188,13 @@ def _team(instance: ProcessInstance) -> Assignment:
     return Assignment(tuple(u for u in users if u is not None), None)
 
 
-def _leader(instance: ProcessInstance) -> Assignment:
+def leader_assignee(instance: ProcessInstance) -> Assignment:
+    """审核检查结果一致性、规范性 and 完成抽查: the team leader (执法小组组长)."""
     task = task_of(instance)
     leader = draws.leader_of(task) if task is not None else None
     if leader is None or leader.inspector is None or leader.inspector.user_id is None:
         return Assignment()
     return Assignment((leader.inspector.user_id,), leader.inspector.user_id)
-
-
-for _table in TABLES:
-    # 录入检查结果: every member; the submit that completes the records finishes it.
-    assign_step(_table, RECORD_STEP)(_team)
-    # 审核检查结果一致性、规范性 and 完成抽查: the team leader (执法小组组长).
-    assign_step(_table, REVIEW_STEP)(_leader)
-    assign_step(_table, FINISH_STEP)(_leader)
 
 
 # ------------------------------------------------------------------ record numbers and locks
@@ -557,7 +540,7 @@ def refuse(actor: User, record: InspectionRecord, lock_version: int | None, *, n
 # ------------------------------------------------------------------ 公示检查结果 (platform)
 
 
-def _publish(instance: ProcessInstance) -> str:
+def publish_results(instance: ProcessInstance) -> str:
     task = task_of(instance)
     if task is None:
         return ""
@@ -567,10 +550,6 @@ def _publish(instance: ProcessInstance) -> str:
     task.status = TaskStatus.PUBLISHED
     db.session.flush()
     return f"已公示{len(approved)}条检查结果"
-
-
-for _table in TABLES:
-    on_auto_step(_table, PUBLISH_STEP)(_publish)
 
 
 # ------------------------------------------------------------------ 检查完成 and 完成抽查

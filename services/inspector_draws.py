@@ -13,8 +13,8 @@ once: a department draws once; a member is changed only by an approved replaceme
 宜由发起部门执法检查人员担任组长).
 
 派发抽查任务 completes the department's draw_inspectors work item (表22: each party its own;
-表20: the one item); the engine then opens personal items for the team members (registered
-here through workflows.assignees) at 开展双随机检查 (表20) or 组成联合检查组 (表22).
+表20: the one item); the engine then opens personal items for the team members (``team_assignees``, wired in
+services/process_wiring.py) at 开展双随机检查 (表20) or 组成联合检查组 (表22).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from services.inspector_search import eligible_inspectors
 from services.scope import subtree_ids
 from services.task_access import JOINT_TABLE, SINGLE_TABLE, instance_of, is_initiator, task_of
 from workflows import engine
-from workflows.assignees import Assignment, assign_step
+from workflows.assignees import Assignment
 from workflows.errors import StaleSubmission
 
 DRAW_STEP = "draw_inspectors"
@@ -421,7 +421,9 @@ def leader_of(task: Task) -> TeamMember | None:
     return next((m for m in active_members(task) if m.role == TeamRole.LEADER), None)
 
 
-def _team_users(instance: ProcessInstance) -> Assignment:
+def team_assignees(instance: ProcessInstance) -> Assignment:
+    """派发抽查任务: the next step reaches every member with an account; the leader's action
+    completes it."""
     task = task_of(instance)
     if task is None:
         return Assignment()
@@ -429,12 +431,6 @@ def _team_users(instance: ProcessInstance) -> Assignment:
     leader = next((m for m in members if m.role == TeamRole.LEADER), None)
     users = [m.inspector.user_id for m in sorted(members, key=lambda m: m.role != TeamRole.LEADER)]  # type: ignore[union-attr]
     return Assignment(tuple(u for u in users if u is not None), leader.inspector.user_id if leader else None)  # type: ignore[union-attr]
-
-
-# 派发抽查任务: the next step reaches every member with an account; the leader's action completes it.
-assign_step(SINGLE_TABLE, INSPECT_STEP)(_team_users)
-assign_step(JOINT_TABLE, TEAM_STEP)(_team_users)
-assign_step(JOINT_TABLE, INSPECT_STEP)(_team_users)
 
 
 def can_dispatch(user: User, task: Task, td: TaskDepartment) -> bool:

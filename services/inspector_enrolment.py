@@ -41,8 +41,6 @@ from services.validators import (
     valid_account,
 )
 from workflows import engine
-from workflows.actions import on_auto_step
-from workflows.guards import register_guard
 
 
 def match_account(inspector: Inspector) -> User | None:
@@ -95,14 +93,12 @@ def _subject(instance: ProcessInstance) -> Inspector | None:
     return db.session.get(Inspector, instance.subject_id)
 
 
-@register_guard("has_account")
-def _has_account(instance: ProcessInstance) -> bool:
+def has_account(instance: ProcessInstance) -> bool:
     inspector = _subject(instance)
     return inspector is not None and _matched_account(inspector) is not None
 
 
-@register_guard("no_account")
-def _no_account(instance: ProcessInstance) -> bool:
+def no_account(instance: ProcessInstance) -> bool:
     """Also true for an instance without an entry (started outside the directory's pages)."""
     inspector = _subject(instance)
     return inspector is None or _matched_account(inspector) is None
@@ -151,8 +147,7 @@ def _grant_permission(inspector: Inspector, user: User) -> None:
     )
 
 
-@on_auto_step(ADD_TABLE, "check_account")
-def _check_account_step(instance: ProcessInstance) -> str:
+def check_account_step(instance: ProcessInstance) -> str:
     inspector = _subject(instance)
     if inspector is None:
         return "未关联执法检查人员"
@@ -163,8 +158,7 @@ def _check_account_step(instance: ProcessInstance) -> str:
     return f"按{how}匹配到账号 {user.account}"
 
 
-@on_auto_step(ADD_TABLE, "grant")
-def _grant_step(instance: ProcessInstance) -> str:
+def grant_step(instance: ProcessInstance) -> str:
     inspector = _subject(instance)
     user = _matched_account(inspector) if inspector is not None else None
     if inspector is None or user is None:
@@ -187,8 +181,7 @@ def _new_account_name(inspector: Inspector) -> str:
             return candidate
 
 
-@on_auto_step(ADD_TABLE, "create_account")
-def _create_account_step(instance: ProcessInstance) -> str:
+def create_account_step(instance: ProcessInstance) -> str:
     inspector = _subject(instance)
     if inspector is None:
         return "未关联执法检查人员，未新增账号"

@@ -11,7 +11,7 @@ Every verb changes the item and drives its process through the engine in the sam
   with ``source_id``); the standard publishes nothing here, the city item is public already;
 - 指派 (表11): to a lower (区县级) department or a section of the department.
 
-公布事项 is the platform lane's automatic step: ``_publish`` (registered with on_auto_step)
+公布事项 is the platform lane's automatic step: ``publish_item`` (wired in services/process_wiring.py)
 stores the item's public snapshot with services.publication and bumps ``CheckItem.version``.
 Edits and deletions carry the version the form was shown with; a stale form is refused with
 该事项已被他人处理 (409) and nothing changes.  Services never commit; the view does.
@@ -49,7 +49,6 @@ from services.excel import parse_decimal
 from services.scope import subtree_ids
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
 from workflows import engine, subjects
-from workflows.actions import on_auto_step
 
 SUBJECT_TYPE = "check_item"
 LIST_TYPE = "单部门"
@@ -138,12 +137,9 @@ def scope_items(query: Select[Any], user: User) -> Select[Any]:
     return query.where(CheckItem.department_id.in_(mine) | CheckItem.assigned_department_id.in_(mine))
 
 
-def get_item(user: User, item_id: int) -> CheckItem | None:
-    """A single item the user may see, else None (the view answers 404)."""
-    item = db.session.get(CheckItem, item_id)
-    if item is None or item.kind != ItemKind.SINGLE or not in_scope(user, item):
-        return None
-    return item
+def is_visible(user: User, item: CheckItem) -> bool:
+    """A single item in the user's scope (a joint item has its own pages); else a 404."""
+    return item.kind == ItemKind.SINGLE and in_scope(user, item)
 
 
 # ------------------------------------------------------------------ parsing
@@ -296,10 +292,7 @@ def public_payload(item: CheckItem) -> dict[str, str]:
     }
 
 
-@on_auto_step(9, "publish")
-@on_auto_step(8, "publish")
-@on_auto_step(7, "publish")
-def _publish(instance: ProcessInstance) -> str:
+def publish_item(instance: ProcessInstance) -> str:
     """公布事项: push the item to the public list (or take it off after 删除)."""
     if instance.subject_type != SUBJECT_TYPE or instance.subject_id is None:
         return ""

@@ -98,13 +98,6 @@ def can_view(user: User, item: CheckItem) -> bool:
     ).first() is not None
 
 
-def get_visible(user: User, item_id: int) -> CheckItem | None:
-    item = db.session.get(CheckItem, item_id)
-    if item is None or not can_view(user, item):
-        return None
-    return item
-
-
 def is_initiator(user: User, item: CheckItem) -> bool:
     return user.department_id == item.department_id and user.has_role(*EDIT_ROLES)
 

@@ -70,7 +70,6 @@ from services.joint_item_queries import (
 from services.org import partner_departments
 from services.templates_catalogue import IMPLEMENTATION_LEVELS
 from workflows import engine
-from workflows.actions import on_auto_step
 from workflows.errors import NotAllowed
 from workflows.lanes import PARTICIPANT
 from workflows.registry import get_process
@@ -437,8 +436,7 @@ def _publish(item: CheckItem, instance: ProcessInstance, action: PublicationActi
     return f"已{'公布' if action == PublicationAction.PUBLISH else '撤下'}（第{pub.version}版）"
 
 
-@on_auto_step(ADD, "publish")
-def _publish_added(instance: ProcessInstance) -> str:
+def publish_added(instance: ProcessInstance) -> str:
     item = _subject(instance)
     if item is None:
         return ""
@@ -447,8 +445,7 @@ def _publish_added(instance: ProcessInstance) -> str:
     return _publish(item, instance, PublicationAction.PUBLISH)
 
 
-@on_auto_step(EDIT, "publish")
-def _publish_edited(instance: ProcessInstance) -> str:
+def publish_edited(instance: ProcessInstance) -> str:
     item = _subject(instance)
     if item is None:
         return ""
@@ -460,8 +457,7 @@ def _publish_edited(instance: ProcessInstance) -> str:
     return _publish(item, instance, PublicationAction.PUBLISH)
 
 
-@on_auto_step(DELETE, "publish")
-def _publish_deleted(instance: ProcessInstance) -> str:
+def publish_deleted(instance: ProcessInstance) -> str:
     item = _subject(instance)
     if item is None:
         return ""

@@ -36,13 +36,6 @@ def can_view(user: User, meeting: ConferenceMeeting) -> bool:
     )
 
 
-def get_visible(user: User, meeting_id: int) -> ConferenceMeeting | None:
-    meeting = db.session.get(ConferenceMeeting, meeting_id)
-    if meeting is None or not can_view(user, meeting):
-        return None
-    return meeting
-
-
 def meetings_of(conference: Conference) -> list[ConferenceMeeting]:
     return list(db.session.execute(
         select(ConferenceMeeting).where(ConferenceMeeting.conference_id == conference.id)

@@ -110,13 +110,6 @@ def can_view(user: User, plan: Plan) -> bool:
     ).first() is not None
 
 
-def get_visible(user: User, plan_id: int) -> Plan | None:
-    plan = db.session.get(Plan, plan_id)
-    if plan is None or not can_view(user, plan):
-        return None
-    return plan
-
-
 def is_owner(user: User, plan: Plan) -> bool:
     """The 监管部门 / 发起部门's clerk or leader."""
     return user.department_id == plan.department_id and user.has_role(*EDIT_ROLES)

@@ -69,9 +69,7 @@ from services.plan_queries import (
     today,
 )
 from workflows import engine
-from workflows.actions import on_auto_step
 from workflows.errors import NotAllowed
-from workflows.guards import register_guard
 from workflows.lanes import PARTICIPANT
 from workflows.registry import get_process
 
@@ -303,14 +301,12 @@ def _subject(instance: ProcessInstance) -> Plan | None:
     return db.session.get(Plan, instance.subject_id)
 
 
-@register_guard("ad_hoc_plan")
-def _ad_hoc(instance: ProcessInstance) -> bool:
+def is_ad_hoc(instance: ProcessInstance) -> bool:
     plan = _subject(instance)
     return plan is not None and plan.plan_type == PlanType.AD_HOC
 
 
-@register_guard("not_ad_hoc_plan")
-def _not_ad_hoc(instance: ProcessInstance) -> bool:
+def is_not_ad_hoc(instance: ProcessInstance) -> bool:
     """Also true for an instance without a plan (started outside the plan pages)."""
     plan = _subject(instance)
     return plan is None or plan.plan_type != PlanType.AD_HOC
@@ -319,7 +315,7 @@ def _not_ad_hoc(instance: ProcessInstance) -> bool:
 # ------------------------------------------------------------------ 公开抽查计划
 
 
-def _publish(instance: ProcessInstance) -> str:
+def publish_plan(instance: ProcessInstance) -> str:
     plan = _subject(instance)
     if plan is None:
         return ""
@@ -332,10 +328,6 @@ def _publish(instance: ProcessInstance) -> str:
     )
     plan.version = pub.version
     return f"已公开（第{pub.version}版）"
-
-
-on_auto_step(SINGLE, "publish")(_publish)
-on_auto_step(JOINT, "publish")(_publish)
 
 
 # ------------------------------------------------------------------ demo data

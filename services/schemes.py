@@ -58,7 +58,6 @@ from services.task_access import (
 )
 from services.templates_catalogue import INSPECTION_METHODS
 from workflows import engine, subjects
-from workflows.actions import on_auto_step
 from workflows.errors import NotAllowed
 from workflows.lanes import PARTICIPANT
 
@@ -530,7 +529,6 @@ def public_payload(task: Task, scheme: Scheme) -> dict[str, Any]:
     return payload
 
 
-@on_auto_step(JOINT_TABLE, "publish_scheme")
 def publish_scheme(instance: ProcessInstance) -> str:
     if instance.subject_type != TASK_SUBJECT or instance.subject_id is None:
         return ""

@@ -4,21 +4,18 @@ A user sees business data of their own department and its subtree, plus every pr
 instance to which a department of that subtree is a party.  The entity registry (市场主体库) is
 shared by a whole district: a user sees the entities of their area (the 区 or 市 node above
 their department, services.org.region_root) and of the districts below it.  Every query of
-business data goes through these helpers; ``get_in_scope_or_404`` is what views use to load
-one object.
+business data goes through these helpers; views load one object with
+blueprints.common.get_visible_or_404, whose default rule is ``in_scope``.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import abort
 from sqlalchemy import Select, exists, select
 
 from models import Department, InstanceParty, MarketEntity, ProcessInstance, User, db
 from services.org import region_root
-
-T = TypeVar("T")
 
 
 def subtree_ids(department: Department) -> Select[Any]:
@@ -65,10 +62,3 @@ def in_scope(user: User, obj: Any) -> bool:
         return department.is_within(user.department)
     raise TypeError(f"no scope rule for {type(obj).__name__}")
 
-
-def get_in_scope_or_404(model: type[T], ident: Any, user: User) -> T:
-    """Load one object; 404 when absent or outside the user's scope (its existence is not revealed)."""
-    obj = db.session.get(model, ident)
-    if obj is None or not in_scope(user, obj):
-        abort(404)
-    return obj

@@ -69,12 +69,6 @@ def tasks_query(user: User, status: str = "") -> Select[Any]:
     return query.order_by(Task.start_date.desc(), Task.id.desc())
 
 
-def get_visible(user: User, task_id: int | None) -> Task | None:
-    if not task_id:
-        return None
-    return db.session.execute(tasks_query(user).where(Task.id == task_id)).scalar_one_or_none()
-
-
 def is_joint(task: Task) -> bool:
     return task.plan.kind == PlanKind.JOINT
 

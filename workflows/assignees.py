@@ -1,7 +1,7 @@
 """Steps done by named people rather than by a department (执法人员 of one task's team).
 
-A chapter registers, for (table, step key), a function of the instance that says who does the
-step: the engine then opens one personal work item per user (``WorkItem.user_id``) instead of
+services/process_wiring.py registers, for (table, step key), a function of the instance that
+says who does the step: the engine then opens one personal work item per user (``WorkItem.user_id``) instead of
 the lane's department item.  ``lead`` is the user whose action completes the step (the team
 leader: 组成检查组, 检查完成); when the lead acts, the others' open items of that step are
 closed.  With ``lead`` None the first to act completes it.  A function that returns no users
@@ -27,12 +27,15 @@ AssigneeFn = Callable[[ProcessInstance], Assignment]
 ASSIGNEES: dict[tuple[int, str], AssigneeFn] = {}
 
 
-def assign_step(table: int, step_key: str) -> Callable[[AssigneeFn], AssigneeFn]:
-    def decorate(fn: AssigneeFn) -> AssigneeFn:
-        ASSIGNEES[(table, step_key)] = fn
-        return fn
+def register_assignees(table: int, step_key: str, assignees: AssigneeFn) -> None:
+    """Let ``assignees(instance)`` say who does ``table``'s step ``step_key`` in person."""
+    from workflows.registry import get_process
 
-    return decorate
+    if not get_process(table).has_step(step_key):
+        raise ValueError(f"表{table} has no step {step_key}")
+    if (table, step_key) in ASSIGNEES:
+        raise ValueError(f"表{table} {step_key}: assignees registered twice")
+    ASSIGNEES[(table, step_key)] = assignees
 
 
 def assignment_for(instance: ProcessInstance, step_key: str) -> Assignment | None:

@@ -12,6 +12,8 @@ pages here, so that:
 
 The chapter's service then drives the engine itself (``engine.start`` / ``engine.advance``)
 in the same transaction as the business change, so the history and the data never disagree.
+Every binding is declared in services/process_wiring.py (endpoints by name, so no blueprint
+is imported to wire a process; docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ SUBJECT_PAGES: dict[str, tuple[str, str]] = {}
 # (table, step key) -> a view taking ``id=`` (the subject's id) where that step is done, when it
 # is not the subject's own page (e.g. the team page of a task for 开展双随机检查).
 STEP_PAGES: dict[tuple[int, str], str] = {}
+# Where any other user's step is done: the generic instance page, reached from 我的待办.
+INSTANCE_PAGE = "processes.instance"
 
 
 def bind(
@@ -97,3 +101,21 @@ def step_link(table: int, step_key: str, subject_id: int | None) -> str | None:
     if endpoint is None or subject_id is None:
         return None
     return url_for(endpoint, id=subject_id)
+
+
+def page_of(table: int, step_key: str) -> str | None:
+    """The endpoint where ``table``'s step ``step_key`` is done; None for an automatic step
+    (the engine does it).  The first step is done on the page that starts the process."""
+    from workflows.registry import get_process
+
+    process = get_process(table)
+    binding = BINDINGS.get(table)
+    if step_key == process.steps[0].key and binding is not None and binding.start_endpoint:
+        return binding.start_endpoint
+    if (table, step_key) in STEP_PAGES:
+        return STEP_PAGES[(table, step_key)]
+    if binding is not None and step_key in binding.business_steps:
+        return binding.subject_endpoint
+    if process.step(step_key).automatic:
+        return None
+    return INSTANCE_PAGE

@@ -5,9 +5,9 @@ in ``GUARDS`` and offers or follows the transition only when the predicate holds
 automatic step (智慧监管平台) the guards choose the way on; on a user's step they hide the
 choices that do not apply.
 
-The processes use the names in ``DECLARED_GUARDS``.  A predicate is registered with
-``@register_guard(name)`` once the data it reads exists; until then the name is declared but
-not wired, and the engine refuses the step rather than guess:
+The processes use the names in ``DECLARED_GUARDS``.  services/process_wiring.py registers each
+name's predicate (``register_guard``) once the data it reads exists; until then the name is
+declared but not wired, and the engine refuses the step rather than guess:
 
 - ``has_account`` / ``no_account`` (表17 判断是否有系统操作账号): whether the inspectors just
   added already have a user account, matched by ID-card number or mobile phone number.
@@ -36,21 +36,15 @@ DECLARED_GUARDS: dict[str, str] = {
 GUARDS: dict[str, Guard] = {}
 
 
-def register_guard(name: str) -> Callable[[Guard], Guard]:
-    """Decorator: ``@register_guard("ad_hoc_plan")`` over ``def f(instance) -> bool``."""
+def register_guard(name: str, predicate: Guard) -> None:
+    """Let the transitions that name ``name`` ask ``predicate(instance)``."""
     if name not in DECLARED_GUARDS:
         raise ValueError(f"guard {name!r} is not declared in DECLARED_GUARDS")
-
-    def decorate(func: Guard) -> Guard:
-        if name in GUARDS:
-            raise ValueError(f"guard {name!r} registered twice")
-        GUARDS[name] = func
-        return func
-
-    return decorate
+    if name in GUARDS:
+        raise ValueError(f"guard {name!r} registered twice")
+    GUARDS[name] = predicate
 
 
-@register_guard("has_participants")
-def _has_participants(instance: ProcessInstance) -> bool:
+def has_participants(instance: ProcessInstance) -> bool:
     """A joint action needs at least one participating department that has not declined."""
     return any(p.relation == "participant" and not p.declined for p in instance.parties)

@@ -15,10 +15,11 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from blueprints.admin.forms import DepartmentForm, UserEditForm, UserForm, department_select
+from blueprints.common import current_actor, get_visible_or_404
 from models import Department, User, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel, UserStatus
 from models.roles import ADMIN_ROLES, Role
@@ -26,7 +27,6 @@ from services import departments as dept_svc
 from services import record_pdf
 from services import users as user_svc
 from services.errors import Invalid
-from services.scope import get_in_scope_or_404
 from services.web import is_htmx, render_block, roles_required, wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -44,15 +44,11 @@ def _attach(form: FlaskForm, exc: Invalid) -> None:
         flash(exc.message, "error")
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 # ------------------------------------------------------------------ departments
 
 
 def _departments_page(status: int = 200) -> tuple[str, int]:
-    me = _me()
+    me = current_actor()
     rows = dept_svc.department_tree(me)
     editable = {r.department.id for r in rows if dept_svc.can_edit_department(me, r.department)}
     return render_template("admin/departments.html", rows=rows, editable=editable,
@@ -70,7 +66,7 @@ def departments():
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def department_new(parent_id: int):
-    parent = get_in_scope_or_404(Department, parent_id, _me())
+    parent = get_visible_or_404(Department, parent_id)
     if not parent.active:
         raise Invalid("上级部门已停用，不能新增下级部门")
     form = DepartmentForm()
@@ -84,7 +80,7 @@ def department_new(parent_id: int):
     if form.validate_on_submit():
         try:
             department = dept_svc.create_department(
-                _me(),
+                current_actor(),
                 parent,
                 name=form.name.data,
                 level=DepartmentLevel(form.level.data),
@@ -109,8 +105,8 @@ def department_new(parent_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def department_edit(department_id: int):
-    department = get_in_scope_or_404(Department, department_id, _me())
-    if not dept_svc.can_edit_department(_me(), department):
+    department = get_visible_or_404(Department, department_id)
+    if not dept_svc.can_edit_department(current_actor(), department):
         abort(403, "本级部门由上级管理员维护，您只能修改下级部门")
     parent = department.parent
     form = DepartmentForm(obj=department)
@@ -120,7 +116,7 @@ def department_edit(department_id: int):
     if form.validate_on_submit():
         try:
             dept_svc.update_department(
-                _me(),
+                current_actor(),
                 department,
                 name=form.name.data,
                 level=DepartmentLevel(form.level.data),
@@ -148,12 +144,12 @@ def department_edit(department_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def department_status(department_id: int):
-    department = get_in_scope_or_404(Department, department_id, _me())
-    if not dept_svc.can_edit_department(_me(), department):
+    department = get_visible_or_404(Department, department_id)
+    if not dept_svc.can_edit_department(current_actor(), department):
         abort(403, "本级部门由上级管理员维护，您只能停用或启用下级部门")
     active = request.form.get("active") == "1"
     try:
-        dept_svc.set_department_active(_me(), department, active)
+        dept_svc.set_department_active(current_actor(), department, active)
     except Invalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -170,7 +166,7 @@ def department_status(department_id: int):
 @login_required
 @roles_required(*ADMINS)
 def users():
-    me = _me()
+    me = current_actor()
     filters = user_svc.parse_filters(me, request.args)
     page = db.paginate(user_svc.search_users(me, filters), per_page=20, error_out=False)
     context = {
@@ -189,7 +185,7 @@ def users():
 
 
 def _detail_page(user: User, *, revealed: bool = False, status: int = 200) -> tuple[str, int]:
-    me = _me()
+    me = current_actor()
     grantable = user_svc.grantable_to(me, user)
     held = user.role_codes
     admin_held = held & {str(r) for r in ADMIN_ROLES}
@@ -220,15 +216,15 @@ def _detail_page(user: User, *, revealed: bool = False, status: int = 200) -> tu
 @login_required
 @roles_required(*ADMINS)
 def user_detail(user_id: int):
-    return _detail_page(get_in_scope_or_404(User, user_id, _me()))
+    return _detail_page(get_visible_or_404(User, user_id))
 
 
 @bp.route("/users/<int:user_id>/reveal", methods=["POST"])
 @login_required
 @roles_required(*ADMINS)
 def user_reveal(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
-    user_svc.reveal_personal_data(_me(), user)
+    user = get_visible_or_404(User, user_id)
+    user_svc.reveal_personal_data(current_actor(), user)
     db.session.commit()
     if is_htmx():
         return render_template("admin/_personal.html", user=user, revealed=True)
@@ -243,7 +239,7 @@ def _department(ident: int | None) -> Department | None:
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_new():
-    me = _me()
+    me = current_actor()
     form = UserForm()
     department_select(form.department_id, dept_svc.department_choices(me))
     if request.method == "GET":
@@ -276,8 +272,8 @@ def user_new():
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_edit(user_id: int):
-    me = _me()
-    user = get_in_scope_or_404(User, user_id, me)
+    me = current_actor()
+    user = get_visible_or_404(User, user_id)
     reason = user_svc.manage_refusal(me, user)
     if reason:
         abort(403, reason)
@@ -315,12 +311,12 @@ def user_edit(user_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_status(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
+    user = get_visible_or_404(User, user_id)
     value = request.form.get("status", "")
     if value not in {s.value for s in UserStatus}:
         abort(400, "状态不正确")
     try:
-        user_svc.set_status(_me(), user, UserStatus(value))
+        user_svc.set_status(current_actor(), user, UserStatus(value))
     except Invalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -334,8 +330,8 @@ def user_status(user_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_reset_password(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
-    issued = user_svc.reset_password(_me(), user)
+    user = get_visible_or_404(User, user_id)
+    issued = user_svc.reset_password(current_actor(), user)
     db.session.commit()
     return render_template("admin/password_issued.html", issued=[issued], heading="密码已重置")
 
@@ -344,8 +340,8 @@ def user_reset_password(user_id: int):
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def user_unlock(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
-    user_svc.unlock(_me(), user)
+    user = get_visible_or_404(User, user_id)
+    user_svc.unlock(current_actor(), user)
     db.session.commit()
     flash(f"已解除账号 {user.account} 的锁定", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -355,15 +351,15 @@ def user_unlock(user_id: int):
 @login_required
 @roles_required(Role.SECURITY_ADMIN)
 def user_roles(user_id: int):
-    user = get_in_scope_or_404(User, user_id, _me())
+    user = get_visible_or_404(User, user_id)
     op, code = request.form.get("op", ""), request.form.get("role", "")
     if op not in {"grant", "revoke"}:
         abort(400, "操作不正确")
     try:
         if op == "grant":
-            user_svc.grant_role(_me(), user, code)
+            user_svc.grant_role(current_actor(), user, code)
         else:
-            user_svc.revoke_role(_me(), user, code)
+            user_svc.revoke_role(current_actor(), user, code)
     except Invalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -381,6 +377,6 @@ def user_roles(user_id: int):
 @login_required
 @roles_required(*ADMINS)
 def roles():
-    counts = user_svc.role_holder_counts(_me())
+    counts = user_svc.role_holder_counts(current_actor())
     rows = [(r, r in ADMIN_ROLES, counts.get(r.value, 0)) for r in ROLE_ORDER]
     return render_template("admin/roles.html", rows=rows)

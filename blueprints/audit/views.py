@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from blueprints.common import current_actor, get_visible_or_404
 from models import AuditEvent, db, utcnow
 from models.roles import Role
 from services import audit, audit_checkpoints
@@ -70,11 +71,7 @@ def index() -> Any:
 @roles_required(Role.AUDITOR)
 def detail(event_id: int) -> Any:
     """One event with its hashes; 404 outside the auditor's scope."""
-    event = db.session.execute(
-        aq.scoped_events(current_user).where(AuditEvent.id == event_id)
-    ).scalar_one_or_none()
-    if event is None:
-        abort(404)
+    event = get_visible_or_404(AuditEvent, event_id, aq.scoped_events(current_actor()))
     previous = db.session.execute(
         select(AuditEvent.hash).where(AuditEvent.id < event.id).order_by(AuditEvent.id.desc()).limit(1)
     ).scalar()

@@ -8,9 +8,10 @@ and commit once.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from models import DayKind, User, db
+from blueprints.common import current_actor
+from models import DayKind, db
 from models.roles import Role
 from services import workdays
 from services.errors import Invalid
@@ -19,10 +20,6 @@ from services.plan_queries import today
 from services.web import roles_required
 
 bp = Blueprint("calendar", __name__, url_prefix="/admin/calendar")
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _year_arg(value: str | None, default: int) -> int:
@@ -42,7 +39,7 @@ def _page(year: int, status: int = 200, form: dict[str, str] | None = None):
         days=workdays.year_days(year),
         overview=overview,
         covered=year in covered,
-        can_edit=workdays.can_edit_calendar(_me()),
+        can_edit=workdays.can_edit_calendar(current_actor()),
         kinds=list(DayKind),
         form=form or {},
     ), status
@@ -60,7 +57,7 @@ def index():
 @roles_required(Role.SYSTEM_ADMIN)
 def save_day():
     form = {k: (request.form.get(k) or "").strip() for k in ("day", "kind", "name")}
-    me = _me()
+    me = current_actor()
     workdays.require_editor(me)
     try:
         day = parse_date(form["day"])
@@ -81,7 +78,7 @@ def save_day():
 @login_required
 @roles_required(Role.SYSTEM_ADMIN)
 def delete_day():
-    me = _me()
+    me = current_actor()
     workdays.require_editor(me)
     try:
         day = parse_date(request.form.get("day") or "")
@@ -101,7 +98,7 @@ def delete_day():
 def set_year():
     year = _year_arg(request.form.get("year"), 0)
     covered = request.form.get("covered") == "1"
-    workdays.set_year_covered(_me(), year, covered)
+    workdays.set_year_covered(current_actor(), year, covered)
     db.session.commit()
     flash(f"{year}年节假日安排已" + ("标为录入完整，可按该年计算期限" if covered else "标为未录入完整"), "success")
     return redirect(url_for("calendar.index", year=year))

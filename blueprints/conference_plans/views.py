@@ -14,48 +14,30 @@ import io
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from models import ConferencePlan, ConferenceTask, Ledger, User, db
+from blueprints.common import current_actor, get_visible_or_404
+from models import ConferencePlan, ConferenceTask, Ledger, db
 from models.roles import Role
 from services import conference_plans as svc
 from services import ledger_export, ledgers
 from services.errors import ServiceError
 from services.excel import XLSX_MIME, workbook_bytes
 from services.web import roles_required
-from workflows import bindings
 
 bp = Blueprint("conference_plans", __name__, url_prefix="/conference-plans")
 
-bindings.bind(
-    svc.TABLE,
-    svc.SUBJECT,
-    "联席会议计划",
-    "conference_plans.show",
-    start_endpoint="conference_plans.new",
-    business_steps=svc.BUSINESS_STEPS,
-)
 
 VIEW_ROLES = (Role.CONFERENCE_OFFICE, Role.MEMBER_LIAISON)
 PDF_MIME = "application/pdf"
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 def _plan_or_404(plan_id: int) -> ConferencePlan:
-    plan = svc.get_visible(_me(), plan_id)
-    if plan is None:
-        abort(404)
-    return plan
+    return get_visible_or_404(ConferencePlan, plan_id, svc.can_view)
 
 
 def _task_or_404(task_id: int) -> ConferenceTask:
-    task = svc.get_task(_me(), task_id)
-    if task is None:
-        abort(404)
-    return task
+    return get_visible_or_404(ConferenceTask, task_id, lambda actor, task: svc.can_view(actor, task.plan))
 
 
 def _version(name: str = "lock_version") -> int | None:
@@ -78,7 +60,7 @@ def _fail(exc: ServiceError) -> None:
 @login_required
 @roles_required(*VIEW_ROLES)
 def index():
-    me = _me()
+    me = current_actor()
     page = db.paginate(svc.list_query(me), per_page=svc.PER_PAGE, error_out=False)
     return render_template(
         "conference_plans/index.html", page=page, conferences=svc.office_conferences(me), svc=svc, me=me
@@ -89,7 +71,7 @@ def index():
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE)
 def new():
-    me = _me()
+    me = current_actor()
     conferences = svc.office_conferences(me)
     if not conferences:
         flash("本联席会议办公室尚未设立联席会议（成员单位），请先在“联席会议”中设立", "warning")
@@ -118,7 +100,7 @@ def new():
 
 
 def _show(plan: ConferencePlan, *, error: str = "", status: int = 200, form: Any = None) -> Any:
-    me = _me()
+    me = current_actor()
     unit = svc.unit_of(me, plan)
     office = svc.is_office(me, plan)
     context: dict[str, Any] = {
@@ -168,7 +150,7 @@ def _act(plan_id: int, action: Any, done: Any, category: str = "success") -> Any
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE)
 def add_task(id: int):
-    return _act(id, lambda plan: svc.add_task(_me(), plan, request.form, request.form.getlist("units"),
+    return _act(id, lambda plan: svc.add_task(current_actor(), plan, request.form, request.form.getlist("units"),
                                               lock_version=_version()), "已建立任务")
 
 
@@ -176,14 +158,14 @@ def add_task(id: int):
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE)
 def delete_task(id: int, task_id: int):
-    return _act(id, lambda plan: svc.delete_task(_me(), plan, task_id, lock_version=_version()), "已删除任务", "info")
+    return _act(id, lambda plan: svc.delete_task(current_actor(), plan, task_id, lock_version=_version()), "已删除任务", "info")
 
 
 @bp.route("/<int:id>/issue", methods=["POST"])
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE)
 def issue(id: int):
-    return _act(id, lambda plan: svc.issue(_me(), plan, lock_version=_version()),
+    return _act(id, lambda plan: svc.issue(current_actor(), plan, lock_version=_version()),
                 lambda plan: f"计划已下发至 {len(plan.units)} 个成员单位，待各单位签收")
 
 
@@ -191,7 +173,7 @@ def issue(id: int):
 @login_required
 @roles_required(Role.MEMBER_LIAISON)
 def sign(id: int):
-    return _act(id, lambda plan: svc.sign(_me(), plan, request.form.get("password", ""), version=_version("version")),
+    return _act(id, lambda plan: svc.sign(current_actor(), plan, request.form.get("password", ""), version=_version("version")),
                 "已签收计划及任务")
 
 
@@ -199,17 +181,14 @@ def sign(id: int):
 @login_required
 @roles_required(Role.MEMBER_LIAISON)
 def no_ledger(id: int):
-    return _act(id, lambda plan: svc.declare_no_ledger(_me(), plan), "已判断为无台账，本单位的业务流程结束", "info")
+    return _act(id, lambda plan: svc.declare_no_ledger(current_actor(), plan), "已判断为无台账，本单位的业务流程结束", "info")
 
 
 # ------------------------------------------------------------------ the office: matrix, reminders, aggregation
 
 
 def _office_plan_or_404(plan_id: int) -> ConferencePlan:
-    plan = _plan_or_404(plan_id)
-    if not svc.is_office(_me(), plan):
-        abort(403)
-    return plan
+    return get_visible_or_404(ConferencePlan, plan_id, svc.can_view, allowed=svc.is_office)
 
 
 @bp.route("/<int:id>/matrix")
@@ -231,7 +210,7 @@ def remind(id: int):
     plan = _office_plan_or_404(id)
     wanted = request.form.getlist("units")
     try:
-        count = svc.remind(_me(), plan, [int(u) for u in wanted if u.isdigit()] if wanted else None)
+        count = svc.remind(current_actor(), plan, [int(u) for u in wanted if u.isdigit()] if wanted else None)
     except ServiceError as exc:
         _fail(exc)
         return matrix(id, error=exc.message, status=exc.status)
@@ -273,9 +252,9 @@ def _export(plan_id: int, ext: str) -> Any:
     if ext == "xlsx":
         data, mimetype, label = ledger_export.xlsx(agg, subtitle), XLSX_MIME, "Excel"
     else:
-        data, mimetype, label = ledger_export.pdf_bytes(agg, subtitle, preparer=_me().name), PDF_MIME, "PDF"
+        data, mimetype, label = ledger_export.pdf_bytes(agg, subtitle, preparer=current_actor().name), PDF_MIME, "PDF"
     audit.record("export", object_type=svc.SUBJECT, object_id=plan.id,
-                 summary={"导出": f"工作台账汇总（{label}）", "行数": agg.row_count}, user=_me())
+                 summary={"导出": f"工作台账汇总（{label}）", "行数": agg.row_count}, user=current_actor())
     db.session.commit()
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
                      download_name=f"工作台账汇总_{plan.title.replace('/', '／')[:60]}.{ext}")
@@ -307,7 +286,7 @@ def ledger_template():
 
 
 def _ledger_page(task: ConferenceTask, *, error: str = "", status: int = 200, form: Any = None) -> Any:
-    me = _me()
+    me = current_actor()
     office = svc.is_office(me, task.plan)
     department_id = me.department_id
     if office:
@@ -356,8 +335,8 @@ def _edit(task_id: int, action: Any, done: str) -> Any:
 @roles_required(Role.MEMBER_LIAISON)
 def add_row(task_id: int):
     def act(task: ConferenceTask) -> None:
-        ledger = ledgers.open_ledger(_me(), task)
-        ledgers.add_row(_me(), ledger, request.form, version=_version())
+        ledger = ledgers.open_ledger(current_actor(), task)
+        ledgers.add_row(current_actor(), ledger, request.form, version=_version())
 
     return _edit(task_id, act, "已添加一行")
 
@@ -367,8 +346,8 @@ def add_row(task_id: int):
 @roles_required(Role.MEMBER_LIAISON)
 def delete_row(task_id: int, row_id: int):
     def act(task: ConferenceTask) -> None:
-        ledger = ledgers.open_ledger(_me(), task)
-        ledgers.delete_row(_me(), ledger, row_id, version=_version())
+        ledger = ledgers.open_ledger(current_actor(), task)
+        ledgers.delete_row(current_actor(), ledger, row_id, version=_version())
 
     return _edit(task_id, act, "已删除该行")
 
@@ -378,8 +357,8 @@ def delete_row(task_id: int, row_id: int):
 @roles_required(Role.MEMBER_LIAISON)
 def report(task_id: int):
     def act(task: ConferenceTask) -> None:
-        ledger = ledgers.open_ledger(_me(), task)
-        svc.report_ledger(_me(), ledger, version=_version())
+        ledger = ledgers.open_ledger(current_actor(), task)
+        svc.report_ledger(current_actor(), ledger, version=_version())
 
     return _edit(task_id, act, "已上报工作台账")
 

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from blueprints.common import current_actor, get_visible_or_404
 from models import Department, User, db
 from models.conference import (
     Conference,
@@ -32,41 +33,23 @@ from services import meetings as meeting_svc
 from services import receipts
 from services.errors import ServiceError
 from services.web import roles_required
-from workflows import bindings
 
 bp = Blueprint("conferences", __name__, url_prefix="/conferences")
 
-bindings.bind(
-    doc_svc.TABLE, doc_svc.SUBJECT, "公文", "conferences.document", start_endpoint="conferences.index",
-    business_steps=("draft", "publish", "sign"),
-)
 
 VIEW_ROLES = (Role.CONFERENCE_OFFICE, Role.SYSTEM_ADMIN, Role.MEMBER_LIAISON, Role.CLERK, Role.DEPT_LEADER)
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 def _conference_or_404(ident: int) -> Conference:
-    conference = conf_svc.get_visible(_me(), ident)
-    if conference is None:
-        abort(404)
-    return conference
+    return get_visible_or_404(Conference, ident, conf_svc.can_view)
 
 
 def _document_or_404(ident: int) -> OfficialDocument:
-    document = doc_svc.get_visible(_me(), ident)
-    if document is None:
-        abort(404)
-    return document
+    return get_visible_or_404(OfficialDocument, ident, doc_svc.can_view)
 
 
 def _meeting_or_404(ident: int) -> ConferenceMeeting:
-    meeting = meeting_svc.get_visible(_me(), ident)
-    if meeting is None:
-        abort(404)
-    return meeting
+    return get_visible_or_404(ConferenceMeeting, ident, meeting_svc.can_view)
 
 
 def _lock() -> int | None:
@@ -80,7 +63,7 @@ def _lock() -> int | None:
 @login_required
 @roles_required(*VIEW_ROLES)
 def index():
-    me = _me()
+    me = current_actor()
     received = doc_svc.received(me)
     return render_template(
         "conferences/index.html",
@@ -95,7 +78,7 @@ def index():
 @login_required
 @roles_required(Role.CONFERENCE_OFFICE, Role.SYSTEM_ADMIN)
 def new():
-    me = _me()
+    me = current_actor()
     offices = conf_svc.offices_for(me)
     if not offices:
         abort(403, "您所在部门下没有联席会议办公室，不能设立联席会议")
@@ -120,7 +103,7 @@ def new():
 
 
 def _show(conference: Conference, *, error: str = "", field: str = "", status: int = 200):
-    me = _me()
+    me = current_actor()
     manage = conf_svc.can_manage(me, conference)
     staff = conf_svc.is_office_staff(me, conference)
     member = conf_svc.member_unit_of(me, conference)
@@ -154,10 +137,10 @@ def show(id: int):
 
 def _act_conference(ident: int, perform: Callable[[User, Conference], Any], done: str):
     conference = _conference_or_404(ident)
-    if not conf_svc.can_manage(_me(), conference):
+    if not conf_svc.can_manage(current_actor(), conference):
         abort(403, "您无权管理该联席会议")
     try:
-        perform(_me(), conference)
+        perform(current_actor(), conference)
     except ServiceError as exc:
         db.session.rollback()
         return _show(_conference_or_404(ident), error=exc.message, field=exc.field or "", status=exc.status)
@@ -183,10 +166,7 @@ def add_member(id: int):
 
 
 def _member(conference: Conference, member_id: int) -> ConferenceMember:
-    member = db.session.get(ConferenceMember, member_id)
-    if member is None or member.conference_id != conference.id:
-        abort(404)
-    return member
+    return get_visible_or_404(ConferenceMember, member_id, lambda _actor, m: m.conference_id == conference.id)
 
 
 @bp.route("/<int:id>/members/<int:member_id>", methods=["POST"])
@@ -225,7 +205,7 @@ def _doc_fields() -> dict[str, str]:
 @roles_required(Role.CONFERENCE_OFFICE)
 def new_document(id: int):
     conference = _conference_or_404(id)
-    me = _me()
+    me = current_actor()
     if not conf_svc.is_office_staff(me, conference):
         abort(403, "只有该联席会议办公室的工作人员可以新增公文")
     values: dict[str, str] = {}
@@ -246,7 +226,7 @@ def new_document(id: int):
 
 
 def _document_page(document: OfficialDocument, *, error: str = "", field: str = "", status: int = 200):
-    me = _me()
+    me = current_actor()
     manage = conf_svc.can_manage(me, document.conference)
     staff = doc_svc.can_edit(me, document)
     if document.meeting_id and document.status == DocumentStatus.DRAFT:
@@ -289,7 +269,7 @@ def document(id: int):  # bindings call subject pages with ``id=``
 @roles_required(Role.CONFERENCE_OFFICE)
 def edit_document(id: int):
     document = _document_or_404(id)
-    me = _me()
+    me = current_actor()
     if not doc_svc.can_edit(me, document):
         abort(403, "只有该联席会议办公室的工作人员可以修改公文")
     values = {"doc_no": document.doc_no, "title": document.title, "body": document.body}
@@ -313,7 +293,7 @@ def edit_document(id: int):
 def _act_document(ident: int, perform: Callable[[User, OfficialDocument], Any], done: str):
     document = _document_or_404(ident)
     try:
-        perform(_me(), document)
+        perform(current_actor(), document)
     except receipts.PasswordRejected as exc:
         # The failure counts toward the lockout: keep it (sign wrote nothing else).
         db.session.commit()
@@ -380,7 +360,7 @@ def document_pdf(id: int):
 @roles_required(Role.CONFERENCE_OFFICE)
 def new_meeting(id: int):
     conference = _conference_or_404(id)
-    me = _me()
+    me = current_actor()
     if not conf_svc.is_office_staff(me, conference):
         abort(403, "只有该联席会议办公室的工作人员可以安排会议")
     values: dict[str, Any] = {"kind": "regular"}
@@ -403,7 +383,7 @@ def new_meeting(id: int):
 
 
 def _meeting_page(meeting: ConferenceMeeting, *, error: str = "", field: str = "", status: int = 200):
-    me = _me()
+    me = current_actor()
     return render_template(
         "conferences/meeting.html", meeting=meeting, conference=meeting.conference,
         staff=conf_svc.is_office_staff(me, meeting.conference),
@@ -425,7 +405,7 @@ def minutes(id: int):
     meeting = _meeting_or_404(id)
     names = {a.department_id: request.form.get(f"names_{a.department_id}", "") for a in meeting.attendees}
     try:
-        meeting_svc.record_minutes(_me(), meeting, _lock(), request.form.get("minutes", ""), names)
+        meeting_svc.record_minutes(current_actor(), meeting, _lock(), request.form.get("minutes", ""), names)
     except ServiceError as exc:
         db.session.rollback()
         return _meeting_page(_meeting_or_404(id), error=exc.message, field=exc.field or "", status=exc.status)
@@ -440,7 +420,7 @@ def minutes(id: int):
 def publish_minutes(id: int):
     meeting = _meeting_or_404(id)
     try:
-        document = meeting_svc.publish_minutes(_me(), meeting, _lock(), request.form.get("doc_no", ""))
+        document = meeting_svc.publish_minutes(current_actor(), meeting, _lock(), request.form.get("doc_no", ""))
     except ServiceError as exc:
         db.session.rollback()
         return _meeting_page(_meeting_or_404(id), error=exc.message, field=exc.field or "", status=exc.status)

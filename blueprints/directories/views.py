@@ -13,10 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
-from models import CheckItem, MemberKind, ObjectDirectory, User, db
+from blueprints.common import current_actor, get_visible_or_404
+from models import CheckItem, MemberKind, ObjectDirectory, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import directories as svc
 from services import directory_members
@@ -25,9 +26,7 @@ from services.entity_fields import INDUSTRY_SECTIONS
 from services.entity_search import parse_filters
 from services.errors import Conflict
 from services.imports import directory_entities, directory_objects
-from services.scope import get_in_scope_or_404
 from services.web import roles_required, wants_fragment
-from workflows.bindings import bind
 
 bp = Blueprint("directories", __name__, url_prefix="/directories")
 # 按模板导入: one import kind per template (/imports/<kind>/?item_id=…).
@@ -37,35 +36,14 @@ IMPORT_KINDS = sorted((*directory_entities.KINDS, *directory_objects.KINDS),
 VIEWERS = svc.VIEW_ROLES
 EDITORS = svc.EDIT_ROLES
 
-bind(
-    svc.ADD_TABLE,
-    svc.SUBJECT_TYPE,
-    "检查对象名录库",
-    "directories.subject",
-    start_endpoint="directories.new",
-    business_steps=("select_item", "choose_mode", "download_template", "filter_entities", "filter_directories"),
-)
-bind(
-    svc.DELETE_TABLE,
-    svc.SUBJECT_TYPE,
-    "检查对象名录库",
-    "directories.subject",
-    start_endpoint="directories.delete_start",
-    business_steps=("choose_mode", "select_item", "select_directory", "confirm", "delete"),
-)
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
 
 def _directory_or_404(directory_id: int) -> ObjectDirectory:
-    return get_in_scope_or_404(ObjectDirectory, directory_id, _me())
+    return get_visible_or_404(ObjectDirectory, directory_id)
 
 
 def _item_arg(name: str = "item") -> CheckItem:
     value = request.values.get(name, type=int)
-    return svc.item_for(_me(), value)  # NotFound → 404 page
+    return svc.item_for(current_actor(), value)  # NotFound → 404 page
 
 
 # ------------------------------------------------------------------ list and detail
@@ -75,7 +53,7 @@ def _item_arg(name: str = "item") -> CheckItem:
 @login_required
 @roles_required(*VIEWERS)
 def index():
-    me = _me()
+    me = current_actor()
     search = request.args.get("q", "").strip()[:100]
     page = db.paginate(svc.directories_query(me, search), per_page=20, error_out=False)
     return render_template(
@@ -107,7 +85,7 @@ def _kind_arg() -> MemberKind | None:
 @login_required
 @roles_required(*VIEWERS)
 def detail(directory_id: int):
-    me = _me()
+    me = current_actor()
     directory = _directory_or_404(directory_id)
     kind = _kind_arg()
     search = request.args.get("q", "").strip()[:100]
@@ -154,7 +132,7 @@ def detail(directory_id: int):
 @roles_required(*EDITORS)
 def new():
     """选择拟新增检查对象名录库的抽查事项."""
-    me = _me()
+    me = current_actor()
     search = request.args.get("q", "").strip()[:100]
     page = db.paginate(svc.items_query(me, search), per_page=20, error_out=False)
     existing = {
@@ -175,7 +153,7 @@ def new():
 def choose_mode():
     """选择监管对象名录库新增方式."""
     item = _item_arg()
-    return render_template("directories/mode.html", item=item, directory=svc.directory_of(_me(), item),
+    return render_template("directories/mode.html", item=item, directory=svc.directory_of(current_actor(), item),
                            kinds=IMPORT_KINDS)
 
 
@@ -203,7 +181,7 @@ def _flash_added(result: svc.AddResult) -> None:
 
 
 def _filter_context(item: CheckItem) -> dict[str, Any]:
-    me = _me()
+    me = current_actor()
     filters = parse_filters(request.values)
     count, capped = svc.filter_count(me, filters)
     return {
@@ -231,7 +209,7 @@ def filter_entities():
     the POST stores them (入库)."""
     item = _item_arg()
     if request.method == "POST":
-        result = _stored(lambda: svc.add_from_filter(_me(), item, parse_filters(request.form)))
+        result = _stored(lambda: svc.add_from_filter(current_actor(), item, parse_filters(request.form)))
         _flash_added(result)
         return redirect(url_for("directories.detail", directory_id=result.directory.id))
     context = _filter_context(item)
@@ -247,7 +225,7 @@ def filter_entities():
 @roles_required(*EDITORS)
 def filter_directories():
     """筛选符合条件的名录库: copy every object of another directory of the department."""
-    me = _me()
+    me = current_actor()
     item = _item_arg()
     if request.method == "POST":
         source = _directory_or_404(request.form.get("source", type=int) or 0)
@@ -273,7 +251,7 @@ def filter_directories():
 @roles_required(*EDITORS)
 def delete_start():
     """选择删除方式, then 选择拟删除检查对象名录库的抽查事项 or 选择拟删除的对象名录库."""
-    me = _me()
+    me = current_actor()
     mode = request.args.get("mode", "")
     search = request.args.get("q", "").strip()[:100]
     context: dict[str, Any] = {"mode": mode, "modes": svc.DELETE_MODES, "search": search}
@@ -295,7 +273,7 @@ def delete(directory_id: int):
         mode = "direct"
     if request.method == "POST":  # CSRFProtect has checked the token
         name = directory.name
-        svc.delete_directory(_me(), directory, mode)
+        svc.delete_directory(current_actor(), directory, mode)
         db.session.commit()
         flash(f"已删除检查对象名录库“{name}”", "success")
         return redirect(url_for("directories.index"))

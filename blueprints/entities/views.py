@@ -12,17 +12,17 @@ import json
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from blueprints.common import current_actor, get_visible_or_404
 from blueprints.entities.forms import EntityForm, TagsForm
-from models import MarketEntity, User, db
+from models import MarketEntity, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
 from services import entities as svc
 from services import entity_fields, entity_search
 from services.audit import action_label
 from services.errors import Invalid
-from services.scope import get_in_scope_or_404
 from services.web import is_htmx, render_block, roles_required, wants_fragment
 
 bp = Blueprint("entities", __name__, url_prefix="/entities")
@@ -31,15 +31,12 @@ VIEWERS = svc.VIEW_ROLES
 EDITORS = svc.EDIT_ROLES
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
 
 # ------------------------------------------------------------------ list
 
 
 def _list_context() -> dict[str, Any]:
-    me = _me()
+    me = current_actor()
     filters = entity_search.parse_filters(request.args)
     after = request.args.get("after", type=int)
     before = request.args.get("before", type=int)
@@ -72,7 +69,7 @@ def index():
 
 
 def _entity_or_404(entity_id: int) -> MarketEntity:
-    return get_in_scope_or_404(MarketEntity, entity_id, _me())
+    return get_visible_or_404(MarketEntity, entity_id)
 
 
 def _summary_items(summary: str) -> list[tuple[str, str]]:
@@ -97,7 +94,7 @@ def _summary_items(summary: str) -> list[tuple[str, str]]:
 @login_required
 @roles_required(*VIEWERS)
 def detail(entity_id: int):
-    me = _me()
+    me = current_actor()
     entity = _entity_or_404(entity_id)
     instances = list(db.session.execute(svc.linked_instances_query(me, entity)).scalars())
     events = [(e, action_label(e.action), _summary_items(e.summary)) for e in svc.history(entity)]
@@ -135,12 +132,12 @@ def create():
     form = EntityForm()
     if request.method == "GET":
         form.status.data = EntityStatus.ACTIVE.value
-        root = svc.Registries(_me()).root
+        root = svc.Registries(current_actor()).root
         form.division_code.data = root.region_code if root.level == DepartmentLevel.DISTRICT else ""
     status = 200
     if form.validate_on_submit():
         try:
-            entity = svc.create_entity(_me(), form.raw())
+            entity = svc.create_entity(current_actor(), form.raw())
         except Invalid as exc:
             db.session.rollback()
             _attach(form, exc)
@@ -165,7 +162,7 @@ def edit(entity_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            changes = svc.update_entity(_me(), entity, form.raw())
+            changes = svc.update_entity(current_actor(), entity, form.raw())
         except Invalid as exc:
             db.session.rollback()
             _attach(form, exc)
@@ -188,7 +185,7 @@ def tags(entity_id: int):
     status, error = 200, ""
     if form.validate_on_submit():
         try:
-            svc.set_tags(_me(), entity, form.tags.data)
+            svc.set_tags(current_actor(), entity, form.tags.data)
         except Invalid as exc:
             db.session.rollback()
             db.session.refresh(entity)
@@ -216,7 +213,7 @@ def delete(entity_id: int):
     refusal = svc.delete_refusal(entity)
     if request.method == "POST":  # CSRFProtect has checked the token
         name = entity.name
-        svc.delete_entity(_me(), entity)  # a Conflict becomes the 409 page
+        svc.delete_entity(current_actor(), entity)  # a Conflict becomes the 409 page
         db.session.commit()
         flash(f"已删除市场主体“{name}”", "success")
         return redirect(url_for("entities.index"))

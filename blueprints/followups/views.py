@@ -12,16 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.common import current_actor, get_visible_or_404, holds
 from models import (
     ClueTransfer,
     CorrectionRequest,
     InspectionRecord,
     ResultCategory,
     StopPublicationRequest,
-    User,
     db,
 )
 from models.roles import Role
@@ -35,26 +35,12 @@ bp = Blueprint("followups", __name__)
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 def _record_or_404(record_id: int) -> InspectionRecord:
-    record = db.session.get(InspectionRecord, record_id)
-    if record is None or not followup_rules.can_view_record(_me(), record):
-        abort(404)
-    if not _me().has_role(*VIEW_ROLES):
-        abort(403)
-    return record
+    return get_visible_or_404(InspectionRecord, record_id, followup_rules.can_view_record, allowed=holds(*VIEW_ROLES))
 
 
 def _clue_or_404(clue_id: int) -> ClueTransfer:
-    clue = db.session.get(ClueTransfer, clue_id)
-    if clue is None or not followup_clues.can_view_clue(_me(), clue):
-        abort(404)
-    if not _me().has_role(*VIEW_ROLES):
-        abort(403)
-    return clue
+    return get_visible_or_404(ClueTransfer, clue_id, followup_clues.can_view_clue, allowed=holds(*VIEW_ROLES))
 
 
 def _public_url(record: InspectionRecord) -> str:
@@ -62,7 +48,7 @@ def _public_url(record: InspectionRecord) -> str:
 
 
 def _context(record: InspectionRecord) -> dict[str, Any]:
-    me = _me()
+    me = current_actor()
     pending = svc.pending_correction(record)
     pending_stop = svc.pending_stop(record)
     published = followup_rules.current_version(record) is not None and record.status.value == "published"
@@ -142,17 +128,14 @@ def request_correction(record_id: int):
     values = {attr: request.form.get(attr, "") for attr, _label, _key in svc.CORRECTABLE if attr in request.form}
 
     def run() -> None:
-        svc.request_correction(_me(), record, values=values, reason=request.form.get("reason", ""),
+        svc.request_correction(current_actor(), record, values=values, reason=request.form.get("reason", ""),
                                base_version=request.form.get("version", type=int))
 
     return _record_act(record, run, "已提交更正申请，待部门领导审批")
 
 
 def _correction_or_404(record: InspectionRecord, correction_id: int) -> CorrectionRequest:
-    found = db.session.get(CorrectionRequest, correction_id)
-    if found is None or found.record_id != record.id:
-        abort(404)
-    return found
+    return get_visible_or_404(CorrectionRequest, correction_id, lambda _actor, found: found.record_id == record.id)
 
 
 @bp.route("/followups/records/<int:record_id>/corrections/<int:correction_id>/decide", methods=["POST"])
@@ -164,7 +147,7 @@ def decide_correction(record_id: int, correction_id: int):
     approve = request.form.get("decision") == "approve"
 
     def run() -> None:
-        svc.decide_correction(_me(), record, correction, approve=approve, comment=request.form.get("comment", ""))
+        svc.decide_correction(current_actor(), record, correction, approve=approve, comment=request.form.get("comment", ""))
 
     return _record_act(record, run, "已批准更正，新版本已公示" if approve else "已不批准该更正申请")
 
@@ -176,7 +159,7 @@ def send_clue(record_id: int):
     record = _record_or_404(record_id)
 
     def run() -> None:
-        followup_clues.send_clue(_me(), record, to_department_id=request.form.get("to_department_id"),
+        followup_clues.send_clue(current_actor(), record, to_department_id=request.form.get("to_department_id"),
                       content=request.form.get("content", ""))
 
     return _record_act(record, run, "问题线索已移送")
@@ -189,7 +172,7 @@ def file_case(record_id: int):
     record = _record_or_404(record_id)
 
     def run() -> None:
-        followup_clues.file_case(_me(), record, case_no=request.form.get("case_no", ""),
+        followup_clues.file_case(current_actor(), record, case_no=request.form.get("case_no", ""),
                       filed_on=request.form.get("filed_on", ""), note=request.form.get("note", ""))
 
     return _record_act(record, run, "已登记立案查处")
@@ -202,7 +185,7 @@ def request_stop(record_id: int):
     record = _record_or_404(record_id)
 
     def run() -> None:
-        svc.request_stop(_me(), record, applicant=request.form.get("applicant", ""),
+        svc.request_stop(current_actor(), record, applicant=request.form.get("applicant", ""),
                          applied_on=request.form.get("applied_on", ""), reason=request.form.get("reason", ""))
 
     return _record_act(record, run, "已登记停止公示申请，待部门领导审核")
@@ -213,13 +196,11 @@ def request_stop(record_id: int):
 @roles_required(Role.DEPT_LEADER)
 def decide_stop(record_id: int, stop_id: int):
     record = _record_or_404(record_id)
-    found = db.session.get(StopPublicationRequest, stop_id)
-    if found is None or found.record_id != record.id:
-        abort(404)
+    found = get_visible_or_404(StopPublicationRequest, stop_id, lambda _actor, s: s.record_id == record.id)
     approve = request.form.get("decision") == "approve"
 
     def run() -> None:
-        svc.decide_stop(_me(), record, found, approve=approve, comment=request.form.get("comment", ""))
+        svc.decide_stop(current_actor(), record, found, approve=approve, comment=request.form.get("comment", ""))
 
     return _record_act(record, run, "已批准停止公示" if approve else "已不批准停止公示申请")
 
@@ -231,7 +212,7 @@ def decide_stop(record_id: int, stop_id: int):
 @login_required
 @roles_required(Role.CLERK, Role.DEPT_LEADER)
 def clues():
-    me = _me()
+    me = current_actor()
     return render_template(
         "followups/clues.html",
         incoming=followup_clues.incoming_clues(me, open_only=False) if me.has_role(Role.CLERK) else [],
@@ -241,7 +222,7 @@ def clues():
 
 
 def _clue_page(clue: ClueTransfer, status: int = 200) -> Any:
-    me = _me()
+    me = current_actor()
     return render_template(
         "followups/clue.html",
         clue=clue,
@@ -269,7 +250,7 @@ def receive_clue(clue_id: int):
     found = _clue_or_404(clue_id)
 
     def run() -> None:
-        followup_clues.receive_clue(_me(), found, receipt=request.form.get("receipt", ""),
+        followup_clues.receive_clue(current_actor(), found, receipt=request.form.get("receipt", ""),
                          lock_version=request.form.get("version", type=int))
 
     return _clue_act(found, run, "已签收线索")
@@ -282,7 +263,7 @@ def clue_outcome(clue_id: int):
     found = _clue_or_404(clue_id)
 
     def run() -> None:
-        followup_clues.record_outcome(_me(), found, outcome=request.form.get("outcome", ""),
+        followup_clues.record_outcome(current_actor(), found, outcome=request.form.get("outcome", ""),
                            lock_version=request.form.get("version", type=int))
 
     return _clue_act(found, run, "已录入处理结果")

@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.blueprints import BlueprintSetupState
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models import ImportBatch, User, db
+from blueprints.common import current_actor
+from models import ImportBatch, db
 from services import import_batches, jobs
 from services.errors import Conflict, ServiceError
 from services.excel import XLSX_MIME, ExcelError
@@ -23,10 +24,6 @@ from services.imports.framework import ImportKind
 from services.web import error_response
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
 def _kind(name: str) -> ImportKind:
@@ -38,7 +35,7 @@ def _kind(name: str) -> ImportKind:
 
 def _batch(kind: ImportKind, batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not kind.can_use(_me(), batch):
+    if batch is None or not kind.can_use(current_actor(), batch):
         abort(404)
     return batch
 
@@ -61,9 +58,9 @@ def _page(kind: ImportKind, context: dict[str, Any], **values: Any) -> str:
 def template(kind: str):
     """The kind's template, with its dropdowns and 填写说明."""
     k = _kind(kind)
-    if not k.can_import(_me()):
+    if not k.can_import(current_actor()):
         abort(403)
-    data, name = k.template_file(_me(), request.args.get("variant", ""))
+    data, name = k.template_file(current_actor(), request.args.get("variant", ""))
     return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=name)
 
 
@@ -72,10 +69,10 @@ def template(kind: str):
 def upload(kind: str):
     """上传: the file is checked and kept for the preview; nothing is imported yet."""
     k = _kind(kind)
-    if not k.can_import(_me()):
+    if not k.can_import(current_actor()):
         abort(403)
-    context = k.load_context(_me(), request.args.to_dict())
-    if not k.can_import(_me(), context):
+    context = k.load_context(current_actor(), request.args.to_dict())
+    if not k.can_import(current_actor(), context):
         abort(403)
     status, error, problems = 200, "", []
     if request.method == "POST":
@@ -84,8 +81,8 @@ def upload(kind: str):
             status, error = 400, "请选择要上传的文件"
         else:
             try:
-                options = k.read_options(_me(), request.form.to_dict())
-                batch, _check = framework.upload(k, _me(), file.filename, file.read(), {**context, **options})
+                options = k.read_options(current_actor(), request.form.to_dict())
+                batch, _check = framework.upload(k, current_actor(), file.filename, file.read(), {**context, **options})
             except ExcelError as exc:
                 db.session.rollback()
                 status, error = 400, str(exc)
@@ -115,7 +112,7 @@ def preview(kind: str, batch_id: int):
 def errors(kind: str, batch_id: int):
     k = _kind(kind)
     batch = _batch(k, batch_id)
-    data, ext = framework.annotated_file(k, _me(), batch)
+    data, ext = framework.annotated_file(k, current_actor(), batch)
     db.session.commit()
     name = import_batches.annotated_name(batch).removesuffix(".xlsx") + "." + ext
     return send_file(io.BytesIO(data), mimetype=XLSX_MIME if ext == "xlsx" else "text/csv", as_attachment=True,
@@ -132,14 +129,14 @@ def confirm(kind: str, batch_id: int):
     context = framework.context_of(batch)
     valid_only = request.form.get("mode") == "valid"
     if background.runs_as_job(k, batch):
-        background.enqueue(k, _me(), batch, valid_only=valid_only)
+        background.enqueue(k, current_actor(), batch, valid_only=valid_only)
         db.session.commit()
         jobs.kick()
         flash(background.QUEUED, "info")
         return redirect(url_for("imports.preview", kind=k.name, batch_id=batch.id))
     background.ensure_idle(batch)
     try:
-        result = framework.confirm(k, _me(), batch, valid_only=valid_only)
+        result = framework.confirm(k, current_actor(), batch, valid_only=valid_only)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -159,7 +156,7 @@ def discard(kind: str, batch_id: int):
     batch = _batch(k, batch_id)
     context = framework.context_of(batch)
     background.ensure_idle(batch, "该批次正在导入，不能放弃")
-    framework.discard(k, _me(), batch)
+    framework.discard(k, current_actor(), batch)
     db.session.commit()
     flash("已放弃该批次，上传的文件已删除", "info")
     return redirect(url_for("imports.upload", kind=k.name, **context))

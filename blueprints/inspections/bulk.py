@@ -10,7 +10,8 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from flask_login import login_required
 
-from blueprints.inspections.views import _me, bp, task_or_404, task_page
+from blueprints.common import current_actor
+from blueprints.inspections.views import bp, task_or_404, task_page
 from models import db
 from services import record_bulk
 from services.errors import Invalid, ServiceError
@@ -39,7 +40,7 @@ def _finish(task: Any, run: Any) -> Any:
 def confirm_all(id: int):
     """检查组成员签字确认 of every record the page listed as waiting for the member."""
     task = task_or_404(id)
-    return _finish(task, lambda: record_bulk.confirm_all(_me(), task, record_bulk.parse_selection(request.form)))
+    return _finish(task, lambda: record_bulk.confirm_all(current_actor(), task, record_bulk.parse_selection(request.form)))
 
 
 @bp.route("/tasks/<int:id>/records/bulk", methods=["POST"])
@@ -53,9 +54,9 @@ def bulk(id: int):
     def run() -> record_bulk.BulkResult:
         shown = record_bulk.parse_selection(request.form)
         if action == "submit":
-            return record_bulk.submit_many(_me(), task, shown)
+            return record_bulk.submit_many(current_actor(), task, shown)
         if action == "approve":
-            return record_bulk.approve_many(_me(), task, shown)
+            return record_bulk.approve_many(current_actor(), task, shown)
         raise Invalid("请选择提交审核或审核通过", "action")
 
     return _finish(task, run)

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from models import InspectionRecord, RecordEvidence, Task, TaskObject, User, db
+from blueprints.common import current_actor, get_visible_or_404, holds
+from models import InspectionRecord, RecordEvidence, Task, TaskObject, db
 from models.inspections import NoticeMethod, ResultCategory
 from services import clock, inspection_publication, inspection_review, record_bulk, task_access, teams
 from services import inspection_prep as prep
@@ -25,44 +26,23 @@ from services.errors import ServiceError
 from services.team_work import TEAM_WORK_ROLE, can_do_team_work
 from services.templates_catalogue import INSPECTION_METHODS
 from services.web import roles_required
-from workflows.bindings import bind_step_page
 from workflows.registry import get_process
 
 bp = Blueprint("inspections", __name__)
 
-# 我的待办 of 开展双随机检查 … 完成抽查 opens the task's records.
-for _table in svc.TABLES:
-    for _step in (svc.INSPECT_STEP, svc.RECORD_STEP, svc.REVIEW_STEP, svc.FINISH_STEP):
-        bind_step_page(_table, _step, "inspections.task_records")
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
 
 def task_or_404(ident: int) -> Task:
-    task = svc.get_visible(_me(), ident)
-    if task is None:
-        abort(404)
-    if not _me().has_role(*svc.VIEW_ROLES):
-        abort(403)
-    return task
+    """A task in the actor's scope (404), for the roles that see inspections (403)."""
+    return get_visible_or_404(Task, ident, task_access.in_scope, allowed=holds(*svc.VIEW_ROLES))
 
 
 def _record_or_404(ident: int) -> InspectionRecord:
-    record = svc.get_record(_me(), ident)
-    if record is None:
-        abort(404)
-    if not _me().has_role(*svc.VIEW_ROLES):
-        abort(403)
-    return record
+    """A record whose task is in the actor's scope (404), for the viewing roles (403)."""
+    return get_visible_or_404(InspectionRecord, ident, svc.record_in_scope, allowed=holds(*svc.VIEW_ROLES))
 
 
 def _object_or_404(task: Task, obj_id: int) -> TaskObject:
-    obj = db.session.get(TaskObject, obj_id)
-    if obj is None or obj.task_id != task.id or obj.removed:
-        abort(404)
-    return obj
+    return get_visible_or_404(TaskObject, obj_id, lambda _actor, obj: obj.task_id == task.id and not obj.removed)
 
 
 def _lock_version() -> int | None:
@@ -85,7 +65,7 @@ def _step_context(task: Task) -> dict[str, Any]:
 
 
 def task_page(task: Task, status: int = 200) -> tuple[str, int]:
-    me = _me()
+    me = current_actor()
     ctx = _step_context(task)
     member = task_access.member_of(me, task)
     submittable, approvable = record_bulk.submittable(me, task), record_bulk.approvable(me, task)
@@ -138,7 +118,7 @@ def open_record(id: int):
     task = task_or_404(id)
     return _act(
         task,
-        lambda: svc.open_record(_me(), task, request.form.get("task_object_id"), request.form.get("department_id")),
+        lambda: svc.open_record(current_actor(), task, request.form.get("task_object_id"), request.form.get("department_id")),
         "已打开检查情况记录表",
         back=lambda record: url_for("inspections.edit", record_id=record.id),  # type: ignore[arg-type]
     )
@@ -155,7 +135,7 @@ def inspected(id: int):
         from services import inspector_draws as draws
 
         draws.stale_guard(svc.instance_of(task), request.form.get("version", type=int))
-        inspection_review.finish_inspection(_me(), task)
+        inspection_review.finish_inspection(current_actor(), task)
 
     return _act(task, run, "已确认检查完成，请录入并提交检查结果")
 
@@ -166,7 +146,7 @@ def inspected(id: int):
 def submitted(id: int):
     """提交审核 of 录入检查结果 when every record is already submitted (after a withdrawal)."""
     task = task_or_404(id)
-    return _act(task, lambda: inspection_review.complete_recording(_me(), task), "检查结果已提交组长审核")
+    return _act(task, lambda: inspection_review.complete_recording(current_actor(), task), "检查结果已提交组长审核")
 
 
 @bp.route("/tasks/<int:id>/records/finish", methods=["POST"])
@@ -175,14 +155,14 @@ def submitted(id: int):
 def finish(id: int):
     """完成抽查 (the leader)."""
     task = task_or_404(id)
-    return _act(task, lambda: inspection_review.finish(_me(), task, request.form.get("version", type=int)), "已完成抽查")
+    return _act(task, lambda: inspection_review.finish(current_actor(), task, request.form.get("version", type=int)), "已完成抽查")
 
 
 # ------------------------------------------------------------------ dossier and advance notice
 
 
 def _dossier_page(task: Task, obj: TaskObject, status: int = 200, values: Any = None) -> tuple[str, int]:
-    member = task_access.member_of(_me(), task)
+    member = task_access.member_of(current_actor(), task)
     return render_template(
         "inspections/dossier.html", task=task, obj=obj, dossier=prep.dossier(task, obj),
         can_notify=member is not None, methods=list(NoticeMethod), v=values or {}, **_step_context(task),
@@ -204,9 +184,9 @@ def notice(id: int, object_id: int):
     obj = _object_or_404(task, object_id)
     f = request.form
     try:
-        prep.record_notice(_me(), task, obj, method=f.get("method", ""), notified_at=f.get("notified_at"),
+        prep.record_notice(current_actor(), task, obj, method=f.get("method", ""), notified_at=f.get("notified_at"),
                            recipient=f.get("recipient", ""), content=f.get("content", ""),
-                           may_act=task_access.member_of(_me(), task) is not None)
+                           may_act=task_access.member_of(current_actor(), task) is not None)
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
@@ -245,7 +225,7 @@ def _posted_values() -> dict[str, Any]:
 
 
 def _record_page(record: InspectionRecord, status: int = 200) -> tuple[str, int]:
-    me = _me()
+    me = current_actor()
     task = record.task
     ctx = _step_context(task)
     member = task_access.member_of(me, task)
@@ -293,16 +273,16 @@ def edit(record_id: int):
         if record.version > 0:
             flash(svc.AFTER_PUBLICATION, "error")
             return _record_page(record, 409)
-        if not svc.can_edit(_me(), record):
+        if not svc.can_edit(current_actor(), record):
             abort(403)
         if not record.status.editable:
             flash(svc.NOT_EDITABLE, "error")
             return _record_page(record, 409)
         return _edit_page(record, _values(record))
-    if not can_do_team_work(_me()):
+    if not can_do_team_work(current_actor()):
         abort(403)
     try:
-        svc.save_record(_me(), record, request.form, _lock_version())
+        svc.save_record(current_actor(), record, request.form, _lock_version())
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
@@ -335,17 +315,14 @@ def upload(record_id: int):
     name = file.filename if file is not None else ""
     return _record_act(
         record,
-        lambda: svc.add_evidence(_me(), record, _lock_version(), filename=name or "", data=data,
+        lambda: svc.add_evidence(current_actor(), record, _lock_version(), filename=name or "", data=data,
                                  note=request.form.get("note", "")),
         "证据材料已上传",
     )
 
 
 def _evidence_or_404(record: InspectionRecord, evidence_id: int) -> RecordEvidence:
-    item = db.session.get(RecordEvidence, evidence_id)
-    if item is None or item.record_id != record.id:
-        abort(404)
-    return item
+    return get_visible_or_404(RecordEvidence, evidence_id, lambda _actor, item: item.record_id == record.id)
 
 
 @bp.route("/records/<int:record_id>/evidence/<int:evidence_id>")
@@ -368,7 +345,7 @@ def download(record_id: int, evidence_id: int):
 def remove(record_id: int, evidence_id: int):
     record = _record_or_404(record_id)
     item = _evidence_or_404(record, evidence_id)
-    return _record_act(record, lambda: svc.remove_evidence(_me(), record, item, _lock_version()), "证据材料已删除")
+    return _record_act(record, lambda: svc.remove_evidence(current_actor(), record, item, _lock_version()), "证据材料已删除")
 
 
 @bp.route("/records/<int:record_id>/sign", methods=["POST"])
@@ -379,9 +356,9 @@ def sign(record_id: int):
     f = request.form
     if f.get("refused") == "1":
         return _record_act(record, lambda: svc.refuse(
-            _me(), record, _lock_version(), note=f.get("refusal_note", ""), witness=f.get("refusal_witness", ""),
+            current_actor(), record, _lock_version(), note=f.get("refusal_note", ""), witness=f.get("refusal_witness", ""),
             recording=f.get("refusal_recording", "")), "已记录被检查对象拒绝签字的情况")
-    return _record_act(record, lambda: svc.sign(_me(), record, _lock_version(), signer_name=f.get("signer_name", ""),
+    return _record_act(record, lambda: svc.sign(current_actor(), record, _lock_version(), signer_name=f.get("signer_name", ""),
                                                 signed_at=f.get("signed_at")), "已记录被检查对象签字（盖章）")
 
 
@@ -390,7 +367,7 @@ def sign(record_id: int):
 @roles_required(TEAM_WORK_ROLE)
 def confirm(record_id: int):
     record = _record_or_404(record_id)
-    return _record_act(record, lambda: inspection_review.confirm(_me(), record, _lock_version()), "已确认检查情况记录表")
+    return _record_act(record, lambda: inspection_review.confirm(current_actor(), record, _lock_version()), "已确认检查情况记录表")
 
 
 @bp.route("/records/<int:record_id>/submit", methods=["POST"])
@@ -398,7 +375,7 @@ def confirm(record_id: int):
 @roles_required(TEAM_WORK_ROLE)
 def submit(record_id: int):
     record = _record_or_404(record_id)
-    return _record_act(record, lambda: inspection_review.submit(_me(), record, _lock_version()), "检查结果已提交组长审核")
+    return _record_act(record, lambda: inspection_review.submit(current_actor(), record, _lock_version()), "检查结果已提交组长审核")
 
 
 @bp.route("/records/<int:record_id>/review", methods=["POST"])
@@ -409,7 +386,7 @@ def review(record_id: int):
     approve = request.form.get("decision") == "approve"
     return _record_act(
         record,
-        lambda: inspection_review.review(_me(), record, _lock_version(), approve=approve, reason=request.form.get("reason", "")),
+        lambda: inspection_review.review(current_actor(), record, _lock_version(), approve=approve, reason=request.form.get("reason", "")),
         "审核通过" if approve else "已退回修改",
     )
 

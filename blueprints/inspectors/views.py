@@ -13,8 +13,9 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from blueprints.common import current_actor, get_visible_or_404
 from blueprints.inspectors.forms import AuxiliaryForm, DeleteForm, InspectorForm
 from models import Inspector, User, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus
@@ -22,10 +23,9 @@ from services import inspector_enrolment, inspector_search
 from services import inspectors as svc
 from services.audit import action_label
 from services.errors import Invalid
-from services.scope import get_in_scope_or_404
+from services.scope import in_scope
 from services.templates_catalogue import INSPECTOR_CATEGORIES
 from services.web import render_block, roles_required, wants_fragment
-from workflows.bindings import bind
 from workflows.registry import PROCESSES
 
 bp = Blueprint("inspectors", __name__, url_prefix="/inspectors")
@@ -33,40 +33,21 @@ bp = Blueprint("inspectors", __name__, url_prefix="/inspectors")
 VIEWERS = svc.VIEW_ROLES
 EDITORS = svc.EDIT_ROLES
 
-bind(
-    17,
-    svc.SUBJECT_TYPE,
-    "执法检查人员",
-    "inspectors.subject",
-    start_endpoint="inspectors.create",
-    business_steps=("choose_mode", "download_template", "upload", "complete", "decide_role", "assign_role"),
-)
-bind(
-    18,
-    svc.SUBJECT_TYPE,
-    "执法检查人员",
-    "inspectors.subject",
-    start_endpoint="inspectors.index",
-    business_steps=("select", "choose", "confirm_delete", "delete", "edit"),
-)
 
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+def _active(actor: User, entry: Inspector | AuxiliaryInspector) -> bool:
+    """An entry in scope and not deleted (a deleted one is 404, as an absent one)."""
+    return in_scope(actor, entry) and entry.active
 
 
 def _entry_or_404(inspector_id: int) -> Inspector:
-    inspector = get_in_scope_or_404(Inspector, inspector_id, _me())
-    if not inspector.active:
-        abort(404)
-    return inspector
+    return get_visible_or_404(Inspector, inspector_id, _active)
 
 
 # ------------------------------------------------------------------ list
 
 
 def _list_context() -> dict[str, Any]:
-    me = _me()
+    me = current_actor()
     filters = inspector_search.parse_filters(me, request.args)
     page = inspector_search.search(me, filters, request.args.get("page", 1, type=int) or 1)
     return {
@@ -101,7 +82,7 @@ def subject():
     ident = request.args.get("id", type=int)
     if ident is None:
         abort(404)
-    inspector = get_in_scope_or_404(Inspector, ident, _me())
+    inspector = get_visible_or_404(Inspector, ident)
     if not inspector.active:
         flash("该执法检查人员已从名录库删除", "info")
         return redirect(url_for("inspectors.index"))
@@ -133,7 +114,7 @@ def _summary_items(summary: str) -> list[tuple[str, str]]:
 @login_required
 @roles_required(*VIEWERS)
 def detail(inspector_id: int):
-    me = _me()
+    me = current_actor()
     inspector = _entry_or_404(inspector_id)
     events = [(e, action_label(e.action), _summary_items(e.summary)) for e in svc.history(inspector)]
     return render_template(
@@ -151,7 +132,7 @@ def detail(inspector_id: int):
 
 def _form(inspector: Inspector | None = None) -> InspectorForm:
     form = InspectorForm()
-    form.set_departments(svc.departments_for(_me()))
+    form.set_departments(svc.departments_for(current_actor()))
     if request.method == "GET" and inspector is not None:
         form.fill(inspector)
     return form
@@ -160,7 +141,7 @@ def _form(inspector: Inspector | None = None) -> InspectorForm:
 def _check(form: InspectorForm, inspector: Inspector | None = None) -> bool:
     """Field rules shown under their fields before the service runs (an entry imported from
     C.1 without ID number may stay without one)."""
-    dept = svc.pick_department(_me(), form.department_id.data)
+    dept = svc.pick_department(current_actor(), form.department_id.data)
     id_required = inspector is None or inspector.id_number is not None
     _values, errors = svc.check_values(form.raw(), dept, id_required=id_required)
     form.attach(errors)
@@ -174,12 +155,12 @@ def create():
     """表17 非模板导入: the form; the platform then matches or opens the account."""
     form = _form()
     if request.method == "GET":
-        form.department_id.data = str(_me().department_id)
+        form.department_id.data = str(current_actor().department_id)
         form.duty.data = DutyStatus.ON.value
     status = 200
     if form.validate_on_submit() and _check(form):
         try:
-            result = inspector_enrolment.create_inspector(_me(), form.raw())
+            result = inspector_enrolment.create_inspector(current_actor(), form.raw())
         except Invalid as exc:
             db.session.rollback()
             form.attach({exc.field or "name": exc.message})
@@ -199,7 +180,7 @@ def role(inspector_id: int):
     """判断是否分配角色 → 分配角色 or end."""
     inspector = _entry_or_404(inspector_id)
     assign = request.form.get("assign") == "yes"
-    inspector_enrolment.decide_role(_me(), inspector, assign=assign)  # an Invalid becomes the 400 page
+    inspector_enrolment.decide_role(current_actor(), inspector, assign=assign)  # an Invalid becomes the 400 page
     db.session.commit()
     flash("已分配执法人员角色" if assign else "已结束：不分配角色", "success")
     return redirect(url_for("inspectors.detail", inspector_id=inspector.id))
@@ -217,7 +198,7 @@ def edit(inspector_id: int):
         form.keep_personal_data(inspector)
     if form.validate_on_submit() and _check(form, inspector):
         try:
-            changes = svc.update_inspector(_me(), inspector, form.raw())
+            changes = svc.update_inspector(current_actor(), inspector, form.raw())
         except Invalid as exc:
             db.session.rollback()
             form.attach({exc.field or "name": exc.message})
@@ -244,7 +225,7 @@ def delete(inspector_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            svc.delete_inspector(_me(), inspector, form.scope.data or "")
+            svc.delete_inspector(current_actor(), inspector, form.scope.data or "")
         except Invalid as exc:
             db.session.rollback()
             form.scope.errors = [exc.message]
@@ -256,7 +237,7 @@ def delete(inspector_id: int):
             return redirect(url_for("inspectors.index"))
     elif request.method == "POST":
         status = 400
-    refusals = {scope: svc.delete_refusal(_me(), inspector, scope) for scope in svc.DELETE_SCOPES}
+    refusals = {scope: svc.delete_refusal(current_actor(), inspector, scope) for scope in svc.DELETE_SCOPES}
     return render_template("inspectors/delete.html", inspector=inspector, form=form, refusals=refusals), status
 
 
@@ -268,17 +249,14 @@ def delete(inspector_id: int):
 @roles_required(*VIEWERS)
 def auxiliary():
     kind = request.args.get("kind", "")
-    rows = list(db.session.execute(svc.aux_query(_me(), kind)).scalars())
+    rows = list(db.session.execute(svc.aux_query(current_actor(), kind)).scalars())
     return render_template(
-        "inspectors/auxiliary.html", rows=rows, kinds=list(AuxiliaryKind), kind=kind, can_edit=svc.can_edit(_me())
+        "inspectors/auxiliary.html", rows=rows, kinds=list(AuxiliaryKind), kind=kind, can_edit=svc.can_edit(current_actor())
     )
 
 
 def _aux_or_404(aux_id: int) -> AuxiliaryInspector:
-    entry = get_in_scope_or_404(AuxiliaryInspector, aux_id, _me())
-    if not entry.active:
-        abort(404)
-    return entry
+    return get_visible_or_404(AuxiliaryInspector, aux_id, _active)
 
 
 def _save_aux(entry: AuxiliaryInspector | None):
@@ -288,7 +266,7 @@ def _save_aux(entry: AuxiliaryInspector | None):
     status = 200
     if form.validate_on_submit():
         try:
-            svc.save_auxiliary(_me(), form.raw(), entry)
+            svc.save_auxiliary(current_actor(), form.raw(), entry)
         except Invalid as exc:
             db.session.rollback()
             field = getattr(form, exc.field or "name", form.name)
@@ -322,7 +300,7 @@ def auxiliary_edit(aux_id: int):
 @roles_required(*EDITORS)
 def auxiliary_delete(aux_id: int):
     entry = _aux_or_404(aux_id)
-    svc.delete_auxiliary(_me(), entry)
+    svc.delete_auxiliary(current_actor(), entry)
     db.session.commit()
     flash(f"已删除“{entry.name}”", "success")
     return redirect(url_for("inspectors.auxiliary"))

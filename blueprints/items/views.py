@@ -4,7 +4,7 @@ from (认领), and the import of template A.1.1.
 
 Views load (404 when absent or outside the user's scope), authorize (403), call a service
 (services/items.py; the A.1.1 import: services/imports/check_items.py) and commit once.  The processes 表7–表11 are bound
-to these pages (workflows/bindings.py): their generic start pages lead here.
+to these pages (services/process_wiring.py): their generic start pages lead here.
 """
 
 from __future__ import annotations
@@ -12,46 +12,28 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from models import CheckItem, ItemCategory, User, db
+from blueprints.common import current_actor, get_visible_or_404
+from models import CheckItem, ItemCategory, db
 from services import item_claims
 from services import items as svc
 from services import publication as pub
 from services.errors import Invalid
 from services.web import render_block, roles_required, wants_fragment
-from workflows.bindings import bind
 from workflows.registry import PROCESSES
 
 bp = Blueprint("items", __name__, url_prefix="/items")
 
 ROLES = svc.VIEW_ROLES
-LABEL = "抽查事项"
-
-bind(7, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.create", business_steps=("add",))
-bind(8, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.index", business_steps=("select", "edit"))
-bind(9, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.index", business_steps=("select", "delete"))
-bind(10, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.claim_list",
-     business_steps=("select", "claim"))
-bind(11, svc.SUBJECT_TYPE, LABEL, "items.detail", start_endpoint="items.index", business_steps=("select", "assign"))
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _item_or_404(item_id: int) -> CheckItem:
-    item = svc.get_item(_me(), item_id)
-    if item is None:
-        abort(404)
-    return item
+    return get_visible_or_404(CheckItem, item_id, svc.is_visible)
 
 
 def _manageable_or_404(item_id: int) -> CheckItem:
-    item = _item_or_404(item_id)
-    if not svc.can_manage(_me(), item):
-        abort(403)
-    return item
+    return get_visible_or_404(CheckItem, item_id, svc.is_visible, allowed=svc.can_manage)
 
 
 def _version() -> int | None:
@@ -85,7 +67,7 @@ def _form_context(values: dict[str, Any], errors: dict[str, str], item: CheckIte
 @login_required
 @roles_required(*ROLES)
 def index():
-    me = _me()
+    me = current_actor()
     filters = svc.parse_filters(request.args)
     page = db.paginate(svc.list_query(me, filters), per_page=30, error_out=False)
     context = {
@@ -109,7 +91,7 @@ def index():
 @login_required
 @roles_required(*ROLES)
 def detail(id: int):
-    me = _me()
+    me = current_actor()
     item = _item_or_404(id)
     return render_template(
         "items/detail.html",
@@ -130,7 +112,7 @@ def detail(id: int):
 @login_required
 @roles_required(*ROLES)
 def create():
-    me = _me()
+    me = current_actor()
     if not svc.can_edit(me):
         abort(403)
     values: dict[str, Any] = {"methods": [], "levels": [], "category": ""}
@@ -157,7 +139,7 @@ def create():
 @login_required
 @roles_required(*ROLES)
 def edit(id: int):
-    me = _me()
+    me = current_actor()
     item = _manageable_or_404(id)
     values = svc.form_values(item)
     version = item.version
@@ -190,7 +172,7 @@ def edit(id: int):
 @login_required
 @roles_required(*ROLES)
 def delete(id: int):
-    me = _me()
+    me = current_actor()
     item = _manageable_or_404(id)
     if request.method == "POST":
         name = item.name
@@ -208,7 +190,7 @@ def delete(id: int):
 @login_required
 @roles_required(*ROLES)
 def assign(id: int):
-    me = _me()
+    me = current_actor()
     item = _manageable_or_404(id)
     targets = item_claims.assign_targets(item)
     error, status = "", 200
@@ -233,7 +215,7 @@ def assign(id: int):
 @login_required
 @roles_required(*ROLES)
 def claim_list():
-    me = _me()
+    me = current_actor()
     if not item_claims.can_claim(me):
         flash("认领适用于区（市）县监管部门：从市级抽查事项清单中选择本部门实施的事项", "info")
     page = db.paginate(item_claims.city_list_query(me), per_page=50, error_out=False)
@@ -246,7 +228,7 @@ def claim_list():
 @login_required
 @roles_required(*ROLES)
 def claim(id: int):
-    me = _me()
+    me = current_actor()
     source = item_claims.claimable(me, id)
     if source is None:
         abort(404)

@@ -9,28 +9,24 @@ users of its department and the departments above it; anyone else gets 404.
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from models import Job, JobStatus, User
+from blueprints.common import get_visible_or_404
+from models import Job, JobStatus
 from services import jobs
-from services.scope import get_in_scope_or_404
 from services.web import wants_fragment
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 @bp.route("/<int:job_id>")
 @login_required
 def detail(job_id: int):
-    job = get_in_scope_or_404(Job, job_id, _me())
+    job = get_visible_or_404(Job, job_id)
     if job.state == JobStatus.QUEUED:
         jobs.kick()  # e.g. queued before a restart: whichever process shows it runs it
     elif job.state == JobStatus.RUNNING and jobs.recover_stale():
-        job = get_in_scope_or_404(Job, job_id, _me())
+        job = get_visible_or_404(Job, job_id)
     context = {"panel": jobs.panel(job)}
     if wants_fragment():
         return render_template("jobs/_panel.html", **context)

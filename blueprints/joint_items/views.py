@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from models import CheckItem, User, db
+from blueprints.common import current_actor, get_visible_or_404
+from models import CheckItem, db
 from models.items import ItemStatus
 from models.roles import Role
 from services import joint_item_drafts, joint_item_queries
@@ -22,31 +23,13 @@ from services.entity_fields import INDUSTRY_SECTIONS
 from services.errors import ServiceError
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
 from services.web import render_block, roles_required, wants_fragment
-from workflows import bindings
 from workflows.registry import PROCESSES, get_process
 
 bp = Blueprint("joint_items", __name__, url_prefix="/joint-items")
 
-for _table in joint_item_queries.TABLES:
-    bindings.bind(
-        _table,
-        joint_item_queries.SUBJECT,
-        "部门联合抽查事项",
-        "joint_items.open_subject",
-        start_endpoint="joint_items.create" if _table == joint_item_queries.ADD else "joint_items.index",
-        business_steps=joint_item_queries.BUSINESS_STEPS[_table],
-    )
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
 
 def _item_or_404(joint_id: int) -> CheckItem:
-    item = joint_item_queries.get_visible(_me(), joint_id)
-    if item is None:
-        abort(404)
-    return item
+    return get_visible_or_404(CheckItem, joint_id, joint_item_queries.can_view)
 
 
 def _form_fields() -> dict[str, Any]:
@@ -73,7 +56,7 @@ def _choices() -> dict[str, Any]:
 @login_required
 @roles_required(*joint_item_queries.VIEW_ROLES)
 def index():
-    me = _me()
+    me = current_actor()
     filters = joint_item_queries.parse_filters(request.args)
     page = db.paginate(joint_item_queries.list_query(me, filters), per_page=joint_item_queries.PER_PAGE, error_out=False)
     context = {
@@ -98,7 +81,7 @@ def index():
 @login_required
 @roles_required(*joint_item_queries.VIEW_ROLES)
 def industries():
-    me = _me()
+    me = current_actor()
     district = request.args.get("district", type=int)
     return render_template(
         "joint_items/industries.html",
@@ -127,7 +110,7 @@ def open_subject():
 @login_required
 @roles_required(*joint_item_queries.EDIT_ROLES)
 def create():
-    me = _me()
+    me = current_actor()
     values: dict[str, Any] = {"methods": [], "levels": []}
     chosen: list[int] = []
     error, field, status = "", "", 200
@@ -158,7 +141,7 @@ def create():
 
 
 def _detail(item: CheckItem, *, error: str = "", status: int = 200):
-    me = _me()
+    me = current_actor()
     inst = joint_item_queries.active_instance(item)
     mine = joint_item_queries.my_steps(me, inst)
     draft = joint_item_drafts.load_draft(item)
@@ -207,7 +190,7 @@ def _act(joint_id: int, perform: Any, done: str):
     item = _item_or_404(joint_id)
     version = request.form.get("version", type=int)
     try:
-        perform(_me(), item, version)
+        perform(current_actor(), item, version)
     except ServiceError as exc:
         db.session.rollback()
         item = _item_or_404(joint_id)

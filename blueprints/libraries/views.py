@@ -11,46 +11,28 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
-from models import ObjectLibrary, User, db
+from blueprints.common import current_actor, get_visible_or_404
+from models import ObjectLibrary, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import entities as entity_svc
 from services import entity_fields, entity_search
 from services import libraries as svc
 from services.errors import Conflict, Invalid
 from services.imports import libraries as library_kinds
-from services.scope import get_in_scope_or_404
 from services.web import render_block, roles_required, wants_fragment
-from workflows.bindings import bind
 
 bp = Blueprint("libraries", __name__, url_prefix="/libraries")
 
 VIEWERS = svc.VIEW_ROLES
 EDITORS = svc.EDIT_ROLES
-_ALL_STEPS = {
-    3: ("choose_mode", "download_template", "upload", "filter", "store"),
-    4: ("select", "confirm", "delete"),
-    5: ("select", "add_tag"),
-    6: ("select", "choose", "confirm_delete", "delete_tag", "edit_tag"),
-}
 
-# 表3 starts on the page that chooses how to add a library; 表4–表6 start from a library's
-# page.  Every step is done on these pages, in the request that performs it.
-bind(3, svc.SUBJECT_TYPE, "监管对象库", "libraries.detail", start_endpoint="libraries.create",
-     business_steps=_ALL_STEPS[3])
-for _table in (4, 5, 6):
-    bind(_table, svc.SUBJECT_TYPE, "监管对象库", "libraries.detail", start_endpoint="libraries.index",
-         business_steps=_ALL_STEPS[_table])
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _library_or_404(ident: int) -> ObjectLibrary:
-    return get_in_scope_or_404(ObjectLibrary, ident, _me())
+    return get_visible_or_404(ObjectLibrary, ident)
 
 
 # ------------------------------------------------------------------ list and page
@@ -61,14 +43,14 @@ def _library_or_404(ident: int) -> ObjectLibrary:
 @roles_required(*VIEWERS)
 def index():
     keyword = (request.args.get("q") or "").strip()[:100]
-    page = svc.list_libraries(_me(), keyword, request.args.get("page", 1, type=int))
+    page = svc.list_libraries(current_actor(), keyword, request.args.get("page", 1, type=int))
     return render_template(
         "libraries/index.html",
         page=page,
         keyword=keyword,
         args={"q": keyword} if keyword else {},
         tags=svc.tags_by_library(lib.id for lib in page.items),
-        can_edit=svc.can_edit(_me()),
+        can_edit=svc.can_edit(current_actor()),
     )
 
 
@@ -85,7 +67,7 @@ def _detail_context(library: ObjectLibrary, **extra: Any) -> dict[str, Any]:
         "args": {"q": keyword} if keyword else {},
         "filter_items": svc.describe_filter(saved),
         "filter_args": saved,
-        "can_edit": svc.can_edit(_me()),
+        "can_edit": svc.can_edit(current_actor()),
         "tag_error": "",
         "tag_value": "",
         **extra,
@@ -115,7 +97,7 @@ def create():
 
 
 def _filter_context(form: dict[str, str], preview: svc.FilterPreview | None, **extra: Any) -> dict[str, Any]:
-    registries = entity_svc.Registries(_me())
+    registries = entity_svc.Registries(current_actor())
     filters = preview.filters if preview else entity_search.parse_filters(form)
     return {
         "form": form,
@@ -146,11 +128,11 @@ def create_filter():
     if request.method == "POST":
         try:
             library = svc.create_from_filter(
-                _me(), form["library_name"], form, tags=form["tags"], description=form["description"]
+                current_actor(), form["library_name"], form, tags=form["tags"], description=form["description"]
             )
         except Invalid as exc:
             db.session.rollback()
-            context = _filter_context(form, svc.preview_filter(_me(), form), error=exc.message,
+            context = _filter_context(form, svc.preview_filter(current_actor(), form), error=exc.message,
                                       error_field=exc.field or "")
             return render_template("libraries/filter.html", **context), 400
         try:
@@ -160,7 +142,7 @@ def create_filter():
             raise Conflict("本部门已有同名的监管对象库，请换一个名称") from None
         flash(f"已入库：监管对象库“{library.name}”，共 {library.member_count} 个市场主体", "success")
         return redirect(url_for("libraries.detail", id=library.id))
-    preview = svc.preview_filter(_me(), form) if request.args.get("preview") else None
+    preview = svc.preview_filter(current_actor(), form) if request.args.get("preview") else None
     context = _filter_context(form, preview)
     if wants_fragment():
         return render_block("libraries/filter.html", "preview", **context)
@@ -180,7 +162,7 @@ def delete(id: int):
         return render_template("libraries/delete.html", library=library)
     confirmed = request.form.get("outcome") == "yes"
     name = library.name
-    deleted = svc.delete_library(_me(), library, confirmed=confirmed)
+    deleted = svc.delete_library(current_actor(), library, confirmed=confirmed)
     db.session.commit()
     if deleted:
         flash(f"已删除监管对象库“{name}”", "success")
@@ -214,7 +196,7 @@ def add_tag(id: int):
     library = _library_or_404(id)
     value = (request.form.get("tag") or "").strip()
     try:
-        svc.add_tag(_me(), library, value)
+        svc.add_tag(current_actor(), library, value)
     except Invalid as exc:
         return _tags_response(library, exc.message, value, 400)
     if not wants_fragment():
@@ -236,7 +218,7 @@ def edit_tag(id: int):
     if request.method == "POST":
         value = (request.form.get("tag") or "").strip()
         try:
-            svc.edit_tag(_me(), library, tag_id, value)
+            svc.edit_tag(current_actor(), library, tag_id, value)
         except Invalid as exc:
             db.session.rollback()
             library = _library_or_404(id)
@@ -262,7 +244,7 @@ def delete_tag(id: int):
     if request.method == "GET":
         return render_template("libraries/tag_delete.html", library=library, tag=found)
     tag = found.tag
-    deleted = svc.delete_tag(_me(), library, tag_id, confirmed=request.form.get("outcome") == "yes")
+    deleted = svc.delete_tag(current_actor(), library, tag_id, confirmed=request.form.get("outcome") == "yes")
     db.session.commit()
     flash(f"已删除标签“{tag}”" if deleted else "已取消删除标签", "success" if deleted else "info")
     return redirect(url_for("libraries.detail", id=id))

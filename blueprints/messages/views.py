@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from blueprints.common import get_visible_or_404
 from models import db
 from models.notifications import Message
 from services import notifications
@@ -54,9 +55,7 @@ def mark_read():
 @login_required
 def open_message(id: int):
     """Mark one message read and go to what it is about."""
-    message = db.session.get(Message, id)
-    if message is None or message.user_id != current_user.id:
-        abort(404)
+    message = get_visible_or_404(Message, id, lambda actor, m: m.user_id == actor.id)
     notifications.mark_read(current_user, [message.id])
     db.session.commit()
     if message.link.startswith("/") and not message.link.startswith("//"):

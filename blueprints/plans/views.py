@@ -26,8 +26,9 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from blueprints.common import current_actor, get_visible_or_404
 from models import Plan, PlanKind, PlanStatus, PlanType, User, db
 from services import plan_elements, plan_export, plan_queries, tasks
 from services import plans as svc
@@ -35,31 +36,13 @@ from services.errors import ServiceError
 from services.excel import XLSX_MIME
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
 from services.web import render_block, roles_required, wants_fragment
-from workflows import bindings
 from workflows.registry import PROCESSES, get_process
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
-for _table in plan_queries.TABLES:
-    bindings.bind(
-        _table,
-        plan_queries.SUBJECT,
-        "抽查计划",
-        "plans.show",
-        start_endpoint="plans.new",
-        business_steps=plan_queries.BUSINESS_STEPS[_table],
-    )
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
 
 def _plan_or_404(ident: int) -> Plan:
-    plan = plan_queries.get_visible(_me(), ident)
-    if plan is None:
-        abort(404)
-    return plan
+    return get_visible_or_404(Plan, ident, plan_queries.can_view)
 
 
 def _elements_form() -> dict[str, Any]:
@@ -95,7 +78,7 @@ def _can_export(user: User) -> bool:
 @login_required
 @roles_required(*plan_queries.VIEW_ROLES)
 def index():
-    me = _me()
+    me = current_actor()
     filters = plan_queries.parse_filters(request.args)
     page = db.paginate(plan_queries.list_query(me, filters), per_page=plan_queries.PER_PAGE, error_out=False)
     context = {
@@ -125,7 +108,7 @@ def index():
 @login_required
 @roles_required(*plan_queries.EDIT_ROLES)
 def new():
-    me = _me()
+    me = current_actor()
     kind = request.values.get("kind", "single")
     if kind not in ("single", "joint"):
         kind = "single"
@@ -169,7 +152,7 @@ def _tasks_endpoint() -> bool:
 
 def _show(plan: Plan, *, error: str = "", field: str = "", status: int = 200, values: dict[str, Any] | None = None,
           task_values: dict[str, Any] | None = None):
-    me = _me()
+    me = current_actor()
     inst = plan_queries.active_instance(plan)
     mine = plan_queries.my_steps(me, inst)
     own_party = next((p for p in plan_queries.participants(plan) if p.department_id == me.department_id), None)
@@ -225,7 +208,7 @@ def _act(ident: int, perform: Callable[[User, Plan, int | None], Any], done: str
     plan = _plan_or_404(ident)
     version = request.form.get("lock_version", type=int)
     try:
-        perform(_me(), plan, version)
+        perform(current_actor(), plan, version)
     except ServiceError as exc:
         db.session.rollback()
         plan = _plan_or_404(ident)
@@ -350,12 +333,12 @@ def _download(data: bytes, mime: str, name: str) -> Response:
 def _a21_plans() -> tuple[list[Plan], int]:
     year = _export_year()
     ids = [i for i in request.args.getlist("ids", type=int) if i]
-    return plan_queries.plans_for_export(_me(), year, ids, kind=PlanKind.JOINT), year
+    return plan_queries.plans_for_export(current_actor(), year, ids, kind=PlanKind.JOINT), year
 
 
 def _d1_plans() -> tuple[list[Plan], int]:
     year = _export_year()
-    return plan_queries.plans_for_export(_me(), year, kind=PlanKind.JOINT, plan_type=PlanType.ANNUAL), year
+    return plan_queries.plans_for_export(current_actor(), year, kind=PlanKind.JOINT, plan_type=PlanType.ANNUAL), year
 
 
 @bp.route("/export/a21.xlsx")

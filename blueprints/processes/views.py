@@ -8,10 +8,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from blueprints.common import get_visible_or_404
 from models import ProcessInstance, db
 from models.workflow import InstanceStatus
 from services.org import partner_departments
-from services.scope import get_in_scope_or_404, scope_instances
+from services.scope import scope_instances
 from workflows import bindings, engine
 from workflows.diagram_svg import print_tiles, render_svg
 from workflows.errors import ProcessError
@@ -117,7 +118,7 @@ def instances():
 @bp.route("/instances/<int:instance_id>")
 @login_required
 def instance(instance_id: int):
-    inst = get_in_scope_or_404(ProcessInstance, instance_id, current_user)
+    inst = get_visible_or_404(ProcessInstance, instance_id)
     process = get_process(inst.process_table)
     visited, taken = engine.path_of(inst)
     svg = render_svg(
@@ -145,7 +146,7 @@ def instance(instance_id: int):
 @bp.route("/instances/<int:instance_id>/items/<int:item_id>", methods=["POST"])
 @login_required
 def act(instance_id: int, item_id: int):
-    inst = get_in_scope_or_404(ProcessInstance, instance_id, current_user)
+    inst = get_visible_or_404(ProcessInstance, instance_id)
     item = next((i for i in inst.work_items if i.id == item_id), None)
     if item is None:
         abort(404)
@@ -169,7 +170,7 @@ def act(instance_id: int, item_id: int):
 @bp.route("/instances/<int:instance_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw(instance_id: int):
-    inst = get_in_scope_or_404(ProcessInstance, instance_id, current_user)
+    inst = get_visible_or_404(ProcessInstance, instance_id)
     version = request.form.get("version", type=int)
     if version is None:
         raise ProcessError("表单缺少版本号，请刷新页面后重试")

@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, Response, redirect, request, url_for
+from flask_login import login_required
 
-from models import InspectionRecord, Task, TaskObject, User, db
-from services import inspections, jobs
+from blueprints.common import current_actor, get_visible_or_404
+from models import InspectionRecord, Task, TaskObject, db
+from services import inspections, jobs, task_access
 from services import record_pdf as svc
 from services import task_records_pdf as task_pdf
 from services.errors import Invalid
@@ -26,10 +27,6 @@ from services.teams import VIEW_ROLES
 from services.web import roles_required
 
 bp = Blueprint("record_pdfs", __name__)
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _form() -> str:
@@ -47,19 +44,14 @@ def _pdf(data: bytes, name: str) -> Response:
 
 
 def _task_or_404(task_id: int) -> Task:
-    task = inspections.get_visible(_me(), task_id)
-    if task is None:
-        abort(404)
-    return task
+    return get_visible_or_404(Task, task_id, task_access.in_scope)
 
 
 @bp.route("/records/<int:record_id>.pdf")
 @login_required
 @roles_required(*VIEW_ROLES)
 def record(record_id: int) -> Response:
-    found: InspectionRecord | None = inspections.get_record(_me(), record_id)
-    if found is None:
-        abort(404)
+    found = get_visible_or_404(InspectionRecord, record_id, inspections.record_in_scope)
     form = _form()
     label = "抽查情况记录表" if form == "f1" else "检查情况记录表"
     return _pdf(svc.record_pdf(found, form), f"{label}{found.record_no}.pdf")
@@ -74,7 +66,7 @@ def task_records(task_id: int) -> Any:
     found = task_pdf.bundle(task, form)
     data = task_pdf.in_request(found)
     if data is None:  # many records to render: a background job on every core, then the download
-        job = task_pdf.enqueue(_me(), task, form)
+        job = task_pdf.enqueue(current_actor(), task, form)
         db.session.commit()
         jobs.kick()
         return redirect(url_for("jobs.detail", job_id=job.id))
@@ -86,7 +78,5 @@ def task_records(task_id: int) -> Any:
 @roles_required(*VIEW_ROLES)
 def notice(task_id: int, task_object_id: int) -> Response:
     task = _task_or_404(task_id)
-    obj = db.session.get(TaskObject, task_object_id)
-    if obj is None or obj.task_id != task.id or obj.removed:
-        abort(404)
+    obj = get_visible_or_404(TaskObject, task_object_id, lambda _actor, o: o.task_id == task.id and not o.removed)
     return _pdf(svc.notice_pdf(task, obj), f"检查通知书-{task.id}-{obj.id}.pdf")

@@ -11,9 +11,10 @@ import json
 from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from models import Department, User, db
+from blueprints.common import current_actor
+from models import Department, db
 from models.roles import Role
 from services import audit, deadlines
 from services import statistics as svc
@@ -27,15 +28,11 @@ VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER)
 ROW_LIMIT = 2000  # task × department rows on the overdue page
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 @bp.route("/")
 @login_required
 @roles_required(*VIEW_ROLES)
 def index():
-    me = _me()
+    me = current_actor()
     filters = svc.parse_filters(request.args)
     rep = svc.report(me, filters)
     departments, plans = svc.filter_choices(me, filters)
@@ -52,7 +49,7 @@ def index():
 @login_required
 @roles_required(*VIEW_ROLES)
 def export():
-    me = _me()
+    me = current_actor()
     filters = svc.parse_filters(request.args)
     rep = svc.report(me, filters)
     title = svc.GROUPS[filters.group]
@@ -78,7 +75,7 @@ def export():
 @login_required
 @roles_required(*VIEW_ROLES)
 def overdue():
-    me = _me()
+    me = current_actor()
     department = None
     raw = (request.args.get("department") or "").strip()
     if raw:

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from blueprints.common import current_actor, get_visible_or_404
 from models import Draw, DrawDomain, EntityType, MemberKind, Task, TaskStatus, TeamRole, User, db
 from models.roles import Role
 from models.schemes import DrawScope, SchemeStatus
@@ -26,33 +27,16 @@ from services import schemes as svc
 from services.errors import ServiceError
 from services.templates_catalogue import INSPECTION_METHODS
 from services.web import roles_required, wants_fragment
-from workflows import bindings
 from workflows.registry import get_process
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
-for _table in task_access.TABLES:
-    bindings.bind(
-        _table,
-        task_access.TASK_SUBJECT,
-        "抽查任务",
-        "tasks.show",
-        start_endpoint="tasks.index",
-        business_steps=svc.BUSINESS_STEPS[_table],
-    )
 
 PER_PAGE = 30
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 def _task_or_404(ident: int) -> Task:
-    task = task_access.get_visible(_me(), ident)
-    if task is None:
-        abort(404)
-    return task
+    return get_visible_or_404(Task, ident, task_access.tasks_query(current_actor()))
 
 
 # ------------------------------------------------------------------ list
@@ -63,7 +47,7 @@ def _task_or_404(ident: int) -> Task:
 @roles_required(*svc.VIEW_ROLES)
 def index():
     status = request.args.get("status", "")
-    page = db.paginate(task_access.tasks_query(_me(), status), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(task_access.tasks_query(current_actor(), status), per_page=PER_PAGE, error_out=False)
     return render_template("tasks/index.html", page=page, status=status, statuses=list(TaskStatus),
                            args={"status": status} if status else {})
 
@@ -97,7 +81,7 @@ def _team_panel(me: User, task: Task) -> dict[str, Any]:
 
 def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 200,
           values: dict[str, Any] | None = None, notice: list[str] | None = None):
-    me = _me()
+    me = current_actor()
     inst = task_access.instance_of(task)
     mine = svc.my_steps(me, inst)
     scheme = task.scheme
@@ -165,7 +149,7 @@ def show(id: int):
 def _act(ident: int, perform: Callable[[User, Task], Any], done: str, *, keep_values: bool = False):
     task = _task_or_404(ident)
     try:
-        perform(_me(), task)
+        perform(current_actor(), task)
     except ServiceError as exc:
         db.session.rollback()
         task = _task_or_404(ident)
@@ -265,10 +249,10 @@ def verify(id: int):
 def full_record(draw_id: int):
     """The full record of an object draw (seed, strata, salt) for those entitled (docs/draws.md);
     404 for anyone else, as for a draw that does not exist."""
-    row = db.session.get(Draw, draw_id)
-    if row is None or row.domain != DrawDomain.OBJECT or not draw_disclosure.may_download_full(_me(), row):
-        abort(404)
-    body = json.dumps(draw_disclosure.full_record(_me(), row), ensure_ascii=False)
+    row = get_visible_or_404(
+        Draw, draw_id, lambda actor, d: d.domain == DrawDomain.OBJECT and draw_disclosure.may_download_full(actor, d)
+    )
+    body = json.dumps(draw_disclosure.full_record(current_actor(), row), ensure_ascii=False)
     db.session.commit()  # the audited download
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f"attachment; filename=draw-{row.id}-full.json"})
@@ -306,7 +290,7 @@ def decide_change(id: int):
 @login_required
 @roles_required(*svc.RATIO_ROLES)
 def ratios():
-    me = _me()
+    me = current_actor()
     error, field, status = "", "", 200
     values = {f"ratio_{s}": svc.fmt_ratio(r) for s, r in svc.default_ratios(me.department).items()}
     if request.method == "POST":

@@ -12,43 +12,28 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
-from models import DrawChange, Inspector, InspectorConflict, Task, TeamMember, User, db
+from blueprints.common import current_actor, get_visible_or_404
+from models import DrawChange, Inspector, InspectorConflict, Task, TeamMember, db
 from models.roles import Role
 from services import draw_shortfall as shortfall
 from services import fairness, inspection_review, inspector_search, task_access
 from services import inspector_draws as draws
 from services import teams as svc
 from services.errors import ServiceError
-from services.scope import get_in_scope_or_404
+from services.scope import in_scope
 from services.team_work import TEAM_WORK_ROLE
 from services.web import roles_required
-from workflows.bindings import bind_step_page
 from workflows.errors import StaleSubmission
 from workflows.registry import get_process
 
 bp = Blueprint("teams", __name__)
 
-# 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
-# 随机抽取执法人员派发抽查任务; 开展双随机检查 and later steps open the task's records
-# (blueprints/inspections).
-for _table, _step in ((20, "draw_inspectors"), (22, "draw_inspectors"), (22, "team")):
-    bind_step_page(_table, _step, "teams.page")
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
 
 def _task_or_404(task_id: int) -> Task:
-    task = db.session.get(Task, task_id)
-    if task is None or not task_access.in_scope(_me(), task):
-        abort(404)
-    if not svc.can_view(_me()):
-        abort(403)
-    return task
+    return get_visible_or_404(Task, task_id, task_access.in_scope, allowed=lambda actor, _task: svc.can_view(actor))
 
 
 def _version() -> int | None:
@@ -72,7 +57,7 @@ def _filter() -> tuple[int, str, str]:
 
 
 def _context(task: Task) -> dict[str, Any]:
-    me = _me()
+    me = current_actor()
     filtered, speciality, area = _filter()
     instance = task_access.instance_of(task)
     process = get_process(instance.process_table) if instance else None
@@ -200,7 +185,7 @@ def draw(id: int):
     def run() -> None:
         _stale(task)
         _stale_task(task)
-        draws.draw_inspectors(_me(), task, department_id, speciality=request.form.get("speciality", ""),
+        draws.draw_inspectors(current_actor(), task, department_id, speciality=request.form.get("speciality", ""),
                               area=request.form.get("area", ""))
 
     return _act(task, run, "已随机抽取执法人员，抽取结果已锁定")
@@ -216,7 +201,7 @@ def lower_count(id: int):
     back = url_for("teams.page", id=task.id, department_id=department_id, speciality=speciality or None,
                    area=area or None, _anchor=f"part-{department_id}")
     return _act(task, lambda: shortfall.lower_count(
-        _me(), task, department_id, request.form.get("count"), lock_version=_lock_version(),
+        current_actor(), task, department_id, request.form.get("count"), lock_version=_lock_version(),
         speciality=speciality, area=area), "已降低抽取人数，请随机抽取执法人员", back)
 
 
@@ -226,7 +211,7 @@ def lower_count(id: int):
 def request_counts(id: int):
     """请发起部门调整任务: the 发起部门's head approves."""
     task = _task_or_404(id)
-    return _act(task, lambda: shortfall.request_adjustment(_me(), task, request.form, lock_version=_lock_version()),
+    return _act(task, lambda: shortfall.request_adjustment(current_actor(), task, request.form, lock_version=_lock_version()),
                 "已提交抽取人数调整申请，待发起部门负责人审批")
 
 
@@ -235,12 +220,12 @@ def request_counts(id: int):
 @roles_required(Role.DEPT_LEADER)
 def decide_counts(id: int, change_id: int):
     task = _task_or_404(id)
-    change = db.session.get(DrawChange, change_id)
-    if change is None or change.task_id != task.id or change.reason_code != shortfall.COUNT_REASON:
-        abort(404)
+    change = get_visible_or_404(
+        DrawChange, change_id, lambda _actor, c: c.task_id == task.id and c.reason_code == shortfall.COUNT_REASON
+    )
     approve = request.form.get("decision") == "approve"
     return _act(task, lambda: shortfall.decide_adjustment(
-        _me(), task, change, approve=approve, comment=request.form.get("comment", ""), lock_version=_lock_version()),
+        current_actor(), task, change, approve=approve, comment=request.form.get("comment", ""), lock_version=_lock_version()),
         "已同意调整抽取人数" if approve else "已不同意调整抽取人数")
 
 
@@ -253,16 +238,13 @@ def dispatch(id: int):
 
     def run() -> None:
         _stale(task)
-        draws.dispatch(_me(), task, department_id)
+        draws.dispatch(current_actor(), task, department_id)
 
     return _act(task, run, "已派发抽查任务")
 
 
 def _member_or_404(task: Task, member_id: int) -> TeamMember:
-    member = db.session.get(TeamMember, member_id)
-    if member is None or member.task_id != task.id:
-        abort(404)
-    return member
+    return get_visible_or_404(TeamMember, member_id, lambda _actor, member: member.task_id == task.id)
 
 
 @bp.route("/tasks/<int:id>/team/members/<int:member_id>/replace", methods=["POST"])
@@ -274,7 +256,7 @@ def replace(id: int, member_id: int):
     form = request.form
     return _act(
         task,
-        lambda: svc.request_replacement(_me(), task, member, inspector_id=form.get("inspector_id"),
+        lambda: svc.request_replacement(current_actor(), task, member, inspector_id=form.get("inspector_id"),
                                         reason_code=form.get("reason_code", ""), reason=form.get("reason", "")),
         "已提交调整更换申请，待部门负责人审批",
     )
@@ -285,13 +267,11 @@ def replace(id: int, member_id: int):
 @roles_required(Role.DEPT_LEADER)
 def decide(id: int, change_id: int):
     task = _task_or_404(id)
-    change = db.session.get(DrawChange, change_id)
-    if change is None or change.task_id != task.id:
-        abort(404)
+    change = get_visible_or_404(DrawChange, change_id, lambda _actor, c: c.task_id == task.id)
     approve = request.form.get("decision") == "approve"
     return _act(
         task,
-        lambda: svc.decide_replacement(_me(), task, change, approve=approve, comment=request.form.get("comment", "")),
+        lambda: svc.decide_replacement(current_actor(), task, change, approve=approve, comment=request.form.get("comment", "")),
         "已同意更换" if approve else "已不同意更换",
     )
 
@@ -301,7 +281,7 @@ def decide(id: int, change_id: int):
 @roles_required(Role.CLERK)
 def add_expert(id: int):
     task = _task_or_404(id)
-    return _act(task, lambda: svc.add_expert(_me(), task, request.form.get("aux_id")), "已邀请辅助人员参与检查")
+    return _act(task, lambda: svc.add_expert(current_actor(), task, request.form.get("aux_id")), "已邀请辅助人员参与检查")
 
 
 @bp.route("/tasks/<int:id>/team/members/<int:member_id>/remove", methods=["POST"])
@@ -310,7 +290,7 @@ def add_expert(id: int):
 def remove_expert(id: int, member_id: int):
     task = _task_or_404(id)
     member = _member_or_404(task, member_id)
-    return _act(task, lambda: svc.remove_expert(_me(), task, member), "已移出辅助人员")
+    return _act(task, lambda: svc.remove_expert(current_actor(), task, member), "已移出辅助人员")
 
 
 @bp.route("/tasks/<int:id>/team/confirm", methods=["POST"])
@@ -321,7 +301,7 @@ def confirm(id: int):
 
     def run() -> None:
         _stale(task)
-        svc.confirm(_me(), task)
+        svc.confirm(current_actor(), task)
 
     return _act(task, run, "已确认参加联合检查组")
 
@@ -334,7 +314,7 @@ def form_team(id: int):
 
     def run() -> None:
         _stale(task)
-        svc.form_team(_me(), task)
+        svc.form_team(current_actor(), task)
 
     return _act(task, run, "已组成联合检查组")
 
@@ -347,7 +327,7 @@ def finish(id: int):
 
     def run() -> None:
         _stale(task)
-        inspection_review.finish_inspection(_me(), task)
+        inspection_review.finish_inspection(current_actor(), task)
 
     return _act(task, run, "已确认检查完成")
 
@@ -356,10 +336,7 @@ def finish(id: int):
 
 
 def _inspector_or_404(inspector_id: int) -> Inspector:
-    inspector = get_in_scope_or_404(Inspector, inspector_id, _me())
-    if not inspector.active:
-        abort(404)
-    return inspector
+    return get_visible_or_404(Inspector, inspector_id, lambda actor, found: in_scope(actor, found) and found.active)
 
 
 @bp.route("/inspectors/<int:inspector_id>/conflicts", methods=["GET", "POST"])
@@ -367,7 +344,7 @@ def _inspector_or_404(inspector_id: int) -> Inspector:
 @roles_required(Role.CLERK, Role.DEPT_LEADER)
 def conflicts(inspector_id: int):
     inspector = _inspector_or_404(inspector_id)
-    me = _me()
+    me = current_actor()
     status = 200
     candidates: list[Any] = []
     query = request.values.get("entity", "").strip()
@@ -398,10 +375,8 @@ def conflicts(inspector_id: int):
 @roles_required(Role.CLERK)
 def revoke_conflict(inspector_id: int, conflict_id: int):
     inspector = _inspector_or_404(inspector_id)
-    conflict = db.session.get(InspectorConflict, conflict_id)
-    if conflict is None or conflict.inspector_id != inspector.id:
-        abort(404)
-    svc.revoke_conflict(_me(), conflict)
+    conflict = get_visible_or_404(InspectorConflict, conflict_id, lambda _actor, c: c.inspector_id == inspector.id)
+    svc.revoke_conflict(current_actor(), conflict)
     db.session.commit()
     flash("已撤销回避申报", "success")
     return redirect(url_for("teams.conflicts", inspector_id=inspector.id))
@@ -414,7 +389,7 @@ def revoke_conflict(inspector_id: int, conflict_id: int):
 @login_required
 @roles_required(*fairness.VIEW_ROLES)
 def fairness_page():
-    me = _me()
+    me = current_actor()
     years = fairness.parse_years(request.args.get("years", fairness.DEFAULT_YEARS))
     return render_template(
         "teams/fairness.html",

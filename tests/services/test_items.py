@@ -175,9 +175,9 @@ def test_assign_to_a_section_or_a_district_bureau(org, session, city):
                        "乙区市场监督管理局"}
     item_claims.assign_item(city.clerk, city_item, org.bureau_b.id, version=1)
     # the assigned district sees the item, another district does not
-    assert svc.get_item(org.clerk_b, city_item.id) is not None
-    assert svc.get_item(org.clerk_a, city_item.id) is None
-    assert svc.get_item(org.clerk_b, item.id) is None
+    assert svc.is_visible(org.clerk_b, city_item)
+    assert not svc.is_visible(org.clerk_a, city_item)
+    assert not svc.is_visible(org.clerk_b, item)
     ids = session.execute(svc.list_query(org.clerk_b, svc.parse_filters({}))).scalars().all()
     assert [i.id for i in ids] == [city_item.id]
 

@@ -147,7 +147,7 @@ def test_sign_refused_for_a_unit_not_concerned(setup, org, make_user):
     outsider = setup.liaisons[1]
     with pytest.raises(Forbidden, match="不是该计划涉及的成员单位"):
         svc.sign(outsider, plan, PASSWORD, version=1)
-    assert svc.get_visible(outsider, plan.id) is None
+    assert not svc.can_view(outsider, plan)
 
 
 def test_report_before_signing_or_for_a_task_not_concerned_is_refused(setup):

@@ -166,10 +166,11 @@ def test_grade_ratio_defaults_prefill_and_warn(org, session):
 def test_tasks_are_visible_to_their_department_and_participants_only(org, session):
     task = make_task(org.bureau_a, joint=True, participants=(org.health_a,))
     other = make_task(org.bureau_b)
-    assert task_access.get_visible(org.clerk_a, task.id) is task
-    assert task_access.get_visible(org.health_clerk, task.id) is task
-    assert task_access.get_visible(org.safety_clerk, task.id) is None
-    assert task_access.get_visible(org.clerk_b, task.id) is None
-    assert task_access.get_visible(org.clerk_a, other.id) is None
+
+    def sees(user, found):
+        return found in session.execute(task_access.tasks_query(user)).scalars().all()
+
+    assert sees(org.clerk_a, task) and sees(org.health_clerk, task)
+    assert not sees(org.safety_clerk, task) and not sees(org.clerk_b, task) and not sees(org.clerk_a, other)
     ids = [t.id for t in session.execute(task_access.tasks_query(org.clerk_a, "new")).scalars()]
     assert task.id in ids and other.id not in ids
