@@ -13,8 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from infrastructure import config as settings
 from models import db
-from services import config as settings
 
 ROOT = Path(__file__).resolve().parent
 migrate = Migrate(compare_type=True)
@@ -92,16 +92,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
 
     from blueprints import register_blueprints
-    from services.web import init_web
+    from blueprints.web import init_web
 
     init_web(app)
     register_blueprints(app)
 
-    from services.jobs import init_jobs
+    from persistence.jobs import init_jobs
 
     init_jobs(app)
 
-    from services.cli import register_cli
+    from cli.commands import register_cli
 
     register_cli(app)
     return app

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 def _id(n: int) -> str:
     """A distinct valid ID number for every n (birth date from n // 1000, sequence n % 1000)."""
-    from services.validators import id_number_check_char
+    from infrastructure.validators import id_number_check_char
 
     born = date(1950, 1, 1) + timedelta(days=n // 1000)
     first17 = f"510108{born:%Y%m%d}{n % 1000:03d}"
@@ -63,8 +63,8 @@ def main() -> None:
     from models import Department, Inspector, InspectorTag, User, UserRole, db
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
+    from persistence.org import place_department
     from services import inspector_import, inspector_search
-    from services.org import place_department
     from services.templates_catalogue import TEMPLATES
 
     tmp = tempfile.mkdtemp(prefix="bench-inspectors-")

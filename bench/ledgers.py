@@ -49,14 +49,14 @@ def make_data(rows: int) -> tuple[int, list[tuple[int, bytes]]]:
     """The org, the conference, an issued plan; per liaison the A.6 file of its share of rows."""
     from openpyxl import Workbook
 
+    from infrastructure.excel import workbook_bytes
+    from infrastructure.passwords import hash_password
     from models import Department, User, UserRole, db
     from models.conference import Conference, ConferenceMember
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
+    from persistence.org import place_department
     from services import conference_plans, ledgers
-    from services.excel import workbook_bytes
-    from services.org import place_department
-    from services.passwords import hash_password
 
     def dept(name: str, parent: Any, level: DepartmentLevel, kind: DepartmentKind) -> Any:
         d = Department(name=name, parent=parent, level=level, kind=kind, region_code="510108")

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.errors import Forbidden, Invalid
+from infrastructure.excel import ExcelError, Row, RowErrors, mark_duplicates, read_table
 from models import (
     CheckItem,
     DirectoryMember,
@@ -29,8 +31,9 @@ from models import (
     utcnow,
 )
 from models.entity import EntityType
-from services import audit
-from services.bulk import allocate_ids, insert_rows, update_rows
+from persistence import audit
+from persistence.bulk import allocate_ids, insert_rows, update_rows
+from persistence.scope import scope_entities
 from services.directories import (
     _REF,
     IMPORT_TEMPLATES,
@@ -47,9 +50,6 @@ from services.directories import (
 from services.entities import (
     region_prefix,
 )
-from services.errors import Forbidden, Invalid
-from services.excel import ExcelError, Row, RowErrors, mark_duplicates, read_table
-from services.scope import scope_entities
 
 IMPORT_KIND = "directory"
 MAX_IMPORT_ROWS = 200_000

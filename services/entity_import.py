@@ -26,11 +26,14 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from infrastructure.config import default as config_default
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import Column, ExcelError, annotate_errors
+from infrastructure.import_rows import duplicate_messages
 from models import EntityTag, ImportBatch, ImportStatus, Job, MarketEntity, User, db, utcnow
-from services import audit, jobs
+from persistence import audit, jobs
+from persistence.bulk import refresh_statistics
 from services import entity_import_write as write
-from services.bulk import refresh_statistics
-from services.config import default as config_default
 from services.entities import Registries, can_edit
 from services.entity_fields import (
     FIELD_BY_KEY,
@@ -53,9 +56,6 @@ from services.entity_import_read import (
     read_table,
 )
 from services.entity_tags import add_tags_bulk
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import Column, ExcelError, annotate_errors
-from services.import_rows import duplicate_messages
 
 IMPORT_KIND = "entities"
 JOB_KIND = "entity_import"
@@ -69,7 +69,7 @@ FULL_COPY_ROWS = 5_000
 PREVIEW_PROBLEMS = 200
 CHUNK = 2_000
 LOOKUP_CHUNK = 500
-ANALYZE_AFTER_ROWS = 5_000  # services.bulk.refresh_statistics
+ANALYZE_AFTER_ROWS = 5_000  # persistence.bulk.refresh_statistics
 FORMULA = "单元格为公式，请复制后“选择性粘贴—数值”再导入"
 
 TEMPLATE_COLUMNS = tuple(

@@ -12,9 +12,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from infrastructure.excel import RowErrors
 from models import ImportBatch, ImportStatus, User, db
-from services import audit
-from services.excel import RowErrors
+from persistence import audit
 from services.user_import import _claim, _ensure_pending, is_expired, purge_stale_imports
 
 

@@ -29,13 +29,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.errors import Forbidden, Invalid
+from infrastructure.excel import ExcelError, Row, RowErrors, mark_duplicates, read_table
 from models import Department, ImportBatch, ImportStatus, Inspector, User, db
-from services import audit, inspector_enrolment
+from persistence import audit
+from persistence.org import region_root
+from persistence.scope import subtree_ids
+from services import inspector_enrolment
 from services import inspectors as svc
-from services.errors import Forbidden, Invalid
-from services.excel import ExcelError, Row, RowErrors, mark_duplicates, read_table
-from services.org import region_root
-from services.scope import subtree_ids
 from services.templates_catalogue import TEMPLATES, Template
 from services.user_import import _claim, _ensure_pending, purge_stale_imports
 from services.users import IssuedPassword

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import Row, RowErrors, check_upload, mark_duplicates, read_table
 from models import (
     ImportBatch,
     ImportStatus,
@@ -29,13 +31,12 @@ from models import (
 )
 from models.entity import EntityType
 from models.library import LibrarySource
-from services import audit
-from services.bulk import insert_rows, refresh_statistics
+from persistence import audit
+from persistence.bulk import insert_rows, refresh_statistics
+from persistence.scope import scope_entities
 from services.entity_fields import SUBJECT_TYPE as ENTITY_SUBJECT
 from services.entity_fields import FieldError, parse_tags
 from services.entity_tags import add_tags_bulk
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import Row, RowErrors, check_upload, mark_duplicates, read_table
 from services.libraries import (
     ANALYZE_AFTER_ROWS,
     SUBJECT_TYPE,
@@ -47,7 +48,6 @@ from services.libraries import (
     clean_name,
     clean_tags,
 )
-from services.scope import scope_entities
 from services.templates_catalogue import TEMPLATES
 from workflows import engine
 

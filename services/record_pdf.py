@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import segno
 from flask import current_app, has_request_context, request
 
-from services import clock, pdf
+from infrastructure import clock, pdf
 
 if TYPE_CHECKING:
     from models import InspectionRecord, Task, TaskObject
@@ -40,7 +40,7 @@ NOTICE_TITLE = "“双随机、一公开”抽查检查通知书"
 VERIFY_PATH = "/public/records/{record_no}/verify"
 
 
-# The paper's dates are China dates (services/clock.py): 2026年3月5日, a stored time converted.
+# The paper's dates are China dates (infrastructure/clock.py): 2026年3月5日, a stored time converted.
 cn_date, cn_datetime = clock.cn_date, clock.cn_datetime
 
 

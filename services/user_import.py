@@ -11,18 +11,10 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from models import Department, ImportBatch, ImportStatus, User, db, utcnow
-from services import audit
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import Column, ExcelError, annotate_errors, read_rows
-from services.import_rows import duplicate_message
-from services.users import (
-    ID_NUMBER_HINT,
-    IssuedPassword,
-    create_user,
-    is_user_admin,
-)
-from services.validators import (
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import Column, ExcelError, annotate_errors, read_rows
+from infrastructure.import_rows import duplicate_message
+from infrastructure.validators import (
     ACCOUNT_RULE,
     MOBILE_RULE,
     normalize_id_number,
@@ -30,6 +22,14 @@ from services.validators import (
     valid_account,
     valid_id_number,
     valid_mobile,
+)
+from models import Department, ImportBatch, ImportStatus, User, db, utcnow
+from persistence import audit
+from services.users import (
+    ID_NUMBER_HINT,
+    IssuedPassword,
+    create_user,
+    is_user_admin,
 )
 
 IMPORT_KIND = "users"

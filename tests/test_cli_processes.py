@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from infrastructure.passwords import policy_errors, verify_password
 from models import Department, User, UserRole
 from models.org import DepartmentKind
 from models.roles import Role
-from services.passwords import policy_errors, verify_password
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +47,7 @@ def test_processes_plain_listing(app):
 
 
 def test_demo_is_idempotent_and_covers_every_role(app, session):
-    from services.demo import USERS, load_demo
+    from cli.demo import USERS, load_demo
 
     created = load_demo()
     assert len(created) == len(USERS)
@@ -79,7 +79,7 @@ def test_demo_is_idempotent_and_covers_every_role(app, session):
 
 
 def test_demo_reset_passwords(app, session):
-    from services.demo import load_demo
+    from cli.demo import load_demo
 
     load_demo()
     reset = load_demo(reset_passwords=True)
@@ -96,11 +96,11 @@ def test_demo_command_prints_sign_ins(app, session):
 
 
 def test_demo_carries_the_plan_to_a_dispatched_task_in_the_inspectors_inbox(app, session):
+    from cli.demo import load_demo
     from models import Draw, Scheme, Task, TaskObject, TaskStatus, TeamMember, WorkItem
     from models.schemes import SchemeStatus
     from models.workflow import WorkItemStatus
     from services import object_draws
-    from services.demo import load_demo
 
     load_demo()
     task = session.scalars(select(Task).order_by(Task.id)).first()
@@ -124,8 +124,8 @@ def test_demo_carries_the_plan_to_a_dispatched_task_in_the_inspectors_inbox(app,
     load_demo()
     assert [session.scalar(select(func.count()).select_from(t)) for t in (Scheme, Draw, TaskObject, TeamMember)] == counts
 def test_demo_has_both_conferences_with_members_documents_and_a_meeting(app, session):
+    from cli.demo import load_demo
     from models.conference import Conference, ConferenceMeeting, DocumentStatus, OfficialDocument
-    from services.demo import load_demo
     from workflows import engine
 
     load_demo()

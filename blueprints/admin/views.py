@@ -23,16 +23,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.admin.forms import DepartmentForm, ImportForm, UserEditForm, UserForm, department_select
+from blueprints.web import is_htmx, render_block, roles_required, wants_fragment
+from infrastructure.errors import Conflict, Invalid
+from infrastructure.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
 from models import Department, ImportBatch, ImportStatus, User, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel, UserStatus
 from models.roles import ADMIN_ROLES, Role
+from persistence.scope import get_in_scope_or_404
 from services import departments as dept_svc
 from services import record_pdf, user_import
 from services import users as user_svc
-from services.errors import Conflict, Invalid
-from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
-from services.scope import get_in_scope_or_404
-from services.web import is_htmx, render_block, roles_required, wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

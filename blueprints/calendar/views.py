@@ -10,13 +10,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from blueprints.web import roles_required
+from infrastructure.errors import Invalid
+from infrastructure.excel import parse_date
 from models import DayKind, User, db
 from models.roles import Role
-from services import workdays
-from services.errors import Invalid
-from services.excel import parse_date
+from persistence import workdays
 from services.plan_queries import today
-from services.web import roles_required
 
 bp = Blueprint("calendar", __name__, url_prefix="/admin/calendar")
 

@@ -16,13 +16,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from blueprints.web import roles_required
+from infrastructure.errors import ServiceError
+from infrastructure.excel import XLSX_MIME, workbook_bytes
 from models import ConferencePlan, ConferenceTask, Ledger, User, db
 from models.roles import Role
 from services import conference_plans as svc
 from services import ledger_export, ledgers
-from services.errors import ServiceError
-from services.excel import XLSX_MIME, workbook_bytes
-from services.web import roles_required
 from workflows import bindings
 
 bp = Blueprint("conference_plans", __name__, url_prefix="/conference-plans")
@@ -266,7 +266,7 @@ def aggregate(id: int):
 
 def _export(plan_id: int, ext: str) -> Any:
     """The aggregated ledgers as Excel or A3 PDF (an audited export)."""
-    from services import audit
+    from persistence import audit
 
     plan = _office_plan_or_404(plan_id)
     agg, subtitle = _aggregate(plan)

@@ -17,6 +17,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from blueprints.web import roles_required
+from infrastructure.errors import ServiceError
 from models import Department, User, db
 from models.conference import (
     Conference,
@@ -30,8 +32,6 @@ from services import conferences as conf_svc
 from services import documents as doc_svc
 from services import meetings as meeting_svc
 from services import receipts
-from services.errors import ServiceError
-from services.web import roles_required
 from workflows import bindings
 
 bp = Blueprint("conferences", __name__, url_prefix="/conferences")

@@ -30,19 +30,19 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.directories.forms import UploadForm
+from blueprints.web import error_response, roles_required, wants_fragment
+from infrastructure.errors import Conflict
+from infrastructure.excel import XLSX_MIME, ExcelError
 from models import CheckItem, ImportBatch, ImportStatus, MemberKind, ObjectDirectory, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
+from persistence.scope import get_in_scope_or_404
 from services import directories as svc
 from services import directory_import, directory_members
 from services.entities import Registries
 from services.entity_fields import INDUSTRY_SECTIONS
 from services.entity_search import parse_filters
-from services.errors import Conflict
-from services.excel import XLSX_MIME, ExcelError
-from services.scope import get_in_scope_or_404
 from services.templates_catalogue import TEMPLATES, template_workbook
 from services.user_import import is_expired
-from services.web import error_response, roles_required, wants_fragment
 from workflows.bindings import bind
 
 bp = Blueprint("directories", __name__, url_prefix="/directories")
@@ -163,7 +163,7 @@ def detail(directory_id: int):
         "can_edit": svc.can_edit(me),
     }
     if wants_fragment():
-        from services.web import render_block
+        from blueprints.web import render_block
 
         return render_block("directories/detail.html", "members", **context)
     from models import ProcessInstance
@@ -389,7 +389,7 @@ def filter_entities():
         return redirect(url_for("directories.detail", directory_id=result.directory.id))
     context = _filter_context(item)
     if wants_fragment():
-        from services.web import render_block
+        from blueprints.web import render_block
 
         return render_block("directories/filter.html", "preview", **context)
     return render_template("directories/filter.html", **context)

@@ -29,17 +29,18 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.entities.forms import EntityForm, ImportForm, TagsForm
+from blueprints.web import error_response, is_htmx, render_block, roles_required, wants_fragment
+from infrastructure.errors import Conflict, Invalid
+from infrastructure.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
 from models import ImportBatch, ImportStatus, JobStatus, MarketEntity, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
+from persistence import jobs
+from persistence.audit import action_label
+from persistence.scope import get_in_scope_or_404
 from services import entities as svc
-from services import entity_fields, entity_import, entity_search, jobs
-from services.audit import action_label
-from services.errors import Conflict, Invalid
-from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
-from services.scope import get_in_scope_or_404
+from services import entity_fields, entity_import, entity_search
 from services.user_import import is_expired
-from services.web import error_response, is_htmx, render_block, roles_required, wants_fragment
 
 bp = Blueprint("entities", __name__, url_prefix="/entities")
 

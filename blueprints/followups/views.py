@@ -15,6 +15,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.web import roles_required
+from infrastructure.errors import ServiceError
 from models import (
     ClueTransfer,
     CorrectionRequest,
@@ -27,8 +29,6 @@ from models import (
 from models.roles import Role
 from services import followup_clues, followup_rules
 from services import followups as svc
-from services.errors import ServiceError
-from services.web import roles_required
 
 bp = Blueprint("followups", __name__)
 

@@ -11,10 +11,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from infrastructure.errors import ServiceError
+from infrastructure.excel import XLSX_MIME, ExcelError, workbook_bytes
 from models import ImportBatch, User, db
 from services import import_batches
-from services.errors import ServiceError
-from services.excel import XLSX_MIME, ExcelError, workbook_bytes
 from services.imports import framework, kinds
 from services.imports.framework import ImportKind
 

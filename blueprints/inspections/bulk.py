@@ -11,11 +11,11 @@ from flask import flash, redirect, request, url_for
 from flask_login import login_required
 
 from blueprints.inspections.views import _me, _task_or_404, _task_page, bp
+from blueprints.web import roles_required
+from infrastructure.errors import Invalid, ServiceError
 from models import db
 from services import record_bulk
-from services.errors import Invalid, ServiceError
 from services.team_work import TEAM_WORK_ROLE
-from services.web import roles_required
 
 
 def _finish(task: Any, run: Any) -> Any:

@@ -16,15 +16,16 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from blueprints.web import roles_required
+from infrastructure import clock
+from infrastructure.errors import ServiceError
 from models import InspectionRecord, RecordEvidence, Task, TaskObject, User, db
 from models.inspections import NoticeMethod, ResultCategory
-from services import clock, inspection_publication, inspection_review, record_bulk, task_access, teams
 from services import inspection_prep as prep
+from services import inspection_publication, inspection_review, record_bulk, task_access, teams
 from services import inspections as svc
-from services.errors import ServiceError
 from services.team_work import TEAM_WORK_ROLE, can_do_team_work
 from services.templates_catalogue import INSPECTION_METHODS
-from services.web import roles_required
 from workflows.bindings import bind_step_page
 from workflows.registry import get_process
 

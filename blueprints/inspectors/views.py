@@ -17,17 +17,17 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.inspectors.forms import AuxiliaryForm, DeleteForm, ImportForm, InspectorForm
+from blueprints.web import render_block, roles_required, wants_fragment
+from infrastructure.errors import Conflict, Invalid
+from infrastructure.excel import XLSX_MIME, ExcelError
 from models import ImportBatch, ImportStatus, Inspector, User, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus
+from persistence.audit import action_label
+from persistence.scope import get_in_scope_or_404
 from services import inspector_enrolment, inspector_import, inspector_search
 from services import inspectors as svc
-from services.audit import action_label
-from services.errors import Conflict, Invalid
-from services.excel import XLSX_MIME, ExcelError
-from services.scope import get_in_scope_or_404
 from services.templates_catalogue import INSPECTOR_CATEGORIES, TEMPLATES
 from services.user_import import is_expired
-from services.web import render_block, roles_required, wants_fragment
 from workflows.bindings import bind
 from workflows.registry import PROCESSES
 
@@ -273,7 +273,7 @@ def import_template():
     """下载模板: A.5 (or ?template=C.1) as the standard writes it, with dropdowns and 填写说明."""
     code = request.args.get("template", "A.5")
     template = TEMPLATES[code if code in inspector_import.IMPORT_TEMPLATES else "A.5"]
-    from services.excel import workbook_bytes
+    from infrastructure.excel import workbook_bytes
 
     return send_file(
         io.BytesIO(workbook_bytes(template.workbook())),

@@ -14,12 +14,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from blueprints.web import render_block, roles_required, wants_fragment
+from infrastructure.errors import Invalid
 from models import CheckItem, ItemCategory, User, db
 from services import item_claims
 from services import items as svc
 from services import publication as pub
-from services.errors import Invalid
-from services.web import render_block, roles_required, wants_fragment
 from workflows.bindings import bind
 from workflows.registry import PROCESSES
 

@@ -1,4 +1,4 @@
-"""/jobs/<id>: the status panel of a background job (services/jobs.py).
+"""/jobs/<id>: the status panel of a background job (persistence/jobs.py).
 
 The panel polls itself with htmx (``hx-trigger="every 1s"``, ``hx-target="this"``,
 ``hx-swap="outerHTML"``) while the job is queued or running; the answer of its last poll
@@ -11,10 +11,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
+from blueprints.web import wants_fragment
 from models import Job, JobStatus, User
-from services import jobs
-from services.scope import get_in_scope_or_404
-from services.web import wants_fragment
+from persistence import jobs
+from persistence.scope import get_in_scope_or_404
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 

@@ -13,15 +13,15 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from blueprints.web import render_block, roles_required, wants_fragment
+from infrastructure.errors import ServiceError
 from models import CheckItem, User, db
 from models.items import ItemStatus
 from models.roles import Role
 from services import joint_item_drafts, joint_item_queries
 from services import joint_items as svc
 from services.entity_fields import INDUSTRY_SECTIONS
-from services.errors import ServiceError
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
-from services.web import render_block, roles_required, wants_fragment
 from workflows import bindings
 from workflows.registry import PROCESSES, get_process
 

@@ -17,17 +17,17 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from blueprints.web import error_response, render_block, roles_required, wants_fragment
+from infrastructure.errors import Conflict, Invalid
+from infrastructure.excel import XLSX_MIME, ExcelError
 from models import ImportBatch, ImportStatus, ObjectLibrary, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
+from persistence.scope import get_in_scope_or_404
 from services import entities as entity_svc
 from services import entity_fields, entity_search, library_import
 from services import libraries as svc
-from services.errors import Conflict, Invalid
-from services.excel import XLSX_MIME, ExcelError
-from services.scope import get_in_scope_or_404
 from services.templates_catalogue import TEMPLATES, template_workbook
 from services.user_import import is_expired
-from services.web import error_response, render_block, roles_required, wants_fragment
 from workflows.bindings import bind
 
 bp = Blueprint("libraries", __name__, url_prefix="/libraries")

@@ -15,12 +15,12 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, request
 from flask_login import current_user, login_required
 
+from blueprints.web import roles_required
+from infrastructure.errors import Invalid
 from models import InspectionRecord, Task, TaskObject, User, db
 from services import inspections
 from services import record_pdf as svc
-from services.errors import Invalid
 from services.teams import VIEW_ROLES
-from services.web import roles_required
 
 bp = Blueprint("record_pdfs", __name__)
 

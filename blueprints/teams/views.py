@@ -15,16 +15,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.web import roles_required
+from infrastructure.errors import ServiceError
 from models import DrawChange, Inspector, InspectorConflict, Task, TeamMember, User, db
 from models.roles import Role
+from persistence.scope import get_in_scope_or_404
 from services import draw_shortfall as shortfall
 from services import fairness, inspection_review, inspector_search, task_access
 from services import inspector_draws as draws
 from services import teams as svc
-from services.errors import ServiceError
-from services.scope import get_in_scope_or_404
 from services.team_work import TEAM_WORK_ROLE
-from services.web import roles_required
 from workflows.bindings import bind_step_page
 from workflows.errors import StaleSubmission
 from workflows.registry import get_process

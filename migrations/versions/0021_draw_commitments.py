@@ -38,7 +38,7 @@ def upgrade():
 
 def _commit_existing_draws():
     """Salt and commit the object draws already stored (the published script's own function)."""
-    from services.draw_algorithm import commitments
+    from infrastructure.draw_algorithm import commitments
 
     bind = op.get_bind()
     now = datetime.now(UTC).replace(tzinfo=None)  # stored in UTC, like models.base.utcnow

@@ -47,11 +47,11 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from infrastructure.errors import Forbidden, Invalid
+from infrastructure.excel import MAX_UPLOAD_BYTES, Row, RowErrors, check_upload, read_table
+from infrastructure.import_rows import duplicate_messages
 from models import ImportBatch, User
 from services import import_batches
-from services.errors import Forbidden, Invalid
-from services.excel import MAX_UPLOAD_BYTES, Row, RowErrors, check_upload, read_table
-from services.import_rows import duplicate_messages
 from services.templates_catalogue import Template
 
 PREVIEW_PROBLEMS = 200

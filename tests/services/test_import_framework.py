@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from services.excel import FORMULA_CELL
+from infrastructure.excel import FORMULA_CELL
 from services.imports import framework, kinds
 from tests.factories.import_kinds import ROWS, workbook
 

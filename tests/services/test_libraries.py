@@ -11,16 +11,16 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import ExcelError
+from infrastructure.validators import uscc_check_char
 from models import AuditEvent, ImportStatus, LibraryMember, LibraryTag, ObjectLibrary, ProcessInstance
 from models.library import LibrarySource
 from models.workflow import InstanceStatus
 from services import entities as entity_svc
 from services import libraries as svc
 from services import library_import
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import ExcelError
 from services.templates_catalogue import TEMPLATES
-from services.validators import uscc_check_char
 
 
 def uscc(body: str) -> str:

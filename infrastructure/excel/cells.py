@@ -9,8 +9,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from services.excel.upload import DATE_RULE, NUMBER_RULE, SCI_NOTATION
-from services.excel.workbooks import Column, _cell_text
+from infrastructure.excel.upload import DATE_RULE, NUMBER_RULE, SCI_NOTATION
+from infrastructure.excel.workbooks import Column, _cell_text
 
 # ------------------------------------------------------------------ cell values
 
@@ -175,7 +175,7 @@ class _Rule:
 
 
 def _rules() -> dict[str, _Rule]:
-    from services import validators as v
+    from infrastructure import validators as v
 
     return {
         "uscc": _Rule(v.normalize_uscc, v.valid_uscc, "统一社会信用代码不正确（应为18位，须通过校验位校验）"),

@@ -3,7 +3,7 @@
 A user sees business data of their own department and its subtree, plus every process
 instance to which a department of that subtree is a party.  The entity registry (市场主体库) is
 shared by a whole district: a user sees the entities of their area (the 区 or 市 node above
-their department, services.org.region_root) and of the districts below it.  Every query of
+their department, persistence.org.region_root) and of the districts below it.  Every query of
 business data goes through these helpers; ``get_in_scope_or_404`` is what views use to load
 one object.
 """
@@ -16,7 +16,7 @@ from flask import abort
 from sqlalchemy import Select, exists, select
 
 from models import Department, InstanceParty, MarketEntity, ProcessInstance, User, db
-from services.org import region_root
+from persistence.org import region_root
 
 T = TypeVar("T")
 

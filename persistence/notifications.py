@@ -28,9 +28,9 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from infrastructure.config import default as config_default
 from models import User, db, utcnow
 from models.notifications import Message, OutboxMessage, OutboxStatus
-from services.config import default as config_default
 
 CHANNELS = ("inbox", "sms", "email")
 log = logging.getLogger("zhjg.notify")
