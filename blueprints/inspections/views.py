@@ -414,5 +414,3 @@ def review(record_id: int):
         "审核通过" if approve else "已退回修改",
     )
 
-
-from blueprints.inspections import bulk as _bulk  # noqa: E402,F401  (its routes are on bp)
