@@ -8,7 +8,7 @@ from pathlib import Path
 from infrastructure import config as settings
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_CODE = ["app.py", "services", "blueprints", "workflows", "models"]
+APP_CODE = ["app.py", "blueprints", "cli", "services", "workflows", "persistence", "models", "infrastructure"]
 # app.config["X"], config.get("X"), config.setdefault("X") and os.environ.get("X") in app code
 KEY_USE = re.compile(r"""config(?:\[|\.get\(|\.setdefault\()\s*["']([A-Z][A-Z0-9_]+)["']""")
 ENV_USE = re.compile(r"""environ(?:\[|\.get\()\s*["']([A-Z][A-Z0-9_]+)["']""")
