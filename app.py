@@ -13,8 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from infrastructure import config as settings
 from models import db
-from services import config as settings
 
 ROOT = Path(__file__).resolve().parent
 migrate = Migrate(compare_type=True)
@@ -88,25 +88,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from services.audit_key import check_environment
+    from infrastructure.audit_key import check_environment
 
     check_environment()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
 
     from blueprints import register_blueprints
+    from blueprints.web import init_web
     from services.process_wiring import wire
-    from services.web import init_web
 
     wire()  # each process's pages, guards and automatic steps (docs/architecture.md)
     init_web(app)
     register_blueprints(app)
 
-    from services.jobs import init_jobs
+    from persistence.jobs import init_jobs
 
     init_jobs(app)
 
-    from services.cli import register_cli
+    from cli.commands import register_cli
 
     register_cli(app)
     return app

@@ -39,7 +39,7 @@ from bench.entities import HOME, entity_rows, make_app, make_org, scratch_databa
 
 def fill_registry(entities: int) -> None:
     from models import Department, MarketEntity, db
-    from services.bulk import insert_rows
+    from persistence.bulk import insert_rows
 
     registries = {d.region_code: d.id for d in db.session.query(Department).filter(Department.level == "district")}
     columns = [c.name for c in MarketEntity.__table__.c if c.name != "id"]

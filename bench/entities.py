@@ -67,7 +67,7 @@ CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
 def _check(first17: str) -> str:
-    from services.validators import uscc_check_char
+    from infrastructure.validators import uscc_check_char
 
     return uscc_check_char(first17)
 
@@ -154,7 +154,7 @@ def make_org() -> dict[str, Any]:
     from models import Department, User, UserRole, db
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
-    from services.org import place_department
+    from persistence.org import place_department
 
     def dept(name: str, parent: Any, level: DepartmentLevel, code: str, kind: DepartmentKind) -> Any:
         d = Department(name=name, parent=parent, level=level, kind=kind, region_code=code)
@@ -203,7 +203,7 @@ def bench_list(url: str, instance: Path, entities: int, runs: int) -> None:
     from sqlalchemy import text
 
     from models import EntityTag, MarketEntity, User, db
-    from services.bulk import insert_rows
+    from persistence.bulk import insert_rows
     from services.entity_search import (
         SCAN_LIMIT,
         count_entities,

@@ -61,8 +61,8 @@ def bench(url: str, args: argparse.Namespace) -> None:
     )
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
+    from persistence.org import place_department
     from services import fairness
-    from services.org import place_department
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
                       "SECRET_KEY": "bench"})

@@ -56,9 +56,9 @@ def bench(url: str, args: argparse.Namespace) -> None:
     from models.inspections import ResultCategory
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
+    from persistence.org import place_department
     from services import deadlines
     from services import statistics as stats
-    from services.org import place_department
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
                       "SECRET_KEY": "bench", "PLANS_TODAY": TODAY, "WTF_CSRF_ENABLED": False})
@@ -170,7 +170,7 @@ def bench(url: str, args: argparse.Namespace) -> None:
         print(f"flask deadlines remind, same day again: {result} in {(time.perf_counter() - t1) * 1000:.0f} ms")
 
         client = app.test_client()
-        from services import sessions
+        from persistence import sessions
 
         sid = sessions.start(leader)
         db.session.commit()

@@ -27,12 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.clock import china_today  # noqa: E402
+from infrastructure.clock import china_today  # noqa: E402
 
 
 def _id(n: int) -> str:
     """A distinct valid ID number for every n (birth date from n // 1000, sequence n % 1000)."""
-    from services.validators import id_number_check_char
+    from infrastructure.validators import id_number_check_char
 
     born = date(1950, 1, 1) + timedelta(days=n // 1000)
     first17 = f"510108{born:%Y%m%d}{n % 1000:03d}"
@@ -65,10 +65,10 @@ def main() -> None:
     from models import Department, Inspector, InspectorTag, User, UserRole, db
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
+    from persistence.org import place_department
     from services import inspector_search
     from services.imports import framework
     from services.imports.inspectors import KIND
-    from services.org import place_department
     from services.templates_catalogue import TEMPLATES
 
     tmp = tempfile.mkdtemp(prefix="bench-inspectors-")

@@ -108,9 +108,9 @@ def main() -> None:
             from models import Department, Publication, PublicationAction, User, UserRole, db, utcnow
             from models.org import DepartmentKind, DepartmentLevel
             from models.roles import Role
-            from services.bulk import insert_rows
+            from persistence.bulk import insert_rows
+            from persistence.org import place_department
             from services.imports import check_items, framework
-            from services.org import place_department
 
             upgrade()
 

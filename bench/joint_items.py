@@ -80,13 +80,13 @@ def main() -> None:
 def run(app: Any, args: argparse.Namespace) -> None:
     from flask_migrate import upgrade
 
+    from infrastructure.passwords import hash_password
     from models import Department, User, UserRole, db, utcnow
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
+    from persistence.org import place_department
     from services import joint_item_queries
     from services import joint_items as svc
-    from services.org import place_department
-    from services.passwords import hash_password
 
     upgrade()
     pw = hash_password("Bench#2026x")
@@ -153,7 +153,7 @@ def run(app: Any, args: argparse.Namespace) -> None:
           f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
     client = app.test_client()
-    from services import sessions
+    from persistence import sessions
 
     sid = sessions.start(clerk)
     db.session.commit()

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.entities import make_app, scratch_database  # noqa: E402
-from services.clock import china_today  # noqa: E402
+from infrastructure.clock import china_today  # noqa: E402
 
 PASSWORD = "Bench!2026pass"
 UNITS = ("卫生健康局", "应急管理局", "生态环境局", "文化广电旅游局", "消防救援大队", "发展和改革局", "商务局",
@@ -50,14 +50,14 @@ def make_data(rows: int) -> tuple[int, list[tuple[int, bytes]]]:
     """The org, the conference, an issued plan; per liaison the A.6 file of its share of rows."""
     from openpyxl import Workbook
 
+    from infrastructure.excel import workbook_bytes
+    from infrastructure.passwords import hash_password
     from models import Department, User, UserRole, db
     from models.conference import Conference, ConferenceMember
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
+    from persistence.org import place_department
     from services import conference_plans, ledgers
-    from services.excel import workbook_bytes
-    from services.org import place_department
-    from services.passwords import hash_password
 
     def dept(name: str, parent: Any, level: DepartmentLevel, kind: DepartmentKind) -> Any:
         d = Department(name=name, parent=parent, level=level, kind=kind, region_code="510108")

@@ -10,7 +10,7 @@ autovacuum does to a freshly filled table).  Then, as a clerk of 成华区, it t
 * 入库 through services.libraries.create_from_filter: the whole verb (name check, 表3
   instance and its steps, ``INSERT … SELECT`` of the members, audit row) plus the commit;
 * the first page of the library's members and an entity page's "所属监管对象库" lookup;
-* for comparison, the same members selected into Python and written with services.bulk
+* for comparison, the same members selected into Python and written with persistence.bulk
   insert_rows (the path an import uses);
 * 表4 删除 of the library (confirmed) with its members.
 
@@ -44,7 +44,7 @@ from entities import DISTRICTS, HOME, entity_rows, make_app, make_org, scratch_d
 def fill_registry(entities: int) -> float:
     from models import Department, EntityTag, MarketEntity, db
     from models.org import DepartmentLevel
-    from services.bulk import insert_rows, refresh_statistics
+    from persistence.bulk import insert_rows, refresh_statistics
 
     registries = {
         d.region_code: d.id for d in db.session.query(Department).filter(Department.level == DepartmentLevel.DISTRICT)
@@ -79,8 +79,8 @@ def run(url: str, instance: Path, entities: int) -> None:
     from sqlalchemy import Integer, func, literal, select, text
 
     from models import LibraryMember, MarketEntity, ObjectLibrary, ProcessInstance, User, db
+    from persistence.bulk import insert_rows
     from services import libraries as svc
-    from services.bulk import insert_rows
     from services.entity_search import entity_query, parse_filters
 
     app = make_app(url, instance)

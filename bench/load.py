@@ -66,11 +66,11 @@ def prepare(database_url: str, instance: Path, clients: int) -> list[int]:
     from flask_migrate import upgrade
 
     from app import create_app
+    from infrastructure.passwords import hash_password
     from models import Department, User, UserRole, db, utcnow
     from models.org import DepartmentKind, DepartmentLevel
     from models.roles import Role
-    from services.org import place_department
-    from services.passwords import hash_password
+    from persistence.org import place_department
     from workflows import engine
     from workflows.lanes import PARTICIPANT
 

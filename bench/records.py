@@ -63,7 +63,7 @@ def setup(records: int, clerk_id: int) -> int:
     from models.plans import PlanKind, PlanStatus
     from models.roles import Role
     from models.teams import TeamRole
-    from services.org import place_department
+    from persistence.org import place_department
 
     clerk = db.session.get(User, clerk_id)
     bureau = clerk.department
@@ -150,8 +150,8 @@ def _pages(data: bytes) -> str:
 def bench(url: str, instance: Path, records: int, runs: int) -> None:
     from weasyprint import HTML
 
+    from infrastructure import pdf, pdf_batch
     from models import InspectionRecord, Task, db
-    from services import pdf, pdf_batch
     from services import record_pdf as rp
     from services import task_records_pdf as task_pdf
 

@@ -3,7 +3,7 @@
 A view loads its object with ``get_visible_or_404``: 404 when the row is absent or not visible
 to the actor, so that another district's URL does not reveal that the object exists
 (docs/security.md); then 403 when the actor sees it but may not use this page.  Visibility is
-the data scope (services.scope.in_scope) unless the chapter's service has its own rule: a
+the data scope (persistence.scope.in_scope) unless the chapter's service has its own rule: a
 predicate ``(actor, obj) -> bool`` or a query already restricted to what the actor may see.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy import Select
 
 from models import User, db
 from models.roles import Role
-from services.scope import in_scope
+from persistence.scope import in_scope
 
 T = TypeVar("T")
 

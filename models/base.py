@@ -12,7 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from services import clock
+from infrastructure import clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,5 +31,5 @@ db = SQLAlchemy(model_class=Base)
 
 
 def utcnow() -> datetime:
-    """Naive UTC timestamp; stored naive so SQLite and PostgreSQL compare alike (services/clock.py)."""
+    """Naive UTC timestamp; stored naive so SQLite and PostgreSQL compare alike (infrastructure/clock.py)."""
     return clock.utcnow()

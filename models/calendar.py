@@ -7,7 +7,7 @@ working day (or on a weekend inside the holiday, as published) or a working Satu
 
 The State Council announces each year's arrangement in the preceding autumn, so the table is
 only ever known for some years: ``CalendarYear`` lists the years whose arrangement is complete.
-A deadline that touches a year not listed there is refused (services/workdays.py), never guessed.
+A deadline that touches a year not listed there is refused (persistence/workdays.py), never guessed.
 Seeded from the ``chinesecalendar`` package (migration 0015, ``flask calendar seed``); a
 系统管理员 of the top of the tree keeps it on /admin/calendar.
 """

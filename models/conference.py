@@ -60,7 +60,7 @@ class Conference(db.Model):
 
     @property
     def department(self) -> Department:
-        """The owner for the data scope (services/scope.in_scope): the office."""
+        """The owner for the data scope (persistence/scope.in_scope): the office."""
         return self.office
 
     @property

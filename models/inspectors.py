@@ -116,13 +116,13 @@ class Inspector(db.Model):
 
     @property
     def masked_id_number(self) -> str:
-        from services.masking import mask_id_number
+        from infrastructure.masking import mask_id_number
 
         return mask_id_number(self.id_number)
 
     @property
     def masked_mobile(self) -> str:
-        from services.masking import mask_mobile
+        from infrastructure.masking import mask_mobile
 
         return mask_mobile(self.mobile)
 

@@ -2,7 +2,7 @@
 
 The table is the queue: a worker (a thread of a web process, or ``flask jobs run``) claims a
 queued row with a conditional UPDATE, so several gunicorn workers and hosts never run one
-job twice, and a job survives a restart as a row (services/jobs.py recovers one left
+job twice, and a job survives a restart as a row (persistence/jobs.py recovers one left
 ``running`` by a dead worker).  Progress (``done`` of ``total``, ``message``) is written in
 short transactions of its own so that a page can poll it while the job's own transaction is
 still open.
@@ -42,7 +42,7 @@ class JobStatus(enum.StrEnum):
 
 
 class Job(db.Model):
-    """One unit of background work of a registered ``kind`` (services/jobs.py)."""
+    """One unit of background work of a registered ``kind`` (persistence/jobs.py)."""
 
     __tablename__ = "job"
     __table_args__ = (

@@ -1,6 +1,6 @@
 """Signed checkpoints of the audit chain, kept outside the database (docs/deploy.md).
 
-A keyed chain (services/audit_key.py) stops anyone without the key from rewriting rows, but
+A keyed chain (infrastructure/audit_key.py) stops anyone without the key from rewriting rows, but
 deleting the last rows leaves a shorter chain that is still valid.  So every successful check
 appends a checkpoint — time, number of rows, last id and hash, first keyed row — to
 ``AUDIT_CHECKPOINT_FILE`` (default ``instance/audit_checkpoints.log``, mode 600), one JSON line
@@ -20,9 +20,11 @@ from pathlib import Path
 
 from flask import current_app
 
+from infrastructure import audit_key
 from models import utcnow
-from services import audit, audit_key, result_integrity
-from services.audit import ChainProblem, ChainState
+from persistence import audit
+from persistence.audit import ChainProblem, ChainState
+from services import result_integrity
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Select, false, func, or_, select
 
+from infrastructure import clock
+from infrastructure.excel import Column
 from models import AuditEvent, Department, DepartmentLevel, User, db
-from services import clock
-from services.audit import ACTION_LABELS, action_label
-from services.excel import Column
-from services.scope import subtree_ids
+from persistence.audit import ACTION_LABELS, action_label
+from persistence.scope import subtree_ids
 
 PER_PAGE = 50
 EXPORT_LIMIT = 100_000

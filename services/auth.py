@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from infrastructure.passwords import hash_password, needs_rehash, policy_errors, verify_password
 from models import User, db, utcnow
 from models.org import UserStatus
-from services import audit, sessions
-from services.passwords import hash_password, needs_rehash, policy_errors, verify_password
+from persistence import audit, sessions
 
 FAILURE_MESSAGE = "账号或密码错误，或账号已被暂时锁定。连续输错5次将锁定15分钟。"
 

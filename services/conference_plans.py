@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 
+from infrastructure.errors import Conflict, Forbidden, Invalid, NotFound
 from models import (
     ConferencePlan,
     ConferenceTask,
@@ -39,8 +40,8 @@ from models import (
 from models.conference import Conference
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import audit, receipts
-from services.errors import Conflict, Forbidden, Invalid, NotFound
+from persistence import audit
+from services import receipts
 from services.plan_queries import today
 from workflows import engine
 from workflows import lanes as L
@@ -165,7 +166,7 @@ def create_plan(user: User, conference: Conference, data: Mapping[str, Any]) -> 
 
 
 def _parse_date(text: Any) -> date:
-    from services.excel import parse_date
+    from infrastructure.excel import parse_date
 
     try:
         value = parse_date(text)
@@ -461,7 +462,7 @@ def remind(user: User, plan: ConferencePlan, department_ids: Sequence[int] | Non
     signed or not reported a required ledger; returns how many units were reminded."""
     from flask import url_for
 
-    from services import notifications
+    from persistence import notifications
     from services.conferences import liaisons_of
 
     if not is_office(user, plan):

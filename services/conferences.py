@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
+from infrastructure.errors import Conflict, Forbidden, ServiceError
 from models import Department, User, db
 from models.conference import Conference, ConferenceMember
 from models.org import DepartmentKind, UserStatus
 from models.roles import Role
-from services import audit
-from services.errors import Conflict, Forbidden, ServiceError
-from services.org import partner_departments
-from services.scope import subtree_ids
+from persistence import audit
+from persistence.org import partner_departments
+from persistence.scope import subtree_ids
 
 STALE = "该联席会议已被他人修改，请刷新页面后重试"
 
@@ -95,7 +95,7 @@ def visible(user: User) -> list[Conference]:
 
 
 def unit_choices(conference: Conference) -> list[Department]:
-    """Bureau-level supervision departments of the office's area (services.org)."""
+    """Bureau-level supervision departments of the office's area (persistence.org)."""
     return partner_departments(conference.office)
 
 

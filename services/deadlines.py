@@ -2,7 +2,7 @@
 
 The rule (docs/chapters.md, "Deadlines"): a task's results are due 20 working days after the last day of
 its 执行时间 (``Task.end_date``: the day by which the task is complete), counted on the holiday
-table (services/workdays.py: the next working day is day 1).  A result is due for every
+table (persistence/workdays.py: the next working day is day 1).  A result is due for every
 drawn object still on the list (``TaskObject.removed`` false) and every 填报部门 — a department
 with an inspector on the task's active team (services/inspections.record_departments) — and
 is met when that object's record of that department is 已公示 (``RecordStatus.PUBLISHED``).
@@ -42,9 +42,9 @@ from models import (
 )
 from models.plans import TaskStatus
 from models.roles import Role
+from persistence.scope import subtree_ids
+from persistence.workdays import CalendarNotCovered, Countdown, WorkCalendar, countdown
 from services.plan_queries import today as platform_today
-from services.scope import subtree_ids
-from services.workdays import CalendarNotCovered, Countdown, WorkCalendar, countdown
 
 RESULT_WORKDAYS = 20  # 检查任务完成后20个工作日内 (seeds 001 and 003)
 REMIND_WITHIN = 3  # working days before the deadline when the reminder starts

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from infrastructure.errors import Forbidden, Invalid
 from models import Department, User, db
 from models.org import DepartmentKind, DepartmentLevel, UserStatus
 from models.roles import Role
-from services import audit
-from services.errors import Forbidden, Invalid
-from services.org import place_department
-from services.scope import scope_departments
+from persistence import audit
+from persistence.org import place_department
+from persistence.scope import scope_departments
 
 _RANK = {
     DepartmentLevel.CITY: 0,

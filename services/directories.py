@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, delete, exists, func, insert, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from infrastructure.errors import Forbidden, Invalid, ServiceError
 from models import (
     CheckItem,
     CheckItemPart,
@@ -51,11 +52,10 @@ from models import (
 )
 from models.items import ItemStatus
 from models.roles import Role
-from services import audit
-from services.bulk import refresh_statistics
+from persistence import audit
+from persistence.bulk import refresh_statistics
+from persistence.scope import scope_owned, subtree_ids
 from services.entity_search import EntityFilters, count_entities, entity_query
-from services.errors import Forbidden, Invalid, ServiceError
-from services.scope import scope_owned, subtree_ids
 from services.templates_catalogue import TEMPLATES, Template
 from workflows import engine
 

@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import selectinload
 
+from infrastructure import clock
+from infrastructure.errors import Conflict, Forbidden
 from models import Department, ProcessInstance, User, db, utcnow
 from models.conference import (
     Conference,
@@ -35,9 +37,9 @@ from models.conference import (
 )
 from models.receipts import Receipt
 from models.workflow import InstanceStatus
-from services import audit, clock, notifications, receipts
+from persistence import audit, notifications
+from services import receipts
 from services.conferences import Unprocessable, can_manage, is_office_staff
-from services.errors import Conflict, Forbidden
 from services.plan_elements import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES, sniff
 from workflows import engine
 from workflows.lanes import MEMBER
@@ -383,7 +385,7 @@ def receipts_liaisons(document: OfficialDocument) -> list[User]:
 
 def pdf(document: OfficialDocument) -> bytes:
     """The document and its receipt sheet (each unit, who signed, when), A4 with 第 X 页 共 Y 页."""
-    from services import pdf as pdf_service
+    from infrastructure import pdf as pdf_service
 
     sheet = receipts.receipt_sheet(document) if document.version else []
     return pdf_service.render(

@@ -1,6 +1,6 @@
 """Stratified random draws that anyone can re-run (docs/draws.md; seeds 002 and 003).
 
-The ranking itself lives in ``services/draw_algorithm.py``, a standard-library script that is
+The ranking itself lives in ``infrastructure/draw_algorithm.py``, a standard-library script that is
 published unchanged, so the platform and a citizen run the same code.  This module adds what
 the platform decides before a draw: quotas per credit-risk grade from a ratio (seed 002:
 higher ratios for worse grades, E up to full coverage), the cap of a general item (seed 003:
@@ -25,8 +25,8 @@ from itertools import islice
 from operator import eq, itemgetter
 from typing import Any, NamedTuple
 
-from services import draw_algorithm as algo
-from services.errors import ServiceError
+from infrastructure import draw_algorithm as algo
+from infrastructure.errors import ServiceError
 
 ALGORITHM = algo.ALGORITHM
 GRADES = ("A", "B", "C", "D", "E")

@@ -26,7 +26,7 @@ from typing import Any
 
 from models import Draw, User
 from models.roles import Role
-from services import audit
+from persistence import audit
 from services import draw as draw_service
 from services import object_draws as draws
 from services.schemes import PUBLIC_RATIO_TEXT

@@ -23,11 +23,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict, Forbidden
 from models import ChangeStatus, DrawChange, DrawDomain, Task, TaskDepartment, User, UserRole, db, utcnow
 from models.roles import Role
-from services import audit, notifications, task_access
+from persistence import audit, notifications
 from services import inspector_draws as draws
-from services.errors import Conflict, Forbidden
+from services import task_access
 from services.inspector_draws import DrawRefused as Refused
 from services.schemes import STALE, claim_task
 from workflows.errors import StaleSubmission

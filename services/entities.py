@@ -38,11 +38,14 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import AuditEvent, Department, EntityTag, MarketEntity, ProcessInstance, User, db, utcnow
 from models.entity import EntityStatus, EntityType
 from models.org import DepartmentLevel
 from models.roles import Role
-from services import audit
+from persistence import audit
+from persistence.org import region_root
+from persistence.scope import scope_instances
 from services.entity_fields import (
     COLUMN_KEYS,
     SUBJECT_TYPE,
@@ -51,9 +54,6 @@ from services.entity_fields import (
     parse_fields,
     parse_tags,
 )
-from services.errors import Conflict, Forbidden, Invalid
-from services.org import region_root
-from services.scope import scope_instances
 
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)
 EDIT_ROLES = (Role.CLERK,)

@@ -11,10 +11,10 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from infrastructure import clock, validators
+from infrastructure.excel import parse_date as excel_parse_date
+from infrastructure.validators import USCC_CHARSET, canonical_phone, normalize_uscc
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
-from services import clock, validators
-from services.excel import parse_date as excel_parse_date
-from services.validators import USCC_CHARSET, canonical_phone, normalize_uscc
 
 SUBJECT_TYPE = "market_entity"  # ProcessInstance.subject_type and AuditEvent.object_type
 
@@ -316,7 +316,7 @@ def parse_industry(value: Any) -> str:
 
 def parse_date(value: Any) -> date | None:
     """A date cell, an Excel serial number (45296 → 2024-01-05), or text: 2024-01-05,
-    2024/1/5, 2024.1.5, 20240105, 2024年1月5日 (services.excel.parse_date).  Not later than
+    2024/1/5, 2024.1.5, 20240105, 2024年1月5日 (infrastructure.excel.parse_date).  Not later than
     today."""
     if type(value) is not date:
         try:
@@ -362,7 +362,7 @@ def parse_capital(value: Any) -> Decimal | None:
 
 
 def normalize_phone(value: Any) -> str:
-    """Up to three phone numbers in their canonical form (services.validators.canonical_phone:
+    """Up to three phone numbers in their canonical form (infrastructure.validators.canonical_phone:
     13812345678, 028-86123456-801, 400-820-8820) joined by 、; FieldError when one is not a
     phone number."""
     if value is None or value == "":

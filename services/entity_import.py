@@ -24,6 +24,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.excel import FORMULA_CELL, Column, ExcelError
+from infrastructure.import_rows import duplicate_messages
 from models import MarketEntity, User, db
 from services.entities import Registries
 from services.entity_fields import (
@@ -43,8 +45,6 @@ from services.entity_import_read import (
     is_blank,
     read_table,
 )
-from services.excel import FORMULA_CELL, Column, ExcelError
-from services.import_rows import duplicate_messages
 
 PROGRESS_ROWS = 2_000  # rows between two progress reports while checking
 PREVIEW_PROBLEMS = 200

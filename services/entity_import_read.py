@@ -18,9 +18,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
+from infrastructure.excel import ExcelError, check_upload, workbook_bytes
+from infrastructure.import_rows import find_header_row
 from services.entity_fields import FIELDS, TITLE, text_of
-from services.excel import ExcelError, check_upload, workbook_bytes
-from services.import_rows import find_header_row
 
 MAX_IMPORT_ROWS = 200_000
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -211,7 +211,7 @@ def read_table(
             )
         except Exception as exc:  # calamine raises several types for a damaged file
             raise ExcelError("无法读取该文件，请用 Excel 或 WPS 打开后另存为 .xlsx 再上传") from exc
-    # A title row may stand above the header (services.import_rows).
+    # A title row may stand above the header (infrastructure.import_rows).
     best_row = find_header_row(cells, lambda v: _header_key(v) in _HEADER_KEYS)
     if best_row < 0:
         raise ExcelError(

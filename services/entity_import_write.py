@@ -1,5 +1,5 @@
 """Writing a checked registry import (services/entity_import.py): new entities inserted as
-plain tuples through services.bulk with ids allocated beforehand, changed ones updated by
+plain tuples through persistence.bulk with ids allocated beforehand, changed ones updated by
 primary key in chunks grouped by the columns they change, and the audit rows prepared by hand
 (json.dumps per row costs a second per 100,000 rows).  Nothing here checks or commits."""
 
@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict
 from models import ImportBatch, MarketEntity, db
 from models.entity import EntityStatus
-from services.bulk import allocate_ids, insert_rows, update_rows
+from persistence.bulk import allocate_ids, insert_rows, update_rows
 from services.entities import COLUMN_KEYS, TITLE
-from services.errors import Conflict
 
 if TYPE_CHECKING:
     from services.entity_import_read import EntityRow

@@ -11,15 +11,15 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from infrastructure.validators import normalize_uscc
 from models import EntityTag, MarketEntity, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
+from persistence.scope import scope_entities
 from services.entity_fields import (
     TAG_MAX_LENGTH,
     FieldError,
     parse_industry,
 )
-from services.scope import scope_entities
-from services.validators import normalize_uscc
 
 PER_PAGE = 20
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from models import EntityTag, db
-from services.bulk import insert_rows
+from persistence.bulk import insert_rows
 
 
 def add_tags_bulk(

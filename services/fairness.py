@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlalchemy import and_, exists, extract, func, select
 
+from infrastructure import clock
 from models import (
     DirectoryMember,
     Inspector,
@@ -29,9 +30,8 @@ from models import (
     db,
 )
 from models.roles import Role
-from services import clock
+from persistence.scope import subtree_ids
 from services.inspector_search import drawable_on
-from services.scope import subtree_ids
 
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER)
 PER_PAGE = 20

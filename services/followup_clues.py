@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from infrastructure.errors import Conflict, Forbidden
 from models import (
     CaseFiling,
     ClueStatus,
@@ -19,8 +20,9 @@ from models import (
     utcnow,
 )
 from models.roles import Role
-from services import audit
-from services.errors import Conflict, Forbidden
+from persistence import audit
+from persistence.org import partner_departments
+from persistence.scope import subtree_ids
 from services.followup_rules import (
     MAX_CASE_NO,
     Refused,
@@ -29,8 +31,6 @@ from services.followup_rules import (
     is_clerk_of,
     today,
 )
-from services.org import partner_departments
-from services.scope import subtree_ids
 from workflows.errors import StaleSubmission
 
 

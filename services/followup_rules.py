@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from infrastructure import clock
+from infrastructure.errors import ServiceError
+from infrastructure.excel import parse_date
 from models import (
     ChangeStatus,
     ClueTransfer,
@@ -21,10 +24,8 @@ from models import (
     utcnow,
 )
 from models.roles import Role
-from services import clock, inspection_publication
-from services.errors import ServiceError
-from services.excel import parse_date
-from services.scope import subtree_ids
+from persistence.scope import subtree_ids
+from services import inspection_publication
 from workflows.errors import StaleSubmission
 
 MAX_TEXT = 2000

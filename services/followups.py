@@ -28,6 +28,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from infrastructure import clock
+from infrastructure.config import default as config_default
+from infrastructure.errors import Conflict, Forbidden
 from models import (
     ChangeStatus,
     ClueTransfer,
@@ -42,9 +45,9 @@ from models import (
     db,
 )
 from models.roles import Role
-from services import audit, clock, inspection_publication, publication
-from services.config import default as config_default
-from services.errors import Conflict, Forbidden
+from persistence import audit
+from persistence.scope import subtree_ids
+from services import inspection_publication, publication
 from services.followup_clues import incoming_clues
 from services.followup_rules import (
     MAX_TEXT,
@@ -60,7 +63,6 @@ from services.followup_rules import (
     today,
     versions,
 )
-from services.scope import subtree_ids
 from workflows.errors import StaleSubmission
 
 DEFAULT_PUBLICITY_DAYS: int = config_default("RESULT_PUBLICITY_DAYS")

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import update
 
+from infrastructure.errors import Conflict
+from infrastructure.excel import RowErrors
 from models import ImportBatch, ImportStatus, User, db, utcnow
-from services import audit
-from services.errors import Conflict
-from services.excel import RowErrors
+from persistence import audit
 
 RETENTION = timedelta(hours=24)
 

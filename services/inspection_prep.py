@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure import clock
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import (
     AdvanceNotice,
     InspectionRecord,
@@ -34,8 +36,7 @@ from models import (
     User,
     db,
 )
-from services import audit, clock
-from services.errors import Conflict, Forbidden, Invalid
+from persistence import audit
 
 NONE = "无"
 MAX_TEXT = 500

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from infrastructure import clock
 from models import (
     InspectionRecord,
     InspectionResultVersion,
@@ -16,7 +17,7 @@ from models import (
     User,
     db,
 )
-from services import clock, publication
+from services import publication
 
 SUBJECT = "inspection_result"  # Publication.subject_type
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import (
     InspectionRecord,
     ProcessInstance,
@@ -22,10 +23,10 @@ from models import (
 )
 from models.plans import TaskStatus
 from models.workflow import InstanceStatus
-from services import audit, task_access, teams
+from persistence import audit
 from services import inspection_prep as prep
 from services import inspector_draws as draws
-from services.errors import Conflict, Forbidden, Invalid
+from services import task_access, teams
 from services.inspections import (
     FINISH_STEP,
     INSPECT_STEP,

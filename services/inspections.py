@@ -39,6 +39,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from infrastructure import clock
+from infrastructure.errors import Conflict, Forbidden, Invalid, ServiceError
 from models import (
     InspectionRecord,
     InspectionRecordLine,
@@ -57,10 +59,10 @@ from models import (
 from models.plans import TaskStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import audit, clock, task_access
+from persistence import audit
 from services import inspection_prep as prep
 from services import inspector_draws as draws
-from services.errors import Conflict, Forbidden, Invalid, ServiceError
+from services import task_access
 from services.inspection_publication import publish_version
 from services.plan_elements import sniff
 from services.templates_catalogue import INSPECTION_METHODS

@@ -28,6 +28,8 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from infrastructure.config import default as config_default
+from infrastructure.errors import Conflict, Forbidden, ServiceError
 from models import (
     Department,
     Draw,
@@ -53,12 +55,11 @@ from models.org import UserStatus
 from models.plans import TaskStatus
 from models.roles import Role
 from models.workflow import InstanceStatus, WorkItemStatus
-from services import audit, team_work
+from persistence import audit
+from persistence.scope import subtree_ids
 from services import draw as draw_svc
-from services.config import default as config_default
-from services.errors import Conflict, Forbidden, ServiceError
+from services import team_work
 from services.inspector_search import eligible_inspectors
-from services.scope import subtree_ids
 from services.task_access import JOINT_TABLE, SINGLE_TABLE, instance_of, is_initiator, task_of
 from workflows import engine
 from workflows.assignees import Assignment

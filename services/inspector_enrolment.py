@@ -12,13 +12,19 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.errors import Invalid
+from infrastructure.passwords import generate_password
+from infrastructure.validators import (
+    valid_account,
+)
 from models import Inspector, ProcessInstance, User, UserRole, db, utcnow
 from models.org import UserStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import audit
+from persistence import audit
+from persistence.org import region_root
+from persistence.scope import scope_instances, subtree_ids
 from services.auth import set_password
-from services.errors import Invalid
 from services.inspectors import (
     ADD_TABLE,
     ASSIGNABLE_ROLES,
@@ -33,13 +39,7 @@ from services.inspectors import (
     pick_department,
     require_edit,
 )
-from services.org import region_root
-from services.passwords import generate_password
-from services.scope import scope_instances, subtree_ids
 from services.users import IssuedPassword
-from services.validators import (
-    valid_account,
-)
 from workflows import engine
 
 

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from infrastructure import clock
 from models import Department, Inspector, InspectorTag, User, db
 from models.inspectors import DutyStatus, TagKind
 from models.org import UserStatus
-from services import clock
+from persistence.scope import subtree_ids
 from services.inspectors import MAX_TAG, pick_department
-from services.scope import subtree_ids
 from services.team_work import account_can_do_team_work
 from services.templates_catalogue import INSPECTOR_CATEGORIES
 

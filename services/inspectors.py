@@ -29,16 +29,9 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from models import Department, Inspector, InspectorTag, ProcessInstance, User, db, utcnow
-from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, TagKind
-from models.org import DepartmentKind, UserStatus
-from models.roles import ADMIN_ROLES, Role
-from services import audit, sessions
-from services.errors import Forbidden, Invalid
-from services.excel import parse_date
-from services.scope import scope_instances, subtree_ids
-from services.templates_catalogue import INSPECTOR_CATEGORIES, SEXES
-from services.validators import (
+from infrastructure.errors import Forbidden, Invalid
+from infrastructure.excel import parse_date
+from infrastructure.validators import (
     normalize_id_number,
     normalize_mobile,
     normalize_phone,
@@ -46,6 +39,13 @@ from services.validators import (
     valid_mobile,
     valid_phone,
 )
+from models import Department, Inspector, InspectorTag, ProcessInstance, User, db, utcnow
+from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus, TagKind
+from models.org import DepartmentKind, UserStatus
+from models.roles import ADMIN_ROLES, Role
+from persistence import audit, sessions
+from persistence.scope import scope_instances, subtree_ids
+from services.templates_catalogue import INSPECTOR_CATEGORIES, SEXES
 from workflows import engine
 
 SUBJECT_TYPE = "inspector"  # ProcessInstance.subject_type and AuditEvent.object_type

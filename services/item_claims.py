@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import (
     CheckItem,
     Department,
@@ -18,8 +19,7 @@ from models import (
     db,
 )
 from models.org import DepartmentKind, DepartmentLevel
-from services import audit
-from services.errors import Conflict, Forbidden, Invalid
+from persistence import audit
 from services.items import (
     SUBJECT_TYPE,
     TITLES,

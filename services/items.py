@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import parse_decimal
 from models import (
     CheckItem,
     Department,
@@ -41,12 +43,10 @@ from models import (
     utcnow,
 )
 from models.roles import Role
-from services import audit
+from persistence import audit
+from persistence.scope import subtree_ids
 from services import publication as pub
 from services.entity_fields import INDUSTRY_SECTIONS
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import parse_decimal
-from services.scope import subtree_ids
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
 from workflows import engine, subjects
 

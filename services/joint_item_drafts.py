@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from infrastructure.errors import Invalid
 from models import (
     CheckItem,
     CheckItemPart,
@@ -16,7 +17,6 @@ from models import (
     utcnow,
 )
 from services.entity_fields import INDUSTRY_SECTIONS
-from services.errors import Invalid
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
 
 SEP = "、"

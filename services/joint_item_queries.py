@@ -25,13 +25,13 @@ from models import (
 from models.org import DepartmentKind
 from models.roles import Role
 from models.workflow import InstanceParty, InstanceStatus
+from persistence.org import region_root
+from persistence.scope import subtree_ids
 from services.entity_fields import INDUSTRY_SECTIONS
 from services.joint_item_drafts import (
     SEP,
     industry_label,
 )
-from services.org import region_root
-from services.scope import subtree_ids
 from workflows import subjects
 from workflows.registry import get_process
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import (
     CheckItem,
     Department,
@@ -40,8 +41,9 @@ from models import (
     utcnow,
 )
 from models.workflow import InstanceParty
-from services import audit, publication
-from services.errors import Conflict, Forbidden, Invalid
+from persistence import audit
+from persistence.org import partner_departments
+from services import publication
 from services.joint_item_drafts import (
     SEP,
     Draft,
@@ -67,7 +69,6 @@ from services.joint_item_queries import (
     own_single_items,
     public_payload,
 )
-from services.org import partner_departments
 from services.templates_catalogue import IMPLEMENTATION_LEVELS
 from workflows import engine
 from workflows.errors import NotAllowed

@@ -5,8 +5,8 @@ Both list the rows unit by unit, each unit closed by its 小计 and the whole by
 of rows, how many say 是 in each yes/no column and the sum of 罚款金额（万元）.  Column titles are
 A.6's, character for character, after 序号 and 填报单位 (and 任务 when several tasks are printed
 together).  In the workbook 联系电话 is text (a leading 0 never drops), 填报日期 a date, the fine a
-number; cells that would start a formula are escaped (services.excel.escape_cell).  The PDF
-repeats the table header on every page, prints 第 X 页 共 Y 页 (services/pdf.py, the shipped
+number; cells that would start a formula are escaped (infrastructure.excel.escape_cell).  The PDF
+repeats the table header on every page, prints 第 X 页 共 Y 页 (infrastructure/pdf.py, the shipped
 CJK font embedded) and ends with the 填报人 / 审核人 / 日期 sign-off block.
 """
 
@@ -20,8 +20,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from services import pdf
-from services.excel import escape_cell, workbook_bytes
+from infrastructure import pdf
+from infrastructure.excel import escape_cell, workbook_bytes
 from services.ledgers import COLUMNS, Aggregate, amount, row_values
 
 TITLE = "联席会议工作台账汇总表"

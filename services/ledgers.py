@@ -18,14 +18,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import parse_date, parse_decimal, parse_enum
+from infrastructure.validators import PHONE_RULE, canonical_phone
 from models import ConferenceTask, Department, Ledger, LedgerRow, LedgerStatus, User, db, utcnow
 from models.roles import Role
-from services import audit
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import parse_date, parse_decimal, parse_enum
+from persistence import audit
 from services.plan_queries import today
 from services.templates_catalogue import TEMPLATES, YES_NO, Template
-from services.validators import PHONE_RULE, canonical_phone
 
 A6: Template = TEMPLATES["A.6"]
 COLUMNS: tuple[str, ...] = A6.titles
@@ -66,7 +66,7 @@ def _flag(value: Any) -> bool:
 
 def check_values(values: Mapping[str, Any], *, on: date | None = None) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The LedgerRow fields of one A.6 row (strings from a form, or cells already parsed by
-    services.excel.read_table) and its problems as (column, message)."""
+    infrastructure.excel.read_table) and its problems as (column, message)."""
     on = on or today()
     out: dict[str, Any] = {}
     errors: list[tuple[str, str]] = []

@@ -2,7 +2,7 @@
 表6 标签维护.
 
 A library belongs to the department of the clerk who made it; that department's subtree sees
-and changes it (services.scope.scope_owned), everyone else gets 404.  Its members are
+and changes it (persistence.scope.scope_owned), everyone else gets 404.  Its members are
 entities of the registry the maker can see.
 
 表3 has two ways in, the flow's decision 选择监管对象库新增方式:
@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, delete, func, insert, literal, or_, select, update
 
+from infrastructure.errors import Forbidden, Invalid
 from models import (
     LibraryMember,
     LibraryTag,
@@ -49,12 +50,11 @@ from models import (
 from models.entity import EntityStatus, EntityType
 from models.library import LibrarySource
 from models.roles import Role
-from services import audit
-from services.bulk import refresh_statistics
+from persistence import audit
+from persistence.bulk import refresh_statistics
+from persistence.scope import scope_owned
 from services.entity_fields import FieldError, parse_tags
 from services.entity_search import EntityFilters, count_entities, entity_query, parse_filters, starts_with
-from services.errors import Forbidden, Invalid
-from services.scope import scope_owned
 from workflows import engine
 
 SUBJECT_TYPE = "object_library"

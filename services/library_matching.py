@@ -2,7 +2,7 @@
 (营利性主体) by 社会信用代码, else by 注册号; A.4.1 rows (非营利性主体/非市场主体, no code
 column) by 行政区划编码 and 地址 (the entity's 住所 or 经营场所) among entities of the
 机构性质's type, narrowed by 其他名称 (the entity's name) and 法定代表人/负责人 when several share
-the address.  Only entities the clerk's registries hold are found (services.scope).
+the address.  Only entities the clerk's registries hold are found (persistence.scope).
 
 The import itself is services/imports/libraries.py; the library, its process and field rules
 are services/libraries.py.
@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.excel import Row
 from models import MarketEntity, User, db
 from models.entity import EntityType
-from services.excel import Row
-from services.scope import scope_entities
+from persistence.scope import scope_entities
 
 LOOKUP_CHUNK = 500
 NATURE_TYPES = {"非营利性市场主体": EntityType.NON_PROFIT, "非市场主体": EntityType.NON_MARKET}

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure import clock
+from infrastructure.errors import Conflict, Forbidden
 from models import User, db
 from models.conference import (
     Conference,
@@ -22,9 +24,9 @@ from models.conference import (
     MeetingStatus,
     OfficialDocument,
 )
-from services import audit, clock, documents
+from persistence import audit
+from services import documents
 from services.conferences import Unprocessable, can_manage, clean_text, is_office_staff
-from services.errors import Conflict, Forbidden
 
 STALE = "该会议已被他人修改，请刷新页面后重试"
 KINDS = {"regular": "定期会议", "ad_hoc": "临时会议"}

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict, Forbidden
 from models import (
     ChangeStatus,
     DirectoryMember,
@@ -23,9 +24,8 @@ from models import (
     db,
     utcnow,
 )
-from services import audit
+from persistence import audit
 from services.draw import UNGRADED
-from services.errors import Conflict, Forbidden
 from services.object_draws import DOMAIN, DrawRefused, current_draw, insert_objects, require_directory
 from services.schemes import (
     claim_task,

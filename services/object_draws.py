@@ -8,7 +8,7 @@ per grade (services/draw.quotas_by_stratum: rounded up; a general item's cap enf
 items uncapped).  ``preview`` shows the arithmetic before anything is drawn.
 
 ``run_draw`` makes a fresh seed, ranks with services/draw (the published
-services/draw_algorithm.py), and stores one ``Draw`` row per attempt: algorithm, seed,
+infrastructure/draw_algorithm.py), and stores one ``Draw`` row per attempt: algorithm, seed,
 parameters, quotas, the population compressed ("key\\tstratum\\tweight\\n" in key order, the
 lines the digest hashes), its digest, the result, who, when and how long.  The result becomes
 the task's ``TaskObject`` rows and is locked at once: a second draw is refused (409), and the
@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from infrastructure.errors import Conflict
 from models import (
     DirectoryMember,
     Draw,
@@ -54,11 +55,11 @@ from models import (
 )
 from models.items import ItemCategory
 from models.schemes import DrawScope, Scheme, SchemeStatus
-from services import audit, draw_ratios
+from persistence import audit
+from persistence.bulk import insert_rows
 from services import draw as draw_service
-from services.bulk import insert_rows
+from services import draw_ratios
 from services.draw import UNGRADED, DrawError
-from services.errors import Conflict
 from services.schemes import (
     STRATA,
     SchemeFilter,

@@ -11,13 +11,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from infrastructure.errors import ServiceError
 from models import (
     CheckItem,
     Plan,
     PlanType,
 )
 from models.items import ItemCategory
-from services.errors import ServiceError
 from services.joint_item_drafts import clean_choices, split_values
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
 

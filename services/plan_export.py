@@ -3,7 +3,7 @@
 
 Both read the plans a user may see (services.plan_queries.plans_for_export).  Column titles are the
 templates', character for character; cells that would start a spreadsheet formula are
-escaped (services.excel.escape_cell).
+escaped (infrastructure.excel.escape_cell).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from infrastructure import pdf
+from infrastructure.excel import escape_cell, workbook_bytes
 from models import Plan, PlanKind
-from services import pdf
-from services.excel import escape_cell, workbook_bytes
 from services.plan_elements import SEP
 from services.plan_queries import own_item_names, partner_item_text, partner_names, period_text, ratio_text
 

@@ -12,6 +12,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from infrastructure import clock
 from models import (
     CheckItem,
     CheckItemPart,
@@ -32,13 +33,12 @@ from models import (
 from models.org import DepartmentKind
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import clock
+from persistence.org import region_root
+from persistence.scope import subtree_ids
 from services.joint_item_queries import last_comment, like_pattern
-from services.org import region_root
 from services.plan_elements import (
     SEP,
 )
-from services.scope import subtree_ids
 from workflows import subjects
 from workflows.registry import get_process
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict, Forbidden
 from models import (
     CheckItem,
     Plan,
@@ -39,8 +40,8 @@ from models import (
     utcnow,
 )
 from models.items import PartRole
-from services import audit, publication
-from services.errors import Conflict, Forbidden
+from persistence import audit
+from services import publication
 from services.joint_item_drafts import split_values
 from services.plan_elements import (
     SEP,
@@ -377,7 +378,7 @@ def load_demo_plans() -> None:
 
 
 def _demo_pdf(title: str) -> bytes:
-    from services import pdf
+    from infrastructure import pdf
 
     return pdf.render("pdf/document.html", title=title, paragraphs=[
         "依据《成都市“双随机、一公开”监管工作实施办法》制定本年度抽查计划。",

@@ -11,7 +11,7 @@ chapters is declared here, for every bound table:
   (``AUTO_STEPS``) and the people who do a step in person (``ASSIGNEES``), all functions of
   the chapters' services.
 
-``wire()`` registers all of it with the engine; create_app and the CLI (services/cli.py)
+``wire()`` registers all of it with the engine; create_app and the CLI (cli/commands.py)
 call it.  A process not listed keeps the generic pages (/processes/<table>/start and the
 instance page) and the engine's default for its automatic steps.
 """

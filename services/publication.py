@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 
 from models import Department, DepartmentLevel, Publication, PublicationAction, User, db, utcnow
-from services import audit
+from persistence import audit
 
 # Keys that must never appear in a public snapshot (seed 002: grades are internal).
 FORBIDDEN_KEYS = frozenset({"信用风险分类", "信用风险等级", "credit_grade", "身份证号", "id_number"})

@@ -32,13 +32,13 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.passwords import verify_password
 from models import Department, User, db, utcnow
 from models.receipts import Receipt
 from models.roles import Role
-from services import audit
-from services.audit import client_ip
-from services.errors import Conflict, Forbidden, Invalid
-from services.passwords import verify_password
+from persistence import audit
+from persistence.audit import client_ip
 
 ALREADY_SIGNED = "已签收：本单位已签收该版本，无需重复签收"
 RECALLED = "已撤回，不能签收"

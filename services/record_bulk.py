@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict, Forbidden, Invalid, ServiceError
 from models import InspectionRecord, RecordStatus, Task, User, db
 from models.roles import Role
 from services import inspection_review, task_access
 from services import inspections as svc
-from services.errors import Conflict, Forbidden, Invalid, ServiceError
 
 MAX_RECORDS = 500
 ACTIONS = ("confirm", "submit", "approve")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import segno
 from flask import current_app, has_request_context, request
 
-from services import clock, pdf, pdf_batch
+from infrastructure import clock, pdf, pdf_batch
 
 if TYPE_CHECKING:
     from models import InspectionRecord, Task, TaskObject
@@ -40,7 +40,7 @@ NOTICE_TITLE = "“双随机、一公开”抽查检查通知书"
 VERIFY_PATH = "/public/records/{record_no}/verify"
 
 
-# The paper's dates are China dates (services/clock.py): 2026年3月5日, a stored time converted.
+# The paper's dates are China dates (infrastructure/clock.py): 2026年3月5日, a stored time converted.
 cn_date, cn_datetime = clock.cn_date, clock.cn_datetime
 
 
@@ -407,7 +407,7 @@ def write_pdf(html: str) -> bytes:
 
 
 def record_pdf(record: InspectionRecord, form: str = "a31") -> bytes:
-    """One record's PDF, from the cache when its HTML was rendered before (services/pdf_batch.py)."""
+    """One record's PDF, from the cache when its HTML was rendered before (infrastructure/pdf_batch.py)."""
     return pdf_batch.render_all([records_html([record_view(record)], form)])[0]
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from infrastructure.errors import Conflict, Forbidden, ServiceError
 from models import (
     Department,
     EntityType,
@@ -42,9 +43,9 @@ from models import (
 from models.roles import Role
 from models.schemes import DrawScope, SchemeStatus
 from models.workflow import InstanceStatus, WorkItemStatus
-from services import audit, publication
+from persistence import audit
+from services import publication
 from services.draw import GRADES, UNGRADED, DrawError, parse_ratio
-from services.errors import Conflict, Forbidden, ServiceError
 from services.publication import department_name
 from services.task_access import (
     JOINT_TABLE,

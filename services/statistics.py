@@ -23,12 +23,12 @@ from typing import Any
 
 from sqlalchemy import case, func, literal, select
 
+from infrastructure.errors import Invalid
 from models import Department, InspectionRecord, Plan, RecordStatus, Task, User, db
 from models.inspections import ResultCategory
+from persistence.scope import subtree_ids
+from persistence.workdays import CalendarNotCovered
 from services import deadlines
-from services.errors import Invalid
-from services.scope import subtree_ids
-from services.workdays import CalendarNotCovered
 
 INSPECTED = (RecordStatus.SUBMITTED, RecordStatus.APPROVED, RecordStatus.PUBLISHED)
 GROUPS = {"plan": "抽查计划", "task": "抽查任务", "department": "填报部门"}

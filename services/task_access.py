@@ -19,7 +19,7 @@ from models import (
     db,
 )
 from models.roles import Role
-from services.scope import subtree_ids
+from persistence.scope import subtree_ids
 from workflows import subjects
 
 TASK_SUBJECT = "task"  # ProcessInstance.subject_type of a task's 表20 / 表22 instance

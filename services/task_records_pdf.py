@@ -1,7 +1,7 @@
 """A task's 检查情况记录表 as one PDF (docs/benchmarks.md, 检查情况记录表 PDF).
 
 Each record is laid out on its own — its own 第 X 页 共 Y 页, its own QR code and digest — and
-cached by the digest of its HTML (services/pdf_batch.py: records rendered together in chunks
+cached by the digest of its HTML (infrastructure/pdf_batch.py: records rendered together in chunks
 that share one font subset), so a record that has not changed is never rendered again; the
 task's PDF is those records' pages merged in 记录编号 order, and is cached too.  A task whose
 records are all cached, or with at most ``PDF_SYNC_RECORDS`` not yet rendered, gets its PDF in
@@ -19,9 +19,11 @@ from typing import Any
 
 from flask import current_app, url_for
 
+from infrastructure import pdf_batch
+from infrastructure.errors import Invalid
 from models import InspectionRecord, Job, Task, User, db
-from services import jobs, pdf_batch, record_pdf
-from services.errors import Invalid
+from persistence import jobs
+from services import record_pdf
 
 JOB_KIND = "task_records_pdf"
 SUBJECT = "task_records_pdf"

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import joinedload
 
+from infrastructure.errors import Forbidden
 from models import Plan, PlanStatus, Task, TaskDepartment, TaskStatus, User, db
-from services import audit
-from services.errors import Forbidden
+from persistence import audit
+from persistence.scope import subtree_ids
 from services.joint_item_drafts import clean_choices
 from services.plan_elements import SEP, Unprocessable, clean_date, clean_ratio
 from services.plan_queries import EDIT_ROLES, is_office_user, office_area, participants, plan_items
-from services.scope import subtree_ids
 from services.templates_catalogue import INSPECTION_METHODS
 
 ON_SITE = "实地核查"

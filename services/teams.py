@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from infrastructure.errors import Conflict, Forbidden
 from models import (
     AuxiliaryInspector,
     ChangeStatus,
@@ -36,11 +37,11 @@ from models import (
 )
 from models.roles import Role
 from models.workflow import InstanceStatus, WorkItemStatus
-from services import audit, task_access
+from persistence import audit
+from persistence.scope import scope_entities, subtree_ids
 from services import inspector_draws as draws
-from services.errors import Conflict, Forbidden
+from services import task_access
 from services.inspector_draws import DrawRefused as Refused
-from services.scope import scope_entities, subtree_ids
 from services.task_access import member_of
 from workflows import engine
 from workflows.errors import StaleSubmission

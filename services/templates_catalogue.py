@@ -5,7 +5,7 @@ specification's appendices B (B.1–B.3) and C (C.1).  Column titles are the sta
 character for character, so a clerk who fills a template sent by another department finds the
 same words as in the standard; widths, text formats, dropdowns, required columns and the 填写说明
 sheet are the platform's.  A.2.1 and A.3.1 are forms the platform prints, not imports: their
-layouts are in LAYOUTS.  ``services.excel.read_table`` reads an upload against a Template.
+layouts are in LAYOUTS.  ``infrastructure.excel.read_table`` reads an upload against a Template.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 
-from services.excel import Column, build_workbook, kind_note, workbook_bytes
+from infrastructure.excel import Column, build_workbook, kind_note, workbook_bytes
 
 DB5101 = "DB5101《成都市市场主体智慧监管 业务流程规范》（征求意见稿）"
 YU = "渝《市场监管领域部门联合“双随机、一公开”监管工作规范》"

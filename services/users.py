@@ -22,15 +22,9 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from models import Department, User, UserRole, db
-from models.org import UserStatus
-from models.roles import ADMIN_ROLES, Role, grantable_roles
-from services import audit, sessions
-from services.auth import set_password
-from services.errors import Forbidden, Invalid
-from services.passwords import generate_password
-from services.scope import scope_users, subtree_ids
-from services.validators import (
+from infrastructure.errors import Forbidden, Invalid
+from infrastructure.passwords import generate_password
+from infrastructure.validators import (
     ACCOUNT_RULE,
     normalize_id_number,
     normalize_mobile,
@@ -38,6 +32,12 @@ from services.validators import (
     valid_account,
     valid_id_number,
 )
+from models import Department, User, UserRole, db
+from models.org import UserStatus
+from models.roles import ADMIN_ROLES, Role, grantable_roles
+from persistence import audit, sessions
+from persistence.scope import scope_users, subtree_ids
+from services.auth import set_password
 
 OWN_ACCOUNT = "不能通过管理页面操作自己的账号（修改密码请使用页面右上角的“修改密码”）"
 PEER_ADMIN = "该用户是本级管理员（系统管理员、安全管理员或审计员），只能由上级管理员管理"
@@ -244,7 +244,7 @@ def _issue(user: User, temporary_password: str) -> IssuedPassword:
 
 
 def _check_email(email: str | None) -> str:
-    """An e-mail address for notifications (services/notifications), or "" for none."""
+    """An e-mail address for notifications (persistence/notifications), or "" for none."""
     email = (email or "").strip()
     if email and (len(email) > 120 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
         raise Invalid("电子邮箱格式不正确", "email")

@@ -20,11 +20,11 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FsaSession
 
 from app import create_app
+from infrastructure.passwords import hash_password
 from models import Department, User, UserRole, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
-from services.org import place_department
-from services.passwords import hash_password
+from persistence.org import place_department
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "Passw0rd!2026"
@@ -72,7 +72,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
             "SECRET_KEY": "test-" + request.param,
             "SERVER_NAME": "localhost",
-            # Tests run jobs themselves (services.jobs.run_pending), in the test's transaction.
+            # Tests run jobs themselves (persistence.jobs.run_pending), in the test's transaction.
             "JOBS_RUNNER": "external",
         }
     )
@@ -243,7 +243,7 @@ def sign_in(client: FlaskClient, user: User) -> FlaskClient:
     """Put a signed-in session in the client without the cost of an argon2 check."""
     import time
 
-    from services import sessions
+    from persistence import sessions
 
     token = sessions.start(user)
     db.session.commit()

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import text
 
-from services import audit
+from persistence import audit
 from tests.factories.audit import allow_tampering
 
 

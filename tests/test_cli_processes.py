@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from infrastructure.passwords import policy_errors, verify_password
 from models import Department, User, UserRole
 from models.org import DepartmentKind
 from models.roles import Role
-from services.passwords import policy_errors, verify_password
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +47,7 @@ def test_processes_plain_listing(app):
 
 
 def test_demo_is_idempotent_and_covers_every_role(app, session):
-    from services.demo import USERS, load_demo
+    from cli.demo import USERS, load_demo
 
     created = load_demo()
     assert len(created) == len(USERS)
@@ -71,9 +71,9 @@ def test_demo_is_idempotent_and_covers_every_role(app, session):
     assert sum(1 for i in demo_items if i.assigned_department_id) == 1
     single = select(func.count()).select_from(Publication).where(Publication.list_type == "单部门")
     assert session.scalar(single) == 8  # 7 added + 1 edit
+    from cli.demo import DEMO_LIBRARIES
     from models import ObjectLibrary
     from models.library import LibrarySource
-    from services.demo import DEMO_LIBRARIES
 
     # the two demo libraries, by filter and by an A.4.1 workbook (the import framework)
     libraries = {lib.name: lib for lib in session.scalars(select(ObjectLibrary))}
@@ -88,7 +88,7 @@ def test_demo_is_idempotent_and_covers_every_role(app, session):
 
 
 def test_demo_reset_passwords(app, session):
-    from services.demo import load_demo
+    from cli.demo import load_demo
 
     load_demo()
     reset = load_demo(reset_passwords=True)
@@ -105,11 +105,11 @@ def test_demo_command_prints_sign_ins(app, session):
 
 
 def test_demo_carries_the_plan_to_a_dispatched_task_in_the_inspectors_inbox(app, session):
+    from cli.demo import load_demo
     from models import Draw, Scheme, Task, TaskObject, TaskStatus, TeamMember, WorkItem
     from models.schemes import SchemeStatus
     from models.workflow import WorkItemStatus
     from services import object_draws
-    from services.demo import load_demo
 
     load_demo()
     task = session.scalars(select(Task).order_by(Task.id)).first()
@@ -133,8 +133,8 @@ def test_demo_carries_the_plan_to_a_dispatched_task_in_the_inspectors_inbox(app,
     load_demo()
     assert [session.scalar(select(func.count()).select_from(t)) for t in (Scheme, Draw, TaskObject, TeamMember)] == counts
 def test_demo_has_both_conferences_with_members_documents_and_a_meeting(app, session):
+    from cli.demo import load_demo
     from models.conference import Conference, ConferenceMeeting, DocumentStatus, OfficialDocument
-    from services.demo import load_demo
     from workflows import engine
 
     load_demo()

@@ -1,6 +1,6 @@
 """Modules stay under 600 lines and functions under 80 (issue 14).
 
-Walks the application code (app.py, blueprints/, models/, services/, workflows/) with ``ast``.
+Walks the application code (app.py and the packages of docs/architecture.md, Layers) with ``ast``.
 A function counts from its ``def`` line to its ``end_lineno``.  ``ALLOWED`` names what is still
 over while its restructuring is under way; it may only shrink: an entry that is already under
 the limit fails too, so the list stays true.
@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_CODE = ("app.py", "blueprints", "models", "services", "workflows")
+APP_CODE = ("app.py", "blueprints", "cli", "services", "workflows", "persistence", "models", "infrastructure")
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 

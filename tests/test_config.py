@@ -1,14 +1,14 @@
-"""services/config.py declares every setting; docs/config.md is generated from it."""
+"""infrastructure/config.py declares every setting; docs/config.md is generated from it."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from services import config as settings
+from infrastructure import config as settings
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_CODE = ["app.py", "services", "blueprints", "workflows", "models"]
+APP_CODE = ["app.py", "blueprints", "cli", "services", "workflows", "persistence", "models", "infrastructure"]
 # app.config["X"], config.get("X"), config.setdefault("X") and os.environ.get("X") in app code
 KEY_USE = re.compile(r"""config(?:\[|\.get\(|\.setdefault\()\s*["']([A-Z][A-Z0-9_]+)["']""")
 ENV_USE = re.compile(r"""environ(?:\[|\.get\()\s*["']([A-Z][A-Z0-9_]+)["']""")
@@ -33,15 +33,15 @@ def test_every_key_the_code_reads_is_declared():
             used_env.setdefault(env, str(path.relative_to(ROOT)))
     assert "IDLE_TIMEOUT_MINUTES" in used_keys and "DATABASE_URL" in used_env  # the walk sees the code
     undeclared = {k: f for k, f in used_keys.items() if k not in settings.BY_KEY}
-    assert undeclared == {}, f"declare these settings in services/config.py: {undeclared}"
+    assert undeclared == {}, f"declare these settings in infrastructure/config.py: {undeclared}"
     undeclared_env = {k: f for k, f in used_env.items() if k not in settings.BY_ENV}
-    assert undeclared_env == {}, f"declare these environment variables in services/config.py: {undeclared_env}"
+    assert undeclared_env == {}, f"declare these environment variables in infrastructure/config.py: {undeclared_env}"
 
 
 def test_docs_config_is_generated_from_the_module():
     written = (ROOT / "docs" / "config.md").read_text(encoding="utf-8")
     assert written == settings.markdown(), (
-        "docs/config.md is out of date: .venv/bin/python -m services.config > docs/config.md")
+        "docs/config.md is out of date: .venv/bin/python -m infrastructure.config > docs/config.md")
     for s in settings.SETTINGS:
         assert f"`{s.name}`" in written
 

@@ -1,9 +1,11 @@
-"""The import graph of the services and workflows (issue 14).
+"""The import graph of the application packages (issue 14; docs/architecture.md, Layers).
 
 Counts every import, a function's own included: a module that imports another lazily still
-depends on it.  No two service or workflow modules depend on each other (directly or around a
-ring; e.g. services.plans ↔ services.tasks and services.entities ↔ services.libraries were
-such rings), and a service never imports a blueprint (the layers go blueprints → services).
+depends on it.  Only imports under ``if TYPE_CHECKING:`` are left out: they never run.  No two
+modules depend on each other (directly or around a ring; e.g. services.plans ↔ services.tasks
+and services.entities ↔ services.libraries were such rings), and no module imports a layer
+above its own.  ``lint-imports`` checks the same with the contracts in pyproject.toml; this
+test keeps the rule inside pytest.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("services", "workflows", "blueprints")
+# From the top: blueprints and the CLI side by side (neither imports the other), then down.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("blueprints", "cli"),
+    ("services",),
+    ("workflows",),
+    ("persistence",),
+    ("models",),
+    ("infrastructure",),
+)
+PACKAGES = tuple(p for layer in LAYERS for p in layer)
 
 
 def _modules() -> dict[str, Path]:
@@ -25,11 +36,25 @@ def _modules() -> dict[str, Path]:
     return found
 
 
+def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
+    """The nodes inside ``if TYPE_CHECKING:`` blocks."""
+    skipped: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                skipped.update(ast.walk(child))
+    return skipped
+
+
 def import_graph() -> dict[str, set[str]]:
     modules = _modules()
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = _type_checking_only(tree)
+        for node in ast.walk(tree):
+            if node in skipped:
+                continue
             targets: list[str] = []
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
@@ -78,18 +103,31 @@ def test_rings_finds_a_ring():
     assert rings({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-def test_no_ring_among_services_and_workflows():
+def test_no_ring_among_the_modules():
     graph = import_graph()
     assert "services.libraries" in graph["services.entities"]  # lazy imports are counted
-    lower = {m: {t for t in ts if not t.startswith("blueprints")} for m, ts in graph.items()
-             if not m.startswith("blueprints")}
-    assert rings(lower) == []
+    assert "models.schemes" not in graph["models.plans"]  # imports for the type checker are not
+    assert rings(graph) == []
+
+
+def _layer(module: str) -> int:
+    return next(i for i, layer in enumerate(LAYERS) if module.split(".")[0] in layer)
+
+
+def test_nothing_imports_upward_or_sideways():
+    """A module imports only its own package and the layers below; blueprints and the CLI,
+    side by side at the top, do not import each other."""
+    wrong = sorted(
+        f"{m} → {t}" for m, ts in import_graph().items() for t in ts
+        if m.split(".")[0] != t.split(".")[0] and _layer(t) <= _layer(m)
+    )
+    assert wrong == []
 
 
 def test_services_do_not_import_blueprints():
     upward = sorted(
-        f"{m} → {t}" for m, ts in import_graph().items() if m.startswith(("services", "workflows"))
-        for t in ts if t.startswith("blueprints")
+        f"{m} → {t}" for m, ts in import_graph().items() if not m.startswith(("blueprints", "cli"))
+        for t in ts if t.startswith(("blueprints", "cli"))
     )
     assert upward == []
 
@@ -145,7 +183,7 @@ def _is_package(module: str) -> bool:
 
 
 def _dotted(node: ast.expr, aliases: dict[str, str]) -> str | None:
-    """The module an expression such as ``services.audit`` or ``audit`` names, if any."""
+    """The module an expression such as ``persistence.audit`` or ``audit`` names, if any."""
     if isinstance(node, ast.Name):
         return aliases.get(node.id)
     if isinstance(node, ast.Attribute):

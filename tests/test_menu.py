@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from blueprints.menu import MENU, menu_for, required_roles
 from models.roles import Role
-from services.menu import MENU, menu_for, required_roles
 
 ALL_ENTRIES = [entry for group in MENU for entry in group.entries]
 

@@ -71,11 +71,11 @@ def test_typed_times_move_to_utc_and_back(tmp_path):
 def test_draw_commitments_migration_is_frozen_and_matches_the_published_script():
     """0021 commits the draws made before it with its own copy of the script's commitments
     (a migration must not import live code that may change later); the copy agrees with the
-    published script (services/draw_algorithm.py) on a draw with every stratum."""
+    published script (infrastructure/draw_algorithm.py) on a draw with every stratum."""
     import importlib.util
     from pathlib import Path
 
-    from services.draw_algorithm import commitments, draw
+    from infrastructure.draw_algorithm import commitments, draw
 
     path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0021_draw_commitments.py"
     source = path.read_text(encoding="utf-8")

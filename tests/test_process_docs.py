@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from services.process_docs import markdown
+from cli.process_docs import markdown
 from workflows.registry import PROCESSES
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "processes.md"
@@ -13,7 +13,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "processes.md"
 
 def test_docs_processes_is_up_to_date(app):
     assert DOC.read_text(encoding="utf-8") == markdown(app), (
-        "docs/processes.md is out of date: .venv/bin/python -m services.process_docs > docs/processes.md")
+        "docs/processes.md is out of date: .venv/bin/python -m cli.process_docs > docs/processes.md")
 
 
 def test_it_lists_every_step_of_the_cli_json_with_its_page(app):

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI_ONLY = """
 import json, sys
 from flask import Flask
-from services.cli import register_cli
+from cli.commands import register_cli
 
 register_cli(Flask("cli_only"))
 

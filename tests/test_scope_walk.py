@@ -20,8 +20,8 @@ from openpyxl import load_workbook
 from models import AuditEvent, Job, db
 from models.imports import ImportBatch
 from models.roles import Role
+from persistence import audit
 from services import (
-    audit,
     directories,
     entities,
     entity_search,
@@ -157,9 +157,9 @@ def district_a(org, make_user, session):
     ledger_row_id = ledgers.add_row(liaison, ledger, ledger_row(), version=None).id
     # A conference of the district's office with a published document (and its attachment), a
     # meeting, and a message in a user's message centre (services/conferences, documents, …).
+    from persistence import notifications
     from services import documents as document_svc
     from services import meetings as meeting_svc
-    from services import notifications
     from tests.factories.conference import PDF_ATTACHMENT
     from tests.factories.conference import make_conference as make_conf
     from tests.factories.conference import published as published_document

@@ -21,7 +21,7 @@ from models import Department, InstanceParty, ProcessInstance, User, WorkItem, d
 from models.org import DepartmentKind
 from models.roles import Role
 from models.workflow import InstanceStatus, WorkItemStatus
-from services import audit
+from persistence import audit
 from workflows import lanes as L
 from workflows.actions import AUTO_ACTIONS
 from workflows.assignees import assignment_for

@@ -6,7 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import ProcessHistory, ProcessInstance, User, WorkItem, db, utcnow
 from models.workflow import InstanceStatus, WorkItemStatus
-from services import audit
+from persistence import audit
 from workflows.engine_base import lock_instance, process_of, record_history, step_of
 from workflows.errors import ProcessError, StaleSubmission
 from workflows.model import TransitionKind

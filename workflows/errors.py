@@ -1,8 +1,8 @@
-"""Errors the engine raises: the service errors of ``services.errors`` under process names."""
+"""Errors the engine raises: the service errors of ``infrastructure.errors`` under process names."""
 
 from __future__ import annotations
 
-from services.errors import ServiceError
+from infrastructure.errors import ServiceError
 
 
 class ProcessError(ServiceError):

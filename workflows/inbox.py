@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from models import InstanceParty, ProcessInstance, User, WorkItem, db
 from models.roles import Role
 from models.workflow import InstanceStatus, WorkItemStatus
-from services.scope import subtree_ids
+from persistence.scope import subtree_ids
 from workflows import lanes as L
 from workflows.model import END, LaneKind
 from workflows.registry import PROCESSES

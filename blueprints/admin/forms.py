@@ -10,14 +10,14 @@ from wtforms import IntegerField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from models.org import DepartmentKind, DepartmentLevel
-from services.users import account_taken, id_number_taken
-from services.validators import (
+from infrastructure.validators import (
     ACCOUNT_RULE,
     normalize_id_number,
     parse_mobile,
     valid_id_number,
 )
+from models.org import DepartmentKind, DepartmentLevel
+from services.users import account_taken, id_number_taken
 
 _DEPT_CHOICE = "请选择您管理范围内的在用部门"
 

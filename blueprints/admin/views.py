@@ -20,14 +20,14 @@ from flask_wtf import FlaskForm
 
 from blueprints.admin.forms import DepartmentForm, UserEditForm, UserForm, department_select
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import is_htmx, render_block, roles_required, wants_fragment
+from infrastructure.errors import Invalid
 from models import Department, User, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel, UserStatus
 from models.roles import ADMIN_ROLES, Role
 from services import departments as dept_svc
 from services import record_pdf
 from services import users as user_svc
-from services.errors import Invalid
-from services.web import is_htmx, render_block, roles_required, wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -14,13 +14,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import render_block, roles_required, wants_fragment
+from infrastructure.audit_key import AuditKeyError
+from infrastructure.excel import XLSX_MIME, stream_workbook
 from models import AuditEvent, db, utcnow
 from models.roles import Role
-from services import audit, audit_checkpoints
+from persistence import audit
+from services import audit_checkpoints
 from services import audit_query as aq
-from services.audit_key import AuditKeyError
-from services.excel import XLSX_MIME, stream_workbook
-from services.web import render_block, roles_required, wants_fragment
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

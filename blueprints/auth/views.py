@@ -8,10 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.auth.forms import ChangePasswordForm, LoginForm
+from infrastructure.passwords import POLICY_TEXT
 from models import db
-from services import audit, sessions
+from persistence import audit, sessions
 from services.auth import authenticate, change_password, password_expired
-from services.passwords import POLICY_TEXT
 
 bp = Blueprint("auth", __name__)
 

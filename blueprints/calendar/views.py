@@ -1,7 +1,7 @@
 """/admin/calendar: 节假日 — the holiday table that working-day deadlines are counted on.
 
 Every 系统管理员 may read it; the top department's administrators edit it (the arrangement is
-national, services/workdays.can_edit_calendar).  Views load, authorize, call services/workdays
+national, persistence/workdays.can_edit_calendar).  Views load, authorize, call persistence/workdays
 and commit once.
 """
 
@@ -11,13 +11,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from blueprints.common import current_actor
+from blueprints.web import roles_required
+from infrastructure.errors import Invalid
+from infrastructure.excel import parse_date
 from models import DayKind, db
 from models.roles import Role
-from services import workdays
-from services.errors import Invalid
-from services.excel import parse_date
+from persistence import workdays
 from services.plan_queries import today
-from services.web import roles_required
 
 bp = Blueprint("calendar", __name__, url_prefix="/admin/calendar")
 

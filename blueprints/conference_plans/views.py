@@ -17,13 +17,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import roles_required
+from infrastructure.errors import ServiceError
+from infrastructure.excel import XLSX_MIME, workbook_bytes
 from models import ConferencePlan, ConferenceTask, Ledger, db
 from models.roles import Role
 from services import conference_plans as svc
 from services import ledger_export, ledgers
-from services.errors import ServiceError
-from services.excel import XLSX_MIME, workbook_bytes
-from services.web import roles_required
 
 bp = Blueprint("conference_plans", __name__, url_prefix="/conference-plans")
 
@@ -245,7 +245,7 @@ def aggregate(id: int):
 
 def _export(plan_id: int, ext: str) -> Any:
     """The aggregated ledgers as Excel or A3 PDF (an audited export)."""
-    from services import audit
+    from persistence import audit
 
     plan = _office_plan_or_404(plan_id)
     agg, subtitle = _aggregate(plan)

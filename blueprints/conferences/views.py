@@ -18,6 +18,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import roles_required
+from infrastructure.errors import ServiceError
 from models import Department, User, db
 from models.conference import (
     Conference,
@@ -31,8 +33,6 @@ from services import conferences as conf_svc
 from services import documents as doc_svc
 from services import meetings as meeting_svc
 from services import receipts
-from services.errors import ServiceError
-from services.web import roles_required
 
 bp = Blueprint("conferences", __name__, url_prefix="/conferences")
 

@@ -17,6 +17,8 @@ from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import roles_required, wants_fragment
+from infrastructure.errors import Conflict
 from models import CheckItem, MemberKind, ObjectDirectory, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import directories as svc
@@ -24,9 +26,7 @@ from services import directory_members
 from services.entities import Registries
 from services.entity_fields import INDUSTRY_SECTIONS
 from services.entity_search import parse_filters
-from services.errors import Conflict
 from services.imports import directory_entities, directory_objects
-from services.web import roles_required, wants_fragment
 
 bp = Blueprint("directories", __name__, url_prefix="/directories")
 # 按模板导入: one import kind per template (/imports/<kind>/?item_id=…).
@@ -108,7 +108,7 @@ def detail(directory_id: int):
         "can_edit": svc.can_edit(me),
     }
     if wants_fragment():
-        from services.web import render_block
+        from blueprints.web import render_block
 
         return render_block("directories/detail.html", "members", **context)
     from models import ProcessInstance
@@ -214,7 +214,7 @@ def filter_entities():
         return redirect(url_for("directories.detail", directory_id=result.directory.id))
     context = _filter_context(item)
     if wants_fragment():
-        from services.web import render_block
+        from blueprints.web import render_block
 
         return render_block("directories/filter.html", "preview", **context)
     return render_template("directories/filter.html", **context)

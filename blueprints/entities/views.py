@@ -16,14 +16,14 @@ from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
 from blueprints.entities.forms import EntityForm, TagsForm
+from blueprints.web import is_htmx, render_block, roles_required, wants_fragment
+from infrastructure.errors import Invalid
 from models import MarketEntity, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
+from persistence.audit import action_label
 from services import entities as svc
 from services import entity_fields, entity_search
-from services.audit import action_label
-from services.errors import Invalid
-from services.web import is_htmx, render_block, roles_required, wants_fragment
 
 bp = Blueprint("entities", __name__, url_prefix="/entities")
 

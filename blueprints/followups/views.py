@@ -16,6 +16,8 @@ from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.common import current_actor, get_visible_or_404, holds
+from blueprints.web import roles_required
+from infrastructure.errors import ServiceError
 from models import (
     ClueTransfer,
     CorrectionRequest,
@@ -27,8 +29,6 @@ from models import (
 from models.roles import Role
 from services import followup_clues, followup_rules
 from services import followups as svc
-from services.errors import ServiceError
-from services.web import roles_required
 
 bp = Blueprint("followups", __name__)
 

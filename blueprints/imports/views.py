@@ -15,13 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.common import current_actor
+from blueprints.web import error_response
+from infrastructure.errors import Conflict, ServiceError
+from infrastructure.excel import XLSX_MIME, ExcelError
 from models import ImportBatch, db
-from services import import_batches, jobs
-from services.errors import Conflict, ServiceError
-from services.excel import XLSX_MIME, ExcelError
+from persistence import jobs
+from services import import_batches
 from services.imports import background, framework, kinds
 from services.imports.framework import ImportKind
-from services.web import error_response
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 

@@ -12,11 +12,11 @@ from flask_login import login_required
 
 from blueprints.common import current_actor
 from blueprints.inspections.views import bp, task_or_404, task_page
+from blueprints.web import roles_required
+from infrastructure.errors import Invalid, ServiceError
 from models import db
 from services import record_bulk
-from services.errors import Invalid, ServiceError
 from services.team_work import TEAM_WORK_ROLE
-from services.web import roles_required
 
 
 def _finish(task: Any, run: Any) -> Any:

@@ -17,15 +17,16 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404, holds
+from blueprints.web import roles_required
+from infrastructure import clock
+from infrastructure.errors import ServiceError
 from models import InspectionRecord, RecordEvidence, Task, TaskObject, db
 from models.inspections import NoticeMethod, ResultCategory
-from services import clock, inspection_publication, inspection_review, record_bulk, task_access, teams
 from services import inspection_prep as prep
+from services import inspection_publication, inspection_review, record_bulk, task_access, teams
 from services import inspections as svc
-from services.errors import ServiceError
 from services.team_work import TEAM_WORK_ROLE, can_do_team_work
 from services.templates_catalogue import INSPECTION_METHODS
-from services.web import roles_required
 from workflows.registry import get_process
 
 bp = Blueprint("inspections", __name__)
@@ -389,6 +390,3 @@ def review(record_id: int):
         lambda: inspection_review.review(current_actor(), record, _lock_version(), approve=approve, reason=request.form.get("reason", "")),
         "审核通过" if approve else "已退回修改",
     )
-
-
-from blueprints.inspections import bulk as _bulk  # noqa: E402,F401  (its routes are on bp)

@@ -17,15 +17,15 @@ from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
 from blueprints.inspectors.forms import AuxiliaryForm, DeleteForm, InspectorForm
+from blueprints.web import render_block, roles_required, wants_fragment
+from infrastructure.errors import Invalid
 from models import Inspector, User, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind, DutyStatus
+from persistence.audit import action_label
+from persistence.scope import in_scope
 from services import inspector_enrolment, inspector_search
 from services import inspectors as svc
-from services.audit import action_label
-from services.errors import Invalid
-from services.scope import in_scope
 from services.templates_catalogue import INSPECTOR_CATEGORIES
-from services.web import render_block, roles_required, wants_fragment
 from workflows.registry import PROCESSES
 
 bp = Blueprint("inspectors", __name__, url_prefix="/inspectors")

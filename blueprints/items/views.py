@@ -15,12 +15,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import render_block, roles_required, wants_fragment
+from infrastructure.errors import Invalid
 from models import CheckItem, ItemCategory, db
 from services import item_claims
 from services import items as svc
 from services import publication as pub
-from services.errors import Invalid
-from services.web import render_block, roles_required, wants_fragment
 from workflows.registry import PROCESSES
 
 bp = Blueprint("items", __name__, url_prefix="/items")

@@ -1,4 +1,4 @@
-"""/jobs/<id>: the status panel of a background job (services/jobs.py).
+"""/jobs/<id>: the status panel of a background job (persistence/jobs.py).
 
 The panel polls itself with htmx (``hx-trigger="every 1s"``, ``hx-target="this"``,
 ``hx-swap="outerHTML"``) while the job is queued or running; the answer of its last poll
@@ -12,9 +12,9 @@ from flask import Blueprint, render_template
 from flask_login import login_required
 
 from blueprints.common import get_visible_or_404
+from blueprints.web import wants_fragment
 from models import Job, JobStatus
-from services import jobs
-from services.web import wants_fragment
+from persistence import jobs
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 

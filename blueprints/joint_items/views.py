@@ -14,15 +14,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import render_block, roles_required, wants_fragment
+from infrastructure.errors import ServiceError
 from models import CheckItem, db
 from models.items import ItemStatus
 from models.roles import Role
 from services import joint_item_drafts, joint_item_queries
 from services import joint_items as svc
 from services.entity_fields import INDUSTRY_SECTIONS
-from services.errors import ServiceError
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
-from services.web import render_block, roles_required, wants_fragment
 from workflows.registry import PROCESSES, get_process
 
 bp = Blueprint("joint_items", __name__, url_prefix="/joint-items")

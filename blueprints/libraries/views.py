@@ -15,14 +15,14 @@ from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import render_block, roles_required, wants_fragment
+from infrastructure.errors import Conflict, Invalid
 from models import ObjectLibrary, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from services import entities as entity_svc
 from services import entity_fields, entity_search
 from services import libraries as svc
-from services.errors import Conflict, Invalid
 from services.imports import libraries as library_kinds
-from services.web import render_block, roles_required, wants_fragment
 
 bp = Blueprint("libraries", __name__, url_prefix="/libraries")
 

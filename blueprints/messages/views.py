@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from blueprints.common import get_visible_or_404
 from models import db
 from models.notifications import Message
-from services import notifications
+from persistence import notifications
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
 

@@ -29,13 +29,13 @@ from flask import (
 from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import render_block, roles_required, wants_fragment
+from infrastructure.errors import ServiceError
+from infrastructure.excel import XLSX_MIME
 from models import Plan, PlanKind, PlanStatus, PlanType, User, db
 from services import plan_elements, plan_export, plan_queries, tasks
 from services import plans as svc
-from services.errors import ServiceError
-from services.excel import XLSX_MIME
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, INSPECTION_METHODS
-from services.web import render_block, roles_required, wants_fragment
 from workflows.registry import PROCESSES, get_process
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from blueprints.common import get_visible_or_404
 from models import ProcessInstance, db
 from models.workflow import InstanceStatus
-from services.org import partner_departments
-from services.scope import scope_instances
+from persistence.org import partner_departments
+from persistence.scope import scope_instances
 from workflows import bindings, engine
 from workflows.diagram_svg import print_tiles, render_svg
 from workflows.errors import ProcessError

@@ -1,6 +1,6 @@
 """/public: 一公开 — what the platform has published, for anyone, without signing in.
 
-Every endpoint here is named ``public.*``, which the gatekeeper (services/web.py) lets through
+Every endpoint here is named ``public.*``, which the gatekeeper (blueprints/web.py) lets through
 without a session.  The pages read only ``Publication`` rows (services/publication.py), never
 the working tables: an unpublished draft cannot leak and the credit-risk grade, which no
 snapshot may contain, can never reach the public.
@@ -27,8 +27,8 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from infrastructure import clock
 from models import Department, Publication, PublicationAction, db
-from services import clock
 from services import draw_disclosure as disclosure
 from services import publication as pub
 from services.joint_item_queries import like_pattern

@@ -18,13 +18,14 @@ from flask import Blueprint, Response, redirect, request, url_for
 from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import roles_required
+from infrastructure.errors import Invalid
 from models import InspectionRecord, Task, TaskObject, db
-from services import inspections, jobs, task_access
+from persistence import jobs
+from services import inspections, task_access
 from services import record_pdf as svc
 from services import task_records_pdf as task_pdf
-from services.errors import Invalid
 from services.teams import VIEW_ROLES
-from services.web import roles_required
 
 bp = Blueprint("record_pdfs", __name__)
 

@@ -3,7 +3,7 @@ an Excel export) and /statistics/overdue (检查结果逾期未公示 and 即将
 clerks and leaders over their department subtree (services/statistics.py, services/deadlines.py).
 
 A year missing from the holiday table does not fail the pages: the overdue figures show the
-reason instead (services/workdays.CalendarNotCovered)."""
+reason instead (persistence/workdays.CalendarNotCovered)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
 from blueprints.common import current_actor
+from blueprints.web import roles_required, wants_fragment
+from infrastructure.errors import Invalid
+from infrastructure.excel import XLSX_MIME, Column, build_workbook, workbook_bytes
 from models import Department, db
 from models.roles import Role
-from services import audit, deadlines
+from persistence import audit
+from services import deadlines
 from services import statistics as svc
-from services.errors import Invalid
-from services.excel import XLSX_MIME, Column, build_workbook, workbook_bytes
-from services.web import roles_required, wants_fragment
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
@@ -39,7 +40,7 @@ def index():
     context = dict(rep=rep, filters=filters, groups=svc.GROUPS, columns=svc.COLUMNS, departments=departments,
                    plans=plans, chart=json.dumps(svc.chart_data(rep), ensure_ascii=False))
     if wants_fragment():
-        from services.web import render_block
+        from blueprints.web import render_block
 
         return render_block("statistics/index.html", "results", **context)
     return render_template("statistics/index.html", **context)

@@ -8,7 +8,7 @@ not sensitive; otherwise 404, as for a draw that does not exist.
   objects in key order (names and codes — no seed, stratum, grade or quota: docs/draws.md) and
   重新计算, the draw re-run by the platform from its stored record;
 - /public/draws/<id>.json: the same record (services/draw_disclosure.public_record);
-- /public/draws/draw_algorithm.py: services/draw_algorithm.py, verbatim, to run on the full
+- /public/draws/draw_algorithm.py: infrastructure/draw_algorithm.py, verbatim, to run on the full
   record that 审计员 and the task's departments download from /tasks/draws/<id>/record.json.
 """
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, render_template
 
+from infrastructure import draw_algorithm
 from models import Draw, db
-from services import draw_algorithm
 from services import draw_disclosure as disclosure
 from services import object_draws as draws
 

@@ -18,15 +18,15 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import roles_required, wants_fragment
+from infrastructure.errors import ServiceError
 from models import Draw, DrawDomain, EntityType, MemberKind, Task, TaskStatus, TeamRole, User, db
 from models.roles import Role
 from models.schemes import DrawScope, SchemeStatus
 from services import draw_disclosure, inspector_draws, object_draw_changes, task_access
 from services import object_draws as draws
 from services import schemes as svc
-from services.errors import ServiceError
 from services.templates_catalogue import INSPECTION_METHODS
-from services.web import roles_required, wants_fragment
 from workflows.registry import get_process
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")

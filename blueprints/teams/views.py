@@ -16,16 +16,16 @@ from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.web import roles_required
+from infrastructure.errors import ServiceError
 from models import DrawChange, Inspector, InspectorConflict, Task, TeamMember, db
 from models.roles import Role
+from persistence.scope import in_scope
 from services import draw_shortfall as shortfall
 from services import fairness, inspection_review, inspector_search, task_access
 from services import inspector_draws as draws
 from services import teams as svc
-from services.errors import ServiceError
-from services.scope import in_scope
 from services.team_work import TEAM_WORK_ROLE
-from services.web import roles_required
 from workflows.errors import StaleSubmission
 from workflows.registry import get_process
 

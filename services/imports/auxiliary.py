@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.excel import Row
 from models import ImportBatch, User, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind
+from persistence.scope import subtree_ids
 from services import inspectors as svc
-from services.excel import Row
 from services.imports.framework import ImportKind, ImportRow
 from services.imports.registry import register
-from services.scope import subtree_ids
 from services.templates_catalogue import PLATFORM_TEMPLATES
 
 COLUMN_FIELDS = {

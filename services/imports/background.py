@@ -1,4 +1,4 @@
-"""Large imports run as a background job (services/jobs.py), for any kind that declares
+"""Large imports run as a background job (persistence/jobs.py), for any kind that declares
 ``job_rows``: confirming a file of more rows queues one job of the kind "import", which
 checks the file again and applies it in its own transaction, all or nothing, reporting its
 progress (framework.checked/applied); the batch's page shows the job's status panel
@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import update
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import ImportBatch, ImportStatus, Job, JobStatus, User, db
-from services import import_batches, jobs
-from services.errors import Conflict, Forbidden, Invalid
+from persistence import jobs
+from services import import_batches
 from services.imports import framework
 from services.imports.framework import ImportKind
 from services.imports.registry import KINDS

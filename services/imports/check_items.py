@@ -16,10 +16,10 @@ from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
+from infrastructure.errors import Conflict, Invalid
+from infrastructure.excel import Column, ExcelError, Row, parse_decimal, read_table
 from models import ImportBatch, ItemCategory, User
 from services import items as svc
-from services.errors import Conflict, Invalid
-from services.excel import Column, ExcelError, Row, parse_decimal, read_table
 from services.imports.framework import ImportKind, ImportRow, UploadOption
 from services.imports.registry import register
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, TEMPLATES, Template

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from infrastructure.errors import Conflict
+from infrastructure.excel import Row
 from models import (
     CheckItem,
     DirectoryMember,
@@ -29,13 +31,11 @@ from models import (
     db,
     utcnow,
 )
+from persistence.bulk import insert_rows
+from persistence.scope import scope_entities
 from services import directories as svc
 from services import import_batches
-from services.bulk import insert_rows
-from services.errors import Conflict
-from services.excel import Row
 from services.imports.framework import ImportKind, ImportRow
-from services.scope import scope_entities
 
 MAX_IMPORT_ROWS = 200_000
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

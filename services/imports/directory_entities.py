@@ -12,14 +12,14 @@ from collections.abc import Hashable
 
 from sqlalchemy import select
 
+from infrastructure.excel import Row
 from models import MarketEntity, User, db
 from models.entity import EntityType
+from persistence.scope import scope_entities
 from services.entities import region_prefix
-from services.excel import Row
 from services.imports.directories import DirectoryImport, Target, chunks, entities_by
 from services.imports.framework import ImportRow
 from services.imports.registry import register
-from services.scope import scope_entities
 from services.templates_catalogue import TEMPLATES
 
 OTHER_NAME = "其他名称（关联主体名称，如主办方等）"

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import select
 
+from infrastructure.excel import Row
 from models import MarketEntity, Place, Product, User, db, utcnow
-from services.bulk import allocate_ids, insert_rows, update_rows
-from services.excel import Row
+from persistence.bulk import allocate_ids, insert_rows, update_rows
 from services.imports.directories import DirectoryImport, Target, chunks, entities_by
 from services.imports.framework import ImportRow
 from services.imports.registry import register

@@ -20,11 +20,12 @@ from typing import Any
 
 from flask import current_app
 
+from infrastructure.config import default as config_default
+from infrastructure.excel import Row, build_workbook, workbook_bytes
 from models import EntityTag, ImportBatch, MarketEntity, User, utcnow
-from services import audit
+from persistence import audit
+from persistence.bulk import refresh_statistics
 from services import entity_import_write as write
-from services.bulk import refresh_statistics
-from services.config import default as config_default
 from services.entities import can_edit
 from services.entity_fields import SUBJECT_TYPE, TITLE
 from services.entity_import import TEMPLATE_COLUMNS, check_import, template_instructions
@@ -35,7 +36,6 @@ from services.entity_import_read import (
     problem_rows_workbook,
 )
 from services.entity_tags import add_tags_bulk
-from services.excel import Row, build_workbook, workbook_bytes
 from services.imports import framework
 from services.imports.framework import Check, ImportKind, ImportRow, Rows
 from services.imports.registry import register
@@ -46,7 +46,7 @@ IMPORT_JOB_ROWS: int = config_default("IMPORT_JOB_ROWS")
 # Above this many rows the error report lists the problem rows only: re-writing a whole
 # 100,000-row workbook with openpyxl takes about a minute.
 FULL_COPY_ROWS = 5_000
-ANALYZE_AFTER_ROWS = 5_000  # services.bulk.refresh_statistics
+ANALYZE_AFTER_ROWS = 5_000  # persistence.bulk.refresh_statistics
 TEMPLATE = Template("市场主体库导入模板", "市场主体", "平台模板（市场主体库的全量登记信息）", TEMPLATE_COLUMNS)
 
 

@@ -63,11 +63,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from infrastructure.errors import Forbidden, Invalid
+from infrastructure.excel import MAX_UPLOAD_BYTES, Row, RowErrors, check_upload, read_table, workbook_bytes
+from infrastructure.import_rows import duplicate_messages
 from models import ImportBatch, User
 from services import import_batches
-from services.errors import Forbidden, Invalid
-from services.excel import MAX_UPLOAD_BYTES, Row, RowErrors, check_upload, read_table, workbook_bytes
-from services.import_rows import duplicate_messages
 from services.templates_catalogue import Template
 
 PREVIEW_PROBLEMS = 200
@@ -350,7 +350,7 @@ def annotated_file(kind: ImportKind, actor: User, batch: ImportBatch) -> tuple[b
 
 # ------------------------------------------------------------------ progress of a background job
 
-Progress = Callable[[int, int, str], None]  # services.jobs.Progress: (done, total, message)
+Progress = Callable[[int, int, str], None]  # persistence.jobs.Progress: (done, total, message)
 
 
 @dataclass

@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.excel import Row, mark_duplicates
 from models import Department, Inspector, User, db
+from persistence.org import region_root
+from persistence.scope import subtree_ids
 from services import inspectors as svc
-from services.excel import Row, mark_duplicates
 from services.imports.framework import ImportRow
-from services.org import region_root
-from services.scope import subtree_ids
 
 # A.5 column → field of services.inspectors.check_values
 COLUMN_FIELDS = {

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from infrastructure.excel import ExcelError, Row, read_table
 from models import ImportBatch, User
 from services import inspector_enrolment
 from services import inspectors as svc
-from services.excel import ExcelError, Row, read_table
 from services.imports.framework import ImportKind, ImportRow, UploadOption
 from services.imports.inspector_rows import Entry, check_a5, check_c1
 from services.imports.registry import register

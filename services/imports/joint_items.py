@@ -13,11 +13,11 @@ import re
 from collections.abc import Hashable
 from typing import Any
 
+from infrastructure.errors import ServiceError
+from infrastructure.excel import Row
 from models import ImportBatch, User
 from services import joint_item_drafts
 from services import joint_items as svc
-from services.errors import ServiceError
-from services.excel import Row
 from services.imports.framework import ImportKind, ImportRow
 from services.imports.registry import register
 from services.templates_catalogue import IMPLEMENTATION_LEVELS, TEMPLATES

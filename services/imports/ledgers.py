@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from infrastructure.errors import NotFound
+from infrastructure.excel import Row
 from models import ConferenceTask, ImportBatch, User, db
 from models.roles import Role
 from services import conference_plans
 from services import ledgers as svc
-from services.errors import NotFound
-from services.excel import Row
 from services.imports.framework import ImportKind, ImportRow
 from services.imports.registry import register
 

@@ -14,16 +14,17 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from infrastructure.errors import Conflict
+from infrastructure.excel import Row
 from models import ImportBatch, LibraryMember, User, db
 from models.library import LibrarySource
-from services import audit, import_batches, library_matching
+from persistence import audit
+from persistence.bulk import insert_rows, refresh_statistics
+from services import import_batches, library_matching
 from services import libraries as svc
-from services.bulk import insert_rows, refresh_statistics
 from services.entity_fields import SUBJECT_TYPE as ENTITY_SUBJECT
 from services.entity_fields import FieldError, parse_tags
 from services.entity_tags import add_tags_bulk
-from services.errors import Conflict
-from services.excel import Row
 from services.imports.framework import ImportKind, ImportRow, UploadOption
 from services.imports.registry import register
 from services.templates_catalogue import TEMPLATES

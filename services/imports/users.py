@@ -16,14 +16,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from models import Department, ImportBatch, User, db
-from services.excel import Column, Row, build_workbook, workbook_bytes
-from services.import_rows import duplicate_messages
-from services.imports.framework import ImportKind, ImportRow
-from services.imports.registry import register
-from services.templates_catalogue import Template
-from services.users import ID_NUMBER_HINT, create_user, is_user_admin
-from services.validators import (
+from infrastructure.excel import Column, Row, build_workbook, workbook_bytes
+from infrastructure.import_rows import duplicate_messages
+from infrastructure.validators import (
     ACCOUNT_RULE,
     MOBILE_RULE,
     normalize_id_number,
@@ -32,6 +27,11 @@ from services.validators import (
     valid_id_number,
     valid_mobile,
 )
+from models import Department, ImportBatch, User, db
+from services.imports.framework import ImportKind, ImportRow
+from services.imports.registry import register
+from services.templates_catalogue import Template
+from services.users import ID_NUMBER_HINT, create_user, is_user_admin
 
 # Each account costs one argon2 hash (~0.2 s): 100 rows keep a confirmation well inside a
 # worker's request timeout.

@@ -11,12 +11,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
+from infrastructure.validators import uscc_check_char
 from models import ObjectLibrary, ProcessInstance
 from models.workflow import InstanceStatus
 from services import entities as entity_svc
 from services import libraries as svc
 from services.templates_catalogue import TEMPLATES
-from services.validators import uscc_check_char
 from tests.conftest import csrf_token, sign_in
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -17,11 +17,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
+from infrastructure.passwords import hash_password
 from models import Department, User, UserRole, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
-from services.org import place_department
-from services.passwords import hash_password
+from persistence.org import place_department
 from workflows import engine
 from workflows.lanes import PARTICIPANT
 

@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from infrastructure.passwords import hash_password
 from models import Department, User, UserRole, db, utcnow
 from models.roles import Role
 from services import conferences
-from services.passwords import hash_password
 from tests.browser.conftest import PASSWORD, screenshot
 from tests.factories.plans import PDF
 

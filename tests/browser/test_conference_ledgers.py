@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from infrastructure.passwords import hash_password
 from models import Department, User, UserRole, db, utcnow
 from models.conference import Conference, ConferenceMember
 from models.roles import Role
-from services.passwords import hash_password
 from tests.browser.conftest import PASSWORD, screenshot
 from tests.factories.ledgers import a6_file, a6_row
 

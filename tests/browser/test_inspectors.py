@@ -9,10 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from infrastructure.validators import id_number_check_char
 from models import Department, db
 from models.roles import Role
 from services.templates_catalogue import TEMPLATES
-from services.validators import id_number_check_char
 from tests.browser.conftest import _user, screenshot
 from tests.browser.menu_nav import click_menu_entry
 from tests.browser.test_main_paths import _sign_in

@@ -19,9 +19,9 @@ def _registry(live) -> None:
     """Three restaurants and a shop in the live server's registry (committed once)."""
     from sqlalchemy import select
 
+    from infrastructure.validators import uscc_check_char
     from models import MarketEntity, User, db
     from services.entities import create_entity
-    from services.validators import uscc_check_char
 
     with live.app.app_context():
         clerk = db.session.execute(select(User).where(User.account == "wangxy")).scalar_one()

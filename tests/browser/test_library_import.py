@@ -12,8 +12,8 @@ import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
+from infrastructure.validators import uscc_check_char
 from services.templates_catalogue import TEMPLATES
-from services.validators import uscc_check_char
 from tests.browser.conftest import PASSWORD, screenshot
 from tests.browser.test_libraries import CODES, _registry
 

@@ -111,9 +111,9 @@ def test_a_large_import_shows_a_progress_bar_then_the_result(page, live_server):
     """An import above IMPORT_JOB_ROWS becomes a background job: the batch page shows the
     polling status panel with its progress bar, then the result.  The test runs the job
     itself once the bar is on screen (JOBS_RUNNER=external), so nothing depends on timing."""
+    from infrastructure.validators import uscc_check_char
     from models import db
-    from services import jobs
-    from services.validators import uscc_check_char
+    from persistence import jobs
 
     app = live_server.app
     saved = {k: app.config.get(k) for k in ("JOBS_RUNNER", "IMPORT_JOB_ROWS")}

@@ -1,4 +1,4 @@
-"""Freezing the platform's clock (services/clock.py) for the China-time tests.
+"""Freezing the platform's clock (infrastructure/clock.py) for the China-time tests.
 
 ``LATE_EVENING`` is 23:30 UTC on 3 November 2026: 07:30 on 4 November in China, so every
 "today", printed date and shown time must say 4 November, never 3 November 23:30."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from services import clock
+from infrastructure import clock
 
 LATE_EVENING = datetime(2026, 11, 3, 23, 30)  # naive UTC, as stored
 CHINA_DAY = date(2026, 11, 4)

@@ -7,11 +7,11 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from infrastructure.validators import uscc_check_char
 from models import CheckItem, db
 from models.items import ItemCategory, ItemKind, ItemStatus
 from services import entities
 from services.templates_catalogue import TEMPLATES
-from services.validators import uscc_check_char
 
 
 def uscc(body: str) -> str:

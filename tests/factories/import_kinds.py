@@ -9,9 +9,9 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from infrastructure.validators import id_number_check_char, uscc_check_char
 from services.imports.framework import ImportKind
 from services.templates_catalogue import TEMPLATES
-from services.validators import id_number_check_char, uscc_check_char
 from tests.factories.directories import make_entity, make_item, uscc
 from tests.factories.ledgers import a6_row
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from infrastructure.excel import workbook_bytes
 from models import ConferencePlan, User, db
 from models.conference import Conference, ConferenceMember
 from models.roles import Role
 from services import conference_plans as svc
 from services import ledgers
-from services.excel import workbook_bytes
 from services.plan_queries import today
 
 

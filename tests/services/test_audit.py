@@ -9,8 +9,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from models import AuditEvent
-from services import audit
-from services.audit import GENESIS, compute_hash, verify
+from persistence import audit
+from persistence.audit import GENESIS, compute_hash, verify
 from tests.factories.audit import allow_tampering
 
 

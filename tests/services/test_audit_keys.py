@@ -15,9 +15,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
+from infrastructure import audit_key
 from models import AuditEvent
-from services import audit, audit_key
-from services.audit import _canonical
+from persistence import audit
+from persistence.audit import _canonical
 from services.audit_checkpoints import checkpoint_file, read_all, verify_all
 from tests.factories.audit import allow_tampering
 

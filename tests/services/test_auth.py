@@ -1,5 +1,5 @@
 """Sign-in, lockout, password policy and changes, idle timeout, CSRF and security headers
-(services/auth.py, services/passwords.py, blueprints/auth/views.py, services/web.py)."""
+(services/auth.py, infrastructure/passwords.py, blueprints/auth/views.py, blueprints/web.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from infrastructure.passwords import (
+    generate_password,
+    hash_password,
+    needs_rehash,
+    policy_errors,
+    verify_password,
+)
 from models import AuditEvent, User, utcnow
 from models.org import UserStatus
 from models.roles import Role
 from services.auth import FAILURE_MESSAGE, authenticate, password_expired
-from services.passwords import generate_password, hash_password, needs_rehash, policy_errors, verify_password
 from tests.conftest import PASSWORD, csrf_token, sign_in
 
 NEW_PASSWORD = "Neu-Kennwort#2026"

@@ -1,4 +1,4 @@
-"""services/clock.py: stored UTC, shown and counted in China time.  The clock is frozen at 23:30
+"""infrastructure/clock.py: stored UTC, shown and counted in China time.  The clock is frozen at 23:30
 UTC (07:30 the next morning in China): every "today" is the China date and every time shown is
 China time."""
 
@@ -9,17 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from infrastructure import clock, validators
 from models import utcnow
-from services import (
-    clock,
-    deadlines,
-    entity_fields,
-    followup_rules,
-    inspector_search,
-    ledgers,
-    plan_queries,
-    validators,
-)
+from services import deadlines, entity_fields, followup_rules, inspector_search, ledgers, plan_queries
 from services import inspection_prep as prep
 from tests.factories.clock import CHINA_DAY, CHINA_TEXT, LATE_EVENING, freeze
 

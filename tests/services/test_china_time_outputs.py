@@ -13,12 +13,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from infrastructure.excel import stream_workbook
 from models import AdvanceNotice, Message, Reminder
 from models.inspections import NoticeMethod
 from services import audit_query, deadlines, documents, ledger_export, ledgers
 from services import conference_plans as plans_svc
 from services import record_pdf as rp
-from services.excel import stream_workbook
 from tests.conftest import PASSWORD
 from tests.factories.clock import CHINA_DAY, CHINA_TEXT, PAPER_DATE, freeze
 from tests.factories.conference import make_conference, published

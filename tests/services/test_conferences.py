@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from infrastructure.errors import Conflict, Forbidden
 from models.roles import Role
 from services import conferences
-from services.errors import Conflict, Forbidden
 from tests.factories.conference import make_conference
 
 

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from models import RecordStatus, Reminder
 from models.plans import TaskStatus
-from services import deadlines, workdays
+from persistence import workdays
+from services import deadlines
 from services.deadlines import bounds, deadline_of, due_rows, remind
 from tests.conftest import sign_in
 from tests.factories.deadlines import dispatched_task, member_user, objects_of, record

@@ -10,6 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from infrastructure.errors import Forbidden, Invalid
+from infrastructure.excel import ExcelError
 from models import (
     AuditEvent,
     DirectoryMember,
@@ -26,8 +28,6 @@ from models.workflow import InstanceStatus
 from services import directories as svc
 from services import directory_members, entities, import_batches
 from services.entity_search import parse_filters
-from services.errors import Forbidden, Invalid
-from services.excel import ExcelError
 from services.imports import framework
 from services.imports.directory_entities import A41, A42, B1
 from services.imports.directory_objects import PLACES, PRODUCTS
@@ -372,7 +372,7 @@ def test_delete_walks_table_16(org, registry, item, session, mode):
 
 
 def test_demo_district_has_a_directory(app, session):
-    from services.demo import DEMO_ITEM, load_demo
+    from cli.demo import DEMO_ITEM, load_demo
 
     load_demo()
     session.commit()

@@ -7,11 +7,11 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict, Forbidden
 from models import Message, OutboxMessage, Receipt
 from models.conference import DocumentStatus
 from models.workflow import InstanceStatus, WorkItemStatus
 from services import documents, receipts
-from services.errors import Conflict, Forbidden
 from tests.conftest import PASSWORD
 from tests.factories.conference import PDF_ATTACHMENT, draft, make_conference, published
 from workflows import engine

@@ -1,4 +1,4 @@
-"""Stratified draws that anyone can re-run (services/draw.py, services/draw_algorithm.py)."""
+"""Stratified draws that anyone can re-run (services/draw.py, infrastructure/draw_algorithm.py)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_the_published_script_outside_the_app_gives_the_same_list(tmp_path):
     record = draw.run(members, {"A": 4, "B": 4, "C": 5, "D": 6, "E": 79}, seed=SEED)
     path = tmp_path / "record.json"
     path.write_text(json.dumps(record.as_json(), ensure_ascii=False), encoding="utf-8")
-    script = Path(__file__).resolve().parents[2] / "services" / "draw_algorithm.py"
+    script = Path(__file__).resolve().parents[2] / "infrastructure" / "draw_algorithm.py"
     copy = tmp_path / "draw_algorithm.py"
     copy.write_bytes(script.read_bytes())  # as a citizen would: a copy, run with no app on the path
     out = subprocess.run([sys.executable, "-I", str(copy), str(path)], capture_output=True, text=True,

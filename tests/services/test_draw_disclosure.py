@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from infrastructure import draw_algorithm as algo
 from models import AuditEvent, db
-from services import draw_algorithm as algo
 from services import draw_disclosure as disclosure
 from services import object_draws as draws
 from tests.factories.tasks import approved, fill_directory, make_task

@@ -8,12 +8,12 @@ import json
 
 import pytest
 
+from infrastructure.errors import Conflict, Forbidden, ServiceError
 from models import AuditEvent, ChangeStatus, Message, db
 from models.inspectors import DutyStatus
 from services import draw_shortfall as shortfall
 from services import inspector_draws as draws
 from services import task_access
-from services.errors import Conflict, Forbidden, ServiceError
 from tests.factories.teams import make_inspector, make_task, start_task
 from workflows.errors import StaleSubmission
 

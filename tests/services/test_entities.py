@@ -13,17 +13,19 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from infrastructure import clock
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import ExcelError
+from infrastructure.validators import uscc_check_char
 from models import AuditEvent, EntityTag, ImportBatch, ImportStatus, MarketEntity
 from models.entity import EntityStatus, EntityType
-from services import audit, clock, entity_fields, entity_search
+from persistence import audit
 from services import entities as svc
+from services import entity_fields, entity_search
 from services import entity_import as imp
 from services.entity_fields import FieldError
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import ExcelError
 from services.imports import entities as ent
 from services.imports import framework
-from services.validators import uscc_check_char
 from workflows import engine
 
 
@@ -213,7 +215,7 @@ def test_phones(value, expected):
 
 @pytest.mark.parametrize(
     "value",
-    # a local number never begins with 0 or 1 (services.validators); 2886123456 lost its 0
+    # a local number never begins with 0 or 1 (infrastructure.validators); 2886123456 lost its 0
     ["12345", "028-1234", "1381234567", 2886123456, "13812345678、1、2、3", "028-12345678", "0755-1234567"],
 )
 def test_bad_phones(value):
@@ -325,7 +327,7 @@ def test_update_records_the_changes_and_a_city_clerk_moves_an_entity(org, make_e
 
 
 def test_scope_district_users_see_their_district_only(org, make_entity):
-    from services.scope import in_scope
+    from persistence.scope import in_scope
 
     entity = make_entity()
     assert in_scope(org.clerk_a, entity)

@@ -1,4 +1,4 @@
-"""services.excel: safe, forgiving reading of uploads, and the cell value helpers.
+"""infrastructure.excel: safe, forgiving reading of uploads, and the cell value helpers.
 
 No app and no database: these are pure functions over bytes.
 """
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from services import excel
-from services.excel import (
+from infrastructure import excel
+from infrastructure.excel import (
     SCI_NOTATION,
     Column,
     ExcelError,
@@ -30,8 +30,8 @@ from services.excel import (
     read_rows,
     read_table,
 )
+from infrastructure.validators import normalize_phone, valid_phone
 from services.templates_catalogue import TEMPLATES, template_workbook
-from services.validators import normalize_phone, valid_phone
 
 A42 = TEMPLATES["A.4.2"]
 A5 = TEMPLATES["A.5"]

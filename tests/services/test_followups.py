@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from infrastructure import clock
+from infrastructure.errors import Conflict, Forbidden
 from models import (
     AuditEvent,
     ChangeStatus,
@@ -21,9 +23,8 @@ from models import (
     StopPublicationRequest,
     db,
 )
-from services import clock, followup_clues, followup_rules
+from services import followup_clues, followup_rules
 from services import followups as svc
-from services.errors import Conflict, Forbidden
 from tests.factories.followups import member_user, published_record
 from workflows.errors import StaleSubmission
 

@@ -12,10 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import FORMULA_CELL, Column
 from models import AuditEvent, ImportStatus, JobStatus
-from services import audit, jobs
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import FORMULA_CELL, Column
+from persistence import audit, jobs
 from services.imports import background, framework, kinds
 from services.imports.framework import ImportKind, ImportRow
 from services.templates_catalogue import Template

@@ -1,5 +1,5 @@
 """Every importer reads the standard template the way the standard prints it: with the
-template's title row above the column names (services.import_rows.find_header_row); mobiles
+template's title row above the column names (infrastructure.import_rows.find_header_row); mobiles
 typed with +86, spaces and dashes are read by the one normaliser."""
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from infrastructure.errors import Conflict, Forbidden, ServiceError
 from models import (
     AuditEvent,
     InspectionRecord,
@@ -20,7 +21,6 @@ from models.workflow import WorkItemStatus
 from services import inspection_prep as prep
 from services import inspection_publication, inspection_review
 from services import inspections as svc
-from services.errors import Conflict, Forbidden, ServiceError
 from tests.factories.inspections import (
     HEALTH_NAME,
     LEADER_NAME,

@@ -6,11 +6,11 @@ from __future__ import annotations
 import threading
 import uuid
 
+from infrastructure.errors import Conflict
 from models import Department, InspectionRecord, User, UserRole, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel
+from persistence.org import place_department
 from services import inspections as svc
-from services.errors import Conflict
-from services.org import place_department
 from tests.conftest import _HASH, Org
 from tests.factories.inspections import dispatched, open_all, record_form
 from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)

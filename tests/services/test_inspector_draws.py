@@ -7,12 +7,12 @@ from datetime import date
 
 import pytest
 
+from infrastructure.errors import Conflict, Forbidden, ServiceError
 from models import Draw, InspectorConflict, TeamMember, TeamRole, db
 from models.inspectors import DutyStatus
 from models.workflow import WorkItemStatus
 from services import draw as draw_svc
 from services import inspector_draws as draws
-from services.errors import Conflict, Forbidden, ServiceError
 from tests.factories.teams import END, START, entity, make_inspector, make_task, start_task
 from workflows import engine
 

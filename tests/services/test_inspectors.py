@@ -9,19 +9,20 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from infrastructure import clock
+from infrastructure.errors import Forbidden, Invalid
+from infrastructure.excel import ExcelError
+from infrastructure.validators import id_number_check_char
 from models import AuditEvent, ImportStatus, Inspector, ProcessInstance, User
 from models.inspectors import DutyStatus
 from models.org import UserStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import clock, import_batches, inspector_enrolment, inspector_search
+from services import import_batches, inspector_enrolment, inspector_search
 from services import inspectors as svc
-from services.errors import Forbidden, Invalid
-from services.excel import ExcelError
 from services.imports import framework
 from services.imports.inspectors import KIND as IMPORT
 from services.templates_catalogue import TEMPLATES, template_workbook
-from services.validators import id_number_check_char
 
 TODAY = clock.china_today()
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import AuditEvent, CheckItem, ItemCategory, ItemStatus, ProcessInstance, PublicationAction
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
@@ -14,7 +15,6 @@ from models.workflow import InstanceStatus
 from services import item_claims
 from services import items as svc
 from services import publication as pub
-from services.errors import Conflict, Forbidden, Invalid
 
 FOOD = {
     "domain": "食品安全",

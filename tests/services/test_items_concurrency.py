@@ -7,13 +7,13 @@ import threading
 
 from sqlalchemy import func, select
 
+from infrastructure.errors import Conflict
 from models import CheckItem, Department, Publication, User, UserRole, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
+from persistence.org import place_department
 from services import item_claims
 from services import items as svc
-from services.errors import Conflict
-from services.org import place_department
 from tests.conftest import _HASH
 from tests.services.test_items import FOOD, general
 from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)

@@ -1,4 +1,4 @@
-"""The background job runner (services/jobs.py): enqueue, claim, progress, done, failure,
+"""The background job runner (persistence/jobs.py): enqueue, claim, progress, done, failure,
 recovery of jobs a dead worker left running, and the runner thread.
 
 Most tests run jobs synchronously in the test's transaction (``run_pending``/``run_job``);
@@ -16,11 +16,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
+from infrastructure.errors import Invalid
 from models import Department, Job, JobStatus, User, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel
-from services import jobs
-from services.errors import Invalid
-from services.org import place_department
+from persistence import jobs
+from persistence.org import place_department
 
 SEEN: dict[str, list] = {}
 
@@ -112,7 +112,7 @@ def test_a_refusal_fails_the_job_with_its_message_and_writes_nothing(org, sessio
 def test_a_crash_shows_a_chinese_message_and_logs_the_traceback(org, session, caplog):
     job = jobs.enqueue("test.crash", org.clerk_a, title="会出错的任务")
     session.commit()
-    with caplog.at_level(logging.ERROR, logger="services.jobs"):
+    with caplog.at_level(logging.ERROR, logger="persistence.jobs"):
         jobs.run_pending()
     session.refresh(job)
     assert job.state == JobStatus.FAILED

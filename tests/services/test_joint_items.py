@@ -7,11 +7,11 @@ import json
 import pytest
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict, Invalid
 from models import CheckItem, CheckItemPart, ItemKind, ItemStatus, Publication, PublicationAction, db
 from models.workflow import InstanceStatus
 from services import joint_item_queries, publication
 from services import joint_items as svc
-from services.errors import Conflict, Invalid
 from workflows.errors import NotAllowed
 
 FIELDS = {
@@ -261,7 +261,7 @@ def test_edit_terminated_discards_the_proposal(session, org):
 
 def test_only_the_initiator_edits_a_published_item(session, org):
     item = _published(org)
-    from services.errors import Forbidden
+    from infrastructure.errors import Forbidden
 
     with pytest.raises(Forbidden):
         svc.start_edit(org.health_clerk, item)
@@ -312,7 +312,7 @@ def test_industry_groups_show_published_items_of_the_area(session, org):
 
 
 def test_demo_has_a_published_item_and_one_in_consultation(session):
-    from services.demo import load_demo
+    from cli.demo import load_demo
 
     load_demo()
     items = session.execute(select(CheckItem).where(CheckItem.kind == ItemKind.JOINT).order_by(CheckItem.id)).scalars()

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from models import CheckItem, Department, User, UserRole, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
+from persistence.org import place_department
 from services import joint_item_queries
 from services import joint_items as svc
-from services.org import place_department
 from tests.conftest import _HASH
 from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)
 

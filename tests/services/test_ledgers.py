@@ -12,12 +12,12 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import ExcelError
 from models import ConferencePlan, Ledger, LedgerRow, PlanUnit, ProcessInstance, WorkItem, db
 from models.workflow import InstanceStatus, WorkItemStatus
 from services import conference_plans as svc
 from services import ledger_export, ledgers
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import ExcelError
 from services.imports import framework
 from services.imports.ledgers import KIND as A6_IMPORT
 from services.plan_queries import today
@@ -374,7 +374,7 @@ def test_pdf_export_a3_header_totals_and_embedded_font(setup, tmp_path):
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     lines = [ln for ln in fonts.splitlines()[2:] if ln.strip()]
     assert lines and all(" yes " in ln for ln in lines)  # every font embedded
-    # the shipped font itself (services/pdf.py loads it through the static fetcher), or 仿宋
+    # the shipped font itself (infrastructure/pdf.py loads it through the static fetcher), or 仿宋
     assert any("ZHJG-Noto-Serif-CJK-SC" in ln or "FangSong" in ln for ln in lines)
 
 

@@ -11,18 +11,18 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from infrastructure.excel import ExcelError
+from infrastructure.validators import uscc_check_char
 from models import AuditEvent, ImportStatus, LibraryMember, LibraryTag, ObjectLibrary, ProcessInstance
 from models.library import LibrarySource
 from models.workflow import InstanceStatus
 from services import entities as entity_svc
 from services import import_batches
 from services import libraries as svc
-from services.errors import Conflict, Forbidden, Invalid
-from services.excel import ExcelError
 from services.imports import framework
 from services.imports.libraries import A41, A42, KINDS
 from services.templates_catalogue import TEMPLATES
-from services.validators import uscc_check_char
 
 
 def uscc(body: str) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from infrastructure.errors import Conflict, Forbidden
 from models.conference import DocumentStatus, MeetingStatus
 from services import documents, meetings
-from services.errors import Conflict, Forbidden
 from tests.factories.conference import make_conference
 
 

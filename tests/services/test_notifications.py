@@ -1,4 +1,4 @@
-"""services/notifications: inbox messages, the SMS / e-mail outbox and its sender."""
+"""persistence/notifications: inbox messages, the SMS / e-mail outbox and its sender."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from models import Message, OutboxMessage
 from models.notifications import OutboxStatus
 from models.roles import Role
-from services import notifications
+from persistence import notifications
 
 
 class FailingSender:
@@ -92,7 +92,7 @@ def test_sender_from_dotted_path(app, session):
     sender = notifications.load_sender("tests.services.test_notifications:FailingSender")
     # (pytest may import this module under another name: compare by what it is)
     assert type(sender).__name__ == "FailingSender" and type(sender).__module__.endswith("test_notifications")
-    assert isinstance(notifications.load_sender("services.notifications.LogSender"), notifications.LogSender)
+    assert isinstance(notifications.load_sender("persistence.notifications.LogSender"), notifications.LogSender)
     with pytest.raises(ValueError):
         notifications.load_sender("nodots")
 

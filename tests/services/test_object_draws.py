@@ -9,12 +9,12 @@ import zlib
 
 import pytest
 
+from infrastructure import draw_algorithm as algo
+from infrastructure.errors import Conflict, Forbidden
 from models import AuditEvent, ChangeStatus, DirectoryMember, Draw, MarketEntity, TaskObject
 from models.items import ItemCategory
-from services import draw_algorithm as algo
 from services import object_draw_changes, schemes, task_access
 from services import object_draws as draws
-from services.errors import Conflict, Forbidden
 from tests.factories.tasks import approved, fill_directory, make_task
 from workflows.errors import NotAllowed
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import AuditEvent, ProcessHistory, ProcessInstance, Publication, WorkItem
-from services import audit
+from persistence import audit
 from services import items as svc
 
 ITEM = {

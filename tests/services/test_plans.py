@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
+from infrastructure import clock
+from infrastructure.errors import Conflict, ServiceError
 from models import Plan, PlanStatus, Publication, db
-from services import clock, plan_elements, plan_queries, plans, publication
-from services.errors import Conflict, ServiceError
+from services import plan_elements, plan_queries, plans, publication
 from tests.factories.plans import PDF, YEAR, elements, joint_item, single_item
 from workflows.errors import NotAllowed
 from workflows.guards import GUARDS
@@ -70,7 +71,7 @@ def test_document_too_large_and_real_office_files(session, org):
         plan_elements.clean_document(plan_elements.Upload("a.pdf", b"%PDF-" + b"0" * plan_elements.MAX_DOCUMENT_BYTES))
     from openpyxl import Workbook
 
-    from services.excel import workbook_bytes
+    from infrastructure.excel import workbook_bytes
 
     xlsx = workbook_bytes(Workbook())
     assert plan_elements.clean_document(plan_elements.Upload("计划.xlsx", xlsx))[1].endswith("spreadsheetml.sheet")
@@ -246,7 +247,7 @@ def test_list_filters(session, org):
 
 
 def test_demo_plans_load_once(session):
-    from services.demo import load_demo
+    from cli.demo import load_demo
 
     load_demo()
     load_demo()

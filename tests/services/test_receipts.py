@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import select
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import AuditEvent, Department, Receipt
 from models.roles import Role
 from services import receipts
-from services.errors import Conflict, Forbidden, Invalid
 from tests.conftest import PASSWORD
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import AuditEvent, RecordStatus, ResultCategory, db
 from services import inspection_review
 from services import inspections as svc
 from services import record_bulk as bulk
-from services.errors import Conflict, Forbidden, Invalid
 from tests.factories.inspections import complete, dispatched, open_all, record_form
 
 

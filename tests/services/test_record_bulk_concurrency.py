@@ -10,11 +10,11 @@ import time
 
 import pytest
 
+from infrastructure.errors import Conflict
 from models import InspectionRecord, User, db
 from services import inspection_review
 from services import inspections as svc
 from services import record_bulk as bulk
-from services.errors import Conflict
 from tests.factories.inspections import dispatched, open_all, record_form
 from tests.services.test_inspections_concurrency import _org
 from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)

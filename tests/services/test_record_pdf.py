@@ -10,12 +10,12 @@ import subprocess
 
 import pytest
 
+from infrastructure import pdf_batch
+from infrastructure.errors import Invalid
 from models import CheckItem, db
 from services import inspections as svc
-from services import pdf_batch
 from services import record_pdf as rp
 from services import task_records_pdf as task_pdf
-from services.errors import Invalid
 from tests.factories.inspections import HEALTH_NAME, LEADER_NAME, MEMBER_NAME, complete, dispatched, open_all
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")

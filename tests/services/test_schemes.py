@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from infrastructure.errors import Conflict, Forbidden
 from models import GradeRatio, Publication, TaskStatus
 from models.items import ItemCategory
 from models.schemes import SchemeStatus
 from services import publication, schemes, task_access
-from services.errors import Conflict, Forbidden
 from tests.factories.tasks import approved, make_task, scheme_form
 from workflows.errors import NotAllowed
 

@@ -1,5 +1,5 @@
 """Server-side sessions: a copied session cookie stops working after 退出, a password change,
-the account being disabled, a role removed, and the idle timeout (services/sessions.py)."""
+the account being disabled, a role removed, and the idle timeout (persistence/sessions.py)."""
 
 from __future__ import annotations
 

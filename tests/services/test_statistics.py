@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import event
 
+from infrastructure.errors import Invalid
 from models import Plan, RecordStatus, db
 from models.inspections import ResultCategory
 from services import statistics
-from services.errors import Invalid
 from tests.factories.deadlines import dispatched_task, objects_of, record
 
 ON = date(2026, 11, 5)  # the task ending 30 September is due 3 November: overdue

@@ -1,4 +1,4 @@
-"""services/pdf_batch.py and services/task_records_pdf.py: a task's records PDF is its records'
+"""infrastructure/pdf_batch.py and services/task_records_pdf.py: a task's records PDF is its records'
 own PDFs merged; each is cached by the digest of its HTML (an unchanged record is never rendered
 again, a changed one is), rendered in worker processes when many are missing (the same bytes as
 in this process), and a task too large for the request is made by a background job."""
@@ -12,8 +12,9 @@ import time
 import pytest
 from pypdf import PdfReader
 
+from infrastructure import pdf, pdf_batch
 from models import Job, db
-from services import jobs, pdf, pdf_batch
+from persistence import jobs
 from services import task_records_pdf as task_pdf
 from tests.factories.inspections import complete, dispatched, open_all
 

@@ -9,9 +9,9 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 
+from infrastructure.errors import Forbidden
 from models import PlanKind, TaskStatus, db
 from services import plan_elements, plan_export, plan_queries, plans, tasks
-from services.errors import Forbidden
 from tests.factories.plans import PDF, YEAR, elements, joint_item, single_item
 
 
@@ -170,7 +170,7 @@ def test_a21_and_d1_pdf(session, org, tmp_path):
 
 
 def test_pdf_fetcher_serves_static_files_only(app):
-    from services import pdf
+    from infrastructure import pdf
 
     with app.test_request_context():
         assert pdf.static_fetcher(pdf.BASE_URL + "css/app.css")["string"]

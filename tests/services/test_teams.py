@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
+from infrastructure.errors import Conflict, Forbidden, ServiceError
 from models import AuditEvent, ChangeStatus, InspectorConflict, MemberSource, TeamRole, db
 from models.inspectors import AuxiliaryInspector, AuxiliaryKind
 from models.workflow import WorkItemStatus
 from services import inspector_draws as draws
 from services import task_access, teams
-from services.errors import Conflict, Forbidden, ServiceError
 from tests.factories.teams import entity, make_inspector, make_task, start_task
 from workflows.errors import StaleSubmission
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from services.excel import Column, read_table
+from infrastructure.excel import Column, read_table
 from services.templates_catalogue import LAYOUTS, TEMPLATES, Template, template_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,7 +210,7 @@ def test_every_template_round_trips(code):
 
 
 def test_a_template_read_against_another_is_refused():
-    from services.excel import ExcelError
+    from infrastructure.excel import ExcelError
 
     data = fill(TEMPLATES["B.3"], [[sample(c, 0)[0] for c in TEMPLATES["B.3"].columns]])
     with pytest.raises(ExcelError) as err:

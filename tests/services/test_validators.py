@@ -1,4 +1,4 @@
-"""services.validators: mainland mobile and landline numbers, GB 11643 ID numbers, accounts."""
+"""infrastructure.validators: mainland mobile and landline numbers, GB 11643 ID numbers, accounts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from services import clock
-from services.validators import (
+from infrastructure import clock
+from infrastructure.validators import (
     MOBILE_RULE,
     canonical_phone,
     id_number_check_char,
@@ -127,14 +127,14 @@ def test_accounts(value, ok):
 
 class TestUscc:
     def test_known_codes(self):
-        from services.validators import valid_uscc
+        from infrastructure.validators import valid_uscc
 
         # published codes of well-known organisations
         for code in ("91350100M000100Y43", "911100001000079554", "91110000600037341L"):
             assert valid_uscc(code), code
 
     def test_check_character_is_verified(self):
-        from services.validators import uscc_check_char, valid_uscc
+        from infrastructure.validators import uscc_check_char, valid_uscc
 
         code = "91350100M000100Y43"
         wrong = code[:17] + ("0" if code[17] != "0" else "1")
@@ -142,13 +142,13 @@ class TestUscc:
         assert uscc_check_char(code[:17]) == "3"
 
     def test_shape(self):
-        from services.validators import valid_uscc
+        from infrastructure.validators import valid_uscc
 
         for bad in ("", "123", "91350100M000100Y4", "91350100M000100Y433", "9135O100M000100Y43", "91350100m000100y43"):
             assert not valid_uscc(bad), bad
 
     def test_normalize(self):
-        from services.validators import normalize_uscc
+        from infrastructure.validators import normalize_uscc
 
         assert normalize_uscc(" ９１350100m000100y43 ") == "91350100M000100Y43"
         assert normalize_uscc(None) == ""

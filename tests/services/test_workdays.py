@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
+from infrastructure.errors import Forbidden, Invalid
 from models import AuditEvent, CalendarDay, CalendarYear, DayKind
-from services import workdays
-from services.errors import Forbidden, Invalid
-from services.workdays import CalendarNotCovered, WorkCalendar
+from persistence import workdays
+from persistence.workdays import CalendarNotCovered, WorkCalendar
 
 
 def test_seeded_years_are_the_packages(session):

@@ -13,7 +13,7 @@ from models import Department, ProcessHistory, User, UserRole, WorkItem, db, utc
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
 from models.workflow import WorkItemStatus
-from services.org import place_department
+from persistence.org import place_department
 from tests.conftest import _HASH, _create_pg_database
 from workflows import engine
 from workflows.errors import StaleSubmission
@@ -115,7 +115,7 @@ def test_two_audit_writers_interleaved_keep_one_chain(pg_app):
     remembers; a second writer waits, then continues from the first one's last row."""
     import time
 
-    from services import audit
+    from persistence import audit
 
     first_wrote = threading.Event()
     errors: list[BaseException] = []

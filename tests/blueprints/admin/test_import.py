@@ -10,8 +10,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from infrastructure.passwords import verify_password
 from models import ImportBatch, ImportStatus, User
-from services.passwords import verify_password
 from tests.blueprints.admin.admin_helpers import audit_rows, post, text
 
 HEADER = ["账号 *", "姓名 *", "所属部门 *", "手机号码 *", "身份证号"]

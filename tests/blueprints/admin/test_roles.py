@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from infrastructure.errors import Forbidden, Invalid
 from models import UserRole
 from models.roles import ADMIN_ROLES, BUSINESS_ROLES, Role
 from services import users as user_svc
-from services.errors import Forbidden, Invalid
 from tests.blueprints.admin.admin_helpers import audit_rows, post, text
 
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from infrastructure.passwords import policy_errors, verify_password
 from models import User, utcnow
 from models.org import UserStatus
-from services.passwords import policy_errors, verify_password
 from tests.blueprints.admin.admin_helpers import audit_rows, post, text
 from tests.conftest import PASSWORD
 

@@ -12,10 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
+from infrastructure.excel import XLSX_MIME
 from models import AuditEvent
-from services import audit
+from persistence import audit
 from services import audit_query as aq
-from services.excel import XLSX_MIME
 from tests.conftest import csrf_token
 from tests.factories.audit import allow_tampering
 
@@ -116,7 +116,7 @@ def test_department_filter_takes_the_subtree(client: Any, login: Any, org: Any, 
 def test_row_shows_china_time_names_label_object_and_readable_summary(
     client: Any, login: Any, org: Any, session: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("services.audit.utcnow", lambda: datetime(2026, 3, 1, 16, 30, 5))
+    monkeypatch.setattr("persistence.audit.utcnow", lambda: datetime(2026, 3, 1, 16, 30, 5))
     event = audit.record(
         "update", object_type="department", object_id=42, summary={"名称": "新名称", "排序": 3}, user=org.clerk_a
     )
@@ -174,7 +174,7 @@ def test_date_range_boundaries_are_china_days(
         "late_2nd": datetime(2026, 3, 2, 15, 59, 59),  # 2026-03-02 23:59:59 in China
         "early_3rd": datetime(2026, 3, 2, 16, 0, 0),  # 2026-03-03 00:00:00 in China
     }.items():
-        monkeypatch.setattr("services.audit.utcnow", lambda at=at: at)
+        monkeypatch.setattr("persistence.audit.utcnow", lambda at=at: at)
         made[key] = audit.record("login", user=org.clerk_a).id
     session.commit()
     login(org.auditor)
@@ -263,7 +263,7 @@ def _sheet(data: bytes) -> list[tuple[Any, ...]]:
 def test_export_is_a_real_xlsx_with_escaped_cells(
     client: Any, login: Any, org: Any, session: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("services.audit.utcnow", lambda: datetime(2026, 3, 1, 16, 0, 0))
+    monkeypatch.setattr("persistence.audit.utcnow", lambda: datetime(2026, 3, 1, 16, 0, 0))
     formula = audit.record("update", object_type="user", object_id=5, summary="=HYPERLINK(\"http://x\")", user=org.clerk_a)
     plain = audit.record("login", object_type="user", object_id=6, summary={"原因": "测试"}, user=org.clerk_b)
     session.commit()
@@ -335,7 +335,7 @@ def test_export_rows_streams_in_batches(org: Any, session: Any) -> None:
 
 
 def test_stream_workbook_writes_styled_header_escaped_cells_and_dates() -> None:
-    from services.excel import Column, stream_workbook
+    from infrastructure.excel import Column, stream_workbook
 
     rows = ([datetime(2026, 3, 2, 8, i), f"+{i}", "@x", "-1", "纯文本", 7] for i in range(3))
     fh = stream_workbook("审计日志" * 10, [Column(t) for t in "ABCDEF"], rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from models import CalendarDay, CalendarYear
-from services import workdays
+from persistence import workdays
 from tests.conftest import csrf_token, sign_in
 
 
@@ -84,7 +84,7 @@ def test_calendar_seed_command(app, session, org):
 
 
 def test_demo_fills_missing_years(session):
-    from services.demo import load_demo
+    from cli.demo import load_demo
 
     session.delete(session.get(CalendarYear, 2026))
     session.query(CalendarDay).filter(CalendarDay.day >= date(2026, 1, 1)).delete()

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from infrastructure.validators import uscc_check_char
 from models import ImportBatch, ImportStatus, MarketEntity, db
 from models.roles import Role
 from services import entities as svc
 from services import entity_search
-from services.validators import uscc_check_char
 from tests.conftest import csrf_token
 from workflows import engine
 

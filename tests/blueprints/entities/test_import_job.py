@@ -11,10 +11,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from infrastructure.validators import uscc_check_char
 from models import ImportBatch, ImportStatus, Job, JobStatus, MarketEntity, UserRole
 from models.roles import Role
-from services import jobs
-from services.validators import uscc_check_char
+from persistence import jobs
 from tests.conftest import csrf_token
 
 HEADER = "主体名称,统一社会信用代码,主体类型,行政区划编码,登记状态"

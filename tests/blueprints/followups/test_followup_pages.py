@@ -3,8 +3,9 @@ written when refused."""
 
 from __future__ import annotations
 
+from infrastructure import clock
 from models import ChangeStatus, ClueStatus, ClueTransfer, CorrectionRequest, StopPublicationRequest
-from services import clock, followup_clues, followup_rules
+from services import followup_clues, followup_rules
 from services import followups as svc
 from tests.conftest import csrf_token, sign_in
 from tests.factories.followups import member_user, published_record

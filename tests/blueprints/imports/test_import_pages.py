@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from infrastructure.excel import Column, Row
 from models import ImportBatch, ImportStatus
-from services.excel import Column, Row
 from services.imports import kinds
 from services.imports.framework import ImportKind, ImportRow
 from services.templates_catalogue import Template

@@ -7,14 +7,15 @@ import io
 import re
 from datetime import timedelta
 
+from infrastructure import clock
+from infrastructure.masking import mask_id_number
 from models import Inspector, ProcessInstance, User
 from models.inspectors import AuxiliaryInspector
 from models.org import UserStatus
 from models.roles import Role
 from models.workflow import InstanceStatus
-from services import clock, inspector_enrolment
+from services import inspector_enrolment
 from services import inspectors as svc
-from services.masking import mask_id_number
 from services.templates_catalogue import TEMPLATES
 from tests.conftest import csrf_token, sign_in
 from tests.services.test_inspectors import ID_MAN, ID_WOMAN, a5, a5_row

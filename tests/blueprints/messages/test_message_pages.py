@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services import notifications
+from persistence import notifications
 from tests.conftest import csrf_token, sign_in
 
 

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from services.excel.workbooks import HEADER_FILL, ExcelError, workbook_bytes
+from infrastructure.excel.workbooks import HEADER_FILL, ExcelError, workbook_bytes
 
 # ------------------------------------------------------------------ safe, forgiving reading
 #

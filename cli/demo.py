@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from infrastructure import clock
+from infrastructure.passwords import generate_password
 from models import Department, User, UserRole, db
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
-from services import audit, clock
+from persistence import audit
+from persistence.org import place_department
 from services.auth import set_password
-from services.org import place_department
-from services.passwords import generate_password
 
 CITY = "成都市"
 DISTRICT = "成华区"
@@ -218,7 +219,7 @@ def load_demo_conferences() -> None:
 def load_demo_calendar() -> None:
     """The holiday table: the package's years not yet covered (the migration loads them on a
     new database; this fills a database that an administrator emptied or that predates it)."""
-    from services.workdays import seed_from_library
+    from persistence.workdays import seed_from_library
 
     seed_from_library()
 
@@ -289,11 +290,11 @@ def load_demo_libraries() -> None:
     """A few registry entities of 成华区 and two libraries of its 市场监督管理局 (one made by
     筛选录入, one by an A.4.1 workbook), each through its service, so that their 表3
     instances exist too.  Idempotent."""
+    from infrastructure.validators import uscc_check_char
     from services import entities, libraries
     from services.imports import framework
     from services.imports.libraries import A41
     from services.templates_catalogue import TEMPLATES
-    from services.validators import uscc_check_char
 
     clerk = db.session.execute(select(User).where(User.account == "wangxy")).scalar_one_or_none()
     if clerk is None:
@@ -419,12 +420,12 @@ def load_directory_demo() -> None:
 
     from openpyxl import Workbook
 
+    from infrastructure.validators import uscc_check_char
     from models import CheckItem, MarketEntity, ObjectDirectory
     from services import directories, entities, entity_search
     from services.imports import framework
     from services.imports.directory_objects import PLACES
     from services.templates_catalogue import TEMPLATES
-    from services.validators import uscc_check_char
 
     clerk = db.session.execute(select(User).where(User.account == "wangxy")).scalar_one_or_none()
     if clerk is None:
@@ -475,7 +476,7 @@ AUXILIARY = (
 
 
 def _demo_id(body: str) -> str:
-    from services.validators import id_number_check_char
+    from infrastructure.validators import id_number_check_char
 
     first17 = "510108" + body
     return first17 + id_number_check_char(first17)

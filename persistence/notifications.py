@@ -30,10 +30,10 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from infrastructure.clock import CHINA
+from infrastructure.config import default as config_default
 from models import User, db, utcnow
 from models.notifications import Message, OutboxMessage, OutboxStatus
-from services.clock import CHINA
-from services.config import default as config_default
 
 CHANNELS = ("inbox", "sms", "email")
 log = logging.getLogger("zhjg.notify")

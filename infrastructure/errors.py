@@ -1,6 +1,6 @@
 """Errors services raise: a Chinese message for the user and the HTTP status a view answers
 with.  ``field`` names the form field a message belongs to, if any.  The app's error handler
-(services/web.py) turns any uncaught one into its error page, after a rollback."""
+(blueprints/web.py) turns any uncaught one into its error page, after a rollback."""
 
 from __future__ import annotations
 

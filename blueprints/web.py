@@ -1,5 +1,5 @@
 """Request-level plumbing: sign-in sessions, idle timeout, forced password change, CSRF,
-security headers, error pages; the role-based menu is services.menu."""
+security headers, error pages; the role-based menu is blueprints.menu."""
 
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import HTTPException
 
+from blueprints.menu import menu_for
+from infrastructure import clock
+from infrastructure.errors import ServiceError
 from models import User, db
 from models.roles import Role
-from services import audit, clock, sessions
-from services.errors import ServiceError
-from services.menu import menu_for
+from persistence import audit, sessions
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -62,7 +63,7 @@ def _load_user(ident: str) -> User | None:
     user = db.session.get(User, int(user_id), options=[selectinload(User.roles), joinedload(User.department)])
     if user is None or user.session_nonce != nonce or not user.is_active:
         return None
-    # The server-side session (services/sessions.py): ended at 退出 and the like, so a replayed
+    # The server-side session (persistence/sessions.py): ended at 退出 and the like, so a replayed
     # copy of the cookie is refused.
     record = sessions.find_open(user.id, session.get("sid"))
     if record is None:
@@ -83,7 +84,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.required_roles = roles  # type: ignore[attr-defined]  # read by services.menu
+        wrapped.required_roles = roles  # type: ignore[attr-defined]  # read by blueprints.menu
         return wrapped  # type: ignore[return-value]
 
     return decorate

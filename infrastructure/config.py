@@ -1,6 +1,6 @@
 """Every setting of the app, declared once: its config key, environment variable, type,
 default and meaning.  ``create_app`` loads them from here (``load``); docs/config.md is
-generated from here (``.venv/bin/python -m services.config > docs/config.md``) and
+generated from here (``.venv/bin/python -m infrastructure.config > docs/config.md``) and
 tests/test_config.py fails when the two disagree or when the code reads a key not declared.
 
 Infrastructure: no project imports.
@@ -111,10 +111,10 @@ SETTINGS: tuple[Setting, ...] = (
             "The signed checkpoints of the audit chain, one JSON line each (审计检查点).",
             shown_default="`<instance>/audit_checkpoints.log`"),
     # ---- notifications
-    Setting("NOTIFY_SENDER", "NOTIFY_SENDER", str, "services.notifications:LogSender",
+    Setting("NOTIFY_SENDER", "NOTIFY_SENDER", str, "persistence.notifications:LogSender",
             "The class that sends the SMS/e-mail outbox in `flask notify send`, as `module:Class` "
             "or `module.Class`, built with the app's config; the default logs each message "
-            "(`zhjg.notify`), `services.notifications:SmtpSender` sends e-mail over SMTP."),
+            "(`zhjg.notify`), `persistence.notifications:SmtpSender` sends e-mail over SMTP."),
     Setting("NOTIFY_MAX_ATTEMPTS", "NOTIFY_MAX_ATTEMPTS", int, 5,
             "Sending attempts of one outbox message before it is marked failed."),
     Setting("NOTIFY_SMTP_HOST", "NOTIFY_SMTP_HOST", str, "localhost", "SMTP relay of SmtpSender."),
@@ -180,8 +180,8 @@ def markdown() -> str:
     lines = [
         "# Configuration",
         "",
-        "<!-- Generated from services/config.py by `.venv/bin/python -m services.config > docs/config.md`;",
-        "     tests/test_config.py fails when this file is out of date. Edit services/config.py. -->",
+        "<!-- Generated from infrastructure/config.py by `.venv/bin/python -m infrastructure.config > docs/config.md`;",
+        "     tests/test_config.py fails when this file is out of date. Edit infrastructure/config.py. -->",
         "",
         "Every setting of the app. Set the environment variable before starting the app (or pass",
         "the key to `create_app(config)`, as the tests do). A setting without an environment",

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from services.excel.cells import converter, fold_width, validator_rules
-from services.excel.upload import (
+from infrastructure.excel.cells import converter, fold_width, validator_rules
+from infrastructure.excel.upload import (
     MAX_ROWS,
     OLE2_MAGIC,
     SAVE_AS_XLSX,
@@ -24,8 +24,8 @@ from services.excel.upload import (
     looks_like_text,
     not_xlsx_message,
 )
-from services.excel.workbooks import Column, ExcelError, annotate_errors, cell_text, is_blank
-from services.import_rows import duplicate_messages, find_header_row
+from infrastructure.excel.workbooks import Column, ExcelError, annotate_errors, cell_text, is_blank
+from infrastructure.import_rows import duplicate_messages, find_header_row
 
 # ------------------------------------------------------------------ tables
 
@@ -154,7 +154,7 @@ def read_table(
     file as a whole (not an xlsx, zip bomb, formulas, wrong header, no data rows) raise
     ExcelError.  Blank rows are skipped; row numbers are those of the spreadsheet.  The
     header may have the template's title row (or blank rows) above it
-    (services.import_rows.find_header_row).  With ``formula_rows`` a cell holding a formula
+    (infrastructure.import_rows.find_header_row).  With ``formula_rows`` a cell holding a formula
     refuses its row (an error on that cell) instead of the whole file.
     """
     columns, sheet, one_of = _resolve_spec(spec)
@@ -220,7 +220,7 @@ def _mark_formulas(rows: list[Row], titles: list[str], refs: Sequence[str]) -> N
 
 def mark_duplicates(rows: Iterable[Row], title: str) -> None:
     """Flag rows that repeat another row's non-empty value in ``title`` ("与第3、7行重复",
-    services.import_rows.duplicate_messages)."""
+    infrastructure.import_rows.duplicate_messages)."""
     seen: dict[Any, list[Row]] = {}
     for row in rows:
         value = row.values.get(title)

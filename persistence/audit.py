@@ -11,7 +11,7 @@ rows).  Any end of a transaction or savepoint forgets it.  ``verify`` recomputes
 rows whose content or link no longer matches.
 
 Each row's hash is an HMAC under a numbered key kept outside the database
-(services/audit_key.py); rows written before keying carry chain_version 1 (plain SHA-256) and
+(infrastructure/audit_key.py); rows written before keying carry chain_version 1 (plain SHA-256) and
 may only precede the keyed ones.  Signed checkpoints outside the database catch a deleted or
 rewritten tail (services/audit_checkpoints.py, docs/deploy.md).
 """
@@ -29,9 +29,9 @@ from sqlalchemy import Row, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from infrastructure import audit_key, clock
 from models import AuditEvent, User, db, utcnow
-from services import audit_key, clock
-from services.bulk import insert_rows
+from persistence.bulk import insert_rows
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x5A484A47  # "ZHJG": one advisory lock for the chain
@@ -195,7 +195,7 @@ def record_many(
 ) -> int:
     """Append one row per (object_id, summary) in a single chained run, for bulk imports.
 
-    The rows are hashed here and inserted with services.bulk (no ORM objects), under the same
+    The rows are hashed here and inserted with persistence.bulk (no ORM objects), under the same
     lock ``record`` takes; rows are inserted in list order, so ids follow the chain as
     ``verify`` expects.  Returns how many rows were written.
     """

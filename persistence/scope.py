@@ -3,7 +3,7 @@
 A user sees business data of their own department and its subtree, plus every process
 instance to which a department of that subtree is a party.  The entity registry (市场主体库) is
 shared by a whole district: a user sees the entities of their area (the 区 or 市 node above
-their department, services.org.region_root) and of the districts below it.  Every query of
+their department, persistence.org.region_root) and of the districts below it.  Every query of
 business data goes through these helpers; views load one object with
 blueprints.common.get_visible_or_404, whose default rule is ``in_scope``.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, exists, select
 
 from models import Department, InstanceParty, MarketEntity, ProcessInstance, User, db
-from services.org import region_root
+from persistence.org import region_root
 
 
 def subtree_ids(department: Department) -> Select[Any]:

@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from services.import_rows import find_header_row
+from infrastructure.import_rows import find_header_row
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -49,7 +49,7 @@ class Column:
 
 
 # text: a string as typed.  date: a datetime.date.  decimal: a Decimal.  The others are
-# normalised strings checked with services.validators.
+# normalised strings checked with infrastructure.validators.
 KINDS = ("text", "date", "decimal", "uscc", "id_number", "mobile", "phone", "division", "uscc_or_id")
 
 
@@ -199,7 +199,7 @@ def read_rows(data: bytes, expected: Sequence[str]) -> list[dict[str, str]]:
     """Read the first sheet of an upload into dicts keyed by the expected column titles.
 
     Headers are matched after stripping spaces and a trailing "*" (a title row may stand
-    above them, see services.import_rows); missing columns raise ExcelError naming them.
+    above them, see infrastructure.import_rows); missing columns raise ExcelError naming them.
     Fully empty rows are skipped; each dict carries ``_row``, the 1-based spreadsheet row
     number, for error reports.
     """

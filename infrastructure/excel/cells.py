@@ -9,8 +9,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from services.excel.upload import DATE_RULE, NUMBER_RULE, SCI_NOTATION
-from services.excel.workbooks import Column, cell_text
+from infrastructure.excel.upload import DATE_RULE, NUMBER_RULE, SCI_NOTATION
+from infrastructure.excel.workbooks import Column, cell_text
 
 # ------------------------------------------------------------------ cell values
 
@@ -175,8 +175,8 @@ class _Rule:
 
 
 def validator_rules() -> dict[str, _Rule]:
-    """The validated column kinds (mobile, ID number, …) and their rules (services/validators)."""
-    from services import validators as v
+    """The validated column kinds (mobile, ID number, …) and their rules (infrastructure/validators)."""
+    from infrastructure import validators as v
 
     return {
         "uscc": _Rule(v.normalize_uscc, v.valid_uscc, "统一社会信用代码不正确（应为18位，须通过校验位校验）"),

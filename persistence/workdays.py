@@ -32,9 +32,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from infrastructure.errors import Forbidden, Invalid, ServiceError
 from models import CalendarDay, CalendarYear, DayKind, User, db, utcnow
-from services import audit
-from services.errors import Forbidden, Invalid, ServiceError
+from persistence import audit
 
 ONE_DAY = timedelta(days=1)
 

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from operator import mul
 
-from services import clock
+from infrastructure import clock
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _FULL_WIDTH_DIGITS = {**{c: c - 0xFEE0 for c in range(ord("０"), ord("９") + 1)}, ord("＋"): "+"}

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from services import pdf
+from infrastructure import pdf
 
 CACHE_VERSION = "1"  # bump when the same HTML should give other bytes (e.g. write options)
 Progress = Callable[[int, int], None]

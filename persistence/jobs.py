@@ -49,10 +49,10 @@ from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from infrastructure.config import default as config_default
+from infrastructure.errors import ServiceError
 from models import Job, JobStatus, User, db, utcnow
-from services import audit
-from services.config import default as config_default
-from services.errors import ServiceError
+from persistence import audit
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +258,7 @@ def _failure_message(exc: BaseException, job_id: int) -> str:
         return exc.message
     if isinstance(exc, IntegrityError):
         return CONFLICT
-    from services.excel import ExcelError
+    from infrastructure.excel import ExcelError
 
     if isinstance(exc, ExcelError):
         return str(exc)

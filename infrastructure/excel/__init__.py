@@ -2,17 +2,17 @@
 before they are read (upload.py), cell values parsed by their column's kind (cells.py), and
 uploads read against a template with their problems by row (tables.py).  Code columns are text
 so an 18-character code never becomes 1.2E+17; cells that start with = + - @ are escaped on
-export so a spreadsheet never runs them.  Import from ``services.excel``: this module names
+export so a spreadsheet never runs them.  Import from ``infrastructure.excel``: this module names
 everything the others offer."""
 
 from __future__ import annotations
 
-from services.excel.cells import (
+from infrastructure.excel.cells import (
     parse_date,
     parse_decimal,
     parse_enum,
 )
-from services.excel.tables import (
+from infrastructure.excel.tables import (
     FORMULA_CELL,
     Row,
     RowErrors,
@@ -20,7 +20,7 @@ from services.excel.tables import (
     mark_duplicates,
     read_table,
 )
-from services.excel.upload import (
+from infrastructure.excel.upload import (
     DATE_RULE,
     MAX_COMPRESSION_RATIO,
     MAX_MEMBERS,
@@ -33,7 +33,7 @@ from services.excel.upload import (
     check_upload,
     csv_to_xlsx,
 )
-from services.excel.workbooks import (
+from infrastructure.excel.workbooks import (
     KINDS,
     XLSX_MIME,
     Column,

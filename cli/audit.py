@@ -22,8 +22,8 @@ def _when(cp: object) -> str:
 
 def _verify(*, results: bool) -> VerifyReport:
     """verify_all, or a clear message and exit status 1 when the audit key cannot be read."""
+    from infrastructure.audit_key import AuditKeyError
     from services.audit_checkpoints import verify_all
-    from services.audit_key import AuditKeyError
 
     try:
         return verify_all(results=results)
@@ -87,7 +87,7 @@ def register_audit_cli(app: Flask) -> None:
     @audit_group.command("rotate-key")
     def audit_rotate_key() -> None:
         """启用新的审计密钥（旧密钥保留用于校验旧记录）；先写检查点，再轮换。"""
-        from services.audit_key import AuditKeyError, rotate
+        from infrastructure.audit_key import AuditKeyError, rotate
 
         report = _verify(results=False)
         if report.problems:

@@ -3,7 +3,7 @@
 ``start`` opens a session at sign-in and returns the token the signed cookie carries; the
 database keeps only the token's SHA-256, so reading the table does not let anyone sign in.
 ``find_open`` is what the user loader asks on every request: a session that has ended refuses
-its cookie, also a copy of the cookie taken before 退出; the idle timeout (services/web.py)
+its cookie, also a copy of the cookie taken before 退出; the idle timeout (blueprints/web.py)
 ends the session here too, by the server's record of its last activity.  ``end_all`` ends every session of a user (password
 changed or reset, account disabled, a role removed) and rotates the user's nonce as well.
 """

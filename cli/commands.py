@@ -14,7 +14,7 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     """The commands; they drive the engine without the blueprints, so the processes are
     wired here too (services/process_wiring.py)."""
-    from services.audit_cli import register_audit_cli
+    from cli.audit import register_audit_cli
     from services.process_wiring import wire
 
     wire()
@@ -93,7 +93,7 @@ def _register_jobs(app: Flask) -> None:
         """后台任务处理进程：领取并执行排队的任务（可在多台主机上各运行一个）。"""
         import logging
 
-        from services.jobs import work_forever, worker_id
+        from persistence.jobs import work_forever, worker_id
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         click.echo(f"后台任务处理进程 {worker_id()} 已启动" + ("（处理完排队任务后退出）" if once else ""))
@@ -113,7 +113,7 @@ def _register_notify(app: Flask) -> None:
         import logging
 
         from models import db
-        from services.notifications import send_pending
+        from persistence.notifications import send_pending
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         result = send_pending(limit=limit)
@@ -131,9 +131,9 @@ def _register_calendar(app: Flask) -> None:
     @click.option("--replace", is_flag=True, help="覆盖已录入的年份（管理员的修改将丢失）")
     def calendar_seed(years: tuple[int, ...], replace: bool) -> None:
         """从 chinesecalendar 数据包载入节假日和调休上班日；已录入完整的年份默认不覆盖。"""
+        from infrastructure.errors import ServiceError
         from models import db
-        from services.errors import ServiceError
-        from services.workdays import library_rows, seed_from_library
+        from persistence.workdays import library_rows, seed_from_library
 
         try:
             loaded = seed_from_library(years=years or None, replace=replace)
@@ -160,9 +160,9 @@ def _register_deadlines(app: Flask) -> None:
         """生成期限提醒（每天运行一次，可重复运行）：3个工作日内到期和已逾期的检查结果进入“我的待办”。"""
         from datetime import date
 
+        from infrastructure.errors import ServiceError
         from models import db
         from services.deadlines import remind
-        from services.errors import ServiceError
 
         try:
             day = date.fromisoformat(on) if on else None
@@ -184,8 +184,8 @@ def _register_demo(app: Flask) -> None:
     @click.option("--reset-passwords", is_flag=True, help="为演示账号重新生成初始密码")
     def demo_command(reset_passwords: bool) -> None:
         """载入演示区县（可重复执行），并打印演示账号的初始密码。"""
+        from cli.demo import load_demo
         from models import db
-        from services.demo import load_demo
 
         created = load_demo(reset_passwords=reset_passwords)
         db.session.commit()

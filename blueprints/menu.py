@@ -1,7 +1,7 @@
 """The main menu, grouped by what each role does.
 
 Who may see an entry is not written here: it is read from the target view's
-``roles_required`` (services.web), so an entry is shown exactly when opening it does not
+``roles_required`` (blueprints.web), so an entry is shown exactly when opening it does not
 answer 403.  A view open to every signed-in user is a business page, hidden from a user who
 holds administration roles only (三员分立).
 """
