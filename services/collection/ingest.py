@@ -329,6 +329,14 @@ def ingest(kind: FactKind, records: Sequence[Mapping[str, Any]], *, source_kind:
     return file_checked(kind, checked, source, matcher)
 
 
+def ingest_checked(kind: FactKind, checked: Sequence[Checked], *, source_kind: FactSource, department: Department,
+                   actor: User | None = None, batch: ImportBatch | None = None) -> IngestResult:
+    """``ingest`` for records already checked (an import checks them for its preview)."""
+    matcher = Matcher(department)
+    matcher.prefetch([c.values for c in checked if c.valid])
+    return file_checked(kind, checked, Source(source_kind, department, actor, batch), matcher)
+
+
 def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, matcher: Matcher,
                  correcting: Any = None) -> IngestResult:
     result = IngestResult()

@@ -198,3 +198,18 @@ def test_rematch_all_files_what_now_matches(org, session):
     assert rematch_all().tried == 0
     fact = live(Penalty)[0]
     assert fact.decided_on == date(2026, 1, 5) and fact.received_at == datetime(2026, 1, 6, 2, 0)
+
+
+def test_flask_collection_rematch_files_facts_of_entities_written_behind_its_back(app, org, session):
+    from models import MarketEntity
+
+    code = uscc("91510108MA6D00055")
+    waiting = run(PERMIT, [permit(code)], org).pending[0]
+    session.add(MarketEntity(name="直接写入的主体", uscc=code, entity_type="enterprise", division_code="510108001000",
+                             department_id=org.district_a.id))
+    session.commit()
+    out = app.test_cli_runner().invoke(args=["collection", "rematch"])
+    assert out.exit_code == 0, out.output
+    assert "已归集 1 条，仍待处理 0 条" in out.output
+    db.session.refresh(waiting)
+    assert waiting.resolved_fact_id == live(Permit)[0].id
