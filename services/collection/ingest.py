@@ -20,7 +20,7 @@ row errors, the exchange's answer).  Nothing is committed here.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -37,6 +37,7 @@ from services.collection.match import Match, Matcher
 from services.errors import Conflict, Forbidden
 
 CREATED, UPDATED, SAME, PENDING, ERROR = "新增", "更新", "无变化", "待处理", "有误"
+Progress = Callable[[int, str], None]
 CHUNK = 500
 
 
@@ -330,15 +331,17 @@ def ingest(kind: FactKind, records: Sequence[Mapping[str, Any]], *, source_kind:
 
 
 def ingest_checked(kind: FactKind, checked: Sequence[Checked], *, source_kind: FactSource, department: Department,
-                   actor: User | None = None, batch: ImportBatch | None = None) -> IngestResult:
-    """``ingest`` for records already checked (an import checks them for its preview)."""
+                   actor: User | None = None, batch: ImportBatch | None = None,
+                   progress: Progress | None = None) -> IngestResult:
+    """``ingest`` for records already checked (an import checks them for its preview);
+    ``progress(done, message)`` hears of every ``CHUNK`` records filed (a background job)."""
     matcher = Matcher(department)
     matcher.prefetch([c.values for c in checked if c.valid])
-    return file_checked(kind, checked, Source(source_kind, department, actor, batch), matcher)
+    return file_checked(kind, checked, Source(source_kind, department, actor, batch), matcher, progress=progress)
 
 
 def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, matcher: Matcher,
-                 correcting: Any = None) -> IngestResult:
+                 correcting: Any = None, progress: Progress | None = None) -> IngestResult:
     result = IngestResult()
     filings: list[tuple[int, Filing | None, Checked]] = []
     for index, c in enumerate(checked):
@@ -356,6 +359,8 @@ def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, mat
         result.outcomes.append(_file_one(kind, index, filing, c, source, live, seen, correcting))
         if len(result.outcomes) % CHUNK == 0:
             db.session.flush()
+            if progress is not None:
+                progress(len(result.outcomes), f"正在归集：已处理 {len(result.outcomes)} 条")
     db.session.flush()
     _audit(kind, result.outcomes, source)
     return result
