@@ -157,3 +157,12 @@ def test_menu_offers_collection_to_clerks(client, org, session):
     html = client.get("/collection/").get_data(as_text=True)
     assert all(k.label in html for k in FACT_KINDS.values())
     assert client.get("/imports/facts_permit/template.xlsx").status_code == 200
+
+
+def test_a_post_without_its_security_token_is_refused(client, org, session):
+    entity = make_entity(org.clerk_a, 6)
+    session.commit()
+    sign_in(client, org.health_clerk)
+    resp = client.post("/collection/permit/new", data=permit_form(entity.uscc))
+    assert resp.status_code == 400 and "安全令牌" in resp.get_data(as_text=True)
+    assert db.session.execute(select(Permit)).first() is None
