@@ -196,3 +196,10 @@ def test_every_kind_can_be_entered_and_corrected_online(client, org, session):
         resp = post(client, f"/collection/{kind.name}/{fact.id}/correct", changed)
         assert resp.status_code == 302, (kind.name, resp.get_data(as_text=True)[-2000:])
         assert client.get(f"/collection/{kind.name}/").status_code == 200
+
+
+def test_every_kinds_import_page_opens_and_leads_back_to_the_kind(client, org, session):
+    sign_in(client, org.health_clerk)
+    for name in FACT_KINDS:
+        html = client.get(f"/imports/facts_{name}/").get_data(as_text=True)
+        assert f'href="/collection/{name}/"' in html, name
