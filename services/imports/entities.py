@@ -26,6 +26,7 @@ from models import EntityTag, ImportBatch, MarketEntity, User, utcnow
 from persistence import audit
 from persistence.bulk import refresh_statistics
 from services import entity_import_write as write
+from services.collection.pending import rematch_entities
 from services.entities import can_edit
 from services.entity_fields import SUBJECT_TYPE, TITLE
 from services.entity_import import TEMPLATE_COLUMNS, check_import, template_instructions
@@ -57,6 +58,7 @@ def summary_text(result: dict[str, Any]) -> str:
         + (f"，{result['无变化']} 个没有变化" if result.get("无变化") else "")
         + (f"，新增标签 {result['新增标签']} 个" if result.get("新增标签") else "")
         + (f"，跳过问题行 {result['跳过问题行']} 行" if result.get("跳过问题行") else "")
+        + (f"；待处理的归集信息中有 {result['归集信息匹配']} 条已匹配到市场主体" if result.get("归集信息匹配") else "")
     )
 
 
@@ -136,8 +138,13 @@ class EntityImport(ImportKind):
             refresh_statistics(MarketEntity.__table__, EntityTag.__table__)
         audit.record_many("create", SUBJECT_TYPE, created_audit, user=actor)
         audit.record_many("update", SUBJECT_TYPE, updated_audit, user=actor)
+        framework.applied(len(valid), "正在重新匹配待处理的归集信息")
+        rematched = rematch_entities(
+            [c for r in valid for c in (r.values.get("uscc"), r.values.get("reg_no")) if c],
+            [r.values.get("name") or "" for r in valid],
+        )
         return {"新增": len(creates), "更新": len(updates) - changes.unchanged, "无变化": changes.unchanged,
-                "新增标签": len(added)}
+                "新增标签": len(added), "归集信息匹配": rematched.filed}
 
     def result_text(self, result: dict[str, Any]) -> str:
         return summary_text(result)

@@ -11,6 +11,7 @@ from services.imports import (  # noqa: F401
     directory_entities,
     directory_objects,
     entities,
+    facts,
     inspectors,
     joint_items,
     ledgers,
