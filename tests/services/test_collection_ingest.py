@@ -216,13 +216,13 @@ def test_flask_collection_rematch_files_facts_of_entities_written_behind_its_bac
 
 
 def test_a_registry_import_files_the_facts_waiting_for_its_entities(org, session):
-    from services import entity_import
+    from services.imports import entities, framework
     from tests.services.test_entities import U1, messy
 
     waiting = run(PERMIT, [permit(U1)], org).pending[0]
-    batch, _ = entity_import.store_import(org.clerk_a, "名录.xlsx", messy())
-    summary = entity_import.import_entities(org.clerk_a, batch)
-    assert summary["归集信息匹配"] == 1 and "1 条已匹配到市场主体" in entity_import.summary_text(summary)
+    batch, _ = framework.upload(entities.KIND, org.clerk_a, "名录.xlsx", messy(), {})
+    summary = framework.confirm(entities.KIND, org.clerk_a, batch, valid_only=True)
+    assert summary["归集信息匹配"] == 1 and "1 条已匹配到市场主体" in entities.KIND.result_text(summary)
     db.session.refresh(waiting)
     assert waiting.resolved_fact_id == live(Permit)[0].id
 
