@@ -1,0 +1,105 @@
+"""/entities/<id>/dossier: 一户一档 on one screen, its timeline filter (an htmx partial) and its
+PDF; /persons/<id>: a natural person, the offices held and the 失信 status.
+
+Views load (404 when absent or outside the user's area, as the entity page does), authorize
+(403 by role) and render; the rules are in services/dossier.py and services/persons.py.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_login import current_user, login_required
+
+from models import MarketEntity, User, db
+from services import dossier as svc
+from services import dossier_pdf, persons
+from services.dossier_kinds import TIMELINE_KINDS
+from services.scope import get_in_scope_or_404
+from services.web import is_htmx, roles_required, wants_fragment
+
+bp = Blueprint("dossier", __name__)
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _timeline_context(dossier: svc.Dossier) -> dict[str, Any]:
+    flt = svc.parse_filter(request.args)
+    departments = svc.timeline_departments(dossier)
+    kinds = [(k, label) for k, label in TIMELINE_KINDS
+             if not (k in {s.key for s in dossier.sections if s.hidden})]
+    return {"events": svc.timeline(dossier, flt), "flt": flt, "kinds": kinds, "departments": departments}
+
+
+def _load(entity_id: int) -> svc.Dossier:
+    entity = get_in_scope_or_404(MarketEntity, entity_id, _me())
+    return svc.build(_me(), entity)
+
+
+@bp.route("/entities/<int:entity_id>/dossier")
+@login_required
+@roles_required(*svc.DOSSIER_ROLES)
+def entity(entity_id: int):
+    dossier = _load(entity_id)
+    return render_template("dossier/entity.html", d=dossier, e=dossier.entity, **_timeline_context(dossier))
+
+
+@bp.route("/entities/<int:entity_id>/dossier/timeline")
+@login_required
+@roles_required(*svc.DOSSIER_ROLES)
+def timeline(entity_id: int):
+    dossier = _load(entity_id)
+    context = _timeline_context(dossier)
+    if wants_fragment():
+        return render_template("dossier/_timeline.html", d=dossier, e=dossier.entity, **context)
+    return render_template("dossier/entity.html", d=dossier, e=dossier.entity, **context)
+
+
+@bp.route("/entities/<int:entity_id>/dossier.pdf")
+@login_required
+@roles_required(*svc.DOSSIER_ROLES)
+def pdf(entity_id: int):
+    dossier = _load(entity_id)
+    context = _timeline_context(dossier)
+    flt = context["flt"]
+    department = dict(context["departments"]).get(flt.department_id, "") if flt.department_id else ""
+    data = dossier_pdf.dossier_pdf(dossier, context["events"], flt, department)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{dossier.entity.name}_一户一档.pdf")
+
+
+# ------------------------------------------------------------------ persons
+
+
+def _person_or_404(person_id: int):
+    person = persons.get_visible(_me(), person_id)
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.route("/persons/<int:person_id>")
+@login_required
+@roles_required(*svc.DOSSIER_ROLES)
+def person(person_id: int):
+    view = persons.person_view(_me(), _person_or_404(person_id))
+    return render_template("dossier/person.html", v=view, p=view.person, revealed="",
+                           may_reveal=persons.may_reveal(_me()), confidential=svc.sees_confidential(_me()))
+
+
+@bp.route("/persons/<int:person_id>/reveal", methods=["POST"])
+@login_required
+@roles_required(*persons.REVEAL_ROLES)
+def person_reveal(person_id: int):
+    found = _person_or_404(person_id)
+    number = persons.reveal_id_number(_me(), found)
+    db.session.commit()
+    if is_htmx():
+        return render_template("dossier/_id_number.html", p=found, revealed=number, may_reveal=True)
+    view = persons.person_view(_me(), found)
+    return render_template("dossier/person.html", v=view, p=found, revealed=number, may_reveal=True,
+                           confidential=svc.sees_confidential(_me()))
