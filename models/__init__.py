@@ -17,6 +17,23 @@ from models.conference import (
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
+from models.facts import (
+    AbnormalListing,
+    CapitalContribution,
+    ClusterAddress,
+    Complaint,
+    FactSource,
+    Lawsuit,
+    Officer,
+    OtherFact,
+    Penalty,
+    PendingFact,
+    PendingReason,
+    Permit,
+    Person,
+    Sanction,
+    SupervisionRecord,
+)
 from models.followups import (
     CaseFiling,
     ClueStatus,
@@ -71,6 +88,21 @@ from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "AbnormalListing",
+    "CapitalContribution",
+    "ClusterAddress",
+    "Complaint",
+    "FactSource",
+    "Lawsuit",
+    "Officer",
+    "OtherFact",
+    "PendingFact",
+    "PendingReason",
+    "Penalty",
+    "Permit",
+    "Person",
+    "Sanction",
+    "SupervisionRecord",
     "CaseFiling",
     "ClueStatus",
     "ClueTransfer",
