@@ -25,7 +25,16 @@ import models
 from models import AuditEvent, Department, InspectionRecord, MarketEntity, RecordStatus, User, db
 from models.roles import Role
 from services import clock
-from services.dossier_kinds import BY_KEY, KINDS, OFFICER, REGISTRATION, SANCTION, SUPERVISION, TIMELINE_KINDS, KindSpec
+from services.dossier_kinds import (
+    BY_KEY,
+    KINDS,
+    OFFICER,
+    REGISTRATION,
+    SANCTION,
+    SUPERVISION,
+    TIMELINE_KINDS,
+    KindSpec,
+)
 
 # Staff: the roles of the entity registry (services/entities.VIEW_ROLES), who see the grade today.
 STAFF_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)

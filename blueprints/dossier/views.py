@@ -31,7 +31,7 @@ def _timeline_context(dossier: svc.Dossier) -> dict[str, Any]:
     flt = svc.parse_filter(request.args)
     departments = svc.timeline_departments(dossier)
     kinds = [(k, label) for k, label in TIMELINE_KINDS
-             if not (k in {s.key for s in dossier.sections if s.hidden})]
+             if k not in {s.key for s in dossier.sections if s.hidden}]
     return {"events": svc.timeline(dossier, flt), "flt": flt, "kinds": kinds, "departments": departments}
 
 
