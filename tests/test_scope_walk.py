@@ -183,6 +183,12 @@ def district_a(org, make_user, session):
     late = dispatched_task(org, objects=2, end=_date(2026, 9, 30), name="甲区机密逾期任务")
     add_record(late, objects_of(late)[0], org.bureau_a)
     remind(_date(2026, 11, 5))
+    # A natural person who holds office in district A's entity (the person page, /persons/<id>).
+    from models import Officer
+    from tests.factories.dossier import fact, person
+
+    officer = person("甲区法定代表人", "19800101999")
+    fact(Officer, org.bureau_a, entity_id=entity.id, person_id=officer.id, role="法定代表人")
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -230,6 +236,7 @@ def district_a(org, make_user, session):
         "task_id": {"record_pdfs": ready.task.id, "conference_plans": conference_plan.tasks[0].id},
         "task_object_id": obj.id,
         "row_id": ledger_row_id,
+        "person_id": officer.id,
     }
 
 
@@ -306,6 +313,7 @@ def test_walk_knows_every_parameter(app):
         "attachment_id",
         "task_id", "task_object_id", "row_id",
         "kind",
+        "person_id",
     }
 
 
