@@ -33,7 +33,7 @@ from models import ImportBatch, ImportStatus, JobStatus, MarketEntity, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
 from services import entities as svc
-from services import entity_fields, entity_import, entity_search, jobs
+from services import entity_fact_filters, entity_fields, entity_import, entity_search, jobs
 from services.audit import action_label
 from services.errors import Conflict, Invalid
 from services.excel import XLSX_MIME, ExcelError, build_workbook, workbook_bytes
@@ -91,6 +91,7 @@ def _list_context() -> dict[str, Any]:
         "grades": CREDIT_GRADES,
         "sections": entity_fields.INDUSTRY_SECTIONS,
         "divisions": registries.choices(),
+        "permit_kinds": entity_fact_filters.permit_kinds(),
         "can_edit": svc.can_edit(me),
     }
 
