@@ -312,7 +312,7 @@ def timeline(dossier: Dossier, flt: TimelineFilter | None = None) -> list[Event]
         events = [e for e in events if e.kind == flt.kind]
     if flt.department_id is not None:
         events = [e for e in events if e.department_id == flt.department_id]
-    events.sort(key=lambda e: (e.on, e.kind, e.title))
+    events.sort(key=lambda e: (e.on, e.kind != REGISTRATION, e.kind, e.title))  # 成立 first on its day
     return events
 
 
