@@ -73,6 +73,7 @@ def test_timeline_filter_is_an_htmx_partial(client, login, org, facts):
     html = text(client.get(url, headers={"HX-Request": "true"}))
     assert "<html" not in html and html.lstrip().startswith('<div id="timeline-events"')
     assert "取得行政许可：食品经营许可证" in html and "成立：" not in html and "受到行政处罚" not in html
+    assert f"/entities/{facts.entity.id}/dossier.pdf?kind=permit" in html  # the PDF of what is shown
     html = text(client.get(f"/entities/{facts.entity.id}/dossier/timeline?department={org.health_a.id}",
                            headers={"HX-Request": "true"}))
     assert "接受监督检查" in html and "受到行政处罚" not in html
