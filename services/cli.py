@@ -1,5 +1,5 @@
 """Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, notify send,
-calendar seed, deadlines remind."""
+calendar seed, deadlines remind, collection rematch."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     from services.audit_cli import register_audit_cli
+    from services.collection.cli import register_collection_cli
 
     _register_catalogue(app)
     register_audit_cli(app)
+    register_collection_cli(app)
     _register_draw(app)
     _register_jobs(app)
     _register_notify(app)
@@ -40,13 +42,15 @@ def _register_catalogue(app: Flask) -> None:
     @app.cli.command("templates")
     @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
     def templates_command(directory: Path) -> None:
-        """把全部导入模板（A.1.1 … C.1）写入目录 DIRECTORY（不存在则创建），文件以模板编号命名。"""
-        from services.templates_catalogue import TEMPLATES, template_workbook
+        """把全部导入模板（A.1.1 … C.1 和信息归集各类信息的模板）写入目录 DIRECTORY（不存在则创建），文件以模板编号命名。"""
+        from services.collection.templates import FACT_TEMPLATES
+        from services.excel import workbook_bytes
+        from services.templates_catalogue import TEMPLATES
 
         directory.mkdir(parents=True, exist_ok=True)
-        for code, template in TEMPLATES.items():
+        for template in (*TEMPLATES.values(), *FACT_TEMPLATES.values()):
             path = directory / template.filename
-            path.write_bytes(template_workbook(code))
+            path.write_bytes(workbook_bytes(template.workbook()))
             click.echo(f"{path}\t{template.title}")
 
 

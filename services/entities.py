@@ -43,6 +43,7 @@ from models.entity import EntityStatus, EntityType
 from models.org import DepartmentLevel
 from models.roles import Role
 from services import audit
+from services.collection.pending import rematch_entities
 from services.entity_fields import (
     COLUMN_KEYS,
     SUBJECT_TYPE,
@@ -191,6 +192,7 @@ def create_entity(actor: User, raw: Mapping[str, Any]) -> MarketEntity:
         summary={"名称": entity.name, "统一社会信用代码": entity.uscc or "", "注册号": entity.reg_no or ""},
         user=actor,
     )
+    rematch_entities([entity.uscc or "", entity.reg_no or ""], [entity.name])
     return entity
 
 
@@ -225,6 +227,8 @@ def update_entity(actor: User, entity: MarketEntity, raw: Mapping[str, Any]) -> 
         entity.updated_at = utcnow()  # also when only the tags changed
         db.session.flush()
         audit.record("update", object_type=SUBJECT_TYPE, object_id=entity.id, summary=changes, user=actor)
+    if {TITLE["uscc"], TITLE["reg_no"], TITLE["name"], "所属主体库"} & set(changes):
+        rematch_entities([entity.uscc or "", entity.reg_no or ""], [entity.name])  # waiting facts may name it now
     return changes
 
 

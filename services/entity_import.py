@@ -30,6 +30,7 @@ from models import EntityTag, ImportBatch, ImportStatus, Job, MarketEntity, User
 from services import audit, jobs
 from services import entity_import_write as write
 from services.bulk import refresh_statistics
+from services.collection.pending import rematch_entities
 from services.config import default as config_default
 from services.entities import Registries, can_edit
 from services.entity_fields import (
@@ -447,6 +448,11 @@ def import_entities(
         refresh_statistics(MarketEntity.__table__, EntityTag.__table__)
     audit.record_many("create", SUBJECT_TYPE, created_audit, user=actor)
     audit.record_many("update", SUBJECT_TYPE, updated_audit, user=actor)
+    written(len(valid), "正在重新匹配待处理的归集信息")
+    rematched = rematch_entities(
+        [c for r in valid for c in (r.values.get("uscc"), r.values.get("reg_no")) if c],
+        [r.values.get("name") or "" for r in valid],
+    )
     summary = {
         "文件": batch.filename,
         "新增": len(creates),
@@ -454,6 +460,7 @@ def import_entities(
         "无变化": changes.unchanged,
         "新增标签": len(added),
         "跳过问题行": len(check.invalid_rows),
+        "归集信息匹配": rematched.filed,
     }
     batch.result = json.dumps(summary, ensure_ascii=False)
     batch.content = b""
@@ -469,6 +476,7 @@ def summary_text(summary: dict[str, Any]) -> str:
         + (f"，{summary['无变化']} 个没有变化" if summary.get("无变化") else "")
         + (f"，新增标签 {summary['新增标签']} 个" if summary.get("新增标签") else "")
         + (f"，跳过问题行 {summary['跳过问题行']} 行" if summary.get("跳过问题行") else "")
+        + (f"；待处理的归集信息中有 {summary['归集信息匹配']} 条已匹配到市场主体" if summary.get("归集信息匹配") else "")
     )
 
 

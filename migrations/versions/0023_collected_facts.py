@@ -388,6 +388,8 @@ def upgrade():
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('reason', sa.String(length=10), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('subject_code', sa.String(length=30), nullable=False),
+    sa.Column('subject_name', sa.String(length=200), nullable=False),
     sa.Column('source_department_id', sa.Integer(), nullable=False),
     sa.Column('source_kind', sa.Enum('在线填报', '批量导入', '数据交换', name='factsource', native_enum=False, length=20), nullable=False),
     sa.Column('received_at', sa.DateTime(), nullable=False),
@@ -405,11 +407,15 @@ def upgrade():
     with op.batch_alter_table('pending_fact', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pending_fact_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index('ix_pending_fact_open', ['source_department_id', 'resolved_at', 'kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pending_fact_subject_code'), ['subject_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pending_fact_subject_name'), ['subject_name'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('pending_fact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_fact_subject_name'))
+        batch_op.drop_index(batch_op.f('ix_pending_fact_subject_code'))
         batch_op.drop_index('ix_pending_fact_open')
         batch_op.drop_index(batch_op.f('ix_pending_fact_batch_id'))
 

@@ -40,6 +40,10 @@ class PendingFact(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(String(10))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The identifiers the fact named its subject by (统一社会信用代码 or 注册号, and the name),
+    # indexed so a new or changed entity re-matches only the facts that name it.
+    subject_code: Mapped[str] = mapped_column(String(30), default="", index=True)
+    subject_name: Mapped[str] = mapped_column(String(200), default="", index=True)
     source_department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     source_kind: Mapped[FactSource] = mapped_column(fact_enum(FactSource))
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -3,7 +3,7 @@ registers itself in registry.py) and the pages of blueprints/imports serve it by
 
 from __future__ import annotations
 
-from services.imports import auxiliary, check_items, joint_items, ledgers  # noqa: F401  (each registers itself)
+from services.imports import auxiliary, check_items, facts, joint_items, ledgers  # noqa: F401  (each registers itself)
 from services.imports.framework import ImportKind
 from services.imports.registry import KINDS, register, unregister
 
