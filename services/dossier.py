@@ -94,6 +94,7 @@ class Dossier:
     sections: list[Section]
     confidential: bool  # the viewer sees the confidential parts
     cluster: list[Any] = field(default_factory=list)  # ClusterAddress rows of its address / agent
+    records: list[InspectionRecord] = field(default_factory=list)  # own published results
     today: date = field(default_factory=clock.china_today)
 
     def section(self, key: str) -> Section:
@@ -201,16 +202,17 @@ def build(actor: User, entity: MarketEntity) -> Dossier:
     names = _department_names({f.source_department_id for rows in facts.values() for f in rows})
     person_ids = {f.person_id for rows in facts.values() for f in rows if getattr(f, "person_id", None)}
     persons = _person_names(person_ids)
+    records = own_results(entity.id)
     sections = []
     for spec in KINDS:
         if spec is SUPERVISION:
-            section = _supervision_section(facts[spec.key], own_results(entity.id), names)
+            section = _supervision_section(facts[spec.key], records, names)
         else:
             section = _fact_section(spec, facts[spec.key], names, persons)
         section.hidden = spec.confidential and not confidential
         sections.append(section)
     sections.append(Section(WARNING_KEY, "预警信息", ("预警类型", "预警日期", "说明")))
-    return Dossier(entity, sections, confidential, cluster=cluster_rows(entity))
+    return Dossier(entity, sections, confidential, cluster=cluster_rows(entity), records=records)
 
 
 def cluster_rows(entity: MarketEntity) -> list[Any]:
@@ -290,33 +292,43 @@ def _change_keys(summary: str) -> str:
     return "、".join(data) if isinstance(data, dict) else ""
 
 
-def timeline(dossier: Dossier, flt: TimelineFilter | None = None) -> list[Event]:
-    """全生命周期: the events from 成立 to today (China date), oldest first, filtered."""
-    flt = flt or TimelineFilter()
+def events(dossier: Dossier) -> list[Event]:
+    """全生命周期: every event from 成立 to today (China date), oldest first (成立 first on its day)."""
     today, entity = dossier.today, dossier.entity
-    events = _registration_events(entity)
-    facts = [(BY_KEY[s.key], row) for s in dossier.sections if s.key in BY_KEY for row in s.rows]
-    fact_list = [row.fact for _spec, row in facts if row.fact is not None]
-    names = _department_names({f.source_department_id for f in fact_list})
-    persons = _person_names({f.person_id for f in fact_list if getattr(f, "person_id", None)})
-    for spec, row in facts:
-        if row.fact is not None:
-            events += _fact_events(spec, row.fact, today, names, persons)
-    for record in own_results(entity.id):
+    found = _registration_events(entity)
+    facts = [(BY_KEY[s.key], row.fact) for s in dossier.sections if s.key in BY_KEY for row in s.rows
+             if row.fact is not None]
+    names = _department_names({f.source_department_id for _spec, f in facts})
+    persons = _person_names({f.person_id for _spec, f in facts if getattr(f, "person_id", None)})
+    for spec, fact in facts:
+        found += _fact_events(spec, fact, today, names, persons)
+    for record in dossier.records:
         day = clock.china_date(record.inspected_at or record.published_at)
         if day is not None and day <= today:
-            events.append(Event(day, SUPERVISION.key, SUPERVISION.label, f"双随机抽查：{record.task.name}",
-                                detail=record.result_label, department_id=record.department_id,
-                                department=record.department.name, record_id=record.id))
-    if flt.kind:
-        events = [e for e in events if e.kind == flt.kind]
-    if flt.department_id is not None:
-        events = [e for e in events if e.department_id == flt.department_id]
-    events.sort(key=lambda e: (e.on, e.kind != REGISTRATION, e.kind, e.title))  # 成立 first on its day
-    return events
+            found.append(Event(day, SUPERVISION.key, SUPERVISION.label, f"双随机抽查：{record.task.name}",
+                               detail=record.result_label, department_id=record.department_id,
+                               department=record.department.name, record_id=record.id))
+    found.sort(key=lambda e: (e.on, e.kind != REGISTRATION, e.kind, e.title))
+    return found
+
+
+def apply_filter(found: list[Event], flt: TimelineFilter | None) -> list[Event]:
+    if flt is None:
+        return found
+    return [e for e in found if (not flt.kind or e.kind == flt.kind)
+            and (flt.department_id is None or e.department_id == flt.department_id)]
+
+
+def timeline(dossier: Dossier, flt: TimelineFilter | None = None) -> list[Event]:
+    """The timeline, filtered by kind and department."""
+    return apply_filter(events(dossier), flt)
+
+
+def departments_of(found: list[Event]) -> list[tuple[int, str]]:
+    """The departments the events name, for the timeline's filter."""
+    seen = {e.department_id: e.department for e in found if e.department_id is not None}
+    return sorted(seen.items(), key=lambda t: t[1])
 
 
 def timeline_departments(dossier: Dossier) -> list[tuple[int, str]]:
-    """The departments the unfiltered timeline names, for its filter."""
-    seen = {e.department_id: e.department for e in timeline(dossier) if e.department_id is not None}
-    return sorted(seen.items(), key=lambda t: t[1])
+    return departments_of(events(dossier))

@@ -29,10 +29,11 @@ def _me() -> User:
 
 def _timeline_context(dossier: svc.Dossier) -> dict[str, Any]:
     flt = svc.parse_filter(request.args)
-    departments = svc.timeline_departments(dossier)
-    kinds = [(k, label) for k, label in TIMELINE_KINDS
-             if k not in {s.key for s in dossier.sections if s.hidden}]
-    return {"events": svc.timeline(dossier, flt), "flt": flt, "kinds": kinds, "departments": departments}
+    found = svc.events(dossier)
+    hidden = {s.key for s in dossier.sections if s.hidden}
+    kinds = [(k, label) for k, label in TIMELINE_KINDS if k not in hidden]
+    return {"events": svc.apply_filter(found, flt), "flt": flt, "kinds": kinds,
+            "departments": svc.departments_of(found)}
 
 
 def _load(entity_id: int) -> svc.Dossier:
