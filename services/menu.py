@@ -56,6 +56,13 @@ MENU: tuple[MenuGroup, ...] = (
         ("线索移送", "followups.clues"),
         ("抽查统计", "statistics.index"),
     ),
+    _group(
+        "信息归集",
+        ("归集信息填报", "collection.index"),
+        ("归集反馈", "collection.feedback_page"),
+        ("归集成果", "collection.results"),
+        ("归集监控", "collection.monitor_page"),
+    ),
     _group("联席会议", ("联席会议", "conferences.index"), ("联席会议计划及任务", "conference_plans.index")),
     _group(
         "系统管理",

@@ -50,6 +50,9 @@ UNSCOPED_PARAMETERS |= {"record_no"}
 # /imports/<kind>: the kind is a name of the catalogue of imports (blueprints/imports); its
 # batches are scoped by batch_id.
 UNSCOPED_PARAMETERS |= {"kind"}
+# /collection/<fact_kind>/…: a kind of collected facts (services/collection/kinds.py); the facts
+# are scoped by fact_id.
+UNSCOPED_PARAMETERS |= {"fact_kind"}
 # 一公开: published for everyone, district A's items included (tests/blueprints/public checks
 # that nothing internal is shown there).
 PUBLIC_PREFIX = "public."
@@ -183,6 +186,16 @@ def district_a(org, make_user, session):
     late = dispatched_task(org, objects=2, end=_date(2026, 9, 30), name="甲区机密逾期任务")
     add_record(late, objects_of(late)[0], org.bureau_a)
     remind(_date(2026, 11, 5))
+    # 信息归集: a permit filed under the entity and one waiting in the pending pool, both
+    # submitted by district A's health bureau (services/collection).
+    from models import FactSource
+    from services.collection.ingest import ingest
+    from services.collection.kinds import FACT_KINDS
+
+    filed = ingest(FACT_KINDS["permit"], [
+        {"uscc": entity.uscc, "permit_no": "甲区机密许可1", "name": "甲区许可"},
+        {"uscc": "91510108MA6CX00020", "entity_name": "甲区未登记主体", "permit_no": "甲区机密许可2", "name": "甲区许可"},
+    ], source_kind=FactSource.ONLINE, department=org.bureau_a, actor=org.clerk_a)
     # A natural person who holds office in district A's entity (the person page, /persons/<id>).
     from models import Officer
     from tests.factories.dossier import fact, person
@@ -236,6 +249,9 @@ def district_a(org, make_user, session):
         "task_id": {"record_pdfs": ready.task.id, "conference_plans": conference_plan.tasks[0].id},
         "task_object_id": obj.id,
         "row_id": ledger_row_id,
+        "fact_kind": "permit",
+        "fact_id": filed.facts[0].id,
+        "pending_id": filed.pending[0].id,
         "person_id": officer.id,
     }
 
@@ -313,6 +329,7 @@ def test_walk_knows_every_parameter(app):
         "attachment_id",
         "task_id", "task_object_id", "row_id",
         "kind",
+        "fact_kind", "fact_id", "pending_id",
         "person_id",
     }
 
@@ -362,6 +379,11 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("sysadmin_b", "/conferences/"),
         ("office_b_user", "/messages/"),
         ("clerk_b", "/messages/"),
+        ("clerk_b", "/collection/"),
+        ("clerk_b", "/collection/permit/"),
+        ("clerk_b", "/collection/feedback?closed=1"),
+        ("clerk_b", "/collection/results?kind=permit"),
+        ("leader_b", "/collection/monitor"),
     ):
         sign_in(client, getattr(org, name))
         html = client.get(url).get_data(as_text=True)

@@ -20,13 +20,13 @@ row errors, the exchange's answer).  Nothing is committed here.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Department, ImportBatch, User, db, utcnow
@@ -37,6 +37,7 @@ from services.collection.match import Match, Matcher
 from services.errors import Conflict, Forbidden
 
 CREATED, UPDATED, SAME, PENDING, ERROR = "新增", "更新", "无变化", "待处理", "有误"
+Progress = Callable[[int, str], None]
 CHUNK = 500
 
 
@@ -144,12 +145,18 @@ def same(kind: FactKind, fact: Any, values: Mapping[str, Any]) -> bool:
     return all(_plain(old.get(k)) == _plain(values.get(k)) for k in keys)
 
 
-def _anchor(kind: FactKind) -> str:
-    """The column the live facts of a batch are loaded by: the first plain key column for the
-    kinds keyed by a number (许可证编号, 文号, 案号, 地址), else the subject."""
+_NUMBER_KEYS = ("permit_no", "decision_no", "case_no", "address")
+
+
+def _anchors(kind: FactKind) -> tuple[str, ...]:
+    """The columns the live facts of a batch are loaded by: the number a kind is keyed by
+    (许可证编号, 文号, 案号, 地址), else its subject."""
     first = kind.natural_key[0]
-    return first if not first.startswith("@") and first in ("permit_no", "decision_no", "case_no", "address") \
-        else "entity_id" if kind.subject != Subject.ENTITY_OR_PERSON else "@both"
+    if first in _NUMBER_KEYS:
+        return (first,)
+    if kind.subject == Subject.ENTITY_OR_PERSON:
+        return ("entity_id", "person_id")
+    return ("entity_id",)
 
 
 class LiveFacts:
@@ -161,17 +168,14 @@ class LiveFacts:
         self._loaded: set[Hashable] = set()
 
     def load(self, filings: Iterable[Filing]) -> None:
-        model, anchor = self.kind.model, _anchor(self.kind)
-        wanted: dict[str, set[Any]] = {"entity_id": set(), "person_id": set(), anchor: set()}
+        model = self.kind.model
+        wanted: dict[str, set[Any]] = {column: set() for column in _anchors(self.kind)}
         for f in filings:
-            if anchor == "@both":
-                for col in ("entity_id", "person_id"):
-                    if f.values.get(col) is not None:
-                        wanted[col].add(f.values[col])
-            else:
-                wanted[anchor].add(f.values.get(anchor))
+            for column, values in wanted.items():
+                if f.values.get(column) is not None:
+                    values.add(f.values[column])
         for column, values in wanted.items():
-            todo = sorted(v for v in values - {None} if (column, v) not in self._loaded)
+            todo = sorted(v for v in values if (column, v) not in self._loaded)
             for start in range(0, len(todo), CHUNK):
                 part = todo[start:start + CHUNK]
                 self._loaded.update((column, v) for v in part)
@@ -246,13 +250,17 @@ def decide(kind: FactKind, values: dict[str, Any], live: LiveFacts, department: 
 # ------------------------------------------------------------------ writing
 
 
-def write_fact(kind: FactKind, filing: Filing, source: Source, live: LiveFacts | None = None) -> Any:
-    """Insert the new fact (and retire the one it replaces)."""
+def _columns(kind: FactKind, filing: Filing) -> dict[str, Any]:
     columns = {f.key: filing.values.get(f.key) for f in kind.fields}
     columns["entity_id"] = filing.values.get("entity_id")
     if hasattr(kind.model, "person_id"):
         columns["person_id"] = filing.values.get("person_id")
-    fact = kind.model(**columns, **source.columns())
+    return columns
+
+
+def write_fact(kind: FactKind, filing: Filing, source: Source, live: LiveFacts | None = None) -> Any:
+    """Insert one new fact (and retire the one it replaces)."""
+    fact = kind.model(**_columns(kind, filing), **source.columns())
     if filing.previous is not None:
         _retire(kind, filing.previous)
         fact.replaces_id = filing.previous.id
@@ -262,6 +270,34 @@ def write_fact(kind: FactKind, filing: Filing, source: Source, live: LiveFacts |
     if live is not None:
         live.add(fact)
     return fact
+
+
+class FactWriter:
+    """The new facts of a batch, inserted ``CHUNK`` at a time (one INSERT … RETURNING each):
+    a 100,000-row import does not build its rows one ORM flush at a time."""
+
+    def __init__(self, kind: FactKind, source: Source) -> None:
+        self.kind = kind
+        self.common = {**source.columns(), "current": True}  # one received time for the batch
+        self.rows: list[dict[str, Any]] = []
+        self.outcomes: list[Outcome] = []
+
+    def add(self, filing: Filing, outcome: Outcome) -> None:
+        columns = {**_columns(self.kind, filing), **self.common, "replaces_id": None}
+        if filing.previous is not None:
+            _retire(self.kind, filing.previous)
+            columns["replaces_id"] = filing.previous.id
+        self.rows.append(columns)
+        self.outcomes.append(outcome)
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        model = self.kind.model
+        facts = db.session.execute(insert(model).returning(model, sort_by_parameter_order=True), self.rows).scalars()
+        for outcome, fact in zip(self.outcomes, facts, strict=True):
+            outcome.fact = fact
+        self.rows, self.outcomes = [], []
 
 
 def _retire(kind: FactKind, previous: Any) -> None:
@@ -330,15 +366,17 @@ def ingest(kind: FactKind, records: Sequence[Mapping[str, Any]], *, source_kind:
 
 
 def ingest_checked(kind: FactKind, checked: Sequence[Checked], *, source_kind: FactSource, department: Department,
-                   actor: User | None = None, batch: ImportBatch | None = None) -> IngestResult:
-    """``ingest`` for records already checked (an import checks them for its preview)."""
+                   actor: User | None = None, batch: ImportBatch | None = None,
+                   progress: Progress | None = None) -> IngestResult:
+    """``ingest`` for records already checked (an import checks them for its preview);
+    ``progress(done, message)`` hears of every ``CHUNK`` records filed (a background job)."""
     matcher = Matcher(department)
     matcher.prefetch([c.values for c in checked if c.valid])
-    return file_checked(kind, checked, Source(source_kind, department, actor, batch), matcher)
+    return file_checked(kind, checked, Source(source_kind, department, actor, batch), matcher, progress=progress)
 
 
 def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, matcher: Matcher,
-                 correcting: Any = None) -> IngestResult:
+                 progress: Progress | None = None) -> IngestResult:
     result = IngestResult()
     filings: list[tuple[int, Filing | None, Checked]] = []
     for index, c in enumerate(checked):
@@ -352,32 +390,39 @@ def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, mat
     live = LiveFacts(kind)
     live.load(f for _, f, _ in filings if f is not None and f.status == CREATED)
     seen: dict[tuple[Hashable, ...], int] = {}
+    writer = FactWriter(kind, source)
     for index, filing, c in filings:
-        result.outcomes.append(_file_one(kind, index, filing, c, source, live, seen, correcting))
+        result.outcomes.append(_file_one(kind, index, filing, c, source, live, seen, writer))
         if len(result.outcomes) % CHUNK == 0:
-            db.session.flush()
+            writer.flush()
+            if progress is not None:
+                progress(len(result.outcomes), f"正在归集：已处理 {len(result.outcomes)} 条")
+    writer.flush()
     db.session.flush()
     _audit(kind, result.outcomes, source)
     return result
 
 
 def _file_one(kind: FactKind, index: int, filing: Filing | None, c: Checked, source: Source, live: LiveFacts,
-              seen: dict[tuple[Hashable, ...], int], correcting: Any) -> Outcome:
+              seen: dict[tuple[Hashable, ...], int], writer: FactWriter) -> Outcome:
+    """Decide one record; a new fact is handed to ``writer`` (its outcome gets the row at the flush)."""
     if filing is None:
         return Outcome(index, ERROR, errors=c.errors)
     if filing.status == CREATED:
         key = natural_key(kind, filing.values)
-        if key in seen and correcting is None:
+        if key in seen:
             filing = Filing(PENDING, filing.values, reason=PendingReason.DUPLICATE.value,
                             detail=f"与本批第{seen[key] + 1}条的{kind.label}相同（{'、'.join(_key_labels(kind))}相同）")
         else:
             seen[key] = index
-            filing = decide(kind, filing.values, live, source.department, correcting)
+            filing = decide(kind, filing.values, live, source.department)
     if filing.status == PENDING:
         return Outcome(index, PENDING, pending=write_pending(kind, filing.values, filing.reason, filing.detail, source))
     if filing.status == SAME:
         return Outcome(index, SAME, fact=filing.previous)
-    return Outcome(index, filing.status, fact=write_fact(kind, filing, source, live))
+    outcome = Outcome(index, filing.status)
+    writer.add(filing, outcome)
+    return outcome
 
 
 def _key_labels(kind: FactKind) -> list[str]:

@@ -7,8 +7,9 @@ uploader's department: matched rows are filed (新增, 更新 as a new version, 
 in the pending pool with the batch's id, reported on 归集反馈.  A key repeated within the file
 refuses its rows (the framework); the same key again in a later file updates the fact.
 
-Large files: the framework has no background-job hook on this branch, so a file of up to
-``MAX_ROWS`` rows is confirmed in the request (docs/collection.md).
+Large files: ``job_rows`` asks the framework to confirm a larger file as a background job with
+progress (``framework.applied``).  Where the framework has no such hook yet, the attribute is
+not read and a file of up to ``MAX_ROWS`` rows is confirmed in the request (docs/collection.md).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.collection.ingest import CREATED, PENDING, SAME, UPDATED, ingest_c
 from services.collection.kinds import FACT_KINDS
 from services.collection.templates import FACT_TEMPLATES
 from services.excel import Row
+from services.imports import framework
 from services.imports.framework import ImportKind, ImportRow
 from services.imports.registry import register
 
@@ -36,6 +38,7 @@ class FactImport(ImportKind):
 
     csv_ok = True
     max_rows = MAX_ROWS
+    job_rows = 5_000
     max_bytes = 40 * 1024 * 1024
     denied = "只有上传该文件的经办人可以导入"
 
@@ -87,8 +90,10 @@ class FactImport(ImportKind):
         return "（确认导入时匹配市场主体）"
 
     def apply(self, actor: User, batch: ImportBatch, rows: list[ImportRow], context: dict[str, Any]) -> dict[str, Any]:
+        # The job hook's progress, where the framework has one (framework.applied).
+        progress = getattr(framework, "applied", None)
         result = ingest_checked(self.fact_kind, [r.payload for r in rows], source_kind=FactSource.IMPORT,
-                                department=actor.department, actor=actor, batch=batch)
+                                department=actor.department, actor=actor, batch=batch, progress=progress)
         counts = result.counts
         return {"新增": counts[CREATED], "更新": counts[UPDATED], "无变化": counts[SAME], "待处理": counts[PENDING]}
 
