@@ -17,6 +17,7 @@ from models import MarketEntity, User, db
 from services import dossier as svc
 from services import dossier_pdf, persons
 from services.dossier_kinds import TIMELINE_KINDS
+from services.menu import may_open
 from services.scope import get_in_scope_or_404
 from services.web import is_htmx, roles_required, wants_fragment
 
@@ -36,6 +37,12 @@ def _timeline_context(dossier: svc.Dossier) -> dict[str, Any]:
             "departments": svc.departments_of(found)}
 
 
+def _page_context() -> dict[str, Any]:
+    """A fact the user's own department submitted links to its 信息归集 page (查看/更正)."""
+    me = _me()
+    return {"can_correct": may_open(me, "collection.detail"), "my_department": me.department_id}
+
+
 def _load(entity_id: int) -> svc.Dossier:
     entity = get_in_scope_or_404(MarketEntity, entity_id, _me())
     return svc.build(_me(), entity)
@@ -46,7 +53,8 @@ def _load(entity_id: int) -> svc.Dossier:
 @roles_required(*svc.DOSSIER_ROLES)
 def entity(entity_id: int):
     dossier = _load(entity_id)
-    return render_template("dossier/entity.html", d=dossier, e=dossier.entity, **_timeline_context(dossier))
+    return render_template("dossier/entity.html", d=dossier, e=dossier.entity, **_page_context(),
+                           **_timeline_context(dossier))
 
 
 @bp.route("/entities/<int:entity_id>/dossier/timeline")
@@ -57,7 +65,7 @@ def timeline(entity_id: int):
     context = _timeline_context(dossier)
     if wants_fragment():
         return render_template("dossier/_timeline.html", d=dossier, e=dossier.entity, **context)
-    return render_template("dossier/entity.html", d=dossier, e=dossier.entity, **context)
+    return render_template("dossier/entity.html", d=dossier, e=dossier.entity, **_page_context(), **context)
 
 
 @bp.route("/entities/<int:entity_id>/dossier.pdf")

@@ -45,6 +45,9 @@ def test_the_dossier_on_one_screen(client, login, org, facts):
         assert expected in html, expected
     assert 'href="#section-permit"' in html and f"/persons/{facts.legal_rep.id}" in html
     assert "JY-OLD" not in html  # a replaced version
+    # the facts of the clerk's own department link to their 信息归集 page, the others' do not
+    assert f"/collection/penalty/{facts.penalty.id}" in html and f"/collection/permit/{facts.permit.id}" not in html
+    assert client.get(f"/collection/penalty/{facts.penalty.id}").status_code == 200
     assert "成立：" in html and f"/entities/{entity.id}/dossier.pdf" in html
 
 
