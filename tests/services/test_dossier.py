@@ -87,3 +87,18 @@ def test_own_published_results_join_the_supervision_section(org, session):
     assert [r.record_id for r in rows] == [record.id] and rows[0].source == dossier.OWN_RESULTS
     events = dossier.timeline(d, TimelineFilter(kind="supervision"))
     assert [e.record_id for e in events] == [record.id] and events[0].detail == "发现问题依法责令改正"
+
+
+def test_registration_changes_are_events_of_the_registry(org, facts, session):
+    from services import entities
+
+    entities.update_entity(org.clerk_a, facts.entity, {
+        "name": facts.entity.name, "uscc": facts.entity.uscc, "entity_type": "enterprise",
+        "division_code": "510108001000", "industry_code": "H6210", "status": "active",
+        "established_on": "2017-06-01", "domicile": "甲区科技路2号",
+    })
+    session.commit()
+    changes = dossier.timeline(dossier.build(org.clerk_a, facts.entity), TimelineFilter(kind="registration"))
+    assert [e.title for e in changes] == ["成立：" + facts.entity.name, "登记信息变更"]
+    assert "住所" in changes[1].detail and changes[1].on == CHINA_DAY
+    assert {e.department_id for e in changes} == {facts.entity.department_id}
