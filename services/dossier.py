@@ -20,9 +20,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 import models
-from models import AuditEvent, Department, InspectionRecord, MarketEntity, RecordStatus, User, db
+from models import AuditEvent, Department, InspectionRecord, MarketEntity, Person, RecordStatus, User, db
 from models.roles import Role
 from services import clock
 from services.dossier_kinds import (
@@ -141,6 +142,7 @@ def own_results(entity_id: int) -> list[InspectionRecord]:
     return list(db.session.execute(
         select(InspectionRecord)
         .where(InspectionRecord.entity_id == entity_id, InspectionRecord.status == RecordStatus.PUBLISHED)
+        .options(selectinload(InspectionRecord.department), selectinload(InspectionRecord.task))
         .order_by(InspectionRecord.published_at.desc(), InspectionRecord.id.desc())
     ).scalars())
 
@@ -160,8 +162,6 @@ def _source(fact: Any, names: dict[int, str]) -> str:
 def _person_names(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    from models import Person
-
     return dict(db.session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
 
 
