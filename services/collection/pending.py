@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from models import Department, ImportBatch, User, db, utcnow
 from models.facts import PendingFact, PendingReason
@@ -43,19 +43,24 @@ class RematchResult:
 def open_unmatched(codes: Iterable[str] = (), names: Iterable[str] = (), *, everything: bool = False) -> list[PendingFact]:
     """The open 未匹配 facts naming one of ``codes`` or ``names`` (all of them with ``everything``).
 
-    The pool is usually far smaller than a registry import, so its identifiers are read once and
-    compared here rather than sending a million codes to the database."""
+    A few identifiers (an entity saved on its form) are looked up by the indexed columns; for a
+    registry import the pool, usually far smaller, is read once and compared here rather than
+    sending a million codes to the database."""
     waiting = PendingFact.resolved_at.is_(None), PendingFact.reason == PendingReason.UNMATCHED.value
     if everything:
         return list(db.session.execute(select(PendingFact).where(*waiting).order_by(PendingFact.id)).scalars())
     code_set, name_set = {c for c in codes if c}, {n for n in names if n}
-    ids = [
-        row.id
-        for row in db.session.execute(
-            select(PendingFact.id, PendingFact.subject_code, PendingFact.subject_name).where(*waiting)
-        )
-        if row.subject_code in code_set or row.subject_name in name_set
-    ]
+    if len(code_set) + len(name_set) <= CHUNK:  # a form's entity: two indexed lookups
+        named = or_(PendingFact.subject_code.in_(sorted(code_set)), PendingFact.subject_name.in_(sorted(name_set)))
+        ids = list(db.session.execute(select(PendingFact.id).where(*waiting, named)).scalars())
+    else:  # a registry import: one pass over the pool
+        ids = [
+            row.id
+            for row in db.session.execute(
+                select(PendingFact.id, PendingFact.subject_code, PendingFact.subject_name).where(*waiting)
+            )
+            if row.subject_code in code_set or row.subject_name in name_set
+        ]
     found: list[PendingFact] = []
     for start in range(0, len(ids), CHUNK):
         part = ids[start:start + CHUNK]

@@ -105,7 +105,7 @@ class FactImport(ImportKind):
         return text
 
     def back(self, context: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-        return f"{self.fact_kind.label}信息", "collection.facts", {"kind": self.fact_kind.name}
+        return f"{self.fact_kind.label}信息", "collection.facts", {"fact_kind": self.fact_kind.name}
 
 
 KINDS = {name: register(FactImport(kind)) for name, kind in FACT_KINDS.items()}

@@ -213,3 +213,26 @@ def test_flask_collection_rematch_files_facts_of_entities_written_behind_its_bac
     assert "已归集 1 条，仍待处理 0 条" in out.output
     db.session.refresh(waiting)
     assert waiting.resolved_fact_id == live(Permit)[0].id
+
+
+def test_a_registry_import_files_the_facts_waiting_for_its_entities(org, session):
+    from services import entity_import
+    from tests.services.test_entities import U1, messy
+
+    waiting = run(PERMIT, [permit(U1)], org).pending[0]
+    batch, _ = entity_import.store_import(org.clerk_a, "名录.xlsx", messy())
+    summary = entity_import.import_entities(org.clerk_a, batch)
+    assert summary["归集信息匹配"] == 1 and "1 条已匹配到市场主体" in entity_import.summary_text(summary)
+    db.session.refresh(waiting)
+    assert waiting.resolved_fact_id == live(Permit)[0].id
+
+
+def test_waiting_facts_are_found_by_a_few_identifiers_and_by_many(org, session):
+    from services.collection.pending import open_unmatched
+
+    code = uscc("91510108MA6D00044")
+    waiting = run(PERMIT, [permit(code)], org).pending[0]
+    others = [uscc(f"91510108MA6E{n:05d}") for n in range(700)]
+    assert [p.id for p in open_unmatched([code], [])] == [waiting.id]
+    assert [p.id for p in open_unmatched([*others, code], [])] == [waiting.id]
+    assert open_unmatched(others, ["没有这个主体"]) == []

@@ -157,3 +157,49 @@ def test_menu_offers_collection_to_clerks(client, org, session):
     html = client.get("/collection/").get_data(as_text=True)
     assert all(k.label in html for k in FACT_KINDS.values())
     assert client.get("/imports/facts_permit/template.xlsx").status_code == 200
+
+
+def test_a_post_without_its_security_token_is_refused(client, org, session):
+    entity = make_entity(org.clerk_a, 6)
+    session.commit()
+    sign_in(client, org.health_clerk)
+    resp = client.post("/collection/permit/new", data=permit_form(entity.uscc))
+    assert resp.status_code == 400 and "安全令牌" in resp.get_data(as_text=True)
+    assert db.session.execute(select(Permit)).first() is None
+
+
+def _form_of(kind, n: int, code: str) -> dict[str, str]:
+    """The sample import row of the kind (tests/factories/import_kinds.py) as form fields."""
+    from services.collection.templates import FACT_TEMPLATES
+    from tests.factories.import_kinds import ROWS
+
+    by_title = dict(zip(FACT_TEMPLATES[kind.name].titles, ROWS[f"facts_{kind.name}"](n), strict=True))
+    form = {f.key: str(by_title.get(f.label) or "") for f in kind.all_fields}
+    form["uscc"] = code
+    return form
+
+
+def test_every_kind_can_be_entered_and_corrected_online(client, org, session):
+    entity = make_entity(org.clerk_a, 7)
+    session.commit()
+    sign_in(client, org.health_clerk)
+    for kind in FACT_KINDS.values():
+        assert client.get(f"/collection/{kind.name}/new").status_code == 200, kind.name
+        resp = post(client, f"/collection/{kind.name}/new", _form_of(kind, 1, entity.uscc))
+        assert resp.status_code == 302, (kind.name, resp.get_data(as_text=True)[-2000:])
+        fact = db.session.execute(select(kind.model)).scalars().one()
+        assert fact.entity_id == entity.id and fact.source_department_id == org.health_a.id
+        form = client.get(f"/collection/{kind.name}/{fact.id}/correct")
+        assert form.status_code == 200, kind.name
+        optional = next(f for f in reversed(kind.fields) if not f.required and f.key != "year")
+        changed = {**_form_of(kind, 1, entity.uscc), optional.key: ""}
+        resp = post(client, f"/collection/{kind.name}/{fact.id}/correct", changed)
+        assert resp.status_code == 302, (kind.name, resp.get_data(as_text=True)[-2000:])
+        assert client.get(f"/collection/{kind.name}/").status_code == 200
+
+
+def test_every_kinds_import_page_opens_and_leads_back_to_the_kind(client, org, session):
+    sign_in(client, org.health_clerk)
+    for name in FACT_KINDS:
+        html = client.get(f"/imports/facts_{name}/").get_data(as_text=True)
+        assert f'href="/collection/{name}/"' in html, name
