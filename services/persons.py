@@ -70,6 +70,7 @@ class PersonView:
     person: Person
     offices: list[Office] = field(default_factory=list)
     sanctions: list[Any] = field(default_factory=list)
+    shares: list[tuple[Any, MarketEntity]] = field(default_factory=list)  # 出资 in entities of the area
     today: date = field(default_factory=clock.china_today)
 
     @property
@@ -92,7 +93,14 @@ def person_view(user: User, person: Person) -> PersonView:
         select(Sanction).where(Sanction.person_id == person.id, Sanction.current.is_(True))
         .order_by(Sanction.decided_on.desc(), Sanction.id.desc())
     ).scalars())
-    return PersonView(person, offices, sanctions, today)
+    shares = [tuple(r) for r in db.session.execute(
+        scope_entities(
+            select(CapitalContribution, MarketEntity).join(MarketEntity, MarketEntity.id == CapitalContribution.entity_id)
+            .where(CapitalContribution.person_id == person.id, CapitalContribution.current.is_(True)),
+            user,
+        ).order_by(CapitalContribution.id)
+    ).all()]
+    return PersonView(person, offices, sanctions, shares, today)
 
 
 def reveal_id_number(actor: User, person: Person) -> str:

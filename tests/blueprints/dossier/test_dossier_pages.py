@@ -109,6 +109,8 @@ def test_person_page_offices_and_status(client, login, org, facts, session):
     assert "李法人" in html and "甲区第二家有限公司" in html and facts.entity.name in html and "执行董事" in html
     assert facts.legal_rep.id_number not in html and facts.legal_rep.masked_id_number in html
     assert "失信被执行人" in html and "当前列入失信名单" in html
+    shares = html.split('id="person-shares"')[1]
+    assert "（1条）" in shares[:200] and "<td>100</td><td>10</td>" in shares
     login(org.office_user)  # not staff: the 失信 status is not shown
     html = text(client.get(f"/persons/{facts.legal_rep.id}"))
     assert "拒不履行判决" not in html and "显示完整身份证号" not in html
