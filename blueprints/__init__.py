@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.conference_plans.views import bp as conference_plans_bp
     from blueprints.conferences.views import bp as conferences_bp
     from blueprints.directories.views import bp as directories_bp
+    from blueprints.dossier.views import bp as dossier_bp
     from blueprints.entities.views import bp as entities_bp
     from blueprints.followups.views import bp as followups_bp
     from blueprints.imports.views import bp as imports_bp
@@ -44,7 +45,7 @@ def register_blueprints(app: Flask) -> None:
             public_bp.register_blueprint(child_bp)
 
     for bp in (
-        auth_bp, main_bp, processes_bp, entities_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
+        auth_bp, main_bp, processes_bp, entities_bp, dossier_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp, audit_bp,
         imports_bp, collection_bp,

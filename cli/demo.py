@@ -124,6 +124,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
 
         load_demo_joint_items()
         load_directory_demo()
+        load_demo_facts()
         load_demo_inspectors()
         load_demo_plans()
         load_demo_random_check()
@@ -132,6 +133,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     load_demo_libraries()
     load_demo_items()
     load_directory_demo()
+    load_demo_facts()
     load_demo_inspectors()
     load_demo_plans()
     load_demo_random_check()
@@ -216,6 +218,13 @@ def load_demo_conferences() -> None:
                         "请结合实际认真贯彻落实，并按季度报送工作台账。",
             })
             documents.publish_document(office_user, document, document.lock_version, unit_ids)
+def load_demo_facts() -> None:
+    """信息归集: every kind of fact over the demo entities (services/demo_facts.py)."""
+    from services.demo_facts import load_demo_facts as load
+
+    load()
+
+
 def load_demo_calendar() -> None:
     """The holiday table: the package's years not yet covered (the migration loads them on a
     new database; this fills a database that an administrator emptied or that predates it)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -15,6 +16,7 @@ from infrastructure.validators import normalize_uscc
 from models import EntityTag, MarketEntity, User, db
 from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from persistence.scope import scope_entities
+from services import entity_fact_filters
 from services.entity_fields import (
     TAG_MAX_LENGTH,
     FieldError,
@@ -46,6 +48,11 @@ class EntityFilters:
     grade: str = ""
     tag: str = ""
     scope_keyword: str = ""  # 经营范围
+    # on collected facts (services/entity_fact_filters.py)
+    permit_kind: str = ""  # has a valid permit of this kind today
+    abnormal: bool = False  # on the 经营异常名录
+    penalised_since: date | None = None
+    blacklisted: bool = False  # itself or its legal representative on a 失信 list
     problems: list[str] = field(default_factory=list)
     scan_allowed: bool | None = None  # see _scan_allowed
     name_leads: bool | None = None  # see _name_leads
@@ -63,6 +70,10 @@ class EntityFilters:
             "grade": self.grade,
             "tag": self.tag,
             "scope": self.scope_keyword,
+            "permit": self.permit_kind,
+            "abnormal": "1" if self.abnormal else "",
+            "penalised": self.penalised_since.isoformat() if self.penalised_since else "",
+            "blacklisted": "1" if self.blacklisted else "",
         }
         return {k: v for k, v in args.items() if v}
 
@@ -78,7 +89,16 @@ def parse_filters(args: Mapping[str, Any]) -> EntityFilters:
         contains=args.get("contains") in ("1", "on", "true"),
         tag=(args.get("tag") or "").strip()[:TAG_MAX_LENGTH],
         scope_keyword=(args.get("scope") or "").strip()[:50],
+        permit_kind=(args.get("permit") or "").strip()[:100],
+        abnormal=args.get("abnormal") in ("1", "on", "true"),
+        blacklisted=args.get("blacklisted") in ("1", "on", "true"),
     )
+    penalised = (args.get("penalised") or "").strip()
+    if penalised:
+        try:
+            f.penalised_since = date.fromisoformat(penalised)
+        except ValueError:
+            f.problems.append("处罚日期应为“2026-01-31”格式，已忽略该条件")
     code = normalize_uscc(args.get("code") or "")
     if code:
         f.code = code[:30]
@@ -171,6 +191,10 @@ def _structured(query: Select[Any], filters: EntityFilters, *, codes_indexed: bo
         query = query.where(
             MarketEntity.id.in_(select(EntityTag.entity_id).where(EntityTag.tag == filters.tag))
         )
+    for condition in entity_fact_filters.conditions(
+        filters.permit_kind, filters.abnormal, filters.penalised_since, filters.blacklisted
+    ):
+        query = query.where(condition)
     return query
 
 

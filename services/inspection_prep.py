@@ -3,8 +3,11 @@
 
 Seed 003: 检查人员可根据需要查阅检查对象登记、许可、备案、处罚等基本信息掌握检查对象动态情况.
 ``dossier`` gathers what the platform holds: the registration of the registry entity (or the
-place or product of the directory), its tags, and the results published by earlier
-inspections; 许可、备案、处罚 are not in the registry yet, so they read 无.
+place or product of the directory), its tags, the results published by earlier inspections and
+the collected facts (信息归集, docs/dossier.md): 许可信息 are the entity's current 行政许可,
+备案信息 the current 行政许可 rows whose 许可类别 names a 备案 (e.g. 仅销售预包装食品备案; the
+collection files 备案 as permits of such a kind, not as 其他信息), 行政处罚信息 its current
+penalties; 无 when there are none.
 
 Seed 003: 除涉及食品生产和销售企业、餐饮服务、食用农产品交易市场、安全生产等检查依法依规不予
 提前告知的情形外，检查小组应在现场检查前以书面或电话、传真等形式，告知被检查对象检查的时间及配合
@@ -28,6 +31,8 @@ from models import (
     InspectionRecord,
     MarketEntity,
     NoticeMethod,
+    Penalty,
+    Permit,
     Place,
     Product,
     RecordStatus,
@@ -37,6 +42,7 @@ from models import (
     db,
 )
 from persistence import audit
+from services.dossier_kinds import text
 
 NONE = "无"
 MAX_TEXT = 500
@@ -206,6 +212,36 @@ class Dossier:
     notices: list[AdvanceNotice] = field(default_factory=list)
 
 
+FILING = "备案"  # a permit kind naming this is a 备案 (docs/dossier.md)
+
+
+def _permit_text(p: Permit) -> str:
+    parts = [p.permit_no, p.kind, f"有效期至{p.valid_to.isoformat()}" if p.valid_to else "", p.status]
+    return f"{p.name}（{'，'.join(x for x in parts if x)}）"
+
+
+def _penalty_text(p: Penalty) -> str:
+    amount = f"罚没{text(p.amount)}元" if p.amount else ""
+    parts = [p.decided_on.isoformat(), p.kind, amount, p.department]
+    return f"{p.decision_no}：{p.violation or '行政处罚'}（{'，'.join(x for x in parts if x)}）"
+
+
+def fact_rows(entity_id: int) -> list[tuple[str, str]]:
+    """许可信息、备案信息、行政处罚信息 from the current collected facts (无 when none)."""
+    permits = list(db.session.execute(
+        select(Permit).where(Permit.entity_id == entity_id, Permit.current.is_(True))
+        .order_by(Permit.valid_from.desc().nulls_last(), Permit.id.desc())
+    ).scalars())
+    penalties = list(db.session.execute(
+        select(Penalty).where(Penalty.entity_id == entity_id, Penalty.current.is_(True))
+        .order_by(Penalty.decided_on.desc(), Penalty.id.desc())
+    ).scalars())
+    licences = [_permit_text(p) for p in permits if FILING not in p.kind]
+    filings = [_permit_text(p) for p in permits if FILING in p.kind]
+    return [("许可信息", "；".join(licences) or NONE), ("备案信息", "；".join(filings) or NONE),
+            ("行政处罚信息", "；".join(_penalty_text(p) for p in penalties) or NONE)]
+
+
 def dossier(task: Task, obj: TaskObject) -> Dossier:
     info = object_info(obj)
     rows: list[tuple[str, str]] = []
@@ -234,8 +270,7 @@ def dossier(task: Task, obj: TaskObject) -> Dossier:
         r = info.product
         rows += [("生产许可证编号", r.licence_no), ("企业名称", r.company_name),
                  ("有效期至", r.valid_until.isoformat() if r.valid_until else NONE)]
-    # Not in the registry yet: said plainly rather than left out.
-    rows += [("许可信息", NONE), ("备案信息", NONE), ("行政处罚信息", NONE)]
+    rows += fact_rows(e.id) if e is not None else [("许可信息", NONE), ("备案信息", NONE), ("行政处罚信息", NONE)]
     earlier: list[InspectionRecord] = []
     if e is not None:
         earlier = list(db.session.execute(

@@ -196,6 +196,12 @@ def district_a(org, make_user, session):
         {"uscc": entity.uscc, "permit_no": "甲区机密许可1", "name": "甲区许可"},
         {"uscc": "91510108MA6CX00020", "entity_name": "甲区未登记主体", "permit_no": "甲区机密许可2", "name": "甲区许可"},
     ], source_kind=FactSource.ONLINE, department=org.bureau_a, actor=org.clerk_a)
+    # A natural person who holds office in district A's entity (the person page, /persons/<id>).
+    from models import Officer
+    from tests.factories.dossier import fact, person
+
+    officer = person("甲区法定代表人", "19800101999")
+    fact(Officer, org.bureau_a, entity_id=entity.id, person_id=officer.id, role="法定代表人")
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -246,6 +252,7 @@ def district_a(org, make_user, session):
         "fact_kind": "permit",
         "fact_id": filed.facts[0].id,
         "pending_id": filed.pending[0].id,
+        "person_id": officer.id,
     }
 
 
@@ -323,6 +330,7 @@ def test_walk_knows_every_parameter(app):
         "task_id", "task_object_id", "row_id",
         "kind",
         "fact_kind", "fact_id", "pending_id",
+        "person_id",
     }
 
 

@@ -14,12 +14,13 @@ import io
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from blueprints.common import current_actor
 from blueprints.web import roles_required
 from infrastructure.excel import XLSX_MIME
 from infrastructure.masking import mask_id_number
-from models import Person, User, db
+from models import Person, db
 from models.facts import FactSource
 from models.roles import Role
 from services.collection import feedback, monitor, queries
@@ -33,19 +34,16 @@ ENTRY_ROLES = (Role.CLERK,)
 MONITOR_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.CONFERENCE_OFFICE)
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
 
 def _kind_or_404(fact_kind: str) -> FactKind:
     kind = FACT_KINDS.get(fact_kind)
-    if kind is None or not kind.visible_to(_me()):
+    if kind is None or not kind.visible_to(current_actor()):
         abort(404)
     return kind
 
 
 def _fact_or_404(kind: FactKind, fact_id: int) -> Any:
-    fact = queries.own_fact(kind, _me(), fact_id)
+    fact = queries.own_fact(kind, current_actor(), fact_id)
     if fact is None:
         abort(404)
     return fact
@@ -63,8 +61,8 @@ def _raw(kind: FactKind) -> dict[str, str]:
 @roles_required(*ENTRY_ROLES)
 def index():
     """归集信息填报: every kind with this department's live and waiting facts."""
-    kinds = [k for k in FACT_KINDS.values() if k.visible_to(_me())]
-    return render_template("collection/index.html", kinds=kinds, counts=queries.counts_by_kind(_me(), kinds))
+    kinds = [k for k in FACT_KINDS.values() if k.visible_to(current_actor())]
+    return render_template("collection/index.html", kinds=kinds, counts=queries.counts_by_kind(current_actor(), kinds))
 
 
 @bp.route("/<fact_kind>/")
@@ -73,7 +71,7 @@ def index():
 def facts(fact_kind: str):
     kind = _kind_or_404(fact_kind)
     q = request.args.get("q", "")[:100]
-    page = db.paginate(queries.own_facts(kind, _me(), q), per_page=30, error_out=False)
+    page = db.paginate(queries.own_facts(kind, current_actor(), q), per_page=30, error_out=False)
     return render_template("collection/facts.html", kind=kind, page=page, q=q,
                            args={"fact_kind": kind.name, **({"q": q} if q else {})})
 
@@ -91,7 +89,7 @@ def new(fact_kind: str):
     if request.method == "GET":
         return _form(kind, {}, {})
     raw = _raw(kind)
-    outcome = ingest(kind, [raw], source_kind=FactSource.ONLINE, department=_me().department, actor=_me()).outcomes[0]
+    outcome = ingest(kind, [raw], source_kind=FactSource.ONLINE, department=current_actor().department, actor=current_actor()).outcomes[0]
     if outcome.status == ERROR:
         db.session.rollback()
         return _form(kind, raw, outcome.errors, status=422)
@@ -152,7 +150,7 @@ def correction(fact_kind: str, fact_id: int):
         return _form(kind, values, {}, fact)
     raw = _raw(kind)
     _unmask(fact, raw)
-    outcome = correct(kind, fact, raw, actor=_me())
+    outcome = correct(kind, fact, raw, actor=current_actor())
     if outcome.status == ERROR:
         db.session.rollback()
         return _form(kind, raw, outcome.errors, fact, status=422)
@@ -174,7 +172,7 @@ def feedback_page():
     """问题数据反馈: this department's facts waiting in the pending pool."""
     kind, reason = request.args.get("kind", ""), request.args.get("reason", "")
     closed = request.args.get("closed") == "1"
-    query = feedback.pending_query(_me(), kind=kind, reason=reason, include_closed=closed)
+    query = feedback.pending_query(current_actor(), kind=kind, reason=reason, include_closed=closed)
     page = db.paginate(query, per_page=30, error_out=False)
     args = {k: v for k, v in (("kind", kind), ("reason", reason), ("closed", "1" if closed else "")) if v}
     return render_template("collection/feedback.html", page=page, kinds=FACT_KINDS, reasons=feedback.REASONS,
@@ -186,7 +184,7 @@ def feedback_page():
 @login_required
 @roles_required(*ENTRY_ROLES)
 def feedback_download():
-    data = feedback.problem_workbook(_me())
+    data = feedback.problem_workbook(current_actor())
     db.session.commit()
     return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
                      download_name="归集反馈（问题数据）.xlsx")
@@ -196,10 +194,10 @@ def feedback_download():
 @login_required
 @roles_required(*ENTRY_ROLES)
 def withdraw(pending_id: int):
-    pending = feedback.own_pending(_me(), pending_id)
+    pending = feedback.own_pending(current_actor(), pending_id)
     if pending is None:
         abort(404)
-    feedback.withdraw(_me(), pending)
+    feedback.withdraw(current_actor(), pending)
     db.session.commit()
     flash("已撤回该条信息", "success")
     return redirect(url_for("collection.feedback_page"))
@@ -214,7 +212,7 @@ def withdraw(pending_id: int):
 def results():
     """归集成果反馈: e.g. 许可证编号 ↔ 统一社会信用代码."""
     kind = _kind_or_404(request.args.get("kind", "permit"))
-    page = db.paginate(feedback.results_page_query(kind, _me()), per_page=50, error_out=False)
+    page = db.paginate(feedback.results_page_query(kind, current_actor()), per_page=50, error_out=False)
     return render_template("collection/results.html", kind=kind, kinds=FACT_KINDS, page=page,
                            columns=feedback.result_columns(kind), args={"kind": kind.name})
 
@@ -224,7 +222,7 @@ def results():
 @roles_required(*ENTRY_ROLES)
 def results_download():
     kind = _kind_or_404(request.args.get("kind", "permit"))
-    stream = feedback.results_workbook(kind, _me())
+    stream = feedback.results_workbook(kind, current_actor())
     db.session.commit()
     return send_file(stream, mimetype=XLSX_MIME, as_attachment=True, download_name=f"{kind.label}归集成果.xlsx")
 
@@ -234,4 +232,4 @@ def results_download():
 @roles_required(*MONITOR_ROLES)
 def monitor_page():
     """归集监控: per providing department and kind of this area."""
-    return render_template("collection/monitor.html", rows=monitor.monitor(_me()), reasons=feedback.REASONS)
+    return render_template("collection/monitor.html", rows=monitor.monitor(current_actor()), reasons=feedback.REASONS)

@@ -23,7 +23,7 @@ from models.entity import CREDIT_GRADES, EntityStatus, EntityType
 from models.org import DepartmentLevel
 from persistence.audit import action_label
 from services import entities as svc
-from services import entity_fields, entity_search
+from services import entity_fact_filters, entity_fields, entity_search
 
 bp = Blueprint("entities", __name__, url_prefix="/entities")
 
@@ -51,6 +51,7 @@ def _list_context() -> dict[str, Any]:
         "grades": CREDIT_GRADES,
         "sections": entity_fields.INDUSTRY_SECTIONS,
         "divisions": registries.choices(),
+        "permit_kinds": entity_fact_filters.permit_kinds(),
         "can_edit": svc.can_edit(me),
     }
 

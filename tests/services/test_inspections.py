@@ -259,6 +259,30 @@ def test_advance_notice_rule_table(org, session):
     assert ("许可信息", "无") in d.rows and d.notices == [notice]
 
 
+def test_pre_visit_dossier_reads_the_collected_facts(org, session):
+    """许可、备案、处罚 come from the fact tables (current versions); a 备案 is a permit of a 备案 kind."""
+    from datetime import date
+    from decimal import Decimal
+
+    from models import Penalty, Permit
+    from tests.factories.dossier import fact
+
+    ready = dispatched(org, objects=1)
+    obj = svc.task_objects(ready.task)[0]
+    entity_id = prep.object_info(obj).entity.id
+    old = fact(Permit, org.health_a, entity_id=entity_id, permit_no="JY-OLD", name="旧许可", current=False)
+    fact(Permit, org.health_a, entity_id=entity_id, permit_no="JY-0001", name="食品经营许可证", kind="食品经营许可",
+         valid_to=date(2030, 2, 28), replaces_id=old.id)
+    fact(Permit, org.bureau_a, entity_id=entity_id, permit_no="BA-0002", name="预包装食品销售备案",
+         kind="仅销售预包装食品备案")
+    fact(Penalty, org.bureau_a, entity_id=entity_id, decision_no="甲市监罚〔2025〕3号", decided_on=date(2025, 8, 12),
+         violation="销售过期食品", kind="罚款", amount=Decimal("5000.00"))
+    rows = dict(prep.dossier(ready.task, obj).rows)
+    assert rows["许可信息"] == "食品经营许可证（JY-0001，食品经营许可，有效期至2030-02-28，有效）"
+    assert rows["备案信息"] == "预包装食品销售备案（BA-0002，仅销售预包装食品备案，有效）"
+    assert rows["行政处罚信息"] == "甲市监罚〔2025〕3号：销售过期食品（2025-08-12，罚款，罚没5,000元）"
+
+
 def test_versions_are_immutable_and_corrections_add_one(org, session):
     ready = dispatched(org, objects=1)
     (record,) = open_all(ready)

@@ -357,3 +357,25 @@ def test_only_signed_in_staff_see_grades(client, org, login, entity):
     login(org.clerk_a)
     assert GRADE_MARKER in text(client.get(f"/entities/{entity.id}"))
     assert any(r == Role.CLERK for r in svc.VIEW_ROLES)
+
+
+def test_fact_filters_on_the_list(client, org, login, entity, session):
+    """持有有效许可、经营异常、处罚、失信 (services/entity_fact_filters.py) on the list's form."""
+    from datetime import date
+
+    from models import AbnormalListing, Permit
+    from tests.factories.dossier import fact
+
+    other = svc.create_entity(org.clerk_a, form(name="锦城药房", uscc=U2, tags=""))
+    fact(Permit, org.health_a, entity_id=other.id, permit_no="YP-1", name="药品经营许可证", kind="药品经营许可")
+    fact(AbnormalListing, org.bureau_a, entity_id=entity.id, listed_on=date(2025, 1, 1))
+    session.commit()
+    login(org.clerk_a)
+    page = text(client.get("/entities/"))
+    for expected in ('name="permit"', 'name="abnormal"', 'name="penalised"', 'name="blacklisted"',
+                     '<option value="药品经营许可">'):
+        assert expected in page, expected
+    html = text(client.get("/entities/?permit=药品经营许可", headers={"HX-Request": "true"}))
+    assert "锦城药房" in html and entity.name not in html and "共 1 个市场主体" in html
+    html = text(client.get("/entities/?abnormal=1", headers={"HX-Request": "true"}))
+    assert entity.name in html and "锦城药房" not in html
