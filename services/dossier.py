@@ -26,6 +26,7 @@ import models
 from infrastructure import clock
 from models import AuditEvent, Department, InspectionRecord, MarketEntity, Person, RecordStatus, User, db
 from models.roles import Role
+from services.collection.fields import STAFF_ROLES as FACT_STAFF_ROLES
 from services.dossier_kinds import (
     BY_KEY,
     KINDS,
@@ -37,11 +38,14 @@ from services.dossier_kinds import (
     KindSpec,
 )
 
-# Staff: the roles of the entity registry (services/entities.VIEW_ROLES), who see the grade today.
-STAFF_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)
+# The credit-risk grade: the roles of the entity registry (services/entities.VIEW_ROLES), who see
+# it on the entity page.  The confidential kinds (惩戒、投诉举报、司法涉诉) follow their kinds' own
+# rule (services/collection/fields.STAFF_ROLES: every government department's staff, the joint
+# conference's roles included — they run 联合惩戒), one rule for the collection pages and here.
+GRADE_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)
 # The dossier is shared with the joint-supervision roles too (seed 004: 为各监管部门履行各自监管
-# 职责提供信息服务), without the confidential sections.
-DOSSIER_ROLES = (*STAFF_ROLES, Role.CONFERENCE_OFFICE, Role.LEADING_DEPARTMENT, Role.MEMBER_LIAISON)
+# 职责提供信息服务).
+DOSSIER_ROLES = (*GRADE_ROLES, Role.CONFERENCE_OFFICE, Role.LEADING_DEPARTMENT, Role.MEMBER_LIAISON)
 WARNING_KEY = "warning"
 OWN_RESULTS = "本平台抽查检查结果"
 ENTITY_AUDIT_TYPE = "market_entity"
@@ -49,8 +53,13 @@ MAX_CHANGES = 200
 
 
 def sees_confidential(user: User) -> bool:
-    """Whether ``user`` may see the confidential kinds and the credit-risk grade."""
-    return user.has_role(*STAFF_ROLES)
+    """Whether ``user`` may see the confidential kinds (the kinds' own rule)."""
+    return user.has_role(*FACT_STAFF_ROLES)
+
+
+def sees_grade(user: User) -> bool:
+    """Whether ``user`` may see the credit-risk grade (as on the entity page)."""
+    return user.has_role(*GRADE_ROLES)
 
 
 @dataclass
@@ -93,7 +102,8 @@ class Event:
 class Dossier:
     entity: MarketEntity
     sections: list[Section]
-    confidential: bool  # the viewer sees the confidential parts
+    confidential: bool  # the viewer sees the confidential kinds
+    grade: bool = False  # the viewer sees the credit-risk grade
     cluster: list[Any] = field(default_factory=list)  # ClusterAddress rows of its address / agent
     records: list[InspectionRecord] = field(default_factory=list)  # own published results
     today: date = field(default_factory=clock.china_today)
@@ -212,7 +222,8 @@ def build(actor: User, entity: MarketEntity) -> Dossier:
         section.hidden = spec.confidential and not confidential
         sections.append(section)
     sections.append(Section(WARNING_KEY, "预警信息", ("预警类型", "预警日期", "说明")))
-    return Dossier(entity, sections, confidential, cluster=cluster_rows(entity), records=records)
+    return Dossier(entity, sections, confidential, grade=sees_grade(actor), cluster=cluster_rows(entity),
+                   records=records)
 
 
 def cluster_rows(entity: MarketEntity) -> list[Any]:

@@ -43,14 +43,20 @@ def test_sections_count_current_facts_of_every_kind(org, facts):
 
 
 def test_confidential_sections_are_for_staff_only(org, facts):
-    d = dossier.build(org.office_user, facts.entity)
-    assert not d.confidential
+    # the joint conference's roles are departments' staff: the confidential kinds, not the grade
+    office = dossier.build(org.office_user, facts.entity)
+    assert office.confidential and not office.grade and not any(s.hidden for s in office.sections)
+    assert dossier.build(org.clerk_a, facts.entity).grade
+    # a role outside the departments' staff (the dossier's page refuses it; the service hides)
+    d = dossier.build(org.auditor, facts.entity)
+    assert not d.confidential and not d.grade
     hidden = {s.key for s in d.sections if s.hidden}
     assert hidden == {"sanction", "complaint", "lawsuit"}
     assert all(not s.rows for s in d.sections if s.hidden)
     kinds = {e.kind for e in dossier.timeline(d)}
     assert not kinds & hidden and "permit" in kinds
-    assert dossier.sees_confidential(org.inspector_a) and not dossier.sees_confidential(org.office_user)
+    assert dossier.sees_confidential(org.inspector_a) and dossier.sees_confidential(org.office_user)
+    assert not dossier.sees_confidential(org.auditor) and not dossier.sees_grade(org.office_user)
 
 
 def test_timeline_runs_from_establishment_to_today(org, facts):
