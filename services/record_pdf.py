@@ -17,6 +17,7 @@ same record gives the same bytes.  A task's records are one PDF per record merge
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ A31_TITLE = "部门联合“双随机、一公开”各部门事项检查情况�
 F1_TITLE = "部门联合“双随机、一公开”抽查情况记录表"  # seed 003 表F.1
 NOTICE_TITLE = "“双随机、一公开”抽查检查通知书"
 VERIFY_PATH = "/public/records/{record_no}/verify"
+QR_MASK = 2
 
 
 # The paper's dates are China dates (infrastructure/clock.py): 2026年3月5日, a stored time converted.
@@ -209,9 +211,14 @@ def qr_payload(record_no: str) -> str:
     return verify_url(record_no)
 
 
+@functools.lru_cache(maxsize=4096)
 def qr_svg(text: str) -> str:
-    """``text`` as an inline SVG QR code (error correction M, 4-module quiet zone), sized by CSS."""
-    code = segno.make(text, error="m", micro=False)
+    """``text`` as an inline SVG QR code (error correction M, 4-module quiet zone), sized by CSS.
+
+    The mask is fixed (pattern 2): any mask reads the same, and choosing the "best" of eight
+    cost three quarters of a task's HTML (bench/records.py).  Cached: a task's PDF asks again
+    for the same records' codes."""
+    code = segno.make(text, error="m", micro=False, mask=QR_MASK)
     return str(code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr", lineclass=None))
 
 
