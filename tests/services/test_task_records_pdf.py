@@ -72,7 +72,7 @@ def test_workers_render_the_chunks_as_this_process_would(org, session, cache, tm
     seen: list[tuple[int, int]] = []
     places = pdf_batch.render_places(found.htmls, workers=2, progress=lambda d, t: seen.append((d, t)),
                                      root=tmp_path / "other")
-    assert len({p.chunk for p in places}) == 4  # 4 records, 2 workers × 3 chunks wanted: one record a chunk
+    assert len({p.chunk for p in places}) == 4  # 4 records, 2 workers × 2 chunks wanted: one record a chunk
     assert seen[0] == (0, len(records)) and seen[-1] == (len(records), len(records))
     assert pdf_batch._POOL is not None  # kept for the next task: the workers stay warm
     # the chunk a worker wrote is byte for byte what this process writes for the same records
