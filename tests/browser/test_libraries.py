@@ -9,36 +9,12 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, screenshot
 from tests.browser.menu_nav import click_menu_entry
+from tests.browser.registry_data import seed_browser_registry
 
 pytestmark = pytest.mark.browser
 
-CODES = ("91510108MA6BR0001", "92510108MA6BR0002", "91510108MA6BR0003", "91510108MA6BR0004")
-
-
-def _registry(live) -> None:
-    """Three restaurants and a shop in the live server's registry (committed once)."""
-    from sqlalchemy import select
-
-    from infrastructure.validators import uscc_check_char
-    from models import MarketEntity, User, db
-    from services.entities import create_entity
-
-    with live.app.app_context():
-        clerk = db.session.execute(select(User).where(User.account == "wangxy")).scalar_one()
-        names = ("浏览器测试火锅店", "浏览器测试面馆", "浏览器测试茶楼", "浏览器测试超市")
-        for name, body in zip(names, CODES, strict=True):
-            code = body + uscc_check_char(body)
-            if db.session.execute(select(MarketEntity.id).where(MarketEntity.uscc == code)).first():
-                continue
-            create_entity(clerk, {
-                "name": name, "uscc": code, "entity_type": "enterprise", "division_code": "510108001000",
-                "status": "active", "industry_code": "F5211" if "超市" in name else "H6210",
-            })
-        db.session.commit()
-
-
 def test_filter_store_and_tag_a_library(page, live_server):
-    _registry(live_server)
+    seed_browser_registry(live_server)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(live_server.url + "/login")
     page.fill("input[name=account]", "wangxy")

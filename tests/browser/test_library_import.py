@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from infrastructure.validators import uscc_check_char
 from services.templates_catalogue import TEMPLATES
 from tests.browser.conftest import PASSWORD, screenshot
-from tests.browser.test_libraries import CODES, _registry
+from tests.browser.registry_data import CODES, seed_browser_registry
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def _a42() -> bytes:
 
 
 def test_a42_upload_preview_and_valid_rows_make_a_library(page, live_server):
-    _registry(live_server)
+    seed_browser_registry(live_server)
     name = f"浏览器导入库{uuid.uuid4().hex[:6]}"
     page.goto(live_server.url + "/login")
     page.fill("input[name=account]", "wangxy")

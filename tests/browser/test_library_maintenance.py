@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD
-from tests.browser.test_libraries import _registry
+from tests.browser.registry_data import seed_browser_registry
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def _library(live, name: str, tags: str) -> int:
     from models import User, db
     from services import libraries
 
-    _registry(live)
+    seed_browser_registry(live)
     with live.app.app_context():
         clerk = db.session.execute(select(User).where(User.account == "wangxy")).scalar_one()
         library = libraries.create_from_filter(clerk, name, {"name": "浏览器测试"}, tags=tags)
