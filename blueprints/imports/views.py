@@ -105,7 +105,11 @@ def preview(kind: str, batch_id: int):
     state = import_batches.preview_state(batch)
     if k.job_threshold() is not None:
         state.update(background.job_state(batch))
-    return _page(k, framework.context_of(batch), **state)
+    context = framework.context_of(batch)
+    if state["result"]:
+        endpoint, args = k.done(context, state["result"])
+        state["done_url"] = url_for(endpoint, **args)
+    return _page(k, context, **state)
 
 
 @bp.route("/<kind>/<int:batch_id>/errors")

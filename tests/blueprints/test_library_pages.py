@@ -166,7 +166,8 @@ def test_template_download_upload_preview_errors_confirm(client, org, registry, 
     lib = session.execute(select(ObjectLibrary).where(ObjectLibrary.name == "模板库")).scalar_one()
     assert lib.member_count == 1 and lib.template_code == "A.4.2"
     assert resp.headers["Location"].endswith(f"/libraries/{lib.id}")
-    assert "已入库" in text(client.get(preview_url))
+    imported = text(client.get(preview_url))
+    assert "已入库" in imported and f'<a href="/libraries/{lib.id}">查看导入结果</a>' in imported
     assert post(client, preview_url + "/confirm", {"mode": "valid"}).status_code == 409
     # Bad uploads: not a workbook, no file, no name, a name already taken.
     resp = post(client, "/imports/library_a42/", {"name": "坏",
