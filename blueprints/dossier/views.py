@@ -18,7 +18,7 @@ from blueprints.menu import may_open
 from blueprints.web import is_htmx, roles_required, wants_fragment
 from models import MarketEntity, db
 from services import dossier as svc
-from services import dossier_pdf, persons
+from services import dossier_pdf, inspections, persons
 from services.dossier_kinds import TIMELINE_KINDS
 
 bp = Blueprint("dossier", __name__)
@@ -31,7 +31,16 @@ def _timeline_context(dossier: svc.Dossier) -> dict[str, Any]:
     hidden = {s.key for s in dossier.sections if s.hidden}
     kinds = [(k, label) for k, label in TIMELINE_KINDS if k not in hidden]
     return {"events": svc.apply_filter(found, flt), "flt": flt, "kinds": kinds,
-            "departments": svc.departments_of(found)}
+            "departments": svc.departments_of(found), "openable": _openable_records(dossier)}
+
+
+def _openable_records(dossier: svc.Dossier) -> set[int]:
+    """The own published records the user may open (their task in scope): only these are links,
+    the others would answer 404."""
+    me = current_actor()
+    if not me.has_role(*inspections.VIEW_ROLES):
+        return set()
+    return {r.id for r in dossier.records if inspections.record_in_scope(me, r)}
 
 
 def _page_context() -> dict[str, Any]:

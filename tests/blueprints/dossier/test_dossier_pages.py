@@ -157,3 +157,18 @@ def test_full_id_number_is_audited_and_for_clerks_and_leaders(client, login, org
     token = csrf_token(client, "/entities/")
     assert client.post(f"/persons/{who.id}/reveal", data={"csrf_token": token}).status_code == 404
     assert len(audit_views(who.id)) == 1
+
+
+def test_own_results_link_only_for_who_may_open_the_record(client, login, org, session):
+    from tests.factories.followups import published_record
+
+    record = published_record(org, note="发现问题已责令改正")
+    link = f'href="/records/{record.id}"'
+    login(org.clerk_a)
+    html = text(client.get(f"/entities/{record.entity_id}/dossier"))
+    assert "发现问题已责令改正" in html or record.task.name in html
+    assert link in html and client.get(f"/records/{record.id}").status_code == 200
+    login(org.office_user)  # sees the dossier, not the task: the row stays, without a link that would 404
+    html = text(client.get(f"/entities/{record.entity_id}/dossier"))
+    assert record.task.name in html and link not in html
+    assert client.get(f"/records/{record.id}").status_code in (403, 404)
