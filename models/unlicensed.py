@@ -130,13 +130,16 @@ class OperatorStatus:
     """Where an operator's branch stands (values of ``UnlicensedOperator.status``)."""
 
     FOUND = "found"  # 执行无证无照经营查处: recorded, 是否符合办理证照条件 not yet judged
+    INELIGIBLE = "ineligible"  # 不符合办理条件: to be 立案查处
     ELIGIBLE = "eligible"  # 符合办理条件: 是否有意愿经营 not yet judged
+    WILLING = "willing"  # 有经营意愿: to be 引导办证/办照
     CASE = "case"  # 立案查处
     GUIDING = "guiding"  # 引导办证/办照, licence not yet issued
     LICENSED = "licensed"  # 已办理证照
     CLOSED = "closed"  # 无经营意愿: 停业、关闭
 
-    LABELS = {FOUND: "待判断办证照条件", ELIGIBLE: "待判断经营意愿", CASE: "已立案查处", GUIDING: "引导办证/办照中",
+    LABELS = {FOUND: "待判断办证照条件", INELIGIBLE: "待立案查处", ELIGIBLE: "待判断经营意愿",
+              WILLING: "待引导办证/办照", CASE: "已立案查处", GUIDING: "引导办证/办照中",
               LICENSED: "已办理证照", CLOSED: "停业、关闭"}
     DONE = (CASE, GUIDING, LICENSED, CLOSED)
 
