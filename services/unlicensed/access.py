@@ -15,15 +15,20 @@ from sqlalchemy import Select, or_, select
 
 from infrastructure.errors import Conflict, Forbidden
 from models import ProcessInstance, User, db
-from models.conference import Conference
+from models.conference import Conference, OfficialDocument
 from models.roles import Role
 from models.unlicensed import UnlicensedCycle, UnlicensedOperator, UnlicensedUnit
 from models.workflow import InstanceStatus
+from services import receipts
 from services.conferences import is_office_staff
 from workflows import engine
 
 TABLE = 24
 SUBJECT = "unlicensed_unit"
+# Done on the unit's page (成员单位, 执法人员) and on the cycle's page (联席会议办公室).
+UNIT_STEPS = ("annual_plan", "campaign", "assign", "enforce", "eligible", "case", "guide", "willing", "report",
+              "receive")
+OFFICE_STEPS = ("collect", "scheme", "summary", "notify")
 NOT_YOUR_STEP = "该环节当前不由您办理，或已办理完毕，请刷新页面查看最新状态"
 
 
@@ -108,6 +113,10 @@ def follow(user: User, unit: UnlicensedUnit, key: str, outcome: str = "next", co
         return False
     engine.advance(user, instance_of(unit), key, outcome, comment=comment)  # type: ignore[arg-type]
     return True
+
+
+def unit_signed(document: OfficialDocument, unit: UnlicensedUnit) -> bool:
+    return document.version > 0 and receipts.signed_by_unit(document, unit.department) is not None
 
 
 def require_office(user: User, cycle: UnlicensedCycle) -> None:
