@@ -100,7 +100,7 @@ def report_plan(user: User, unit: UnlicensedUnit, lock_version: int | None, data
 
 def _office_staff(cycle: UnlicensedCycle) -> list[User]:
     return list(db.session.execute(
-        select(User).join(UserRole).where(User.department_id == cycle.office_id,
+        select(User).join(UserRole, UserRole.user_id == User.id).where(User.department_id == cycle.office_id,
                                           UserRole.role == str(Role.CONFERENCE_OFFICE))
     ).scalars())
 
@@ -161,7 +161,7 @@ def make_campaign(user: User, unit: UnlicensedUnit, lock_version: int | None, da
 def candidates(unit: UnlicensedUnit) -> list[User]:
     """Active inspectors of the unit and the departments below it."""
     return list(db.session.execute(
-        select(User).join(UserRole).where(
+        select(User).join(UserRole, UserRole.user_id == User.id).where(
             UserRole.role == str(Role.INSPECTOR), User.department_id.in_(subtree_ids(unit.department)))
         .order_by(User.name, User.id)
     ).scalars().unique())

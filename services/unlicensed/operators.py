@@ -181,8 +181,8 @@ def record_licence(user: User, op: UnlicensedOperator, lock_version: int | None,
     access.check_lock(op, lock_version, "该经营者的查处记录")
     if op.status != S.GUIDING:
         raise Conflict(f"该经营者当前为“{op.status_label}”，不能登记办证照结果")
-    op.licensed_on, op.licence_no, op.permit, op.licensed_entity, op.status = (
-        licensed_on, licence_no, permit, entity, S.LICENSED)
+    op.licensed_on, op.licence_no, op.permit, op.status = licensed_on, licence_no, permit, S.LICENSED
+    op.licensed_entity = entity or (permit.entity if permit is not None else None)
     op.updated_at = utcnow()
     _log(user, op, "licensed", {"日期": licensed_on.isoformat() if licensed_on else "",
                                 "主体": entity.name if entity else "", "许可证编号": licence_no})
