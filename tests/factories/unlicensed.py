@@ -15,14 +15,14 @@ YEAR = 2026
 
 
 class Setup:
-    def __init__(self, org: Any, make_user: Any) -> None:
+    def __init__(self, org: Any, make_user: Any, name: str = "无证无照经营综合治理联席会议") -> None:
         self.org = org
         self.office = org.office_user
         self.health_liaison: User = make_user(org.health_a, Role.MEMBER_LIAISON, name="卫健联络员")
         self.safety_liaison: User = make_user(org.safety_a, Role.MEMBER_LIAISON, name="应急联络员")
         self.health_inspector: User = make_user(org.health_a, Role.INSPECTOR, name="卫健执法员")
         self.safety_inspector: User = make_user(org.safety_a, Role.INSPECTOR, name="应急执法员")
-        self.conference = Conference(name="打击传销与无证无照经营联席会议", office_id=org.office_a.id)
+        self.conference = Conference(name=name, office_id=org.office_a.id)
         self.conference.members = [
             ConferenceMember(department_id=org.health_a.id, liaison_id=self.health_liaison.id, sort_order=0),
             ConferenceMember(department_id=org.safety_a.id, liaison_id=self.safety_liaison.id, sort_order=1),
