@@ -83,7 +83,7 @@ def test_plan_and_campaign_on_the_unit_page(client, ul):
     resp = _post(client, f"{url}/plan", {"plan_content": "全年排查100户", "lock_version": unit.lock_version})
     assert resp.status_code == 302
     resp = _post(client, f"{url}/plan", {"plan_content": "再报一次", "lock_version": unit.lock_version - 1})
-    assert resp.status_code == 409 and "再报一次" in _html(resp)
+    assert resp.status_code == 409 and "已被他人修改" in _html(resp)
     db.session.refresh(unit)
     assert unit.plan_content == "全年排查100户"
 
