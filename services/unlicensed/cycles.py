@@ -9,6 +9,7 @@ the member units on their own unit's page.  Forms carry ``lock_version`` (409 wh
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -126,22 +127,44 @@ def collect_plans(user: User, cycle: UnlicensedCycle, lock_version: int | None, 
                  summary={"年度": cycle.year, "单位数": len(cycle.units)}, user=user)
 
 
+@dataclass(frozen=True)
+class OfficeDocument:
+    """One of the office's documents to every member unit: which slot of the cycle holds it,
+    the 表24 step it completes, what must be done before, the audit's names."""
+
+    slot: str  # "scheme" / "bulletin"
+    step: str
+    label: str
+    after: str  # the cycle's timestamp that must be set first
+    first: str  # the refusal while it is not
+
+
+SCHEME = OfficeDocument("scheme", "scheme", "年度综合治理工作方案", "collected_at", "请先汇总各成员单位的年度工作计划")
+
+
+def issue_office_document(user: User, cycle: UnlicensedCycle, lock_version: int | None, data: Mapping[str, Any],
+                          uploads: Iterable[documents.Upload | None], kind: OfficeDocument) -> OfficialDocument:
+    """The office's document to every member unit (a 表33 round they sign for), once, after
+    ``kind.after``; every unit's instance goes through ``kind.step``."""
+    access.require_office(user, cycle)
+    access.check_lock(cycle, lock_version, "该年度综合治理")
+    if getattr(cycle, kind.after) is None:
+        raise Conflict(kind.first)
+    if getattr(cycle, f"{kind.slot}_id") is not None:
+        raise Conflict(f"{kind.label}已下发，不能重复下发")
+    document = issue_document(user, cycle.conference, data, [u.department_id for u in cycle.units], uploads)
+    setattr(cycle, kind.slot, document)
+    for unit in cycle.units:
+        access.advance(user, unit, kind.step)
+    audit.record(f"issue_{kind.slot}", object_type="unlicensed_cycle", object_id=cycle.id,
+                 summary={"年度": cycle.year, kind.label: f"{document.doc_no}《{document.title}》"}, user=user)
+    return document
+
+
 def issue_scheme(user: User, cycle: UnlicensedCycle, lock_version: int | None, data: Mapping[str, Any],
                  uploads: Iterable[documents.Upload | None] = ()) -> OfficialDocument:
     """下发年度综合治理工作方案 to every member unit (a document they sign for)."""
-    access.require_office(user, cycle)
-    access.check_lock(cycle, lock_version, "该年度综合治理")
-    if cycle.collected_at is None:
-        raise Conflict("请先汇总各成员单位的年度工作计划")
-    if cycle.scheme_id is not None:
-        raise Conflict("年度综合治理工作方案已下发，不能重复下发")
-    scheme = issue_document(user, cycle.conference, data, [u.department_id for u in cycle.units], uploads)
-    cycle.scheme = scheme
-    for unit in cycle.units:
-        access.advance(user, unit, "scheme")
-    audit.record("issue_scheme", object_type="unlicensed_cycle", object_id=cycle.id,
-                 summary={"年度": cycle.year, "方案": f"{scheme.doc_no}《{scheme.title}》"}, user=user)
-    return scheme
+    return issue_office_document(user, cycle, lock_version, data, uploads, SCHEME)
 
 
 def make_campaign(user: User, unit: UnlicensedUnit, lock_version: int | None, data: Mapping[str, Any]) -> None:

@@ -18,7 +18,7 @@ from models.unlicensed import OperatorStatus, UnlicensedCycle, UnlicensedUnit
 from persistence import audit
 from services import documents, ledger_export, ledgers, receipts
 from services.unlicensed import access
-from services.unlicensed.cycles import issue_document, missing, text
+from services.unlicensed.cycles import OfficeDocument, issue_office_document, missing, text
 
 
 def unfinished(unit: UnlicensedUnit) -> list[str]:
@@ -121,22 +121,13 @@ def summarize(user: User, cycle: UnlicensedCycle, lock_version: int | None, data
                  user=user)
 
 
+BULLETIN = OfficeDocument("bulletin", "notify", "情况通报", "summarized_at", "请先汇总查处结果")
+
+
 def issue_bulletin(user: User, cycle: UnlicensedCycle, lock_version: int | None, data: Mapping[str, Any],
                    uploads: Iterable[documents.Upload | None] = ()) -> OfficialDocument:
     """情况通报: a document to every member unit, which each signs for (接收通报)."""
-    access.require_office(user, cycle)
-    access.check_lock(cycle, lock_version, "该年度综合治理")
-    if cycle.summarized_at is None:
-        raise Conflict("请先汇总查处结果")
-    if cycle.bulletin_id is not None:
-        raise Conflict("情况通报已下发，不能重复下发")
-    bulletin = issue_document(user, cycle.conference, data, [u.department_id for u in cycle.units], uploads)
-    cycle.bulletin = bulletin
-    for unit in cycle.units:
-        access.advance(user, unit, "notify")
-    audit.record("notify", object_type="unlicensed_cycle", object_id=cycle.id,
-                 summary={"年度": cycle.year, "通报": f"{bulletin.doc_no}《{bulletin.title}》"}, user=user)
-    return bulletin
+    return issue_office_document(user, cycle, lock_version, data, uploads, BULLETIN)
 
 
 def receive_bulletin(user: User, unit: UnlicensedUnit, password: str, version: int | None) -> Receipt | None:
