@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from models import UnlicensedCycle, db
 from models.unlicensed import OperatorStatus as S
 from services.plan_queries import today
-from services.unlicensed import access
+from services.unlicensed import access, cycles
 from tests.conftest import PASSWORD, csrf_token, sign_in
 from tests.factories.unlicensed import Setup
 
@@ -176,3 +176,17 @@ def test_reports_summary_export_bulletin_and_receipt_on_pages(client, ul):
     assert resp.status_code in (400, 403) and ul.health.received_at is None
     assert _post(client, url, {"password": PASSWORD, "version": cycle.bulletin.version}).status_code == 302
     assert ul.health.received_at is not None
+
+
+def test_my_inbox_opens_the_business_pages(client, ul):
+    ul.start()
+    sign_in(client, ul.health_liaison)
+    inbox = _html(client.get("/inbox"))
+    assert f"/unlicensed/units/{ul.health.id}" in inbox and f"/unlicensed/units/{ul.safety.id}" not in inbox
+    # the plans of both units, then the office's 汇总年度工作计划
+    for unit, liaison, _ in ul.pairs():
+        cycles.report_plan(liaison, unit, unit.lock_version, {"plan_content": "计划"})
+    db.session.commit()
+    sign_in(client, ul.office)
+    inbox = _html(client.get("/inbox"))
+    assert f"/unlicensed/units/{ul.health.id}/office" in inbox
