@@ -110,21 +110,45 @@ def missing(cycle: UnlicensedCycle, attribute: str) -> list[str]:
     return [u.department.name for u in cycle.units if getattr(u, attribute) is None]
 
 
+@dataclass(frozen=True)
+class OfficeSummary:
+    """One of the office's two 汇总: the 汇总意见's field, the unit's report it waits for, the step."""
+
+    field: str  # the form's field and the cycle's column of the 汇总意见
+    at: str
+    by: str
+    reported: str  # the unit's timestamp every unit must have
+    step: str
+    label: str
+
+
+PLANS = OfficeSummary("plans_summary", "collected_at", "collected_by_id", "plan_reported_at", "collect", "年度工作计划")
+
+
+def office_summary(user: User, cycle: UnlicensedCycle, lock_version: int | None, data: Mapping[str, Any],
+                   kind: OfficeSummary) -> str:
+    """汇总 once every member unit has reported; every unit's instance goes through ``kind.step``."""
+    access.require_office(user, cycle)
+    note = text(data, kind.field, "汇总意见", 20000, required=True)
+    access.check_lock(cycle, lock_version, "该年度综合治理")
+    if getattr(cycle, kind.at) is not None:
+        raise Conflict(f"{kind.label}已汇总，不能重复汇总")
+    late = missing(cycle, kind.reported)
+    if late:
+        raise Conflict(f"尚有成员单位未上报{kind.label}：{'、'.join(late)}")
+    for unit in cycle.units:
+        access.advance(user, unit, kind.step)
+    setattr(cycle, kind.field, note)
+    setattr(cycle, kind.at, utcnow())
+    setattr(cycle, kind.by, user.id)
+    audit.record(f"summarize_{kind.step}", object_type="unlicensed_cycle", object_id=cycle.id,
+                 summary={"年度": cycle.year, "汇总": kind.label, "单位数": len(cycle.units)}, user=user)
+    return note
+
+
 def collect_plans(user: User, cycle: UnlicensedCycle, lock_version: int | None, data: Mapping[str, Any]) -> None:
     """汇总年度工作计划: once every member unit has reported its plan."""
-    access.require_office(user, cycle)
-    summary = text(data, "plans_summary", "汇总意见", 20000, required=True)
-    access.check_lock(cycle, lock_version, "该年度综合治理")
-    if cycle.collected_at is not None:
-        raise Conflict("年度工作计划已汇总，不能重复汇总")
-    late = missing(cycle, "plan_reported_at")
-    if late:
-        raise Conflict(f"尚有成员单位未上报年度工作计划：{'、'.join(late)}")
-    for unit in cycle.units:
-        access.advance(user, unit, "collect")
-    cycle.plans_summary, cycle.collected_at, cycle.collected_by_id = summary, utcnow(), user.id
-    audit.record("collect_plans", object_type="unlicensed_cycle", object_id=cycle.id,
-                 summary={"年度": cycle.year, "单位数": len(cycle.units)}, user=user)
+    office_summary(user, cycle, lock_version, data, PLANS)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,13 @@ from models.unlicensed import OperatorStatus, UnlicensedCycle, UnlicensedUnit
 from persistence import audit
 from services import documents, ledger_export, ledgers, receipts
 from services.unlicensed import access
-from services.unlicensed.cycles import OfficeDocument, issue_office_document, missing, text
+from services.unlicensed.cycles import (
+    OfficeDocument,
+    OfficeSummary,
+    issue_office_document,
+    office_summary,
+    text,
+)
 
 
 def unfinished(unit: UnlicensedUnit) -> list[str]:
@@ -102,23 +108,12 @@ def xlsx(cycle: UnlicensedCycle) -> bytes:
     return ledger_export.xlsx(aggregate(cycle), f"{cycle.conference.name} {cycle.year}年度无证无照经营查处结果")
 
 
+RESULTS = OfficeSummary("results_summary", "summarized_at", "summarized_by_id", "reported_at", "summary", "查处结果")
+
+
 def summarize(user: User, cycle: UnlicensedCycle, lock_version: int | None, data: Mapping[str, Any]) -> None:
     """汇总查处结果, once every member unit has reported."""
-    access.require_office(user, cycle)
-    note = text(data, "results_summary", "汇总意见", 20000, required=True)
-    access.check_lock(cycle, lock_version, "该年度综合治理")
-    if cycle.summarized_at is not None:
-        raise Conflict("查处结果已汇总，不能重复汇总")
-    late = missing(cycle, "reported_at")
-    if late:
-        raise Conflict(f"尚有成员单位未上报查处结果：{'、'.join(late)}")
-    for unit in cycle.units:
-        access.advance(user, unit, "summary")
-    cycle.results_summary, cycle.summarized_at, cycle.summarized_by_id = note, utcnow(), user.id
-    agg = aggregate(cycle)
-    audit.record("summarize", object_type="unlicensed_cycle", object_id=cycle.id,
-                 summary={"年度": cycle.year, "经营者": agg.row_count, "已立案查处": agg.totals.flags["已立案查处"]},
-                 user=user)
+    office_summary(user, cycle, lock_version, data, RESULTS)
 
 
 BULLETIN = OfficeDocument("bulletin", "notify", "情况通报", "summarized_at", "请先汇总查处结果")
