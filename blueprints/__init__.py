@@ -37,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.tasks.public import bp as public_draws_bp
     from blueprints.tasks.views import bp as tasks_bp
     from blueprints.teams.views import bp as teams_bp
+    from blueprints.unlicensed.views import bp as unlicensed_bp
 
     # /public/draws: nested so that its endpoints are public.draws.* (no sign-in); a blueprint
     # takes no new children once registered, and create_app runs more than once in tests.
@@ -47,7 +48,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (
         auth_bp, main_bp, processes_bp, entities_bp, dossier_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
-        conferences_bp, conference_plans_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp, audit_bp,
-        imports_bp, collection_bp,
+        conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
+        audit_bp, imports_bp, collection_bp,
     ):
         app.register_blueprint(bp)

@@ -63,7 +63,12 @@ MENU: tuple[MenuGroup, ...] = (
         ("归集成果", "collection.results"),
         ("归集监控", "collection.monitor_page"),
     ),
-    _group("联席会议", ("联席会议", "conferences.index"), ("联席会议计划及任务", "conference_plans.index")),
+    _group(
+        "联席会议",
+        ("联席会议", "conferences.index"),
+        ("联席会议计划及任务", "conference_plans.index"),
+        ("无证无照经营综合治理", "unlicensed.index"),
+    ),
     _group(
         "系统管理",
         ("部门管理", "admin.departments"),

@@ -218,6 +218,11 @@ def load_demo_conferences() -> None:
                         "请结合实际认真贯彻落实，并按季度报送工作台账。",
             })
             documents.publish_document(office_user, document, document.lock_version, unit_ids)
+    from services.unlicensed.demo import load_demo_year
+
+    load_demo_year(office_user, DEMO_CONFERENCES[1][0])  # 无证无照经营综合治理 (表24)
+
+
 def load_demo_facts() -> None:
     """信息归集: every kind of fact over the demo entities (services/demo_facts.py)."""
     from services.demo_facts import load_demo_facts as load

@@ -85,6 +85,13 @@ from models.reminders import Reminder, ReminderKind
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.sessions import UserSession
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
+from models.unlicensed import (
+    OperatorStatus,
+    UnlicensedAssignment,
+    UnlicensedCycle,
+    UnlicensedOperator,
+    UnlicensedUnit,
+)
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
@@ -202,6 +209,11 @@ __all__ = [
     "TaskStatus",
     "TeamMember",
     "TeamRole",
+    "OperatorStatus",
+    "UnlicensedAssignment",
+    "UnlicensedCycle",
+    "UnlicensedOperator",
+    "UnlicensedUnit",
     "User",
     "UserRole",
     "UserSession",

@@ -35,6 +35,7 @@ from services import (
     task_access,
 )
 from services import inspectors as inspector_directory
+from services.unlicensed import access as unlicensed
 from workflows import actions, assignees, bindings, guards
 from workflows.actions import AutoAction
 from workflows.assignees import AssigneeFn
@@ -100,6 +101,8 @@ PAGES: list[Binding] = [
             "conference_plans.new", {conference_plans.TABLE: conference_plans.BUSINESS_STEPS}),
     *_pages((documents.TABLE,), documents.SUBJECT, "公文", "conferences.document", "conferences.index",
             {documents.TABLE: ("draft", "publish", "sign")}),
+    *_pages((unlicensed.TABLE,), unlicensed.SUBJECT, "无证无照经营综合治理（成员单位）", "unlicensed.unit",
+            "unlicensed.new", {unlicensed.TABLE: unlicensed.UNIT_STEPS}),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
@@ -114,6 +117,8 @@ STEP_PAGES: dict[tuple[int, str], str] = {
         for step in (inspections.INSPECT_STEP, inspections.RECORD_STEP, inspections.REVIEW_STEP,
                      inspections.FINISH_STEP)
     },
+    # 表24: the office's steps are done on the cycle's page, for every member unit at once.
+    **{(unlicensed.TABLE, step): "unlicensed.office_page" for step in unlicensed.OFFICE_STEPS},
 }
 
 GUARDS: dict[str, Guard] = {

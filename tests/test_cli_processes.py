@@ -147,8 +147,13 @@ def test_demo_has_both_conferences_with_members_documents_and_a_meeting(app, ses
     liaisons = {m.liaison.account for m in conferences[0].active_members if m.liaison}
     assert liaisons == {"songy", "zhoulh", "qianm", "huy", "huangt"}
     documents = session.scalars(select(OfficialDocument)).all()
-    assert len(documents) == 2 and all(d.status == DocumentStatus.PUBLISHED and d.version == 1 for d in documents)
+    # the two conferences' documents and the 年度工作要点通知 of the 无证无照经营综合治理 (表24)
+    assert len(documents) == 3 and all(d.status == DocumentStatus.PUBLISHED and d.version == 1 for d in documents)
     meeting = session.scalars(select(ConferenceMeeting)).one()
     assert meeting.minutes and len(meeting.attendees) == 8
     zhoulh = session.scalars(select(User).where(User.account == "zhoulh")).one()
-    assert sum(1 for i in engine.inbox(zhoulh) if i.process_table == 33) == 2  # 签收公文信息, both documents
+    assert sum(1 for i in engine.inbox(zhoulh) if i.process_table == 33) == 3  # 签收公文信息, every document
+    from models import UnlicensedCycle
+
+    cycle = session.scalars(select(UnlicensedCycle)).one()
+    assert [u.plan_reported_at is not None for u in cycle.units].count(True) == 5  # 消防救援大队 has no liaison

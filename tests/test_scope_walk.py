@@ -202,6 +202,12 @@ def district_a(org, make_user, session):
 
     officer = person("甲区法定代表人", "19800101999")
     fact(Officer, org.bureau_a, entity_id=entity.id, person_id=officer.id, role="法定代表人")
+    # 无证无照经营综合治理 of district A's office: a cycle, its units, an operator (services/unlicensed).
+    from tests.factories.unlicensed import Setup as UnlicensedSetup
+
+    unlicensed = UnlicensedSetup(org, make_user)
+    unlicensed_cycle = unlicensed.assigned()
+    unlicensed_op = unlicensed.operator(unlicensed.health, unlicensed.health_inspector, "甲区机密经营者")
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -224,7 +230,13 @@ def district_a(org, make_user, session):
                "conferences.edit_document": document.id, "conferences.publish_document": document.id,
                "conferences.sign_document": document.id, "conferences.recall_document": document.id,
                "conferences.attachment": document.id, "conferences.meeting": meeting.id,
-               "conferences.minutes": meeting.id, "conferences.publish_minutes": meeting.id},
+               "conferences.minutes": meeting.id, "conferences.publish_minutes": meeting.id,
+               "unlicensed": unlicensed_cycle.id,
+               **{f"unlicensed.{e}": unlicensed.health.id for e in (
+                   "unit", "office_page", "plan", "campaign", "assign", "add_operator", "inspectors_report", "report",
+                   "receive")},
+               **{f"unlicensed.{e}": unlicensed_op.id for e in (
+                   "operator", "eligible", "case", "willing", "guide", "licence", "columns")}},
         "record_id": record.id,
         "object_id": obj.id,
         "evidence_id": evidence.id,
