@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from models import AbnormalListing, MarketEntity, OtherFact, Penalty, Permit, ResultCategory, SupervisionRecord
+from models import (
+    AbnormalListing,
+    MarketEntity,
+    OtherFact,
+    Penalty,
+    Permit,
+    ResultCategory,
+    SupervisionRecord,
+)
 from tests.factories.clock import freeze
 from tests.factories.dossier import fact
 from tests.factories.followups import published_record
