@@ -96,9 +96,9 @@ def _fields(kind: str, n: int, rng: random.Random, ctx: dict[str, Any]) -> dict[
 def write_facts(counts: dict[str, int], ctx: dict[str, Any], department_id: int, seed: int, start: int = 0) -> int:
     """Bulk-write ``counts`` facts per kind (persistence.bulk.insert_rows: COPY / executemany)."""
     from models import db
+    from models.facts import FACT_MODELS
     from persistence.bulk import insert_rows
     from services.risk.evidence import FACT_KINDS
-    from models.facts import FACT_MODELS
 
     tables = {k: m.__table__ for k, m in zip(FACT_KINDS, FACT_MODELS, strict=True)}
     rng = random.Random(seed)
@@ -198,7 +198,7 @@ def bench(url: str, instance: Path, entities: int, increment: int) -> None:
         again = time.perf_counter() - t0
         print(f"  full run again:         {again:8.2f} s   bare SQL {base:6.2f} s   ratio {again / base:5.2f}×"
               f"   {second.summary()}")
-        before = db.session.scalar(select(func.max(getattr(RiskWarning, "id"))))
+        before = db.session.scalar(select(func.max(RiskWarning.id)))
         counts = {"complaint": increment // 2, "abnormal": increment - increment // 2}
         write_facts(counts, made["ctx"], clerk.department_id, seed=11, start=10 * entities)
         from models import AbnormalListing, Complaint
