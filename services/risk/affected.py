@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ClusterAddress, MarketEntity, Officer
+from services.risk.catalogue import rules_reading
 from services.risk.evaluate import RunResult, evaluate
 
 CHUNK = 5000
@@ -72,5 +73,9 @@ def touched_entities(session: Session, kind: str, facts: Iterable[Any]) -> set[i
 
 
 def after_facts(session: Session, kind: str, facts: Iterable[Any]) -> RunResult:
-    """The incremental run after facts of ``kind`` were filed (services/collection/ingest.py)."""
-    return evaluate(session, entity_ids=touched_entities(session, kind, facts))
+    """The incremental run after facts of ``kind`` were filed (services/collection/ingest.py): the
+    rules that read ``kind`` over the entities the facts touch."""
+    codes = rules_reading(kind)
+    if not codes:
+        return RunResult(incremental=True, entities=0)
+    return evaluate(session, codes=codes, entity_ids=touched_entities(session, kind, facts))

@@ -150,7 +150,10 @@ def apply_hits(session: Session, rule: RiskRule, hits: dict[int, Hit], scope: li
             update(RiskWarning.__table__).where(RiskWarning.__table__.c.id == bindparam("b_id"))
             .values(evidence=bindparam("b_evidence")), changed)
     still = [entity_id for entity_id in existing if entity_id in hits]
-    for part in _chunks(still):
+    if scope is None:  # after the closing, every open warning of the rule is still hit
+        session.execute(update(RiskWarning).where(RiskWarning.rule_id == rule.id, RiskWarning.status == "open")
+                        .values(last_seen_at=now).execution_options(synchronize_session=False))
+    for part in _chunks(still) if scope is not None else ():
         session.execute(
             update(RiskWarning).where(RiskWarning.rule_id == rule.id, RiskWarning.status == "open",
                                       RiskWarning.entity_id.in_(part))

@@ -19,14 +19,8 @@ from services.risk.catalogue import seed_rules, validate_params
 from services.risk.dry_run import dry_run
 from services.risk.evaluate import evaluate
 from services.risk.manual import close_manual, raise_manual
-from tests.factories.clock import freeze
 from tests.factories.dossier import fact
 from tests.factories.risk import NOW, day, entity, listed, rule
-
-
-@pytest.fixture(autouse=True)
-def _frozen(monkeypatch, session):
-    freeze(monkeypatch)
 
 
 def warnings(session, code, entity_id=None):
