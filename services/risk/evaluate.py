@@ -32,7 +32,7 @@ from models import RiskRule, RiskWarning
 from persistence.bulk import insert_rows, update_rows
 from services.risk.builders import BUILDERS
 from services.risk.catalogue import AUTOMATIC_CODES, definition
-from services.risk.common import Context
+from services.risk.common import Context, among, is_postgres
 
 CHUNK = 5000  # entities per incremental pass (bind parameters), warnings per UPDATE
 MAX_EVIDENCE = 20
@@ -91,7 +91,7 @@ def collect(session: Session, code: str, params: dict[str, int], today: date,
             entity_ids: Sequence[int] | None = None) -> dict[int, Hit]:
     """The entities ``code`` hits with these parameters on ``today``, with their evidence."""
     builder = BUILDERS[code]
-    rows = session.execute(builder.query(Context(today, params, entity_ids)))
+    rows = session.execute(builder.query(Context(today, params, entity_ids, is_postgres(session))))
     found: dict[int, list[tuple[Any, ...]]] = {}
     for entity_id, kind, fact_id, dept_id, day, text in rows:
         found.setdefault(entity_id, []).append((kind, fact_id, dept_id, day, text))
@@ -121,7 +121,7 @@ def _open_warnings(session: Session, rule: RiskRule, scope: list[int] | None) ->
     query = select(RiskWarning.entity_id, RiskWarning.id, RiskWarning.evidence).where(
         RiskWarning.rule_id == rule.id, RiskWarning.status == "open")
     if scope is not None:
-        query = query.where(RiskWarning.entity_id.in_(scope))
+        query = query.where(among(RiskWarning.entity_id, scope, is_postgres(session)))
     return {entity_id: (wid, evidence) for entity_id, wid, evidence in session.execute(query)}
 
 
@@ -130,7 +130,7 @@ def close_warnings(session: Session, ids: list[int], now: datetime, reason: str,
     closed = 0
     for part in _chunks(ids):
         done = session.execute(
-            update(RiskWarning).where(RiskWarning.id.in_(part), RiskWarning.status == "open")
+            update(RiskWarning).where(among(RiskWarning.id, part, is_postgres(session)), RiskWarning.status == "open")
             .values(status="closed", closed_at=now, reason=reason, closed_by_id=by_id)
             .execution_options(synchronize_session=False)
         )
@@ -141,7 +141,7 @@ def close_warnings(session: Session, ids: list[int], now: datetime, reason: str,
 def _json_for_bulk(session: Session) -> Callable[[Any], Any]:
     """How a JSON value goes to persistence.bulk: COPY on PostgreSQL takes the text (psycopg does
     not adapt a list there); SQLite's executemany goes through the column type, which encodes."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return lambda value: json.dumps(value, ensure_ascii=False)
     return lambda value: value
 
@@ -164,7 +164,7 @@ def apply_hits(session: Session, rule: RiskRule, hits: dict[int, Hit], scope: li
     for part in _chunks(still) if scope is not None else ():
         session.execute(
             update(RiskWarning).where(RiskWarning.rule_id == rule.id, RiskWarning.status == "open",
-                                      RiskWarning.entity_id.in_(part))
+                                      among(RiskWarning.entity_id, part, is_postgres(session)))
             .values(last_seen_at=now).execution_options(synchronize_session=False))
     run.refreshed += len(still)
     columns = ["entity_id", "rule_id", "department_id", "status", "first_seen_at", "last_seen_at", "evidence", "reason"]
