@@ -82,6 +82,7 @@ from models.plans import (
 from models.publication import Publication, PublicationAction
 from models.receipts import Receipt
 from models.reminders import Reminder, ReminderKind
+from models.risk import RiskRule, RiskRuleChange, RiskWarning
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.sessions import UserSession
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
@@ -198,6 +199,9 @@ __all__ = [
     "Product",
     "Publication",
     "Reminder",
+    "RiskRule",
+    "RiskRuleChange",
+    "RiskWarning",
     "ReminderKind",
     "PublicationAction",
     "Scheme",
