@@ -17,7 +17,8 @@ from blueprints.api import dispatch
 from blueprints.api.problems import json_response, render_status
 from blueprints.web import csrf, register_error_renderer
 from services.api import openapi
-from services.api.registry import Operation, Resource, load
+from services.api.registry import Operation, Resource
+from services.api.resources import load
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.api.problems import PROBLEMS
-from services.api.registry import Operation, Resource, load
+from services.api.registry import Operation, Resource
+from services.api.resources import load
 
 VERSION = "1.0.0"
 COMMON_PROBLEMS = (401, 403, 429)

@@ -1,7 +1,7 @@
 """The resource registry of /api/v1: what each resource offers, under which scope, with which
 schemas.  The blueprint routes every registered operation and the OpenAPI document
 (openapi.py) is built from the same declarations, so a resource is added by one module that
-calls ``register`` (and one line in ``load``)."""
+calls ``register`` (and one line in services/api/resources.py)."""
 
 from __future__ import annotations
 
@@ -100,9 +100,3 @@ def register(resource: Resource) -> Resource:
     RESOURCES[resource.name] = resource
     return resource
 
-
-def load() -> dict[str, Resource]:
-    """Import the platform's resource modules (each registers itself) and return the registry."""
-    from services.api import entities, facts, published  # noqa: F401
-
-    return RESOURCES

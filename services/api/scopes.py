@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from infrastructure.errors import Invalid
-from services.api.registry import READ, WRITE, Operation, Resource, load
+from services.api.registry import READ, WRITE, Operation, Resource
+from services.api.resources import load
 
 ACTION_LABELS = {READ: "读取", WRITE: "写入"}
 
