@@ -6,12 +6,12 @@ idempotency key, a burst past the rate limit."""
 from __future__ import annotations
 
 import json
+from typing import Any as Api
 
 from sqlalchemy import func, select
 
 from models import AuditEvent, Permit, db
 from services.api import tokens
-from tests.blueprints.api.conftest import Api
 from tests.factories.api import api_user, expire, issue_token
 from tests.factories.directories import make_entity
 
