@@ -53,6 +53,10 @@ UNSCOPED_PARAMETERS |= {"kind"}
 # /collection/<fact_kind>/…: a kind of collected facts (services/collection/kinds.py); the facts
 # are scoped by fact_id.
 UNSCOPED_PARAMETERS |= {"fact_kind"}
+# /api/v1/entities/<code>: the data interface authenticates each call by its token, never by a
+# session: every route answers 401 to a signed-in user without one (the district scope of the
+# tokens is tested in tests/blueprints/api).
+UNSCOPED_PARAMETERS |= {"code"}
 # 一公开: published for everyone, district A's items included (tests/blueprints/public checks
 # that nothing internal is shown there).
 PUBLIC_PREFIX = "public."
@@ -202,9 +206,14 @@ def district_a(org, make_user, session):
 
     officer = person("甲区法定代表人", "19800101999")
     fact(Officer, org.bureau_a, entity_id=entity.id, person_id=officer.id, role="法定代表人")
+    from tests.factories.api import api_user, issue_token
+
+    _token, credential = issue_token(admin_a, api_user(make_user, org.health_a), ["entities:read"])
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
+        "code": entity.uscc,
+        "credential_id": credential.id,
         "department_id": org.bureau_a.id,
         "parent_id": org.bureau_a.id,
         "user_id": org.clerk_a.id,
@@ -331,6 +340,7 @@ def test_walk_knows_every_parameter(app):
         "kind",
         "fact_kind", "fact_id", "pending_id",
         "person_id",
+        "code", "credential_id",
     }
 
 

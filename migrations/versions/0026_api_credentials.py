@@ -53,7 +53,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['credential_id'], ['api_credential.id'], name=op.f('fk_api_idempotency_credential_id_api_credential'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_idempotency')),
-    sa.UniqueConstraint('credential_id', 'key', name=op.f('uq_api_idempotency_credential_id'))
+    sa.UniqueConstraint('credential_id', 'key', name=op.f('uq_api_idempotency_credential_id_key'))
     )
     with op.batch_alter_table('api_idempotency', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_idempotency_created_at'), ['created_at'], unique=False)
