@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from infrastructure.errors import Forbidden, Invalid
 from models import ApiCredential, User, UserRole, db, utcnow
@@ -164,7 +164,7 @@ def authenticate(header: str | None) -> ApiCredential:
         raise ApiProblem("token-malformed", "访问令牌应为“Bearer zhjg_…”形式")
     credential = db.session.execute(
         select(ApiCredential).where(ApiCredential.token_hash == token_hash(token))
-        .options(joinedload(ApiCredential.user).options(joinedload(User.department), selectinload(User.roles)))
+        .options(joinedload(ApiCredential.user).options(joinedload(User.department), joinedload(User.roles)))
     ).unique().scalar_one_or_none()
     if credential is None:
         raise ApiProblem("token-invalid", "访问令牌不存在")
