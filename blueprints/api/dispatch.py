@@ -100,7 +100,8 @@ def _audit(credential: ApiCredential, op: Operation, call: Call | None, status: 
         summary["主体数"] = len(call.touched)
     if call is not None and call.counts:
         summary["计数"] = call.counts
-    tokens.touch(credential)
+    if tokens.touch(credential):
+        db.session.flush()  # before the audit chain's lock, which is held until the commit
     audit.record("api_call", object_type="api_credential", object_id=credential.id, summary=summary,
                  user=credential.user)
 

@@ -190,8 +190,10 @@ def check_ip(credential: ApiCredential, remote: str) -> None:
         raise ApiProblem("ip-not-allowed", f"调用地址 {remote} 不在该凭证允许的地址范围内")
 
 
-def touch(credential: ApiCredential) -> None:
-    """Remember the last use, at most once a minute (one UPDATE, not one per call)."""
+def touch(credential: ApiCredential) -> bool:
+    """Remember the last use, at most once a minute (one UPDATE, not one per call); whether it did."""
     now = utcnow()
     if credential.last_used_at is None or now - credential.last_used_at > timedelta(minutes=1):
         credential.last_used_at = now
+        return True
+    return False

@@ -154,3 +154,15 @@ def test_no_session_cookie_and_no_csrf_token_needed(api: Api, org, session):
     response = api.post("/facts/permit", json={"records": [{"uscc": entity.uscc, "permit_no": "A", "name": "许可"}]})
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
+
+
+def test_an_unexpected_failure_is_a_500_problem_without_a_trace(api: Api, org, session, monkeypatch):
+    from services.api import entities as entity_resource
+
+    def broken(call, codes):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(entity_resource, "find", broken)
+    response = api.get("/entities/X", validate=False)
+    body = problem(response, 500, "server-error")
+    assert "secret internals" not in response.get_data(as_text=True) and "detail" not in body
