@@ -6,7 +6,8 @@ The audit row (action ``api_call``: the client, the operation, the status, the e
 touched) is appended last, just before the commit, so that the audit chain's lock is held for
 as short a time as possible.  A call refused before its client is known (no token, a malformed
 or unknown one) and a call refused by the rate limit leave no row: they would let anyone fill
-the trail (the web server's access log has them).
+the trail (the web server's access log has them).  An expired or revoked token names its
+client: those calls are audited (and counted against its limit).
 """
 
 from __future__ import annotations
@@ -106,6 +107,20 @@ def _audit(credential: ApiCredential, op: Operation, call: Call | None, status: 
                  user=credential.user)
 
 
+def _refusal(exc: Exception) -> Response:
+    """The problem detail of an exception raised while answering (after a rollback)."""
+    db.session.rollback()
+    if isinstance(exc, ApiProblem):
+        return problem_response(exc)
+    if isinstance(exc, ServiceError):
+        return problem_response(for_status(exc.status, exc.message))
+    if isinstance(exc, IntegrityError):  # a concurrent call wrote the same row first
+        return problem_response(ApiProblem("conflict", "数据已被同时提交的其他请求修改，请重试"))
+    assert isinstance(exc, HTTPException)  # 413 while reading the body
+    limit = current_app.config["API_MAX_BODY_BYTES"] // 1024 // 1024
+    return problem_response(for_status(exc.code or 400, f"请求体不能超过{limit}MB" if exc.code == 413 else ""))
+
+
 def handle(resource: Resource, op: Operation, params: dict[str, str]) -> Response:
     credential: ApiCredential | None = None
     call: Call | None = None
@@ -113,17 +128,11 @@ def handle(resource: Resource, op: Operation, params: dict[str, str]) -> Respons
         credential = tokens.authenticate(request.headers.get("Authorization"))
         call = _admit(credential, resource, op, params)
         response = _write(op, call) if op.method == "POST" else _read(op, call)
-    except ApiProblem as problem:
-        db.session.rollback()
-        response = problem_response(problem)
-    except ServiceError as exc:
-        db.session.rollback()
-        response = problem_response(for_status(exc.status, exc.message))
-    except HTTPException as exc:  # 413 while reading the body
-        db.session.rollback()
-        response = problem_response(for_status(exc.code or 400, "请求体不能超过"
-                                               f"{current_app.config['API_MAX_BODY_BYTES'] // 1024 // 1024}MB"
-                                               if exc.code == 413 else ""))
+    except (ApiProblem, ServiceError, IntegrityError, HTTPException) as exc:
+        response = _refusal(exc)
+        known = getattr(exc, "credential", None)  # an expired or revoked token: its client is known
+        if credential is None and known is not None and not limiter().hit(str(known.id), known.rate_limit):
+            credential = known
     if credential is None or response.status_code == 429:
         db.session.rollback()
         return response
@@ -132,7 +141,8 @@ def handle(resource: Resource, op: Operation, params: dict[str, str]) -> Respons
         db.session.commit()
     except IntegrityError:  # the same new Idempotency-Key committed by a concurrent call
         db.session.rollback()
-        response = problem_response(ApiProblem("idempotency-in-progress", "同一 Idempotency-Key 的请求正在处理或刚处理完，请稍后重试"))
+        response = problem_response(ApiProblem("idempotency-in-progress",
+                                               "同一 Idempotency-Key 的请求正在处理或刚处理完，请稍后重试"))
         _audit(credential, op, None, response.status_code)
         db.session.commit()
     return response

@@ -49,6 +49,7 @@ class ApiProblem(Exception):
         self.detail = detail
         self.headers = headers or {}
         self.extensions = extensions
+        self.credential: Any = None  # the client, when the token named one (expired, revoked)
 
     def body(self, instance: str) -> dict[str, Any]:
         body: dict[str, Any] = {"type": PROBLEM_TYPE + self.slug, "title": self.title, "status": self.status}

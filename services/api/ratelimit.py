@@ -3,7 +3,7 @@
 ``RedisLimiter`` keeps the counters in Redis (API_RATE_LIMIT_REDIS_URL), shared by every worker
 process: one round trip (SET NX with the window's expiry, then INCR, pipelined).
 ``MemoryLimiter`` keeps them in the process (development on SQLite, one process); it is also
-the fallback while Redis does not answer, so an outage of Redis loosens the limit to one per
+the fallback while Redis does not answer (asked again after RETRY_REDIS_SECONDS), so an outage of Redis loosens the limit to one per
 worker instead of refusing every call.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 WINDOW_SECONDS = 60
+RETRY_REDIS_SECONDS = 10  # after a failure, Redis is asked again this much later
 log = logging.getLogger("zhjg.api")
 
 
@@ -57,9 +58,12 @@ class RedisLimiter:
         self.window = window
         self.clock = clock
         self.fallback = fallback or MemoryLimiter(window, clock)
+        self.down_until = 0.0
 
     def hit(self, key: str, limit: int) -> float:
         now = self.clock()
+        if now < self.down_until:
+            return self.fallback.hit(key, limit)
         name = f"zhjg:api:rl:{key}:{int(now // self.window)}"
         try:
             pipe = self.client.pipeline(transaction=False)
@@ -68,6 +72,7 @@ class RedisLimiter:
             count = int(pipe.execute()[1])
         except Exception as exc:  # Redis down or slow: count in this process meanwhile
             log.warning("rate-limit counters of Redis unavailable (%s); counting in process", exc)
+            self.down_until = now + RETRY_REDIS_SECONDS  # no timeout on every call meanwhile
             return self.fallback.hit(key, limit)
         return 0.0 if count <= limit else _retry_after(now, self.window)
 

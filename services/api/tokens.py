@@ -73,7 +73,9 @@ def clients_query(actor: User) -> Select[tuple[User]]:
 
 
 def credentials_query(actor: User) -> Select[tuple[ApiCredential]]:
-    owners = clients_query(actor).with_only_columns(User.id).order_by(None)
+    """The credentials of the accounts of the subtree (one whose account lost the role stays
+    listed, and revocable, though it no longer works)."""
+    owners = scope_users(select(User.id), actor)
     return (select(ApiCredential).where(ApiCredential.user_id.in_(owners))
             .options(joinedload(ApiCredential.user).joinedload(User.department))
             .order_by(ApiCredential.revoked_at.is_not(None), ApiCredential.id.desc()))
@@ -168,13 +170,16 @@ def authenticate(header: str | None) -> ApiCredential:
     ).unique().scalar_one_or_none()
     if credential is None:
         raise ApiProblem("token-invalid", "访问令牌不存在")
+    problem = None
     if credential.revoked_at is not None:
-        raise ApiProblem("token-revoked", "该访问令牌已被吊销，请联系系统管理员重新签发")
-    if credential.expires_at is not None and credential.expires_at <= utcnow():
-        raise ApiProblem("token-expired", "该访问令牌已过期，请联系系统管理员重新签发")
-    user = credential.user
-    if not user.is_active or not user.has_role(Role.API_CLIENT):
-        raise ApiProblem("token-revoked", "该接口调用账号已停用或不再是接口调用方")
+        problem = ApiProblem("token-revoked", "该访问令牌已被吊销，请联系系统管理员重新签发")
+    elif credential.expires_at is not None and credential.expires_at <= utcnow():
+        problem = ApiProblem("token-expired", "该访问令牌已过期，请联系系统管理员重新签发")
+    elif not credential.user.is_active or not credential.user.has_role(Role.API_CLIENT):
+        problem = ApiProblem("token-revoked", "该接口调用账号已停用或不再是接口调用方")
+    if problem is not None:
+        problem.credential = credential
+        raise problem
     return credential
 
 

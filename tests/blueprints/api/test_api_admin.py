@@ -70,6 +70,16 @@ def test_revoke_stops_the_token(client, login, org, court, session):
     assert "已吊销" in client.get(URL).get_data(as_text=True)
 
 
+def test_a_credential_whose_account_lost_the_role_stays_listed_and_revocable(client, login, org, court, session):
+    token, credential = issue_token(org.sysadmin, court, ["entities:read"])
+    court.roles = []
+    db.session.commit()
+    login(org.sysadmin)
+    assert credential.token_prefix in client.get(URL).get_data(as_text=True)
+    response = client.post(f"{URL}{credential.id}/revoke", data={"csrf_token": csrf_token(client, URL)})
+    assert response.status_code == 302 and db.session.get(ApiCredential, credential.id).revoked_at is not None
+
+
 def test_another_districts_administrator_neither_sees_nor_revokes(client, login, org, court, session):
     _token, credential = issue_token(org.sysadmin, court, ["entities:read"])
     login(org.sysadmin_b)

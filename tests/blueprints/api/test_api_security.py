@@ -166,3 +166,13 @@ def test_an_unexpected_failure_is_a_500_problem_without_a_trace(api: Api, org, s
     response = api.get("/entities/X", validate=False)
     body = problem(response, 500, "server-error")
     assert "secret internals" not in response.get_data(as_text=True) and "detail" not in body
+
+
+def test_calls_with_an_expired_or_revoked_token_are_audited_under_its_client(api: Api, org, court, session):
+    token, credential = issue_token(org.sysadmin, court, ["entities:read"])
+    expire(credential)
+    problem(api.get("/entities/X", token=token), 401, "token-expired")
+    row = db.session.execute(select(AuditEvent).where(AuditEvent.action == "api_call")
+                             .order_by(AuditEvent.id.desc())).scalars().first()
+    assert row.object_id == str(credential.id) and row.user_account == court.account
+    assert json.loads(row.summary)["状态"] == 401
