@@ -7,6 +7,8 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from blueprints.admin.views import bp as admin_bp
+    from blueprints.api.admin import bp as api_clients_bp
+    from blueprints.api.views import bp as api_bp
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
     from blueprints.calendar.views import bp as calendar_bp
@@ -49,6 +51,6 @@ def register_blueprints(app: Flask) -> None:
         auth_bp, main_bp, processes_bp, entities_bp, dossier_bp, libraries_bp, items_bp, joint_items_bp, directories_bp,
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
-        audit_bp, imports_bp, collection_bp,
+        audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp,
     ):
         app.register_blueprint(bp)

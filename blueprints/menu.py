@@ -74,6 +74,7 @@ MENU: tuple[MenuGroup, ...] = (
         ("部门管理", "admin.departments"),
         ("用户管理", "admin.users"),
         ("角色管理", "admin.roles"),
+        ("接口凭证", "api_clients.index"),
         ("节假日", "calendar.index"),
         ("审计日志", "audit.index"),
     ),

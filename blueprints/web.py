@@ -111,7 +111,19 @@ def render_block(template_name: str, block: str, **context: Any) -> str:
     return template.environment.concat(template.blocks[block](template.new_context(context)))  # type: ignore[attr-defined]
 
 
-def error_response(status: int, message: str | None = None) -> tuple[str, int]:
+# Paths whose errors are not pages: prefix → renderer (status, message or None) → response.
+# The data interface registers "/api/" (blueprints/api: RFC 9457 problem details, no HTML).
+ERROR_RENDERERS: dict[str, Callable[[int, str | None], Response]] = {}
+
+
+def register_error_renderer(prefix: str, render: Callable[[int, str | None], Response]) -> None:
+    ERROR_RENDERERS[prefix] = render
+
+
+def error_response(status: int, message: str | None = None) -> Any:
+    for prefix, render in ERROR_RENDERERS.items():
+        if request.path.startswith(prefix):
+            return render(status, message)
     message = message or ERROR_MESSAGES.get(status, "请求无法完成")
     template = "errors/_fragment.html" if is_htmx() else "errors/error.html"
     return render_template(template, status=status, message=message), status
@@ -149,8 +161,8 @@ def _register_gatekeeper(app: Flask) -> None:
     @app.before_request
     def _gatekeeper() -> Any:
         endpoint = request.endpoint or ""
-        if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith("public."):
-            return None
+        if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith(("public.", "api.")):
+            return None  # /api/v1 (endpoints api.*) authenticates each call by its token
         if not current_user.is_authenticated:
             if endpoint:
                 return login_manager.unauthorized()
@@ -206,12 +218,12 @@ def _register_security_headers(app: Flask) -> None:
 
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+    def _csrf_error(_exc: CSRFError) -> Any:
         db.session.rollback()
         return error_response(400, "页面已过期或缺少安全令牌，请刷新页面后重试")
 
     @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError) -> tuple[str, int]:
+    def _service_error(exc: ServiceError) -> Any:
         # An error that must leave a trace (a wrong password at signing counts toward the
         # lockout, services/receipts.PasswordRejected) keeps what the service wrote.
         if getattr(exc, "persist", False):
@@ -231,7 +243,7 @@ def _register_error_handlers(app: Flask) -> None:
         return error_response(exc.code, message)
 
     @app.errorhandler(Exception)
-    def _server_error(exc: Exception) -> tuple[str, int]:
+    def _server_error(exc: Exception) -> Any:
         app.logger.exception("unhandled error: %s", exc)
         db.session.rollback()
         return error_response(500)

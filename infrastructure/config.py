@@ -100,6 +100,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PLANS_TODAY", "", str, None,
             "Tests only: the working day (a date or ISO text) instead of today in China.",
             shown_default="unset (today in Asia/Shanghai)"),
+    # ---- data interface (/api/v1, docs/api.md)
+    Setting("API_MAX_BODY_BYTES", "API_MAX_BODY_BYTES", int, 2 * MiB,
+            "Largest JSON body of an /api/v1 request (2 MB); a larger one is answered 413."),
+    Setting("API_DEFAULT_RATE_LIMIT", "API_DEFAULT_RATE_LIMIT", int, 600,
+            "Requests per minute offered by default when a credential is issued (每分钟请求上限)."),
+    Setting("API_RATE_LIMIT_REDIS_URL", "API_RATE_LIMIT_REDIS_URL", str, "",
+            "Redis holding the per-client request counters (e.g. `redis://127.0.0.1:6379/0`), shared "
+            "by every worker; empty: counters in each process's memory (one process, development). "
+            "While Redis does not answer, the counters of the process are used."),
+    Setting("API_TOKEN_KEY", "API_TOKEN_KEY", str, "",
+            "The key of the keyed SHA-256 under which API tokens are stored (接口令牌密钥); changing "
+            "it invalidates every token.",
+            shown_default="derived from SECRET_KEY"),
     # ---- audit trail
     Setting("", "AUDIT_KEYS", str, "",
             "The audit chain's HMAC keys as `2:<hex>,3:<hex>`; when set, the key file is not used "

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per domain."""
 
+from models.api import ApiCredential, ApiIdempotency
 from models.audit import AuditEvent
 from models.base import db, utcnow
 from models.calendar import CalendarDay, CalendarYear, DayKind
@@ -96,6 +97,8 @@ from models.unlicensed import (
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "ApiCredential",
+    "ApiIdempotency",
     "AbnormalListing",
     "CapitalContribution",
     "ClusterAddress",

@@ -65,6 +65,9 @@ ACTION_LABELS = {
     "recall": "撤回公文",
     "notify": "发送通知",
     "download_full_record": "下载完整抽取记录",
+    "api_call": "接口调用",
+    "api_token_issued": "签发接口凭证",
+    "api_token_revoked": "吊销接口凭证",
 }
 
 

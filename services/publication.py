@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, update
 
+from infrastructure import clock
 from models import Department, DepartmentLevel, Publication, PublicationAction, User, db, utcnow
 from persistence import audit
 
@@ -123,3 +124,20 @@ def history(subject_type: str, subject_id: int) -> list[Publication]:
 
 def payload_of(publication: Publication) -> dict[str, Any]:
     return json.loads(publication.payload or "{}")
+
+
+def feed_record(p: Publication) -> dict[str, Any]:
+    """One publication or withdrawal as the feeds give it (/public/*.json, /api/v1/published);
+    times in China Standard Time."""
+    return {
+        "id": p.id,
+        "subject_type": p.subject_type,
+        "subject_id": p.subject_id,
+        "version": p.version,
+        "action": p.action.label,
+        "list_type": p.list_type,
+        "department": department_name(p.department),
+        "title": p.title,
+        "published_at": clock.format_china(p.published_at, "%Y-%m-%dT%H:%M:%S+08:00") if p.published_at else "",
+        "payload": payload_of(p),
+    }

@@ -53,6 +53,10 @@ UNSCOPED_PARAMETERS |= {"kind"}
 # /collection/<fact_kind>/…: a kind of collected facts (services/collection/kinds.py); the facts
 # are scoped by fact_id.
 UNSCOPED_PARAMETERS |= {"fact_kind"}
+# /api/v1/entities/<code>: the data interface authenticates each call by its token, never by a
+# session: every route answers 401 to a signed-in user without one (the district scope of the
+# tokens is tested in tests/blueprints/api).
+UNSCOPED_PARAMETERS |= {"code"}
 # 一公开: published for everyone, district A's items included (tests/blueprints/public checks
 # that nothing internal is shown there).
 PUBLIC_PREFIX = "public."
@@ -208,9 +212,15 @@ def district_a(org, make_user, session):
     unlicensed = UnlicensedSetup(org, make_user)
     unlicensed_cycle = unlicensed.assigned()
     unlicensed_op = unlicensed.operator(unlicensed.health, unlicensed.health_inspector, "甲区机密经营者")
+    # An interface client of district A (the admin page of credentials, /admin/api-clients).
+    from tests.factories.api import api_user, issue_token
+
+    _token, credential = issue_token(admin_a, api_user(make_user, org.health_a), ["entities:read"])
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
+        "code": entity.uscc,
+        "credential_id": credential.id,
         "department_id": org.bureau_a.id,
         "parent_id": org.bureau_a.id,
         "user_id": org.clerk_a.id,
@@ -343,6 +353,7 @@ def test_walk_knows_every_parameter(app):
         "kind",
         "fact_kind", "fact_id", "pending_id",
         "person_id",
+        "code", "credential_id",
     }
 
 

@@ -27,12 +27,11 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from infrastructure import clock
 from models import Department, Publication, PublicationAction, db
 from services import draw_disclosure as disclosure
 from services import publication as pub
 from services.joint_item_queries import like_pattern
-from services.publication import department_name
+from services.publication import department_name, feed_record
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
@@ -47,11 +46,6 @@ CSV_COLUMNS = ("id", "subject_id", "version", "action", "list_type", "department
 @bp.app_template_global("public_department")
 def _public_department(department: Department) -> str:
     return department_name(department)
-
-
-def _local(value: Any) -> str:
-    """Publication times are stored in UTC; the public reads China Standard Time."""
-    return clock.format_china(value, "%Y-%m-%dT%H:%M:%S+08:00") if value else ""
 
 
 def _filters() -> dict[str, Any]:
@@ -128,21 +122,6 @@ def feed_rows(subject_type: str = SUBJECT_TYPE) -> tuple[list[Publication], int,
         ).scalars()
     )
     return rows[:limit], after_id, limit, len(rows) > limit
-
-
-def feed_record(p: Publication) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "subject_type": p.subject_type,
-        "subject_id": p.subject_id,
-        "version": p.version,
-        "action": p.action.label,
-        "list_type": p.list_type,
-        "department": department_name(p.department),
-        "title": p.title,
-        "published_at": _local(p.published_at),
-        "payload": pub.payload_of(p),
-    }
 
 
 @bp.route("/items.json")
