@@ -1,0 +1,206 @@
+"""Scoring the registry with the scorecards, set-based (seed 002 §四(三); docs/credit.md).
+
+One run is a fixed number of INSERT … SELECT and UPDATE … FROM statements whatever the number
+of entities — no Python loop per entity — on SQLite and PostgreSQL:
+
+1. ``credit_score_total``: each entity in scope with its card (the first card whose industry
+   prefix or tag fits) and 100 points;
+2. ``credit_score_item``: per indicator, one INSERT of the entities it holds for with the
+   points of their card (times the facts counted, capped at the group's weight) — the breakdown;
+3. the totals lose each group's points, capped at its weight, and take their card's grade;
+4. ``credit_grade_record``: the national grade as last imported (``market_entity.credit_grade``
+   with its source and date, when they differ from what the record knows), the local grade and
+   score, then the effective grade by the registry's basis (national, local, worse of the two);
+   every change of a grade is written to ``credit_grade_change`` with its reason;
+5. ``market_entity.credit_grade`` := the effective grade, the column the draws read.
+
+Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, case, delete, exists, func, insert, literal, or_, select, update
+
+from infrastructure import clock
+from models import EntityTag, MarketEntity, User, db
+from models.base import utcnow
+from models.credit import GradeBasis, GradeChange, GradeRecord, ScoreItem, ScoreTotal
+from services.credit import cards as card_config
+from services.credit.indicators import QUERIES
+
+BASIS_LABELS = {"national": "国家等级", "local": "本地评分等级", "worse": "国家等级与本地等级中较差者"}
+ME = MarketEntity
+R = GradeRecord
+
+
+@dataclass
+class RunResult:
+    entities: int
+    items: int
+    changed: int  # effective grades changed
+    seconds: float
+
+
+def _card_expr(cards: dict[str, dict[str, Any]]) -> Any:
+    whens = []
+    for key, cfg in cards.items():
+        if key == "default":
+            continue
+        terms = [ME.industry_code.startswith(p) for p in cfg["industries"]]
+        if cfg["tags"]:
+            terms.append(exists().where(EntityTag.entity_id == ME.id, EntityTag.tag.in_(cfg["tags"])))
+        if terms:
+            whens.append((or_(*terms), key))
+    return case(*whens, else_="default") if whens else literal("default")
+
+
+def _by_card(cards: dict[str, dict[str, Any]], pick: Any) -> Any:
+    """A CASE on credit_score_total.card_key giving each card's number."""
+    return case({key: Decimal(str(pick(cfg))) for key, cfg in cards.items()}, value=ScoreTotal.card_key,
+                else_=Decimal(0))
+
+
+def _in_scope(column: Any, scope: Select[Any] | None) -> Any:
+    return column.in_(scope) if scope is not None else literal(True)
+
+
+def _totals(cards: dict[str, dict[str, Any]], scope: Select[Any] | None) -> int:
+    db.session.execute(delete(ScoreTotal))
+    source = select(ME.id, _card_expr(cards), literal(Decimal(100)), literal("A")).where(_in_scope(ME.id, scope))
+    return db.session.execute(
+        insert(ScoreTotal).from_select(["entity_id", "card_key", "score", "grade"], source)
+    ).rowcount
+
+
+def _items(cards: dict[str, dict[str, Any]], today: date, scope: Select[Any] | None) -> int:
+    db.session.execute(delete(ScoreItem).where(_in_scope(ScoreItem.entity_id, scope)))
+    written = 0
+    for ind in card_config.INDICATORS:
+        hits = QUERIES[ind.key](today).subquery()
+        points = _by_card(cards, lambda cfg, k=ind.key: cfg["points"][k])
+        weight = _by_card(cards, lambda cfg, g=ind.group: cfg["weights"][g])
+        raw = points * hits.c.hits if ind.counted else points
+        capped = case((raw > weight, weight), else_=raw)
+        source = (select(ScoreTotal.entity_id, ScoreTotal.card_key, literal(ind.group), literal(ind.key),
+                         hits.c.hits, capped, weight)
+                  .join(hits, hits.c.entity_id == ScoreTotal.entity_id).where(points > 0))
+        written += db.session.execute(insert(ScoreItem).from_select(
+            ["entity_id", "card_key", "group_key", "indicator", "hits", "points", "group_weight"], source
+        )).rowcount
+    return written
+
+
+def _score(cards: dict[str, dict[str, Any]]) -> None:
+    per_group = (select(ScoreItem.entity_id,
+                        case((func.sum(ScoreItem.points) > func.max(ScoreItem.group_weight),
+                              func.max(ScoreItem.group_weight)), else_=func.sum(ScoreItem.points)).label("lost"))
+                 .group_by(ScoreItem.entity_id, ScoreItem.group_key).subquery())
+    lost = select(per_group.c.entity_id, func.sum(per_group.c.lost).label("lost")) \
+        .group_by(per_group.c.entity_id).subquery()
+    db.session.execute(update(ScoreTotal).where(ScoreTotal.entity_id == lost.c.entity_id)
+                       .values(score=Decimal(100) - lost.c.lost).execution_options(synchronize_session=False))
+    grade = case(
+        *((ScoreTotal.score >= _by_card(cards, lambda cfg, g=g: cfg["thresholds"][g]), g)
+          for g in card_config.GRADE_LETTERS),
+        else_="E",
+    )
+    db.session.execute(update(ScoreTotal).values(grade=grade).execution_options(synchronize_session=False))
+
+
+def _change_rows(kind: str, source: Select[Any]) -> None:
+    db.session.execute(insert(GradeChange).from_select(
+        ["entity_id", "kind", "old_grade", "new_grade", "score", "reason", "changed_at", "changed_by_id"], source
+    ))
+
+
+def sync_national(scope: Select[Any] | None, user: User | None = None) -> None:
+    """Records for new entities, and the national grade the registry's import (or form) wrote."""
+    now, by = utcnow(), (user.id if user else None)
+    reason = literal("导入国家等级：") + ME.credit_grade_source
+    missing = ~exists().where(R.entity_id == ME.id)
+    _change_rows("national", select(ME.id, literal("national"), literal(None), ME.credit_grade, literal(None),
+                                    reason, literal(now), literal(by))
+                 .where(_in_scope(ME.id, scope), missing, ME.credit_grade.is_not(None)))
+    db.session.execute(insert(R).from_select(
+        ["entity_id", "national_grade", "national_source", "national_on", "effective_grade", "basis", "local_card"],
+        select(ME.id, ME.credit_grade, ME.credit_grade_source, ME.credit_grade_on, ME.credit_grade,
+               literal("national"), literal("")).where(_in_scope(ME.id, scope), missing),
+    ))
+    written = and_(R.entity_id == ME.id, _in_scope(ME.id, scope), or_(
+        ME.credit_grade.is_distinct_from(R.effective_grade), ME.credit_grade_source != R.national_source,
+        ME.credit_grade_on.is_distinct_from(R.national_on)))
+    _change_rows("national", select(ME.id, literal("national"), R.national_grade, ME.credit_grade, literal(None),
+                                    reason, literal(now), literal(by))
+                 .where(written, ME.credit_grade.is_distinct_from(R.national_grade)))
+    db.session.execute(update(R).where(written).values(
+        national_grade=ME.credit_grade, national_source=ME.credit_grade_source, national_on=ME.credit_grade_on,
+    ).execution_options(synchronize_session=False))
+
+
+def _store_local(cards: dict[str, dict[str, Any]], user: User | None) -> None:
+    now, by = utcnow(), (user.id if user else None)
+    names = case({k: f"本地评分：{c['name']}" for k, c in cards.items()}, value=ScoreTotal.card_key, else_="本地评分")
+    _change_rows("local", select(R.entity_id, literal("local"), R.local_grade, ScoreTotal.grade, ScoreTotal.score,
+                                 names, literal(now), literal(by))
+                 .join(ScoreTotal, ScoreTotal.entity_id == R.entity_id)
+                 .where(R.local_grade.is_distinct_from(ScoreTotal.grade)))
+    db.session.execute(update(R).where(R.entity_id == ScoreTotal.entity_id).values(
+        local_grade=ScoreTotal.grade, local_score=ScoreTotal.score, local_card=ScoreTotal.card_key, computed_at=now,
+    ).execution_options(synchronize_session=False))
+
+
+def effective_expr() -> Any:
+    """The grade a record's basis selects: for ``worse`` the later letter (E is the worst); a
+    missing grade yields to the other."""
+    worse = case((R.national_grade.is_(None), R.local_grade), (R.local_grade.is_(None), R.national_grade),
+                 (R.national_grade > R.local_grade, R.national_grade), else_=R.local_grade)
+    return case((R.basis == "local", R.local_grade), (R.basis == "worse", worse), else_=R.national_grade)
+
+
+def apply_basis(scope: Select[Any] | None, user: User | None = None) -> int:
+    """Each record's basis from its registry's setting, the effective grade it selects (with a
+    history row per change), and ``market_entity.credit_grade`` set to it.  Returns the number
+    of effective grades changed."""
+    now, by = utcnow(), (user.id if user else None)
+    setting = select(GradeBasis.basis).where(GradeBasis.department_id == ME.department_id).scalar_subquery()
+    basis = select(func.coalesce(setting, "national")).where(ME.id == R.entity_id).scalar_subquery()
+    db.session.execute(update(R).where(_in_scope(R.entity_id, scope)).values(basis=basis)
+                       .execution_options(synchronize_session=False))
+    target = effective_expr()
+    reason = literal("抽查使用") + case(BASIS_LABELS, value=R.basis, else_="")
+    changed = and_(_in_scope(R.entity_id, scope), R.effective_grade.is_distinct_from(target))
+    _change_rows("effective", select(R.entity_id, literal("effective"), R.effective_grade, target, R.local_score,
+                                     reason, literal(now), literal(by)).where(changed))
+    count = db.session.execute(update(R).where(changed).values(effective_grade=target)
+                               .execution_options(synchronize_session=False)).rowcount
+    db.session.execute(
+        update(ME).where(ME.id == R.entity_id, _in_scope(R.entity_id, scope),
+                         ME.credit_grade.is_distinct_from(R.effective_grade))
+        .values(credit_grade=R.effective_grade, updated_at=ME.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return count
+
+
+def recompute(scope: Select[Any] | None = None, *, user: User | None = None, today: date | None = None) -> RunResult:
+    """Score the entities of ``scope`` (a select of ids; None: the whole registry) and set the
+    grades the draws use.  Set-based throughout (module docstring)."""
+    import time
+
+    started = time.perf_counter()
+    today = today or clock.china_today()
+    cards = card_config.load_cards()
+    sync_national(scope, user)
+    entities = _totals(cards, scope)
+    items = _items(cards, today, scope)
+    _score(cards)
+    _store_local(cards, user)
+    changed = apply_basis(scope, user)
+    db.session.execute(delete(ScoreTotal))
+    db.session.expire_all()
+    return RunResult(entities, items, changed, time.perf_counter() - started)
