@@ -1,5 +1,5 @@
 """Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, notify send,
-calendar seed, deadlines remind, collection rematch."""
+calendar seed, deadlines remind, collection rematch, credit score."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ def register_cli(app: Flask) -> None:
     wired here too (services/process_wiring.py)."""
     from cli.audit import register_audit_cli
     from services.collection.cli import register_collection_cli
+    from services.credit.cli import register_credit_cli
     from services.process_wiring import wire
 
     wire()
     _register_catalogue(app)
     register_audit_cli(app)
     register_collection_cli(app)
+    register_credit_cli(app)
     _register_draw(app)
     _register_jobs(app)
     _register_notify(app)

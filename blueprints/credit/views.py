@@ -38,10 +38,12 @@ def cards_index():
                            may_edit=cards.can_edit(current_actor()))
 
 
-@bp.route("/cards/<key>", methods=["GET", "POST"])
+@bp.route("/cards/<kind>", methods=["GET", "POST"])
 @login_required
 @roles_required(*GRADE_ROLES)
-def card(key: str):
+def card(kind: str):
+    """One card in the editor (read-only for those who may not edit) with its versions."""
+    key = kind
     if key not in cards.DEFAULTS:
         abort(404)
     me = current_actor()
@@ -59,7 +61,7 @@ def card(key: str):
         else:
             db.session.commit()
             flash("已保存评分卡，下次评分时生效", "success")
-            return redirect(url_for("credit.card", key=key))
+            return redirect(url_for("credit.card", kind=key))
     return render_template(
         "credit/card.html", key=key, values=values, version=version, error=error, error_field=field,
         groups=cards.GROUPS, indicators=cards.INDICATORS, letters=cards.GRADE_LETTERS,

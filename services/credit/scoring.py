@@ -81,7 +81,10 @@ def _items(cards: dict[str, dict[str, Any]], today: date, scope: Select[Any] | N
     db.session.execute(delete(ScoreItem).where(_in_scope(ScoreItem.entity_id, scope)))
     written = 0
     for ind in card_config.INDICATORS:
-        hits = QUERIES[ind.key](today).subquery()
+        query = QUERIES[ind.key](today)
+        if scope is not None:
+            query = query.where(query.selected_columns.entity_id.in_(scope))
+        hits = query.subquery()
         points = _by_card(cards, lambda cfg, k=ind.key: cfg["points"][k])
         weight = _by_card(cards, lambda cfg, g=ind.group: cfg["weights"][g])
         raw = points * hits.c.hits if ind.counted else points

@@ -230,3 +230,33 @@ def make_record_for():
 
 
 _ = InspectionRecord
+
+
+def test_a_facts_import_rescores_the_entities_it_touched(org, session, today):
+    from services.imports import framework, kinds
+    from tests.factories.import_kinds import workbook
+
+    kind = kinds.get("facts_penalty")
+    hit = make_entity(org.clerk_a, 11, industry_code="L7211", business_address="x")
+    untouched = make_entity(org.clerk_a, 12, industry_code="L7211", business_address="x")
+    values = {"统一社会信用代码": hit.uscc, "行政处罚决定书文号": "罚1", "处罚决定日期": (today - timedelta(days=3)).isoformat(),
+              "罚没金额（元）": "2万元"}
+    batch, _check = framework.upload(kind, org.health_clerk, "处罚.xlsx",
+                                     workbook(kind, [[values.get(t, "") for t in kind.template.titles]]), {})
+    framework.confirm(kind, org.health_clerk, batch, valid_only=False)
+    assert _score(hit)[:2] == (85, "B")  # penalty 5 + heavy 10 of the default card's 20
+    assert db.session.get(GradeRecord, untouched.id) is None  # not scored by the hook
+
+
+def test_a_registry_import_hook_takes_the_new_national_grade(org, session):
+    e = make_entity(org.clerk_a, 13, industry_code="L7211", business_address="x")
+    scoring.recompute()
+    before = clock.now().replace(tzinfo=None) - timedelta(seconds=1)
+    row = db.session.get(MarketEntity, e.id)
+    row.credit_grade, row.credit_grade_source = "E", "国家“互联网+监管”系统"
+    db.session.flush()
+    from services.credit.hooks import after_registry_import
+
+    after_registry_import(before)
+    rec = db.session.get(GradeRecord, e.id)
+    assert (rec.national_grade, rec.national_source, rec.effective_grade) == ("E", "国家“互联网+监管”系统", "E")
