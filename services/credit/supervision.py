@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Select, or_
 
-from infrastructure.errors import Invalid
+from infrastructure.errors import ServiceError
 from models import MarketEntity
 
 ON_SITE = "实地核查"
@@ -30,25 +30,34 @@ RECORD_MESSAGE = "该检查对象为{grade}类企业，必须依法实行实地�
 FULL_COVERAGE = Decimal(100)
 
 
+class GradeRule(ServiceError):
+    """A plan that breaks the differentiated supervision of seed 002: 422 with its field."""
+
+    status = 422
+
+
 def check_scheme_methods(methods: Iterable[str], ratios: Mapping[str, Any]) -> None:
     """Refuse a scheme that plans 书面检查 (and not 实地核查) while it draws D or E objects."""
     methods = set(methods)
     draws_low = any(Decimal(str(ratios.get(g, 0) or 0)) > 0 for g in ON_SITE_GRADES)
     if draws_low and WRITTEN in methods and ON_SITE not in methods:
-        raise Invalid(ON_SITE_MESSAGE, "methods")
+        raise GradeRule(ON_SITE_MESSAGE, "methods")
 
 
 def check_record_method(grade: str | None, method: str) -> None:
     """Refuse 书面检查 as the method of a record about a D or E object."""
     if grade in ON_SITE_GRADES and method == WRITTEN:
-        raise Invalid(RECORD_MESSAGE.format(grade=grade), "method")
+        raise GradeRule(RECORD_MESSAGE.format(grade=grade), "method")
 
 
-def apply_full_coverage(ratios: dict[str, Decimal], full: bool) -> dict[str, Decimal]:
-    """The ratios with E at 100 % when the scheme's E 全覆盖 option is ticked."""
-    if full:
-        ratios = {**ratios, "E": FULL_COVERAGE}
-    return ratios
+def ratio_values(values: Mapping[str, Any], strata: Iterable[str]) -> dict[str, Any]:
+    """The ratio fields of a scheme form, with E at 100 % when its E 全覆盖 option
+    (``e_full``) is ticked: the draw then takes the whole E stratum, and its record keeps the
+    ratio and the quota (re-computable as any draw)."""
+    out = {f"ratio_{s}": values.get(f"ratio_{s}", "") for s in strata}
+    if str(values.get("e_full", "")) in ("1", "on", "yes", "true"):
+        out["ratio_E"] = str(FULL_COVERAGE)
+    return out
 
 
 def exclude_a_grade(query: Select[Any], *, keep_ids: Iterable[int] = ()) -> Select[Any]:
