@@ -219,10 +219,13 @@ def load_demo_conferences() -> None:
             })
             documents.publish_document(office_user, document, document.lock_version, unit_ids)
 def load_demo_facts() -> None:
-    """信息归集: every kind of fact over the demo entities (services/demo_facts.py)."""
+    """信息归集: every kind of fact over the demo entities (services/demo_facts.py), then the
+    credit-risk scorecard over the registry (services/credit/scoring.py)."""
+    from services.credit.scoring import recompute
     from services.demo_facts import load_demo_facts as load
 
     load()
+    recompute()
 
 
 def load_demo_calendar() -> None:

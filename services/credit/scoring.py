@@ -105,14 +105,14 @@ def _score(cards: dict[str, dict[str, Any]]) -> None:
                  .group_by(ScoreItem.entity_id, ScoreItem.group_key).subquery())
     lost = select(per_group.c.entity_id, func.sum(per_group.c.lost).label("lost")) \
         .group_by(per_group.c.entity_id).subquery()
-    db.session.execute(update(ScoreTotal).where(ScoreTotal.entity_id == lost.c.entity_id)
-                       .values(score=Decimal(100) - lost.c.lost).execution_options(synchronize_session=False))
+    score = Decimal(100) - lost.c.lost
     grade = case(
-        *((ScoreTotal.score >= _by_card(cards, lambda cfg, g=g: cfg["thresholds"][g]), g)
-          for g in card_config.GRADE_LETTERS),
+        *((score >= _by_card(cards, lambda cfg, g=g: cfg["thresholds"][g]), g) for g in card_config.GRADE_LETTERS),
         else_="E",
     )
-    db.session.execute(update(ScoreTotal).values(grade=grade).execution_options(synchronize_session=False))
+    # only the entities that lost points: the others keep 100 and A (no threshold exceeds 100)
+    db.session.execute(update(ScoreTotal).where(ScoreTotal.entity_id == lost.c.entity_id)
+                       .values(score=score, grade=grade).execution_options(synchronize_session=False))
 
 
 def _change_rows(kind: str, source: Select[Any]) -> None:
@@ -152,7 +152,10 @@ def _store_local(cards: dict[str, dict[str, Any]], user: User | None) -> None:
                                  names, literal(now), literal(by))
                  .join(ScoreTotal, ScoreTotal.entity_id == R.entity_id)
                  .where(R.local_grade.is_distinct_from(ScoreTotal.grade)))
-    db.session.execute(update(R).where(R.entity_id == ScoreTotal.entity_id).values(
+    # only what changed is written: ``computed_at`` is when the current score was reached
+    differs = or_(R.local_grade.is_distinct_from(ScoreTotal.grade), R.local_score.is_distinct_from(ScoreTotal.score),
+                  R.local_card != ScoreTotal.card_key)
+    db.session.execute(update(R).where(R.entity_id == ScoreTotal.entity_id, differs).values(
         local_grade=ScoreTotal.grade, local_score=ScoreTotal.score, local_card=ScoreTotal.card_key, computed_at=now,
     ).execution_options(synchronize_session=False))
 
@@ -170,10 +173,13 @@ def apply_basis(scope: Select[Any] | None, user: User | None = None) -> int:
     history row per change), and ``market_entity.credit_grade`` set to it.  Returns the number
     of effective grades changed."""
     now, by = utcnow(), (user.id if user else None)
-    setting = select(GradeBasis.basis).where(GradeBasis.department_id == ME.department_id).scalar_subquery()
-    basis = select(func.coalesce(setting, "national")).where(ME.id == R.entity_id).scalar_subquery()
-    db.session.execute(update(R).where(_in_scope(R.entity_id, scope)).values(basis=basis)
-                       .execution_options(synchronize_session=False))
+    # the registries with a setting, then the others back to national; only changed rows written
+    db.session.execute(update(R).where(R.entity_id == ME.id, ME.department_id == GradeBasis.department_id,
+                                       R.basis != GradeBasis.basis, _in_scope(R.entity_id, scope))
+                       .values(basis=GradeBasis.basis).execution_options(synchronize_session=False))
+    set_here = exists().where(GradeBasis.department_id == ME.department_id, ME.id == R.entity_id)
+    db.session.execute(update(R).where(R.basis != "national", ~set_here, _in_scope(R.entity_id, scope))
+                       .values(basis="national").execution_options(synchronize_session=False))
     target = effective_expr()
     reason = literal("抽查使用") + case(BASIS_LABELS, value=R.basis, else_="")
     changed = and_(_in_scope(R.entity_id, scope), R.effective_grade.is_distinct_from(target))

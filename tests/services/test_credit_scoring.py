@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from infrastructure import clock
 from models import (
@@ -260,3 +260,13 @@ def test_a_registry_import_hook_takes_the_new_national_grade(org, session):
     after_registry_import(before)
     rec = db.session.get(GradeRecord, e.id)
     assert (rec.national_grade, rec.national_source, rec.effective_grade) == ("E", "国家“互联网+监管”系统", "E")
+
+
+def test_the_demo_district_is_graded(app, session):
+    from cli.demo import load_demo
+
+    load_demo()
+    local = dict(db.session.execute(select(GradeRecord.local_grade, func.count()).group_by(GradeRecord.local_grade)).all())
+    assert sum(local.values()) == db.session.execute(select(func.count()).select_from(MarketEntity)).scalar()
+    assert set(local) - {"A"}, local  # the demo's facts put some entities below A
+    assert db.session.execute(select(func.count()).select_from(ScoreItem)).scalar() > 0
