@@ -51,7 +51,11 @@ def _card_expr(cards: dict[str, dict[str, Any]]) -> Any:
     for key, cfg in cards.items():
         if key == "default":
             continue
-        terms = [ME.industry_code.startswith(p) for p in cfg["industries"]]
+        by_length: dict[int, list[str]] = {}
+        for prefix in cfg["industries"]:
+            by_length.setdefault(len(prefix), []).append(prefix)
+        # one IN per prefix length: cheaper per row than a LIKE per prefix
+        terms = [func.substr(ME.industry_code, 1, n).in_(prefixes) for n, prefixes in sorted(by_length.items())]
         if cfg["tags"]:
             terms.append(exists().where(EntityTag.entity_id == ME.id, EntityTag.tag.in_(cfg["tags"])))
         if terms:
@@ -173,12 +177,18 @@ def apply_basis(scope: Select[Any] | None, user: User | None = None) -> int:
     history row per change), and ``market_entity.credit_grade`` set to it.  Returns the number
     of effective grades changed."""
     now, by = utcnow(), (user.id if user else None)
-    # the registries with a setting, then the others back to national; only changed rows written
-    db.session.execute(update(R).where(R.entity_id == ME.id, ME.department_id == GradeBasis.department_id,
-                                       R.basis != GradeBasis.basis, _in_scope(R.entity_id, scope))
-                       .values(basis=GradeBasis.basis).execution_options(synchronize_session=False))
-    set_here = exists().where(GradeBasis.department_id == ME.department_id, ME.id == R.entity_id)
-    db.session.execute(update(R).where(R.basis != "national", ~set_here, _in_scope(R.entity_id, scope))
+    # per registry with a setting (a few rows), then the others back to national; only changed
+    # rows are written
+    settings = db.session.execute(select(GradeBasis.department_id, GradeBasis.basis)).all()
+    for department_id, basis in settings:
+        members = select(ME.id).where(ME.department_id == department_id)
+        db.session.execute(update(R).where(R.basis != basis, R.entity_id.in_(members), _in_scope(R.entity_id, scope))
+                           .values(basis=basis).execution_options(synchronize_session=False))
+    others = R.basis != "national"
+    if settings:
+        others = and_(others, R.entity_id.not_in(
+            select(ME.id).where(ME.department_id.in_([d for d, _b in settings]))))
+    db.session.execute(update(R).where(others, _in_scope(R.entity_id, scope))
                        .values(basis="national").execution_options(synchronize_session=False))
     target = effective_expr()
     reason = literal("抽查使用") + case(BASIS_LABELS, value=R.basis, else_="")
