@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -113,6 +114,7 @@ class ScoreTotal(db.Model):
     card_key: Mapped[str] = mapped_column(String(30))
     score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     grade: Mapped[str] = mapped_column(String(1))
+    fresh: Mapped[bool] = mapped_column(Boolean, default=False)  # no grade record yet
 
 
 class GradeChange(db.Model):

@@ -41,6 +41,7 @@ def upgrade():
     sa.Column('card_key', sa.String(length=30), nullable=False),
     sa.Column('score', sa.Numeric(precision=6, scale=2), nullable=False),
     sa.Column('grade', sa.String(length=1), nullable=False),
+    sa.Column('fresh', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('entity_id', name=op.f('pk_credit_score_total'))
     )
     op.create_table('credit_grade_basis',

@@ -61,7 +61,7 @@ def set_basis(user: User, basis: str) -> int:
     row.basis, row.updated_by_id, row.updated_at = basis, user.id, utcnow()
     db.session.flush()
     ids = select(MarketEntity.id).where(MarketEntity.department_id == registry.id)
-    scoring.sync_national(ids, user)
+    scoring.sync_national(ids, user)  # entities never scored get their record at the next run
     changed = scoring.apply_basis(ids, user)
     audit.record("update", object_type="credit_grade_basis", object_id=registry.id,
                  summary={"主体库": registry.name, "抽查使用等级": f"{scoring.BASIS_LABELS[old]}→"

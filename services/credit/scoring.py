@@ -4,7 +4,8 @@ One run is a fixed number of INSERT … SELECT and UPDATE … FROM statements wh
 of entities — no Python loop per entity — on SQLite and PostgreSQL:
 
 1. ``credit_score_total``: each entity in scope with its card (the first card whose industry
-   prefix or tag fits) and 100 points;
+   prefix or tag fits), 100 points and whether it has a grade record yet (new entities get
+   theirs, with the national grade the registry holds);
 2. ``credit_score_item``: per indicator, one INSERT of the entities it holds for with the
    points of their card (times the facts counted, capped at the group's weight) — the breakdown;
 3. the totals lose each group's points, capped at its weight, and take their card's grade;
@@ -30,9 +31,11 @@ from infrastructure import clock
 from models import EntityTag, MarketEntity, User, db
 from models.base import utcnow
 from models.credit import GradeBasis, GradeChange, GradeRecord, ScoreItem, ScoreTotal
+from persistence.bulk import refresh_statistics
 from services.credit import cards as card_config
 from services.credit.indicators import QUERIES
 
+ANALYZE_AFTER = 10_000  # rows written in a run from which PostgreSQL's statistics are refreshed
 BASIS_LABELS = {"national": "国家等级", "local": "本地评分等级", "worse": "国家等级与本地等级中较差者"}
 ME = MarketEntity
 R = GradeRecord
@@ -75,9 +78,12 @@ def _in_scope(column: Any, scope: Select[Any] | None) -> Any:
 
 def _totals(cards: dict[str, dict[str, Any]], scope: Select[Any] | None) -> int:
     db.session.execute(delete(ScoreTotal))
-    source = select(ME.id, _card_expr(cards), literal(Decimal(100)), literal("A")).where(_in_scope(ME.id, scope))
+    # ``fresh``: no record yet (an outer join, not an anti-join against the table create_records
+    # fills: PostgreSQL would rescan the growing table per row)
+    source = (select(ME.id, _card_expr(cards), literal(Decimal(100)), literal("A"), R.entity_id.is_(None))
+              .select_from(ME).outerjoin(R, R.entity_id == ME.id).where(_in_scope(ME.id, scope)))
     return db.session.execute(
-        insert(ScoreTotal).from_select(["entity_id", "card_key", "score", "grade"], source)
+        insert(ScoreTotal).from_select(["entity_id", "card_key", "score", "grade", "fresh"], source)
     ).rowcount
 
 
@@ -125,19 +131,28 @@ def _change_rows(kind: str, source: Select[Any]) -> None:
     ))
 
 
+def create_records(user: User | None = None) -> int:
+    """Records for the entities of this run that have none (``credit_score_total.fresh``): the
+    national grade as the registry holds it (history row “导入国家等级：<来源>”)."""
+    now, by = utcnow(), (user.id if user else None)
+    fresh = select(ME.id, ME.credit_grade, ME.credit_grade_source, ME.credit_grade_on) \
+        .join(ScoreTotal, ScoreTotal.entity_id == ME.id).where(ScoreTotal.fresh.is_(True))
+    _change_rows("national", select(ME.id, literal("national"), literal(None), ME.credit_grade, literal(None),
+                                    literal("导入国家等级：") + ME.credit_grade_source, literal(now), literal(by))
+                 .join(ScoreTotal, ScoreTotal.entity_id == ME.id)
+                 .where(ScoreTotal.fresh.is_(True), ME.credit_grade.is_not(None)))
+    f = fresh.subquery()
+    return db.session.execute(insert(R).from_select(
+        ["entity_id", "national_grade", "national_source", "national_on", "effective_grade", "basis", "local_card"],
+        select(f.c.id, f.c.credit_grade, f.c.credit_grade_source, f.c.credit_grade_on, f.c.credit_grade,
+               literal("national"), literal("")),
+    )).rowcount
+
+
 def sync_national(scope: Select[Any] | None, user: User | None = None) -> None:
-    """Records for new entities, and the national grade the registry's import (or form) wrote."""
+    """The national grade the registry's import (or form) wrote since the last run."""
     now, by = utcnow(), (user.id if user else None)
     reason = literal("导入国家等级：") + ME.credit_grade_source
-    missing = ~exists().where(R.entity_id == ME.id)
-    _change_rows("national", select(ME.id, literal("national"), literal(None), ME.credit_grade, literal(None),
-                                    reason, literal(now), literal(by))
-                 .where(_in_scope(ME.id, scope), missing, ME.credit_grade.is_not(None)))
-    db.session.execute(insert(R).from_select(
-        ["entity_id", "national_grade", "national_source", "national_on", "effective_grade", "basis", "local_card"],
-        select(ME.id, ME.credit_grade, ME.credit_grade_source, ME.credit_grade_on, ME.credit_grade,
-               literal("national"), literal("")).where(_in_scope(ME.id, scope), missing),
-    ))
     written = and_(R.entity_id == ME.id, _in_scope(ME.id, scope), or_(
         ME.credit_grade.is_distinct_from(R.effective_grade), ME.credit_grade_source != R.national_source,
         ME.credit_grade_on.is_distinct_from(R.national_on)))
@@ -214,9 +229,12 @@ def recompute(scope: Select[Any] | None = None, *, user: User | None = None, tod
     started = time.perf_counter()
     today = today or clock.china_today()
     cards = card_config.load_cards()
-    sync_national(scope, user)
     entities = _totals(cards, scope)
+    created = create_records(user)
+    sync_national(scope, user)
     items = _items(cards, today, scope)
+    if entities >= ANALYZE_AFTER or created >= ANALYZE_AFTER:
+        refresh_statistics(ScoreTotal.__table__, ScoreItem.__table__, R.__table__)
     _score(cards)
     _store_local(cards, user)
     changed = apply_basis(scope, user)
