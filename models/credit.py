@@ -74,7 +74,10 @@ class ScorecardChange(db.Model):
 class GradeRecord(db.Model):
     __tablename__ = "credit_grade_record"
 
-    entity_id: Mapped[int] = mapped_column(ForeignKey("market_entity.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key: a million records are written in one statement by the first run, and
+    # PostgreSQL's per-row key check (a row lock on the entity each) was most of its time; a full
+    # run deletes the records of deleted entities.
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     national_grade: Mapped[str | None] = mapped_column(String(1))
     national_source: Mapped[str] = mapped_column(String(100), default="")
     national_on: Mapped[date | None] = mapped_column(Date)

@@ -86,7 +86,6 @@ def upgrade():
     sa.CheckConstraint("effective_grade IN ('A', 'B', 'C', 'D', 'E')", name=op.f('ck_credit_grade_record_effective_a_to_e')),
     sa.CheckConstraint("local_grade IN ('A', 'B', 'C', 'D', 'E')", name=op.f('ck_credit_grade_record_local_a_to_e')),
     sa.CheckConstraint("national_grade IN ('A', 'B', 'C', 'D', 'E')", name=op.f('ck_credit_grade_record_national_a_to_e')),
-    sa.ForeignKeyConstraint(['entity_id'], ['market_entity.id'], name=op.f('fk_credit_grade_record_entity_id_market_entity'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('entity_id', name=op.f('pk_credit_grade_record'))
     )
     op.create_table('credit_scorecard',

@@ -5,7 +5,7 @@ of entities — no Python loop per entity — on SQLite and PostgreSQL:
 
 1. ``credit_score_total``: each entity in scope with its card (the first card whose industry
    prefix or tag fits), 100 points and whether it has a grade record yet (new entities get
-   theirs, with the national grade the registry holds);
+   theirs after the scoring, with the national grade the registry holds and the local one);
 2. ``credit_score_item``: per indicator, one INSERT of the entities it holds for with the
    points of their card (times the facts counted, capped at the group's weight) — the breakdown;
 3. the totals lose each group's points, capped at its weight, and take their card's grade;
@@ -131,21 +131,19 @@ def _change_rows(kind: str, source: Select[Any]) -> None:
     ))
 
 
-def create_records(user: User | None = None) -> int:
-    """Records for the entities of this run that have none (``credit_score_total.fresh``): the
-    national grade as the registry holds it (history row “导入国家等级：<来源>”)."""
-    now, by = utcnow(), (user.id if user else None)
-    fresh = select(ME.id, ME.credit_grade, ME.credit_grade_source, ME.credit_grade_on) \
-        .join(ScoreTotal, ScoreTotal.entity_id == ME.id).where(ScoreTotal.fresh.is_(True))
-    _change_rows("national", select(ME.id, literal("national"), literal(None), ME.credit_grade, literal(None),
-                                    literal("导入国家等级：") + ME.credit_grade_source, literal(now), literal(by))
-                 .join(ScoreTotal, ScoreTotal.entity_id == ME.id)
-                 .where(ScoreTotal.fresh.is_(True), ME.credit_grade.is_not(None)))
-    f = fresh.subquery()
+def create_records() -> int:
+    """Records for the entities of this run that had none (``credit_score_total.fresh``): the
+    national grade as the registry holds it and the local grade just computed.  Their first
+    grades are in the record itself (source, date, computed at); history rows start with the
+    first change (apply_basis writes one at once when the registry's setting selects another
+    grade than the national one)."""
+    now = utcnow()
+    source = (select(ME.id, ME.credit_grade, ME.credit_grade_source, ME.credit_grade_on, ScoreTotal.grade,
+                     ScoreTotal.score, ScoreTotal.card_key, literal(now), ME.credit_grade, literal("national"))
+              .join(ScoreTotal, ScoreTotal.entity_id == ME.id).where(ScoreTotal.fresh.is_(True)))
     return db.session.execute(insert(R).from_select(
-        ["entity_id", "national_grade", "national_source", "national_on", "effective_grade", "basis", "local_card"],
-        select(f.c.id, f.c.credit_grade, f.c.credit_grade_source, f.c.credit_grade_on, f.c.credit_grade,
-               literal("national"), literal("")),
+        ["entity_id", "national_grade", "national_source", "national_on", "local_grade", "local_score", "local_card",
+         "computed_at", "effective_grade", "basis"], source,
     )).rowcount
 
 
@@ -170,11 +168,11 @@ def _store_local(cards: dict[str, dict[str, Any]], user: User | None) -> None:
     _change_rows("local", select(R.entity_id, literal("local"), R.local_grade, ScoreTotal.grade, ScoreTotal.score,
                                  names, literal(now), literal(by))
                  .join(ScoreTotal, ScoreTotal.entity_id == R.entity_id)
-                 .where(R.local_grade.is_distinct_from(ScoreTotal.grade)))
+                 .where(ScoreTotal.fresh.is_(False), R.local_grade.is_distinct_from(ScoreTotal.grade)))
     # only what changed is written: ``computed_at`` is when the current score was reached
     differs = or_(R.local_grade.is_distinct_from(ScoreTotal.grade), R.local_score.is_distinct_from(ScoreTotal.score),
                   R.local_card != ScoreTotal.card_key)
-    db.session.execute(update(R).where(R.entity_id == ScoreTotal.entity_id, differs).values(
+    db.session.execute(update(R).where(R.entity_id == ScoreTotal.entity_id, ScoreTotal.fresh.is_(False), differs).values(
         local_grade=ScoreTotal.grade, local_score=ScoreTotal.score, local_card=ScoreTotal.card_key, computed_at=now,
     ).execution_options(synchronize_session=False))
 
@@ -230,13 +228,16 @@ def recompute(scope: Select[Any] | None = None, *, user: User | None = None, tod
     today = today or clock.china_today()
     cards = card_config.load_cards()
     entities = _totals(cards, scope)
-    created = create_records(user)
     sync_national(scope, user)
     items = _items(cards, today, scope)
-    if entities >= ANALYZE_AFTER or created >= ANALYZE_AFTER:
-        refresh_statistics(ScoreTotal.__table__, ScoreItem.__table__, R.__table__)
+    if entities >= ANALYZE_AFTER:
+        refresh_statistics(ScoreTotal.__table__, ScoreItem.__table__)
     _score(cards)
     _store_local(cards, user)
+    if create_records() >= ANALYZE_AFTER:
+        refresh_statistics(R.__table__)
+    if scope is None:  # records of entities deleted since (no foreign key: see models/credit.py)
+        db.session.execute(delete(R).where(~exists().where(ME.id == R.entity_id)))
     changed = apply_basis(scope, user)
     db.session.execute(delete(ScoreTotal))
     db.session.expire_all()

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from infrastructure import clock
-from models import MarketEntity, Sanction, db
+from models import AbnormalListing, MarketEntity, Sanction, db
 from models.credit import GradeRecord
 from models.roles import Role
-from services.credit import cards, scoring
+from services.credit import cards, grades, scoring
 from tests.conftest import csrf_token
 from tests.factories.directories import make_entity
 from tests.factories.dossier import fact
@@ -23,7 +23,8 @@ def graded(org, session):
                     credit_grade_source="国家“互联网+监管”系统", credit_grade_on="2026-06-30")
     fact(Sanction, org.bureau_a, entity_id=e.id, list_kind="严重违法失信名单",
          decided_on=clock.china_today() - timedelta(days=3))
-    scoring.recompute()
+    fact(AbnormalListing, org.bureau_a, entity_id=e.id, listed_on=clock.china_today() - timedelta(days=30))
+    scoring.recompute()  # local 80: C
     session.commit()
     return e
 
@@ -39,11 +40,13 @@ def text(resp) -> str:
 
 
 def test_staff_see_the_breakdown_on_the_dossier(client, login, org, graded):
+    grades.set_basis(org.leader_a, "worse")
+    db.session.commit()
     for user in (org.clerk_a, org.leader_a, org.inspector_a):
         login(user)
         html = text(client.get(f"/entities/{graded.id}/dossier"))
-        for expected in ("信用风险分类", "国家等级", "国家“互联网+监管”系统", "本地评分等级", "90.00分", "列入失信名单（未移出）",
-                         "等级变更记录"):
+        for expected in ("信用风险分类", "国家等级", "国家“互联网+监管”系统", "本地评分等级", "80.00分", "列入失信名单（未移出）",
+                         "列入经营异常名录（未移出）", "等级变更记录", "抽查使用国家等级与本地等级中较差者", "C级"):
             assert expected in html, (user.name, expected)
 
 
@@ -106,6 +109,6 @@ def test_the_basis_page(client, login, org, graded):
     resp = client.post("/credit/basis", data={"basis": "worse", "csrf_token": token})
     assert resp.status_code == 302
     db.session.expire_all()
-    assert db.session.get(MarketEntity, graded.id).credit_grade == "B"  # local 90 = B
+    assert db.session.get(MarketEntity, graded.id).credit_grade == "C"  # local 80: C, worse than B
     assert db.session.get(GradeRecord, graded.id).basis == "worse"
     assert "两者中较差者" in text(client.get("/credit/basis"))
