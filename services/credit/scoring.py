@@ -72,6 +72,10 @@ def _by_card(cards: dict[str, dict[str, Any]], pick: Any) -> Any:
                 else_=Decimal(0))
 
 
+def _count(query: Select[Any]) -> int:
+    return int(db.session.execute(query).scalar() or 0)
+
+
 def _in_scope(column: Any, scope: Select[Any] | None) -> Any:
     return column.in_(scope) if scope is not None else literal(True)
 
@@ -82,14 +86,14 @@ def _totals(cards: dict[str, dict[str, Any]], scope: Select[Any] | None) -> int:
     # fills: PostgreSQL would rescan the growing table per row)
     source = (select(ME.id, _card_expr(cards), literal(Decimal(100)), literal("A"), R.entity_id.is_(None))
               .select_from(ME).outerjoin(R, R.entity_id == ME.id).where(_in_scope(ME.id, scope)))
-    return db.session.execute(
-        insert(ScoreTotal).from_select(["entity_id", "card_key", "score", "grade", "fresh"], source)
-    ).rowcount
+    db.session.execute(
+        insert(ScoreTotal.__table__).from_select(["entity_id", "card_key", "score", "grade", "fresh"], source))
+    # counted, not rowcount: psycopg reports -1 for an INSERT … SELECT here
+    return _count(select(func.count()).select_from(ScoreTotal))
 
 
 def _items(cards: dict[str, dict[str, Any]], today: date, scope: Select[Any] | None) -> int:
     db.session.execute(delete(ScoreItem).where(_in_scope(ScoreItem.entity_id, scope)))
-    written = 0
     for ind in card_config.INDICATORS:
         query = QUERIES[ind.key](today)
         if scope is not None:
@@ -102,10 +106,10 @@ def _items(cards: dict[str, dict[str, Any]], today: date, scope: Select[Any] | N
         source = (select(ScoreTotal.entity_id, ScoreTotal.card_key, literal(ind.group), literal(ind.key),
                          hits.c.hits, capped, weight)
                   .join(hits, hits.c.entity_id == ScoreTotal.entity_id).where(points > 0))
-        written += db.session.execute(insert(ScoreItem).from_select(
+        db.session.execute(insert(ScoreItem.__table__).from_select(
             ["entity_id", "card_key", "group_key", "indicator", "hits", "points", "group_weight"], source
-        )).rowcount
-    return written
+        ))
+    return _count(select(func.count()).select_from(ScoreItem).where(_in_scope(ScoreItem.entity_id, scope)))
 
 
 def _score(cards: dict[str, dict[str, Any]]) -> None:
@@ -126,7 +130,7 @@ def _score(cards: dict[str, dict[str, Any]]) -> None:
 
 
 def _change_rows(kind: str, source: Select[Any]) -> None:
-    db.session.execute(insert(GradeChange).from_select(
+    db.session.execute(insert(GradeChange.__table__).from_select(
         ["entity_id", "kind", "old_grade", "new_grade", "score", "reason", "changed_at", "changed_by_id"], source
     ))
 
@@ -138,13 +142,15 @@ def create_records() -> int:
     first change (apply_basis writes one at once when the registry's setting selects another
     grade than the national one)."""
     now = utcnow()
+    fresh = _count(select(func.count()).select_from(ScoreTotal).where(ScoreTotal.fresh.is_(True)))
     source = (select(ME.id, ME.credit_grade, ME.credit_grade_source, ME.credit_grade_on, ScoreTotal.grade,
                      ScoreTotal.score, ScoreTotal.card_key, literal(now), ME.credit_grade, literal("national"))
               .join(ScoreTotal, ScoreTotal.entity_id == ME.id).where(ScoreTotal.fresh.is_(True)))
-    return db.session.execute(insert(R).from_select(
+    db.session.execute(insert(R.__table__).from_select(
         ["entity_id", "national_grade", "national_source", "national_on", "local_grade", "local_score", "local_card",
          "computed_at", "effective_grade", "basis"], source,
-    )).rowcount
+    ))
+    return fresh
 
 
 def sync_national(scope: Select[Any] | None, user: User | None = None) -> None:
@@ -208,8 +214,9 @@ def apply_basis(scope: Select[Any] | None, user: User | None = None) -> int:
     changed = and_(_in_scope(R.entity_id, scope), R.effective_grade.is_distinct_from(target))
     _change_rows("effective", select(R.entity_id, literal("effective"), R.effective_grade, target, R.local_score,
                                      reason, literal(now), literal(by)).where(changed))
-    count = db.session.execute(update(R).where(changed).values(effective_grade=target)
-                               .execution_options(synchronize_session=False)).rowcount
+    count = _count(select(func.count()).select_from(R).where(changed))
+    db.session.execute(update(R).where(changed).values(effective_grade=target)
+                       .execution_options(synchronize_session=False))
     db.session.execute(
         update(ME).where(ME.id == R.entity_id, _in_scope(R.entity_id, scope),
                          ME.credit_grade.is_distinct_from(R.effective_grade))
