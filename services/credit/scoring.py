@@ -72,6 +72,16 @@ def _by_card(cards: dict[str, dict[str, Any]], pick: Any) -> Any:
                 else_=Decimal(0))
 
 
+def _empty(model: Any) -> None:
+    """Empty a table of this run's: TRUNCATE on PostgreSQL (a DELETE leaves a dead row per row,
+    and the next run reads past them); SQLite's DELETE without WHERE already truncates."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"TRUNCATE {model.__tablename__}")
+    else:
+        db.session.execute(delete(model))
+
+
 def _count(query: Select[Any]) -> int:
     return int(db.session.execute(query).scalar() or 0)
 
@@ -81,7 +91,7 @@ def _in_scope(column: Any, scope: Select[Any] | None) -> Any:
 
 
 def _totals(cards: dict[str, dict[str, Any]], scope: Select[Any] | None) -> int:
-    db.session.execute(delete(ScoreTotal))
+    _empty(ScoreTotal)
     # ``fresh``: no record yet (an outer join, not an anti-join against the table create_records
     # fills: PostgreSQL would rescan the growing table per row)
     source = (select(ME.id, _card_expr(cards), literal(Decimal(100)), literal("A"), R.entity_id.is_(None))
@@ -93,7 +103,10 @@ def _totals(cards: dict[str, dict[str, Any]], scope: Select[Any] | None) -> int:
 
 
 def _items(cards: dict[str, dict[str, Any]], today: date, scope: Select[Any] | None) -> int:
-    db.session.execute(delete(ScoreItem).where(_in_scope(ScoreItem.entity_id, scope)))
+    if scope is None:
+        _empty(ScoreItem)
+    else:
+        db.session.execute(delete(ScoreItem).where(ScoreItem.entity_id.in_(scope)))
     for ind in card_config.INDICATORS:
         query = QUERIES[ind.key](today)
         if scope is not None:
@@ -246,6 +259,6 @@ def recompute(scope: Select[Any] | None = None, *, user: User | None = None, tod
     if scope is None:  # records of entities deleted since (no foreign key: see models/credit.py)
         db.session.execute(delete(R).where(~exists().where(ME.id == R.entity_id)))
     changed = apply_basis(scope, user)
-    db.session.execute(delete(ScoreTotal))
+    _empty(ScoreTotal)
     db.session.expire_all()
     return RunResult(entities, items, changed, time.perf_counter() - started)
