@@ -1,5 +1,5 @@
 """Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, notify send,
-calendar seed, deadlines remind, collection rematch, risk run/seed."""
+calendar seed, deadlines remind, collection rematch, risk run/seed, credit score."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def register_cli(app: Flask) -> None:
     wired here too (services/process_wiring.py)."""
     from cli.audit import register_audit_cli
     from services.collection.cli import register_collection_cli
+    from services.credit.cli import register_credit_cli
     from services.process_wiring import wire
     from services.risk.cli import register_risk_cli
 
@@ -24,6 +25,7 @@ def register_cli(app: Flask) -> None:
     register_audit_cli(app)
     register_collection_cli(app)
     register_risk_cli(app)
+    register_credit_cli(app)
     _register_draw(app)
     _register_jobs(app)
     _register_notify(app)

@@ -226,10 +226,13 @@ def load_demo_conferences() -> None:
 
 
 def load_demo_facts() -> None:
-    """信息归集: every kind of fact over the demo entities (services/demo_facts.py)."""
+    """信息归集: every kind of fact over the demo entities (services/demo_facts.py), then the
+    credit-risk scorecard over the registry (services/credit/scoring.py)."""
+    from services.credit.scoring import recompute
     from services.demo_facts import load_demo_facts as load
 
     load()
+    recompute()
 
 
 def load_demo_risk() -> None:

@@ -15,6 +15,7 @@ from models.conference import (
     MeetingStatus,
     OfficialDocument,
 )
+from models.credit import GradeRecord
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
@@ -170,6 +171,7 @@ __all__ = [
     "EntityTag",
     "EntityType",
     "GradeRatio",
+    "GradeRecord",
     "ImportBatch",
     "ImportStatus",
     "Inspector",

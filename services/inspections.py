@@ -63,6 +63,7 @@ from persistence import audit
 from services import inspection_prep as prep
 from services import inspector_draws as draws
 from services import task_access
+from services.credit.supervision import check_record_method
 from services.inspection_publication import publish_version
 from services.plan_elements import sniff
 from services.templates_catalogue import INSPECTION_METHODS
@@ -409,6 +410,7 @@ def save_record(actor: User, record: InspectionRecord, data: Mapping[str, Any], 
     """录入 / 修改 the record (F.1 fields, A.3.1 rows, result)."""
     _editable(actor, record, lock_version)
     form = clean_form(data)
+    check_record_method(record.task_object.grade, form.method)  # seed 002: D and E checked 实地
     for name in ("method", "subject_name", "uscc", "district", "license_no", "legal_rep", "address", "phone",
                  "items_text", "findings", "filled_on", "inspector_names", "inspected_at", "result", "result_note"):
         setattr(record, name, getattr(form, name))

@@ -45,6 +45,7 @@ from models.schemes import DrawScope, SchemeStatus
 from models.workflow import InstanceStatus, WorkItemStatus
 from persistence import audit
 from services import publication
+from services.credit.supervision import check_scheme_methods, ratio_values
 from services.draw import GRADES, UNGRADED, DrawError, parse_ratio
 from services.publication import department_name
 from services.task_access import (
@@ -314,7 +315,8 @@ def parse_scheme(task: Task, values: Mapping[str, Any]) -> dict[str, Any]:
     if not methods:
         raise SchemeInvalid("请选择检查方式", field="methods")
     out["methods"] = SEP.join(m for m in INSPECTION_METHODS if m in methods)
-    ratios = parse_ratios(values, cap=item_cap(task))
+    ratios = parse_ratios(ratio_values(values, STRATA), cap=item_cap(task))
+    check_scheme_methods(methods, ratios)  # seed 002: D and E checked 实地
     out["ratios"] = json.dumps({s: fmt_ratio(r) for s, r in ratios.items()})
     scope, filt = parse_scope(values)
     out["scope"] = scope
@@ -363,6 +365,7 @@ def form_values(values: Mapping[str, Any]) -> dict[str, Any]:
     except SchemeInvalid:
         out["filter"] = SchemeFilter()
     out["sensitive"] = str(values.get("sensitive", "")) in ("1", "yes", "on", "true")
+    out["e_full"] = str(values.get("e_full", "")) in ("1", "yes", "on", "true")
     return out
 
 

@@ -3,7 +3,7 @@ revocation, IP allow-list and rate limit) and api_idempotency (stored answers of
 with an Idempotency-Key) (docs/api.md).
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-07 18:40:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0026'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -27,6 +27,7 @@ from persistence import audit
 from persistence.bulk import refresh_statistics
 from services import entity_import_write as write
 from services.collection.pending import rematch_entities
+from services.credit.hooks import after_registry_import
 from services.entities import can_edit
 from services.entity_fields import SUBJECT_TYPE, TITLE
 from services.entity_import import TEMPLATE_COLUMNS, check_import, template_instructions
@@ -143,6 +144,7 @@ class EntityImport(ImportKind):
             [c for r in valid for c in (r.values.get("uscc"), r.values.get("reg_no")) if c],
             [r.values.get("name") or "" for r in valid],
         )
+        after_registry_import(now)
         return {"新增": len(creates), "更新": len(updates) - changes.unchanged, "无变化": changes.unchanged,
                 "新增标签": len(added), "归集信息匹配": rematched.filed}
 

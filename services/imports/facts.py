@@ -24,6 +24,7 @@ from services.collection.fields import FactKind
 from services.collection.ingest import CREATED, PENDING, SAME, UPDATED, ingest_checked
 from services.collection.kinds import FACT_KINDS
 from services.collection.templates import FACT_TEMPLATES
+from services.credit.hooks import after_facts_import
 from services.imports import framework
 from services.imports.framework import ImportKind, ImportRow
 from services.imports.registry import register
@@ -92,6 +93,7 @@ class FactImport(ImportKind):
         result = ingest_checked(self.fact_kind, [r.payload for r in rows], source_kind=FactSource.IMPORT,
                                 department=actor.department, actor=actor, batch=batch, progress=framework.applied)
         counts = result.counts
+        after_facts_import(self.fact_kind.model, batch)
         return {"新增": counts[CREATED], "更新": counts[UPDATED], "无变化": counts[SAME], "待处理": counts[PENDING]}
 
     def result_text(self, result: dict[str, Any]) -> str:
