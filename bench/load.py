@@ -104,9 +104,10 @@ def prepare(database_url: str, instance: Path, clients: int) -> tuple[list[int],
         upgrade()
         ids = fill(clients)
         db.session.commit()
-        counts = statements_per_page(app, ids[0])
         db.session.remove()
-        db.engine.dispose()
+        engine = db.engine
+    counts = statements_per_page(app, engine, ids[0])  # each request in its own app context
+    engine.dispose()
     return ids, counts
 
 
@@ -154,13 +155,10 @@ def fill(clients: int) -> list[int]:
     return ids
 
 
-def statements_per_page(app, instance_id: int) -> dict[str, float]:
+def statements_per_page(app, engine, instance_id: int) -> dict[str, float]:
     from sqlalchemy import event
 
-    from models import db
-
     seen: list[str] = []
-    engine = db.engine
 
     def record(_conn, _cursor, statement, *_args) -> None:
         seen.append(statement)
