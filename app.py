@@ -32,14 +32,21 @@ def database_url(instance_path: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict[str, Any]:
+def engine_options(url: str, *, pre_ping: bool = False) -> dict[str, Any]:
     """Pool options; on PostgreSQL every statement is planned with its actual values.
 
     psycopg prepares a statement it has run five times, and PostgreSQL may then switch to a
     generic plan that cannot see how selective ``division_code >= $1`` or a department
     subtree is: the registry search got twenty times slower that way (bench/entities.py).
-    Planning these short statements afresh costs far less than one bad plan."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    Planning these short statements afresh costs far less than one bad plan; the option is
+    sent once, when the connection starts.
+
+    ``pre_ping`` (DATABASE_PRE_PING) tests a pooled connection with a round trip each time a
+    request takes it.  Off by default: it is one of the about seven round trips of an average
+    page of bench/load.py, each of which waits for a busy machine to schedule the server.
+    Without it, a connection broken by a database restart fails one request, after which
+    SQLAlchemy discards the whole pool."""
+    options: dict[str, Any] = {"pool_pre_ping": pre_ping}
     if url.startswith("postgresql"):
         options["connect_args"] = {"options": "-c plan_cache_mode=force_custom_plan"}
     return options
@@ -81,7 +88,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.load(os.environ), SQLALCHEMY_DATABASE_URI=database_url(app.instance_path))
     if config:
         app.config.update(config)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(app.config["SQLALCHEMY_DATABASE_URI"], pre_ping=app.config["DATABASE_PRE_PING"]),
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
     if app.config["PROXY_HOPS"]:

@@ -9,7 +9,7 @@ predicate ``(actor, obj) -> bool`` or a query already restricted to what the act
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from flask import abort
@@ -41,17 +41,20 @@ def get_visible_or_404(
     visible: Rule | Select[Any] = in_scope,
     *,
     allowed: Rule | None = None,
+    options: Sequence[Any] = (),
 ) -> T:
     """The ``model`` row ``ident`` for the current actor.
 
     404 when it is absent or ``visible`` says the actor may not see it (a predicate on the
     loaded row, or a select of ``model`` restricted to the actor's rows); then 403 when
-    ``allowed`` is given and refuses this actor that row."""
+    ``allowed`` is given and refuses this actor that row.  ``options`` are loader options
+    (eager loads of what the page shows, so that it does not load them one statement at a time)."""
     actor = current_actor()
     if isinstance(visible, Select):
-        found = db.session.execute(visible.where(model.id == ident)).scalar_one_or_none()  # type: ignore[attr-defined]
+        query = visible.where(model.id == ident).options(*options)  # type: ignore[attr-defined]
+        found = db.session.execute(query).scalar_one_or_none()
     else:
-        found = db.session.get(model, ident)
+        found = db.session.get(model, ident, options=options)
         if found is not None and not visible(actor, found):
             found = None
     if found is None:

@@ -23,7 +23,6 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import HTTPException
 
 from blueprints.menu import menu_for
@@ -60,13 +59,13 @@ def _load_user(ident: str) -> User | None:
     user_id, _, nonce = ident.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id), options=[selectinload(User.roles), joinedload(User.department)])
-    if user is None or user.session_nonce != nonce or not user.is_active:
-        return None
     # The server-side session (persistence/sessions.py): ended at 退出 and the like, so a replayed
     # copy of the cookie is refused.
-    record = sessions.find_open(user.id, session.get("sid"))
-    if record is None:
+    found = sessions.signed_in(int(user_id), session.get("sid"))
+    if found is None:
+        return None
+    user, record = found
+    if user.session_nonce != nonce or not user.is_active:
         return None
     g.user_session = record
     return user

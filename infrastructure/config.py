@@ -40,9 +40,15 @@ SETTINGS: tuple[Setting, ...] = (
             "production uses PostgreSQL (docs/deploy.md).",
             shown_default="`sqlite:///<instance>/zhjg.sqlite3`"),
     Setting("SQLALCHEMY_ENGINE_OPTIONS", "", dict, None,
-            "Pool options: `pool_pre_ping`; on PostgreSQL `plan_cache_mode=force_custom_plan` "
-            "(every statement planned with its actual values, see app.engine_options).",
+            "Pool options: `pool_pre_ping` from DATABASE_PRE_PING; on PostgreSQL "
+            "`plan_cache_mode=force_custom_plan` (every statement planned with its actual values, "
+            "see app.engine_options).",
             shown_default="computed from the database URL"),
+    Setting("DATABASE_PRE_PING", "DATABASE_PRE_PING", bool, False,
+            "`1`: test each pooled connection with a round trip whenever a request takes it, so that "
+            "no request fails after a database restart. Off: one round trip less per request "
+            "(docs/deploy.md); a connection broken by a restart fails one request and the pool is "
+            "renewed."),
     Setting("SECRET_KEY", "SECRET_KEY", str, None,
             "Signs sessions and CSRF tokens (会话密钥). Set it identically on every worker.",
             shown_default="generated once into `<instance>/secret_key` (mode 600)"),

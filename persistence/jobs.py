@@ -4,7 +4,8 @@ Enqueue, claim, run, report
     A service enqueues a job of a registered kind (``enqueue``) in the request's transaction;
     the view commits and calls ``kick()``.  A runner claims the oldest queued job with a
     conditional ``UPDATE … WHERE status = 'queued'`` (of two workers, processes or hosts, one
-    wins), runs its handler in a session of its own, and on success marks the job done *in the
+    wins; on PostgreSQL the job is picked with ``FOR UPDATE SKIP LOCKED``, so a runner passes
+    over a job another is claiming instead of waiting for it), runs its handler in a session of its own, and on success marks the job done *in the
     handler's transaction*, so that the work and "done" are committed together.  A handler
     raises to fail: everything it wrote is rolled back, and the job is marked failed in a new
     short transaction with a Chinese message (a ServiceError's own message, or a generic one
@@ -228,16 +229,20 @@ class Progress:
 
 
 def claim_next(worker: str | None = None) -> int | None:
-    """Take the oldest queued job for this worker; None when there is none."""
+    """Take the oldest queued job for this worker; None when there is none.
+
+    On PostgreSQL the job is chosen with ``FOR UPDATE SKIP LOCKED``: a job another runner is
+    claiming at this moment is passed over, never waited for.  SQLite has one writer at a
+    time; there the conditional UPDATE decides between two runners."""
     worker = worker or worker_id()
-    candidates = (
-        db.session.execute(
-            select(Job.id).where(Job.status == JobStatus.QUEUED.value).order_by(Job.id).limit(5)
-        )
-        .scalars()
-        .all()
-    )
+    queued = select(Job.id).where(Job.status == JobStatus.QUEUED.value).order_by(Job.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = [db.session.execute(queued.limit(1).with_for_update(skip_locked=True)).scalar()]
+    else:
+        candidates = list(db.session.execute(queued.limit(5)).scalars())
     for ident in candidates:
+        if ident is None:  # nothing queued, or every queued job being claimed by another runner
+            break
         now = utcnow()
         claimed = db.session.execute(
             update(Job)

@@ -2,7 +2,7 @@
 
 ``start`` opens a session at sign-in and returns the token the signed cookie carries; the
 database keeps only the token's SHA-256, so reading the table does not let anyone sign in.
-``find_open`` is what the user loader asks on every request: a session that has ended refuses
+``signed_in`` is what the user loader asks on every request: a session that has ended refuses
 its cookie, also a copy of the cookie taken before 退出; the idle timeout (blueprints/web.py)
 ends the session here too, by the server's record of its last activity.  ``end_all`` ends every session of a user (password
 changed or reset, account disabled, a role removed) and rotates the user's nonce as well.
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from models import User, UserSession, db, utcnow
 
@@ -39,16 +40,22 @@ def start(user: User) -> str:
     return token
 
 
-def find_open(user_id: int, token: str | None) -> UserSession | None:
-    """The user's session for ``token`` unless it has ended (the user loader's check)."""
+def signed_in(user_id: int, token: str | None) -> tuple[User, UserSession] | None:
+    """The user (with department and roles) and their session for ``token`` unless it has
+    ended: the user loader's question on every request, asked as one statement."""
     if not token:
         return None
-    record = db.session.execute(
-        select(UserSession).where(UserSession.token_hash == _hash(token), UserSession.user_id == user_id)
-    ).scalar_one_or_none()
-    if record is None or record.ended_at is not None:
-        return None
-    return record
+    row = (
+        db.session.execute(
+            select(User, UserSession)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == user_id, UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+            .options(joinedload(User.department), joinedload(User.roles))
+        )
+        .unique()
+        .first()
+    )
+    return (row[0], row[1]) if row is not None else None
 
 
 def is_idle(record: UserSession, now: datetime | None = None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from infrastructure.errors import Conflict, Forbidden
@@ -148,16 +148,24 @@ def record_outcome(actor: User, clue: ClueTransfer, *, outcome: str, lock_versio
     return clue
 
 
-def incoming_clues(user: User, *, open_only: bool = True) -> list[ClueTransfer]:
-    """Clues sent to the clerk's department (or below it) that wait for it (签收 or 处理结果)."""
+def incoming_clues_query(user: User, *, open_only: bool = True) -> Select[tuple[ClueTransfer]] | None:
+    """Clues sent to the clerk's department (or below it) that wait for it (签收 or 处理结果);
+    None for a user who is not a clerk."""
     if not user.has_role(Role.CLERK):
-        return []
+        return None
     query = select(ClueTransfer).where(
         or_(ClueTransfer.to_department_id.in_(subtree_ids(user.department)),
             ClueTransfer.to_department_id.in_(user.department.ancestors()))
     )
     if open_only:
         query = query.where(ClueTransfer.status != ClueStatus.CONCLUDED)
+    return query
+
+
+def incoming_clues(user: User, *, open_only: bool = True) -> list[ClueTransfer]:
+    query = incoming_clues_query(user, open_only=open_only)
+    if query is None:
+        return []
     return list(db.session.execute(query.order_by(ClueTransfer.sent_at.desc(), ClueTransfer.id.desc())).scalars())
 
 

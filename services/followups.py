@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from infrastructure import clock
 from infrastructure.config import default as config_default
@@ -48,7 +48,7 @@ from models.roles import Role
 from persistence import audit
 from persistence.scope import subtree_ids
 from services import inspection_publication, publication
-from services.followup_clues import incoming_clues
+from services.followup_clues import incoming_clues, incoming_clues_query
 from services.followup_rules import (
     MAX_TEXT,
     Refused,
@@ -399,24 +399,27 @@ class Waiting:
         return len(self.clues) + len(self.corrections) + len(self.stops)
 
 
+def _decisions(user: User) -> list[Select[Any]]:
+    """The corrections and stop requests waiting for a 部门领导's decision."""
+    if not user.has_role(Role.DEPT_LEADER):
+        return []
+    mine = subtree_ids(user.department)
+    return [
+        select(model).where(model.status == ChangeStatus.PENDING, model.department_id.in_(mine)).order_by(model.id)
+        for model in (CorrectionRequest, StopPublicationRequest)
+    ]
+
+
 def waiting_for(user: User) -> Waiting:
     """The follow-up work waiting for the user: clues to sign for or to conclude (clerks of the
     receiving department), corrections and stop requests to decide (部门领导)."""
     clues = incoming_clues(user)
-    corrections_: list[CorrectionRequest] = []
-    stops: list[StopPublicationRequest] = []
-    if user.has_role(Role.DEPT_LEADER):
-        mine = subtree_ids(user.department)
-        corrections_ = list(db.session.execute(
-            select(CorrectionRequest).where(CorrectionRequest.status == ChangeStatus.PENDING,
-                                            CorrectionRequest.department_id.in_(mine))
-            .order_by(CorrectionRequest.id)
-        ).scalars())
-        stops = list(db.session.execute(
-            select(StopPublicationRequest).where(StopPublicationRequest.status == ChangeStatus.PENDING,
-                                                 StopPublicationRequest.department_id.in_(mine))
-            .order_by(StopPublicationRequest.id)
-        ).scalars())
+    decisions = [list(db.session.execute(query).scalars()) for query in _decisions(user)]
+    corrections_, stops = decisions or ([], [])
     return Waiting(clues, corrections_, stops)
 
 
+def waiting_queries(user: User) -> list[Select[Any]]:
+    """What ``waiting_for`` reads, as queries (the header count counts them in one statement)."""
+    clues = incoming_clues_query(user)
+    return ([clues] if clues is not None else []) + _decisions(user)

@@ -12,6 +12,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -145,6 +146,25 @@ class _FreshRequestClient(FlaskClient):
 def client(app: Flask, session: Any) -> FlaskClient:
     app.test_client_class = _FreshRequestClient
     return app.test_client()
+
+
+@contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL statements run on the session's connection inside the block (round-trip and
+    N+1 checks: each one is a round trip to PostgreSQL)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    bind = db.session.get_bind()
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
 
 
 # ------------------------------------------------------------------ factories

@@ -3,7 +3,9 @@ went."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from functools import lru_cache
+
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from models import InstanceParty, ProcessInstance, User, WorkItem, db
@@ -32,31 +34,43 @@ def path_of(instance: ProcessInstance) -> tuple[set[str], list[tuple[str, str]]]
     return visited, taken
 
 
-def _lane_keys(user: User) -> dict[str, list[tuple[int, str, str]]]:
-    """(table, step key, lane name) where one of the user's roles acts, grouped by which
-    departments' items the user may take there (mirrors ``can_act``)."""
-    codes = user.role_codes
-    groups: dict[str, list[tuple[int, str, str]]] = {"own": [], "leader": [], "subtree": []}
+@lru_cache(maxsize=64)
+def _lane_slots(codes: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """The lanes where one of the roles ``codes`` acts, as slots "table:step:lane", grouped by
+    which departments' items the user may take there (mirrors ``can_act``).  The processes are
+    code, so the answer depends on the roles alone and is computed once per set of roles."""
+    groups: dict[str, list[str]] = {"own": [], "leader": [], "subtree": []}
     for table, process in PROCESSES.items():
         for step in process.steps:
             for lane in step.lanes:
                 roles = {str(r) for r in step.acting_roles(lane)}
                 if lane.kind == LaneKind.PLATFORM or not roles & codes:
                     continue
-                key = (table, step.key, lane.name)
+                slot = f"{table}:{step.key}:{lane.name}"
                 if lane.subtree:
-                    groups["subtree"].append(key)
+                    groups["subtree"].append(slot)
                 elif str(Role.DEPT_LEADER) in roles and str(Role.DEPT_LEADER) in codes:
-                    groups["leader"].append(key)
+                    groups["leader"].append(slot)
                 else:
-                    groups["own"].append(key)
-    return groups
+                    groups["own"].append(slot)
+    return {name: tuple(slots) for name, slots in groups.items()}
+
+
+# A work item's lane as one value, so that "in one of these hundred lanes" is one IN list of
+# constants: as a hundred (table, step, lane) row comparisons PostgreSQL spent milliseconds
+# planning it and psycopg parsing its 326 placeholders on every request (bench/load.py).
+SLOT = cast(WorkItem.process_table, String) + ":" + WorkItem.step_key + ":" + WorkItem.lane
+
+
+def _in_slots(slots: tuple[str, ...], name: str) -> ColumnElement[bool]:
+    # Rendered as literals (the slots are code, not input): the statement's text is the same
+    # for every user with the same roles, so the server's prepared plan is reused.
+    return SLOT.in_(bindparam(name, list(slots), expanding=True, literal_execute=True))
 
 
 def inbox_query(user: User) -> Select[tuple[WorkItem]]:
     """Open work items waiting in the user's lanes (待办), exactly those ``can_act`` allows."""
-    where_lane = tuple_(WorkItem.process_table, WorkItem.step_key, WorkItem.lane)
-    groups = _lane_keys(user)
+    groups = _lane_slots(frozenset(user.role_codes))
     own = [user.department_id]
     above = own + user.department.ancestors()
     team = exists().where(
@@ -70,7 +84,9 @@ def inbox_query(user: User) -> Select[tuple[WorkItem]]:
         "leader": WorkItem.department_id.in_(subtree_ids(user.department)),
         "subtree": WorkItem.department_id.in_(above) | team,
     }
-    shared = [and_(where_lane.in_(keys), departments[name]) for name, keys in groups.items() if keys]
+    shared = [
+        and_(_in_slots(slots, f"slots_{name}"), departments[name]) for name, slots in groups.items() if slots
+    ]
     mine = WorkItem.user_id == user.id
     visible = mine | and_(WorkItem.user_id.is_(None), or_(*shared)) if shared else mine
     return (

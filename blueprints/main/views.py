@@ -60,8 +60,7 @@ def _business_url(item) -> str | None:
 @login_required
 def inbox_count():
     """The header badge, polled by htmx; does not renew the idle timer."""
-    from services.deadlines import reminder_count
-    from services.followups import waiting_for
+    from services.todo_count import todo_count
 
-    count = engine.inbox_count(current_user) + waiting_for(current_user).count + reminder_count(current_user)
+    count = todo_count(current_user)
     return str(count) if count else ""

@@ -7,9 +7,10 @@ from functools import lru_cache
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from blueprints.common import get_visible_or_404
-from models import ProcessInstance, db
+from models import InstanceParty, ProcessInstance, WorkItem, db
 from models.workflow import InstanceStatus
 from persistence.org import partner_departments
 from persistence.scope import scope_instances
@@ -115,10 +116,19 @@ def instances():
     )
 
 
+# What the instance page shows, loaded with the instance: the history, the work items and the
+# parties with their departments: five statements instead of seven, one round trip each.
+INSTANCE_PAGE_LOADS = (
+    selectinload(ProcessInstance.history),
+    selectinload(ProcessInstance.work_items).joinedload(WorkItem.department),
+    selectinload(ProcessInstance.parties).joinedload(InstanceParty.department),
+)
+
+
 @bp.route("/instances/<int:instance_id>")
 @login_required
 def instance(instance_id: int):
-    inst = get_visible_or_404(ProcessInstance, instance_id)
+    inst = get_visible_or_404(ProcessInstance, instance_id, options=INSTANCE_PAGE_LOADS)
     process = get_process(inst.process_table)
     visited, taken = engine.path_of(inst)
     svg = render_svg(

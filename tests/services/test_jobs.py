@@ -265,3 +265,39 @@ def test_a_progress_report_never_waits_on_the_jobs_own_transaction(app, committe
         job = _reloaded(job_id)
         assert job.state == JobStatus.DONE and job.outcome["writes"] == 0
         db.session.remove()
+
+
+def test_two_claimers_on_postgresql_pass_over_each_others_job(app, committed_user):
+    """On PostgreSQL a runner skips the job another is claiming (FOR UPDATE SKIP LOCKED)
+    instead of waiting for it, and two runners never take the same job."""
+    import threading
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SKIP LOCKED is PostgreSQL's; on SQLite one writer decides")
+        mine = [_queue(committed_user, "test.steps", f"并发领取{n}") for n in range(8)]
+        db.session.remove()
+        other = db.engine.connect()  # another runner, in the middle of claiming the oldest job
+        other.execute(select(Job.id).where(Job.id == mine[0]).with_for_update())
+        taken: list[tuple[str, int]] = []
+
+        def claim(name: str) -> None:
+            with app.app_context():
+                while (ident := jobs.claim_next(name)) is not None:
+                    taken.append((name, ident))
+                db.session.remove()
+
+        try:
+            runners = [threading.Thread(target=claim, args=(f"runner-{n}",)) for n in range(2)]
+            for runner in runners:
+                runner.start()
+            for runner in runners:
+                runner.join(timeout=30)
+            assert not any(r.is_alive() for r in runners), "a runner waited for the locked job"
+        finally:
+            other.rollback()
+            other.close()
+        ids = [ident for _, ident in taken if ident in mine]
+        assert sorted(ids) == mine[1:]  # each job once, the locked one passed over
+        assert jobs.claim_next("runner-late") == mine[0]  # free again: the next runner takes it
+        db.session.remove()
