@@ -63,6 +63,7 @@ MENU: tuple[MenuGroup, ...] = (
         ("归集成果", "collection.results"),
         ("归集监控", "collection.monitor_page"),
     ),
+    _group("风险预警", ("风险库", "risk.warnings"), ("风险预警规则", "risk.rules")),
     _group("联席会议", ("联席会议", "conferences.index"), ("联席会议计划及任务", "conference_plans.index")),
     _group(
         "系统管理",

@@ -1,0 +1,63 @@
+"""The pages' one door to the evaluation engine (services/risk/, the engine's modules).
+
+The rule pages, the 风险库 and the digest call the engine through these few functions, so that
+the engine's module layout is named in one place: evaluate one rule, dry-run new parameters,
+check parameters, raise and close a manual warning.  ``PARAM_LABELS`` names each parameter in
+the standard's words for the editor when the engine's catalogue gives no label.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from models import MarketEntity, User, db
+from models.risk import RiskRule, RiskWarning
+
+# The editor's labels of the parameters (表26 预警条件, seed 004 §6).
+PARAM_LABELS: dict[str, str] = {
+    "min_entities": "同一登记地址被列入经营异常名录的主体数（户及以上）",
+    "min_count": "次数（次及以上）",
+    "window_days": "统计期间（近N天）",
+    "days_before": "到期前提醒天数",
+}
+CODE_LABELS: dict[tuple[str, str], str] = {
+    ("lost_contact", "min_count"): "联系不上次数（次及以上）",
+    ("complaints", "min_count"): "投诉举报次数（次及以上）",
+    ("lawsuits", "min_count"): "司法涉诉次数（次及以上）",
+}
+MANUAL = "manual"
+
+
+def _engine(name: str) -> Any:
+    return importlib.import_module(f"services.risk.{name}")
+
+
+def param_labels(rule: RiskRule) -> dict[str, str]:
+    return {key: CODE_LABELS.get((rule.code, key), PARAM_LABELS.get(key, key)) for key in (rule.params or {})}
+
+
+def validate(rule: RiskRule, params: dict[str, Any]) -> None:
+    """The catalogue's own checks of a rule's parameters (raises Invalid with a Chinese message)."""
+    catalogue = _engine("catalogue")
+    catalogue.validate_params(rule.code, params)
+
+
+def dry_run(rule: RiskRule, params: dict[str, Any]) -> tuple[list[int], list[int]]:
+    added, removed = _engine("dry_run").dry_run(db.session, rule, params)
+    return list(added), list(removed)
+
+
+def evaluate(rule: RiskRule) -> None:
+    _engine("evaluate").evaluate(db.session, codes=[rule.code])
+
+
+def raise_manual(actor: User, entity: MarketEntity, reason: str) -> RiskWarning:
+    warning: RiskWarning = _engine("manual").raise_manual(db.session, actor, entity, reason,
+                                                            department=actor.department)
+    return warning
+
+
+def close_manual(actor: User, warning: RiskWarning, reason: str) -> RiskWarning:
+    _engine("manual").close_manual(db.session, actor, warning, reason)
+    return warning
