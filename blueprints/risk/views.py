@@ -67,7 +67,7 @@ def _rule_page(rule: RiskRule, *, error: str = "", error_field: str = "", status
         proposal=proposal, labels=engine_api.param_labels(rule), pending=changes.pending_change(rule),
         history=changes.history(rule), in_area=lambda c: changes.in_area(me, c),
         may_edit=changes.is_rule_clerk(me), open_count=changes.open_counts().get(rule.id, 0),
-        status_labels=changes.STATUS_LABELS,
+        status_labels=changes.STATUS_LABELS, condition=engine_api.condition(rule),
     ), status
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from infrastructure.errors import ServiceError
 from models import MarketEntity, User, db
 from models.risk import RiskRule, RiskWarning
 
@@ -33,14 +34,37 @@ def _engine(name: str) -> Any:
     return importlib.import_module(f"services.risk.{name}")
 
 
+def _definition(rule: RiskRule) -> Any:
+    try:
+        return _engine("catalogue").BY_CODE.get(rule.code)
+    except (ImportError, AttributeError):
+        return None
+
+
 def param_labels(rule: RiskRule) -> dict[str, str]:
-    return {key: CODE_LABELS.get((rule.code, key), PARAM_LABELS.get(key, key)) for key in (rule.params or {})}
+    """Each parameter's label, the catalogue's when it has one."""
+    labels = {key: CODE_LABELS.get((rule.code, key), PARAM_LABELS.get(key, key)) for key in (rule.params or {})}
+    definition = _definition(rule)
+    for p in getattr(definition, "params", ()):
+        labels[p.key] = p.label
+    return labels
 
 
-def validate(rule: RiskRule, params: dict[str, Any]) -> None:
-    """The catalogue's own checks of a rule's parameters (raises Invalid with a Chinese message)."""
+def condition(rule: RiskRule) -> str:
+    """The rule's condition in the standard's words (表26 预警条件, seed 004 §6)."""
+    return str(getattr(_definition(rule), "condition", ""))
+
+
+def validate(rule: RiskRule, params: dict[str, Any]) -> dict[str, Any]:
+    """The catalogue's own checks of a rule's parameters: the typed parameters, or Invalid with a
+    Chinese message whose field is the editor's (``p_<name>``)."""
     catalogue = _engine("catalogue")
-    catalogue.validate_params(rule.code, params)
+    try:
+        return dict(catalogue.validate_params(rule.code, params))
+    except ServiceError as exc:
+        if exc.field and not exc.field.startswith("p_"):
+            exc.field = f"p_{exc.field}"
+        raise
 
 
 def dry_run(rule: RiskRule, params: dict[str, Any]) -> tuple[list[int], list[int]]:

@@ -239,7 +239,7 @@ def export_rows(user: User, f: WarningFilters) -> Iterator[list[Any]]:
         .limit(EXPORT_LIMIT)
         .execution_options(yield_per=1000)
     )
-    for w in db.session.execute(query).unique().scalars():
+    for w in db.session.execute(query).scalars():
         e = w.entity
         yield [
             w.rule.name, e.name, e.uscc or e.reg_no or "", e.division_name or e.division_code,

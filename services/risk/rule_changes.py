@@ -188,7 +188,7 @@ def parse_form(rule: RiskRule, form: Mapping[str, Any]) -> Proposal:
     labels = engine_api.param_labels(rule)
     for key, current in (rule.params or {}).items():
         params[key] = _parse_one(current, form.get(f"p_{key}"), labels.get(key, key), f"p_{key}")
-    engine_api.validate(rule, params)
+    params = engine_api.validate(rule, params)
     enabled = str(form.get("enabled") or "") in ("1", "on", "true")
     return Proposal(rule, params, enabled, base_version)
 
