@@ -107,18 +107,40 @@ def test_excel_export(client, org):
     assert client.get("/risk/warnings.xlsx?since=bad").status_code == 400
 
 
-def test_warnings_on_the_pre_visit_dossier_and_the_drawn_objects(client, org):
+def test_warnings_on_the_pre_visit_dossier(client, org):
     from models import MarketEntity
     from tests.factories.deadlines import objects_of
     from tests.factories.inspections import dispatched
 
     ready = dispatched(org, objects=2)
-    obj = objects_of(ready.task)[0]
-    rf.warning(db.session.get(MarketEntity, obj.entity_id), "lawsuits", department=org.bureau_a)
+    obj, other = objects_of(ready.task)[:2]
+    rf.warning(db.session.get(MarketEntity, obj.entity_id), "lawsuits", department=org.bureau_a,
+               evidence=[{"kind": "lawsuit", "id": 1, "label": "（2026）川0108民初1号"}])
     db.session.commit()
     sign_in(client, ready.leader)
     page = _html(client.get(f"/tasks/{ready.task.id}/objects/{obj.id}"))
-    assert "风险预警" in page and "司法涉诉预警" in page
+    section = page.split("<h3>风险预警</h3>", 1)[1].split("</ul>", 1)[0]
+    assert "司法涉诉预警" in section and "（2026）川0108民初1号" in section
+    quiet = _html(client.get(f"/tasks/{ready.task.id}/objects/{other.id}"))
+    assert quiet.split("<h3>风险预警</h3>", 1)[1].startswith("\n  <p>无</p>")
+
+
+def test_warnings_on_a_tasks_drawn_objects(client, org, session):
+    from models import MarketEntity
+    from services import object_draws
+    from tests.factories.deadlines import objects_of
+    from tests.factories.tasks import approved, fill_directory, make_task
+
+    task = make_task(org.bureau_a, name="带风险预警的抽查任务")
+    fill_directory(task, {"A": 3, "C": 3})
+    approved(task, org.clerk_a, org.leader_a)
+    object_draws.run_draw(org.clerk_a, task, lock_version=task.lock_version)
+    obj = next(o for o in objects_of(task) if o.entity_id)
+    rf.warning(db.session.get(MarketEntity, obj.entity_id), "case_filed", department=org.bureau_a)
+    session.commit()
     sign_in(client, org.clerk_a)
-    html = _html(client.get(f"/tasks/{ready.task.id}"))
-    assert 'class="risk-cell"><a class="badge badge-warn"' in html and "司法涉诉预警" in html
+    html = _html(client.get(f"/tasks/{task.id}"))
+    objects = html.split('id="object-list"', 1)[1].split("</table>", 1)[0]
+    assert "<th>风险预警</th>" in objects and objects.count("立案查处预警") == 1
+    row = objects.split(f'data-key="{obj.key}"', 1)[1].split("</tr>", 1)[0]
+    assert "立案查处预警" in row
