@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from models import db
 from services.risk import library
 from tests.conftest import sign_in
-from tests.factories import risk as rf
+from tests.factories import risk_pages as rf
 
 
 def _html(resp) -> str:

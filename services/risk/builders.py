@@ -1,0 +1,13 @@
+"""Each automatic rule's SQL builder by code (the rules_*.py modules)."""
+
+from __future__ import annotations
+
+from services.risk.catalogue import AUTOMATIC_CODES
+from services.risk.common import Builder
+from services.risk.rules_capital import BUILDERS as CAPITAL
+from services.risk.rules_events import BUILDERS as EVENTS
+from services.risk.rules_permits import BUILDERS as PERMITS
+from services.risk.rules_registry import BUILDERS as REGISTRY
+
+BUILDERS: dict[str, Builder] = {**REGISTRY, **PERMITS, **CAPITAL, **EVENTS}
+assert set(BUILDERS) == set(AUTOMATIC_CODES), "every automatic rule has a builder"

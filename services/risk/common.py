@@ -1,0 +1,106 @@
+"""What the rules' SQL builders share (docs/risk.md).
+
+A builder is a function of a ``Context`` (the China date the run judges by, the rule's
+parameters, and the entities an incremental run is limited to) returning one SELECT whose rows
+are pieces of evidence: ``entity_id`` (the entity the rule hits), ``kind`` (the fact kind key,
+services/collection/kinds.py, or ``inspection_record``, ``case_filing``, ``entity``),
+``fact_id``, ``dept_id`` (the department that provided the fact: the warning's responsible
+department is that of its first piece of evidence), ``day`` and ``text`` (for the label).
+An entity hit by a rule is an entity with at least one row; the builder never loops in Python.
+
+The fragments here are the readings every rule shares: which abnormal listings are open (out of
+order facts included), which 惩戒 listings are in force, and the limit to some entities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Integer, String, and_, exists, literal, null, or_, select, true, type_coerce
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement, Select
+
+from models import AbnormalListing, MarketEntity, Sanction
+
+COLUMNS = ("entity_id", "kind", "fact_id", "dept_id", "day", "text")
+
+
+@dataclass(frozen=True)
+class Context:
+    today: date
+    params: dict[str, int]
+    entity_ids: Sequence[int] | None = None  # None: the whole registry
+
+    def limit(self, column: Any) -> ColumnElement[bool]:
+        """``column IN (entities)`` for an incremental run, else TRUE."""
+        if self.entity_ids is None:
+            return true()
+        return column.in_(list(self.entity_ids))
+
+
+@dataclass(frozen=True)
+class Builder:
+    query: Callable[[Context], Select[Any]]
+    label: Callable[[str, date | None, str], str]
+
+
+def evidence(entity_id: Any, kind: str, fact_id: Any, dept_id: Any, day: Any, text: Any) -> list[Any]:
+    """The six labelled columns of an evidence row, typed alike on both databases."""
+    return [
+        type_coerce(entity_id, Integer).label("entity_id"),
+        literal(kind, String).label("kind"),
+        type_coerce(fact_id, Integer).label("fact_id"),
+        type_coerce(dept_id if dept_id is not None else null(), Integer).label("dept_id"),
+        type_coerce(day if day is not None else null(), Date).label("day"),
+        type_coerce(text if text is not None else literal(""), String).label("text"),
+    ]
+
+
+def dated(prefix: str) -> Callable[[str, date | None, str], str]:
+    """A label "prefix：text（day）"."""
+
+    def label(_kind: str, day: date | None, text: str) -> str:
+        body = f"{prefix}：{text}" if text else prefix
+        return f"{body}（{day.isoformat()}）" if day else body
+
+    return label
+
+
+def open_listing(listing: Any) -> ColumnElement[bool]:
+    """An abnormal listing in force: the live version has no removal date, and no other version
+    of the same listing (same entity, same 列入日期) has one.  A 移出 received before its 列入
+    (the 列入 then arrives as a new version without the removal) still counts (docs/risk.md)."""
+    removal = aliased(AbnormalListing)
+    removed_in_a_version = exists(
+        select(removal.id).where(removal.entity_id == listing.entity_id, removal.listed_on == listing.listed_on,
+                                 removal.removed_on.is_not(None))
+    )
+    return and_(listing.current.is_(True), listing.removed_on.is_(None), ~removed_in_a_version)
+
+
+def listed_entities() -> Select[Any]:
+    """The entities on the abnormal list today, with one listing each (the latest open one)."""
+    listing = aliased(AbnormalListing)
+    return select(listing.entity_id, listing.id, listing.source_department_id, listing.listed_on,
+                  listing.reason).where(open_listing(listing))
+
+
+def sanction_in_force(sanction: Any, today: date) -> ColumnElement[bool]:
+    """A 惩戒 listing in force on ``today``: live, decided, not removed, not past its validity."""
+    return and_(
+        sanction.current.is_(True),
+        sanction.decided_on <= today,
+        or_(sanction.removed_on.is_(None), sanction.removed_on > today),
+        or_(sanction.valid_until.is_(None), sanction.valid_until >= today),
+    )
+
+
+def entity_alias() -> Any:
+    return aliased(MarketEntity)
+
+
+def sanction_alias() -> Any:
+    return aliased(Sanction)
