@@ -53,6 +53,9 @@ UNSCOPED_PARAMETERS |= {"kind"}
 # /collection/<fact_kind>/…: a kind of collected facts (services/collection/kinds.py); the facts
 # are scoped by fact_id.
 UNSCOPED_PARAMETERS |= {"fact_kind"}
+# /risk/rules/<rule_id>: the warning rules are the platform's (表26); a rule's page names only the
+# changes of the user's own area (district A's proposals are "其他区县监管部门" there).
+UNSCOPED_PARAMETERS |= {"rule_id"}
 # 一公开: published for everyone, district A's items included (tests/blueprints/public checks
 # that nothing internal is shown there).
 PUBLIC_PREFIX = "public."
@@ -202,6 +205,14 @@ def district_a(org, make_user, session):
 
     officer = person("甲区法定代表人", "19800101999")
     fact(Officer, org.bureau_a, entity_id=entity.id, person_id=officer.id, role="法定代表人")
+    # 风险库: a warning on the entity and a pending rule change proposed by district A (services/risk).
+    from services.risk import rule_changes
+    from tests.factories import risk_pages
+
+    risk_warning = risk_pages.warning(entity, "lawsuits", department=org.bureau_a, reason="甲区机密预警")
+    lawsuits = risk_pages.rule("lawsuits")
+    risk_change = rule_changes.propose(org.clerk_a, lawsuits, {
+        "p_min_count": "5", "p_window_days": "90", "enabled": "1", "base_version": str(lawsuits.version)})
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -224,7 +235,8 @@ def district_a(org, make_user, session):
                "conferences.edit_document": document.id, "conferences.publish_document": document.id,
                "conferences.sign_document": document.id, "conferences.recall_document": document.id,
                "conferences.attachment": document.id, "conferences.meeting": meeting.id,
-               "conferences.minutes": meeting.id, "conferences.publish_minutes": meeting.id},
+               "conferences.minutes": meeting.id, "conferences.publish_minutes": meeting.id,
+               "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id},
         "record_id": record.id,
         "object_id": obj.id,
         "evidence_id": evidence.id,
@@ -253,6 +265,7 @@ def district_a(org, make_user, session):
         "fact_id": filed.facts[0].id,
         "pending_id": filed.pending[0].id,
         "person_id": officer.id,
+        "rule_id": lawsuits.id,
     }
 
 
@@ -331,6 +344,7 @@ def test_walk_knows_every_parameter(app):
         "kind",
         "fact_kind", "fact_id", "pending_id",
         "person_id",
+        "rule_id",
     }
 
 

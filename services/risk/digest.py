@@ -77,13 +77,15 @@ def send_digest(day: date | None = None) -> DigestResult:
     China date); idempotent."""
     day = day or clock.china_today()
     result = DigestResult(day)
+    start, end = clock.china_day_start(day), clock.china_day_start(day + timedelta(days=1))
+    result.warnings = db.session.execute(select(func.count(RiskWarning.id)).where(
+        RiskWarning.first_seen_at >= start, RiskWarning.first_seen_at < end)).scalar_one()
     for department_id, counts in sorted(new_by_department(day).items()):
         link = library_link(department_id, day)
         already = set(db.session.execute(select(Message.user_id).where(Message.link == link)).scalars())
         users = [u for u in _clerks(department_id) if u.id not in already]
         total = sum(counts.values())
         result.departments += 1
-        result.warnings += total
         if not users:
             continue
         body = "；".join(f"{name}{n}条" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
