@@ -1,5 +1,5 @@
 """Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, notify send,
-calendar seed, deadlines remind, collection rematch."""
+calendar seed, deadlines remind, collection rematch, risk run/seed."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ def register_cli(app: Flask) -> None:
     from cli.risk_digest import register_risk_digest_cli
     from services.collection.cli import register_collection_cli
     from services.process_wiring import wire
+    from services.risk.cli import register_risk_cli
 
     wire()
     _register_catalogue(app)
     register_audit_cli(app)
     register_collection_cli(app)
+    register_risk_cli(app)
     _register_draw(app)
     _register_jobs(app)
     _register_notify(app)

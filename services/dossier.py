@@ -5,8 +5,8 @@ docs/dossier.md).
 Sections follow services/dossier_kinds.py: 许可, 处罚, 监管 (other departments' supervision
 records and this platform's own published inspection results, read from the inspection
 tables, never copied), 惩戒 (the entity's and its serving officers'), 经营异常, 出资, 人员,
-投诉举报, 司法, 其他 and 预警 (empty until the risk rules fill it).  Only current versions of
-facts are shown.  Confidential kinds (惩戒, 投诉举报, 司法) and the credit-risk grade are for
+投诉举报, 司法, 其他 and 预警 (the 风险库's open and closed warnings, services/risk/).  Only current versions of
+facts are shown.  Confidential kinds (惩戒, 投诉举报, 司法, and 预警) and the credit-risk grade are for
 staff only (``sees_confidential``): other roles see the section's title and a note, no count,
 and the timeline leaves those kinds out.
 
@@ -37,6 +37,7 @@ from services.dossier_kinds import (
     TIMELINE_KINDS,
     KindSpec,
 )
+from services.risk.queries import entity_warnings
 
 # The credit-risk grade: the roles of the entity registry (services/entities.VIEW_ROLES), who see
 # it on the entity page.  The confidential kinds (惩戒、投诉举报、司法涉诉) follow their kinds' own
@@ -70,6 +71,7 @@ class FactRow:
     person_name: str = ""
     record_id: int | None = None  # an own inspection record
     fact: Any = None
+    warning: Any = None  # a RiskWarning (预警信息)
 
 
 @dataclass
@@ -221,9 +223,27 @@ def build(actor: User, entity: MarketEntity) -> Dossier:
             section = _fact_section(spec, facts[spec.key], names, persons)
         section.hidden = spec.confidential and not confidential
         sections.append(section)
-    sections.append(Section(WARNING_KEY, "预警信息", ("预警类型", "预警日期", "说明")))
+    sections.append(warning_section(entity.id, confidential))
     return Dossier(entity, sections, confidential, grade=sees_grade(actor), cluster=cluster_rows(entity),
                    records=records)
+
+
+def warning_section(entity_id: int, confidential: bool) -> Section:
+    """预警信息: the entity's warnings of the 风险库, open ones first (staff only, as the
+    confidential kinds: a warning names its evidence)."""
+    section = Section(WARNING_KEY, "预警信息", ("预警类型", "状态", "预警日期", "说明"), hidden=not confidential)
+    if not confidential:
+        return section
+    for w in entity_warnings(db.session, entity_id):
+        since = clock.china_date(w.first_seen_at)
+        until = clock.china_date(w.closed_at) if w.closed_at else None
+        days = f"{since} 至 {until}" if until else f"{since}"
+        detail = "；".join(e.get("label", "") for e in w.evidence or []) or w.reason
+        how = "手工预警" if w.created_by_id else "自动预警"
+        source = " · ".join(p for p in (w.department.name if w.department else "", how) if p)
+        section.rows.append(FactRow((w.rule.name, "预警中" if w.is_open else "已关闭", days, detail), source,
+                                    warning=w))
+    return section
 
 
 def cluster_rows(entity: MarketEntity) -> list[Any]:

@@ -35,6 +35,7 @@ from models.facts import FactSource, PendingFact, PendingReason
 from persistence import audit
 from services.collection.fields import Checked, FactKind, Subject, is_id_number, to_json
 from services.collection.match import Match, Matcher
+from services.risk.affected import after_facts
 
 CREATED, UPDATED, SAME, PENDING, ERROR = "新增", "更新", "无变化", "待处理", "有误"
 Progress = Callable[[int, str], None]
@@ -400,7 +401,14 @@ def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, mat
     writer.flush()
     db.session.flush()
     _audit(kind, result.outcomes, source)
+    _warn(kind, [o.fact for o in result.outcomes if o.fact is not None and o.status in (CREATED, UPDATED)])
     return result
+
+
+def _warn(kind: FactKind, facts: Sequence[Any]) -> None:
+    """The risk rules run over the entities the new facts touch (the incremental run, docs/risk.md)."""
+    if facts:
+        after_facts(db.session, kind.name, facts)
 
 
 def _file_one(kind: FactKind, index: int, filing: Filing | None, c: Checked, source: Source, live: LiveFacts,
@@ -458,4 +466,5 @@ def correct(kind: FactKind, fact: Any, record: Mapping[str, Any], *, actor: User
     outcome = Outcome(0, UPDATED, fact=write_fact(kind, filing, source, live))
     db.session.flush()
     _audit(kind, [outcome], source)
+    _warn(kind, [outcome.fact, fact])
     return outcome

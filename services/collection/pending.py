@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -29,6 +30,7 @@ from services.collection.ingest import (
 )
 from services.collection.kinds import FACT_KINDS
 from services.collection.match import Matcher
+from services.risk.affected import after_facts
 
 CHUNK = 500
 
@@ -72,6 +74,7 @@ def rematch(pending_rows: Iterable[PendingFact]) -> RematchResult:
     """Try each waiting fact again (as its provider, with its original received time)."""
     result = RematchResult()
     matchers: dict[int, Matcher] = {}
+    filed: dict[str, list[Any]] = {}
     for pending in pending_rows:
         kind = FACT_KINDS.get(pending.kind)
         if kind is None or pending.resolved_at is not None:
@@ -102,7 +105,11 @@ def rematch(pending_rows: Iterable[PendingFact]) -> RematchResult:
         pending.resolved_at = utcnow()
         pending.resolved_fact_table, pending.resolved_fact_id = kind.table, fact.id
         result.filed += 1
+        if filing.status != SAME:
+            filed.setdefault(kind.name, []).append(fact)
     db.session.flush()
+    for kind_name, facts in filed.items():
+        after_facts(db.session, kind_name, facts)  # the risk rules over the entities touched
     return result
 
 

@@ -51,7 +51,7 @@ def test_confidential_sections_are_for_staff_only(org, facts):
     d = dossier.build(org.auditor, facts.entity)
     assert not d.confidential and not d.grade
     hidden = {s.key for s in d.sections if s.hidden}
-    assert hidden == {"sanction", "complaint", "lawsuit"}
+    assert hidden == {"sanction", "complaint", "lawsuit", "warning"}
     assert all(not s.rows for s in d.sections if s.hidden)
     kinds = {e.kind for e in dossier.timeline(d)}
     assert not kinds & hidden and "permit" in kinds
