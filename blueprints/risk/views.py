@@ -5,7 +5,7 @@ a 监管部门 clerk edits a rule, 保存 shows the dry run (how many entities i
 remove from the 风险库), 提交审批 files the change for a leader of the clerk's department, whose
 批准 applies it and runs the rule again (判断是否符合规则, 纳入风险库: services/risk/rule_changes.py).
 The 风险库: the warnings of the user's area with filters, pages and an Excel export, one
-warning's page with its evidence, 手工预警 and 移出 a manual warning (services/risk/library.py).
+warning's page with its evidence, 手工预警 and 关闭 a manual warning (services/risk/library.py).
 Views load (404 when absent or outside the user's area), authorize (403), call the service and
 commit once; a refused form shows its page again with the message and its status (400 input,
 403 not the user's, 409 another user's edit or decision came first).
@@ -66,7 +66,7 @@ def _rule_page(rule: RiskRule, *, error: str = "", error_field: str = "", status
         "risk/rule.html", rule=rule, me=me, error=error, error_field=error_field, form=form,
         proposal=proposal, labels=engine_api.param_labels(rule), pending=changes.pending_change(rule),
         history=changes.history(rule), in_area=lambda c: changes.in_area(me, c),
-        may_edit=changes.is_rule_clerk(me), open_count=changes.open_counts().get(rule.id, 0),
+        may_edit=changes.is_rule_clerk(me) and engine_api.editable(rule), open_count=changes.open_counts().get(rule.id, 0),
         status_labels=changes.STATUS_LABELS, condition=engine_api.condition(rule),
     ), status
 
@@ -222,7 +222,7 @@ def _warning_page(warning: RiskWarning, *, error: str = "", status: int = 200) -
     return render_template(
         "risk/warning.html", warning=warning, error=error, status_labels=library.STATUS_LABELS,
         may_close=library.may_raise_manual(me) and warning.is_open and warning.rule.code == engine_api.MANUAL,
-        history=library.history_of(warning),
+        history=library.history_of(warning), evidence_link=engine_api.evidence_link,
     ), status
 
 
@@ -244,5 +244,5 @@ def close_warning(id: int) -> Any:
         db.session.rollback()
         return _warning_page(db.session.get(RiskWarning, id), error=exc.message, status=exc.status)
     db.session.commit()
-    flash("已将该手工预警移出风险库", "success")
+    flash("已关闭该手工预警", "success")
     return redirect(url_for("risk.warning", id=id))

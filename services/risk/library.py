@@ -40,7 +40,7 @@ PER_PAGE = 20
 COUNT_CAP = 10_000
 EXPORT_LIMIT = 50_000
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)
-STATUS_LABELS = {"open": "在库", "closed": "已移出"}
+STATUS_LABELS = {"open": "预警中", "closed": "已关闭"}
 MAX_REASON = 1000
 
 
@@ -133,7 +133,7 @@ def parse_filters(args: Mapping[str, Any]) -> WarningFilters:
         f.since = f.until = None
     status = str(args.get("status") or "open")
     if status not in ("open", "closed", "all"):
-        problems.append("状态无效，已按“在库”查询")
+        problems.append("状态无效，已按“预警中”查询")
         status = "open"
     f.status = "" if status == "all" else status
     return f
@@ -219,7 +219,7 @@ def departments(user: User) -> list[Department]:
 EXPORT_COLUMNS = (
     Column("预警规则", 16), Column("市场主体名称", 30), Column("统一社会信用代码/注册号", 22, text=True),
     Column("行政区划", 16), Column("行业", 18), Column("责任部门", 20), Column("状态", 8),
-    Column("首次发现时间", 18), Column("最近发现时间", 18), Column("移出时间", 18), Column("预警依据", 50),
+    Column("首次发现时间", 18), Column("最近发现时间", 18), Column("关闭时间", 18), Column("预警依据", 50),
 )
 
 
@@ -259,16 +259,7 @@ def count(user: User, f: WarningFilters) -> int:
 
 def open_for_entities(entity_ids: Iterable[int]) -> dict[int, list[RiskWarning]]:
     """The open warnings of these entities, by entity (the dossier, a task's drawn objects)."""
-    ids = sorted({i for i in entity_ids if i})
-    out: dict[int, list[RiskWarning]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for w in db.session.execute(
-            select(RiskWarning).where(RiskWarning.entity_id.in_(chunk), RiskWarning.status == "open")
-            .options(joinedload(RiskWarning.rule)).order_by(RiskWarning.first_seen_at.desc())
-        ).scalars():
-            out.setdefault(w.entity_id, []).append(w)
-    return out
+    return engine_api.open_warnings_of(i for i in entity_ids if i)
 
 
 def open_for_entity(entity_id: int) -> list[RiskWarning]:
@@ -311,14 +302,14 @@ def raise_manual(user: User, code: str, reason: str) -> RiskWarning:
 
 
 def close_manual(user: User, warning: RiskWarning, reason: str) -> RiskWarning:
-    """移出 a manual warning (the automatic ones close when their condition no longer holds)."""
+    """关闭 a manual warning (the automatic ones close when their condition no longer holds)."""
     if not may_raise_manual(user):
-        raise Forbidden("只有监管部门经办人可以移出手工预警")
+        raise Forbidden("只有监管部门经办人可以关闭手工预警")
     if warning.rule.code != engine_api.MANUAL:
-        raise Conflict("自动预警在条件不再满足时由平台移出，不能手工移出")
+        raise Conflict("自动预警在条件不再满足时由平台关闭，不能手工关闭")
     if warning.status != "open":
-        raise Conflict("该预警已移出风险库")
-    return engine_api.close_manual(user, warning, _reason(reason, "移出理由"))
+        raise Conflict("该预警已关闭")
+    return engine_api.close_manual(user, warning, _reason(reason, "关闭理由"))
 
 
 def history_of(warning: RiskWarning) -> list[RiskWarning]:

@@ -179,11 +179,7 @@ def _check_version(rule: RiskRule, base_version: int) -> None:
 
 def dry_run(proposal: Proposal) -> Proposal:
     """How many entities the proposal would add to and remove from the rule's open warnings."""
-    if not proposal.enabled:
-        proposal.would_add = 0
-        proposal.would_remove = open_counts().get(proposal.rule.id, 0)
-        return proposal
-    added, removed = engine_api.dry_run(proposal.rule, proposal.params)
+    added, removed = engine_api.dry_run(proposal.rule, proposal.params, proposal.enabled)
     proposal.would_add, proposal.would_remove = len(added), len(removed)
     return proposal
 

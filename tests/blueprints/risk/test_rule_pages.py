@@ -169,14 +169,14 @@ def test_manual_warning_raise_and_close(client, org):
     assert resp.status_code == 302
     warning_id = int(resp.headers["Location"].rsplit("/", 1)[1])
     page = _html(client.get(f"/risk/warnings/{warning_id}"))
-    assert "手工预警" in page and "多次举报无证经营" in page and "移出风险库" in page
+    assert "手工预警" in page and "多次举报无证经营" in page and "关闭手工预警" in page
     assert e.name in _html(client.get("/risk/warnings"))
     resp = _post(client, f"/risk/warnings/{auto.id}/close", {"reason": "已核实"})
     assert resp.status_code == 409 and "自动预警" in _html(resp)
     resp = _post(client, f"/risk/warnings/{warning_id}/close", {"reason": ""})
-    assert resp.status_code == 400 and "请填写移出理由" in _html(resp)
+    assert resp.status_code == 400 and "请填写关闭理由" in _html(resp)
     assert _post(client, f"/risk/warnings/{warning_id}/close", {"reason": "已整改"}).status_code == 302
-    assert "已移出" in _html(client.get(f"/risk/warnings/{warning_id}"))
+    assert "已关闭" in _html(client.get(f"/risk/warnings/{warning_id}"))
     sign_in(client, org.clerk_b)
     assert client.get(f"/risk/warnings/{warning_id}").status_code == 404
     assert _post(client, f"/risk/warnings/{warning_id}/close", {"reason": "x"}).status_code == 404
