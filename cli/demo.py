@@ -129,6 +129,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_demo_plans()
         load_demo_random_check()
         load_demo_conferences()
+        load_demo_risk()
         return created
     load_demo_libraries()
     load_demo_items()
@@ -138,6 +139,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     load_demo_plans()
     load_demo_random_check()
     load_demo_conferences()
+    load_demo_risk()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -221,6 +223,13 @@ def load_demo_conferences() -> None:
 def load_demo_facts() -> None:
     """信息归集: every kind of fact over the demo entities (services/demo_facts.py)."""
     from services.demo_facts import load_demo_facts as load
+
+    load()
+
+
+def load_demo_risk() -> None:
+    """风险预警: the facts every rule needs, a 手工预警, then a full run (services/demo_risk.py)."""
+    from services.demo_risk import load_demo_risk as load
 
     load()
 

@@ -148,6 +148,8 @@ class MarketEntity(db.Model):
             "department_id",
         ),
         Index("ix_market_entity_name", "name", "department_id"),
+        # The risk rules group and join entities by registered address (地址异常预警, 集群注册预警).
+        Index("ix_market_entity_domicile", "domicile"),
     )
 
     @property

@@ -89,7 +89,7 @@ def _contact_failures(ctx: Context) -> Any:
     listed = select(*evidence(listing.entity_id, "abnormal", listing.id, listing.source_department_id,
                               listing.listed_on, listing.reason)).where(
         listing.current.is_(True), said(listing.reason), ctx.limit(listing.entity_id))
-    return union_all(records, reported, listed).subquery("failures")
+    return union_all(records, reported, listed).cte("failures")
 
 
 def lost_contact(ctx: Context) -> Select[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
@@ -49,40 +49,48 @@ def address_abnormal(ctx: Context) -> Select[Any]:
     )
 
 
-def _agent_is_bad(agent: Any) -> Any:
-    listing = aliased(AbnormalListing)
+def _bad_agents() -> Any:
+    """The 托管机构 named by cluster rows (by code; a row without a code: by exact name) that are
+    on the abnormal list or revoked, once for the whole query."""
+    cluster, agent, listing = aliased(ClusterAddress), aliased(MarketEntity), aliased(AbnormalListing)
+    codes = select(cluster.agent_code).where(cluster.current.is_(True), cluster.agent_code != "")
+    names = select(cluster.agent_name).where(cluster.current.is_(True), cluster.agent_code == "",
+                                             cluster.agent_name != "")
     on_list = exists(select(listing.id).where(listing.entity_id == agent.id, open_listing(listing)))
-    return or_(agent.status == EntityStatus.REVOKED, on_list)
-
-
-def _agent_of(cluster: Any, agent: Any) -> Any:
-    """The 托管机构 of a cluster row is the registry entity of its code (else of its exact name)."""
-    return or_(and_(cluster.agent_code != "", agent.uscc == cluster.agent_code),
-               and_(cluster.agent_code == "", cluster.agent_name != "", agent.name == cluster.agent_name))
+    text = agent.name + case((agent.status == EntityStatus.REVOKED, "已被吊销"), else_="已被列入经营异常名录")
+    return (
+        select(agent.id.label("agent_id"), agent.uscc.label("code"), agent.name.label("name"), text.label("text"))
+        .where(or_(agent.uscc.in_(codes), agent.name.in_(names)),
+               or_(agent.status == EntityStatus.REVOKED, on_list))
+        .cte("bad_agents")
+    )
 
 
 def cluster_registration(ctx: Context) -> Select[Any]:
     """The 托管机构 is on the abnormal list or revoked → the entities registered through it: the
     cluster rows naming the entity, and the entities whose 住所 is an address the agent holds."""
-    agent = aliased(MarketEntity)
-    cluster = aliased(ClusterAddress)
-    text = agent.name + case((agent.status == EntityStatus.REVOKED, "已被吊销"), else_="已被列入经营异常名录")
-    direct = (
-        select(*evidence(cluster.entity_id, "cluster_address", cluster.id, cluster.source_department_id, None, text))
-        .join(agent, _agent_of(cluster, agent))
-        .where(cluster.current.is_(True), cluster.entity_id.is_not(None), cluster.entity_id != agent.id,
-               _agent_is_bad(agent), ctx.limit(cluster.entity_id))
-    )
-    tenant = aliased(MarketEntity)
-    held = aliased(ClusterAddress)
-    by_address = (
-        select(*evidence(tenant.id, "cluster_address", held.id, held.source_department_id, None, text))
-        .join(agent, _agent_of(held, agent))
-        .join(tenant, tenant.domicile == held.address)
-        .where(held.current.is_(True), held.entity_id.is_(None), tenant.id != agent.id, _agent_is_bad(agent),
-               ctx.limit(tenant.id))
-    )
-    return direct.union_all(by_address)  # type: ignore[return-value]
+    bad = _bad_agents()
+    branches = []
+    for by_code in (True, False):
+        cluster = aliased(ClusterAddress)
+        match = (and_(cluster.agent_code != "", bad.c.code == cluster.agent_code) if by_code else
+                 and_(cluster.agent_code == "", bad.c.name == cluster.agent_name))
+        branches.append(
+            select(*evidence(cluster.entity_id, "cluster_address", cluster.id, cluster.source_department_id, None,
+                             bad.c.text))
+            .join(bad, match)
+            .where(cluster.current.is_(True), cluster.entity_id.is_not(None), cluster.entity_id != bad.c.agent_id,
+                   ctx.limit(cluster.entity_id)))
+        held, tenant = aliased(ClusterAddress), aliased(MarketEntity)
+        match = (and_(held.agent_code != "", bad.c.code == held.agent_code) if by_code else
+                 and_(held.agent_code == "", bad.c.name == held.agent_name))
+        branches.append(
+            select(*evidence(tenant.id, "cluster_address", held.id, held.source_department_id, None, bad.c.text))
+            .select_from(held).join(bad, match)
+            .join(tenant, tenant.domicile == held.address)
+            .where(held.current.is_(True), held.entity_id.is_(None), tenant.id != bad.c.agent_id,
+                   ctx.limit(tenant.id)))
+    return union_all(*branches)  # type: ignore[return-value]
 
 
 def deregistered(ctx: Context) -> Select[Any]:

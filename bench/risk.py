@@ -1,0 +1,254 @@
+"""风险预警 benchmark: every automatic rule over a large registry (docs/risk.md).
+
+It makes its own data: a temporary SQLite database by default, or a scratch database it
+creates, migrates, fills and drops on the PostgreSQL server named by --database-url (never the
+named database itself).  The registry gets --entities entities (bench/entities.py's generator,
+about five per registered address at 1,000,000) and five facts per entity of every kind the
+rules read, bulk-written (not timed): 许可 22 %, 投诉举报 20 %, 出资 15 %, 人员 12 %, 司法 10 %,
+监管 8 %, 经营异常 5 %, 惩戒 4 % (of persons), 其他 2 %, 集群注册地址 2 %.  It prints figures, no
+assertions.
+
+Timed, each beside its bare baseline (the very SQL of every rule, compiled once and run
+through the DBAPI cursor with its rows fetched: no ORM, no 风险库 writes):
+  the full run (services.risk.evaluate.evaluate over every entity, committed), first into an
+  empty 风险库 and again (every warning refreshed);
+  the incremental run after --increment new facts (complaints and abnormal listings) were
+  bulk-written: the entities they touch (services.risk.affected.touched_entities) and the rules
+  over them.
+
+    .venv/bin/python bench/risk.py                        # 100,000 entities, 500,000 facts
+    .venv/bin/python bench/risk.py --entities 1000000
+    .venv/bin/python bench/risk.py --database-url postgresql://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.directories import fill_registry  # noqa: E402
+from bench.entities import make_app, make_org, scratch_database  # noqa: E402
+
+SHARES = (("permit", 22), ("complaint", 20), ("capital", 15), ("officer", 12), ("lawsuit", 10),
+          ("supervision", 8), ("abnormal", 5), ("sanction", 4), ("other", 2), ("cluster_address", 2))
+TODAY = date.today()
+
+
+def _day(rng: random.Random, back: int, ahead: int = 0) -> date:
+    return TODAY + timedelta(days=rng.randint(-back, ahead))
+
+
+def _fields(kind: str, n: int, rng: random.Random, ctx: dict[str, Any]) -> dict[str, Any]:
+    """One fact of ``kind`` (its own columns, subject included)."""
+    entity = rng.randrange(ctx["entities"]) + 1
+    person = rng.randrange(ctx["persons"]) + 1
+    if kind == "permit":
+        valid_to = _day(rng, 400, 1500)
+        return {"entity_id": entity, "permit_no": f"JY{n:014d}", "name": "食品经营许可证", "kind": "食品经营",
+                "issuing_department": "", "scope": "", "valid_from": valid_to - timedelta(days=1825),
+                "valid_to": valid_to, "status": rng.choice(("有效",) * 17 + ("吊销", "撤销", "注销")), "change_note": ""}
+    if kind == "complaint":
+        return {"entity_id": entity, "received_on": _day(rng, 1000), "channel": "12315", "subject": f"投诉{n}",
+                "outcome": ""}
+    if kind == "capital":
+        paid = rng.choice((0, 50, 100))
+        return {"entity_id": entity, "shareholder": f"股东{n % 7}", "shareholder_id_no": None, "person_id": None,
+                "subscribed_amount": Decimal(100), "paid_amount": Decimal(paid), "due_date": _day(rng, 1000, 2000),
+                "method": rng.choice(("货币",) * 9 + ("非货币",)), "year": 2020 + rng.randrange(6), "origin": "年报"}
+    if kind == "officer":
+        return {"entity_id": entity, "person_id": person, "role": rng.choice(("法定代表人", "董事", "监事", "经理", "执行董事")),
+                "from_date": _day(rng, 3000, -400), "to_date": None if rng.random() < 0.8 else _day(rng, 300)}
+    if kind == "lawsuit":
+        return {"entity_id": entity, "case_no": f"（2026）川0108民初{n}号", "filed_on": _day(rng, 1000), "court": "",
+                "role": "被告", "cause": "", "status": ""}
+    if kind == "supervision":
+        return {"entity_id": entity, "inspected_on": _day(rng, 1000), "department": "", "kind": "日常检查",
+                "result": rng.choice(("未发现问题",) * 9 + ("无法联系经营者",)), "handling": ""}
+    if kind == "abnormal":
+        listed = _day(rng, 1500, -30)
+        removed = listed + timedelta(days=20) if rng.random() < 0.5 else None
+        return {"entity_id": entity, "listed_on": listed, "reason": "未按规定报送年度报告", "deciding_department": "",
+                "removed_on": removed, "removal_reason": ""}
+    if kind == "sanction":
+        return {"entity_id": None, "person_id": person, "list_kind": rng.choice(("严重违法失信名单", "失信被执行人", "其他失信名单")),
+                "decided_on": _day(rng, 1000, -1), "reason": "", "deciding_department": "", "valid_until": None,
+                "removed_on": None}
+    if kind == "other":
+        return {"entity_id": entity, "category": rng.choice(("股权冻结", "正被立案")), "title": f"事项{n}", "content": "",
+                "occurred_on": _day(rng, 700)}
+    address = ctx["addresses"][rng.randrange(len(ctx["addresses"]))]
+    return {"entity_id": entity if rng.random() < 0.7 else None, "address": address,
+            "agent_name": f"秘书公司{n % 50}", "agent_code": ctx["agents"][n % len(ctx["agents"])]}
+
+
+def write_facts(counts: dict[str, int], ctx: dict[str, Any], department_id: int, seed: int, start: int = 0) -> int:
+    """Bulk-write ``counts`` facts per kind (persistence.bulk.insert_rows: COPY / executemany)."""
+    from models import db
+    from models.facts import FACT_MODELS
+    from persistence.bulk import insert_rows
+    from services.risk.evidence import FACT_KINDS
+
+    tables = {k: m.__table__ for k, m in zip(FACT_KINDS, FACT_MODELS, strict=True)}
+    rng = random.Random(seed)
+    now = datetime.utcnow()
+    written = 0
+    for kind, count in counts.items():
+        rows: list[list[Any]] = []
+        columns: list[str] = []
+        for n in range(start, start + count):
+            values = _fields(kind, n, rng, ctx)
+            values.update(source_department_id=department_id, source_kind="数据交换", received_at=now, current=True)
+            columns = list(values)
+            rows.append(list(values.values()))
+            if len(rows) >= 50_000:
+                written += insert_rows(tables[kind], columns, rows)
+                rows = []
+        if rows:
+            written += insert_rows(tables[kind], columns, rows)
+    db.session.commit()
+    return written
+
+
+def fill(entities: int, department_id: int) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from models import MarketEntity, Person, db
+    from persistence.bulk import insert_rows
+
+    persons = max(entities // 5, 10)
+    insert_rows(Person.__table__, ["name", "id_number", "created_at"],
+                ([f"自然人{i}", f"P{i:017d}", datetime.utcnow()] for i in range(persons)))
+    db.session.commit()
+    sample = db.session.execute(select(MarketEntity.domicile, MarketEntity.uscc).limit(2000)).all()
+    ctx = {"entities": entities, "persons": persons, "addresses": [d for d, _ in sample[:1000]],
+           "agents": [u for _, u in sample[1000:1050]]}
+    total = 5 * entities
+    counts = {kind: total * share // 100 for kind, share in SHARES}
+    return {"ctx": ctx, "written": write_facts(counts, ctx, department_id, seed=7)}
+
+
+def bare(entity_ids: list[int] | None = None) -> float:
+    """Every rule's SQL, compiled with its values inlined and run through the DBAPI cursor (rows fetched)."""
+    from infrastructure import clock
+    from models import RiskRule, db
+    from services.risk.builders import BUILDERS
+    from services.risk.common import Context
+    from services.risk.evaluate import CHUNK, params_of
+
+    today = clock.china_today()
+    rules = db.session.query(RiskRule).filter(RiskRule.code.in_(list(BUILDERS))).all()
+    connection = db.session.connection()
+    dialect = connection.dialect
+    raw = connection.connection.dbapi_connection
+    t0 = time.perf_counter()
+    parts: list[list[int] | None] = [None] if entity_ids is None else [
+        entity_ids[i:i + CHUNK] for i in range(0, len(entity_ids), CHUNK)]
+    for rule in rules:
+        for part in parts:
+            query = BUILDERS[rule.code].query(Context(today, params_of(rule), part))
+            sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            cursor = raw.cursor()
+            cursor.execute(sql)
+            cursor.fetchall()
+            cursor.close()
+    return time.perf_counter() - t0
+
+
+def bench(url: str, instance: Path, entities: int, increment: int) -> None:
+    from sqlalchemy import func, select
+
+    from models import RiskWarning, User, db
+    from services.risk.affected import touched_entities
+    from services.risk.evaluate import evaluate
+
+    app = make_app(url, instance)
+    with app.app_context():
+        ids = make_org()
+        clerk = db.session.get(User, ids["district_clerk"])
+        t = time.perf_counter()
+        fill_registry(entities)
+        made = fill(entities, clerk.department_id)
+        print(f"registry of {entities:,} entities and {made['written']:,} facts written in"
+              f" {time.perf_counter() - t:.1f} s (not timed)")
+        analyse()
+        base = bare()
+        t0 = time.perf_counter()
+        first = evaluate(db.session)
+        db.session.commit()
+        full = time.perf_counter() - t0
+        print(f"  full run, empty 风险库: {full:8.2f} s   bare SQL {base:6.2f} s   ratio {full / base:5.2f}×"
+              f"   {first.summary()}")
+        for run in first.rules:
+            print(f"      {run.code:<22}{run.seconds:8.2f} s  hits {run.hits:>9,}")
+        t0 = time.perf_counter()
+        second = evaluate(db.session)
+        db.session.commit()
+        again = time.perf_counter() - t0
+        print(f"  full run again:         {again:8.2f} s   bare SQL {base:6.2f} s   ratio {again / base:5.2f}×"
+              f"   {second.summary()}")
+        before = db.session.scalar(select(func.max(RiskWarning.id)))
+        counts = {"complaint": increment // 2, "abnormal": increment - increment // 2}
+        write_facts(counts, made["ctx"], clerk.department_id, seed=11, start=10 * entities)
+        from models import AbnormalListing, Complaint
+
+        new = []
+        for model, n in ((Complaint, counts["complaint"]), (AbnormalListing, counts["abnormal"])):
+            new += [(model, r) for r in db.session.execute(select(model).order_by(model.id.desc()).limit(n)).scalars()]
+        t0 = time.perf_counter()
+        touched: set[int] = set()
+        for model, kind in ((Complaint, "complaint"), (AbnormalListing, "abnormal")):
+            touched |= touched_entities(db.session, kind, [r for m, r in new if m is model])
+        incremental = evaluate(db.session, entity_ids=touched)
+        db.session.commit()
+        inc = time.perf_counter() - t0
+        inc_base = bare(sorted(touched))
+        print(f"  incremental after {increment:,} facts ({len(touched):,} entities touched): {inc:6.2f} s"
+              f"   bare SQL {inc_base:6.2f} s   ratio {inc / inc_base:5.2f}×   {incremental.summary()}"
+              f"   (warnings before: {before:,})")
+    print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+
+
+def analyse() -> None:
+    from sqlalchemy import text
+
+    from models import db
+
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entities", type=int, default=100_000)
+    parser.add_argument("--increment", type=int, default=10_000)
+    parser.add_argument("--database-url", default="", help="PostgreSQL server URL; default a temporary SQLite file")
+    args = parser.parse_args()
+    instance = Path(tempfile.mkdtemp(prefix="zhjg-bench-risk-"))
+    drop = None
+    try:
+        if args.database_url:
+            url, drop = scratch_database(args.database_url, "risk")
+        else:
+            url = f"sqlite:///{instance}/bench.sqlite3"
+        print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
+        bench(url, instance, args.entities, args.increment)
+    finally:
+        if drop is not None:
+            drop()
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
