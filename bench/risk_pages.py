@@ -72,9 +72,10 @@ def fill(entities: int, warnings: int) -> None:
     seen: set[tuple[int, int]] = set()
     rows: list[list[Any]] = []
     total = warnings + warnings // 4
-    while len(rows) < total:
+    made = 0
+    while made < total:
         entity_id, rule_id = rnd.randint(1, entities), rnd.choice(rules)
-        closed = len(rows) >= warnings
+        closed = made >= warnings
         if not closed and (entity_id, rule_id) in seen:
             continue
         seen.add((entity_id, rule_id))
@@ -82,7 +83,8 @@ def fill(entities: int, warnings: int) -> None:
         rows.append([entity_id, rule_id, bureaus[codes[(entity_id - 1) % len(codes)]], "closed" if closed else "open",
                      first, first, first + timedelta(days=3) if closed else None,
                      [{"kind": "abnormal_listing", "id": entity_id, "label": "列入经营异常名录"}], ""])
-        if len(rows) % 20_000 == 0:
+        made += 1
+        if len(rows) >= 20_000:
             insert_rows(RiskWarning.__table__, cols, rows)
             rows = []
     insert_rows(RiskWarning.__table__, cols, rows)
