@@ -52,3 +52,7 @@ def complaints(org: Any, entity: Any, n: int, days_ago: int = 10) -> list[Compla
     db.session.add_all(rows)
     db.session.flush()
     return rows
+
+
+def open_count(rule: RiskRule) -> int:
+    return db.session.query(RiskWarning).filter_by(rule_id=rule.id, status="open").count()

@@ -180,3 +180,24 @@ def test_manual_warning_raise_and_close(client, org):
     sign_in(client, org.clerk_b)
     assert client.get(f"/risk/warnings/{warning_id}").status_code == 404
     assert _post(client, f"/risk/warnings/{warning_id}/close", {"reason": "x"}).status_code == 404
+
+
+def test_switching_a_rule_off_removes_its_warnings(client, org, complained):
+    rule = rf.rule("complaints")
+    for data in (_form(rule, min_count=1), {**_form(rule, min_count=1), "base_version": 2, "enabled": ""}):
+        sign_in(client, org.clerk_a)
+        preview = _html(_post(client, f"/risk/rules/{rule.id}/preview", data))
+        _post(client, f"/risk/rules/{rule.id}/propose", data)
+        change = db.session.query(RiskRuleChange).order_by(RiskRuleChange.id.desc()).first()
+        sign_in(client, org.leader_a)
+        assert _post(client, f"/risk/changes/{change.id}/approve", {}).status_code == 302
+    assert 'class="would-remove">1<' in preview and "启用 → 停用" in preview
+    db.session.expire_all()
+    rule = rf.rule("complaints")
+    assert (rule.enabled, rule.version) == (False, 3)
+    assert rf.open_count(rule) == 0
+    inst = rule_changes.instance_of(change)
+    assert inst.status == InstanceStatus.COMPLETED
+    assert [(h.step_key, h.action) for h in inst.history][-2:] == [("rules", "next"), ("check", "no")]
+    html = _html(client.get(f"/risk/warnings?rule={rule.id}&status=closed"))
+    assert complained.name in html
