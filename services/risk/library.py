@@ -31,7 +31,7 @@ from models.org import DepartmentKind
 from models.risk import RiskRule, RiskWarning
 from models.roles import Role
 from persistence.org import region_root
-from persistence.scope import subtree_ids
+from persistence.scope import in_scope, scope_entities, subtree_ids
 from services.entity_fields import FieldError, parse_industry
 from services.entity_search import starts_with
 from services.risk import engine_api
@@ -54,7 +54,7 @@ def _area_ids(user: User) -> Select[Any]:
 
 def can_view(user: User, warning: RiskWarning) -> bool:
     """Staff of the warning's entity's area."""
-    return sees_library(user) and warning.entity.department.is_within(region_root(user.department))
+    return sees_library(user) and in_scope(user, warning.entity)
 
 
 def may_raise_manual(user: User) -> bool:
@@ -147,19 +147,14 @@ def warning_query(user: User, f: WarningFilters) -> Select[Any]:
     (division, industry, …, department) index, which covers the scope too) and their warnings
     are found by entity; otherwise the warnings come first, newest first on (status,
     first_seen_at) or (rule, status, first_seen_at), each checked against its entity."""
-    area = _area_ids(user)
     if f.division:
-        entities = select(MarketEntity.id).where(
-            starts_with(MarketEntity.division_code, f.division), MarketEntity.department_id.in_(area))
+        entities = scope_entities(select(MarketEntity.id).where(starts_with(MarketEntity.division_code, f.division)),
+                                  user)
         if f.industry:
             entities = entities.where(starts_with(MarketEntity.industry_code, f.industry))
         query = select(RiskWarning).where(RiskWarning.entity_id.in_(entities))
     else:
-        query = (
-            select(RiskWarning)
-            .join(MarketEntity, MarketEntity.id == RiskWarning.entity_id)
-            .where(MarketEntity.department_id.in_(area))
-        )
+        query = scope_entities(select(RiskWarning).join(MarketEntity, MarketEntity.id == RiskWarning.entity_id), user)
         if f.industry:
             query = query.where(starts_with(MarketEntity.industry_code, f.industry))
     if f.status:
@@ -286,9 +281,8 @@ def find_entity(user: User, code: str) -> MarketEntity:
     code = re.sub(r"\s", "", code or "").upper()
     if not code:
         raise Invalid("请填写市场主体的统一社会信用代码或注册号", "code")
-    entity = db.session.execute(
-        select(MarketEntity).where((MarketEntity.uscc == code) | (MarketEntity.reg_no == code),
-                                   MarketEntity.department_id.in_(_area_ids(user)))
+    entity = db.session.execute(scope_entities(
+        select(MarketEntity).where((MarketEntity.uscc == code) | (MarketEntity.reg_no == code)), user)
     ).scalars().first()
     if entity is None:
         raise Invalid("本辖区市场主体库中没有该统一社会信用代码或注册号的主体", "code")
