@@ -286,6 +286,11 @@ def delete_refusal(entity: MarketEntity) -> str:
     ).scalar_one()
     if drawn:
         return f"该主体已被{drawn}个抽查任务随机抽取为检查对象，抽取记录须保留，不能删除；如已注销或迁出，请修改其登记状态"
+    from models import RiskWarning
+
+    warned = db.session.execute(select(func.count()).where(RiskWarning.entity_id == entity.id)).scalar_one()
+    if warned:
+        return f"该主体有{warned}条风险预警记录，须保留，不能删除；如已注销或迁出，请修改其登记状态"
     return ""
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ClusterAddress, MarketEntity, Officer
+from services.risk.catalogue import rules_reading
+from services.risk.common import among, is_postgres
 from services.risk.evaluate import RunResult, evaluate
 
 CHUNK = 5000
@@ -28,9 +30,10 @@ def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
 
 def _served_by(session: Session, person_ids: set[int]) -> set[int]:
     found: set[int] = set()
+    pg = is_postgres(session)
     for part in _chunks(sorted(person_ids)):
         found.update(session.execute(select(Officer.entity_id).where(
-            Officer.person_id.in_(part), Officer.current.is_(True))).scalars())
+            among(Officer.person_id, part, pg), Officer.current.is_(True))).scalars())
     return found
 
 
@@ -39,8 +42,9 @@ def _neighbours(session: Session, entity_ids: set[int], addresses: set[str]) -> 
     ``entity_ids`` acting as 托管机构."""
     found: set[int] = set()
     codes: set[str] = set()
+    pg = is_postgres(session)
     for part in _chunks(sorted(entity_ids)):
-        rows = session.execute(select(MarketEntity.domicile, MarketEntity.uscc).where(MarketEntity.id.in_(part)))
+        rows = session.execute(select(MarketEntity.domicile, MarketEntity.uscc).where(among(MarketEntity.id, part, pg)))
         for domicile, uscc in rows:
             if domicile:
                 addresses.add(domicile)
@@ -48,13 +52,13 @@ def _neighbours(session: Session, entity_ids: set[int], addresses: set[str]) -> 
                 codes.add(uscc)
     for part in _chunks(sorted(codes)):
         for entity_id, address in session.execute(select(ClusterAddress.entity_id, ClusterAddress.address).where(
-                ClusterAddress.agent_code.in_(part), ClusterAddress.current.is_(True))):
+                among(ClusterAddress.agent_code, part, pg), ClusterAddress.current.is_(True))):
             if entity_id is None:
                 addresses.add(address)
             else:
                 found.add(entity_id)
     for part in _chunks(sorted(addresses)):
-        found.update(session.execute(select(MarketEntity.id).where(MarketEntity.domicile.in_(part))).scalars())
+        found.update(session.execute(select(MarketEntity.id).where(among(MarketEntity.domicile, part, pg))).scalars())
     return found
 
 
@@ -72,5 +76,9 @@ def touched_entities(session: Session, kind: str, facts: Iterable[Any]) -> set[i
 
 
 def after_facts(session: Session, kind: str, facts: Iterable[Any]) -> RunResult:
-    """The incremental run after facts of ``kind`` were filed (services/collection/ingest.py)."""
-    return evaluate(session, entity_ids=touched_entities(session, kind, facts))
+    """The incremental run after facts of ``kind`` were filed (services/collection/ingest.py): the
+    rules that read ``kind`` over the entities the facts touch."""
+    codes = rules_reading(kind)
+    if not codes:
+        return RunResult(incremental=True, entities=0)
+    return evaluate(session, codes=codes, entity_ids=touched_entities(session, kind, facts))

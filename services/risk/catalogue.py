@@ -80,7 +80,30 @@ CATALOGUE: tuple[RuleDef, ...] = (
     RuleDef(MANUAL, "手工预警", SEED004, "监管人员根据收集和掌握的材料主动记录预警，并说明理由", automatic=False),
 )
 BY_CODE: dict[str, RuleDef] = {r.code: r for r in CATALOGUE}
+# The fact kinds each automatic rule reads (services/collection/kinds.py): an import of a kind
+# re-runs only these rules (the registry's own columns are read by the nightly full run).
+READS: dict[str, tuple[str, ...]] = {
+    "address_abnormal": ("abnormal", "cluster_address"),
+    "cluster_registration": ("abnormal", "cluster_address"),
+    "capital_unpaid": ("capital",),
+    "capital_method": ("capital", "other"),
+    "officer_dishonest": ("officer", "sanction"),
+    "permit_lapsed": ("permit",),
+    "complaints": ("complaint",),
+    "lawsuits": ("lawsuit",),
+    "permit_expiring": ("permit",),
+    "deregistered": (),
+    "licence_revoked": ("permit",),
+    "lost_contact": ("supervision", "abnormal"),
+    "abnormal_list": ("abnormal",),
+    "case_filed": ("other", "penalty"),
+}
 AUTOMATIC_CODES: tuple[str, ...] = tuple(r.code for r in CATALOGUE if r.automatic)
+
+
+def rules_reading(kind: str) -> list[str]:
+    """The automatic rules that read facts of ``kind``."""
+    return [code for code in AUTOMATIC_CODES if kind in READS[code]]
 
 
 def definition(code: str) -> RuleDef:

@@ -19,7 +19,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, and_, exists, literal, null, or_, select, true, type_coerce
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -28,17 +43,30 @@ from models import AbnormalListing, MarketEntity, Sanction
 COLUMNS = ("entity_id", "kind", "fact_id", "dept_id", "day", "text")
 
 
+def among(column: Any, values: Sequence[Any], postgres: bool) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter: psycopg
+    parses a statement with thousands of placeholders slowly, and each length is a new one."""
+    if postgres:
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def is_postgres(session: Any) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 @dataclass(frozen=True)
 class Context:
     today: date
     params: dict[str, int]
     entity_ids: Sequence[int] | None = None  # None: the whole registry
+    postgres: bool = False
 
     def limit(self, column: Any) -> ColumnElement[bool]:
         """``column IN (entities)`` for an incremental run, else TRUE."""
         if self.entity_ids is None:
             return true()
-        return column.in_(list(self.entity_ids))
+        return among(column, self.entity_ids, self.postgres)
 
 
 @dataclass(frozen=True)

@@ -16,21 +16,23 @@ locked on PostgreSQL; SQLite has one writer).  Nothing is committed here.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from infrastructure import clock
 from infrastructure.errors import Invalid
 from models import RiskRule, RiskWarning
+from persistence.bulk import insert_rows, update_rows
 from services.risk.builders import BUILDERS
 from services.risk.catalogue import AUTOMATIC_CODES, definition
-from services.risk.common import Context
+from services.risk.common import Context, among, is_postgres
 
 CHUNK = 5000  # entities per incremental pass (bind parameters), warnings per UPDATE
 MAX_EVIDENCE = 20
@@ -89,7 +91,7 @@ def collect(session: Session, code: str, params: dict[str, int], today: date,
             entity_ids: Sequence[int] | None = None) -> dict[int, Hit]:
     """The entities ``code`` hits with these parameters on ``today``, with their evidence."""
     builder = BUILDERS[code]
-    rows = session.execute(builder.query(Context(today, params, entity_ids)))
+    rows = session.execute(builder.query(Context(today, params, entity_ids, is_postgres(session))))
     found: dict[int, list[tuple[Any, ...]]] = {}
     for entity_id, kind, fact_id, dept_id, day, text in rows:
         found.setdefault(entity_id, []).append((kind, fact_id, dept_id, day, text))
@@ -119,7 +121,7 @@ def _open_warnings(session: Session, rule: RiskRule, scope: list[int] | None) ->
     query = select(RiskWarning.entity_id, RiskWarning.id, RiskWarning.evidence).where(
         RiskWarning.rule_id == rule.id, RiskWarning.status == "open")
     if scope is not None:
-        query = query.where(RiskWarning.entity_id.in_(scope))
+        query = query.where(among(RiskWarning.entity_id, scope, is_postgres(session)))
     return {entity_id: (wid, evidence) for entity_id, wid, evidence in session.execute(query)}
 
 
@@ -128,12 +130,20 @@ def close_warnings(session: Session, ids: list[int], now: datetime, reason: str,
     closed = 0
     for part in _chunks(ids):
         done = session.execute(
-            update(RiskWarning).where(RiskWarning.id.in_(part), RiskWarning.status == "open")
+            update(RiskWarning).where(among(RiskWarning.id, part, is_postgres(session)), RiskWarning.status == "open")
             .values(status="closed", closed_at=now, reason=reason, closed_by_id=by_id)
             .execution_options(synchronize_session=False)
         )
         closed += done.rowcount  # type: ignore[attr-defined]
     return closed
+
+
+def _json_for_bulk(session: Session) -> Callable[[Any], Any]:
+    """How a JSON value goes to persistence.bulk: COPY on PostgreSQL takes the text (psycopg does
+    not adapt a list there); SQLite's executemany goes through the column type, which encodes."""
+    if is_postgres(session):
+        return lambda value: json.dumps(value, ensure_ascii=False)
+    return lambda value: value
 
 
 def apply_hits(session: Session, rule: RiskRule, hits: dict[int, Hit], scope: list[int] | None,
@@ -143,24 +153,24 @@ def apply_hits(session: Session, rule: RiskRule, hits: dict[int, Hit], scope: li
     existing = _open_warnings(session, rule, scope)
     gone = [wid for entity_id, (wid, _ev) in existing.items() if entity_id not in hits]
     run.closed += close_warnings(session, gone, now, closing)
-    changed = [{"b_id": wid, "b_evidence": hits[entity_id].evidence}
+    as_stored = _json_for_bulk(session)
+    changed = [(as_stored(hits[entity_id].evidence), wid)
                for entity_id, (wid, ev) in existing.items() if entity_id in hits and ev != hits[entity_id].evidence]
-    if changed:
-        session.execute(
-            update(RiskWarning.__table__).where(RiskWarning.__table__.c.id == bindparam("b_id"))
-            .values(evidence=bindparam("b_evidence")), changed)
+    update_rows(RiskWarning.__table__, "id", ["evidence"], changed)
     still = [entity_id for entity_id in existing if entity_id in hits]
-    for part in _chunks(still):
+    if scope is None:  # after the closing, every open warning of the rule is still hit
+        session.execute(update(RiskWarning).where(RiskWarning.rule_id == rule.id, RiskWarning.status == "open")
+                        .values(last_seen_at=now).execution_options(synchronize_session=False))
+    for part in _chunks(still) if scope is not None else ():
         session.execute(
             update(RiskWarning).where(RiskWarning.rule_id == rule.id, RiskWarning.status == "open",
-                                      RiskWarning.entity_id.in_(part))
+                                      among(RiskWarning.entity_id, part, is_postgres(session)))
             .values(last_seen_at=now).execution_options(synchronize_session=False))
     run.refreshed += len(still)
-    new = [{"entity_id": entity_id, "rule_id": rule.id, "department_id": hit.department_id, "status": "open",
-            "first_seen_at": now, "last_seen_at": now, "evidence": hit.evidence, "reason": ""}
+    columns = ["entity_id", "rule_id", "department_id", "status", "first_seen_at", "last_seen_at", "evidence", "reason"]
+    new = [[entity_id, rule.id, hit.department_id, "open", now, now, as_stored(hit.evidence), ""]
            for entity_id, hit in hits.items() if entity_id not in existing]
-    for start in range(0, len(new), CHUNK):
-        session.execute(insert(RiskWarning.__table__), new[start:start + CHUNK])
+    insert_rows(RiskWarning.__table__, columns, new)  # COPY on PostgreSQL
     run.opened += len(new)
     run.hits += len(hits)
 

@@ -9,6 +9,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import RiskWarning
+from services.risk.common import among, is_postgres
 
 CHUNK = 5000
 
@@ -29,7 +30,7 @@ def open_warnings_of(session: Session, entity_ids: Iterable[int]) -> dict[int, l
     found: dict[int, list[RiskWarning]] = {}
     for start in range(0, len(ids), CHUNK):
         rows = session.execute(
-            select(RiskWarning).where(RiskWarning.entity_id.in_(ids[start:start + CHUNK]),
+            select(RiskWarning).where(among(RiskWarning.entity_id, ids[start:start + CHUNK], is_postgres(session)),
                                       RiskWarning.status == "open")
             .options(selectinload(RiskWarning.rule)).order_by(RiskWarning.first_seen_at, RiskWarning.id)
         ).scalars()

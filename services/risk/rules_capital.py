@@ -19,8 +19,9 @@ from services.risk.common import Builder, Context, dated, evidence
 METHOD_FILING = "出资方式变更"  # an 其他信息 of this category (e.g. 出资方式变更备案) is the filed change
 
 
-def _ranked(ctx: Context, name: str = "ranked") -> Any:
-    """Every live contribution with its rank among the shareholder's (1 = the latest)."""
+def _ranked(ctx: Context) -> Any:
+    """Every live contribution with its rank among the shareholder's (1 = the latest), as a CTE
+    (computed once where a rule reads it twice)."""
     cap = aliased(CapitalContribution)
     year = func.coalesce(cap.year, extract("year", cap.received_at))
     rank = func.row_number().over(
@@ -31,7 +32,7 @@ def _ranked(ctx: Context, name: str = "ranked") -> Any:
         select(cap.id, cap.entity_id, cap.shareholder, cap.method, cap.paid_amount, cap.subscribed_amount,
                cap.due_date, cap.year, cap.source_department_id, rank.label("rn"))
         .where(cap.current.is_(True), ctx.limit(cap.entity_id))
-        .subquery(name)
+        .cte("ranked")
     )
 
 
@@ -49,7 +50,8 @@ def capital_unpaid(ctx: Context) -> Select[Any]:
 def capital_method(ctx: Context) -> Select[Any]:
     """The shareholder's latest contribution is 货币 where an earlier one was 非货币 (or the
     reverse), and no change of the method was filed (an 其他信息 whose category names it)."""
-    latest, earlier = _ranked(ctx, "latest"), _ranked(ctx, "earlier")
+    ranked = _ranked(ctx)
+    latest, earlier = ranked.alias("latest"), ranked.alias("earlier")
     filing = aliased(OtherFact)
     filed = exists(select(filing.id).where(filing.entity_id == latest.c.entity_id, filing.current.is_(True),
                                            filing.category.like(f"%{METHOD_FILING}%")))

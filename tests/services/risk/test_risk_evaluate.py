@@ -19,14 +19,8 @@ from services.risk.catalogue import seed_rules, validate_params
 from services.risk.dry_run import dry_run
 from services.risk.evaluate import evaluate
 from services.risk.manual import close_manual, raise_manual
-from tests.factories.clock import freeze
 from tests.factories.dossier import fact
 from tests.factories.risk import NOW, day, entity, listed, rule
-
-
-@pytest.fixture(autouse=True)
-def _frozen(monkeypatch, session):
-    freeze(monkeypatch)
 
 
 def warnings(session, code, entity_id=None):
@@ -185,3 +179,27 @@ def test_dossier_shows_open_and_closed_warnings_to_staff_only(org, session):
     assert "群众反映夜间经营扰民" in section.rows[0].cells[3] and "列入经营异常名录" in section.rows[1].cells[3]
     hidden = dossier.build(org.auditor, e).section(dossier.WARNING_KEY)
     assert hidden.hidden and hidden.rows == []
+
+
+def test_an_entity_with_warnings_is_not_deleted(org, session):
+    from services import entities
+
+    e = entity(org)
+    raise_manual(session, org.clerk_a, e, "现场发现无证经营迹象")
+    with pytest.raises(Conflict, match="1条风险预警记录"):
+        entities.delete_entity(org.clerk_a, e)
+
+
+def test_open_warnings_of_entities_and_evidence_links(org, session):
+    from services.risk.evidence import evidence_link
+    from services.risk.queries import open_warnings_of
+
+    e, quiet = entity(org), entity(org)
+    listing = listed(org, e)
+    evaluate(session, codes=["abnormal_list"], now=NOW)
+    found = open_warnings_of(session, [e.id, quiet.id])
+    assert list(found) == [e.id] and found[e.id][0].rule.name == "经营异常预警"
+    assert evidence_link(found[e.id][0].evidence[0]) == ("collection.detail", {"fact_kind": "abnormal",
+                                                                               "fact_id": listing.id})
+    assert evidence_link({"kind": "inspection_record", "id": 5}) == ("inspections.show", {"record_id": 5})
+    assert evidence_link({"kind": "case_filing", "id": 5}, e.id) == ("dossier.entity", {"entity_id": e.id})

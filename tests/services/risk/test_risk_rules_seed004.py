@@ -3,8 +3,6 @@ each condition, judged on TODAY; 经营异常 with facts that arrive out of orde
 
 from __future__ import annotations
 
-import pytest
-
 from models import (
     AbnormalListing,
     MarketEntity,
@@ -14,15 +12,9 @@ from models import (
     ResultCategory,
     SupervisionRecord,
 )
-from tests.factories.clock import freeze
 from tests.factories.dossier import fact
 from tests.factories.followups import published_record
 from tests.factories.risk import day, entity, hits, listed
-
-
-@pytest.fixture(autouse=True)
-def _frozen(monkeypatch, session):
-    freeze(monkeypatch)
 
 
 def _permit(org, e, status="有效", valid_to=None):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from models import (
     CapitalContribution,
     ClusterAddress,
@@ -18,14 +16,8 @@ from models import (
     Sanction,
 )
 from services import entities
-from tests.factories.clock import freeze
 from tests.factories.dossier import fact
 from tests.factories.risk import day, entity, hits, listed, someone
-
-
-@pytest.fixture(autouse=True)
-def _frozen(monkeypatch, session):
-    freeze(monkeypatch)
 
 
 def test_address_abnormal_three_listed_entities_flag_the_others(org):
