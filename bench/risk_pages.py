@@ -15,6 +15,7 @@ count — for the district clerk and the city clerk under the filters of the pag
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -67,6 +68,8 @@ def fill(entities: int, warnings: int) -> None:
     rules = list(db.session.execute(select(RiskRule.id)).scalars())
     codes = [code for code, _ in DISTRICTS]
     rnd = random.Random(7)
+    # COPY on PostgreSQL takes JSON as text; SQLite's executemany encodes through the column type
+    as_json = (lambda v: json.dumps(v, ensure_ascii=False)) if db.engine.dialect.name == "postgresql" else (lambda v: v)
     cols = ["entity_id", "rule_id", "department_id", "status", "first_seen_at", "last_seen_at", "closed_at",
             "evidence", "reason"]
     seen: set[tuple[int, int]] = set()
@@ -82,7 +85,7 @@ def fill(entities: int, warnings: int) -> None:
         first = now - timedelta(days=rnd.randint(0, 180), seconds=rnd.randint(0, 86_399))
         rows.append([entity_id, rule_id, bureaus[codes[(entity_id - 1) % len(codes)]], "closed" if closed else "open",
                      first, first, first + timedelta(days=3) if closed else None,
-                     [{"kind": "abnormal_listing", "id": entity_id, "label": "列入经营异常名录"}], ""])
+                     as_json([{"kind": "abnormal_listing", "id": entity_id, "label": "列入经营异常名录"}]), ""])
         made += 1
         if len(rows) >= 20_000:
             insert_rows(RiskWarning.__table__, cols, rows)
