@@ -64,6 +64,10 @@ MENU: tuple[MenuGroup, ...] = (
         ("归集反馈", "collection.feedback_page"),
         ("归集成果", "collection.results"),
         ("归集监控", "collection.monitor_page"),
+        # 监管预警 comes from the collected information (seed 004 §1.5 预警信息); a group of its own
+        # would not fit the widest bar at 1366 px (tests/browser/test_menu_layout.py).
+        ("风险库", "risk.warnings"),
+        ("风险预警规则", "risk.rules"),
     ),
     _group(
         "联席会议",

@@ -15,6 +15,7 @@ def register_cli(app: Flask) -> None:
     """The commands; they drive the engine without the blueprints, so the processes are
     wired here too (services/process_wiring.py)."""
     from cli.audit import register_audit_cli
+    from cli.risk_digest import register_risk_digest_cli
     from services.collection.cli import register_collection_cli
     from services.credit.cli import register_credit_cli
     from services.process_wiring import wire
@@ -32,6 +33,7 @@ def register_cli(app: Flask) -> None:
     _register_calendar(app)
     _register_deadlines(app)
     _register_demo(app)
+    register_risk_digest_cli(app)
 
 
 def _register_catalogue(app: Flask) -> None:

@@ -85,6 +85,7 @@ from models.publication import Publication, PublicationAction
 from models.receipts import Receipt
 from models.reminders import Reminder, ReminderKind
 from models.risk import RiskRule, RiskRuleChange, RiskWarning
+from models.risk_library_indexes import ENTITY_SCOPE, WARNING_COVER  # noqa: F401  (migration 0030)
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.sessions import UserSession
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole

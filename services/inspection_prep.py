@@ -41,8 +41,10 @@ from models import (
     User,
     db,
 )
+from models.risk import RiskWarning
 from persistence import audit
 from services.dossier_kinds import text
+from services.risk import library as risk_library
 
 NONE = "无"
 MAX_TEXT = 500
@@ -210,6 +212,7 @@ class Dossier:
     earlier: list[InspectionRecord] = field(default_factory=list)  # published results before
     no_notice: str | None = None
     notices: list[AdvanceNotice] = field(default_factory=list)
+    warnings: list[RiskWarning] = field(default_factory=list)  # open 风险库 warnings (services/risk)
 
 
 FILING = "备案"  # a permit kind naming this is a 备案 (docs/dossier.md)
@@ -280,4 +283,5 @@ def dossier(task: Task, obj: TaskObject) -> Dossier:
             .order_by(InspectionRecord.published_at.desc()).limit(20)
         ).scalars())
     return Dossier(info=info, rows=rows, tags=e.tag_names if e is not None else [], earlier=earlier,
-                   no_notice=no_notice_reason(task, obj, info), notices=notices_of(task, obj))
+                   no_notice=no_notice_reason(task, obj, info), notices=notices_of(task, obj),
+                   warnings=risk_library.open_for_entity(e.id) if e is not None else [])

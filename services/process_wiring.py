@@ -35,6 +35,7 @@ from services import (
     task_access,
 )
 from services import inspectors as inspector_directory
+from services.risk import rule_changes as risk_rule_changes
 from services.unlicensed import access as unlicensed
 from workflows import actions, assignees, bindings, guards
 from workflows.actions import AutoAction
@@ -103,6 +104,9 @@ PAGES: list[Binding] = [
             {documents.TABLE: ("draft", "publish", "sign")}),
     *_pages((unlicensed.TABLE,), unlicensed.SUBJECT, "无证无照经营综合治理（成员单位）", "unlicensed.unit",
             "unlicensed.new", {unlicensed.TABLE: unlicensed.UNIT_STEPS}),
+    # 表25: one instance per rule change, from 提交审批 to the leader's decision (services/risk).
+    *_pages((risk_rule_changes.TABLE,), risk_rule_changes.SUBJECT, "风险预警规则修改", "risk.change", "risk.rules",
+            {risk_rule_changes.TABLE: risk_rule_changes.BUSINESS_STEPS}),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'

@@ -57,6 +57,9 @@ UNSCOPED_PARAMETERS |= {"fact_kind"}
 # session: every route answers 401 to a signed-in user without one (the district scope of the
 # tokens is tested in tests/blueprints/api).
 UNSCOPED_PARAMETERS |= {"code"}
+# /risk/rules/<rule_id>: the warning rules are the platform's (表26); a rule's page names only the
+# changes of the user's own area (district A's proposals are "其他区县监管部门" there).
+UNSCOPED_PARAMETERS |= {"rule_id"}
 # 一公开: published for everyone, district A's items included (tests/blueprints/public checks
 # that nothing internal is shown there).
 PUBLIC_PREFIX = "public."
@@ -216,6 +219,14 @@ def district_a(org, make_user, session):
     from tests.factories.api import api_user, issue_token
 
     _token, credential = issue_token(admin_a, api_user(make_user, org.health_a), ["entities:read"])
+    # 风险库: a warning on the entity and a pending rule change proposed by district A (services/risk).
+    from services.risk import rule_changes
+    from tests.factories import risk_pages
+
+    risk_warning = risk_pages.warning(entity, "lawsuits", department=org.bureau_a, reason="甲区机密预警")
+    lawsuits = risk_pages.rule("lawsuits")
+    risk_change = rule_changes.propose(org.clerk_a, lawsuits, {
+        "p_min_count": "5", "p_window_days": "90", "enabled": "1", "base_version": str(lawsuits.version)})
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -246,7 +257,8 @@ def district_a(org, make_user, session):
                    "unit", "office_page", "plan", "campaign", "assign", "add_operator", "inspectors_report", "report",
                    "receive")},
                **{f"unlicensed.{e}": unlicensed_op.id for e in (
-                   "operator", "eligible", "case", "willing", "guide", "licence", "columns")}},
+                   "operator", "eligible", "case", "willing", "guide", "licence", "columns")},
+               "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id},
         "record_id": record.id,
         "object_id": obj.id,
         "evidence_id": evidence.id,
@@ -275,6 +287,7 @@ def district_a(org, make_user, session):
         "fact_id": filed.facts[0].id,
         "pending_id": filed.pending[0].id,
         "person_id": officer.id,
+        "rule_id": lawsuits.id,
     }
 
 
@@ -354,6 +367,7 @@ def test_walk_knows_every_parameter(app):
         "fact_kind", "fact_id", "pending_id",
         "person_id",
         "code", "credential_id",
+        "rule_id",
     }
 
 

@@ -26,6 +26,7 @@ from models.schemes import DrawScope, SchemeStatus
 from services import draw_disclosure, inspector_draws, object_draw_changes, task_access
 from services import object_draws as draws
 from services import schemes as svc
+from services.risk import library as risk_library
 from services.templates_catalogue import INSPECTION_METHODS
 from workflows.registry import get_process
 
@@ -99,6 +100,8 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
     objects = draws.object_rows(task) if current else []
     if not show_grades:  # drawn in stratum order: shown in key order, so that no grouping shows
         objects.sort(key=lambda o: o.key)
+    warnings = risk_library.open_for_entities(
+        int(o.key.partition(":")[2]) for o in objects if o.key.startswith("entity:") and not o.removed)
     return render_template(
         "tasks/show.html",
         task=task,
@@ -117,6 +120,7 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
         draw=current,
         attempts=draws.draws_of(task),
         objects=objects,
+        warnings=warnings,
         pending=pending,
         pending_details=object_draw_changes.change_details(pending) if pending else None,
         changes=object_draw_changes.changes_of(task) if current else [],

@@ -1,4 +1,4 @@
-"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表17–表22).
+"""Role × step matrix for the processes the engine runs end to end (表7–表14, 表17–表22, 表25).
 
 For every step, every user of the org fixture is asked whether they may act on the open work
 item.  The expected actors are written out by hand from the standard's lanes, not derived
@@ -90,6 +90,11 @@ EXPECTED: dict[tuple[int, str], set[str]] = {
     (22, "record"): {"inspector_a"},
     (22, "review_results"): {"inspector_a"},
     (22, "finish"): {"inspector_a"},
+    # 表25: the 监管部门 of the instance (the proposer's bureau); on the rule pages the clerk files
+    # the change and only a leader approves it (tests/blueprints/risk/test_rule_pages.py).
+    (25, "rules"): {"clerk_a", "leader_a", "leader_a2"},
+    (25, "check"): {"clerk_a", "leader_a", "leader_a2"},
+    (25, "store"): {"clerk_a", "leader_a", "leader_a2"},
 }
 
 # How to walk to a step: (step, actor, outcome, comment) in order.
@@ -172,6 +177,7 @@ ROUTES: dict[int, list[tuple[str, str, str, str]]] = {
         ("record", "inspector_a", "next", ""),
         ("review_results", "inspector_a", "approve", ""),
     ],
+    25: [("rules", "leader_a", "next", ""), ("check", "leader_a", "yes", "")],
 }
 
 
@@ -212,7 +218,7 @@ def test_who_may_act(org, table, step):
 def test_matrix_covers_every_step_of_the_processes():
     from workflows.registry import PROCESSES
 
-    for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 19, 20, 21, 22):
+    for table in (7, 8, 9, 10, 11, 12, 13, 14, 17, 19, 20, 21, 22, 25):
         human = {s.key for s in PROCESSES[table].steps if not s.automatic}
         assert human == {step for t, step in EXPECTED if t == table}
     assert {"scheme", "review_scheme", "draw_objects"} <= {step for t, step in EXPECTED if t == 22}
