@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.directories import fill_registry  # noqa: E402
+from bench.draws_bare import bare_draw  # noqa: E402
 from bench.entities import make_app, make_org, scratch_database  # noqa: E402
 
 RATIOS = {"A": "3", "B": "3", "C": "3", "D": "3", "E": "100", "-": "3"}
@@ -100,6 +101,10 @@ def setup(entities: int, clerk_id: int) -> tuple[int, int]:
     return task.id, directory.id
 
 
+def preview_quotas(preview: Any) -> dict[str, int]:
+    return {row.stratum: row.quota for row in preview.rows}
+
+
 def bench(url: str, instance: Path, entities: int) -> None:
     from sqlalchemy import delete
 
@@ -112,7 +117,7 @@ def bench(url: str, instance: Path, entities: int) -> None:
         ids = make_org()
         t0 = time.perf_counter()
         fill_registry(entities)
-        task_id, _directory_id = setup(entities, ids["district_clerk"])
+        task_id, directory_id = setup(entities, ids["district_clerk"])
         print(f"generated {entities:,} entities, the directory and an approved scheme in "
               f"{time.perf_counter() - t0:.1f} s (not timed below)")
         clerk = db.session.get(User, ids["district_clerk"])
@@ -123,6 +128,9 @@ def bench(url: str, instance: Path, entities: int) -> None:
             print(f"    {row.label:<6}{row.population:>10,} × {row.ratio_text:>3}% = {row.quota:>7,}")
         print(f"    {'合计':<5}{preview.population:>10,}            {preview.total:>7,}")
         db.session.rollback()
+
+        print("bare limit (same data, same quotas, no app):")
+        bare = bare_draw(db.engine, directory_id, task_id, preview_quotas(preview), draw_service.new_seed())
 
         print("stages, one by one:")
         directory = draws.require_directory(task)
@@ -154,15 +162,22 @@ def bench(url: str, instance: Path, entities: int) -> None:
 
         t0 = time.perf_counter()
         row = clock("run_draw: load, draw, store Draw + TaskObjects + audit, commit", run)
+        draw_seconds = time.perf_counter() - t0
         draw_id = row.id
         print(f"    -> draw #{draw_id}: {row.population_size:,} objects, {row.result_size:,} drawn, "
               f"stored duration {row.duration_ms} ms")
         db.session.expunge_all()
+        t1 = time.perf_counter()
         result = clock("verify_draw: decompress, digest, re-run, compare",
                        lambda: draws.verify_draw(db.session.get(Draw, draw_id)))
+        verify_seconds = time.perf_counter() - t1
         total = time.perf_counter() - t0
         print(f"    -> {'matches' if result.matches else 'DOES NOT MATCH'}")
         print(f"    end to end (draw + commit + verify): {total:.2f} s")
+        print("ratio to the bare limit:")
+        print(f"    run_draw {draw_seconds:.2f} s / bare draw {bare['draw']:.2f} s = {draw_seconds / bare['draw']:.2f}×")
+        print(f"    verify   {verify_seconds:.2f} s / bare verify {bare['verify']:.2f} s = "
+              f"{verify_seconds / bare['verify']:.2f}×")
         db.session.remove()
         db.engine.dispose()
 
