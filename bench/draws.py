@@ -8,9 +8,12 @@ rest spread over A–D; every entity goes into one directory.  The scheme draws 
 of the ungraded, 100 % of E.  It prints figures, no assertions.
 
 Timed:
-  the stages one by one (population load, draw, population record + digest + zlib,
-  TaskObject insert), then the service end to end as the page runs it
-  (object_draws.run_draw + commit), then object_draws.verify_draw (decompress, re-run).
+  the bare limit (bench/draws_bare.py: one SELECT, HMAC ranking per stratum in plain Python,
+  COPY / executemany of the drawn rows; then select + rank again as the bare verify), then the
+  app's stages one by one (select, sort, group, rank, pack, rank + pack in two threads, seal,
+  TaskObject insert), then the service end to end as the page runs it (object_draws.run_draw +
+  commit), then object_draws.verify_draw (decompress, hash, re-rank), and the two ratios to the
+  bare limit.
 
     .venv/bin/python bench/draws.py
     .venv/bin/python bench/draws.py --database-url postgresql://postgres@127.0.0.1:5432/test
@@ -134,22 +137,27 @@ def bench(url: str, instance: Path, entities: int) -> None:
 
         print("stages, one by one:")
         directory = draws.require_directory(task)
-        members = clock("population load (the directory's members with their grades)",
-                        lambda: draws.population(directory, draws.SchemeFilter()))
-        counts = Counter(m[1] for m in members)
-        quotas = draw_service.quotas_by_stratum(dict(counts), RATIOS)
-        record = clock("draw (services/draw.run: sort, check, rank per stratum)",
-                       lambda: draw_service.run(members, quotas))
-
-        digest, blob = clock("population record: lines, SHA-256, zlib level 1",
-                             lambda: draw_service.pack_population(record.population))
-        print(f"    -> {len(blob) / 1e6:.1f} MB compressed, digest {digest[:16]}…")
+        lines = clock("select: population_lines (one string a member, streamed)",
+                      lambda: draws.population_lines(directory, draws.SchemeFilter()))
+        members = clock("sort: SortedPopulation.from_lines (sort, split, the text)",
+                        lambda: draw_service.SortedPopulation.from_lines(lines))
+        quotas = draw_service.quotas_by_stratum(dict(Counter(members.strata)), RATIOS)
+        by_stratum = clock("group: the strata's keys in key order", members.by_stratum)
+        clock("rank alone: algo.rank (HMAC-SHA256 per stratum)",
+              lambda: draw_service.algo.rank(draw_service.new_seed(), "object", quotas, by_stratum))
+        packed = clock("pack alone: digest, zlib level 1, the strata's digests",
+                       lambda: draw_service.pack_sorted(members, by_stratum))
+        print(f"    -> {len(packed.blob) / 1e6:.1f} MB compressed, digest {packed.digest[:16]}…")
+        record = clock("rank + pack: run_sorted (pack in a second thread)",
+                       lambda: draw_service.run_sorted(members, quotas))
+        clock("seal: salt and commitments", lambda: draw_service.seal_sorted(record))
         rows = [(k, s, r) for s, ks in record.result.items() for r, k in enumerate(ks, 1)]
-        clock(f"TaskObject insert ({len(rows):,} rows)", lambda: draws.insert_objects(task, None, rows))
+        clock(f"store: TaskObject insert ({len(rows):,} rows)", lambda: draws.insert_objects(task, None, rows))
         db.session.rollback()
         db.session.execute(delete(TaskObject).where(TaskObject.task_id == task_id))
         db.session.commit()
-        members = record = rows = None  # the page holds none of the stages' three million tuples
+        lines = by_stratum = packed = None
+        members = record = rows = None  # the page holds none of the stages' lists
         gc.collect()
 
         print("end to end, as the page does it:")
