@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
-from itertools import compress, islice, repeat
+from itertools import islice
 from operator import eq, itemgetter, lt
 from typing import Any, NamedTuple
 
@@ -246,8 +246,12 @@ class SortedPopulation:
         return cls(keys, parts[1::3], text)
 
     def by_stratum(self) -> dict[str, list[str]]:
-        """Each stratum's keys, in key order."""
-        return {s: list(compress(self.keys, map(eq, self.strata, repeat(s)))) for s in sorted(set(self.strata))}
+        """Each stratum's keys, in key order (one loop: cheaper than a C pass per stratum)."""
+        out: dict[str, list[str]] = {s: [] for s in sorted(set(self.strata))}
+        append = {s: keys.append for s, keys in out.items()}
+        for key, stratum in zip(self.keys, self.strata):  # noqa: B905 (parallel lists)
+            append[stratum](key)
+        return out
 
 
 class Packed(NamedTuple):
