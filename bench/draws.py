@@ -108,10 +108,10 @@ def preview_quotas(preview: Any) -> dict[str, int]:
     return {row.stratum: row.quota for row in preview.rows}
 
 
-def bench(url: str, instance: Path, entities: int) -> None:
+def bench(url: str, instance: Path, entities: int, runs: int) -> None:
     from sqlalchemy import delete
 
-    from models import Draw, Task, TaskObject, User, db
+    from models import Task, TaskObject, db
     from services import draw as draw_service
     from services import object_draws as draws
 
@@ -123,7 +123,6 @@ def bench(url: str, instance: Path, entities: int) -> None:
         task_id, directory_id = setup(entities, ids["district_clerk"])
         print(f"generated {entities:,} entities, the directory and an approved scheme in "
               f"{time.perf_counter() - t0:.1f} s (not timed below)")
-        clerk = db.session.get(User, ids["district_clerk"])
         task = db.session.get(Task, task_id)
         preview = draws.preview(task)
         print("population and quotas (ratio 3 % for A–D and ungraded, 100 % for E):")
@@ -160,39 +159,65 @@ def bench(url: str, instance: Path, entities: int) -> None:
         members = record = rows = None  # the page holds none of the stages' lists
         gc.collect()
 
-        print("end to end, as the page does it:")
-        task = db.session.get(Task, task_id)
-
-        def run() -> Any:
-            row = draws.run_draw(clerk, task, lock_version=task.lock_version)
-            db.session.commit()
-            return row
-
-        t0 = time.perf_counter()
-        row = clock("run_draw: load, draw, store Draw + TaskObjects + audit, commit", run)
-        draw_seconds = time.perf_counter() - t0
-        draw_id = row.id
-        print(f"    -> draw #{draw_id}: {row.population_size:,} objects, {row.result_size:,} drawn, "
-              f"stored duration {row.duration_ms} ms")
-        db.session.expunge_all()
-        t1 = time.perf_counter()
-        result = clock("verify_draw: decompress, digest, re-run, compare",
-                       lambda: draws.verify_draw(db.session.get(Draw, draw_id)))
-        verify_seconds = time.perf_counter() - t1
-        total = time.perf_counter() - t0
-        print(f"    -> {'matches' if result.matches else 'DOES NOT MATCH'}")
-        print(f"    end to end (draw + commit + verify): {total:.2f} s")
-        print("ratio to the bare limit:")
-        print(f"    run_draw {draw_seconds:.2f} s / bare draw {bare['draw']:.2f} s = {draw_seconds / bare['draw']:.2f}×")
-        print(f"    verify   {verify_seconds:.2f} s / bare verify {bare['verify']:.2f} s = "
-              f"{verify_seconds / bare['verify']:.2f}×")
+        ratios = []
+        for attempt in range(1, runs + 1):
+            if attempt > 1:
+                print(f"bare limit again (run {attempt} of {runs}):")
+                bare = bare_draw(db.engine, directory_id, task_id, quotas, draw_service.new_seed())
+            ratios.append(end_to_end(ids["district_clerk"], task_id, bare))
+        if runs > 1:
+            best = min(r[0] for r in ratios), min(r[1] for r in ratios)
+            print(f"over {runs} runs: run_draw / bare draw {min(r[0] for r in ratios):.2f}×–"
+                  f"{max(r[0] for r in ratios):.2f}×, verify / bare verify {best[1]:.2f}×–"
+                  f"{max(r[1] for r in ratios):.2f}×")
         db.session.remove()
         db.engine.dispose()
+
+
+def end_to_end(clerk_id: int, task_id: int, bare: dict[str, float]) -> tuple[float, float]:
+    """run_draw + commit and verify_draw as the page and the CLI run them; then the draw is
+    deleted so that the next run may draw again.  Returns the two ratios to the bare limit."""
+    from sqlalchemy import delete
+
+    from models import Draw, Task, TaskObject, User, db
+    from services import object_draws as draws
+
+    print("end to end, as the page does it:")
+    task = db.session.get(Task, task_id)
+    clerk = db.session.get(User, clerk_id)
+
+    def run() -> Any:
+        row = draws.run_draw(clerk, task, lock_version=task.lock_version)
+        db.session.commit()
+        return row
+
+    t0 = time.perf_counter()
+    row = clock("run_draw: load, draw, store Draw + TaskObjects + audit, commit", run)
+    draw_seconds = time.perf_counter() - t0
+    draw_id = row.id
+    print(f"    -> draw #{draw_id}: {row.population_size:,} objects, {row.result_size:,} drawn, "
+          f"stored duration {row.duration_ms} ms")
+    db.session.expunge_all()
+    t1 = time.perf_counter()
+    result = clock("verify_draw: decompress, digest, re-run, compare",
+                   lambda: draws.verify_draw(db.session.get(Draw, draw_id)))
+    verify_seconds = time.perf_counter() - t1
+    print(f"    -> {'matches' if result.matches else 'DOES NOT MATCH'}")
+    print(f"    end to end (draw + commit + verify): {time.perf_counter() - t0:.2f} s")
+    print("ratio to the bare limit:")
+    print(f"    run_draw {draw_seconds:.2f} s / bare draw {bare['draw']:.2f} s = {draw_seconds / bare['draw']:.2f}×")
+    print(f"    verify   {verify_seconds:.2f} s / bare verify {bare['verify']:.2f} s = "
+          f"{verify_seconds / bare['verify']:.2f}×")
+    db.session.execute(delete(TaskObject).where(TaskObject.task_id == task_id))
+    db.session.execute(delete(Draw).where(Draw.id == draw_id))
+    db.session.commit()
+    return draw_seconds / bare["draw"], verify_seconds / bare["verify"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entities", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3, help="bare limit + end to end, alternately, N times")
     parser.add_argument("--database-url", default="", help="PostgreSQL server URL; default a temporary SQLite file")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="zhjg-bench-draws-"))
@@ -203,7 +228,7 @@ def main() -> None:
             url, drop = scratch_database(args.database_url, "draws")
         else:
             url = f"sqlite:///{instance}/draws.sqlite3"
-        bench(url, instance, args.entities)
+        bench(url, instance, args.entities, args.runs)
     finally:
         drop()
         shutil.rmtree(instance, ignore_errors=True)
