@@ -501,7 +501,9 @@ def stored_population(draw: Draw) -> list[tuple[str, str, float]]:
 
 def stored_record(draw: Draw) -> dict[str, Any]:
     """The record as services/draw.DrawRecord.as_json writes it, from the stored row."""
-    return {**_stored_header(draw), "population": stored_population(draw)}
+    record = _stored_header(draw)  # the population in its place, before its digest
+    digest, result = record.pop("population_digest"), record.pop("result")
+    return {**record, "population": stored_population(draw), "population_digest": digest, "result": result}
 
 
 def _stored_header(draw: Draw) -> dict[str, Any]:
