@@ -262,17 +262,25 @@ class Packed(NamedTuple):
     strata: dict[str, str]
 
 
-def pack_sorted(population: SortedPopulation, by_stratum: Mapping[str, list[str]]) -> Packed:
-    """``pack_population`` and the strata's digests of ``seal`` in one go, from the text built
-    once.  hashlib and zlib let go of the GIL on large buffers: ``run_sorted`` runs this in a
-    second thread while it ranks."""
-    text = population.text.encode()
+def _digest_and_compress(text: bytes) -> tuple[str, bytes]:
+    """SHA-256 and zlib level 1 of the population's text: two calls that let go of the GIL."""
+    return hashlib.sha256(text).hexdigest(), zlib.compress(text, 1)
+
+
+def stratum_digests(by_stratum: Mapping[str, list[str]]) -> dict[str, str]:
+    """The digest of each committed stratum's lines (``seal``'s, without formatting a line)."""
     shares = {}
     for stratum in COMMITTED_STRATA:
         keys = by_stratum.get(stratum)
         sep = f"\t{stratum}\t1\n"
         shares[stratum] = hashlib.sha256((sep.join(keys) + sep).encode() if keys else b"").hexdigest()
-    return Packed(hashlib.sha256(text).hexdigest(), zlib.compress(text, 1), shares)
+    return shares
+
+
+def pack_sorted(population: SortedPopulation, by_stratum: Mapping[str, list[str]]) -> Packed:
+    """``pack_population`` and the strata's digests of ``seal`` in one go, from the text built
+    once (``run_sorted`` does the same with the whole text's hash and zlib in a second thread)."""
+    return Packed(*_digest_and_compress(population.text.encode()), stratum_digests(by_stratum))
 
 
 @dataclass
@@ -300,8 +308,8 @@ def _check_quotas(counts: Mapping[str, int], quotas: Mapping[str, int]) -> None:
 def run_sorted(population: SortedPopulation, quotas: Mapping[str, int], *, domain: str = OBJECT_DOMAIN,
                seed: str | None = None) -> SortedDraw:
     """``run`` and ``pack_population`` for a sorted weight-1 population: the same checks, the
-    same result (algo.rank on the strata grouped in key order), the record packed in a second
-    thread while the main one ranks."""
+    same result (algo.rank on the strata grouped in key order), the whole text hashed and
+    compressed in a second thread while the main one ranks."""
     keys = population.keys
     if not keys:
         raise DrawError("检查对象名录库为空，无法抽取")
@@ -315,11 +323,15 @@ def run_sorted(population: SortedPopulation, quotas: Mapping[str, int], *, domai
     except ValueError:
         raise DrawError("随机种子格式不正确") from None
     quotas = {k: int(v) for k, v in quotas.items()}
+    # The second thread gets only calls that let go of the GIL (hashing and compressing the
+    # whole text): one that held it would stall the ranking whenever the busy host left that
+    # thread waiting for a core.
     with ThreadPoolExecutor(1) as pool:
-        packing = pool.submit(pack_sorted, population, by_stratum)
+        whole = pool.submit(_digest_and_compress, population.text.encode())
+        shares = stratum_digests(by_stratum)
         result = algo.rank(seed, domain, quotas, by_stratum)
-        packed = packing.result()
-    return SortedDraw(seed, domain, quotas, len(keys), result, packed)
+        digest, blob = whole.result()
+    return SortedDraw(seed, domain, quotas, len(keys), result, Packed(digest, blob, shares))
 
 
 def seal_sorted(drawn: SortedDraw) -> tuple[str, dict[str, str]]:
