@@ -147,7 +147,7 @@ def bench(url: str, instance: Path, entities: int, runs: int) -> None:
         packed = clock("pack alone: digest, zlib level 1, the strata's digests",
                        lambda: draw_service.pack_sorted(members, by_stratum))
         print(f"    -> {len(packed.blob) / 1e6:.1f} MB compressed, digest {packed.digest[:16]}…")
-        record = clock("rank + pack: run_sorted (pack in a second thread)",
+        record = clock("rank + pack: run_sorted (whole text hashed + zlib in a 2nd thread)",
                        lambda: draw_service.run_sorted(members, quotas))
         clock("seal: salt and commitments", lambda: draw_service.seal_sorted(record))
         rows = [(k, s, r) for s, ks in record.result.items() for r, k in enumerate(ks, 1)]
