@@ -50,6 +50,21 @@ def digest(population: list) -> str:
 
 
 def draw(seed_hex: str, domain: str, quotas: dict, population: list) -> dict:
+    keys_of: dict = {stratum: [] for stratum in quotas}
+    weights_of: dict = {stratum: [] for stratum in quotas}
+    for key, stratum, weight in population:
+        keys = keys_of.get(stratum)
+        if keys is not None:  # a stratum without a quota is not drawn from
+            keys.append(key)
+            weights_of[stratum].append(weight)
+    return rank(seed_hex, domain, quotas, keys_of, weights_of)
+
+
+def rank(seed_hex: str, domain: str, quotas: dict, keys_of: dict, weights_of: dict = None) -> dict:
+    # The draw of each stratum with a quota from its members' keys (and weights, in the same
+    # order; None: every weight 1).  draw() groups a population and calls this; the platform
+    # calls it with the strata it has grouped already.
+    #
     # HMAC-SHA256 (RFC 2104) written out with hashlib, so that the padded key and the domain
     # are hashed once and each member costs two hash copies: the same value as
     # hmac.new(seed, (domain + ":" + key).encode(), sha256).
@@ -75,21 +90,15 @@ def draw(seed_hex: str, domain: str, quotas: dict, population: list) -> dict:
             append((outer.digest(), key))
         return out
 
-    keys_of: dict = {stratum: [] for stratum in quotas}
-    weights_of: dict = {stratum: [] for stratum in quotas}
-    for key, stratum, weight in population:
-        keys = keys_of.get(stratum)
-        if keys is not None:  # a stratum without a quota is not drawn from
-            keys.append(key)
-            weights_of[stratum].append(weight)
     result = {}
     for stratum, quota in sorted(quotas.items()):
         if int(quota) <= 0:
             result[stratum] = []
             continue
-        keys, weights = keys_of[stratum], weights_of[stratum]
+        keys = keys_of.get(stratum, [])
+        weights = (weights_of or {}).get(stratum)
         hashes = ranked_hashes(keys)
-        if set(weights) <= {1}:  # every weight 1 (a set: one pass in C)
+        if weights is None or set(weights) <= {1}:  # every weight 1 (a set: one pass in C)
             ranked = heapq.nsmallest(int(quota), hashes)
         else:
             ranked = heapq.nsmallest(
@@ -102,8 +111,9 @@ def draw(seed_hex: str, domain: str, quotas: dict, population: list) -> dict:
 
 
 def commitments(salt_hex: str, seed_hex: str, quotas: dict, population: list, result: dict,
-                strata: list, population_digest: str = "") -> dict:
-    # population_digest: digest(population) when the caller has it already (a million members)
+                strata: list, population_digest: str = "", stratum_digests: dict = None) -> dict:
+    # population_digest: digest(population), stratum_digests: the digest of each stratum's
+    # members, when the caller has them already (a million members)
     salt = bytes.fromhex(salt_hex)
 
     def commit(name: str, value: str) -> str:
@@ -112,7 +122,10 @@ def commitments(salt_hex: str, seed_hex: str, quotas: dict, population: list, re
     whole = population_digest or digest(population)
     out = {"seed": commit("seed", seed_hex), "population": commit("population", whole)}
     for stratum in strata:
-        share = digest([member for member in population if member[1] == stratum])
+        if stratum_digests is not None:
+            share = stratum_digests[stratum]
+        else:
+            share = digest([member for member in population if member[1] == stratum])
         value = f"{share}\n{int(quotas.get(stratum, 0))}\n{','.join(result.get(stratum, []))}"
         out[stratum] = commit(f"stratum {stratum}", value)
     return out

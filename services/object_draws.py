@@ -33,7 +33,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, cast, func, literal, select
 
 from infrastructure.errors import Conflict
 from models import (
@@ -139,30 +139,49 @@ def _scope_filter(scheme: Scheme) -> SchemeFilter:
     return load_filter(scheme) if scheme.scope == DrawScope.DIRECTED else SchemeFilter()
 
 
-def population(directory: ObjectDirectory, filt: SchemeFilter) -> list[tuple[str, str, float]]:
-    """The draw's members as (key, stratum, weight 1) tuples, stratum the credit-risk grade or
-    ``-``: the members services.directories.population() streams (kind, then object id), or the
-    filtered part.  Read through the driver's own cursor into plain tuples: a million rows
-    through SQLAlchemy's result rows and named tuples take longer than the draw itself
-    (bench/draws.py)."""
+def _line_query(kind: MemberKind, query: Select[Any]) -> Select[Any]:
+    """``query`` giving one string per member instead, "key<TAB>stratum": the database makes
+    the key and the ungraded stratum, the driver hands over one string a row."""
+    ident, grade = query.selected_columns
+    line = literal(kind.value + ":") + cast(ident, String) + literal("\t") + func.coalesce(
+        func.nullif(grade, ""), UNGRADED)
+    return query.with_only_columns(line)
+
+
+def population_lines(directory: ObjectDirectory, filt: SchemeFilter) -> list[str]:
+    """The draw's members as "key<TAB>stratum" strings, stratum the credit-risk grade or ``-``,
+    kind by kind in id order, streamed through the driver's own cursor in chunks, no ORM
+    objects, no row objects kept.  PostgreSQL sends the strings themselves (one column, made by
+    the server process, through a server-side cursor); SQLite, in this thread anyway, gives the
+    id and the grade, joined here (bench/draws.py: its || was the slower of the two)."""
     connection = db.session.connection()
     dialect = connection.dialect
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    out: list[tuple[str, str, float]] = []
-    try:
-        for kind, query in _kind_queries(directory.id, filt):
-            compiled = query.compile(dialect=dialect)
-            params = compiled.construct_params()
-            if compiled.positiontup is not None:
-                cursor.execute(str(compiled), [params[k] for k in compiled.positiontup])
-            else:
-                cursor.execute(str(compiled), params)
-            prefix = kind.value + ":"
+    raw = connection.connection.dbapi_connection
+    out: list[str] = []
+    first = itemgetter(0)
+    postgres = dialect.name == "postgresql"
+    for kind, query in _kind_queries(directory.id, filt):
+        compiled = (_line_query(kind, query) if postgres else query).compile(dialect=dialect)
+        params = compiled.construct_params()
+        args = [params[k] for k in compiled.positiontup] if compiled.positiontup is not None else params
+        cursor = raw.cursor(name="draw_population") if postgres else raw.cursor()  # type: ignore[union-attr]
+        prefix = kind.value + ":"
+        try:
+            cursor.execute(str(compiled), args)
             while rows := cursor.fetchmany(50_000):
-                out.extend([(prefix + str(ident), grade or UNGRADED, 1.0) for ident, grade in rows])
-    finally:
-        cursor.close()
+                if postgres:  # the server makes the strings, on its own core
+                    out.extend(map(first, rows))
+                else:  # SQLite makes them in this thread, slower than an f-string
+                    out.extend([f"{prefix}{ident}\t{grade or UNGRADED}" for ident, grade in rows])
+        finally:
+            cursor.close()
     return out
+
+
+def population(directory: ObjectDirectory, filt: SchemeFilter) -> list[tuple[str, str, float]]:
+    """The draw's members as (key, stratum, weight 1) tuples in the order services.directories
+    .population() streams them (kind, then object id), or the filtered part."""
+    return [(*line.split("\t"), 1.0) for line in population_lines(directory, filt)]  # type: ignore[misc]
 
 
 def stratum_counts(directory: ObjectDirectory, filt: SchemeFilter) -> dict[str, int]:
@@ -316,12 +335,12 @@ def _population_and_quotas(task: Task, scheme: Scheme) -> tuple:
     the item's cap and the quota per stratum."""
     directory = require_directory(task)
     filt = _scope_filter(scheme)
-    members = population(directory, filt)
-    if not members:
+    members = draw_service.SortedPopulation.from_lines(population_lines(directory, filt))
+    if not members.keys:
         if filt.empty:
             raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
         raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
-    counts = Counter(m[1] for m in members)
+    counts = Counter(members.strata)
     ratios = load_ratios(scheme)
     cap = item_cap(task)
     quotas = draw_service.quotas_by_stratum(
@@ -348,12 +367,12 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
     with draw_service.gc_paused():
         directory, filt, members, ratios, cap, quotas = _population_and_quotas(task, scheme)
         plan_ratio = draw_ratios.plan_ratio(task)
-        over_plan = draw_ratios.over_plan_message(sum(quotas.values()), len(members), plan_ratio)
+        over_plan = draw_ratios.over_plan_message(sum(quotas.values()), len(members.keys), plan_ratio)
         if over_plan and not confirm_over_plan:
             raise DrawRefused(over_plan + "；请修改抽查方案的比例，或勾选确认后再抽取")
-        record = draw_service.run(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
-        digest, blob = draw_service.pack_population(record.population)
-        salt, sealed = draw_service.seal(record, digest)
+        record = draw_service.run_sorted(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
+        del members  # the text and the lists go as soon as they are packed
+        salt, sealed = draw_service.seal_sorted(record)
         now = utcnow()
         attempt = _next_attempt(task)
         row = Draw(
@@ -379,9 +398,9 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
                 ensure_ascii=False,
             ),
             quotas=json.dumps(record.quotas),
-            population_size=len(record.population),
-            population_digest=digest,
-            population=blob,
+            population_size=record.size,
+            population_digest=record.packed.digest,
+            population=record.packed.blob,
             result=json.dumps(record.result),
             result_size=sum(len(v) for v in record.result.values()),
             drawn_by_id=user.id,
@@ -489,12 +508,18 @@ def stored_population(draw: Draw) -> list[tuple[str, str, float]]:
 
 def stored_record(draw: Draw) -> dict[str, Any]:
     """The record as services/draw.DrawRecord.as_json writes it, from the stored row."""
+    record = _stored_header(draw)  # the population in its place, before its digest
+    digest, result = record.pop("population_digest"), record.pop("result")
+    return {**record, "population": stored_population(draw), "population_digest": digest, "result": result}
+
+
+def _stored_header(draw: Draw) -> dict[str, Any]:
+    """The stored record without its population."""
     return {
         "algorithm": draw.algorithm,
         "seed": draw.seed,
         "domain": draw.domain.value,
         "quotas": json.loads(draw.quotas),
-        "population": stored_population(draw),
         "population_digest": draw.population_digest,
         "result": json.loads(draw.result),
     }
@@ -516,8 +541,8 @@ def verify_draw(draw: Draw) -> Verification:
     started = time.perf_counter()
     try:
         with draw_service.gc_paused():
-            record = stored_record(draw)
-            matches, recomputed = draw_service.verify_population(record, record["population"])
+            text = zlib.decompress(draw.population).decode()
+            matches, recomputed = draw_service.verify_text(_stored_header(draw), text)
     except (zlib.error, ValueError, UnicodeDecodeError):
         matches, recomputed = False, {}
     return Verification(matches, recomputed, time.perf_counter() - started)

@@ -256,3 +256,23 @@ def test_a_drawn_entity_cannot_be_deleted_from_the_registry(org, session, ready)
     assert "随机抽取为检查对象" in entities.delete_refusal(entity)
     with pytest.raises(Conflict, match="抽取记录须保留"):
         entities.delete_entity(org.clerk_a, entity)
+
+
+def test_population_lines_stream_every_member_once_and_sort_as_keys(org, session):
+    """The draw reads one "key<TAB>stratum" string a member through the driver's cursor
+    (server-side on PostgreSQL) and sorts them as the script sorts the keys."""
+    from services.draw import SortedPopulation
+
+    task = make_task(org.bureau_a)
+    directory = fill_directory(task, {"A": 6, "-": 5, "E": 3})
+    lines = draws.population_lines(directory, schemes.SchemeFilter())
+    grades = {f"entity:{m.entity_id}": (session.get(MarketEntity, m.entity_id).credit_grade or "-")
+              for m in session.query(DirectoryMember).filter_by(directory_id=directory.id)}
+    assert sorted(lines) == sorted(f"{k}\t{g}" for k, g in grades.items())
+    population = SortedPopulation.from_lines(lines)
+    assert population.keys == sorted(grades) and population.strata == [grades[k] for k in population.keys]
+    assert population.text == "".join(f"{k}\t{grades[k]}\t1\n" for k in sorted(grades))
+    row = _draw(org, approved(task, org.clerk_a, org.leader_a))
+    assert zlib.decompress(row.population).decode() == population.text
+    stored = session.query(TaskObject).filter_by(task_id=task.id).order_by(TaskObject.id).all()
+    assert [o.key for o in stored] == sorted(k for keys in json.loads(row.result).values() for k in keys)
