@@ -114,9 +114,9 @@ def allocate_ids(table: Table, count: int) -> list[int]:
     id, so that no query has to find them afterwards.
 
     PostgreSQL draws them from the column's sequence (safe with concurrent writers).  SQLite
-    continues after the largest id: call this only once the transaction has written (SQLite
-    then admits no other writer until it ends); a clash would still fail on the primary key
-    rather than mix rows up.
+    continues after the largest id, once the transaction holds the write lock (an empty
+    ``UPDATE`` takes it: SQLite then admits no other writer until the transaction ends); a
+    clash would still fail on the primary key rather than mix rows up.
     """
     if count <= 0:
         return []
@@ -127,6 +127,8 @@ def allocate_ids(table: Table, count: int) -> list[int]:
             {"t": table.name, "n": count},
         )
         return [r[0] for r in rows]
+    quoted = connection.dialect.identifier_preparer.format_table(table)
+    connection.exec_driver_sql(f"UPDATE {quoted} SET id = id WHERE 0")  # the write lock, if not yet held
     start = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     return list(range(start + 1, start + 1 + count))
 
