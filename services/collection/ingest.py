@@ -170,7 +170,19 @@ def natural_key(kind: FactKind, values: Mapping[str, Any]) -> tuple[Hashable, ..
     return tuple(out)
 
 
+@dataclass(slots=True)
+class LiveFact:
+    """A current fact as a decision reads it (``LiveFacts``): no ORM object is built for it."""
+
+    id: int
+    source_department_id: int
+    received_at: datetime
+    values: dict[str, Any]  # the kind's fields, entity_id and person_id
+
+
 def _fact_values(kind: FactKind, fact: Any) -> dict[str, Any]:
+    if isinstance(fact, LiveFact):
+        return fact.values
     values = {f.key: getattr(fact, f.key) for f in kind.fields}
     values["entity_id"] = fact.entity_id
     values["person_id"] = getattr(fact, "person_id", None)
@@ -179,8 +191,11 @@ def _fact_values(kind: FactKind, fact: Any) -> dict[str, Any]:
 
 def same(kind: FactKind, fact: Any, values: Mapping[str, Any]) -> bool:
     old = _fact_values(kind, fact)
-    keys = [f.key for f in kind.fields] + ["entity_id", "person_id"]
-    return all(_plain(old.get(k)) == _plain(values.get(k)) for k in keys)
+    for key in (*(f.key for f in kind.fields), "entity_id", "person_id"):
+        a, b = old.get(key), values.get(key)
+        if a != b and _plain(a) != _plain(b):
+            return False
+    return True
 
 
 _NUMBER_KEYS = ("permit_no", "decision_no", "case_no", "address")
@@ -198,17 +213,17 @@ def _anchors(kind: FactKind) -> tuple[str, ...]:
 
 
 class LiveFacts:
-    """The current facts of one kind by natural key, loaded in bulk for a batch as plain rows
-    (the columns a decision reads: id, subject, provenance, fields), not ORM objects."""
+    """The current facts of one kind by natural key, loaded in bulk for a batch as ``LiveFact``s
+    (the columns a decision reads: id, subject, provenance, fields)."""
 
     def __init__(self, kind: FactKind) -> None:
         self.kind = kind
         self.by_key: dict[tuple[Hashable, ...], list[Any]] = {}
         self._loaded: set[Hashable] = set()
-        table = kind.model.__table__  # type: ignore[attr-defined]
-        names = ["id", "entity_id", "person_id", "source_department_id", "received_at", *(f.key for f in kind.fields)]
-        self._columns = [table.c[n] for n in names if n in table.c]
-        self._table = table
+        self._table = table = kind.model.__table__  # type: ignore[attr-defined]
+        self._names = [n for n in ("entity_id", "person_id", *(f.key for f in kind.fields)) if n in table.c]
+        self._columns = [table.c.id, table.c.source_department_id, table.c.received_at,
+                         *(table.c[n] for n in self._names)]
 
     def load(self, filings: Iterable[Filing]) -> None:
         wanted: dict[str, set[Any]] = {column: set() for column in _anchors(self.kind)}
@@ -216,6 +231,7 @@ class LiveFacts:
             for column, values in wanted.items():
                 if f.values.get(column) is not None:
                     values.add(f.values[column])
+        names = self._names
         for column, values in wanted.items():
             todo = sorted(v for v in values if (column, v) not in self._loaded)
             for start in range(0, len(todo), CHUNK):
@@ -224,8 +240,10 @@ class LiveFacts:
                 rows = db.session.execute(
                     select(*self._columns).where(self._table.c[column].in_(part), self._table.c.current.is_(True))
                 )
-                for fact in rows:
-                    self.add(fact)
+                for ident, department, received, *own in rows:
+                    values = dict(zip(names, own, strict=True))
+                    values.setdefault("person_id", None)
+                    self.add(LiveFact(ident, department, received, values))
 
     def add(self, fact: Any) -> None:
         key = natural_key(self.kind, _fact_values(self.kind, fact))
