@@ -44,7 +44,8 @@ from services.collection.writes import PendingWriter, insert_facts, retire
 
 CREATED, UPDATED, SAME, PENDING, ERROR = "新增", "更新", "无变化", "待处理", "有误"
 Progress = Callable[[int, str], None]
-CHUNK = 500
+CHUNK = 500  # identifiers per query
+WRITE_CHUNK = 5000  # records decided, then written, at a time (and a job's progress)
 
 
 @dataclass
@@ -419,11 +420,11 @@ def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, mat
     live.load(f for f in filings if f is not None and f.status == CREATED)
     seen: dict[tuple[Hashable, ...], int] = {}
     writer = FactWriter(kind, source, matcher)
-    for start in range(0, len(filings), CHUNK):
-        for index in range(start, min(start + CHUNK, len(filings))):
+    for start in range(0, len(filings), WRITE_CHUNK):
+        for index in range(start, min(start + WRITE_CHUNK, len(filings))):
             result.outcomes.append(_file_one(kind, index, filings[index], checked[index], source, live, seen, writer))
         writer.flush()
-        if progress is not None and len(result.outcomes) % CHUNK == 0:
+        if progress is not None and len(result.outcomes) % WRITE_CHUNK == 0:
             progress(len(result.outcomes), f"正在归集：已处理 {len(result.outcomes)} 条")
     if source.kind == FactSource.ONLINE:
         result.load()
