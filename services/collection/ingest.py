@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import select
 
 from infrastructure.errors import Conflict, Forbidden
+from infrastructure.memory import gc_paused
 from models import Department, ImportBatch, User, db, utcnow
 from models.facts import FactSource, PendingFact, PendingReason
 from persistence import audit
@@ -265,7 +266,7 @@ class LiveFacts:
 
 def match_subject(kind: FactKind, values: dict[str, Any], matcher: Matcher) -> Match:
     """Find the entity and/or person the record is about; put their ids into ``values``."""
-    has_entity = any(values.get(k) for k in ("uscc", "reg_no", "entity_name"))
+    has_entity = bool(values.get("uscc") or values.get("reg_no") or values.get("entity_name"))
     result = Match()
     entity_optional = kind.subject in (Subject.ENTITY_OR_PERSON, Subject.OPTIONAL_ENTITY)
     if has_entity or not entity_optional:
@@ -387,20 +388,22 @@ def ingest(kind: FactKind, records: Sequence[Mapping[str, Any]], *, source_kind:
            received_at: datetime | None = None) -> IngestResult:
     """Check, match and file a batch of records of one kind (see the module's docstring)."""
     source = Source(source_kind, department, actor, batch, received_at)
-    checked = [kind.check(r) for r in records]
-    matcher = Matcher(department)
-    matcher.prefetch([c.values for c in checked if c.valid])
-    return file_checked(kind, checked, source, matcher)
+    with gc_paused():  # many objects, no cycles: see infrastructure/memory.py
+        checked = [kind.check(r) for r in records]
+        matcher = Matcher(department)
+        matcher.prefetch([c.values for c in checked if c.valid])
+        return file_checked(kind, checked, source, matcher)
 
 
 def ingest_checked(kind: FactKind, checked: Sequence[Checked], *, source_kind: FactSource, department: Department,
                    actor: User | None = None, batch: ImportBatch | None = None,
                    progress: Progress | None = None) -> IngestResult:
     """``ingest`` for records already checked (an import checks them for its preview);
-    ``progress(done, message)`` hears of every ``CHUNK`` records filed (a background job)."""
-    matcher = Matcher(department)
-    matcher.prefetch([c.values for c in checked if c.valid])
-    return file_checked(kind, checked, Source(source_kind, department, actor, batch), matcher, progress=progress)
+    ``progress(done, message)`` hears of every ``WRITE_CHUNK`` records filed (a background job)."""
+    with gc_paused():
+        matcher = Matcher(department)
+        matcher.prefetch([c.values for c in checked if c.valid])
+        return file_checked(kind, checked, Source(source_kind, department, actor, batch), matcher, progress=progress)
 
 
 def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, matcher: Matcher,
