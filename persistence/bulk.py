@@ -2,8 +2,9 @@
 
 SQLAlchemy's executemany spends more time preparing parameters than SQLite spends storing
 them, and on PostgreSQL psycopg sends one statement per row.  ``insert_rows`` applies each
-column's own bind processor (so values are stored exactly as the ORM would store them) and
-hands plain tuples to the driver: ``executemany`` on SQLite, ``COPY … FROM STDIN`` on
+column's own bind processor, the dialect's as the ORM does (so values are stored exactly as the
+ORM would store them: JSON serialised, a Decimal kept exact on PostgreSQL), and hands plain
+tuples to the driver: ``executemany`` on SQLite, ``COPY … FROM STDIN`` on
 PostgreSQL.  Rows are inserted in the order given (ids follow it).
 """
 
@@ -21,7 +22,7 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[Sequence[An
     """Insert ``rows`` (tuples in the order of ``columns``) into ``table``; returns the count."""
     connection = db.session.connection()
     dialect = connection.dialect
-    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
     convert = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def prepared(row: Sequence[Any]) -> tuple[Any, ...]:
@@ -72,7 +73,7 @@ def update_rows(table: Table, key: str, columns: Sequence[str], rows: Iterable[S
     quote = dialect.identifier_preparer.quote
     quoted = dialect.identifier_preparer.format_table(table)
     names = [*columns, key]
-    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     convert = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def prepared(row: Sequence[Any]) -> tuple[Any, ...]:
@@ -114,9 +115,9 @@ def allocate_ids(table: Table, count: int) -> list[int]:
     id, so that no query has to find them afterwards.
 
     PostgreSQL draws them from the column's sequence (safe with concurrent writers).  SQLite
-    continues after the largest id: call this only once the transaction has written (SQLite
-    then admits no other writer until it ends); a clash would still fail on the primary key
-    rather than mix rows up.
+    continues after the largest id, once the transaction holds the write lock (an empty
+    ``UPDATE`` takes it: SQLite then admits no other writer until the transaction ends); a
+    clash would still fail on the primary key rather than mix rows up.
     """
     if count <= 0:
         return []
@@ -127,6 +128,8 @@ def allocate_ids(table: Table, count: int) -> list[int]:
             {"t": table.name, "n": count},
         )
         return [r[0] for r in rows]
+    quoted = connection.dialect.identifier_preparer.format_table(table)
+    connection.exec_driver_sql(f"UPDATE {quoted} SET id = id WHERE 0")  # the write lock, if not yet held
     start = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     return list(range(start + 1, start + 1 + count))
 

@@ -10,15 +10,13 @@ and later verify.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import math
 import secrets
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -110,23 +108,6 @@ def quotas_by_stratum(
     if counts and not any(result.values()):
         raise DrawError("按所填比例抽取的数量为0，请调整抽查比例")
     return result
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a draw makes and ranks a million tuples.
-
-    None of them is part of a reference cycle, yet each full collection triggered by the
-    allocations walks all of them again; paused, a 1,000,000-member draw is a few hundred
-    milliseconds faster (bench/draws.py).  Reference counting frees memory as usual.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def new_seed() -> str:

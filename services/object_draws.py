@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, literal, select
 
 from infrastructure.errors import Conflict
+from infrastructure.memory import gc_paused
 from models import (
     DirectoryMember,
     Draw,
@@ -364,7 +365,7 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
     holds_step(user, inst, "draw_objects")
     claim_task(task, lock_version)
     started = time.perf_counter()
-    with draw_service.gc_paused():
+    with gc_paused():
         directory, filt, members, ratios, cap, quotas = _population_and_quotas(task, scheme)
         plan_ratio = draw_ratios.plan_ratio(task)
         over_plan = draw_ratios.over_plan_message(sum(quotas.values()), len(members.keys), plan_ratio)
@@ -540,7 +541,7 @@ def verify_draw(draw: Draw) -> Verification:
     """重新计算: decompress the stored population and re-run the draw from the record alone."""
     started = time.perf_counter()
     try:
-        with draw_service.gc_paused():
+        with gc_paused():
             text = zlib.decompress(draw.population).decode()
             matches, recomputed = draw_service.verify_text(_stored_header(draw), text)
     except (zlib.error, ValueError, UnicodeDecodeError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from infrastructure.clock import china_today
@@ -150,7 +150,7 @@ class FactKind:
     confidential: bool = False
     rules: tuple[Rule, ...] = ()
 
-    @property
+    @cached_property
     def subject_fields(self) -> tuple[FactField, ...]:
         if self.subject == Subject.ENTITY_AND_PERSON:
             return (*ENTITY_FIELDS, *PERSON_FIELDS)
@@ -159,9 +159,14 @@ class FactKind:
                                               note="失信主体为自然人时填写"), ID_NUMBER)
         return ENTITY_FIELDS
 
-    @property
+    @cached_property
     def all_fields(self) -> tuple[FactField, ...]:
         return (*self.subject_fields, *self.fields)
+
+    @cached_property
+    def _plan(self) -> tuple[tuple[str, str, Callable[[Any], Any], bool, Any], ...]:
+        """What ``check`` reads of each field, once: key, label, parser, required, default."""
+        return tuple((f.key, f.label, f.parse, f.required, f.default) for f in self.all_fields)
 
     @property
     def table(self) -> str:
@@ -177,18 +182,20 @@ class FactKind:
     def check(self, record: Mapping[str, Any]) -> Checked:
         """Normalise every field, then the subject and the kind's rules."""
         out = Checked()
-        for f in self.all_fields:
+        values, errors = out.values, out.errors
+        for key, label, parse, required, default in self._plan:  # FactField.read, inlined: 100,000s of rows
             try:
-                value = f.parse(f.read(record))
+                value = parse(record[key] if key in record else record.get(label))
             except FieldError as exc:
-                out.error(f.key, exc.message)
+                errors.setdefault(key, exc.message)
                 continue
-            if value in (None, "") and f.default is not None:
-                value = f.default
-            if f.required and value in (None, ""):
-                out.error(f.key, "必填")
-                continue
-            out.values[f.key] = value
+            if value is None or value == "":
+                if default is not None:
+                    value = default
+                if required and (value is None or value == ""):
+                    errors.setdefault(key, "必填")
+                    continue
+            values[key] = value
         self._check_subject(out)
         for rule in self.rules:  # a field that failed its parser is absent: its rules keep quiet
             for key, message in rule(out.values):

@@ -15,6 +15,12 @@ For each record: check it against its kind (services/collection/fields.py), find
 A record whose subject is not found waits in the pending pool (未匹配), never dropped; one with
 invalid fields is returned with its errors (the caller shows them: the form, the import's
 row errors, the exchange's answer).  Nothing is committed here.
+
+The writes are set-based (services/collection/writes.py): a batch is decided record by record
+in memory and written ``CHUNK`` records at a time with a few statements.  An outcome carries the
+id of its fact or pending row; ``IngestResult.facts`` and ``.pending`` load them as ORM objects
+for a caller that wants them (an online entry, which is also audited per fact), so an import
+or an exchange of 100,000 records builds none.
 """
 
 from __future__ import annotations
@@ -26,41 +32,53 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from infrastructure.errors import Conflict, Forbidden
+from infrastructure.memory import gc_paused
 from models import Department, ImportBatch, User, db, utcnow
 from models.facts import FactSource, PendingFact, PendingReason
 from persistence import audit
-from services.collection.fields import Checked, FactKind, Subject, is_id_number, to_json
+from services.collection.fields import Checked, FactKind, Subject, is_id_number
 from services.collection.match import Match, Matcher
+from services.collection.writes import PendingWriter, insert_facts, retire
 from services.risk.affected import after_facts
 
 CREATED, UPDATED, SAME, PENDING, ERROR = "新增", "更新", "无变化", "待处理", "有误"
 Progress = Callable[[int, str], None]
-CHUNK = 500
+CHUNK = 500  # identifiers per query
+WRITE_CHUNK = 5000  # records decided, then written, at a time (and a job's progress)
 
 
 @dataclass
 class Outcome:
-    """What became of one record."""
+    """What became of one record: the id of its fact (新增, 更新, 无变化) or of its pending row
+    (待处理, with the reason), or its errors (有误).  ``fact`` and ``pending`` are the ORM
+    objects once loaded (``IngestResult.load``)."""
 
     index: int
     status: str
     fact: Any = None
     pending: PendingFact | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    fact_id: int | None = None
+    pending_id: int | None = None
+    reason: str = ""
+    detail: str = ""
 
     @property
     def message(self) -> str:
-        if self.pending is not None:
-            return f"{self.pending.reason}：{self.pending.detail}"
+        if self.reason:
+            return f"{self.reason}：{self.detail}"
         return "；".join(self.errors.values())
+
+    def waits(self, pending_id: int, reason: str, detail: str) -> None:
+        self.pending_id, self.reason, self.detail = pending_id, reason, detail
 
 
 @dataclass
 class IngestResult:
+    kind: FactKind | None = None
     outcomes: list[Outcome] = field(default_factory=list)
 
     @property
@@ -70,11 +88,33 @@ class IngestResult:
 
     @property
     def facts(self) -> list[Any]:
+        self.load()
         return [o.fact for o in self.outcomes if o.fact is not None]
 
     @property
     def pending(self) -> list[PendingFact]:
+        self.load()
         return [o.pending for o in self.outcomes if o.pending is not None]
+
+    def load(self) -> None:
+        """Give every outcome its fact or pending row as an ORM object (one query per 500)."""
+        facts = {o.fact_id for o in self.outcomes if o.fact is None and o.fact_id is not None}
+        pending = {o.pending_id for o in self.outcomes if o.pending is None and o.pending_id is not None}
+        loaded_facts = _by_id(self.kind.model, facts) if facts and self.kind is not None else {}
+        loaded_pending = _by_id(PendingFact, pending) if pending else {}
+        for o in self.outcomes:
+            if o.fact is None and o.fact_id is not None:
+                o.fact = loaded_facts.get(o.fact_id)
+            if o.pending is None and o.pending_id is not None:
+                o.pending = loaded_pending.get(o.pending_id)
+
+
+def _by_id(model: Any, ids: Iterable[int]) -> dict[int, Any]:
+    wanted, found = sorted(ids), {}
+    for start in range(0, len(wanted), CHUNK):
+        for row in db.session.execute(select(model).where(model.id.in_(wanted[start:start + CHUNK]))).scalars():
+            found[row.id] = row
+    return found
 
 
 @dataclass
@@ -100,7 +140,7 @@ class Source:
 @dataclass
 class Filing:
     """Where a checked record would go: a fact to write (``values`` with the subject's ids) or the
-    pool (``reason``, ``detail``)."""
+    pool (``reason``, ``detail``).  ``previous`` is the live fact it replaces or repeats."""
 
     status: str
     values: dict[str, Any] = field(default_factory=dict)
@@ -133,7 +173,19 @@ def natural_key(kind: FactKind, values: Mapping[str, Any]) -> tuple[Hashable, ..
     return tuple(out)
 
 
+@dataclass(slots=True)
+class LiveFact:
+    """A current fact as a decision reads it (``LiveFacts``): no ORM object is built for it."""
+
+    id: int
+    source_department_id: int
+    received_at: datetime
+    values: dict[str, Any]  # the kind's fields, entity_id and person_id
+
+
 def _fact_values(kind: FactKind, fact: Any) -> dict[str, Any]:
+    if isinstance(fact, LiveFact):
+        return fact.values
     values = {f.key: getattr(fact, f.key) for f in kind.fields}
     values["entity_id"] = fact.entity_id
     values["person_id"] = getattr(fact, "person_id", None)
@@ -142,8 +194,11 @@ def _fact_values(kind: FactKind, fact: Any) -> dict[str, Any]:
 
 def same(kind: FactKind, fact: Any, values: Mapping[str, Any]) -> bool:
     old = _fact_values(kind, fact)
-    keys = [f.key for f in kind.fields] + ["entity_id", "person_id"]
-    return all(_plain(old.get(k)) == _plain(values.get(k)) for k in keys)
+    for key in (*(f.key for f in kind.fields), "entity_id", "person_id"):
+        a, b = old.get(key), values.get(key)
+        if a != b and _plain(a) != _plain(b):
+            return False
+    return True
 
 
 _NUMBER_KEYS = ("permit_no", "decision_no", "case_no", "address")
@@ -161,40 +216,47 @@ def _anchors(kind: FactKind) -> tuple[str, ...]:
 
 
 class LiveFacts:
-    """The current facts of one kind by natural key, loaded in bulk for a batch."""
+    """The current facts of one kind by natural key, loaded in bulk for a batch as ``LiveFact``s
+    (the columns a decision reads: id, subject, provenance, fields)."""
 
     def __init__(self, kind: FactKind) -> None:
         self.kind = kind
         self.by_key: dict[tuple[Hashable, ...], list[Any]] = {}
         self._loaded: set[Hashable] = set()
+        self._table = table = kind.model.__table__  # type: ignore[attr-defined]
+        self._names = [n for n in ("entity_id", "person_id", *(f.key for f in kind.fields)) if n in table.c]
+        self._columns = [table.c.id, table.c.source_department_id, table.c.received_at,
+                         *(table.c[n] for n in self._names)]
 
     def load(self, filings: Iterable[Filing]) -> None:
-        model = self.kind.model
         wanted: dict[str, set[Any]] = {column: set() for column in _anchors(self.kind)}
         for f in filings:
             for column, values in wanted.items():
                 if f.values.get(column) is not None:
                     values.add(f.values[column])
+        names = self._names
         for column, values in wanted.items():
             todo = sorted(v for v in values if (column, v) not in self._loaded)
             for start in range(0, len(todo), CHUNK):
                 part = todo[start:start + CHUNK]
                 self._loaded.update((column, v) for v in part)
                 rows = db.session.execute(
-                    select(model).where(getattr(model, column).in_(part), model.current.is_(True))  # type: ignore[attr-defined]
-                ).scalars()
-                for fact in rows:
-                    self.add(fact)
+                    select(*self._columns).where(self._table.c[column].in_(part), self._table.c.current.is_(True))
+                )
+                for ident, department, received, *own in rows:
+                    values = dict(zip(names, own, strict=True))
+                    values.setdefault("person_id", None)
+                    self.add(LiveFact(ident, department, received, values))
 
     def add(self, fact: Any) -> None:
         key = natural_key(self.kind, _fact_values(self.kind, fact))
         bucket = self.by_key.setdefault(key, [])
-        if all(f is not fact for f in bucket):
+        if all(f.id != fact.id for f in bucket):
             bucket.append(fact)
 
     def remove(self, fact: Any) -> None:
         key = natural_key(self.kind, _fact_values(self.kind, fact))
-        self.by_key[key] = [f for f in self.by_key.get(key, []) if f is not fact]
+        self.by_key[key] = [f for f in self.by_key.get(key, []) if f.id != fact.id]
 
     def get(self, key: tuple[Hashable, ...]) -> list[Any]:
         return self.by_key.get(key, [])
@@ -205,7 +267,7 @@ class LiveFacts:
 
 def match_subject(kind: FactKind, values: dict[str, Any], matcher: Matcher) -> Match:
     """Find the entity and/or person the record is about; put their ids into ``values``."""
-    has_entity = any(values.get(k) for k in ("uscc", "reg_no", "entity_name"))
+    has_entity = bool(values.get("uscc") or values.get("reg_no") or values.get("entity_name"))
     result = Match()
     entity_optional = kind.subject in (Subject.ENTITY_OR_PERSON, Subject.OPTIONAL_ENTITY)
     if has_entity or not entity_optional:
@@ -227,18 +289,19 @@ def match_subject(kind: FactKind, values: dict[str, Any], matcher: Matcher) -> M
 
 
 def decide(kind: FactKind, values: dict[str, Any], live: LiveFacts, department: Department,
-           correcting: Any = None) -> Filing:
-    """新增, 无变化, 更新 or the pool (重复/冲突), against the live facts of the same key."""
+           correcting: Any = None, key: tuple[Hashable, ...] | None = None) -> Filing:
+    """新增, 无变化, 更新 or the pool (重复/冲突), against the live facts of the same key
+    (``key``: the record's natural key, when the caller has it already)."""
     if correcting is not None:
         return Filing(SAME if same(kind, correcting, values) else UPDATED, values, correcting)
-    existing = live.get(natural_key(kind, values))
+    existing = live.get(natural_key(kind, values) if key is None else key)
     own = [f for f in existing if f.source_department_id == department.id]
     if own:
         previous = own[0]
         return Filing(SAME if same(kind, previous, values) else UPDATED, values, previous)
     if existing:
         other = existing[0]
-        name = other.source_department.name
+        name = db.session.get(Department, other.source_department_id).name  # type: ignore[union-attr]
         when = other.received_at.strftime("%Y-%m-%d")
         if same(kind, other, values):
             return Filing(PENDING, values, reason=PendingReason.DUPLICATE.value,
@@ -260,85 +323,51 @@ def _columns(kind: FactKind, filing: Filing) -> dict[str, Any]:
 
 
 def write_fact(kind: FactKind, filing: Filing, source: Source, live: LiveFacts | None = None) -> Any:
-    """Insert one new fact (and retire the one it replaces)."""
+    """Insert one new fact as an ORM object (a correction, a re-matched fact) and retire the one
+    it replaces.  Its persons must exist (``Matcher.create_persons``)."""
     fact = kind.model(**_columns(kind, filing), **source.columns())
     if filing.previous is not None:
-        _retire(kind, filing.previous)
+        retire(kind, [filing.previous.id])
         fact.replaces_id = filing.previous.id
         if live is not None:
             live.remove(filing.previous)
     db.session.add(fact)
+    db.session.flush()
     if live is not None:
         live.add(fact)
     return fact
 
 
 class FactWriter:
-    """The new facts of a batch, inserted ``CHUNK`` at a time (one INSERT … RETURNING each):
-    a 100,000-row import does not build its rows one ORM flush at a time."""
+    """The new facts and waiting records of a batch, written ``CHUNK`` records at a time
+    (services/collection/writes.py); each outcome learns its row's id."""
 
-    def __init__(self, kind: FactKind, source: Source) -> None:
+    def __init__(self, kind: FactKind, source: Source, matcher: Matcher) -> None:
         self.kind = kind
-        self.common = {**source.columns(), "current": True}  # one received time for the batch
+        self.matcher = matcher
+        self.source = source.columns()  # one received time for the batch
+        self.pending = PendingWriter(kind, self.source)
         self.rows: list[dict[str, Any]] = []
+        self.replaces: list[int | None] = []
         self.outcomes: list[Outcome] = []
 
     def add(self, filing: Filing, outcome: Outcome) -> None:
-        columns = {**_columns(self.kind, filing), **self.common, "replaces_id": None}
-        if filing.previous is not None:
-            _retire(self.kind, filing.previous)
-            columns["replaces_id"] = filing.previous.id
-        self.rows.append(columns)
+        self.rows.append(dict(filing.values))
+        self.replaces.append(filing.previous.id if filing.previous is not None else None)
         self.outcomes.append(outcome)
 
+    def wait(self, filing: Filing, outcome: Outcome) -> None:
+        self.pending.add(filing.values, filing.reason, filing.detail, outcome.waits)
+
     def flush(self) -> None:
-        if not self.rows:
-            return
-        model = self.kind.model
-        facts = db.session.execute(insert(model).returning(model, sort_by_parameter_order=True), self.rows).scalars()
-        for outcome, fact in zip(self.outcomes, facts, strict=True):
-            outcome.fact = fact
-        self.rows, self.outcomes = [], []
-
-
-def _retire(kind: FactKind, previous: Any) -> None:
-    """The replaced version stops being current, once: of two corrections at once one wins."""
-    model = kind.model
-    done = db.session.execute(
-        update(model).where(model.id == previous.id, model.current.is_(True))  # type: ignore[attr-defined]
-        .values(current=False).execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"该{kind.label}信息已被他人更正，请刷新后重试")
-    set_committed_value(previous, "current", False)
-
-
-def _subject_identifiers(values: Mapping[str, Any]) -> tuple[str, str]:
-    code = values.get("uscc") or values.get("reg_no") or values.get("id_number") or ""
-    name = values.get("entity_name") or values.get("person_name") or ""
-    return str(code)[:30], str(name)[:200]
-
-
-def write_pending(kind: FactKind, values: Mapping[str, Any], reason: str, detail: str,
-                  source: Source) -> PendingFact:
-    """Put a record in the pool, unless the very same record already waits there."""
-    payload = to_json({k: v for k, v in values.items() if k not in ("entity_id", "person_id")})
-    code, name = _subject_identifiers(values)
-    waiting = db.session.execute(
-        select(PendingFact).where(
-            PendingFact.kind == kind.name, PendingFact.source_department_id == source.department.id,
-            PendingFact.subject_code == code, PendingFact.subject_name == name, PendingFact.resolved_at.is_(None),
-        )
-    ).scalars()
-    for pending in waiting:
-        if pending.payload == payload:
-            pending.reason, pending.detail = reason, detail
-            return pending
-    columns = source.columns()
-    pending = PendingFact(kind=kind.name, payload=payload, reason=reason, detail=detail, subject_code=code,
-                          subject_name=name, **columns)
-    db.session.add(pending)
-    return pending
+        if self.rows:
+            retire(self.kind, [i for i in self.replaces if i is not None])
+            self.matcher.create_persons(self.rows)
+            ids = insert_facts(self.kind, self.rows, self.replaces, self.source)
+            for outcome, ident in zip(self.outcomes, ids, strict=True):
+                outcome.fact_id = ident
+            self.rows, self.replaces, self.outcomes = [], [], []
+        self.pending.flush()
 
 
 def _audit(kind: FactKind, outcomes: Sequence[Outcome], source: Source) -> None:
@@ -360,48 +389,51 @@ def ingest(kind: FactKind, records: Sequence[Mapping[str, Any]], *, source_kind:
            received_at: datetime | None = None) -> IngestResult:
     """Check, match and file a batch of records of one kind (see the module's docstring)."""
     source = Source(source_kind, department, actor, batch, received_at)
-    checked = [kind.check(r) for r in records]
-    matcher = Matcher(department)
-    matcher.prefetch([c.values for c in checked if c.valid])
-    return file_checked(kind, checked, source, matcher)
+    with gc_paused():  # many objects, no cycles: see infrastructure/memory.py
+        checked = [kind.check(r) for r in records]
+        matcher = Matcher(department)
+        matcher.prefetch([c.values for c in checked if c.valid])
+        return file_checked(kind, checked, source, matcher)
 
 
 def ingest_checked(kind: FactKind, checked: Sequence[Checked], *, source_kind: FactSource, department: Department,
                    actor: User | None = None, batch: ImportBatch | None = None,
                    progress: Progress | None = None) -> IngestResult:
     """``ingest`` for records already checked (an import checks them for its preview);
-    ``progress(done, message)`` hears of every ``CHUNK`` records filed (a background job)."""
-    matcher = Matcher(department)
-    matcher.prefetch([c.values for c in checked if c.valid])
-    return file_checked(kind, checked, Source(source_kind, department, actor, batch), matcher, progress=progress)
+    ``progress(done, message)`` hears of every ``WRITE_CHUNK`` records filed (a background job)."""
+    with gc_paused():
+        matcher = Matcher(department)
+        matcher.prefetch([c.values for c in checked if c.valid])
+        return file_checked(kind, checked, Source(source_kind, department, actor, batch), matcher, progress=progress)
 
 
 def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, matcher: Matcher,
                  progress: Progress | None = None) -> IngestResult:
-    result = IngestResult()
-    filings: list[tuple[int, Filing | None, Checked]] = []
-    for index, c in enumerate(checked):
+    """Match every record (in memory: the matcher has prefetched), load the live facts they may
+    meet in bulk, then decide the records in order and write them ``CHUNK`` at a time."""
+    result = IngestResult(kind)
+    filings: list[Filing | None] = []
+    for c in checked:
         if not c.valid:
-            filings.append((index, None, c))
+            filings.append(None)
             continue
         values = dict(c.values)
         m = match_subject(kind, values, matcher)
-        filing = Filing(PENDING, values, reason=m.reason, detail=m.detail) if not m.ok else Filing(CREATED, values)
-        filings.append((index, filing, c))
+        filings.append(Filing(PENDING, values, reason=m.reason, detail=m.detail) if not m.ok else Filing(CREATED, values))
     live = LiveFacts(kind)
-    live.load(f for _, f, _ in filings if f is not None and f.status == CREATED)
+    live.load(f for f in filings if f is not None and f.status == CREATED)
     seen: dict[tuple[Hashable, ...], int] = {}
-    writer = FactWriter(kind, source)
-    for index, filing, c in filings:
-        result.outcomes.append(_file_one(kind, index, filing, c, source, live, seen, writer))
-        if len(result.outcomes) % CHUNK == 0:
-            writer.flush()
-            if progress is not None:
-                progress(len(result.outcomes), f"正在归集：已处理 {len(result.outcomes)} 条")
-    writer.flush()
-    db.session.flush()
-    _audit(kind, result.outcomes, source)
-    _warn(kind, [o.fact for o in result.outcomes if o.fact is not None and o.status in (CREATED, UPDATED)])
+    writer = FactWriter(kind, source, matcher)
+    for start in range(0, len(filings), WRITE_CHUNK):
+        for index in range(start, min(start + WRITE_CHUNK, len(filings))):
+            result.outcomes.append(_file_one(kind, index, filings[index], checked[index], source, live, seen, writer))
+        writer.flush()
+        if progress is not None and len(result.outcomes) % WRITE_CHUNK == 0:
+            progress(len(result.outcomes), f"正在归集：已处理 {len(result.outcomes)} 条")
+    if source.kind == FactSource.ONLINE:
+        result.load()
+        _audit(kind, result.outcomes, source)
+    _warn_ids(kind, [o.fact_id for o in result.outcomes if o.fact_id is not None and o.status in (CREATED, UPDATED)])
     return result
 
 
@@ -411,9 +443,22 @@ def _warn(kind: FactKind, facts: Sequence[Any]) -> None:
         after_facts(db.session, kind.name, facts)
 
 
+def _warn_ids(kind: FactKind, ids: Sequence[int]) -> None:
+    """``_warn`` for facts written as plain rows: only the columns the risk rules look at are read
+    (entity, person, cluster address), not the ORM objects."""
+    model = kind.model
+    columns = [getattr(model, name) for name in ("entity_id", "person_id", "address") if hasattr(model, name)]
+    rows: list[Any] = []
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), CHUNK):
+        rows.extend(db.session.execute(select(*columns).where(model.id.in_(wanted[start:start + CHUNK]))).all())
+    _warn(kind, rows)
+
+
 def _file_one(kind: FactKind, index: int, filing: Filing | None, c: Checked, source: Source, live: LiveFacts,
               seen: dict[tuple[Hashable, ...], int], writer: FactWriter) -> Outcome:
-    """Decide one record; a new fact is handed to ``writer`` (its outcome gets the row at the flush)."""
+    """Decide one record; a new fact or a waiting record is handed to ``writer`` (its outcome
+    gets the row's id at the flush)."""
     if filing is None:
         return Outcome(index, ERROR, errors=c.errors)
     if filing.status == CREATED:
@@ -423,13 +468,14 @@ def _file_one(kind: FactKind, index: int, filing: Filing | None, c: Checked, sou
                             detail=f"与本批第{seen[key] + 1}条的{kind.label}相同（{'、'.join(_key_labels(kind))}相同）")
         else:
             seen[key] = index
-            filing = decide(kind, filing.values, live, source.department)
-    if filing.status == PENDING:
-        return Outcome(index, PENDING, pending=write_pending(kind, filing.values, filing.reason, filing.detail, source))
-    if filing.status == SAME:
-        return Outcome(index, SAME, fact=filing.previous)
+            filing = decide(kind, filing.values, live, source.department, key=key)
     outcome = Outcome(index, filing.status)
-    writer.add(filing, outcome)
+    if filing.status == PENDING:
+        writer.wait(filing, outcome)
+    elif filing.status == SAME:
+        outcome.fact_id = filing.previous.id
+    else:
+        writer.add(filing, outcome)
     return outcome
 
 
@@ -450,21 +496,23 @@ def correct(kind: FactKind, fact: Any, record: Mapping[str, Any], *, actor: User
     if not c.valid:
         return Outcome(0, ERROR, errors=c.errors)
     values = dict(c.values)
-    m = match_subject(kind, values, Matcher(actor.department))
+    matcher = Matcher(actor.department)
+    m = match_subject(kind, values, matcher)
     if not m.ok:
         return Outcome(0, ERROR, errors={"uscc": m.detail})
     filing = Filing(CREATED, values)
     live = LiveFacts(kind)
     live.load([filing])
-    if [f for f in live.get(natural_key(kind, values)) if f is not fact]:
+    if [f for f in live.get(natural_key(kind, values)) if f.id != fact.id]:
         labels = "、".join(_key_labels(kind))
         return Outcome(0, ERROR, errors={"": f"已有{labels}相同的另一条{kind.label}信息，请更正那一条"})
     filing = decide(kind, values, live, actor.department, correcting=fact)
     if filing.status == SAME:
-        return Outcome(0, SAME, fact=fact)
+        return Outcome(0, SAME, fact=fact, fact_id=fact.id)
+    matcher.create_persons([values])
     source = Source(FactSource.ONLINE, actor.department, actor)
-    outcome = Outcome(0, UPDATED, fact=write_fact(kind, filing, source, live))
-    db.session.flush()
+    written = write_fact(kind, filing, source, live)
+    outcome = Outcome(0, UPDATED, fact=written, fact_id=written.id)
     _audit(kind, [outcome], source)
     _warn(kind, [outcome.fact, fact])
     return outcome

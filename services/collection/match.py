@@ -5,20 +5,24 @@ Only the entities of the providing department's area are candidates (the 区 reg
 whole city for a city department: persistence/scope.py), so matching never reveals an entity the
 department could not look up.  A later identifier is accepted only if it does not contradict an
 earlier one (a name that finds an entity with another 统一社会信用代码 is a conflict, not a
-match).  A person unknown by ID number is created with the name given; a known one given under
-another name is a conflict.  ``Matcher`` caches lookups and loads them in bulk for an import.
+match).  A person unknown by ID number is created with the name given, but only once a fact
+naming them is written (until then they have a provisional negative id: ``create_persons``); a
+known one given under another name is a conflict.  ``Matcher`` caches lookups and loads them in
+bulk for an import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
-from models import Department, MarketEntity, Person, db
+from infrastructure.masking import mask_id_number
+from models import Department, MarketEntity, Person, db, utcnow
 from models.facts import PendingReason
+from persistence.bulk import allocate_ids, insert_rows
 from persistence.org import region_root
 from persistence.scope import subtree_ids
 
@@ -30,6 +34,14 @@ class Candidate(NamedTuple):
     uscc: str | None
     reg_no: str | None
     name: str
+
+
+class PersonRef(NamedTuple):
+    """A natural person as matching sees them; ``id`` is negative while not yet created."""
+
+    id: int
+    name: str
+    id_number: str
 
 
 @dataclass
@@ -61,7 +73,9 @@ class Matcher:
         root = region_root(department)
         self.region_ids = list(db.session.execute(subtree_ids(root)).scalars())
         self._by: dict[str, dict[str, list[Candidate]]] = {"uscc": {}, "reg_no": {}, "name": {}}
-        self._persons: dict[str, Person | None] = {}
+        self._persons: dict[str, PersonRef | None] = {}
+        self._new: dict[int, PersonRef] = {}  # provisional id → the person first met in this batch
+        self._created: dict[int, int] = {}  # provisional id → the id of the row created
 
     # -- loading
     def _load(self, column: str, values: Iterable[str]) -> None:
@@ -84,14 +98,19 @@ class Matcher:
         self._load("uscc", (v.get("uscc") or "" for v in values))
         self._load("reg_no", (v.get("reg_no") or "" for v in values))
         self._load("name", (v.get("entity_name") or "" for v in values))
-        ids = sorted({i for v in values for i in (v.get("id_number"), v.get("shareholder_id_no")) if i}
-                     - set(self._persons))
+        self._load_persons(i for v in values for i in (v.get("id_number"), v.get("shareholder_id_no")) if i)
+
+    def _load_persons(self, numbers: Iterable[str]) -> None:
+        ids = sorted(set(numbers) - set(self._persons))
         for start in range(0, len(ids), CHUNK):
             part = ids[start:start + CHUNK]
             for i in part:
                 self._persons[i] = None
-            for person in db.session.execute(select(Person).where(Person.id_number.in_(part))).scalars():
-                self._persons[person.id_number] = person
+            rows = db.session.execute(
+                select(Person.id, Person.name, Person.id_number).where(Person.id_number.in_(part))
+            )
+            for row in rows:
+                self._persons[row.id_number] = PersonRef(*row)
 
     def _lookup(self, column: str, value: str) -> list[Candidate]:
         if value not in self._by[column]:
@@ -126,20 +145,36 @@ class Matcher:
         return Match(entity_id=found.id)
 
     def person(self, name: str, id_number: str) -> Match:
-        """The person with this ID number, created when new; a different name is a conflict."""
+        """The person with this ID number (a provisional one when new); a different name is a conflict."""
         if id_number not in self._persons:
-            self._persons[id_number] = db.session.execute(
-                select(Person).where(Person.id_number == id_number)
-            ).scalar_one_or_none()
+            self._load_persons([id_number])
         person = self._persons[id_number]
         if person is None:
-            person = Person(name=name, id_number=id_number)
-            db.session.add(person)
-            db.session.flush()
-            self._persons[id_number] = person
+            person = PersonRef(-len(self._new) - 1, name, id_number)
+            self._persons[id_number] = self._new[person.id] = person
         elif name and person.name != name:
-            return conflict(f"身份证号{person.masked_id_number}已登记为“{person.name}”，与填报的姓名“{name}”不一致")
+            return conflict(f"身份证号{mask_id_number(person.id_number)}已登记为“{person.name}”，"
+                            f"与填报的姓名“{name}”不一致")
         return Match(person_id=person.id)
+
+    def create_persons(self, rows: Iterable[MutableMapping[str, Any]]) -> None:
+        """The persons first met in this batch whom ``rows`` (about to be written) name get their
+        row, all in one insert, and each row's provisional ``person_id`` becomes the real one.  A
+        person whose facts all wait in the pending pool is not created."""
+        rows = list(rows)
+        needed = sorted({r["person_id"] for r in rows if (r.get("person_id") or 0) < 0} - set(self._created),
+                        reverse=True)
+        if needed:
+            ids = allocate_ids(Person.__table__, len(needed))
+            now = utcnow()
+            insert_rows(Person.__table__, ("id", "name", "id_number", "created_at"),
+                        [(i, self._new[t].name, self._new[t].id_number, now) for t, i in zip(needed, ids, strict=True)])
+            for t, i in zip(needed, ids, strict=True):
+                self._created[t] = i
+                self._persons[self._new[t].id_number] = self._new[t]._replace(id=i)
+        for r in rows:
+            if (r.get("person_id") or 0) < 0:
+                r["person_id"] = self._created[r["person_id"]]
 
     def forget_entities(self) -> None:
         """Drop the cached entity lookups (the registry changed: services/collection/pending.py)."""

@@ -193,6 +193,9 @@ def parse_amount(value: Any, *, unit: str = "元", places: int = 2) -> Decimal |
         raise FieldError(_AMOUNT_RULE)
     if _is_number(value):
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    elif (value.__class__ is str and value.isascii() and value.replace(".", "", 1).isdigit()
+          and value[0] != "." != value[-1]):
+        number = Decimal(value)  # plain digits such as 500000.00, fast: as the general reading below
     else:
         text = _fold(text_of(value))
         if not text:

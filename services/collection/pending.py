@@ -100,8 +100,9 @@ def rematch(pending_rows: Iterable[PendingFact]) -> RematchResult:
             pending.reason, pending.detail = filing.reason, filing.detail
             result.still_pending += 1
             continue
+        if filing.status != SAME:
+            matcher.create_persons([values])
         fact = filing.previous if filing.status == SAME else write_fact(kind, filing, _source(pending, department), live)
-        db.session.flush()
         pending.resolved_at = utcnow()
         pending.resolved_fact_table, pending.resolved_fact_id = kind.table, fact.id
         result.filed += 1

@@ -98,15 +98,15 @@ def test_only_a_clerk_imports(org, session):
 
 def test_a_large_confirmation_reports_its_progress(org, session):
     from models import FactSource
-    from services.collection.ingest import CHUNK, ingest_checked
+    from services.collection.ingest import WRITE_CHUNK, ingest_checked
     from services.collection.kinds import FACT_KINDS
 
     entity = make_entity(org.clerk_a, 6)
     kind = FACT_KINDS["penalty"]
     checked = [kind.check({"uscc": entity.uscc, "decision_no": f"罚{n}", "decided_on": "2026-01-05"})
-               for n in range(CHUNK + 10)]
+               for n in range(WRITE_CHUNK + 10)]
     heard: list[int] = []
     result = ingest_checked(kind, checked, source_kind=FactSource.IMPORT, department=org.health_a,
                             progress=lambda done, message: heard.append(done))
-    assert heard == [CHUNK] and result.counts["新增"] == CHUNK + 10
+    assert heard == [WRITE_CHUNK] and result.counts["新增"] == WRITE_CHUNK + 10
     assert PENALTIES.job_rows == 5_000 and PENALTIES.max_rows == 100_000

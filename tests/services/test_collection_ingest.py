@@ -236,3 +236,25 @@ def test_waiting_facts_are_found_by_a_few_identifiers_and_by_many(org, session):
     assert [p.id for p in open_unmatched([code], [])] == [waiting.id]
     assert [p.id for p in open_unmatched([*others, code], [])] == [waiting.id]
     assert open_unmatched(others, ["没有这个主体"]) == []
+
+
+def test_a_person_is_created_only_when_a_fact_naming_them_is_filed(org, session):
+    entity = make_entity(org.clerk_a, 14)
+    capital = {"统一社会信用代码": entity.uscc, "股东（发起人）": "王五", "认缴出资额（万元）": "10", "信息来源": "年报",
+               "年度": "2025"}
+    run(FACT_KINDS["capital"], [capital], org)
+    other = run(FACT_KINDS["capital"], [{**capital, "股东证件号码": "110105194912310038"}], org, department=org.bureau_a)
+    assert other.pending[0].reason == "冲突" and count(Person) == 0  # the shareholder's fact waits: no person yet
+    two = run(FACT_KINDS["officer"], [
+        {"统一社会信用代码": entity.uscc, "姓名": "王五", "身份证号": "110105194912310038", "职务": "董事"},
+        {"统一社会信用代码": entity.uscc, "姓名": "王五", "身份证号": "110105194912310038", "职务": "监事"}], org)
+    assert two.counts["新增"] == 2 and count(Person) == 1
+    assert {f.person_id for f in two.facts} == {db.session.execute(select(Person.id)).scalar_one()}
+
+
+def test_the_same_waiting_record_twice_in_one_batch_is_one_pending_row(org, session):
+    code = uscc("91510108MA6D00033")
+    result = run(PERMIT, [permit(code), permit(code)], org, source=FactSource.EXCHANGE)
+    assert [o.status for o in result.outcomes] == ["待处理", "待处理"]
+    assert {p.id for p in result.pending} == {db.session.execute(select(PendingFact.id)).scalar_one()}
+    assert result.outcomes[0].message.startswith("未匹配：")
