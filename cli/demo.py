@@ -130,6 +130,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_demo_random_check()
         load_demo_conferences()
         load_demo_risk()
+        load_demo_grades()
         return created
     load_demo_libraries()
     load_demo_items()
@@ -140,6 +141,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     load_demo_random_check()
     load_demo_conferences()
     load_demo_risk()
+    load_demo_grades()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -226,12 +228,17 @@ def load_demo_conferences() -> None:
 
 
 def load_demo_facts() -> None:
-    """信息归集: every kind of fact over the demo entities (services/demo_facts.py), then the
-    credit-risk scorecard over the registry (services/credit/scoring.py)."""
-    from services.credit.scoring import recompute
+    """信息归集: every kind of fact over the demo entities (services/demo_facts.py)."""
     from services.demo_facts import load_demo_facts as load
 
     load()
+
+
+def load_demo_grades() -> None:
+    """The credit-risk scorecard over the whole registry (services/credit/scoring.py), last: the
+    risk demo adds entities of its own."""
+    from services.credit.scoring import recompute
+
     recompute()
 
 

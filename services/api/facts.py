@@ -76,12 +76,14 @@ SCHEMAS = {
 
 def _result(outcome: ing.Outcome, code: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"index": outcome.index, "status": STATUS[outcome.status], "outcome": outcome.status}
-    if outcome.fact is not None:
-        out["fact_id"] = outcome.fact.id
+    # The ids and the reason ride on the outcome: a batch's facts are written as plain rows, not
+    # loaded back as ORM objects (docs/collection.md, "How a batch is written").
+    if outcome.fact_id is not None:
+        out["fact_id"] = outcome.fact_id
         out["entity_code"] = code
-    if outcome.pending is not None:
-        out["reason"] = outcome.pending.reason
-        out["detail"] = outcome.pending.detail
+    if outcome.pending_id is not None:
+        out["reason"] = outcome.reason
+        out["detail"] = outcome.detail
     if outcome.errors:
         out["errors"] = outcome.errors
     return out
