@@ -16,9 +16,8 @@ locked on PostgreSQL; SQLite has one writer).  Nothing is committed here.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -138,14 +137,6 @@ def close_warnings(session: Session, ids: list[int], now: datetime, reason: str,
     return closed
 
 
-def _json_for_bulk(session: Session) -> Callable[[Any], Any]:
-    """How a JSON value goes to persistence.bulk: COPY on PostgreSQL takes the text (psycopg does
-    not adapt a list there); SQLite's executemany goes through the column type, which encodes."""
-    if is_postgres(session):
-        return lambda value: json.dumps(value, ensure_ascii=False)
-    return lambda value: value
-
-
 def apply_hits(session: Session, rule: RiskRule, hits: dict[int, Hit], scope: list[int] | None,
                now: datetime, run: RuleRun, closing: str = CLOSED_NOT_MET) -> None:
     """Open, refresh and close the rule's warnings (within ``scope``) to match ``hits``."""
@@ -153,8 +144,7 @@ def apply_hits(session: Session, rule: RiskRule, hits: dict[int, Hit], scope: li
     existing = _open_warnings(session, rule, scope)
     gone = [wid for entity_id, (wid, _ev) in existing.items() if entity_id not in hits]
     run.closed += close_warnings(session, gone, now, closing)
-    as_stored = _json_for_bulk(session)
-    changed = [(as_stored(hits[entity_id].evidence), wid)
+    changed = [(hits[entity_id].evidence, wid)
                for entity_id, (wid, ev) in existing.items() if entity_id in hits and ev != hits[entity_id].evidence]
     update_rows(RiskWarning.__table__, "id", ["evidence"], changed)
     still = [entity_id for entity_id in existing if entity_id in hits]
@@ -168,7 +158,7 @@ def apply_hits(session: Session, rule: RiskRule, hits: dict[int, Hit], scope: li
             .values(last_seen_at=now).execution_options(synchronize_session=False))
     run.refreshed += len(still)
     columns = ["entity_id", "rule_id", "department_id", "status", "first_seen_at", "last_seen_at", "evidence", "reason"]
-    new = [[entity_id, rule.id, hit.department_id, "open", now, now, as_stored(hit.evidence), ""]
+    new = [[entity_id, rule.id, hit.department_id, "open", now, now, hit.evidence, ""]  # JSON: persistence.bulk encodes it
            for entity_id, hit in hits.items() if entity_id not in existing]
     insert_rows(RiskWarning.__table__, columns, new)  # COPY on PostgreSQL
     run.opened += len(new)
