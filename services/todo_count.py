@@ -1,4 +1,5 @@
-"""The count in the header (我的待办): open work items, follow-ups and deadline reminders.
+"""The count in the header (我的待办): open work items, follow-ups, deadline reminders and the
+风险预警 day digests not opened yet.
 
 The header polls it on every page, so it is asked as one statement of scalar subqueries
 instead of one statement per kind of work (each a round trip to PostgreSQL)."""
@@ -12,6 +13,7 @@ from sqlalchemy import Select, func, select
 from models import User, db
 from services.deadlines import reminders_query
 from services.followups import waiting_queries
+from services.risk.digest import open_digests_query
 from workflows.inbox import inbox_query
 
 
@@ -21,8 +23,8 @@ def _counted(query: Select[Any]) -> Any:
 
 
 def todo_count(user: User) -> int:
-    """What 我的待办 lists for ``user``: work items, follow-ups and reminders together."""
+    """What 我的待办 lists for ``user``: work items, follow-ups, reminders and digests together."""
     if not user.is_authenticated or not user.is_active:
         return 0
-    queries = [inbox_query(user), *waiting_queries(user), reminders_query(user)]
+    queries = [inbox_query(user), *waiting_queries(user), reminders_query(user), open_digests_query(user)]
     return sum(db.session.execute(select(*(_counted(q) for q in queries))).one())

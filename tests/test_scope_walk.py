@@ -17,7 +17,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from models import AuditEvent, Job, db
+from models import AuditEvent, Job, Message, db
 from models.imports import ImportBatch
 from models.roles import Role
 from persistence import audit
@@ -227,6 +227,11 @@ def district_a(org, make_user, session):
     lawsuits = risk_pages.rule("lawsuits")
     risk_change = rule_changes.propose(org.clerk_a, lawsuits, {
         "p_min_count": "5", "p_window_days": "90", "enabled": "1", "base_version": str(lawsuits.version)})
+    # A 风险预警 day digest of a district-A clerk (their 我的待办 entry, /risk/digests/<id>).
+    from persistence import notifications
+
+    notifications.notify([org.clerk_a], "风险预警：甲区机密摘要", "司法涉诉预警1条", f"/risk/warnings?department={org.bureau_a.id}")
+    digest_message = session.query(Message).filter(Message.user_id == org.clerk_a.id).order_by(Message.id.desc()).first()
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -288,6 +293,7 @@ def district_a(org, make_user, session):
         "pending_id": filed.pending[0].id,
         "person_id": officer.id,
         "rule_id": lawsuits.id,
+        "message_id": digest_message.id,
     }
 
 
@@ -368,6 +374,7 @@ def test_walk_knows_every_parameter(app):
         "person_id",
         "code", "credential_id",
         "rule_id",
+        "message_id",
     }
 
 

@@ -32,6 +32,7 @@ def inbox_page():
     from services.followup_rules import record_of
     from services.followups import waiting_for
     from services.plan_queries import annual_plan_warning
+    from services.risk.digest import open_digests
 
     return render_template(
         "main/inbox.html",
@@ -41,6 +42,7 @@ def inbox_page():
         followups=waiting_for(current_user),
         record_of=record_of,
         reminders=reminders_for(current_user),
+        risk_digests=open_digests(current_user),
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
 from blueprints.common import current_actor, get_visible_or_404
@@ -27,7 +27,7 @@ from models import db
 from models.risk import RiskRule, RiskRuleChange, RiskWarning
 from models.roles import Role
 from persistence import audit
-from services.risk import engine_api, library
+from services.risk import digest, engine_api, library
 from services.risk import rule_changes as changes
 
 bp = Blueprint("risk", __name__, url_prefix="/risk")
@@ -179,6 +179,17 @@ def _library_page(*, error: str = "", status: int = 200, form: Any = None) -> An
 @roles_required(*library.VIEW_ROLES)
 def warnings() -> Any:
     return _library_page()
+
+
+@bp.route("/digests/<int:message_id>")
+@login_required
+def open_digest(message_id: int) -> Any:
+    """A day's digest in 我的待办: opening it marks it done and shows the 风险库 of that day."""
+    link = digest.open_digest(current_actor(), message_id)
+    if link is None:
+        abort(404)
+    db.session.commit()
+    return redirect(link)
 
 
 @bp.route("/warnings.xlsx")

@@ -7,6 +7,9 @@ district), and sends each active clerk of the department one message (站内消�
 when the user has an address) with the counts per rule and a link to the 风险库 filtered on that
 department and day.  Running it again for the same day sends nothing twice: a clerk who already
 has that day's message (same link) is skipped.
+
+The same message is the day's entry in the clerk's 我的待办 (``open_digests_query``) until the
+clerk opens it (``open_digest``): one entry per department and day, not one per warning.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from infrastructure import clock
 from models import Department, MarketEntity, Message, User, UserRole, db
@@ -33,9 +37,35 @@ class DigestResult:
     messages: int = 0
 
 
+LINK_PREFIX = "/risk/warnings?department="
+
+
 def library_link(department_id: int, day: date) -> str:
     """The 风险库 on that department and day (the page's own query string)."""
-    return f"/risk/warnings?department={department_id}&since={day.isoformat()}&until={day.isoformat()}&status=all"
+    return f"{LINK_PREFIX}{department_id}&since={day.isoformat()}&until={day.isoformat()}&status=all"
+
+
+def open_digests_query(user: User) -> Select[Any]:
+    """The user's day digests not opened yet: their entries in 我的待办."""
+    return select(Message).where(Message.user_id == user.id, Message.read_at.is_(None),
+                                 Message.link.startswith(LINK_PREFIX))
+
+
+def open_digests(user: User) -> list[Message]:
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return list(db.session.execute(open_digests_query(user).order_by(Message.created_at.desc(), Message.id.desc()))
+                .scalars())
+
+
+def open_digest(user: User, message_id: int) -> str | None:
+    """Mark the user's own digest read and give its link (None: not theirs, or not a digest)."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.user_id != user.id or not message.link.startswith(LINK_PREFIX):
+        return None
+    if message.read_at is None:
+        message.read_at = clock.now()
+    return message.link
 
 
 def _bureaus_under(district_id: int) -> list[int]:

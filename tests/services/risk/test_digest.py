@@ -61,3 +61,41 @@ def test_cli(app, org, monkeypatch):
     assert out.exit_code == 0 and "新增预警 1 条" in out.output and "发送通知 1 条" in out.output
     bad = runner.invoke(args=["risk-digest", "--date", "2026-13-01"])
     assert bad.exit_code == 2 and "日期格式不正确" in bad.output
+
+
+def test_the_day_digest_waits_in_my_todo_until_opened(client, org, make_user, monkeypatch):
+    from services.todo_count import todo_count
+    from tests.conftest import sign_in
+
+    freeze(monkeypatch)
+    rf.warning(rf.entity(org, 1), "lawsuits", department=org.bureau_a)
+    db.session.commit()
+    send_digest()
+    db.session.commit()
+    before = todo_count(org.clerk_a)
+    sign_in(client, org.clerk_a)
+    html = client.get("/inbox").get_data(as_text=True)
+    assert "风险预警：2026年11月4日新增1条纳入风险库" in html and "司法涉诉预警1条" in html
+    mine = db.session.execute(select(Message).where(Message.user_id == org.clerk_a.id)).scalar_one()
+    theirs = db.session.execute(select(Message).where(Message.user_id == org.health_clerk.id)).scalar_one_or_none()
+
+    opened = client.get(f"/risk/digests/{mine.id}")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(library_link(org.bureau_a.id, CHINA_DAY))
+    assert todo_count(org.clerk_a) == before - 1
+    assert "风险预警：2026年11月4日" not in client.get("/inbox").get_data(as_text=True)
+    # somebody else's message, or a message that is not a digest: not found
+    if theirs is not None:
+        assert client.get(f"/risk/digests/{theirs.id}").status_code == 404
+    assert client.get("/risk/digests/999999").status_code == 404
+
+
+def test_a_message_that_is_not_a_digest_is_not_opened_here(client, org):
+    from persistence import notifications
+    from tests.conftest import sign_in
+
+    notifications.notify([org.clerk_a], "其他通知", "正文", "/plans")
+    db.session.commit()
+    other = db.session.execute(select(Message).where(Message.user_id == org.clerk_a.id)).scalar_one()
+    sign_in(client, org.clerk_a)
+    assert client.get(f"/risk/digests/{other.id}").status_code == 404
+    assert "其他通知" not in client.get("/inbox").get_data(as_text=True)
