@@ -291,7 +291,36 @@ def delete_refusal(entity: MarketEntity) -> str:
     warned = db.session.execute(select(func.count()).where(RiskWarning.entity_id == entity.id)).scalar_one()
     if warned:
         return f"该主体有{warned}条风险预警记录，须保留，不能删除；如已注销或迁出，请修改其登记状态"
+    for label, n in _kept_records(entity.id):
+        return f"该主体有{n}条{label}，须保留，不能删除；如已注销或迁出，请修改其登记状态"
     return ""
+
+
+def _kept_label(table_name: str) -> str:
+    if table_name.startswith("fact_"):
+        return "归集信息（许可、处罚、出资、人员等）"
+    return _KEPT_LABELS.get(table_name, "业务记录")
+
+
+_KEPT_LABELS = {"inspector_conflict": "检查人员回避关系记录", "unlicensed_operator": "无证无照经营治理记录"}
+
+
+def _kept_records(entity_id: int) -> list[tuple[str, int]]:
+    """Rows of any table whose foreign key to the entity neither cascades nor sets NULL: the
+    records that must outlive a deletion (collected facts, court cases, campaign objects…).
+    Read from the schema, so a chapter's new table is covered without a line here."""
+    found: dict[str, int] = {}
+    for table in db.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name != MarketEntity.__tablename__ or fk.ondelete in ("CASCADE", "SET NULL"):
+                continue
+            if table.name == "risk_warning":
+                continue  # asked above, with its own words
+            n = db.session.execute(select(func.count()).select_from(table).where(fk.parent == entity_id)).scalar_one()
+            if n:
+                label = _kept_label(table.name)
+                found[label] = found.get(label, 0) + n
+    return sorted(found.items(), key=lambda kv: -kv[1])
 
 
 def delete_entity(actor: User, entity: MarketEntity) -> None:

@@ -760,3 +760,20 @@ def test_prefix_searches_can_use_the_indexes(org, session):
         )
         plan = " ".join(str(r[-1]) for r in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
         assert "ix_market_entity_name" in plan or "ix_market_entity_division_industry_grade" in plan, plan
+
+
+def test_an_entity_with_collected_facts_cannot_be_deleted(org, session):
+    """Facts (许可, 投诉举报…) name the entity without cascading: deleting it is refused in
+    Chinese instead of failing on the foreign key or orphaning them."""
+    from tests.factories import risk_pages as rf
+
+    entity = rf.entity(org, 1)
+    session.commit()
+    assert svc.delete_refusal(entity) == ""
+    rf.complaints(org, entity, 2)
+    session.commit()
+    refusal = svc.delete_refusal(entity)
+    assert refusal.startswith("该主体有2条归集信息") and "不能删除" in refusal
+    with pytest.raises(Conflict):
+        svc.delete_entity(org.clerk_a, entity)
+    assert session.get(type(entity), entity.id) is not None
