@@ -2,7 +2,8 @@
 answer stored with the key; the same key with the same request gets the stored answer again
 (nothing is written twice), with another request a 422 problem.  Two requests with the same new
 key at once: the second one's commit hits the unique key, its write is rolled back and it is
-told 409 (try again: it then gets the first one's answer).  Keys are kept for a day."""
+told 409 (try again: it then gets the first one's answer).  Keys are kept for a day: each write
+also deletes the client's keys older than that, so the table holds at most a day of writes."""
 
 from __future__ import annotations
 
@@ -45,9 +46,9 @@ def replay(credential: ApiCredential, key: str, digest: str) -> ApiIdempotency |
 
 
 def remember(credential: ApiCredential, key: str, digest: str, status: int, body: str) -> None:
-    """Store the answer in the write's own transaction (it commits with the write or not at all)."""
+    """Store the answer in the write's own transaction (it commits with the write or not at all),
+    after deleting the client's expired keys (this one's included, when it is being reused)."""
     db.session.execute(delete(ApiIdempotency).where(ApiIdempotency.credential_id == credential.id,
-                                                    ApiIdempotency.key == key,
                                                     ApiIdempotency.created_at <= utcnow() - KEEP))
     db.session.add(ApiIdempotency(credential_id=credential.id, key=key, request_hash=digest, status=status,
                                   body=body))

@@ -116,6 +116,25 @@ def test_the_same_idempotency_key_replays_and_another_body_is_422(api: Api, org,
     problem(api.post("/facts/permit", json=records, headers={"Idempotency-Key": "含中文"}), 400, "invalid-request")
 
 
+def test_a_write_deletes_the_clients_expired_keys(api: Api, org, session):
+    """Keys are kept a day: older ones of the client go with its next write, whatever their key."""
+    from datetime import timedelta
+
+    from models import ApiIdempotency, utcnow
+
+    entity = make_entity(org.clerk_a, 1)
+    for n in (1, 2):
+        records = {"records": [{"uscc": entity.uscc, "permit_no": f"JY{n}", "name": "食品经营许可证"}]}
+        assert api.post("/facts/permit", json=records, headers={"Idempotency-Key": f"k-{n}"}).status_code == 200
+    session.execute(ApiIdempotency.__table__.update().where(ApiIdempotency.key == "k-1")
+                    .values(created_at=utcnow() - timedelta(days=1, minutes=1)))
+    session.commit()
+    records = {"records": [{"uscc": entity.uscc, "permit_no": "JY3", "name": "食品经营许可证"}]}
+    assert api.post("/facts/permit", json=records, headers={"Idempotency-Key": "k-3"}).status_code == 200
+    keys = set(session.execute(select(ApiIdempotency.key)).scalars())
+    assert keys == {"k-2", "k-3"}
+
+
 def test_a_burst_is_429_for_that_client_while_another_is_unaffected(api: Api, org, court, make_user, session):
     token, credential = issue_token(org.sysadmin, court, ["entities:read"], rate_limit=5)
     other_user = api_user(make_user, org.health_a)
