@@ -138,16 +138,15 @@ def instance(instance_id: int):
         current=inst.current_step or None,
         ended=inst.status != InstanceStatus.ACTIVE,
     )
+    mine = engine.actions_for(current_user, inst)  # asked once: it reads the work items and roles
     return render_template(
         "processes/instance.html",
         inst=inst,
         process=process,
         svg=svg,
         tiles=print_tiles(svg),
-        actions=[a for a in engine.actions_for(current_user, inst)
-                 if not bindings.is_business_step(inst.process_table, a.step.key)],
-        business_items=[a.item for a in engine.actions_for(current_user, inst)
-                        if bindings.is_business_step(inst.process_table, a.step.key)],
+        actions=[a for a in mine if not bindings.is_business_step(inst.process_table, a.step.key)],
+        business_items=[a.item for a in mine if bindings.is_business_step(inst.process_table, a.step.key)],
         subject=bindings.subject_link(inst.subject_type, inst.subject_id),
         can_withdraw=engine.can_withdraw(current_user, inst),
     )
