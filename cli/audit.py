@@ -59,6 +59,16 @@ def register_audit_cli(app: Flask) -> None:
         if total:
             sys.exit(1)
 
+    @audit_group.command("seal")
+    def audit_seal() -> None:
+        """将待入链的接口调用审计记录按顺序并入审计日志哈希链（供 cron 每分钟运行）。"""
+        from models import db
+        from persistence import audit_outbox
+
+        n = audit_outbox.seal()
+        db.session.commit()
+        click.echo(f"已并入审计日志 {n} 条。")
+
     @audit_group.command("checkpoint")
     def audit_checkpoint() -> None:
         """校验审计日志哈希链并写入签名检查点（供 cron 每日运行）；链不完整时不写入并以非零状态退出。"""

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models, one module per domain."""
 
 from models.api import ApiCredential, ApiIdempotency
-from models.audit import AuditEvent
+from models.audit import AuditEvent, AuditOutbox
 from models.base import db, utcnow
 from models.calendar import CalendarDay, CalendarYear, DayKind
 from models.conference import (
@@ -152,6 +152,7 @@ __all__ = [
     "PlanUnit",
     "TaskUnit",
     "AuditEvent",
+    "AuditOutbox",
     "AuxiliaryInspector",
     "AuxiliaryKind",
     "CalendarDay",

@@ -99,7 +99,7 @@ def compute_hash(event: AuditEvent | Row[Any], keys: dict[int, bytes] | None = N
     return audit_key.digest(event.chain_version or audit_key.LEGACY_VERSION, _canonical(event), keys)
 
 
-def _summary_text(summary: dict[str, Any] | str | None) -> str:
+def summary_text(summary: dict[str, Any] | str | None) -> str:
     if summary is None:
         return ""
     if isinstance(summary, str):
@@ -136,6 +136,12 @@ def _tail(session: Session) -> str:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     return session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
+
+
+def lock_chain(session: Session | None = None) -> str:
+    """Take the chain's lock for this transaction (PostgreSQL; SQLite serialises writers) before
+    reading what is to be chained; the chain's last hash."""
+    return _tail(session or db.session())
 
 
 def _remember(session: Session, tail: str) -> None:
@@ -177,7 +183,7 @@ def record(
         action=action,
         object_type=object_type,
         object_id=str(object_id if object_id is not None else ""),
-        summary=_summary_text(summary),
+        summary=summary_text(summary),
         prev_hash=prev,
         chain_version=max(keys),
     )
@@ -207,7 +213,6 @@ def record_many(
     actor = _acting_user(user)
     session = db.session()
     session.flush()
-    prev = _tail(session)
     common = {
         "user_id": actor.id if actor else None,
         "user_account": (actor.account if actor else "")[:64],
@@ -219,17 +224,32 @@ def record_many(
         "object_type": object_type,
     }
     at = utcnow()
+    return append_rows([{**common, "at": at, "object_id": str(object_id), "summary": summary_text(summary)}
+                        for object_id, summary in items], chunk=chunk, session=session)
+
+
+ROW_FIELDS = ("at", "user_id", "user_account", "user_name", "department_id", "department_name", "ip", "action",
+              "object_type", "object_id", "summary")
+
+
+def append_rows(rows: list[dict[str, Any]], *, chunk: int = 2000, session: Session | None = None) -> int:
+    """Chain fully described rows (``ROW_FIELDS``: their own time and actor) onto the trail in
+    list order, under the chain's lock, with persistence.bulk (no ORM objects); how many."""
+    if not rows:
+        return 0
+    session = session or db.session()
+    prev = _tail(session)
     keys = audit_key.keyring()
     version = max(keys)
-    columns = ["at", *common, "object_id", "summary", "prev_hash", "hash", "chain_version"]
-    rows: list[list[Any]] = []
-    for object_id, summary in items:
-        row = {**common, "at": at, "object_id": str(object_id), "summary": _summary_text(summary), "prev_hash": prev}
+    columns = [*ROW_FIELDS, "prev_hash", "hash", "chain_version"]
+    out: list[list[Any]] = []
+    for given in rows:
+        row = {**given, "prev_hash": prev}
         prev = audit_key.digest(version, _canonical_dict(row), keys)
         row["hash"] = prev
         row["chain_version"] = version
-        rows.append([row[c] for c in columns])
-    written = insert_rows(AuditEvent.__table__, columns, rows, chunk=chunk)
+        out.append([row[c] for c in columns])
+    written = insert_rows(AuditEvent.__table__, columns, out, chunk=chunk)
     _remember(session, prev)
     return written
 

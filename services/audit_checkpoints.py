@@ -21,8 +21,8 @@ from pathlib import Path
 from flask import current_app
 
 from infrastructure import audit_key
-from models import utcnow
-from persistence import audit
+from models import db, utcnow
+from persistence import audit, audit_outbox
 from persistence.audit import ChainProblem, ChainState
 from services import result_integrity
 
@@ -132,7 +132,10 @@ def compare(state: ChainState, cp: Checkpoint) -> list[ChainProblem]:
 
 def verify_all(*, write: bool = True, results: bool = True) -> VerifyReport:
     """The chain, checked against the last valid checkpoint; a new checkpoint when all is well;
-    with ``results`` every published result digest as well."""
+    with ``results`` every published result digest as well.  Rows waiting in the audit outbox
+    are chained first (committed), so that the check covers every call made so far."""
+    if audit_outbox.seal():
+        db.session.commit()
     checkpoints = read_all()
     problems = [ChainProblem(0, f"检查点文件第{c.line}行签名无效或格式错误：检查点文件被改动")
                 for c in checkpoints if not c.valid]

@@ -3,8 +3,9 @@ idempotency → the resource's handler → audit row → commit.  Refusals are p
 (services/api/problems.py); nothing of a refused write is kept.
 
 The audit row (action ``api_call``: the client, the operation, the status, the entities
-touched) is appended last, just before the commit, so that the audit chain's lock is held for
-as short a time as possible.  A call refused before its client is known (no token, a malformed
+touched) is written last, just before the commit, into the audit outbox (persistence/
+audit_outbox.py): one INSERT without the chain's lock, so that calls do not queue on each
+other's commits; `flask audit seal` chains it within the minute.  A call refused before its client is known (no token, a malformed
 or unknown one) and a call refused by the rate limit leave no row: they would let anyone fill
 the trail (the web server's access log has them).  An expired or revoked token names its
 client: those calls are audited (and counted against its limit).
@@ -22,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from blueprints.api.problems import JSON, json_response, problem_response
 from infrastructure.errors import ServiceError
 from models import ApiCredential, db
-from persistence import audit
+from persistence import audit_outbox
 from services.api import idempotency, ratelimit, scopes, tokens
 from services.api.problems import ApiProblem, for_status
 from services.api.registry import Call, Operation, Resource
@@ -102,9 +103,9 @@ def _audit(credential: ApiCredential, op: Operation, call: Call | None, status: 
     if call is not None and call.counts:
         summary["计数"] = call.counts
     if tokens.touch(credential):
-        db.session.flush()  # before the audit chain's lock, which is held until the commit
-    audit.record("api_call", object_type="api_credential", object_id=credential.id, summary=summary,
-                 user=credential.user)
+        db.session.flush()
+    audit_outbox.defer("api_call", object_type="api_credential", object_id=credential.id, summary=summary,
+                       user=credential.user)
 
 
 def _refusal(exc: Exception) -> Response:

@@ -19,7 +19,7 @@ from infrastructure.audit_key import AuditKeyError
 from infrastructure.excel import XLSX_MIME, stream_workbook
 from models import AuditEvent, db, utcnow
 from models.roles import Role
-from persistence import audit
+from persistence import audit, audit_outbox
 from services import audit_checkpoints
 from services import audit_query as aq
 
@@ -39,11 +39,18 @@ def _helpers() -> dict[str, Any]:
     }
 
 
+def _seal() -> None:
+    """The data interface's calls waiting in the audit outbox join the chain before it is read."""
+    if audit_outbox.seal():
+        db.session.commit()
+
+
 @bp.route("/")
 @login_required
 @roles_required(Role.AUDITOR)
 def index() -> Any:
     """The filtered, paged list; an htmx request gets the results block alone."""
+    _seal()
     flt = aq.AuditFilter.from_args(request.args)
     page = None
     if not flt.errors:
@@ -101,6 +108,7 @@ def export() -> Any:
     flt = aq.AuditFilter.from_args(request.args)
     if flt.errors:  # the list page shows what is wrong with the filter
         return redirect(url_for("audit.index", **request.args))
+    _seal()
     up_to = aq.last_id()  # a fixed snapshot: later events (this export's own row) stay out
     total = aq.count(current_user, flt, up_to_id=up_to)
     written = 0

@@ -11,6 +11,7 @@ from typing import Any as Api
 from sqlalchemy import func, select
 
 from models import AuditEvent, Permit, db
+from persistence import audit_outbox
 from services.api import tokens
 from tests.factories.api import api_user, expire, issue_token
 from tests.factories.directories import make_entity
@@ -153,6 +154,11 @@ def test_every_identified_call_is_audited_with_the_entities_touched(api: Api, or
     assert api.get(f"/entities/{entity.uscc}").status_code == 200
     problem(api.get("/entities/NOPE"), 404, "entity-not-found")
     problem(api.get("/entities/X", token=None), 401, "token-missing")  # no client: no row
+    # the rows wait in the audit outbox (no chain lock per call) until the next seal
+    assert db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == before
+    assert audit_outbox.waiting() == 2
+    audit_outbox.seal()
+    assert audit_outbox.waiting() == 0
     rows = db.session.execute(select(AuditEvent).where(AuditEvent.action == "api_call")
                               .order_by(AuditEvent.id)).scalars().all()
     assert db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == before + 2
@@ -191,6 +197,7 @@ def test_calls_with_an_expired_or_revoked_token_are_audited_under_its_client(api
     token, credential = issue_token(org.sysadmin, court, ["entities:read"])
     expire(credential)
     problem(api.get("/entities/X", token=token), 401, "token-expired")
+    audit_outbox.seal()
     row = db.session.execute(select(AuditEvent).where(AuditEvent.action == "api_call")
                              .order_by(AuditEvent.id.desc())).scalars().first()
     assert row.object_id == str(credential.id) and row.user_account == court.account
