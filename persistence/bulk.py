@@ -13,9 +13,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql import ColumnElement
 
 from models import db
+
+
+def in_values(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN (values)`` for a batch's lookups; on PostgreSQL ``column = ANY(:array)``, one
+    parameter: psycopg converts a statement with hundreds of placeholders in Python, slowly
+    (a fifth of an import's time), and every length is a statement of its own."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
 
 
 def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]], chunk: int = 5000) -> int:
