@@ -86,7 +86,7 @@ KINDS = (  # kind, table, share of the facts (out of 10), own columns
 
 def _series(postgres: bool, first: int, last: int) -> str:
     if postgres:
-        return f"generate_series({first}, {last}) AS g(n)"
+        return f"generate_series({first}::bigint, {last}::bigint) AS g(n)"  # n * 7919 passes 2^31
     return (f"(WITH RECURSIVE g(n) AS (SELECT {first} UNION ALL SELECT n + 1 FROM g WHERE n < {last}) "
             "SELECT n FROM g) AS g")
 
@@ -114,6 +114,10 @@ def _fill_facts(count: int, entities: int, source: int) -> None:
     for position, (_kind, name, share, own) in enumerate(KINDS):
         table: Table = db.metadata.tables[name]
         rows = count * share // 10 if position < len(KINDS) - 1 else count - done
+        if db.session.scalar(select(func.count()).select_from(table)) >= rows:  # made by an interrupted run
+            done += rows
+            continue
+        connection.execute(table.delete())
         indexes = list(table.indexes)
         for index in indexes:
             connection.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
@@ -187,13 +191,16 @@ def _rich_entity(entity_id: int, source: int) -> None:
 
 def _make_data(entities: int, facts: int) -> tuple[int, int]:
     """Fill the registry and the facts; the district clerk's id and the timed entity's."""
-    from sqlalchemy import text
+    from sqlalchemy import func, select, text
 
-    from models import Department, MarketEntity, db
+    from models import Department, MarketEntity, User, db
 
-    ids = make_org()
     t0 = time.perf_counter()
-    _fill_entities(entities)
+    if db.session.scalar(select(func.count()).select_from(MarketEntity)) >= entities:  # an interrupted --keep run
+        ids = {"district_clerk": db.session.scalar(select(User.id).where(User.account == "bench_district"))}
+    else:
+        ids = make_org()
+        _fill_entities(entities)
     print(f"  {entities:,} entities ({time.perf_counter() - t0:.0f} s)", flush=True)
     source = db.session.query(Department).filter(Department.region_code == HOME,
                                                  Department.level == "bureau").first().id
