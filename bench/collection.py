@@ -125,7 +125,7 @@ def ingest_all(records: dict[str, list[dict[str, Any]]], clerk_id: int, chunk: i
     return time.perf_counter() - t0, counts
 
 
-def bench(url: str, instance: Path, entities: int, facts: int, chunk: int) -> None:
+def bench(url: str, instance: Path, entities: int, facts: int, chunk: int, profile: bool = False) -> None:
     from sqlalchemy import select
 
     from models import MarketEntity, User, db
@@ -147,14 +147,28 @@ def bench(url: str, instance: Path, entities: int, facts: int, chunk: int) -> No
               f" in {time.perf_counter() - t:.1f} s (not timed)")
         base, written = bare(records, clerk.department_id, region)
         print(f"  bare baseline: SELECT the codes + {written:,} rows bulk-written  {base:8.1f} s"
-              f"  {written / base:10,.0f} rows/s")
+              f"  {written / base:10,.0f} rows/s   load average {_load()}")
+        profiler = None
+        if profile:
+            import cProfile
+            profiler = cProfile.Profile()
+            profiler.enable()
         ours, counts = ingest_all(records, ids["district_clerk"], chunk)
+        if profiler is not None:
+            import pstats
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         print(f"  ingest, {chunk:,} records a call, committed per call  {ours:8.1f} s  {facts / ours:10,.0f} rows/s"
-              f"   ratio {ours / base:5.2f}×   {dict(counts)}")
+              f"   ratio {ours / base:5.2f}×   {dict(counts)}   load average {_load()}")
         again, counts = ingest_all(records, ids["district_clerk"], chunk)
         print(f"  the same facts again (无变化)                        {again:8.1f} s  {facts / again:10,.0f} rows/s"
               f"   {dict(counts)}")
     print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -163,6 +177,7 @@ def main() -> None:
     parser.add_argument("--facts", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=10_000)
     parser.add_argument("--database-url", default="", help="PostgreSQL server URL; default a temporary SQLite file")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the first ingest")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="zhjg-bench-collection-"))
     drop = None
@@ -172,7 +187,7 @@ def main() -> None:
         else:
             url = f"sqlite:///{instance}/bench.sqlite3"
         print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
-        bench(url, instance, args.entities, args.facts, args.chunk)
+        bench(url, instance, args.entities, args.facts, args.chunk, args.profile)
     finally:
         if drop is not None:
             drop()

@@ -146,7 +146,7 @@ def bare(entity_ids: list[int] | None = None, codes: list[str] | None = None) ->
     from models import RiskRule, db
     from services.risk.builders import BUILDERS
     from services.risk.common import Context
-    from services.risk.evaluate import CHUNK, params_of
+    from services.risk.evaluate import params_of
 
     today = clock.china_today()
     rules = db.session.query(RiskRule).filter(RiskRule.code.in_(codes or list(BUILDERS))).all()
@@ -154,8 +154,7 @@ def bare(entity_ids: list[int] | None = None, codes: list[str] | None = None) ->
     dialect = connection.dialect
     raw = connection.connection.dbapi_connection
     t0 = time.perf_counter()
-    parts: list[list[int] | None] = [None] if entity_ids is None else [
-        entity_ids[i:i + CHUNK] for i in range(0, len(entity_ids), CHUNK)]
+    parts: list[list[int] | None] = [entity_ids]  # one statement per rule, as evaluate runs it
     for rule in rules:
         for part in parts:
             query = BUILDERS[rule.code].query(Context(today, params_of(rule), part))
@@ -222,8 +221,14 @@ def bench(url: str, instance: Path, entities: int, increment: int) -> None:
         incremental.rules += results[1].rules
         print(f"  incremental after {increment:,} facts ({touched:,} entities touched): {inc:6.2f} s"
               f"   bare SQL {inc_base:6.2f} s   ratio {inc / inc_base:5.2f}×   {incremental.summary()}"
-              f"   (warnings before: {before:,})")
+              f"   (warnings before: {before:,})   load average {_load()}")
+        for run in incremental.rules:
+            print(f"      {run.code:<22}{run.seconds:8.2f} s  hits {run.hits:>9,}")
     print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def analyse() -> None:

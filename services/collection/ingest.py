@@ -30,7 +30,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -39,6 +39,7 @@ from infrastructure.memory import gc_paused
 from models import Department, ImportBatch, User, db, utcnow
 from models.facts import FactSource, PendingFact, PendingReason
 from persistence import audit
+from persistence.bulk import in_values
 from services.collection.fields import Checked, FactKind, Subject, is_id_number
 from services.collection.match import Match, Matcher
 from services.collection.writes import PendingWriter, insert_facts, retire
@@ -112,7 +113,7 @@ class IngestResult:
 def _by_id(model: Any, ids: Iterable[int]) -> dict[int, Any]:
     wanted, found = sorted(ids), {}
     for start in range(0, len(wanted), CHUNK):
-        for row in db.session.execute(select(model).where(model.id.in_(wanted[start:start + CHUNK]))).scalars():
+        for row in db.session.execute(select(model).where(in_values(model.id, wanted[start:start + CHUNK]))).scalars():
             found[row.id] = row
     return found
 
@@ -241,7 +242,7 @@ class LiveFacts:
                 part = todo[start:start + CHUNK]
                 self._loaded.update((column, v) for v in part)
                 rows = db.session.execute(
-                    select(*self._columns).where(self._table.c[column].in_(part), self._table.c.current.is_(True))
+                    select(*self._columns).where(in_values(self._table.c[column], part), self._table.c.current.is_(True))
                 )
                 for ident, department, received, *own in rows:
                     values = dict(zip(names, own, strict=True))
@@ -338,6 +339,14 @@ def write_fact(kind: FactKind, filing: Filing, source: Source, live: LiveFacts |
     return fact
 
 
+class Written(NamedTuple):
+    """Of a fact written, the columns the risk rules' incremental run reads (services/risk/affected.py)."""
+
+    entity_id: int | None
+    person_id: int | None
+    address: str | None
+
+
 class FactWriter:
     """The new facts and waiting records of a batch, written ``CHUNK`` records at a time
     (services/collection/writes.py); each outcome learns its row's id."""
@@ -350,6 +359,7 @@ class FactWriter:
         self.rows: list[dict[str, Any]] = []
         self.replaces: list[int | None] = []
         self.outcomes: list[Outcome] = []
+        self.written: list[Written] = []  # what the risk rules read of the facts written
 
     def add(self, filing: Filing, outcome: Outcome) -> None:
         self.rows.append(dict(filing.values))
@@ -366,6 +376,7 @@ class FactWriter:
             ids = insert_facts(self.kind, self.rows, self.replaces, self.source)
             for outcome, ident in zip(self.outcomes, ids, strict=True):
                 outcome.fact_id = ident
+            self.written.extend(Written(r.get("entity_id"), r.get("person_id"), r.get("address")) for r in self.rows)
             self.rows, self.replaces, self.outcomes = [], [], []
         self.pending.flush()
 
@@ -433,7 +444,7 @@ def file_checked(kind: FactKind, checked: Sequence[Checked], source: Source, mat
     if source.kind == FactSource.ONLINE:
         result.load()
         _audit(kind, result.outcomes, source)
-    _warn_ids(kind, [o.fact_id for o in result.outcomes if o.fact_id is not None and o.status in (CREATED, UPDATED)])
+    _warn(kind, writer.written)  # the facts written (新增, 更新), read from what was written
     return result
 
 
@@ -441,18 +452,6 @@ def _warn(kind: FactKind, facts: Sequence[Any]) -> None:
     """The risk rules run over the entities the new facts touch (the incremental run, docs/risk.md)."""
     if facts:
         after_facts(db.session, kind.name, facts)
-
-
-def _warn_ids(kind: FactKind, ids: Sequence[int]) -> None:
-    """``_warn`` for facts written as plain rows: only the columns the risk rules look at are read
-    (entity, person, cluster address), not the ORM objects."""
-    model = kind.model
-    columns = [getattr(model, name) for name in ("entity_id", "person_id", "address") if hasattr(model, name)]
-    rows: list[Any] = []
-    wanted = sorted(set(ids))
-    for start in range(0, len(wanted), CHUNK):
-        rows.extend(db.session.execute(select(*columns).where(model.id.in_(wanted[start:start + CHUNK]))).all())
-    _warn(kind, rows)
 
 
 def _file_one(kind: FactKind, index: int, filing: Filing | None, c: Checked, source: Source, live: LiveFacts,

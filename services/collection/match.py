@@ -22,7 +22,7 @@ from sqlalchemy import select
 from infrastructure.masking import mask_id_number
 from models import Department, MarketEntity, Person, db, utcnow
 from models.facts import PendingReason
-from persistence.bulk import allocate_ids, insert_rows
+from persistence.bulk import allocate_ids, in_values, insert_rows
 from persistence.org import region_root
 from persistence.scope import subtree_ids
 
@@ -88,7 +88,7 @@ class Matcher:
                 cache[v] = []
             rows = db.session.execute(
                 select(MarketEntity.id, MarketEntity.uscc, MarketEntity.reg_no, MarketEntity.name)
-                .where(attr.in_(part), MarketEntity.department_id.in_(self.region_ids))
+                .where(in_values(attr, part), MarketEntity.department_id.in_(self.region_ids))
             ).all()
             for row in rows:
                 cache[getattr(row, column)].append(Candidate(*row))
@@ -107,7 +107,7 @@ class Matcher:
             for i in part:
                 self._persons[i] = None
             rows = db.session.execute(
-                select(Person.id, Person.name, Person.id_number).where(Person.id_number.in_(part))
+                select(Person.id, Person.name, Person.id_number).where(in_values(Person.id_number, part))
             )
             for row in rows:
                 self._persons[row.id_number] = PersonRef(*row)

@@ -28,7 +28,7 @@ from sqlalchemy.orm.util import identity_key
 from infrastructure.errors import Conflict
 from models import db
 from models.facts import PendingFact
-from persistence.bulk import allocate_ids, insert_rows, update_rows
+from persistence.bulk import allocate_ids, in_values, insert_rows, update_rows
 from services.collection.fields import FactKind, to_json
 
 CHUNK = 500
@@ -50,7 +50,7 @@ def retire(kind: FactKind, ids: Sequence[int]) -> None:
     for start in range(0, len(ids), CHUNK):
         part = list(ids[start:start + CHUNK])
         done = db.session.execute(
-            update(model).where(model.id.in_(part), model.current.is_(True))  # type: ignore[attr-defined]
+            update(model).where(in_values(model.id, part), model.current.is_(True))  # type: ignore[attr-defined]
             .values(current=False).execution_options(synchronize_session=False)
         )
         if done.rowcount != len(part):  # type: ignore[attr-defined]
@@ -137,7 +137,7 @@ class PendingWriter:
                            PendingFact.reason, PendingFact.detail)
                     .where(PendingFact.kind == self.kind.name,
                            PendingFact.source_department_id == self.source["source_department_id"],
-                           PendingFact.resolved_at.is_(None), column.in_(values[start:start + CHUNK]))
+                           PendingFact.resolved_at.is_(None), in_values(column, values[start:start + CHUNK]))
                     .order_by(PendingFact.id)
                 )
                 for row in rows:

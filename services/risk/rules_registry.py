@@ -45,7 +45,7 @@ def address_abnormal(ctx: Context) -> Select[Any]:
                          at_address_cte.c.listed_on, at_address_cte.c.listed_name))
         .join(at_address_cte, at_address_cte.c.address == other.domicile)
         .where(at_address_cte.c.address.in_(bad), other.id != at_address_cte.c.listed_id,
-               other.id.not_in(select(listed.c.entity_id)), ctx.limit(other.id))
+               other.id.not_in(select(listed.c.entity_id)), ctx.member(other.id))
     )
 
 
@@ -88,7 +88,7 @@ def cluster_registration(ctx: Context) -> Select[Any]:
             .select_from(held).join(bad, match)
             .join(tenant, tenant.domicile == held.address)
             .where(held.current.is_(True), held.entity_id.is_(None), tenant.id != bad.c.agent_id,
-                   ctx.limit(tenant.id)))
+                   ctx.member(tenant.id)))
     return union_all(*branches)  # type: ignore[return-value]
 
 
