@@ -68,6 +68,8 @@ MENU: tuple[MenuGroup, ...] = (
         # would not fit the widest bar at 1366 px (tests/browser/test_menu_layout.py).
         ("风险库", "risk.warnings"),
         ("风险预警规则", "risk.rules"),
+        ("法院调用记录", "court.calls"),
+        ("送达信息统计", "court.statistics"),
     ),
     _group(
         "联席会议",

@@ -15,6 +15,7 @@ from models.conference import (
     MeetingStatus,
     OfficialDocument,
 )
+from models.court import CourtCase, CourtDelivery, CourtLookup
 from models.credit import GradeRecord
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
@@ -100,6 +101,9 @@ from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, Work
 
 __all__ = [
     "ApiCredential",
+    "CourtCase",
+    "CourtDelivery",
+    "CourtLookup",
     "ApiIdempotency",
     "AbnormalListing",
     "CapitalContribution",

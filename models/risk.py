@@ -55,7 +55,7 @@ class RiskRule(db.Model):
 
     updated_by: Mapped[User | None] = relationship()
 
-    __table_args__ = (CheckConstraint("source IN ('表26', 'seed004')", name="source_known"),)
+    __table_args__ = (CheckConstraint("source IN ('表26', 'seed004', '表34')", name="source_known"),)
 
     def __repr__(self) -> str:
         return f"<RiskRule {self.code} v{self.version}>"

@@ -2,7 +2,7 @@
 (services/demo_facts.py) lack for every rule to fire — a 托管机构 on the abnormal list, an
 ordinary address with three listed entities and a fourth, a deregistered entity, a revoked
 permit, a third complaint and two lawsuits within three months, repeated failed contacts, a
-case filed, a changed 出资方式 — and one 手工预警; then a full run of the rules, so that the
+case filed, a changed 出资方式, a court case the 市法院 could not serve (表34) — and one 手工预警; then a full run of the rules, so that the
 风险库 shows warnings of every kind.
 
 Dates are offsets from the China date of the run.  Idempotent: the facts are written once
@@ -118,6 +118,22 @@ def _write_facts(clerk: User) -> None:
     db.session.flush()
 
 
+def _court_feedback() -> None:
+    """表34: the demo court looked an entity up and could not serve a case there (司法送达失败预警)."""
+    from services.court import sharing
+
+    court = db.session.execute(select(User).where(User.account == "court_api")).scalar_one_or_none()
+    entity = _by_prefix(SHELLS[1][1])
+    if court is None or entity is None:
+        return
+    sharing.record_lookup(court, None, entity, entity.uscc or "", ["注册地址和经营地址", "法定代表人"])
+    when = clock.china_today() - timedelta(days=20)
+    sharing.record_feedback(court, None, entity, sharing.Feedback(
+        entity.uscc or "", "（2026）川01民初1888号", "成都市中级人民法院", "民事",
+        [{"name": "成都锦城建材有限公司", "role": "原告"}, {"name": entity.name, "role": "被告"}],
+        "unserved", when, entity.domicile or "成都市成华区", "邮寄送达被退回：查无此单位"))
+
+
 def _by_prefix(body: str) -> MarketEntity | None:
     return db.session.execute(
         select(MarketEntity).where(MarketEntity.uscc.startswith(body[:17]))).scalars().first()
@@ -131,6 +147,7 @@ def load_demo_risk() -> RunResult | None:
     seed_rules(db.session)
     if db.session.execute(select(MarketEntity.id).where(MarketEntity.uscc == _code(AGENT_BODY))).first() is None:
         _write_facts(clerk)
+        _court_feedback()
         target = _by_prefix(FUQING)
         if target is not None:
             raise_manual(db.session, clerk, target, MANUAL_REASON)

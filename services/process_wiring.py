@@ -35,6 +35,7 @@ from services import (
     task_access,
 )
 from services import inspectors as inspector_directory
+from services.court import sharing as court_sharing
 from services.risk import rule_changes as risk_rule_changes
 from services.unlicensed import access as unlicensed
 from workflows import actions, assignees, bindings, guards
@@ -107,6 +108,11 @@ PAGES: list[Binding] = [
     # 表25: one instance per rule change, from 提交审批 to the leader's decision (services/risk).
     *_pages((risk_rule_changes.TABLE,), risk_rule_changes.SUBJECT, "风险预警规则修改", "risk.change", "risk.rules",
             {risk_rule_changes.TABLE: risk_rule_changes.BUSINESS_STEPS}),
+    # 表34: the 市法院's steps are its calls of /api/v1 (services/api/court.py): 获取 starts the
+    # instance about the entity, the feedback call completes 进行案件送达 and 反馈.  Staff read it all
+    # on the entity's court page.
+    *_pages((court_sharing.TABLE,), court_sharing.SUBJECT, "企业送达信息共享（市场主体）", "court.entity",
+            "api.get_court_entity", {court_sharing.TABLE: (court_sharing.SERVE, court_sharing.FEEDBACK)}),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
@@ -123,6 +129,8 @@ STEP_PAGES: dict[tuple[int, str], str] = {
     },
     # 表24: the office's steps are done on the cycle's page, for every member unit at once.
     **{(unlicensed.TABLE, step): "unlicensed.office_page" for step in unlicensed.OFFICE_STEPS},
+    # 表34: 进行案件送达 and 反馈案件信息及送达信息 are recorded by the court's feedback call.
+    **{(court_sharing.TABLE, step): "api.post_court_feedback" for step in (court_sharing.SERVE, court_sharing.FEEDBACK)},
 }
 
 GUARDS: dict[str, Guard] = {

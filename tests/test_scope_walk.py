@@ -232,6 +232,13 @@ def district_a(org, make_user, session):
 
     notifications.notify([org.clerk_a], "风险预警：甲区机密摘要", "司法涉诉预警1条", f"/risk/warnings?department={org.bureau_a.id}")
     digest_message = session.query(Message).filter(Message.user_id == org.clerk_a.id).order_by(Message.id.desc()).first()
+    # 表34: the court's lookup and an unserved case of the entity (services/court).
+    from services.court import sharing as court_sharing
+    from tests.factories.court import feed as court_feed
+
+    court_user = api_user(make_user, org.health_a)
+    court_sharing.record_lookup(court_user, None, entity, entity.uscc, [])
+    court_case = court_feed(court_user, entity).case
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -263,7 +270,9 @@ def district_a(org, make_user, session):
                    "receive")},
                **{f"unlicensed.{e}": unlicensed_op.id for e in (
                    "operator", "eligible", "case", "willing", "guide", "licence", "columns")},
-               "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id},
+               "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id,
+               "court": entity.id},
+        "case_id": court_case.id,
         "record_id": record.id,
         "object_id": obj.id,
         "evidence_id": evidence.id,
@@ -375,6 +384,7 @@ def test_walk_knows_every_parameter(app):
         "code", "credential_id",
         "rule_id",
         "message_id",
+        "case_id",
     }
 
 
@@ -415,6 +425,8 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("leader_b", "/statistics/?group=task"),
         ("leader_b", "/statistics/?group=plan&year=2026"),
         ("clerk_b", "/statistics/overdue?show=soon"),
+        ("clerk_b", "/court/calls?kind=feedback&result=unserved"),
+        ("leader_b", "/court/statistics?by=month"),
         ("clerk_b", "/inbox"),
         ("sysadmin_b", "/admin/calendar/"),
         ("sysadmin_b", "/admin/users"),

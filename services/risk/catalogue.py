@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from infrastructure.errors import Invalid, NotFound
 from models import RiskRule, utcnow
 
-TABLE26, SEED004 = "表26", "seed004"
+TABLE26, SEED004, TABLE34 = "表26", "seed004", "表34"
 MANUAL = "manual"
 MAX_PARAM = 100_000
 
@@ -77,6 +77,8 @@ CATALOGUE: tuple[RuleDef, ...] = (
             (ParamDef("min_count", "联系不上次数（次及以上）", "次", 2),)),
     RuleDef("abnormal_list", "经营异常预警", SEED004, "被列入经营异常名录（未移出）"),
     RuleDef("case_filed", "立案查处预警", SEED004, "正被立案查处（立案后尚无处罚决定）"),
+    # 表34 反馈案件信息及送达信息: 智慧监管平台……将案件未送达企业列入风险库 (the standard names no rule).
+    RuleDef("court_unserved", "司法送达失败预警", TABLE34, "将案件未送达企业列入风险库：法院反馈案件未送达，且其后未反馈送达"),
     RuleDef(MANUAL, "手工预警", SEED004, "监管人员根据收集和掌握的材料主动记录预警，并说明理由", automatic=False),
 )
 BY_CODE: dict[str, RuleDef] = {r.code: r for r in CATALOGUE}
@@ -97,6 +99,7 @@ READS: dict[str, tuple[str, ...]] = {
     "lost_contact": ("supervision", "abnormal"),
     "abnormal_list": ("abnormal",),
     "case_filed": ("other", "penalty"),
+    "court_unserved": (),  # the court's feedback, not a fact kind: services/court runs it after each
 }
 AUTOMATIC_CODES: tuple[str, ...] = tuple(r.code for r in CATALOGUE if r.automatic)
 

@@ -22,6 +22,8 @@ def evidence_link(item: dict[str, Any], entity_id: int | None = None) -> tuple[s
         return "inspections.show", {"record_id": ident}
     if kind == "entity":
         return "dossier.entity", {"entity_id": ident}
+    if kind == "court_case":  # 司法送达失败预警 (services/risk/rules_court.py)
+        return "court.case", {"case_id": ident}
     if kind == "case_filing" and entity_id is not None:
         return "dossier.entity", {"entity_id": entity_id}
     return None
