@@ -36,6 +36,7 @@ from services import (
 )
 from services import inspectors as inspector_directory
 from services.risk import rule_changes as risk_rule_changes
+from services.trigger import flow as trigger_flow
 from services.unlicensed import access as unlicensed
 from workflows import actions, assignees, bindings, guards
 from workflows.actions import AutoAction
@@ -107,6 +108,9 @@ PAGES: list[Binding] = [
     # 表25: one instance per rule change, from 提交审批 to the leader's decision (services/risk).
     *_pages((risk_rule_changes.TABLE,), risk_rule_changes.SUBJECT, "风险预警规则修改", "risk.change", "risk.rules",
             {risk_rule_changes.TABLE: risk_rule_changes.BUSINESS_STEPS}),
+    # 表28: one instance per trigger rule, from its saving to the check of what it helped extract.
+    *_pages((trigger_flow.TABLE,), trigger_flow.SUBJECT, "触发式规则", "trigger.rule", "trigger.new_rule",
+            {trigger_flow.TABLE: trigger_flow.BUSINESS_STEPS}),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
@@ -123,6 +127,9 @@ STEP_PAGES: dict[tuple[int, str], str] = {
     },
     # 表24: the office's steps are done on the cycle's page, for every member unit at once.
     **{(unlicensed.TABLE, step): "unlicensed.office_page" for step in unlicensed.OFFICE_STEPS},
+    # 表28: 提取监管对象 on the 触发式对象库 (filtered by the rule), 开展双随机检查 on the task.
+    (trigger_flow.TABLE, trigger_flow.EXTRACT_STEP): "trigger.rule_extract",
+    (trigger_flow.TABLE, trigger_flow.INSPECT_STEP): "trigger.rule_inspect",
 }
 
 GUARDS: dict[str, Guard] = {
@@ -145,6 +152,7 @@ AUTO_STEPS: dict[tuple[int, str], AutoAction] = {
     **{(table, "publish"): plans.publish_plan for table in plan_queries.TABLES},
     (task_access.JOINT_TABLE, "publish_scheme"): schemes.publish_scheme,
     **{(table, inspections.PUBLISH_STEP): inspections.publish_results for table in inspections.TABLES},
+    (trigger_flow.TABLE, trigger_flow.MONITOR_STEP): trigger_flow.monitor_step,
 }
 
 ASSIGNEES: dict[tuple[int, str], AssigneeFn] = {
