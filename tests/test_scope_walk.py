@@ -227,6 +227,12 @@ def district_a(org, make_user, session):
     lawsuits = risk_pages.rule("lawsuits")
     risk_change = rule_changes.propose(org.clerk_a, lawsuits, {
         "p_min_count": "5", "p_window_days": "90", "enabled": "1", "base_version": str(lawsuits.version)})
+    # 触发式双随机监管: a trigger rule of district A (services/trigger).
+    from services.trigger import rules as trigger_rules
+
+    trigger_rule = trigger_rules.create(org.clerk_a, {
+        "name": "甲区机密触发规则", "source": "risk_rule", "weight": "2", "valid_from": "2020-01-01", "active": "1"},
+        {"codes": ["lawsuits"]})
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -258,7 +264,8 @@ def district_a(org, make_user, session):
                    "receive")},
                **{f"unlicensed.{e}": unlicensed_op.id for e in (
                    "operator", "eligible", "case", "willing", "guide", "licence", "columns")},
-               "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id},
+               "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id,
+               "trigger": trigger_rule.id},
         "record_id": record.id,
         "object_id": obj.id,
         "evidence_id": evidence.id,
