@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, literal, select
+from sqlalchemy import delete, exists, func, insert, literal, select, update
 
 from infrastructure import clock
 from infrastructure.errors import Conflict, Forbidden, Invalid
@@ -169,6 +169,9 @@ def extract(user: User, task: Task, filters: Filters) -> TriggerExtraction:
                                    created_at=utcnow())
     db.session.add(extraction)
     db.session.flush()
+    if previous is not None:  # the rules whose instances went into the replaced extraction follow
+        db.session.execute(update(TriggerRule).where(TriggerRule.extraction_id == previous.id)
+                           .values(extraction_id=extraction.id).execution_options(synchronize_session="fetch"))
     sub = _entries(user.department_id, filters).subquery()
     db.session.execute(insert(TriggerExtractionMember).from_select(
         ["extraction_id", "entity_id", "weight"], select(literal(extraction.id), sub.c.entity_id, sub.c.weight)))

@@ -74,7 +74,8 @@ def _mine(column: Any, department_ids: list[int] | None) -> Any:
 
 
 def _hits(session: Session, rules: list[TriggerRule], today: date, department_ids: list[int] | None) -> int:
-    session.execute(delete(TriggerHit).where(_mine(TriggerHit.department_id, department_ids)))
+    conn = session.connection().execution_options(preserve_rowcount=True)  # Core: counts, no ORM
+    conn.execute(delete(TriggerHit).where(_mine(TriggerHit.department_id, department_ids)))
     total = 0
     areas: dict[int, Select[Any]] = {}
     for rule in rules:
@@ -83,7 +84,7 @@ def _hits(session: Session, rules: list[TriggerRule], today: date, department_id
             area = areas[rule.department_id] = _area_entities(session, rule.department_id)
         found = sources.SOURCES[rule.source].query(sources.Context(rule.params or {}, today, area)).subquery()
         rows = select(literal(rule.department_id), found.c.entity_id, literal(rule.id), literal(rule.weight))
-        total += session.execute(
+        total += conn.execute(
             insert(TriggerHit).from_select(["department_id", "entity_id", "rule_id", "weight"], rows)
         ).rowcount or 0
     return total
@@ -95,21 +96,22 @@ def _same_entry(hit: Any = TriggerHit) -> Any:
 
 def _reconcile(session: Session, now: datetime, department_ids: list[int] | None) -> tuple[int, int, int]:
     """Steps 2 and 3 of the build: (opened, changed, closed)."""
+    conn = session.connection().execution_options(preserve_rowcount=True)  # psycopg: INSERT … SELECT counts
     is_open = and_(TriggerObject.status == "open", _mine(TriggerObject.department_id, department_ids))
     weight = select(1 + func.sum(TriggerHit.weight)).where(_same_entry()).scalar_subquery()
     count = select(func.count()).where(_same_entry()).scalar_subquery()
     hit = exists().where(_same_entry())
     event_cols = ["object_id", "event", "weight", "rule_count", "at"]
-    changed = session.execute(insert(TriggerObjectEvent).from_select(event_cols, select(
+    changed = conn.execute(insert(TriggerObjectEvent).from_select(event_cols, select(
         TriggerObject.id, literal("change"), weight, count, literal(now)
     ).where(is_open, hit, or_(TriggerObject.weight != weight, TriggerObject.rule_count != count)))).rowcount or 0
-    session.execute(update(TriggerObject).where(is_open, hit)
-                    .values(weight=weight, rule_count=count, last_seen_at=now).execution_options(synchronize_session=False))
-    closed = session.execute(insert(TriggerObjectEvent).from_select(event_cols, select(
+    conn.execute(update(TriggerObject).where(is_open, hit)
+                    .values(weight=weight, rule_count=count, last_seen_at=now))
+    closed = conn.execute(insert(TriggerObjectEvent).from_select(event_cols, select(
         TriggerObject.id, literal("close"), TriggerObject.weight, TriggerObject.rule_count, literal(now)
     ).where(is_open, ~hit))).rowcount or 0
-    session.execute(update(TriggerObject).where(is_open, ~hit).values(status="closed", closed_at=now)
-                    .execution_options(synchronize_session=False))
+    conn.execute(update(TriggerObject).where(is_open, ~hit).values(status="closed", closed_at=now)
+                    )
     agg = (select(TriggerHit.department_id, TriggerHit.entity_id, (1 + func.sum(TriggerHit.weight)).label("w"),
                   func.count().label("n"))
            .where(_mine(TriggerHit.department_id, department_ids))
@@ -118,10 +120,10 @@ def _reconcile(session: Session, now: datetime, department_ids: list[int] | None
                    literal(now)).where(~exists().where(
                        TriggerObject.status == "open", TriggerObject.department_id == agg.c.department_id,
                        TriggerObject.entity_id == agg.c.entity_id))
-    opened = session.execute(insert(TriggerObject).from_select(
+    opened = conn.execute(insert(TriggerObject).from_select(
         ["department_id", "entity_id", "status", "weight", "rule_count", "first_seen_at", "last_seen_at"], fresh
     )).rowcount or 0
-    session.execute(insert(TriggerObjectEvent).from_select(event_cols, select(
+    conn.execute(insert(TriggerObjectEvent).from_select(event_cols, select(
         TriggerObject.id, literal("open"), TriggerObject.weight, TriggerObject.rule_count, literal(now)
     ).where(is_open, TriggerObject.first_seen_at == now,
             ~exists().where(TriggerObjectEvent.object_id == TriggerObject.id))))
