@@ -55,7 +55,7 @@ def rule_saved(user: User, rule: TriggerRule, note: str) -> None:
 
 def monitor_step(instance: ProcessInstance) -> str:
     """监测并生成触发式对象库: build the library of the rule's department now."""
-    rule = db.session.get(TriggerRule, instance.subject_id)
+    rule = db.session.get(TriggerRule, instance.subject_id) if instance.subject_id is not None else None
     if rule is None:
         return "规则不存在"
     result = build(db.session, department_ids=[rule.department_id])
