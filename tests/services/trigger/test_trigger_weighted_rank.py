@@ -17,7 +17,7 @@ WEIGHT_SETS = ([1, 1, 1, 2, 3, 0.5, 7], [1, 100], [0.01, 1], [2, 3], [1] * 9 + [
 
 def _definition(seed: str, keys: list[str], weights: list[float], quota: int) -> list[str]:
     pairs = [(hmac.new(bytes.fromhex(seed), f"object:{k}".encode(), hashlib.sha256).digest(), k) for k in keys]
-    return [k for _, k in heapq.nsmallest(quota, [(algo.es_key(h, w), k) for (h, k), w in zip(pairs, weights)])]
+    return [k for _, k in heapq.nsmallest(quota, [(algo.es_key(h, w), k) for (h, k), w in zip(pairs, weights, strict=True)])]
 
 
 @pytest.mark.parametrize("trial", range(40))
