@@ -150,7 +150,7 @@ def _bare(rules: list[Any]) -> float:
     hits = union_all(*parts).subquery()
     query = select(hits.c.entity_id, 1 + func.sum(hits.c.w)).group_by(hits.c.entity_id)
     connection = db.session.connection()
-    compiled = query.compile(dialect=connection.dialect)
+    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     args = [params[k] for k in compiled.positiontup] if compiled.positiontup is not None else params
     cursor = connection.connection.dbapi_connection.cursor()
