@@ -359,6 +359,15 @@ def _population_and_quotas(task: Task, scheme: Scheme) -> tuple:
     return directory, filt, members, ratios, cap, quotas
 
 
+def _ranked(members: Any, quotas: dict[str, int]) -> tuple[draw_service.SortedDraw, str, dict[str, str]]:
+    """(the draw, salt, commitments): weighted for a trigger extraction (a list of tuples),
+    else from the directory's sorted weight-1 population."""
+    if isinstance(members, list):
+        return trigger_draws.run_weighted(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
+    record = draw_service.run_sorted(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
+    return (record, *draw_service.seal_sorted(record))
+
+
 def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_plan: bool = False) -> Draw:
     """随机抽取检查对象: draw, store the attempt, lock the list.  When the ratios per grade draw
     more than the plan's ratio, only with ``confirm_over_plan`` (the clerk's explicit 确认)."""
@@ -381,12 +390,7 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
         if over_plan and not confirm_over_plan:
             raise DrawRefused(over_plan + "；请修改抽查方案的比例，或勾选确认后再抽取")
         weighted_draw = isinstance(members, list)
-        if weighted_draw:
-            record, salt, sealed = trigger_draws.run_weighted(members, quotas, domain=DOMAIN.value,
-                                                              seed=draw_service.new_seed())
-        else:
-            record = draw_service.run_sorted(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
-            salt, sealed = draw_service.seal_sorted(record)
+        record, salt, sealed = _ranked(members, quotas)
         del members  # the text and the lists go as soon as they are packed
         now = utcnow()
         attempt = _next_attempt(task)

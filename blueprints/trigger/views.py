@@ -163,6 +163,8 @@ def library() -> Any:
 def library_preview() -> Any:
     """The preview counts alone (htmx, as the filters change)."""
     me = current_actor()
+    if not rules.is_reader(me):
+        abort(403)
     try:
         filters = extraction.parse_filters(request.values, me.department_id)
     except ServiceError as exc:

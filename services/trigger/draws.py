@@ -67,7 +67,7 @@ def run_weighted(members: list[tuple[str, str, float]], quotas: Mapping[str, int
         weights_of[stratum] = list(map(itemgetter(2), members))
         lines_of[stratum] = list(map(itemgetter(3), members))
     del rows
-    draw_service._check_quotas({s: len(k) for s, k in keys_of.items()}, quotas)  # noqa: SLF001 - same refusals
+    draw_service.check_quotas({s: len(k) for s, k in keys_of.items()}, quotas)
     quotas = {k: int(v) for k, v in quotas.items()}
     with ThreadPoolExecutor(1) as pool:
         whole = pool.submit(_pack, "".join(lines).encode())

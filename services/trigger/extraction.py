@@ -175,7 +175,7 @@ def extract(user: User, task: Task, filters: Filters) -> TriggerExtraction:
     sub = _entries(user.department_id, filters).subquery()
     db.session.execute(insert(TriggerExtractionMember).from_select(
         ["extraction_id", "entity_id", "weight"], select(literal(extraction.id), sub.c.entity_id, sub.c.weight)))
-    audit.record("trigger_extract", object_type="trigger_extraction", object_id=extraction.id,
+    audit.record("create", object_type="trigger_extraction", object_id=extraction.id,
                  summary={"抽查任务": task.name, "对象": counted.count, "权重合计": counted.weight_total,
                           "条件": filters.as_dict()}, user=user)
     flow.extracted(user, extraction, task)

@@ -163,7 +163,7 @@ def create(user: User, form: Mapping[str, Any], params: Mapping[str, Any]) -> Tr
     db.session.flush()
     db.session.add(TriggerRuleChange(rule_id=rule.id, action="create", before={}, after=cleaned.snapshot(),
                                      changed_by_id=user.id, changed_at=now))
-    audit.record("trigger_rule_create", object_type=flow.SUBJECT, object_id=rule.id,
+    audit.record("create", object_type=flow.SUBJECT, object_id=rule.id,
                  summary={"规则": rule.name, "条件": describe(rule), "权重": rule.weight}, user=user)
     flow.rule_saved(user, rule, "建立触发式规则")
     return rule
@@ -192,7 +192,7 @@ def edit(user: User, rule: TriggerRule, form: Mapping[str, Any], params: Mapping
     db.session.add(TriggerRuleChange(rule_id=rule.id, action="edit", before=before, after=cleaned.snapshot(),
                                      changed_by_id=user.id, changed_at=now))
     db.session.flush()
-    audit.record("trigger_rule_edit", object_type=flow.SUBJECT, object_id=rule.id,
+    audit.record("update", object_type=flow.SUBJECT, object_id=rule.id,
                  summary={"规则": rule.name, "版本": rule.version, "修改前": before, "修改后": cleaned.snapshot()},
                  user=user)
     flow.rule_saved(user, rule, "修改触发式规则")
