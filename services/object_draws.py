@@ -389,7 +389,6 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
         over_plan = draw_ratios.over_plan_message(sum(quotas.values()), size, plan_ratio)
         if over_plan and not confirm_over_plan:
             raise DrawRefused(over_plan + "；请修改抽查方案的比例，或勾选确认后再抽取")
-        weighted_draw = isinstance(members, list)
         record, salt, sealed = _ranked(members, quotas)
         del members  # the text and the lists go as soon as they are packed
         now = utcnow()
@@ -410,7 +409,7 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
                     "scope": scheme.scope.value,
                     "filter": filt.as_dict(),
                     "directory_id": directory.id if directory is not None else None,
-                    **({"trigger_extraction": True} if weighted_draw else {}),
+                    **({"trigger_extraction": True} if directory is None else {}),
                     "scheme_id": scheme.id,
                     "plan_ratio": fmt_ratio(plan_ratio) if plan_ratio is not None else None,
                     "confirmed_over_plan": bool(over_plan),
