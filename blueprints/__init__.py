@@ -42,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.tasks.public import bp as public_draws_bp
     from blueprints.tasks.views import bp as tasks_bp
     from blueprints.teams.views import bp as teams_bp
+    from blueprints.trigger.views import bp as trigger_bp
     from blueprints.unlicensed.views import bp as unlicensed_bp
 
     # /public/draws: nested so that its endpoints are public.draws.* (no sign-in); a blueprint
@@ -55,5 +56,6 @@ def register_blueprints(app: Flask) -> None:
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
+        trigger_bp,
     ):
         app.register_blueprint(bp)

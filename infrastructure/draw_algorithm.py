@@ -37,9 +37,13 @@ from __future__ import annotations
 import hashlib
 import heapq
 import hmac
+import itertools
 import json
 import math
+import operator
 import sys
+
+first, second = operator.itemgetter(0), operator.itemgetter(1)
 
 ALGORITHM = "zhjg-draw-1"
 
@@ -101,13 +105,55 @@ def rank(seed_hex: str, domain: str, quotas: dict, keys_of: dict, weights_of: di
         if weights is None or set(weights) <= {1}:  # every weight 1 (a set: one pass in C)
             ranked = heapq.nsmallest(int(quota), hashes)
         else:
-            ranked = heapq.nsmallest(
-                int(quota),
-                [(-(math.log((int.from_bytes(h, "big") + 0.5) / 2**256) / float(w)), key)
-                 for (h, key), w in zip(hashes, weights)],  # noqa: B905 (Python 3.8: no strict=)
-            )
+            ranked = weighted_top(int(quota), hashes, weights)
         result[stratum] = [key for _, key in ranked]
     return result
+
+
+def es_key(h: bytes, weight: float) -> float:
+    # the Efraimidis-Spirakis key, negated so that the smallest ranks first: -log(u) / weight
+    return -(math.log((int.from_bytes(h, "big") + 0.5) / 2**256) / float(weight))
+
+
+def weighted_top(quota: int, hashes: list, weights: list) -> list:
+    # The quota smallest (es_key(h, w), key) over all members: by definition the same as
+    #     heapq.nsmallest(quota, [(es_key(h, w), key) for (h, key), w in zip(hashes, weights)])
+    # computed faster.  Within one weight the key only grows as h falls, so a member ranked
+    # overall is among the quota largest h of its weight: the largest weight group (usually
+    # weight 1) gives its quota best and so a bound on the last key ranked; a member of another
+    # weight can only beat that bound with h above a threshold (taken a little low, so that
+    # float rounding can only add candidates, never lose one), found in one pass in C.  Only
+    # the candidates get their key computed; the final choice is the definition's.
+    groups = {w: list(map(second, group))  # a stable sort by weight: hashes stay in their order
+              for w, group in itertools.groupby(sorted(zip(weights, hashes), key=first), first)}  # noqa: B905
+    largest = max(groups, key=lambda w: (len(groups[w]), w))
+    candidates = _group_top(quota, groups.pop(largest), largest)
+    bound = candidates[quota - 1][0] if len(candidates) >= quota else None
+    for w, pairs in groups.items():
+        if bound is None:
+            candidates.extend(_group_top(quota, pairs, w))
+            continue
+        # es_key(h, w) <= bound  <=>  u >= exp(-bound * w)
+        u_min = math.exp(-bound * float(w)) * (1 - 1e-9)
+        h_min = max(0, int(u_min * 2**256) - 1)
+        floor = (h_min.to_bytes(32, "big"),)
+        candidates.extend((es_key(h, w), key) for h, key in filter(floor.__le__, pairs))
+    return heapq.nsmallest(quota, candidates)
+
+
+def _group_top(quota: int, pairs: list, w: float) -> list:
+    # (es_key, key) of the quota members of one weight with the largest h, best first, and any
+    # further member whose key equals the last one's (floats can tie where hashes do not); a
+    # group with more such ties than the margin gets every member's key.
+    margin = 8
+    top = heapq.nlargest(quota + margin, pairs)
+    keyed = [(es_key(h, w), key) for h, key in top]
+    if len(top) <= quota:
+        return keyed
+    last = keyed[quota - 1][0]
+    if keyed[-1][0] == last and len(top) < len(pairs):
+        return sorted((es_key(h, w), key) for h, key in pairs)
+    return keyed[:quota] + [k for k in keyed[quota:] if k[0] == last]
 
 
 def commitments(salt_hex: str, seed_hex: str, quotas: dict, population: list, result: dict,

@@ -90,6 +90,15 @@ from models.risk_library_indexes import ENTITY_SCOPE, WARNING_COVER  # noqa: F40
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.sessions import UserSession
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
+from models.trigger import (
+    TriggerExtraction,
+    TriggerExtractionMember,
+    TriggerHit,
+    TriggerObject,
+    TriggerObjectEvent,
+    TriggerRule,
+    TriggerRuleChange,
+)
 from models.unlicensed import (
     OperatorStatus,
     UnlicensedAssignment,
@@ -225,6 +234,13 @@ __all__ = [
     "TeamMember",
     "TeamRole",
     "OperatorStatus",
+    "TriggerExtraction",
+    "TriggerExtractionMember",
+    "TriggerHit",
+    "TriggerObject",
+    "TriggerObjectEvent",
+    "TriggerRule",
+    "TriggerRuleChange",
     "UnlicensedAssignment",
     "UnlicensedCycle",
     "UnlicensedOperator",

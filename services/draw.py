@@ -286,6 +286,9 @@ def _check_quotas(counts: Mapping[str, int], quotas: Mapping[str, int]) -> None:
             raise DrawError(f"{label}拟抽取{wanted}户，超过该类对象总数{counts.get(stratum, 0)}户")
 
 
+check_quotas = _check_quotas  # the same refusals for the weighted draw (services/trigger/draws.py)
+
+
 def run_sorted(population: SortedPopulation, quotas: Mapping[str, int], *, domain: str = OBJECT_DOMAIN,
                seed: str | None = None) -> SortedDraw:
     """``run`` and ``pack_population`` for a sorted weight-1 population: the same checks, the

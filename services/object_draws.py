@@ -73,6 +73,9 @@ from services.schemes import (
     stratum_label,
 )
 from services.task_access import instance_of
+from services.trigger import draws as trigger_draws
+from services.trigger import extraction as trigger_extraction
+from services.trigger import flow as trigger_flow
 from workflows import engine
 
 DOMAIN = DrawDomain.OBJECT
@@ -273,8 +276,9 @@ def preview(
         scope, filt = scheme.scope, _scope_filter(scheme)
     scope = scope or DrawScope.WHOLE
     filt = filt if scope == DrawScope.DIRECTED and filt is not None else SchemeFilter()
-    directory = require_directory(task)
-    counts = stratum_counts(directory, filt)
+    weighted = trigger_extraction.stratum_counts(task)
+    directory = require_directory(task) if weighted is None else trigger_draws.source_of(sum(weighted.values()))
+    counts = stratum_counts(directory, filt) if weighted is None else {s: weighted[s] for s in STRATA if s in weighted}
     if not counts:
         if filt.empty:
             raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
@@ -334,14 +338,18 @@ def _next_attempt(task: Task) -> int:
 def _population_and_quotas(task: Task, scheme: Scheme) -> tuple:
     """The directory, the scheme's filter, the population it selects, the ratios per grade,
     the item's cap and the quota per stratum."""
-    directory = require_directory(task)
-    filt = _scope_filter(scheme)
-    members = draw_service.SortedPopulation.from_lines(population_lines(directory, filt))
-    if not members.keys:
-        if filt.empty:
-            raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
-        raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
-    counts = Counter(members.strata)
+    weighted = trigger_extraction.population(task)  # 触发式: the extraction's members, weighted
+    if weighted is not None:
+        directory, filt, members, counts = None, SchemeFilter(), weighted, Counter(m[1] for m in weighted)
+    else:
+        directory = require_directory(task)
+        filt = _scope_filter(scheme)
+        members = draw_service.SortedPopulation.from_lines(population_lines(directory, filt))
+        if not members.keys:
+            if filt.empty:
+                raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
+            raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
+        counts = Counter(members.strata)
     ratios = load_ratios(scheme)
     cap = item_cap(task)
     quotas = draw_service.quotas_by_stratum(
@@ -349,6 +357,15 @@ def _population_and_quotas(task: Task, scheme: Scheme) -> tuple:
         cap=fmt_ratio(cap) if cap is not None else None,
     )
     return directory, filt, members, ratios, cap, quotas
+
+
+def _ranked(members: Any, quotas: dict[str, int]) -> tuple[draw_service.SortedDraw, str, dict[str, str]]:
+    """(the draw, salt, commitments): weighted for a trigger extraction (a list of tuples),
+    else from the directory's sorted weight-1 population."""
+    if isinstance(members, list):
+        return trigger_draws.run_weighted(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
+    record = draw_service.run_sorted(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
+    return (record, *draw_service.seal_sorted(record))
 
 
 def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_plan: bool = False) -> Draw:
@@ -368,12 +385,12 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
     with gc_paused():
         directory, filt, members, ratios, cap, quotas = _population_and_quotas(task, scheme)
         plan_ratio = draw_ratios.plan_ratio(task)
-        over_plan = draw_ratios.over_plan_message(sum(quotas.values()), len(members.keys), plan_ratio)
+        size = len(members) if isinstance(members, list) else len(members.keys)
+        over_plan = draw_ratios.over_plan_message(sum(quotas.values()), size, plan_ratio)
         if over_plan and not confirm_over_plan:
             raise DrawRefused(over_plan + "；请修改抽查方案的比例，或勾选确认后再抽取")
-        record = draw_service.run_sorted(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
+        record, salt, sealed = _ranked(members, quotas)
         del members  # the text and the lists go as soon as they are packed
-        salt, sealed = draw_service.seal_sorted(record)
         now = utcnow()
         attempt = _next_attempt(task)
         row = Draw(
@@ -391,7 +408,8 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
                     "item_category": task.item.category.value,
                     "scope": scheme.scope.value,
                     "filter": filt.as_dict(),
-                    "directory_id": directory.id,
+                    "directory_id": directory.id if directory is not None else None,
+                    **({"trigger_extraction": True} if directory is None else {}),
                     "scheme_id": scheme.id,
                     "plan_ratio": fmt_ratio(plan_ratio) if plan_ratio is not None else None,
                     "confirmed_over_plan": bool(over_plan),
@@ -443,6 +461,7 @@ def confirm(user: User, task: Task, *, lock_version: int | None) -> None:
         raise DrawRefused("尚未抽取检查对象，不能确认抽取结果")
     claim_task(task, lock_version)
     engine.advance(user, inst, "draw_objects", "next", comment=f"第{draw.attempt}次抽取，检查对象{draw.result_size}户")
+    trigger_flow.draw_confirmed(user, task, draw.result_size)  # 表28 开展双随机检查, when extracted
 
 
 # ------------------------------------------------------------------ the list and its changes

@@ -37,6 +37,7 @@ from services import (
 from services import inspectors as inspector_directory
 from services.court import sharing as court_sharing
 from services.risk import rule_changes as risk_rule_changes
+from services.trigger import flow as trigger_flow
 from services.unlicensed import access as unlicensed
 from workflows import actions, assignees, bindings, guards
 from workflows.actions import AutoAction
@@ -113,6 +114,9 @@ PAGES: list[Binding] = [
     # on the entity's court page.
     *_pages((court_sharing.TABLE,), court_sharing.SUBJECT, "企业送达信息共享（市场主体）", "court.entity",
             "api.get_court_entity", {court_sharing.TABLE: (court_sharing.SERVE, court_sharing.FEEDBACK)}),
+    # 表28: one instance per trigger rule, from its saving to the check of what it helped extract.
+    *_pages((trigger_flow.TABLE,), trigger_flow.SUBJECT, "触发式规则", "trigger.rule", "trigger.new_rule",
+            {trigger_flow.TABLE: trigger_flow.BUSINESS_STEPS}),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
@@ -131,6 +135,9 @@ STEP_PAGES: dict[tuple[int, str], str] = {
     **{(unlicensed.TABLE, step): "unlicensed.office_page" for step in unlicensed.OFFICE_STEPS},
     # 表34: 进行案件送达 and 反馈案件信息及送达信息 are recorded by the court's feedback call.
     **{(court_sharing.TABLE, step): "api.post_court_feedback" for step in (court_sharing.SERVE, court_sharing.FEEDBACK)},
+    # 表28: 提取监管对象 on the 触发式对象库 (filtered by the rule), 开展双随机检查 on the task.
+    (trigger_flow.TABLE, trigger_flow.EXTRACT_STEP): "trigger.rule_extract",
+    (trigger_flow.TABLE, trigger_flow.INSPECT_STEP): "trigger.rule_inspect",
 }
 
 GUARDS: dict[str, Guard] = {
@@ -153,6 +160,7 @@ AUTO_STEPS: dict[tuple[int, str], AutoAction] = {
     **{(table, "publish"): plans.publish_plan for table in plan_queries.TABLES},
     (task_access.JOINT_TABLE, "publish_scheme"): schemes.publish_scheme,
     **{(table, inspections.PUBLISH_STEP): inspections.publish_results for table in inspections.TABLES},
+    (trigger_flow.TABLE, trigger_flow.MONITOR_STEP): trigger_flow.monitor_step,
 }
 
 ASSIGNEES: dict[tuple[int, str], AssigneeFn] = {

@@ -239,6 +239,12 @@ def district_a(org, make_user, session):
     court_user = api_user(make_user, org.health_a)
     court_sharing.record_lookup(court_user, None, entity, entity.uscc, [])
     court_case = court_feed(court_user, entity).case
+    # 触发式双随机监管: a trigger rule of district A (services/trigger).
+    from services.trigger import rules as trigger_rules
+
+    trigger_rule = trigger_rules.create(org.clerk_a, {
+        "name": "甲区机密触发规则", "source": "risk_rule", "weight": "2", "valid_from": "2020-01-01", "active": "1"},
+        {"codes": ["lawsuits"]})
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -273,6 +279,7 @@ def district_a(org, make_user, session):
                "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id,
                "court": entity.id},
         "case_id": court_case.id,
+               "trigger": trigger_rule.id},
         "record_id": record.id,
         "object_id": obj.id,
         "evidence_id": evidence.id,
