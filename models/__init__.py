@@ -3,6 +3,14 @@
 from models.api import ApiCredential, ApiIdempotency
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from models.campaigns import (
+    Campaign,
+    CampaignAttachment,
+    CampaignBulletin,
+    CampaignField,
+    CampaignObject,
+    CampaignParty,
+)
 from models.calendar import CalendarDay, CalendarYear, DayKind
 from models.conference import (
     Conference,
@@ -99,6 +107,12 @@ from models.unlicensed import (
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "Campaign",
+    "CampaignAttachment",
+    "CampaignBulletin",
+    "CampaignField",
+    "CampaignObject",
+    "CampaignParty",
     "ApiCredential",
     "ApiIdempotency",
     "AbnormalListing",
