@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, select, update
 
 from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import MarketEntity, User, UserRole, db, utcnow
-from models.org import UserStatus
 from models.campaigns import Campaign, CampaignObject
+from models.org import UserStatus
 from models.roles import Role
 from persistence import audit, notifications
 from persistence.scope import subtree_ids

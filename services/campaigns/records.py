@@ -20,7 +20,7 @@ from infrastructure import pdf
 from infrastructure.clock import cn_date
 from infrastructure.errors import Conflict, Forbidden, Invalid
 from infrastructure.excel import parse_date
-from models import User, db, utcnow
+from models import User, utcnow
 from models.campaigns import Campaign, CampaignAttachment, CampaignObject
 from models.campaigns import ObjectStatus as S
 from models.roles import Role
