@@ -55,6 +55,7 @@ MENU: tuple[MenuGroup, ...] = (
         ("公平性监测", "teams.fairness"),
         ("线索移送", "followups.clues"),
         ("抽查统计", "statistics.index"),
+        ("专项整治", "campaigns.index"),
         ("信用风险评分卡", "credit.cards_index"),
         ("抽查使用等级", "credit.basis"),
     ),

@@ -3,6 +3,7 @@
 from models.api import ApiCredential, ApiIdempotency
 from models.audit import AuditEvent
 from models.base import db, utcnow
+from models.calendar import CalendarDay, CalendarYear, DayKind
 from models.campaigns import (
     Campaign,
     CampaignAttachment,
@@ -11,7 +12,6 @@ from models.campaigns import (
     CampaignObject,
     CampaignParty,
 )
-from models.calendar import CalendarDay, CalendarYear, DayKind
 from models.conference import (
     Conference,
     ConferenceMeeting,

@@ -26,6 +26,7 @@ import models
 from infrastructure import clock
 from models import AuditEvent, Department, InspectionRecord, MarketEntity, Person, RecordStatus, User, db
 from models.roles import Role
+from services.campaigns.overview import EntityRecord, entity_records
 from services.collection.fields import STAFF_ROLES as FACT_STAFF_ROLES
 from services.dossier_kinds import (
     BY_KEY,
@@ -37,7 +38,6 @@ from services.dossier_kinds import (
     TIMELINE_KINDS,
     KindSpec,
 )
-from services.campaigns.overview import EntityRecord, entity_records
 from services.risk.queries import entity_warnings
 
 # The credit-risk grade: the roles of the entity registry (services/entities.VIEW_ROLES), who see

@@ -103,10 +103,11 @@ def assign(user: User, campaign: Campaign, data: Any) -> int:
         pairs = [{"oid": oid, "uid": chosen[i % len(chosen)]} for i, oid in enumerate(order)]
     else:
         pairs = [{"oid": oid, "uid": chosen[0]} for oid in objects]
-    db.session.execute(
-        update(CampaignObject).where(CampaignObject.id == bindparam("oid"))
-        .values(inspector_id=bindparam("uid"), lock_version=CampaignObject.lock_version + 1),
-        pairs, execution_options={"synchronize_session": False})
+    t = CampaignObject.__table__
+    db.session.execute(update(t).where(t.c.id == bindparam("oid"))
+                       .values(inspector_id=bindparam("uid"), lock_version=t.c.lock_version + 1), pairs)
+    for row in [o for o in db.session.identity_map.values() if isinstance(o, CampaignObject)]:
+        db.session.expire(row)
     _complete_step(user, campaign)
     notifications.notify([allowed[i] for i in chosen], f"您已被指派参加专项整治：{campaign.title}", "",
                          f"/campaigns/{campaign.id}/mine", channels=("inbox",))

@@ -41,11 +41,11 @@ class Part:
     party: CampaignParty | None  # None: the initiator's own part
     objects: int = 0
     unfinished: list[str] = field(default_factory=list)
+    inspectors_reported_at: Any = None
 
     @property
     def inspectors_reported(self) -> bool:
-        at = self.party.inspectors_reported_at if self.party else None
-        return at is not None or self.objects == 0
+        return self.inspectors_reported_at is not None or self.objects == 0
 
     @property
     def reported(self) -> bool:
@@ -71,8 +71,9 @@ def part(campaign: Campaign, party: CampaignParty | None) -> Part:
     waiting = db.session.execute(
         select(CampaignObject).where(*where, CampaignObject.status.not_in(S.DONE)).order_by(CampaignObject.id).limit(10)
     ).scalars().all()
+    holder: Campaign | CampaignParty = party if party is not None else campaign
     return Part(party.department if party else campaign.department, party, int(total),
-                [o.entity.name for o in waiting])
+                [o.entity.name for o in waiting], holder.inspectors_reported_at)
 
 
 def parts(campaign: Campaign) -> list[Part]:
