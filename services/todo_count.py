@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from models import User, db
+from services.campaigns.overview import reminders_query as campaign_reminders
 from services.deadlines import reminders_query
 from services.followups import waiting_queries
+from services.plan_queries import today
 from workflows.inbox import inbox_query
 
 
@@ -24,5 +26,5 @@ def todo_count(user: User) -> int:
     """What 我的待办 lists for ``user``: work items, follow-ups and reminders together."""
     if not user.is_authenticated or not user.is_active:
         return 0
-    queries = [inbox_query(user), *waiting_queries(user), reminders_query(user)]
+    queries = [inbox_query(user), *waiting_queries(user), reminders_query(user), campaign_reminders(user, today())]
     return sum(db.session.execute(select(*(_counted(q) for q in queries))).one())

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from infrastructure.errors import Conflict, Forbidden, Invalid
-from models import Campaign, CampaignObject, CalendarYear, db
+from models import CalendarYear, Campaign, CampaignObject, db
 from models.campaigns import CampaignStatus
 from models.campaigns import ObjectStatus as S
 from models.workflow import InstanceStatus
