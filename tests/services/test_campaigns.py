@@ -241,3 +241,19 @@ def test_feedback_items_are_checked_and_reusable(cs):
     assert feedback.copy_fields(cs.clerk, second, c.id) == 2
     assert [f.kind for f in second.fields] == ["number", "choice"]
     assert date(2026, 1, 1) < TODAY
+
+
+def test_objects_are_imported_through_the_import_framework(cs):
+    from services.imports import campaign_objects, framework
+    from tests.factories.import_kinds import workbook
+
+    c = cs.draft()
+    kind = campaign_objects.KIND
+    graded_a = cs.entities[0]  # left out by the grades: imported now
+    rows = [[e.name, e.uscc, "", ""] for e in (graded_a, cs.entities[1])]
+    batch, _ = framework.upload(kind, cs.clerk, "对象.xlsx", workbook(kind, rows), {"campaign_id": c.id})
+    result = framework.confirm(kind, cs.clerk, batch, valid_only=False)
+    assert result["新增对象"] == 1 and result["已在对象库"] == 1
+    assert library.count(c) == 4 and {o.source for o in cs.objects()} == {"信用风险分类", "导入"}
+    with pytest.raises(Exception, match="专项整治不存在"):
+        kind.load_context(cs.health_clerk, {"campaign_id": str(c.id)})
