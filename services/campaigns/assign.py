@@ -24,7 +24,7 @@ from models.roles import Role
 from persistence import audit, notifications
 from persistence.scope import subtree_ids
 from services.campaigns import access
-from services.campaigns.library import _digits
+from services.campaigns.library import code_prefix
 from services.entity_search import starts_with
 
 MODES = {"manual": "人工指派", "draw": "随机抽取"}
@@ -63,7 +63,7 @@ def _selected(campaign: Campaign, unit_id: int, data: Mapping[str, Any]) -> list
              CampaignObject.removed_at.is_(None), CampaignObject.started_at.is_(None)]
     if str(data.get("only_unassigned") or "") in ("1", "on"):
         where.append(CampaignObject.inspector_id.is_(None))
-    division = _digits(data, "division", "行政区划代码", 12)
+    division = code_prefix(data, "division", "行政区划代码", 12)
     if division:
         where.append(CampaignObject.entity_id.in_(
             select(MarketEntity.id).where(starts_with(MarketEntity.division_code, division))))

@@ -68,7 +68,7 @@ class Criteria:
         return "主体库筛选"
 
 
-def _digits(data: Mapping[str, Any], key: str, title: str, limit: int) -> str:
+def code_prefix(data: Mapping[str, Any], key: str, title: str, limit: int) -> str:
     value = str(data.get(key) or "").strip().upper()
     if value and (len(value) > limit or not value.replace(" ", "").isalnum()):
         raise Invalid(f"{title}须为不超过{limit}位的代码", key)
@@ -85,9 +85,9 @@ def parse_criteria(data: Any) -> Criteria:
     except ValueError:
         raise Invalid("预警规则选择无效", "rules") from None
     crit = Criteria(grades=[g for g in GRADES if g in grades], ungraded=bool(data.get("ungraded")), rule_ids=rule_ids,
-                    industry=_digits(data, "industry", "行业代码", 5),
+                    industry=code_prefix(data, "industry", "行业代码", 5),
                     scope_word=str(data.get("scope_word") or "").strip()[:50],
-                    division=_digits(data, "division", "行政区划代码", 12))
+                    division=code_prefix(data, "division", "行政区划代码", 12))
     if not crit.describe():
         raise Invalid("请至少设置一个条件：信用风险分类、风险库预警规则、行业、经营范围或行政区划", "grades")
     return crit
@@ -238,7 +238,7 @@ def allocate(user: User, campaign: Campaign, data: Mapping[str, Any]) -> int:
     """分派对象: the initiator hands the objects of a division (code prefix, or all still its
     own) to a 参与部门 or back; a party passes its objects on to a unit below it.  One UPDATE."""
     target = str(data.get("target") or "")
-    division = _digits(data, "division", "行政区划代码", 12)
+    division = code_prefix(data, "division", "行政区划代码", 12)
     if access.is_initiator(user, campaign):
         source = campaign.department
         allowed = {campaign.department_id, *(p.department_id for p in campaign.parties)}
