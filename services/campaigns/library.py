@@ -48,7 +48,8 @@ class Criteria:
     def describe(self) -> str:
         parts = []
         if self.grades or self.ungraded:
-            parts.append("信用风险分类" + "、".join(self.grades) + ("、未分类" if self.ungraded else "") + "类")
+            grades = [f"{g}类" for g in self.grades] + (["未分类"] if self.ungraded else [])
+            parts.append("信用风险分类：" + "、".join(grades))
         if self.rule_ids:
             parts.append(f"风险库预警规则{len(self.rule_ids)}项")
         if self.industry:
