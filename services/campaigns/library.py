@@ -152,10 +152,10 @@ def build(user: User, campaign: Campaign, data: Any) -> int:
     _editable_library(user, campaign)
     crit = parse_criteria(data)
     before = count(campaign)
-    if before + preview_count(campaign, crit) > MAX_OBJECTS:
-        raise Conflict(f"对象库不能超过{MAX_OBJECTS}户，请收窄条件")
-    db.session.execute(insert_statement(campaign.id, campaign.department_id, _where(campaign, crit), crit.source))
-    added = count(campaign) - before
+    added = int(db.session.execute(
+        insert_statement(campaign.id, campaign.department_id, _where(campaign, crit), crit.source)).rowcount or 0)
+    if before + added > MAX_OBJECTS:  # the view rolls the insert back
+        raise Conflict(f"对象库不能超过{MAX_OBJECTS}户（本次条件匹配{added}户），请收窄条件")
     note = crit.describe()
     campaign.library_note = "；".join(p for p in (campaign.library_note, note) if p)[:2000]
     audit.record("build_library", object_type="campaign", object_id=campaign.id,
