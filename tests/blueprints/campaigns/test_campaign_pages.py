@@ -120,9 +120,11 @@ def test_the_record_form_keeps_what_was_typed_on_a_refusal(client, cs):
 
 
 def test_an_order_its_notice_its_reminder_and_the_recheck(client, cs, tmp_path):
-    cs.assigned()
+    c = cs.assigned()
     obj = cs.objects()[0]
     sign_in(client, cs.inspector)
+    assert obj.entity.name in _html(client.get(f"/campaigns/{c.id}/mine"))
+    assert "上报检查结果" in _html(client.get(f"/campaigns/{c.id}"))
     data = {**cs.answers(), "lawful": "no", "order_needed": "yes", "order_days": "5",
             "order_problem": "后厨卫生不达标", "lock_version": obj.lock_version}
     assert _post(client, f"/campaigns/objects/{obj.id}/record", data).status_code == 302
