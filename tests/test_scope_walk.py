@@ -389,6 +389,7 @@ def test_walk_knows_every_parameter(app):
         "person_id",
         "code", "credential_id",
         "rule_id",
+        "oid", "aid", "field_id",  # 专项整治: an object, its attachment, a feedback item
     }
 
 
