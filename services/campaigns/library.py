@@ -152,8 +152,8 @@ def build(user: User, campaign: Campaign, data: Any) -> int:
     _editable_library(user, campaign)
     crit = parse_criteria(data)
     before = count(campaign)
-    added = int(db.session.execute(
-        insert_statement(campaign.id, campaign.department_id, _where(campaign, crit), crit.source)).rowcount or 0)
+    done = db.session.execute(insert_statement(campaign.id, campaign.department_id, _where(campaign, crit), crit.source))
+    added = done.rowcount if done.rowcount is not None and done.rowcount >= 0 else count(campaign) - before
     if before + added > MAX_OBJECTS:  # the view rolls the insert back
         raise Conflict(f"对象库不能超过{MAX_OBJECTS}户（本次条件匹配{added}户），请收窄条件")
     note = crit.describe()
