@@ -12,6 +12,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
     from blueprints.calendar.views import bp as calendar_bp
+    from blueprints.campaigns import objects as campaign_objects  # noqa: F401  (its routes are on the campaigns bp)
+    from blueprints.campaigns.views import bp as campaigns_bp
     from blueprints.collection.views import bp as collection_bp
     from blueprints.conference_plans.views import bp as conference_plans_bp
     from blueprints.conferences.views import bp as conferences_bp
@@ -56,6 +58,6 @@ def register_blueprints(app: Flask) -> None:
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
-        trigger_bp,
+        trigger_bp, campaigns_bp,
     ):
         app.register_blueprint(bp)

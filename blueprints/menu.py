@@ -57,6 +57,7 @@ MENU: tuple[MenuGroup, ...] = (
         ("抽查统计", "statistics.index"),
         ("触发式对象库", "trigger.library"),
         ("触发式规则", "trigger.rules_page"),
+        ("专项整治", "campaigns.index"),
         ("信用风险评分卡", "credit.cards_index"),
         ("抽查使用等级", "credit.basis"),
     ),

@@ -4,6 +4,14 @@ from models.api import ApiCredential, ApiIdempotency
 from models.audit import AuditEvent, AuditOutbox
 from models.base import db, utcnow
 from models.calendar import CalendarDay, CalendarYear, DayKind
+from models.campaigns import (
+    Campaign,
+    CampaignAttachment,
+    CampaignBulletin,
+    CampaignField,
+    CampaignObject,
+    CampaignParty,
+)
 from models.conference import (
     Conference,
     ConferenceMeeting,
@@ -109,6 +117,12 @@ from models.unlicensed import (
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "Campaign",
+    "CampaignAttachment",
+    "CampaignBulletin",
+    "CampaignField",
+    "CampaignObject",
+    "CampaignParty",
     "ApiCredential",
     "CourtCase",
     "CourtDelivery",

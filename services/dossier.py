@@ -26,6 +26,7 @@ import models
 from infrastructure import clock
 from models import AuditEvent, Department, InspectionRecord, MarketEntity, Person, RecordStatus, User, db
 from models.roles import Role
+from services.campaigns.overview import EntityRecord, entity_records
 from services.collection.fields import STAFF_ROLES as FACT_STAFF_ROLES
 from services.dossier_kinds import (
     BY_KEY,
@@ -108,6 +109,7 @@ class Dossier:
     grade: bool = False  # the viewer sees the credit-risk grade
     cluster: list[Any] = field(default_factory=list)  # ClusterAddress rows of its address / agent
     records: list[InspectionRecord] = field(default_factory=list)  # own published results
+    campaigns: list[EntityRecord] = field(default_factory=list)  # 专项整治 records (services/campaigns)
     today: date = field(default_factory=clock.china_today)
 
     def section(self, key: str) -> Section:
@@ -189,12 +191,16 @@ def _fact_section(spec: KindSpec, facts: list[Any], names: dict[int, str], perso
     return section
 
 
-def _supervision_section(facts: list[Any], records: list[InspectionRecord], names: dict[int, str]) -> Section:
+def _supervision_section(facts: list[Any], records: list[InspectionRecord], names: dict[int, str],
+                         campaigns: list[EntityRecord] | None = None) -> Section:
     section = _fact_section(SUPERVISION, facts, names, {})
     for r in records:
         day = clock.china_date(r.inspected_at or r.published_at)
         cells = (day.isoformat() if day else "", r.department.name, "双随机抽查", r.result_label, r.result_note)
         section.rows.append(FactRow(cells, OWN_RESULTS, record_id=r.id))
+    for c in campaigns or []:
+        cells = (c.on.isoformat() if c.on else "", c.department, f"专项整治：{c.campaign}", c.result, c.note)
+        section.rows.append(FactRow(cells, OWN_RESULTS))
     section.rows.sort(key=lambda row: row.cells[0], reverse=True)
     return section
 
@@ -215,17 +221,18 @@ def build(actor: User, entity: MarketEntity) -> Dossier:
     person_ids = {f.person_id for rows in facts.values() for f in rows if getattr(f, "person_id", None)}
     persons = _person_names(person_ids)
     records = own_results(entity.id)
+    campaigns = entity_records(entity.id)
     sections = []
     for spec in KINDS:
         if spec is SUPERVISION:
-            section = _supervision_section(facts[spec.key], records, names)
+            section = _supervision_section(facts[spec.key], records, names, campaigns)
         else:
             section = _fact_section(spec, facts[spec.key], names, persons)
         section.hidden = spec.confidential and not confidential
         sections.append(section)
     sections.append(warning_section(entity.id, confidential))
     return Dossier(entity, sections, confidential, grade=sees_grade(actor), cluster=cluster_rows(entity),
-                   records=records)
+                   records=records, campaigns=campaigns)
 
 
 def warning_section(entity_id: int, confidential: bool) -> Section:
@@ -339,7 +346,21 @@ def events(dossier: Dossier) -> list[Event]:
             found.append(Event(day, SUPERVISION.key, SUPERVISION.label, f"双随机抽查：{record.task.name}",
                                detail=record.result_label, department_id=record.department_id,
                                department=record.department.name, record_id=record.id))
+    found += _campaign_events(dossier.campaigns, today)
     found.sort(key=lambda e: (e.on, e.kind != REGISTRATION, e.kind, e.title))
+    return found
+
+
+def _campaign_events(records: list[EntityRecord], today: date) -> list[Event]:
+    """专项整治 under 监管: the check, and the case when one was filed."""
+    found = []
+    for c in records:
+        if c.on is not None and c.on <= today:
+            found.append(Event(c.on, SUPERVISION.key, SUPERVISION.label, f"专项整治：{c.campaign}", detail=c.result,
+                               department_id=c.department_id, department=c.department))
+        if c.case_date is not None and c.case_date <= today:
+            found.append(Event(c.case_date, SUPERVISION.key, SUPERVISION.label, f"专项整治立案查处：{c.campaign}",
+                               detail=f"案件编号{c.case_no}", department_id=c.department_id, department=c.department))
     return found
 
 

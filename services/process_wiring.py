@@ -35,6 +35,7 @@ from services import (
     task_access,
 )
 from services import inspectors as inspector_directory
+from services.campaigns import access as campaigns
 from services.court import sharing as court_sharing
 from services.risk import rule_changes as risk_rule_changes
 from services.trigger import flow as trigger_flow
@@ -106,6 +107,9 @@ PAGES: list[Binding] = [
             {documents.TABLE: ("draft", "publish", "sign")}),
     *_pages((unlicensed.TABLE,), unlicensed.SUBJECT, "无证无照经营综合治理（成员单位）", "unlicensed.unit",
             "unlicensed.new", {unlicensed.TABLE: unlicensed.UNIT_STEPS}),
+    # 表23: one instance per campaign; the inspectors' steps on their list of objects.
+    *_pages((campaigns.TABLE,), campaigns.SUBJECT, "专项整治", "campaigns.show", "campaigns.new",
+            {campaigns.TABLE: campaigns.BUSINESS_STEPS}),
     # 表25: one instance per rule change, from 提交审批 to the leader's decision (services/risk).
     *_pages((risk_rule_changes.TABLE,), risk_rule_changes.SUBJECT, "风险预警规则修改", "risk.change", "risk.rules",
             {risk_rule_changes.TABLE: risk_rule_changes.BUSINESS_STEPS}),
@@ -138,6 +142,8 @@ STEP_PAGES: dict[tuple[int, str], str] = {
     # 表28: 提取监管对象 on the 触发式对象库 (filtered by the rule), 开展双随机检查 on the task.
     (trigger_flow.TABLE, trigger_flow.EXTRACT_STEP): "trigger.rule_extract",
     (trigger_flow.TABLE, trigger_flow.INSPECT_STEP): "trigger.rule_inspect",
+    # 表23: each object's record is on its own page, reached from the inspector's list.
+    **{(campaigns.TABLE, step): "campaigns.mine" for step in campaigns.OBJECT_STEPS},
 }
 
 GUARDS: dict[str, Guard] = {

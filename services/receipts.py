@@ -173,6 +173,7 @@ def sign(
     *,
     version: int | None = None,
     label: str = "",
+    signer_roles: tuple[Role, ...] = (Role.MEMBER_LIAISON,),
 ) -> Receipt:
     """Sign for the current version of ``subject`` on behalf of the user's unit.
 
@@ -188,8 +189,9 @@ def sign(
         raise Conflict("正在修改，尚未重新发布，不能签收")
     if version is not None and version != subject.version:
         raise Conflict(STALE_VERSION)
-    if not user.has_role(Role.MEMBER_LIAISON):
-        raise Forbidden("只有成员单位联络员可以签收")
+    if not user.has_role(*signer_roles):
+        # ``signer_roles``: a 专项整治's 参与部门 sign with their clerks and leaders.
+        raise Forbidden("只有成员单位联络员可以签收" if signer_roles == (Role.MEMBER_LIAISON,) else "您无权签收")
     unit = unit_of(user, subject)
     if unit is None:
         raise Forbidden("本单位不在签收范围内")

@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from models import User, db
+from services.campaigns.overview import reminders_query as campaign_reminders
 from services.deadlines import reminders_query
 from services.followups import waiting_queries
+from services.plan_queries import today
 from services.risk.digest import open_digests_query
 from workflows.inbox import inbox_query
 
@@ -26,5 +28,6 @@ def todo_count(user: User) -> int:
     """What 我的待办 lists for ``user``: work items, follow-ups, reminders and digests together."""
     if not user.is_authenticated or not user.is_active:
         return 0
-    queries = [inbox_query(user), *waiting_queries(user), reminders_query(user), open_digests_query(user)]
+    queries = [inbox_query(user), *waiting_queries(user), reminders_query(user), open_digests_query(user),
+               campaign_reminders(user, today())]
     return sum(db.session.execute(select(*(_counted(q) for q in queries))).one())

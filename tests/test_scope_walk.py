@@ -17,7 +17,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from models import AuditEvent, Job, Message, db
+from models import AuditEvent, CampaignObject, Job, Message, db
 from models.imports import ImportBatch
 from models.roles import Role
 from persistence import audit
@@ -245,6 +245,23 @@ def district_a(org, make_user, session):
     trigger_rule = trigger_rules.create(org.clerk_a, {
         "name": "甲区机密触发规则", "source": "risk_rule", "weight": "2", "valid_from": "2020-01-01", "active": "1"},
         {"codes": ["lawsuits"]})
+    # 专项整治 of district A: a published campaign, an object with an attachment (services/campaigns).
+    from models import CampaignAttachment
+    from services.campaigns import feedback as campaign_feedback
+    from services.campaigns import library as campaign_library
+    from services.campaigns import plans as campaign_plans
+
+    campaign = campaign_plans.create_campaign(org.clerk_a, {
+        "title": "甲区机密专项整治", "basis": "依据", "scope": "甲区", "starts_on": "2026-01-01", "ends_on": "2026-12-31",
+        "modes": ["重点监管"], "text_report": "1"})
+    campaign_field = campaign_feedback.add_field(org.clerk_a, campaign, {"kind": "text", "label": "甲区反馈项"})
+    campaign_library.build(org.clerk_a, campaign, {"grades": ["E"]})
+    campaign_plans.submit(org.clerk_a, campaign, campaign.lock_version)
+    campaign_plans.decide(org.leader_a, campaign, campaign.lock_version, True, "")
+    campaign_plans.publish(org.clerk_a, campaign, campaign.lock_version)
+    campaign_object = session.query(CampaignObject).filter_by(campaign_id=campaign.id).first()
+    campaign_attachment = CampaignAttachment(object=campaign_object, filename="甲区.pdf", content=b"%PDF-1.4")
+    session.add(campaign_attachment)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -277,9 +294,11 @@ def district_a(org, make_user, session):
                **{f"unlicensed.{e}": unlicensed_op.id for e in (
                    "operator", "eligible", "case", "willing", "guide", "licence", "columns")},
                "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id,
-               "court": entity.id},
+               "court": entity.id, "trigger": trigger_rule.id, "campaigns": campaign.id},
         "case_id": court_case.id,
-               "trigger": trigger_rule.id},
+        "field_id": campaign_field.id,
+        "oid": campaign_object.id,
+        "aid": campaign_attachment.id,
         "record_id": record.id,
         "object_id": obj.id,
         "evidence_id": evidence.id,
@@ -392,6 +411,7 @@ def test_walk_knows_every_parameter(app):
         "rule_id",
         "message_id",
         "case_id",
+        "oid", "aid", "field_id",  # 专项整治: an object, its attachment, a feedback item
     }
 
 

@@ -28,10 +28,11 @@ def index():
 def inbox_page():
     items = engine.inbox(current_user)
     rows = [(item, get_process(item.process_table)) for item in items]
+    from services.campaigns.overview import reminders as campaign_reminders
     from services.deadlines import reminders_for
     from services.followup_rules import record_of
     from services.followups import waiting_for
-    from services.plan_queries import annual_plan_warning
+    from services.plan_queries import annual_plan_warning, today
     from services.risk.digest import open_digests
 
     return render_template(
@@ -43,6 +44,7 @@ def inbox_page():
         record_of=record_of,
         reminders=reminders_for(current_user),
         risk_digests=open_digests(current_user),
+        campaign_reminders=campaign_reminders(current_user, today()),
     )
 
 

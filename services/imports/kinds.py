@@ -7,6 +7,7 @@ from __future__ import annotations
 from services.imports import (  # noqa: F401
     auxiliary,
     background,
+    campaign_objects,
     check_items,
     directory_entities,
     directory_objects,

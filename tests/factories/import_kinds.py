@@ -140,6 +140,7 @@ ROWS.update({
     "directory_b1": lambda n: [f"甲区测试{n:04d}餐饮有限公司", _code(n), "甲区建设路1号", "", "", "", ""],
     "directory_b2": _place,
     "directory_b3": lambda n: [f"QS5101-{n:04d}", f"企业{n}", _code(n), "", "", "", "", "", "", ""],
+    "campaign_a42": _a42,
 })
 
 
@@ -157,7 +158,18 @@ def _item(org: Any) -> dict[str, Any]:
     return {"item_id": make_item(org.bureau_a).id}
 
 
+def _campaign(org: Any) -> dict[str, Any]:
+    from services.campaigns import plans
+
+    _entities(org)
+    campaign = plans.create_campaign(org.clerk_a, {
+        "title": "导入测试专项整治", "basis": "依据", "scope": "范围", "starts_on": "2026-10-01",
+        "ends_on": "2026-12-31", "modes": ["重点监管"]})
+    return {"campaign_id": campaign.id}
+
+
 SETUP: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "campaign_a42": _campaign,
     "library_a42": _entities,
     "library_a41": _entities,
     **{name: _item for name in ROWS if name.startswith("directory_")},
