@@ -68,6 +68,16 @@ from models.ledgers import (
     TaskUnit,
 )
 from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
+from models.notice import (
+    ApprovalAuthority,
+    AuthorityMapping,
+    LicenceItem,
+    LicenceItemAuthority,
+    NoticeStatus,
+    PermitVerification,
+    ScopeCheck,
+    ScopeNotice,
+)
 from models.notifications import Message, OutboxMessage, OutboxStatus
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.plans import (
@@ -99,6 +109,14 @@ from models.unlicensed import (
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "ApprovalAuthority",
+    "AuthorityMapping",
+    "LicenceItem",
+    "LicenceItemAuthority",
+    "NoticeStatus",
+    "PermitVerification",
+    "ScopeCheck",
+    "ScopeNotice",
     "ApiCredential",
     "ApiIdempotency",
     "AbnormalListing",
