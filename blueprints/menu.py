@@ -68,6 +68,8 @@ MENU: tuple[MenuGroup, ...] = (
         # would not fit the widest bar at 1366 px (tests/browser/test_menu_layout.py).
         ("风险库", "risk.warnings"),
         ("风险预警规则", "risk.rules"),
+        ("告知查询", "notice.index"),
+        ("发证验证", "notice.verify_page"),
     ),
     _group(
         "联席会议",
@@ -82,6 +84,8 @@ MENU: tuple[MenuGroup, ...] = (
         ("角色管理", "admin.roles"),
         ("接口凭证", "api_clients.index"),
         ("节假日", "calendar.index"),
+        ("先照后证事项目录", "notice.catalogue_index"),
+        ("审批部门对照", "notice.authorities"),
         ("审计日志", "audit.index"),
     ),
 )

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from models import User, db
 from services.deadlines import reminders_query
 from services.followups import waiting_queries
+from services.notice.queries import waiting_query as notice_waiting
 from workflows.inbox import inbox_query
 
 
@@ -24,5 +25,6 @@ def todo_count(user: User) -> int:
     """What 我的待办 lists for ``user``: work items, follow-ups and reminders together."""
     if not user.is_authenticated or not user.is_active:
         return 0
-    queries = [inbox_query(user), *waiting_queries(user), reminders_query(user)]
+    notices = notice_waiting(user)  # 双告知's notices without 发证反馈 (docs/notice.md)
+    queries = [inbox_query(user), *waiting_queries(user), reminders_query(user), *([notices] if notices is not None else [])]
     return sum(db.session.execute(select(*(_counted(q) for q in queries))).one())

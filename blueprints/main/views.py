@@ -31,6 +31,7 @@ def inbox_page():
     from services.deadlines import reminders_for
     from services.followup_rules import record_of
     from services.followups import waiting_for
+    from services.notice.queries import waiting_for as notices_waiting
     from services.plan_queries import annual_plan_warning
 
     return render_template(
@@ -41,6 +42,7 @@ def inbox_page():
         followups=waiting_for(current_user),
         record_of=record_of,
         reminders=reminders_for(current_user),
+        notices=notices_waiting(current_user),
     )
 
 

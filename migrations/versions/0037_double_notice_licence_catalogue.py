@@ -10,11 +10,11 @@ Create Date: 2026-12-07 21:19:39.701428
 
 """
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "licence_catalogue.json"
 
@@ -149,7 +149,7 @@ def upgrade():
 def _load_catalogue():
     """The 142 items, their department names and the links, from the data file."""
     catalogue = json.loads(DATA.read_text(encoding="utf-8"))
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     names = sorted({n for item in catalogue["items"] for n in item["departments"]})
     authority = sa.table("approval_authority", sa.column("id", sa.Integer), sa.column("name", sa.String))
     items = sa.table(
