@@ -176,11 +176,11 @@ def catalogue_new() -> Any:
     return _save_item(None)
 
 
-@bp.route("/catalogue/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/catalogue/<int:licence_item_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.SYSTEM_ADMIN)
-def catalogue_edit(item_id: int) -> Any:
+def catalogue_edit(licence_item_id: int) -> Any:
     try:
-        item = catalogue.get_item(item_id)
+        item = catalogue.get_item(licence_item_id)
     except ServiceError:
         abort(404)
     return _save_item(item)

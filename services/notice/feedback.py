@@ -159,8 +159,8 @@ def _names() -> dict[str, dict[int, str]]:
     from models import ApprovalAuthority
 
     return {
-        "dept": dict(db.session.execute(select(Department.id, Department.name)).tuples().all()),
-        "authority": dict(db.session.execute(select(ApprovalAuthority.id, ApprovalAuthority.name)).tuples().all()),
+        "dept": {i: n for i, n in db.session.execute(select(Department.id, Department.name))},
+        "authority": {i: n for i, n in db.session.execute(select(ApprovalAuthority.id, ApprovalAuthority.name))},
     }
 
 

@@ -64,10 +64,10 @@ def notify_entities(entity_ids: Sequence[int], from_department_id: int | None, *
             select(MarketEntity.id, MarketEntity.business_scope, MarketEntity.department_id)
             .where(MarketEntity.id.in_(chunk))
         ).all()
-        have = set(db.session.execute(
+        have = {(e, i, a) for e, i, a in db.session.execute(
             select(ScopeNotice.entity_id, ScopeNotice.item_id, ScopeNotice.authority_id)
             .where(ScopeNotice.entity_id.in_(chunk))
-        ).tuples())
+        )}
         notices: list[list[object]] = []
         checks: list[list[object]] = []
         for ident, scope, registry in entities:
