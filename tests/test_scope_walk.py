@@ -47,6 +47,8 @@ UNSCOPED_PARAMETERS = {"table", "subject_id"}
 # result is published it shows only the number, the status and the digest (tests/blueprints/
 # records checks that the entity's name is not on it).
 UNSCOPED_PARAMETERS |= {"record_no"}
+# 双告知's catalogue names are city-wide; a district's administrator maps them in their own area.
+UNSCOPED_PARAMETERS |= {"authority_id"}
 # /imports/<kind>: the kind is a name of the catalogue of imports (blueprints/imports); its
 # batches are scoped by batch_id.
 UNSCOPED_PARAMETERS |= {"kind"}
@@ -227,6 +229,15 @@ def district_a(org, make_user, session):
     lawsuits = risk_pages.rule("lawsuits")
     risk_change = rule_changes.propose(org.clerk_a, lawsuits, {
         "p_min_count": "5", "p_window_days": "90", "enabled": "1", "base_version": str(lawsuits.version)})
+    # 双告知: a notice of district A's entity to its health bureau (services/notice).
+    from tests.factories.notice import food_entity, map_food
+
+    map_food(org)
+    notice_entity = food_entity(org, 77, scope="食品生产")
+    from models import LicenceItem, ScopeNotice
+
+    notice = session.query(ScopeNotice).filter(ScopeNotice.entity_id == notice_entity.id).one()
+    licence_item = session.query(LicenceItem).filter(LicenceItem.seq == 19).one()
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -288,6 +299,9 @@ def district_a(org, make_user, session):
         "pending_id": filed.pending[0].id,
         "person_id": officer.id,
         "rule_id": lawsuits.id,
+        "notice_id": notice.id,
+        "licence_item_id": licence_item.id,
+        "authority_id": notice.authority_id,
     }
 
 
@@ -368,6 +382,7 @@ def test_walk_knows_every_parameter(app):
         "person_id",
         "code", "credential_id",
         "rule_id",
+        "notice_id", "licence_item_id", "authority_id",
     }
 
 
