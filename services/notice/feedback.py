@@ -107,9 +107,8 @@ def _tell_registrar(notice: ScopeNotice, subject: str, body: str) -> None:
     if notice.from_department_id is None:
         return
     clerks = db.session.execute(
-        select(User).join(User.roles).where(User.department_id == notice.from_department_id)
-        .where(User.roles.any(role=str(Role.CLERK)))
-    ).scalars().unique()
+        select(User).where(User.department_id == notice.from_department_id, User.roles.any(role=str(Role.CLERK)))
+    ).scalars().all()
     notify(clerks, subject, body, link=f"/notice/{notice.id}")
 
 
