@@ -131,3 +131,20 @@ def test_the_mapping_page_lists_unmapped_first_and_maps(client, org, login, sess
     refused = client.post(url, data={"csrf_token": token, "department_id": str(org.health_a.id)})
     assert refused.status_code == 400 and "请选择本辖区" in refused.get_data(as_text=True)
     assert client.post(url, data={"csrf_token": token, "department_id": str(org.bureau_b.id)}).status_code == 302
+
+
+def test_adding_an_item_and_matching_it(client, org, login, session):
+    from models import ApprovalAuthority
+    from services.notice.matching import Matcher
+
+    login(org.sysadmin)
+    token = csrf_token(client, "/notice/catalogue/new")
+    form = {"csrf_token": token, "seq": "143", "section_no": "6", "name": "建筑施工企业资质认定",
+            "departments": "甲区应急管理局", "phrases": "建筑工程施工", "active": "1"}
+    taken = client.post("/notice/catalogue/new", data={**form, "seq": "19"})
+    assert taken.status_code == 400 and "序号 19 已被其他事项使用" in taken.get_data(as_text=True)
+    assert client.post("/notice/catalogue/new", data=form).status_code == 302
+    item = session.execute(select(LicenceItem).where(LicenceItem.seq == 143)).scalar_one()
+    assert item.section == "建筑业"
+    assert session.execute(select(ApprovalAuthority).where(ApprovalAuthority.name == "甲区应急管理局")).scalar_one()
+    assert [h.item_id for h in Matcher.from_catalogue().match("建筑工程施工；劳务分包")] == [item.id]
