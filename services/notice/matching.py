@@ -70,6 +70,9 @@ class Matcher:
         self._by_first: dict[str, list[tuple[str, list[tuple[int, str]]]]] = {}
         for key, items in sorted(keys.items(), key=lambda kv: -len(kv[0])):
             self._by_first.setdefault(key[0], []).append((key, items))
+        # one alternation of every key: most scopes name no item, and one regex search (in C)
+        # says so at a quarter of the cost of the per-key tests
+        self._any = re.compile("|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))) if keys else None
 
     @classmethod
     def from_catalogue(cls) -> Matcher:
@@ -79,7 +82,7 @@ class Matcher:
     def match(self, scope: str) -> list[Hit]:
         """The items ``scope`` matches, each once (with the first phrase that matched it)."""
         text = normalise(scope)
-        if not text:
+        if not text or self._any is None or self._any.search(text) is None:
             return []
         found: dict[int, Hit] = {}
         by_first = self._by_first
