@@ -34,6 +34,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.libraries.views import bp as libraries_bp
     from blueprints.main.views import bp as main_bp
     from blueprints.messages.views import bp as messages_bp
+    from blueprints.notice.views import bp as notice_bp
     from blueprints.plans.views import bp as plans_bp
     from blueprints.processes.views import bp as processes_bp
     from blueprints.public.views import bp as public_bp
@@ -58,6 +59,6 @@ def register_blueprints(app: Flask) -> None:
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
-        trigger_bp, campaigns_bp,
+        trigger_bp, campaigns_bp, notice_bp,
     ):
         app.register_blueprint(bp)

@@ -73,6 +73,8 @@ MENU: tuple[MenuGroup, ...] = (
         ("风险预警规则", "risk.rules"),
         ("法院调用记录", "court.calls"),
         ("送达信息统计", "court.statistics"),
+        ("告知查询", "notice.index"),
+        ("发证验证", "notice.verify_page"),
     ),
     _group(
         "联席会议",
@@ -87,6 +89,8 @@ MENU: tuple[MenuGroup, ...] = (
         ("角色管理", "admin.roles"),
         ("接口凭证", "api_clients.index"),
         ("节假日", "calendar.index"),
+        ("先照后证事项目录", "notice.catalogue_index"),
+        ("审批部门对照", "notice.authorities"),
         ("审计日志", "audit.index"),
     ),
 )

@@ -130,6 +130,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_demo_random_check()
         load_demo_conferences()
         load_demo_risk()
+        load_demo_notice()
         load_demo_grades()
         return created
     load_demo_libraries()
@@ -141,6 +142,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     load_demo_random_check()
     load_demo_conferences()
     load_demo_risk()
+    load_demo_notice()
     load_demo_grades()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
@@ -245,6 +247,13 @@ def load_demo_grades() -> None:
 def load_demo_risk() -> None:
     """风险预警: the facts every rule needs, a 手工预警, then a full run (services/demo_risk.py)."""
     from services.demo_risk import load_demo_risk as load
+
+    load()
+
+
+def load_demo_notice() -> None:
+    """双告知: names mapped, entities registered that trigger notices (services/demo_notice.py)."""
+    from services.demo_notice import load_demo_notice as load
 
     load()
 

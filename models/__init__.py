@@ -77,6 +77,16 @@ from models.ledgers import (
     TaskUnit,
 )
 from models.library import LibraryMember, LibrarySource, LibraryTag, ObjectLibrary
+from models.notice import (
+    ApprovalAuthority,
+    AuthorityMapping,
+    LicenceItem,
+    LicenceItemAuthority,
+    NoticeStatus,
+    PermitVerification,
+    ScopeCheck,
+    ScopeNotice,
+)
 from models.notifications import Message, OutboxMessage, OutboxStatus
 from models.org import Department, DepartmentLevel, User, UserRole
 from models.plans import (
@@ -123,6 +133,14 @@ __all__ = [
     "CampaignField",
     "CampaignObject",
     "CampaignParty",
+    "ApprovalAuthority",
+    "AuthorityMapping",
+    "LicenceItem",
+    "LicenceItemAuthority",
+    "NoticeStatus",
+    "PermitVerification",
+    "ScopeCheck",
+    "ScopeNotice",
     "ApiCredential",
     "CourtCase",
     "CourtDelivery",

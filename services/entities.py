@@ -55,6 +55,7 @@ from services.entity_fields import (
     parse_fields,
     parse_tags,
 )
+from services.notice.notices import notify_entities, scope_changed
 
 VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER, Role.INSPECTOR)
 EDIT_ROLES = (Role.CLERK,)
@@ -192,6 +193,7 @@ def create_entity(actor: User, raw: Mapping[str, Any]) -> MarketEntity:
         summary={"名称": entity.name, "统一社会信用代码": entity.uscc or "", "注册号": entity.reg_no or ""},
         user=actor,
     )
+    notify_entities([entity.id], actor.department_id)  # 双告知 (docs/notice.md), before permits rematch
     rematch_entities([entity.uscc or "", entity.reg_no or ""], [entity.name])
     return entity
 
@@ -207,6 +209,7 @@ def update_entity(actor: User, entity: MarketEntity, raw: Mapping[str, Any]) -> 
     _require_edit(actor)
     values, owner = _clean(actor, raw, entity)
     tags = values.pop("tags", None)
+    new_scope = scope_changed(entity.business_scope, values.get("business_scope"))
     changes: dict[str, list[Any]] = {}
     for key in COLUMN_KEYS:
         new = values.get(key)
@@ -227,6 +230,8 @@ def update_entity(actor: User, entity: MarketEntity, raw: Mapping[str, Any]) -> 
         entity.updated_at = utcnow()  # also when only the tags changed
         db.session.flush()
         audit.record("update", object_type=SUBJECT_TYPE, object_id=entity.id, summary=changes, user=actor)
+    if new_scope:
+        notify_entities([entity.id], actor.department_id)  # 经营范围 changed: 双告知 again
     if {TITLE["uscc"], TITLE["reg_no"], TITLE["name"], "所属主体库"} & set(changes):
         rematch_entities([entity.uscc or "", entity.reg_no or ""], [entity.name])  # waiting facts may name it now
     return changes

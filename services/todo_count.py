@@ -14,6 +14,7 @@ from models import User, db
 from services.campaigns.overview import reminders_query as campaign_reminders
 from services.deadlines import reminders_query
 from services.followups import waiting_queries
+from services.notice.queries import waiting_query as notice_waiting
 from services.plan_queries import today
 from services.risk.digest import open_digests_query
 from workflows.inbox import inbox_query
@@ -28,6 +29,7 @@ def todo_count(user: User) -> int:
     """What 我的待办 lists for ``user``: work items, follow-ups, reminders and digests together."""
     if not user.is_authenticated or not user.is_active:
         return 0
+    notices = notice_waiting(user)  # 双告知's notices without 发证反馈 (docs/notice.md)
     queries = [inbox_query(user), *waiting_queries(user), reminders_query(user), open_digests_query(user),
-               campaign_reminders(user, today())]
+               campaign_reminders(user, today()), *([notices] if notices is not None else [])]
     return sum(db.session.execute(select(*(_counted(q) for q in queries))).one())

@@ -47,6 +47,8 @@ UNSCOPED_PARAMETERS = {"table", "subject_id"}
 # result is published it shows only the number, the status and the digest (tests/blueprints/
 # records checks that the entity's name is not on it).
 UNSCOPED_PARAMETERS |= {"record_no"}
+# 双告知's catalogue names are city-wide; a district's administrator maps them in their own area.
+UNSCOPED_PARAMETERS |= {"authority_id"}
 # /imports/<kind>: the kind is a name of the catalogue of imports (blueprints/imports); its
 # batches are scoped by batch_id.
 UNSCOPED_PARAMETERS |= {"kind"}
@@ -262,6 +264,15 @@ def district_a(org, make_user, session):
     campaign_object = session.query(CampaignObject).filter_by(campaign_id=campaign.id).first()
     campaign_attachment = CampaignAttachment(object=campaign_object, filename="甲区.pdf", content=b"%PDF-1.4")
     session.add(campaign_attachment)
+    # 双告知: a notice of district A's entity to its health bureau (services/notice).
+    from tests.factories.notice import food_entity, map_food
+
+    map_food(org)
+    notice_entity = food_entity(org, 77, scope="食品生产")
+    from models import LicenceItem, ScopeNotice
+
+    notice = session.query(ScopeNotice).filter(ScopeNotice.entity_id == notice_entity.id).one()
+    licence_item = session.query(LicenceItem).filter(LicenceItem.seq == 19).one()
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -329,6 +340,9 @@ def district_a(org, make_user, session):
         "person_id": officer.id,
         "rule_id": lawsuits.id,
         "message_id": digest_message.id,
+        "notice_id": notice.id,
+        "licence_item_id": licence_item.id,
+        "authority_id": notice.authority_id,
     }
 
 
@@ -412,6 +426,7 @@ def test_walk_knows_every_parameter(app):
         "message_id",
         "case_id",
         "oid", "aid", "field_id",  # 专项整治: an object, its attachment, a feedback item
+        "notice_id", "licence_item_id", "authority_id",
     }
 
 

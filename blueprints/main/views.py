@@ -32,6 +32,7 @@ def inbox_page():
     from services.deadlines import reminders_for
     from services.followup_rules import record_of
     from services.followups import waiting_for
+    from services.notice.queries import waiting_for as notices_waiting
     from services.plan_queries import annual_plan_warning, today
     from services.risk.digest import open_digests
 
@@ -45,6 +46,7 @@ def inbox_page():
         reminders=reminders_for(current_user),
         risk_digests=open_digests(current_user),
         campaign_reminders=campaign_reminders(current_user, today()),
+        notices=notices_waiting(current_user),
     )
 
 

@@ -43,6 +43,7 @@ from persistence.bulk import in_values
 from services.collection.fields import Checked, FactKind, Subject, is_id_number
 from services.collection.match import Match, Matcher
 from services.collection.writes import PendingWriter, insert_facts, retire
+from services.notice.feedback import after_permits
 from services.risk.affected import after_facts
 
 CREATED, UPDATED, SAME, PENDING, ERROR = "新增", "更新", "无变化", "待处理", "有误"
@@ -452,6 +453,8 @@ def _warn(kind: FactKind, facts: Sequence[Any]) -> None:
     """The risk rules run over the entities the new facts touch (the incremental run, docs/risk.md)."""
     if facts:
         after_facts(db.session, kind.name, facts)
+        if kind.name == "permit":  # 双告知's 发证反馈: a permit of a notified entity sets 已发证
+            after_permits(f.entity_id for f in facts)
 
 
 def _file_one(kind: FactKind, index: int, filing: Filing | None, c: Checked, source: Source, live: LiveFacts,

@@ -30,6 +30,7 @@ from services.collection.ingest import (
 )
 from services.collection.kinds import FACT_KINDS
 from services.collection.match import Matcher
+from services.notice.feedback import after_permits
 from services.risk.affected import after_facts
 
 CHUNK = 500
@@ -111,6 +112,8 @@ def rematch(pending_rows: Iterable[PendingFact]) -> RematchResult:
     db.session.flush()
     for kind_name, facts in filed.items():
         after_facts(db.session, kind_name, facts)  # the risk rules over the entities touched
+        if kind_name == "permit":  # 双告知's 发证反馈 (services/notice/feedback.py)
+            after_permits(f.entity_id for f in facts)
     return result
 
 

@@ -41,6 +41,7 @@ from services.entity_tags import add_tags_bulk
 from services.imports import framework
 from services.imports.framework import Check, ImportKind, ImportRow, Rows
 from services.imports.registry import register
+from services.notice.notices import notify_entities
 from services.templates_catalogue import Template
 
 # A confirmation of more rows than this runs as a background job (config IMPORT_JOB_ROWS).
@@ -59,6 +60,8 @@ def summary_text(result: dict[str, Any]) -> str:
         + (f"，{result['无变化']} 个没有变化" if result.get("无变化") else "")
         + (f"，新增标签 {result['新增标签']} 个" if result.get("新增标签") else "")
         + (f"，跳过问题行 {result['跳过问题行']} 行" if result.get("跳过问题行") else "")
+        + (f"；双告知抄告 {result['抄告']} 条" if result.get("抄告") else "")
+        + (f"，{result['经营范围未匹配']} 个经营范围未匹配先照后证事项（待核查）" if result.get("经营范围未匹配") else "")
         + (f"；待处理的归集信息中有 {result['归集信息匹配']} 条已匹配到市场主体" if result.get("归集信息匹配") else "")
     )
 
@@ -139,6 +142,9 @@ class EntityImport(ImportKind):
             refresh_statistics(MarketEntity.__table__, EntityTag.__table__)
         audit.record_many("create", SUBJECT_TYPE, created_audit, user=actor)
         audit.record_many("update", SUBJECT_TYPE, updated_audit, user=actor)
+        framework.applied(len(valid), "正在匹配先照后证事项（双告知）")
+        told = notify_entities([*new_ids, *(r.target_id for r, shown in changes.changed if TITLE["business_scope"] in shown)],
+                               actor.department_id)
         framework.applied(len(valid), "正在重新匹配待处理的归集信息")
         rematched = rematch_entities(
             [c for r in valid for c in (r.values.get("uscc"), r.values.get("reg_no")) if c],
@@ -146,7 +152,8 @@ class EntityImport(ImportKind):
         )
         after_registry_import(now)
         return {"新增": len(creates), "更新": len(updates) - changes.unchanged, "无变化": changes.unchanged,
-                "新增标签": len(added), "归集信息匹配": rematched.filed}
+                "新增标签": len(added), "归集信息匹配": rematched.filed, "抄告": told.created,
+                "经营范围未匹配": told.unmatched}
 
     def result_text(self, result: dict[str, Any]) -> str:
         return summary_text(result)

@@ -17,6 +17,7 @@ from services.imports import (  # noqa: F401
     joint_items,
     ledgers,
     libraries,
+    notice_verify,
     users,
 )
 from services.imports.framework import ImportKind
