@@ -16,6 +16,14 @@ from models.conference import (
     OfficialDocument,
 )
 from models.credit import GradeRecord
+from models.daily import (
+    CategoryMember,
+    ClaimRule,
+    DailyTask,
+    OfficerRule,
+    SupervisedObject,
+    SupervisionCategory,
+)
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
@@ -99,6 +107,12 @@ from models.unlicensed import (
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "CategoryMember",
+    "ClaimRule",
+    "DailyTask",
+    "OfficerRule",
+    "SupervisedObject",
+    "SupervisionCategory",
     "ApiCredential",
     "ApiIdempotency",
     "AbnormalListing",
