@@ -164,6 +164,7 @@ class SupervisionCategory(db.Model):
     kind: Mapped[CategoryKind] = mapped_column(_enum(CategoryKind))
     keywords: Mapped[str] = mapped_column(Text, default="")  # one a line or separated by ，/,
     cycle_days: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)  # the first period's first day; periods follow every cycle_days
     lead_days: Mapped[int] = mapped_column(Integer, default=7)  # 时间提前量 (calendar days)
     remind_days: Mapped[int] = mapped_column(Integer, default=5)  # working days after the start
     warn_days: Mapped[int] = mapped_column(Integer, default=10)

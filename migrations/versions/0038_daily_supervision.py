@@ -90,6 +90,7 @@ def upgrade():
     sa.Column('kind', sa.Enum('industry', 'area', 'credit', name='categorykind', native_enum=False, length=20), nullable=False),
     sa.Column('keywords', sa.Text(), nullable=False),
     sa.Column('cycle_days', sa.Integer(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('lead_days', sa.Integer(), nullable=False),
     sa.Column('remind_days', sa.Integer(), nullable=False),
     sa.Column('warn_days', sa.Integer(), nullable=False),
