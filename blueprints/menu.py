@@ -70,6 +70,14 @@ MENU: tuple[MenuGroup, ...] = (
         ("风险预警规则", "risk.rules"),
     ),
     _group(
+        "日常监管",
+        ("监管对象维护", "daily.objects_page"),
+        ("监管认领", "daily.claim_page"),
+        ("监管分类", "daily.categories_page"),
+        ("日常监管任务", "daily.tasks_page"),
+        ("任务警示", "daily.warnings"),
+    ),
+    _group(
         "联席会议",
         ("联席会议", "conferences.index"),
         ("联席会议计划及任务", "conference_plans.index"),

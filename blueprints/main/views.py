@@ -28,6 +28,7 @@ def index():
 def inbox_page():
     items = engine.inbox(current_user)
     rows = [(item, get_process(item.process_table)) for item in items]
+    from services.daily.escalation import todo as daily_todo
     from services.deadlines import reminders_for
     from services.followup_rules import record_of
     from services.followups import waiting_for
@@ -41,6 +42,7 @@ def inbox_page():
         followups=waiting_for(current_user),
         record_of=record_of,
         reminders=reminders_for(current_user),
+        daily=daily_todo(current_user),
     )
 
 

@@ -8,6 +8,7 @@ from services.imports import (  # noqa: F401
     auxiliary,
     background,
     check_items,
+    daily_claims,
     directory_entities,
     directory_objects,
     entities,

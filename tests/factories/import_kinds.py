@@ -140,6 +140,7 @@ ROWS.update({
     "directory_b1": lambda n: [f"甲区测试{n:04d}餐饮有限公司", _code(n), "甲区建设路1号", "", "", "", ""],
     "directory_b2": _place,
     "directory_b3": lambda n: [f"QS5101-{n:04d}", f"企业{n}", _code(n), "", "", "", "", "", "", ""],
+    "daily_claims": lambda n: [n, f"甲区测试{n:04d}餐饮有限公司", _code(n)],
 })
 
 
@@ -160,5 +161,6 @@ def _item(org: Any) -> dict[str, Any]:
 SETUP: dict[str, Callable[[Any], dict[str, Any]]] = {
     "library_a42": _entities,
     "library_a41": _entities,
+    "daily_claims": _entities,
     **{name: _item for name in ROWS if name.startswith("directory_")},
 }
