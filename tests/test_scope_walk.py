@@ -227,6 +227,10 @@ def district_a(org, make_user, session):
     lawsuits = risk_pages.rule("lawsuits")
     risk_change = rule_changes.propose(org.clerk_a, lawsuits, {
         "p_min_count": "5", "p_window_days": "90", "enabled": "1", "base_version": str(lawsuits.version)})
+    # 日常监管 of district A's bureau: an object, its rules, a category and a task (services/daily).
+    from tests.factories.daily import daily_setup
+
+    daily = daily_setup(org, entity)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -258,7 +262,10 @@ def district_a(org, make_user, session):
                    "receive")},
                **{f"unlicensed.{e}": unlicensed_op.id for e in (
                    "operator", "eligible", "case", "willing", "guide", "licence", "columns")},
-               "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id},
+               "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id,
+               "daily": daily["task"], "daily.remove_object": daily["object"], "daily.delete_rule": daily["rule"],
+               "daily.delete_officer_rule": daily["officer_rule"],
+               **{f"daily.{e}": daily["category"] for e in ("category", "classify", "place")}},
         "record_id": record.id,
         "object_id": obj.id,
         "evidence_id": evidence.id,

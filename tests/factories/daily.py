@@ -51,3 +51,20 @@ def category(department: Any, *, name: str = "餐饮重点行业", keywords: str
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def daily_setup(org: Any, entity: Any) -> dict[str, int]:
+    """District A's bureau supervises ``entity`` with rules, a category and an approved task
+    (for the scope walk)."""
+    from services.daily import claim, objects, officers, tasks
+    from services.daily.objects import supervisors_of
+
+    claim(db.session, org.bureau_a.id, [entity.id], "claim", org.clerk_a)
+    obj = supervisors_of(entity.id)[0]
+    rule = objects.add_rule(org.clerk_a, "scope", "甲区机密关键字")
+    officer_rule = officers.add_rule(org.clerk_a, "address", "甲区机密街道", org.inspector_a.id)
+    cat = category(org.bureau_a, name="甲区机密分类")
+    task = tasks.create_manual(org.clerk_a, {
+        "title": "甲区机密任务", "period_start": "2026-11-02", "period_end": "2026-11-30", "items": "甲区机密事项",
+        "entity": entity.uscc, "officer_id": str(org.inspector_a.id)})
+    return {"object": obj.id, "rule": rule.id, "officer_rule": officer_rule.id, "category": cat.id, "task": task.id}

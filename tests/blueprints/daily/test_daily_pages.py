@@ -6,7 +6,6 @@ from datetime import date
 
 from sqlalchemy import select
 
-from models import db
 from models.daily import DailyTask, SupervisedObject, TaskStatus
 from models.roles import Role
 from services.daily import claim, escalation, generate, officers
