@@ -60,9 +60,9 @@ def test_entries_shown_are_exactly_the_entries_permitted(app, client, org, make_
 
 
 EXPECTED_GROUPS = {
-    Role.CLERK: ["我的待办", "业务流程", "一单两库", "双随机抽查", "信息归集", "日常监管", "联席会议"],
-    Role.DEPT_LEADER: ["我的待办", "业务流程", "一单两库", "双随机抽查", "信息归集", "日常监管", "联席会议"],
-    Role.INSPECTOR: ["我的待办", "业务流程", "一单两库", "双随机抽查", "信息归集", "日常监管", "联席会议"],
+    Role.CLERK: ["我的待办", "业务流程", "一单两库", "双随机抽查", "信息归集", "联席会议"],
+    Role.DEPT_LEADER: ["我的待办", "业务流程", "一单两库", "双随机抽查", "信息归集", "联席会议"],
+    Role.INSPECTOR: ["我的待办", "业务流程", "一单两库", "双随机抽查", "信息归集", "联席会议"],
     Role.CONFERENCE_OFFICE: ["我的待办", "业务流程", "一单两库", "双随机抽查", "信息归集", "联席会议"],
     Role.SYSTEM_ADMIN: ["联席会议", "系统管理"],
     Role.SECURITY_ADMIN: ["系统管理"],
