@@ -126,3 +126,9 @@ def keyword_condition(columns: tuple[Any, ...], words: list[str]) -> ColumnEleme
     if not words:
         return false()
     return or_(*(and_(_like(c, w)) for w in words for c in columns))
+
+
+def inserted(session: Any, statement: Any) -> int:
+    """Run an INSERT … SELECT and return how many rows it wrote.  The ids come back by
+    RETURNING: PostgreSQL's driver reports no row count for it here (-1)."""
+    return len(session.execute(statement.returning(statement.table.c.id)).all())

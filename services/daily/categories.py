@@ -135,7 +135,7 @@ def classify(session: Session, category: SupervisionCategory) -> int:
         rows = select(literal(category.id), SupervisedObject.id, literal(False), literal(utcnow())).where(
             SupervisedObject.department_id == category.department_id, SupervisedObject.active.is_(True),
             SupervisedObject.entity_id.in_(matching), SupervisedObject.id.not_in(present))
-        session.execute(insert(CategoryMember).from_select(["category_id", "object_id", "manual", "created_at"], rows))
+        session.execute(insert(CategoryMember.__table__).from_select(["category_id", "object_id", "manual", "created_at"], rows))
     return member_count(session, category.id)
 
 

@@ -30,6 +30,7 @@ from models.daily import (
     TaskStatus,
 )
 from persistence.workdays import WorkCalendar
+from services.daily.access import inserted
 from services.daily.categories import period_of
 from services.daily.objects import own_permits
 
@@ -83,7 +84,7 @@ def generate_category(session: Session, category: SupervisionCategory, on: date,
         SupervisedObject.officer_id, dates, items=category.name,
     )).select_from(CategoryMember).join(SupervisedObject, SupervisedObject.id == CategoryMember.object_id).where(
         CategoryMember.category_id == category.id, SupervisedObject.active.is_(True), ~done)
-    return session.execute(insert(DailyTask).from_select(COLUMNS, rows)).rowcount or 0
+    return inserted(session, insert(DailyTask.__table__).from_select(COLUMNS, rows))
 
 
 def _followups(session: Session, department: Department, on: date, cal: WorkCalendar) -> int:
@@ -107,7 +108,7 @@ def _followups(session: Session, department: Department, on: date, cal: WorkCale
         )).select_from(model).join(SupervisedObject, and_(
             SupervisedObject.entity_id == model.entity_id, SupervisedObject.department_id == department.id,
             SupervisedObject.active.is_(True))).where(condition, ~done)
-        total += session.execute(insert(DailyTask).from_select(COLUMNS, rows)).rowcount or 0
+        total += inserted(session, insert(DailyTask.__table__).from_select(COLUMNS, rows))
     return total
 
 

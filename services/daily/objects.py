@@ -27,6 +27,7 @@ from services.daily.access import (
     area_entities,
     check_rule_value,
     entity_condition,
+    inserted,
     require_keeper,
 )
 
@@ -85,10 +86,9 @@ def _insert_missing(session: Session, department_id: int, condition: Any, source
         literal(department_id), MarketEntity.id, literal(source.value), literal(today), literal(True),
         literal(""), literal(""), literal(actor_id), literal(now),
     ).where(condition, ~taken)
-    result = session.execute(insert(SupervisedObject).from_select(
+    return inserted(session, insert(SupervisedObject.__table__).from_select(
         ["department_id", "entity_id", "source", "since", "active", "pending_removal", "removal_reason",
          "created_by_id", "created_at"], rows))
-    return result.rowcount or 0
 
 
 def own_permits(department: Department) -> Any:
