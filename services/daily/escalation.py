@@ -144,6 +144,20 @@ class Todo:
         return self.mine_count + len(self.approvals) + len(self.to_assign) + self.warnings_count
 
 
+def todo_queries(user: User) -> list[Any]:
+    """What the header's 我的待办 count adds for 日常监管: the officer's open tasks, the leader's
+    approvals, the clerk's tasks to 分派 (services/todo_count.py)."""
+    queries = [select(DailyTask.id).where(DailyTask.officer_id == user.id, DailyTask.status.in_(OPEN_STATUSES))]
+    if user.has_role(Role.DEPT_LEADER):
+        queries.append(select(DailyTask.id).where(DailyTask.department_id == user.department_id,
+                                                  DailyTask.status == TaskStatus.PENDING_APPROVAL))
+    if user.has_role(Role.CLERK):
+        queries.append(select(DailyTask.id).where(
+            DailyTask.department_id == user.department_id,
+            DailyTask.status.in_((TaskStatus.UNASSIGNED.value, TaskStatus.RETURNED.value))))
+    return queries
+
+
 def todo(user: User) -> Todo:
     """我的待办 of 日常监管, at most ``TODO_LIMIT`` rows of each list (the counts are exact)."""
     def rows(query: Any) -> list[DailyTask]:

@@ -161,3 +161,11 @@ def test_event_tasks_and_followups(org, session):
     assert generate.generate(session, date(2026, 11, 2)).followups == 2
     assert generate.generate(session, date(2026, 11, 2)).followups == 0
     assert _count(origin=TaskOrigin.PERMIT_VISIT) == 1 and _count(origin=TaskOrigin.PENALTY_TRACK) == 1
+
+
+def test_the_header_count_includes_daily_tasks(org, session, placed):
+    from services.todo_count import todo_count
+
+    generate.generate(session, date(2026, 9, 28))
+    assert todo_count(org.inspector_a) == 1  # the task dispatched to the officer
+    assert todo_count(org.clerk_a) == 1  # the one waiting for 分派
