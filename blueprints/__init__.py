@@ -19,6 +19,9 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.conferences.views import bp as conferences_bp
     from blueprints.court.views import bp as court_bp
     from blueprints.credit.views import bp as credit_bp
+    from blueprints.daily import categories as _daily_categories  # noqa: F401  (routes on the daily bp)
+    from blueprints.daily import tasks as _daily_tasks  # noqa: F401  (routes on the daily bp)
+    from blueprints.daily.views import bp as daily_bp
     from blueprints.directories.views import bp as directories_bp
     from blueprints.dossier.views import bp as dossier_bp
     from blueprints.entities.views import bp as entities_bp
@@ -59,6 +62,6 @@ def register_blueprints(app: Flask) -> None:
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
-        trigger_bp, campaigns_bp, notice_bp,
+        trigger_bp, campaigns_bp, notice_bp, daily_bp,
     ):
         app.register_blueprint(bp)

@@ -38,7 +38,16 @@ def _group(label: str, *entries: tuple[str, str]) -> MenuGroup:
 # of is shown as that entry's link rather than as a dropdown.
 MENU: tuple[MenuGroup, ...] = (
     _group("我的待办", ("我的待办", "main.inbox")),
-    _group("业务流程", ("业务流程目录", "processes.catalogue"), ("流程实例", "processes.instances")),
+    # 日常监管 (docs/daily.md) has no group of its own: one more would not fit the widest bar at
+    # 1366 px (tests/browser/test_menu_layout.py); its tasks sit with the processes, its
+    # objects with the registries.
+    _group(
+        "业务流程",
+        ("业务流程目录", "processes.catalogue"),
+        ("流程实例", "processes.instances"),
+        ("日常监管任务", "daily.tasks_page"),
+        ("任务警示", "daily.warnings"),
+    ),
     _group(
         "一单两库",
         ("市场主体库", "entities.index"),
@@ -47,6 +56,9 @@ MENU: tuple[MenuGroup, ...] = (
         ("部门联合抽查事项", "joint_items.index"),
         ("检查对象名录库", "directories.index"),
         ("执法检查人员名录库", "inspectors.index"),
+        ("监管对象维护", "daily.objects_page"),
+        ("监管认领", "daily.claim_page"),
+        ("监管分类", "daily.categories_page"),
     ),
     _group(
         "双随机抽查",

@@ -19,6 +19,7 @@ def register_cli(app: Flask) -> None:
     from cli.risk_digest import register_risk_digest_cli
     from services.collection.cli import register_collection_cli
     from services.credit.cli import register_credit_cli
+    from services.daily.cli import register_daily_cli
     from services.process_wiring import wire
     from services.risk.cli import register_risk_cli
     from services.trigger.cli import register_trigger_cli
@@ -30,6 +31,7 @@ def register_cli(app: Flask) -> None:
     register_risk_cli(app)
     register_credit_cli(app)
     register_trigger_cli(app)
+    register_daily_cli(app)
     _register_draw(app)
     _register_jobs(app)
     _register_notify(app)

@@ -74,6 +74,7 @@ USERS: tuple[tuple[str, str, str, tuple[Role, ...], str], ...] = (
     ("hej", "何静", "成华区发展和改革局", (Role.LEADING_DEPARTMENT, Role.CLERK), "13880000071"),
     ("huangt", "黄涛", "成华区商务局", (Role.MEMBER_LIAISON, Role.CLERK), "13880000081"),
     ("zhengh", "郑红", "成华区“双随机、一公开”监管联席会议办公室", (Role.CONFERENCE_OFFICE,), "13880000091"),
+    ("xiaolj", "萧丽君", DISTRICT, (Role.EFFICIENCY,), "13880000093"),
     ("songy", "宋洋", "成华区市场监督管理局", (Role.MEMBER_LIAISON,), "13880000017"),
     ("zhoulh", "周丽华", "成华区卫生健康局", (Role.MEMBER_LIAISON,), "13880000024"),
     ("qianm", "钱明", "成华区应急管理局", (Role.MEMBER_LIAISON,), "13880000033"),
@@ -132,6 +133,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_demo_risk()
         load_demo_notice()
         load_demo_grades()
+        load_demo_daily()
         return created
     load_demo_libraries()
     load_demo_items()
@@ -144,6 +146,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     load_demo_risk()
     load_demo_notice()
     load_demo_grades()
+    load_demo_daily()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -254,6 +257,13 @@ def load_demo_risk() -> None:
 def load_demo_notice() -> None:
     """双告知: names mapped, entities registered that trigger notices (services/demo_notice.py)."""
     from services.demo_notice import load_demo_notice as load
+
+    load()
+
+
+def load_demo_daily() -> None:
+    """日常监管: objects, rules, categories and tasks in every escalation state (services/daily/demo.py)."""
+    from services.daily.demo import load_demo_daily as load
 
     load()
 

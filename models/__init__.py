@@ -25,6 +25,14 @@ from models.conference import (
 )
 from models.court import CourtCase, CourtDelivery, CourtLookup
 from models.credit import GradeRecord
+from models.daily import (
+    CategoryMember,
+    ClaimRule,
+    DailyTask,
+    OfficerRule,
+    SupervisedObject,
+    SupervisionCategory,
+)
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
@@ -141,6 +149,12 @@ __all__ = [
     "PermitVerification",
     "ScopeCheck",
     "ScopeNotice",
+    "CategoryMember",
+    "ClaimRule",
+    "DailyTask",
+    "OfficerRule",
+    "SupervisedObject",
+    "SupervisionCategory",
     "ApiCredential",
     "CourtCase",
     "CourtDelivery",

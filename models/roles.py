@@ -23,6 +23,7 @@ class Role(StrEnum):
     SECURITY_ADMIN = "security_admin"
     AUDITOR = "auditor"
     API_CLIENT = "api_client"
+    EFFICIENCY = "efficiency_monitor"
 
     @property
     def label(self) -> str:
@@ -45,6 +46,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.SECURITY_ADMIN: "安全管理员",
     Role.AUDITOR: "审计员",
     Role.API_CLIENT: "接口调用方",
+    Role.EFFICIENCY: "效能监察",
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -59,6 +61,7 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.SECURITY_ADMIN: "为本级及下级用户分配角色",
     Role.AUDITOR: "查阅和导出审计日志",
     Role.API_CLIENT: "通过授权接口调用平台数据（如市法院）",
+    Role.EFFICIENCY: "查看超过截止时间未办理的监管任务（效能监察部门）",
 }
 
 ADMIN_ROLES: frozenset[Role] = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})

@@ -273,6 +273,10 @@ def district_a(org, make_user, session):
 
     notice = session.query(ScopeNotice).filter(ScopeNotice.entity_id == notice_entity.id).one()
     licence_item = session.query(LicenceItem).filter(LicenceItem.seq == 19).one()
+    # 日常监管 of district A's bureau: an object, its rules, a category and a task (services/daily).
+    from tests.factories.daily import daily_setup
+
+    daily = daily_setup(org, entity)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -305,7 +309,10 @@ def district_a(org, make_user, session):
                **{f"unlicensed.{e}": unlicensed_op.id for e in (
                    "operator", "eligible", "case", "willing", "guide", "licence", "columns")},
                "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id,
-               "court": entity.id, "trigger": trigger_rule.id, "campaigns": campaign.id},
+               "court": entity.id, "trigger": trigger_rule.id, "campaigns": campaign.id,
+               "daily": daily["task"], "daily.remove_object": daily["object"], "daily.delete_rule": daily["rule"],
+               "daily.delete_officer_rule": daily["officer_rule"],
+               **{f"daily.{e}": daily["category"] for e in ("category", "classify", "place")}},
         "case_id": court_case.id,
         "field_id": campaign_field.id,
         "oid": campaign_object.id,

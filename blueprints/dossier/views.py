@@ -59,8 +59,10 @@ def _load(entity_id: int) -> svc.Dossier:
 @roles_required(*svc.DOSSIER_ROLES)
 def entity(entity_id: int):
     dossier = _load(entity_id)
+    from services.daily.objects import supervisors_of
+
     return render_template("dossier/entity.html", d=dossier, e=dossier.entity, **_page_context(),
-                           **_timeline_context(dossier))
+                           supervisors=supervisors_of(dossier.entity.id), **_timeline_context(dossier))
 
 
 @bp.route("/entities/<int:entity_id>/dossier/timeline")
@@ -71,7 +73,10 @@ def timeline(entity_id: int):
     context = _timeline_context(dossier)
     if wants_fragment():
         return render_template("dossier/_timeline.html", d=dossier, e=dossier.entity, **context)
-    return render_template("dossier/entity.html", d=dossier, e=dossier.entity, **_page_context(), **context)
+    from services.daily.objects import supervisors_of
+
+    return render_template("dossier/entity.html", d=dossier, e=dossier.entity, **_page_context(),
+                           supervisors=supervisors_of(dossier.entity.id), **context)
 
 
 @bp.route("/entities/<int:entity_id>/dossier.pdf")

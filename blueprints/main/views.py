@@ -29,6 +29,7 @@ def inbox_page():
     items = engine.inbox(current_user)
     rows = [(item, get_process(item.process_table)) for item in items]
     from services.campaigns.overview import reminders as campaign_reminders
+    from services.daily.escalation import todo as daily_todo
     from services.deadlines import reminders_for
     from services.followup_rules import record_of
     from services.followups import waiting_for
@@ -47,6 +48,7 @@ def inbox_page():
         risk_digests=open_digests(current_user),
         campaign_reminders=campaign_reminders(current_user, today()),
         notices=notices_waiting(current_user),
+        daily=daily_todo(current_user),
     )
 
 

@@ -9,6 +9,7 @@ from services.imports import (  # noqa: F401
     background,
     campaign_objects,
     check_items,
+    daily_claims,
     directory_entities,
     directory_objects,
     entities,

@@ -142,6 +142,7 @@ ROWS.update({
     "directory_b3": lambda n: [f"QS5101-{n:04d}", f"企业{n}", _code(n), "", "", "", "", "", "", ""],
     "campaign_a42": _a42,
     "notice_verify": lambda n: [n, "", _code(n)],  # 发证验证 of registry entities 1 and 2
+    "daily_claims": lambda n: [n, f"甲区测试{n:04d}餐饮有限公司", _code(n)],
 })
 
 
@@ -174,5 +175,6 @@ SETUP: dict[str, Callable[[Any], dict[str, Any]]] = {
     "library_a42": _entities,
     "library_a41": _entities,
     "notice_verify": _entities,
+    "daily_claims": _entities,
     **{name: _item for name in ROWS if name.startswith("directory_")},
 }
