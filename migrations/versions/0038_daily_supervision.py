@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0038'
-down_revision = '0031'
+down_revision = '0037'
 branch_labels = None
 depends_on = None
 
