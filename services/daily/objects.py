@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from infrastructure.clock import china_today
 from infrastructure.errors import Invalid, NotFound
-from models import Department, MarketEntity, Permit, User, db, utcnow
+from models import Department, MarketEntity, NoticeStatus, Permit, ScopeNotice, User, db, utcnow
 from models.daily import ClaimRule, ObjectSource, SupervisedObject
 from models.entity import EntityStatus
 from persistence import audit
@@ -97,10 +97,19 @@ def own_permits(department: Department) -> Any:
                 or_(Permit.source_department_id == department.id, Permit.issuing_department == department.name))
 
 
+def licensed(department: Department) -> Any:
+    """The entities the department licensed: a valid permit of its own, or a 双告知 notice it
+    answered 已发证 (docs/notice.md) — both make the entity its supervised object."""
+    return union(select(Permit.entity_id).where(own_permits(department)),
+                 select(ScopeNotice.entity_id).where(ScopeNotice.department_id == department.id,
+                                                     ScopeNotice.status == NoticeStatus.ISSUED))
+
+
 def sync_permits(session: Session, department: Department, actor: User | None = None) -> int:
-    """自动: entities holding a valid permit of the department become its objects (never an
-    object the department removed: taking it back is a clerk's decision)."""
-    permitted = select(Permit.entity_id).where(own_permits(department))
+    """自动: entities holding a valid permit of the department, or answered 已发证 by it under
+    双告知, become its objects (never an object the department removed: taking it back is a
+    clerk's decision)."""
+    permitted = licensed(department)
     in_area = MarketEntity.id.in_(area_entities(department))
     count = _insert_missing(session, department.id, and_(MarketEntity.id.in_(permitted), in_area),
                             ObjectSource.AUTO, actor.id if actor else None, china_today(), utcnow())
@@ -192,7 +201,7 @@ def check_removals(session: Session, department: Department) -> int:
     """管理对象核查: list as 待移出 the active objects that lost the department's permit (自动),
     no longer match its rules (规则) or are no longer active in the registry; clear the mark
     of those that match again.  Returns how many are 待移出 now."""
-    permitted = select(Permit.entity_id).where(own_permits(department))
+    permitted = licensed(department)
     rules = rules_condition(department.id)
     matching = select(MarketEntity.id).where(rules) if rules is not None else None
     inactive = select(MarketEntity.id).where(MarketEntity.status != EntityStatus.ACTIVE)

@@ -52,6 +52,25 @@ def test_own_permits_are_claimed_automatically(org, session):
     assert _objects(org.health_a)[held.id].source is ObjectSource.AUTO
 
 
+def test_an_entity_answered_issued_under_double_notice_becomes_an_object(org, session):
+    """双告知's 已发证 (docs/notice.md) makes the entity the answering department's object, as a
+    permit of its own does, and the removal check does not list it."""
+    from sqlalchemy import select
+
+    from models import ScopeNotice
+    from services.notice import feedback
+    from tests.factories.notice import food_entity, map_food
+
+    map_food(org)
+    issued, waiting = food_entity(org, 81, scope="食品生产"), food_entity(org, 82, scope="食品生产")
+    notice = session.execute(select(ScopeNotice).where(ScopeNotice.entity_id == issued.id)).scalars().first()
+    feedback.mark_issued(org.health_clerk, notice, "JY510108", "2026-03-01")
+    session.commit()
+    assert objects.sync_permits(session, org.health_a) == 1
+    assert set(_objects(org.health_a)) == {issued.id} and waiting.id not in _objects(org.health_a)
+    assert objects.check_removals(session, org.health_a) == 0
+
+
 def test_rule_suggestions_then_confirmation(org, session):
     food = f.entity(org, name="甲区好味道餐饮店", business_scope="餐饮服务")
     shop = f.entity(org, name="甲区五金商店", business_scope="五金销售")
