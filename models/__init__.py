@@ -86,6 +86,17 @@ from models.receipts import Receipt
 from models.reminders import Reminder, ReminderKind
 from models.risk import RiskRule, RiskRuleChange, RiskWarning
 from models.risk_library_indexes import ENTITY_SCOPE, WARNING_COVER  # noqa: F401  (migration 0030)
+from models.sandbox import (
+    SandboxClue,
+    SandboxClueEvent,
+    SandboxDelivery,
+    SandboxEntity,
+    SandboxItem,
+    SandboxPartner,
+    SandboxRun,
+    SandboxSms,
+    SmsOptOut,
+)
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.sessions import UserSession
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
@@ -99,6 +110,15 @@ from models.unlicensed import (
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "SandboxClue",
+    "SandboxClueEvent",
+    "SandboxDelivery",
+    "SandboxEntity",
+    "SandboxItem",
+    "SandboxPartner",
+    "SandboxRun",
+    "SandboxSms",
+    "SmsOptOut",
     "ApiCredential",
     "ApiIdempotency",
     "AbnormalListing",
