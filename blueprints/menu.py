@@ -68,6 +68,7 @@ MENU: tuple[MenuGroup, ...] = (
         # would not fit the widest bar at 1366 px (tests/browser/test_menu_layout.py).
         ("风险库", "risk.warnings"),
         ("风险预警规则", "risk.rules"),
+        ("信用沙盒", "sandbox.clues"),
     ),
     _group(
         "联席会议",

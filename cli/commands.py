@@ -1,5 +1,5 @@
 """Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, notify send,
-calendar seed, deadlines remind, collection rematch, risk run/seed, credit score."""
+calendar seed, deadlines remind, collection rematch, risk run/seed, credit score, sandbox monitor/deliver."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def register_cli(app: Flask) -> None:
     from services.credit.cli import register_credit_cli
     from services.process_wiring import wire
     from services.risk.cli import register_risk_cli
+    from services.sandbox.cli import register_sandbox_cli
 
     wire()
     _register_catalogue(app)
@@ -27,6 +28,7 @@ def register_cli(app: Flask) -> None:
     register_collection_cli(app)
     register_risk_cli(app)
     register_credit_cli(app)
+    register_sandbox_cli(app)
     _register_draw(app)
     _register_jobs(app)
     _register_notify(app)

@@ -36,6 +36,7 @@ from services import (
 )
 from services import inspectors as inspector_directory
 from services.risk import rule_changes as risk_rule_changes
+from services.sandbox import clues as sandbox_clues
 from services.unlicensed import access as unlicensed
 from workflows import actions, assignees, bindings, guards
 from workflows.actions import AutoAction
@@ -107,6 +108,11 @@ PAGES: list[Binding] = [
     # 表25: one instance per rule change, from 提交审批 to the leader's decision (services/risk).
     *_pages((risk_rule_changes.TABLE,), risk_rule_changes.SUBJECT, "风险预警规则修改", "risk.change", "risk.rules",
             {risk_rule_changes.TABLE: risk_rule_changes.BUSINESS_STEPS}),
+    # 表27: one instance per clue (services/sandbox/clues.py); the library and the item list are
+    # the 监管部门's pages, the partner's steps (and the entity's, which it reports) its API calls.
+    *_pages((sandbox_clues.TABLE,), sandbox_clues.SUBJECT, "信用沙盒线索", "sandbox.clue", "sandbox.library",
+            {sandbox_clues.TABLE: (sandbox_clues.LIBRARY_STEP, sandbox_clues.ITEMS_STEP,
+                                   *sandbox_clues.PARTNER_STEPS)}),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
@@ -123,6 +129,10 @@ STEP_PAGES: dict[tuple[int, str], str] = {
     },
     # 表24: the office's steps are done on the cycle's page, for every member unit at once.
     **{(unlicensed.TABLE, step): "unlicensed.office_page" for step in unlicensed.OFFICE_STEPS},
+    # 表27: 建立信用沙盒事项清单 on the item list; 第三方合作机构 through /api/v1/sandbox.
+    (sandbox_clues.TABLE, sandbox_clues.ITEMS_STEP): "sandbox.items",
+    (sandbox_clues.TABLE, sandbox_clues.TELL_STEP): "api.post_sandbox_clues_id_told",
+    **{(sandbox_clues.TABLE, step): "api.post_sandbox_clues_id_feedback" for step in sandbox_clues.FEEDBACK_STEPS},
 }
 
 GUARDS: dict[str, Guard] = {
@@ -145,6 +155,9 @@ AUTO_STEPS: dict[tuple[int, str], AutoAction] = {
     **{(table, "publish"): plans.publish_plan for table in plan_queries.TABLES},
     (task_access.JOINT_TABLE, "publish_scheme"): schemes.publish_scheme,
     **{(table, inspections.PUBLISH_STEP): inspections.publish_results for table in inspections.TABLES},
+    (sandbox_clues.TABLE, "monitor"): sandbox_clues.monitor_step,
+    (sandbox_clues.TABLE, "push"): sandbox_clues.push_step,
+    (sandbox_clues.TABLE, "sms"): sandbox_clues.sms_step,
 }
 
 ASSIGNEES: dict[tuple[int, str], AssigneeFn] = {
