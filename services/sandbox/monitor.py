@@ -50,18 +50,18 @@ def hits(item: SandboxItem, today: date) -> select:  # type: ignore[valid-type]
 
 
 def _close(session: Session, item: SandboxItem, keep: object | None, now: datetime) -> int:
-    stmt = update(SandboxClue).where(SandboxClue.item_id == item.id, SandboxClue.closed_at.is_(None))
+    """Close the item's open clues outside ``keep`` (all of them when None): the history line
+    first, then the clues, both with the same predicate in the same transaction."""
+    which = [SandboxClue.item_id == item.id, SandboxClue.closed_at.is_(None)]
     if keep is not None:
-        stmt = stmt.where(SandboxClue.entity_id.not_in(keep))
+        which.append(SandboxClue.entity_id.not_in(keep))
     reason = CLOSED_NOT_MET if keep is not None else CLOSED_DISABLED
-    closed = session.execute(stmt.values(closed_at=now, close_reason=reason)
-                             .execution_options(synchronize_session=False)).rowcount or 0
-    if closed:
-        session.execute(insert(SandboxClueEvent).from_select(
-            ["clue_id", "at", "state", "note", "actor"],
-            select(SandboxClue.id, literal(now), SandboxClue.state, literal(f"线索关闭：{reason}"), literal(PLATFORM))
-            .where(SandboxClue.item_id == item.id, SandboxClue.closed_at == now)))
-    return closed
+    session.execute(insert(SandboxClueEvent).from_select(
+        ["clue_id", "at", "state", "note", "actor"],
+        select(SandboxClue.id, literal(now), SandboxClue.state, literal(f"线索关闭：{reason}"), literal(PLATFORM))
+        .where(*which)))
+    return session.execute(update(SandboxClue).where(*which).values(closed_at=now, close_reason=reason)
+                           .execution_options(synchronize_session=False)).rowcount or 0
 
 
 def _open(session: Session, item: SandboxItem, found: object, today: date, now: datetime, run_id: int | None) -> int:
@@ -70,9 +70,10 @@ def _open(session: Session, item: SandboxItem, found: object, today: date, now: 
     new = found.where(~open_already).with_only_columns(  # type: ignore[attr-defined]
         literal(item.department_id), SandboxEntity.entity_id, literal(item.id), literal(item.level), literal("生成"),
         literal(today), literal(now), literal(run_id), literal(""), literal(""))
-    opened = session.execute(insert(SandboxClue).from_select(
+    # psycopg reports no row count for this INSERT … SELECT: count what RETURNING gives.
+    opened = len(session.execute(insert(SandboxClue).from_select(
         ["department_id", "entity_id", "item_id", "level", "state", "formed_on", "formed_at", "run_id",
-         "close_reason", "feedback"], new)).rowcount or 0
+         "close_reason", "feedback"], new).returning(SandboxClue.id)).all())
     if opened:
         note = f"形成{item.level}线索：{item.name}（{CONDITIONS[item.condition].describe(item.params or {})}）"
         has_event = exists().where(SandboxClueEvent.clue_id == SandboxClue.id)
