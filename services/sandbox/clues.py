@@ -31,6 +31,7 @@ from models import (
     db,
     utcnow,
 )
+from models.org import UserStatus
 from models.roles import Role
 from services.sandbox import sms, webhooks
 from services.sandbox.conditions import CONDITIONS
@@ -63,7 +64,7 @@ def _clerk(department_id: int, preferred: list[User | None]) -> User | None:
                 user.has_role(Role.CLERK, Role.DEPT_LEADER):
             return user
     return db.session.execute(
-        select(User).where(User.department_id == department_id, User.is_active.is_(True),
+        select(User).where(User.department_id == department_id, User.status == UserStatus.ACTIVE,
                            User.roles.any(UserRole.role.in_([str(Role.CLERK), str(Role.DEPT_LEADER)])))
         .order_by(User.id)).scalars().first()
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from infrastructure.errors import Forbidden, Invalid
 from models import MarketEntity, SandboxClue, SandboxPartner, User, UserRole, db
+from models.org import UserStatus
 from models.roles import Role
 from models.sandbox import CLUE_STATES, LEVELS
 from persistence import audit
@@ -81,7 +82,7 @@ def clue_page(user: User, f: ClueFilters, page: int) -> tuple[list[SandboxClue],
 def partner_accounts(user: User) -> list[tuple[User, SandboxPartner | None]]:
     """The department's 第三方合作机构 accounts (interface clients) and their webhooks."""
     users = db.session.execute(
-        select(User).where(User.department_id == user.department_id, User.is_active.is_(True),
+        select(User).where(User.department_id == user.department_id, User.status == UserStatus.ACTIVE,
                            User.roles.any(UserRole.role == str(Role.PARTNER)),
                            User.roles.any(UserRole.role == str(Role.API_CLIENT))).order_by(User.id)).scalars().all()
     hooks = {p.user_id: p for p in db.session.execute(
