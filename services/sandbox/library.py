@@ -136,8 +136,10 @@ def add_filtered(user: User, *, division: str = "", industry: str = "", grade: s
     new = found.where(~in_library).with_only_columns(
         literal(user.department_id), MarketEntity.id, literal(True), literal("筛选"), literal(utcnow()),
         literal(user.id), literal(""))
-    inserted = db.session.execute(insert(SandboxEntity).from_select(
-        ["department_id", "entity_id", "active", "source", "added_at", "added_by_id", "removal_reason"], new)).rowcount
+    # psycopg reports no row count for an INSERT … SELECT: count what RETURNING gives.
+    inserted = len(db.session.execute(insert(SandboxEntity).from_select(
+        ["department_id", "entity_id", "active", "source", "added_at", "added_by_id", "removal_reason"], new)
+        .returning(SandboxEntity.id)).all())
     result = Added(added=inserted + reactivated, already=already - reactivated)
     audit.record("sandbox_entities_added", object_type="department", object_id=user.department_id,
                  summary={"方式": "筛选", "行政区划": division, "行业": industry, "等级": grade,
