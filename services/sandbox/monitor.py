@@ -14,8 +14,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import exists, insert, literal, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from infrastructure import clock
@@ -42,20 +43,28 @@ class MonitorResult:
         return f"监测{self.items}个事项，新增线索{self.opened}条，关闭{self.closed}条"
 
 
-def hits(item: SandboxItem, today: date) -> select:  # type: ignore[valid-type]
+def hits(item: SandboxItem, today: date) -> Select[Any]:
     """The entity ids of the item's library that meet its condition today."""
     condition = CONDITIONS[item.condition].build(SandboxEntity.entity_id, dict(item.params or {}), today)
     return select(SandboxEntity.entity_id).where(SandboxEntity.department_id == item.department_id,
                                                  SandboxEntity.active.is_(True), condition)
 
 
-def _close(session: Session, item: SandboxItem, keep: object | None, now: datetime) -> int:
-    """Close the item's open clues outside ``keep`` (all of them when None): the history line
-    first, then the clues, both with the same predicate in the same transaction."""
+def _still_met(item: SandboxItem, today: date) -> ColumnElement[bool]:
+    """For one open clue (correlated): its entity is still in the library and meets the item."""
+    member = exists().where(SandboxEntity.department_id == item.department_id,
+                            SandboxEntity.entity_id == SandboxClue.entity_id, SandboxEntity.active.is_(True))
+    return and_(member, CONDITIONS[item.condition].build(SandboxClue.entity_id, dict(item.params or {}), today))
+
+
+def _close(session: Session, item: SandboxItem, today: date | None, now: datetime) -> int:
+    """Close the item's open clues no longer met (all of them when ``today`` is None: the item is
+    off).  The condition is evaluated for the open clues only, not the whole library; the history
+    line first, then the clues, both with the same predicate in the same transaction."""
     which = [SandboxClue.item_id == item.id, SandboxClue.closed_at.is_(None)]
-    if keep is not None:
-        which.append(SandboxClue.entity_id.not_in(keep))
-    reason = CLOSED_NOT_MET if keep is not None else CLOSED_DISABLED
+    if today is not None:
+        which.append(~_still_met(item, today))
+    reason = CLOSED_NOT_MET if today is not None else CLOSED_DISABLED
     session.execute(insert(SandboxClueEvent).from_select(
         ["clue_id", "at", "state", "note", "actor"],
         select(SandboxClue.id, literal(now), SandboxClue.state, literal(f"线索关闭：{reason}"), literal(PLATFORM))
@@ -64,10 +73,10 @@ def _close(session: Session, item: SandboxItem, keep: object | None, now: dateti
                            .execution_options(synchronize_session=False)).rowcount or 0
 
 
-def _open(session: Session, item: SandboxItem, found: object, today: date, now: datetime, run_id: int | None) -> int:
+def _open(session: Session, item: SandboxItem, found: Select[Any], today: date, now: datetime, run_id: int | None) -> int:
     open_already = exists().where(SandboxClue.item_id == item.id, SandboxClue.entity_id == SandboxEntity.entity_id,
                                   SandboxClue.closed_at.is_(None))
-    new = found.where(~open_already).with_only_columns(  # type: ignore[attr-defined]
+    new = found.where(~open_already).with_only_columns(
         literal(item.department_id), SandboxEntity.entity_id, literal(item.id), literal(item.level), literal("生成"),
         literal(today), literal(now), literal(run_id), literal(""), literal(""))
     # psycopg reports no row count for this INSERT … SELECT: count what RETURNING gives.
@@ -95,7 +104,7 @@ def evaluate(session: Session, *, today: date | None = None, run_id: int | None 
             result.closed += _close(session, item, None, now)
             continue
         found = hits(item, today)
-        closed = _close(session, item, found, now)
+        closed = _close(session, item, today, now)
         opened = _open(session, item, found, today, now, run_id)
         result.items += 1
         result.opened += opened
