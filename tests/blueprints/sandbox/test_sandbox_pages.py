@@ -80,6 +80,8 @@ def test_the_item_editor_creates_and_edits(login, org):
     item = db.session.execute(select(SandboxItem)).scalar_one()
     assert (item.params, item.level, item.enabled) == ({"days": 15}, "提示", True)
     assert "行政许可将在15天内到期" in client.get("/sandbox/items").get_data(as_text=True)
+    editor = client.get(f"/sandbox/items/{item.id}").get_data(as_text=True)
+    assert 'id="days" name="days" inputmode="numeric" value="15"' in editor and 'value="提示" checked' in editor
     resp = _post(client, f"/sandbox/items/{item.id}", {"name": "许可到期提示", "condition": "permit_expiring",
                                                         "level": "预警", "days": "20", "version": "1"},
                  page=f"/sandbox/items/{item.id}")
