@@ -18,7 +18,7 @@ from infrastructure.errors import ServiceError
 from models import SandboxClue, db
 from models.sandbox import CLUE_STATES, LEVELS
 from services.api.problems import ApiProblem
-from services.api.published import _limit, decode_cursor, encode_cursor
+from services.api.published import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from services.api.registry import READ, WRITE, Call, Operation, Param, Reply, Resource, register
 from services.sandbox import clues
 
@@ -70,6 +70,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                        "clue": {"$ref": "#/components/schemas/SandboxClue"}},
     },
 }
+
+
+def _limit(raw: str | None) -> int:
+    if raw in (None, ""):
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ApiProblem("invalid-request", f"limit 应为1至{MAX_LIMIT}之间的整数")
+    return int(raw)
 
 
 def _partner_query(call: Call) -> Any:
