@@ -87,6 +87,7 @@ MENU: tuple[MenuGroup, ...] = (
         ("送达信息统计", "court.statistics"),
         ("告知查询", "notice.index"),
         ("发证验证", "notice.verify_page"),
+        ("信用沙盒", "sandbox.clues"),
     ),
     _group(
         "联席会议",

@@ -1,6 +1,6 @@
 """Flask CLI commands: demo, processes, audit verify, draw verify, templates, jobs run, notify send,
 calendar seed, deadlines remind, collection rematch, risk run/seed, credit score,
-trigger build."""
+trigger build, sandbox monitor/deliver."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def register_cli(app: Flask) -> None:
     from services.daily.cli import register_daily_cli
     from services.process_wiring import wire
     from services.risk.cli import register_risk_cli
+    from services.sandbox.cli import register_sandbox_cli
     from services.trigger.cli import register_trigger_cli
 
     wire()
@@ -32,6 +33,7 @@ def register_cli(app: Flask) -> None:
     register_credit_cli(app)
     register_trigger_cli(app)
     register_daily_cli(app)
+    register_sandbox_cli(app)
     _register_draw(app)
     _register_jobs(app)
     _register_notify(app)

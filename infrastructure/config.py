@@ -139,6 +139,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NOTIFY_SMTP_HOST", "NOTIFY_SMTP_HOST", str, "localhost", "SMTP relay of SmtpSender."),
     Setting("NOTIFY_SMTP_PORT", "NOTIFY_SMTP_PORT", int, 25, "SMTP port of SmtpSender."),
     Setting("NOTIFY_SMTP_FROM", "NOTIFY_SMTP_FROM", str, "noreply@localhost", "Sender address of SmtpSender."),
+    # ---- 信用沙盒 (docs/sandbox.md)
+    Setting("SANDBOX_SMS_SENDER", "SANDBOX_SMS_SENDER", str, "services.sandbox.sms:LogSmsSender",
+            "The class that sends the credit sandbox's short messages to entities, as `module:Class`, built with "
+            "the app's config; the default logs each message (`zhjg.sandbox.sms`), "
+            "`services.sandbox.sms:GatewaySmsSender` posts it to `SANDBOX_SMS_GATEWAY_URL`."),
+    Setting("SANDBOX_SMS_GATEWAY_URL", "SANDBOX_SMS_GATEWAY_URL", str, "",
+            "The HTTP endpoint of the SMS gateway used by GatewaySmsSender."),
+    Setting("SANDBOX_SMS_DAILY_LIMIT", "SANDBOX_SMS_DAILY_LIMIT", int, 3,
+            "Short messages one entity may receive in 24 hours; more are recorded as skipped."),
+    Setting("SANDBOX_WEBHOOK_MAX_ATTEMPTS", "SANDBOX_WEBHOOK_MAX_ATTEMPTS", int, 6,
+            "Attempts to push one clue to a partner's webhook before the delivery is marked failed."),
+    Setting("SANDBOX_WEBHOOK_BACKOFF_SECONDS", "SANDBOX_WEBHOOK_BACKOFF_SECONDS", int, 60,
+            "Wait before the first retry of a webhook; doubled after each failure."),
+    Setting("SANDBOX_WEBHOOK_TIMEOUT_SECONDS", "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", int, 5,
+            "Timeout of one webhook call (and of one call of the SMS gateway)."),
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS if s.key}

@@ -113,6 +113,17 @@ from models.receipts import Receipt
 from models.reminders import Reminder, ReminderKind
 from models.risk import RiskRule, RiskRuleChange, RiskWarning
 from models.risk_library_indexes import ENTITY_SCOPE, WARNING_COVER  # noqa: F401  (migration 0030)
+from models.sandbox import (
+    SandboxClue,
+    SandboxClueEvent,
+    SandboxDelivery,
+    SandboxEntity,
+    SandboxItem,
+    SandboxPartner,
+    SandboxRun,
+    SandboxSms,
+    SmsOptOut,
+)
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.sessions import UserSession
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
@@ -155,6 +166,15 @@ __all__ = [
     "OfficerRule",
     "SupervisedObject",
     "SupervisionCategory",
+    "SandboxClue",
+    "SandboxClueEvent",
+    "SandboxDelivery",
+    "SandboxEntity",
+    "SandboxItem",
+    "SandboxPartner",
+    "SandboxRun",
+    "SandboxSms",
+    "SmsOptOut",
     "ApiCredential",
     "CourtCase",
     "CourtDelivery",

@@ -38,6 +38,7 @@ from services import inspectors as inspector_directory
 from services.campaigns import access as campaigns
 from services.court import sharing as court_sharing
 from services.risk import rule_changes as risk_rule_changes
+from services.sandbox import clues as sandbox_clues
 from services.trigger import flow as trigger_flow
 from services.unlicensed import access as unlicensed
 from workflows import actions, assignees, bindings, guards
@@ -121,6 +122,11 @@ PAGES: list[Binding] = [
     # 表28: one instance per trigger rule, from its saving to the check of what it helped extract.
     *_pages((trigger_flow.TABLE,), trigger_flow.SUBJECT, "触发式规则", "trigger.rule", "trigger.new_rule",
             {trigger_flow.TABLE: trigger_flow.BUSINESS_STEPS}),
+    # 表27: one instance per clue (services/sandbox/clues.py); the library and the item list are
+    # the 监管部门's pages, the partner's steps (and the entity's, which it reports) its API calls.
+    *_pages((sandbox_clues.TABLE,), sandbox_clues.SUBJECT, "信用沙盒线索", "sandbox.clue", "sandbox.library",
+            {sandbox_clues.TABLE: (sandbox_clues.LIBRARY_STEP, sandbox_clues.ITEMS_STEP,
+                                   *sandbox_clues.PARTNER_STEPS)}),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
@@ -144,6 +150,10 @@ STEP_PAGES: dict[tuple[int, str], str] = {
     (trigger_flow.TABLE, trigger_flow.INSPECT_STEP): "trigger.rule_inspect",
     # 表23: each object's record is on its own page, reached from the inspector's list.
     **{(campaigns.TABLE, step): "campaigns.mine" for step in campaigns.OBJECT_STEPS},
+    # 表27: 建立信用沙盒事项清单 on the item list; 第三方合作机构 through /api/v1/sandbox.
+    (sandbox_clues.TABLE, sandbox_clues.ITEMS_STEP): "sandbox.items",
+    (sandbox_clues.TABLE, sandbox_clues.TELL_STEP): "api.post_sandbox_clues_id_told",
+    **{(sandbox_clues.TABLE, step): "api.post_sandbox_clues_id_feedback" for step in sandbox_clues.FEEDBACK_STEPS},
 }
 
 GUARDS: dict[str, Guard] = {
@@ -167,6 +177,9 @@ AUTO_STEPS: dict[tuple[int, str], AutoAction] = {
     (task_access.JOINT_TABLE, "publish_scheme"): schemes.publish_scheme,
     **{(table, inspections.PUBLISH_STEP): inspections.publish_results for table in inspections.TABLES},
     (trigger_flow.TABLE, trigger_flow.MONITOR_STEP): trigger_flow.monitor_step,
+    (sandbox_clues.TABLE, "monitor"): sandbox_clues.monitor_step,
+    (sandbox_clues.TABLE, "push"): sandbox_clues.push_step,
+    (sandbox_clues.TABLE, "sms"): sandbox_clues.sms_step,
 }
 
 ASSIGNEES: dict[tuple[int, str], AssigneeFn] = {

@@ -65,6 +65,10 @@ UNSCOPED_PARAMETERS |= {"rule_id"}
 # 一公开: published for everyone, district A's items included (tests/blueprints/public checks
 # that nothing internal is shown there).
 PUBLIC_PREFIX = "public."
+# /api/v1 routes with an object id (/api/v1/sandbox/clues/<id>) authenticate by token, never by a
+# session: a signed-in user without one is told 401 (tests/blueprints/api/test_sandbox_api.py
+# checks another district's token gets 404).
+TOKEN_PREFIX = "api."
 SKIP_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.change_password"}
 B_USERS = ("clerk_b", "leader_b", "office_b_user", "sysadmin_b", "secadmin_b", "auditor_b")
 MARKERS = ("甲区", "王晓燕", "机密联合事项")
@@ -277,6 +281,25 @@ def district_a(org, make_user, session):
     from tests.factories.daily import daily_setup
 
     daily = daily_setup(org, entity)
+    # 信用沙盒 of district A: a library entry, an item, a clue and a failed push (services/sandbox).
+    from models import SandboxClue, SandboxDelivery, SandboxEntity
+    from services.sandbox import clues as sandbox_clues
+    from services.sandbox import library as sandbox_library
+    from services.sandbox import monitor as sandbox_monitor
+    from services.sandbox import queries as sandbox_queries
+    from tests.factories.sandbox import Sandbox
+
+    sandbox = Sandbox(org, make_user)
+    (sandbox_entity,) = sandbox.triggered(1, name="甲区机密沙盒主体")
+    sandbox_item = sandbox_library.save_item(org.clerk_a, None, {"name": "甲区机密沙盒事项", "level": "预警",
+                                                                 "condition": "complaints", "count": "2", "days": "400"})
+    sandbox_queries.set_webhook(org.clerk_a, sandbox.partner.id, "http://partner.invalid/hook")
+    sandbox_monitor.evaluate(session)
+    sandbox_clues.dispatch()
+    sandbox_clue = session.query(SandboxClue).one()
+    sandbox_delivery = session.query(SandboxDelivery).one()
+    sandbox_delivery.status = "failed"
+    sandbox_member = session.query(SandboxEntity).filter_by(entity_id=sandbox_entity.id).one()
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -312,7 +335,11 @@ def district_a(org, make_user, session):
                "court": entity.id, "trigger": trigger_rule.id, "campaigns": campaign.id,
                "daily": daily["task"], "daily.remove_object": daily["object"], "daily.delete_rule": daily["rule"],
                "daily.delete_officer_rule": daily["officer_rule"],
-               **{f"daily.{e}": daily["category"] for e in ("category", "classify", "place")}},
+               **{f"daily.{e}": daily["category"] for e in ("category", "classify", "place")},
+               "sandbox.remove_entity": sandbox_member.id, "sandbox.item": sandbox_item.id,
+               "sandbox.clue": sandbox_clue.id, "sandbox.retry_delivery": sandbox_delivery.id,
+               # /api/v1 answers 401 to a session without a token, whatever the id
+               "api": sandbox_clue.id},
         "case_id": court_case.id,
         "field_id": campaign_field.id,
         "oid": campaign_object.id,
@@ -400,7 +427,8 @@ def test_every_route_is_closed_to_another_district(app, client, org, district_a)
             checked += 1
             assert resp.status_code < 500, (method, url, name, resp.status_code)
             if scoped:
-                assert resp.status_code in (403, 404), (method, url, name, resp.status_code)
+                refusals = (401, 403, 404) if rule.endpoint.startswith(TOKEN_PREFIX) else (403, 404)
+                assert resp.status_code in refusals, (method, url, name, resp.status_code)
             elif resp.status_code == 200 and not rule.endpoint.startswith(PUBLIC_PREFIX):
                 body = _text(resp)
                 for marker in MARKERS:
