@@ -5,11 +5,6 @@ and one line here."""
 from __future__ import annotations
 
 from services.api import court, entities, facts, published, sandbox  # noqa: F401  (each registers itself)
-    entities,
-    facts,
-    published,
-    sandbox,  # noqa: F401  (each registers itself)
-)
 from services.api.registry import RESOURCES, Resource
 
 

@@ -10,15 +10,11 @@ these SELECTs, so a source never loops in Python.
 Built in:
 - ``risk_rule``: entities with an open warning of the chosen 风险库 rules (any rule code,
   including rules other chapters add, e.g. court delivery failures);
-- ``complaints``: entities with at least N current 投诉举报 received in the last D days.
+- ``complaints``: entities with at least N current 投诉举报 received in the last D days;
+- ``sandbox_clue``: entities with an open 信用沙盒 clue (表27, docs/sandbox.md), of one level
+  (提示线索 / 预警线索) or either.
 
-Another chapter adds its own with a few lines at the merge, e.g. the credit sandbox's clues::
-
-    from services.sandbox import open_clue_entities
-    register(SourceKind("sandbox_clue", "信用沙盒线索", _clean_level, _describe_level,
-                        lambda ctx: open_clue_entities(db.session, level=ctx.params.get("level"))))
-
-(a source whose function returns ids rather than a SELECT wraps them with ``sqlalchemy.values``).
+Another chapter adds its own with a ``register`` call of the same shape.
 """
 
 from __future__ import annotations
@@ -32,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
 from infrastructure.errors import Invalid
-from models import RiskRule, RiskWarning, db
+from models import RiskRule, RiskWarning, SandboxClue, db
 from models.facts.disputes import Complaint
 
 
@@ -144,3 +140,30 @@ def _complaints_query(ctx: Context) -> Select[Any]:
 RISK_RULE = register(SourceKind("risk_rule", "风险库命中", _clean_risk, _describe_risk, _risk_query))
 COMPLAINTS = register(SourceKind("complaints", "投诉举报", _clean_complaints, _describe_complaints,
                                  _complaints_query))
+
+
+# ------------------------------------------------------------------ 信用沙盒 clues (表27)
+
+CLUE_LEVELS = ("提示", "预警")
+
+
+def _clean_level(params: Mapping[str, Any]) -> dict[str, Any]:
+    level = str(params.get("level") or "").strip()
+    if level and level not in CLUE_LEVELS:
+        raise Invalid("线索级别应为“提示”或“预警”，或不限")
+    return {"level": level}
+
+
+def _describe_level(params: Mapping[str, Any]) -> str:
+    level = params.get("level") or ""
+    return f"信用沙盒中有未关闭的{level + '线索' if level else '线索（提示或预警）'}"
+
+
+def _sandbox_query(ctx: Context) -> Select[Any]:
+    query = select(SandboxClue.entity_id).where(SandboxClue.closed_at.is_(None), SandboxClue.entity_id.in_(ctx.entities))
+    if ctx.params.get("level"):
+        query = query.where(SandboxClue.level == ctx.params["level"])
+    return query.group_by(SandboxClue.entity_id)
+
+
+SANDBOX_CLUE = register(SourceKind("sandbox_clue", "信用沙盒线索", _clean_level, _describe_level, _sandbox_query))

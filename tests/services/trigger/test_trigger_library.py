@@ -45,7 +45,7 @@ def test_other_bad_input_is_refused(org):
     with pytest.raises(Invalid, match="统计天数"):
         rules.create(org.clerk_a, rule_form(source="complaints"), {"count": "2", "days": "0"})
     with pytest.raises(Invalid, match="请选择触发来源"):
-        rules.create(org.clerk_a, rule_form(source="sandbox_clue"), {})
+        rules.create(org.clerk_a, rule_form(source="no_such_source"), {})
     with pytest.raises(Forbidden):
         make_rule(org.leader_a)
     assert db.session.query(TriggerRuleChange).count() == 0
@@ -152,3 +152,26 @@ def test_a_department_build_leaves_the_others_alone(org):
     build(db.session, department_ids=[org.bureau_b.id])
     assert set(_entries(org.bureau_a.id)) == {a.id}
     assert _entries(org.bureau_b.id) == {}
+
+
+def test_open_sandbox_clues_of_the_chosen_level_hit(org, make_user):
+    """信用沙盒线索 as a trigger source (表27's clues feed 表28's library)."""
+    from services.sandbox import monitor
+    from tests.factories.risk import TODAY
+    from tests.factories.sandbox import Sandbox
+
+    sandbox = Sandbox(org, make_user)
+    flagged = sandbox.triggered(2)
+    quiet = sandbox.entity()
+    sandbox.members(quiet)
+    sandbox.item("complaints", level="预警")
+    monitor.evaluate(db.session, today=TODAY)
+    with pytest.raises(Invalid, match="线索级别"):
+        rules.create(org.clerk_a, rule_form(source="sandbox_clue"), {"level": "紧急"})
+    rules.create(org.clerk_a, rule_form("提示线索触发", source="sandbox_clue", weight="1"), {"level": "提示"})
+    build(db.session, today=TODAY)
+    assert _entries(org.bureau_a.id) == {}
+    rules.create(org.clerk_a, rule_form("预警线索触发", source="sandbox_clue", weight="3"), {"level": "预警"})
+    build(db.session, today=TODAY)
+    entries = _entries(org.bureau_a.id)
+    assert set(entries) == {e.id for e in flagged} and all(obj.weight == 4 for obj in entries.values())
