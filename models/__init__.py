@@ -89,6 +89,13 @@ from models.risk_library_indexes import ENTITY_SCOPE, WARNING_COVER  # noqa: F40
 from models.schemes import DrawScope, Scheme, SchemeStatus
 from models.sessions import UserSession
 from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
+from models.sanctions import (
+    SanctionEntry,
+    SanctionList,
+    SanctionMeasure,
+    SanctionObject,
+    SanctionTask,
+)
 from models.unlicensed import (
     OperatorStatus,
     UnlicensedAssignment,
@@ -210,6 +217,11 @@ __all__ = [
     "RiskWarning",
     "ReminderKind",
     "PublicationAction",
+    "SanctionEntry",
+    "SanctionList",
+    "SanctionMeasure",
+    "SanctionObject",
+    "SanctionTask",
     "Scheme",
     "SchemeStatus",
     "TagKind",
