@@ -37,6 +37,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.records.public import bp as public_records_bp
     from blueprints.records.views import bp as record_pdfs_bp
     from blueprints.risk.views import bp as risk_bp
+    from blueprints.sanctions import bp as sanctions_bp
+    from blueprints.sanctions import catalogue as _sanction_catalogue  # noqa: F401  (routes on sanctions_bp)
     from blueprints.statistics.views import bp as statistics_bp
     from blueprints.tasks.public import bp as public_draws_bp
     from blueprints.tasks.views import bp as tasks_bp
@@ -54,5 +56,6 @@ def register_blueprints(app: Flask) -> None:
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp,
+        sanctions_bp,
     ):
         app.register_blueprint(bp)

@@ -68,6 +68,8 @@ MENU: tuple[MenuGroup, ...] = (
         # would not fit the widest bar at 1366 px (tests/browser/test_menu_layout.py).
         ("风险库", "risk.warnings"),
         ("风险预警规则", "risk.rules"),
+        # 联合奖惩 shares the collected 惩戒信息 (seed 004 §5); a group of its own would not fit either.
+        ("联合奖惩事项清单", "sanctions.catalogue_index"),
     ),
     _group(
         "联席会议",

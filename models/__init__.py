@@ -86,9 +86,6 @@ from models.receipts import Receipt
 from models.reminders import Reminder, ReminderKind
 from models.risk import RiskRule, RiskRuleChange, RiskWarning
 from models.risk_library_indexes import ENTITY_SCOPE, WARNING_COVER  # noqa: F401  (migration 0030)
-from models.schemes import DrawScope, Scheme, SchemeStatus
-from models.sessions import UserSession
-from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.sanctions import (
     SanctionEntry,
     SanctionList,
@@ -96,6 +93,9 @@ from models.sanctions import (
     SanctionObject,
     SanctionTask,
 )
+from models.schemes import DrawScope, Scheme, SchemeStatus
+from models.sessions import UserSession
+from models.teams import InspectorConflict, MemberSource, TeamMember, TeamRole
 from models.unlicensed import (
     OperatorStatus,
     UnlicensedAssignment,

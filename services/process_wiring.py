@@ -36,6 +36,7 @@ from services import (
 )
 from services import inspectors as inspector_directory
 from services.risk import rule_changes as risk_rule_changes
+from services.sanctions import catalogue as sanction_catalogue
 from services.unlicensed import access as unlicensed
 from workflows import actions, assignees, bindings, guards
 from workflows.actions import AutoAction
@@ -107,6 +108,11 @@ PAGES: list[Binding] = [
     # 表25: one instance per rule change, from 提交审批 to the leader's decision (services/risk).
     *_pages((risk_rule_changes.TABLE,), risk_rule_changes.SUBJECT, "风险预警规则修改", "risk.change", "risk.rules",
             {risk_rule_changes.TABLE: risk_rule_changes.BUSINESS_STEPS}),
+    # 表30 starts on the entry form; 表31 from a published entry's page (选择维护).
+    *_pages((sanction_catalogue.ADD_TABLE,), sanction_catalogue.SUBJECT, "联合奖惩事项", "sanctions.entry",
+            "sanctions.catalogue_new", sanction_catalogue.BUSINESS_STEPS),
+    *_pages((sanction_catalogue.MAINTAIN_TABLE,), sanction_catalogue.SUBJECT, "联合奖惩事项", "sanctions.entry",
+            "sanctions.catalogue_index", sanction_catalogue.BUSINESS_STEPS),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'

@@ -70,7 +70,7 @@ MARKERS = ("甲区", "王晓燕", "机密联合事项")
 
 
 @pytest.fixture()
-def district_a(org, make_user, session):
+def district_a(org, make_user, make_department, session):
     admin_a = make_user(org.district_a, Role.SYSTEM_ADMIN, name="甲区系统管理员")
     inst = engine.start(12, org.clerk_a, title="机密联合事项", parties={PARTICIPANT: [org.health_a.id]})
     audit.record("update", object_type="department", object_id=org.bureau_a.id, summary="甲区修改", user=org.clerk_a)
@@ -227,6 +227,10 @@ def district_a(org, make_user, session):
     lawsuits = risk_pages.rule("lawsuits")
     risk_change = rule_changes.propose(org.clerk_a, lawsuits, {
         "p_min_count": "5", "p_window_days": "90", "enabled": "1", "base_version": str(lawsuits.version)})
+    # 联合奖惩: a published catalogue entry of district A's 牵头部门 (services/sanctions).
+    from tests.factories.sanctions import Setup as SanctionSetup
+
+    sanction_entry = SanctionSetup(org, make_department, make_user).published()
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -258,6 +262,7 @@ def district_a(org, make_user, session):
                    "receive")},
                **{f"unlicensed.{e}": unlicensed_op.id for e in (
                    "operator", "eligible", "case", "willing", "guide", "licence", "columns")},
+               "sanctions": sanction_entry.id,
                "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id},
         "record_id": record.id,
         "object_id": obj.id,
