@@ -39,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.risk.views import bp as risk_bp
     from blueprints.sanctions import bp as sanctions_bp
     from blueprints.sanctions import catalogue as _sanction_catalogue  # noqa: F401  (routes on sanctions_bp)
+    from blueprints.sanctions.public import bp as public_sanctions_bp
     from blueprints.statistics.views import bp as statistics_bp
     from blueprints.tasks.public import bp as public_draws_bp
     from blueprints.tasks.views import bp as tasks_bp
@@ -47,7 +48,7 @@ def register_blueprints(app: Flask) -> None:
 
     # /public/draws: nested so that its endpoints are public.draws.* (no sign-in); a blueprint
     # takes no new children once registered, and create_app runs more than once in tests.
-    for child_bp in (public_draws_bp, public_results_bp, public_records_bp):
+    for child_bp in (public_draws_bp, public_results_bp, public_records_bp, public_sanctions_bp):
         if all(child is not child_bp for child, _ in public_bp._blueprints):
             public_bp.register_blueprint(child_bp)
 

@@ -89,3 +89,18 @@ def test_exports(client, sx):
     assert "严重违法失信企业" in values and any("限制参加政府采购" in str(v) for v in values)
     pdf = client.get("/sanctions/catalogue.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_public_catalogue_and_signed_feed(client, sx):
+    entry = sx.published()
+    page = client.get("/public/sanctions/catalogue")
+    assert page.status_code == 200 and "严重违法失信企业" in page.get_data(as_text=True)
+    resp = client.get("/public/sanctions/catalogue.json")
+    assert resp.status_code == 200
+    from services.sanctions import feed
+    with client.application.app_context():
+        assert resp.headers["X-Signature"] == feed.signature(resp.data)
+    body = resp.get_json()
+    assert body["count"] == 1 and body["records"][0]["subject_id"] == entry.id
+    after = client.get(f"/public/sanctions/catalogue.json?after_id={body['next_after_id']}").get_json()
+    assert after["count"] == 0
