@@ -70,6 +70,8 @@ MENU: tuple[MenuGroup, ...] = (
         ("风险预警规则", "risk.rules"),
         # 联合奖惩 shares the collected 惩戒信息 (seed 004 §5); a group of its own would not fit either.
         ("联合奖惩事项清单", "sanctions.catalogue_index"),
+        ("联合奖惩对象名单", "sanctions.lists_index"),
+        ("联合奖惩任务", "sanctions.tasks_index"),
     ),
     _group(
         "联席会议",

@@ -37,6 +37,7 @@ from services import (
 from services import inspectors as inspector_directory
 from services.risk import rule_changes as risk_rule_changes
 from services.sanctions import catalogue as sanction_catalogue
+from services.sanctions import lists as sanction_lists
 from services.unlicensed import access as unlicensed
 from workflows import actions, assignees, bindings, guards
 from workflows.actions import AutoAction
@@ -113,6 +114,9 @@ PAGES: list[Binding] = [
             "sanctions.catalogue_new", sanction_catalogue.BUSINESS_STEPS),
     *_pages((sanction_catalogue.MAINTAIN_TABLE,), sanction_catalogue.SUBJECT, "联合奖惩事项", "sanctions.entry",
             "sanctions.catalogue_index", sanction_catalogue.BUSINESS_STEPS),
+    # 表29: the list's page (形成名单, 推送公示); the implementing departments' steps on the task list.
+    *_pages((sanction_lists.TABLE,), sanction_lists.SUBJECT, "联合奖惩对象名单", "sanctions.list_page",
+            "sanctions.lists_index", {sanction_lists.TABLE: sanction_lists.BUSINESS_STEPS}),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
@@ -129,6 +133,7 @@ STEP_PAGES: dict[tuple[int, str], str] = {
     },
     # 表24: the office's steps are done on the cycle's page, for every member unit at once.
     **{(unlicensed.TABLE, step): "unlicensed.office_page" for step in unlicensed.OFFICE_STEPS},
+    **{(sanction_lists.TABLE, step): "sanctions.tasks_index" for step in ("receive", "execute", "record")},
 }
 
 GUARDS: dict[str, Guard] = {
@@ -151,6 +156,7 @@ AUTO_STEPS: dict[tuple[int, str], AutoAction] = {
     **{(table, "publish"): plans.publish_plan for table in plan_queries.TABLES},
     (task_access.JOINT_TABLE, "publish_scheme"): schemes.publish_scheme,
     **{(table, inspections.PUBLISH_STEP): inspections.publish_results for table in inspections.TABLES},
+    (sanction_lists.TABLE, "generate"): sanction_lists.generate_tasks,
 }
 
 ASSIGNEES: dict[tuple[int, str], AssigneeFn] = {

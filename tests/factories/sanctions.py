@@ -47,3 +47,33 @@ class Setup:
         catalogue.publish(self.lead, entry)
         db.session.commit()
         return entry
+
+    # ---------------------------------------------------------------- 表29
+
+    def entity(self, n: int = 1) -> Any:
+        from tests.factories.risk_pages import entity
+
+        return entity(self.org, n)
+
+    def obj_row(self, entry: SanctionEntry, code: str, **over: Any) -> dict[str, Any]:
+        row = {"subject": "entity", "code": code, "name": "", "entry": str(entry.id), "basis": "（2026）川0108执123号",
+               "decided_on": "2026-03-01", "valid_until": "2029-03-01"}
+        row.update(over)
+        return row
+
+    def listed(self, entry: SanctionEntry | None = None, *, publicize: bool = True, people: bool = True) -> Any:
+        """A list of district A's bureau with one entity (and one person), formed and published."""
+        from services.sanctions import lists
+        from tests.factories.dossier import id_number
+
+        entry = entry or self.published()
+        lst = lists.create_list(self.org.clerk_a, "2026年第一批严重违法失信名单")
+        rows = [self.obj_row(entry, self.entity(1).uscc)]
+        if people:
+            rows.append(self.obj_row(entry, id_number("19900307451"), subject="person", name="张三"))
+        lists.add_objects(self.org.clerk_a, lst, rows)
+        lists.form_list(self.org.clerk_a, lst)
+        if publicize:
+            lists.publicize(self.org.clerk_a, lst)
+        db.session.commit()
+        return lst
