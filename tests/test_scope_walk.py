@@ -228,9 +228,13 @@ def district_a(org, make_user, make_department, session):
     risk_change = rule_changes.propose(org.clerk_a, lawsuits, {
         "p_min_count": "5", "p_window_days": "90", "enabled": "1", "base_version": str(lawsuits.version)})
     # 联合奖惩: a published catalogue entry of district A's 牵头部门 (services/sanctions).
+    from models import SanctionTask
     from tests.factories.sanctions import Setup as SanctionSetup
 
-    sanction_entry = SanctionSetup(org, make_department, make_user).published()
+    sanction_setup = SanctionSetup(org, make_department, make_user)
+    sanction_entry = sanction_setup.published()
+    sanction_list = sanction_setup.listed(sanction_entry, people=False)
+    sanction_task = sanction_list.objects[0].id and session.query(SanctionTask).first()
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -263,6 +267,9 @@ def district_a(org, make_user, make_department, session):
                **{f"unlicensed.{e}": unlicensed_op.id for e in (
                    "operator", "eligible", "case", "willing", "guide", "licence", "columns")},
                "sanctions": sanction_entry.id,
+               **{f"sanctions.{e}": sanction_list.id for e in (
+                   "list_page", "list_add", "list_remove", "list_form", "list_publicize")},
+               "sanctions.task_result": sanction_task.id,
                "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id},
         "record_id": record.id,
         "object_id": obj.id,

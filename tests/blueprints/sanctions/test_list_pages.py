@@ -1,0 +1,64 @@
+"""/sanctions/lists and /sanctions/tasks (表29): the 发起部门 forms and publicizes its list on the
+list's page, the implementing department works its tasks on the task list; another district 404."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import SanctionList, SanctionTask, db
+from models.sanctions import ListStatus
+from models.sanctions import SanctionTaskStatus as TS
+from tests.conftest import csrf_token, sign_in
+from tests.factories.sanctions import Setup
+
+
+@pytest.fixture()
+def sx(org, make_department, make_user, session):
+    return Setup(org, make_department, make_user)
+
+
+def _post(client, url, data):
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, "/sanctions/lists")})
+
+
+def test_form_and_publicize_on_the_list_page(client, sx, org):
+    entry = sx.published()
+    uscc = sx.entity(1).uscc
+    sign_in(client, org.clerk_a)
+    assert _post(client, "/sanctions/lists", {"title": "第一批名单"}).status_code == 302
+    lst = db.session.query(SanctionList).one()
+    bad = _post(client, f"/sanctions/lists/{lst.id}/objects", sx.obj_row(entry, "91510108MA6CX99999"))
+    assert bad.status_code == 400 and "不在本地区市场主体库" in bad.get_data(as_text=True)
+    assert 'value="91510108MA6CX99999"' in bad.get_data(as_text=True)
+    assert _post(client, f"/sanctions/lists/{lst.id}/objects", sx.obj_row(entry, uscc)).status_code == 302
+    assert _post(client, f"/sanctions/lists/{lst.id}/form", {}).status_code == 302
+    page = client.get(f"/sanctions/lists/{lst.id}").get_data(as_text=True)
+    assert "推送至信用中国(四川成都)公示" in page
+    assert _post(client, f"/sanctions/lists/{lst.id}/publicize", {}).status_code == 302
+    db.session.refresh(lst)
+    assert lst.status == ListStatus.PUBLISHED
+    assert db.session.query(SanctionTask).count() == 2
+
+
+def test_tasks_on_the_task_list(client, sx, org):
+    sx.listed(people=False)
+    sign_in(client, org.health_clerk)
+    page = client.get("/sanctions/tasks").get_data(as_text=True)
+    assert "限制参加政府采购" in page and "限制取得安全生产许可" not in page
+    [task] = db.session.query(SanctionTask).filter_by(department_id=org.health_a.id).all()
+    other = db.session.query(SanctionTask).filter_by(department_id=org.safety_a.id).one()
+    assert _post(client, "/sanctions/tasks/receive", {"task_id": [str(other.id)]}).status_code == 403
+    assert _post(client, "/sanctions/tasks/receive", {"task_id": [str(task.id)]}).status_code == 302
+    assert _post(client, "/sanctions/tasks/execute", {"task_id": [str(task.id)]}).status_code == 302
+    assert _post(client, f"/sanctions/tasks/{task.id}/result", {"result": "已限制其参加政府采购"}).status_code == 302
+    db.session.refresh(task)
+    assert task.status == TS.RECORDED and task.result == "已限制其参加政府采购"
+
+
+def test_another_district_gets_404(client, sx, org):
+    lst = sx.listed(people=False)
+    task = db.session.query(SanctionTask).first()
+    sign_in(client, org.clerk_b)
+    assert client.get(f"/sanctions/lists/{lst.id}").status_code == 404
+    assert _post(client, f"/sanctions/tasks/{task.id}/result", {"result": "x"}).status_code == 404
+    assert "限制参加政府采购" not in client.get("/sanctions/tasks").get_data(as_text=True)
