@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from models import Publication, db
 from services import publication
-from services.sanctions import catalogue, feed
+from services.sanctions import catalogue, feed, lists
 
 bp = Blueprint("sanctions", __name__, url_prefix="/sanctions")
 
@@ -35,3 +35,9 @@ def _feed(subject_type: str) -> Response:
 @bp.route("/catalogue.json")
 def catalogue_feed() -> Response:
     return _feed(catalogue.SUBJECT)
+
+
+@bp.route("/lists.json")
+def lists_feed() -> Response:
+    """The published 联合奖惩对象名单 (persons' ID numbers masked): the 信用中国 stand-in."""
+    return _feed(lists.SUBJECT)

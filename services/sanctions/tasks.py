@@ -176,6 +176,17 @@ def results_of(*, entity_id: int | None = None, person_id: int | None = None) ->
     ).scalars())
 
 
+def results_rows(*, entity_id: int | None = None, person_id: int | None = None) -> list[tuple[tuple[str, ...], str]]:
+    """The results of ``results_of`` as the dossier and the person page print them."""
+    from infrastructure.clock import format_china
+
+    return [
+        ((t.object.entry.behaviour, t.measure.content, t.department.name, t.status_enum.label, t.result or "—",
+          format_china(t.recorded_at) if t.recorded_at else ""), f"{t.object.sanction_list.department.name} · 联合奖惩")
+        for t in results_of(entity_id=entity_id, person_id=person_id)
+    ]
+
+
 def counts_by_status(user: User) -> dict[str, int]:
     rows = db.session.execute(
         select(SanctionTask.status, func.count()).where(SanctionTask.department_id.in_(subtree_ids(user.department)))

@@ -62,3 +62,31 @@ def test_another_district_gets_404(client, sx, org):
     assert client.get(f"/sanctions/lists/{lst.id}").status_code == 404
     assert _post(client, f"/sanctions/tasks/{task.id}/result", {"result": "x"}).status_code == 404
     assert "限制参加政府采购" not in client.get("/sanctions/tasks").get_data(as_text=True)
+
+
+def test_published_list_feed_is_signed_and_masks_id_numbers(client, sx):
+    lst = sx.listed()
+    resp = client.get("/public/sanctions/lists.json")
+    from services.sanctions import feed
+    with client.application.app_context():
+        assert resp.headers["X-Signature"] == feed.signature(resp.data)
+    [record] = resp.get_json()["records"]
+    assert record["subject_id"] == lst.id
+    person = record["payload"]["对象"][1]
+    assert person["名称"] == "张三" and lst.objects[1].code not in resp.get_data(as_text=True)
+
+
+def test_results_gathered_under_the_entity_and_the_person(client, sx, org):
+    from services.sanctions import tasks
+
+    lst = sx.listed()
+    for task in db.session.query(SanctionTask).filter_by(department_id=org.health_a.id):
+        tasks.record_result(org.health_clerk, task, "已限制其参加政府采购")
+    db.session.commit()
+    sign_in(client, org.clerk_a)
+    entity, person = lst.objects[0], lst.objects[1]
+    dossier = client.get(f"/entities/{entity.entity_id}/dossier").get_data(as_text=True)
+    assert "联合奖惩实施情况" in dossier and "已限制其参加政府采购" in dossier
+    page = client.get(f"/persons/{person.person_id}").get_data(as_text=True)
+    assert "联合奖惩实施情况" in page and "已限制其参加政府采购" in page
+    assert "当前列入失信名单" in page and "当前未列入失信名单" not in page  # the fact recorded at 公示
