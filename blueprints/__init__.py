@@ -40,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.sanctions import bp as sanctions_bp
     from blueprints.sanctions import catalogue as _sanction_catalogue  # noqa: F401  (routes on sanctions_bp)
     from blueprints.sanctions import lists as _sanction_lists  # noqa: F401  (routes on sanctions_bp)
+    from blueprints.sanctions import verify as _sanction_verify  # noqa: F401  (routes on sanctions_bp)
     from blueprints.sanctions.public import bp as public_sanctions_bp
     from blueprints.statistics.views import bp as statistics_bp
     from blueprints.tasks.public import bp as public_draws_bp

@@ -270,6 +270,7 @@ def district_a(org, make_user, make_department, session):
                **{f"sanctions.{e}": sanction_list.id for e in (
                    "list_page", "list_add", "list_remove", "list_form", "list_publicize")},
                "sanctions.task_result": sanction_task.id,
+               "sanctions.object_release": sanction_list.objects[0].id,
                "risk": risk_change.id, "risk.warning": risk_warning.id, "risk.close_warning": risk_warning.id},
         "record_id": record.id,
         "object_id": obj.id,

@@ -250,28 +250,35 @@ def publicize(user: User, lst: SanctionList) -> None:
         raise Conflict(catalogue.NOT_OPEN)
     publication.publish(SUBJECT, lst.id, title=lst.title, payload=public_fields(lst), department_id=lst.department_id,
                         instance_id=inst.id, user=user)
-    _record_facts(lst)
+    record_facts(lst, lst.objects)
     lst.status, lst.published_at = ListStatus.PUBLISHED, utcnow()
     engine.advance(user, inst, "publicize", "next")  # → 根据目录清单及措施清单生成任务 (generate_tasks)
 
 
-def _record_facts(lst: SanctionList) -> None:
+def fact_row(o: SanctionObject) -> dict[str, Any] | None:
+    """The 惩戒信息 record of a 失信 object (None for a reward or an entry without 失信性质)."""
+    if o.entry.kind != EntryKind.PUNISH or not o.entry.nature:
+        return None
+    subject = {"id_number": o.code, "person_name": o.name} if o.is_person else {"uscc": o.code}
+    return {**subject, "list_kind": o.entry.nature, "decided_on": o.decided_on.isoformat(),
+            "reason": f"{o.entry.behaviour}：{o.basis}"[:4000], "deciding_department": o.sanction_list.department.name,
+            "valid_until": o.valid_until.isoformat() if o.valid_until else ""}
+
+
+def record_facts(lst: SanctionList, objects: Sequence[SanctionObject], **extra: Any) -> None:
     """失信 objects become 惩戒信息 facts (数据交换 from the 发起部门): what the risk rules read."""
-    rows, objects = [], []
-    for o in lst.objects:
-        if o.entry.kind != EntryKind.PUNISH or not o.entry.nature:
-            continue
-        subject = {"id_number": o.code, "person_name": o.name} if o.is_person else {"uscc": o.code}
-        rows.append({**subject, "list_kind": o.entry.nature, "decided_on": o.decided_on.isoformat(),
-                     "reason": f"{o.entry.behaviour}：{o.basis}"[:4000],
-                     "deciding_department": lst.department.name,
-                     "valid_until": o.valid_until.isoformat() if o.valid_until else ""})
-        objects.append(o)
+    rows, kept = [], []
+    for o in objects:
+        row = fact_row(o)
+        if row is not None:
+            rows.append({**row, **extra})
+            kept.append(o)
     if not rows:
         return
     result = ingest(FACT_KINDS["sanction"], rows, source_kind=FactSource.EXCHANGE, department=lst.department)
     for outcome in result.outcomes:
-        objects[outcome.index].fact_id = outcome.fact_id
+        if outcome.fact_id is not None:
+            kept[outcome.index].fact_id = outcome.fact_id
 
 
 def generate_tasks(instance: ProcessInstance) -> str:

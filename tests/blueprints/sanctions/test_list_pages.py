@@ -90,3 +90,16 @@ def test_results_gathered_under_the_entity_and_the_person(client, sx, org):
     page = client.get(f"/persons/{person.person_id}").get_data(as_text=True)
     assert "联合奖惩实施情况" in page and "已限制其参加政府采购" in page
     assert "当前列入失信名单" in page and "当前未列入失信名单" not in page  # the fact recorded at 公示
+
+
+def test_query_verify_and_release_pages(client, sx, org):
+    lst = sx.listed(people=False)
+    obj = lst.objects[0]
+    sign_in(client, org.clerk_a)
+    page = client.get(f"/sanctions/objects?q={obj.code}").get_data(as_text=True)
+    assert "涉及联合惩戒（2项措施）" in page
+    assert _post(client, f"/sanctions/objects/{obj.id}/release", {"reason": ""}).status_code == 400
+    assert _post(client, f"/sanctions/objects/{obj.id}/release", {"reason": "信用修复"}).status_code == 302
+    assert "未涉及联合惩戒" in client.get(f"/sanctions/objects?q={obj.code}").get_data(as_text=True)
+    sign_in(client, org.clerk_b)
+    assert _post(client, f"/sanctions/objects/{obj.id}/release", {"reason": "x"}).status_code == 404

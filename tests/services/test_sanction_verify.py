@@ -1,0 +1,66 @@
+"""联合惩戒分类查询, 单体验证, 在线解除: services/sanctions/verify."""
+
+from __future__ import annotations
+
+import pytest
+
+from infrastructure.errors import Conflict, Forbidden, Invalid
+from models import Sanction, db
+from services import publication
+from services.sanctions import lists, tasks, verify
+from tests.factories.sanctions import Setup
+
+
+@pytest.fixture()
+def sx(org, make_department, make_user, session):
+    return Setup(org, make_department, make_user)
+
+
+def _ids(user, **filters):
+    return [o.id for o in db.session.execute(verify.query(user, **filters)).scalars()]
+
+
+def test_classified_query_filters(sx, org):
+    lst = sx.listed()
+    entity, person = lst.objects
+    assert _ids(org.clerk_a) == [person.id, entity.id]
+    assert _ids(org.clerk_a, entity_name="餐饮") == [entity.id]
+    assert _ids(org.clerk_a, person_name="张") == [person.id]
+    assert _ids(org.clerk_a, code=person.code) == [person.id]
+    assert _ids(org.clerk_a, nature="失信被执行人") == []
+    assert _ids(org.clerk_a, measure="政府采购") == [person.id, entity.id]
+    assert _ids(org.clerk_a, implementing_id=org.bureau_b.id) == []
+    assert _ids(org.clerk_a, entering_id=org.bureau_a.id) == [person.id, entity.id]
+    assert _ids(org.clerk_b) == []  # another district
+
+
+def test_single_verification_for_all_or_one_department(sx, org):
+    lst = sx.listed()
+    code = lst.objects[0].code
+    assert len(verify.single(org.clerk_a, code)) == 2
+    [one] = verify.single(org.clerk_a, code, org.safety_a.id)
+    assert one["measure"].content == "限制取得安全生产许可"
+    assert verify.single(org.clerk_a, "张三")[0]["object"].is_person
+    assert verify.single(org.clerk_b, code) == []
+    with pytest.raises(Invalid):
+        verify.single(org.clerk_a, " ")
+
+
+def test_release_is_effective_at_once_and_kept(sx, org):
+    lst = sx.listed()
+    person = lst.objects[1]
+    with pytest.raises(Forbidden):
+        verify.release(org.health_clerk, person, "履行完毕")
+    with pytest.raises(Invalid, match="解除原因"):
+        verify.release(org.clerk_a, person, "")
+    verify.release(org.clerk_a, person, "已履行法律文书确定的义务")
+    db.session.commit()
+    assert person.released_at is not None and person.release_reason == "已履行法律文书确定的义务"
+    assert tasks.check(person.code) == [] and verify.single(org.clerk_a, person.code) == []
+    assert _ids(org.clerk_a, code=person.code) == [person.id]  # the history stays
+    live = db.session.query(Sanction).filter_by(person_id=person.person_id, current=True).one()
+    assert live.removed_on is not None
+    versions = publication.history(lists.SUBJECT, lst.id)
+    assert len(versions) == 2 and publication.payload_of(versions[-1])["对象"][1]["状态"] == "已解除"
+    with pytest.raises(Conflict):
+        verify.release(org.clerk_a, person, "再次")
