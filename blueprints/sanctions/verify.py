@@ -13,6 +13,7 @@ from infrastructure.errors import ServiceError
 from models import SanctionObject, db
 from models.roles import Role
 from services.sanctions import catalogue, verify
+from services.sanctions import statistics as sanction_statistics
 from services.sanctions.catalogue import NATURES
 
 VIEW_ROLES = (Role.LEADING_DEPARTMENT, Role.CLERK, Role.DEPT_LEADER)
@@ -55,3 +56,9 @@ def object_release(id: int) -> Any:
     db.session.commit()
     flash("已解除，立即生效", "success")
     return redirect(url_for("sanctions.objects", code=obj.code))
+
+
+@bp.route("/statistics")
+@roles_required(*VIEW_ROLES)
+def statistics() -> Any:
+    return render_template("sanctions/statistics.html", rows=sanction_statistics.by_department(current_actor()))

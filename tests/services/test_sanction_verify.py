@@ -64,3 +64,23 @@ def test_release_is_effective_at_once_and_kept(sx, org):
     assert len(versions) == 2 and publication.payload_of(versions[-1])["对象"][1]["状态"] == "已解除"
     with pytest.raises(Conflict):
         verify.release(org.clerk_a, person, "再次")
+
+
+def test_statistics_per_department_and_overdue(sx, org, app):
+    from datetime import timedelta
+
+    from models import SanctionTask
+    from services.sanctions import statistics
+
+    sx.listed()
+    task = db.session.query(SanctionTask).filter_by(department_id=org.health_a.id).first()
+    tasks.record_result(org.health_clerk, task, "已限制")
+    late = db.session.query(SanctionTask).filter_by(department_id=org.safety_a.id).first()
+    late.due_on = late.due_on - timedelta(days=60)
+    db.session.flush()
+    rows = {r.department.name: r for r in statistics.by_department(org.clerk_a)}
+    assert rows["甲区市场监督管理局"].provided == 2
+    assert (rows["甲区卫生健康局"].issued, rows["甲区卫生健康局"].feedback, rows["甲区卫生健康局"].rate) == (2, 1, "50.0%")
+    assert rows["甲区应急管理局"].overdue == 1
+    assert statistics.by_department(org.clerk_b) == []
+    assert db.session.execute(tasks.department_query(org.safety_clerk, overdue=True)).scalars().all() == [late]
