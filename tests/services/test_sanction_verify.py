@@ -84,3 +84,11 @@ def test_statistics_per_department_and_overdue(sx, org, app):
     assert rows["甲区应急管理局"].overdue == 1
     assert statistics.by_department(org.clerk_b) == []
     assert db.session.execute(tasks.department_query(org.safety_clerk, overdue=True)).scalars().all() == [late]
+
+
+def test_batch_verification(sx, org):
+    lst = sx.listed()
+    entity, person = lst.objects
+    found = verify.batch([entity.code, person.code.lower(), "91510108MA6CX99999", ""])
+    assert set(found) == {entity.code, person.code} and len(found[entity.code]) == 2
+    assert [m for _, m, _ in verify.batch([entity.code], org.health_a.id)[entity.code]] == ["限制参加政府采购"]
