@@ -293,7 +293,8 @@ def district_a(org, make_user, make_department, session):
         "stop_id": stop.id,
         # the record PDFs and the 检查通知书 (blueprints/records) and a conference plan's task:
         # a parameter may be keyed by blueprint (or endpoint) as "id" is
-        "task_id": {"record_pdfs": ready.task.id, "conference_plans": conference_plan.tasks[0].id},
+        "task_id": {"record_pdfs": ready.task.id, "conference_plans": conference_plan.tasks[0].id,
+                    "api": sanction_task.id},
         "task_object_id": obj.id,
         "row_id": ledger_row_id,
         "fact_kind": "permit",
