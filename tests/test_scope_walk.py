@@ -57,6 +57,9 @@ UNSCOPED_PARAMETERS |= {"fact_kind"}
 # session: every route answers 401 to a signed-in user without one (the district scope of the
 # tokens is tested in tests/blueprints/api).
 UNSCOPED_PARAMETERS |= {"code"}
+# /api/v1/sanction-tasks/<id>/result likewise (another department's task is 403 by token:
+# tests/blueprints/api/test_api_sanctions.py).
+UNSCOPED_PARAMETERS |= {"sanction_task_id"}
 # /risk/rules/<rule_id>: the warning rules are the platform's (表26); a rule's page names only the
 # changes of the user's own area (district A's proposals are "其他区县监管部门" there).
 UNSCOPED_PARAMETERS |= {"rule_id"}
@@ -293,8 +296,8 @@ def district_a(org, make_user, make_department, session):
         "stop_id": stop.id,
         # the record PDFs and the 检查通知书 (blueprints/records) and a conference plan's task:
         # a parameter may be keyed by blueprint (or endpoint) as "id" is
-        "task_id": {"record_pdfs": ready.task.id, "conference_plans": conference_plan.tasks[0].id,
-                    "api": sanction_task.id},
+        "task_id": {"record_pdfs": ready.task.id, "conference_plans": conference_plan.tasks[0].id},
+        "sanction_task_id": sanction_task.id,
         "task_object_id": obj.id,
         "row_id": ledger_row_id,
         "fact_kind": "permit",

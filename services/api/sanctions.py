@@ -51,7 +51,7 @@ def list_tasks(call: Call) -> Reply:
 
 
 def post_result(call: Call) -> Reply:
-    raw = call.params["task_id"]
+    raw = call.params["sanction_task_id"]
     task = db.session.get(SanctionTask, int(raw)) if raw.isdigit() else None
     if task is None:
         raise ApiProblem("not-found", "未找到该联合奖惩任务")
@@ -103,8 +103,8 @@ RESOURCE = register(Resource(
     operations=(
         Operation("GET", "/sanction-tasks", READ, "读取本部门的联合奖惩任务（读取即接收）", list_tasks, "SanctionTaskList",
                   params=(Param("status", "query", "任务状态"),), problems=(400,)),
-        Operation("POST", "/sanction-tasks/{task_id}/result", WRITE, "录入联合奖惩结果", post_result, "SanctionTask",
-                  params=(Param("task_id", "path", "任务编号", required=True),), request="SanctionResult",
+        Operation("POST", "/sanction-tasks/{sanction_task_id}/result", WRITE, "录入联合奖惩结果", post_result, "SanctionTask",
+                  params=(Param("sanction_task_id", "path", "任务编号", required=True),), request="SanctionResult",
                   problems=(400, 404, 409)),
         Operation("GET", "/sanction-checks/{code}", READ, "验证统一社会信用代码或身份证号适用的联合奖惩措施", check,
                   "SanctionCheck", params=(Param("code", "path", "统一社会信用代码或身份证号", required=True),
