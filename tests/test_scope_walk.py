@@ -379,7 +379,7 @@ def test_walk_knows_every_parameter(app):
         "record_id", "object_id", "evidence_id", "record_no",
         "correction_id", "clue_id", "stop_id",
         "attachment_id",
-        "task_id", "task_object_id", "row_id",
+        "task_id", "task_object_id", "row_id", "sanction_task_id",
         "kind",
         "fact_kind", "fact_id", "pending_id",
         "person_id",
