@@ -44,6 +44,11 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.records.public import bp as public_records_bp
     from blueprints.records.views import bp as record_pdfs_bp
     from blueprints.risk.views import bp as risk_bp
+    from blueprints.sanctions import bp as sanctions_bp
+    from blueprints.sanctions import catalogue as _sanction_catalogue  # noqa: F401  (routes on sanctions_bp)
+    from blueprints.sanctions import lists as _sanction_lists  # noqa: F401  (routes on sanctions_bp)
+    from blueprints.sanctions import verify as _sanction_verify  # noqa: F401  (routes on sanctions_bp)
+    from blueprints.sanctions.public import bp as public_sanctions_bp
     from blueprints.sandbox.views import bp as sandbox_bp
     from blueprints.statistics.views import bp as statistics_bp
     from blueprints.tasks.public import bp as public_draws_bp
@@ -54,7 +59,7 @@ def register_blueprints(app: Flask) -> None:
 
     # /public/draws: nested so that its endpoints are public.draws.* (no sign-in); a blueprint
     # takes no new children once registered, and create_app runs more than once in tests.
-    for child_bp in (public_draws_bp, public_results_bp, public_records_bp):
+    for child_bp in (public_draws_bp, public_results_bp, public_records_bp, public_sanctions_bp):
         if all(child is not child_bp for child, _ in public_bp._blueprints):
             public_bp.register_blueprint(child_bp)
 
@@ -63,6 +68,6 @@ def register_blueprints(app: Flask) -> None:
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
-        trigger_bp, campaigns_bp, notice_bp, daily_bp, sandbox_bp,
+        trigger_bp, campaigns_bp, notice_bp, daily_bp, sandbox_bp, sanctions_bp,
     ):
         app.register_blueprint(bp)

@@ -88,6 +88,12 @@ MENU: tuple[MenuGroup, ...] = (
         ("告知查询", "notice.index"),
         ("发证验证", "notice.verify_page"),
         ("信用沙盒", "sandbox.clues"),
+        # 联合奖惩 shares the collected 惩戒信息 (seed 004 §5); a group of its own would not fit either.
+        ("联合奖惩事项清单", "sanctions.catalogue_index"),
+        ("联合奖惩对象名单", "sanctions.lists_index"),
+        ("联合奖惩任务", "sanctions.tasks_index"),
+        ("联合惩戒分类查询", "sanctions.objects"),
+        ("惩戒信息统计", "sanctions.statistics"),
     ),
     _group(
         "联席会议",

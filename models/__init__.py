@@ -113,6 +113,13 @@ from models.receipts import Receipt
 from models.reminders import Reminder, ReminderKind
 from models.risk import RiskRule, RiskRuleChange, RiskWarning
 from models.risk_library_indexes import ENTITY_SCOPE, WARNING_COVER  # noqa: F401  (migration 0030)
+from models.sanctions import (
+    SanctionEntry,
+    SanctionList,
+    SanctionMeasure,
+    SanctionObject,
+    SanctionTask,
+)
 from models.sandbox import (
     SandboxClue,
     SandboxClueEvent,
@@ -290,6 +297,11 @@ __all__ = [
     "RiskWarning",
     "ReminderKind",
     "PublicationAction",
+    "SanctionEntry",
+    "SanctionList",
+    "SanctionMeasure",
+    "SanctionObject",
+    "SanctionTask",
     "Scheme",
     "SchemeStatus",
     "TagKind",

@@ -231,6 +231,7 @@ def build(actor: User, entity: MarketEntity) -> Dossier:
         section.hidden = spec.confidential and not confidential
         sections.append(section)
     sections.append(warning_section(entity.id, confidential))
+    sections.append(joint_sanction_section(entity.id, confidential))
     return Dossier(entity, sections, confidential, grade=sees_grade(actor), cluster=cluster_rows(entity),
                    records=records, campaigns=campaigns)
 
@@ -250,6 +251,17 @@ def warning_section(entity_id: int, confidential: bool) -> Section:
         source = " · ".join(p for p in (w.department.name if w.department else "", how) if p)
         section.rows.append(FactRow((w.rule.name, "预警中" if w.is_open else "已关闭", days, detail), source,
                                     warning=w))
+    return section
+
+
+def joint_sanction_section(entity_id: int, confidential: bool) -> Section:
+    """联合奖惩实施情况: the tasks of the entity's 联合奖惩 objects and their results (表29 归集)."""
+    from services.sanctions.tasks import results_rows
+
+    titles = ("失信/守信行为", "措施", "实施部门", "状态", "结果", "录入时间")
+    section = Section("joint_sanction", "联合奖惩实施情况", titles, hidden=not confidential)
+    if confidential:
+        section.rows = [FactRow(cells, source) for cells, source in results_rows(entity_id=entity_id)]
     return section
 
 

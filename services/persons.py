@@ -73,6 +73,7 @@ class PersonView:
     sanctions: list[Any] = field(default_factory=list)
     shares: list[tuple[Any, MarketEntity]] = field(default_factory=list)  # 出资 in entities of the area
     today: date = field(default_factory=clock.china_today)
+    joint_results: list[Any] = field(default_factory=list)  # 联合奖惩实施情况 (表29 归集)
 
     @property
     def listed(self) -> list[Any]:
@@ -101,7 +102,9 @@ def person_view(user: User, person: Person) -> PersonView:
             user,
         ).order_by(CapitalContribution.id)
     ).all()]
-    return PersonView(person, offices, sanctions, shares, today)
+    from services.sanctions.tasks import results_rows
+
+    return PersonView(person, offices, sanctions, shares, today, results_rows(person_id=person.id))
 
 
 def reveal_id_number(actor: User, person: Person) -> str:

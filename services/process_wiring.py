@@ -38,6 +38,8 @@ from services import inspectors as inspector_directory
 from services.campaigns import access as campaigns
 from services.court import sharing as court_sharing
 from services.risk import rule_changes as risk_rule_changes
+from services.sanctions import catalogue as sanction_catalogue
+from services.sanctions import lists as sanction_lists
 from services.sandbox import clues as sandbox_clues
 from services.trigger import flow as trigger_flow
 from services.unlicensed import access as unlicensed
@@ -127,6 +129,14 @@ PAGES: list[Binding] = [
     *_pages((sandbox_clues.TABLE,), sandbox_clues.SUBJECT, "信用沙盒线索", "sandbox.clue", "sandbox.library",
             {sandbox_clues.TABLE: (sandbox_clues.LIBRARY_STEP, sandbox_clues.ITEMS_STEP,
                                    *sandbox_clues.PARTNER_STEPS)}),
+    # 表30 starts on the entry form; 表31 from a published entry's page (选择维护).
+    *_pages((sanction_catalogue.ADD_TABLE,), sanction_catalogue.SUBJECT, "联合奖惩事项", "sanctions.entry",
+            "sanctions.catalogue_new", sanction_catalogue.BUSINESS_STEPS),
+    *_pages((sanction_catalogue.MAINTAIN_TABLE,), sanction_catalogue.SUBJECT, "联合奖惩事项", "sanctions.entry",
+            "sanctions.catalogue_index", sanction_catalogue.BUSINESS_STEPS),
+    # 表29: the list's page (形成名单, 推送公示); the implementing departments' steps on the task list.
+    *_pages((sanction_lists.TABLE,), sanction_lists.SUBJECT, "联合奖惩对象名单", "sanctions.list_page",
+            "sanctions.lists_index", {sanction_lists.TABLE: sanction_lists.BUSINESS_STEPS}),
 ]
 
 # 我的待办 of a team member opens the team page (组成联合检查组), and so does the clerks'
@@ -154,6 +164,7 @@ STEP_PAGES: dict[tuple[int, str], str] = {
     (sandbox_clues.TABLE, sandbox_clues.ITEMS_STEP): "sandbox.items",
     (sandbox_clues.TABLE, sandbox_clues.TELL_STEP): "api.post_sandbox_clues_id_told",
     **{(sandbox_clues.TABLE, step): "api.post_sandbox_clues_id_feedback" for step in sandbox_clues.FEEDBACK_STEPS},
+    **{(sanction_lists.TABLE, step): "sanctions.tasks_index" for step in ("receive", "execute", "record")},
 }
 
 GUARDS: dict[str, Guard] = {
@@ -180,6 +191,7 @@ AUTO_STEPS: dict[tuple[int, str], AutoAction] = {
     (sandbox_clues.TABLE, "monitor"): sandbox_clues.monitor_step,
     (sandbox_clues.TABLE, "push"): sandbox_clues.push_step,
     (sandbox_clues.TABLE, "sms"): sandbox_clues.sms_step,
+    (sanction_lists.TABLE, "generate"): sanction_lists.generate_tasks,
 }
 
 ASSIGNEES: dict[tuple[int, str], AssigneeFn] = {

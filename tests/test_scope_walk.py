@@ -59,6 +59,9 @@ UNSCOPED_PARAMETERS |= {"fact_kind"}
 # session: every route answers 401 to a signed-in user without one (the district scope of the
 # tokens is tested in tests/blueprints/api).
 UNSCOPED_PARAMETERS |= {"code"}
+# /api/v1/sanction-tasks/<id>/result likewise (another department's task is 403 by token:
+# tests/blueprints/api/test_api_sanctions.py).
+UNSCOPED_PARAMETERS |= {"sanction_task_id"}
 # /risk/rules/<rule_id>: the warning rules are the platform's (表26); a rule's page names only the
 # changes of the user's own area (district A's proposals are "其他区县监管部门" there).
 UNSCOPED_PARAMETERS |= {"rule_id"}
@@ -76,7 +79,7 @@ MARKERS = ("甲区", "王晓燕", "机密联合事项")
 
 
 @pytest.fixture()
-def district_a(org, make_user, session):
+def district_a(org, make_user, make_department, session):
     admin_a = make_user(org.district_a, Role.SYSTEM_ADMIN, name="甲区系统管理员")
     inst = engine.start(12, org.clerk_a, title="机密联合事项", parties={PARTICIPANT: [org.health_a.id]})
     audit.record("update", object_type="department", object_id=org.bureau_a.id, summary="甲区修改", user=org.clerk_a)
@@ -300,6 +303,14 @@ def district_a(org, make_user, session):
     sandbox_delivery = session.query(SandboxDelivery).one()
     sandbox_delivery.status = "failed"
     sandbox_member = session.query(SandboxEntity).filter_by(entity_id=sandbox_entity.id).one()
+    # 联合奖惩: a published catalogue entry of district A's 牵头部门 (services/sanctions).
+    from models import SanctionTask
+    from tests.factories.sanctions import Setup as SanctionSetup
+
+    sanction_setup = SanctionSetup(org, make_department, make_user)
+    sanction_entry = sanction_setup.published()
+    sanction_list = sanction_setup.listed(sanction_entry, people=False)
+    sanction_task = sanction_list.objects[0].id and session.query(SanctionTask).first()
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -339,7 +350,12 @@ def district_a(org, make_user, session):
                "sandbox.remove_entity": sandbox_member.id, "sandbox.item": sandbox_item.id,
                "sandbox.clue": sandbox_clue.id, "sandbox.retry_delivery": sandbox_delivery.id,
                # /api/v1 answers 401 to a session without a token, whatever the id
-               "api": sandbox_clue.id},
+               "api": sandbox_clue.id,
+               "sanctions": sanction_entry.id,
+               **{f"sanctions.{e}": sanction_list.id for e in (
+                   "list_page", "list_add", "list_remove", "list_form", "list_publicize")},
+               "sanctions.task_result": sanction_task.id,
+               "sanctions.object_release": sanction_list.objects[0].id},
         "case_id": court_case.id,
         "field_id": campaign_field.id,
         "oid": campaign_object.id,
@@ -366,6 +382,7 @@ def district_a(org, make_user, session):
         # the record PDFs and the 检查通知书 (blueprints/records) and a conference plan's task:
         # a parameter may be keyed by blueprint (or endpoint) as "id" is
         "task_id": {"record_pdfs": ready.task.id, "conference_plans": conference_plan.tasks[0].id},
+        "sanction_task_id": sanction_task.id,
         "task_object_id": obj.id,
         "row_id": ledger_row_id,
         "fact_kind": "permit",
@@ -452,7 +469,7 @@ def test_walk_knows_every_parameter(app):
         "record_id", "object_id", "evidence_id", "record_no",
         "correction_id", "clue_id", "stop_id",
         "attachment_id",
-        "task_id", "task_object_id", "row_id",
+        "task_id", "task_object_id", "row_id", "sanction_task_id",
         "kind",
         "fact_kind", "fact_id", "pending_id",
         "person_id",

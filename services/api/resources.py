@@ -4,7 +4,7 @@ and one line here."""
 
 from __future__ import annotations
 
-from services.api import court, entities, facts, published, sandbox  # noqa: F401  (each registers itself)
+from services.api import court, entities, facts, published, sanctions, sandbox  # noqa: F401  (each registers itself)
 from services.api.registry import RESOURCES, Resource
 
 

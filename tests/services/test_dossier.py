@@ -32,7 +32,8 @@ def counts(d):
 def test_sections_count_current_facts_of_every_kind(org, facts):
     d = dossier.build(org.clerk_a, facts.entity)
     assert counts(d) == {"permit": 2, "penalty": 1, "supervision": 1, "sanction": 2, "abnormal": 1, "capital": 1,
-                         "officer": 2, "complaint": 1, "lawsuit": 1, "other": 1, "warning": 0}
+                         "officer": 2, "complaint": 1, "lawsuit": 1, "other": 1, "warning": 0,
+                         "joint_sanction": 0}
     permits = [r.cells[0] for r in d.section("permit").rows]
     assert "JY-OLD" not in permits and permits == ["JY-0001", "WS-0002"]
     assert d.section("penalty").rows[0].cells[5] == "5,000" and "甲区市场监督管理局" in d.section("penalty").rows[0].source
@@ -51,7 +52,7 @@ def test_confidential_sections_are_for_staff_only(org, facts):
     d = dossier.build(org.auditor, facts.entity)
     assert not d.confidential and not d.grade
     hidden = {s.key for s in d.sections if s.hidden}
-    assert hidden == {"sanction", "complaint", "lawsuit", "warning"}
+    assert hidden == {"sanction", "complaint", "lawsuit", "warning", "joint_sanction"}
     assert all(not s.rows for s in d.sections if s.hidden)
     kinds = {e.kind for e in dossier.timeline(d)}
     assert not kinds & hidden and "permit" in kinds
