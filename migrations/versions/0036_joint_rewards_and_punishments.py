@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0036'
-down_revision = '0031'
+down_revision = '0035'
 branch_labels = None
 depends_on = None
 

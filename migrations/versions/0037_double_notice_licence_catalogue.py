@@ -21,7 +21,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "licence_catalogue.json"
 
 # revision identifiers, used by Alembic.
 revision = '0037'
-down_revision = '0035'
+down_revision = '0036'
 branch_labels = None
 depends_on = None
 
