@@ -36,7 +36,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 
 from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import AuditEvent, Department, EntityTag, MarketEntity, ProcessInstance, User, db, utcnow
@@ -307,7 +307,20 @@ def _kept_label(table_name: str) -> str:
     return _KEPT_LABELS.get(table_name, "业务记录")
 
 
-_KEPT_LABELS = {"inspector_conflict": "检查人员回避关系记录", "unlicensed_operator": "无证无照经营治理记录"}
+_KEPT_LABELS = {"inspector_conflict": "检查人员回避关系记录", "unlicensed_operator": "无证无照经营治理记录",
+                "scope_notice": "双告知抄告记录", "supervised_object": "监管对象认领记录", "court_case": "法院送达记录",
+                "campaign_object": "专项整治对象记录", "sanction_object": "联合奖惩对象记录",
+                "sandbox_entity": "信用沙盒主体记录"}
+# Rows derived from the entity itself, deleted with it: the last matching of its 经营范围 (双告知).
+_DERIVED = {"scope_check"}
+
+
+def _withdrawable() -> dict[str, Any]:
+    """Rows that go with the entity when it is deleted, by table: a 双告知 notice nobody has
+    opened or answered yet is withdrawn; one received or answered is kept (and keeps the entity)."""
+    from models import NoticeStatus, ScopeNotice
+
+    return {"scope_notice": and_(ScopeNotice.received_at.is_(None), ScopeNotice.status == NoticeStatus.PENDING)}
 
 
 def _kept_records(entity_id: int) -> list[tuple[str, int]]:
@@ -315,13 +328,17 @@ def _kept_records(entity_id: int) -> list[tuple[str, int]]:
     records that must outlive a deletion (collected facts, court cases, campaign objects…).
     Read from the schema, so a chapter's new table is covered without a line here."""
     found: dict[str, int] = {}
+    withdrawable = _withdrawable()
     for table in db.metadata.sorted_tables:
         for fk in table.foreign_keys:
             if fk.column.table.name != MarketEntity.__tablename__ or fk.ondelete in ("CASCADE", "SET NULL"):
                 continue
-            if table.name == "risk_warning":
-                continue  # asked above, with its own words
-            n = db.session.execute(select(func.count()).select_from(table).where(fk.parent == entity_id)).scalar_one()
+            if table.name == "risk_warning" or table.name in _DERIVED:
+                continue  # asked above, with its own words; or deleted with the entity
+            query = select(func.count()).select_from(table).where(fk.parent == entity_id)
+            if table.name in withdrawable:
+                query = query.where(~withdrawable[table.name])
+            n = db.session.execute(query).scalar_one()
             if n:
                 label = _kept_label(table.name)
                 found[label] = found.get(label, 0) + n
@@ -339,6 +356,12 @@ def delete_entity(actor: User, entity: MarketEntity) -> None:
     from services.libraries import forget_entity
 
     forget_entity(ident)  # its memberships of supervised-object libraries
+    for name in _DERIVED:
+        table = db.metadata.tables[name]
+        db.session.execute(table.delete().where(table.c.entity_id == ident))
+    for name, condition in _withdrawable().items():
+        table = db.metadata.tables[name]
+        db.session.execute(table.delete().where(table.c.entity_id == ident, condition))
     db.session.delete(entity)  # its tags go with it (cascade)
     db.session.flush()
     audit.record("delete", object_type=SUBJECT_TYPE, object_id=ident, summary=summary, user=actor)

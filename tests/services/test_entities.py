@@ -777,3 +777,23 @@ def test_an_entity_with_collected_facts_cannot_be_deleted(org, session):
     with pytest.raises(Conflict):
         svc.delete_entity(org.clerk_a, entity)
     assert session.get(type(entity), entity.id) is not None
+
+
+def test_a_notice_nobody_opened_is_withdrawn_with_the_entity_and_an_answered_one_keeps_it(org, session):
+    """双告知 (docs/notice.md): deleting an entity registered by mistake withdraws its unopened
+    notices; once the approval department has opened or answered one, the entity stays."""
+    from models import ScopeNotice
+    from services.notice import feedback
+    from tests.factories.notice import food_entity, map_food
+
+    map_food(org)
+    mistaken, answered = food_entity(org, 91, scope="食品生产"), food_entity(org, 92, scope="食品生产")
+    assert svc.delete_refusal(mistaken) == ""
+    ident = mistaken.id
+    svc.delete_entity(org.clerk_a, mistaken)
+    session.commit()
+    assert session.execute(select(func.count()).select_from(ScopeNotice).where(ScopeNotice.entity_id == ident)).scalar_one() == 0
+    notice = session.execute(select(ScopeNotice).where(ScopeNotice.entity_id == answered.id)).scalars().first()
+    feedback.open_notice(org.health_clerk, notice)
+    session.commit()
+    assert svc.delete_refusal(answered).startswith("该主体有1条双告知抄告记录")
