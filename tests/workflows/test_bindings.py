@@ -84,8 +84,12 @@ def test_generic_pages_defer_to_the_business_page(org, session, client, bound_12
     assert item.status.value == "open"
 
 
-def test_unbound_processes_keep_the_generic_pages(org, session, client):
-    # 表23 is bound to no chapter's pages yet (表12 is: /joint-items, 表22: /tasks).
+def test_unbound_processes_keep_the_generic_pages(org, session, client, monkeypatch):
+    # Every table of the standard is bound now (services/process_wiring.py); a process without a
+    # binding — here 表23 with its binding taken away — keeps the generic pages.
+    monkeypatch.delitem(bindings.BINDINGS, 23)
+    for key in [k for k in bindings.STEP_PAGES if k[0] == 23]:
+        monkeypatch.delitem(bindings.STEP_PAGES, key)
     inst = engine.start(23, org.clerk_a, title="联合整治", parties={"participant": [org.health_a.id]})
     session.commit()
     sign_in(client, org.clerk_a)
