@@ -164,6 +164,9 @@ TEST_ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("TEST_DATABASES", "sqlite,postgresql", "The backends the suite runs on."),
     ("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test",
      "The PostgreSQL server the suite creates and drops its own database on."),
+    ("TEST_SHARD", "", "`postgresql`: keep only the tests parametrised on PostgreSQL (set by `./dev test` for its "
+     "background half)."),
+    ("TEST_SERIAL", "", "`1`: `./dev test` runs both halves in one process instead of side by side."),
     ("REQUIRE_POSTGRES", "", "`1`: fail instead of skipping when PostgreSQL does not answer (CI)."),
     ("REQUIRE_BROWSER", "", "`1`: fail instead of skipping when /usr/bin/chromium is missing (CI)."),
 )

@@ -37,6 +37,21 @@ def _backends() -> list[str]:
     return [b.strip() for b in wanted.split(",") if b.strip()]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """TEST_SHARD=postgresql keeps only the tests parametrised on PostgreSQL (`./dev test` runs them
+    beside the SQLite half, which runs everything else)."""
+    shard = os.environ.get("TEST_SHARD")
+    if not shard:
+        return
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        (kept if params.get("app") == shard else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def _create_pg_database() -> tuple[str, Callable[[], None]]:
     import psycopg
 
