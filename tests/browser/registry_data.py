@@ -25,3 +25,22 @@ def seed_browser_registry(live) -> None:
                 "status": "active", "industry_code": "F5211" if "超市" in name else "H6210",
             })
         db.session.commit()
+
+
+def warned_entity(live, code: str = "lawsuits"):
+    """A new entity of the clerk's district with an open 风险库 warning of rule ``code``; returns
+    (name, uscc)."""
+    import uuid
+    from types import SimpleNamespace
+
+    from sqlalchemy import select
+
+    from models import User, db
+    from tests.factories.trigger import warned
+
+    with live.app.app_context():
+        clerk = db.session.execute(select(User).where(User.account == "wangxy")).scalar_one()
+        org = SimpleNamespace(clerk_a=clerk, bureau_a=clerk.department)
+        entity = warned(org, 9000 + uuid.uuid4().int % 900, code)
+        db.session.commit()
+        return entity.name, entity.uscc

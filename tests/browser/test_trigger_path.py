@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.registry_data import warned_entity
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +21,13 @@ def _warned_entity_and_task(live) -> tuple[str, str]:
 
     from models import User, db
     from tests.factories.tasks import make_task
-    from tests.factories.trigger import warned
 
+    entity, _code = warned_entity(live)
     with live.app.app_context():
         clerk = db.session.execute(select(User).where(User.account == "wangxy")).scalar_one()
-        org = SimpleNamespace(clerk_a=clerk, bureau_a=clerk.department)
-        entity = warned(org, 9000 + uuid.uuid4().int % 900, "lawsuits")
         task = make_task(clerk.department, name=f"触发式抽查任务{uuid.uuid4().hex[:4]}")
         db.session.commit()
-        return entity.name, task.name
+        return entity, task.name
 
 
 def test_rule_fills_the_library_and_its_objects_go_into_a_task(browser, live_server):
