@@ -306,3 +306,54 @@ def csrf_token(client: FlaskClient, url: str = "/inbox") -> str:
     )
     assert match, f"no CSRF token on {url}"
     return match.group(1)
+
+
+@pytest.fixture()
+def pg_app(tmp_path):
+    url, drop = _create_pg_database()
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
+            "SECRET_KEY": "concurrency",
+            "TESTING": True,
+        }
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    drop()
+
+
+NEW_PASSWORD = "Neu-Kennwort#2026"
+
+
+def post_login(client: FlaskClient, account: str, password: str, next_: str | None = None) -> Any:
+    token = csrf_token(client, "/login")
+    url = "/login" + (f"?next={next_}" if next_ is not None else "")
+    return client.post(url, data={"csrf_token": token, "account": account, "password": password})
+
+
+def fresh_org() -> Org:
+    """An Org whose departments and users get unique names (for tests that commit for real)."""
+    def dept(name=None, parent=None, level=DepartmentLevel.BUREAU, kind=DepartmentKind.SUPERVISION,
+             region_code="510108"):
+        d = Department(name=name or uuid.uuid4().hex[:6], parent=parent, level=level, kind=kind,
+                       region_code=region_code)
+        db.session.add(d)
+        db.session.flush()
+        place_department(d, parent)
+        return d
+
+    def user(department, *roles, account=None, name="测试用户", **fields):
+        u = User(account=account or f"u{uuid.uuid4().hex[:10]}", name=name, department=department,
+                 password_hash=_HASH, must_change_password=False, password_changed_at=utcnow(), **fields)
+        u.roles = [UserRole(role=str(r)) for r in roles]
+        db.session.add(u)
+        db.session.flush()
+        return u
+
+    return Org(dept, user)

@@ -136,3 +136,22 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page: Any, live: Live, account: str, password: str = PASSWORD) -> None:
+    """Fill and send the sign-in form (the caller waits for where it should land)."""
+    page.goto(live.url + "/login")
+    page.fill("input[name=account]", account)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+
+
+def signed_in(browser: Any, live: Live, account: str) -> tuple[Any, Any]:
+    """A new browser context signed in as ``account``, on 我的待办: (context, page)."""
+    import re
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, live, account)
+    page.wait_for_url(re.compile(r".*/inbox$"))
+    return context, page

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from infrastructure.validators import uscc_check_char
 from services.collection.templates import FACT_TEMPLATES
 from tests.browser.conftest import screenshot
-from tests.browser.test_joint_items_path import _as
+from tests.browser.conftest import signed_in as _as
 
 pytestmark = pytest.mark.browser
 

@@ -3,13 +3,12 @@ entity by name on 监管对象, and it is listed as the department's object (sou
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +33,7 @@ def _entity(live) -> str:
 
 def test_single_claim_lists_the_entity_as_an_object(browser, live_server):
     name = _entity(live_server)
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(live_server.url + "/login")
-    page.fill("input[name=account]", "wangxy")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/inbox$"))
+    context, page = signed_in(browser, live_server, "wangxy")
 
     page.goto(live_server.url + "/daily/objects")
     page.fill("input[name=query]", name)

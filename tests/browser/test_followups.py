@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from models import Department, User, db
 from tests.browser.conftest import screenshot
-from tests.browser.test_teams import _as
+from tests.browser.conftest import signed_in as _as
 from tests.factories.followups import published_record
 
 pytestmark = pytest.mark.browser

@@ -14,8 +14,8 @@ from models import Department, db
 from models.roles import Role
 from services.templates_catalogue import TEMPLATES
 from tests.browser.conftest import _user, screenshot
+from tests.browser.conftest import sign_in as _sign_in
 from tests.browser.menu_nav import click_menu_entry
-from tests.browser.test_main_paths import _sign_in
 
 pytestmark = pytest.mark.browser
 

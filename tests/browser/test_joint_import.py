@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 
 from services.templates_catalogue import TEMPLATES
-from tests.browser.test_joint_items_path import _as
+from tests.browser.conftest import signed_in as _as
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_joint_items_path import _as
+from tests.browser.conftest import signed_in as _as
 
 pytestmark = pytest.mark.browser
 FORM = {"objects": "旅馆、民宿", "methods": ["实地核查"], "levels": ["区县级"], "own_tasks": "旅馆业食品安全检查",

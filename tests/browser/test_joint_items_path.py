@@ -9,21 +9,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import screenshot
+from tests.browser.conftest import signed_in as _as
 
 pytestmark = pytest.mark.browser
 NAME = "住宿业公共卫生联合检查"
-
-
-def _as(browser, live, account):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(live.url + "/login")
-    page.fill("input[name=account]", account)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/inbox$"))
-    return context, page
 
 
 def _open_from_inbox(page, live):

@@ -9,15 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import sign_in as _sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, live, account, password=PASSWORD):
-    page.goto(live.url + "/login")
-    page.fill("input[name=account]", account)
-    page.fill("input[name=password]", password)
-    page.click("main button[type=submit]")
 
 
 def test_sign_in_inbox_swimlane_and_act(page, live_server):

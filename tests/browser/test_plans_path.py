@@ -16,33 +16,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from models import Department, User, db
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import screenshot
+from tests.browser.conftest import signed_in as _as
+from tests.browser.steps import fill_elements as _fill_elements
 from tests.factories.plans import PDF, joint_item, single_item
 
 pytestmark = pytest.mark.browser
-
-
-def _as(browser, live, account):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(live.url + "/login")
-    page.fill("input[name=account]", account)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/inbox$"))
-    return context, page
-
-
-def _fill_elements(page, scope, *, name, ratio="5", count="30", start="2026-04-01", end="2026-10-31"):
-    form = page.locator(scope)
-    form.locator("input[name=name]").fill(name)
-    form.locator("input[name=objects]").fill("餐饮服务经营者")
-    form.locator("input[name=ratio]").fill(ratio)
-    form.locator("input[name=sample_size]").fill(count)
-    form.locator("input[name=start_date]").fill(start)
-    form.locator("input[name=end_date]").fill(end)
-    form.locator("input[name=methods][value=实地核查]").check()
-    form.locator("input[name=levels][value=区县级]").check()
 
 
 def test_single_plan_upload_elements_publish_and_task(browser, live_server, tmp_path):

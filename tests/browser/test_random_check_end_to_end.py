@@ -30,8 +30,9 @@ from models.draws import DrawDomain
 from models.org import DepartmentLevel
 from models.roles import Role
 from tests.browser.conftest import _dept, _user, screenshot
-from tests.browser.test_plans_path import _as, _fill_elements
-from tests.browser.test_teams import _inspector
+from tests.browser.conftest import signed_in as _as
+from tests.browser.steps import fill_elements as _fill_elements
+from tests.browser.steps import inspector as _inspector
 from tests.factories.plans import PDF, joint_item, single_item
 from tests.factories.tasks import fill_directory
 

@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 from models import InspectionRecord, Task, User, db
 from services import inspection_review
 from services import inspections as svc
-from tests.browser.test_inspection_path import _as, _dispatched
+from tests.browser.conftest import signed_in as _as
+from tests.browser.steps import dispatched_task as _dispatched
 from tests.factories.inspections import record_form
 
 pytestmark = pytest.mark.browser

@@ -4,13 +4,12 @@ the entity's 预警线索 appears in the clue list (the monitor runs as a backgr
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import screenshot, signed_in
 from tests.browser.registry_data import warned_entity
 
 pytestmark = pytest.mark.browser
@@ -18,13 +17,7 @@ pytestmark = pytest.mark.browser
 
 def test_monitor_turns_a_library_entity_with_a_hit_into_a_clue(browser, live_server):
     entity, code = warned_entity(live_server)
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(live_server.url + "/login")
-    page.fill("input[name=account]", "wangxy")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/inbox$"))
+    context, page = signed_in(browser, live_server, "wangxy")
 
     page.goto(live_server.url + "/sandbox/")
     page.fill("textarea[name=codes]", code)

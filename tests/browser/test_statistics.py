@@ -16,7 +16,7 @@ from models.inspections import ResultCategory
 from models.plans import TaskStatus
 from services.deadlines import remind
 from tests.browser.conftest import screenshot
-from tests.browser.test_main_paths import _sign_in
+from tests.browser.conftest import sign_in as _sign_in
 from tests.factories.deadlines import dispatched_task, objects_of, record
 
 pytestmark = pytest.mark.browser

@@ -12,31 +12,12 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Department, Inspector, User, db
-from models.roles import Role
-from tests.browser.conftest import _user, screenshot
-from tests.browser.test_main_paths import _sign_in
+from tests.browser.conftest import screenshot
+from tests.browser.conftest import signed_in as _as
+from tests.browser.steps import inspector as _inspector
 from tests.factories.teams import make_task, start_task
 
 pytestmark = pytest.mark.browser
-
-
-def _inspector(dept: Department, account: str, name: str) -> Inspector:
-    user = _user(account, name, dept, Role.INSPECTOR)
-    from datetime import date
-
-    inspector = Inspector(department_id=dept.id, name=name, cert_no=f"ZF{account}", cert_valid_from=date(2020, 1, 1),
-                          cert_valid_to=date(2099, 12, 31), random_permission=True, user_id=user.id)
-    db.session.add(inspector)
-    db.session.flush()
-    return inspector
-
-
-def _as(browser, live, account):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    _sign_in(page, live, account)
-    page.wait_for_url(re.compile(r".*/inbox$"))
-    return context, page
 
 
 def test_draw_dispatch_inbox_and_form_the_joint_team(browser, live_server):

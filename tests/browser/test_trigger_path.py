@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import screenshot, signed_in
 from tests.browser.registry_data import warned_entity
 
 pytestmark = pytest.mark.browser
@@ -32,13 +32,7 @@ def _warned_entity_and_task(live) -> tuple[str, str]:
 
 def test_rule_fills_the_library_and_its_objects_go_into_a_task(browser, live_server):
     entity, task = _warned_entity_and_task(live_server)
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(live_server.url + "/login")
-    page.fill("input[name=account]", "wangxy")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/inbox$"))
+    context, page = signed_in(browser, live_server, "wangxy")
 
     page.goto(live_server.url + "/trigger/rules/new")
     name = f"涉诉触发{uuid.uuid4().hex[:4]}"

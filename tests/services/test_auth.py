@@ -24,9 +24,8 @@ from models import AuditEvent, User, utcnow
 from models.org import UserStatus
 from models.roles import Role
 from services.auth import FAILURE_MESSAGE, authenticate, password_expired
-from tests.conftest import PASSWORD, csrf_token, sign_in
-
-NEW_PASSWORD = "Neu-Kennwort#2026"
+from tests.conftest import NEW_PASSWORD, PASSWORD, csrf_token, sign_in
+from tests.conftest import post_login as _post_login
 
 
 def _flashes(html: str) -> list[str]:
@@ -38,12 +37,6 @@ def _actions(session: Any, user: User | None = None) -> list[str]:
     if user is not None:
         query = query.where(AuditEvent.user_id == user.id)
     return list(session.execute(query).scalars())
-
-
-def _post_login(client: FlaskClient, account: str, password: str, next_: str | None = None) -> Any:
-    token = csrf_token(client, "/login")
-    url = "/login" + (f"?next={next_}" if next_ is not None else "")
-    return client.post(url, data={"csrf_token": token, "account": account, "password": password})
 
 
 # ------------------------------------------------------------------ passwords

@@ -217,7 +217,7 @@ def test_flask_collection_rematch_files_facts_of_entities_written_behind_its_bac
 
 def test_a_registry_import_files_the_facts_waiting_for_its_entities(org, session):
     from services.imports import entities, framework
-    from tests.services.test_entities import U1, messy
+    from tests.factories.entity_rows import U1, messy
 
     waiting = run(PERMIT, [permit(U1)], org).pending[0]
     batch, _ = framework.upload(entities.KIND, org.clerk_a, "名录.xlsx", messy(), {})

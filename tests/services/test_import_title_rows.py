@@ -28,10 +28,10 @@ from services.imports.ledgers import KIND as A6_IMPORT
 from services.imports.users import KIND as USERS
 from services.templates_catalogue import TEMPLATES
 from tests.factories.directories import make_entity, make_item, uscc
+from tests.factories.entity_rows import HEADER as ENTITY_HEADER
+from tests.factories.entity_rows import row as entity_row
+from tests.factories.inspector_rows import ID_WOMAN, a5_row, c1_row, form
 from tests.factories.ledgers import a6_row
-from tests.services.test_entities import HEADER as ENTITY_HEADER
-from tests.services.test_entities import row as entity_row
-from tests.services.test_inspectors import ID_WOMAN, a5_row, c1_row, form
 
 PLUS86 = "+86 138-0000-0021"
 

@@ -4,40 +4,15 @@ one wins, the other is told 409 with nothing of theirs written and nothing of th
 from __future__ import annotations
 
 import threading
-import uuid
 
 from infrastructure.errors import Conflict
-from models import Department, InspectionRecord, User, UserRole, db, utcnow
-from models.org import DepartmentKind, DepartmentLevel
-from persistence.org import place_department
+from models import InspectionRecord, User, db
 from services import inspections as svc
-from tests.conftest import _HASH, Org
+from tests.conftest import fresh_org as _org
 from tests.factories.inspections import dispatched, open_all, record_form
-from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)
 
 
-def _org() -> Org:
-    def dept(name=None, parent=None, level=DepartmentLevel.BUREAU, kind=DepartmentKind.SUPERVISION,
-             region_code="510108"):
-        d = Department(name=name or uuid.uuid4().hex[:6], parent=parent, level=level, kind=kind,
-                       region_code=region_code)
-        db.session.add(d)
-        db.session.flush()
-        place_department(d, parent)
-        return d
-
-    def user(department, *roles, account=None, name="测试用户", **fields):
-        u = User(account=account or f"u{uuid.uuid4().hex[:10]}", name=name, department=department,
-                 password_hash=_HASH, must_change_password=False, password_changed_at=utcnow(), **fields)
-        u.roles = [UserRole(role=str(r)) for r in roles]
-        db.session.add(u)
-        db.session.flush()
-        return u
-
-    return Org(dept, user)
-
-
-def test_two_members_save_at_once(pg_app):  # noqa: F811
+def test_two_members_save_at_once(pg_app):
     with pg_app.app_context():
         org = _org()
         ready = dispatched(org, objects=1)

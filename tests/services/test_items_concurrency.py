@@ -15,8 +15,7 @@ from persistence.org import place_department
 from services import item_claims
 from services import items as svc
 from tests.conftest import _HASH
-from tests.services.test_items import FOOD, general
-from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)
+from tests.factories.items import FOOD, general
 
 
 def _setup(app):
@@ -73,7 +72,7 @@ def _race(app, work):
     return sorted(results.values())
 
 
-def test_two_edits_at_once(pg_app):  # noqa: F811
+def test_two_edits_at_once(pg_app):
     own_id, _ = _setup(pg_app)
 
     def edit(me, account):
@@ -90,7 +89,7 @@ def test_two_edits_at_once(pg_app):  # noqa: F811
         ) == 2
 
 
-def test_two_claims_at_once(pg_app):  # noqa: F811
+def test_two_claims_at_once(pg_app):
     _, source_id = _setup(pg_app)
 
     def claim(me, _account):

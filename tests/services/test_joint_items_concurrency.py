@@ -15,7 +15,6 @@ from persistence.org import place_department
 from services import joint_item_queries
 from services import joint_items as svc
 from tests.conftest import _HASH
-from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)
 
 FIELDS = {"name": "并发联合事项", "objects": "对象", "methods": ["实地核查"], "levels": ["区县级"], "own_tasks": "事项"}
 
@@ -62,7 +61,7 @@ def _setup(app) -> int:
         return item.id
 
 
-def test_two_participants_answer_at_once(pg_app):  # noqa: F811
+def test_two_participants_answer_at_once(pg_app):
     item_id = _setup(pg_app)
     barrier = threading.Barrier(2)
     errors: list[str] = []

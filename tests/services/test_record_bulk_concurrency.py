@@ -15,13 +15,12 @@ from models import InspectionRecord, User, db
 from services import inspection_review
 from services import inspections as svc
 from services import record_bulk as bulk
+from tests.conftest import fresh_org as _org
 from tests.factories.inspections import dispatched, open_all, record_form
-from tests.services.test_inspections_concurrency import _org
-from tests.workflows.test_concurrency import pg_app  # noqa: F401  (fixture)
 
 
 @pytest.mark.parametrize("edit_holds_lock", [False, True])
-def test_bulk_confirm_racing_an_edit(pg_app, edit_holds_lock):  # noqa: F811
+def test_bulk_confirm_racing_an_edit(pg_app, edit_holds_lock):
     """``edit_holds_lock``: the edit has claimed the row (flushed, not committed) when the bulk
     action starts, so the bulk action waits on that row and must then skip it."""
     with pg_app.app_context():

@@ -15,8 +15,8 @@ from models import UserSession, utcnow
 from models.org import UserStatus
 from models.roles import Role
 from services import users as user_svc
-from tests.conftest import PASSWORD, csrf_token, sign_in
-from tests.services.test_auth import NEW_PASSWORD, _post_login
+from tests.conftest import NEW_PASSWORD, PASSWORD, csrf_token, sign_in
+from tests.conftest import post_login as _post_login
 
 COOKIE = "zhjg_session"
 

@@ -5,38 +5,16 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from models import Department, ProcessHistory, User, UserRole, WorkItem, db, utcnow
 from models.org import DepartmentKind, DepartmentLevel
 from models.roles import Role
 from models.workflow import WorkItemStatus
 from persistence.org import place_department
-from tests.conftest import _HASH, _create_pg_database
+from tests.conftest import _HASH
 from workflows import engine
 from workflows.errors import StaleSubmission
-
-
-@pytest.fixture()
-def pg_app(tmp_path):
-    url, drop = _create_pg_database()
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
-            "SECRET_KEY": "concurrency",
-            "TESTING": True,
-        }
-    )
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    drop()
 
 
 def _setup(app):

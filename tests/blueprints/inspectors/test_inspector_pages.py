@@ -18,7 +18,7 @@ from services import inspector_enrolment
 from services import inspectors as svc
 from services.templates_catalogue import TEMPLATES
 from tests.conftest import csrf_token, sign_in
-from tests.services.test_inspectors import ID_MAN, ID_WOMAN, a5, a5_row
+from tests.factories.inspector_rows import ID_MAN, ID_WOMAN, a5, a5_row
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALID_TO = (clock.china_today() + timedelta(days=400)).isoformat()

@@ -15,7 +15,7 @@ from models.roles import Role
 from services import items as svc
 from services.imports import check_items as item_import
 from tests.conftest import csrf_token, sign_in
-from tests.services.test_items import FOOD, general
+from tests.factories.items import FOOD, general
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -10,7 +10,7 @@ from models import CheckItem, ItemKind, ItemStatus
 from services import entities
 from services import items as svc
 from services import publication as pub
-from tests.services.test_items import FOOD, general
+from tests.factories.items import FOOD, general
 
 INTERNAL = ("信用风险", "内部备注", "抽查比例上限", "风险等级", "E级")
 
