@@ -27,10 +27,10 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.entities.views import bp as entities_bp
     from blueprints.followups.views import bp as followups_bp
     from blueprints.imports.views import bp as imports_bp
+    from blueprints.industry.views import bp as industry_bp
     from blueprints.inspections import bulk  # noqa: F401  (its routes are on the inspections bp; views must not import it back)
     from blueprints.inspections.public import bp as public_results_bp
     from blueprints.inspections.views import bp as inspections_bp
-    from blueprints.industry.views import bp as industry_bp
     from blueprints.inspectors.views import bp as inspectors_bp
     from blueprints.items.views import bp as items_bp
     from blueprints.jobs.views import bp as jobs_bp

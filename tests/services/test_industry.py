@@ -11,7 +11,7 @@ from models import RecordStatus, db
 from models.inspections import ResultCategory
 from services.industry import documents, evaluation, handbook
 from tests.factories.deadlines import objects_of, record
-from tests.factories.industry import ORDERED, OK, industry_task
+from tests.factories.industry import OK, ORDERED, industry_task
 
 H = evaluation.Key("H", 2026)
 
