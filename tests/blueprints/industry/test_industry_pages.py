@@ -27,6 +27,7 @@ def test_roles_that_use_it_see_the_evaluation(client, org, task, who):
     html = client.get(f"/industry/evaluation?{Q}").get_data(as_text=True)
     assert "2026年度住宿和餐饮业双随机“一业一查”一业一评" in html
     assert "发现问题依法责令改正" in html and "餐具消毒" in html and task.name in html
+    assert (f'href="/tasks/{task.id}"' in html) == (who != "office_user")  # no link the user cannot open
     for url in (f"/industry/evaluation.pdf?{Q}", f"/industry/handbook.pdf?{Q}"):
         resp = client.get(url)
         assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF")
