@@ -27,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.entities.views import bp as entities_bp
     from blueprints.followups.views import bp as followups_bp
     from blueprints.imports.views import bp as imports_bp
+    from blueprints.industry.views import bp as industry_bp
     from blueprints.inspections import bulk  # noqa: F401  (its routes are on the inspections bp; views must not import it back)
     from blueprints.inspections.public import bp as public_results_bp
     from blueprints.inspections.views import bp as inspections_bp
@@ -68,6 +69,6 @@ def register_blueprints(app: Flask) -> None:
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
-        trigger_bp, campaigns_bp, notice_bp, daily_bp, sandbox_bp, sanctions_bp,
+        trigger_bp, campaigns_bp, notice_bp, daily_bp, sandbox_bp, sanctions_bp, industry_bp,
     ):
         app.register_blueprint(bp)

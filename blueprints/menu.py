@@ -67,6 +67,7 @@ MENU: tuple[MenuGroup, ...] = (
         ("公平性监测", "teams.fairness"),
         ("线索移送", "followups.clues"),
         ("抽查统计", "statistics.index"),
+        ("一业一评、一业一册", "industry.index"),
         ("触发式对象库", "trigger.library"),
         ("触发式规则", "trigger.rules_page"),
         ("专项整治", "campaigns.index"),

@@ -134,6 +134,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_demo_notice()
         load_demo_grades()
         load_demo_daily()
+        load_demo_industry()
         return created
     load_demo_libraries()
     load_demo_items()
@@ -147,6 +148,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     load_demo_notice()
     load_demo_grades()
     load_demo_daily()
+    load_demo_industry()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -266,6 +268,13 @@ def load_demo_daily() -> None:
     from services.daily.demo import load_demo_daily as load
 
     load()
+
+
+def load_demo_industry() -> None:
+    """一业一评, 一业一册: last year's 住宿和餐饮业 joint inspection, published (docs/industry.md)."""
+    from services.industry.demo import load_demo
+
+    load_demo()
 
 
 def load_demo_calendar() -> None:

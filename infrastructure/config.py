@@ -154,6 +154,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Wait before the first retry of a webhook; doubled after each failure."),
     Setting("SANDBOX_WEBHOOK_TIMEOUT_SECONDS", "SANDBOX_WEBHOOK_TIMEOUT_SECONDS", int, 5,
             "Timeout of one webhook call (and of one call of the SMS gateway)."),
+    Setting("SANDBOX_WEBHOOK_ALLOWED_HOSTS", "SANDBOX_WEBHOOK_ALLOWED_HOSTS", str, "",
+            "Hosts (names or IP literals, separated by commas or spaces) a partner's webhook may use although "
+            "they are or resolve to a loopback, link-local, private or reserved address; every other host must "
+            "resolve to public addresses only, checked when the address is saved and before each push "
+            "(infrastructure/netguard.py). Empty: none."),
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS if s.key}

@@ -79,7 +79,7 @@ MARKERS = ("甲区", "王晓燕", "机密联合事项")
 
 
 @pytest.fixture()
-def district_a(org, make_user, make_department, session):
+def district_a(org, make_user, make_department, session, monkeypatch):
     admin_a = make_user(org.district_a, Role.SYSTEM_ADMIN, name="甲区系统管理员")
     inst = engine.start(12, org.clerk_a, title="机密联合事项", parties={PARTICIPANT: [org.health_a.id]})
     audit.record("update", object_type="department", object_id=org.bureau_a.id, summary="甲区修改", user=org.clerk_a)
@@ -290,8 +290,9 @@ def district_a(org, make_user, make_department, session):
     from services.sandbox import library as sandbox_library
     from services.sandbox import monitor as sandbox_monitor
     from services.sandbox import queries as sandbox_queries
-    from tests.factories.sandbox import Sandbox
+    from tests.factories.sandbox import Sandbox, fake_dns
 
+    fake_dns(monkeypatch)  # the webhook's host name, resolved without DNS
     sandbox = Sandbox(org, make_user)
     (sandbox_entity,) = sandbox.triggered(1, name="甲区机密沙盒主体")
     sandbox_item = sandbox_library.save_item(org.clerk_a, None, {"name": "甲区机密沙盒事项", "level": "预警",

@@ -61,6 +61,8 @@ def _read(op: Operation, call: Call) -> Response:
     if reply.status == 200:
         response.add_etag()
         response.make_conditional(request)
+    if reply.on_sent is not None and response.status_code != 304:
+        reply.on_sent()
     return response
 
 

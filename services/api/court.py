@@ -3,8 +3,9 @@
 - ``GET /court/entity?code=…`` (``court:read``): 获取市场主体基本信息.  The fields are those the
   credential's ``entities`` scopes grant (``entities.address:read`` the addresses,
   ``entities.legal_rep:read`` the legal representative …; identity only without them), from
-  the client's area as for ``GET /entities/{code}``.  Each call is recorded with its 表34
-  instance (services/court/sharing.py).
+  the client's area as for ``GET /entities/{code}``.  Each call answered with the record is
+  recorded with its 表34 instance (services/court/sharing.py); a 304 Not Modified is not
+  (docs/court.md: the API audit row records it).
 - ``POST /court/feedback`` (``court:write``): 反馈案件信息及送达信息 — the case and the delivery
   result.  An 未送达 case puts the entity in the 风险库 (司法送达失败预警); a later 送达 takes it out.
   The same feedback twice creates nothing (with or without an ``Idempotency-Key``).
@@ -97,8 +98,11 @@ def lookup(call: Call) -> Reply:
     entity = _entity(call, code)
     granted = frozenset(call.credential.scope_list)
     parts = _entity_parts(granted)
-    sharing.record_lookup(call.user, call.credential.id, entity, code, [PART_FIELDS[p] for p in sorted(parts)])
-    return Reply(entity_api.entity_record(entity, parts))
+    fields = [PART_FIELDS[p] for p in sorted(parts)]
+    # Recorded (court_lookup, 表34 获取) only when the record is sent: a 304 Not Modified gave the
+    # court nothing new, so it neither counts as a lookup nor starts or advances a 表34 pass.
+    return Reply(entity_api.entity_record(entity, parts),
+                 on_sent=lambda: sharing.record_lookup(call.user, call.credential.id, entity, code, fields))
 
 
 def _entity_parts(granted: frozenset[str]) -> frozenset[str]:

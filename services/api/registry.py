@@ -35,6 +35,10 @@ class Call:
 class Reply:
     body: dict[str, Any]
     status: int = 200
+    # Work that stands for the body having been sent (a read the resource records, e.g. the
+    # court's lookup and its 表34 step): run by the pipeline unless the answer is 304 Not
+    # Modified, when the client got nothing new (the API audit row still records the call).
+    on_sent: Callable[[], Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from models.org import UserStatus
 from models.roles import Role
 from models.sandbox import CLUE_STATES, LEVELS
 from persistence import audit
+from services.sandbox import webhooks
 from services.sandbox.library import may_manage
 
 PAGE_SIZE = 50
@@ -100,6 +101,8 @@ def set_webhook(actor: User, user_id: int, url: str) -> tuple[SandboxPartner, st
     url = (url or "").strip()
     if url and not (url.startswith("https://") or url.startswith("http://")) or len(url) > 500:
         raise Invalid("接收地址应以 http:// 或 https:// 开头，不超过500个字符", field="webhook_url")
+    if url:
+        webhooks.check_address(url)
     partner = db.session.execute(select(SandboxPartner).where(SandboxPartner.user_id == user_id)).scalar_one_or_none()
     secret = secrets.token_hex(32)
     if partner is None:

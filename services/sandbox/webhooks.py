@@ -9,6 +9,11 @@ connection, a timeout) is a failed attempt, retried after ``SANDBOX_WEBHOOK_BACK
 doubled after each failure; after ``SANDBOX_WEBHOOK_MAX_ATTEMPTS`` the delivery is marked failed
 and listed on the 推送失败 page, where it can be sent again.  Nothing is lost: a partner also
 pulls every clue from GET /api/v1/sandbox/clues.
+
+An address must not lead inside (SSRF): loopback, link-local, private and reserved addresses
+are refused when the address is saved (``check_address``) and again before each attempt (a
+refused attempt counts as a failed one), unless the host is on ``SANDBOX_WEBHOOK_ALLOWED_HOSTS``
+(infrastructure/netguard.py).
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from infrastructure import netguard
 from infrastructure.config import default as config_default
-from infrastructure.errors import Conflict, Forbidden
+from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import SandboxClue, SandboxClueEvent, SandboxDelivery, SandboxPartner, User, db, utcnow
 from persistence import audit
 
@@ -54,6 +60,26 @@ def urllib_transport(url: str, body: bytes, headers: dict[str, str], timeout: fl
 def _setting(key: str) -> Any:
     value = current_app.config.get(key)
     return config_default(key) if value in (None, "") else value
+
+
+# The resolver of the address checks (tests replace it: no DNS in the suite).
+resolve_host: netguard.Resolver = netguard.resolve
+
+
+def address_refusal(url: str) -> str:
+    """Why a push to ``url`` is refused (SSRF guard, infrastructure/netguard.py), or ""."""
+    try:
+        netguard.check_url(url, netguard.parse_hosts(_setting("SANDBOX_WEBHOOK_ALLOWED_HOSTS")), resolve_host)
+    except netguard.AddressRefused as exc:
+        return exc.message
+    return ""
+
+
+def check_address(url: str) -> None:
+    """The form's check of a webhook address: Invalid with the reason."""
+    reason = address_refusal(url)
+    if reason:
+        raise Invalid(reason, field="webhook_url")
 
 
 @dataclass
@@ -84,6 +110,9 @@ def _attempt(delivery: SandboxDelivery, payload: Callable[[SandboxClue], dict[st
     headers = {"Content-Type": "application/json", "X-Zhjg-Timestamp": stamp,
                "X-Zhjg-Signature": sign(delivery.partner.secret, stamp, body),
                "X-Zhjg-Delivery": str(delivery.id)}
+    refused = address_refusal(delivery.partner.webhook_url)  # again: the name may resolve elsewhere now
+    if refused:
+        return refused
     try:
         status = transport(delivery.partner.webhook_url, body, headers, timeout)
     except Exception as exc:  # noqa: BLE001 - timeouts, refused connections, bad addresses

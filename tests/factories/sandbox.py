@@ -59,3 +59,24 @@ class Sandbox:
             self.complaint(e)
             self.complaint(e)
         return entities
+
+
+# Names the sandbox tests use, resolved without DNS (services/sandbox/webhooks.resolve_host).
+PUBLIC_DNS: dict[str, list[str]] = {"partner.invalid": ["93.184.216.34"], "p.example": ["93.184.216.34"]}
+
+
+def fake_dns(monkeypatch: Any, table: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """Resolve host names from ``table`` (and PUBLIC_DNS); any other name does not resolve."""
+    import socket
+
+    from services.sandbox import webhooks
+
+    names = {**PUBLIC_DNS, **(table or {})}
+
+    def resolver(host: str, port: int) -> list[str]:
+        if host not in names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return names[host]
+
+    monkeypatch.setattr(webhooks, "resolve_host", resolver)
+    return names

@@ -162,3 +162,31 @@ def test_the_court_scopes_are_offered_to_the_administrator(session):
     offered = dict(catalogue())
     assert set(COURT_SCOPES) <= set(offered)
     assert offered["court:write"] == "企业送达信息共享（写入）"
+
+
+def test_a_304_records_no_lookup_and_no_step_but_is_audited(court_api: Api, org, session):
+    from models import AuditOutbox
+
+    entity = make_entity(org.clerk_a, 3409)
+    first = court_api.get("/court/entity", query_string={"code": entity.uscc})
+    etag = first.headers["ETag"]
+    same = court_api.get("/court/entity", query_string={"code": entity.uscc}, headers={"If-None-Match": etag},
+                         validate=False)
+    assert same.status_code == 304 and same.get_data() == b""
+    assert _count(CourtLookup) == 1 and _count(ProcessInstance) == 1
+    instance = db.session.execute(select(ProcessInstance)).scalar_one()
+    assert [h.step_key for h in instance.history if h.action == "next"] == ["fetch"]  # 获取 once
+    # after the feedback closed the pass, a 304 does not start another one
+    assert court_api.post("/court/feedback", json=body(entity)).status_code == 200
+    again = court_api.get("/court/entity", query_string={"code": entity.uscc}, headers={"If-None-Match": etag},
+                          validate=False)
+    assert again.status_code == 304
+    assert _count(CourtLookup) == 1 and _count(ProcessInstance) == 1
+    statuses = [row.summary for row in db.session.execute(
+        select(AuditOutbox).where(AuditOutbox.action == "api_call").order_by(AuditOutbox.id)).scalars()]
+    assert sum('"状态": 304' in s for s in statuses) == 2  # the calls stay in the API audit
+    # a changed record is sent, recorded and starts the next pass
+    entity.domicile = "成都市甲区新路9号"
+    session.flush()
+    changed = court_api.get("/court/entity", query_string={"code": entity.uscc}, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and _count(CourtLookup) == 2 and _count(ProcessInstance) == 2

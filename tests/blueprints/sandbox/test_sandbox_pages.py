@@ -9,17 +9,18 @@ import io
 import pytest
 from sqlalchemy import select
 
-from models import SandboxClue, SandboxDelivery, SandboxEntity, SandboxItem, db
+from models import SandboxClue, SandboxDelivery, SandboxEntity, SandboxItem, SandboxPartner, db
 from services.sandbox import clues, monitor, queries
 from tests.conftest import csrf_token
 from tests.factories.clock import freeze
 from tests.factories.risk import TODAY
-from tests.factories.sandbox import Sandbox
+from tests.factories.sandbox import Sandbox, fake_dns
 
 
 @pytest.fixture()
 def box(org, make_user, monkeypatch):
     freeze(monkeypatch)
+    fake_dns(monkeypatch)
     return Sandbox(org, make_user)
 
 
@@ -142,6 +143,12 @@ def test_setting_a_webhook_shows_its_key_once(login, box, org):
     bad = _post(client, "/sandbox/partners", {"user_id": str(box.partner.id), "webhook_url": "ftp://x"},
                 page="/sandbox/deliveries")
     assert bad.status_code == 400 and "接收地址应以" in bad.get_data(as_text=True)
+    inside = _post(client, "/sandbox/partners", {"user_id": str(box.partner.id),
+                                                 "webhook_url": "http://169.254.169.254/latest/meta-data"},
+                   page="/sandbox/deliveries")
+    assert inside.status_code == 400
+    assert "接收地址不能指向链路本地地址（169.254.169.254 对应 169.254.169.254）" in inside.get_data(as_text=True)
+    assert db.session.execute(select(SandboxPartner.webhook_url)).scalar_one() == "https://p.example/h"
     opt = _post(client, "/sandbox/opt-out", {"phone": "139-0000-1111"}, page="/sandbox/deliveries")
     assert opt.status_code == 302
 

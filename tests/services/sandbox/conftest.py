@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.factories.clock import freeze
-from tests.factories.sandbox import Sandbox
+from tests.factories.sandbox import Sandbox, fake_dns
 
 
 @pytest.fixture(autouse=True)
 def _frozen(monkeypatch):
     freeze(monkeypatch)
+    fake_dns(monkeypatch)
 
 
 @pytest.fixture()

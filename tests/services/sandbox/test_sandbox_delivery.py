@@ -42,13 +42,15 @@ class _Hook(BaseHTTPRequestHandler):
 
 
 @pytest.fixture()
-def endpoint():
-    """A local webhook receiver (no network beyond 127.0.0.1)."""
+def endpoint(app):
+    """A local webhook receiver (no network beyond 127.0.0.1, allowed by the allow-list)."""
     handler = type("Hook", (_Hook,), {"seen": [], "delay": 0.0, "status": 204})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    app.config["SANDBOX_WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
     yield handler, f"http://127.0.0.1:{server.server_port}/hook"
+    app.config["SANDBOX_WEBHOOK_ALLOWED_HOSTS"] = ""
     server.shutdown()
     server.server_close()
 
