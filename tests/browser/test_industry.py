@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from models import Department, User, db
 from tests.browser.conftest import screenshot
-from tests.browser.test_main_paths import _sign_in
+from tests.browser.conftest import sign_in as _sign_in
 from tests.factories.industry import OK, ORDERED, industry_task
 
 pytestmark = pytest.mark.browser

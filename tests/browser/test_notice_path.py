@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from models import AuthorityMapping, Department, User, db
 from tests.browser.conftest import screenshot
-from tests.browser.test_main_paths import _sign_in
+from tests.browser.conftest import sign_in as _sign_in
 from tests.factories.directories import make_entity
 from tests.factories.notice import CATERING, FOOD, authority
 
