@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.validators import normalize_code
 from models import SanctionTask, db
 from models.sanctions import SanctionTaskStatus as TS
 from services.api.problems import ApiProblem
@@ -67,7 +68,7 @@ def post_result(call: Call) -> Reply:
 def check(call: Call) -> Reply:
     department = None if call.query.get("all") == "1" else call.user.department_id
     found = tasks.check(call.params["code"], department)
-    return Reply({"code": call.params["code"].strip().upper(), "restricted": bool(found), "measures": found})
+    return Reply({"code": normalize_code(call.params["code"]), "restricted": bool(found), "measures": found})
 
 
 TASK = {

@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, literal, select
 
 from infrastructure.errors import Conflict, Forbidden, Invalid
 from infrastructure.masking import mask_id_number
-from infrastructure.validators import normalize_id_number, normalize_uscc, valid_id_number, valid_uscc
+from infrastructure.validators import normalize_code, normalize_uscc, valid_id_number, valid_uscc
 from models import FactSource, MarketEntity, Person, ProcessInstance, User, db, utcnow
 from models.roles import Role
 from models.sanctions import (
@@ -110,7 +110,7 @@ def check_row(user: User, row: Mapping[str, Any], entries: Mapping[str, Sanction
     name = str(row.get("name") or "").strip()
     values: dict[str, Any] = {"entry": entry}
     if str(row.get("subject") or ENTITY) == PERSON:
-        number = normalize_id_number(code)
+        number = normalize_code(code)
         if not valid_id_number(number):
             raise Invalid("身份证号无效（18位，校验位须正确）", "code")
         if not name:
@@ -210,10 +210,11 @@ def form_list(user: User, lst: SanctionList) -> None:
         raise Conflict("名单已形成")
     if not lst.objects:
         raise Invalid("名单中还没有对象")
-    others = [d for d in implementers(lst) if d != lst.department_id]
-    if not others:
+    departments = implementers(lst)
+    if not [d for d in departments if d != lst.department_id]:
         raise Invalid("名单涉及的措施没有其他实施部门，无需联合奖惩")
-    inst = engine.start(TABLE, user, title=f"联合奖惩：{lst.title}", parties={IMPLEMENTER: others},
+    # The initiating department is a 实施部门 too when it implements measures of its own list.
+    inst = engine.start(TABLE, user, title=f"联合奖惩：{lst.title}", parties={IMPLEMENTER: departments},
                         subject_type=SUBJECT, subject_id=lst.id)
     lst.instance_id = inst.id
     engine.advance(user, inst, "list", "next")
