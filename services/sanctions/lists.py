@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, literal, select
 from infrastructure.errors import Conflict, Forbidden, Invalid
 from infrastructure.masking import mask_id_number
 from infrastructure.validators import normalize_code, normalize_uscc, valid_id_number, valid_uscc
-from models import FactSource, MarketEntity, Person, ProcessInstance, User, db, utcnow
+from models import FactSource, InstanceParty, MarketEntity, Person, ProcessInstance, User, db, utcnow
 from models.roles import Role
 from models.sanctions import (
     EntryKind,
@@ -216,6 +216,8 @@ def form_list(user: User, lst: SanctionList) -> None:
     # The initiating department is a 实施部门 too when it implements measures of its own list.
     inst = engine.start(TABLE, user, title=f"联合奖惩：{lst.title}", parties={IMPLEMENTER: departments},
                         subject_type=SUBJECT, subject_id=lst.id)
+    if lst.department_id in departments:  # the engine leaves the starter out of the parties it is given
+        inst.parties.append(InstanceParty(department_id=lst.department_id, relation=IMPLEMENTER))
     lst.instance_id = inst.id
     engine.advance(user, inst, "list", "next")
     lst.status = ListStatus.FORMED

@@ -169,6 +169,26 @@ def record_result(user: User, task: SanctionTask, result: str, channel: str = "�
     return True
 
 
+def record_for_code(user: User, code: str, result: str, channel: str = "插件") -> tuple[int, list[SanctionTask]]:
+    """The counter plug-in's 录入结果: ``result`` for every task of the user's department on the
+    objects of a 统一社会信用代码 or 身份证号 (tasks already recorded are left as they are, so a
+    repeated call writes nothing).  Returns (written, tasks); NotFound when there are none."""
+    from infrastructure.errors import NotFound
+
+    found = list(db.session.execute(
+        select(SanctionTask).join(SanctionObject, SanctionObject.id == SanctionTask.object_id)
+        .where(SanctionObject.code == normalize_code(code), SanctionTask.department_id == user.department_id)
+        .order_by(SanctionTask.id)
+    ).scalars())
+    if not found:
+        raise NotFound("本部门没有该对象的联合奖惩任务")
+    written = 0
+    for task in found:
+        if task.status != TS.RECORDED:
+            written += int(record_result(user, task, result, channel))
+    return written, found
+
+
 def in_force() -> Any:
     """The clause of an object still in force today (not released, not expired)."""
     return and_(SanctionObject.released_at.is_(None),
