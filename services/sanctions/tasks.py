@@ -19,7 +19,6 @@ from sqlalchemy import Select, and_, func, or_, select
 from infrastructure.errors import Conflict, Forbidden, Invalid
 from infrastructure.validators import normalize_code
 from models import ProcessInstance, User, db, utcnow
-from models.workflow import InstanceStatus, WorkItemStatus
 from models.roles import Role
 from models.sanctions import (
     SanctionEntry,
@@ -29,6 +28,7 @@ from models.sanctions import (
     SanctionTask,
 )
 from models.sanctions import SanctionTaskStatus as TS
+from models.workflow import InstanceStatus, WorkItemStatus
 from persistence import audit
 from persistence.scope import subtree_ids
 from services.plan_queries import today
