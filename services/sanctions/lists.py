@@ -175,17 +175,43 @@ def add_objects(user: User, lst: SanctionList, rows: Sequence[Mapping[str, Any]]
             where = "" if len(rows) == 1 else f"第{n}行："
             raise Invalid(f"{where}该对象已以同一失信/守信行为列入本名单", "code")
         seen.add(key)
-    added = []
-    for v in checked:
-        person_id = _person(v["code"], v["name"]).id if v["subject"] == PERSON else None
-        obj = SanctionObject(list_id=lst.id, entry_id=v["entry"].id, name=v["name"], code=v["code"], basis=v["basis"],
-                             decided_on=v["decided_on"], valid_until=v["valid_until"], person_id=person_id,
-                             entity_id=v["entity"].id if v["subject"] == ENTITY else None)
-        db.session.add(obj)
-        added.append(obj)
+    added = [_insert(lst, v) for v in checked]
     db.session.flush()
     db.session.expire(lst, ["objects"])
     return added
+
+
+def _insert(lst: SanctionList, v: Mapping[str, Any]) -> SanctionObject:
+    person_id = _person(v["code"], v["name"]).id if v["subject"] == PERSON else None
+    obj = SanctionObject(list_id=lst.id, entry_id=v["entry"].id, name=v["name"], code=v["code"], basis=v["basis"],
+                         decided_on=v["decided_on"], valid_until=v["valid_until"], person_id=person_id,
+                         entity_id=v["entity"].id if v["subject"] == ENTITY else None)
+    db.session.add(obj)
+    return obj
+
+
+def import_objects(user: User, lst: SanctionList, checked: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    """Rows checked by ``check_row`` (the import): an object already in the list under the
+    same entry (the natural key: code and entry) is updated — 认定依据, dates, a person's
+    name — the others are added.  Returns (added, updated)."""
+    _require(user, lst)
+    if lst.status != ListStatus.DRAFT:
+        raise Conflict("名单已形成，不能再导入对象")
+    present = {(o.code, o.entry_id): o for o in lst.objects}
+    added = updated = 0
+    for v in checked:
+        obj = present.get((v["code"], v["entry"].id))
+        if obj is None:
+            present[(v["code"], v["entry"].id)] = _insert(lst, v)
+            added += 1
+            continue
+        changed = (obj.name, obj.basis, obj.decided_on, obj.valid_until) != (
+            v["name"], v["basis"], v["decided_on"], v["valid_until"])
+        obj.name, obj.basis, obj.decided_on, obj.valid_until = v["name"], v["basis"], v["decided_on"], v["valid_until"]
+        updated += int(changed)
+    db.session.flush()
+    db.session.expire(lst, ["objects"])
+    return added, updated
 
 
 def remove_object(user: User, lst: SanctionList, obj: SanctionObject) -> None:
