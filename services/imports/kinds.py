@@ -20,6 +20,7 @@ from services.imports import (  # noqa: F401
     libraries,
     notice_verify,
     sanction_objects,
+    sanction_verify,
     users,
 )
 from services.imports.framework import ImportKind

@@ -218,3 +218,5 @@ SETUP: dict[str, Callable[[Any], dict[str, Any]]] = {
     "daily_claims": _entities,
     **{name: _item for name in ROWS if name.startswith("directory_")},
 }
+
+ROWS["sanction_verify"] = lambda n: [n, f"甲区测试{n:04d}餐饮有限公司", _code(n)]
