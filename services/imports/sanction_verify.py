@@ -37,7 +37,7 @@ class SanctionVerifyImport(ImportKind):
     max_rows = 100_000
     job_rows = 2_000
     name_column = "名称"
-    key_column = CODE
+    key_column = ""  # no natural key: a list may name one code twice, each row gets its answer
     steps = ("按统一社会信用代码或身份证号验证各行是否在本地区已公示的联合奖惩对象名单中（未解除、未过期），"
              "确认后生成带验证结果的Excel供下载。",)
     denied = "只有上传该文件的人员可以验证"
