@@ -102,3 +102,15 @@ def test_only_department_staff(client, org):
     sign_in(client, org.inspector_a)
     assert client.get("/sanctions/batch-checks").status_code == 403
     assert client.get("/imports/sanction_verify/").status_code in (403, 404)
+
+
+def test_the_streamed_workbook_reads_back():
+    from infrastructure.excel.stream import one_sheet
+
+    data = one_sheet("结果", ("序号", "名称"), [((1, "=HYPERLINK(1)"), True), ((2, "a\x01<b>&"), False), ((None, ""), False)],
+                     (8, 20))
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.active
+    assert ws.title == "结果" and ws["A1"].value == "序号" and ws["A1"].font.b
+    assert [c.value for c in ws[2]] == [1, "'=HYPERLINK(1)"] and ws["B2"].fill.fgColor.rgb == "FFFDE2E1"
+    assert [c.value for c in ws[3]] == [2, "a<b>&"] and ws.freeze_panes == "A2"
