@@ -46,9 +46,9 @@ BARE_CHECK = (
 
 
 def _id_number(n: int) -> str:
-    from infrastructure.validators import id_number_check_char
-
     from datetime import timedelta
+
+    from infrastructure.validators import id_number_check_char
 
     born = date(1950, 1, 1) + timedelta(days=n // 1000)  # a real birth date: the 批量验证 check reads it
     first17 = f"510108{born:%Y%m%d}{n % 1000:03d}"
