@@ -9,7 +9,10 @@ persons, and --codes codes to verify (a tenth of them listed).  Then:
   task generation: services.sanctions.lists.insert_tasks (object × measure × department, one
   INSERT … SELECT), beside the same INSERT … SELECT written out in SQL on the raw connection;
   batch verification: services.sanctions.verify.batch over --codes codes, beside a bare
-  SELECT … WHERE code IN (…) in the same chunks.
+  SELECT … WHERE code IN (…) in the same chunks;
+  batch verification through the upload path (/imports/sanction_verify/: upload and check the
+  workbook, then the confirmation the background job runs, which writes the annotated
+  workbook), beside openpyxl reading the file, the bare SQL and openpyxl writing the result.
 
 It prints figures and the host's load average, no assertions.
 
@@ -42,6 +45,90 @@ BARE_CHECK = (
 )
 
 
+def _id_number(n: int) -> str:
+    from datetime import timedelta
+
+    from infrastructure.validators import id_number_check_char
+
+    born = date(1950, 1, 1) + timedelta(days=n // 1000)  # a real birth date: the 批量验证 check reads it
+    first17 = f"510108{born:%Y%m%d}{n % 1000:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+def _uscc(n: int) -> str:
+    from infrastructure.validators import uscc_check_char
+
+    first17 = f"9151{n:013d}"
+    return first17 + uscc_check_char(first17)
+
+
+def _upload_file(codes: list[str]) -> bytes:
+    """The 批量验证 template filled with ``codes`` (written once, not timed)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from services.imports.sanction_verify import TEMPLATE
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(TEMPLATE.sheet)
+    ws.append(list(TEMPLATE.titles))
+    for n, code in enumerate(codes, start=1):
+        ws.append([n, f"对象{n}", code])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def through_path(user_id: int, codes: list[str]) -> None:
+    """批量验证 as the user does it: upload (read and check the file, in the request), then the
+    confirmation the background job runs (read and check again, answer, write the annotated
+    workbook, keep it); beside openpyxl reading the file, the bare SQL answering and openpyxl
+    writing the same columns."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+    from sqlalchemy import text
+
+    from models import User, db
+    from services.imports import framework, kinds
+    from services.sanctions import verify
+
+    kind = kinds.get("sanction_verify")
+    assert kind is not None
+    data = _upload_file(codes)
+    user = db.session.get(User, user_id)
+    t0 = time.perf_counter()
+    batch, _check = framework.upload(kind, user, "批量验证.xlsx", data, {})
+    db.session.commit()
+    upload = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with framework.reporting(lambda done, total, message: None, len(codes)):
+        result = framework.confirm(kind, user, batch, valid_only=True)
+    db.session.commit()
+    job = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rows = [(r[0], r[1], str(r[2])) for r in load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(
+        min_row=2, values_only=True)]
+    answers: dict[str, list[str]] = {}
+    conn = db.session.connection()
+    wanted = sorted({r[2] for r in rows})
+    for start in range(0, len(wanted), verify.BATCH_CHUNK):
+        chunk = wanted[start:start + verify.BATCH_CHUNK]
+        marks = ", ".join(f":c{i}" for i in range(len(chunk)))
+        for code, content in conn.execute(text(BARE_CHECK.format(marks)), {f"c{i}": c for i, c in enumerate(chunk)}):
+            answers.setdefault(code, []).append(content)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("结果")
+    for n, name, code in rows:
+        ws.append([n, name, code, "在" if code in answers else "不在", "；".join(answers.get(code, []))])
+    wb.save(io.BytesIO())
+    bare = time.perf_counter() - t0
+    print(f"batch verification through the upload path, {len(codes):,} rows ({result['在范围内']:,} in scope): "
+          f"platform {upload + job:.2f} s (upload check {upload:.2f} s + job {job:.2f} s), "
+          f"bare openpyxl + SQL {bare:.2f} s")
+
+
 def fill(objects: int, measures: int) -> tuple[int, list[str]]:
     """An entry with ``measures`` measures and a published list of ``objects`` persons."""
     from sqlalchemy import insert, select
@@ -68,7 +155,7 @@ def fill(objects: int, measures: int) -> tuple[int, list[str]]:
                        published_at=utcnow())
     db.session.add_all([entry, lst])
     db.session.flush()
-    codes = [f"5101{n:014d}" for n in range(objects)]
+    codes = [_id_number(n) for n in range(objects)]
     db.session.execute(insert(Person), [{"name": f"人{n}", "id_number": c, "created_at": utcnow()}
                                         for n, c in enumerate(codes)])
     ids = dict(db.session.execute(select(Person.id_number, Person.id)).all())
@@ -88,7 +175,7 @@ def run(url: str, objects: int, measures: int, n_codes: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(url or f"sqlite:///{tmp}/bench.sqlite3", Path(tmp))
         with app.app_context():
-            make_org()
+            users = make_org()
             db.session.commit()
             list_id, listed = fill(objects, measures)
             t0 = time.perf_counter()
@@ -105,7 +192,7 @@ def run(url: str, objects: int, measures: int, n_codes: int) -> None:
             print(f"task generation {objects:,} objects × {measures} measures = {count:,} tasks: "
                   f"platform {platform:.2f} s, bare SQL {bare:.2f} s")
 
-            codes = [f"9151{n:014d}" for n in range(n_codes - len(listed) // 10)] + listed[:len(listed) // 10]
+            codes = [_uscc(n) for n in range(n_codes - len(listed) // 10)] + listed[:len(listed) // 10]
             t0 = time.perf_counter()
             found = verify.batch(codes)
             platform = time.perf_counter() - t0
@@ -119,6 +206,7 @@ def run(url: str, objects: int, measures: int, n_codes: int) -> None:
             bare = time.perf_counter() - t0
             print(f"batch verification of {len(codes):,} codes ({len(found):,} listed, {hits:,} measure rows): "
                   f"platform {platform:.2f} s, bare SQL {bare:.2f} s")
+            through_path(users["city_clerk"], codes)
         print(f"load average {os.getloadavg()}")
 
 

@@ -94,6 +94,7 @@ MENU: tuple[MenuGroup, ...] = (
         ("联合奖惩对象名单", "sanctions.lists_index"),
         ("联合奖惩任务", "sanctions.tasks_index"),
         ("联合惩戒分类查询", "sanctions.objects"),
+        ("联合惩戒批量验证", "sanctions.batch_checks"),
         ("惩戒信息统计", "sanctions.statistics"),
     ),
     _group(

@@ -135,6 +135,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_demo_grades()
         load_demo_daily()
         load_demo_industry()
+        load_demo_sanctions()
         return created
     load_demo_libraries()
     load_demo_items()
@@ -149,6 +150,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     load_demo_grades()
     load_demo_daily()
     load_demo_industry()
+    load_demo_sanctions()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -275,6 +277,13 @@ def load_demo_industry() -> None:
     from services.industry.demo import load_demo
 
     load_demo()
+
+
+def load_demo_sanctions() -> None:
+    """联合奖惩: the catalogue published, a list pushed, tasks with some results (services/sanctions/demo.py)."""
+    from services.sanctions.demo import load_demo_sanctions as load
+
+    load()
 
 
 def load_demo_calendar() -> None:

@@ -77,8 +77,23 @@ def parse_mobile(s: str | None) -> str:
 
 
 def normalize_id_number(s: str | None) -> str:
-    """Drop spaces and upper-case the check character."""
-    return re.sub(r"[\s\u3000]", "", s or "").upper()
+    """Drop spaces, fold full-width digits and letters to ASCII, upper-case the check character."""
+    return re.sub(r"\s+", "", str(s or "").translate(_FULL_WIDTH)).upper()
+
+
+def upgrade_id_number(s: str) -> str:
+    """A 15-digit 身份证号 of the first generation as its 18-digit form (century 19 inserted
+    after the 6-digit division code, GB 11643 check character added); anything else as given."""
+    if len(s) == 15 and s.isdigit():
+        first17 = s[:6] + "19" + s[6:]
+        return first17 + id_number_check_char(first17)
+    return s
+
+
+def normalize_code(s: str | None) -> str:
+    """A 统一社会信用代码 or a 身份证号 as stored and compared: spaces dropped, full-width folded,
+    upper-cased (x → X), a 15-digit old ID number upgraded to 18 digits."""
+    return upgrade_id_number(normalize_id_number(s))
 
 
 # 统一社会信用代码 (GB 32100-2015): 18 characters from 31 symbols (no I, O, S, V, Z); the last

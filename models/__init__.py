@@ -114,6 +114,7 @@ from models.reminders import Reminder, ReminderKind
 from models.risk import RiskRule, RiskRuleChange, RiskWarning
 from models.risk_library_indexes import ENTITY_SCOPE, WARNING_COVER  # noqa: F401  (migration 0030)
 from models.sanctions import (
+    SanctionBatchCheck,
     SanctionEntry,
     SanctionList,
     SanctionMeasure,
@@ -302,6 +303,7 @@ __all__ = [
     "SanctionMeasure",
     "SanctionObject",
     "SanctionTask",
+    "SanctionBatchCheck",
     "Scheme",
     "SchemeStatus",
     "TagKind",

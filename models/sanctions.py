@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -232,3 +233,20 @@ class SanctionTask(db.Model):
     @property
     def status_enum(self) -> SanctionTaskStatus:
         return SanctionTaskStatus(self.status)
+
+
+class SanctionBatchCheck(db.Model):
+    """联合惩戒批量验证 (seed 004 §5.3): one uploaded list checked, and the annotated workbook
+    with the result per row, kept for its uploader to download."""
+
+    __tablename__ = "sanction_batch_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    hits: Mapped[int] = mapped_column(Integer, default=0)  # rows in scope
+    content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -273,6 +273,23 @@ def complete(
     user: User, item_id: int, outcome: str, *, version: int, comment: str = ""
 ) -> ProcessInstance:
     """Complete one work item with the chosen outcome; advance when the step is done."""
+    return _complete(user, item_id, outcome, version=version, comment=comment)
+
+
+def complete_reported(user: User | None, item: WorkItem, outcome: str = "next", *, comment: str = "") -> ProcessInstance:
+    """Complete a department's item whose work was reported by another way than its pages:
+    the department's own system (``user`` its API client) or, ``user`` None, the platform
+    when the department's business records already show the step done.  The caller has
+    checked that the report is the item's department's; the lane's roles are not asked of
+    ``user``, and the history names it (or the platform)."""
+    if user is not None and user.department_id != item.department_id:
+        raise NotAllowed("只能办理本部门的环节")
+    return _complete(user, item.id, outcome, version=item.version, comment=comment, reported=True)
+
+
+def _complete(
+    user: User | None, item_id: int, outcome: str, *, version: int, comment: str = "", reported: bool = False
+) -> ProcessInstance:
     item = db.session.get(WorkItem, item_id)
     if item is None:
         raise NotFound("未找到该待办事项")
@@ -283,7 +300,7 @@ def complete(
         db.session.refresh(item)
     if item.status != WorkItemStatus.OPEN or item.version != version or instance.status != InstanceStatus.ACTIVE:
         raise StaleSubmission()
-    if not can_act(user, item):
+    if not reported and (user is None or not can_act(user, item)):
         raise NotAllowed("您不在该环节的办理角色中，无权办理")
     process = process_of(instance)
     step = step_of(process, item.step_key)
@@ -299,7 +316,7 @@ def complete(
 
     item.status = WorkItemStatus.DONE
     item.outcome = outcome
-    item.done_by_id = user.id
+    item.done_by_id = user.id if user is not None else None
     item.done_at = utcnow()
     if transition.drops_party and item.department_id is not None:
         lane = _lane_of(step, item.lane)

@@ -1,18 +1,21 @@
-"""/sanctions/objects: 联合惩戒分类查询, 单体验证 and 在线解除 (seed 004 §5.2–§5.3)."""
+"""/sanctions/objects: 联合惩戒分类查询, 单体验证 and 在线解除 (seed 004 §5.2–§5.3); /sanctions/batch-checks:
+批量验证 (the upload is the import framework's /imports/sanction_verify/, the results are here)."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
 from blueprints.common import current_actor, get_visible_or_404
 from blueprints.sanctions import bp
 from blueprints.web import roles_required
 from infrastructure.errors import ServiceError
-from models import SanctionObject, db
+from models import SanctionBatchCheck, SanctionObject, db
 from models.roles import Role
-from services.sanctions import catalogue, verify
+from persistence import audit
+from services.sanctions import batch_check, catalogue, verify
 from services.sanctions import statistics as sanction_statistics
 from services.sanctions.catalogue import NATURES
 
@@ -62,3 +65,25 @@ def object_release(id: int) -> Any:
 @roles_required(*VIEW_ROLES)
 def statistics() -> Any:
     return render_template("sanctions/statistics.html", rows=sanction_statistics.by_department(current_actor()))
+
+
+@bp.route("/batch-checks")
+@roles_required(*VIEW_ROLES)
+def batch_checks() -> Any:
+    """联合惩戒批量验证: the upload (the import framework's page) and the user's results."""
+    return render_template("sanctions/batch_checks.html", rows=batch_check.latest(current_actor()),
+                           chosen=request.args.get("check", type=int))
+
+
+@bp.route("/batch-checks/<int:id>.xlsx")
+@roles_required(*VIEW_ROLES)
+def batch_check_file(id: int) -> Any:
+    me = current_actor()
+    kept = db.session.get(SanctionBatchCheck, id)
+    if kept is None or kept.created_by_id != me.id:
+        abort(404)
+    audit.record("export", object_type="sanction_batch_check", object_id=kept.id,
+                 summary={"文件": batch_check.download_name(kept)}, user=me)
+    db.session.commit()
+    return send_file(io.BytesIO(kept.content), as_attachment=True, download_name=batch_check.download_name(kept),
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

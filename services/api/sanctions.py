@@ -5,6 +5,8 @@
   接收联合奖惩任务 (issued tasks become received, channel 接口).
 - POST /sanction-tasks/{task_id}/result: 录入联合奖惩结果 ({"result": "…"}); the same result again
   is harmless, another department's task is refused (403).  Send an Idempotency-Key.
+- POST /sanction-checks/{code}/result: the counter plug-in's 录入结果 for the client department's
+  tasks on that object (channel 插件); a repeated call writes nothing.
 - GET /sanction-checks/{code}: the measures in force for a 统一社会信用代码 or 身份证号, for the
   client's department (``all=1``: every department's); one indexed query.
 Scopes: ``sanctions:read``, ``sanctions:write``.
@@ -16,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from infrastructure.errors import NotFound
+from infrastructure.validators import normalize_code
 from models import SanctionTask, db
 from models.sanctions import SanctionTaskStatus as TS
 from services.api.problems import ApiProblem
@@ -67,7 +71,20 @@ def post_result(call: Call) -> Reply:
 def check(call: Call) -> Reply:
     department = None if call.query.get("all") == "1" else call.user.department_id
     found = tasks.check(call.params["code"], department)
-    return Reply({"code": call.params["code"].strip().upper(), "restricted": bool(found), "measures": found})
+    return Reply({"code": normalize_code(call.params["code"]), "restricted": bool(found), "measures": found})
+
+
+def post_check_result(call: Call) -> Reply:
+    body = call.body if isinstance(call.body, dict) else {}
+    result = body.get("result")
+    if not isinstance(result, str):
+        raise ApiProblem("invalid-request", "请求体应为 {\"result\": \"…\"}")
+    try:
+        written, found = tasks.record_for_code(call.user, call.params["code"], result, channel="插件")
+    except NotFound as exc:
+        raise ApiProblem("not-found", exc.message) from None
+    call.counts["写入"] = written
+    return Reply({"code": normalize_code(call.params["code"]), "written": written, "items": [_task(t) for t in found]})
 
 
 TASK = {
@@ -88,6 +105,11 @@ SCHEMAS = {
                          "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/SanctionTask"}}}},
     "SanctionResult": {"type": "object", "required": ["result"],
                        "properties": {"result": {"type": "string", "minLength": 1, "maxLength": 2000}}},
+    "SanctionCheckResult": {
+        "type": "object", "required": ["code", "written", "items"], "additionalProperties": False,
+        "properties": {"code": {"type": "string"}, "written": {"type": "integer"},
+                       "items": {"type": "array", "items": {"$ref": "#/components/schemas/SanctionTask"}}},
+    },
     "SanctionCheck": {
         "type": "object", "required": ["code", "restricted", "measures"], "additionalProperties": False,
         "properties": {"code": {"type": "string"}, "restricted": {"type": "boolean"},
@@ -109,5 +131,9 @@ RESOURCE = register(Resource(
         Operation("GET", "/sanction-checks/{code}", READ, "验证统一社会信用代码或身份证号适用的联合奖惩措施", check,
                   "SanctionCheck", params=(Param("code", "path", "统一社会信用代码或身份证号", required=True),
                                            Param("all", "query", "1：所有部门的措施")), problems=(400,)),
+        Operation("POST", "/sanction-checks/{code}/result", WRITE, "柜台插件录入该对象本部门联合奖惩任务的结果",
+                  post_check_result, "SanctionCheckResult",
+                  params=(Param("code", "path", "统一社会信用代码或身份证号", required=True),), request="SanctionResult",
+                  problems=(400, 404, 409)),
     ),
 ))

@@ -19,6 +19,8 @@ from services.imports import (  # noqa: F401
     ledgers,
     libraries,
     notice_verify,
+    sanction_objects,
+    sanction_verify,
     users,
 )
 from services.imports.framework import ImportKind

@@ -20,8 +20,8 @@ from sqlalchemy import func, insert, literal, select
 
 from infrastructure.errors import Conflict, Forbidden, Invalid
 from infrastructure.masking import mask_id_number
-from infrastructure.validators import normalize_id_number, normalize_uscc, valid_id_number, valid_uscc
-from models import FactSource, MarketEntity, Person, ProcessInstance, User, db, utcnow
+from infrastructure.validators import normalize_code, normalize_uscc, valid_id_number, valid_uscc
+from models import FactSource, InstanceParty, MarketEntity, Person, ProcessInstance, User, db, utcnow
 from models.roles import Role
 from models.sanctions import (
     EntryKind,
@@ -110,7 +110,7 @@ def check_row(user: User, row: Mapping[str, Any], entries: Mapping[str, Sanction
     name = str(row.get("name") or "").strip()
     values: dict[str, Any] = {"entry": entry}
     if str(row.get("subject") or ENTITY) == PERSON:
-        number = normalize_id_number(code)
+        number = normalize_code(code)
         if not valid_id_number(number):
             raise Invalid("身份证号无效（18位，校验位须正确）", "code")
         if not name:
@@ -175,17 +175,43 @@ def add_objects(user: User, lst: SanctionList, rows: Sequence[Mapping[str, Any]]
             where = "" if len(rows) == 1 else f"第{n}行："
             raise Invalid(f"{where}该对象已以同一失信/守信行为列入本名单", "code")
         seen.add(key)
-    added = []
-    for v in checked:
-        person_id = _person(v["code"], v["name"]).id if v["subject"] == PERSON else None
-        obj = SanctionObject(list_id=lst.id, entry_id=v["entry"].id, name=v["name"], code=v["code"], basis=v["basis"],
-                             decided_on=v["decided_on"], valid_until=v["valid_until"], person_id=person_id,
-                             entity_id=v["entity"].id if v["subject"] == ENTITY else None)
-        db.session.add(obj)
-        added.append(obj)
+    added = [_insert(lst, v) for v in checked]
     db.session.flush()
     db.session.expire(lst, ["objects"])
     return added
+
+
+def _insert(lst: SanctionList, v: Mapping[str, Any]) -> SanctionObject:
+    person_id = _person(v["code"], v["name"]).id if v["subject"] == PERSON else None
+    obj = SanctionObject(list_id=lst.id, entry_id=v["entry"].id, name=v["name"], code=v["code"], basis=v["basis"],
+                         decided_on=v["decided_on"], valid_until=v["valid_until"], person_id=person_id,
+                         entity_id=v["entity"].id if v["subject"] == ENTITY else None)
+    db.session.add(obj)
+    return obj
+
+
+def import_objects(user: User, lst: SanctionList, checked: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    """Rows checked by ``check_row`` (the import): an object already in the list under the
+    same entry (the natural key: code and entry) is updated — 认定依据, dates, a person's
+    name — the others are added.  Returns (added, updated)."""
+    _require(user, lst)
+    if lst.status != ListStatus.DRAFT:
+        raise Conflict("名单已形成，不能再导入对象")
+    present = {(o.code, o.entry_id): o for o in lst.objects}
+    added = updated = 0
+    for v in checked:
+        obj = present.get((v["code"], v["entry"].id))
+        if obj is None:
+            present[(v["code"], v["entry"].id)] = _insert(lst, v)
+            added += 1
+            continue
+        changed = (obj.name, obj.basis, obj.decided_on, obj.valid_until) != (
+            v["name"], v["basis"], v["decided_on"], v["valid_until"])
+        obj.name, obj.basis, obj.decided_on, obj.valid_until = v["name"], v["basis"], v["decided_on"], v["valid_until"]
+        updated += int(changed)
+    db.session.flush()
+    db.session.expire(lst, ["objects"])
+    return added, updated
 
 
 def remove_object(user: User, lst: SanctionList, obj: SanctionObject) -> None:
@@ -210,11 +236,14 @@ def form_list(user: User, lst: SanctionList) -> None:
         raise Conflict("名单已形成")
     if not lst.objects:
         raise Invalid("名单中还没有对象")
-    others = [d for d in implementers(lst) if d != lst.department_id]
-    if not others:
+    departments = implementers(lst)
+    if not [d for d in departments if d != lst.department_id]:
         raise Invalid("名单涉及的措施没有其他实施部门，无需联合奖惩")
-    inst = engine.start(TABLE, user, title=f"联合奖惩：{lst.title}", parties={IMPLEMENTER: others},
+    # The initiating department is a 实施部门 too when it implements measures of its own list.
+    inst = engine.start(TABLE, user, title=f"联合奖惩：{lst.title}", parties={IMPLEMENTER: departments},
                         subject_type=SUBJECT, subject_id=lst.id)
+    if lst.department_id in departments:  # the engine leaves the starter out of the parties it is given
+        inst.parties.append(InstanceParty(department_id=lst.department_id, relation=IMPLEMENTER))
     lst.instance_id = inst.id
     engine.advance(user, inst, "list", "next")
     lst.status = ListStatus.FORMED

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 
 from infrastructure.errors import Conflict, Forbidden, Invalid
-from models import User, db, utcnow
+from infrastructure.validators import normalize_code
+from models import ProcessInstance, User, db, utcnow
 from models.roles import Role
 from models.sanctions import (
     SanctionEntry,
@@ -27,6 +28,7 @@ from models.sanctions import (
     SanctionTask,
 )
 from models.sanctions import SanctionTaskStatus as TS
+from models.workflow import InstanceStatus, WorkItemStatus
 from persistence import audit
 from persistence.scope import subtree_ids
 from services.plan_queries import today
@@ -35,6 +37,7 @@ from workflows import engine
 
 ORDER = (TS.ISSUED, TS.RECEIVED, TS.EXECUTED, TS.RECORDED)
 STEP_OF = {TS.RECEIVED: "receive", TS.EXECUTED: "execute", TS.RECORDED: "record"}
+STEP_INDEX = {key: ORDER.index(status) for status, key in STEP_OF.items()}
 CHANNELS = ("平台", "接口", "插件")
 
 
@@ -87,24 +90,51 @@ def _move(user: User, tasks: Sequence[SanctionTask], status: TS, channel: str) -
 
 
 def _follow(user: User, lst: SanctionList | None, department_id: int) -> None:
-    """Move the department's per-party steps of the list's instance as far as its tasks went."""
+    """After ``user`` moved tasks of ``department_id``: the list's instance follows."""
     inst = lists.instance_of(lst) if lst is not None else None
-    if inst is None:
-        return
-    least = db.session.execute(
-        select(SanctionTask.status).join(SanctionObject, SanctionObject.id == SanctionTask.object_id)
-        .where(SanctionObject.list_id == lst.id, SanctionTask.department_id == department_id)  # type: ignore[union-attr]
-    ).scalars().all()
-    if not least:
-        return
-    reached = min(ORDER.index(TS(s)) for s in least)
-    for status in ORDER[1:reached + 1]:
-        key = STEP_OF[status]
-        item = next((i for i in inst.work_items if i.step_key == key and i.department_id == department_id
-                     and i.status == "open"), None)
-        if item is None or not engine.can_act(user, item):
-            continue
-        engine.complete(user, item.id, "next", version=item.version)
+    if inst is not None:
+        sync(inst, user)
+
+
+def reached(list_id: int) -> dict[int, int]:
+    """Per implementing department of a list: how far its least advanced task went (ORDER index)."""
+    rows = db.session.execute(
+        select(SanctionTask.department_id, SanctionTask.status).join(SanctionObject, SanctionObject.id == SanctionTask.object_id)
+        .where(SanctionObject.list_id == list_id).distinct()
+    ).all()
+    least: dict[int, int] = {}
+    for department_id, status in rows:
+        index = ORDER.index(TS(status))
+        least[department_id] = min(index, least.get(department_id, index))
+    return least
+
+
+def sync(inst: ProcessInstance, user: User | None = None) -> int:
+    """Move every department's per-party steps (接收/执行/录入结果) of a list's 表29 instance as
+    far as its tasks went, whichever way they were worked (pages, /api/v1, the plug-in): the
+    acting user's own department's items in their name, another department's (whose tasks
+    got there while the instance waited at the join for a slower one) by the platform.
+    Returns how many items were completed."""
+    done = 0
+    for _round in range(len(STEP_OF) + 1):
+        if inst.status != InstanceStatus.ACTIVE or inst.subject_id is None:
+            break
+        least = reached(inst.subject_id)
+        ready = [i for i in inst.work_items if i.status == WorkItemStatus.OPEN and i.step_key in STEP_INDEX
+                 and least.get(i.department_id or 0, 0) >= STEP_INDEX[i.step_key]]
+        if not ready:
+            break
+        for item in ready:
+            if item.status != WorkItemStatus.OPEN:
+                continue
+            own = user is not None and user.department_id == item.department_id
+            if own and engine.can_act(user, item):  # type: ignore[arg-type]
+                engine.complete(user, item.id, "next", version=item.version)  # type: ignore[arg-type]
+            else:
+                engine.complete_reported(user if own else None, item,
+                                         comment="" if own else "本部门的任务已办至该环节，平台自动办理")
+            done += 1
+    return done
 
 
 def receive(user: User, ids: Sequence[int], channel: str = "平台") -> int:
@@ -139,6 +169,26 @@ def record_result(user: User, task: SanctionTask, result: str, channel: str = "�
     return True
 
 
+def record_for_code(user: User, code: str, result: str, channel: str = "插件") -> tuple[int, list[SanctionTask]]:
+    """The counter plug-in's 录入结果: ``result`` for every task of the user's department on the
+    objects of a 统一社会信用代码 or 身份证号 (tasks already recorded are left as they are, so a
+    repeated call writes nothing).  Returns (written, tasks); NotFound when there are none."""
+    from infrastructure.errors import NotFound
+
+    found = list(db.session.execute(
+        select(SanctionTask).join(SanctionObject, SanctionObject.id == SanctionTask.object_id)
+        .where(SanctionObject.code == normalize_code(code), SanctionTask.department_id == user.department_id)
+        .order_by(SanctionTask.id)
+    ).scalars())
+    if not found:
+        raise NotFound("本部门没有该对象的联合奖惩任务")
+    written = 0
+    for task in found:
+        if task.status != TS.RECORDED:
+            written += int(record_result(user, task, result, channel))
+    return written, found
+
+
 def in_force() -> Any:
     """The clause of an object still in force today (not released, not expired)."""
     return and_(SanctionObject.released_at.is_(None),
@@ -148,7 +198,7 @@ def in_force() -> Any:
 def check(code: str, department_id: int | None = None) -> list[dict[str, Any]]:
     """The counter plug-in's check: the measures that apply to a code (统一社会信用代码 or 身份证号),
     for one department or all; one indexed query (ix_sanction_object_code)."""
-    code = (code or "").strip().upper()
+    code = normalize_code(code)
     query = (
         select(SanctionObject.name, SanctionEntry.kind, SanctionEntry.behaviour, SanctionObject.basis,
                SanctionObject.decided_on, SanctionObject.valid_until, SanctionMeasure.content,

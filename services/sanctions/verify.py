@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, exists, select
 
 from infrastructure.errors import Conflict, Invalid
+from infrastructure.validators import normalize_code
 from models import Department, SanctionList, SanctionObject, User, db, utcnow
 from models.sanctions import SanctionEntry, SanctionMeasure
 from persistence import audit
@@ -39,7 +40,7 @@ def query(user: User, *, entity_name: str = "", person_name: str = "", code: str
     if person_name:
         q = q.where(SanctionObject.person_id.is_not(None), SanctionObject.name.contains(person_name, autoescape=True))
     if code:
-        q = q.where(SanctionObject.code == code.strip().upper())
+        q = q.where(SanctionObject.code == normalize_code(code))
     if nature:
         q = q.where(SanctionEntry.nature == nature)
     if entering_id:
@@ -64,7 +65,7 @@ def single(user: User, code_or_name: str, department_id: int | None = None, meas
     if not value:
         raise Invalid("请输入统一社会信用代码、身份证号或名称", "q")
     objects = db.session.execute(
-        query(user, in_force_only=True).where((SanctionObject.code == value.upper()) | (SanctionObject.name == value))
+        query(user, in_force_only=True).where((SanctionObject.code == normalize_code(value)) | (SanctionObject.name == value))
     ).scalars().all()
     found = []
     for o in objects:
@@ -105,10 +106,12 @@ def release(user: User, obj: SanctionObject, reason: str) -> None:
 BATCH_CHUNK = 900  # bound parameters per IN (SQLite's limit is 999 on old builds)
 
 
-def batch(codes: list[str], department_id: int | None = None) -> dict[str, list[tuple[str, str, str]]]:
-    """联合惩戒批量验证: code → [(惩戒原因, 措施, 实施部门 id)] in force, for many codes; one
-    indexed query per chunk of codes (ix_sanction_object_code)."""
-    wanted = sorted({(c or "").strip().upper() for c in codes if c})
+def batch(codes: list[str], department_id: int | None = None, *, area: Department | None = None
+          ) -> dict[str, list[tuple[str, str, str]]]:
+    """联合惩戒批量验证: code → [(惩戒原因, 措施, 实施部门 id)] in force, for many codes (the
+    normalised codes are the keys); the lists of ``area`` (a department's region) only, if
+    given; one indexed query per chunk of codes (ix_sanction_object_code)."""
+    wanted = sorted({normalize_code(c) for c in codes if c})
     found: dict[str, list[tuple[str, str, str]]] = {}
     for start in range(0, len(wanted), BATCH_CHUNK):
         chunk = wanted[start:start + BATCH_CHUNK]
@@ -119,6 +122,8 @@ def batch(codes: list[str], department_id: int | None = None) -> dict[str, list[
              .where(SanctionObject.code.in_(chunk), tasks.in_force(), SanctionList.published_at.is_not(None)))
         if department_id is not None:
             q = q.where(SanctionMeasure.department_id == department_id)
+        if area is not None:
+            q = q.join(Department, Department.id == SanctionList.department_id).where(Department.path.startswith(area.path))
         for code, behaviour, measure, dept in db.session.execute(q):
             found.setdefault(code, []).append((behaviour, measure, str(dept)))
     return found

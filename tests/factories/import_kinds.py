@@ -170,7 +170,47 @@ def _campaign(org: Any) -> dict[str, Any]:
     return {"campaign_id": campaign.id}
 
 
+def _sanction_row(n: int) -> list[Any]:
+    return [n, "市场主体", "", _code(n), "严重违法失信企业", f"（2026）川0108执{n}号", "2026-03-01", "2029-03-01"]
+
+
+def _sanction_list(org: Any) -> dict[str, Any]:
+    """A published catalogue entry of a 牵头部门 of district A and a draft list of the bureau."""
+    import uuid
+
+    from models import Department, User, UserRole, db
+    from models.roles import Role
+    from persistence.org import place_department
+    from services.sanctions import lists
+    from tests.factories.sanctions import Setup
+
+    def department(name: str, parent: Any, region_code: str = "510108") -> Any:
+        dept = Department(name=name, parent=parent, level=org.bureau_a.level, kind=org.bureau_a.kind,
+                          region_code=region_code)
+        db.session.add(dept)
+        db.session.flush()
+        place_department(dept, parent)
+        return dept
+
+    def user(dept: Any, *roles: Any, name: str = "") -> Any:
+        made = User(account=f"u{uuid.uuid4().hex[:10]}", name=name, department=dept, password_hash="x",
+                    must_change_password=False)
+        made.roles = [UserRole(role=str(r)) for r in roles]
+        db.session.add(made)
+        db.session.flush()
+        return made
+
+    _entities(org)
+    setup = Setup(org, department, user)
+    setup.published()
+    assert Role.LEADING_DEPARTMENT in {Role(r.role) for r in setup.lead.roles}
+    return {"list_id": lists.create_list(org.clerk_a, "导入测试名单").id}
+
+
+ROWS["sanction_objects"] = _sanction_row
+
 SETUP: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "sanction_objects": _sanction_list,
     "campaign_a42": _campaign,
     "library_a42": _entities,
     "library_a41": _entities,
@@ -178,3 +218,5 @@ SETUP: dict[str, Callable[[Any], dict[str, Any]]] = {
     "daily_claims": _entities,
     **{name: _item for name in ROWS if name.startswith("directory_")},
 }
+
+ROWS["sanction_verify"] = lambda n: [n, f"甲区测试{n:04d}餐饮有限公司", _code(n)]

@@ -60,3 +60,48 @@ def test_who_may_act_in_table_29(sx, step):
 
 def test_matrix_covers_every_step():
     assert {s.key for s in PROCESSES[29].steps if not s.automatic} == set(EXPECTED)
+
+
+# ---------------------------------------------------------------- the business paths (issue 19)
+# Who moves 卫生健康局's per-party step by working its tasks: its clerk on the pages (平台), its
+# interface client (接口/插件); nobody else — another 实施部门, the 发起部门, another district.
+
+WORKERS = {"health_clerk": True, "health_api": True, "safety_clerk": False, "clerk_a": False, "clerk_b": False,
+           "inspector_a": False}
+
+
+@pytest.mark.parametrize("step", ["receive", "execute", "record"])
+@pytest.mark.parametrize("who", list(WORKERS))
+def test_who_moves_a_departments_step_by_its_tasks(sx, org, make_user, step, who):
+    from infrastructure.errors import Forbidden
+    from models import SanctionTask, db
+    from models.roles import Role
+    from services.sanctions import lists, tasks
+
+    sx.health_api = make_user(org.health_a, Role.API_CLIENT, name="卫健接口")
+    lst = sx.listed(people=False)
+    inst = lists.instance_of(lst)
+    ids = [t.id for t in db.session.query(SanctionTask).filter_by(department_id=org.health_a.id)]
+    safety = [t.id for t in db.session.query(SanctionTask).filter_by(department_id=org.safety_a.id)]
+    health, actor = sx.health_clerk, getattr(sx, who)
+    before = {"receive": [], "execute": [tasks.receive], "record": [tasks.receive, tasks.execute]}[step]
+    for verb in before:  # both departments as far as the step before, so the instance is at the step
+        verb(health, ids)
+        verb(sx.safety_clerk, safety)
+    assert inst.current_step == step
+
+    def act():
+        if step == "record":
+            for task_id in ids:
+                tasks.record_result(actor, db.session.get(SanctionTask, task_id), "已限制", "接口" if who == "health_api" else "平台")
+        else:
+            {"receive": tasks.receive, "execute": tasks.execute}[step](actor, ids)
+
+    if not WORKERS[who]:
+        with pytest.raises(Forbidden):
+            act()
+        return
+    act()
+    item = next(i for i in inst.work_items if i.step_key == step and i.department_id == org.health_a.id)
+    assert item.status == WorkItemStatus.DONE
+    assert item.done_by_id == actor.id
