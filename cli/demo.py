@@ -124,33 +124,11 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         from services.joint_items import load_demo_items as load_demo_joint_items
 
         load_demo_joint_items()
-        load_directory_demo()
-        load_demo_facts()
-        load_demo_inspectors()
-        load_demo_plans()
-        load_demo_random_check()
-        load_demo_conferences()
-        load_demo_risk()
-        load_demo_notice()
-        load_demo_grades()
-        load_demo_daily()
-        load_demo_industry()
-        load_demo_sanctions()
+        _load_chapters()
         return created
     load_demo_libraries()
     load_demo_items()
-    load_directory_demo()
-    load_demo_facts()
-    load_demo_inspectors()
-    load_demo_plans()
-    load_demo_random_check()
-    load_demo_conferences()
-    load_demo_risk()
-    load_demo_notice()
-    load_demo_grades()
-    load_demo_daily()
-    load_demo_industry()
-    load_demo_sanctions()
+    _load_chapters()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -161,6 +139,21 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         audit.record("password_reset", object_type="demo", summary={"用户": len(created)})
     return created
 
+
+
+def _load_chapters() -> None:
+    """The registers' directories, inspectors, plans, random check and conferences, then every
+    later chapter's demo in the order of cli/demo_chapters.py."""
+    from cli.demo_chapters import CHAPTERS, load_demo_facts
+
+    load_directory_demo()
+    load_demo_facts()
+    load_demo_inspectors()
+    load_demo_plans()
+    load_demo_random_check()
+    load_demo_conferences()
+    for load in CHAPTERS:
+        load()
 
 # ------------------------------------------------------------------ 联席会议 (表32/表33)
 
@@ -234,56 +227,6 @@ def load_demo_conferences() -> None:
     from services.unlicensed.demo import load_demo_year
 
     load_demo_year(office_user, DEMO_CONFERENCES[1][0])  # 无证无照经营综合治理 (表24)
-
-
-def load_demo_facts() -> None:
-    """信息归集: every kind of fact over the demo entities (services/demo_facts.py)."""
-    from services.demo_facts import load_demo_facts as load
-
-    load()
-
-
-def load_demo_grades() -> None:
-    """The credit-risk scorecard over the whole registry (services/credit/scoring.py), last: the
-    risk demo adds entities of its own."""
-    from services.credit.scoring import recompute
-
-    recompute()
-
-
-def load_demo_risk() -> None:
-    """风险预警: the facts every rule needs, a 手工预警, then a full run (services/demo_risk.py)."""
-    from services.demo_risk import load_demo_risk as load
-
-    load()
-
-
-def load_demo_notice() -> None:
-    """双告知: names mapped, entities registered that trigger notices (services/demo_notice.py)."""
-    from services.demo_notice import load_demo_notice as load
-
-    load()
-
-
-def load_demo_daily() -> None:
-    """日常监管: objects, rules, categories and tasks in every escalation state (services/daily/demo.py)."""
-    from services.daily.demo import load_demo_daily as load
-
-    load()
-
-
-def load_demo_industry() -> None:
-    """一业一评, 一业一册: last year's 住宿和餐饮业 joint inspection, published (docs/industry.md)."""
-    from services.industry.demo import load_demo
-
-    load_demo()
-
-
-def load_demo_sanctions() -> None:
-    """联合奖惩: the catalogue published, a list pushed, tasks with some results (services/sanctions/demo.py)."""
-    from services.sanctions.demo import load_demo_sanctions as load
-
-    load()
 
 
 def load_demo_calendar() -> None:

@@ -1,0 +1,33 @@
+"""The demo data of the chapters after the registers and the random check, loaded by
+``flask demo`` (cli/demo.py) in the order of ``CHAPTERS``; each loader adds nothing when run
+again.  A new chapter appends its loader here (docs/demo.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from services.credit.scoring import recompute
+from services.daily.demo import load_demo_daily
+from services.demo_facts import load_demo_facts
+from services.demo_notice import load_demo_notice
+from services.demo_risk import load_demo_risk
+from services.industry.demo import load_demo as load_demo_industry
+from services.sanctions.demo import load_demo_sanctions
+
+__all__ = ["CHAPTERS", "load_demo_facts"]
+
+
+def load_demo_grades() -> None:
+    """The credit-risk scorecard over the whole registry, after the risk demo (which adds
+    entities of its own)."""
+    recompute()
+
+
+CHAPTERS: tuple[Callable[[], object], ...] = (
+    load_demo_risk,  # 风险预警: the facts every rule needs, a 手工预警, a full run
+    load_demo_notice,  # 双告知: names mapped, entities registered that trigger notices
+    load_demo_grades,  # 信用风险分类
+    load_demo_daily,  # 日常监管: objects, rules, categories, tasks in every escalation state
+    load_demo_industry,  # 一业一评, 一业一册: last year's 住宿和餐饮业 joint inspection
+    load_demo_sanctions,  # 联合奖惩: catalogue published, a list pushed, tasks with results
+)
