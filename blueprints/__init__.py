@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from blueprints.admin.views import bp as admin_bp
+    from blueprints.assessment.views import bp as assessment_bp
     from blueprints.api.admin import bp as api_clients_bp
     from blueprints.api.views import bp as api_bp
     from blueprints.audit.views import bp as audit_bp
@@ -69,5 +70,6 @@ def register_blueprints(app: Flask) -> None:
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
         trigger_bp, campaigns_bp, notice_bp, daily_bp, sandbox_bp, sanctions_bp,
+        assessment_bp,
     ):
         app.register_blueprint(bp)
