@@ -25,7 +25,7 @@ from models import Message, User, db
 from models.facts import FACT_MODELS, AbnormalListing, FactSource, Penalty, Permit, Sanction, SupervisionRecord
 from models.notice import NoticeStatus, ScopeNotice
 from models.sanctions import SanctionTask
-from persistence.workdays import WorkCalendar
+from persistence.workdays import CalendarNotCovered, WorkCalendar
 from services.assessment.items import (
     ENTRY_WORKDAYS,
     FEEDBACK_WORKDAYS,
@@ -74,11 +74,14 @@ class Window:
         return clock.china_date(at) if at is not None and at < self.end else None
 
     def due(self, day: date, workdays: int) -> date:
-        return self.calendar.add_workdays(day, workdays)
-
-
-def _fmt(day: date | None) -> str:
-    return day.isoformat() if day else "截至考核日未办理"
+        """The deadline; ``date.max`` when it falls in a later year the holiday table does not
+        cover yet: then it is after ``as_of`` in any case, and nothing is late by it."""
+        try:
+            return self.calendar.add_workdays(day, workdays)
+        except CalendarNotCovered as exc:
+            if exc.year > self.year:
+                return date.max
+            raise
 
 
 # ------------------------------------------------------------------ D2, D3: entered late
