@@ -7,9 +7,9 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from blueprints.admin.views import bp as admin_bp
-    from blueprints.assessment.views import bp as assessment_bp
     from blueprints.api.admin import bp as api_clients_bp
     from blueprints.api.views import bp as api_bp
+    from blueprints.assessment.views import bp as assessment_bp
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
     from blueprints.calendar.views import bp as calendar_bp

@@ -22,7 +22,15 @@ from sqlalchemy import func, select
 
 from infrastructure import clock
 from models import Message, User, db
-from models.facts import FACT_MODELS, AbnormalListing, FactSource, Penalty, Permit, Sanction, SupervisionRecord
+from models.facts import (
+    FACT_MODELS,
+    AbnormalListing,
+    FactSource,
+    Penalty,
+    Permit,
+    Sanction,
+    SupervisionRecord,
+)
 from models.notice import NoticeStatus, ScopeNotice
 from models.sanctions import SanctionTask
 from persistence.workdays import CalendarNotCovered, WorkCalendar
