@@ -12,16 +12,16 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from blueprints.common import current_actor, get_visible_or_404
+from blueprints.menu import may_open
 from blueprints.web import roles_required
 from infrastructure import clock
 from infrastructure.errors import ServiceError
 from models import Message, db
 from models.assessment import AssessmentCard, AssessmentDeduction, AssessmentEvidence, AssessmentRun
 from services import documents
-from services.assessment import access, exports, judgements, runs
+from services.assessment import access, cited, exports, judgements, runs
 from services.assessment.items import AREAS, HUMAN_ITEMS, ITEM_BY_CODE
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
@@ -46,25 +46,25 @@ def _card(id: int) -> AssessmentCard:
     return get_visible_or_404(AssessmentCard, id, access.can_view_card)
 
 
-def record_links(deductions: list[AssessmentDeduction]) -> dict[int, str]:
-    """Each deduction's link to the record it cites."""
-    digests = [d.record_id for d in deductions if d.record_kind == "risk_digest"]
-    message_links = dict(db.session.execute(select(Message.id, Message.link).where(Message.id.in_(digests)))
-                         .tuples()) if digests else {}
-    links: dict[int, str] = {}
-    for d in deductions:
-        kind = d.record_kind
-        if kind.startswith("fact_"):
-            links[d.id] = url_for("collection.detail", fact_kind=kind[5:], fact_id=d.record_id)
-        elif kind == "scope_notice":
-            links[d.id] = url_for("notice.detail", notice_id=d.record_id)
-        elif kind == "sanction_task":
-            links[d.id] = url_for("sanctions.tasks_index")
-        elif kind == "risk_digest":
-            links[d.id] = message_links.get(d.record_id, "")
-        elif kind == "judgement":
-            links[d.id] = url_for("assessment.judge", year=d.card.run.year, department_id=d.card.department_id)
-    return links
+def record_link(d: AssessmentDeduction) -> str:
+    """The cited record's own page, when the signed-in user may open it; else empty."""
+    kind = d.record_kind
+    target: tuple[str, dict[str, Any]] | None = None
+    if kind.startswith("fact_"):
+        target = ("collection.detail", {"fact_kind": kind[5:], "fact_id": d.record_id})
+    elif kind == "scope_notice":
+        target = ("notice.detail", {"notice_id": d.record_id})
+    elif kind == "sanction_task":
+        target = ("sanctions.tasks_index", {})
+    elif kind == "judgement":
+        target = ("assessment.judge", {"year": d.card.run.year, "department_id": d.card.department_id})
+    elif kind == "risk_digest":
+        message = db.session.get(Message, d.record_id)
+        if message is not None and may_open(current_actor(), "risk.warnings"):
+            return message.link
+    if target is None or not may_open(current_actor(), target[0]):
+        return ""
+    return url_for(target[0], **target[1])
 
 
 @bp.route("/")
@@ -139,9 +139,18 @@ def run_pdf(id: int) -> Any:
 def card_page(id: int) -> Any:
     card = _card(id)
     return render_template("assessment/card.html", card=card, run=card.run, areas=AREAS, items=ITEM_BY_CODE,
-                           links=record_links(card.deductions), label=exports.record_label,
+                           label=exports.record_label,
                            office=access.can_view_run(current_actor(), card.run),
                            judged=judgements.judgements_of(card.run.year, card.department_id), human=HUMAN_ITEMS)
+
+
+@bp.route("/deductions/<int:id>")
+@login_required
+@roles_required(*access.VIEWERS)
+def deduction(id: int) -> Any:
+    row = get_visible_or_404(AssessmentDeduction, id, lambda actor, d: access.can_view_card(actor, d.card))
+    return render_template("assessment/deduction.html", d=row, card=row.card, item=ITEM_BY_CODE[row.item],
+                           areas=AREAS, fields=cited.fields(row), label=exports.record_label, link=record_link(row))
 
 
 @bp.route("/cards/<int:id>.xlsx")

@@ -46,7 +46,17 @@ def test_office_computes_the_scorecard_and_follows_a_deduction_to_its_record(cli
     page = client.get(made.headers["Location"]).get_data(as_text=True)
     assert "2026年度考核评分表" in page and "不予评分" in page and "甲区市场监督管理局" in page
     card = client.get(f"/assessment/cards/{cards['甲区市场监督管理局'].id}").get_data(as_text=True)
-    assert f'href="/collection/sanction/{fact.id}"' in card and "−5" in card and "2026-06-08" in card
+    cited = cards["甲区市场监督管理局"].deductions[0]
+    assert f'href="/assessment/deductions/{cited.id}"' in card and "−5" in card and "2026-06-08" in card
+    assert f"惩戒信息 #{fact.id}" in card
+    record = client.get(f"/assessment/deductions/{cited.id}").get_data(as_text=True)
+    assert "认定日期" in record and "2026-06-01" in record and "2026-06-12 09:00" in record
+    assert "/collection/sanction/" not in record  # the office may not open the clerks' page
+    login(org.clerk_a)
+    assert client.get(f"/assessment/deductions/{cited.id}").status_code == 403
+    login(org.leader_b)
+    assert client.get(f"/assessment/deductions/{cited.id}").status_code == 404
+    login(org.office_user)
     empty = client.get(f"/assessment/cards/{cards['甲区应急管理局'].id}").get_data(as_text=True)
     assert "不予评分" in empty and "没有归集信息" in empty
     assert "复核一致" in client.get(f"/assessment/runs/{run.id}/verify").get_data(as_text=True)
