@@ -64,6 +64,8 @@ class Window:
     as_of: date
     units: dict[int, int]  # department id -> its unit (the bureau it belongs to)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    _due: dict[tuple[date, int], date] = field(default_factory=dict)
+    _offset: timedelta | None = None
 
     @property
     def start(self) -> date:
@@ -77,19 +79,32 @@ class Window:
     def end(self) -> datetime:
         return clock.china_day_start(self.as_of + timedelta(days=1))
 
+    def day(self, at: datetime) -> date:
+        """The China day of a stored (naive UTC) time.  China keeps one offset all year (no
+        summer time since 1991), so it is read from infrastructure.clock once per run."""
+        if self._offset is None:
+            noon = datetime(self.year, 7, 1, 12)
+            self._offset = clock.to_china(noon) - noon  # type: ignore[operator]
+        return (at + self._offset).date()
+
     def known(self, at: datetime | None) -> date | None:
         """The China day of a stored time, or None when it is not before ``end``."""
-        return clock.china_date(at) if at is not None and at < self.end else None
+        return self.day(at) if at is not None and at < self.end else None
 
     def due(self, day: date, workdays: int) -> date:
         """The deadline; ``date.max`` when it falls in a later year the holiday table does not
         cover yet: then it is after ``as_of`` in any case, and nothing is late by it."""
-        try:
-            return self.calendar.add_workdays(day, workdays)
-        except CalendarNotCovered as exc:
-            if exc.year > self.year:
-                return date.max
-            raise
+        key = (day, workdays)
+        found = self._due.get(key)
+        if found is None:
+            try:
+                found = self.calendar.add_workdays(day, workdays)
+            except CalendarNotCovered as exc:
+                if exc.year <= self.year:
+                    raise
+                found = date.max
+            self._due[key] = found
+        return found
 
 
 # ------------------------------------------------------------------ D2, D3: entered late
@@ -109,7 +124,7 @@ def _late_facts(w: Window, item: str, models: Iterable[tuple[str, Any, Any]], ex
             unit = w.units[dept]
             seen[unit] += 1
             due = w.due(day, ENTRY_WORKDAYS)
-            entered = clock.china_date(received_at)
+            entered = w.day(received_at)
             if entered > due:
                 findings.append(Finding(unit, item, f"fact_{kind}", ident, due,
                                         f"{FACT_LABELS[kind]}产生于{day.isoformat()}，应于{due.isoformat()}前归集，"
@@ -137,7 +152,7 @@ def sanction_warning_late(w: Window) -> tuple[list[Finding], Counter[int]]:
 
 def _receipt(w: Window, unit: int, kind: str, ident: int, label: str, sent_at: datetime,
              answered_at: datetime | None) -> Finding | None:
-    sent = clock.china_date(sent_at)
+    sent = w.day(sent_at)
     due = w.due(sent, RESPONSE_WORKDAYS)
     answered = w.known(answered_at)
     if answered is None and due >= w.as_of:
@@ -201,7 +216,7 @@ def late_feedback(w: Window) -> tuple[list[Finding], Counter[int]]:
                                         f"{issued_on.isoformat()}发证，应于{due.isoformat()}前反馈，"
                                         f"{answered.isoformat()}才反馈"))
             continue
-        sent = clock.china_date(sent_at)
+        sent = w.day(sent_at)
         due = w.due(sent, OTHER_FEEDBACK_WORKDAYS)
         if answered is None and due < w.as_of:
             findings.append(Finding(unit, "R2", "scope_notice", ident, due,
