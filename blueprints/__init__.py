@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.admin.views import bp as admin_bp
     from blueprints.api.admin import bp as api_clients_bp
     from blueprints.api.views import bp as api_bp
+    from blueprints.assessment.views import bp as assessment_bp
     from blueprints.audit.views import bp as audit_bp
     from blueprints.auth.views import bp as auth_bp
     from blueprints.calendar.views import bp as calendar_bp
@@ -69,6 +70,6 @@ def register_blueprints(app: Flask) -> None:
         inspectors_bp, plans_bp, tasks_bp, teams_bp, inspections_bp, record_pdfs_bp, followups_bp, statistics_bp,
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
-        trigger_bp, campaigns_bp, notice_bp, daily_bp, sandbox_bp, sanctions_bp, industry_bp,
+        trigger_bp, campaigns_bp, notice_bp, daily_bp, sandbox_bp, sanctions_bp, industry_bp, assessment_bp,
     ):
         app.register_blueprint(bp)

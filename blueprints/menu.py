@@ -102,6 +102,7 @@ MENU: tuple[MenuGroup, ...] = (
         ("联席会议", "conferences.index"),
         ("联席会议计划及任务", "conference_plans.index"),
         ("无证无照经营综合治理", "unlicensed.index"),
+        ("平台应用考核", "assessment.index"),
     ),
     _group(
         "系统管理",

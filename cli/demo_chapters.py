@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.credit.scoring import recompute
+from services.assessment.demo import load_demo_assessment
 from services.daily.demo import load_demo_daily
 from services.demo_facts import load_demo_facts
 from services.demo_notice import load_demo_notice
@@ -30,4 +31,5 @@ CHAPTERS: tuple[Callable[[], object], ...] = (
     load_demo_daily,  # 日常监管: objects, rules, categories, tasks in every escalation state
     load_demo_industry,  # 一业一评, 一业一册: last year's 住宿和餐饮业 joint inspection
     load_demo_sanctions,  # 联合奖惩: catalogue published, a list pushed, tasks with results
+    load_demo_assessment,  # 考核: late records, judgements, the demo year's scorecard (reads the others: last)
 )

@@ -1,6 +1,13 @@
 """Typed SQLAlchemy models, one module per domain."""
 
 from models.api import ApiCredential, ApiIdempotency
+from models.assessment import (
+    AssessmentCard,
+    AssessmentDeduction,
+    AssessmentEvidence,
+    AssessmentJudgement,
+    AssessmentRun,
+)
 from models.audit import AuditEvent, AuditOutbox
 from models.base import db, utcnow
 from models.calendar import CalendarDay, CalendarYear, DayKind
@@ -154,6 +161,11 @@ from models.unlicensed import (
 from models.workflow import InstanceParty, ProcessHistory, ProcessInstance, WorkItem
 
 __all__ = [
+    "AssessmentCard",
+    "AssessmentDeduction",
+    "AssessmentEvidence",
+    "AssessmentJudgement",
+    "AssessmentRun",
     "Campaign",
     "CampaignAttachment",
     "CampaignBulletin",

@@ -312,6 +312,18 @@ def district_a(org, make_user, make_department, session, monkeypatch):
     sanction_entry = sanction_setup.published()
     sanction_list = sanction_setup.listed(sanction_entry, people=False)
     sanction_task = sanction_list.objects[0].id and session.query(SanctionTask).first()
+    # 考核: a run of district A's scorecards and a judgement's evidence (services/assessment).
+    from models import AssessmentDeduction, AssessmentEvidence, AssessmentJudgement
+    from services.assessment import runs as assessment_runs
+
+    assessment_run = assessment_runs.run(org.office_user, org.district_a, 2026)
+    assessment_card = next(c for c in assessment_run.cards if c.department_id == org.bureau_a.id)
+    assessment_deduction = AssessmentDeduction(item="D3", points=5, record_kind="fact_permit", record_id=1,
+                                               detail="甲区机密扣分")
+    assessment_card.deductions.append(assessment_deduction)
+    judgement = AssessmentJudgement(year=2026, department_id=org.bureau_a.id, item="S1", points=5, note="甲区机密评定")
+    judgement.evidence.append(AssessmentEvidence(filename="甲区.pdf", content=b"%PDF-1.4"))
+    session.add(judgement)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -356,7 +368,10 @@ def district_a(org, make_user, make_department, session, monkeypatch):
                **{f"sanctions.{e}": sanction_list.id for e in (
                    "list_page", "list_add", "list_remove", "list_form", "list_publicize")},
                "sanctions.task_result": sanction_task.id,
-               "sanctions.object_release": sanction_list.objects[0].id},
+               "sanctions.object_release": sanction_list.objects[0].id,
+               "assessment": assessment_run.id,
+               **{f"assessment.{e}": assessment_card.id for e in ("card_page", "card_xlsx", "card_pdf")},
+               "assessment.evidence": judgement.evidence[0].id, "assessment.deduction": assessment_deduction.id},
         "case_id": court_case.id,
         "field_id": campaign_field.id,
         "oid": campaign_object.id,
@@ -395,6 +410,7 @@ def district_a(org, make_user, make_department, session, monkeypatch):
         "notice_id": notice.id,
         "licence_item_id": licence_item.id,
         "authority_id": notice.authority_id,
+        "year": 2026,
     }
 
 
@@ -474,6 +490,7 @@ def test_walk_knows_every_parameter(app):
         "kind",
         "fact_kind", "fact_id", "pending_id",
         "person_id",
+        "year",
         "code", "credential_id",
         "rule_id",
         "message_id",
