@@ -32,7 +32,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from infrastructure.clock import china_today
 from models.base import db, utcnow
+from models.campaigns import Campaign
 from models.org import Department, User
 
 
@@ -96,6 +98,7 @@ class FlexReport(db.Model):
 
     department: Mapped[Department] = relationship()
     created_by: Mapped[User | None] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
     fields: Mapped[list[ReportField]] = relationship(
         back_populates="report", order_by="ReportField.position", cascade="all, delete-orphan")
     assignments: Mapped[list[ReportAssignment]] = relationship(
@@ -169,6 +172,11 @@ class ReportSubmission(db.Model):
         Index("ix_flex_report_submission_report_period", "report_id", "period", "status"),
         Index("ix_flex_report_submission_due", "status", "due_on"),
     )
+
+    @property
+    def overdue(self) -> bool:
+        """Not reported and past its deadline (China date)."""
+        return self.status != SubmissionStatus.SUBMITTED and china_today() > self.due_on
 
     @property
     def state_label(self) -> str:
