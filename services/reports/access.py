@@ -52,10 +52,12 @@ def require_clerk(user: User) -> None:
 
 
 def can_view_submission(user: User, submission: ReportSubmission) -> bool:
-    """Its unit, the units above it (in whose subtree it lies) and the definer's line."""
+    """Its unit, the units above it (in whose subtree it lies), and the defining unit and the
+    units above that; not a sibling unit that was assigned the same report."""
     if not user.has_role(*VIEW_ROLES):
         return False
-    return submission.department.is_within(user.department) or can_view(user, submission.report)
+    return (submission.department.is_within(user.department)
+            or submission.report.department.is_within(user.department))
 
 
 def child_units(department: Department) -> list[Department]:
