@@ -134,6 +134,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_demo_notice()
         load_demo_grades()
         load_demo_daily()
+        load_demo_reports()
         return created
     load_demo_libraries()
     load_demo_items()
@@ -147,6 +148,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     load_demo_notice()
     load_demo_grades()
     load_demo_daily()
+    load_demo_reports()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -264,6 +266,13 @@ def load_demo_notice() -> None:
 def load_demo_daily() -> None:
     """日常监管: objects, rules, categories and tasks in every escalation state (services/daily/demo.py)."""
     from services.daily.demo import load_demo_daily as load
+
+    load()
+
+
+def load_demo_reports() -> None:
+    """灵活报表: a monthly report assigned two levels down, partly reported (services/reports/demo.py)."""
+    from services.reports.demo import load_demo_reports as load
 
     load()
 

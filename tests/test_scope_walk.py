@@ -311,6 +311,13 @@ def district_a(org, make_user, make_department, session):
     sanction_entry = sanction_setup.published()
     sanction_list = sanction_setup.listed(sanction_entry, people=False)
     sanction_task = sanction_list.objects[0].id and session.query(SanctionTask).first()
+    # 灵活报表 of district A's bureau, assigned to its station (services/reports).
+    from services.reports import filling as report_filling
+    from tests.factories.reports import make_report, submission_of
+
+    flex_report = make_report(org, name="甲区机密灵活报表")
+    report_filling.assign(org.clerk_a, flex_report, [org.station_a.id])
+    flex_submission = submission_of(flex_report, org.station_a)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -355,7 +362,9 @@ def district_a(org, make_user, make_department, session):
                **{f"sanctions.{e}": sanction_list.id for e in (
                    "list_page", "list_add", "list_remove", "list_form", "list_publicize")},
                "sanctions.task_result": sanction_task.id,
-               "sanctions.object_release": sanction_list.objects[0].id},
+               "sanctions.object_release": sanction_list.objects[0].id,
+               "reports": flex_report.id},
+        "sid": flex_submission.id,
         "case_id": court_case.id,
         "field_id": campaign_field.id,
         "oid": campaign_object.id,
@@ -479,6 +488,7 @@ def test_walk_knows_every_parameter(app):
         "case_id",
         "oid", "aid", "field_id",  # 专项整治: an object, its attachment, a feedback item
         "notice_id", "licence_item_id", "authority_id",
+        "sid",  # 灵活报表: a unit's filling
     }
 
 
@@ -508,6 +518,7 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("leader_b", "/inbox"),
         ("leader_b", "/fairness?years=10"),
         ("clerk_b", "/tasks/"),
+        ("clerk_b", "/reports/"),
         ("leader_b", "/tasks/?status=drawing"),
         ("leader_b", "/tasks/ratios"),
         ("clerk_b", "/public/results"),
