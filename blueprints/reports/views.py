@@ -162,11 +162,11 @@ def summary_page(id: int):
     report = _report(id)
     unit = _unit(report)
     period, periods = _period(report)
-    children = [(a.department, summary.level_sums(report, period, unit).get(a.department_id, {}))
-                for a in filling.assigned_units(report, unit)] if period else []
+    every = summary.rollup(report, period, unit) if period else {}  # one statement for all levels
+    children = [(a.department, every.get(a.department_id, {})) for a in filling.assigned_units(report, unit)]
     return render_template(
         "reports/summary.html", report=report, unit=unit, period=period, periods=periods, children=children,
-        total=summary.subtree_sums(report, period, unit) if period else {},
+        total=every.get(unit.id, {}),
         own=summary.own_values(report, period, unit) if period else {})
 
 

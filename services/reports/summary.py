@@ -73,6 +73,27 @@ def level_sums(report: FlexReport, period: str, unit: Department) -> dict[int, d
     return found
 
 
+def rollup(report: FlexReport, period: str, unit: Department) -> dict[int, dict[int, Decimal]]:
+    """The 汇总 of every unit of ``unit``'s subtree at once, level by level: one statement sums
+    each unit's own reported cells (GROUP BY unit, field), then each unit's figures are added to
+    every unit above it within the subtree (its materialised path).  department id -> field id
+    -> total of that department's subtree."""
+    rows = db.session.execute(
+        select(Department.path, ReportValue.field_id, func.sum(ReportValue.number))
+        .select_from(ReportValue)
+        .join(ReportSubmission, ReportSubmission.id == ReportValue.submission_id)
+        .join(Department, Department.id == ReportSubmission.department_id)
+        .where(_submitted(report, period), Department.path.startswith(unit.path), ReportValue.number.is_not(None))
+        .group_by(Department.path, ReportValue.field_id)).all()
+    top = unit.depth - 1  # the index of ``unit`` in a path of its subtree
+    totals: dict[int, dict[int, Decimal]] = {}
+    for path, field_id, amount in rows:
+        for ident in [int(p) for p in path.strip("/").split("/")][top:]:
+            cells = totals.setdefault(ident, {})
+            cells[field_id] = cells.get(field_id, Decimal(0)) + Decimal(amount)
+    return totals
+
+
 def own_values(report: FlexReport, period: str, unit: Department) -> dict[int, Any]:
     """The unit's own 已报 values (numbers and texts)."""
     rows = db.session.execute(

@@ -135,6 +135,10 @@ def test_the_summary_sums_reported_cells_level_by_level(org, session, make_depar
     assert summary.level_sums(report, "2026-10", org.bureau_a) == {org.station_a.id: {f1: 15, f2: Decimal("3.5")}}
     assert summary.level_sums(report, "2026-10", org.station_a) == {made["grid"].id: {f1: 10, f2: Decimal("1.5")}}
     assert summary.own_values(report, "2026-10", org.station_a) == {f1: 5, f2: 2}
+    every = summary.rollup(report, "2026-10", org.bureau_a)  # all levels at once
+    assert every[org.bureau_a.id] == summary.subtree_sums(report, "2026-10", org.bureau_a)
+    assert every[org.station_a.id] == {f1: 15, f2: Decimal("3.5")} and every[made["grid"].id] == {f1: 10, f2: 1.5}
+    assert org.section_a.id not in every and org.city.id not in every
     sheet = load_workbook(io.BytesIO(summary.export_summary(report, "2026-10", org.bureau_a))).active
     assert (sheet["A3"].value, sheet["B3"].value, sheet["B4"].value, sheet["B5"].value) == ("检查户次", 15, 3.5, None)
 
