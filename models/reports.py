@@ -155,6 +155,7 @@ class ReportSubmission(db.Model):
     period: Mapped[str] = mapped_column(String(10))  # 2026-11, 2026Q4, 2026H2, 2026, once
     period_label: Mapped[str] = mapped_column(String(30))
     due_on: Mapped[date] = mapped_column(Date)
+    remind_on: Mapped[date] = mapped_column(Date)  # REMIND_WITHIN working days before due_on: 我的待办
     status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus), default=SubmissionStatus.PENDING)
     late: Mapped[bool] = mapped_column(Boolean, default=False)  # 延迟报
     saved_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -170,7 +171,7 @@ class ReportSubmission(db.Model):
     __table_args__ = (
         UniqueConstraint("report_id", "department_id", "period"),
         Index("ix_flex_report_submission_report_period", "report_id", "period", "status"),
-        Index("ix_flex_report_submission_due", "status", "due_on"),
+        Index("ix_flex_report_submission_todo", "department_id", "status", "remind_on"),
     )
 
     @property

@@ -87,6 +87,7 @@ def upgrade():
     sa.Column('period', sa.String(length=10), nullable=False),
     sa.Column('period_label', sa.String(length=30), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('remind_on', sa.Date(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'submitted', name='submissionstatus', native_enum=False, length=20), nullable=False),
     sa.Column('late', sa.Boolean(), nullable=False),
     sa.Column('saved_at', sa.DateTime(), nullable=True),
@@ -102,7 +103,7 @@ def upgrade():
     )
     with op.batch_alter_table('flex_report_submission', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_flex_report_submission_department_id'), ['department_id'], unique=False)
-        batch_op.create_index('ix_flex_report_submission_due', ['status', 'due_on'], unique=False)
+        batch_op.create_index('ix_flex_report_submission_todo', ['department_id', 'status', 'remind_on'], unique=False)
         batch_op.create_index('ix_flex_report_submission_report_period', ['report_id', 'period', 'status'], unique=False)
 
     op.create_table('flex_report_value',
@@ -124,7 +125,7 @@ def downgrade():
     op.drop_table('flex_report_value')
     with op.batch_alter_table('flex_report_submission', schema=None) as batch_op:
         batch_op.drop_index('ix_flex_report_submission_report_period')
-        batch_op.drop_index('ix_flex_report_submission_due')
+        batch_op.drop_index('ix_flex_report_submission_todo')
         batch_op.drop_index(batch_op.f('ix_flex_report_submission_department_id'))
 
     op.drop_table('flex_report_submission')

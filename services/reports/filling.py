@@ -66,7 +66,8 @@ def assign(actor: User, report: FlexReport, department_ids: list[int]) -> int:
         db.session.add(ReportAssignment(report_id=report.id, department_id=unit.id, assigned_by_id=actor.id,
                                         parent_id=parent.id if parent else None))
         db.session.add_all(ReportSubmission(report_id=report.id, department_id=unit.id, period=p.key,
-                                            period_label=p.label, due_on=p.due_on) for p in found)
+                                            period_label=p.label, due_on=p.due_on, remind_on=p.remind_on)
+                            for p in found)
     db.session.flush()
     if todo:
         audit.record("assign", object_type="flex_report", object_id=report.id, user=actor,

@@ -1,6 +1,7 @@
 """The periods of a report (一次性, 月报, 季报, 半年报, 年报) within its 实施周期, and their
 deadlines: an 一次性 report's 填报截止日期, else the N-th working day after the period's last
-day (persistence/workdays.py; a year missing from the holiday table is refused, not guessed)."""
+day (persistence/workdays.py; a year missing from the holiday table is refused, not guessed);
+and the day the reminders start, ``REMIND_WITHIN`` working days before the deadline."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from models.reports import FlexReport, ReportKind
 from persistence.workdays import WorkCalendar
 
 MAX_PERIODS = 60
+REMIND_WITHIN = 3  # working days before the deadline when 我的待办 starts reminding
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Period:
     starts_on: date
     ends_on: date
     due_on: date
+    remind_on: date
 
 
 def _month_end(year: int, month: int) -> date:
@@ -61,7 +64,7 @@ def periods_of(report: FlexReport, calendar: WorkCalendar | None = None) -> list
             due = report.due_on or end
         else:
             due = cal.add_workdays(end, report.due_workdays)
-        found.append(Period(key, label, start, end, due))
+        found.append(Period(key, label, start, end, due, cal.subtract_workdays(due, REMIND_WITHIN)))
     return found
 
 

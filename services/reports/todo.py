@@ -1,8 +1,7 @@
 """我的待办 of 灵活报表: the fillings of the clerk's own unit not yet 上报 whose deadline is
 within ``REMIND_WITHIN`` working days (persistence/workdays.py) or already past, for valid
-reports.  Deadlines grow with nothing here, so "due soon" is one bound: ``due_on <=`` the
-``REMIND_WITHIN``-th working day after today.  When the holiday table does not cover that day,
-only the fillings due today or earlier are listed (a reminder is never guessed from weekdays)."""
+reports.  The day the reminder starts is computed once, at the 分派, on the holiday table
+(``ReportSubmission.remind_on``), so the header's count asks no calendar: ``remind_on <= today``."""
 
 from __future__ import annotations
 
@@ -14,19 +13,11 @@ from sqlalchemy import false, select
 from infrastructure.clock import china_today
 from models import User, db
 from models.reports import FlexReport, ReportSubmission, SubmissionStatus
-from persistence.workdays import CalendarNotCovered, WorkCalendar
 from services.reports import access
+from services.reports.periods import REMIND_WITHIN
 
-REMIND_WITHIN = 3
 TODO_LIMIT = 50
-
-
-def remind_bound(today: date | None = None) -> date:
-    today = today or china_today()
-    try:
-        return WorkCalendar().add_workdays(today, REMIND_WITHIN)
-    except CalendarNotCovered:
-        return today
+__all__ = ["REMIND_WITHIN", "todo", "todo_query"]
 
 
 def todo_query(user: User, today: date | None = None) -> Any:
@@ -36,7 +27,7 @@ def todo_query(user: User, today: date | None = None) -> Any:
     return (select(ReportSubmission.id).join(FlexReport, FlexReport.id == ReportSubmission.report_id)
             .where(ReportSubmission.department_id == user.department_id,
                    ReportSubmission.status == SubmissionStatus.PENDING, FlexReport.active.is_(True),
-                   ReportSubmission.due_on <= remind_bound(today)))
+                   ReportSubmission.remind_on <= (today or china_today())))
 
 
 def todo(user: User, today: date | None = None) -> list[ReportSubmission]:

@@ -15,7 +15,7 @@ from models.reports import FlexReport, SubmissionStatus
 from services.reports import filling, layout
 from tests.conftest import csrf_token
 from tests.factories.clock import freeze
-from tests.factories.reports import FORM, make_report, marked_workbook, raw, submission_of, two_levels
+from tests.factories.reports import FORM, marked_workbook, raw, submission_of, two_levels
 
 
 @pytest.fixture(autouse=True)
