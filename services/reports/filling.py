@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from infrastructure.clock import china_today
 from infrastructure.errors import Conflict, Forbidden, Invalid
@@ -62,13 +62,13 @@ def assign(actor: User, report: FlexReport, department_ids: list[int]) -> int:
         ReportAssignment.report_id == report.id, ReportAssignment.department_id.in_(department_ids))).scalars())
     todo = [children[i] for i in department_ids if i not in already]
     found = periods.periods_of(report) if todo else []
-    for unit in todo:
-        db.session.add(ReportAssignment(report_id=report.id, department_id=unit.id, assigned_by_id=actor.id,
-                                        parent_id=parent.id if parent else None))
-        db.session.add_all(ReportSubmission(report_id=report.id, department_id=unit.id, period=p.key,
-                                            period_label=p.label, due_on=p.due_on, remind_on=p.remind_on)
-                            for p in found)
+    db.session.add_all(ReportAssignment(report_id=report.id, department_id=unit.id, assigned_by_id=actor.id,
+                                        parent_id=parent.id if parent else None) for unit in todo)
     db.session.flush()
+    if todo:  # one executemany for every unit × period
+        db.session.execute(insert(ReportSubmission), [
+            {"report_id": report.id, "department_id": unit.id, "period": p.key, "period_label": p.label,
+             "due_on": p.due_on, "remind_on": p.remind_on} for unit in todo for p in found])
     if todo:
         audit.record("assign", object_type="flex_report", object_id=report.id, user=actor,
                      summary={"报表名称": report.name, "分派单位": "、".join(u.name for u in todo)})
