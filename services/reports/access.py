@@ -10,7 +10,9 @@ another district's report answers 404.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
 
 from infrastructure.errors import Forbidden
 from models import Department, User, db
@@ -22,7 +24,7 @@ VIEW_ROLES = (Role.CLERK, Role.DEPT_LEADER)
 ACT_ROLES = (Role.CLERK,)
 
 
-def visible_reports(user: User):  # type: ignore[no-untyped-def]
+def visible_reports(user: User) -> Select[Any]:
     """A select of the reports the user may see."""
     mine = subtree_ids(user.department)
     assigned = exists().where(ReportAssignment.report_id == FlexReport.id, ReportAssignment.department_id.in_(mine))
