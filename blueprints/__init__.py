@@ -45,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.public.views import bp as public_bp
     from blueprints.records.public import bp as public_records_bp
     from blueprints.records.views import bp as record_pdfs_bp
+    from blueprints.reports.views import bp as reports_bp
     from blueprints.risk.views import bp as risk_bp
     from blueprints.sanctions import bp as sanctions_bp
     from blueprints.sanctions import catalogue as _sanction_catalogue  # noqa: F401  (routes on sanctions_bp)
@@ -71,5 +72,6 @@ def register_blueprints(app: Flask) -> None:
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
         trigger_bp, campaigns_bp, notice_bp, daily_bp, sandbox_bp, sanctions_bp, industry_bp, assessment_bp,
+        reports_bp,
     ):
         app.register_blueprint(bp)

@@ -47,6 +47,7 @@ MENU: tuple[MenuGroup, ...] = (
         ("流程实例", "processes.instances"),
         ("日常监管任务", "daily.tasks_page"),
         ("任务警示", "daily.warnings"),
+        ("灵活报表", "reports.index"),  # seed 004 §8.2 (docs/reports.md)
     ),
     _group(
         "一单两库",

@@ -118,6 +118,7 @@ from models.plans import (
 from models.publication import Publication, PublicationAction
 from models.receipts import Receipt
 from models.reminders import Reminder, ReminderKind
+from models.reports import FlexReport, ReportAssignment, ReportField, ReportSubmission, ReportValue
 from models.risk import RiskRule, RiskRuleChange, RiskWarning
 from models.risk_library_indexes import ENTITY_SCOPE, WARNING_COVER  # noqa: F401  (migration 0030)
 from models.sanctions import (
@@ -338,6 +339,11 @@ __all__ = [
     "UnlicensedOperator",
     "UnlicensedUnit",
     "User",
+    "FlexReport",
+    "ReportAssignment",
+    "ReportField",
+    "ReportSubmission",
+    "ReportValue",
     "UserRole",
     "UserSession",
     "WorkItem",

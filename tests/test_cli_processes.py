@@ -80,6 +80,15 @@ def test_demo_is_idempotent_and_covers_every_role(app, session):
     assert set(libraries) == set(DEMO_LIBRARIES)
     by_template = libraries[DEMO_LIBRARIES[1]]
     assert by_template.source == LibrarySource.TEMPLATE and by_template.member_count == 2
+    from models import FlexReport, ReportAssignment, ReportSubmission
+
+    # 灵活报表: one monthly report assigned two levels down, partly reported (services/reports/demo.py)
+    report = session.scalars(select(FlexReport)).one()
+    assert session.scalar(select(func.count()).select_from(ReportAssignment).where(
+        ReportAssignment.parent_id.is_not(None))) == 1
+    states = {s.state_label for s in session.scalars(select(ReportSubmission).where(
+        ReportSubmission.report_id == report.id))}
+    assert states == {"正常报", "延迟报", "未报"}
     for row in created:
         assert policy_errors(row.password) == []
         user = session.scalars(select(User).where(User.account == row.account)).one()

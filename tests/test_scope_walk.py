@@ -324,6 +324,13 @@ def district_a(org, make_user, make_department, session, monkeypatch):
     judgement = AssessmentJudgement(year=2026, department_id=org.bureau_a.id, item="S1", points=5, note="甲区机密评定")
     judgement.evidence.append(AssessmentEvidence(filename="甲区.pdf", content=b"%PDF-1.4"))
     session.add(judgement)
+    # 灵活报表 of district A's bureau, assigned to its station (services/reports).
+    from services.reports import filling as report_filling
+    from tests.factories.reports import make_report, submission_of
+
+    flex_report = make_report(org, name="甲区机密灵活报表")
+    report_filling.assign(org.clerk_a, flex_report, [org.station_a.id])
+    flex_submission = submission_of(flex_report, org.station_a)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -371,7 +378,9 @@ def district_a(org, make_user, make_department, session, monkeypatch):
                "sanctions.object_release": sanction_list.objects[0].id,
                "assessment": assessment_run.id,
                **{f"assessment.{e}": assessment_card.id for e in ("card_page", "card_xlsx", "card_pdf")},
-               "assessment.evidence": judgement.evidence[0].id, "assessment.deduction": assessment_deduction.id},
+               "assessment.evidence": judgement.evidence[0].id, "assessment.deduction": assessment_deduction.id,
+               "reports": flex_report.id},
+        "sid": flex_submission.id,
         "case_id": court_case.id,
         "field_id": campaign_field.id,
         "oid": campaign_object.id,
@@ -497,6 +506,7 @@ def test_walk_knows_every_parameter(app):
         "case_id",
         "oid", "aid", "field_id",  # 专项整治: an object, its attachment, a feedback item
         "notice_id", "licence_item_id", "authority_id",
+        "sid",  # 灵活报表: a unit's filling
     }
 
 
@@ -526,6 +536,7 @@ def test_list_pages_filter_to_own_district(client, org, district_a):
         ("leader_b", "/inbox"),
         ("leader_b", "/fairness?years=10"),
         ("clerk_b", "/tasks/"),
+        ("clerk_b", "/reports/"),
         ("leader_b", "/tasks/?status=drawing"),
         ("leader_b", "/tasks/ratios"),
         ("clerk_b", "/public/results"),

@@ -35,6 +35,7 @@ def inbox_page():
     from services.followups import waiting_for
     from services.notice.queries import waiting_for as notices_waiting
     from services.plan_queries import annual_plan_warning, today
+    from services.reports.todo import todo as report_todo
     from services.risk.digest import open_digests
 
     return render_template(
@@ -49,6 +50,7 @@ def inbox_page():
         campaign_reminders=campaign_reminders(current_user, today()),
         notices=notices_waiting(current_user),
         daily=daily_todo(current_user),
+        reports=report_todo(current_user),
     )
 
 

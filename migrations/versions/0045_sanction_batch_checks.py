@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0045'
-down_revision = '0040'
+down_revision = '0043'
 branch_labels = None
 depends_on = None
 

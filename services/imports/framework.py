@@ -140,6 +140,9 @@ class ImportKind:
     variants: ClassVar[Sequence[tuple[str, str]]] = ()  # (variant, label) of other templates to download
     # hooks of the users and registry kinds (see the module docstring)
     job_rows: ClassVar[int | None] = None  # a confirmation of more rows runs as a background job
+    # False for a form in its own layout (灵活报表's template, services/imports/report_fill.py):
+    # one "row" per marked cell, so the shared policies on rows under a header do not concern it
+    tabular: ClassVar[bool] = True
     shown_once: ClassVar[Sequence[str]] = ()  # keys of apply's result shown once, never stored
 
     # -- who and where
@@ -229,6 +232,11 @@ class ImportKind:
     def back(self, context: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
         """(label, endpoint, arguments) of the page the import belongs to."""
         raise NotImplementedError
+
+    def template_link(self, context: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """(endpoint, arguments) of the template to download when it depends on the context
+        (e.g. one report's own layout); None: /imports/<name>/template.xlsx."""
+        return None
 
     def context_note(self, context: dict[str, Any]) -> str:
         """A line the pages show under the heading about the upload's context, e.g. the item

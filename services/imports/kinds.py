@@ -19,6 +19,7 @@ from services.imports import (  # noqa: F401
     ledgers,
     libraries,
     notice_verify,
+    report_fill,
     sanction_objects,
     sanction_verify,
     users,

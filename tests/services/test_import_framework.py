@@ -26,7 +26,9 @@ NAMES = sorted(ROWS)
 
 
 def test_every_registered_kind_has_a_sample_row():
-    assert set(ROWS) == set(kinds.KINDS) - {n for n in kinds.KINDS if n.startswith("test_")}
+    # a kind whose file is a form in its own layout (not tabular) has its own tests
+    untested = {n for n, k in kinds.KINDS.items() if n.startswith("test_") or not k.tabular}
+    assert set(ROWS) == set(kinds.KINDS) - untested
 
 
 def _context(name: str, setup: Any) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""灵活报表 pages (docs/reports.md)."""
