@@ -34,6 +34,12 @@ class Row:
     counts: list[int]
     open: int = 0
     overdue: int = 0
+    group: str = "department"
+
+    @property
+    def filter(self) -> dict[str, int]:
+        """The list filter of this row (services/efficiency/work.Filters)."""
+        return {self.group: self.key}
 
 
 @dataclass
@@ -138,7 +144,7 @@ def overview(user: User, group: str, custom: Period) -> Overview:
     opened = _open_counts(user, group, overdue)
     keys = set(counts) | set(opened)
     names = names_of(group, {k for k in keys if k is not None})
-    rows = [Row(k, names.get(k, "（未知）"), counts.get(k, [0] * len(periods)), *opened.get(k, (0, 0)))
+    rows = [Row(k, names.get(k, "（未知）"), counts.get(k, [0] * len(periods)), *opened.get(k, (0, 0)), group)
             for k in keys if k is not None]
     rows.sort(key=lambda r: (-r.counts[-1] - r.open, r.name))
     other = "process" if group == "department" else "department"
