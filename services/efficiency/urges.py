@@ -30,8 +30,8 @@ TODO_LIMIT = 50
 
 
 def _users_of(department_id: int) -> list[User]:
-    return list(db.session.execute(select(User).where(User.department_id == department_id, User.active.is_(True))
-                                   .order_by(User.id)).scalars())
+    users = db.session.execute(select(User).where(User.department_id == department_id).order_by(User.id)).scalars()
+    return [u for u in users if u.is_active]
 
 
 def recipients_of(item: WorkItem, sender: User) -> list[User]:
@@ -41,10 +41,10 @@ def recipients_of(item: WorkItem, sender: User) -> list[User]:
         people = [assignee] if assignee is not None and assignee.is_active else []
     else:
         people = [u for u in _users_of(item.department_id) if can_act(u, item)] if item.department_id else []
-    leaders = list(db.session.execute(
+    leaders = [u for u in db.session.execute(
         select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.DEPT_LEADER.value, User.department_id == item.department_id,
-               User.active.is_(True)).order_by(User.id)).scalars())
+        .where(UserRole.role == Role.DEPT_LEADER.value, User.department_id == item.department_id)
+        .order_by(User.id)).scalars() if u.is_active]
     seen: dict[int, User] = {}
     for user in people + leaders:
         if user.id != sender.id:

@@ -25,7 +25,7 @@
       grid: { left: 40, right: 20, bottom: 90, containLabel: true },
       xAxis: { type: "category", data: data.names, axisLabel: { rotate: 30, interval: 0 } },
       yAxis: { type: "value", minInterval: 1 },
-      series: data.series.map(function (s) { return { name: s.name, type: "bar", stack: "all", data: s.data }; })
+      series: data.series.map(function (s) { return { name: s.name, type: "bar", data: s.data }; })
     };
   }
   function draw(root) {
