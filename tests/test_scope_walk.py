@@ -311,6 +311,13 @@ def district_a(org, make_user, make_department, session):
     sanction_entry = sanction_setup.published()
     sanction_list = sanction_setup.listed(sanction_entry, people=False)
     sanction_task = sanction_list.objects[0].id and session.query(SanctionTask).first()
+    # 效能管理 of district A: a rule and a 督办 on an open work item (services/efficiency).
+    from services.efficiency import urges as efficiency_urges
+    from tests.factories.efficiency import rule as efficiency_rule
+
+    efficiency_item = engine.start(7, org.clerk_a, title="甲区机密效能事项").work_items[0]
+    efficiency_urge = efficiency_urges.send(org.office_user, efficiency_item, "甲区机密督办")
+    efficiency_rule_row = efficiency_rule(org, 5)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -355,7 +362,9 @@ def district_a(org, make_user, make_department, session):
                **{f"sanctions.{e}": sanction_list.id for e in (
                    "list_page", "list_add", "list_remove", "list_form", "list_publicize")},
                "sanctions.task_result": sanction_task.id,
-               "sanctions.object_release": sanction_list.objects[0].id},
+               "sanctions.object_release": sanction_list.objects[0].id,
+               "efficiency.urge": efficiency_urge.id, "efficiency.rule": efficiency_rule_row.id,
+               "efficiency.rule_delete": efficiency_rule_row.id},
         "case_id": court_case.id,
         "field_id": campaign_field.id,
         "oid": campaign_object.id,

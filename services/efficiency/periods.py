@@ -53,7 +53,7 @@ def standard_periods(today: date | None = None) -> list[Period]:
     ]
 
 
-def _day(value: Any, label: str) -> date | None:
+def parse_day(value: Any, label: str) -> date | None:
     text = str(value or "").strip()
     if not text:
         return None
@@ -69,8 +69,8 @@ def _day(value: Any, label: str) -> date | None:
 def custom_period(args: Any, today: date | None = None) -> Period:
     """The 自定义周期 of the query string (``from``, ``to``); the last 30 days by default."""
     today = today or china_today()
-    first = _day(args.get("from"), "开始日期")
-    last = _day(args.get("to"), "结束日期") or today
+    first = parse_day(args.get("from"), "开始日期")
+    last = parse_day(args.get("to"), "结束日期") or today
     if first is None:
         first = last - timedelta(days=DEFAULT_CUSTOM_DAYS - 1)
     if last < first:

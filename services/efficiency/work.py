@@ -24,7 +24,7 @@ from models.workflow import WorkItemStatus
 from persistence.workdays import CalendarNotCovered
 from services.efficiency import rules
 from services.efficiency.access import visible_ids
-from services.efficiency.periods import _day
+from services.efficiency.periods import parse_day
 from workflows.registry import PROCESSES
 
 STATES = {"done": "已办结", "open": "办理中", "overdue": "超期", "all": "全部"}
@@ -61,7 +61,7 @@ def parse_filters(args: Any) -> Filters:
     state = args.get("state", "all")
     if state not in STATES:
         raise Invalid("未知的办理状态")
-    first, last = _day(args.get("from"), "开始日期"), _day(args.get("to"), "结束日期")
+    first, last = parse_day(args.get("from"), "开始日期"), parse_day(args.get("to"), "结束日期")
     if first and last and last < first:
         raise Invalid("结束日期不能早于开始日期")
     on = args.get("on") or ("done" if state == "done" else "created")
