@@ -44,10 +44,11 @@ WORK_ITEM_DONE = Index(
     "ix_work_item_done_cover",
     WorkItem.done_at, WorkItem.department_id, WorkItem.process_table, WorkItem.created_at, WorkItem.done_by_id,
 )
-# Open items by age: 在办 and 超期 (created before a rule's cutoff) by department and process.
+# Open items of the departments one sees, with their process and age: 在办 and 超期 (created
+# before a rule's cutoff) by department and process, read from the index alone.
 WORK_ITEM_OPEN_AGE = Index(
-    "ix_work_item_status_created",
-    WorkItem.status, WorkItem.created_at, WorkItem.department_id, WorkItem.process_table,
+    "ix_work_item_status_department_process_created",
+    WorkItem.status, WorkItem.department_id, WorkItem.process_table, WorkItem.created_at,
 )
 # Items created in a period (工作量 by date, department, process or officer).
 WORK_ITEM_CREATED = Index(
