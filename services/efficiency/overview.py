@@ -10,7 +10,9 @@ third.  No row is loaded into Python but the grouped counts.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -105,31 +107,26 @@ def _open_counts(user: User, group: str, overdue: Any) -> dict[int, tuple[int, i
     return {row[0]: (int(row[1]), int(row[2] or 0)) for row in db.session.execute(query)}
 
 
-def trend(user: User, period: Period, *, key: int | None = None, group: str = "department") -> list[tuple[str, int]]:
-    """Completed items per China day of ``period`` (every day listed, zeros included)."""
-    day = china_day(WorkItem.done_at)
-    query = select(day, func.count()).where(WorkItem.done_at >= period.start, WorkItem.done_at < period.end,
-                                            WorkItem.department_id.in_(visible_ids(user)))
-    if key is not None:
-        query = query.where(group_column(group) == key)
-    found = dict(db.session.execute(query.group_by(day)).all())
+def trend_and_distribution(user: User, other: str, period: Period) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Completed items of ``period`` per China day (every day listed, zeros included) and by
+    ``other`` (largest first): one GROUP BY (day, other) read from the covering index, summed
+    both ways here (at most days × departments or processes rows)."""
+    day, col = china_day(WorkItem.done_at), group_column(other)
+    query = (select(day, col, func.count()).where(WorkItem.done_at >= period.start, WorkItem.done_at < period.end,
+                                                  WorkItem.department_id.in_(visible_ids(user)))
+             .group_by(day, col))
+    per_day: dict[str, int] = defaultdict(int)
+    per_key: dict[int, int] = defaultdict(int)
+    for when, key, n in db.session.execute(query):
+        per_day[when] += int(n)
+        if key is not None:
+            per_key[key] += int(n)
     days = min((period.last - period.first).days + 1, MAX_TREND_DAYS)
-    out = []
-    for i in range(days):
-        label = period.first.toordinal() + i
-        text = type(period.first).fromordinal(label).isoformat()
-        out.append((text, int(found.get(text, 0))))
-    return out
-
-
-def distribution(user: User, group: str, period: Period) -> list[tuple[str, int]]:
-    """Completed items of ``period`` by ``group``, largest first."""
-    col = group_column(group)
-    query = (select(col, func.count()).where(WorkItem.done_at >= period.start, WorkItem.done_at < period.end,
-                                             WorkItem.department_id.in_(visible_ids(user))).group_by(col))
-    found = {k: int(n) for k, n in db.session.execute(query) if k is not None}
-    names = names_of(group, set(found))
-    return sorted(((names.get(k, "（未知）"), n) for k, n in found.items()), key=lambda x: (-x[1], x[0]))
+    labels = [(period.first + timedelta(days=i)).isoformat() for i in range(days)]
+    line = [(label, per_day.get(label, 0)) for label in labels]
+    names = names_of(other, set(per_key))
+    spread = sorted(((names.get(k, "（未知）"), n) for k, n in per_key.items()), key=lambda x: (-x[1], x[0]))
+    return line, spread
 
 
 def overview(user: User, group: str, custom: Period) -> Overview:
@@ -148,7 +145,8 @@ def overview(user: User, group: str, custom: Period) -> Overview:
             for k in keys if k is not None]
     rows.sort(key=lambda r: (-r.counts[-1] - r.open, r.name))
     other = "process" if group == "department" else "department"
-    return Overview(group, periods, rows, trend(user, custom), distribution(user, other, custom), error)
+    line, spread = trend_and_distribution(user, other, custom)
+    return Overview(group, periods, rows, line, spread, error)
 
 
 def chart_data(rep: Overview) -> dict[str, Any]:
