@@ -51,6 +51,7 @@ def test_leader_urges_a_stalled_item_and_the_assignee_answers(browser, live_serv
     context, page = _sign_in(browser, live_server, "lijg")
     click_menu_entry(page, "效能管理")
     expect(page.locator("h1")).to_contain_text("业务办理机关总览")
+    expect(page.locator("#chart-trend canvas")).to_have_count(1)  # ECharts drew the trend
     row = page.locator("table.efficiency-overview tbody tr", has_text="锦华区市场监督管理局")
     row.locator("td").nth(6).locator("a").click()  # the 超期 figure
     expect(page.locator("h1")).to_contain_text("业务清单")
