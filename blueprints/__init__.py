@@ -25,6 +25,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.daily.views import bp as daily_bp
     from blueprints.directories.views import bp as directories_bp
     from blueprints.dossier.views import bp as dossier_bp
+    from blueprints.efficiency import actions as _efficiency_actions  # noqa: F401  (routes on efficiency_bp)
+    from blueprints.efficiency.views import bp as efficiency_bp
     from blueprints.entities.views import bp as entities_bp
     from blueprints.followups.views import bp as followups_bp
     from blueprints.imports.views import bp as imports_bp
@@ -72,6 +74,6 @@ def register_blueprints(app: Flask) -> None:
         conferences_bp, conference_plans_bp, unlicensed_bp, messages_bp, public_bp, jobs_bp, admin_bp, calendar_bp,
         audit_bp, imports_bp, collection_bp, api_bp, api_clients_bp, credit_bp, risk_bp, court_bp,
         trigger_bp, campaigns_bp, notice_bp, daily_bp, sandbox_bp, sanctions_bp, industry_bp, assessment_bp,
-        reports_bp,
+        reports_bp, efficiency_bp,
     ):
         app.register_blueprint(bp)

@@ -104,6 +104,9 @@ MENU: tuple[MenuGroup, ...] = (
         ("联席会议计划及任务", "conference_plans.index"),
         ("无证无照经营综合治理", "unlicensed.index"),
         ("平台应用考核", "assessment.index"),
+        # 效能管理 (docs/efficiency.md) is for leaders, 效能监察 and the office; a group of its own
+        # would not fit the widest bar at 1366 px (tests/browser/test_menu_layout.py).
+        ("效能管理", "efficiency.overview_page"),
     ),
     _group(
         "系统管理",

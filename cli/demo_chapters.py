@@ -12,6 +12,7 @@ from services.daily.demo import load_demo_daily
 from services.demo_facts import load_demo_facts
 from services.demo_notice import load_demo_notice
 from services.demo_risk import load_demo_risk
+from services.efficiency.demo import load_demo_efficiency
 from services.industry.demo import load_demo as load_demo_industry
 from services.reports.demo import load_demo_reports
 from services.sanctions.demo import load_demo_sanctions
@@ -32,6 +33,7 @@ CHAPTERS: tuple[Callable[[], object], ...] = (
     load_demo_daily,  # 日常监管: objects, rules, categories, tasks in every escalation state
     load_demo_industry,  # 一业一评, 一业一册: last year's 住宿和餐饮业 joint inspection
     load_demo_sanctions,  # 联合奖惩: catalogue published, a list pushed, tasks with results
+    load_demo_efficiency,  # 效能管理: rules, stalled work moved back in time, one 督办
     load_demo_reports,  # 灵活报表: a monthly report passed down two levels, partly reported
     load_demo_assessment,  # 考核: late records, judgements, the demo year's scorecard (reads the others: last)
 )

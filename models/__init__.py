@@ -42,6 +42,7 @@ from models.daily import (
 )
 from models.directories import DirectoryMember, MemberKind, ObjectDirectory, Place, Product
 from models.draws import ChangeStatus, Draw, DrawChange, DrawDomain, DrawStatus, GradeRatio, TaskObject
+from models.efficiency import EfficiencyRule, Urge, UrgeRecipient, UrgeStatus
 from models.entity import EntityStatus, EntityTag, EntityType, MarketEntity
 from models.facts import (
     AbnormalListing,
@@ -184,6 +185,10 @@ __all__ = [
     "CategoryMember",
     "ClaimRule",
     "DailyTask",
+    "EfficiencyRule",
+    "Urge",
+    "UrgeRecipient",
+    "UrgeStatus",
     "OfficerRule",
     "SupervisedObject",
     "SupervisionCategory",

@@ -1,5 +1,6 @@
 """The count in the header (我的待办): open work items, follow-ups, deadline reminders, the
-风险预警 day digests not opened yet, 专项整治 deadlines, 双告知 notices, 日常监管 tasks and 灵活报表 deadlines.
+风险预警 day digests not opened yet, 专项整治 deadlines, 双告知 notices, 日常监管 tasks, 灵活报表 deadlines
+and 督办 to answer.
 
 The header polls it on every page, so it is asked as one statement of scalar subqueries
 instead of one statement per kind of work (each a round trip to PostgreSQL)."""
@@ -14,6 +15,7 @@ from models import User, db
 from services.campaigns.overview import reminders_query as campaign_reminders
 from services.daily.escalation import todo_queries as daily_queries
 from services.deadlines import reminders_query
+from services.efficiency.urges import todo_query as urges_waiting
 from services.followups import waiting_queries
 from services.notice.queries import waiting_query as notice_waiting
 from services.plan_queries import today
@@ -34,5 +36,6 @@ def todo_count(user: User) -> int:
     notices = notice_waiting(user)  # 双告知's notices without 发证反馈 (docs/notice.md)
     queries = [inbox_query(user), *waiting_queries(user), reminders_query(user), open_digests_query(user),
                campaign_reminders(user, today()), *([notices] if notices is not None else []), *daily_queries(user),
-               report_reminders(user)]
+               report_reminders(user),
+               urges_waiting(user)]
     return sum(db.session.execute(select(*(_counted(q) for q in queries))).one())

@@ -331,6 +331,13 @@ def district_a(org, make_user, make_department, session, monkeypatch):
     flex_report = make_report(org, name="甲区机密灵活报表")
     report_filling.assign(org.clerk_a, flex_report, [org.station_a.id])
     flex_submission = submission_of(flex_report, org.station_a)
+    # 效能管理 of district A: a rule and a 督办 on an open work item (services/efficiency).
+    from services.efficiency import urges as efficiency_urges
+    from tests.factories.efficiency import rule as efficiency_rule
+
+    efficiency_item = engine.start(7, org.clerk_a, title="甲区机密效能事项").work_items[0]
+    efficiency_urge = efficiency_urges.send(org.office_user, efficiency_item, "甲区机密督办")
+    efficiency_rule_row = efficiency_rule(org, 5)
     session.commit()
     event = session.query(AuditEvent).filter(AuditEvent.department_id == org.bureau_a.id).first()
     return {
@@ -379,7 +386,9 @@ def district_a(org, make_user, make_department, session, monkeypatch):
                "assessment": assessment_run.id,
                **{f"assessment.{e}": assessment_card.id for e in ("card_page", "card_xlsx", "card_pdf")},
                "assessment.evidence": judgement.evidence[0].id, "assessment.deduction": assessment_deduction.id,
-               "reports": flex_report.id},
+               "reports": flex_report.id,
+               "efficiency.urge": efficiency_urge.id, "efficiency.rule": efficiency_rule_row.id,
+               "efficiency.rule_delete": efficiency_rule_row.id},
         "sid": flex_submission.id,
         "case_id": court_case.id,
         "field_id": campaign_field.id,

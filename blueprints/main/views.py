@@ -31,6 +31,7 @@ def inbox_page():
     from services.campaigns.overview import reminders as campaign_reminders
     from services.daily.escalation import todo as daily_todo
     from services.deadlines import reminders_for
+    from services.efficiency.urges import todo as urges_todo
     from services.followup_rules import record_of
     from services.followups import waiting_for
     from services.notice.queries import waiting_for as notices_waiting
@@ -51,6 +52,7 @@ def inbox_page():
         notices=notices_waiting(current_user),
         daily=daily_todo(current_user),
         reports=report_todo(current_user),
+        urges=urges_todo(current_user),
     )
 
 
