@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0042'
-down_revision = '0040'
+down_revision = '0041'
 branch_labels = None
 depends_on = None
 
