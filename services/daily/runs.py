@@ -28,7 +28,8 @@ class DailyRun:
     def summary(self) -> str:
         g = self.generated
         return (f"自动认领 {self.claimed} 户，待移出 {self.pending_removal} 户，分配管理责任者 {self.assigned} 户，"
-                f"生成周期任务 {g.cycle} 项、后续监管任务 {g.followups} 项")
+                f"生成周期任务 {g.cycle} 项、后续监管任务 {g.followups} 项"
+                + "".join(f"；未生成：{reason}" for reason in g.skipped))
 
 
 def supervising_departments(session: Session) -> list[Department]:

@@ -15,6 +15,7 @@ from models.roles import Role
 from persistence.workdays import CalendarNotCovered
 from services.daily import categories, claim, escalation, generate, officers, tasks
 from services.daily.objects import supervisors_of
+from services.daily.runs import daily_run
 from tests.factories import daily as f
 
 
@@ -70,11 +71,21 @@ def test_generation_is_idempotent_and_dispatches_to_the_officer(org, session, pl
     assert generate.generate(session, date(2026, 10, 27)).cycle == 2  # the next period, 30 October
 
 
-def test_a_year_without_a_holiday_table_is_refused(org, session, placed):
+def test_a_year_without_a_holiday_table_waits_and_the_rest_is_generated(org, session, placed):
     cat, *_ = placed
-    cat.starts_on = date(2027, 3, 1)
-    with pytest.raises(CalendarNotCovered, match="2027年的节假日安排尚未录入"):
-        generate.generate(session, date(2027, 3, 1))
+    later = f.category(org.bureau_a, name="明年餐饮重点行业", starts_on=date(2027, 3, 1), ladder=(1, 2, 3), lead=3)
+    assert categories.classify(session, later) == 2
+    result = generate.generate(session, date(2027, 3, 1))
+    # 2027 is not in the holiday table: no deadline is guessed, nothing of that category is
+    # written, the reason is reported, and the other category's period (which needs 2027 too)
+    # waits likewise; the run itself does not fail
+    assert _count(category_id=later.id) == 0 and _count(category_id=cat.id) == 0
+    assert any("2027年的节假日安排尚未录入" in reason and later.name in reason for reason in result.skipped)
+    assert result.cycle == 0
+    with pytest.raises(CalendarNotCovered):  # the calendar itself still refuses to guess
+        generate.ladder(generate.WorkCalendar(), date(2027, 3, 1), (1, 2, 3))
+    run = daily_run(session, date(2027, 3, 1))
+    assert "未生成：" in run.summary() and "2027年的节假日安排尚未录入" in run.summary()
 
 
 def test_escalation_ladder_across_the_holiday(org, session, placed, make_user):
