@@ -36,7 +36,7 @@ def parse(values: Mapping[str, Any]) -> int:
     raw = str(values.get(FIELD, "") or "").strip()
     if not raw:
         return 0
-    if not raw.isdigit() or int(raw) > MAX_WEIGHT:
+    if not raw.isdecimal() or int(raw) > MAX_WEIGHT:  # full-width digits read as digits
         raise WeightInvalid(f"风险库命中加权应为0到{MAX_WEIGHT}之间的整数（每条未关闭的风险预警计作几次，0为不加权）",
                             field=FIELD)
     return int(raw)
