@@ -18,14 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from infrastructure.excel.cells import _allowed
 from services.collection import parse as p
 from services.entity_fields import _USCC_RE, _uscc_check
-
-if TYPE_CHECKING:
-    from services.collection.fields import FactKind
 
 MISSING = object()
 MEMO = 65_536  # readings kept per field (dates, amounts)
@@ -118,9 +115,11 @@ def _rule_code(j: int, rule: Any, env: dict[str, Any]) -> list[str]:
     return [f"    for k, message in R{j}(values): errors.setdefault(k, message)"]
 
 
-def compile_check(kind: FactKind, checked: type, check_subject: Callable[..., None],
+def compile_check(kind: Any, checked: type, check_subject: Callable[..., None],
                   today_of: Callable[[], date]) -> Callable[[Mapping[str, Any], date | None], Any]:
-    """``check(record, today=None) -> Checked`` of ``kind`` (today: the China date of the batch)."""
+    """``check(record, today=None) -> Checked`` of ``kind`` (a fields.FactKind, passed in with
+    its ``Checked`` and ``check_subject``: this module imports nothing of fields.py), today
+    being the China date of the batch."""
     env: dict[str, Any] = {"M": MISSING, "FieldError": p.FieldError, "iso": _iso,
                            "uscc_re": _USCC_RE.fullmatch, "uscc_check": _uscc_check, "Checked": checked,
                            "subject": partial(check_subject, kind), "today_of": today_of}
