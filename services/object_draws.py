@@ -370,6 +370,13 @@ def _ranked(members: Any, quotas: dict[str, int]) -> tuple[draw_service.SortedDr
     return (record, *draw_service.seal_sorted(record))
 
 
+def _weighting(directory: ObjectDirectory | None, scheme: Scheme) -> dict[str, Any]:
+    """What the draw's params say of its weights: a 触发式 extraction's, or the scheme's 风险库命中加权."""
+    if directory is None:
+        return {"trigger_extraction": True}
+    return {"risk_weight": scheme.risk_weight} if scheme.risk_weight else {}
+
+
 def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_plan: bool = False) -> Draw:
     """随机抽取检查对象: draw, store the attempt, lock the list.  When the ratios per grade draw
     more than the plan's ratio, only with ``confirm_over_plan`` (the clerk's explicit 确认)."""
@@ -411,8 +418,7 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
                     "scope": scheme.scope.value,
                     "filter": filt.as_dict(),
                     "directory_id": directory.id if directory is not None else None,
-                    **({"trigger_extraction": True} if directory is None else {}),
-                    **({"risk_weight": scheme.risk_weight} if directory is not None and scheme.risk_weight else {}),
+                    **_weighting(directory, scheme),
                     "scheme_id": scheme.id,
                     "plan_ratio": fmt_ratio(plan_ratio) if plan_ratio is not None else None,
                     "confirmed_over_plan": bool(over_plan),
