@@ -6,7 +6,7 @@ field for the plan's tuple, a parser call or two (``partial`` → parse.py → i
 ``FieldError`` handler and the rules' closures — a third of an ingest's time.  ``compile_check``
 writes the same steps out as straight-line Python per kind, once: each field read by key then
 by label, the usual value checked inline (a stripped str within its length; an ISO date; a
-choice already folded; an 18-character code and its check character), anything else handed to
+choice already folded), anything else handed to
 the field's own parser, whose messages therefore stay the only ones; then the subject and the
 rules (not_future's "today" taken once per batch, not once per record).  The result is the same
 ``Checked`` as the generic loop's, value for value and message for message
@@ -15,14 +15,14 @@ rules (not_future's "today" taken once per batch, not once per record).  The res
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from functools import partial
 from typing import Any
 
-from infrastructure.excel.cells import _allowed
+from infrastructure.excel.cells import fold_width
 from services.collection import parse as p
-from services.entity_fields import _USCC_RE, _uscc_check
 
 MISSING = object()
 MEMO = 65_536  # readings kept per field (dates, amounts)
@@ -52,10 +52,8 @@ def _fast_paths(i: int, key: str, func: Any, kw: dict[str, Any], env: dict[str, 
         paths.append(("v.__class__ is str and len(v) == 10 and v[4] == '-' == v[7] and v.isascii() and "
                       "'1900' <= v[:4] <= '2100' and v[:4].isdigit() and (d := iso(v)) is not None", ["v = d"]))
     elif func is p.parse_choice:
-        env[f"A{i}"] = _allowed(tuple(kw["choices"]))
+        env[f"A{i}"] = {re.sub(r"\s+", "", fold_width(c)): c for c in kw["choices"]}  # parse_enum's reading
         paths.append((f"v.__class__ is str and v in A{i}", [f"v = A{i}[v]"]))
-    elif func is p.parse_uscc:
-        paths.append(("v.__class__ is str and uscc_re(v) and uscc_check(v) == v[17]", ["pass"]))
     return paths
 
 
@@ -120,8 +118,7 @@ def compile_check(kind: Any, checked: type, check_subject: Callable[..., None],
     """``check(record, today=None) -> Checked`` of ``kind`` (a fields.FactKind, passed in with
     its ``Checked`` and ``check_subject``: this module imports nothing of fields.py), today
     being the China date of the batch."""
-    env: dict[str, Any] = {"M": MISSING, "FieldError": p.FieldError, "iso": _iso,
-                           "uscc_re": _USCC_RE.fullmatch, "uscc_check": _uscc_check, "Checked": checked,
+    env: dict[str, Any] = {"M": MISSING, "FieldError": p.FieldError, "iso": _iso, "Checked": checked,
                            "subject": partial(check_subject, kind), "today_of": today_of}
     body = ["def check(record, today=None):", "    values = {}", "    errors = {}", "    get = record.get"]
     for i, f in enumerate(kind.all_fields):
