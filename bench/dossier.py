@@ -12,6 +12,7 @@ service alone (services.dossier.build + events).  Figures only; no assertion.
 
     .venv/bin/python bench/dossier.py --entities 100000 --facts 1000000
     .venv/bin/python bench/dossier.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/dossier.py --entities 100000 --facts 1000000 --explain   # the plans too
     .venv/bin/python bench/dossier.py --keep   # make the data once (INSERT … SELECT in the database), reuse it next time
 """
 
@@ -234,7 +235,7 @@ def _kept_data() -> tuple[int, int] | None:
     return (row[0], row[1]) if row else None
 
 
-def bench(url: str, instance: Path, entities: int, facts: int, runs: int) -> None:
+def bench(url: str, instance: Path, entities: int, facts: int, runs: int, explain: bool = False) -> None:
     from models import MarketEntity, User, db
     from persistence import sessions
     from services import dossier
@@ -247,6 +248,10 @@ def bench(url: str, instance: Path, entities: int, facts: int, runs: int) -> Non
         clerk_id, target = kept or _make_data(entities, facts)
         clerk = db.session.get(User, clerk_id)
         entity = db.session.get(MarketEntity, target)
+        if explain:
+            from bench.plans import explain_calls
+
+            explain_calls(lambda: dossier.events(dossier.build(clerk, entity)), "dossier.build + events")
         cpu0 = time.process_time()
         times, found = timed(lambda: dossier.events(dossier.build(clerk, entity)), runs)
         cpu = (time.process_time() - cpu0) * 1000 / runs
@@ -291,6 +296,7 @@ def main() -> None:
                         help="keep the data for the next run and reuse the kept data if there is some "
                              "(zhjg_bench_dossier_<entities>_<facts> on the server, or that file in the temp dir; "
                              "drop or delete it yourself)")
+    parser.add_argument("--explain", action="store_true", help="print the plan of every query of the dossier")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="zhjg-bench-dossier-"))
     backend = "PostgreSQL" if args.database_url else "SQLite"
@@ -305,7 +311,7 @@ def main() -> None:
             url = f"sqlite:///{tempfile.gettempdir()}/zhjg_bench_dossier_{args.entities}_{args.facts}.sqlite3"
         else:
             url = f"sqlite:///{instance}/dossier.sqlite3"
-        bench(url, instance, args.entities, args.facts, args.runs)
+        bench(url, instance, args.entities, args.facts, args.runs, args.explain)
     finally:
         if drop is not None:
             drop()

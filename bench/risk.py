@@ -14,10 +14,17 @@ through the DBAPI cursor with its rows fetched: no ORM, no 风险库 writes):
   empty 风险库 and again (every warning refreshed);
   the incremental run after --increment new facts (complaints and abnormal listings) were
   bulk-written: services.risk.affected.after_facts per kind, as an import calls it (the entities
-  the facts touch, the rules that read the kind), committed.
+  the facts touch, the rules that read the kind), committed;
+  the 风险库 page (GET /risk/warnings through the Flask test client, first page, no filter) as
+  the district's and the city's clerk, p50/p95 over --runs requests, beside the bare SQL of the
+  page's three queries (ids, rows, capped count) on a raw connection (bench/risk_extra.py);
+  the scorecard (services.credit.scoring.recompute + commit) over the same registry, beside the
+  statements it sent replayed on a raw connection from the same state.
+--explain prints the plan of every rule's statement and of the page's queries.
 
     .venv/bin/python bench/risk.py                        # 100,000 entities, 500,000 facts
     .venv/bin/python bench/risk.py --entities 1000000
+    .venv/bin/python bench/risk.py --entities 100000 --explain
     .venv/bin/python bench/risk.py --database-url postgresql://postgres@127.0.0.1:5432/test
 """
 
@@ -38,6 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import risk_extra  # noqa: E402
 from bench.directories import fill_registry  # noqa: E402
 from bench.entities import make_app, make_org, scratch_database  # noqa: E402
 
@@ -166,7 +174,7 @@ def bare(entity_ids: list[int] | None = None, codes: list[str] | None = None) ->
     return time.perf_counter() - t0
 
 
-def bench(url: str, instance: Path, entities: int, increment: int) -> None:
+def bench(url: str, instance: Path, entities: int, increment: int, runs: int = 20, explain: bool = False) -> None:
     from sqlalchemy import func, select
 
     from models import RiskWarning, User, db
@@ -224,6 +232,11 @@ def bench(url: str, instance: Path, entities: int, increment: int) -> None:
               f"   (warnings before: {before:,})   load average {_load()}")
         for run in incremental.rules:
             print(f"      {run.code:<22}{run.seconds:8.2f} s  hits {run.hits:>9,}")
+        analyse()
+        risk_extra.library_page(app, ids, runs)
+        risk_extra.scorecard()
+        if explain:
+            risk_extra.explain(ids)
     print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 
@@ -245,6 +258,8 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=100_000)
     parser.add_argument("--increment", type=int, default=10_000)
     parser.add_argument("--database-url", default="", help="PostgreSQL server URL; default a temporary SQLite file")
+    parser.add_argument("--runs", type=int, default=20, help="requests of the 风险库 page timed (p50/p95)")
+    parser.add_argument("--explain", action="store_true", help="print the query plans of the rules and the page")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="zhjg-bench-risk-"))
     drop = None
@@ -254,7 +269,7 @@ def main() -> None:
         else:
             url = f"sqlite:///{instance}/bench.sqlite3"
         print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
-        bench(url, instance, args.entities, args.increment)
+        bench(url, instance, args.entities, args.increment, args.runs, args.explain)
     finally:
         if drop is not None:
             drop()

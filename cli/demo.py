@@ -267,6 +267,7 @@ def load_demo_random_check() -> None:
     form.setlist("methods", values["methods"])
     form["duties"] = "食品安全监督管理科牵头，各市场监管所配合"
     form["requirements"] = "依法依规开展检查，检查结果及时录入平台并向社会公示"
+    form["risk_weight"] = "2"  # 风险库命中加权: each open warning counts twice (docs/draws.md)
     scheme = schemes.save_scheme(clerk, task, form, lock_version=task.lock_version, submit=True)
     schemes.review_scheme(leader, task, lock_version=scheme.lock_version, approve=True, comment="方案可行，同意")
     # seed 002 weighs E at 100 %: over a small demo directory that can exceed the plan's ratio, and

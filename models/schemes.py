@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
@@ -52,6 +52,7 @@ class DrawScope(enum.StrEnum):
 
 class Scheme(db.Model):
     __tablename__ = "inspection_scheme"
+    __table_args__ = (CheckConstraint("risk_weight >= 0 AND risk_weight <= 100", name="risk_weight_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("inspection_task.id"), unique=True)
@@ -69,6 +70,9 @@ class Scheme(db.Model):
     scope_filter: Mapped[str] = mapped_column(Text, default="{}")
     # 涉枪涉爆等涉及安全方面的方案: published selectively (only title, department and period).
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 风险库命中加权: each open 风险库 warning of a member counts this many times in the draw's
+    # weight (1 + risk_weight × open warnings); 0 = every member weighs 1 (docs/draws.md).
+    risk_weight: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     return_reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=0)  # publications so far
     lock_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -59,7 +59,7 @@ from models.schemes import DrawScope, Scheme, SchemeStatus
 from persistence import audit
 from persistence.bulk import insert_rows
 from services import draw as draw_service
-from services import draw_ratios
+from services import draw_ratios, draw_risk_weight
 from services.draw import UNGRADED, DrawError
 from services.schemes import (
     STRATA,
@@ -350,6 +350,8 @@ def _population_and_quotas(task: Task, scheme: Scheme) -> tuple:
                 raise DrawRefused(f"检查对象名录库“{directory.name}”为空，无法抽取")
             raise DrawRefused("检查对象名录库中没有符合定向条件的对象，请调整定向条件")
         counts = Counter(members.strata)
+        if scheme.risk_weight:  # 风险库命中加权: the weighted draw of the trigger chapter
+            members = draw_risk_weight.weighted(members, directory.id, scheme.risk_weight)
     ratios = load_ratios(scheme)
     cap = item_cap(task)
     quotas = draw_service.quotas_by_stratum(
@@ -366,6 +368,13 @@ def _ranked(members: Any, quotas: dict[str, int]) -> tuple[draw_service.SortedDr
         return trigger_draws.run_weighted(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
     record = draw_service.run_sorted(members, quotas, domain=DOMAIN.value, seed=draw_service.new_seed())
     return (record, *draw_service.seal_sorted(record))
+
+
+def _weighting(directory: ObjectDirectory | None, scheme: Scheme) -> dict[str, Any]:
+    """What the draw's params say of its weights: a 触发式 extraction's, or the scheme's 风险库命中加权."""
+    if directory is None:
+        return {"trigger_extraction": True}
+    return {"risk_weight": scheme.risk_weight} if scheme.risk_weight else {}
 
 
 def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_plan: bool = False) -> Draw:
@@ -409,7 +418,7 @@ def run_draw(user: User, task: Task, *, lock_version: int | None, confirm_over_p
                     "scope": scheme.scope.value,
                     "filter": filt.as_dict(),
                     "directory_id": directory.id if directory is not None else None,
-                    **({"trigger_extraction": True} if directory is None else {}),
+                    **_weighting(directory, scheme),
                     "scheme_id": scheme.id,
                     "plan_ratio": fmt_ratio(plan_ratio) if plan_ratio is not None else None,
                     "confirmed_over_plan": bool(over_plan),

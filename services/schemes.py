@@ -44,7 +44,7 @@ from models.roles import Role
 from models.schemes import DrawScope, SchemeStatus
 from models.workflow import InstanceStatus, WorkItemStatus
 from persistence import audit
-from services import publication
+from services import draw_risk_weight, publication
 from services.credit.supervision import check_scheme_methods, ratio_values
 from services.draw import GRADES, UNGRADED, DrawError, parse_ratio
 from services.publication import department_name
@@ -322,6 +322,10 @@ def parse_scheme(task: Task, values: Mapping[str, Any]) -> dict[str, Any]:
     out["scope"] = scope
     out["scope_filter"] = json.dumps(filt.as_dict(), ensure_ascii=False)
     out["sensitive"] = str(values.get("sensitive", "")) in ("1", "yes", "on", "true")
+    try:
+        out["risk_weight"] = draw_risk_weight.parse(values)
+    except draw_risk_weight.WeightInvalid as exc:
+        raise SchemeInvalid(exc.message, field=exc.field) from None
     return out
 
 
@@ -340,6 +344,7 @@ def scheme_values(task: Task, scheme: Scheme | None) -> dict[str, Any]:
             "scope": DrawScope.WHOLE.value,
             "filter": SchemeFilter(),
             "sensitive": False,
+            "risk_weight": "0",
         }
     return {
         "title": scheme.title,
@@ -352,13 +357,14 @@ def scheme_values(task: Task, scheme: Scheme | None) -> dict[str, Any]:
         "scope": scheme.scope.value,
         "filter": load_filter(scheme),
         "sensitive": scheme.sensitive,
+        "risk_weight": str(scheme.risk_weight or 0),
     }
 
 
 def form_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """The submitted form as the template shows it again after an error."""
     getlist = getattr(values, "getlist", None)
-    out = {k: values.get(k, "") for k in (*_LIMITS, *(f"ratio_{s}" for s in STRATA), "scope")}
+    out = {k: values.get(k, "") for k in (*_LIMITS, *(f"ratio_{s}" for s in STRATA), "scope", "risk_weight")}
     out["methods"] = getlist("methods") if getlist else []
     try:
         out["filter"] = parse_filter(values)

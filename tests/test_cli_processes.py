@@ -127,6 +127,9 @@ def test_demo_carries_the_plan_to_a_dispatched_task_in_the_inspectors_inbox(app,
     drawn = object_draws.current_draw(task)
     assert drawn is not None and drawn.result_size > 0
     assert object_draws.verify_draw(drawn).matches
+    import json  # the demo scheme weights its draw by 风险库 hits (docs/draws.md)
+
+    assert task.scheme.risk_weight == 2 and json.loads(drawn.params)["risk_weight"] == 2
     members = session.scalars(select(TeamMember).where(TeamMember.task_id == task.id, TeamMember.active)).all()
     assert len(members) == 2 and sum(1 for m in members if m.role.value == "leader") == 1
     inspect = session.scalars(select(WorkItem).where(WorkItem.status == WorkItemStatus.OPEN,

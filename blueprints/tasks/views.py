@@ -23,7 +23,7 @@ from infrastructure.errors import ServiceError
 from models import Draw, DrawDomain, EntityType, MemberKind, Task, TaskStatus, TeamRole, User, db
 from models.roles import Role
 from models.schemes import DrawScope, SchemeStatus
-from services import draw_disclosure, inspector_draws, object_draw_changes, task_access
+from services import draw_disclosure, draw_risk_weight, inspector_draws, object_draw_changes, task_access
 from services import object_draws as draws
 from services import schemes as svc
 from services.risk import library as risk_library
@@ -140,6 +140,8 @@ def _page(task: Task, *, error: str = "", error_field: str = "", status: int = 2
         kinds=list(MemberKind),
         entity_types=list(EntityType),
         scopes=list(DrawScope),
+        risk_weight_text=draw_risk_weight.describe,
+        draw_risk_weight=draw_risk_weight.of_draw(current.params) if current else 0,
     ), status
 
 

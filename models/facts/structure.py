@@ -76,4 +76,6 @@ class ClusterAddress(FactBase, db.Model):
     __table_args__ = (
         Index("ix_fact_cluster_address_address", "address", "current"),
         Index("ix_fact_cluster_address_entity_current", "entity_id", "current"),
+        # 集群注册预警 finds the rows naming a bad 托管机构 by code, or (no code) by name (0048)
+        Index("ix_fact_cluster_address_agent", "agent_code", "agent_name", "current"),
     )

@@ -402,7 +402,7 @@ def ingest(kind: FactKind, records: Sequence[Mapping[str, Any]], *, source_kind:
     """Check, match and file a batch of records of one kind (see the module's docstring)."""
     source = Source(source_kind, department, actor, batch, received_at)
     with gc_paused():  # many objects, no cycles: see infrastructure/memory.py
-        checked = [kind.check(r) for r in records]
+        checked = kind.check_many(records)
         matcher = Matcher(department)
         matcher.prefetch([c.values for c in checked if c.valid])
         return file_checked(kind, checked, source, matcher)

@@ -34,6 +34,13 @@ def source_of(size: int) -> TriggerSource:
     return TriggerSource(f"触发式对象库（提取{size}户，按权重抽取）")
 
 
+def combined_weight(hit_weights: list[int]) -> int:
+    """An object's weight from the weights of its hits: 1 + their sum (an object hit by nothing
+    weighs 1, as in an ordinary draw).  The library computes the same in SQL (library._reconcile);
+    a scheme's 风险库命中加权 uses it per open warning (services/draw_risk_weight.py)."""
+    return 1 + sum(hit_weights)
+
+
 def _pack(text: bytes) -> tuple[str, bytes]:
     return hashlib.sha256(text).hexdigest(), zlib.compress(text, 1)
 

@@ -287,3 +287,44 @@ def test_the_clerk_and_leader_see_the_grades_and_the_team_panel(client, login, o
         objects = html.split('id="object-list"', 1)[1].split("</table>", 1)[0]
         assert "<th>信用风险分类</th>" in objects and ("A类" in objects or "C类" in objects)
         assert 'id="team-panel"' in html and "尚未抽取" in html and "您是本检查组" not in html
+
+
+def test_risk_weight_on_the_scheme_and_draw_panels(client, login, org, session):
+    """风险库命中加权: a bad value 422 on the form, the setting on the scheme page for every role
+    that sees it, and on the draw panel after the draw (issue 16 §5)."""
+    from tests.factories import risk_pages
+
+    task = make_task(org.bureau_a)
+    fill_directory(task, {"A": 4})
+    page = f"/tasks/{task.id}"
+    login(org.clerk_a)
+    html = client.get(page).get_data(as_text=True)
+    assert 'name="risk_weight" value="0"' in html and "风险库命中加权" in html
+    resp = _post(client, f"{page}/scheme", {**FORM, "risk_weight": "101", "lock_version": _lock(html),
+                                            "action": "submit"}, page)
+    assert resp.status_code == 422 and "风险库命中加权应为0到100之间的整数" in resp.get_data(as_text=True)
+    assert 'name="risk_weight" value="101"' in resp.get_data(as_text=True)  # the form shown again as typed
+    assert session.query(Scheme).filter_by(task_id=task.id).count() == 0
+    assert _post(client, f"{page}/scheme", {**FORM, "risk_weight": "4", "lock_version": _lock(html),
+                                            "action": "submit"}, page).status_code == 302
+    scheme = session.query(Scheme).filter_by(task_id=task.id).one()
+    assert scheme.risk_weight == 4
+    from models import DirectoryMember
+
+    first = session.query(DirectoryMember).order_by(DirectoryMember.entity_id).first()
+    risk_pages.warning(first.entity, "lawsuits", department=org.bureau_a)
+    session.commit()
+    login(org.leader_a)
+    html = client.get(page).get_data(as_text=True)
+    assert "每条未关闭的风险预警计作4次" in html
+    assert _post(client, f"{page}/scheme/review", {"outcome": "approve", "lock_version": _lock(html)},
+                 page).status_code == 302
+    login(org.clerk_a)
+    html = client.get(page).get_data(as_text=True)
+    lock = re.search(r'action="/tasks/\d+/draw".*?name="lock_version" value="(\d+)"', html, re.S).group(1)
+    assert _post(client, f"{page}/draw", {"lock_version": lock}, page).status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert 'class="draw-risk-weight"' in html and "每条未关闭的风险预警计作4次" in html
+    draw = draws.current_draw(task)
+    weights = {k: w for k, _s, w in draws.stored_population(draw)}
+    assert weights[f"entity:{first.entity_id}"] == 5.0 and json.loads(draw.params)["risk_weight"] == 4
