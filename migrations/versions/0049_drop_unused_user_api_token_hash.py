@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0049'
-down_revision = '0045'
+down_revision = '0048'
 branch_labels = None
 depends_on = None
 
