@@ -75,7 +75,7 @@ def load(digest: str) -> Client | None:
     cred, user, dept = (t.c for t in tables)
     is_client = exists().where(and_(UserRole.__table__.c.user_id == user.id,
                                     UserRole.__table__.c.role == str(Role.API_CLIENT)))
-    row = db.session.execute(
+    row = db.session.connection().execute(
         select(cred.id, cred.rate_limit, cred.scopes, cred.ip_allow, cred.expires_at, cred.revoked_at,
                cred.last_used_at, user.id.label("user_id"), user.account, user.name, user.status,
                user.department_id, dept.name.label("department_name"), dept.path.label("department_path"),
@@ -250,5 +250,5 @@ def touch(client: Client) -> None:
     if len(_TOUCHED) > MAX_SNAPSHOTS:
         _TOUCHED.clear()
     _TOUCHED[client.id] = now
-    db.session.execute(update(ApiCredential.__table__).where(ApiCredential.__table__.c.id == client.id)
+    db.session.connection().execute(update(ApiCredential.__table__).where(ApiCredential.__table__.c.id == client.id)
                        .values(last_used_at=now))

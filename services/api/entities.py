@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from models import Department, MarketEntity, db
 from persistence.org import region_root
@@ -126,7 +126,15 @@ def _area(call: Call) -> str:
 
 def _where(call: Call, wanted: list[str]) -> Any:
     return (or_(_ENTITY.uscc.in_(wanted), _ENTITY.reg_no.in_(wanted)),
-            Department.path.startswith(_area(call)))
+            Department.__table__.c.path.startswith(_area(call)))
+
+
+_DEPARTMENT = Department.__table__.c
+# Built once: a lookup binds the codes and the area's path (no statement built per call).
+_FIND = (select(*COLUMNS).join(Department.__table__, _ENTITY.department_id == _DEPARTMENT.id)
+         .where(or_(_ENTITY.uscc.in_(bindparam("by_uscc", expanding=True)),
+                    _ENTITY.reg_no.in_(bindparam("by_reg_no", expanding=True))),
+                _DEPARTMENT.path.startswith(bindparam("area"))))
 
 
 def _by_code(rows: Any) -> dict[str, Any]:
@@ -144,8 +152,8 @@ def find(call: Call, codes: list[str]) -> dict[str, Any]:
     wanted = [c for c in codes if CODE_RE.match(c)]
     if not wanted:
         return {}
-    return _by_code(db.session.execute(
-        select(*COLUMNS).join(Department, _ENTITY.department_id == Department.id).where(*_where(call, wanted))))
+    return _by_code(db.session.connection().execute(  # the Core statement on the session's connection
+        _FIND, {"by_uscc": wanted, "by_reg_no": wanted, "area": _area(call)}))
 
 
 def find_entities(call: Call, codes: list[str]) -> dict[str, MarketEntity]:
@@ -196,9 +204,10 @@ RESOURCE = register(Resource(
     schemas=SCHEMAS,
     operations=(
         Operation("GET", "/entities/{code}", READ, "按代码查询一个市场主体", get_one, "Entity",
-                  params=(Param("code", "path", "统一社会信用代码或注册号", required=True),), problems=(404,)),
+                  params=(Param("code", "path", "统一社会信用代码或注册号", required=True),), problems=(404,),
+                  pure=True),
         Operation("GET", "/entities", READ, "按代码列表批量查询市场主体（最多100个）", search, "EntityList",
                   params=(Param("codes", "query", "统一社会信用代码或注册号，以逗号分隔", required=True),),
-                  problems=(400,)),
+                  problems=(400,), pure=True),
     ),
 ))
