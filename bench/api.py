@@ -9,7 +9,12 @@ reaches).  Then, with gunicorn on loopback:
 
   entity lookup: each client, on its own keep-alive connection, asks GET /api/v1/entities/<code>
   for random codes of the registry for --seconds seconds (each call authenticated, rate-limited,
-  scoped and audited as in production); requests per second and p50/p95/p99;
+  scoped and audited as in production); requests per second and p50/p95/p99.  The clients are
+  wrk (Debian's /usr/bin/wrk, one thread and connection per client, a Lua script giving each its
+  token) unless --client python (Python threads, which take CPU from the server on a small host);
+  bare baseline, same run, same gunicorn settings: bench/api_bare.py, one Flask route reading
+  the same row by one Core query and committing, nothing else; and the CPU per request of each,
+  measured in this process over the Flask test client (less sensitive to other load);
   a batch of --batch permits (POST /api/v1/facts/permit, by 统一社会信用代码), timed once new
   and once again with the same records (无变化), then the same with an Idempotency-Key replay.
 
@@ -42,6 +47,32 @@ sys.path.insert(0, str(ROOT))
 from bench.directories import fill_registry  # noqa: E402
 from bench.entities import make_app, make_org, pct, scratch_database  # noqa: E402
 from bench.load import _free_port  # noqa: E402
+
+LUA = """
+local codes = {}
+for line in io.lines("%(codes)s") do codes[#codes + 1] = line end
+local tokens = {%(tokens)s}
+local prefix = "%(prefix)s"
+local count = 0
+function setup(thread)
+  count = count + 1
+  thread:set("tid", count)
+end
+function init(args)
+  local n = tonumber(tid) or 1
+  math.randomseed(n * 7919)
+  header = {Authorization = "Bearer " .. tokens[(n - 1) %% #tokens + 1]}
+end
+function request()
+  return wrk.format("GET", prefix .. codes[math.random(#codes)], header)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests, summary.duration,
+    e.status, e.connect + e.read + e.write + e.timeout, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
 
 SCOPES = ["entities:read", "entities.address:read", "entities.legal_rep:read", "facts:write"]
 
@@ -127,6 +158,70 @@ def lookups(port: int, tokens: list[str], codes: list[str], seconds: float) -> d
             "p99": pct(flat, 99)}
 
 
+def wrk_lookups(port: int, prefix: str, tokens: list[str], codes: list[str], seconds: float, clients: int,
+                workdir: Path) -> dict[str, Any]:
+    """wrk: one thread and one keep-alive connection per client, each with its own token."""
+    (workdir / "codes.txt").write_text("\n".join(codes) + "\n")
+    script = workdir / "lookup.lua"
+    script.write_text(LUA % {"codes": workdir / "codes.txt", "prefix": prefix,
+                             "tokens": ", ".join(f'"{t}"' for t in tokens)})
+    out = subprocess.run(["wrk", "-t", str(clients), "-c", str(clients), "-d", f"{seconds:.0f}s", "--timeout", "10s",
+                          "-s", str(script), f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
+    requests, micros, status_errors, socket_errors, p50, p95, p99 = line.split()[1:]
+    return {"requests": int(requests), "wall": int(micros) / 1e6, "errors": int(status_errors) + int(socket_errors),
+            "p50": float(p50), "p95": float(p95), "p99": float(p99)}
+
+
+class Gunicorn:
+    """gunicorn serving ``target`` on a free port until closed."""
+
+    def __init__(self, target: str, env: dict[str, str], workers: int, threads: int, probe: str) -> None:
+        self.port = _free_port()
+        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+        self.server = subprocess.Popen(
+            [gunicorn, "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{self.port}",
+             "--log-level", "warning", target], cwd=ROOT, env=env)
+        for _ in range(150):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                conn.request("GET", probe)
+                conn.getresponse().read()
+                break
+            except OSError:
+                time.sleep(0.2)
+
+    def close(self) -> None:
+        self.server.terminate()
+        try:
+            self.server.wait(timeout=35)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait()
+
+
+def cpu_per_request(url: str, instance: Path, redis_url: str, token: str, codes: list[str], n: int = 500
+                    ) -> tuple[float, float]:
+    """Milliseconds of this process's CPU per lookup, the app's and the bare route's, over the
+    Flask test client (the same client overhead in both), each after a warm-up."""
+    from app import create_app
+    from bench.api_bare import create
+
+    app = create_app({"SECRET_KEY": "bench", "API_RATE_LIMIT_REDIS_URL": redis_url, "JOBS_RUNNER": "external",
+                      "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://")})
+    figures = []
+    rng = random.Random(1)
+    for client, path, headers in ((app.test_client(), "/api/v1/entities/", {"Authorization": f"Bearer {token}"}),
+                                  (create(url).test_client(), "/bare/entities/", {})):
+        for code in codes[:50]:
+            assert client.get(path + code, headers=headers).status_code == 200
+        t0 = time.process_time()
+        for _ in range(n):
+            client.get(path + rng.choice(codes), headers=headers)
+        figures.append((time.process_time() - t0) / n * 1000)
+    return figures[0], figures[1]
+
+
 def batch(port: int, token: str, codes: list[str], size: int) -> list[tuple[str, float, int, dict[str, int]]]:
     records = [{"uscc": codes[i % len(codes)], "permit_no": f"BENCH{i:08d}", "name": "食品经营许可证",
                 "kind": "食品经营", "valid_from": "2026-01-05", "valid_to": "2031-01-04"} for i in range(size)]
@@ -159,6 +254,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--database-url", default="", help="PostgreSQL server URL; default a temporary SQLite file")
     parser.add_argument("--redis", default="", help="Redis URL for the rate-limit counters")
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk",
+                        help="the lookup clients: wrk (default, when installed) or Python threads")
     args = parser.parse_args()
 
     instance = Path(tempfile.mkdtemp(prefix="zhjg-bench-api-"))
@@ -170,43 +267,50 @@ def main() -> None:
         t0 = time.perf_counter()
         tokens, codes = prepare(url, instance, args.entities, args.clients)
         print(f"prepared {args.entities:,} entities and {args.clients} clients in {time.perf_counter() - t0:.1f} s")
-        port = _free_port()
         env = {**os.environ, "ZHJG_INSTANCE": str(instance), "SECRET_KEY": "bench", "DATABASE_URL": url,
-               "API_RATE_LIMIT_REDIS_URL": args.redis, "JOBS_RUNNER": "external"}
-        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-        server = subprocess.Popen(
-            [gunicorn, "-w", str(args.workers), "--threads", str(args.threads), "-b", f"127.0.0.1:{port}",
-             "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env)
-        try:
-            for _ in range(150):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/api/v1/openapi.json")
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            lookups(port, tokens, codes, 3)  # warm every worker's pool and caches
-            result = lookups(port, tokens, codes, args.seconds)
-            batches = batch(port, tokens[0], codes, args.batch)
-        finally:
-            server.terminate()
+               "API_RATE_LIMIT_REDIS_URL": args.redis, "JOBS_RUNNER": "external", "BARE_DATABASE_URL": url}
+        use_wrk = args.client == "wrk" and shutil.which("wrk")
+        results = {}
+        for label, target, prefix in (("bare", "bench.api_bare:create()", "/bare/entities/"),
+                                      ("app", "app:create_app()", "/api/v1/entities/")):
+            server = Gunicorn(target, env, args.workers, args.threads, prefix + codes[0])
             try:
-                server.wait(timeout=35)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                if use_wrk:
+                    wrk_lookups(server.port, prefix, tokens, codes, 3, args.clients, instance)  # warm up
+                    results[label] = wrk_lookups(server.port, prefix, tokens, codes, args.seconds, args.clients,
+                                                 instance)
+                elif label == "app":
+                    lookups(server.port, tokens, codes, 3)  # warm every worker's pool and caches
+                    results[label] = lookups(server.port, tokens, codes, args.seconds)
+                if label == "app":
+                    batches = batch(server.port, tokens[0], codes, args.batch)
+            finally:
+                server.close()
+        load_after_lookups = uptime()
+        cpu_app, cpu_bare = cpu_per_request(url, instance, args.redis, tokens[0], codes)
     finally:
         shutil.rmtree(instance, ignore_errors=True)
         if drop:
             drop()
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    print(f"bench/api.py: {args.clients} clients, {args.seconds:.0f} s, gunicorn {args.workers}x{args.threads}, "
-          f"{backend}, rate-limit counters {'in Redis' if args.redis else 'in process'}")
-    print(f"entity lookup: {result['requests']} requests, {result['requests'] / result['wall']:.0f} requests/s, "
-          f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, "
-          f"errors {result['errors']}")
+    print(f"bench/api.py: {args.clients} clients ({'wrk' if use_wrk else 'Python threads'}), {args.seconds:.0f} s, "
+          f"gunicorn {args.workers}x{args.threads}, {backend}, "
+          f"rate-limit counters {'in Redis' if args.redis else 'in process'}")
+    for label, title in (("app", "entity lookup"), ("bare", "bare baseline (one Core query, no auth/limit/audit)")):
+        if label in results:
+            r = results[label]
+            print(f"{title}: {r['requests']} requests, {r['requests'] / r['wall']:.0f} requests/s, "
+                  f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, p99 {r['p99']:.1f} ms, errors {r['errors']}")
+    if "bare" in results:
+        a, b = results["app"], results["bare"]
+        print(f"app / bare: requests/s {(a['requests'] / a['wall']) / (b['requests'] / b['wall']):.2f}x, "
+              f"p95 {a['p95'] / b['p95']:.2f}x")
+    print(f"CPU per request in process (test client): app {cpu_app:.2f} ms, bare {cpu_bare:.2f} ms, "
+          f"{cpu_app / cpu_bare:.2f}x")
     for label, elapsed, status, counts in batches:
         print(f"batch of {args.batch} permits, {label}: {elapsed:.2f} s (HTTP {status}) {counts}")
+    print(f"after the lookups: {load_after_lookups}")
     print(f"after: {uptime()}")
 
 

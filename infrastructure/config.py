@@ -115,6 +115,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Redis holding the per-client request counters (e.g. `redis://127.0.0.1:6379/0`), shared "
             "by every worker; empty: counters in each process's memory (one process, development). "
             "While Redis does not answer, the counters of the process are used."),
+    Setting("API_TOKEN_CACHE_SECONDS", "API_TOKEN_CACHE_SECONDS", int, 5,
+            "How long a worker keeps what it read of an API credential and its account (services/api/"
+            "clients.py); 0: read on every call.  A revocation, a disabled account or a lost role is "
+            "seen by every worker at once when API_RATE_LIMIT_REDIS_URL is set, otherwise by other "
+            "processes within this many seconds."),
     Setting("API_TOKEN_KEY", "API_TOKEN_KEY", str, "",
             "The key of the keyed SHA-256 under which API tokens are stored (接口令牌密钥); changing "
             "it invalidates every token.",

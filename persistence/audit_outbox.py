@@ -21,16 +21,27 @@ from models import AuditOutbox, User, db, utcnow
 from persistence import audit
 
 SEAL_BATCH = 5000
+_INSERT = insert(AuditOutbox.__table__)
 
 
 def defer(action: str, *, object_type: str = "", object_id: str | int = "", summary: dict[str, Any] | str | None = None,
           user: User) -> None:
     """Write one audit row for the chain's next seal, in the current transaction."""
-    db.session.execute(insert(AuditOutbox).values(
-        at=utcnow(), user_id=user.id, user_account=user.account[:64], user_name=user.name[:50],
-        department_id=user.department_id, department_name=(user.department.name if user.department else "")[:100],
-        ip=audit.client_ip(), action=action, object_type=object_type, object_id=str(object_id),
-        summary=audit.summary_text(summary)))
+    defer_as(action, object_type=object_type, object_id=object_id, summary=summary, user_id=user.id,
+             account=user.account, name=user.name, department_id=user.department_id,
+             department_name=user.department.name if user.department else "")
+
+
+def defer_as(action: str, *, object_type: str = "", object_id: str | int = "",
+             summary: dict[str, Any] | str | None = None, user_id: int, account: str, name: str,
+             department_id: int | None, department_name: str) -> None:
+    """``defer`` with the actor given by its fields (no ORM object needed: the data interface's
+    caller is a snapshot, services/api/clients.py)."""
+    db.session.connection().execute(_INSERT, {  # the Core statement built once: no ORM bulk step
+        "at": utcnow(), "user_id": user_id, "user_account": account[:64], "user_name": name[:50],
+        "department_id": department_id, "department_name": department_name[:100],
+        "ip": audit.client_ip(), "action": action, "object_type": object_type, "object_id": str(object_id),
+        "summary": audit.summary_text(summary)})
 
 
 def waiting() -> int:

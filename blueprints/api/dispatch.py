@@ -17,14 +17,16 @@ import json
 from typing import Any
 
 from flask import Response, current_app, request
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from blueprints.api.problems import JSON, json_response, problem_response
 from infrastructure.errors import ServiceError
-from models import ApiCredential, db
+from models import db
 from persistence import audit_outbox
-from services.api import idempotency, ratelimit, scopes, tokens
+from services.api import clients, idempotency, ratelimit, scopes, tokens
+from services.api.clients import Client
 from services.api.problems import ApiProblem, for_status
 from services.api.registry import Call, Operation, Resource
 
@@ -32,16 +34,17 @@ AUDIT_CODES = 50
 
 
 def limiter() -> ratelimit.Limiter:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    found = app.extensions.get("zhjg_api_limiter")
-    if found is None:
-        found = app.extensions["zhjg_api_limiter"] = ratelimit.make(app.config.get("API_RATE_LIMIT_REDIS_URL", ""))
-    return found  # type: ignore[no-any-return]
+    return ratelimit.for_app(current_app)
 
 
-def _admit(credential: ApiCredential, resource: Resource, op: Operation, params: dict[str, str]) -> Call:
+def _authenticate() -> tuple[Client, float]:
+    """The caller (a snapshot, services/api/clients.py), this call counted against its limit."""
+    digest = tokens.digest_of(request.headers.get("Authorization"))
+    return clients.authenticate(digest, current_app.config["API_TOKEN_CACHE_SECONDS"], limiter())
+
+
+def _admit(credential: Client, wait: float, resource: Resource, op: Operation, params: dict[str, str]) -> Call:
     tokens.check_ip(credential, request.remote_addr or "")
-    wait = limiter().hit(str(credential.id), credential.rate_limit)
     if wait:
         raise ApiProblem("rate-limited", f"该凭证每分钟最多{credential.rate_limit}次请求，请稍后重试",
                          headers={"Retry-After": ratelimit.retry_after_header(wait)})
@@ -97,17 +100,17 @@ def _write(op: Operation, call: Call) -> Response:
     return response
 
 
-def _audit(credential: ApiCredential, op: Operation, call: Call | None, status: int) -> None:
+def _audit(credential: Client, op: Operation, call: Call | None, status: int) -> None:
     summary: dict[str, Any] = {"接口": f"{op.method} /api/v1{op.path}", "状态": status}
     if call is not None and call.touched:
         summary["主体"] = call.touched[:AUDIT_CODES]
         summary["主体数"] = len(call.touched)
     if call is not None and call.counts:
         summary["计数"] = call.counts
-    if tokens.touch(credential):
-        db.session.flush()
-    audit_outbox.defer("api_call", object_type="api_credential", object_id=credential.id, summary=summary,
-                       user=credential.user)
+    clients.touch(credential)
+    audit_outbox.defer_as("api_call", object_type="api_credential", object_id=credential.id, summary=summary,
+                          user_id=credential.user_id, account=credential.account, name=credential.user_name,
+                          department_id=credential.department_id, department_name=credential.department_name)
 
 
 def _refusal(exc: Exception) -> Response:
@@ -124,17 +127,30 @@ def _refusal(exc: Exception) -> Response:
     return problem_response(for_status(exc.code or 400, f"请求体不能超过{limit}MB" if exc.code == 413 else ""))
 
 
+def _without_transaction() -> None:
+    """A pure read (``Operation.pure``) on PostgreSQL: its connection in autocommit, so no BEGIN
+    and no COMMIT round trip; the audit row is then one INSERT committing by itself.  Not when
+    the session is bound to a connection already in a transaction (the tests' rollback)."""
+    bind = db.session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def handle(resource: Resource, op: Operation, params: dict[str, str]) -> Response:
-    credential: ApiCredential | None = None
+    credential: Client | None = None
     call: Call | None = None
+    if op.pure:
+        _without_transaction()
     try:
-        credential = tokens.authenticate(request.headers.get("Authorization"))
-        call = _admit(credential, resource, op, params)
+        credential, wait = _authenticate()
+        call = _admit(credential, wait, resource, op, params)
         response = _write(op, call) if op.method == "POST" else _read(op, call)
     except (ApiProblem, ServiceError, IntegrityError, HTTPException) as exc:
         response = _refusal(exc)
+        if op.pure:
+            _without_transaction()  # the rollback gave the connection back
         known = getattr(exc, "credential", None)  # an expired or revoked token: its client is known
-        if credential is None and known is not None and not limiter().hit(str(known.id), known.rate_limit):
+        if credential is None and known is not None and not getattr(exc, "wait", 0):
             credential = known
     if credential is None or response.status_code == 429:
         db.session.rollback()

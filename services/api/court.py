@@ -84,7 +84,7 @@ SCHEMAS: dict[str, Any] = {
 
 
 def _entity(call: Call, code: str) -> Any:
-    entity = entity_api.find(call, [code]).get(code)
+    entity = entity_api.find_entities(call, [code]).get(code)
     if entity is None:
         raise ApiProblem("entity-not-found", f"本区域市场主体库中未找到统一社会信用代码或注册号为“{code[:30]}”的市场主体")
     call.touched.append(entity.uscc or entity.reg_no or str(entity.id))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from models import Department, MarketEntity, db
 from persistence.org import region_root
@@ -66,8 +66,8 @@ SCHEMAS = {
 }
 
 
-def entity_record(entity: MarketEntity, parts: frozenset[str]) -> dict[str, Any]:
-    """The fields of one entity that ``parts`` grant."""
+def entity_record(entity: Any, parts: frozenset[str]) -> dict[str, Any]:
+    """The fields of one entity that ``parts`` grant (a MarketEntity, or a row of COLUMNS)."""
     out: dict[str, Any] = {
         "name": entity.name,
         "uscc": entity.uscc or None,
@@ -108,23 +108,62 @@ def area_path(department: Department) -> str:
     return found
 
 
-def find(call: Call, codes: list[str]) -> dict[str, MarketEntity]:
-    """The entities of the client's area with these codes (统一社会信用代码 or 注册号), by code:
-    persistence.scope.scope_entities as one join."""
-    wanted = [c for c in codes if CODE_RE.match(c)]
-    if not wanted:
-        return {}
-    rows = db.session.execute(
-        select(MarketEntity).join(Department, MarketEntity.department_id == Department.id)
-        .where(or_(MarketEntity.uscc.in_(wanted), MarketEntity.reg_no.in_(wanted)),
-               Department.path.startswith(area_path(call.user.department)))
-    ).scalars()
-    found: dict[str, MarketEntity] = {}
+_ENTITY = MarketEntity.__table__.c
+# What entity_record reads: a lookup selects these columns on the Core, no ORM object.
+COLUMNS = (_ENTITY.id, _ENTITY.name, _ENTITY.uscc, _ENTITY.reg_no, _ENTITY.entity_type, _ENTITY.status,
+           _ENTITY.domicile, _ENTITY.business_address, _ENTITY.legal_rep, _ENTITY.established_on,
+           _ENTITY.registered_capital, _ENTITY.industry_code, _ENTITY.industry_name, _ENTITY.division_code,
+           _ENTITY.division_name, _ENTITY.business_scope)
+
+
+def _area(call: Call) -> str:
+    """The path of the client's area; the client snapshot's department path finds it without
+    loading the account (services/api/clients.py)."""
+    path = getattr(call.credential, "department_path", None)
+    found = _AREAS.get(path) if path else None
+    return found if found is not None else area_path(call.user.department)
+
+
+def _where(call: Call, wanted: list[str]) -> Any:
+    return (or_(_ENTITY.uscc.in_(wanted), _ENTITY.reg_no.in_(wanted)),
+            Department.__table__.c.path.startswith(_area(call)))
+
+
+_DEPARTMENT = Department.__table__.c
+# Built once: a lookup binds the codes and the area's path (no statement built per call).
+_FIND = (select(*COLUMNS).join(Department.__table__, _ENTITY.department_id == _DEPARTMENT.id)
+         .where(or_(_ENTITY.uscc.in_(bindparam("by_uscc", expanding=True)),
+                    _ENTITY.reg_no.in_(bindparam("by_reg_no", expanding=True))),
+                _DEPARTMENT.path.startswith(bindparam("area"))))
+
+
+def _by_code(rows: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for entity in rows:
         for code in (entity.uscc, entity.reg_no):
             if code:
                 found[code] = entity
     return found
+
+
+def find(call: Call, codes: list[str]) -> dict[str, Any]:
+    """The entities of the client's area with these codes (统一社会信用代码 or 注册号), by code,
+    as rows of COLUMNS: persistence.scope.scope_entities as one join."""
+    wanted = [c for c in codes if CODE_RE.match(c)]
+    if not wanted:
+        return {}
+    return _by_code(db.session.connection().execute(  # the Core statement on the session's connection
+        _FIND, {"by_uscc": wanted, "by_reg_no": wanted, "area": _area(call)}))
+
+
+def find_entities(call: Call, codes: list[str]) -> dict[str, MarketEntity]:
+    """``find`` as ORM objects, for the handlers that write about the entity (表34)."""
+    wanted = [c for c in codes if CODE_RE.match(c)]
+    if not wanted:
+        return {}
+    return _by_code(db.session.execute(
+        select(MarketEntity).join(Department, MarketEntity.department_id == Department.id)
+        .where(*_where(call, wanted))).scalars())
 
 
 def get_one(call: Call) -> Reply:
@@ -165,9 +204,10 @@ RESOURCE = register(Resource(
     schemas=SCHEMAS,
     operations=(
         Operation("GET", "/entities/{code}", READ, "按代码查询一个市场主体", get_one, "Entity",
-                  params=(Param("code", "path", "统一社会信用代码或注册号", required=True),), problems=(404,)),
+                  params=(Param("code", "path", "统一社会信用代码或注册号", required=True),), problems=(404,),
+                  pure=True),
         Operation("GET", "/entities", READ, "按代码列表批量查询市场主体（最多100个）", search, "EntityList",
                   params=(Param("codes", "query", "统一社会信用代码或注册号，以逗号分隔", required=True),),
-                  problems=(400,)),
+                  problems=(400,), pure=True),
     ),
 ))

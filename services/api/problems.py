@@ -50,6 +50,7 @@ class ApiProblem(Exception):
         self.headers = headers or {}
         self.extensions = extensions
         self.credential: Any = None  # the client, when the token named one (expired, revoked)
+        self.wait = 0.0  # its rate limit's answer to this call (services/api/clients.authenticate)
 
     def body(self, instance: str) -> dict[str, Any]:
         body: dict[str, Any] = {"type": PROBLEM_TYPE + self.slug, "title": self.title, "status": self.status}

@@ -63,6 +63,10 @@ class Operation:
     part: str | None = None  # the part of the resource this operation needs (a feed)
     part_param: str | None = None  # or the path parameter naming it (a fact kind)
     problems: tuple[int, ...] = ()  # error statuses besides the common ones
+    # The handler writes nothing: on PostgreSQL the call runs without a transaction (each
+    # statement commits alone), so that the lookup and its audit row are two round trips
+    # without BEGIN and COMMIT (blueprints/api/dispatch.py).
+    pure: bool = False
 
     @property
     def rule(self) -> str:

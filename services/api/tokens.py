@@ -19,6 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, select
@@ -156,34 +157,20 @@ def state_of(credential: ApiCredential, now: datetime | None = None) -> str:
 # ------------------------------------------------------------------ authentication
 
 
-def authenticate(header: str | None) -> ApiCredential:
-    """The credential of an ``Authorization: Bearer <token>`` header, or an ApiProblem (401)."""
+def digest_of(header: str | None) -> str:
+    """The stored digest of an ``Authorization: Bearer <token>`` header's token, or an ApiProblem
+    (401) for a missing or malformed one (services/api/clients.py finds its credential)."""
     if not header:
         raise ApiProblem("token-missing", "请在 Authorization 请求头中提供 Bearer 访问令牌")
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not TOKEN_RE.match(token):
         raise ApiProblem("token-malformed", "访问令牌应为“Bearer zhjg_…”形式")
-    credential = db.session.execute(
-        select(ApiCredential).where(ApiCredential.token_hash == token_hash(token))
-        .options(joinedload(ApiCredential.user).options(joinedload(User.department), joinedload(User.roles)))
-    ).unique().scalar_one_or_none()
-    if credential is None:
-        raise ApiProblem("token-invalid", "访问令牌不存在")
-    problem = None
-    if credential.revoked_at is not None:
-        problem = ApiProblem("token-revoked", "该访问令牌已被吊销，请联系系统管理员重新签发")
-    elif credential.expires_at is not None and credential.expires_at <= utcnow():
-        problem = ApiProblem("token-expired", "该访问令牌已过期，请联系系统管理员重新签发")
-    elif not credential.user.is_active or not credential.user.has_role(Role.API_CLIENT):
-        problem = ApiProblem("token-revoked", "该接口调用账号已停用或不再是接口调用方")
-    if problem is not None:
-        problem.credential = credential
-        raise problem
-    return credential
+    return token_hash(token)
 
 
-def check_ip(credential: ApiCredential, remote: str) -> None:
+def check_ip(credential: Any, remote: str) -> None:
+    """The IP allow-list of a credential (or services/api/clients.Client)."""
     allowed = credential.ip_list
     if not allowed:
         return
@@ -193,12 +180,3 @@ def check_ip(credential: ApiCredential, remote: str) -> None:
         raise ApiProblem("ip-not-allowed", "无法识别调用地址") from None
     if not any(address in ipaddress.ip_network(n, strict=False) for n in allowed):
         raise ApiProblem("ip-not-allowed", f"调用地址 {remote} 不在该凭证允许的地址范围内")
-
-
-def touch(credential: ApiCredential) -> bool:
-    """Remember the last use, at most once a minute (one UPDATE, not one per call); whether it did."""
-    now = utcnow()
-    if credential.last_used_at is None or now - credential.last_used_at > timedelta(minutes=1):
-        credential.last_used_at = now
-        return True
-    return False

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import groupby, islice
+from itertools import compress, islice
 from operator import eq, itemgetter
 
 from infrastructure import draw_algorithm as algo
@@ -62,18 +62,19 @@ def run_weighted(members: list[tuple[str, str, float]], quotas: Mapping[str, int
         raise draw_service.DrawError("权重应为正数")
     # one line per member, in key order = the sorted lines the digest hashes (a tab sorts first)
     lines = [f"{key}\t{stratum}\t{texts[weight]}\n" for key, stratum, weight in population]
-    # grouped by stratum with a stable sort (key order kept within each), in C: no loop per member
-    rows = sorted(zip(map(itemgetter(1), population), keys, map(itemgetter(2), population), lines),  # noqa: B905
-                  key=itemgetter(0))
+    # grouped by stratum in key order: per stratum a mask and three compresses, all in C (no
+    # loop per member in Python, no sort of a million tuples)
+    strata = list(map(itemgetter(1), population))
+    weights = list(map(itemgetter(2), population))
     keys_of: dict[str, list[str]] = {}
     weights_of: dict[str, list[float]] = {}
     lines_of: dict[str, list[str]] = {}
-    for stratum, group in groupby(rows, itemgetter(0)):
-        members = list(group)
-        keys_of[stratum] = list(map(itemgetter(1), members))
-        weights_of[stratum] = list(map(itemgetter(2), members))
-        lines_of[stratum] = list(map(itemgetter(3), members))
-    del rows
+    for stratum in sorted(set(strata)):
+        mask = list(map(stratum.__eq__, strata))
+        keys_of[stratum] = list(compress(keys, mask))
+        weights_of[stratum] = list(compress(weights, mask))
+        lines_of[stratum] = list(compress(lines, mask))
+    del strata, weights
     draw_service.check_quotas({s: len(k) for s, k in keys_of.items()}, quotas)
     quotas = {k: int(v) for k, v in quotas.items()}
     with ThreadPoolExecutor(1) as pool:

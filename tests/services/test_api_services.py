@@ -84,3 +84,25 @@ def test_cursors_round_trip_and_refuse_garbage():
     for bad in ("%%%", "e30", "eyJhIjogIngifQ"):
         with pytest.raises(ApiProblem):
             published.decode_cursor(bad)
+
+
+def test_limiters_read_and_bump_a_generation_in_the_same_round_trip():
+    memory = MemoryLimiter()
+    assert memory.hit_reading("a", 5, "gen") == (0.0, None)
+    memory.bump("gen")
+    assert memory.hit_reading("a", 5, "gen") == (0.0, 1)
+    redis = pytest.importorskip("redis")
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=0.25, socket_connect_timeout=0.25)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    import uuid
+
+    key, name = uuid.uuid4().hex, "zhjg:test:" + uuid.uuid4().hex
+    one, two = RedisLimiter(client), RedisLimiter(client)  # two workers
+    assert one.hit_reading(key, 5, name) == (0.0, None)
+    two.bump(name)
+    wait, generation = one.hit_reading(key, 5, name)
+    assert wait == 0.0 and generation == b"1"
+    client.delete(name)
