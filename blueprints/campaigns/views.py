@@ -122,6 +122,7 @@ def show_page(campaign: Campaign, *, error: str = "", status: int = 200, form: A
         reusable=feedback.reusable(me, campaign) if access.is_initiator(me, campaign) else [],
         may_adjust=library.may_adjust(me, campaign), assign_unit=assign.unit_of(me, campaign),
         candidates=assign.candidates(me) if assign.unit_of(me, campaign) else [], assign_modes=assign.MODES,
+        inspector_draws=assign.draws(me, campaign) if assign.unit_of(me, campaign) else [],
         parts=reports.parts(campaign) if access.published(campaign) else [],
         signed=bool(bulletin and party and party.received_bulletin_at),
         subunits=_subunits(party) if party else [], modes=MODES,
