@@ -14,7 +14,7 @@ from models.campaigns import CampaignStatus
 from models.campaigns import ObjectStatus as S
 from models.workflow import InstanceStatus
 from persistence.workdays import CalendarNotCovered, add_workdays
-from services import dossier
+from services import dossier, inspector_draws
 from services.campaigns import access, assign, feedback, library, overview, plans, records, reports
 from tests.conftest import PASSWORD
 from tests.factories.campaigns import TODAY, Setup
@@ -257,3 +257,23 @@ def test_objects_are_imported_through_the_import_framework(cs):
     assert library.count(c) == 4 and {o.source for o in cs.objects()} == {"信用风险分类", "导入"}
     with pytest.raises(Exception, match="专项整治不存在"):
         kind.load_context(cs.health_clerk, {"campaign_id": str(c.id)})
+
+
+def test_the_random_assignment_is_an_inspector_draw_recomputed_from_its_record(cs):
+    c = cs.published()
+    plans.deploy(cs.clerk, c, c.lock_version, {"deploy_note": "全区部署"})
+    both = [str(cs.inspector.id), str(cs.inspector2.id)]
+    with pytest.raises(Invalid, match="抽取人数须为1至2之间的整数"):
+        assign.assign(cs.clerk, c, {"mode": "draw", "inspectors": both, "draw_count": "3"})
+    assign.assign(cs.clerk, c, {"mode": "draw", "inspectors": both, "draw_count": "1"})
+    (drawn, check), = assign.draws(cs.clerk, c)
+    assert drawn.subject_type == "campaign" and drawn.subject_id == c.id and drawn.population_size == 2
+    assert check is True
+    (winner,) = inspector_draws.drawn_ids(drawn, "user")
+    assert {o.inspector_id for o in cs.objects()} == {winner}
+    # a second draw over both: the objects in id order go to the drawn ranks in turn
+    assign.assign(cs.clerk, c, {"mode": "draw", "inspectors": both})
+    second = inspector_draws.draws_of(inspector_draws.Subject(inspector_draws.CAMPAIGN, c.id))[-1]
+    ranks = inspector_draws.drawn_ids(second, "user")
+    live = [o for o in cs.objects() if o.removed_at is None]
+    assert second.attempt == 2 and [o.inspector_id for o in live] == [ranks[i % 2] for i in range(len(live))]
