@@ -13,7 +13,9 @@ from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import Permit, ProcessHistory, db
 from models.facts import FactSource
 from models.unlicensed import OperatorStatus as S
+from models.roles import Role
 from models.workflow import InstanceStatus
+from services import inspector_draws
 from services.plan_queries import today
 from services.unlicensed import access, cycles, operators, reports
 from tests.conftest import PASSWORD
@@ -92,6 +94,21 @@ def test_scheme_then_campaign_and_assignment(ul):
     cycles.assign_inspectors(ul.health_liaison, unit, unit.lock_version, [ul.health_inspector.id])
     assert access.current_step(unit) == "enforce"
     assert access.is_assigned(ul.health_inspector, unit)
+
+
+def test_the_member_unit_draws_its_inspectors_with_the_shared_draw(ul, make_user):
+    cycle = ul.schemed()
+    unit = ul.health
+    second = make_user(ul.org.health_a, Role.INSPECTOR, name="卫健执法员二")
+    cycles.make_campaign(ul.health_liaison, unit, unit.lock_version, {"campaign_title": "专项", "campaign_content": "内容"})
+    with pytest.raises(Invalid, match="抽取人数须为1至2之间的整数"):
+        cycles.assign_inspectors(ul.health_liaison, unit, unit.lock_version, [], mode="draw", count="3")
+    assert inspector_draws.draws_of(inspector_draws.Subject(inspector_draws.UNLICENSED_UNIT, unit.id)) == []
+    cycles.assign_inspectors(ul.health_liaison, unit, unit.lock_version, [], mode="draw", count="1")
+    (drawn, check), = cycles.unit_draws(unit)
+    assert check is True and drawn.population_size == 2 and drawn.department_id == unit.department_id
+    assert unit.inspector_ids == set(inspector_draws.drawn_ids(drawn, "user")) <= {ul.health_inspector.id, second.id}
+    assert access.current_step(unit) == "enforce" and cycle.year
 
 
 def test_not_eligible_goes_to_case_filing(ul):
