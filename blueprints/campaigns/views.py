@@ -114,6 +114,7 @@ def show_page(campaign: Campaign, *, error: str = "", status: int = 200, form: A
     party = access.party_of(me, campaign)
     return render_template(
         "campaigns/show.html", c=campaign, me=me, error=error, form=form or {}, S=CampaignStatus, K=FieldKind,
+        plan_form=(form or {}) if request.endpoint == "campaigns.edit" else {},
         access=access, initiator=access.is_initiator(me, campaign), leader=access.is_leader(me, campaign),
         party=party, open=lambda key: access.step_open(me, campaign, key), step=access.current_step(campaign),
         objects=objects, total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
