@@ -19,6 +19,7 @@ from services.imports import (  # noqa: F401
     ledgers,
     libraries,
     notice_verify,
+    unlicensed_operators,
     users,
 )
 from services.imports.framework import ImportKind

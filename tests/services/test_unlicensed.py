@@ -307,3 +307,33 @@ def test_who_sees_what(ul, org):
     listed = db.session.execute(access.list_query(ul.health_liaison)).scalars().all()
     assert listed == [cycle]
     assert db.session.execute(access.list_query(org.office_b_user)).scalars().all() == []
+
+
+def test_operators_found_are_imported_through_the_import_framework(ul):
+    from services.imports import framework, unlicensed_operators
+    from tests.factories.import_kinds import workbook
+
+    ul.assigned()
+    unit, inspector = ul.health, ul.health_inspector
+    ul.operator(unit, inspector, "已录入小吃店")
+    kind = unlicensed_operators.KIND
+    rows = [[1, "老李修车铺", "甲区建设路9号", "李四", "汽车修理", "13800000000", "", today().isoformat()],
+            [2, "已录入小吃店", "甲区建设路1号", "张三", "餐饮", "", "", ""],  # recorded already
+            [3, "无名杂货", "甲区建设路10号", "", "零售", "", "NOPE", ""]]  # not in the registry
+    twice = workbook(kind, [rows[0], rows[0]])
+    _, check = framework.upload(kind, inspector, "重复.xlsx", twice, {"unit_id": unit.id})
+    assert all("重复（经营者/名称和经营地址相同）" in r.row.errors[0][1] for r in check.rows)
+    batch, check = framework.upload(kind, inspector, "经营者.xlsx", workbook(kind, rows), {"unit_id": unit.id})
+    problems = {r.number: [m for _, m in r.row.errors] for r in check.rows if not r.row.valid}
+    assert set(problems) == {3, 4}, problems
+    assert "已录入" in problems[3][0] and "NOPE" in problems[4][0]
+    with pytest.raises(Invalid, match="未导入任何数据"):
+        framework.confirm(kind, inspector, batch, valid_only=False)
+    result = framework.confirm(kind, inspector, batch, valid_only=True)
+    assert result["录入经营者"] == 1
+    found = next(o for o in unit.operators if o.operator == "老李修车铺")
+    assert found.person == "李四" and found.entity is None and found.status == S.FOUND
+    with pytest.raises(Exception, match="成员单位不存在"):
+        kind.load_context(ul.safety_inspector, {"unit_id": str(unit.id)})
+    with pytest.raises(Forbidden):
+        framework.upload(kind, ul.health_liaison, "x.xlsx", workbook(kind, rows), {"unit_id": unit.id})
