@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import Permit, ProcessHistory, db
 from models.facts import FactSource
-from models.unlicensed import OperatorStatus as S
 from models.roles import Role
+from models.unlicensed import OperatorStatus as S
 from models.workflow import InstanceStatus
 from services import inspector_draws
 from services.plan_queries import today
