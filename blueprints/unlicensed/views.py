@@ -193,6 +193,19 @@ def summary_xlsx(id: int):
                      download_name=f"{c.year}年度无证无照经营查处结果汇总.xlsx")
 
 
+@bp.route("/<int:id>/summary.pdf")
+@login_required
+@roles_required(Role.CONFERENCE_OFFICE)
+def summary_pdf(id: int):
+    c = _office_cycle(id)
+    try:
+        data = reports.summary_pdf(c, request.args.get("paper", "A4"))
+    except ServiceError as exc:
+        abort(exc.status, exc.message)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{c.year}年度无证无照经营查处结果汇总.pdf")
+
+
 # ------------------------------------------------------------------ a member unit
 
 
