@@ -134,6 +134,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
         load_demo_notice()
         load_demo_grades()
         load_demo_daily()
+        load_demo_campaign()
         return created
     load_demo_libraries()
     load_demo_items()
@@ -147,6 +148,7 @@ def load_demo(reset_passwords: bool = False) -> list[CreatedAccount]:
     load_demo_notice()
     load_demo_grades()
     load_demo_daily()
+    load_demo_campaign()
     if reset_passwords:
         accounts = {u[0]: u for u in USERS}
         for user in db.session.execute(select(User).where(User.account.in_(accounts))).scalars():
@@ -264,6 +266,13 @@ def load_demo_notice() -> None:
 def load_demo_daily() -> None:
     """日常监管: objects, rules, categories and tasks in every escalation state (services/daily/demo.py)."""
     from services.daily.demo import load_demo_daily as load
+
+    load()
+
+
+def load_demo_campaign() -> None:
+    """专项整治 (表23): a published campaign, some objects checked, one 责令改正 pending (services/campaigns/demo.py)."""
+    from services.campaigns.demo import load_demo_campaign as load
 
     load()
 

@@ -277,3 +277,20 @@ def test_the_random_assignment_is_an_inspector_draw_recomputed_from_its_record(c
     ranks = inspector_draws.drawn_ids(second, "user")
     live = [o for o in cs.objects() if o.removed_at is None]
     assert second.attempt == 2 and [o.inspector_id for o in live] == [ranks[i % 2] for i in range(len(live))]
+
+
+def test_the_demo_district_shows_a_published_campaign_with_a_pending_order(app, session):
+    from cli.demo import load_demo
+    from services.campaigns.demo import load_demo_campaign
+
+    load_demo()
+    session.commit()
+    c = session.execute(db.select(Campaign)).scalar_one()
+    assert c.status == CampaignStatus.PUBLISHED and c.department.name == "成华区市场监督管理局"
+    objects = session.execute(db.select(CampaignObject).where(CampaignObject.campaign_id == c.id)).scalars().all()
+    statuses = [o.status for o in objects]
+    assert statuses.count(S.ORDERED) == 1 and statuses.count(S.LAWFUL) >= 1
+    assert all(o.inspector_id for o in objects)
+    (drawn,) = inspector_draws.draws_of(inspector_draws.Subject(inspector_draws.CAMPAIGN, c.id))
+    assert inspector_draws.verify(drawn)
+    assert load_demo_campaign() is None  # once
