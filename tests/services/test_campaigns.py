@@ -216,6 +216,8 @@ def test_a_joint_campaign_reports_through_the_party_and_it_signs_the_bulletin(cs
     reports.inspectors_report(cs.inspector, c, {"lock_version": c.lock_version})
     with pytest.raises(Conflict, match="尚有部门未上报"):
         reports.summarize(cs.clerk, c, c.lock_version, {"summary_note": "x"})
+    with pytest.raises(Conflict, match="情况通报尚未下发"):
+        reports.bulletin_pdf(c)
     reports.party_report(cs.health_clerk, c, party.lock_version, {"report_note": "本部门完成"})
     assert _status(c) == "summary"
     reports.summarize(cs.clerk, c, c.lock_version, {"summary_note": "联合执法完成"})
@@ -229,6 +231,9 @@ def test_a_joint_campaign_reports_through_the_party_and_it_signs_the_bulletin(cs
     reports.receive_bulletin(cs.health_clerk, c, PASSWORD, c.bulletin.version)
     assert party.received_bulletin_at is not None
     assert access.instance_of(c).status == InstanceStatus.COMPLETED
+    html = reports.bulletin_html(c)
+    assert "甲市监〔2026〕2号" in html and org.health_a.name in html and "已接收（" in html
+    assert reports.bulletin_pdf(c).startswith(b"%PDF")
 
 
 def test_feedback_items_are_checked_and_reusable(cs):
