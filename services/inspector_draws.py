@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -430,10 +431,16 @@ def _has_leader(task: Task) -> bool:
 
 
 def verify(drawn: Draw) -> bool:
-    """Re-run a stored inspector draw from its stored record alone (as ``flask draw verify``)."""
-    from services.object_draws import verify_draw
-
-    return verify_draw(drawn).matches
+    """Re-run a stored inspector draw from its stored record alone (as ``flask draw verify``,
+    services/object_draws.verify_draw, without importing it: campaigns and 表24 use this module)."""
+    stored = {"algorithm": drawn.algorithm, "seed": drawn.seed, "domain": drawn.domain.value,
+              "quotas": json.loads(drawn.quotas), "population_digest": drawn.population_digest,
+              "result": json.loads(drawn.result)}
+    try:
+        matches, _ = draw_svc.verify_text(stored, zlib.decompress(drawn.population).decode())
+    except (zlib.error, ValueError, UnicodeDecodeError, draw_svc.DrawError):
+        return False
+    return matches
 
 
 # ------------------------------------------------------------------ the team
