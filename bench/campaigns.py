@@ -1,7 +1,9 @@
 """专项整治 benchmark: building an object library of about 50,000 objects from a registry filter
 (services/campaigns/library.build: one INSERT … SELECT) beside the bare statement, and the
 梳理汇总 page's figures (services/campaigns/reports.summary: three GROUP BYs) beside the same
-SQL on a raw connection.
+SQL on a raw connection, and the 情况通报 PDF of a campaign whose objects are handled by 200
+departments (services/campaigns/reports.bulletin_pdf: the summary's queries, the template and
+WeasyPrint) beside WeasyPrint alone on the same HTML.
 
 It makes its own data: a temporary SQLite database by default, or a scratch database it creates,
 migrates, fills and drops on the PostgreSQL server named by --database-url.  The registry comes
@@ -14,6 +16,10 @@ figures and the load average, no assertions.
     .venv/bin/python bench/campaigns.py                        # 200,000 entities
     .venv/bin/python bench/campaigns.py --entities 1000000
     .venv/bin/python bench/campaigns.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/campaigns.py --entities 20000 --departments 200   # a quick check
+
+Goals (issue 18): the library of about 50,000 objects from 1,000,000 entities ≤ 10 s, its summary
+page ≤ 1 s, the 通报 PDF of a campaign with 200 departments ≤ 10 s.
 """
 
 from __future__ import annotations
@@ -80,7 +86,61 @@ def _results(campaign_id: int) -> None:
     db.session.commit()
 
 
-def bench(url: str, instance: Path, entities: int) -> None:
+def _departments(campaign: Any, count: int) -> None:
+    """``count`` 参与部门 under the campaign's department, each handling a share of the objects
+    (set-based, untimed), most of them having signed for the bulletin; and the bulletin."""
+    from sqlalchemy import text
+
+    from models import CampaignBulletin, CampaignParty, Department, db, utcnow
+    from models.org import DepartmentKind, DepartmentLevel
+    from persistence.org import place_department
+
+    parent = campaign.department
+    ids = []
+    for i in range(count):
+        d = Department(name=f"压测参与部门{i + 1:03d}（第{i % 12 + 1}监管所）", parent=parent, level=DepartmentLevel.BUREAU,
+                       kind=DepartmentKind.SUPERVISION, region_code=parent.region_code)
+        db.session.add(d)
+        db.session.flush()
+        place_department(d, parent)
+        ids.append(d.id)
+        db.session.add(CampaignParty(campaign_id=campaign.id, department_id=d.id,
+                                     received_bulletin_at=utcnow() if i % 7 else None))
+    for i, department_id in enumerate(ids):
+        db.session.execute(text(f"UPDATE campaign_object SET department_id = :d WHERE campaign_id = :c "
+                                f"AND id % {count} = {i}"), {"d": department_id, "c": campaign.id})
+    campaign.joint = True
+    db.session.add(CampaignBulletin(campaign_id=campaign.id, doc_no="成市监通〔2026〕1号",
+                                    title="关于压测专项整治情况的通报",
+                                    body="各参与部门：\n现将专项整治开展情况通报如下。" + "各部门按方案完成检查。" * 40))
+    db.session.commit()
+
+
+def bench_bulletin(campaign: Any, departments: int) -> tuple[float, float]:
+    """情况通报 PDF: the service beside WeasyPrint alone on the same HTML (same fonts)."""
+    from weasyprint import HTML
+
+    from infrastructure import pdf
+    from services.campaigns import reports
+
+    _departments(campaign, departments)
+    analyze()
+    print(f"情况通报 PDF ({departments} departments):")
+    cpu = time.process_time()
+    service_s, data = clock("reports.bulletin_pdf() (summary queries + template + WeasyPrint)",
+                            lambda: reports.bulletin_pdf(campaign))
+    service_cpu = time.process_time() - cpu
+    html = reports.bulletin_html(campaign)
+    cpu = time.process_time()
+    bare_s, bare = clock("bare: WeasyPrint alone on the same HTML", lambda: HTML(
+        string=html, base_url=pdf.BASE_URL, url_fetcher=pdf.StaticFetcher()).write_pdf(font_config=pdf.font_config()))
+    bare_cpu = time.process_time() - cpu
+    print(f"    -> {len(data):,} bytes (bare {len(bare):,} bytes); CPU time {service_cpu:.2f} s vs bare {bare_cpu:.2f} s "
+          "(the wall time on a loaded host is mostly waiting for a core)")
+    return service_s, bare_s
+
+
+def bench(url: str, instance: Path, entities: int, departments: int = 200) -> None:
     from sqlalchemy import delete, func, select
 
     from models import CampaignObject, User, db
@@ -132,8 +192,10 @@ def bench(url: str, instance: Path, entities: int) -> None:
         statements, _ = _captured(db.engine, lambda: reports.summary(campaign))
         raw_s, _ = clock(f"bare: the same {len(statements)} statements on a raw connection",
                          lambda: _replay(db.engine, statements))
+        pdf_s, pdf_bare_s = bench_bulletin(campaign, departments) if departments else (0.0, 0.0)
         print(f"summary: build {service_s:.2f} s vs bare INSERT {bare_s:.2f} s; summary {summary_s:.2f} s vs bare "
-              f"{raw_s:.2f} s; load average {os.getloadavg()}")
+              f"{raw_s:.2f} s; 通报 PDF {pdf_s:.2f} s vs bare WeasyPrint {pdf_bare_s:.2f} s; "
+              f"load average {os.getloadavg()}")
         db.session.remove()
         db.engine.dispose()
 
@@ -141,6 +203,7 @@ def bench(url: str, instance: Path, entities: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entities", type=int, default=200_000)
+    parser.add_argument("--departments", type=int, default=200, help="参与部门 of the 通报 PDF (0: skip it)")
     parser.add_argument("--database-url", default="", help="PostgreSQL server URL; default a temporary SQLite file")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="zhjg-bench-campaigns-"))
@@ -152,7 +215,7 @@ def main() -> None:
             url, drop = scratch_database(args.database_url, "campaigns")
         else:
             url = f"sqlite:///{instance}/campaigns.sqlite3"
-        bench(url, instance, args.entities)
+        bench(url, instance, args.entities, args.departments)
     finally:
         drop()
         shutil.rmtree(instance, ignore_errors=True)

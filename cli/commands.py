@@ -59,13 +59,13 @@ def _register_catalogue(app: Flask) -> None:
     @app.cli.command("templates")
     @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
     def templates_command(directory: Path) -> None:
-        """把全部导入模板（A.1.1 … C.1 和信息归集各类信息的模板）写入目录 DIRECTORY（不存在则创建），文件以模板编号命名。"""
+        """把全部导入模板（A.1.1 … C.1、信息归集各类信息的模板和平台自有的导入模板）写入目录 DIRECTORY（不存在则创建），文件以模板编号命名。"""
         from infrastructure.excel import workbook_bytes
         from services.collection.templates import FACT_TEMPLATES
-        from services.templates_catalogue import TEMPLATES
+        from services.templates_catalogue import PLATFORM_TEMPLATES, TEMPLATES
 
         directory.mkdir(parents=True, exist_ok=True)
-        for template in (*TEMPLATES.values(), *FACT_TEMPLATES.values()):
+        for template in (*TEMPLATES.values(), *FACT_TEMPLATES.values(), *PLATFORM_TEMPLATES.values()):
             path = directory / template.filename
             path.write_bytes(workbook_bytes(template.workbook()))
             click.echo(f"{path}\t{template.title}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.assessment.demo import load_demo_assessment
+from services.campaigns.demo import load_demo_campaign
 from services.credit.scoring import recompute
 from services.daily.demo import load_demo_daily
 from services.demo_facts import load_demo_facts
@@ -31,6 +32,7 @@ CHAPTERS: tuple[Callable[[], object], ...] = (
     load_demo_notice,  # 双告知: names mapped, entities registered that trigger notices
     load_demo_grades,  # 信用风险分类
     load_demo_daily,  # 日常监管: objects, rules, categories, tasks in every escalation state
+    load_demo_campaign,  # 专项整治: a published campaign, objects drawn and checked, one 责令改正 pending
     load_demo_industry,  # 一业一评, 一业一册: last year's 住宿和餐饮业 joint inspection
     load_demo_sanctions,  # 联合奖惩: catalogue published, a list pushed, tasks with results
     load_demo_efficiency,  # 效能管理: rules, stalled work moved back in time, one 督办

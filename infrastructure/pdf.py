@@ -93,10 +93,14 @@ def render_html(template: str, **context: Any) -> str:
 
 def render(template: str, **context: Any) -> bytes:
     """The PDF of ``templates/<template>`` rendered with ``context``."""
+    return write_html(render_html(template, **context))
+
+
+def write_html(html: str) -> bytes:
+    """The PDF of an HTML page made by ``render_html`` (fonts and static files from the app)."""
     from weasyprint import HTML
 
-    html = render_html(template, **context)
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFetcher()).write_pdf(font_config=font_config())
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFetcher()).write_pdf(font_config=font_config())  # type: ignore[no-any-return]
 
 
 def write_deterministic(html: str, root: Path | None = None) -> bytes:

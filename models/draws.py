@@ -65,7 +65,12 @@ class Draw(db.Model):
     __tablename__ = "draw"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("inspection_task.id"), index=True)
+    # The task drawn for; None for an inspector draw of another subject (below).
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_task.id"), index=True)
+    # An inspector draw that is not a task team's (services/inspector_draws.Subject): "campaign"
+    # (表23's assignment) or "unlicensed_unit" (表24's member unit); None for a task's draws.
+    subject_type: Mapped[str | None] = mapped_column(String(30))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
     domain: Mapped[DrawDomain] = mapped_column(_enum(DrawDomain))
     # The department that drew: the task's for objects, each party's for its inspectors.
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
@@ -91,13 +96,14 @@ class Draw(db.Model):
     commitments: Mapped[str | None] = mapped_column(Text)
     committed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    task: Mapped[Task] = relationship()
+    task: Mapped[Task | None] = relationship()
     department: Mapped[Department] = relationship()
     drawn_by: Mapped[User | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("task_id", "domain", "department_id", "attempt"),
         Index("ix_draw_drawn_at", "drawn_at"),
+        Index("ix_draw_subject", "subject_type", "subject_id"),
     )
 
 

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
@@ -284,6 +286,70 @@ def can_draw(user: User, task: Task, td: TaskDepartment) -> bool:
     return user.has_role(Role.CLERK) and draw_item(user, task, td) is not None and current_draw(task, td.department_id) is None
 
 
+# ------------------------------------------------------------------ the one inspector draw
+
+TASK = "task"
+CAMPAIGN = "campaign"  # 表23: a department assigns its inspectors to its campaign objects
+UNLICENSED_UNIT = "unlicensed_unit"  # 表24: a member unit's 专项整治方案 assigns its inspectors
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an inspector draw is for: a task's team (the row's task_id), or another subject
+    (the row's subject_type and subject_id)."""
+
+    kind: str
+    id: int
+
+    def where(self) -> tuple[Any, ...]:
+        if self.kind == TASK:
+            return (Draw.task_id == self.id,)
+        return (Draw.subject_type == self.kind, Draw.subject_id == self.id)
+
+
+def draw_people(actor: User, subject: Subject, department_id: int, keys: list[str], wanted: int, *,
+                params: dict[str, Any], seed: str | None = None) -> tuple[Draw, list[str]]:
+    """Draw ``wanted`` of ``keys`` ("inspector:12", "user:7") by services/draw.run with the
+    inspector domain and keep the record as a locked ``Draw`` row of ``subject`` and the
+    drawing department (attempt 1, 2 … per subject and department).  The row holds the
+    population, seed and result, so ``verify`` re-computes it from the record alone.  Answers
+    the row and the drawn keys in rank order."""
+    if wanted <= 0 or wanted > len(keys):
+        raise DrawRefused(f"拟抽取人数须在1至{len(keys)}之间")
+    started = time.perf_counter()
+    record = draw_svc.run([draw_svc.Member(k) for k in keys], {draw_svc.UNGRADED: wanted},
+                          domain=draw_svc.INSPECTOR_DOMAIN, seed=seed)
+    digest, blob = draw_svc.pack_population(record.population)
+    last = db.session.execute(select(func.max(Draw.attempt)).where(
+        *subject.where(), Draw.domain == DrawDomain.INSPECTOR, Draw.department_id == department_id)).scalar()
+    drawn = Draw(
+        task_id=subject.id if subject.kind == TASK else None,
+        subject_type=None if subject.kind == TASK else subject.kind,
+        subject_id=None if subject.kind == TASK else subject.id,
+        domain=DrawDomain.INSPECTOR, department_id=department_id, attempt=(last or 0) + 1,
+        status=DrawStatus.LOCKED, algorithm=record.algorithm, seed=record.seed,
+        params=json.dumps(params, ensure_ascii=False), quotas=json.dumps(record.quotas),
+        population_size=len(record.population), population_digest=digest, population=blob,
+        result=json.dumps(record.result), result_size=sum(len(v) for v in record.result.values()),
+        drawn_by_id=actor.id, duration_ms=int((time.perf_counter() - started) * 1000),
+    )
+    db.session.add(drawn)
+    db.session.flush()
+    return drawn, list(record.result[draw_svc.UNGRADED])
+
+
+def draws_of(subject: Subject) -> list[Draw]:
+    """The subject's inspector draws, oldest first."""
+    return list(db.session.execute(select(Draw).where(
+        *subject.where(), Draw.domain == DrawDomain.INSPECTOR).order_by(Draw.id)).scalars())
+
+
+def drawn_ids(drawn: Draw, prefix: str) -> list[int]:
+    """The ids of a draw's result in rank order (``prefix`` "user" or "inspector")."""
+    keys = json.loads(drawn.result).get(draw_svc.UNGRADED, [])
+    return [int(k.split(":", 1)[1]) for k in keys if k.startswith(prefix + ":")]
+
+
 # ------------------------------------------------------------------ the draw
 
 
@@ -312,57 +378,25 @@ def draw_inspectors(
             f"{td.department.name}符合条件的执法人员仅{len(found.eligible)}人，少于拟抽取的{wanted}人"
             f"（已排除：{found.excluded_text}）"
         )
-    members = [draw_svc.Member(f"inspector:{i.id}") for i in found.eligible]
-    started = time.perf_counter()
-    record = draw_svc.run(members, {draw_svc.UNGRADED: wanted}, domain=draw_svc.INSPECTOR_DOMAIN, seed=seed)
-    attempt = _next_attempt(task, td.department_id)
     params = {"inspectors": wanted, "on_date": task.start_date.isoformat(), "until": task.end_date.isoformat(),
               "recent_days": recent_days(), "excluded": {k: v for k, v in found.excluded.items() if v}}
     if speciality:
         params["speciality"] = speciality
     if area:
         params["area"] = area
-    digest, blob = draw_svc.pack_population(record.population)
-    drawn = Draw(
-        task_id=task.id,
-        domain=DrawDomain.INSPECTOR,
-        department_id=td.department_id,
-        attempt=attempt,
-        status=DrawStatus.LOCKED,
-        algorithm=record.algorithm,
-        seed=record.seed,
-        params=json.dumps(params, ensure_ascii=False),
-        quotas=json.dumps(record.quotas),
-        population_size=len(record.population),
-        population_digest=digest,
-        population=blob,
-        result=json.dumps(record.result),
-        result_size=sum(len(v) for v in record.result.values()),
-        drawn_by_id=actor.id,
-        duration_ms=int((time.perf_counter() - started) * 1000),
-    )
-    db.session.add(drawn)
-    db.session.flush()
-    names = _seat_drawn(task, td, drawn, record.result[draw_svc.UNGRADED], found.eligible)
+    drawn, keys = draw_people(actor, Subject(TASK, task.id), td.department_id,
+                              [f"inspector:{i.id}" for i in found.eligible], wanted, params=params, seed=seed)
+    names = _seat_drawn(task, td, drawn, keys, found.eligible)
     audit.record(
         "draw",
         object_type=DRAW_OBJECT_TYPE,
         object_id=drawn.id,
         summary={"抽查任务": task.name, "部门": td.department.name, "抽取人数": wanted, "符合条件": len(found.eligible),
                  "已排除": found.excluded_text, "业务专长": speciality or "不限", "区域": area or "不限",
-                 "抽取结果": "、".join(names), "随机种子": record.seed},
+                 "抽取结果": "、".join(names), "随机种子": drawn.seed},
         user=actor,
     )
     return drawn
-
-
-def _next_attempt(task: Task, department_id: int) -> int:
-    last = db.session.execute(
-        select(func.max(Draw.attempt)).where(
-            Draw.task_id == task.id, Draw.domain == DrawDomain.INSPECTOR, Draw.department_id == department_id
-        )
-    ).scalar()
-    return (last or 0) + 1
 
 
 def _seat_drawn(task: Task, td: TaskDepartment, drawn: Draw, keys: list[str], eligible: list[Inspector]) -> list[str]:
@@ -397,10 +431,16 @@ def _has_leader(task: Task) -> bool:
 
 
 def verify(drawn: Draw) -> bool:
-    """Re-run a stored inspector draw from its stored record alone (as ``flask draw verify``)."""
-    from services.object_draws import verify_draw
-
-    return verify_draw(drawn).matches
+    """Re-run a stored inspector draw from its stored record alone (as ``flask draw verify``,
+    services/object_draws.verify_draw, without importing it: campaigns and 表24 use this module)."""
+    stored = {"algorithm": drawn.algorithm, "seed": drawn.seed, "domain": drawn.domain.value,
+              "quotas": json.loads(drawn.quotas), "population_digest": drawn.population_digest,
+              "result": json.loads(drawn.result)}
+    try:
+        matches, _ = draw_svc.verify_text(stored, zlib.decompress(drawn.population).decode())
+    except (zlib.error, ValueError, UnicodeDecodeError, draw_svc.DrawError):
+        return False
+    return matches
 
 
 # ------------------------------------------------------------------ the team

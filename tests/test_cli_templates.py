@@ -12,13 +12,15 @@ from openpyxl import load_workbook
 
 from app import create_app
 from services.collection.templates import FACT_TEMPLATES
-from services.templates_catalogue import TEMPLATES
+from services.templates_catalogue import PLATFORM_TEMPLATES, TEMPLATES
 
 ROOT = Path(__file__).resolve().parents[1]
 FACT_FILES = {f"信息归集-{label}.xlsx" for label in (
     "行政许可", "行政处罚", "监管信息", "惩戒信息", "经营异常名录", "出资信息", "人员信息", "集群注册地址", "投诉举报",
     "司法涉诉", "其他信息")}
-FILES = {f"{code}.xlsx" for code in ("A.1.1", "A.1.2", "A.4.1", "A.4.2", "A.5", "A.6", "B.1", "B.2", "B.3", "C.1")} | FACT_FILES
+PLATFORM_FILES = {f"{code}.xlsx" for code in PLATFORM_TEMPLATES}
+FILES = {f"{code}.xlsx" for code in ("A.1.1", "A.1.2", "A.4.1", "A.4.2", "A.5", "A.6", "B.1", "B.2", "B.3", "C.1")} | FACT_FILES \
+    | PLATFORM_FILES
 
 
 def test_templates_command_writes_every_template(tmp_path, monkeypatch):
@@ -32,7 +34,8 @@ def test_templates_command_writes_every_template(tmp_path, monkeypatch):
     lines = result.output.strip().splitlines()
     assert len(lines) == len(FILES)
     assert lines[0] == f"{target / 'A.1.1.xlsx'}\t单部门“双随机、一公开”抽查事项清单"
-    for template in (*TEMPLATES.values(), *FACT_TEMPLATES.values()):
+    assert "无证无照经营者导入模板.xlsx" in PLATFORM_FILES
+    for template in (*TEMPLATES.values(), *FACT_TEMPLATES.values(), *PLATFORM_TEMPLATES.values()):
         wb = load_workbook(io.BytesIO((target / template.filename).read_bytes()))
         assert [c.value for c in wb.worksheets[0][1]] == list(template.titles)
         assert "填写说明" in wb.sheetnames

@@ -151,6 +151,18 @@ def summary_xlsx(id: int):
     return _attachment(reports.summary_xlsx(c), XLSX_MIME, f"{c.title}汇总表.xlsx")
 
 
+@bp.route("/<int:id>/bulletin.pdf")
+@login_required
+@roles_required(*VIEW_ROLES)
+def bulletin_pdf(id: int):
+    c = load(id)
+    try:
+        data = reports.bulletin_pdf(c)
+    except ServiceError as exc:
+        return exc.message, exc.status
+    return _attachment(data, "application/pdf", f"情况通报-{c.bulletin.doc_no if c.bulletin else c.id}.pdf")
+
+
 @bp.route("/<int:id>/summary.pdf")
 @login_required
 @roles_required(*STAFF)

@@ -114,6 +114,7 @@ def show_page(campaign: Campaign, *, error: str = "", status: int = 200, form: A
     party = access.party_of(me, campaign)
     return render_template(
         "campaigns/show.html", c=campaign, me=me, error=error, form=form or {}, S=CampaignStatus, K=FieldKind,
+        plan_form=(form or {}) if request.endpoint == "campaigns.edit" else {},
         access=access, initiator=access.is_initiator(me, campaign), leader=access.is_leader(me, campaign),
         party=party, open=lambda key: access.step_open(me, campaign, key), step=access.current_step(campaign),
         objects=objects, total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
@@ -122,6 +123,7 @@ def show_page(campaign: Campaign, *, error: str = "", status: int = 200, form: A
         reusable=feedback.reusable(me, campaign) if access.is_initiator(me, campaign) else [],
         may_adjust=library.may_adjust(me, campaign), assign_unit=assign.unit_of(me, campaign),
         candidates=assign.candidates(me) if assign.unit_of(me, campaign) else [], assign_modes=assign.MODES,
+        inspector_draws=assign.draws(me, campaign) if assign.unit_of(me, campaign) else [],
         parts=reports.parts(campaign) if access.published(campaign) else [],
         signed=bool(bulletin and party and party.received_bulletin_at),
         subunits=_subunits(party) if party else [], modes=MODES,

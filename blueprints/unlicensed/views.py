@@ -193,6 +193,19 @@ def summary_xlsx(id: int):
                      download_name=f"{c.year}年度无证无照经营查处结果汇总.xlsx")
 
 
+@bp.route("/<int:id>/summary.pdf")
+@login_required
+@roles_required(Role.CONFERENCE_OFFICE)
+def summary_pdf(id: int):
+    c = _office_cycle(id)
+    try:
+        data = reports.summary_pdf(c, request.args.get("paper", "A4"))
+    except ServiceError as exc:
+        abort(exc.status, exc.message)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{c.year}年度无证无照经营查处结果汇总.pdf")
+
+
 # ------------------------------------------------------------------ a member unit
 
 
@@ -204,7 +217,8 @@ def _unit_page(unit: UnlicensedUnit, *, error: str = "", status: int = 200, form
         liaison=access.is_liaison(me, unit), inspector=access.is_assigned(me, unit),
         office=access.is_office(me, unit.cycle), step=access.current_step(unit),
         open=lambda key: access.step_open(me, unit, key),
-        candidates=cycles.candidates(unit) if access.is_liaison(me, unit) else [],
+        candidates=cycles.candidates(unit) if access.is_liaison(me, unit) else [], assign_modes=cycles.MODES,
+        inspector_draws=cycles.unit_draws(unit) if access.is_liaison(me, unit) else [],
         unfinished=reports.unfinished(unit), today=today(),
         bulletin_signed=bool(bulletin and access.unit_signed(bulletin, unit)),
     ), status
@@ -241,8 +255,9 @@ def campaign(id: int):
 @login_required
 @roles_required(Role.MEMBER_LIAISON)
 def assign(id: int):
-    return _unit_post(id, lambda me, u: cycles.assign_inspectors(me, u, _version(), request.form.getlist("inspectors")),
-                      "已指派执法人员")
+    return _unit_post(id, lambda me, u: cycles.assign_inspectors(
+        me, u, _version(), request.form.getlist("inspectors"), mode=request.form.get("mode") or "manual",
+        count=request.form.get("draw_count")), "已指派执法人员")
 
 
 @bp.route("/units/<int:id>/operators", methods=["POST"])

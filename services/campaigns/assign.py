@@ -1,7 +1,9 @@
 """指派执法人员 (表23; seed 004 §4.1 分派): the department that handles objects (the initiator,
 a 参与部门, or a unit below a party that passed its objects on) gives them to its inspectors,
-by hand (one inspector for the chosen objects) or by draw (the chosen objects spread evenly
-over the chosen inspectors in a random order; the seed is in the audit row).
+by hand (one inspector for the chosen objects) or by draw: services/inspector_draws.draw_people
+draws ``draw_count`` (default: all) of the chosen inspectors in a random rank order, kept as a
+re-computable ``Draw`` row of the campaign, and the chosen objects, in id order, go to the drawn
+inspectors in turn (so the record alone gives who got which object).
 
 The party's (or initiator's) 指派执法人员 work item is completed by its first assignment, or by
 passing its objects on to a unit below it (that unit then assigns its own inspectors).
@@ -9,9 +11,7 @@ passing its objects on to a unit below it (that unit then assigns its own inspec
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
-from random import Random
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -23,6 +23,7 @@ from models.org import UserStatus
 from models.roles import Role
 from persistence import audit, notifications
 from persistence.scope import subtree_ids
+from services import inspector_draws
 from services.campaigns import access
 from services.campaigns.library import code_prefix
 from services.entity_search import starts_with
@@ -96,11 +97,11 @@ def assign(user: User, campaign: Campaign, data: Any) -> int:
     objects = _selected(campaign, unit_id, data)
     if not objects:
         raise Conflict("没有符合条件、可以指派的对象（已开始检查的对象不再改派）")
-    seed = secrets.token_hex(16)
+    drawn = None
     if mode == "draw":
-        order = list(objects)
-        Random(seed).shuffle(order)
-        pairs = [{"oid": oid, "uid": chosen[i % len(chosen)]} for i, oid in enumerate(order)]
+        drawn = draw(user, campaign, unit_id, chosen, data, len(objects))
+        chosen = inspector_draws.drawn_ids(drawn, "user")
+        pairs = [{"oid": oid, "uid": chosen[i % len(chosen)]} for i, oid in enumerate(objects)]
     else:
         pairs = [{"oid": oid, "uid": chosen[0]} for oid in objects]
     t = CampaignObject.__table__
@@ -112,9 +113,38 @@ def assign(user: User, campaign: Campaign, data: Any) -> int:
     notifications.notify([allowed[i] for i in chosen], f"您已被指派参加专项整治：{campaign.title}", "",
                          f"/campaigns/{campaign.id}/mine", channels=("inbox",))
     audit.record("assign", object_type="campaign", object_id=campaign.id,
-                 summary={"方式": MODES[mode], "对象数": len(objects), "随机种子": seed if mode == "draw" else "",
+                 summary={"方式": MODES[mode], "对象数": len(objects), "抽取记录": drawn.id if drawn else "",
+                          "随机种子": drawn.seed if drawn else "",
                           "执法人员": "、".join(allowed[i].name for i in chosen)}, user=user)
     return len(objects)
+
+
+def draw_count(data: Mapping[str, Any], pool: int) -> int:
+    """抽取人数: blank for every chosen inspector; a whole number from 1 to the pool."""
+    raw = str(data.get("draw_count") or "").strip()
+    if not raw:
+        return pool
+    if not raw.isdigit() or not 1 <= int(raw) <= pool:
+        raise Invalid(f"抽取人数须为1至{pool}之间的整数（已选择{pool}名执法人员）", "draw_count")
+    return int(raw)
+
+
+def draw(user: User, campaign: Campaign, unit_id: int, chosen: list[int], data: Mapping[str, Any],
+         objects: int) -> Any:
+    """The campaign's inspector draw for one handling department (services/inspector_draws)."""
+    wanted = draw_count(data, len(chosen))
+    params = {"inspectors": wanted, "objects": objects, "subject": "专项整治", "campaign": campaign.title}
+    drawn, _ = inspector_draws.draw_people(
+        user, inspector_draws.Subject(inspector_draws.CAMPAIGN, campaign.id), unit_id,
+        [f"user:{i}" for i in sorted(chosen)], wanted, params=params)
+    return drawn
+
+
+def draws(user: User, campaign: Campaign) -> list[Any]:
+    """The campaign's inspector draws the user's department made, with their re-computation."""
+    unit_id = unit_of(user, campaign)
+    rows = inspector_draws.draws_of(inspector_draws.Subject(inspector_draws.CAMPAIGN, campaign.id))
+    return [(d, inspector_draws.verify(d)) for d in rows if d.department_id == unit_id]
 
 
 def _complete_step(user: User, campaign: Campaign) -> None:

@@ -256,3 +256,18 @@ def summary_pdf(campaign: Campaign, paper: str) -> bytes:
         raise Invalid("纸张只能是 A4 或 A3", "paper")
     return pdf.render("campaigns/summary_pdf.html", campaign=campaign, s=summary(campaign), columns=RESULT_COLUMNS,
                       paper=paper, title=f"{campaign.title}汇总表", printed_on=cn_date(utcnow()))
+
+
+def bulletin_html(campaign: Campaign) -> str:
+    """The 情况通报 as printed (A4): the document, then the results by department and whether each
+    参与部门 has signed for it.  The HTML alone, so the bench can time WeasyPrint on it."""
+    bulletin = campaign.bulletin
+    if bulletin is None:
+        raise Conflict("情况通报尚未下发")
+    return pdf.render_html("campaigns/bulletin_pdf.html", campaign=campaign, bulletin=bulletin, s=summary(campaign),
+                           columns=RESULT_COLUMNS, title=f"{bulletin.doc_no}《{bulletin.title}》",
+                           issued_on=cn_date(bulletin.issued_at))
+
+
+def bulletin_pdf(campaign: Campaign) -> bytes:
+    return pdf.write_html(bulletin_html(campaign))

@@ -22,6 +22,7 @@ from services.imports import (  # noqa: F401
     report_fill,
     sanction_objects,
     sanction_verify,
+    unlicensed_operators,
     users,
 )
 from services.imports.framework import ImportKind

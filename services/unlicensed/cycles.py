@@ -21,7 +21,7 @@ from models.roles import Role
 from models.unlicensed import UnlicensedAssignment, UnlicensedCycle, UnlicensedUnit
 from persistence import audit, notifications
 from persistence.scope import subtree_ids
-from services import documents
+from services import documents, inspector_draws
 from services.conferences import is_office_staff
 from services.plan_queries import today
 from services.unlicensed import access
@@ -214,23 +214,49 @@ def candidates(unit: UnlicensedUnit) -> list[User]:
     ).scalars().unique())
 
 
-def assign_inspectors(user: User, unit: UnlicensedUnit, lock_version: int | None, raw_ids: Iterable[Any]) -> None:
-    """指派执法人员: the first assignment completes the step; later ones replace the list."""
+MODES = {"manual": "人工指派", "draw": "随机抽取"}
+
+
+def _drawn(user: User, unit: UnlicensedUnit, pool: list[int], count: Any) -> tuple[list[int], Any]:
+    """随机抽取: ``count`` of ``pool`` by the shared inspector draw (services/inspector_draws),
+    kept as a re-computable ``Draw`` row of the unit; answers the drawn ids in rank order."""
+    raw = str(count or "").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= len(pool):
+        raise Invalid(f"抽取人数须为1至{len(pool)}之间的整数", "draw_count")
+    params = {"inspectors": int(raw), "subject": "无证无照经营综合治理", "year": unit.cycle.year,
+              "campaign": unit.campaign_title}
+    drawn, _ = inspector_draws.draw_people(
+        user, inspector_draws.Subject(inspector_draws.UNLICENSED_UNIT, unit.id), unit.department_id,
+        [f"user:{i}" for i in sorted(pool)], int(raw), params=params)
+    return inspector_draws.drawn_ids(drawn, "user"), drawn
+
+
+def assign_inspectors(user: User, unit: UnlicensedUnit, lock_version: int | None, raw_ids: Iterable[Any], *,
+                      mode: str = "manual", count: Any = None) -> None:
+    """指派执法人员, by hand (the ticked inspectors) or 随机抽取 (``count`` drawn among the ticked
+    ones, or among all the unit's inspectors when none is ticked): the first assignment
+    completes the step; later ones replace the list."""
     access.require_liaison(user, unit)
+    if mode not in MODES:
+        raise Invalid("请选择指派方式", "mode")
     try:
         chosen = list(dict.fromkeys(int(i) for i in raw_ids))
     except (TypeError, ValueError):
         raise Invalid("执法人员选择无效", "inspectors") from None
+    allowed = {u.id: u for u in candidates(unit) if u.is_active}
+    if mode == "draw" and not chosen:
+        chosen = list(allowed)
     if not chosen:
         raise Invalid("请至少指派一名执法人员", "inspectors")
-    allowed = {u.id: u for u in candidates(unit) if u.is_active}
     if set(chosen) - set(allowed):
         raise Invalid("所选人员不是本单位的执法人员", "inspectors")
     access.check_lock(unit, lock_version, "本单位的执法人员指派")
     if unit.campaign_at is None:
         raise Conflict("请先制定专项整治方案")
-    first = unit.assigned_at is None
-    if first:
+    drawn = None
+    if mode == "draw":
+        chosen, drawn = _drawn(user, unit, chosen, count)
+    if unit.assigned_at is None:
         access.advance(user, unit, "assign")
         unit.assigned_at = utcnow()
     unit.assignments.clear()
@@ -240,8 +266,14 @@ def assign_inspectors(user: User, unit: UnlicensedUnit, lock_version: int | None
     notifications.notify([allowed[i] for i in chosen], f"您已被指派参加{unit.cycle.year}年度无证无照经营查处",
                          unit.campaign_title, f"/unlicensed/units/{unit.id}", channels=("inbox",))
     audit.record("assign", object_type="unlicensed_unit", object_id=unit.id,
-                 summary={"单位": unit.department.name, "执法人员": "、".join(allowed[i].name for i in chosen)},
-                 user=user)
+                 summary={"单位": unit.department.name, "方式": MODES[mode], "抽取记录": drawn.id if drawn else "",
+                          "执法人员": "、".join(allowed[i].name for i in chosen)}, user=user)
+
+
+def unit_draws(unit: UnlicensedUnit) -> list[tuple[Any, bool]]:
+    """The unit's inspector draws with their re-computation (shown on the unit's page)."""
+    rows = inspector_draws.draws_of(inspector_draws.Subject(inspector_draws.UNLICENSED_UNIT, unit.id))
+    return [(d, inspector_draws.verify(d)) for d in rows]
 
 
 def today_year() -> int:

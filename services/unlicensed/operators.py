@@ -81,11 +81,10 @@ def _log(user: User, op: UnlicensedOperator, action: str, summary: dict[str, Any
                  summary={"经营者": op.operator, **summary}, user=user)
 
 
-def record_operator(user: User, unit: UnlicensedUnit, data: Mapping[str, Any]) -> UnlicensedOperator:
-    """执行无证无照经营查处: an operator found (name required; a registry code is matched)."""
-    _editable(user, unit)
-    if unit.assigned_at is None:
-        raise Conflict("本单位尚未指派执法人员")
+def operator_values(unit: UnlicensedUnit, data: Mapping[str, Any]) -> dict[str, Any]:
+    """An operator found, checked (name required; a registry code is matched; not one already
+    recorded by name and address): the columns of its row, nothing written.  400/409 at the
+    first problem, ``field`` naming the form field (the import maps it to its column)."""
     fields = _a6({title: data.get(key) for key, title in _A6.items()})
     person = text(data, "person", "经营者（负责人）", 100)
     code = text(data, "code", "统一社会信用代码/注册号", 30).upper()
@@ -95,15 +94,21 @@ def record_operator(user: User, unit: UnlicensedUnit, data: Mapping[str, Any]) -
     found_on = _date(data.get("found_on") or today().isoformat(), "found_on", "发现日期")
     for other in unit.operators:
         if other.operator == fields["operator"] and other.address == fields["address"]:
-            raise Conflict(f"“{other.operator}”（{other.address or '无地址'}）已录入，不能重复录入")
-    op = UnlicensedOperator(
-        unit=unit, operator=fields["operator"], address=fields["address"], business=fields["business"],
-        phone=fields["phone"], person=person, code=code, entity=entity, found_on=found_on, found_by_id=user.id,
-    )
+            raise Conflict(f"“{other.operator}”（{other.address or '无地址'}）已录入，不能重复录入", "operator")
+    return {"operator": fields["operator"], "address": fields["address"], "business": fields["business"],
+            "phone": fields["phone"], "person": person, "code": code, "entity": entity, "found_on": found_on}
+
+
+def record_operator(user: User, unit: UnlicensedUnit, data: Mapping[str, Any]) -> UnlicensedOperator:
+    """执行无证无照经营查处: an operator found (on the unit's page, or a row of an import)."""
+    _editable(user, unit)
+    if unit.assigned_at is None:
+        raise Conflict("本单位尚未指派执法人员")
+    op = UnlicensedOperator(unit=unit, found_by_id=user.id, **operator_values(unit, data))
     db.session.add(op)
     db.session.flush()
     access.follow(user, unit, "enforce", comment=op.operator)
-    _log(user, op, "create", {"地址": op.address, "主体": entity.name if entity else "不在主体库"})
+    _log(user, op, "create", {"地址": op.address, "主体": op.entity.name if op.entity else "不在主体库"})
     return op
 
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from infrastructure import pdf
+from infrastructure.clock import cn_date
 from infrastructure.errors import Conflict, Invalid
 from models import User, utcnow
 from models.conference import OfficialDocument
@@ -102,6 +104,18 @@ def by_status(cycle: UnlicensedCycle) -> dict[str, int]:
             for op in unit.operators:
                 counts[op.status_label] += 1
     return counts
+
+
+def summary_pdf(cycle: UnlicensedCycle, paper: str) -> bytes:
+    """The office's 汇总 on A4 or A3 landscape (as the 专项整治 summary): the reported member
+    units with their A.6 counts and fines, the 合计, the operators by outcome and the 汇总意见."""
+    if paper not in ("A4", "A3"):
+        raise Invalid("纸张只能是 A4 或 A3", "paper")
+    return pdf.render("unlicensed/summary_pdf.html", cycle=cycle, agg=aggregate(cycle), flags=ledgers.FLAGS,
+                      counts=by_status(cycle), amount=ledgers.amount, paper=paper,
+                      missing=[u.department.name for u in cycle.units if u.reported_at is None],
+                      title=f"{cycle.conference.name}{cycle.year}年度无证无照经营查处结果汇总表",
+                      printed_on=cn_date(utcnow()))
 
 
 def xlsx(cycle: UnlicensedCycle) -> bytes:

@@ -1,8 +1,9 @@
 """表24 in a real browser, the main path: the conference office issues the 年度工作要点通知; the
 member unit's liaison reports its 年度工作计划; the office 汇总 and issues the 年度综合治理工作方案;
-the liaison makes the 专项整治方案 and assigns an inspector; the inspector records an operator
+the liaison makes the 专项整治方案 and draws its inspector (the shared inspector draw, re-computed
+on the page); the inspector records an operator
 not in the registry, judges it eligible and willing, 引导办照, and reports; the liaison reports to
-the office, whose 汇总查处结果 counts the operator as 已引导办证 and exports the Excel."""
+the office, whose 汇总查处结果 counts the operator as 已引导办证, exports the Excel and prints the 汇总 PDF."""
 
 from __future__ import annotations
 
@@ -85,9 +86,12 @@ def test_notice_plan_operator_guidance_report_and_summary(browser, live_server, 
     liaison.fill("#campaign textarea[name=campaign_content]", "重点排查餐饮")
     liaison.click("#campaign button")
     expect(liaison.locator(".flash-success")).to_contain_text("已制定专项整治方案")
+    liaison.check("#assign input[name=mode][value=draw]")  # 随机抽取 by the shared inspector draw
     liaison.check("#assign input[name=inspectors]")
+    liaison.fill("#assign input[name=draw_count]", "1")
     liaison.click("#assign button")
     expect(liaison.locator(".flash-success")).to_contain_text("已指派执法人员")
+    expect(liaison.locator("#assign table.draws")).to_contain_text("一致")
 
     inspector_ctx, inspector = _as(browser, live, f"ui{tag}")
     inspector.goto(unit_url)
@@ -130,5 +134,7 @@ def test_notice_plan_operator_guidance_report_and_summary(browser, live_server, 
     office.fill("textarea[name=results_summary]", "全年引导办照1户")
     office.click("#summary button")
     expect(office.locator(".flash-success")).to_contain_text("已汇总查处结果")
+    printed = office.request.get(live.url + office.get_by_role("link", name="打印汇总（A3）").get_attribute("href"))
+    assert printed.ok and printed.headers["content-type"] == "application/pdf" and printed.body()[:4] == b"%PDF"
     for ctx in (office_ctx, liaison_ctx, inspector_ctx):
         ctx.close()

@@ -143,6 +143,7 @@ ROWS.update({
     "campaign_a42": _a42,
     "notice_verify": lambda n: [n, "", _code(n)],  # 发证验证 of registry entities 1 and 2
     "daily_claims": lambda n: [n, f"甲区测试{n:04d}餐饮有限公司", _code(n)],
+    "unlicensed_operators": lambda n: [n, f"无照摊点{n}", f"甲区建设路{n}号", "张三", "餐饮", "", "", ""],
 })
 
 
@@ -209,9 +210,27 @@ def _sanction_list(org: Any) -> dict[str, Any]:
 
 ROWS["sanction_objects"] = _sanction_row
 
+def _unlicensed_unit(org: Any) -> dict[str, Any]:
+    """A 表24 unit of bureau A whose inspectors (clerk_a, given the 执法人员 role) are assigned."""
+    from models import UserRole, db, utcnow
+    from models.conference import Conference
+    from models.roles import Role
+    from models.unlicensed import UnlicensedAssignment, UnlicensedCycle, UnlicensedUnit
+
+    org.clerk_a.roles.append(UserRole(role=str(Role.INSPECTOR)))
+    conference = Conference(name="导入测试联席会议", office_id=org.office_a.id)
+    cycle = UnlicensedCycle(conference=conference, office_id=org.office_a.id, year=2026)
+    unit = UnlicensedUnit(cycle=cycle, department_id=org.bureau_a.id, assigned_at=utcnow())
+    unit.assignments = [UnlicensedAssignment(user_id=org.clerk_a.id)]
+    db.session.add_all([conference, cycle, unit])
+    db.session.flush()
+    return {"unit_id": unit.id}
+
+
 SETUP: dict[str, Callable[[Any], dict[str, Any]]] = {
     "sanction_objects": _sanction_list,
     "campaign_a42": _campaign,
+    "unlicensed_operators": _unlicensed_unit,
     "library_a42": _entities,
     "library_a41": _entities,
     "notice_verify": _entities,

@@ -14,7 +14,7 @@ from models.campaigns import CampaignStatus
 from models.campaigns import ObjectStatus as S
 from models.workflow import InstanceStatus
 from persistence.workdays import CalendarNotCovered, add_workdays
-from services import dossier
+from services import dossier, inspector_draws
 from services.campaigns import access, assign, feedback, library, overview, plans, records, reports
 from tests.conftest import PASSWORD
 from tests.factories.campaigns import TODAY, Setup
@@ -216,6 +216,8 @@ def test_a_joint_campaign_reports_through_the_party_and_it_signs_the_bulletin(cs
     reports.inspectors_report(cs.inspector, c, {"lock_version": c.lock_version})
     with pytest.raises(Conflict, match="尚有部门未上报"):
         reports.summarize(cs.clerk, c, c.lock_version, {"summary_note": "x"})
+    with pytest.raises(Conflict, match="情况通报尚未下发"):
+        reports.bulletin_pdf(c)
     reports.party_report(cs.health_clerk, c, party.lock_version, {"report_note": "本部门完成"})
     assert _status(c) == "summary"
     reports.summarize(cs.clerk, c, c.lock_version, {"summary_note": "联合执法完成"})
@@ -229,6 +231,9 @@ def test_a_joint_campaign_reports_through_the_party_and_it_signs_the_bulletin(cs
     reports.receive_bulletin(cs.health_clerk, c, PASSWORD, c.bulletin.version)
     assert party.received_bulletin_at is not None
     assert access.instance_of(c).status == InstanceStatus.COMPLETED
+    html = reports.bulletin_html(c)
+    assert "甲市监〔2026〕2号" in html and org.health_a.name in html and "已接收（" in html
+    assert reports.bulletin_pdf(c).startswith(b"%PDF")
 
 
 def test_feedback_items_are_checked_and_reusable(cs):
@@ -257,3 +262,40 @@ def test_objects_are_imported_through_the_import_framework(cs):
     assert library.count(c) == 4 and {o.source for o in cs.objects()} == {"信用风险分类", "导入"}
     with pytest.raises(Exception, match="专项整治不存在"):
         kind.load_context(cs.health_clerk, {"campaign_id": str(c.id)})
+
+
+def test_the_random_assignment_is_an_inspector_draw_recomputed_from_its_record(cs):
+    c = cs.published()
+    plans.deploy(cs.clerk, c, c.lock_version, {"deploy_note": "全区部署"})
+    both = [str(cs.inspector.id), str(cs.inspector2.id)]
+    with pytest.raises(Invalid, match="抽取人数须为1至2之间的整数"):
+        assign.assign(cs.clerk, c, {"mode": "draw", "inspectors": both, "draw_count": "3"})
+    assign.assign(cs.clerk, c, {"mode": "draw", "inspectors": both, "draw_count": "1"})
+    (drawn, check), = assign.draws(cs.clerk, c)
+    assert drawn.subject_type == "campaign" and drawn.subject_id == c.id and drawn.population_size == 2
+    assert check is True
+    (winner,) = inspector_draws.drawn_ids(drawn, "user")
+    assert {o.inspector_id for o in cs.objects()} == {winner}
+    # a second draw over both: the objects in id order go to the drawn ranks in turn
+    assign.assign(cs.clerk, c, {"mode": "draw", "inspectors": both})
+    second = inspector_draws.draws_of(inspector_draws.Subject(inspector_draws.CAMPAIGN, c.id))[-1]
+    ranks = inspector_draws.drawn_ids(second, "user")
+    live = [o for o in cs.objects() if o.removed_at is None]
+    assert second.attempt == 2 and [o.inspector_id for o in live] == [ranks[i % 2] for i in range(len(live))]
+
+
+def test_the_demo_district_shows_a_published_campaign_with_a_pending_order(app, session):
+    from cli.demo import load_demo
+    from services.campaigns.demo import load_demo_campaign
+
+    load_demo()
+    session.commit()
+    c = session.execute(db.select(Campaign)).scalar_one()
+    assert c.status == CampaignStatus.PUBLISHED and c.department.name == "成华区市场监督管理局"
+    objects = session.execute(db.select(CampaignObject).where(CampaignObject.campaign_id == c.id)).scalars().all()
+    statuses = [o.status for o in objects]
+    assert statuses.count(S.ORDERED) == 1 and statuses.count(S.LAWFUL) >= 1
+    assert all(o.inspector_id for o in objects)
+    (drawn,) = inspector_draws.draws_of(inspector_draws.Subject(inspector_draws.CAMPAIGN, c.id))
+    assert inspector_draws.verify(drawn)
+    assert load_demo_campaign() is None  # once

@@ -222,3 +222,40 @@ def test_an_account_without_the_team_role_is_not_eligible(org, session):
     start_task(org, task)
     draws.draw_inspectors(org.clerk_a, task, org.bureau_a.id)
     assert [(m.inspector.name, m.role) for m in draws.active_members(task)] == [("执法甲", TeamRole.LEADER)]
+
+
+# ------------------------------------------------------------------ the one draw for every subject
+
+
+def test_the_same_draw_serves_a_campaign_and_is_recomputed_from_its_record(org, session):
+    subject = draws.Subject(draws.CAMPAIGN, 4242)
+    keys = [f"user:{i}" for i in (3, 5, 8, 13)]
+    first, drawn = draws.draw_people(org.clerk_a, subject, org.bureau_a.id, keys, 2, params={"n": 2}, seed="ab" * 32)
+    assert first.task_id is None and (first.subject_type, first.subject_id) == ("campaign", 4242)
+    assert len(drawn) == 2 and set(drawn) <= set(keys)
+    assert draws.drawn_ids(first, "user") == [int(k.split(":")[1]) for k in drawn]
+    assert draws.verify(first)
+    # the same seed and population give the same ranks: the record alone re-computes it
+    again, same = draws.draw_people(org.clerk_a, subject, org.bureau_a.id, keys, 2, params={}, seed="ab" * 32)
+    assert same == drawn and again.attempt == first.attempt + 1
+    assert draws.draws_of(subject) == [first, again]
+    assert draws.draws_of(draws.Subject(draws.UNLICENSED_UNIT, 4242)) == []
+    first.result = json.dumps({draw_svc.UNGRADED: list(reversed(drawn))})
+    assert not draws.verify(first)  # a tampered result no longer matches
+
+
+def test_a_draw_of_more_people_than_the_pool_is_refused(org, session):
+    with pytest.raises(draws.DrawRefused, match="拟抽取人数须在1至2之间"):
+        draws.draw_people(org.clerk_a, draws.Subject(draws.UNLICENSED_UNIT, 1), org.bureau_a.id,
+                          ["user:1", "user:2"], 3, params={})
+    assert db.session.query(Draw).count() == 0
+
+
+def test_a_task_draw_keeps_its_task_and_no_subject(org, session):
+    task = make_task(org, entities=[entity(org, 31)])
+    make_inspector(org.station_a, "甲")
+    make_inspector(org.station_a, "乙")
+    start_task(org, task)
+    drawn = draws.draw_inspectors(org.clerk_a, task, org.bureau_a.id, seed="cd" * 32)
+    assert drawn.task_id == task.id and drawn.subject_type is None
+    assert draws.draws_of(draws.Subject(draws.TASK, task.id)) == [drawn] and draws.verify(drawn)

@@ -12,8 +12,10 @@ from openpyxl import load_workbook
 from infrastructure.errors import Conflict, Forbidden, Invalid
 from models import Permit, ProcessHistory, db
 from models.facts import FactSource
+from models.roles import Role
 from models.unlicensed import OperatorStatus as S
 from models.workflow import InstanceStatus
+from services import inspector_draws
 from services.plan_queries import today
 from services.unlicensed import access, cycles, operators, reports
 from tests.conftest import PASSWORD
@@ -92,6 +94,21 @@ def test_scheme_then_campaign_and_assignment(ul):
     cycles.assign_inspectors(ul.health_liaison, unit, unit.lock_version, [ul.health_inspector.id])
     assert access.current_step(unit) == "enforce"
     assert access.is_assigned(ul.health_inspector, unit)
+
+
+def test_the_member_unit_draws_its_inspectors_with_the_shared_draw(ul, make_user):
+    cycle = ul.schemed()
+    unit = ul.health
+    second = make_user(ul.org.health_a, Role.INSPECTOR, name="卫健执法员二")
+    cycles.make_campaign(ul.health_liaison, unit, unit.lock_version, {"campaign_title": "专项", "campaign_content": "内容"})
+    with pytest.raises(Invalid, match="抽取人数须为1至2之间的整数"):
+        cycles.assign_inspectors(ul.health_liaison, unit, unit.lock_version, [], mode="draw", count="3")
+    assert inspector_draws.draws_of(inspector_draws.Subject(inspector_draws.UNLICENSED_UNIT, unit.id)) == []
+    cycles.assign_inspectors(ul.health_liaison, unit, unit.lock_version, [], mode="draw", count="1")
+    (drawn, check), = cycles.unit_draws(unit)
+    assert check is True and drawn.population_size == 2 and drawn.department_id == unit.department_id
+    assert unit.inspector_ids == set(inspector_draws.drawn_ids(drawn, "user")) <= {ul.health_inspector.id, second.id}
+    assert access.current_step(unit) == "enforce" and cycle.year
 
 
 def test_not_eligible_goes_to_case_filing(ul):
@@ -290,3 +307,33 @@ def test_who_sees_what(ul, org):
     listed = db.session.execute(access.list_query(ul.health_liaison)).scalars().all()
     assert listed == [cycle]
     assert db.session.execute(access.list_query(org.office_b_user)).scalars().all() == []
+
+
+def test_operators_found_are_imported_through_the_import_framework(ul):
+    from services.imports import framework, unlicensed_operators
+    from tests.factories.import_kinds import workbook
+
+    ul.assigned()
+    unit, inspector = ul.health, ul.health_inspector
+    ul.operator(unit, inspector, "已录入小吃店")
+    kind = unlicensed_operators.KIND
+    rows = [[1, "老李修车铺", "甲区建设路9号", "李四", "汽车修理", "13800000000", "", today().isoformat()],
+            [2, "已录入小吃店", "甲区建设路1号", "张三", "餐饮", "", "", ""],  # recorded already
+            [3, "无名杂货", "甲区建设路10号", "", "零售", "", "NOPE", ""]]  # not in the registry
+    twice = workbook(kind, [rows[0], rows[0]])
+    _, check = framework.upload(kind, inspector, "重复.xlsx", twice, {"unit_id": unit.id})
+    assert all("重复（经营者/名称和经营地址相同）" in r.row.errors[0][1] for r in check.rows)
+    batch, check = framework.upload(kind, inspector, "经营者.xlsx", workbook(kind, rows), {"unit_id": unit.id})
+    problems = {r.number: [m for _, m in r.row.errors] for r in check.rows if not r.row.valid}
+    assert set(problems) == {3, 4}, problems
+    assert "已录入" in problems[3][0] and "NOPE" in problems[4][0]
+    with pytest.raises(Invalid, match="未导入任何数据"):
+        framework.confirm(kind, inspector, batch, valid_only=False)
+    result = framework.confirm(kind, inspector, batch, valid_only=True)
+    assert result["录入经营者"] == 1
+    found = next(o for o in unit.operators if o.operator == "老李修车铺")
+    assert found.person == "李四" and found.entity is None and found.status == S.FOUND
+    with pytest.raises(Exception, match="成员单位不存在"):
+        kind.load_context(ul.safety_inspector, {"unit_id": str(unit.id)})
+    with pytest.raises(Forbidden):
+        framework.upload(kind, ul.health_liaison, "x.xlsx", workbook(kind, rows), {"unit_id": unit.id})

@@ -82,6 +82,30 @@ def test_drafts_and_other_districts_are_not_visible(client, cs, org):
     assert resp.status_code == 302 and access.current_step(c) == "assign"
 
 
+def _plan_form(page: str) -> str:
+    start = page.index("<summary>修改方案</summary>")
+    return page[start:page.index("</form>", start)]
+
+
+def test_the_edit_form_shows_the_stored_plan_after_another_form_is_refused(client, cs, org):
+    c = cs.draft(joint=True)
+    sign_in(client, cs.clerk)
+    resp = _post(client, f"/campaigns/{c.id}/fields", {"kind": "number", "label": ""})
+    assert resp.status_code == 400
+    plan = _plan_form(_html(resp))
+    assert 'value="信用监管" checked' in plan and 'value="重点监管" checked' in plan
+    assert 'name="joint" value="1" checked' in plan and f'value="{org.health_a.id}" checked' in plan
+    assert "2026年餐饮行业专项整治" in plan and "<details >" in _html(resp)
+    # its own refusal keeps what was typed in it, and opens it
+    typed = {**cs.form(title="改过的名称", ends_on="2026-01-01", modes=["双随机"]), "lock_version": c.lock_version}
+    resp = _post(client, f"/campaigns/{c.id}/edit", typed)
+    plan = _plan_form(_html(resp))
+    assert resp.status_code == 400 and "改过的名称" in plan and 'value="双随机" checked' in plan
+    assert 'value="信用监管" checked' not in plan and "<details open>" in _html(resp)
+    db.session.expire_all()
+    assert c.title == "2026年餐饮行业专项整治" and c.modes == ["信用监管", "重点监管"]
+
+
 def test_the_leader_approves_and_the_clerk_publishes(client, cs):
     c = cs.draft()
     sign_in(client, cs.clerk)

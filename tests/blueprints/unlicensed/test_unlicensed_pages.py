@@ -4,6 +4,8 @@ refusals with their status and message and what was typed kept, another unit's p
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -190,3 +192,48 @@ def test_my_inbox_opens_the_business_pages(client, ul):
     sign_in(client, ul.office)
     inbox = _html(client.get("/inbox"))
     assert f"/unlicensed/units/{ul.health.id}/office" in inbox
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    """The PDF's text (pdftotext), "" without poppler-utils."""
+    if shutil.which("pdftotext") is None:
+        return ""
+    path = tmp_path / "summary.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_office_prints_its_summary_on_a4_or_a3(client, ul, tmp_path):
+    cycle = ul.reported()
+    sign_in(client, ul.health_liaison)
+    assert client.get(f"/unlicensed/{cycle.id}/summary.pdf").status_code == 403
+    sign_in(client, ul.office)
+    assert "打印汇总（A3）" in _html(client.get(f"/unlicensed/{cycle.id}"))
+    assert client.get(f"/unlicensed/{cycle.id}/summary.pdf?paper=A5").status_code == 400
+    for paper in ("A4", "A3"):
+        resp = client.get(f"/unlicensed/{cycle.id}/summary.pdf?paper={paper}")
+        assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF")
+        text = _pdf_text(resp.data, tmp_path)
+        if text:
+            assert "无证无照经营查处结果汇总表" in text and ul.org.health_a.name in text and "合计" in text
+
+
+def test_the_liaison_draws_inspectors_on_the_unit_page(client, ul):
+    ul.schemed()
+    unit = ul.health
+    cycles.make_campaign(ul.health_liaison, unit, unit.lock_version, {"campaign_title": "专项", "campaign_content": "内容"})
+    db.session.commit()
+    url = f"/unlicensed/units/{unit.id}"
+    sign_in(client, ul.health_liaison)
+    assert "随机抽取" in _html(client.get(url))
+    resp = _post(client, f"{url}/assign", {"mode": "draw", "draw_count": "5", "lock_version": unit.lock_version})
+    assert resp.status_code == 400 and "抽取人数须为1至1之间的整数" in _html(resp)
+    resp = _post(client, f"{url}/assign", {"mode": "draw", "draw_count": "1", "lock_version": unit.lock_version})
+    assert resp.status_code == 302 and unit.inspector_ids == {ul.health_inspector.id}
+    page = _html(client.get(url))
+    assert "随机抽取记录" in page and "一致" in page
+    sign_in(client, ul.health_inspector)
+    assert "批量导入" in _html(client.get(url))
+    assert client.get(f"/imports/unlicensed_operators/?unit_id={unit.id}").status_code == 200
+    sign_in(client, ul.safety_inspector)
+    assert client.get(f"/imports/unlicensed_operators/?unit_id={unit.id}").status_code == 404
