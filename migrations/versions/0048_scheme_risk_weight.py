@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0048'
-down_revision = '0045'
+down_revision = '0046'
 branch_labels = None
 depends_on = None
 
