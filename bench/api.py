@@ -74,7 +74,7 @@ function done(summary, latency, requests)
 end
 """
 
-SCOPES = ["entities:read", "entities.address:read", "entities.legal_rep:read", "facts:write"]
+SCOPES = ["entities:read", "entities.address:read", "entities.legal_rep:read", "facts:write", "sanctions:read"]
 
 
 def prepare(url: str, instance: Path, entities: int, clients: int) -> tuple[list[str], list[str]]:
@@ -132,7 +132,8 @@ class Conn:
         raise AssertionError
 
 
-def lookups(port: int, tokens: list[str], codes: list[str], seconds: float) -> dict[str, Any]:
+def lookups(port: int, tokens: list[str], codes: list[str], seconds: float, lookup: str = "entities"
+            ) -> dict[str, Any]:
     latencies: list[list[float]] = [[] for _ in tokens]
     errors = [0] * len(tokens)
     deadline = time.monotonic() + seconds
@@ -141,7 +142,7 @@ def lookups(port: int, tokens: list[str], codes: list[str], seconds: float) -> d
         conn, rng = Conn(port, tokens[i]), random.Random(i)
         while time.monotonic() < deadline:
             t0 = time.perf_counter()
-            status, _ = conn.request("GET", f"/api/v1/entities/{rng.choice(codes)}")
+            status, _ = conn.request("GET", f"/api/v1/{lookup}/{rng.choice(codes)}")
             latencies[i].append((time.perf_counter() - t0) * 1000)
             errors[i] += status != 200
         conn.conn.close()
@@ -200,8 +201,8 @@ class Gunicorn:
             self.server.wait()
 
 
-def cpu_per_request(url: str, instance: Path, redis_url: str, token: str, codes: list[str], n: int = 500
-                    ) -> tuple[float, float]:
+def cpu_per_request(url: str, instance: Path, redis_url: str, token: str, codes: list[str], n: int = 500,
+                    lookup: str = "entities") -> tuple[float, float]:
     """Milliseconds of this process's CPU per lookup, the app's and the bare route's, over the
     Flask test client (the same client overhead in both), each after a warm-up."""
     from app import create_app
@@ -211,7 +212,7 @@ def cpu_per_request(url: str, instance: Path, redis_url: str, token: str, codes:
                       "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://")})
     figures = []
     rng = random.Random(1)
-    for client, path, headers in ((app.test_client(), "/api/v1/entities/", {"Authorization": f"Bearer {token}"}),
+    for client, path, headers in ((app.test_client(), f"/api/v1/{lookup}/", {"Authorization": f"Bearer {token}"}),
                                   (create(url).test_client(), "/bare/entities/", {})):
         for code in codes[:50]:
             assert client.get(path + code, headers=headers).status_code == 200
@@ -254,6 +255,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--database-url", default="", help="PostgreSQL server URL; default a temporary SQLite file")
     parser.add_argument("--redis", default="", help="Redis URL for the rate-limit counters")
+    parser.add_argument("--lookup", choices=("entities", "sanction-checks"), default="entities",
+                        help="what the clients look up: an entity (GET /api/v1/entities/<code>) or the counter "
+                             "plug-in's check (GET /api/v1/sanction-checks/<code>, 联合奖惩, issue 19)")
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk",
                         help="the lookup clients: wrk (default, when installed) or Python threads")
     args = parser.parse_args()
@@ -272,7 +276,7 @@ def main() -> None:
         use_wrk = args.client == "wrk" and shutil.which("wrk")
         results = {}
         for label, target, prefix in (("bare", "bench.api_bare:create()", "/bare/entities/"),
-                                      ("app", "app:create_app()", "/api/v1/entities/")):
+                                      ("app", "app:create_app()", f"/api/v1/{args.lookup}/")):
             server = Gunicorn(target, env, args.workers, args.threads, prefix + codes[0])
             try:
                 if use_wrk:
@@ -280,14 +284,14 @@ def main() -> None:
                     results[label] = wrk_lookups(server.port, prefix, tokens, codes, args.seconds, args.clients,
                                                  instance)
                 elif label == "app":
-                    lookups(server.port, tokens, codes, 3)  # warm every worker's pool and caches
-                    results[label] = lookups(server.port, tokens, codes, args.seconds)
+                    lookups(server.port, tokens, codes, 3, args.lookup)  # warm every worker's pool and caches
+                    results[label] = lookups(server.port, tokens, codes, args.seconds, args.lookup)
                 if label == "app":
                     batches = batch(server.port, tokens[0], codes, args.batch)
             finally:
                 server.close()
         load_after_lookups = uptime()
-        cpu_app, cpu_bare = cpu_per_request(url, instance, args.redis, tokens[0], codes)
+        cpu_app, cpu_bare = cpu_per_request(url, instance, args.redis, tokens[0], codes, lookup=args.lookup)
     finally:
         shutil.rmtree(instance, ignore_errors=True)
         if drop:
@@ -297,7 +301,7 @@ def main() -> None:
     print(f"bench/api.py: {args.clients} clients ({'wrk' if use_wrk else 'Python threads'}), {args.seconds:.0f} s, "
           f"gunicorn {args.workers}x{args.threads}, {backend}, "
           f"rate-limit counters {'in Redis' if args.redis else 'in process'}")
-    for label, title in (("app", "entity lookup"), ("bare", "bare baseline (one Core query, no auth/limit/audit)")):
+    for label, title in (("app", "entity lookup" if args.lookup == "entities" else "sanction check (counter plug-in)"), ("bare", "bare baseline (one Core query, no auth/limit/audit)")):
         if label in results:
             r = results[label]
             print(f"{title}: {r['requests']} requests, {r['requests'] / r['wall']:.0f} requests/s, "
