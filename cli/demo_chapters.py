@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from models import db
 from services.assessment.demo import load_demo_assessment
 from services.campaigns.demo import load_demo_campaign
 from services.credit.scoring import recompute
@@ -16,9 +17,16 @@ from services.demo_risk import load_demo_risk
 from services.efficiency.demo import load_demo_efficiency
 from services.industry.demo import load_demo as load_demo_industry
 from services.reports.demo import load_demo_reports
+from services.risk.evaluate import evaluate
 from services.sanctions.demo import load_demo_sanctions
 
 __all__ = ["CHAPTERS", "load_demo_facts"]
+
+
+def run_risk_rules() -> None:
+    """The nightly 风险预警 run (``flask risk run``) over what the later chapters recorded: the
+    考核 demo's late 经营异常名录 entry, say, is a warning too."""
+    evaluate(db.session)
 
 
 def load_demo_grades() -> None:
@@ -37,5 +45,6 @@ CHAPTERS: tuple[Callable[[], object], ...] = (
     load_demo_sanctions,  # 联合奖惩: catalogue published, a list pushed, tasks with results
     load_demo_efficiency,  # 效能管理: rules, stalled work moved back in time, one 督办
     load_demo_reports,  # 灵活报表: a monthly report passed down two levels, partly reported
-    load_demo_assessment,  # 考核: late records, judgements, the demo year's scorecard (reads the others: last)
+    load_demo_assessment,  # 考核: late records, judgements, the demo year's scorecard (reads the others)
+    run_risk_rules,  # last: what the chapters above recorded is judged by the rules, as the nightly run would
 )

@@ -41,9 +41,13 @@ def refusal(address: str) -> str | None:
         return "回环地址"
     if ip.is_link_local:
         return "链路本地地址"
+    # Reserved before private: Python's is_private also covers 0.0.0.0/8 and 240.0.0.0/4 (its
+    # table follows the IANA registry), which are reserved, not anybody's inside network.
+    if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return "保留地址"
     if ip.is_private:
         return "内网地址"
-    if ip.is_multicast or ip.is_unspecified or ip.is_reserved or not ip.is_global:
+    if not ip.is_global:
         return "保留地址"
     return None
 
