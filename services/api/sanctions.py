@@ -130,7 +130,7 @@ RESOURCE = register(Resource(
                   problems=(400, 404, 409)),
         Operation("GET", "/sanction-checks/{code}", READ, "验证统一社会信用代码或身份证号适用的联合奖惩措施", check,
                   "SanctionCheck", params=(Param("code", "path", "统一社会信用代码或身份证号", required=True),
-                                           Param("all", "query", "1：所有部门的措施")), problems=(400,)),
+                                           Param("all", "query", "1：所有部门的措施")), problems=(400,), pure=True),
         Operation("POST", "/sanction-checks/{code}/result", WRITE, "柜台插件录入该对象本部门联合奖惩任务的结果",
                   post_check_result, "SanctionCheckResult",
                   params=(Param("code", "path", "统一社会信用代码或身份证号", required=True),), request="SanctionResult",
